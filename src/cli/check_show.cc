@@ -1,0 +1,39 @@
+// `unitrun check` and `unitrun show`.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "unit/unit_loader.h"
+#include "unit/unit_show.h"
+
+namespace unitrun::cli {
+namespace {
+
+void print_diagnostics(const unit::LoadResult& r) {
+  for (const Diagnostic& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.format(r.display_path).c_str());
+}
+
+}  // namespace
+
+int check(const std::vector<std::string>& units) {
+  bool all_valid = true;
+  for (const std::string& path : units) {
+    unit::LoadResult r = unit::load(path, unit::ValidateMode::Check);
+    print_diagnostics(r);
+    if (has_errors(r.diagnostics)) all_valid = false;
+  }
+  return all_valid ? exit_code::kSuccess : exit_code::kNotConfigured;
+}
+
+int show(const std::string& path, bool json) {
+  unit::LoadResult r = unit::load(path, unit::ValidateMode::Start);
+  print_diagnostics(r);
+  if (has_errors(r.diagnostics)) return exit_code::kNotConfigured;
+  std::string text = json ? unit::show_json(r.unit).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                          : unit::show_text(r.unit);
+  std::fputs(text.c_str(), stdout);
+  return exit_code::kSuccess;
+}
+
+}  // namespace unitrun::cli

@@ -1,0 +1,14 @@
+// One function per verb; each returns its LSB exit code. Messages for the
+// user go to stdout (results) and stderr (problems), never through a logger
+// that could be misconfigured at that point.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace unitrun::cli {
+
+int check(const std::vector<std::string>& units);
+int show(const std::string& unit, bool json);
+
+}  // namespace unitrun::cli

@@ -1,0 +1,255 @@
+#include "unit/command_line.h"
+
+#include <cctype>
+
+#include "base/strings.h"
+
+namespace unitrun::command_line {
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Decodes the escape that starts after the backslash at text[i]; appends the
+// result to `out` and advances i past it.
+Status decode_escape(std::string_view text, size_t& i, std::string& out) {
+  if (i >= text.size()) return Error::plain("trailing backslash");
+  char c = text[i++];
+  switch (c) {
+    case 'a': out += '\a'; return ok();
+    case 'b': out += '\b'; return ok();
+    case 'f': out += '\f'; return ok();
+    case 'n': out += '\n'; return ok();
+    case 'r': out += '\r'; return ok();
+    case 't': out += '\t'; return ok();
+    case 'v': out += '\v'; return ok();
+    case 's': out += ' '; return ok();
+    case '\\': case '"': case '\'': case ' ': case '\t': case ';': out += c; return ok();
+    case 'x': case 'u': case 'U': {
+      size_t digits = c == 'x' ? 2 : c == 'u' ? 4 : 8;
+      if (i + digits > text.size()) return Error::plain(std::string("short \\") + c + " escape");
+      uint32_t v = 0;
+      for (size_t k = 0; k < digits; ++k) {
+        int h = hex_value(text[i + k]);
+        if (h < 0) return Error::plain(std::string("invalid \\") + c + " escape");
+        v = v * 16 + static_cast<uint32_t>(h);
+      }
+      i += digits;
+      if (v == 0) return Error::plain("escaped NUL byte");
+      if (c == 'x') {
+        out += static_cast<char>(v);
+      } else {
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return Error::plain("invalid Unicode escape");
+        append_utf8(out, v);
+      }
+      return ok();
+    }
+    default:
+      if (c >= '0' && c <= '7') {
+        if (i + 2 > text.size()) return Error::plain("short octal escape");
+        uint32_t v = static_cast<uint32_t>(c - '0');
+        for (size_t k = 0; k < 2; ++k) {
+          char d = text[i + k];
+          if (d < '0' || d > '7') return Error::plain("invalid octal escape");
+          v = v * 8 + static_cast<uint32_t>(d - '0');
+        }
+        i += 2;
+        if (v == 0 || v > 255) return Error::plain("invalid octal escape");
+        out += static_cast<char>(v);
+        return ok();
+      }
+      return Error::plain(std::string("unknown escape '\\") + c + "'");
+  }
+}
+
+struct Word {
+  std::string text;
+  bool is_separator = false;  // a lone, unquoted, unescaped ';'
+};
+
+// Extracts the next word starting at i; returns false at the end of text.
+Result<bool> next_word(std::string_view text, size_t& i, Word& word) {
+  while (i < text.size() && is_blank(text[i])) ++i;
+  if (i >= text.size()) return false;
+  word = Word{};
+  bool literal = false;  // any quote or escape seen: not a separator
+  while (i < text.size() && !is_blank(text[i])) {
+    char c = text[i];
+    if (c == '\0') return Error::plain("NUL byte");
+    if (c == '\\') {
+      ++i;
+      literal = true;
+      auto r = decode_escape(text, i, word.text);
+      if (!r) return r.error();
+    } else if (c == '"' || c == '\'') {
+      literal = true;
+      size_t open = i++;
+      while (true) {
+        if (i >= text.size()) return Error::plain("unterminated quote at column " + std::to_string(open + 1));
+        char q = text[i];
+        if (q == c) { ++i; break; }
+        if (q == '\0') return Error::plain("NUL byte");
+        if (q == '\\') {
+          ++i;
+          auto r = decode_escape(text, i, word.text);
+          if (!r) return r.error();
+        } else {
+          word.text += q;
+          ++i;
+        }
+      }
+    } else {
+      word.text += c;
+      ++i;
+    }
+  }
+  word.is_separator = !literal && word.text == ";";
+  return true;
+}
+
+bool is_name_char(char c, bool first) {
+  return c == '_' || std::isalpha(static_cast<unsigned char>(c)) ||
+         (!first && std::isdigit(static_cast<unsigned char>(c)));
+}
+
+}  // namespace
+
+bool is_valid_env_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (!is_name_char(name[i], i == 0)) return false;
+  return true;
+}
+
+Result<std::vector<std::string>> split_words(std::string_view text) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  Word w;
+  while (true) {
+    auto more = next_word(text, i, w);
+    if (!more) return more.error();
+    if (!*more) break;
+    words.push_back(std::move(w.text));
+  }
+  return words;
+}
+
+Result<std::vector<Command>> parse(std::string_view text, int line) {
+  std::vector<Command> commands;
+  size_t i = 0;
+  Word w;
+  Command current;
+  bool expecting_program = true;
+  bool expecting_argv0 = false;
+  auto finish = [&]() -> Status {
+    if (expecting_program) return Error::plain("empty command");
+    if (expecting_argv0) return Error::plain("'@' prefix without the argv[0] that follows the program");
+    commands.push_back(std::move(current));
+    current = Command{};
+    expecting_program = true;
+    return ok();
+  };
+  while (true) {
+    auto more = next_word(text, i, w);
+    if (!more) return more.error();
+    if (!*more) break;
+    if (w.is_separator) {
+      auto r = finish();
+      if (!r) return r.error();
+      continue;
+    }
+    if (expecting_program) {
+      std::string_view p = w.text;
+      bool seen_dash = false, seen_at = false, seen_colon = false;
+      // Each prefix at most once, in any order (systemd.service(5), Table 1).
+      while (!p.empty() && std::string_view("-@:+!").find(p[0]) != std::string_view::npos) {
+        char prefix = p[0];
+        if (prefix == '+' || prefix == '!')
+          return Error::plain(std::string("the '") + prefix + "' prefix (privileged execution) is not supported by unitrun");
+        bool& seen = prefix == '-' ? seen_dash : prefix == '@' ? seen_at : seen_colon;
+        if (seen) return Error::plain(std::string("repeated '") + prefix + "' prefix");
+        seen = true;
+        p.remove_prefix(1);
+      }
+      current.ignore_failure = seen_dash;
+      current.expand_environment = !seen_colon;
+      bool argv0_override = seen_at;
+      if (p.empty()) return Error::plain("empty executable path");
+      current.program = std::string(p);
+      current.line = line;
+      expecting_program = false;
+      expecting_argv0 = argv0_override;
+      if (!argv0_override) current.argv.push_back(current.program);
+      continue;
+    }
+    if (expecting_argv0) expecting_argv0 = false;
+    current.argv.push_back(std::move(w.text));
+  }
+  if (commands.empty() || !expecting_program) {
+    auto r = finish();
+    if (!r) return r.error();
+  }
+  return commands;
+}
+
+std::vector<std::string> expand_environment(const std::vector<std::string>& argv,
+                                            const std::map<std::string, std::string>& env) {
+  auto lookup = [&](std::string_view name) -> std::string {
+    auto it = env.find(std::string(name));
+    return it == env.end() ? std::string() : it->second;
+  };
+  std::vector<std::string> out;
+  for (const std::string& word : argv) {
+    if (word.size() > 1 && word[0] == '$' && is_valid_env_name(std::string_view(word).substr(1))) {
+      for (std::string& part : split_whitespace(lookup(std::string_view(word).substr(1))))
+        out.push_back(std::move(part));
+      continue;
+    }
+    std::string expanded;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (word[i] == '$' && i + 1 < word.size() && word[i + 1] == '$') {
+        expanded += '$';
+        ++i;
+      } else if (word[i] == '$' && i + 1 < word.size() && word[i + 1] == '{') {
+        size_t close = word.find('}', i + 2);
+        std::string_view name = close == std::string::npos ? std::string_view() : std::string_view(word).substr(i + 2, close - i - 2);
+        if (!is_valid_env_name(name)) {
+          expanded += word[i];
+          continue;
+        }
+        expanded += lookup(name);
+        i = close;
+      } else {
+        expanded += word[i];
+      }
+    }
+    out.push_back(std::move(expanded));
+  }
+  return out;
+}
+
+}  // namespace unitrun::command_line

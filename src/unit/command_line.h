@@ -1,0 +1,37 @@
+// The command-line syntax of Exec*= settings (systemd.syntax(7), "QUOTING",
+// and systemd.service(5), "COMMAND LINES"), and the word lists of
+// Environment=. No shell is involved anywhere.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "unit/unit.h"
+
+namespace unitrun::command_line {
+
+// Splits a value into words: whitespace separates, "..." and '...' group,
+// C escapes (\n \t \xXX \u1234 ...) are decoded inside and outside quotes.
+// Unterminated quotes, unknown escapes and NUL bytes are errors.
+Result<std::vector<std::string>> split_words(std::string_view text);
+
+// Parses one Exec*= value: optional '-', '@' and ':' prefixes on the first
+// word; several commands may be separated by a lone unquoted ';' (write "\;"
+// for a literal one). The program is left as written (relative and bare
+// names are resolved later, against the unit's directory and a fixed PATH).
+Result<std::vector<Command>> parse(std::string_view text, int line);
+
+// $VAR and ${VAR} expansion at exec time, exactly as systemd does it: a word
+// that is just "$VAR" becomes the value split on whitespace (zero or more
+// words); "${VAR}" inside a word is replaced in place; "$$" is a literal '$';
+// unset variables expand to nothing.
+std::vector<std::string> expand_environment(const std::vector<std::string>& argv,
+                                            const std::map<std::string, std::string>& env);
+
+// Environment= variable names: [A-Za-z_][A-Za-z0-9_]*.
+bool is_valid_env_name(std::string_view name);
+
+}  // namespace unitrun::command_line

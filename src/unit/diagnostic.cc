@@ -1,0 +1,21 @@
+#include "unit/diagnostic.h"
+
+#include <algorithm>
+
+namespace unitrun {
+
+std::string Diagnostic::format(const std::string& path) const {
+  std::string out = path;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (severity == Severity::Warning) out += "warning: ";
+  out += message;
+  return out;
+}
+
+bool has_errors(const Diagnostics& diagnostics) {
+  return std::any_of(diagnostics.begin(), diagnostics.end(),
+                     [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Error; });
+}
+
+}  // namespace unitrun

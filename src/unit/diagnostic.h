@@ -1,0 +1,24 @@
+// A problem found in a unit file, reported as "path:line: message".
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace unitrun {
+
+struct Diagnostic {
+  enum class Severity { Warning, Error };
+  Severity severity = Severity::Error;
+  int line = 0;  // 1-based; 0 when the problem concerns no line (the file itself)
+  std::string message;
+
+  // "units/x.ini:3: Unknown key 'Usre' in [Service]; did you mean 'User'?"
+  // Warnings carry a "warning: " after the position.
+  std::string format(const std::string& path) const;
+};
+
+using Diagnostics = std::vector<Diagnostic>;
+
+bool has_errors(const Diagnostics& diagnostics);
+
+}  // namespace unitrun

@@ -1,0 +1,139 @@
+#include "unit/ini_lines.h"
+
+#include "base/strings.h"
+
+namespace unitrun::ini_lines {
+namespace {
+
+struct PhysicalLine {
+  std::string_view text;
+  int number;
+};
+
+std::vector<PhysicalLine> physical_lines(std::string_view content) {
+  std::vector<PhysicalLine> out;
+  int number = 1;
+  size_t start = 0;
+  while (start < content.size()) {
+    size_t end = content.find('\n', start);
+    if (end == std::string_view::npos) end = content.size();
+    std::string_view line = content.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF
+    out.push_back({line, number++});
+    start = end + 1;
+  }
+  return out;
+}
+
+bool is_comment(std::string_view line) {
+  std::string_view t = trim(line);
+  return !t.empty() && (t[0] == '#' || t[0] == ';');
+}
+
+Diagnostic error(int line, std::string message) {
+  return Diagnostic{Diagnostic::Severity::Error, line, std::move(message)};
+}
+
+// Checks one logical line's shape; returns false (and reports) when inih
+// must not see it.
+bool check_shape(const LogicalLine& l, Lines& out) {
+  std::string_view t = trim(l.text);
+  if (t.empty() || t[0] == '#' || t[0] == ';') return true;
+  if (t[0] == '[') {
+    size_t close = t.find(']');
+    if (close == std::string_view::npos) {
+      out.diagnostics.push_back(error(l.first_line, "unterminated section header '" + std::string(t) + "'"));
+      return false;
+    }
+    if (close + 1 != t.size()) {
+      out.diagnostics.push_back(error(l.first_line, "unexpected text after section header '" + std::string(t.substr(0, close + 1)) + "'"));
+      return false;
+    }
+    std::string_view name = trim(t.substr(1, close - 1));
+    if (name.empty()) {
+      out.diagnostics.push_back(error(l.first_line, "empty section name"));
+      return false;
+    }
+    out.sections.push_back({std::string(name), l.first_line});
+    return true;
+  }
+  size_t eq = t.find('=');
+  if (eq == std::string_view::npos) {
+    out.diagnostics.push_back(error(l.first_line, "expected 'Key=value', got '" + std::string(t.substr(0, 80)) + "'"));
+    return false;
+  }
+  std::string_view key = trim(t.substr(0, eq));
+  if (key.empty()) {
+    out.diagnostics.push_back(error(l.first_line, "missing key before '='"));
+    return false;
+  }
+  // inih splits at the first '=' or ':'; systemd only knows '='.
+  if (key.find(':') != std::string_view::npos) {
+    out.diagnostics.push_back(error(l.first_line, "invalid key '" + std::string(key) + "' (keys are written Key=value)"));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Lines split(std::string_view content) {
+  Lines out;
+  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
+  std::vector<PhysicalLine> physical = physical_lines(content);
+
+  LogicalLine current;
+  bool continuing = false;
+  bool current_bad = false;
+  auto flush = [&] {
+    if (current_bad || !check_shape(current, out)) current.text.clear();
+    out.lines.push_back(std::move(current));
+    current = LogicalLine{};
+    current_bad = false;
+  };
+
+  for (const PhysicalLine& p : physical) {
+    std::string_view text = p.text;
+    if (text.find('\0') != std::string_view::npos) {
+      out.diagnostics.push_back(error(p.number, "NUL byte in line"));
+      text = {};
+      current_bad = true;
+    }
+    if (text.size() > kMaxLineBytes) {
+      out.diagnostics.push_back(error(p.number, "line too long (" + std::to_string(text.size()) +
+                                                    " bytes; the limit is 1 MiB)"));
+      text = {};
+      current_bad = true;
+    }
+    if (continuing) {
+      // systemd skips comment lines inside a continuation.
+      if (is_comment(text)) {
+        out.lines.push_back({"", p.number});  // keep inih's line count aligned
+        continue;
+      }
+    } else {
+      current.first_line = p.number;
+    }
+    bool continues = !text.empty() && text.back() == '\\' && !is_comment(text);
+    if (continues) text.remove_suffix(1);
+    if (current.text.size() + text.size() + 1 > kMaxLineBytes && !current_bad) {
+      out.diagnostics.push_back(error(current.first_line, "continued line too long (the limit is 1 MiB)"));
+      current_bad = true;
+    }
+    if (!current_bad) {
+      current.text.append(text);
+      if (continues) current.text += ' ';
+    }
+    continuing = continues;
+    if (!continuing) flush();
+    else out.lines.push_back({"", p.number});  // placeholder: inih counts every line it is given
+  }
+  if (continuing) {
+    out.diagnostics.push_back(error(current.first_line, "line continuation ('\\') at the end of the file"));
+    current_bad = true;
+    flush();
+  }
+  return out;
+}
+
+}  // namespace unitrun::ini_lines

@@ -1,0 +1,123 @@
+#include "unit/unit_validate.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+
+#include "base/strings.h"
+
+namespace unitrun::unit {
+namespace {
+
+using S = Diagnostic::Severity;
+
+int line_of(const Unit& u, const std::string& key) {
+  auto it = u.key_lines.find(key);
+  return it == u.key_lines.end() ? 0 : it->second;
+}
+
+bool is_numeric(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Every Exec*= list of a unit, const or not.
+template <typename U>
+auto all_command_lists(U& u) {
+  return std::array{&u.exec_start_pre, &u.exec_start, &u.exec_start_post,
+                    &u.exec_stop,      &u.exec_stop_post, &u.exec_reload};
+}
+
+void check_program(const Command& c, Diagnostics& out) {
+  if (c.program[0] != '/') {
+    out.push_back({S::Error, c.line, "program '" + c.program + "' not found in " + kFixedPath});
+    return;
+  }
+  struct stat st;
+  if (::stat(c.program.c_str(), &st) != 0) {
+    out.push_back({S::Error, c.line, "program '" + c.program + "' does not exist"});
+  } else if (!S_ISREG(st.st_mode)) {
+    out.push_back({S::Error, c.line, "program '" + c.program + "' is not a regular file"});
+  } else if (::access(c.program.c_str(), X_OK) != 0) {
+    out.push_back({S::Error, c.line, "program '" + c.program + "' is not executable"});
+  }
+}
+
+void check_group(const std::string& g, int line, Diagnostics& out) {
+  if (is_numeric(g)) return;  // numeric IDs need no entry in /etc/group
+  errno = 0;
+  if (::getgrnam(g.c_str()) == nullptr) out.push_back({S::Error, line, "group '" + g + "' does not exist"});
+}
+
+}  // namespace
+
+void resolve_programs(Unit& unit) {
+  for (auto* list : all_command_lists(unit)) {
+    for (Command& c : *list) {
+      if (c.program.find('/') != std::string::npos) continue;
+      std::string_view path = kFixedPath;
+      while (!path.empty()) {
+        size_t colon = path.find(':');
+        std::string candidate = std::string(path.substr(0, colon)) + "/" + c.program;
+        path = colon == std::string_view::npos ? std::string_view() : path.substr(colon + 1);
+        struct stat st;
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
+          if (!c.argv.empty() && c.argv[0] == c.program) c.argv[0] = candidate;
+          c.program = candidate;
+          break;
+        }
+      }
+    }
+  }
+}
+
+Diagnostics validate(const Unit& u, ValidateMode mode) {
+  Diagnostics out;
+  int service_line = line_of(u, "[Service]");
+  if (u.type != ServiceType::Oneshot) {
+    if (u.exec_start.empty())
+      out.push_back({S::Error, service_line, "no ExecStart= (only Type=oneshot may go without one)"});
+    else if (u.exec_start.size() > 1)
+      out.push_back({S::Error, u.exec_start[1].line, "more than one ExecStart= command (only Type=oneshot may have several)"});
+  } else if (u.exec_start.empty() && u.exec_stop.empty()) {
+    out.push_back({S::Error, service_line, "no ExecStart= and no ExecStop="});
+  }
+  if (u.type == ServiceType::Oneshot &&
+      (u.restart == RestartPolicy::Always || u.restart == RestartPolicy::OnSuccess))
+    out.push_back({S::Error, line_of(u, "Service.Restart"),
+                   std::string("Restart=") + to_string(u.restart) + " is not allowed for Type=oneshot"});
+  if (u.type == ServiceType::Forking && !u.key_lines.count("Service.PIDFile"))
+    out.push_back({S::Error, service_line, "Type=forking needs PIDFile= (the file the service writes its PID to)"});
+  if (u.watchdog_sec != 0 && u.watchdog_sec != kInfinity && u.type != ServiceType::Notify)
+    out.push_back({S::Warning, line_of(u, "Service.WatchdogSec"),
+                   "WatchdogSec= is set but Type= is not notify; the service must still send WATCHDOG=1"});
+
+  if (!u.user.empty() && !is_numeric(u.user)) {
+    errno = 0;
+    if (::getpwnam(u.user.c_str()) == nullptr)
+      out.push_back({S::Error, line_of(u, "Service.User"), "user '" + u.user + "' does not exist"});
+  }
+  if (!u.group.empty()) check_group(u.group, line_of(u, "Service.Group"), out);
+  for (const std::string& g : u.supplementary_groups) check_group(g, line_of(u, "Service.SupplementaryGroups"), out);
+
+  if (mode == ValidateMode::Check) {
+    for (auto* list : all_command_lists(u))
+      for (const Command& c : *list) check_program(c, out);
+    struct stat st;
+    if (u.working_directory != "~" && !u.working_directory_optional &&
+        (::stat(u.working_directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))
+      out.push_back({S::Warning, line_of(u, "Service.WorkingDirectory"),
+                     "WorkingDirectory '" + u.working_directory + "' is not a directory here; start will fail"});
+    for (const EnvironmentFile& f : u.environment_files)
+      if (!f.optional && ::access(f.path.c_str(), R_OK) != 0)
+        out.push_back({S::Warning, line_of(u, "Service.EnvironmentFile"),
+                       "EnvironmentFile '" + f.path + "' is not readable here; start will fail"});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+  return out;
+}
+
+}  // namespace unitrun::unit
