@@ -10,5 +10,9 @@ namespace unitrun::cli {
 
 int check(const std::vector<std::string>& units);
 int show(const std::string& unit, bool json);
+int start(const std::string& unit);
+int stop(const std::string& unit);
+int restart(const std::string& unit);
+int status(const std::string& unit, bool json);
 
 }  // namespace unitrun::cli

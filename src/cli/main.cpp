@@ -28,15 +28,33 @@ int run(int argc, char** argv) {
   show->add_option("unit", show_unit, "Unit file (.ini)")->required();
   show->add_flag("--json", show_json, "Print one JSON object");
 
+  std::string unit_path;
+  bool status_json = false;
+  auto* start = app.add_subcommand("start", "Start the unit as a daemon; return once it runs (or say why it does not)");
+  start->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  auto* stop = app.add_subcommand("stop", "Stop the unit and every process it made");
+  stop->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  auto* restart = app.add_subcommand("restart", "Stop the unit if it runs, then start it");
+  restart->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  auto* status = app.add_subcommand("status", "Show the unit's state; exit 0 running, 1 dead with pidfile, 3 stopped, 4 unknown");
+  status->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  status->add_flag("--json", status_json, "Print one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);  // prints help, version, or the error and a hint
+    // status speaks LSB's status table, where 4 is "unknown".
+    if (code != 0 && *status) return exit_code::kStatusUnknown;
     return code == 0 ? exit_code::kSuccess : exit_code::kBadArguments;
   }
 
   if (*check) return cli::check(check_units);
   if (*show) return cli::show(show_unit, show_json);
+  if (*start) return cli::start(unit_path);
+  if (*stop) return cli::stop(unit_path);
+  if (*restart) return cli::restart(unit_path);
+  if (*status) return cli::status(unit_path, status_json);
   return exit_code::kBadArguments;
 }
 

@@ -1,0 +1,92 @@
+#include "base/sys.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+namespace unitrun::sys {
+
+Result<UniqueFd> open(const std::string& path, int flags, mode_t mode) {
+  while (true) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno != EINTR) return Error::from_errno("open '" + path + "'");
+  }
+}
+
+Status write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno("write");
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok();
+}
+
+Result<std::string> read_all(int fd, size_t limit) {
+  std::string out;
+  char buf[4096];
+  while (out.size() < limit) {
+    ssize_t n = ::read(fd, buf, std::min(sizeof buf, limit - out.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno("read");
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Result<std::string> read_file(const std::string& path, size_t limit) {
+  auto fd = open(path, O_RDONLY | O_NOCTTY);
+  if (!fd) return fd.error();
+  auto content = read_all(fd->get(), limit);
+  if (!content) return Error{content.error().sys_errno, "read '" + path + "'"};
+  return content;
+}
+
+Result<UniqueFd> pidfd_open(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return Error::from_errno("pidfd_open " + std::to_string(pid));
+  return UniqueFd(fd);
+}
+
+Result<bool> pidfd_send_signal(int pidfd, int sig) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0) return true;
+  if (errno == ESRCH) return false;
+  return Error::from_errno("pidfd_send_signal");
+}
+
+Result<bool> wait_readable(int fd, int timeout_ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  while (true) {
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno("poll");
+    return n > 0;
+  }
+}
+
+std::string boot_id() {
+  auto id = read_file("/proc/sys/kernel/random/boot_id", 128);
+  if (!id) return "";
+  std::string s = *id;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+static uint64_t clock_usec(clockid_t id) {
+  struct timespec ts;
+  ::clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+uint64_t now_realtime_usec() { return clock_usec(CLOCK_REALTIME); }
+uint64_t now_monotonic_usec() { return clock_usec(CLOCK_MONOTONIC); }
+
+}  // namespace unitrun::sys

@@ -1,0 +1,37 @@
+// Thin wrappers over the system calls unitrun uses, with EINTR retried and
+// errno captured into Result. Everything opened here is close-on-exec.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace unitrun::sys {
+
+Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0);
+Status write_all(int fd, std::string_view data);
+// Reads until EOF (or `limit` bytes).
+Result<std::string> read_all(int fd, size_t limit = 1 << 20);
+Result<std::string> read_file(const std::string& path, size_t limit = 1 << 20);
+
+// pidfds (Linux 5.3+): a handle on one process that can never name another.
+Result<UniqueFd> pidfd_open(pid_t pid);
+// Returns false when the process is already gone (ESRCH), true when sent.
+Result<bool> pidfd_send_signal(int pidfd, int sig);
+
+// Waits until fd is readable or the timeout (ms, -1 = none) passes; true when readable.
+Result<bool> wait_readable(int fd, int timeout_ms);
+
+// The kernel's boot id, to tell a PID of this boot from one of a previous boot.
+std::string boot_id();
+
+// Realtime clock in microseconds, for display ("since ...").
+uint64_t now_realtime_usec();
+// Monotonic clock in microseconds, for timeouts and rate limits.
+uint64_t now_monotonic_usec();
+
+}  // namespace unitrun::sys

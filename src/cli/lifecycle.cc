@@ -1,0 +1,187 @@
+// `unitrun start`, `stop` and `restart`.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "base/sys.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/unit_runtime.h"
+#include "daemon/daemonize.h"
+#include "daemon/safe_files.h"
+#include "monitor/monitor.h"
+#include "unit/unit_loader.h"
+
+namespace unitrun::cli {
+namespace {
+
+void print_diagnostics(const unit::LoadResult& r) {
+  for (const Diagnostic& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.format(r.display_path).c_str());
+}
+
+int privilege_or_failure(const Error& e) {
+  return e.sys_errno == EACCES || e.sys_errno == EPERM ? exit_code::kNoPrivilege : exit_code::kFailure;
+}
+
+// The unit, loaded and valid, with its runtime directory ready and its lock
+// file open; or the exit code that ends the verb.
+struct Prepared {
+  unit::LoadResult load;
+  RuntimeFiles files;
+  std::optional<UnitLock> lock;
+  int failure = -1;
+};
+
+Prepared prepare(const std::string& path, bool create_runtime_dir) {
+  Prepared p;
+  p.load = unit::load(path, unit::ValidateMode::Start);
+  print_diagnostics(p.load);
+  if (!p.load.readable) {
+    p.failure = exit_code::kNotConfigured;
+    return p;
+  }
+  if (has_errors(p.load.diagnostics)) {
+    p.failure = exit_code::kNotConfigured;
+    return p;
+  }
+  p.files = runtime_files_for(p.load.unit);
+  if (create_runtime_dir) {
+    auto dir = safe_files::ensure_private_directory(p.files.directory);
+    if (!dir) {
+      std::fprintf(stderr, "unitrun: %s\n", dir.error().message().c_str());
+      p.failure = privilege_or_failure(dir.error());
+      return p;
+    }
+  } else if (::access(p.files.lock.c_str(), F_OK) != 0) {
+    return p;  // no lock file: never started by this user; nothing to open
+  }
+  auto lock = UnitLock::open(p.files.lock);
+  if (!lock) {
+    std::fprintf(stderr, "unitrun: lock: %s\n", lock.error().message().c_str());
+    p.failure = privilege_or_failure(lock.error());
+    return p;
+  }
+  p.lock.emplace(std::move(*lock));
+  return p;
+}
+
+int start_locked(Prepared& p) {
+  const Unit& unit = p.load.unit;
+  UnitLock& lock = *p.lock;
+  RuntimeView view = inspect(unit, p.files, lock);
+  if (view.liveness == Liveness::Running) {
+    pid_t pid = view.state ? view.state->main_pid : 0;
+    std::printf("%s already running (pid %d)\n", unit.name.c_str(), static_cast<int>(pid));
+    return exit_code::kSuccess;
+  }
+  if (view.liveness == Liveness::Orphaned) {
+    std::fprintf(stderr, "unitrun: %s: ending %zu process(es) left by a monitor that died\n", unit.name.c_str(),
+                 view.orphans.size());
+    end_orphans(unit, view.orphans);
+  }
+  auto alive = lock.try_lock_alive();
+  if (!alive || !*alive) {
+    std::fprintf(stderr, "unitrun: %s: lock is held by another monitor\n", unit.name.c_str());
+    return exit_code::kFailure;
+  }
+  daemon::StartOutcome outcome = daemon::daemonize([&](int ready_fd) {
+    monitor::Options options;
+    options.ready_fd = ready_fd;
+    return monitor::run(unit, p.files, std::move(lock), options);
+  });
+  if (outcome.code != 0) {
+    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), outcome.message.c_str());
+    return outcome.code;
+  }
+  std::printf("started %s (pid %d)\n", unit.name.c_str(), static_cast<int>(outcome.pid));
+  return exit_code::kSuccess;
+}
+
+int stop_locked(Prepared& p, bool quiet) {
+  const Unit& unit = p.load.unit;
+  if (!p.lock) {
+    if (!quiet) std::printf("%s is not running\n", unit.name.c_str());
+    return exit_code::kSuccess;
+  }
+  UnitLock& lock = *p.lock;
+  RuntimeView view = inspect(unit, p.files, lock);
+  switch (view.liveness) {
+    case Liveness::NotRunning:
+      if (!quiet) std::printf("%s is not running\n", unit.name.c_str());
+      return exit_code::kSuccess;
+    case Liveness::DeadPidfile:
+      if (!quiet) std::printf("%s is not running (stale pidfile %s left alone)\n", unit.name.c_str(), p.files.pidfile.c_str());
+      return exit_code::kSuccess;
+    case Liveness::Orphaned:
+      end_orphans(unit, view.orphans);
+      (void)safe_files::remove(p.files.pidfile);
+      if (!quiet) std::printf("stopped %s (its monitor had died)\n", unit.name.c_str());
+      return exit_code::kSuccess;
+    case Liveness::Running: break;
+  }
+  // The lock proves a monitor lives; the state record names it, and its
+  // start time proves the PID is still that monitor.
+  const MonitorState* s = view.state ? &*view.state : nullptr;
+  if (!s || s->monitor_pid <= 1 || !proc::is_same_process(s->monitor_pid, s->monitor_start_time)) {
+    std::fprintf(stderr, "unitrun: %s: the lock is held but the monitor cannot be identified; not signalling anything\n",
+                 unit.name.c_str());
+    return exit_code::kFailure;
+  }
+  auto pidfd = sys::pidfd_open(s->monitor_pid);
+  if (pidfd && proc::is_same_process(s->monitor_pid, s->monitor_start_time)) {
+    auto sent = sys::pidfd_send_signal(pidfd->get(), SIGTERM);
+    if (!sent) {
+      std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), sent.error().message().c_str());
+      return privilege_or_failure(sent.error());
+    }
+  }
+  // The monitor releases the alive lock when it exits, which is after every
+  // process of the unit is gone: waiting for the lock is waiting for that.
+  auto waited = lock.lock_alive_wait();
+  if (!waited) {
+    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), waited.error().message().c_str());
+    return exit_code::kFailure;
+  }
+  (void)lock.unlock_alive();
+  if (!quiet) std::printf("stopped %s\n", unit.name.c_str());
+  return exit_code::kSuccess;
+}
+
+}  // namespace
+
+int start(const std::string& path) {
+  Prepared p = prepare(path, true);
+  if (p.failure >= 0) return p.failure;
+  // Serialise with other starts and stops of this unit; the monitor lets go
+  // of this byte once it has reported.
+  auto locked = p.lock->lock_start_wait();
+  if (!locked) {
+    std::fprintf(stderr, "unitrun: lock: %s\n", locked.error().message().c_str());
+    return exit_code::kFailure;
+  }
+  return start_locked(p);
+}
+
+int stop(const std::string& path) {
+  Prepared p = prepare(path, false);
+  if (p.failure >= 0) return p.failure;
+  if (p.lock) {
+    auto locked = p.lock->lock_start_wait();
+    if (!locked) return exit_code::kFailure;
+  }
+  return stop_locked(p, false);
+}
+
+int restart(const std::string& path) {
+  Prepared p = prepare(path, true);
+  if (p.failure >= 0) return p.failure;
+  auto locked = p.lock->lock_start_wait();
+  if (!locked) return exit_code::kFailure;
+  int rc = stop_locked(p, true);
+  if (rc != exit_code::kSuccess) return rc;
+  return start_locked(p);
+}
+
+}  // namespace unitrun::cli

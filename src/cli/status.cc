@@ -1,0 +1,255 @@
+// `unitrun status`: the shape of `systemctl status`, with LSB exit codes.
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "base/sys.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/unit_runtime.h"
+#include "daemon/safe_files.h"
+#include "unit/unit_loader.h"
+#include "unit/values.h"
+
+namespace unitrun::cli {
+namespace {
+
+std::string format_time(uint64_t realtime_usec) {
+  if (realtime_usec == 0) return "";
+  time_t t = static_cast<time_t>(realtime_usec / kUsecPerSec);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%a %Y-%m-%d %H:%M:%S %Z", &tm);
+  return buf;
+}
+
+std::string format_ago(uint64_t realtime_usec) {
+  uint64_t now = sys::now_realtime_usec();
+  if (realtime_usec == 0 || realtime_usec > now) return "";
+  uint64_t d = now - realtime_usec;
+  d = d >= kUsecPerSec ? d / kUsecPerSec * kUsecPerSec : d / 1000 * 1000;
+  return values::format_timespan(d) + " ago";
+}
+
+std::string human_bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1ULL << 30)) std::snprintf(buf, sizeof buf, "%.1fG", static_cast<double>(b) / (1ULL << 30));
+  else if (b >= (1ULL << 20)) std::snprintf(buf, sizeof buf, "%.1fM", static_cast<double>(b) / (1ULL << 20));
+  else std::snprintf(buf, sizeof buf, "%.1fK", static_cast<double>(b) / 1024);
+  return buf;
+}
+
+// The file the service's stdout goes to, if it is a file.
+std::string output_file(const Unit& u) {
+  using K = OutputSpec::Kind;
+  switch (u.standard_output.kind) {
+    case K::Default: return u.log_file;
+    case K::File:
+    case K::Append:
+    case K::Truncate: return u.standard_output.path;
+    default: return "";
+  }
+}
+
+std::vector<std::string> last_lines(const std::string& path, size_t n) {
+  std::vector<std::string> lines;
+  if (path.empty()) return lines;
+  auto fd = safe_files::open_for_reading(path);
+  if (!fd) return lines;
+  off_t size = ::lseek(fd->get(), 0, SEEK_END);
+  off_t from = size > 65536 ? size - 65536 : 0;
+  if (size < 0 || ::lseek(fd->get(), from, SEEK_SET) < 0) return lines;
+  auto content = sys::read_all(fd->get(), 65536);
+  if (!content) return lines;
+  std::string_view text = *content;
+  if (from > 0) {
+    size_t nl = text.find('\n');
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    lines.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<long>(n));
+  return lines;
+}
+
+struct TreeLine {
+  pid_t pid;
+  std::string prefix, command;
+};
+
+// The processes under `root` drawn as systemctl draws a cgroup.
+std::vector<TreeLine> process_tree(pid_t root, const std::vector<proc::Stat>& members) {
+  std::multimap<pid_t, pid_t> children;
+  for (const proc::Stat& s : members) children.emplace(s.ppid, s.pid);
+  std::vector<TreeLine> out;
+  std::function<void(pid_t, const std::string&)> walk = [&](pid_t parent, const std::string& indent) {
+    auto [b, e] = children.equal_range(parent);
+    for (auto it = b; it != e; ++it) {
+      bool last = std::next(it) == e;
+      out.push_back({it->second, indent + (last ? "└─" : "├─"), proc::cmdline(it->second)});
+      walk(it->second, indent + (last ? "  " : "│ "));
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+std::string active_line(const RuntimeView& v) {
+  const MonitorState* s = v.state ? &*v.state : nullptr;
+  switch (v.liveness) {
+    case Liveness::Running: {
+      std::string state = s ? s->state : "running";
+      std::string text = state == "running" ? "active (running)" : state == "stopping" ? "deactivating (stop-sigterm)"
+                                                                                         : "activating (" + state + ")";
+      if (s && s->main_started_usec) text += " since " + format_time(s->main_started_usec) + "; " + format_ago(s->main_started_usec);
+      return text;
+    }
+    case Liveness::Orphaned: return "active (running, without its monitor: the monitor died; `stop` ends the service)";
+    case Liveness::DeadPidfile: return "inactive (dead), but a pidfile is left";
+    case Liveness::NotRunning: break;
+  }
+  if (s && s->state == "failed") {
+    std::string text = "failed (Result: " + s->result;
+    if (s->exit_code >= 0 && s->result == "exit-code") text += ", status=" + std::to_string(s->exit_code);
+    if (s->exit_signal > 0) text += ", signal=" + values::signal_name(s->exit_signal);
+    text += ")";
+    if (s->state_since_usec) text += " since " + format_time(s->state_since_usec) + "; " + format_ago(s->state_since_usec);
+    return text;
+  }
+  std::string text = "inactive (dead)";
+  if (s && s->state_since_usec) text += " since " + format_time(s->state_since_usec) + "; " + format_ago(s->state_since_usec);
+  return text;
+}
+
+int exit_for(Liveness l) {
+  switch (l) {
+    case Liveness::Running:
+    case Liveness::Orphaned: return exit_code::kStatusRunning;
+    case Liveness::DeadPidfile: return exit_code::kStatusDeadWithPidfile;
+    case Liveness::NotRunning: return exit_code::kStatusNotRunning;
+  }
+  return exit_code::kStatusUnknown;
+}
+
+}  // namespace
+
+int status(const std::string& path, bool json) {
+  unit::LoadResult r = unit::load(path, unit::ValidateMode::Start);
+  for (const Diagnostic& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.format(r.display_path).c_str());
+  if (!r.readable || has_errors(r.diagnostics)) return exit_code::kStatusUnknown;
+  const Unit& u = r.unit;
+  RuntimeFiles files = runtime_files_for(u);
+
+  RuntimeView view;
+  if (::access(files.lock.c_str(), F_OK) == 0) {
+    auto lock = UnitLock::open(files.lock);
+    if (!lock) {
+      std::fprintf(stderr, "unitrun: %s\n", lock.error().message().c_str());
+      return exit_code::kStatusUnknown;
+    }
+    view = inspect(u, files, *lock);
+  } else if (auto fd = safe_files::open_for_reading(files.pidfile)) {
+    view.liveness = Liveness::DeadPidfile;
+    if (auto c = sys::read_all(fd->get(), 4096)) view.pidfile_content = *c;
+  }
+  const MonitorState* s = view.state ? &*view.state : nullptr;
+
+  pid_t main_pid = 0, monitor_pid = 0;
+  std::vector<proc::Stat> members;
+  if (view.liveness == Liveness::Running && s) {
+    main_pid = s->main_pid;
+    monitor_pid = s->monitor_pid;
+    members = proc::descendants(proc::all_processes(), monitor_pid);
+  } else if (view.liveness == Liveness::Orphaned) {
+    members = view.orphans;
+    main_pid = s ? s->main_pid : 0;
+  }
+  uint64_t memory = 0;
+  for (const proc::Stat& m : members) memory += proc::memory_bytes(m.pid);
+  std::vector<std::string> log = last_lines(output_file(u), 10);
+  int code = exit_for(view.liveness);
+
+  if (json) {
+    nlohmann::json j = {{"name", u.name}, {"description", u.description}, {"unit_path", u.path},
+                        {"active", active_line(view)}, {"exit_code", code}, {"pidfile", files.pidfile}};
+    j["state"] = view.liveness == Liveness::Running && s ? s->state
+                 : view.liveness == Liveness::Orphaned     ? "orphaned"
+                 : s && s->state == "failed"               ? "failed"
+                                                           : "inactive";
+    j["main_pid"] = main_pid;
+    j["monitor_pid"] = monitor_pid;
+    j["tasks"] = members.size();
+    j["memory_bytes"] = memory;
+    if (s) {
+      j["result"] = s->result;
+      j["since_usec"] = s->state_since_usec;
+      j["main_started_usec"] = s->main_started_usec;
+      j["last_exit_code"] = s->exit_code;
+      j["last_exit_signal"] = s->exit_signal;
+      j["restarts"] = s->restarts;
+      j["status_text"] = s->status_text;
+      nlohmann::json events = nlohmann::json::array();
+      for (const Event& e : s->events) events.push_back({{"time_usec", e.time_usec}, {"text", e.text}});
+      j["events"] = events;
+    }
+    nlohmann::json procs = nlohmann::json::array();
+    for (const proc::Stat& m : members) procs.push_back({{"pid", m.pid}, {"ppid", m.ppid}, {"command", proc::cmdline(m.pid)}});
+    j["processes"] = procs;
+    j["log"] = log;
+    if (view.pidfile_content) j["pidfile_content"] = *view.pidfile_content;
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return code;
+  }
+
+  const char* dot = code == 0 ? "●" : (s && s->state == "failed") ? "×" : "○";
+  std::printf("%s %s%s%s\n", dot, u.name.c_str(), u.description.empty() ? "" : " - ", u.description.c_str());
+  std::printf("     Loaded: %s\n", u.path.c_str());
+  std::printf("     Active: %s\n", active_line(view).c_str());
+  if (main_pid > 0) {
+    auto main_stat = proc::read_stat(main_pid);
+    std::printf("   Main PID: %d (%s)\n", main_pid, main_stat ? main_stat->comm.c_str() : "?");
+  }
+  if (monitor_pid > 0) std::printf("    Monitor: %d (unitrun)\n", monitor_pid);
+  if (s && !s->status_text.empty()) std::printf("     Status: \"%s\"\n", s->status_text.c_str());
+  if (s && s->restarts > 0) std::printf("   Restarts: %u\n", s->restarts);
+  if (view.liveness == Liveness::DeadPidfile && view.pidfile_content) {
+    std::string content = *view.pidfile_content;
+    while (!content.empty() && content.back() == '\n') content.pop_back();
+    std::printf("    PIDFile: %s (stale: \"%s\")\n", files.pidfile.c_str(), content.substr(0, 40).c_str());
+  }
+  if (!members.empty()) {
+    std::printf("      Tasks: %zu\n", members.size());
+    std::printf("     Memory: %s\n", human_bytes(memory).c_str());
+    std::printf("    Process: %d (unitrun monitor)\n", monitor_pid);
+    pid_t tree_root = monitor_pid;
+    if (tree_root <= 0) {  // orphans hang under whoever adopted them
+      auto main_stat = proc::read_stat(main_pid);
+      tree_root = main_stat ? main_stat->ppid : 1;
+    }
+    for (const TreeLine& t : process_tree(tree_root, members))
+      std::printf("             %s%d %s\n", t.prefix.c_str(), t.pid, t.command.c_str());
+  }
+  if (s && !s->events.empty()) {
+    std::printf("\n");
+    size_t first = s->events.size() > 5 ? s->events.size() - 5 : 0;
+    for (size_t i = first; i < s->events.size(); ++i)
+      std::printf("%s %s: %s\n", format_time(s->events[i].time_usec).c_str(), u.name.c_str(), s->events[i].text.c_str());
+  }
+  if (!log.empty()) {
+    std::printf("\n%s:\n", output_file(u).c_str());
+    for (const std::string& l : log) std::printf("  %s\n", l.c_str());
+  }
+  return code;
+}
+
+}  // namespace unitrun::cli

@@ -1,0 +1,83 @@
+#include "cli/unit_runtime.h"
+
+#include <poll.h>
+#include <climits>
+#include <cerrno>
+#include <algorithm>
+#include <signal.h>
+
+#include "base/sys.h"
+#include "daemon/safe_files.h"
+#include "monitor/kill_tree.h"
+
+namespace unitrun::cli {
+
+std::vector<proc::Stat> find_orphans(const MonitorState& state) {
+  std::vector<proc::Stat> out;
+  if (state.main_sid <= 1 || state.boot_id != sys::boot_id()) return out;
+  // A session ID stays reserved while any member lives, so members of the
+  // service's session that started no earlier than the service are its own.
+  for (const proc::Stat& s : proc::all_processes()) {
+    if (s.sid != state.main_sid || s.state == 'Z' || s.state == 'X') continue;
+    if (s.start_time < state.main_start_time) continue;
+    out.push_back(s);
+  }
+  return out;
+}
+
+RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock) {
+  (void)unit;
+  RuntimeView v;
+  v.state = read_state(files.state);
+  if (auto fd = safe_files::open_for_reading(files.pidfile)) {
+    if (auto content = sys::read_all(fd->get(), 4096)) v.pidfile_content = *content;
+  }
+  auto held = lock.alive_held_elsewhere();
+  if (held && *held) {
+    v.liveness = Liveness::Running;
+    return v;
+  }
+  if (v.state) v.orphans = find_orphans(*v.state);
+  if (!v.orphans.empty()) v.liveness = Liveness::Orphaned;
+  else if (v.pidfile_content) v.liveness = Liveness::DeadPidfile;
+  else v.liveness = Liveness::NotRunning;
+  return v;
+}
+
+size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans) {
+  std::vector<UniqueFd> pidfds;
+  size_t signalled = 0;
+  for (const proc::Stat& s : orphans) {
+    auto fd = sys::pidfd_open(s.pid);
+    if (!fd || !proc::is_same_process(s.pid, s.start_time)) continue;
+    if (monitor::signal_verified(s, unit.kill_signal)) ++signalled;
+    pidfds.push_back(std::move(*fd));
+  }
+  // Wait for every pidfd to become readable (the process exited), up to
+  // TimeoutStopSec; then the final signal for whoever is left.
+  auto wait_all = [&](Usec timeout) {
+    uint64_t deadline = timeout == kInfinity ? UINT64_MAX : sys::now_monotonic_usec() + timeout;
+    while (true) {
+      std::vector<struct pollfd> pfds;
+      for (const UniqueFd& fd : pidfds) pfds.push_back({fd.get(), POLLIN, 0});
+      uint64_t now = sys::now_monotonic_usec();
+      if (now >= deadline) return false;
+      int timeout_ms = deadline == UINT64_MAX ? -1 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000 + 1, INT32_MAX));
+      int n = ::poll(pfds.data(), pfds.size(), timeout_ms);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      std::vector<UniqueFd> still;
+      for (size_t i = 0; i < pfds.size(); ++i)
+        if (!(pfds[i].revents & POLLIN)) still.push_back(std::move(pidfds[i]));
+      pidfds = std::move(still);
+      if (pidfds.empty()) return true;
+    }
+  };
+  if (pidfds.empty() || wait_all(unit.timeout_stop)) return signalled;
+  if (unit.send_sigkill)
+    for (const proc::Stat& s : orphans) monitor::signal_verified(s, unit.final_kill_signal);
+  wait_all(5 * kUsecPerSec);
+  return signalled;
+}
+
+}  // namespace unitrun::cli

@@ -1,0 +1,44 @@
+// What the lifecycle verbs know about a unit at run time: its lock, its
+// monitor's state record, its pidfile, and any processes it left behind
+// when its monitor was killed. Every PID found here is proven (start time,
+// boot id, lock) before anyone may signal it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/runtime_files.h"
+#include "daemon/unit_lock.h"
+#include "process/proc.h"
+#include "unit/unit.h"
+
+namespace unitrun::cli {
+
+enum class Liveness {
+  Running,       // the monitor holds the lock
+  Orphaned,      // no monitor, but the service it started still runs
+  DeadPidfile,   // not running, and a pidfile is left
+  NotRunning,
+};
+
+struct RuntimeView {
+  Liveness liveness = Liveness::NotRunning;
+  std::optional<MonitorState> state;
+  std::optional<std::string> pidfile_content;  // raw, as found
+  std::vector<proc::Stat> orphans;             // for Liveness::Orphaned
+};
+
+// Reads the runtime files without changing anything. `lock` is an open lock
+// of the unit (not holding the alive byte).
+RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock);
+
+// The processes of the unit's session that outlived a killed monitor,
+// proven by boot id, session id and start times.
+std::vector<proc::Stat> find_orphans(const MonitorState& state);
+
+// Ends orphans: KillSignal (+SIGCONT), then after TimeoutStopSec
+// FinalKillSignal, waiting on pidfds. Returns how many were signalled.
+size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans);
+
+}  // namespace unitrun::cli

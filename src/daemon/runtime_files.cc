@@ -1,0 +1,116 @@
+#include "daemon/runtime_files.h"
+
+#include <nlohmann/json.hpp>
+
+#include "base/sys.h"
+#include "daemon/safe_files.h"
+#include "unit/unit_loader.h"
+
+namespace unitrun {
+namespace {
+
+std::string path_key(const std::string& path) {
+  // FNV-1a: stable across builds, unlike std::hash.
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : path) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace
+
+RuntimeFiles runtime_files_for(const Unit& unit) {
+  RuntimeFiles f;
+  f.directory = unit::context_for_current_user(unit.path).pid_dir;
+  std::string stem = f.directory + "/" + unit.name + "." + path_key(unit.path).substr(0, 12);
+  f.lock = stem + ".lock";
+  f.state = stem + ".state";
+  f.pidfile = unit.pid_file;
+  return f;
+}
+
+void MonitorState::add_event(std::string text) {
+  events.push_back({sys::now_realtime_usec(), std::move(text)});
+  if (events.size() > kMaxEvents) events.erase(events.begin());
+}
+
+std::string serialize(const MonitorState& s) {
+  nlohmann::json events = nlohmann::json::array();
+  for (const Event& e : s.events) events.push_back({{"time_usec", e.time_usec}, {"text", e.text}});
+  nlohmann::json j = {{"unit_path", s.unit_path},
+                      {"boot_id", s.boot_id},
+                      {"monitor_pid", s.monitor_pid},
+                      {"monitor_start_time", s.monitor_start_time},
+                      {"state", s.state},
+                      {"result", s.result},
+                      {"state_since_usec", s.state_since_usec},
+                      {"main_pid", s.main_pid},
+                      {"main_start_time", s.main_start_time},
+                      {"main_started_usec", s.main_started_usec},
+                      {"main_sid", s.main_sid},
+                      {"exit_code", s.exit_code},
+                      {"exit_signal", s.exit_signal},
+                      {"restarts", s.restarts},
+                      {"status_text", s.status_text},
+                      {"events", events}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::optional<MonitorState> parse_state(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  MonitorState s;
+  try {
+    s.unit_path = j.value("unit_path", "");
+    s.boot_id = j.value("boot_id", "");
+    s.monitor_pid = j.value("monitor_pid", 0);
+    s.monitor_start_time = j.value("monitor_start_time", uint64_t{0});
+    s.state = j.value("state", "inactive");
+    s.result = j.value("result", "success");
+    s.state_since_usec = j.value("state_since_usec", uint64_t{0});
+    s.main_pid = j.value("main_pid", 0);
+    s.main_start_time = j.value("main_start_time", uint64_t{0});
+    s.main_started_usec = j.value("main_started_usec", uint64_t{0});
+    s.main_sid = j.value("main_sid", 0);
+    s.exit_code = j.value("exit_code", -1);
+    s.exit_signal = j.value("exit_signal", 0);
+    s.restarts = j.value("restarts", 0u);
+    s.status_text = j.value("status_text", "");
+    if (j.contains("events") && j["events"].is_array())
+      for (const auto& e : j["events"]) s.events.push_back({e.value("time_usec", uint64_t{0}), e.value("text", "")});
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // a damaged state file is treated like a missing one
+  }
+  return s;
+}
+
+Status write_state(const std::string& path, const MonitorState& s) {
+  return safe_files::write_atomic(path, serialize(s), 0644);
+}
+
+std::optional<MonitorState> read_state(const std::string& path) {
+  auto fd = safe_files::open_for_reading(path);
+  if (!fd) return std::nullopt;
+  auto text = sys::read_all(fd->get(), 1 << 20);
+  if (!text) return std::nullopt;
+  return parse_state(*text);
+}
+
+std::optional<pid_t> parse_pidfile(const std::string& content) {
+  std::string_view s = content;
+  if (!s.empty() && s.back() == '\n') s.remove_suffix(1);
+  if (s.empty() || s.size() > 10 || s[0] == '0') return std::nullopt;
+  long long v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  if (v <= 1 || v > 4194304) return std::nullopt;  // PID 1 is never a service; pid_max is at most 2^22
+  return static_cast<pid_t>(v);
+}
+
+}  // namespace unitrun

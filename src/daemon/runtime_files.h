@@ -1,0 +1,65 @@
+// Where a unit's runtime files live, and the monitor's state record that
+// `status` reads. The lock and state files are keyed by the unit's name and
+// a hash of its absolute path, so two unit files never share them.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "unit/unit.h"
+
+namespace unitrun {
+
+struct RuntimeFiles {
+  std::string directory;  // /run/unitrun, or $XDG_RUNTIME_DIR/unitrun
+  std::string lock;
+  std::string state;
+  std::string pidfile;    // the unit's PIDFile=
+};
+
+RuntimeFiles runtime_files_for(const Unit& unit);
+
+struct Event {
+  uint64_t time_usec = 0;  // realtime
+  std::string text;
+};
+
+// What the monitor knows, written atomically on every change.
+struct MonitorState {
+  std::string unit_path;
+  std::string boot_id;
+  pid_t monitor_pid = 0;
+  uint64_t monitor_start_time = 0;  // /proc start time, proves the PID is still the monitor
+  std::string state = "inactive";   // starting, running, stopping, inactive, failed
+  std::string result = "success";   // success, exit-code, signal, timeout, start-limit-hit, ...
+  uint64_t state_since_usec = 0;    // realtime of the last state change
+  pid_t main_pid = 0;
+  uint64_t main_start_time = 0;
+  uint64_t main_started_usec = 0;   // realtime of the main process's start
+  pid_t main_sid = 0;               // its session: where an orphaned service is found
+  int exit_code = -1;               // last exit of the main process (-1: none)
+  int exit_signal = 0;
+  unsigned restarts = 0;
+  std::string status_text;
+  std::vector<Event> events;        // newest last, at most kMaxEvents
+
+  static constexpr size_t kMaxEvents = 20;
+  void add_event(std::string text);
+};
+
+std::string serialize(const MonitorState& s);
+std::optional<MonitorState> parse_state(const std::string& text);
+Status write_state(const std::string& path, const MonitorState& s);
+std::optional<MonitorState> read_state(const std::string& path);
+
+// A pidfile's content: exactly a positive decimal PID and a newline (an
+// optional trailing newline, nothing else). Anything else is nullopt:
+// "-1", "0", "1e3", "123abc", "123\n456" never become a PID to signal.
+std::optional<pid_t> parse_pidfile(const std::string& content);
+
+}  // namespace unitrun

@@ -1,0 +1,188 @@
+#include "daemon/safe_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+
+namespace unitrun::safe_files {
+namespace {
+
+std::string base_name(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string dir_name(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+bool trusted_owner(uid_t uid) { return uid == 0 || uid == ::geteuid(); }
+
+// Opens one directory component below dirfd; follows it only when it is a
+// real directory, or a symlink that a trusted user owns.
+Result<UniqueFd> open_component(int dirfd, const std::string& name, const std::string& so_far, bool create) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = ::openat(dirfd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno == ENOENT && create && attempt == 0) {
+      if (::mkdirat(dirfd, name.c_str(), 0755) < 0 && errno != EEXIST)
+        return Error::from_errno("create directory '" + so_far + "'");
+      continue;
+    }
+    if (errno == ELOOP || errno == ENOTDIR) {
+      struct stat st;
+      if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+        if (!trusted_owner(st.st_uid))
+          return Error{ELOOP, "refusing to follow symlink '" + so_far + "' owned by uid " + std::to_string(st.st_uid)};
+        fd = ::openat(dirfd, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) return UniqueFd(fd);
+      }
+    }
+    return Error::from_errno("open directory '" + so_far + "'");
+  }
+  return Error::from_errno("open directory '" + so_far + "'");
+}
+
+// Refuses what must never be written through: a symlink, a hard link, or
+// anything that is not a regular file.
+Status check_target(int dirfd, const std::string& name, const std::string& path) {
+  struct stat st;
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return ok();
+    return Error::from_errno("stat '" + path + "'");
+  }
+  if (S_ISLNK(st.st_mode)) return Error{ELOOP, "refusing to write through symlink '" + path + "'"};
+  if (!S_ISREG(st.st_mode)) return Error::plain("refusing to replace '" + path + "': not a regular file");
+  if (st.st_nlink > 1) return Error::plain("refusing to write '" + path + "': it has other hard links");
+  return ok();
+}
+
+}  // namespace
+
+Result<UniqueFd> open_parent_directory(const std::string& path, bool create) {
+  std::string dir = dir_name(path);
+  if (dir.empty() || dir[0] != '/') return Error::plain("not an absolute path: '" + path + "'");
+  UniqueFd fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return Error::from_errno("open '/'");
+  std::string so_far;
+  size_t i = 1;
+  while (i < dir.size()) {
+    size_t slash = dir.find('/', i);
+    if (slash == std::string::npos) slash = dir.size();
+    std::string part = dir.substr(i, slash - i);
+    i = slash + 1;
+    if (part.empty() || part == ".") continue;
+    so_far += "/" + part;
+    auto next = open_component(fd.get(), part, so_far, create);
+    if (!next) return next.error();
+    fd = std::move(*next);
+  }
+  return fd;
+}
+
+Status write_atomic(const std::string& path, std::string_view content, mode_t mode) {
+  auto dir = open_parent_directory(path, true);
+  if (!dir) return dir.error();
+  std::string name = base_name(path);
+  auto target_ok = check_target(dir->get(), name, path);
+  if (!target_ok) return target_ok;
+
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::string tmp;
+  UniqueFd fd;
+  for (int attempt = 0; attempt < 16 && !fd; ++attempt) {
+    tmp = "." + name + "." + std::to_string(rng() % 1000000000);
+    fd.reset(::openat(dir->get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (!fd && errno != EEXIST) return Error::from_errno("create temporary file for '" + path + "'");
+  }
+  if (!fd) return Error::from_errno("create temporary file for '" + path + "'");
+  auto fail = [&](const std::string& what) {
+    Error e = Error::from_errno(what + " '" + path + "'");
+    (void)::unlinkat(dir->get(), tmp.c_str(), 0);  // best effort: the original error matters more
+    return e;
+  };
+  if (::fchmod(fd.get(), mode) < 0) return fail("chmod");
+  std::string_view rest = content;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("write");
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  if (::close(fd.release()) < 0) return fail("close");
+  if (::renameat(dir->get(), tmp.c_str(), dir->get(), name.c_str()) < 0) return fail("rename");
+  return ok();
+}
+
+Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode) {
+  auto dir = open_parent_directory(path, true);
+  if (!dir) return dir.error();
+  std::string name = base_name(path);
+  int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  if (append) flags |= O_APPEND;
+  if (truncate) flags |= O_TRUNC;
+  auto target_ok = check_target(dir->get(), name, path);
+  if (!target_ok) return target_ok.error();
+  int fd;
+  do fd = ::openat(dir->get(), name.c_str(), flags, mode);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    if (errno == ELOOP) return Error{ELOOP, "refusing to open symlink '" + path + "'"};
+    return Error::from_errno("open '" + path + "'");
+  }
+  UniqueFd out(fd);
+  // Re-check on the fd itself: the name may have been swapped after the
+  // check above.
+  struct stat st;
+  if (::fstat(fd, &st) < 0) return Error::from_errno("stat '" + path + "'");
+  if (!S_ISREG(st.st_mode)) return Error::plain("refusing to write '" + path + "': not a regular file");
+  if (st.st_nlink > 1) return Error::plain("refusing to write '" + path + "': it has other hard links");
+  // O_NONBLOCK only guarded the open; the service gets a normal blocking fd.
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) return Error::from_errno("fcntl '" + path + "'");
+  return out;
+}
+
+Result<UniqueFd> open_for_reading(const std::string& path) {
+  auto dir = open_parent_directory(path, false);
+  if (!dir) return dir.error();
+  std::string name = base_name(path);
+  int fd = ::openat(dir->get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return Error::from_errno("open '" + path + "'");
+  UniqueFd out(fd);
+  struct stat st;
+  if (::fstat(fd, &st) < 0) return Error::from_errno("stat '" + path + "'");
+  if (!S_ISREG(st.st_mode)) return Error::plain("'" + path + "' is not a regular file");
+  return out;
+}
+
+Status remove(const std::string& path) {
+  auto dir = open_parent_directory(path, false);
+  if (!dir) {
+    if (dir.error().sys_errno == ENOENT) return ok();
+    return dir.error();
+  }
+  if (::unlinkat(dir->get(), base_name(path).c_str(), 0) < 0 && errno != ENOENT)
+    return Error::from_errno("remove '" + path + "'");
+  return ok();
+}
+
+Status ensure_private_directory(const std::string& path) {
+  auto parent = open_parent_directory(path + "/x", true);
+  if (!parent) return parent.error();
+  struct stat st;
+  if (::fstat(parent->get(), &st) < 0) return Error::from_errno("stat '" + path + "'");
+  if (st.st_uid != ::geteuid())
+    return Error::plain("refusing to use '" + path + "': owned by uid " + std::to_string(st.st_uid));
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return Error::plain("refusing to use '" + path + "': writable by group or others");
+  return ok();
+}
+
+}  // namespace unitrun::safe_files

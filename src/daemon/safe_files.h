@@ -1,0 +1,43 @@
+// Files that unitrun (often root) creates where others may have write access:
+// pidfiles, state files, logs, locks. Never through a symlink (a symlink in a
+// parent directory is followed only when root or unitrun's own user owns it),
+// never into a hard link, with modes independent of the caller's umask.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace unitrun::safe_files {
+
+// An O_PATH fd on the directory that holds `path`, created (0755) when
+// missing and create is true.
+Result<UniqueFd> open_parent_directory(const std::string& path, bool create);
+
+// Writes content to a temporary file beside `path`, then renames it over
+// `path`: a reader sees the old or the new content, never a partial one.
+// Refuses to replace a symlink or a file with more than one link.
+Status write_atomic(const std::string& path, std::string_view content, mode_t mode);
+
+// Opens a regular file for writing (O_APPEND when append, O_TRUNC when
+// truncate), creating it with `mode` (0640 for logs); refuses symlinks and
+// hard links. The fd is close-on-exec.
+Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode);
+
+// Opens an existing regular file for reading without following a symlink in
+// its last component. nullopt-like: ENOENT is reported as an Error with
+// sys_errno == ENOENT.
+Result<UniqueFd> open_for_reading(const std::string& path);
+
+// Removes a file; a missing file is fine.
+Status remove(const std::string& path);
+
+// Creates (0755) and checks a directory unitrun keeps private state in: it
+// must belong to unitrun's user and not be writable by group or others.
+Status ensure_private_directory(const std::string& path);
+
+}  // namespace unitrun::safe_files

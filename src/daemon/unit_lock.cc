@@ -1,0 +1,77 @@
+#include "daemon/unit_lock.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "daemon/safe_files.h"
+
+namespace unitrun {
+namespace {
+
+constexpr off_t kAliveByte = 0;
+constexpr off_t kStartByte = 1;
+
+struct flock range(short type, off_t start) {
+  struct flock fl;
+  std::memset(&fl, 0, sizeof fl);
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = start;
+  fl.l_len = 1;
+  return fl;  // l_pid must be 0 for OFD locks
+}
+
+Result<bool> set_lock(int fd, int cmd, short type, off_t byte) {
+  struct flock fl = range(type, byte);
+  while (::fcntl(fd, cmd, &fl) < 0) {
+    if (errno == EINTR) continue;
+    if (cmd == F_OFD_SETLK && (errno == EAGAIN || errno == EACCES)) return false;
+    return Error::from_errno("lock");
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<UnitLock> UnitLock::open(const std::string& path) {
+  auto fd = safe_files::open_for_writing(path, false, false, 0600);
+  if (!fd) return fd.error();
+  return UnitLock(std::move(*fd));
+}
+
+Result<bool> UnitLock::try_lock_alive() { return set_lock(fd_.get(), F_OFD_SETLK, F_WRLCK, kAliveByte); }
+
+Status UnitLock::lock_alive_wait() {
+  auto r = set_lock(fd_.get(), F_OFD_SETLKW, F_WRLCK, kAliveByte);
+  if (!r) return r.error();
+  return ok();
+}
+
+Result<bool> UnitLock::alive_held_elsewhere() {
+  struct flock fl = range(F_WRLCK, kAliveByte);
+  if (::fcntl(fd_.get(), F_OFD_GETLK, &fl) < 0) return Error::from_errno("query lock");
+  return fl.l_type != F_UNLCK;
+}
+
+Status UnitLock::lock_start_wait() {
+  auto r = set_lock(fd_.get(), F_OFD_SETLKW, F_WRLCK, kStartByte);
+  if (!r) return r.error();
+  return ok();
+}
+
+Status UnitLock::unlock_start() {
+  auto r = set_lock(fd_.get(), F_OFD_SETLK, F_UNLCK, kStartByte);
+  if (!r) return r.error();
+  return ok();
+}
+
+Status UnitLock::unlock_alive() {
+  auto r = set_lock(fd_.get(), F_OFD_SETLK, F_UNLCK, kAliveByte);
+  if (!r) return r.error();
+  return ok();
+}
+
+}  // namespace unitrun

@@ -1,0 +1,43 @@
+// The per-unit lock file. Two open-file-description locks (fcntl F_OFD_*)
+// on two bytes of one file:
+//   byte 0, "alive": held by the monitor for its whole life. Liveness is
+//          "is this lock held", never "does the pidfile exist", so a crash
+//          leaves nothing stale.
+//   byte 1, "start": held by a `start` from before it checks liveness until
+//          the outcome is known, so 20 racing starts yield one service and
+//          the 19 others can truthfully say "already running (pid N)".
+// The locks belong to the open file description: the monitor inherits them
+// across fork, and they vanish when its last fd closes, i.e. when it exits.
+// The fd is close-on-exec, so no service or hook ever holds them. The lock
+// file itself is never removed (removing it would race with a new locker).
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace unitrun {
+
+class UnitLock {
+ public:
+  static Result<UnitLock> open(const std::string& path);
+
+  // Takes the alive lock without waiting; false when someone holds it.
+  Result<bool> try_lock_alive();
+  // Waits until the alive lock can be taken: i.e. until the monitor is gone.
+  Status lock_alive_wait();
+  // Whether another open file description holds the alive lock.
+  Result<bool> alive_held_elsewhere();
+  Status lock_start_wait();
+  Status unlock_start();
+  Status unlock_alive();
+
+  int fd() const { return fd_.get(); }
+
+ private:
+  explicit UnitLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+}  // namespace unitrun

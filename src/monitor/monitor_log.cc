@@ -1,0 +1,83 @@
+#include "monitor/monitor_log.h"
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "base/sys.h"
+#include "base/unique_fd.h"
+#include "daemon/safe_files.h"
+
+namespace unitrun::monitor {
+namespace {
+
+// Appends formatted lines to an fd opened through safe_files. Write errors
+// (a full disk) are counted, not thrown: the monitor must outlive its log.
+class SafeFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit SafeFileSink(std::string path) : path_(std::move(path)) { open_file(); }
+  void reopen() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_file();
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (!fd_) return;
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    if (!sys::write_all(fd_.get(), std::string_view(buf.data(), buf.size()))) ++lost_;
+  }
+  void flush_() override {}
+
+ private:
+  void open_file() {
+    auto fd = safe_files::open_for_writing(path_, true, false, 0640);
+    fd_ = fd ? std::move(*fd) : UniqueFd();
+  }
+  std::string path_;
+  UniqueFd fd_;
+  unsigned long lost_ = 0;
+};
+
+}  // namespace
+
+std::string monitor_log_path(const Unit& unit) {
+  size_t slash = unit.log_file.rfind('/');
+  return unit.log_file.substr(0, slash) + "/unitrun.log";
+}
+
+MonitorLog::MonitorLog() = default;
+MonitorLog::~MonitorLog() = default;
+
+void MonitorLog::open(const Unit& unit, bool foreground) {
+  spdlog::sink_ptr sink;
+  if (foreground) {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  } else {
+    path_ = monitor_log_path(unit);
+    sink = std::make_shared<SafeFileSink>(path_);
+  }
+  logger_ = std::make_shared<spdlog::logger>(unit.name, sink);
+  logger_->set_pattern(foreground ? "%n: %v" : "%Y-%m-%dT%H:%M:%S.%e %n[%P]: %v");
+  logger_->flush_on(spdlog::level::info);
+}
+
+void MonitorLog::reopen() {
+  if (!logger_) return;
+  for (auto& sink : logger_->sinks())
+    if (auto* file = dynamic_cast<SafeFileSink*>(sink.get())) file->reopen();
+}
+
+void MonitorLog::info(const std::string& message) {
+  if (logger_) logger_->info(message);
+}
+
+void MonitorLog::error(const std::string& message) {
+  if (logger_) logger_->error(message);
+}
+
+}  // namespace unitrun::monitor

@@ -1,0 +1,37 @@
+// The monitor's own log: spdlog with a sink that writes to a file unitrun
+// opened itself (no symlink, 0640, close-on-exec), so the fd never leaks
+// into a service; SIGHUP reopens it for logrotate. In the foreground it is
+// stderr. A log that cannot be written never stops the monitor.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "unit/unit.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace unitrun::monitor {
+
+class MonitorLog {
+ public:
+  MonitorLog();
+  ~MonitorLog();
+  void open(const Unit& unit, bool foreground);
+  void reopen();
+  void info(const std::string& message);
+  void error(const std::string& message);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+// The file the monitors of a user write their own messages to:
+// /var/log/unitrun/unitrun.log as root.
+std::string monitor_log_path(const Unit& unit);
+
+}  // namespace unitrun::monitor

@@ -1,0 +1,50 @@
+// Reading processes from /proc: identity (PID + start time), parentage and
+// the tree below a process. Used to prove a PID is ours before signalling it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace unitrun::proc {
+
+struct Stat {
+  pid_t pid = 0;
+  std::string comm;
+  char state = '?';
+  pid_t ppid = 0;
+  pid_t pgid = 0;
+  pid_t sid = 0;
+  uint64_t start_time = 0;  // clock ticks since boot (field 22)
+};
+
+// nullopt when the process does not exist (or vanished while being read).
+std::optional<Stat> read_stat(pid_t pid);
+
+// A process's identity: its start time, which a reused PID does not share.
+std::optional<uint64_t> start_time(pid_t pid);
+
+// True when pid exists, is not a zombie, and started at `start_time`.
+bool is_same_process(pid_t pid, uint64_t start_time);
+
+// All processes on the system, one read of /proc.
+std::vector<Stat> all_processes();
+
+// Every live (non-zombie) descendant of `ancestor` in the snapshot, by parent
+// links; the ancestor itself is not included.
+std::vector<Stat> descendants(const std::vector<Stat>& snapshot, pid_t ancestor);
+
+// The command line, NULs turned into spaces; "" for kernel threads/zombies.
+std::string cmdline(pid_t pid);
+
+// Resident memory in bytes: Pss from smaps_rollup when readable, else RSS.
+uint64_t memory_bytes(pid_t pid);
+
+// Parses the content of /proc/PID/stat; exposed for tests (comm may contain
+// spaces and parentheses).
+std::optional<Stat> parse_stat(const std::string& content);
+
+}  // namespace unitrun::proc

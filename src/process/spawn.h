@@ -1,0 +1,52 @@
+// Starting a program in a clean exec state. Everything that can allocate or
+// look things up (argv, environment, user and groups) is prepared before
+// fork(); the child only makes async-signal-safe calls, and reports the
+// first failure (which step, which errno) over a close-on-exec pipe, so
+// "exec failed" is known for certain before spawn() returns.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "unit/unit.h"
+
+namespace unitrun::process {
+
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // the complete supplementary list (initgroups + SupplementaryGroups)
+};
+
+struct ExecSpec {
+  std::string program;             // absolute path, or a bare name that will fail with ENOENT
+  std::vector<std::string> argv;
+  std::vector<std::string> env;    // "NAME=value", complete: nothing is inherited
+  std::string working_directory = "/";
+  bool working_directory_optional = false;
+  mode_t umask = 0022;
+  std::optional<Credentials> credentials;  // nullopt: keep unitrun's own
+  int stdin_fd = -1;   // -1: /dev/null
+  int stdout_fd = -1;  // -1: /dev/null
+  int stderr_fd = -1;  // -1: same as stdout
+  std::optional<ResourceLimit> limit_nofile, limit_core;
+  std::optional<int> nice;
+  bool new_session = true;  // the service leads its own session and process group
+};
+
+struct SpawnResult {
+  pid_t pid = -1;           // > 0: exec succeeded
+  std::string failed_step;  // on failure: "exec", "chdir", "setuid", ...
+  int error = 0;            // on failure: errno of that step
+  bool ok() const { return pid > 0; }
+  // One line for the user: "exec '/x': No such file or directory".
+  std::string message(const ExecSpec& spec) const;
+};
+
+// Forks and execs. On failure the child has been reaped already.
+SpawnResult spawn(const ExecSpec& spec);
+
+}  // namespace unitrun::process
