@@ -14,5 +14,10 @@ int start(const std::string& unit);
 int stop(const std::string& unit);
 int restart(const std::string& unit);
 int status(const std::string& unit, bool json);
+int reload(const std::string& unit);
+int force_reload(const std::string& unit);
+int try_restart(const std::string& unit);
+int run(const std::string& unit);
+int logs(const std::string& unit, size_t lines, bool follow);
 
 }  // namespace unitrun::cli

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 #include "base/sys.h"
 #include "cli/commands.h"
@@ -11,6 +12,7 @@
 #include "cli/unit_runtime.h"
 #include "daemon/daemonize.h"
 #include "daemon/safe_files.h"
+#include "monitor/control_socket.h"
 #include "monitor/monitor.h"
 #include "unit/unit_loader.h"
 
@@ -95,7 +97,8 @@ int start_locked(Prepared& p) {
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), outcome.message.c_str());
     return outcome.code;
   }
-  std::printf("started %s (pid %d)\n", unit.name.c_str(), static_cast<int>(outcome.pid));
+  if (outcome.pid == 0) std::printf("finished %s\n", unit.name.c_str());  // a oneshot has run to completion
+  else std::printf("started %s (pid %d)\n", unit.name.c_str(), static_cast<int>(outcome.pid));
   return exit_code::kSuccess;
 }
 
@@ -149,9 +152,119 @@ int stop_locked(Prepared& p, bool quiet) {
   return exit_code::kSuccess;
 }
 
+// Asks the running monitor to reload; exit 7 when there is none.
+int reload_running(Prepared& p) {
+  const Unit& unit = p.load.unit;
+  if (!p.lock) {
+    std::fprintf(stderr, "unitrun: %s is not running\n", unit.name.c_str());
+    return exit_code::kNotRunning;
+  }
+  RuntimeView view = inspect(unit, p.files, *p.lock);
+  if (view.liveness != Liveness::Running || !view.state) {
+    std::fprintf(stderr, "unitrun: %s is not running\n", unit.name.c_str());
+    return exit_code::kNotRunning;
+  }
+  const MonitorState& s = *view.state;
+  if (!proc::is_same_process(s.monitor_pid, s.monitor_start_time)) {
+    std::fprintf(stderr, "unitrun: %s: the monitor cannot be identified\n", unit.name.c_str());
+    return exit_code::kFailure;
+  }
+  auto conn = monitor::connect_control(p.files.lock, s.monitor_pid);
+  if (!conn) {
+    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), conn.error().message().c_str());
+    return privilege_or_failure(conn.error());
+  }
+  auto sent = sys::write_all(conn->get(), "reload");
+  if (!sent) {
+    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), sent.error().message().c_str());
+    return exit_code::kFailure;
+  }
+  auto reply = sys::read_all(conn->get(), 4096);
+  if (!reply || reply->empty()) {
+    std::fprintf(stderr, "unitrun: %s: the monitor did not answer\n", unit.name.c_str());
+    return exit_code::kFailure;
+  }
+  daemon::StartOutcome outcome = daemon::parse_report(*reply == "ok\n" ? "ok 0\n" : *reply);
+  if (outcome.code != 0) {
+    std::fprintf(stderr, "unitrun: %s: reload failed: %s\n", unit.name.c_str(), outcome.message.c_str());
+    return outcome.code;
+  }
+  std::printf("reloaded %s\n", unit.name.c_str());
+  return exit_code::kSuccess;
+}
+
+bool is_running(Prepared& p) {
+  return p.lock && inspect(p.load.unit, p.files, *p.lock).liveness == Liveness::Running;
+}
+
 }  // namespace
 
+int reload(const std::string& path) {
+  Prepared p = prepare(path, false);
+  if (p.failure >= 0) return p.failure;
+  return reload_running(p);
+}
+
+int force_reload(const std::string& path) {
+  // systemctl's reload-or-try-restart: reload a running unit; a stopped one
+  // stays stopped, and that is success (LSB).
+  Prepared p = prepare(path, false);
+  if (p.failure >= 0) return p.failure;
+  if (!is_running(p)) {
+    std::printf("%s is not running\n", p.load.unit.name.c_str());
+    return exit_code::kSuccess;
+  }
+  return reload_running(p);
+}
+
+int try_restart(const std::string& path) {
+  Prepared p = prepare(path, false);
+  if (p.failure >= 0) return p.failure;
+  if (!p.lock) {
+    std::printf("%s is not running\n", p.load.unit.name.c_str());
+    return exit_code::kSuccess;
+  }
+  auto locked = p.lock->lock_start_wait();
+  if (!locked) return exit_code::kFailure;
+  if (!is_running(p)) {
+    std::printf("%s is not running\n", p.load.unit.name.c_str());
+    return exit_code::kSuccess;
+  }
+  int rc = stop_locked(p, true);
+  if (rc != exit_code::kSuccess) return rc;
+  return start_locked(p);
+}
+
+int run(const std::string& path) {
+  Prepared p = prepare(path, true);
+  if (p.failure >= 0) return p.failure;
+  auto locked = p.lock->lock_start_wait();
+  if (!locked) return exit_code::kFailure;
+  RuntimeView view = inspect(p.load.unit, p.files, *p.lock);
+  if (view.liveness == Liveness::Running) {
+    std::fprintf(stderr, "unitrun: %s is already running (pid %d) under another monitor\n", p.load.unit.name.c_str(),
+                 view.state ? view.state->main_pid : 0);
+    return exit_code::kFailure;
+  }
+  if (view.liveness == Liveness::Orphaned) end_orphans(p.load.unit, view.orphans);
+  auto alive = p.lock->try_lock_alive();
+  if (!alive || !*alive) return exit_code::kFailure;
+  monitor::Options options;
+  options.foreground = true;
+  return monitor::run(p.load.unit, p.files, std::move(*p.lock), options);
+}
+
+// systemd runs us as the main process (ExecStart=unitrun start ...): then
+// `start` must behave like `run` (stay in the foreground, speak sd_notify).
+// SYSTEMD_EXEC_PID is inherited by children, hence the PID comparison.
+bool started_by_systemd() {
+  const char* exec_pid = std::getenv("SYSTEMD_EXEC_PID");
+  const char* socket = std::getenv("NOTIFY_SOCKET");
+  return exec_pid && socket && std::to_string(::getpid()) == exec_pid;
+}
+
 int start(const std::string& path) {
+  if (started_by_systemd()) return run(path);
   Prepared p = prepare(path, true);
   if (p.failure >= 0) return p.failure;
   // Serialise with other starts and stops of this unit; the monitor lets go

@@ -40,6 +40,22 @@ int run(int argc, char** argv) {
   status->add_option("unit", unit_path, "Unit file (.ini)")->required();
   status->add_flag("--json", status_json, "Print one JSON object");
 
+  auto* reload = app.add_subcommand("reload", "Run ExecReload= (or send SIGHUP to the main process); exit 7 when not running");
+  reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  auto* force_reload = app.add_subcommand("force-reload", "Reload the unit if it runs (LSB)");
+  force_reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  auto* try_restart = app.add_subcommand("try-restart", "Restart the unit if it runs (LSB)");
+  try_restart->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  try_restart->alias("condrestart");
+  auto* run_cmd = app.add_subcommand("run", "Run the unit in the foreground (under systemd: Type=notify main process)");
+  run_cmd->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  size_t log_lines = 10;
+  bool log_follow = false;
+  auto* logs = app.add_subcommand("logs", "Print the last lines of the service's output");
+  logs->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  logs->add_option("-n,--lines", log_lines, "How many lines (default 10)");
+  logs->add_flag("-f,--follow", log_follow, "Keep printing what the service writes");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -55,6 +71,11 @@ int run(int argc, char** argv) {
   if (*stop) return cli::stop(unit_path);
   if (*restart) return cli::restart(unit_path);
   if (*status) return cli::status(unit_path, status_json);
+  if (*reload) return cli::reload(unit_path);
+  if (*force_reload) return cli::force_reload(unit_path);
+  if (*try_restart) return cli::try_restart(unit_path);
+  if (*run_cmd) return cli::run(unit_path);
+  if (*logs) return cli::logs(unit_path, log_lines, log_follow);
   return exit_code::kBadArguments;
 }
 

@@ -39,7 +39,10 @@ StartOutcome parse_report(const std::string& report) {
     char* end = nullptr;
     long code = std::strtol(line.c_str() + 5, &end, 10);
     o.code = code > 0 && code < 256 ? static_cast<int>(code) : 1;
-    o.message = end && *end == ' ' ? std::string(end + 1) : std::string("start failed");
+    // The message may carry the service's last output lines after a newline.
+    std::string rest = end && *end == ' ' ? report.substr(static_cast<size_t>(end + 1 - line.c_str())) : "start failed";
+    while (!rest.empty() && rest.back() == '\n') rest.pop_back();
+    o.message = rest;
     return o;
   }
   o.code = 1;

@@ -2,9 +2,11 @@
 
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 #include "base/sys.h"
@@ -43,6 +45,38 @@ class SafeFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   unsigned long lost_ = 0;
 };
 
+// stderr under systemd: every line carries its syslog priority as "<N>"
+// (sd-daemon(3)) when stderr really is the journal; plain text otherwise.
+class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit StderrSink(bool journal_prefix) : journal_prefix_(journal_prefix) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    std::string line;
+    if (journal_prefix_) line = msg.level >= spdlog::level::err ? "<3>" : msg.level == spdlog::level::warn ? "<4>" : "<6>";
+    line.append(buf.data(), buf.size());
+    (void)sys::write_all(STDERR_FILENO, line);  // nowhere to report a failure to
+  }
+  void flush_() override {}
+
+ private:
+  bool journal_prefix_;
+};
+
+// JOURNAL_STREAM=dev:ino names the journal's socket; it is only ours if it
+// is what stderr is (systemd.exec(5)); the variable leaks into login shells.
+bool stderr_is_journal() {
+  const char* v = std::getenv("JOURNAL_STREAM");
+  if (!v) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(v, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st;
+  return ::fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
 }  // namespace
 
 std::string monitor_log_path(const Unit& unit) {
@@ -56,13 +90,15 @@ MonitorLog::~MonitorLog() = default;
 void MonitorLog::open(const Unit& unit, bool foreground) {
   spdlog::sink_ptr sink;
   if (foreground) {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    journal_ = stderr_is_journal();
+    sink = std::make_shared<StderrSink>(journal_);
   } else {
     path_ = monitor_log_path(unit);
     sink = std::make_shared<SafeFileSink>(path_);
   }
   logger_ = std::make_shared<spdlog::logger>(unit.name, sink);
-  logger_->set_pattern(foreground ? "%n: %v" : "%Y-%m-%dT%H:%M:%S.%e %n[%P]: %v");
+  // journald stamps each line itself.
+  logger_->set_pattern(!foreground ? "%Y-%m-%dT%H:%M:%S.%e %n[%P]: %v" : journal_ ? "%v" : "%n: %v");
   logger_->flush_on(spdlog::level::info);
 }
 

@@ -27,6 +27,7 @@ class MonitorLog {
 
  private:
   std::string path_;
+  bool journal_ = false;
   std::shared_ptr<spdlog::logger> logger_;
 };
 

@@ -41,9 +41,10 @@ Result<ExecContext> prepare_exec_context(const Unit& unit) {
 namespace {
 
 // Opens one output as the unit asks; -1 (an empty UniqueFd) is /dev/null.
-Result<UniqueFd> open_output(const Unit& unit, const OutputSpec& spec, int inherit_fd) {
+Result<UniqueFd> open_output(const Unit& unit, const OutputSpec& spec, int inherit_fd, bool foreground) {
   using K = OutputSpec::Kind;
-  switch (spec.kind) {
+  K kind = spec.kind == K::Default && foreground ? K::Inherit : spec.kind;
+  switch (kind) {
     case K::Null: return UniqueFd();
     case K::Inherit: {
       if (inherit_fd < 0) return UniqueFd();
@@ -71,9 +72,9 @@ Result<UniqueFd> open_output(const Unit& unit, const OutputSpec& spec, int inher
 
 }  // namespace
 
-Result<Outputs> open_outputs(const Unit& unit, int inherit_fd) {
+Result<Outputs> open_outputs(const Unit& unit, int inherit_fd, bool foreground) {
   Outputs o;
-  auto out = open_output(unit, unit.standard_output, inherit_fd);
+  auto out = open_output(unit, unit.standard_output, inherit_fd, foreground);
   if (!out) return out.error();
   o.out = std::move(*out);
   const OutputSpec& err = unit.standard_error;
@@ -87,7 +88,7 @@ Result<Outputs> open_outputs(const Unit& unit, int inherit_fd) {
     o.err.reset(fd);
     return o;
   }
-  auto e = open_output(unit, err, inherit_fd);
+  auto e = open_output(unit, err, inherit_fd, foreground);
   if (!e) return e.error();
   o.err = std::move(*e);
   if (!o.err) o.err.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));

@@ -35,8 +35,10 @@ struct Outputs {
 };
 
 // inherit_fd: what "inherit" means for this monitor: its own stdout in the
-// foreground (-1 when daemonized, i.e. /dev/null).
-Result<Outputs> open_outputs(const Unit& unit, int inherit_fd);
+// foreground (-1 when daemonized, i.e. /dev/null). In the foreground (`run`
+// under systemd) a unit that says nothing inherits, i.e. goes to the journal;
+// daemonized, it appends to the unit's log file.
+Result<Outputs> open_outputs(const Unit& unit, int inherit_fd, bool foreground);
 
 process::ExecSpec make_exec_spec(const Unit& unit, const Command& command, const ExecContext& context,
                                  const Outputs& outputs, const std::map<std::string, std::string>& extra_env);

@@ -34,8 +34,21 @@ struct Failure {
 }
 
 // Runs in the child after fork(): async-signal-safe calls only.
-[[noreturn]] void exec_child(const ExecSpec& spec, char* const* argv, char* const* envp, int devnull, int report_fd) {
+// Writes the decimal PID into the digits after "WATCHDOG_PID=", in place:
+// no allocation, so it is safe between fork and exec.
+void fill_pid(char* slot) {
+  char digits[16];
+  int n = 0;
+  for (unsigned long v = static_cast<unsigned long>(::getpid()); v > 0 || n == 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  char* p = slot + std::strlen("WATCHDOG_PID=");
+  while (n > 0) *p++ = digits[--n];
+  *p = '\0';
+}
+
+[[noreturn]] void exec_child(const ExecSpec& spec, char* const* argv, char* const* envp, char* watchdog_slot, int devnull,
+                             int report_fd) {
   if (spec.new_session && ::setsid() < 0) fail(report_fd, kSetsid);
+  if (watchdog_slot) fill_pid(watchdog_slot);
 
   int in = spec.stdin_fd >= 0 ? spec.stdin_fd : devnull;
   int out = spec.stdout_fd >= 0 ? spec.stdout_fd : devnull;
@@ -124,6 +137,8 @@ SpawnResult spawn(const ExecSpec& spec) {
   SpawnResult result;
   std::vector<char*> argv = c_strings(spec.argv);
   std::vector<char*> envp = c_strings(spec.env);
+  std::string watchdog_slot = "WATCHDOG_PID=0000000000000000";  // room for any PID
+  if (spec.set_watchdog_pid) envp.insert(envp.end() - 1, watchdog_slot.data());
 
   UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull) return {-1, "open /dev/null", errno};
@@ -133,7 +148,8 @@ SpawnResult spawn(const ExecSpec& spec) {
 
   pid_t pid = ::fork();
   if (pid < 0) return {-1, kStepNames[kFork], errno};
-  if (pid == 0) exec_child(spec, argv.data(), envp.data(), devnull.get(), report_write.get());
+  if (pid == 0) exec_child(spec, argv.data(), envp.data(), spec.set_watchdog_pid ? watchdog_slot.data() : nullptr, devnull.get(),
+               report_write.get());
 
   report_write.reset();
   Failure f{};

@@ -35,6 +35,7 @@ struct ExecSpec {
   std::optional<ResourceLimit> limit_nofile, limit_core;
   std::optional<int> nice;
   bool new_session = true;  // the service leads its own session and process group
+  bool set_watchdog_pid = false;  // add WATCHDOG_PID=<the child's own PID> (known only after fork)
 };
 
 struct SpawnResult {

@@ -78,7 +78,8 @@ Status decode_escape(std::string_view text, size_t& i, std::string& out) {
           v = v * 8 + static_cast<uint32_t>(d - '0');
         }
         i += 2;
-        if (v == 0 || v > 255) return Error::plain("invalid octal escape");
+        if (v == 0) return Error::plain("escaped NUL byte");
+        if (v > 255) return Error::plain("invalid octal escape");
         out += static_cast<char>(v);
         return ok();
       }
@@ -118,13 +119,21 @@ Result<bool> next_word(std::string_view text, size_t& i, Word& word) {
           auto r = decode_escape(text, i, word.text);
           if (!r) return r.error();
         } else {
-          word.text += q;
-          ++i;
+          // Copy the run up to the closing quote, an escape or a NUL in one go.
+          size_t end = i + 1;
+          while (end < text.size() && text[end] != c && text[end] != '\\' && text[end] != '\0') ++end;
+          word.text.append(text.substr(i, end - i));
+          i = end;
         }
       }
     } else {
-      word.text += c;
-      ++i;
+      // Copy the run of ordinary characters in one go.
+      size_t end = i + 1;
+      while (end < text.size() && !is_blank(text[end]) && text[end] != '\\' && text[end] != '"' &&
+             text[end] != '\'' && text[end] != '\0')
+        ++end;
+      word.text.append(text.substr(i, end - i));
+      i = end;
     }
   }
   word.is_separator = !literal && word.text == ";";
@@ -147,6 +156,7 @@ bool is_valid_env_name(std::string_view name) {
 
 Result<std::vector<std::string>> split_words(std::string_view text) {
   std::vector<std::string> words;
+  words.reserve(8);  // most values have a few words: spares the first regrowths
   size_t i = 0;
   Word w;
   while (true) {
@@ -200,6 +210,7 @@ Result<std::vector<Command>> parse(std::string_view text, int line) {
       bool argv0_override = seen_at;
       if (p.empty()) return Error::plain("empty executable path");
       current.program = std::string(p);
+      current.argv.reserve(8);  // spares the first regrowths of a typical command line
       current.line = line;
       expecting_program = false;
       expecting_argv0 = argv0_override;

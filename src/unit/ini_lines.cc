@@ -116,7 +116,9 @@ Lines split(std::string_view content) {
     }
     bool continues = !text.empty() && text.back() == '\\' && !is_comment(text);
     if (continues) text.remove_suffix(1);
-    if (current.text.size() + text.size() + 1 > kMaxLineBytes && !current_bad) {
+    // The joining space counts only when another line follows: a single
+    // line of exactly 1 MiB is within the limit.
+    if (current.text.size() + text.size() + (continues ? 1 : 0) > kMaxLineBytes && !current_bad) {
       out.diagnostics.push_back(error(current.first_line, "continued line too long (the limit is 1 MiB)"));
       current_bad = true;
     }

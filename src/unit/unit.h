@@ -58,6 +58,7 @@ struct ExitStatusSet {
 struct EnvironmentFile {
   std::string path;
   bool optional = false;  // '-' prefix: a missing file is not an error
+  int line = 0;           // where it was written (the key may be repeated)
   bool operator==(const EnvironmentFile&) const = default;
 };
 

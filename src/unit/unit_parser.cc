@@ -27,7 +27,9 @@ Result<std::string> expand_specifiers(std::string_view value, const Specifiers& 
   std::string out;
   for (size_t i = 0; i < value.size(); ++i) {
     if (value[i] != '%') {
-      out += value[i];
+      size_t next = std::min(value.find('%', i), value.size());  // copy up to the next '%' in one go
+      out.append(value.substr(i, next - i));
+      i = next - 1;
       continue;
     }
     if (++i == value.size()) return Error::plain("'%' at the end of the value (write '%%' for a literal '%')");
@@ -266,7 +268,7 @@ const std::vector<KeyDef>& key_table() {
           bool optional = v[0] == '-';
           if (optional) v.remove_prefix(1);
           if (v.empty()) return Error::plain("missing path");
-          a.unit.environment_files.push_back({resolve_path(v, a.unit.directory), optional});
+          a.unit.environment_files.push_back({resolve_path(v, a.unit.directory), optional, a.line});
           return ok();
         }},
       K{"Service", "PIDFile",
@@ -381,7 +383,8 @@ char* read_line(char* str, int num, void* stream) {
   if (!st->pending_active) {
     if (st->next_line >= st->lines->lines.size()) return nullptr;
     st->current_line = st->next_line++;
-    st->pending = st->lines->lines[st->current_line].text + "\n";
+    st->pending.assign(st->lines->lines[st->current_line].text);  // reuses the buffer: no allocation per line
+    st->pending += '\n';
     st->pending_offset = 0;
     st->pending_active = true;
   }
@@ -484,7 +487,25 @@ bool is_valid_unit_name(std::string_view name) {
   });
 }
 
+namespace {
+// An absolute path with no empty, "." or ".." component and no trailing '/':
+// resolve_path() would return it unchanged.
+bool is_normal_absolute(std::string_view path) {
+  if (path.empty() || path[0] != '/') return false;
+  if (path.size() == 1) return true;
+  if (path.back() == '/') return false;
+  for (size_t start = 1; start <= path.size();) {
+    size_t end = std::min(path.find('/', start), path.size());
+    std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+}  // namespace
+
 std::string resolve_path(std::string_view path, std::string_view directory) {
+  if (is_normal_absolute(path)) return std::string(path);
   std::string joined = !path.empty() && path[0] == '/' ? std::string(path) : std::string(directory) + "/" + std::string(path);
   std::vector<std::string_view> parts;
   std::string_view rest = joined;

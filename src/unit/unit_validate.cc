@@ -113,7 +113,7 @@ Diagnostics validate(const Unit& u, ValidateMode mode) {
                      "WorkingDirectory '" + u.working_directory + "' is not a directory here; start will fail"});
     for (const EnvironmentFile& f : u.environment_files)
       if (!f.optional && ::access(f.path.c_str(), R_OK) != 0)
-        out.push_back({S::Warning, line_of(u, "Service.EnvironmentFile"),
+        out.push_back({S::Warning, f.line,
                        "EnvironmentFile '" + f.path + "' is not readable here; start will fail"});
   }
   std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });

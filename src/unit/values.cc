@@ -97,6 +97,9 @@ Result<Usec> parse_timespan(std::string_view text) {
       }
     }
     if (digits == 0) return Error::plain("invalid time span '" + std::string(s) + "'");
+    // A '.' right after a number is a second decimal point: systemd refuses
+    // "12.34.56" (but accepts "12.34 .56" and "12.34s.56").
+    if (i < s.size() && s[i] == '.') return Error::plain("invalid time span '" + std::string(s) + "'");
     while (i < s.size() && is_space(s[i])) ++i;
     Usec unit = kUsecPerSec;  // a bare number means seconds
     if (i < s.size() && !is_digit(s[i]) && s[i] != '.') {

@@ -1,0 +1,131 @@
+// `unitrun logs`: the tail of the service's output file, and -f to follow
+// it through appends, truncation (copytruncate) and rotation (a new file at
+// the same path), driven by inotify, not by sleeping.
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "base/sys.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "daemon/safe_files.h"
+#include "unit/unit_loader.h"
+
+namespace unitrun::cli {
+namespace {
+
+std::string output_path(const Unit& u) {
+  using K = OutputSpec::Kind;
+  switch (u.standard_output.kind) {
+    case K::Default: return u.log_file;
+    case K::File:
+    case K::Append:
+    case K::Truncate: return u.standard_output.path;
+    default: break;
+  }
+  switch (u.standard_error.kind) {
+    case K::File:
+    case K::Append:
+    case K::Truncate: return u.standard_error.path;
+    default: return "";
+  }
+}
+
+// Prints the last `lines` lines; returns the offset where printing stopped.
+off_t print_tail(int fd, size_t lines) {
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size <= 0 || lines == 0) return size < 0 ? 0 : size;
+  // Read backwards in blocks until the chunk holds more than `lines` lines.
+  std::string chunk;
+  off_t from = size;
+  while (from > 0 && static_cast<size_t>(std::count(chunk.begin(), chunk.end(), '\n')) <= lines) {
+    off_t block = std::min<off_t>(from, 65536);
+    from -= block;
+    std::string buf(static_cast<size_t>(block), '\0');
+    if (::pread(fd, buf.data(), buf.size(), from) != block) break;
+    chunk = buf + chunk;
+  }
+  size_t end = chunk.size();
+  if (end > 0 && chunk[end - 1] == '\n') --end;  // the final newline ends the last line
+  size_t pos = end, found = 0;
+  while (pos > 0) {
+    if (chunk[pos - 1] == '\n' && ++found == lines) break;
+    --pos;
+  }
+  std::fwrite(chunk.data() + pos, 1, chunk.size() - pos, stdout);
+  std::fflush(stdout);
+  return size;
+}
+
+int follow(const std::string& path, UniqueFd fd, off_t offset) {
+  UniqueFd in(::inotify_init1(IN_CLOEXEC));
+  if (!in) return exit_code::kFailure;
+  std::string dir = path.substr(0, path.rfind('/'));
+  int file_watch = ::inotify_add_watch(in.get(), path.c_str(), IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB);
+  int dir_watch = ::inotify_add_watch(in.get(), dir.empty() ? "/" : dir.c_str(), IN_CREATE | IN_MOVED_TO);
+  if (file_watch < 0 || dir_watch < 0) return exit_code::kFailure;
+  char events[4096];
+  while (true) {
+    struct stat st;
+    if (fd && ::fstat(fd.get(), &st) == 0) {
+      if (st.st_size < offset) offset = 0;  // truncated (copytruncate): start over
+      while (offset < st.st_size) {
+        char buf[65536];
+        ssize_t n = ::pread(fd.get(), buf, sizeof buf, offset);
+        if (n <= 0) break;
+        if (std::fwrite(buf, 1, static_cast<size_t>(n), stdout) != static_cast<size_t>(n)) return exit_code::kSuccess;
+        offset += n;
+      }
+      if (std::fflush(stdout) != 0) return exit_code::kSuccess;  // the reader went away
+    }
+    ssize_t n = ::read(in.get(), events, sizeof events);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return exit_code::kFailure;
+    for (ssize_t i = 0; i < n;) {
+      auto* e = reinterpret_cast<struct inotify_event*>(events + i);
+      bool replaced = (e->wd == file_watch && (e->mask & (IN_MOVE_SELF | IN_DELETE_SELF))) ||
+                      (e->wd == dir_watch && e->len > 0 && path.substr(path.rfind('/') + 1) == e->name);
+      if (replaced) {
+        // Rotated: follow the new file at the same path from its start.
+        auto reopened = safe_files::open_for_reading(path);
+        if (reopened) {
+          fd = std::move(*reopened);
+          offset = 0;
+          ::inotify_rm_watch(in.get(), file_watch);
+          file_watch = ::inotify_add_watch(in.get(), path.c_str(), IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB);
+        }
+      }
+      i += static_cast<ssize_t>(sizeof(struct inotify_event) + e->len);
+    }
+  }
+}
+
+}  // namespace
+
+int logs(const std::string& unit_path, size_t lines, bool follow_output) {
+  unit::LoadResult r = unit::load(unit_path, unit::ValidateMode::Start);
+  for (const Diagnostic& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.format(r.display_path).c_str());
+  if (!r.readable || has_errors(r.diagnostics)) return exit_code::kNotConfigured;
+  std::string path = output_path(r.unit);
+  if (path.empty()) {
+    std::fprintf(stderr, "unitrun: %s: the service's output does not go to a file (StandardOutput=%s)\n",
+                 r.unit.name.c_str(), to_string(r.unit.standard_output).c_str());
+    return exit_code::kFailure;
+  }
+  ::signal(SIGPIPE, SIG_IGN);  // `logs -f | head` ends through EPIPE, quietly
+  auto fd = safe_files::open_for_reading(path);
+  if (!fd && !(follow_output && fd.error().sys_errno == ENOENT)) {
+    std::fprintf(stderr, "unitrun: %s\n", fd.error().message().c_str());
+    return exit_code::kFailure;
+  }
+  off_t offset = fd ? print_tail(fd->get(), lines) : 0;
+  if (!follow_output) return exit_code::kSuccess;
+  return follow(path, fd ? std::move(*fd) : UniqueFd(), offset);
+}
+
+}  // namespace unitrun::cli

@@ -1,0 +1,58 @@
+#include "monitor/restart_policy.h"
+
+#include <signal.h>
+
+#include <algorithm>
+
+namespace unitrun::monitor {
+namespace {
+
+bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+}  // namespace
+
+bool is_clean(const Unit& unit, const Termination& t) {
+  if (t.watchdog || t.timeout) return false;
+  if (t.exit_code >= 0) return t.exit_code == 0 || contains(unit.success_exit_status.codes, t.exit_code);
+  if (t.signal > 0) {
+    if (contains(unit.success_exit_status.signals, t.signal)) return true;
+    if (unit.type == ServiceType::Oneshot) return false;
+    return t.signal == SIGHUP || t.signal == SIGINT || t.signal == SIGTERM || t.signal == SIGPIPE;
+  }
+  return true;  // ended in a way we could not observe (not our child): assume clean
+}
+
+const char* result_of(const Unit& unit, const Termination& t) {
+  if (t.watchdog) return "watchdog";
+  if (t.timeout) return "timeout";
+  if (is_clean(unit, t)) return "success";
+  return t.signal > 0 ? "signal" : "exit-code";
+}
+
+bool should_restart(const Unit& unit, const Termination& t) {
+  const ExitStatusSet& prevent = unit.restart_prevent_exit_status;
+  if (t.exit_code >= 0 && contains(prevent.codes, t.exit_code)) return false;
+  if (t.signal > 0 && contains(prevent.signals, t.signal)) return false;
+  bool clean = is_clean(unit, t);
+  bool unclean_signal = t.signal > 0 && !clean;
+  switch (unit.restart) {
+    case RestartPolicy::No: return false;
+    case RestartPolicy::Always: return true;
+    case RestartPolicy::OnSuccess: return clean;
+    case RestartPolicy::OnFailure: return !clean;
+    case RestartPolicy::OnAbnormal: return unclean_signal || t.watchdog || t.timeout;
+    case RestartPolicy::OnWatchdog: return t.watchdog;
+    case RestartPolicy::OnAbort: return unclean_signal && !t.watchdog;
+  }
+  return false;
+}
+
+bool StartLimit::try_start(uint64_t now) {
+  if (burst_ == 0 || interval_ == 0) return true;
+  while (!starts_.empty() && (interval_ == kInfinity ? false : now - starts_.front() >= interval_)) starts_.pop_front();
+  if (starts_.size() >= burst_) return false;
+  starts_.push_back(now);
+  return true;
+}
+
+}  // namespace unitrun::monitor

@@ -1,0 +1,46 @@
+// When a service ends: was it clean, and does Restart= bring it back?
+// Pure functions, after systemd.service(5), Table 2.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+#include "unit/unit.h"
+
+namespace unitrun::monitor {
+
+// How the main process ended.
+struct Termination {
+  int exit_code = -1;     // >= 0 when it exited
+  int signal = 0;         // > 0 when a signal killed it
+  bool watchdog = false;  // the monitor killed it because WATCHDOG=1 stopped
+  bool timeout = false;   // a start or runtime timeout ended it
+};
+
+// Clean: code 0 or listed in SuccessExitStatus=; for services other than
+// oneshot also SIGHUP, SIGINT, SIGTERM, SIGPIPE, or a listed signal.
+bool is_clean(const Unit& unit, const Termination& t);
+
+// systemd's Result= word for a termination: success, exit-code, signal,
+// core-dump is folded into signal, watchdog, timeout.
+const char* result_of(const Unit& unit, const Termination& t);
+
+bool should_restart(const Unit& unit, const Termination& t);
+
+// StartLimitIntervalSec= / StartLimitBurst=: remembers start times on the
+// monotonic clock; a start is allowed while fewer than `burst` starts fall
+// within the interval. A burst or interval of 0 disables the limit.
+class StartLimit {
+ public:
+  StartLimit(Usec interval, unsigned burst) : interval_(interval), burst_(burst) {}
+  // Records a start at `now` and returns true, or returns false (hit).
+  bool try_start(uint64_t now_usec);
+  void reset() { starts_.clear(); }
+
+ private:
+  Usec interval_;
+  unsigned burst_;
+  std::deque<uint64_t> starts_;
+};
+
+}  // namespace unitrun::monitor
