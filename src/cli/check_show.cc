@@ -1,9 +1,13 @@
 // `unitrun check` and `unitrun show`.
+#include <unistd.h>
+
+#include <climits>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "export/export.h"
 #include "unit/unit_loader.h"
 #include "unit/unit_show.h"
 
@@ -32,6 +36,24 @@ int show(const std::string& path, bool json) {
   if (has_errors(r.diagnostics)) return exit_code::kNotConfigured;
   std::string text = json ? unit::show_json(r.unit).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
                           : unit::show_text(r.unit);
+  std::fputs(text.c_str(), stdout);
+  return exit_code::kSuccess;
+}
+
+int export_unit(const std::string& format, const std::string& path) {
+  unit::LoadResult r = unit::load(path, unit::ValidateMode::Start);
+  print_diagnostics(r);
+  if (has_errors(r.diagnostics)) return exit_code::kNotConfigured;
+  // The generated file calls this very binary, by its absolute path.
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) {
+    std::perror("unitrun: /proc/self/exe");
+    return exit_code::kFailure;
+  }
+  std::string unitrun_path(self, static_cast<size_t>(n));
+  std::string text = format == "systemd" ? exporter::systemd_service(r.unit, unitrun_path)
+                                         : exporter::sysv_script(r.unit, unitrun_path);
   std::fputs(text.c_str(), stdout);
   return exit_code::kSuccess;
 }

@@ -19,5 +19,6 @@ int force_reload(const std::string& unit);
 int try_restart(const std::string& unit);
 int run(const std::string& unit);
 int logs(const std::string& unit, size_t lines, bool follow);
+int export_unit(const std::string& format, const std::string& unit);
 
 }  // namespace unitrun::cli

@@ -56,6 +56,11 @@ int run(int argc, char** argv) {
   logs->add_option("-n,--lines", log_lines, "How many lines (default 10)");
   logs->add_flag("-f,--follow", log_follow, "Keep printing what the service writes");
 
+  std::string export_format;
+  auto* export_cmd = app.add_subcommand("export", "Print a native systemd .service or an LSB init script for the unit");
+  export_cmd->add_option("format", export_format, "systemd or sysv")->required()->check(CLI::IsMember({"systemd", "sysv"}));
+  export_cmd->add_option("unit", unit_path, "Unit file (.ini)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -76,6 +81,7 @@ int run(int argc, char** argv) {
   if (*try_restart) return cli::try_restart(unit_path);
   if (*run_cmd) return cli::run(unit_path);
   if (*logs) return cli::logs(unit_path, log_lines, log_follow);
+  if (*export_cmd) return cli::export_unit(export_format, unit_path);
   return exit_code::kBadArguments;
 }
 

@@ -80,8 +80,10 @@ bool stderr_is_journal() {
 }  // namespace
 
 std::string monitor_log_path(const Unit& unit) {
-  size_t slash = unit.log_file.rfind('/');
-  return unit.log_file.substr(0, slash) + "/unitrun.log";
+  // Beside the per-unit log directory, not in it, so that a logrotate glob
+  // over the service logs never matches it: /var/log/unitrun.log as root.
+  std::string dir = unit.log_file.substr(0, unit.log_file.rfind('/'));
+  return dir.substr(0, dir.rfind('/')) + "/unitrun.log";
 }
 
 MonitorLog::MonitorLog() = default;

@@ -32,7 +32,7 @@ class MonitorLog {
 };
 
 // The file the monitors of a user write their own messages to:
-// /var/log/unitrun/unitrun.log as root.
+// /var/log/unitrun.log as root, $XDG_STATE_HOME/unitrun.log otherwise.
 std::string monitor_log_path(const Unit& unit);
 
 }  // namespace unitrun::monitor

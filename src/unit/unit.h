@@ -105,7 +105,8 @@ struct Unit {
   std::vector<std::string> wanted_by;
 
   // Where each key was last assigned ("Service.User" → line), for messages
-  // that validation produces after parsing.
+  // that validation produces after parsing. A key whose last assignment was
+  // empty (a reset to the default) has no entry: presence means "set".
   std::map<std::string, int> key_lines;
 
   bool operator==(const Unit&) const = default;

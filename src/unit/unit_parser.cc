@@ -449,6 +449,10 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
   Assignment a{*st.unit, *value, line};
   Status r = def->set(a);
   if (!r) report(st, S::Error, line, std::string(name) + "=: " + r.error().message());
+  // An empty assignment resets the key to its default, as if it had never
+  // been set: key_lines tells explicit values from defaults (Type='s oneshot
+  // default, forking's PIDFile=, the oneshot start timeout).
+  else if (raw.empty()) st.unit->key_lines.erase(key_id);
   else st.unit->key_lines[key_id] = line;
   return 1;
 }
