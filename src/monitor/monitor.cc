@@ -456,7 +456,9 @@ void Monitor::start_cycle() {
   auto context = prepare_exec_context(unit_);
   if (!context) return start_failed(exit_code::kFailure, context.error().message(), {});
   exec_context_ = std::move(*context);
-  if (unit_.type == ServiceType::Notify || unit_.watchdog_sec) exec_context_->environment["NOTIFY_SOCKET"] = notify_->address();
+  // Every service may speak the notify protocol (STATUS=, WATCHDOG=1, ...);
+  // only Type=notify waits for READY=1.
+  exec_context_->environment["NOTIFY_SOCKET"] = notify_->address();
   if (unit_.watchdog_sec && unit_.watchdog_sec != kInfinity)
     exec_context_->environment["WATCHDOG_USEC"] = std::to_string(unit_.watchdog_sec);
   // Inherit means the journal under systemd, /dev/null when daemonized.
