@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -198,6 +199,8 @@ int status(const std::string& path, bool json) {
       j["last_exit_signal"] = s->exit_signal;
       j["restarts"] = s->restarts;
       j["status_text"] = s->status_text;
+      j["service_errno"] = s->service_errno;
+      j["ready_usec"] = s->ready_usec;
       nlohmann::json events = nlohmann::json::array();
       for (const Event& e : s->events) events.push_back({{"time_usec", e.time_usec}, {"text", e.text}});
       j["events"] = events;
@@ -221,6 +224,10 @@ int status(const std::string& path, bool json) {
   }
   if (monitor_pid > 0) std::printf("    Monitor: %d (unitrun)\n", monitor_pid);
   if (s && !s->status_text.empty()) std::printf("     Status: \"%s\"\n", s->status_text.c_str());
+  if (s && s->service_errno > 0)
+    std::printf("      Error: %d (%s)\n", s->service_errno, std::strerror(s->service_errno));
+  if (view.liveness == Liveness::Running && s && s->ready_usec)
+    std::printf("      Ready: %s; %s\n", format_time(s->ready_usec).c_str(), format_ago(s->ready_usec).c_str());
   if (s && s->restarts > 0) std::printf("   Restarts: %u\n", s->restarts);
   if (view.liveness == Liveness::DeadPidfile && view.pidfile_content) {
     std::string content = *view.pidfile_content;

@@ -56,6 +56,8 @@ std::string serialize(const MonitorState& s) {
                       {"exit_signal", s.exit_signal},
                       {"restarts", s.restarts},
                       {"status_text", s.status_text},
+                      {"service_errno", s.service_errno},
+                      {"ready_usec", s.ready_usec},
                       {"events", events}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -80,6 +82,8 @@ std::optional<MonitorState> parse_state(const std::string& text) {
     s.exit_signal = j.value("exit_signal", 0);
     s.restarts = j.value("restarts", 0u);
     s.status_text = j.value("status_text", "");
+    s.service_errno = j.value("service_errno", 0);
+    s.ready_usec = j.value("ready_usec", uint64_t{0});
     if (j.contains("events") && j["events"].is_array())
       for (const auto& e : j["events"]) s.events.push_back({e.value("time_usec", uint64_t{0}), e.value("text", "")});
   } catch (const nlohmann::json::exception&) {

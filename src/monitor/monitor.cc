@@ -367,7 +367,10 @@ void Monitor::on_notify() {
     }
     if (auto it = f.find("ERRNO"); it != f.end()) {
       auto n = values::parse_unsigned(it->second, 4095);
-      if (n) event("service reported errno " + std::to_string(*n) + " (" + std::strerror(static_cast<int>(*n)) + ")");
+      if (n) {
+        state_.service_errno = static_cast<int>(*n);
+        event("service reported errno " + std::to_string(*n) + " (" + std::strerror(static_cast<int>(*n)) + ")");
+      }
     }
     if (auto it = f.find("MAINPID"); it != f.end()) {
       auto pid = values::parse_unsigned(it->second, 4194304);
@@ -597,6 +600,7 @@ void Monitor::enter_running() {
     return;
   }
   phase_ = Phase::Running;
+  state_.ready_usec = sys::now_realtime_usec();
   std::string pid = std::to_string(main_pid_);
   event(std::string(first_start_ ? "started" : "restarted") + " (pid " + pid + ")");
   log_.info((first_start_ ? "started (pid " : "restarted (pid ") + pid + ")");
@@ -785,6 +789,7 @@ void Monitor::run_next_command() {
 // ---- stopping ----------------------------------------------------------------------------
 
 void Monitor::begin_stop(bool restart_after) {
+  if (!reload_replies_.empty()) end_reload(false, "the service stopped during the reload");
   restart_after_stop_ = restart_after;
   arm(watchdog_fd_.get(), 0);
   forking_waits_for_pidfile_ = false;

@@ -350,6 +350,18 @@ const KeyDef* find_key(std::string_view section, std::string_view key) {
   return nullptr;
 }
 
+// closest_match() costs O(length of the name × length of a candidate) per
+// candidate: one unknown key of 1 MiB took seconds. Its limit of
+// max(2, n/3) + 1 edits can never be met by a name of more than 36 bytes
+// (the longest key, RestartPreventExitStatus, has 24), so longer names get no
+// suggestion, as before, but without computing one.
+constexpr size_t kMaxSuggestedNameBytes = 64;
+
+std::string suggest(std::string_view name, const std::vector<std::string_view>& candidates) {
+  if (name.size() > kMaxSuggestedNameBytes) return {};
+  return closest_match(name, candidates);
+}
+
 bool is_known_section(std::string_view s) { return s == "Unit" || s == "Service" || s == "Install"; }
 bool is_extension(std::string_view s) { return s.substr(0, 2) == "X-"; }
 
@@ -425,7 +437,7 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
     std::vector<std::string_view> candidates;
     for (const KeyDef& k : key_table())
       if (k.section == section) candidates.push_back(k.key);
-    std::string suggestion = closest_match(name, candidates);
+    std::string suggestion = suggest(name, candidates);
     std::string message = "unknown key '" + std::string(name) + "' in [" + std::string(section) + "]";
     if (!suggestion.empty()) message += "; did you mean '" + suggestion + "='?";
     report(st, S::Error, line, message);
@@ -556,7 +568,7 @@ ParseResult parse(std::string_view content, const ParseContext& context) {
     if (s.name == "Service") has_service = true;
     if (!unit.key_lines.count("[" + s.name + "]")) unit.key_lines["[" + s.name + "]"] = s.line;
     if (is_known_section(s.name) || is_extension(s.name)) continue;
-    std::string suggestion = closest_match(s.name, {"Unit", "Service", "Install"});
+    std::string suggestion = suggest(s.name, {"Unit", "Service", "Install"});
     std::string message = "unknown section [" + s.name + "]";
     if (!suggestion.empty()) message += "; did you mean [" + suggestion + "]?";
     result.diagnostics.push_back({S::Error, s.line, message});
