@@ -1,5 +1,6 @@
 #include "monitor/monitor.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
@@ -613,6 +614,9 @@ void Monitor::enter_running() {
   report_ready(true, exit_code::kSuccess, pid);
   upstream_.ready();
   if (state_.status_text.empty()) upstream_.status("running (pid " + pid + ")");
+  // The monitor now mostly sleeps for as long as the service runs: hand back
+  // the heap pages that starting needed (parsing, environment, argv).
+  (void)malloc_trim(0);
 }
 
 void Monitor::start_failed(int code, const std::string& message, Termination t) {
