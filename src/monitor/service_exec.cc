@@ -2,11 +2,11 @@
 
 #include <fcntl.h>
 #include <syslog.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include "base/sys.h"
 #include "daemon/safe_files.h"
+#include "monitor/libsystemd.h"
 #include "unit/command_line.h"
 #include "unit/environment_file.h"
 #include "unit/unit_validate.h"
@@ -53,7 +53,8 @@ Result<UniqueFd> open_output(const Unit& unit, const OutputSpec& spec, int inher
       return UniqueFd(fd);
     }
     case K::Journal: {
-      int fd = sd_journal_stream_fd(unit.name.c_str(), LOG_INFO, 1);
+      const LibSystemd* sd = libsystemd();
+      int fd = sd ? sd->journal_stream_fd(unit.name.c_str(), LOG_INFO, 1) : -1;
       if (fd >= 0) {
         UniqueFd journal(fd);
         if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return Error::from_errno("journal stream");

@@ -1,21 +1,26 @@
 #include "monitor/upstream.h"
 
-#include <systemd/sd-daemon.h>
+#include "monitor/libsystemd.h"
 #include <time.h>
 
 namespace unitrun::monitor {
 
 Upstream::Upstream(bool enabled) : enabled_(enabled) {
   if (!enabled_) return;
+  const LibSystemd* sd = libsystemd();
+  if (!sd) {
+    enabled_ = false;  // no libsystemd: no systemd to notify
+    return;
+  }
   uint64_t usec = 0;
   // unset=1: these variables are for us; the service gets its own, from us.
-  if (sd_watchdog_enabled(1, &usec) > 0) watchdog_usec_ = usec;
+  if (sd->watchdog_enabled(1, &usec) > 0) watchdog_usec_ = usec;
 }
 
 void Upstream::send(const std::string& state) {
   if (!enabled_) return;
   // sd_notify(3) says to ignore the result: nobody listening is not an error.
-  (void)sd_notify(0, state.c_str());
+  (void)libsystemd()->notify(0, state.c_str());
 }
 
 void Upstream::ready() { send("READY=1"); }
