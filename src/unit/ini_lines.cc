@@ -25,6 +25,16 @@ std::vector<PhysicalLine> physical_lines(std::string_view content) {
   return out;
 }
 
+// systemd joins a line with the next only when it ends in an unescaped
+// backslash: an odd number of them. "C:\\" ends in an escaped backslash, a
+// literal one for the value, and must not swallow the next line (which might
+// be "User=nobody").
+bool ends_in_unescaped_backslash(std::string_view line) {
+  size_t n = 0;
+  while (n < line.size() && line[line.size() - 1 - n] == '\\') ++n;
+  return n % 2 == 1;
+}
+
 bool is_comment(std::string_view line) {
   std::string_view t = trim(line);
   return !t.empty() && (t[0] == '#' || t[0] == ';');
@@ -114,7 +124,7 @@ Lines split(std::string_view content) {
     } else {
       current.first_line = p.number;
     }
-    bool continues = !text.empty() && text.back() == '\\' && !is_comment(text);
+    bool continues = ends_in_unescaped_backslash(text) && !is_comment(text);
     if (continues) text.remove_suffix(1);
     // The joining space counts only when another line follows: a single
     // line of exactly 1 MiB is within the limit.

@@ -1,5 +1,6 @@
 // The line layer of the unit-file dialect (systemd.syntax(7)), in front of
-// inih: it strips a UTF-8 BOM and CRs, joins lines that end in '\', skips
+// inih: it strips a UTF-8 BOM and CRs, joins lines that end in an unescaped
+// '\' (an odd number of backslashes), skips
 // comment lines (also inside a continuation), enforces the 1 MiB line limit
 // without ever truncating, and rejects what inih would silently accept or
 // split (NUL bytes, "Key:value", text after "]", lines without '=').
