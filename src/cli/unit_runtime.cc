@@ -14,9 +14,18 @@ namespace unitrun::cli {
 
 std::vector<proc::Stat> find_orphans(const MonitorState& state) {
   std::vector<proc::Stat> out;
+  // Only a monitor that died without finishing leaves orphans: one that
+  // stopped the unit recorded "inactive" or "failed" last.
+  if (state.state == "inactive" || state.state == "failed") return out;
   if (state.main_sid <= 1 || state.boot_id != sys::boot_id()) return out;
-  // A session ID stays reserved while any member lives, so members of the
-  // service's session that started no earlier than the service are its own.
+  // The service led its own session, whose ID is the main PID. While any
+  // member of that session lives, the kernel cannot hand that number to a
+  // new process; so if a process with that PID exists, it must be the
+  // original main process (same start time), or the number was reused and
+  // the session we knew is gone.
+  if (auto leader = proc::read_stat(state.main_sid)) {
+    if (leader->start_time != state.main_start_time) return out;
+  }
   for (const proc::Stat& s : proc::all_processes()) {
     if (s.sid != state.main_sid || s.state == 'Z' || s.state == 'X') continue;
     if (s.start_time < state.main_start_time) continue;

@@ -42,7 +42,7 @@ bool should_restart(const Unit& unit, const Termination& t) {
     case RestartPolicy::OnFailure: return !clean;
     case RestartPolicy::OnAbnormal: return unclean_signal || t.watchdog || t.timeout;
     case RestartPolicy::OnWatchdog: return t.watchdog;
-    case RestartPolicy::OnAbort: return unclean_signal && !t.watchdog;
+    case RestartPolicy::OnAbort: return unclean_signal && !t.watchdog && !t.timeout;  // Table 2: not after a timeout
   }
   return false;
 }
