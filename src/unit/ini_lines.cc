@@ -1,5 +1,7 @@
 #include "unit/ini_lines.h"
 
+#include <cctype>
+
 #include "base/strings.h"
 
 namespace unitrun::ini_lines {
@@ -35,8 +37,18 @@ bool ends_in_unescaped_backslash(std::string_view line) {
   return n % 2 == 1;
 }
 
+// inih skips every character isspace() calls blank (also \v and \f) before it
+// looks at a line, a key or a value; the checks here must see the line as inih
+// will, or "\v[Service]=x" would be a key here and a section header there.
+std::string_view trim_blanks(std::string_view s) {
+  auto blank = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 bool is_comment(std::string_view line) {
-  std::string_view t = trim(line);
+  std::string_view t = trim_blanks(line);
   return !t.empty() && (t[0] == '#' || t[0] == ';');
 }
 
@@ -47,7 +59,7 @@ Diagnostic error(int line, std::string message) {
 // Checks one logical line's shape; returns false (and reports) when inih
 // must not see it.
 bool check_shape(const LogicalLine& l, Lines& out) {
-  std::string_view t = trim(l.text);
+  std::string_view t = trim_blanks(l.text);
   if (t.empty() || t[0] == '#' || t[0] == ';') return true;
   if (t[0] == '[') {
     size_t close = t.find(']');
@@ -59,9 +71,16 @@ bool check_shape(const LogicalLine& l, Lines& out) {
       out.diagnostics.push_back(error(l.first_line, "unexpected text after section header '" + std::string(t.substr(0, close + 1)) + "'"));
       return false;
     }
-    std::string_view name = trim(t.substr(1, close - 1));
+    std::string_view name = trim_blanks(t.substr(1, close - 1));
     if (name.empty()) {
       out.diagnostics.push_back(error(l.first_line, "empty section name"));
+      return false;
+    }
+    // inih keeps the blanks ("[ Service ]" is section " Service "), so the
+    // unit parser would ignore every key under it as an unknown section's.
+    if (name.size() != close - 1) {
+      out.diagnostics.push_back(error(l.first_line, "blank inside section header '" + std::string(t) +
+                                                        "' (write [" + std::string(name) + "])"));
       return false;
     }
     out.sections.push_back({std::string(name), l.first_line});
@@ -72,7 +91,7 @@ bool check_shape(const LogicalLine& l, Lines& out) {
     out.diagnostics.push_back(error(l.first_line, "expected 'Key=value', got '" + std::string(t.substr(0, 80)) + "'"));
     return false;
   }
-  std::string_view key = trim(t.substr(0, eq));
+  std::string_view key = trim_blanks(t.substr(0, eq));
   if (key.empty()) {
     out.diagnostics.push_back(error(l.first_line, "missing key before '='"));
     return false;

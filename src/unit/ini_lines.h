@@ -1,9 +1,9 @@
 // The line layer of the unit-file dialect (systemd.syntax(7)), in front of
 // inih: it strips a UTF-8 BOM and CRs, joins lines that end in an unescaped
-// '\' (an odd number of backslashes), skips
-// comment lines (also inside a continuation), enforces the 1 MiB line limit
-// without ever truncating, and rejects what inih would silently accept or
-// split (NUL bytes, "Key:value", text after "]", lines without '=').
+// '\' (an odd number of backslashes), skips comment lines (also inside a
+// continuation), enforces the 1 MiB line limit without ever truncating, and
+// rejects what inih would silently accept or split (NUL bytes, "Key:value",
+// text after "]", lines without '=').
 // Every rejected line is reported with its physical line number and handed
 // to inih as an empty line, so inih never sees a half-understood line.
 #pragma once

@@ -354,11 +354,15 @@ const KeyDef* find_key(std::string_view section, std::string_view key) {
 // candidate: one unknown key of 1 MiB took seconds. Its limit of
 // max(2, n/3) + 1 edits can never be met by a name of more than 36 bytes
 // (the longest key, RestartPreventExitStatus, has 24), so longer names get no
-// suggestion, as before, but without computing one.
+// suggestion, as before, but without computing one. And a file of thousands
+// of unknown keys (the fuzzer's "Usre=1" 6,000 times) took seconds, so only
+// the first kMaxSuggestions unknown names of a file get a suggestion.
 constexpr size_t kMaxSuggestedNameBytes = 64;
+constexpr int kMaxSuggestions = 32;
 
-std::string suggest(std::string_view name, const std::vector<std::string_view>& candidates) {
-  if (name.size() > kMaxSuggestedNameBytes) return {};
+std::string suggest(std::string_view name, const std::vector<std::string_view>& candidates, int& budget) {
+  if (name.size() > kMaxSuggestedNameBytes || budget <= 0) return {};
+  --budget;
   return closest_match(name, candidates);
 }
 
@@ -386,6 +390,7 @@ struct ParseState {
   Specifiers specifiers;
   Diagnostics* diagnostics = nullptr;
   std::map<std::string, std::string> last_security_values;
+  int* suggestions_left = nullptr;  // see suggest()
 };
 
 // fgets-like: inih may ask for the line in several chunks.
@@ -437,7 +442,7 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
     std::vector<std::string_view> candidates;
     for (const KeyDef& k : key_table())
       if (k.section == section) candidates.push_back(k.key);
-    std::string suggestion = suggest(name, candidates);
+    std::string suggestion = suggest(name, candidates, *st.suggestions_left);
     std::string message = "unknown key '" + std::string(name) + "' in [" + std::string(section) + "]";
     if (!suggestion.empty()) message += "; did you mean '" + suggestion + "='?";
     report(st, S::Error, line, message);
@@ -564,11 +569,12 @@ ParseResult parse(std::string_view content, const ParseContext& context) {
                               {S::Error, 0, "invalid unit name '" + unit.name +
                                                 "' (1 to 200 of A-Z a-z 0-9 : _ . @ -, not starting with '-')"});
   bool has_service = false;
+  int suggestions_left = kMaxSuggestions;
   for (const ini_lines::SectionHeader& s : lines.sections) {
     if (s.name == "Service") has_service = true;
     if (!unit.key_lines.count("[" + s.name + "]")) unit.key_lines["[" + s.name + "]"] = s.line;
     if (is_known_section(s.name) || is_extension(s.name)) continue;
-    std::string suggestion = suggest(s.name, {"Unit", "Service", "Install"});
+    std::string suggestion = suggest(s.name, {"Unit", "Service", "Install"}, suggestions_left);
     std::string message = "unknown section [" + s.name + "]";
     if (!suggestion.empty()) message += "; did you mean [" + suggestion + "]?";
     result.diagnostics.push_back({S::Error, s.line, message});
@@ -578,6 +584,7 @@ ParseResult parse(std::string_view content, const ParseContext& context) {
   st.lines = &lines;
   st.unit = &unit;
   st.diagnostics = &result.diagnostics;
+  st.suggestions_left = &suggestions_left;
   size_t at = unit.name.find('@');
   st.specifiers = Specifiers{name_from_path(context.path) + ".ini", unit.name,
                              at == std::string::npos ? unit.name : unit.name.substr(0, at),
