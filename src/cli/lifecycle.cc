@@ -14,6 +14,7 @@
 #include "daemon/safe_files.h"
 #include "monitor/control_socket.h"
 #include "monitor/monitor.h"
+#include "process/proc.h"
 #include "unit/unit_loader.h"
 
 namespace unitrun::cli {
@@ -69,6 +70,15 @@ Prepared prepare(const std::string& path, bool create_runtime_dir) {
   return p;
 }
 
+// Waits until the process (pid, start_time) has exited. Once the PID names
+// another process, or none, it is gone already.
+void wait_for_exit(pid_t pid, uint64_t start_time, int timeout_ms) {
+  if (pid <= 1) return;
+  auto pidfd = sys::pidfd_open(pid);
+  if (!pidfd || !proc::is_same_process(pid, start_time)) return;
+  (void)sys::wait_readable(pidfd->get(), timeout_ms);
+}
+
 int start_locked(Prepared& p) {
   const Unit& unit = p.load.unit;
   UnitLock& lock = *p.lock;
@@ -94,6 +104,9 @@ int start_locked(Prepared& p) {
     return monitor::run(unit, p.files, std::move(lock), options);
   });
   if (outcome.code != 0) {
+    // The monitor reports a failure as its last act; when start returns,
+    // it must be gone too.
+    wait_for_exit(outcome.monitor_pid, outcome.monitor_start_time, 10000);
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), outcome.message.c_str());
     return outcome.code;
   }
@@ -148,6 +161,10 @@ int stop_locked(Prepared& p, bool quiet) {
     return exit_code::kFailure;
   }
   (void)lock.unlock_alive();
+  // The lock goes with the monitor's last fd, a moment before the monitor
+  // itself: wait for its exit too, so that when stop returns no process of
+  // the unit is left, the monitor included.
+  if (pidfd) (void)sys::wait_readable(pidfd->get(), 5000);
   if (!quiet) std::printf("stopped %s\n", unit.name.c_str());
   return exit_code::kSuccess;
 }

@@ -1,13 +1,17 @@
 #include "daemon/daemonize.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "base/sys.h"
 #include "base/unique_fd.h"
@@ -25,10 +29,63 @@ void detach_stdio() {
   ::umask(022);
 }
 
+// daemon(7), SysV step 1: close every other fd inherited from the caller.
+// unitrun opens all of its own fds close-on-exec (base/sys.h), so an fd
+// without FD_CLOEXEC came from the caller, and exec would have been its only
+// way out: the monitor never execs. Held by the monitor, the write end of a
+// pipe the caller passed (`unitrun start u 3>&1 | cat`) would keep its
+// reader waiting for EOF as long as the unit runs.
+void close_inherited_fds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return;  // no /proc: nothing better to do than keep them
+  std::vector<int> inherited;
+  while (struct dirent* e = ::readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(e->d_name, &end, 10);
+    if (*end != '\0' || fd <= 2 || fd == ::dirfd(dir)) continue;
+    int flags = ::fcntl(static_cast<int>(fd), F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC)) inherited.push_back(static_cast<int>(fd));
+  }
+  ::closedir(dir);
+  for (int fd : inherited) ::close(fd);
+}
+
+// daemon(7), SysV steps 2 and 3: the caller's signal dispositions and mask
+// are not the monitor's. An ignored SIGCHLD in particular makes the kernel
+// reap the monitor's children itself and send no SIGCHLD, so the monitor
+// would never learn that its service exited.
+void reset_signals() {
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for the few glibc reserves: fine
+  }
+  sigset_t empty;
+  sigemptyset(&empty);
+  (void)::sigprocmask(SIG_SETMASK, &empty, nullptr);  // cannot fail with a valid set
+}
+
 }  // namespace
 
-StartOutcome parse_report(const std::string& report) {
+std::string identity_line(pid_t monitor_pid, uint64_t monitor_start_time) {
+  return "monitor " + std::to_string(monitor_pid) + " " + std::to_string(monitor_start_time) + "\n";
+}
+
+StartOutcome parse_report(const std::string& whole) {
   StartOutcome o;
+  std::string report = whole;
+  if (report.rfind("monitor ", 0) == 0) {
+    size_t eol = report.find('\n');
+    unsigned long long start_time = 0;
+    int pid = 0;
+    if (std::sscanf(report.c_str(), "monitor %d %llu", &pid, &start_time) == 2 && pid > 1) {
+      o.monitor_pid = pid;
+      o.monitor_start_time = start_time;
+    }
+    report = eol == std::string::npos ? "" : report.substr(eol + 1);
+  }
   std::string line = report.substr(0, report.find('\n'));
   if (line.rfind("ok ", 0) == 0) {
     o.code = 0;
@@ -72,6 +129,8 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main) {
     }
     if (monitor > 0) ::_exit(0);
     detach_stdio();
+    close_inherited_fds();
+    reset_signals();
     int fd = write_end.release();
     ::_exit(monitor_main(fd));
   }

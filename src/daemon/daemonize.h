@@ -1,10 +1,13 @@
 // The SysV double fork (daemon(7)): caller → fork → setsid → fork → monitor.
-// The caller learns the outcome through a readiness pipe: the monitor writes
-// "ok PID" once the service runs, or "fail CODE message". Nobody but the
-// caller keeps the caller's stdin, stdout or stderr.
+// The caller learns the outcome through a readiness pipe: the monitor first
+// writes "monitor PID STARTTIME" (who it is), then "ok PID" once the service
+// runs, or "fail CODE message". Nobody but the caller keeps the caller's
+// stdin, stdout or stderr.
 #pragma once
 
 #include <sys/types.h>
+
+#include <cstdint>
 
 #include <functional>
 #include <string>
@@ -15,7 +18,14 @@ struct StartOutcome {
   int code = 1;         // LSB exit code
   pid_t pid = 0;        // the service's main PID, on success
   std::string message;  // on failure: one line for the user
+  // The monitor, when it said who it is: a failed start waits for it to be
+  // gone, so that nothing of the unit is left when `start` returns.
+  pid_t monitor_pid = 0;
+  uint64_t monitor_start_time = 0;
 };
+
+// The report's first line, written by the monitor as soon as it runs.
+std::string identity_line(pid_t monitor_pid, uint64_t monitor_start_time);
 
 // Runs monitor_main(ready_fd) in a daemonized grandchild and waits for its
 // report. monitor_main's return value becomes the monitor's exit status.

@@ -22,6 +22,7 @@
 #include "base/strings.h"
 #include "base/sys.h"
 #include "cli/exit_codes.h"
+#include "daemon/daemonize.h"
 #include "daemon/safe_files.h"
 #include "monitor/control_socket.h"
 #include "monitor/kill_tree.h"
@@ -89,6 +90,7 @@ class Monitor {
   void on_control_connection();
   void on_inotify();
   void reap_children();
+  void on_foreign_main_exit();
 
   // Starting.
   void start_cycle();
@@ -193,9 +195,12 @@ int Monitor::run() {
   state_.boot_id = sys::boot_id();
   state_.monitor_pid = ::getpid();
   state_.monitor_start_time = proc::start_time(::getpid()).value_or(0);
+  if (options_.ready_fd >= 0)  // the caller may be gone (Ctrl-C): nothing to do then
+    (void)sys::write_all(options_.ready_fd, daemon::identity_line(state_.monitor_pid, state_.monitor_start_time));
   auto ready = set_up();
   if (!ready) {
     log_.error("monitor setup: " + ready.error().message());
+    phase_ = Phase::Done;
     report_ready(false, exit_code::kFailure, "monitor setup: " + ready.error().message());
     return exit_code::kFailure;
   }
@@ -268,12 +273,8 @@ void Monitor::dispatch(int fd) {
   else if (notify_ && fd == notify_->fd()) on_notify();
   else if (fd == control_fd_.get()) on_control_connection();
   else if (fd == inotify_fd_.get()) on_inotify();
-  else if (fd == main_pidfd_.get() && main_pidfd_) {
-    // A main process that is not our child has ended; its parent reaps it.
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-    main_pidfd_.reset();
-    on_main_exit(Termination{});
-  } else {
+  else if (fd == main_pidfd_.get() && main_pidfd_) on_foreign_main_exit();
+  else {
     // A reload reply socket closed early: forget it.
     auto it = std::find(reload_replies_.begin(), reload_replies_.end(), fd);
     if (it != reload_replies_.end()) {
@@ -319,7 +320,26 @@ void Monitor::on_signal() {
   }
 }
 
+void Monitor::on_foreign_main_exit() {
+  // A main process that was not our child when we adopted it (MAINPID=, a
+  // forking daemon whose middle process still lived) has ended. Its parent
+  // may have died meanwhile and left it to us, the subreaper: then we reap
+  // it here and its wait status decides, as for any child.
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, main_pidfd_.get(), nullptr);
+  main_pidfd_.reset();
+  int status;
+  pid_t reaped;
+  do reaped = ::waitpid(main_pid_, &status, WNOHANG);
+  while (reaped < 0 && errno == EINTR);
+  // ECHILD: another process's child, which its parent reaps; we cannot see how it ended.
+  on_main_exit(reaped == main_pid_ ? termination_of(status) : Termination{});
+}
+
 void Monitor::reap_children() {
+  // What a process said just before it exited is heard first, while it is
+  // still a zombie we can identify as ours (systemd, too, reads pending
+  // notifications before it reaps): `sd_notify("STOPPING=1"); exit(0);`.
+  if (notify_) on_notify();
   while (true) {
     int status;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
@@ -490,6 +510,13 @@ void Monitor::spawn_main() {
     });
     return;
   }
+  if (unit_.type == ServiceType::Forking) {
+    // We hold the alive lock, so a pidfile there now is stale, left by a
+    // crash. Its PID may have been reused by a stranger, which must not make
+    // the start fail when the daemon is a moment late in writing its own.
+    auto removed = safe_files::remove(files_.pidfile);
+    if (!removed) return start_failed(exit_code::kFailure, "cannot remove stale pidfile: " + removed.error().message(), {});
+  }
   const Command& command = unit_.exec_start.front();
   process::ExecSpec spec = make_exec_spec(unit_, command, *exec_context_, outputs_, {});
   spec.set_watchdog_pid = unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity;
@@ -549,8 +576,10 @@ void Monitor::try_forking_pidfile() {
   auto pid = parse_pidfile(*content);
   if (!pid) return refuse("invalid content");
   auto s = proc::read_stat(*pid);
-  if (!s || s->state == 'Z' || !in_my_tree(*pid))
-    return refuse("refusing PID " + std::to_string(*pid) + ": not a live process of this unit");
+  // A PID that is gone is not a lie but an old or early file: wait for the
+  // daemon to write its own (inotify), as systemd does, up to TimeoutStartSec.
+  if (!s || s->state == 'Z') return;
+  if (!in_my_tree(*pid)) return refuse("refusing PID " + std::to_string(*pid) + ": not a live process of this unit");
   forking_waits_for_pidfile_ = false;
   if (inotify_fd_) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, inotify_fd_.get(), nullptr);
@@ -1113,8 +1142,12 @@ std::string Monitor::last_output_lines() const {
 }
 
 void Monitor::report_ready(bool ok, int code, const std::string& message) {
-  // Starts that wait behind the one that launched us may proceed now.
-  (void)lock_.unlock_start();
+  // Starts that wait behind the one that launched us may proceed now, and
+  // find the unit running. A monitor that is about to exit keeps the start
+  // lock: its exit drops both locks at once, so no waiting start can see the
+  // alive lock still held and answer "already running" for a unit that is
+  // gone.
+  if (phase_ != Phase::Done) (void)lock_.unlock_start();
   if (options_.ready_fd < 0) return;
   std::string line = ok ? "ok " + message + "\n" : "fail " + std::to_string(code) + " " + message + "\n";
   (void)sys::write_all(options_.ready_fd, line);  // the caller may be gone (Ctrl-C): nothing to do then
