@@ -1,0 +1,177 @@
+// Load and concurrency (reliability.md §3.1): parallel starts, many
+// start/stop cycles, an interleaved storm. Sized for a 2-core machine; the
+// long versions are soak tests, not part of this suite.
+#include <unistd.h>
+
+#include <deque>
+#include <random>
+#include <regex>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "support.h"
+
+using namespace itest;
+
+TEST_CASE("L1: 20 parallel starts make exactly one service", "[concurrency]") {
+  TempDir dir;
+  TestUnit u(dir, "l1", "/bin/sleep 1000");
+  std::vector<Running> runs;
+  for (int i = 0; i < 20; ++i) runs.push_back(u.spawn_verb("start"));
+  std::vector<RunResult> results;
+  for (Running& r : runs) results.push_back(r.wait());
+
+  std::regex started("started " + u.name() + " \\(pid ([0-9]+)\\)\n");
+  std::regex already(u.name() + " already running \\(pid ([0-9]+)\\)\n");
+  int n_started = 0, n_already = 0;
+  std::set<pid_t> pids;
+  for (const RunResult& r : results) {
+    INFO(r.describe());
+    CHECK(r.exit_code == 0);
+    std::smatch m;
+    if (std::regex_match(r.out, m, started)) ++n_started;
+    else if (std::regex_match(r.out, m, already)) ++n_already;
+    else FAIL_CHECK("unexpected output");
+    if (!m.empty()) pids.insert(static_cast<pid_t>(std::stol(m[1])));
+  }
+  CHECK(n_started == 1);
+  CHECK(n_already == 19);
+  REQUIRE(pids.size() == 1);
+  pid_t pid = *pids.begin();
+  CHECK(read_pidfile(u.pidfile()) == pid);
+  CHECK(u.services() == std::vector<pid_t>{pid});
+  CHECK(u.monitors().size() == 1);
+  CHECK(u.status().exit_code == 0);
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("L1: parallel starts of a unit that fails to start all fail", "[concurrency]") {
+  // A failed start must leave nothing behind by the time it returns: no
+  // monitor and no lock held. Otherwise a start racing with it finds the
+  // lock held and reports "already running (pid 0)" for a unit that runs
+  // nowhere.
+  TempDir dir;
+  TestUnit u(dir, "l1fail", dir / "no-such-program");
+  for (int round = 0; round < 10; ++round) {
+    std::vector<Running> runs;
+    for (int i = 0; i < 4; ++i) runs.push_back(u.spawn_verb("start"));
+    for (Running& r : runs) {
+      RunResult result = r.wait();
+      INFO("round " << round << ": " << result.describe());
+      CHECK(result.exit_code == 5);
+      CHECK(result.out.find("already running") == std::string::npos);
+    }
+    CHECK(u.nothing_running());
+  }
+}
+
+// 200 cycles here; the 1,000-cycle version of L2 is the soak test.
+TEST_CASE("L2: 200 start/stop cycles leave nothing behind", "[concurrency]") {
+  TempDir dir;
+  TestUnit u(dir, "l2", "/bin/sleep 1000");
+  std::regex started("started " + u.name() + " \\(pid ([0-9]+)\\)\n");
+  struct Seen {
+    pid_t pid;
+    uint64_t start_time;
+  };
+  std::vector<Seen> seen;
+  for (int i = 0; i < 200; ++i) {
+    RunResult start = u.start();
+    INFO("cycle " << i << ": " << start.describe());
+    REQUIRE(start.exit_code == 0);
+    std::smatch m;
+    REQUIRE(std::regex_match(start.out, m, started));
+    pid_t pid = static_cast<pid_t>(std::stol(m[1]));
+    auto service = proc_stat(pid);
+    REQUIRE(service);
+    auto monitor = proc_stat(service->ppid);
+    REQUIRE(monitor);
+    seen.push_back({pid, service->start_time});
+    seen.push_back({monitor->pid, monitor->start_time});
+
+    RunResult stop = u.stop();
+    INFO("cycle " << i << ": " << stop.describe());
+    REQUIRE(stop.exit_code == 0);
+    REQUIRE(stop.out == "stopped " + u.name() + "\n");
+    reap_adopted();  // the exited monitors were handed to this test (it plays init)
+  }
+  // No service or monitor of any cycle is left, not even as a zombie.
+  reap_adopted();
+  for (const Seen& s : seen) {
+    INFO("pid " << s.pid << " " << proc_cmdline(s.pid));
+    CHECK_FALSE(still_there(s.pid, s.start_time));
+  }
+  CHECK(u.nothing_running());
+  CHECK_FALSE(exists(u.pidfile()));
+  // The runtime directory holds the unit's lock and state files, nothing
+  // else (no temporaries of atomic writes).
+  std::vector<std::string> files = u.runtime_files();
+  INFO("runtime files: " << nlohmann::json(files).dump());
+  REQUIRE(files.size() == 2);
+  CHECK(files[0].substr(files[0].size() - 5) == ".lock");
+  CHECK(files[1].substr(files[1].size() - 6) == ".state");
+  CHECK(files[0].rfind(std::string(kRuntimeDir) + "/" + u.name() + ".", 0) == 0);
+  CHECK(files[1].rfind(std::string(kRuntimeDir) + "/" + u.name() + ".", 0) == 0);
+}
+
+TEST_CASE("L3: interleaved starts and stops leave a consistent state", "[concurrency]") {
+  TempDir dir;
+  TestUnit u(dir, "l3", "/bin/sleep 1000");
+  unsigned seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+
+  for (int round = 0; round < 4; ++round) {
+    INFO("round " << round);
+    std::deque<Running> inflight;
+    std::deque<std::string> verbs;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(800);
+    auto collect_oldest = [&] {
+      RunResult r = inflight.front().wait();
+      INFO(verbs.front() << ": " << r.describe());
+      CHECK(r.exit_code == 0);
+      CHECK_FALSE(r.timed_out);
+      inflight.pop_front();
+      verbs.pop_front();
+    };
+    while (std::chrono::steady_clock::now() < deadline) {
+      while (inflight.size() < 6) {
+        std::string verb = rng() % 2 ? "start" : "stop";
+        RunOptions opts;
+        opts.timeout_ms = 30000;
+        inflight.push_back(u.spawn_verb(verb, opts));
+        verbs.push_back(verb);
+      }
+      collect_oldest();
+    }
+    while (!inflight.empty()) collect_oldest();
+
+    // Quiet now: status 0 ⇔ one live service named by the pidfile;
+    // status 3 ⇔ no process and no pidfile.
+    RunResult status = u.status();
+    INFO(status.describe());
+    std::vector<pid_t> services = u.services();
+    std::vector<pid_t> monitors = u.monitors();
+    auto pidfile = read_pidfile(u.pidfile());
+    if (status.exit_code == 0) {
+      CHECK(services.size() == 1);
+      CHECK(monitors.size() == 1);
+      REQUIRE(pidfile);
+      CHECK(services == std::vector<pid_t>{*pidfile});
+    } else {
+      CHECK(status.exit_code == 3);
+      CHECK(services.empty());
+      CHECK(monitors.empty());
+      CHECK_FALSE(exists(u.pidfile()));
+    }
+    reap_adopted();
+  }
+  RunResult stop = u.stop();
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+}

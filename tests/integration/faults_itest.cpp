@@ -1,0 +1,340 @@
+// Faults (reliability.md §3.2): a killed monitor, services that resist or
+// escape a stop, start failures of every kind, resource exhaustion, stale
+// pidfiles. After each failure: no process left, no pidfile, no lock held.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "support.h"
+
+using namespace itest;
+
+namespace {
+
+pid_t start_ok(const TestUnit& u, RunOptions opts = {}) {
+  RunResult r = u.start(std::move(opts));
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  auto pid = read_pidfile(u.pidfile());
+  REQUIRE(pid);
+  REQUIRE(alive(*pid));
+  return *pid;
+}
+
+pid_t parent_of(pid_t pid) {
+  auto s = proc_stat(pid);
+  REQUIRE(s);
+  return s->ppid;
+}
+
+// What a failed start must leave: no process (no monitor either), no
+// pidfile, and the lock free (status says "not running"; it can only say
+// "unknown", 4, of an invalid unit), and the runtime directory holds no
+// temporary files of the unit.
+void check_nothing_left(const TestUnit& u, bool unit_valid = true) {
+  CHECK(u.nothing_running());
+  CHECK_FALSE(exists(u.pidfile()));
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == (unit_valid ? 3 : 4));
+  for (const std::string& f : u.runtime_files()) {
+    INFO("runtime file " << f);
+    CHECK((f.size() > 5 && (f.substr(f.size() - 5) == ".lock" || f.substr(f.size() - 6) == ".state")));
+  }
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("F1: after the monitor is SIGKILLed, status tells the truth and stop ends the survivor", "[faults]") {
+  TempDir dir;
+  TestUnit u(dir, "f1", "/bin/sleep 1000", {.extra = "TimeoutStopSec=10\n"});
+  pid_t main_pid = start_ok(u);
+  pid_t monitor = parent_of(main_pid);
+  REQUIRE(u.monitors() == std::vector<pid_t>{monitor});
+
+  REQUIRE(::kill(monitor, SIGKILL) == 0);
+  REQUIRE(wait_exit(monitor, 5000));
+  reap_adopted();
+  REQUIRE(alive(main_pid));
+
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(contains(status.out, "monitor"));
+
+  SECTION("start does not make a second copy") {
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 0);
+    std::vector<pid_t> services = u.services();
+    CHECK(services.size() == 1);
+    auto pid = read_pidfile(u.pidfile());
+    REQUIRE(pid);
+    CHECK(services == std::vector<pid_t>{*pid});
+    RunResult stop = u.stop();
+    INFO(stop.describe());
+    CHECK(stop.exit_code == 0);
+    CHECK(u.nothing_running());
+    CHECK_FALSE(exists(u.pidfile()));
+  }
+  SECTION("stop ends the survivor") {
+    RunResult stop = u.stop();
+    INFO(stop.describe());
+    CHECK(stop.exit_code == 0);
+    CHECK(stop.seconds < 10.0);
+    CHECK_FALSE(alive(main_pid));
+    CHECK(u.nothing_running());
+    CHECK_FALSE(exists(u.pidfile()));
+    RunResult after = u.status();
+    INFO(after.describe());
+    CHECK(after.exit_code == 3);
+  }
+}
+
+TEST_CASE("a stale pidfile (monitor and service SIGKILLed): status 1, start replaces it", "[faults]") {
+  TempDir dir;
+  TestUnit u(dir, "stale", "/bin/sleep 1000");
+  pid_t main_pid = start_ok(u);
+  pid_t monitor = parent_of(main_pid);
+  REQUIRE(::kill(monitor, SIGKILL) == 0);
+  REQUIRE(::kill(main_pid, SIGKILL) == 0);
+  REQUIRE(wait_exit(monitor, 5000));
+  REQUIRE(wait_exit(main_pid, 5000));
+  reap_adopted();
+  REQUIRE(exists(u.pidfile()));
+
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 1);
+  CHECK(contains(status.out, "pidfile"));
+
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 0);
+  auto pid = read_pidfile(u.pidfile());
+  REQUIRE(pid);
+  CHECK(*pid != main_pid);
+  CHECK(u.services() == std::vector<pid_t>{*pid});
+  CHECK(u.status().exit_code == 0);
+}
+
+TEST_CASE("F4: a service that ignores SIGTERM is SIGKILLed after TimeoutStopSec", "[faults]") {
+  TempDir dir;
+  TestUnit u(dir, "f4a", helper("trapterm"), {.extra = "TimeoutStopSec=2\n"});
+  pid_t pid = start_ok(u);
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  // SIGTERM was ignored, so the stop waited out the 2 s before SIGKILL; the
+  // upper bound only catches a hang.
+  CHECK(stop.seconds >= 1.8);
+  CHECK(stop.seconds < 10.0);
+  CHECK_FALSE(alive(pid));
+  CHECK(u.nothing_running());
+  CHECK_FALSE(exists(u.pidfile()));
+}
+
+TEST_CASE("F4: a SIGSTOPped service stops at once (SIGCONT follows SIGTERM)", "[faults]") {
+  TempDir dir;
+  std::string exec;
+  // `trapterm catch` ends in a SIGTERM handler, which a stopped process never
+  // runs until it gets SIGCONT. A plain sleep is killed by SIGTERM even while
+  // stopped (the kernel turns a fatal signal into SIGKILL), so it checks less.
+  SECTION("a SIGTERM handler") { exec = helper("trapterm") + " catch"; }
+  SECTION("a plain sleep") { exec = "/bin/sleep 1000"; }
+  TestUnit u(dir, "f4b", exec, {.extra = "TimeoutStopSec=60\n"});
+  pid_t pid = start_ok(u);
+  REQUIRE(::kill(pid, SIGSTOP) == 0);
+  REQUIRE(wait_until([&] { return proc_stat(pid) && proc_stat(pid)->state == 'T'; }, 5000));
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.seconds < 10.0);  // far below TimeoutStopSec=60: no SIGKILL escalation was needed
+  CHECK_FALSE(alive(pid));
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("F5: stop ends a setsid() grandchild that escaped the service's session", "[faults]") {
+  TempDir dir;
+  TestUnit u(dir, "f5forker", helper("forker"), {.extra = "TimeoutStopSec=30\n"});
+  pid_t main_pid = start_ok(u);
+  REQUIRE(wait_until([&] { return u.services().size() == 2; }, 5000));
+  std::vector<pid_t> services = u.services();
+  pid_t grandchild = services[0] == main_pid ? services[1] : services[0];
+  auto gs = proc_stat(grandchild);
+  REQUIRE(gs);
+  CHECK(gs->sid != main_pid);  // it left the service's session
+  uint64_t grandchild_start = gs->start_time;
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.seconds < 10.0);
+  CHECK_FALSE(alive(main_pid));
+  CHECK_FALSE(alive(grandchild));
+  CHECK(u.nothing_running());
+  // The escapee was re-parented to the monitor (a subreaper), which must
+  // have reaped it: a zombie of it would have been handed on to this test.
+  auto g = proc_stat(grandchild);
+  CHECK_FALSE((g && g->start_time == grandchild_start && g->state == 'Z'));
+}
+
+TEST_CASE("F5: stop ends a service that forks 200 children a second", "[faults]") {
+  TempDir dir;
+  TestUnit u(dir, "f5churn", helper("forkchurn"), {.extra = "TimeoutStopSec=30\n"});
+  pid_t main_pid = start_ok(u);
+  ::usleep(500000);
+  REQUIRE(alive(main_pid));
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.seconds < 15.0);
+  CHECK_FALSE(alive(main_pid));
+  CHECK(u.nothing_running());
+  ::usleep(200000);
+  CHECK(u.nothing_running());  // nothing forked late survived either
+}
+
+TEST_CASE("F8: a pidfile that cannot be written fails the start and leaves nothing", "[faults]") {
+  TempDir dir;
+  // As root, a 0555 directory is writable; a path under a regular file is not.
+  write_file(dir / "regular", "I am a file\n");
+  std::string bad_pidfile = dir / "regular/sub/x.pid";
+  TestUnit u(dir, "f8", "/bin/sleep 1000", {.pidfile = bad_pidfile});
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  CHECK(contains(start.err, dir / "regular"));
+  CHECK(read_file(dir / "regular") == "I am a file\n");
+  check_nothing_left(u);
+
+  // The lock was released: the fixed unit starts.
+  u.rewrite("/bin/sleep 1000");
+  pid_t pid = start_ok(u);
+  CHECK(u.services() == std::vector<pid_t>{pid});
+  RunResult stop = u.stop();
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("F9: a missing, non-executable or broken program fails the start synchronously", "[faults]") {
+  TempDir dir;
+  std::string program, message;
+  int code = 0;
+  SECTION("missing: 5") {
+    program = dir / "no-such-program";
+    code = 5;
+    message = "No such file or directory";
+  }
+  SECTION("mode 0644: 1, Permission denied") {
+    program = dir / "not-executable";
+    write_file(program, "#!/bin/sh\nexec /bin/sleep 1000\n", 0644);
+    code = 1;
+    message = "Permission denied";
+  }
+  SECTION("empty file with +x: 1, Exec format error") {
+    program = dir / "empty";
+    write_file(program, "", 0755);
+    code = 1;
+    message = "Exec format error";
+  }
+  TestUnit u(dir, "f9", program);
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == code);
+  CHECK(contains(start.err, message));
+  CHECK(contains(start.err, program));
+  check_nothing_left(u);
+}
+
+TEST_CASE("F10: a bad WorkingDirectory= exits 1, an unknown User= exits 6", "[faults]") {
+  TempDir dir;
+  SECTION("WorkingDirectory=/nonexistent") {
+    TestUnit u(dir, "f10wd", "/bin/sleep 1000", {.extra = "WorkingDirectory=/nonexistent\n"});
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 1);
+    CHECK(contains(start.err, "/nonexistent"));
+    check_nothing_left(u);
+  }
+  SECTION("User=idontexist") {
+    TestUnit u(dir, "f10user", "/bin/sleep 1000", {.extra = "User=idontexist\n"});
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 6);
+    CHECK(contains(start.err, "idontexist"));
+    check_nothing_left(u, false);
+  }
+}
+
+TEST_CASE("F11: start under a tiny RLIMIT_NOFILE fails cleanly or succeeds, never hangs", "[faults]") {
+  TempDir dir;
+  TestUnit u(dir, "f11", "/bin/sleep 1000");
+  // Below 4 even the dynamic loader cannot open unitrun's libraries.
+  for (rlim_t limit : {4, 5, 6, 7, 8, 9, 10, 12, 16, 24, 32}) {
+    RunOptions opts;
+    opts.nofile = limit;
+    opts.timeout_ms = 20000;
+    RunResult start = u.start(opts);
+    INFO("RLIMIT_NOFILE=" << limit << ": " << start.describe());
+    REQUIRE_FALSE(start.timed_out);
+    CHECK_FALSE(start.output_held_open);
+    CHECK((start.exit_code == 0 || start.exit_code == 1));
+    if (start.exit_code == 0) {
+      auto pid = read_pidfile(u.pidfile());
+      CHECK(pid);
+      CHECK(u.services().size() == 1);
+      RunResult stop = u.stop();
+      INFO(stop.describe());
+      CHECK(stop.exit_code == 0);
+      CHECK(u.nothing_running());
+    } else {
+      check_nothing_left(u);
+    }
+    kill_marked(u.marker());
+  }
+  // Whatever happened, the unit works normally afterwards.
+  pid_t pid = start_ok(u);
+  CHECK(u.services() == std::vector<pid_t>{pid});
+  CHECK(u.stop().exit_code == 0);
+}
+
+TEST_CASE("F12: a pidfile naming an unrelated live process is stale: nothing is signalled", "[faults]") {
+  TempDir dir;
+  TestUnit u(dir, "f12", "/bin/sleep 1000");
+  SECTION("never started") {}
+  SECTION("after a previous run") {
+    start_ok(u);
+    REQUIRE(u.stop().exit_code == 0);
+  }
+  // An unrelated sleep of another user, started by the test.
+  ChildProcess unrelated({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sleep", "1000"});
+  REQUIRE(wait_until([&] { return proc_cmdline(unrelated.pid()) == "/bin/sleep 1000"; }, 5000));
+  write_file(u.pidfile(), std::to_string(unrelated.pid()) + "\n", 0644);
+
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 1);
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(unrelated.alive());
+  CHECK(proc_stat(unrelated.pid())->state == 'S');
+
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 0);
+  auto pid = read_pidfile(u.pidfile());
+  REQUIRE(pid);
+  CHECK(*pid != unrelated.pid());
+  CHECK(u.services() == std::vector<pid_t>{*pid});
+  CHECK(u.stop().exit_code == 0);
+  CHECK(unrelated.alive());
+}

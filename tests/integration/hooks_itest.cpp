@@ -1,0 +1,265 @@
+// ExecStartPre=, ExecStartPost=, ExecReload=, ExecStop=, ExecStopPost= in
+// systemd's order with its '-' semantics and $MAINPID; the reload verbs
+// (reload, force-reload, try-restart, condrestart: LSB); and `logs`.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "supervision_util.h"
+
+using namespace itest;
+using namespace itest::sv;
+
+namespace {
+
+// A command line that appends WORDS (expanded by the shell from the
+// environment unitrun gives it) to FILE.
+std::string note(const std::string& file, const std::string& words) {
+  return "/bin/sh -c \"echo " + words + " >> " + file + "\"";
+}
+
+std::vector<std::string> split_words(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Exec* commands run in systemd's order, with $MAINPID for ExecStartPost, ExecReload and ExecStop",
+          "[supervision][hooks]") {
+  TempDir dir;
+  std::string order = dir / "order";
+  std::string extra = "ExecStartPre=" + note(order, "pre1") + "\n" +
+                      "ExecStartPre=-/bin/false\n" +  // '-': its failure is ignored
+                      "ExecStartPre=" + note(order, "pre2") + "\n" +
+                      "ExecStartPost=" + note(order, "post $MAINPID") + "\n" +
+                      "ExecReload=" + note(order, "reload $MAINPID") + "\n" +
+                      "ExecStop=" + note(order, "stop $MAINPID") + "\n" +
+                      "ExecStop=-/bin/false\n" +
+                      "ExecStopPost=" + note(order, "stoppost $SERVICE_RESULT") + "\n";
+  TestUnit u(dir, "order", "/bin/sleep 1000", opts(extra));
+  pid_t pid = start_ok(u);
+  std::string p = std::to_string(pid);
+  CHECK(lines_of(order) == std::vector<std::string>{"pre1", "pre2", "post " + p});
+
+  RunResult reload = u.verb("reload");
+  INFO(reload.describe());
+  CHECK(reload.exit_code == 0);
+  CHECK(lines_of(order) == std::vector<std::string>{"pre1", "pre2", "post " + p, "reload " + p});
+  CHECK(alive(pid));
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(lines_of(order) ==
+        std::vector<std::string>{"pre1", "pre2", "post " + p, "reload " + p, "stop " + p, "stoppost success"});
+  CHECK(u.processes().empty());
+}
+
+TEST_CASE("a failing ExecStartPre= fails the start: no ExecStart, no ExecStop, but ExecStopPost runs", "[supervision][hooks]") {
+  TempDir dir;
+  std::string order = dir / "order";
+  std::string extra = "ExecStartPre=" + note(order, "pre1") + "\n" +
+                      "ExecStartPre=/bin/sh -c \"exit 7\"\n" +
+                      "ExecStartPre=" + note(order, "pre-after-failure") + "\n" +
+                      "ExecStop=" + note(order, "stop") + "\n" +
+                      "ExecStopPost=" + note(order, "stoppost $SERVICE_RESULT") + "\n";
+  TestUnit u(dir, "prefail", "/bin/sh -c \"echo main >> " + order + "; exec /bin/sleep 1000\"", opts(extra));
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  CHECK(contains(start.err, "code=7"));
+  CHECK(lines_of(order) == std::vector<std::string>{"pre1", "stoppost exit-code"});
+  check_nothing_left(u);
+}
+
+TEST_CASE("a failing ExecStartPost= fails the start and ends the main process, ExecStopPost runs", "[supervision][hooks]") {
+  TempDir dir;
+  std::string order = dir / "order";
+  std::string extra = "ExecStartPost=/bin/false\n"
+                      "ExecStop=" + note(order, "stop") + "\n" +
+                      "ExecStopPost=" + note(order, "stoppost") + "\n";
+  TestUnit u(dir, "postfail", "/bin/sleep 1000", opts(extra));
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  // ExecStop= is only for a service that started (systemd.service(5)).
+  CHECK(lines_of(order) == std::vector<std::string>{"stoppost"});
+  check_nothing_left(u);
+}
+
+TEST_CASE("ExecStopPost= runs after the service ends on its own, and learns how", "[supervision][hooks]") {
+  TempDir dir;
+  std::string order = dir / "order";
+  TestUnit u(dir, "selfend", helper("crasher") + " --after 200 --exit 3",
+             opts("ExecStopPost=" + note(order, "$SERVICE_RESULT $EXIT_CODE $EXIT_STATUS") + "\n"));
+  start_ok(u);
+  CHECK(wait_unit_down(u) == 3);
+  CHECK(lines_of(order) == std::vector<std::string>{"exit-code exited 3"});
+}
+
+TEST_CASE("ExecStopPost= runs when the main program cannot even be executed", "[supervision][hooks]") {
+  TempDir dir;
+  std::string order = dir / "order";
+  std::string broken = dir / "broken";
+  write_file(broken, "", 0755);  // 0 bytes, executable: ENOEXEC
+  TestUnit u(dir, "noexec", broken, opts("ExecStopPost=" + note(order, "stoppost") + "\n"));
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  CHECK(lines_of(order) == std::vector<std::string>{"stoppost"});
+  check_nothing_left(u);
+}
+
+TEST_CASE("ExecReload=: a failure fails the reload (exit 1), a '-' failure does not", "[supervision][hooks][reload]") {
+  TempDir dir;
+  std::string order = dir / "order";
+  SECTION("plain failure") {
+    TestUnit u(dir, "reloadfail", "/bin/sleep 1000", opts("ExecReload=/bin/false\n"));
+    pid_t pid = start_ok(u);
+    RunResult reload = u.verb("reload");
+    INFO(reload.describe());
+    CHECK(reload.exit_code == 1);
+    // The service keeps running.
+    CHECK(alive(pid));
+    CHECK(u.status().exit_code == 0);
+    CHECK(status_json(u)["state"] == "running");
+  }
+  SECTION("'-' failure, then a command that works") {
+    TestUnit u(dir, "reloadignore", "/bin/sleep 1000",
+               opts("ExecReload=-/bin/false\nExecReload=" + note(order, "reloaded $MAINPID") + "\n"));
+    pid_t pid = start_ok(u);
+    RunResult reload = u.verb("reload");
+    INFO(reload.describe());
+    CHECK(reload.exit_code == 0);
+    CHECK(lines_of(order) == std::vector<std::string>{"reloaded " + std::to_string(pid)});
+  }
+}
+
+TEST_CASE("reload: SIGHUP to the main process without ExecReload=, exit 7 when not running", "[supervision][hooks][reload]") {
+  TempDir dir;
+  std::string hups = dir / "hups";
+  TestUnit u(dir, "hupreload", helper("notifier") + " hup-log:" + hups);
+  // Never started: 7.
+  RunResult before = u.verb("reload");
+  INFO(before.describe());
+  CHECK(before.exit_code == 7);
+
+  pid_t pid = start_ok(u);
+  // The notifier handles SIGHUP only once its step ran: wait for it.
+  ::usleep(300000);
+  RunResult reload = u.verb("reload");
+  INFO(reload.describe());
+  CHECK(reload.exit_code == 0);
+  CHECK(wait_until([&] { return read_file(hups) == std::string("HUP\n"); }, 5000));
+  CHECK(alive(pid));
+  CHECK(read_pidfile(u.pidfile()) == pid);
+
+  REQUIRE(u.stop().exit_code == 0);
+  RunResult after = u.verb("reload");
+  INFO(after.describe());
+  CHECK(after.exit_code == 7);
+}
+
+TEST_CASE("force-reload, try-restart and condrestart as in LSB", "[supervision][hooks][reload]") {
+  TempDir dir;
+  std::string hups = dir / "hups";
+  TestUnit u(dir, "lsb", helper("notifier") + " hup-log:" + hups);
+
+  // Not running: all succeed and leave it stopped.
+  for (const char* verb : {"force-reload", "try-restart", "condrestart"}) {
+    RunResult r = u.verb(verb);
+    INFO(verb << ": " << r.describe());
+    CHECK(r.exit_code == 0);
+    CHECK(u.processes().empty());
+    CHECK(u.status().exit_code == 3);
+  }
+
+  pid_t pid = start_ok(u);
+  ::usleep(300000);
+  RunResult fr = u.verb("force-reload");
+  INFO(fr.describe());
+  CHECK(fr.exit_code == 0);
+  CHECK(wait_until([&] { return read_file(hups) == std::string("HUP\n"); }, 5000));
+  CHECK(read_pidfile(u.pidfile()) == pid);
+
+  for (const char* verb : {"try-restart", "condrestart"}) {
+    RunResult r = u.verb(verb);
+    INFO(verb << ": " << r.describe());
+    CHECK(r.exit_code == 0);
+    auto now = read_pidfile(u.pidfile());
+    REQUIRE(now);
+    CHECK(*now != pid);
+    CHECK(alive(*now));
+    CHECK_FALSE(alive(pid));
+    CHECK(u.services().size() == 1);
+    pid = *now;
+  }
+  CHECK(u.stop().exit_code == 0);
+}
+
+// ---------------------------------------------------------------- logs
+
+TEST_CASE("logs -n N prints the last N lines of append: and file: outputs", "[supervision][logs]") {
+  TempDir dir;
+  for (const char* kind : {"append", "file"}) {
+    INFO("StandardOutput=" << kind);
+    std::string log = dir / (std::string(kind) + ".log");
+    TestUnit u(dir, "logs", "/bin/sh -c \"seq 1 30 | sed s/^/line/; exec /bin/sleep 1000\"",
+               opts(std::string("StandardOutput=") + kind + ":" + log + "\n"));
+    start_ok(u);
+    REQUIRE(wait_until([&] { return count_lines(log) == 30; }, 5000));
+    RunResult three = run_unitrun({"logs", u.path(), "-n", "3"});
+    INFO(three.describe());
+    CHECK(three.exit_code == 0);
+    CHECK(three.out == "line28\nline29\nline30\n");
+    RunResult dflt = run_unitrun({"logs", u.path()});
+    CHECK(dflt.exit_code == 0);
+    CHECK(split_words(dflt.out).size() == 10);
+    CHECK(dflt.out.rfind("line21\n", 0) == 0);
+    RunResult all = run_unitrun({"logs", u.path(), "-n", "100"});
+    CHECK(all.exit_code == 0);
+    CHECK(split_words(all.out).size() == 30);
+    CHECK(all.out.rfind("line1\n", 0) == 0);
+    CHECK(u.stop().exit_code == 0);
+  }
+}
+
+TEST_CASE("logs -f follows what the service writes", "[supervision][logs]") {
+  TempDir dir;
+  TestUnit u(dir, "follow", helper("ticker") + " 50");
+  start_ok(u);
+  REQUIRE(wait_until([&] { return count_lines(u.log()) >= 3; }, 5000));
+  RunOptions o;
+  o.timeout_ms = 2500;  // -f never ends by itself: the harness kills it
+  RunResult r = run_unitrun({"logs", u.path(), "-n", "2", "-f"}, o);
+  CHECK(r.timed_out);
+  std::vector<std::string> got = lines_of(u.log());
+  // What -f printed: 2 old lines, then everything the ticker wrote since,
+  // consecutive, no line twice, none lost.
+  std::istringstream in(r.out);
+  std::vector<long> ticks;
+  std::string word;
+  long n;
+  while (in >> word >> n) {
+    CHECK(word == "tick");
+    ticks.push_back(n);
+  }
+  INFO("logs -f printed:\n" << r.out);
+  CHECK(ticks.size() >= 20);  // 2.5 s at one line per 50 ms
+  for (size_t i = 1; i < ticks.size(); ++i) CHECK(ticks[i] == ticks[i - 1] + 1);
+  CHECK(u.stop().exit_code == 0);
+}
+
+TEST_CASE("logs of a unit whose output is not a file exits 1 and says so", "[supervision][logs]") {
+  TempDir dir;
+  TestUnit u(dir, "nolog", "/bin/sleep 1000", opts("StandardOutput=null\n"));
+  RunResult r = run_unitrun({"logs", u.path()});
+  INFO(r.describe());
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "StandardOutput=null"));
+}

@@ -1,0 +1,389 @@
+// start, stop, restart and status end to end: what they print, their exit
+// codes, the pidfile, the state they leave behind; ExecStop=, KillMode=,
+// zombie reaping.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <regex>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "support.h"
+
+using namespace itest;
+
+namespace {
+
+// "started NAME (pid N)\n" → N; fails the test on anything else.
+pid_t started_pid(const RunResult& r, const std::string& name) {
+  std::smatch m;
+  std::regex re("started " + name + " \\(pid ([0-9]+)\\)\n");
+  INFO(r.describe());
+  REQUIRE(std::regex_match(r.out, m, re));
+  return static_cast<pid_t>(std::stol(m[1]));
+}
+
+pid_t parent_of(pid_t pid) {
+  auto s = proc_stat(pid);
+  REQUIRE(s);
+  return s->ppid;
+}
+
+}  // namespace
+
+TEST_CASE("start runs the service and writes its pidfile - status and stop follow", "[lifecycle]") {
+  TempDir dir;
+  TestUnit u(dir, "basic", "/bin/sleep 1000");
+
+  RunResult started = u.start();
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE_FALSE(started.output_held_open);
+  pid_t main_pid = started_pid(started, u.name());
+
+  // The pidfile: the main PID and a newline, mode 0644.
+  REQUIRE(read_file(u.pidfile()) == std::to_string(main_pid) + "\n");
+  CHECK(file_mode(u.pidfile()) == 0644);
+  REQUIRE(alive(main_pid));
+  CHECK(proc_cmdline(main_pid) == "/bin/sleep 1000");
+  REQUIRE(u.services() == std::vector<pid_t>{main_pid});
+  std::vector<pid_t> monitors = u.monitors();
+  REQUIRE(monitors.size() == 1);
+  pid_t monitor = monitors[0];
+  CHECK(parent_of(main_pid) == monitor);
+
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("active (running)") != std::string::npos);
+  CHECK(status.out.find(std::to_string(main_pid)) != std::string::npos);
+
+  RunResult js = u.status_json();
+  INFO(js.describe());
+  CHECK(js.exit_code == 0);
+  nlohmann::json j = parse_json(js.out);
+  CHECK(j.at("state") == "running");
+  CHECK(j.at("main_pid") == main_pid);
+  CHECK(j.at("monitor_pid") == monitor);
+
+  RunResult again = u.start();
+  INFO(again.describe());
+  CHECK(again.exit_code == 0);
+  CHECK(again.out == u.name() + " already running (pid " + std::to_string(main_pid) + ")\n");
+  CHECK(u.services() == std::vector<pid_t>{main_pid});
+
+  RunResult stopped = u.stop();
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(stopped.seconds < 5.0);  // sleep obeys SIGTERM
+  // stop returns once every process is gone.
+  CHECK_FALSE(alive(main_pid));
+  CHECK_FALSE(alive(monitor));
+  CHECK(u.nothing_running());
+  CHECK_FALSE(exists(u.pidfile()));
+
+  RunResult after = u.status();
+  INFO(after.describe());
+  CHECK(after.exit_code == 3);
+  nlohmann::json j2 = parse_json(u.status_json().out);
+  CHECK(j2.at("main_pid") == 0);
+  CHECK(j2.at("state") != "running");
+
+  RunResult stop_again = u.stop();
+  INFO(stop_again.describe());
+  CHECK(stop_again.exit_code == 0);
+}
+
+TEST_CASE("status of a never-started unit exits 3 and stop of it exits 0", "[lifecycle]") {
+  TempDir dir;
+  TestUnit u(dir, "never", "/bin/sleep 1000");
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 3);
+  nlohmann::json j = parse_json(u.status_json().out);
+  CHECK(j.at("main_pid") == 0);
+  CHECK(j.at("monitor_pid") == 0);
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("status exits 4 when the unit file cannot be read or is invalid", "[lifecycle]") {
+  TempDir dir;
+  write_file(dir / "regular", "x");
+  ::mkdir((dir / "a-directory.ini").c_str(), 0755);
+  REQUIRE(::symlink((dir / "nowhere.ini").c_str(), (dir / "dangling.ini").c_str()) == 0);
+  write_file(dir / "invalid.ini", "[Service]\nExecStart=/bin/sleep 1000\nNoSuchKey=1\n");
+  for (const std::string& path : {dir / "missing.ini", dir / "regular/under-a-file.ini", dir / "a-directory.ini",
+                                  dir / "dangling.ini", dir / "invalid.ini"}) {
+    for (bool json : {false, true}) {
+      RunResult r = json ? run_unitrun({"status", "--json", path}) : run_unitrun({"status", path});
+      INFO(path << (json ? " --json" : "") << ": " << r.describe());
+      CHECK(r.exit_code == 4);
+    }
+  }
+}
+
+TEST_CASE("exit codes of the action verbs", "[lifecycle][exit-codes]") {
+  TempDir dir;
+  std::vector<int> seen;
+  auto expect = [&](const RunResult& r, int code, const std::string& what) {
+    INFO(what << ": " << r.describe());
+    CHECK(r.exit_code == code);
+    seen.push_back(r.exit_code);
+  };
+
+  SECTION("2: bad arguments (status: 4, LSB's 'unknown')") {
+    expect(run_unitrun({}), 2, "no verb");
+    expect(run_unitrun({"frobnicate", dir / "x.ini"}), 2, "unknown verb");
+    for (const char* verb : {"start", "stop", "restart"}) {
+      expect(run_unitrun({verb}), 2, std::string(verb) + " without a unit");
+      expect(run_unitrun({verb, dir / "a.ini", dir / "b.ini"}), 2, std::string(verb) + " with two units");
+      expect(run_unitrun({verb, "--no-such-option", dir / "a.ini"}), 2, std::string(verb) + " with a bad option");
+    }
+    expect(run_unitrun({"status"}), 4, "status without a unit");
+    expect(run_unitrun({"status", dir / "a.ini", dir / "b.ini"}), 4, "status with two units");
+  }
+
+  SECTION("6: the unit is invalid, for start, stop and restart") {
+    TestUnit u(dir, "invalid", "/bin/sleep 1000", {.extra = "Usre=nobody\n"});
+    expect(u.start(), 6, "start");
+    CHECK(u.nothing_running());
+    CHECK_FALSE(exists(u.pidfile()));
+    expect(u.stop(), 6, "stop");
+    expect(u.restart(), 6, "restart");
+    expect(u.status(), 4, "status");
+    TestUnit no_exec(dir, "noexec", "/bin/sleep 1000");
+    no_exec.write_raw("[Service]\nPIDFile=" + no_exec.pidfile() + "\n");
+    expect(no_exec.start(), 6, "start without ExecStart=");
+  }
+
+  SECTION("5: the program is not installed, for start and restart") {
+    TestUnit u(dir, "missing", dir / "no-such-program");
+    expect(u.start(), 5, "start");
+    expect(u.restart(), 5, "restart");
+    CHECK(u.nothing_running());
+    CHECK_FALSE(exists(u.pidfile()));
+  }
+
+  SECTION("1: other failures") {
+    write_file(dir / "not-executable", "#!/bin/sh\nexec sleep 1000\n", 0644);
+    TestUnit u(dir, "noexec", dir / "not-executable");
+    expect(u.start(), 1, "start");
+    expect(u.restart(), 1, "restart");
+    CHECK(u.nothing_running());
+  }
+
+  SECTION("0: start, start again, restart, stop, stop again") {
+    TestUnit u(dir, "ok", "/bin/sleep 1000");
+    expect(u.start(), 0, "start");
+    expect(u.start(), 0, "start when running");
+    expect(u.restart(), 0, "restart");
+    expect(u.stop(), 0, "stop");
+    expect(u.stop(), 0, "stop when stopped");
+    expect(u.restart(), 0, "restart when stopped");
+    expect(u.stop(), 0, "stop");
+  }
+
+  // 7 ("program is not running") is not used by any action verb yet: stop of
+  // a stopped unit is 0, as LSB asks.
+  CHECK(std::find(seen.begin(), seen.end(), 7) == seen.end());
+}
+
+TEST_CASE("restart starts a stopped unit and replaces a running one", "[lifecycle]") {
+  TempDir dir;
+  TestUnit u(dir, "restart", "/bin/sleep 1000");
+
+  RunResult first = u.restart();
+  INFO(first.describe());
+  REQUIRE(first.exit_code == 0);
+  pid_t pid1 = started_pid(first, u.name());
+  REQUIRE(alive(pid1));
+  REQUIRE(read_pidfile(u.pidfile()) == pid1);
+  pid_t monitor1 = parent_of(pid1);
+
+  RunResult second = u.restart();
+  INFO(second.describe());
+  REQUIRE(second.exit_code == 0);
+  pid_t pid2 = started_pid(second, u.name());
+  CHECK(pid2 != pid1);
+  CHECK_FALSE(alive(pid1));
+  CHECK(alive(pid2));
+  CHECK(read_pidfile(u.pidfile()) == pid2);
+  CHECK(u.services() == std::vector<pid_t>{pid2});
+  CHECK(u.monitors().size() == 1);
+  CHECK_FALSE(alive(monitor1));
+
+  RunResult stop = u.stop();
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("output of a restarted service is appended to its log", "[lifecycle][output]") {
+  TempDir dir;
+  write_file(dir / "hello.sh", "#!/bin/sh\necho \"hello from $$\"\nexec /bin/sleep 1000\n", 0755);
+  TestUnit u(dir, "append", dir / "hello.sh");
+  write_file(u.log(), "line from before\n", 0640);
+
+  RunResult s1 = u.start();
+  INFO(s1.describe());
+  REQUIRE(s1.exit_code == 0);
+  pid_t pid1 = started_pid(s1, u.name());
+  std::string line1 = "hello from " + std::to_string(pid1) + "\n";
+  REQUIRE(wait_until([&] { return read_file(u.log()) == "line from before\n" + line1; }, 5000));
+
+  RunResult s2 = u.restart();
+  INFO(s2.describe());
+  REQUIRE(s2.exit_code == 0);
+  pid_t pid2 = started_pid(s2, u.name());
+  std::string line2 = "hello from " + std::to_string(pid2) + "\n";
+  bool both = wait_until([&] { return read_file(u.log()) == "line from before\n" + line1 + line2; }, 5000);
+  INFO("log: " << read_file(u.log()).value_or("<missing>"));
+  CHECK(both);
+}
+
+TEST_CASE("ExecStop= runs with MAINPID while the main process still lives", "[lifecycle]") {
+  TempDir dir;
+  // The stop command records $MAINPID and whether that process was alive.
+  write_file(dir / "on-stop.sh",
+             "#!/bin/sh\nif kill -0 \"$1\" 2>/dev/null; then state=alive; else state=dead; fi\n"
+             "echo \"$1 $state\" > \"$2.tmp\" && mv \"$2.tmp\" \"$2\"\n",
+             0755);
+  TestUnit u(dir, "execstop", "/bin/sleep 1000",
+             {.extra = "ExecStop=" + (dir / "on-stop.sh") + " $MAINPID " + (dir / "stopped") + "\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  pid_t main_pid = started_pid(start, u.name());
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(read_file(dir / "stopped") == std::to_string(main_pid) + " alive\n");
+  CHECK_FALSE(alive(main_pid));
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("KillMode=process ends only the main process", "[lifecycle][killmode]") {
+  TempDir dir;
+  // The main process starts two children (sleep) and waits.
+  write_file(dir / "family.sh", "#!/bin/sh\n/bin/sleep 1001 &\n/bin/sleep 1002 &\nwait\n", 0755);
+  TestUnit u(dir, "kmprocess", dir / "family.sh", {.extra = "KillMode=process\nTimeoutStopSec=30\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  pid_t main_pid = started_pid(start, u.name());
+  REQUIRE(wait_until([&] { return u.services().size() == 3; }, 5000));
+  std::vector<pid_t> children;
+  for (pid_t p : u.services())
+    if (p != main_pid) children.push_back(p);
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.seconds < 10.0);
+  CHECK_FALSE(alive(main_pid));
+  for (pid_t c : children) {
+    INFO("child " << c << " " << proc_cmdline(c));
+    CHECK(alive(c));  // left running, as systemd does; the test's cleanup kills them
+  }
+  CHECK(u.monitors().empty());
+  CHECK_FALSE(exists(u.pidfile()));
+  kill_marked(u.marker());
+}
+
+TEST_CASE("KillMode=mixed: SIGTERM to the main process, SIGKILL to the rest", "[lifecycle][killmode]") {
+  TempDir dir;
+  // The main process notes the SIGTERM it gets and exits; its children
+  // (trapterm) ignore SIGTERM, so only a SIGKILL ends them quickly.
+  write_file(dir / "mixed.sh",
+             "#!/bin/sh\ntrap 'echo TERM > \"$1.tmp\"; mv \"$1.tmp\" \"$1\"; exit 0' TERM\n" + helper("trapterm") +
+                 " &\n" + helper("trapterm") + " &\nwhile :; do sleep 1; done\n",
+             0755);
+  TestUnit u(dir, "kmmixed", dir / "mixed.sh" + " " + (dir / "main-got"),
+             {.extra = "KillMode=mixed\nTimeoutStopSec=60\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  pid_t main_pid = started_pid(start, u.name());
+  std::string trapterm = helper("trapterm");
+  auto trapterms = [&] {
+    std::vector<pid_t> out;
+    for (pid_t p : u.services())
+      if (proc_cmdline(p) == trapterm) out.push_back(p);
+    return out;
+  };
+  REQUIRE(wait_until([&] { return trapterms().size() == 2; }, 5000));
+  std::vector<pid_t> children = trapterms();
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  // Well before TimeoutStopSec=60: the children were SIGKILLed, not waited out.
+  CHECK(stop.seconds < 15.0);
+  CHECK(read_file(dir / "main-got") == "TERM\n");
+  CHECK_FALSE(alive(main_pid));
+  for (pid_t c : children) CHECK_FALSE(alive(c));
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("the monitor reaps orphaned zombies at once", "[lifecycle][reaping]") {
+  TempDir dir;
+  TestUnit u(dir, "reaper", helper("reaper"));
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  pid_t main_pid = started_pid(start, u.name());
+  pid_t monitor = parent_of(main_pid);
+
+  // The reaper orphans a grandchild every 20 ms; each one is re-parented to
+  // the monitor and exits within 50 ms. Sample 30 times over 3 s. A sample
+  // may catch a zombie in the instant between its exit and the monitor's
+  // reaping; one that is still there a second later was not reaped at once.
+  int orphans_seen = 0;
+  for (int i = 0; i < 30; ++i) {
+    for (const ProcStat& s : all_processes()) {
+      if (s.ppid != monitor) continue;
+      if (s.pid != main_pid) ++orphans_seen;
+      if (s.state != 'Z') continue;
+      bool reaped = wait_until(
+          [&] {
+            auto now = proc_stat(s.pid);
+            return !now || now->start_time != s.start_time || now->state != 'Z';
+          },
+          1000);
+      INFO("sample " << i << ": zombie " << s.pid << " (" << s.comm << ") of the monitor");
+      CHECK(reaped);
+    }
+    ::usleep(100000);
+  }
+  // The test is only meaningful if orphans did land on the monitor.
+  CHECK(orphans_seen > 0);
+  CHECK(alive(main_pid));
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("start does not keep the caller's stdout and stderr open (start | cat returns)", "[lifecycle]") {
+  TempDir dir;
+  TestUnit u(dir, "pipe", "/bin/sleep 1000");
+  RunOptions opts;
+  opts.eof_grace_ms = 2000;
+  RunResult r = u.start(opts);
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  // Running::wait saw both pipes reach EOF right after unitrun exited: no
+  // monitor or service kept a copy of their write ends.
+  CHECK_FALSE(r.output_held_open);
+  // The same for restart.
+  RunResult rr = u.restart(opts);
+  INFO(rr.describe());
+  CHECK(rr.exit_code == 0);
+  CHECK_FALSE(rr.output_held_open);
+}

@@ -1,0 +1,396 @@
+// The private notify socket (issue 4): Type=notify readiness, STATUS=,
+// ERRNO=, EXTEND_TIMEOUT_USEC=, RELOADING=/READY=, STOPPING=, MAINPID=,
+// garbage datagrams, who is heard (only the unit's tree), and the service
+// watchdog (WatchdogSec=, WATCHDOG=1, SIGABRT, Restart=).
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include <catch2/catch.hpp>
+
+#include "supervision_util.h"
+
+using namespace itest;
+using namespace itest::sv;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string notifier(const std::string& steps) { return helper("notifier") + " " + steps; }
+
+const char* kNotify = "Type=notify\n";
+
+}  // namespace
+
+TEST_CASE("Type=notify: start returns only after READY=1, sent after 1 s", "[supervision][notify]") {
+  TempDir dir;
+  std::string env = dir / "env";
+  TestUnit u(dir, "ready1s",
+             notifier("env:" + env + " \"send:STATUS=warming up\" sleep:1000 send:READY=1"),
+             opts(kNotify));
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  CHECK(start.seconds >= 1.0);
+  CHECK(start.seconds <= 10.0);
+  auto kv = wait_kv(env);
+  auto pid = read_pidfile(u.pidfile());
+  REQUIRE(pid);
+  CHECK(std::to_string(*pid) == kv["PID"]);
+  // Every service gets a socket of its own monitor, in the abstract namespace.
+  CHECK(kv["NOTIFY_SOCKET"].rfind("@unitrun/", 0) == 0);
+  // No WatchdogSec=: no watchdog variables.
+  CHECK(kv["WATCHDOG_USEC"].empty());
+  CHECK(kv["WATCHDOG_PID"].empty());
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(contains(status.out, "active (running)"));
+}
+
+TEST_CASE("STATUS=, ERRNO= and the time of READY=1 appear in status", "[supervision][notify]") {
+  TempDir dir;
+  TestUnit u(dir, "statusline",
+             notifier("\"send:STATUS=loading the cache\" send:ERRNO=2 sleep:200 send:READY=1 sleep:200 "
+                      "\"send:STATUS=serving 42 clients\""),
+             opts(kNotify));
+  start_ok(u);
+  CHECK(wait_until([&] { return status_json(u)["status_text"] == "serving 42 clients"; }, 5000));
+  RunResult status = u.status();
+  INFO(status.out);
+  CHECK(contains(status.out, "Status: \"serving 42 clients\""));
+  CHECK(contains(status.out, "Error: 2 (No such file or directory)"));
+  CHECK(contains(status.out, "Ready: "));
+  nlohmann::json j = status_json(u);
+  CHECK(j["status_text"] == "serving 42 clients");
+  CHECK(any_event(j, "READY=1"));
+  CHECK(any_event(j, "errno 2"));
+}
+
+TEST_CASE("Type=notify: a service that dies before READY=1 fails the start fast, says why, leaves nothing",
+          "[supervision][notify]") {
+  TempDir dir;
+  std::string post = dir / "post";
+  // A child of the service must go too.
+  TestUnit u(dir, "diesearly",
+             "/bin/sh -c \"/bin/sleep 1000 & exec " + helper("notifier") +
+                 " 'stderr:fatal: cannot bind port 80' 'stderr:giving up' sleep:300 exit:3\"",
+             opts(std::string(kNotify) + "ExecStopPost=/bin/sh -c \"echo $SERVICE_RESULT $EXIT_CODE $EXIT_STATUS >> " +
+                  post + "\"\n"));
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  CHECK(start.seconds < 10.0);  // TimeoutStartSec= is 90 s: this is not the timeout
+  CHECK(contains(start.err, "before it sent READY=1"));
+  CHECK(contains(start.err, "code=3"));
+  // The last lines of the service's stderr.
+  CHECK(contains(start.err, "fatal: cannot bind port 80"));
+  CHECK(contains(start.err, "giving up"));
+  check_nothing_left(u);
+  // ExecStopPost= ran, and knew how the service ended.
+  CHECK(read_file(post) == std::string("exit-code exited 3\n"));
+}
+
+TEST_CASE("Type=notify: a failed start quotes the StandardError= file when stderr has its own", "[supervision][notify]") {
+  TempDir dir;
+  std::string err = dir / "stderr.log";
+  TestUnit u(dir, "stderrfile",
+             helper("notifier") + " 'stdout:just chatter' 'stderr:config error on line 3' sleep:200 exit:1",
+             opts(std::string(kNotify) + "StandardError=append:" + err + "\n"));
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  CHECK(contains(start.err, "config error on line 3"));
+  CHECK_FALSE(contains(start.err, "just chatter"));
+  CHECK(read_file(u.log()) == std::string("just chatter\n"));
+  check_nothing_left(u);
+}
+
+TEST_CASE("Type=notify: TimeoutStartSec= without READY=1 fails the start and leaves nothing", "[supervision][notify]") {
+  TempDir dir;
+  TestUnit u(dir, "noready", "/bin/sh -c \"/bin/sleep 1000 & exec " + helper("notifier") + " 'stderr:still loading'\"",
+             opts(std::string(kNotify) + "TimeoutStartSec=2\n"));
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  CHECK(start.seconds >= 1.9);
+  CHECK(start.seconds <= 20.0);
+  CHECK(contains(start.err, "timed out"));
+  CHECK(contains(start.err, "still loading"));
+  check_nothing_left(u);
+  CHECK(contains(u.status().out, "Result: timeout"));
+}
+
+TEST_CASE("EXTEND_TIMEOUT_USEC= extends the wait for READY=1, by as much as it says", "[supervision][notify]") {
+  TempDir dir;
+  SECTION("extended past the moment READY=1 comes: the start succeeds") {
+    TestUnit u(dir, "extend", notifier("sleep:100 send:EXTEND_TIMEOUT_USEC=4000000 sleep:2500 send:READY=1"),
+               opts(std::string(kNotify) + "TimeoutStartSec=1\n"));
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 0);
+    CHECK(start.seconds >= 2.5);
+    CHECK(start.seconds <= 10.0);
+  }
+  SECTION("extended by 2 s, READY=1 never comes: the start fails after about 2 s, not 1 s") {
+    TestUnit u(dir, "extend", notifier("sleep:100 send:EXTEND_TIMEOUT_USEC=2000000"),
+               opts(std::string(kNotify) + "TimeoutStartSec=1\n"));
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 1);
+    CHECK(start.seconds >= 1.9);
+    CHECK(start.seconds <= 10.0);
+    check_nothing_left(u);
+  }
+}
+
+TEST_CASE("garbage, empty, oversized and malformed datagrams are ignored, never a crash", "[supervision][notify]") {
+  TempDir dir;
+  // READY=0, READY=<8 KiB of 1s> (truncated) and friends must not count as
+  // READY=1: the real one comes 1.5 s later.
+  std::string env = dir / "env";
+  TestUnit u(dir, "garbage",
+             notifier("env:" + env + " empty garbage flood:3000 empty sleep:1500 send:READY=1 sleep:200 flood:5000 garbage "
+                      "\"send:STATUS=still fine\""),
+             opts(kNotify));
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  CHECK(start.seconds >= 1.4);
+  pid_t pid = *read_pidfile(u.pidfile());
+  pid_t monitor = parent_of(pid);
+  CHECK(wait_until([&] { return status_json(u)["status_text"] == "still fine"; }, 10000));
+  CHECK(alive(monitor));
+  // MAINPID=garbage and MAINPID=-5 changed nothing.
+  CHECK(status_json(u)["main_pid"] == pid);
+  // From outside the tree too (the test process): ignored, no harm.
+  std::string address = wait_kv(env)["NOTIFY_SOCKET"];
+  REQUIRE_FALSE(address.empty());
+  for (int i = 0; i < 1000; ++i) notify_send(address, i % 2 ? "" : std::string("\0\xff=junk\n", 8));
+  CHECK(notify_send(address, "READY=1\nSTATUS=forged"));
+  ::usleep(300000);
+  CHECK(alive(monitor));
+  CHECK(status_json(u)["status_text"] == "still fine");
+  CHECK(status_json(u)["main_pid"] == pid);
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(u.processes().empty());
+}
+
+TEST_CASE("only the unit's own processes are heard on its notify socket", "[supervision][notify][credentials]") {
+  TempDir dir;
+  SECTION("READY=1, STATUS= and MAINPID= from outside the tree are ignored") {
+    std::string env = dir / "env";
+    Canary outsider;
+    TestUnit u(dir, "outside", notifier("env:" + env + " sleep:3000 send:READY=1"), opts(kNotify));
+    Running start = u.spawn_verb("start");
+    auto kv = wait_kv(env);
+    std::string address = kv["NOTIFY_SOCKET"];
+    REQUIRE_FALSE(address.empty());
+    for (int i = 0; i < 5; ++i) {
+      CHECK(notify_send(address, "READY=1"));
+      CHECK(notify_send(address, "STATUS=forged\nMAINPID=" + std::to_string(outsider.pid())));
+      ::usleep(100000);
+    }
+    RunResult r = start.wait();
+    INFO(r.describe());
+    CHECK(r.exit_code == 0);
+    // The start waited for the service's own READY=1.
+    CHECK(r.seconds >= 2.9);
+    nlohmann::json j = status_json(u);
+    CHECK(j["status_text"] != "forged");
+    CHECK(std::to_string(j["main_pid"].get<int>()) == kv["PID"]);
+    CHECK(u.stop().exit_code == 0);
+    CHECK(outsider.alive());
+    CHECK(outsider.signals_received() == 0);
+  }
+  SECTION("READY=1 from a child of the service counts") {
+    // The child lingers after sending: sd_notify(3) only promises that a
+    // message is attributed while its sender still exists.
+    TestUnit u(dir, "child", notifier("sleep:500 child-send:READY=1"), opts(kNotify));
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 0);
+    CHECK(start.seconds >= 0.5);
+    CHECK(start.seconds <= 10.0);
+    CHECK(u.stop().exit_code == 0);
+  }
+}
+
+TEST_CASE("MAINPID= is accepted only for a process of the unit's tree", "[supervision][notify][mainpid]") {
+  TempDir dir;
+  SECTION("a child of the service becomes the main process, and the pidfile follows") {
+    std::string env = dir / "env";
+    TestUnit u(dir, "mainpid", notifier("env:" + env + " fork-mainpid sleep:200 send:READY=1"), opts(kNotify));
+    start_ok(u);
+    pid_t notifier_pid = std::stoi(wait_kv(env)["PID"]);
+    std::vector<pid_t> kids = children_of(notifier_pid);
+    REQUIRE(kids.size() == 1);
+    CHECK(wait_until([&] { return read_pidfile(u.pidfile()) == kids[0]; }, 5000));
+    CHECK(status_json(u)["main_pid"] == kids[0]);
+    CHECK(alive(notifier_pid));
+    CHECK(u.stop().exit_code == 0);
+    CHECK(u.processes().empty());
+  }
+  SECTION("MAINPID=1, a nonexistent PID and a PID outside the tree are ignored") {
+    Canary outsider;
+    TestUnit u(dir, "mainpid",
+               notifier("mainpid:1 mainpid:0 mainpid:4194304 mainpid:999999999 mainpid:" +
+                        std::to_string(outsider.pid()) + " sleep:300 send:READY=1"),
+               opts(kNotify));
+    pid_t pid = start_ok(u);
+    ::usleep(300000);
+    CHECK(read_pidfile(u.pidfile()) == pid);
+    CHECK(status_json(u)["main_pid"] == pid);
+    CHECK(u.stop().exit_code == 0);
+    CHECK(outsider.alive());
+    CHECK(outsider.signals_received() == 0);
+    CHECK(u.processes().empty());
+  }
+}
+
+TEST_CASE("every service gets NOTIFY_SOCKET: a Type=simple service can report STATUS=", "[supervision][notify]") {
+  TempDir dir;
+  std::string env = dir / "env";
+  TestUnit u(dir, "simplestatus", notifier("env:" + env + " \"send:STATUS=simple and fine\""));
+  start_ok(u);
+  auto kv = wait_kv(env);
+  CHECK(kv["NOTIFY_SOCKET"].rfind("@unitrun/", 0) == 0);
+  CHECK(wait_until([&] { return status_json(u)["status_text"] == "simple and fine"; }, 5000));
+  CHECK(u.stop().exit_code == 0);
+}
+
+TEST_CASE("STOPPING=1 is tracked", "[supervision][notify]") {
+  TempDir dir;
+  TestUnit u(dir, "stopping", notifier("on-term:stopping:300 send:READY=1"), opts(kNotify));
+  start_ok(u);
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  nlohmann::json j = status_json(u);
+  INFO(j.dump(2));
+  CHECK(any_event(j, "STOPPING=1"));
+  CHECK(j["status_text"] == "shutting down");
+}
+
+TEST_CASE("the last words of a service that exits right after sending them are heard (STATUS=, STOPPING=1)",
+          "[supervision][notify]") {
+  // sd_notify("STOPPING=1") immediately followed by exit() is the common
+  // pattern; systemd reads pending notifications before it reaps (manager.c
+  // gives the notify event source priority over SIGCHLD) so the sender can
+  // still be identified. Five tries: each must be heard.
+  TempDir dir;
+  for (int i = 0; i < 5; ++i) {
+    TestUnit u(dir, "lastwords", notifier("on-term:stopping send:READY=1"), opts(kNotify));
+    start_ok(u);
+    CHECK(u.stop().exit_code == 0);
+    nlohmann::json j = status_json(u);
+    INFO("try " << i << ": " << j.dump(2));
+    CHECK(any_event(j, "STOPPING=1"));
+    CHECK(j["status_text"] == "shutting down");
+  }
+}
+
+TEST_CASE("RELOADING=1 ... READY=1 is tracked: status shows reloading in between", "[supervision][notify][reload]") {
+  TempDir dir;
+  std::string hups = dir / "hups";
+  TestUnit u(dir, "reloading", notifier("hup-log:" + hups + " reload-ms:1500 send:READY=1"), opts(kNotify));
+  pid_t pid = start_ok(u);
+  RunResult reload = u.verb("reload");
+  INFO(reload.describe());
+  CHECK(reload.exit_code == 0);
+  CHECK(wait_until([&] { return status_json(u)["state"] == "reloading"; }, 1200, 20));
+  CHECK(wait_until([&] { return status_json(u)["state"] == "running"; }, 10000, 20));
+  CHECK(read_file(hups) == std::string("HUP\n"));
+  CHECK(read_pidfile(u.pidfile()) == pid);
+  CHECK(status_json(u)["restarts"] == 0);
+  CHECK(u.stop().exit_code == 0);
+}
+
+// ---------------------------------------------------------------- watchdog
+
+TEST_CASE("WatchdogSec=: WATCHDOG_USEC and WATCHDOG_PID, a service that stops pinging is killed with SIGABRT and restarted",
+          "[supervision][notify][watchdog]") {
+  TempDir dir;
+  std::string env = dir / "env";
+  TestUnit u(dir, "watchdog", notifier("env:" + env + " send:READY=1 ping:4:300"),
+             opts(std::string(kNotify) + "WatchdogSec=1\nRestart=on-watchdog\nLimitCORE=0\n"));
+  Clock::time_point t0 = Clock::now();
+  pid_t first = start_ok(u);
+  auto kv = wait_kv(env);
+  CHECK(kv["WATCHDOG_USEC"] == "1000000");
+  CHECK(kv["WATCHDOG_PID"] == std::to_string(first));
+
+  pid_t second = 0;
+  bool restarted = wait_until(
+      [&] {
+        auto p = read_pidfile(u.pidfile());
+        if (!p || *p == first || !alive(*p)) return false;
+        second = *p;
+        return true;
+      },
+      15000);
+  double after = seconds_since(t0);
+  INFO("restarted after " << after << " s");
+  REQUIRE(restarted);
+  // Four pings 300 ms apart keep it alive for ~1.2 s, then 1 s of silence.
+  CHECK(after >= 1.9);
+  CHECK(after <= 15.0);
+  CHECK_FALSE(alive(first));
+  nlohmann::json j = status_json(u);
+  CHECK(j["restarts"].get<int>() >= 1);
+  CHECK(j["last_exit_signal"] == SIGABRT);
+  CHECK(any_event(j, "watchdog"));
+  // The new process got its own WATCHDOG_PID.
+  CHECK(wait_until([&] { return read_kv(env)["PID"] == std::to_string(second); }, 5000));
+  CHECK(read_kv(env)["WATCHDOG_PID"] == std::to_string(second));
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.processes().empty());
+}
+
+TEST_CASE("WatchdogSec=: a service that keeps pinging is never killed", "[supervision][notify][watchdog]") {
+  TempDir dir;
+  TestUnit u(dir, "pinger", notifier("send:READY=1 ping:0:250"),
+             opts(std::string(kNotify) + "WatchdogSec=1\nRestart=always\n"));
+  pid_t pid = start_ok(u);
+  ::usleep(3500000);
+  CHECK(alive(pid));
+  CHECK(read_pidfile(u.pidfile()) == pid);
+  CHECK(status_json(u)["restarts"] == 0);
+  CHECK(u.stop().exit_code == 0);
+}
+
+TEST_CASE("a watchdog kill and Restart=: on-watchdog, on-failure, on-abnormal and always restart, on-abort and no do not",
+          "[supervision][notify][watchdog]") {
+  struct Row {
+    const char* restart;
+    bool restarts;
+  };
+  const std::vector<Row> rows = {{"on-watchdog", true}, {"on-failure", true}, {"on-abnormal", true},
+                                 {"always", true},      {"on-abort", false},  {"no", false}};
+  TempDir dir;
+  for (const Row& row : rows) {
+    INFO("Restart=" << row.restart);
+    TestUnit u(dir, "wdpolicy", notifier("send:READY=1"),
+               opts(std::string(kNotify) + "WatchdogSec=500ms\nLimitCORE=0\nRestart=" + row.restart + "\n"));
+    pid_t first = start_ok(u);
+    if (row.restarts) {
+      CHECK(wait_until(
+          [&] {
+            auto p = read_pidfile(u.pidfile());
+            return p && *p != first && alive(*p);
+          },
+          10000));
+      CHECK(u.stop().exit_code == 0);
+    } else {
+      CHECK(wait_unit_down(u) == 3);
+      RunResult status = u.status();
+      INFO(status.describe());
+      CHECK(contains(status.out, "failed (Result: watchdog"));
+      CHECK(status_json(u)["last_exit_signal"] == SIGABRT);
+    }
+    CHECK(u.processes().empty());
+  }
+}

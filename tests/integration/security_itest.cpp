@@ -1,0 +1,441 @@
+// Security (reliability.md §3.4): hostile pidfiles, symlinks and hard links,
+// privilege drop, fd and signal hygiene, environment, umask.
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "support.h"
+
+using namespace itest;
+
+namespace {
+
+pid_t start_ok(const TestUnit& u, RunOptions opts = {}) {
+  RunResult r = u.start(std::move(opts));
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  auto pid = read_pidfile(u.pidfile());
+  REQUIRE(pid);
+  return *pid;
+}
+
+std::string dump_env(const std::string& path) { return "Environment=ARGVDUMP_OUT=" + path + "\n"; }
+
+std::set<std::string> env_set(const nlohmann::json& dump) {
+  std::set<std::string> out;
+  for (const auto& e : dump.at("environ")) out.insert(e.get<std::string>());
+  return out;
+}
+
+std::set<long> numbers(const std::string& field) {
+  std::set<long> out;
+  std::istringstream in(field);
+  long n;
+  while (in >> n) out.insert(n);
+  return out;
+}
+
+std::set<long> initgroups_of(const char* user, gid_t gid) {
+  int n = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(n));
+  while (::getgrouplist(user, gid, groups.data(), &n) < 0) groups.resize(static_cast<size_t>(n));
+  return std::set<long>(groups.begin(), groups.begin() + n);
+}
+
+struct Victim {
+  std::string path, content;
+  mode_t mode;
+  explicit Victim(const std::string& p) : path(p), content("precious root-owned data\n"), mode(0644) {
+    write_file(path, content, mode);
+  }
+  void check_unchanged() const {
+    struct stat st;
+    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    CHECK(read_file(path) == content);
+    CHECK((st.st_mode & 07777) == mode);
+    CHECK(st.st_uid == 0);
+    CHECK(st.st_gid == 0);
+  }
+};
+
+// unitrun under strace, logging signal system calls to `log`. LeakSanitizer
+// cannot run under ptrace, so a sanitizer build skips the leak check there
+// (every other run of the suite keeps it).
+RunOptions traced_by_strace(const std::string& log) {
+  RunOptions opts;
+  opts.wrapper = {"/usr/bin/strace", "-f", "-qq", "-e", "trace=%signal", "-o", log};
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  opts.set_env.push_back(std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") +
+                         "detect_leaks=0");
+  return opts;
+}
+
+// Signal-sending system calls in an strace log.
+std::vector<std::string> signal_calls(const std::string& log) {
+  std::vector<std::string> out;
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line))
+    for (const char* call : {"kill(", "tkill(", "tgkill(", "pidfd_send_signal(", "rt_sigqueueinfo(", "rt_tgsigqueueinfo("})
+      if (line.find(call) != std::string::npos) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("S1: hostile pidfile contents: stop exits 0, status 1, nothing is signalled", "[security]") {
+  TempDir dir;
+  // The canary leads its own process group, so "-P" and "P..." variants
+  // name it or its group; it counts every signal it gets.
+  Canary canary;
+  std::string p = std::to_string(canary.pid());
+  std::vector<std::string> contents{"1",  "0",      "-1",          "-" + p, "4294967297", "1e3",      "",
+                                    "123abc", p + "abc", p + "\n456", "123\n456", p + "\n" + p, " " + p, "+" + p,
+                                    "0" + p, p + " \n", p};
+  bool traced = strace_works();
+  if (!traced) WARN("strace cannot trace here; relying on the canary alone");
+
+  TestUnit u(dir, "s1", "/bin/sleep 1000");
+  SECTION("never started") {}
+  SECTION("after a previous run") {
+    start_ok(u);
+    REQUIRE(u.stop().exit_code == 0);
+  }
+  for (const std::string& content : contents) {
+    INFO("pidfile content: \"" << content << "\"");
+    write_file(u.pidfile(), content, 0644);
+    for (const char* verb : {"stop", "status"}) {
+      std::string log = dir / (std::string(verb) + ".strace");
+      RunResult r = u.verb(verb, traced ? traced_by_strace(log) : RunOptions{});
+      INFO(verb << ": " << r.describe());
+      CHECK(r.exit_code == (std::string(verb) == "stop" ? 0 : 1));
+      if (traced) {
+        auto calls = signal_calls(read_file(log).value_or(""));
+        for (const std::string& c : calls) UNSCOPED_INFO("signal call: " << c);
+        CHECK(calls.empty());
+      }
+    }
+    CHECK(canary.signals_received() == 0);
+    CHECK(canary.alive());
+    CHECK(canary.state() == 'S');
+  }
+  CHECK(u.nothing_running());
+
+  // The control: the same tracing does see the signal of a real stop, so an
+  // empty trace above means something.
+  if (traced) {
+    remove_file(u.pidfile());
+    start_ok(u);
+    std::string log = dir / "real-stop.strace";
+    RunResult r = u.stop(traced_by_strace(log));
+    INFO(r.describe());
+    CHECK(r.exit_code == 0);
+    CHECK_FALSE(signal_calls(read_file(log).value_or("")).empty());
+  }
+}
+
+TEST_CASE("S3: the pidfile is never written through a symlink or into a hard link", "[security]") {
+  TempDir dir;
+  Victim victim(dir / "victim");
+  std::string pidfile = dir / "s3.pid";
+  std::string fixed_pidfile = pidfile;
+
+  SECTION("the pidfile is a symlink to a victim") {
+    REQUIRE(::symlink(victim.path.c_str(), pidfile.c_str()) == 0);
+  }
+  SECTION("the pidfile is a hard link to a victim") {
+    REQUIRE(::link(victim.path.c_str(), pidfile.c_str()) == 0);
+  }
+  SECTION("a parent directory is a symlink owned by uid 65534") {
+    std::string real = dir / "real";
+    REQUIRE(::mkdir(real.c_str(), 0755) == 0);
+    REQUIRE(::symlink(real.c_str(), (dir / "link").c_str()) == 0);
+    REQUIRE(::lchown((dir / "link").c_str(), 65534, 65534) == 0);
+    pidfile = dir / "link/s3.pid";
+    fixed_pidfile = dir / "real/s3.pid";
+  }
+  TestUnit u(dir, "s3", "/bin/sleep 1000", {.pidfile = pidfile});
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  CHECK(start.err.find(pidfile.substr(0, pidfile.rfind('/'))) != std::string::npos);
+  victim.check_unchanged();
+  CHECK_FALSE(exists(dir / "real/s3.pid"));
+  CHECK(u.nothing_running());
+
+  // The lock was released: with a sane pidfile path the unit starts.
+  remove_file(dir / "s3.pid");
+  u.rewrite("/bin/sleep 1000", {.pidfile = fixed_pidfile});
+  pid_t pid = start_ok(u);
+  CHECK(u.services() == std::vector<pid_t>{pid});
+  victim.check_unchanged();
+}
+
+TEST_CASE("S5: User=nobody Group=nogroup: every uid and gid dropped, no root group, no capability", "[security]") {
+  TempDir dir;
+  std::string out = dir.world_writable_subdir("out");
+  std::string dump = out + "/dump.json";
+  const struct passwd* pw = ::getpwnam("nobody");
+  REQUIRE(pw);
+  const struct group* gr = ::getgrnam("nogroup");
+  REQUIRE(gr);
+  std::string uid = std::to_string(pw->pw_uid), gid = std::to_string(gr->gr_gid);
+  std::string home = pw->pw_dir, shell = pw->pw_shell;
+  gid_t nogroup = gr->gr_gid;
+
+  std::set<long> expected_groups;
+  std::string extra = dump_env(dump) + "User=nobody\n";
+  SECTION("Group=nogroup") {
+    extra += "Group=nogroup\n";
+    expected_groups = initgroups_of("nobody", nogroup);
+  }
+  SECTION("SupplementaryGroups=users daemon") {
+    extra += "Group=nogroup\nSupplementaryGroups=users daemon\n";
+    expected_groups = initgroups_of("nobody", nogroup);
+    for (const char* name : {"users", "daemon"}) {
+      const struct group* g = ::getgrnam(name);  // a static buffer: use it at once
+      REQUIRE(g);
+      expected_groups.insert(g->gr_gid);
+    }
+  }
+  TestUnit u(dir, "s5", helper("argvdump"), {.extra = extra});
+  pid_t pid = start_ok(u);
+  nlohmann::json j = wait_for_dump(dump);
+  INFO(j.dump(2));
+  CHECK(j.at("pid") == pid);
+  const auto& st = j.at("status");
+  CHECK(st.at("Uid") == uid + "\t" + uid + "\t" + uid + "\t" + uid);
+  CHECK(st.at("Gid") == gid + "\t" + gid + "\t" + gid + "\t" + gid);
+  std::set<long> groups = numbers(st.at("Groups"));
+  CHECK(groups.count(0) == 0);
+  CHECK(groups == expected_groups);
+  CHECK(st.at("CapEff") == "0000000000000000");
+  CHECK(st.at("CapPrm") == "0000000000000000");
+  CHECK(j.at("setuid0_errno") == EPERM);
+  CHECK(j.at("setgid0_errno") == EPERM);
+  std::set<std::string> env = env_set(j);
+  CHECK(env.count("USER=nobody"));
+  CHECK(env.count("LOGNAME=nobody"));
+  CHECK(env.count("HOME=" + home));
+  CHECK(env.count("SHELL=" + shell));
+  // /proc agrees with what the service saw.
+  CHECK(proc_status_field(pid, "Uid") == st.at("Uid").get<std::string>());
+
+  // unitrun's own files stay root's.
+  struct stat ps;
+  REQUIRE(::stat(u.pidfile().c_str(), &ps) == 0);
+  CHECK(ps.st_uid == 0);
+  CHECK((ps.st_mode & 07777) == 0644);
+  RunResult stop = u.stop();
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.seconds < 5.0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("S6: the service gets only fds 0, 1, 2 whatever unitrun inherited", "[security]") {
+  TempDir dir;
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  int file = ::open((dir / "secret").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int dirfd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int pipefd[2];
+  REQUIRE(::pipe2(pipefd, O_CLOEXEC) == 0);
+  REQUIRE(file >= 0);
+  REQUIRE(dirfd >= 0);
+  // fds 3..20 in unitrun: each kind, then copies to fill the range.
+  std::vector<int> sources{sv[0], file, dirfd, pipefd[1]};
+  RunOptions opts;
+  for (int target = 3; target <= 20; ++target)
+    opts.inherit_fds.emplace_back(sources[static_cast<size_t>(target - 3) % sources.size()], target);
+
+  std::string dump = dir / "dump.json";
+  TestUnit u(dir, "s6", helper("argvdump"), {.extra = dump_env(dump)});
+  RunResult start = u.start(opts);
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  ::close(pipefd[1]);
+  nlohmann::json j = wait_for_dump(dump);
+  INFO(j.dump(2));
+  std::vector<int> fds;
+  for (const auto& f : j.at("fds")) fds.push_back(f.at("fd"));
+  std::sort(fds.begin(), fds.end());
+  CHECK(fds == std::vector<int>{0, 1, 2});
+
+  SECTION("the monitor does not keep them either") {
+    // daemon(7): a daemon closes every fd it inherited. A monitor holding the
+    // write end of the caller's pipe would keep the reader waiting forever.
+    std::vector<pid_t> monitors = u.monitors();
+    REQUIRE(monitors.size() == 1);
+    auto inode_name = [](int fd, const char* kind) {
+      struct stat st;
+      REQUIRE(::fstat(fd, &st) == 0);
+      return std::string(kind) + ":[" + std::to_string(st.st_ino) + "]";
+    };
+    std::string socket = inode_name(sv[0], "socket"), pipe = inode_name(pipefd[0], "pipe");
+    for (const auto& [fd, target] : proc_fds(monitors[0])) {
+      INFO("monitor fd " << fd << " -> " << target);
+      CHECK(target != dir / "secret");
+      CHECK(target != dir.path());
+      CHECK(target != socket);
+      CHECK(target != pipe);
+    }
+    struct pollfd p{pipefd[0], POLLIN, 0};
+    CHECK(::poll(&p, 1, 2000) == 1);  // EOF (POLLHUP): no write end is left anywhere
+  }
+  for (int fd : {sv[0], sv[1], file, dirfd, pipefd[0]}) ::close(fd);
+}
+
+TEST_CASE("S7: blocked and ignored signals of the caller do not reach the service", "[security]") {
+  TempDir dir;
+  RunOptions opts;
+  std::string variant;
+  SECTION("TERM, CHLD, HUP blocked; PIPE, INT ignored") {
+    variant = "blocked TERM CHLD HUP, ignored PIPE INT";
+    opts.block_signals = {SIGTERM, SIGCHLD, SIGHUP};
+    opts.ignore_signals = {SIGPIPE, SIGINT};
+  }
+  SECTION("TERM, HUP, INT, PIPE ignored (nohup-like)") {
+    variant = "ignored TERM HUP INT PIPE";
+    opts.ignore_signals = {SIGTERM, SIGHUP, SIGINT, SIGPIPE};
+  }
+  SECTION("CHLD ignored") {
+    // With SIGCHLD ignored the kernel reaps children by itself and sends no
+    // SIGCHLD: a monitor that kept this disposition would never learn that
+    // its service exited.
+    variant = "ignored CHLD";
+    opts.ignore_signals = {SIGCHLD};
+  }
+  INFO("caller: " << variant);
+  std::string dump = dir / "dump.json";
+  TestUnit u(dir, "s7", helper("argvdump"), {.extra = dump_env(dump) + "TimeoutStopSec=60\n"});
+  pid_t pid = start_ok(u, opts);
+  nlohmann::json j = wait_for_dump(dump);
+  INFO(j.dump(2));
+  CHECK(j.at("status").at("SigBlk") == "0000000000000000");
+  CHECK(j.at("status").at("SigIgn") == "0000000000000000");
+
+  RunResult stop = u.stop(opts);
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  // By SIGTERM, at once; not by SIGKILL after TimeoutStopSec=60.
+  CHECK(stop.seconds < 10.0);
+  CHECK_FALSE(alive(pid));
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("S8: the service's environment is built from scratch", "[security]") {
+  TempDir dir;
+  std::string dump = dir / "dump.json";
+  write_file(dir / "env.conf", "# a comment\nFROMFILE=1\nQUOTED=\"q v\"\n");
+  TestUnit u(dir, "s8", helper("argvdump"),
+             {.extra = dump_env(dump) + "Environment=FOO=bar \"SPACED=a b c\"\nEnvironmentFile=" + (dir / "env.conf") +
+                       "\n"});
+  RunOptions opts;
+  opts.set_env = {"LD_PRELOAD=" + (dir / "evil.so"),
+                  "BASH_ENV=" + (dir / "bashenv"),
+                  "ENV=" + (dir / "bashenv"),
+                  "IFS=x",
+                  "PATH=" + (dir / "attacker") + ":/usr/bin:/bin",
+                  "NOTIFY_SOCKET=/run/evil.sock",
+                  "WATCHDOG_USEC=1000000",
+                  "WATCHDOG_PID=1",
+                  "LISTEN_FDS=3",
+                  "LISTEN_PID=1",
+                  "LISTEN_FDNAMES=evil",
+                  "HOME=/tmp",
+                  "USER=mallory",
+                  "LD_LIBRARY_PATH=" + (dir / "attacker"),
+                  "EVIL_EXTRA=1"};
+  start_ok(u, opts);
+  nlohmann::json j = wait_for_dump(dump);
+  const struct passwd* root = ::getpwuid(0);
+  REQUIRE(root);
+  std::set<std::string> expected{std::string("PATH=") + kFixedPath,
+                                 "HOME=" + std::string(root->pw_dir),
+                                 "USER=" + std::string(root->pw_name),
+                                 "LOGNAME=" + std::string(root->pw_name),
+                                 "SHELL=" + std::string(root->pw_shell),
+                                 "UNITRUN_TEST_MARKER=" + u.marker(),
+                                 "ARGVDUMP_OUT=" + dump,
+                                 "FOO=bar",
+                                 "SPACED=a b c",
+                                 "FROMFILE=1",
+                                 "QUOTED=q v"};
+  std::set<std::string> env = env_set(j);
+  INFO(j.at("environ").dump(2));
+  // Nothing of the caller's environment got through...
+  for (const std::string& kv : opts.set_env) CHECK(env.count(kv) == 0);
+  for (const std::string& kv : env) {
+    std::string name = kv.substr(0, kv.find('='));
+    for (const char* bad : {"LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "ENV", "IFS", "LISTEN_FDS", "LISTEN_PID",
+                            "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID", "EVIL_EXTRA"})
+      CHECK(name != bad);
+  }
+  // NOTIFY_SOCKET is the monitor's private notify socket (every service gets
+  // one), never the caller's.
+  std::string notify_socket;
+  for (const std::string& kv : env)
+    if (kv.rfind("NOTIFY_SOCKET=", 0) == 0) notify_socket = kv.substr(std::strlen("NOTIFY_SOCKET="));
+  CHECK(notify_socket.rfind("@unitrun/notify/", 0) == 0);
+  expected.insert("NOTIFY_SOCKET=" + notify_socket);
+  // ...and nothing else was added: exactly the contract's variables.
+  CHECK(env == expected);
+  CHECK(j.at("environ").size() == expected.size());  // no duplicates either
+}
+
+TEST_CASE("S9: the service's umask is UMask= (default 022), whatever unitrun's caller has", "[security]") {
+  TempDir dir;
+  std::string file = dir / "created.file", subdir = dir / "created.dir";
+  mode_t caller_umask = 0;
+  std::string extra;
+  mode_t want_file = 0644, want_dir = 0755;
+  SECTION("default UMask, caller umask 022") { caller_umask = 022; }
+  SECTION("default UMask, caller umask 000") { caller_umask = 0; }
+  SECTION("default UMask, caller umask 077") { caller_umask = 077; }
+  SECTION("UMask=0177") {
+    caller_umask = 0;
+    extra = "UMask=0177\n";
+    want_file = 0600;
+    want_dir = 0600;
+  }
+  TestUnit u(dir, "s9", helper("createfiles") + " " + file + " " + subdir, {.extra = extra});
+  RunOptions opts;
+  opts.umask = caller_umask;
+  start_ok(u, opts);
+  REQUIRE(wait_until([&] { return exists(subdir); }, 5000));
+  CHECK(file_mode(file) == want_file);
+  CHECK(file_mode(subdir) == want_dir);
+}
+
+TEST_CASE("S9: the pidfile is 0644 and a new log 0640 whatever the caller's umask", "[security]") {
+  TempDir dir;
+  mode_t caller_umask = 0;
+  SECTION("caller umask 000") { caller_umask = 0; }
+  SECTION("caller umask 077") { caller_umask = 077; }
+  SECTION("caller umask 027") { caller_umask = 027; }
+  RunOptions opts;
+  opts.umask = caller_umask;
+
+  TestUnit with_log(dir, "s9log", "/bin/sleep 1000");
+  start_ok(with_log, opts);
+  CHECK(file_mode(with_log.pidfile()) == 0644);
+  CHECK(file_mode(with_log.log()) == 0640);
+
+  TestUnit with_default_log(dir, "s9deflog", "/bin/sleep 1000", {.log_to_tempdir = false});
+  remove_file(with_default_log.default_log());
+  start_ok(with_default_log, opts);
+  CHECK(file_mode(with_default_log.pidfile()) == 0644);
+  CHECK(file_mode(with_default_log.default_log()) == 0640);
+}
