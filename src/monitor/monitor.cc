@@ -830,7 +830,22 @@ void Monitor::begin_stop(bool restart_after) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, inotify_fd_.get(), nullptr);
     inotify_fd_.reset();
   }
-  if (!restart_after) upstream_.stopping();
+  if (restart_after) {
+    // A restart of our own: systemd's unit stays up.
+  } else if (state_.result == "watchdog" && !stop_requested_ && upstream_.enabled()) {
+    // Under systemd: the service hung and nothing here restarts it. Let
+    // systemd see a watchdog failure (Result=watchdog, its own Restart=
+    // on-watchdog), not only our exit status. Its answer, WatchdogSignal=
+    // (SIGABRT) to us, must not make us dump core: we finish our stop
+    // sequence and exit anyway.
+    sigset_t abrt;
+    sigemptyset(&abrt);
+    sigaddset(&abrt, SIGABRT);
+    (void)::sigprocmask(SIG_BLOCK, &abrt, nullptr);  // cannot fail with a valid set
+    upstream_.watchdog_trigger();
+  } else {
+    upstream_.stopping();
+  }
   upstream_.status(restart_after ? "restarting" : "stopping");
   set_state(restart_after ? "stopping (restart)" : "stopping");
   phase_ = Phase::StopCommands;
@@ -1070,15 +1085,9 @@ void Monitor::on_service_watchdog() {
 }
 
 bool Monitor::service_healthy() const {
-  switch (phase_) {
-    case Phase::Running:
-    case Phase::Reloading: break;
-    case Phase::StartPre:
-    case Phase::Starting:
-    case Phase::StartPost:
-    case Phase::AutoRestart: return true;  // busy, not hung
-    default: return false;
-  }
+  // Starting, stopping (a restart's ExecStopPost= may take a while) and
+  // waiting to restart: busy, not hung.
+  if (phase_ != Phase::Running && phase_ != Phase::Reloading) return phase_ != Phase::Done;
   if (main_pid_ <= 0) return false;
   if (service_watchdog_usec_ == 0) return true;
   // A service with its own watchdog is healthy only while it keeps pinging,

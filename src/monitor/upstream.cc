@@ -43,4 +43,6 @@ void Upstream::status(const std::string& text) {
 
 void Upstream::watchdog_ping() { send("WATCHDOG=1"); }
 
+void Upstream::watchdog_trigger() { send("WATCHDOG=trigger"); }
+
 }  // namespace unitrun::monitor

@@ -18,6 +18,8 @@ class Upstream {
   void stopping();
   void status(const std::string& text);
   void watchdog_ping();
+  // WATCHDOG=trigger: systemd acts as if its watchdog had expired.
+  void watchdog_trigger();
   // The watchdog interval systemd asked for (WATCHDOG_USEC for our PID); 0 when none.
   uint64_t watchdog_usec() const { return watchdog_usec_; }
   bool enabled() const { return enabled_; }
