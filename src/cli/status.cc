@@ -39,9 +39,12 @@ std::string format_ago(uint64_t realtime_usec) {
 
 std::string human_bytes(uint64_t b) {
   char buf[32];
-  if (b >= (1ULL << 30)) std::snprintf(buf, sizeof buf, "%.1fG", static_cast<double>(b) / (1ULL << 30));
-  else if (b >= (1ULL << 20)) std::snprintf(buf, sizeof buf, "%.1fM", static_cast<double>(b) / (1ULL << 20));
-  else std::snprintf(buf, sizeof buf, "%.1fK", static_cast<double>(b) / 1024);
+  if (b >= (1ULL << 30))
+    std::snprintf(buf, sizeof buf, "%.1fG", static_cast<double>(b) / (1ULL << 30));
+  else if (b >= (1ULL << 20))
+    std::snprintf(buf, sizeof buf, "%.1fM", static_cast<double>(b) / (1ULL << 20));
+  else
+    std::snprintf(buf, sizeof buf, "%.1fK", static_cast<double>(b) / 1024);
   return buf;
 }
 
@@ -49,11 +52,14 @@ std::string human_bytes(uint64_t b) {
 std::string output_file(const Unit& u) {
   using K = OutputSpec::Kind;
   switch (u.standard_output.kind) {
-    case K::Default: return u.log_file;
+    case K::Default:
+      return u.log_file;
     case K::File:
     case K::Append:
-    case K::Truncate: return u.standard_output.path;
-    default: return "";
+    case K::Truncate:
+      return u.standard_output.path;
+    default:
+      return "";
   }
 }
 
@@ -110,34 +116,44 @@ std::string active_line(const RuntimeView& v) {
   switch (v.liveness) {
     case Liveness::Running: {
       std::string state = s ? s->state : "running";
-      std::string text = state == "running" ? "active (running)" : state == "stopping" ? "deactivating (stop-sigterm)"
-                                                                                         : "activating (" + state + ")";
-      if (s && s->main_started_usec) text += " since " + format_time(s->main_started_usec) + "; " + format_ago(s->main_started_usec);
+      std::string text = state == "running"    ? "active (running)"
+                         : state == "stopping" ? "deactivating (stop-sigterm)"
+                                               : "activating (" + state + ")";
+      if (s && s->main_started_usec)
+        text += " since " + format_time(s->main_started_usec) + "; " + format_ago(s->main_started_usec);
       return text;
     }
-    case Liveness::Orphaned: return "active (running, without its monitor: the monitor died; `stop` ends the service)";
-    case Liveness::DeadPidfile: return "inactive (dead), but a pidfile is left";
-    case Liveness::NotRunning: break;
+    case Liveness::Orphaned:
+      return "active (running, without its monitor: the monitor died; `stop` ends the service)";
+    case Liveness::DeadPidfile:
+      return "inactive (dead), but a pidfile is left";
+    case Liveness::NotRunning:
+      break;
   }
   if (s && s->state == "failed") {
     std::string text = "failed (Result: " + s->result;
     if (s->exit_code >= 0 && s->result == "exit-code") text += ", status=" + std::to_string(s->exit_code);
     if (s->exit_signal > 0) text += ", signal=" + values::signal_name(s->exit_signal);
     text += ")";
-    if (s->state_since_usec) text += " since " + format_time(s->state_since_usec) + "; " + format_ago(s->state_since_usec);
+    if (s->state_since_usec)
+      text += " since " + format_time(s->state_since_usec) + "; " + format_ago(s->state_since_usec);
     return text;
   }
   std::string text = "inactive (dead)";
-  if (s && s->state_since_usec) text += " since " + format_time(s->state_since_usec) + "; " + format_ago(s->state_since_usec);
+  if (s && s->state_since_usec)
+    text += " since " + format_time(s->state_since_usec) + "; " + format_ago(s->state_since_usec);
   return text;
 }
 
 int exit_for(Liveness l) {
   switch (l) {
     case Liveness::Running:
-    case Liveness::Orphaned: return exit_code::kStatusRunning;
-    case Liveness::DeadPidfile: return exit_code::kStatusDeadWithPidfile;
-    case Liveness::NotRunning: return exit_code::kStatusNotRunning;
+    case Liveness::Orphaned:
+      return exit_code::kStatusRunning;
+    case Liveness::DeadPidfile:
+      return exit_code::kStatusDeadWithPidfile;
+    case Liveness::NotRunning:
+      return exit_code::kStatusNotRunning;
   }
   return exit_code::kStatusUnknown;
 }
@@ -170,10 +186,13 @@ int status(const std::string& path, bool json) {
   if (view.liveness == Liveness::Running && s) {
     main_pid = s->main_pid;
     monitor_pid = s->monitor_pid;
-    members = proc::descendants(proc::all_processes(), monitor_pid);
+    members = proc::descendants_of(monitor_pid);
   } else if (view.liveness == Liveness::Orphaned) {
     members = view.orphans;
-    main_pid = s ? s->main_pid : 0;
+    // The recorded main PID only while that very process survives; the
+    // orphans may be its children, with the main process long gone.
+    for (const proc::Stat& o : view.orphans)
+      if (s && o.pid == s->main_pid && o.start_time == s->main_start_time) main_pid = o.pid;
   }
   uint64_t memory = 0;
   for (const proc::Stat& m : members) memory += proc::memory_bytes(m.pid);
@@ -181,12 +200,13 @@ int status(const std::string& path, bool json) {
   int code = exit_for(view.liveness);
 
   if (json) {
-    nlohmann::json j = {{"name", u.name}, {"description", u.description}, {"unit_path", u.path},
-                        {"active", active_line(view)}, {"exit_code", code}, {"pidfile", files.pidfile}};
+    nlohmann::json j = {{"name", u.name},      {"description", u.description},
+                        {"unit_path", u.path}, {"active", active_line(view)},
+                        {"exit_code", code},   {"pidfile", files.pidfile}};
     j["state"] = view.liveness == Liveness::Running && s ? s->state
-                 : view.liveness == Liveness::Orphaned     ? "orphaned"
-                 : s && s->state == "failed"               ? "failed"
-                                                           : "inactive";
+                 : view.liveness == Liveness::Orphaned   ? "orphaned"
+                 : s && s->state == "failed"             ? "failed"
+                                                         : "inactive";
     j["main_pid"] = main_pid;
     j["monitor_pid"] = monitor_pid;
     j["tasks"] = members.size();
@@ -206,7 +226,8 @@ int status(const std::string& path, bool json) {
       j["events"] = events;
     }
     nlohmann::json procs = nlohmann::json::array();
-    for (const proc::Stat& m : members) procs.push_back({{"pid", m.pid}, {"ppid", m.ppid}, {"command", proc::cmdline(m.pid)}});
+    for (const proc::Stat& m : members)
+      procs.push_back({{"pid", m.pid}, {"ppid", m.ppid}, {"command", proc::cmdline(m.pid)}});
     j["processes"] = procs;
     j["log"] = log;
     if (view.pidfile_content) j["pidfile_content"] = *view.pidfile_content;
@@ -250,7 +271,8 @@ int status(const std::string& path, bool json) {
     std::printf("\n");
     size_t first = s->events.size() > 5 ? s->events.size() - 5 : 0;
     for (size_t i = first; i < s->events.size(); ++i)
-      std::printf("%s %s: %s\n", format_time(s->events[i].time_usec).c_str(), u.name.c_str(), s->events[i].text.c_str());
+      std::printf("%s %s: %s\n", format_time(s->events[i].time_usec).c_str(), u.name.c_str(),
+                  s->events[i].text.c_str());
   }
   if (!log.empty()) {
     std::printf("\n%s:\n", output_file(u).c_str());

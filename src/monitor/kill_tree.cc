@@ -20,6 +20,6 @@ bool signal_verified(const proc::Stat& target, int sig) {
   return true;
 }
 
-std::vector<proc::Stat> my_descendants() { return proc::descendants(proc::all_processes(), ::getpid()); }
+std::vector<proc::Stat> my_descendants() { return proc::descendants_of(::getpid()); }
 
 }  // namespace unitrun::monitor

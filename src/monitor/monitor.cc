@@ -39,9 +39,9 @@ namespace {
 
 // Where the unit is in its life. One timer serves whichever phase needs one.
 enum class Phase {
-  StartPre,       // ExecStartPre= commands
-  Starting,       // main process spawned; waiting for READY=1, or for a forking command and its pidfile
-  StartPost,      // ExecStartPost= commands
+  StartPre,   // ExecStartPre= commands
+  Starting,   // main process spawned; waiting for READY=1, or for a forking command and its pidfile
+  StartPost,  // ExecStartPost= commands
   Running,
   Reloading,      // ExecReload= commands
   StopCommands,   // ExecStop= commands
@@ -62,8 +62,10 @@ std::string describe(const Termination& t) {
 
 Termination termination_of(int wait_status) {
   Termination t;
-  if (WIFEXITED(wait_status)) t.exit_code = WEXITSTATUS(wait_status);
-  else if (WIFSIGNALED(wait_status)) t.signal = WTERMSIG(wait_status);
+  if (WIFEXITED(wait_status))
+    t.exit_code = WEXITSTATUS(wait_status);
+  else if (WIFSIGNALED(wait_status))
+    t.signal = WTERMSIG(wait_status);
   return t;
 }
 
@@ -131,7 +133,8 @@ class Monitor {
 
   // State.
   void set_state(const std::string& state);
-  void save_state();
+  void save_state();   // marks the record changed; written before the loop sleeps
+  void flush_state();  // writes it now, if changed
   void event(const std::string& text);
   void report_ready(bool ok, int code, const std::string& message);
   bool in_my_tree(pid_t pid) const;
@@ -153,16 +156,16 @@ class Monitor {
   Outputs outputs_;
 
   Phase phase_ = Phase::StartPre;
-  bool first_start_ = true;    // the `start` that launched us still waits for the outcome
+  bool first_start_ = true;  // the `start` that launched us still waits for the outcome
   bool reached_running_ = false;
   bool stop_requested_ = false;
   bool restart_after_stop_ = false;
-  pid_t main_pid_ = 0;         // 0 when there is none (not started, or reaped)
+  pid_t main_pid_ = 0;  // 0 when there is none (not started, or reaped)
   uint64_t main_start_time_ = 0;
-  UniqueFd main_pidfd_;        // only when the main PID is not our child (MAINPID=, forking)
+  UniqueFd main_pidfd_;  // only when the main PID is not our child (MAINPID=, forking)
   bool main_is_child_ = true;
   bool forking_waits_for_pidfile_ = false;
-  Termination last_;           // how the main process last ended
+  Termination last_;  // how the main process last ended
   bool have_termination_ = false;
 
   pid_t control_pid_ = 0;
@@ -176,14 +179,15 @@ class Monitor {
   uint64_t service_watchdog_last_ping_ = 0;  // monotonic
   bool watchdog_fired_ = false;
   std::optional<std::pair<int, std::string>> pending_failure_;  // the first start's failure, reported at the end
-  bool start_failed_ = false;                // the first start failed: the exit status says how
-  bool write_pidfile_ = true;                // `run` writes one only when PIDFile= asks for it
-  unsigned commands_generation_ = 0;         // tells a current control process from a stale one
+  bool start_failed_ = false;                                   // the first start failed: the exit status says how
+  bool write_pidfile_ = true;                                   // `run` writes one only when PIDFile= asks for it
+  unsigned commands_generation_ = 0;                            // tells a current control process from a stale one
   unsigned control_generation_ = 0;
   const Command* control_command_ = nullptr;
   Usec service_watchdog_usec_ = 0;
   SignalledSet signalled_;
   int exit_status_ = exit_code::kSuccess;
+  bool state_dirty_ = false;
 };
 
 // ---- setup and loop -----------------------------------------------------------
@@ -206,6 +210,7 @@ int Monitor::run() {
   }
   start_cycle();
   loop();
+  flush_state();
   return exit_status_;
 }
 
@@ -253,6 +258,7 @@ Status Monitor::set_up() {
 
 void Monitor::loop() {
   while (phase_ != Phase::Done) {
+    flush_state();
     struct epoll_event events[8];
     int n = ::epoll_wait(epoll_.get(), events, 8, -1);
     if (n < 0) {
@@ -266,14 +272,22 @@ void Monitor::loop() {
 }
 
 void Monitor::dispatch(int fd) {
-  if (fd == signal_fd_.get()) on_signal();
-  else if (fd == timer_fd_.get()) on_timer();
-  else if (fd == watchdog_fd_.get()) on_service_watchdog();
-  else if (fd == upstream_watchdog_fd_.get()) on_upstream_watchdog();
-  else if (notify_ && fd == notify_->fd()) on_notify();
-  else if (fd == control_fd_.get()) on_control_connection();
-  else if (fd == inotify_fd_.get()) on_inotify();
-  else if (fd == main_pidfd_.get() && main_pidfd_) on_foreign_main_exit();
+  if (fd == signal_fd_.get())
+    on_signal();
+  else if (fd == timer_fd_.get())
+    on_timer();
+  else if (fd == watchdog_fd_.get())
+    on_service_watchdog();
+  else if (fd == upstream_watchdog_fd_.get())
+    on_upstream_watchdog();
+  else if (notify_ && fd == notify_->fd())
+    on_notify();
+  else if (fd == control_fd_.get())
+    on_control_connection();
+  else if (fd == inotify_fd_.get())
+    on_inotify();
+  else if (fd == main_pidfd_.get() && main_pidfd_)
+    on_foreign_main_exit();
   else {
     // A reload reply socket closed early: forget it.
     auto it = std::find(reload_replies_.begin(), reload_replies_.end(), fd);
@@ -293,7 +307,9 @@ void Monitor::on_signal() {
     if (n != static_cast<ssize_t>(sizeof info)) break;  // EAGAIN: drained
     int sig = static_cast<int>(info.ssi_signo);
     switch (sig) {
-      case SIGCHLD: reap_children(); break;
+      case SIGCHLD:
+        reap_children();
+        break;
       case SIGTERM:
       case SIGINT:
       case SIGQUIT:
@@ -313,8 +329,10 @@ void Monitor::on_signal() {
       case SIGHUP:
         // Under systemd SIGHUP is the reload request (ExecReload=kill -HUP);
         // for a daemonized monitor it means "reopen your log" (logrotate).
-        if (options_.foreground) begin_reload(-1);
-        else log_.reopen();
+        if (options_.foreground)
+          begin_reload(-1);
+        else
+          log_.reopen();
         break;
     }
   }
@@ -345,8 +363,10 @@ void Monitor::reap_children() {
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid < 0 && errno == EINTR) continue;
     if (pid <= 0) break;  // 0: no more exited children; ECHILD: no children at all
-    if (pid == main_pid_) on_main_exit(termination_of(status));
-    else if (pid == control_pid_) on_control_exit(termination_of(status));
+    if (pid == main_pid_)
+      on_main_exit(termination_of(status));
+    else if (pid == control_pid_)
+      on_control_exit(termination_of(status));
     // Anything else is an orphan re-parented to us: reaping it is all we owe it.
   }
   if (phase_ == Phase::StopSignal || phase_ == Phase::StopFinalKill) check_stop_done();
@@ -424,11 +444,13 @@ void Monitor::on_notify() {
         struct itimerspec cur;
         uint64_t remaining = 0;
         if (::timerfd_gettime(timer_fd_.get(), &cur) == 0)
-          remaining = static_cast<uint64_t>(cur.it_value.tv_sec) * kUsecPerSec + static_cast<uint64_t>(cur.it_value.tv_nsec) / 1000;
+          remaining = static_cast<uint64_t>(cur.it_value.tv_sec) * kUsecPerSec +
+                      static_cast<uint64_t>(cur.it_value.tv_nsec) / 1000;
         if (remaining != 0 && *usec > remaining) arm(timer_fd_.get(), *usec);
       }
     }
-    if (has("WATCHDOG", "1")) service_watchdog_last_ping_ = sys::now_monotonic_usec(), arm(watchdog_fd_.get(), service_watchdog_usec_);
+    if (has("WATCHDOG", "1"))
+      service_watchdog_last_ping_ = sys::now_monotonic_usec(), arm(watchdog_fd_.get(), service_watchdog_usec_);
     if (has("WATCHDOG", "trigger") && service_watchdog_usec_ > 0) on_service_watchdog();
     if (auto it = f.find("WATCHDOG_USEC"); it != f.end()) {
       auto usec = values::parse_unsigned(it->second, UINT64_MAX - 1);
@@ -487,7 +509,8 @@ void Monitor::start_cycle() {
     exec_context_->environment["WATCHDOG_USEC"] = std::to_string(unit_.watchdog_sec);
   // Inherit means the journal under systemd, /dev/null when daemonized.
   auto outputs = open_outputs(unit_, options_.foreground ? STDOUT_FILENO : -1, options_.foreground);
-  if (!outputs) return start_failed(exit_code::kFailure, "cannot open the service's output: " + outputs.error().message(), {});
+  if (!outputs)
+    return start_failed(exit_code::kFailure, "cannot open the service's output: " + outputs.error().message(), {});
   outputs_ = std::move(*outputs);
 
   phase_ = Phase::StartPre;
@@ -515,7 +538,8 @@ void Monitor::spawn_main() {
     // crash. Its PID may have been reused by a stranger, which must not make
     // the start fail when the daemon is a moment late in writing its own.
     auto removed = safe_files::remove(files_.pidfile);
-    if (!removed) return start_failed(exit_code::kFailure, "cannot remove stale pidfile: " + removed.error().message(), {});
+    if (!removed)
+      return start_failed(exit_code::kFailure, "cannot remove stale pidfile: " + removed.error().message(), {});
   }
   const Command& command = unit_.exec_start.front();
   process::ExecSpec spec = make_exec_spec(unit_, command, *exec_context_, outputs_, {});
@@ -532,7 +556,10 @@ void Monitor::spawn_main() {
   state_.main_start_time = main_start_time_;
   state_.main_sid = main_pid_;  // the service leads its own session
   state_.main_started_usec = sys::now_realtime_usec();
+  // Written at once: should we be SIGKILLed now, `start` and `stop` find
+  // the service through this record (see cli/unit_runtime.h).
   save_state();
+  flush_state();
 
   if (unit_.type == ServiceType::Forking) {
     // The command daemonizes itself: wait for it to exit 0, then for its
@@ -599,6 +626,7 @@ void Monitor::try_forking_pidfile() {
   state_.main_start_time = main_start_time_;
   state_.main_sid = s->sid;
   save_state();
+  flush_state();  // as in spawn_main
   on_started();
 }
 
@@ -652,7 +680,8 @@ void Monitor::start_failed(int code, const std::string& message, Termination t) 
   arm(timer_fd_.get(), 0);
   log_.error("start failed: " + message);
   event("start failed: " + message);
-  if (state_.result == "success") state_.result = t.timeout ? "timeout" : code == exit_code::kNotInstalled ? "exec" : "exit-code";
+  if (state_.result == "success")
+    state_.result = t.timeout ? "timeout" : code == exit_code::kNotInstalled ? "exec" : "exit-code";
   have_termination_ = true;
   last_ = t;
   if (first_start_) {
@@ -799,6 +828,7 @@ void Monitor::run_next_command() {
         state_.main_start_time = proc::start_time(r.pid).value_or(0);
         state_.main_started_usec = sys::now_realtime_usec();
         save_state();
+        flush_state();  // as in spawn_main
       }
       arm(timer_fd_.get(), commands_timeout_);
       return;  // continues in on_control_exit
@@ -861,7 +891,9 @@ void Monitor::enter_kill_phase() {
   main.pid = main_pid_;
   main.start_time = main_start_time_;
   switch (unit_.kill_mode) {
-    case KillMode::ControlGroup: signal_remaining(unit_.kill_signal, true, false); break;
+    case KillMode::ControlGroup:
+      signal_remaining(unit_.kill_signal, true, false);
+      break;
     case KillMode::Mixed:
     case KillMode::Process:
       if (main_pid_ > 0 && signal_verified(main, unit_.kill_signal)) signalled_.add(main);
@@ -939,14 +971,18 @@ void Monitor::finish_for_good() {
   event(failed ? "failed (Result: " + state_.result + ")" : "stopped");
   log_.info(failed ? "failed (Result: " + state_.result + ")" : "stopped");
   set_state(failed ? "failed" : "inactive");
+  flush_state();
   for (int fd : reload_replies_) {
     (void)sys::write_all(fd, "fail 7 the unit stopped\n");
     ::close(fd);
   }
   reload_replies_.clear();
-  if (pending_failure_) report_ready(false, pending_failure_->first, pending_failure_->second);
-  else if (unit_.type == ServiceType::Oneshot && reached_running_ && !failed) report_ready(true, exit_code::kSuccess, "0");
-  else report_ready(false, exit_code::kFailure, "the service stopped while starting");
+  if (pending_failure_)
+    report_ready(false, pending_failure_->first, pending_failure_->second);
+  else if (unit_.type == ServiceType::Oneshot && reached_running_ && !failed)
+    report_ready(true, exit_code::kSuccess, "0");
+  else
+    report_ready(false, exit_code::kFailure, "the service stopped while starting");
 }
 
 // ---- reload -------------------------------------------------------------------------------
@@ -995,6 +1031,7 @@ void Monitor::end_reload(bool ok, const std::string& error) {
     upstream_.ready();
     event(ok ? "reloaded" : "reload failed: " + error);
   }
+  flush_state();
   std::string reply = ok ? "ok\n" : (phase_ == Phase::Running ? "fail 1 " : "fail 7 ") + error + "\n";
   for (int fd : reload_replies_) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
@@ -1066,7 +1103,8 @@ void Monitor::on_timer() {
       first_start_ = false;
       start_cycle();
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -1074,7 +1112,8 @@ void Monitor::on_service_watchdog() {
   uint64_t expirations;
   (void)::read(watchdog_fd_.get(), &expirations, sizeof expirations);
   if (phase_ != Phase::Running || main_pid_ <= 0) return;
-  log_.error("watchdog timeout (no WATCHDOG=1 for " + values::format_timespan(service_watchdog_usec_) + "); killing with SIGABRT");
+  log_.error("watchdog timeout (no WATCHDOG=1 for " + values::format_timespan(service_watchdog_usec_) +
+             "); killing with SIGABRT");
   event("watchdog timeout; sending SIGABRT");
   state_.result = "watchdog";
   watchdog_fired_ = true;  // on_main_exit marks the termination as a watchdog one
@@ -1110,7 +1149,15 @@ void Monitor::set_state(const std::string& state) {
   save_state();
 }
 
-void Monitor::save_state() {
+void Monitor::save_state() { state_dirty_ = true; }
+
+void Monitor::flush_state() {
+  // One write per turn of the loop, not one per event: a stop or a restart
+  // changes the record half a dozen times in a few hundred microseconds.
+  // Whoever learns something from us (the readiness pipe, a reload reply)
+  // gets it after the record says so.
+  if (!state_dirty_) return;
+  state_dirty_ = false;
   auto w = write_state(files_.state, state_);
   if (!w) log_.error("cannot write state file: " + w.error().message());
 }
@@ -1123,9 +1170,13 @@ void Monitor::event(const std::string& text) {
 std::string Monitor::last_output_lines() const {
   // The tail of the service's output, to say why a start failed.
   std::string path;
-  const OutputSpec& o = unit_.standard_error.kind == OutputSpec::Kind::Default ? unit_.standard_output : unit_.standard_error;
-  if (o.kind == OutputSpec::Kind::Default && !options_.foreground) path = unit_.log_file;
-  else if (o.kind == OutputSpec::Kind::File || o.kind == OutputSpec::Kind::Append || o.kind == OutputSpec::Kind::Truncate) path = o.path;
+  const OutputSpec& o =
+      unit_.standard_error.kind == OutputSpec::Kind::Default ? unit_.standard_output : unit_.standard_error;
+  if (o.kind == OutputSpec::Kind::Default && !options_.foreground)
+    path = unit_.log_file;
+  else if (o.kind == OutputSpec::Kind::File || o.kind == OutputSpec::Kind::Append ||
+           o.kind == OutputSpec::Kind::Truncate)
+    path = o.path;
   if (path.empty()) return "";
   auto fd = safe_files::open_for_reading(path);
   if (!fd) return "";
@@ -1156,6 +1207,7 @@ void Monitor::report_ready(bool ok, int code, const std::string& message) {
   // lock: its exit drops both locks at once, so no waiting start can see the
   // alive lock still held and answer "already running" for a unit that is
   // gone.
+  flush_state();
   if (phase_ != Phase::Done) (void)lock_.unlock_start();
   if (options_.ready_fd < 0) return;
   std::string line = ok ? "ok " + message + "\n" : "fail " + std::to_string(code) + " " + message + "\n";

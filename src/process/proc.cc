@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <map>
-#include <sstream>
+#include <string_view>
 
 #include "base/sys.h"
 
@@ -14,24 +16,45 @@ namespace unitrun::proc {
 
 std::optional<Stat> parse_stat(const std::string& content) {
   // "pid (comm) state ppid pgrp session ..."; comm may hold ") ", so the
-  // last ')' ends it.
+  // last ')' ends it. The monitor parses this for every process of its tree
+  // at each step of a stop: no streams, no allocation per field.
   size_t open = content.find('(');
   size_t close = content.rfind(')');
   if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
   Stat s;
   s.pid = static_cast<pid_t>(std::atol(content.c_str()));
   s.comm = content.substr(open + 1, close - open - 1);
-  std::istringstream rest(content.substr(close + 1));
-  std::string field;
-  std::vector<std::string> fields;
-  while (rest >> field) fields.push_back(field);
+  // Fields from 3 (state) on, separated by single spaces; we need 3-6 and 22.
+  std::string_view rest(content);
+  rest.remove_prefix(close + 1);
+  std::string_view fields[20];
+  size_t count = 0;
+  while (count < 20) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    if (rest.empty()) break;
+    size_t end = rest.find_first_of(" \n");
+    if (end == std::string_view::npos) end = rest.size();
+    fields[count++] = rest.substr(0, end);
+    rest.remove_prefix(end);
+    if (!rest.empty() && rest.front() == '\n') rest = {};
+  }
   // fields[0] is field 3 (state); start time is field 22 → fields[19].
-  if (fields.size() < 20 || fields[0].size() != 1) return std::nullopt;
+  if (count < 20 || fields[0].size() != 1) return std::nullopt;
+  auto number = [](std::string_view f) -> std::optional<int64_t> {
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+    if (ec != std::errc() || ptr != f.data() + f.size()) return std::nullopt;
+    return v;
+  };
+  auto ppid = number(fields[1]), pgid = number(fields[2]), sid = number(fields[3]);
+  uint64_t start = 0;
+  auto [ptr, ec] = std::from_chars(fields[19].data(), fields[19].data() + fields[19].size(), start);
+  if (!ppid || !pgid || !sid || ec != std::errc() || ptr != fields[19].data() + fields[19].size()) return std::nullopt;
   s.state = fields[0][0];
-  s.ppid = static_cast<pid_t>(std::atol(fields[1].c_str()));
-  s.pgid = static_cast<pid_t>(std::atol(fields[2].c_str()));
-  s.sid = static_cast<pid_t>(std::atol(fields[3].c_str()));
-  s.start_time = std::strtoull(fields[19].c_str(), nullptr, 10);
+  s.ppid = static_cast<pid_t>(*ppid);
+  s.pgid = static_cast<pid_t>(*pgid);
+  s.sid = static_cast<pid_t>(*sid);
+  s.start_time = start;
   return s;
 }
 
@@ -81,6 +104,62 @@ std::vector<Stat> descendants(const std::vector<Stat>& snapshot, pid_t ancestor)
       if (child.pid == ancestor) continue;
       queue.push_back(child.pid);
       if (child.state != 'Z' && child.state != 'X') out.push_back(child);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// The children of every thread of `pid`, from /proc/PID/task/TID/children;
+// nullopt when the kernel has no such file (CONFIG_PROC_CHILDREN=n).
+std::optional<std::vector<pid_t>> children_of(pid_t pid) {
+  std::string task = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = ::opendir(task.c_str());
+  if (!dir) return std::vector<pid_t>{};  // gone meanwhile: no children
+  std::vector<pid_t> out;
+  bool supported = true;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    auto content = sys::read_file(task + "/" + e->d_name + "/children", 1 << 20);
+    if (!content) {
+      if (content.error().sys_errno == ENOENT && ::faccessat(dirfd(dir), e->d_name, F_OK, 0) == 0) supported = false;
+      continue;  // else the thread ended meanwhile
+    }
+    std::string_view rest(*content);
+    while (!rest.empty()) {
+      pid_t child = 0;
+      auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), child);
+      if (ec != std::errc()) break;
+      out.push_back(child);
+      rest.remove_prefix(static_cast<size_t>(ptr - rest.data()));
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    }
+  }
+  ::closedir(dir);
+  if (!supported) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::vector<Stat> descendants_of(pid_t ancestor) {
+  // Walking down from the ancestor costs what its tree is, not what the
+  // machine runs. Each child is re-read and must name its parent: a PID in
+  // a children list may have exited and been reused since.
+  std::vector<Stat> out;
+  std::vector<pid_t> queue{ancestor};
+  while (!queue.empty()) {
+    pid_t parent = queue.back();
+    queue.pop_back();
+    auto children = children_of(parent);
+    if (!children) return descendants(all_processes(), ancestor);
+    for (pid_t child : *children) {
+      auto s = read_stat(child);
+      if (!s || s->ppid != parent || s->pid == ancestor) continue;
+      if (s->state == 'Z' || s->state == 'X') continue;  // a zombie has no children left
+      queue.push_back(s->pid);
+      out.push_back(std::move(*s));
     }
   }
   return out;

@@ -37,6 +37,11 @@ std::vector<Stat> all_processes();
 // links; the ancestor itself is not included.
 std::vector<Stat> descendants(const std::vector<Stat>& snapshot, pid_t ancestor);
 
+// The same, read by walking down from `ancestor` through
+// /proc/PID/task/TID/children (falls back to a whole scan on kernels
+// without those files).
+std::vector<Stat> descendants_of(pid_t ancestor);
+
 // The command line, NULs turned into spaces; "" for kernel threads/zombies.
 std::string cmdline(pid_t pid);
 
