@@ -123,6 +123,9 @@ int stop_locked(Prepared& p, bool quiet) {
   }
   UnitLock& lock = *p.lock;
   RuntimeView view = inspect(unit, p.files, lock);
+  // No monitor holds the alive lock, and we hold the start lock, so none can
+  // appear: a control socket there was left by a monitor that was killed.
+  if (view.liveness != Liveness::Running) monitor::remove_control(p.files.control);
   switch (view.liveness) {
     case Liveness::NotRunning:
       if (!quiet) std::printf("%s is not running\n", unit.name.c_str());
@@ -186,7 +189,7 @@ int reload_running(Prepared& p) {
     std::fprintf(stderr, "unitrun: %s: the monitor cannot be identified\n", unit.name.c_str());
     return exit_code::kFailure;
   }
-  auto conn = monitor::connect_control(p.files.lock, s.monitor_pid);
+  auto conn = monitor::connect_control(p.files.control, s.monitor_pid);
   if (!conn) {
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), conn.error().message().c_str());
     return privilege_or_failure(conn.error());

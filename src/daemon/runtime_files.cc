@@ -29,6 +29,7 @@ RuntimeFiles runtime_files_for(const Unit& unit) {
   std::string stem = f.directory + "/" + unit.name + "." + path_key(unit.path).substr(0, 12);
   f.lock = stem + ".lock";
   f.state = stem + ".state";
+  f.control = f.directory + "/." + path_key(unit.path) + ".control";
   f.pidfile = unit.pid_file;
   return f;
 }

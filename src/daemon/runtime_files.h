@@ -19,6 +19,7 @@ struct RuntimeFiles {
   std::string directory;  // /run/unitrun, or $XDG_RUNTIME_DIR/unitrun
   std::string lock;
   std::string state;
+  std::string control;    // the monitor's control socket (short: sun_path holds 108 bytes)
   std::string pidfile;    // the unit's PIDFile=
 };
 

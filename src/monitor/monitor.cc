@@ -211,6 +211,7 @@ int Monitor::run() {
   start_cycle();
   loop();
   flush_state();
+  remove_control(files_.control);
   return exit_status_;
 }
 
@@ -244,7 +245,7 @@ Status Monitor::set_up() {
   auto notify = NotifyServer::open();
   if (!notify) return notify.error();
   notify_.emplace(std::move(*notify));
-  auto control = listen_control(files_.lock);
+  auto control = listen_control(files_.control);
   if (!control) return control.error();
   control_fd_ = std::move(*control);
   for (int fd : {signal_fd_.get(), timer_fd_.get(), watchdog_fd_.get(), upstream_watchdog_fd_.get(), notify_->fd(),

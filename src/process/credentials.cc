@@ -58,7 +58,9 @@ Result<Identity> resolve_identity(const Unit& unit) {
 
   Credentials c;
   c.uid = uid;
-  c.gid = pw ? pw->pw_gid : ::getegid();
+  if (!unit.user.empty() && !pw && unit.group.empty())
+    return Error::plain("user ID " + unit.user + " has no passwd entry, so no primary group: set Group= as well");
+  c.gid = pw ? pw->pw_gid : ::getegid();  // no User=: unitrun's own group, unless Group= says otherwise
   if (!unit.group.empty()) {
     auto g = resolve_group(unit.group);
     if (!g) return g.error();

@@ -9,6 +9,7 @@
 #include <array>
 
 #include "base/strings.h"
+#include "unit/values.h"
 
 namespace unitrun::unit {
 namespace {
@@ -27,7 +28,7 @@ bool is_numeric(const std::string& s) {
 // Every Exec*= list of a unit, const or not.
 template <typename U>
 auto all_command_lists(U& u) {
-  return std::array{&u.exec_start_pre, &u.exec_start, &u.exec_start_post,
+  return std::array{&u.exec_start_pre, &u.exec_start,     &u.exec_start_post,
                     &u.exec_stop,      &u.exec_stop_post, &u.exec_reload};
 }
 
@@ -81,12 +82,12 @@ Diagnostics validate(const Unit& u, ValidateMode mode) {
     if (u.exec_start.empty())
       out.push_back({S::Error, service_line, "no ExecStart= (only Type=oneshot may go without one)"});
     else if (u.exec_start.size() > 1)
-      out.push_back({S::Error, u.exec_start[1].line, "more than one ExecStart= command (only Type=oneshot may have several)"});
+      out.push_back(
+          {S::Error, u.exec_start[1].line, "more than one ExecStart= command (only Type=oneshot may have several)"});
   } else if (u.exec_start.empty() && u.exec_stop.empty()) {
     out.push_back({S::Error, service_line, "no ExecStart= and no ExecStop="});
   }
-  if (u.type == ServiceType::Oneshot &&
-      (u.restart == RestartPolicy::Always || u.restart == RestartPolicy::OnSuccess))
+  if (u.type == ServiceType::Oneshot && (u.restart == RestartPolicy::Always || u.restart == RestartPolicy::OnSuccess))
     out.push_back({S::Error, line_of(u, "Service.Restart"),
                    std::string("Restart=") + to_string(u.restart) + " is not allowed for Type=oneshot"});
   if (u.type == ServiceType::Forking && !u.key_lines.count("Service.PIDFile"))
@@ -99,6 +100,12 @@ Diagnostics validate(const Unit& u, ValidateMode mode) {
     errno = 0;
     if (::getpwnam(u.user.c_str()) == nullptr)
       out.push_back({S::Error, line_of(u, "Service.User"), "user '" + u.user + "' does not exist"});
+  } else if (is_numeric(u.user) && u.group.empty()) {
+    // No passwd entry, no primary group: the monitor's own (root's) must
+    // not stand in for it.
+    if (auto uid = values::parse_unsigned(u.user, 4294967294u); uid && ::getpwuid(static_cast<uid_t>(*uid)) == nullptr)
+      out.push_back({S::Error, line_of(u, "Service.User"),
+                     "user ID " + u.user + " has no passwd entry, so no primary group: set Group= as well"});
   }
   if (!u.group.empty()) check_group(u.group, line_of(u, "Service.Group"), out);
   for (const std::string& g : u.supplementary_groups) check_group(g, line_of(u, "Service.SupplementaryGroups"), out);
@@ -113,8 +120,7 @@ Diagnostics validate(const Unit& u, ValidateMode mode) {
                      "WorkingDirectory '" + u.working_directory + "' is not a directory here; start will fail"});
     for (const EnvironmentFile& f : u.environment_files)
       if (!f.optional && ::access(f.path.c_str(), R_OK) != 0)
-        out.push_back({S::Warning, f.line,
-                       "EnvironmentFile '" + f.path + "' is not readable here; start will fail"});
+        out.push_back({S::Warning, f.line, "EnvironmentFile '" + f.path + "' is not readable here; start will fail"});
   }
   std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
   return out;

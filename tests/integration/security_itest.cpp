@@ -7,8 +7,11 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -244,6 +247,36 @@ TEST_CASE("S5: User=nobody Group=nogroup: every uid and gid dropped, no root gro
   CHECK(u.nothing_running());
 }
 
+TEST_CASE("S5: a numeric User= without a passwd entry runs with its Group=, never root's group", "[security]") {
+  TempDir dir;
+  std::string out = dir.world_writable_subdir("out");
+  std::string dump = out + "/dump.json";
+  uid_t id = 54321;
+  for (; ::getpwuid(id) || ::getgrgid(id); ++id) {
+  }
+  std::string n = std::to_string(id);
+  // Without Group= the unit is refused: there is no primary group to use.
+  TestUnit refused(dir, "s5noent", helper("argvdump"), {.extra = dump_env(dump) + "User=" + n + "\n"});
+  RunResult r = refused.start();
+  INFO(r.describe());
+  CHECK(r.exit_code == 6);
+  CHECK(r.err.find("user ID " + n + " has no passwd entry") != std::string::npos);
+  CHECK(refused.nothing_running());
+
+  TestUnit u(dir, "s5num", helper("argvdump"), {.extra = dump_env(dump) + "User=" + n + "\nGroup=" + n + "\n"});
+  pid_t pid = start_ok(u);
+  nlohmann::json j = wait_for_dump(dump);
+  INFO(j.dump(2));
+  CHECK(j.at("pid") == pid);
+  const auto& st = j.at("status");
+  CHECK(st.at("Uid") == n + "\t" + n + "\t" + n + "\t" + n);
+  CHECK(st.at("Gid") == n + "\t" + n + "\t" + n + "\t" + n);
+  CHECK(numbers(st.at("Groups")) == std::set<long>{static_cast<long>(id)});
+  std::set<std::string> env = env_set(j);
+  CHECK(env.count("USER=" + n));
+  CHECK(env.count("HOME=/"));
+}
+
 TEST_CASE("S6: the service gets only fds 0, 1, 2 whatever unitrun inherited", "[security]") {
   TempDir dir;
   int sv[2];
@@ -438,4 +471,61 @@ TEST_CASE("S9: the pidfile is 0644 and a new log 0640 whatever the caller's umas
   start_ok(with_default_log, opts);
   CHECK(file_mode(with_default_log.pidfile()) == 0644);
   CHECK(file_mode(with_default_log.default_log()) == 0640);
+}
+
+TEST_CASE("the monitor's control socket: a 0600 file of unitrun's user that nobody else can reach or take", "[security]") {
+  // The name used to be an abstract socket that any local user could bind
+  // first, so that no monitor of the unit could start.
+  TempDir dir;
+  TestUnit u(dir, "ctl", "/bin/sleep 1000", {.extra = "ExecReload=/bin/true\n"});
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a of the unit's path, as runtime_files.cc keys it
+  for (unsigned char c : u.path()) h = (h ^ c) * 1099511628211ULL;
+  char key[17];
+  std::snprintf(key, sizeof key, "%016llx", static_cast<unsigned long long>(h));
+  std::string socket_path = std::string(kRuntimeDir) + "/." + key + ".control";
+
+  start_ok(u);
+  struct stat st;
+  REQUIRE(::lstat(socket_path.c_str(), &st) == 0);
+  CHECK(S_ISSOCK(st.st_mode));
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK(st.st_uid == 0);
+  // Another user cannot even connect.
+  const struct passwd* nobody = ::getpwnam("nobody");
+  REQUIRE(nobody);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::setgid(nobody->pw_gid) != 0 || ::setuid(nobody->pw_uid) != 0) ::_exit(99);
+    int fd = ::socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    struct sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
+    int rc = ::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+    ::_exit(rc == 0 ? 0 : errno == EACCES ? 13 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 13);
+  CHECK(u.verb("reload").exit_code == 0);
+
+  // A monitor killed with SIGKILL leaves its socket behind; it neither
+  // blocks the next start nor outlives the next stop.
+  auto monitor_of = [&] { return nlohmann::json::parse(u.status_json().out)["monitor_pid"].get<int>(); };
+  pid_t monitor = monitor_of();
+  REQUIRE(monitor > 1);
+  REQUIRE(::kill(monitor, SIGKILL) == 0);
+  REQUIRE(wait_until([&] { return !alive(monitor); }, 5000));
+  CHECK(::lstat(socket_path.c_str(), &st) == 0);
+  start_ok(u);
+  CHECK(u.verb("reload").exit_code == 0);
+  monitor = monitor_of();
+  REQUIRE(monitor > 1);
+  REQUIRE(::kill(monitor, SIGKILL) == 0);
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+  CHECK(::lstat(socket_path.c_str(), &st) != 0);
 }

@@ -118,6 +118,11 @@ TEST_CASE("validate: users and groups must exist", "[validate]") {
   // Numeric IDs need no entry in /etc/passwd or /etc/group.
   require_valid("[Service]\nExecStart=/bin/true\nUser=65534\nGroup=65534\n");
   require_valid("[Service]\nExecStart=/bin/true\nUser=4242\nGroup=4242\nSupplementaryGroups=4243\n");
+  // ...but a user ID without one has no primary group, and unitrun's (root's)
+  // must never stand in for it.
+  require_error("[Service]\nExecStart=/bin/true\n\nUser=4242\n", 4,
+                "user ID 4242 has no passwd entry, so no primary group: set Group= as well");
+  require_valid("[Service]\nExecStart=/bin/true\nUser=65534\n");  // nobody: its passwd entry has a group
 }
 
 TEST_CASE("validate: Check mode requires existing executable programs", "[validate]") {
