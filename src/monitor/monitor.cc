@@ -69,6 +69,9 @@ Termination termination_of(int wait_status) {
   return t;
 }
 
+// LSB 5, "program is not installed": the exec found no such file.
+bool is_not_installed(const process::SpawnResult& r) { return r.failed_step == "exec" && r.error == ENOENT; }
+
 class Monitor {
  public:
   Monitor(Unit unit, RuntimeFiles files, UnitLock lock, Options options)
@@ -110,6 +113,8 @@ class Monitor {
   void run_commands(const std::vector<Command>* list, const char* what, Usec timeout,
                     std::function<void(bool ok, const std::string& error)> done);
   void run_next_command();
+  // The exit code for a start that failed in a command list.
+  int command_failure_code() const { return command_not_installed_ ? exit_code::kNotInstalled : exit_code::kFailure; }
 
   // Stopping.
   void begin_stop(bool restart_after);
@@ -174,6 +179,7 @@ class Monitor {
   const char* commands_what_ = "";
   Usec commands_timeout_ = 0;
   std::function<void(bool, const std::string&)> commands_done_;
+  bool command_not_installed_ = false;  // the failed command's program does not exist
 
   std::vector<int> reload_replies_;
   uint64_t service_watchdog_last_ping_ = 0;  // monotonic
@@ -516,7 +522,7 @@ void Monitor::start_cycle() {
 
   phase_ = Phase::StartPre;
   run_commands(&unit_.exec_start_pre, "ExecStartPre", unit_.timeout_start, [this](bool ok, const std::string& error) {
-    if (!ok) return start_failed(exit_code::kFailure, error, {});
+    if (!ok) return start_failed(command_failure_code(), error, {});
     spawn_main();
   });
 }
@@ -529,7 +535,7 @@ void Monitor::spawn_main() {
                        ? unit_.timeout_start
                        : kInfinity;
     run_commands(&unit_.exec_start, "ExecStart", timeout, [this](bool ok, const std::string& error) {
-      if (!ok) return start_failed(exit_code::kFailure, error, last_);
+      if (!ok) return start_failed(command_failure_code(), error, last_);
       on_started();
     });
     return;
@@ -547,8 +553,7 @@ void Monitor::spawn_main() {
   spec.set_watchdog_pid = unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity;
   process::SpawnResult spawned = process::spawn(spec);
   if (!spawned.ok()) {
-    bool missing = spawned.failed_step == "exec" && spawned.error == ENOENT;
-    return start_failed(missing ? exit_code::kNotInstalled : exit_code::kFailure, spawned.message(spec), {});
+    return start_failed(is_not_installed(spawned) ? exit_code::kNotInstalled : exit_code::kFailure, spawned.message(spec), {});
   }
   main_pid_ = spawned.pid;
   main_is_child_ = true;
@@ -642,7 +647,7 @@ void Monitor::on_started() {
   arm(timer_fd_.get(), 0);
   phase_ = Phase::StartPost;
   run_commands(&unit_.exec_start_post, "ExecStartPost", unit_.timeout_start, [this](bool ok, const std::string& error) {
-    if (!ok) return start_failed(exit_code::kFailure, error, {});
+    if (!ok) return start_failed(command_failure_code(), error, {});
     enter_running();
   });
 }
@@ -808,6 +813,7 @@ void Monitor::run_commands(const std::vector<Command>* list, const char* what, U
   commands_what_ = what;
   commands_timeout_ = timeout;
   next_command_ = 0;
+  command_not_installed_ = false;
   commands_done_ = std::move(done);
   run_next_command();
 }
@@ -838,6 +844,7 @@ void Monitor::run_next_command() {
     log_.error(what);
     event(what);
     if (!c.ignore_failure) {
+      command_not_installed_ = is_not_installed(r);
       auto done = std::move(commands_done_);
       commands_ = nullptr;
       done(false, what);

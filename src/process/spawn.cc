@@ -16,9 +16,24 @@
 namespace unitrun::process {
 namespace {
 
-enum Step : int { kSetsid, kStdio, kCloseFds, kRlimit, kNice, kSetgroups, kSetgid, kSetuid, kVerifyIds, kChdir, kSignals, kExec, kFork };
-const char* const kStepNames[] = {"setsid", "redirect stdio", "close fds", "setrlimit", "setpriority", "setgroups",
-                                  "setgid", "setuid", "verify credentials", "chdir", "reset signals", "exec", "fork"};
+enum Step : int {
+  kSetsid,
+  kStdio,
+  kCloseFds,
+  kRlimit,
+  kNice,
+  kSetgroups,
+  kSetgid,
+  kSetuid,
+  kVerifyIds,
+  kChdir,
+  kSignals,
+  kExec,
+  kFork
+};
+const char* const kStepNames[] = {"setsid",        "redirect stdio", "close fds", "setrlimit",          "setpriority",
+                                  "setgroups",     "setgid",         "setuid",    "verify credentials", "chdir",
+                                  "reset signals", "exec",           "fork"};
 
 struct Failure {
   int step;
@@ -39,14 +54,15 @@ struct Failure {
 void fill_pid(char* slot) {
   char digits[16];
   int n = 0;
-  for (unsigned long v = static_cast<unsigned long>(::getpid()); v > 0 || n == 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  for (unsigned long v = static_cast<unsigned long>(::getpid()); v > 0 || n == 0; v /= 10)
+    digits[n++] = static_cast<char>('0' + v % 10);
   char* p = slot + std::strlen("WATCHDOG_PID=");
   while (n > 0) *p++ = digits[--n];
   *p = '\0';
 }
 
-[[noreturn]] void exec_child(const ExecSpec& spec, char* const* argv, char* const* envp, char* watchdog_slot, int devnull,
-                             int report_fd) {
+[[noreturn]] void exec_child(const ExecSpec& spec, char* const* argv, char* const* envp, char* watchdog_slot,
+                             int devnull, int report_fd) {
   if (spec.new_session && ::setsid() < 0) fail(report_fd, kSetsid);
   if (watchdog_slot) fill_pid(watchdog_slot);
 
@@ -134,7 +150,10 @@ std::string SpawnResult::message(const ExecSpec& spec) const {
 }
 
 SpawnResult spawn(const ExecSpec& spec) {
-  SpawnResult result;
+  // A bare name was not found in the fixed PATH when the unit was loaded;
+  // execve() would take it relative to WorkingDirectory=, i.e. run whatever
+  // file of that name is there.
+  if (spec.program.find('/') == std::string::npos) return {-1, kStepNames[kExec], ENOENT};
   std::vector<char*> argv = c_strings(spec.argv);
   std::vector<char*> envp = c_strings(spec.env);
   std::string watchdog_slot = "WATCHDOG_PID=0000000000000000";  // room for any PID
@@ -148,7 +167,8 @@ SpawnResult spawn(const ExecSpec& spec) {
 
   pid_t pid = ::fork();
   if (pid < 0) return {-1, kStepNames[kFork], errno};
-  if (pid == 0) exec_child(spec, argv.data(), envp.data(), spec.set_watchdog_pid ? watchdog_slot.data() : nullptr, devnull.get(),
+  if (pid == 0)
+    exec_child(spec, argv.data(), envp.data(), spec.set_watchdog_pid ? watchdog_slot.data() : nullptr, devnull.get(),
                report_write.get());
 
   report_write.reset();

@@ -22,7 +22,7 @@ struct Credentials {
 };
 
 struct ExecSpec {
-  std::string program;             // absolute path, or a bare name that will fail with ENOENT
+  std::string program;             // absolute path; a bare name (not found in the fixed PATH) fails with ENOENT, unexecuted
   std::vector<std::string> argv;
   std::vector<std::string> env;    // "NAME=value", complete: nothing is inherited
   std::string working_directory = "/";

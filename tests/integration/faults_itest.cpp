@@ -225,10 +225,24 @@ TEST_CASE("F8: a pidfile that cannot be written fails the start and leaves nothi
 
 TEST_CASE("F9: a missing, non-executable or broken program fails the start synchronously", "[faults]") {
   TempDir dir;
-  std::string program, message;
+  std::string program, message, extra;
   int code = 0;
+  std::string ran = dir / "ran";
   SECTION("missing: 5") {
     program = dir / "no-such-program";
+    code = 5;
+    message = "No such file or directory";
+  }
+  SECTION("missing, with Restart=always: 5, and no restart loop") {
+    program = dir / "no-such-program";
+    extra = "Restart=always\nRestartSec=0\n";
+    code = 5;
+    message = "No such file or directory";
+  }
+  SECTION("a bare name not in the fixed PATH: 5, and a file of that name in WorkingDirectory= never runs") {
+    program = "unitrun-f9-bare-name";
+    write_file(dir / program, "#!/bin/sh\ntouch " + ran + "\nexec /bin/sleep 1000\n", 0755);
+    extra = "WorkingDirectory=" + dir.path() + "\n";
     code = 5;
     message = "No such file or directory";
   }
@@ -244,13 +258,14 @@ TEST_CASE("F9: a missing, non-executable or broken program fails the start synch
     code = 1;
     message = "Exec format error";
   }
-  TestUnit u(dir, "f9", program);
+  TestUnit u(dir, "f9", program, {.extra = extra});
   RunResult start = u.start();
   INFO(start.describe());
   CHECK(start.exit_code == code);
   CHECK(contains(start.err, message));
   CHECK(contains(start.err, program));
   check_nothing_left(u);
+  CHECK_FALSE(exists(ran));
 }
 
 TEST_CASE("F10: a bad WorkingDirectory= exits 1, an unknown User= exits 6", "[faults]") {

@@ -115,6 +115,32 @@ TEST_CASE("ExecStopPost= runs when the main program cannot even be executed", "[
   check_nothing_left(u);
 }
 
+TEST_CASE("a missing program exits 5 wherever it is: ExecStartPre=, a oneshot's ExecStart=, ExecStartPost=",
+          "[supervision][hooks][exit-codes]") {
+  TempDir dir;
+  std::string missing = dir / "not-installed";
+  std::string main = "/bin/sleep 1000", extra;
+  SECTION("ExecStartPre=") { extra = "ExecStartPre=" + missing + "\n"; }
+  SECTION("Type=oneshot ExecStart=") {
+    main = "/bin/true";
+    extra = "Type=oneshot\nExecStart=" + missing + "\n";
+  }
+  SECTION("ExecStartPost=") { extra = "ExecStartPost=" + missing + "\n"; }
+  TestUnit u(dir, "missing5", main, opts(extra));
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 5);
+  CHECK(contains(start.err, missing));
+  check_nothing_left(u);
+}
+
+TEST_CASE("a missing program behind '-' is only noted: the start goes on", "[supervision][hooks]") {
+  TempDir dir;
+  TestUnit u(dir, "missingdash", "/bin/sleep 1000", opts("ExecStartPre=-" + (dir / "not-installed") + "\n"));
+  start_ok(u);
+  CHECK(u.stop().exit_code == 0);
+}
+
 TEST_CASE("ExecReload=: a failure fails the reload (exit 1), a '-' failure does not", "[supervision][hooks][reload]") {
   TempDir dir;
   std::string order = dir / "order";
