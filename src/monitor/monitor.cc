@@ -119,8 +119,13 @@ class Monitor {
   // Stopping.
   void begin_stop(bool restart_after);
   void enter_kill_phase();
+  void enter_final_kill_phase();
   void check_stop_done();
-  void signal_remaining(int sig, bool include_main, bool only_new);
+  void signal_main(int sig);
+  // sig to every descendant not signalled in this phase yet (the main
+  // process only if include_main).
+  void signal_tree(int sig, bool include_main);
+  bool has_children() const;
   void after_kill();
   void finish_cycle();
   void finish_for_good();
@@ -184,6 +189,7 @@ class Monitor {
   std::vector<int> reload_replies_;
   uint64_t service_watchdog_last_ping_ = 0;  // monotonic
   bool watchdog_fired_ = false;
+  bool watchdog_stop_ = false;  // the stop in progress is the watchdog's: SIGABRT, no ExecStop=
   std::optional<std::pair<int, std::string>> pending_failure_;  // the first start's failure, reported at the end
   bool start_failed_ = false;                                   // the first start failed: the exit status says how
   bool write_pidfile_ = true;                                   // `run` writes one only when PIDFile= asks for it
@@ -500,6 +506,7 @@ void Monitor::start_cycle() {
   reached_running_ = false;
   have_termination_ = false;
   watchdog_fired_ = false;
+  watchdog_stop_ = false;
   signalled_.clear();
   state_.result = "success";
   state_.status_text.clear();
@@ -553,7 +560,8 @@ void Monitor::spawn_main() {
   spec.set_watchdog_pid = unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity;
   process::SpawnResult spawned = process::spawn(spec);
   if (!spawned.ok()) {
-    return start_failed(is_not_installed(spawned) ? exit_code::kNotInstalled : exit_code::kFailure, spawned.message(spec), {});
+    return start_failed(is_not_installed(spawned) ? exit_code::kNotInstalled : exit_code::kFailure,
+                        spawned.message(spec), {});
   }
   main_pid_ = spawned.pid;
   main_is_child_ = true;
@@ -887,36 +895,71 @@ void Monitor::begin_stop(bool restart_after) {
   upstream_.status(restart_after ? "restarting" : "stopping");
   set_state(restart_after ? "stopping (restart)" : "stopping");
   phase_ = Phase::StopCommands;
-  // ExecStop= only for a service that had started (systemd.service(5)).
+  // ExecStop= only for a service that had started (systemd.service(5)),
+  // and not for one that hung.
   static const std::vector<Command> kNone;
-  const std::vector<Command>* stop = reached_running_ ? &unit_.exec_stop : &kNone;
+  const std::vector<Command>* stop = reached_running_ && !watchdog_stop_ ? &unit_.exec_stop : &kNone;
   run_commands(stop, "ExecStop", unit_.timeout_stop, [this](bool, const std::string&) { enter_kill_phase(); });
 }
 
 void Monitor::enter_kill_phase() {
   phase_ = Phase::StopSignal;
-  proc::Stat main{};
-  main.pid = main_pid_;
-  main.start_time = main_start_time_;
-  switch (unit_.kill_mode) {
-    case KillMode::ControlGroup:
-      signal_remaining(unit_.kill_signal, true, false);
-      break;
-    case KillMode::Mixed:
-    case KillMode::Process:
-      if (main_pid_ > 0 && signal_verified(main, unit_.kill_signal)) signalled_.add(main);
-      break;
-  }
+  signalled_.clear();
+  // A watchdog stop sends WatchdogSignal (SIGABRT, for a core dump of the
+  // hang) where a stop sends KillSignal=, as systemd does.
+  int sig = watchdog_stop_ ? SIGABRT : unit_.kill_signal;
+  if (unit_.kill_mode == KillMode::ControlGroup)
+    signal_tree(sig, true);
+  else
+    signal_main(sig);
   arm(timer_fd_.get(), unit_.timeout_stop);
   check_stop_done();
 }
 
-void Monitor::signal_remaining(int sig, bool include_main, bool only_new) {
-  for (const proc::Stat& s : my_descendants()) {
-    if (!include_main && s.pid == main_pid_) continue;
-    if (only_new && signalled_.contains(s)) continue;
-    if (signal_verified(s, sig)) signalled_.add(s);
+void Monitor::enter_final_kill_phase() {
+  phase_ = Phase::StopFinalKill;
+  signalled_.clear();
+  if (unit_.kill_mode == KillMode::Process)
+    signal_main(unit_.final_kill_signal);  // the rest is left alone
+  else
+    signal_tree(unit_.final_kill_signal, true);
+  arm(timer_fd_.get(), unit_.timeout_stop);
+  check_stop_done();
+}
+
+void Monitor::signal_main(int sig) {
+  proc::Stat main{};
+  main.pid = main_pid_;
+  main.start_time = main_start_time_;
+  if (main_pid_ > 0 && signal_verified(main, sig)) signalled_.add(main);
+}
+
+void Monitor::signal_tree(int sig, bool include_main) {
+  // A process forked while we read its parent's children is missed by one
+  // scan and found by the next: scan until a scan finds nobody new (a fork
+  // storm gets a bounded number of rounds; the next SIGCHLD brings another).
+  for (int round = 0; round < 16; ++round) {
+    bool found_new = false;
+    for (const proc::Stat& s : my_descendants()) {
+      if ((!include_main && s.pid == main_pid_) || signalled_.contains(s)) continue;
+      found_new = true;
+      (void)signal_verified(s, sig);  // false: it is gone already
+      signalled_.add(s);
+    }
+    if (!found_new) return;
   }
+}
+
+bool Monitor::has_children() const {
+  // We are the subreaper of everything the service started: a descendant
+  // either is our child or has a living ancestor that is. So "no child,
+  // live or zombie" is exact, where a scan of /proc is not.
+  siginfo_t info;
+  std::memset(&info, 0, sizeof info);
+  int r;
+  do r = ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
+  while (r < 0 && errno == EINTR);
+  return r == 0 || errno != ECHILD;
 }
 
 void Monitor::check_stop_done() {
@@ -925,16 +968,16 @@ void Monitor::check_stop_done() {
     if (main_pid_ == 0) after_kill();  // the rest is left running, as systemd does
     return;
   }
-  if (phase_ == Phase::StopSignal) {
-    if (unit_.kill_mode == KillMode::Mixed && main_pid_ == 0) {
-      // mixed: the main process got KillSignal; the rest get SIGKILL once it is gone.
-      signal_remaining(SIGKILL, false, false);
-    } else if (unit_.kill_mode == KillMode::ControlGroup) {
-      // Processes forked since the first round get the signal too.
-      signal_remaining(unit_.kill_signal, true, true);
-    }
+  // Processes forked since the last round get their signal too.
+  if (phase_ == Phase::StopFinalKill) {
+    signal_tree(unit_.final_kill_signal, true);
+  } else if (unit_.kill_mode == KillMode::ControlGroup) {
+    signal_tree(watchdog_stop_ ? SIGABRT : unit_.kill_signal, true);
+  } else if (main_pid_ == 0) {
+    // mixed: the main process got KillSignal; the rest get SIGKILL once it is gone.
+    signal_tree(SIGKILL, false);
   }
-  if (main_pid_ == 0 && my_descendants().empty()) after_kill();
+  if (main_pid_ == 0 && !has_children()) after_kill();
 }
 
 void Monitor::after_kill() {
@@ -1096,11 +1139,8 @@ void Monitor::on_timer() {
       event("stop timed out; sending " + values::signal_name(unit_.final_kill_signal));
       log_.error("stop timed out after " + values::format_timespan(unit_.timeout_stop) + "; sending " +
                  values::signal_name(unit_.final_kill_signal));
-      phase_ = Phase::StopFinalKill;
       if (!restart_after_stop_ && state_.result == "success" && !stop_requested_) state_.result = "timeout";
-      signal_remaining(unit_.final_kill_signal, true, false);
-      arm(timer_fd_.get(), unit_.timeout_stop);
-      check_stop_done();
+      enter_final_kill_phase();
       break;
     case Phase::StopFinalKill:
       event("processes survived " + values::signal_name(unit_.final_kill_signal) + "; giving up on them");
@@ -1125,10 +1165,13 @@ void Monitor::on_service_watchdog() {
   event("watchdog timeout; sending SIGABRT");
   state_.result = "watchdog";
   watchdog_fired_ = true;  // on_main_exit marks the termination as a watchdog one
-  proc::Stat main{};
-  main.pid = main_pid_;
-  main.start_time = main_start_time_;
-  signal_verified(main, SIGABRT);
+  // A stop without ExecStop=, by SIGABRT, escalating to FinalKillSignal=
+  // after TimeoutStopSec= like any stop: a hung service may not even act on
+  // SIGABRT.
+  watchdog_stop_ = true;
+  Termination t;
+  t.watchdog = true;
+  begin_stop(!stop_requested_ && should_restart(unit_, t));
 }
 
 bool Monitor::service_healthy() const {

@@ -295,6 +295,32 @@ TEST_CASE("KillMode=process ends only the main process", "[lifecycle][killmode]"
   kill_marked(u.marker());
 }
 
+TEST_CASE("KillMode=process: at TimeoutStopSec only the main process gets FinalKillSignal", "[lifecycle][killmode]") {
+  TempDir dir;
+  // The main process ignores SIGTERM; its children must not be touched at all.
+  write_file(dir / "family.sh", "#!/bin/sh\ntrap '' TERM\n/bin/sleep 1001 &\n/bin/sleep 1002 &\nwhile :; do wait; done\n",
+             0755);
+  TestUnit u(dir, "kmprockill", dir / "family.sh", {.extra = "KillMode=process\nTimeoutStopSec=1\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  pid_t main_pid = started_pid(start, u.name());
+  REQUIRE(wait_until([&] { return u.services().size() == 3; }, 5000));
+  std::vector<pid_t> children;
+  for (pid_t p : u.services())
+    if (p != main_pid) children.push_back(p);
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.seconds >= 0.9);  // SIGTERM was ignored: the timeout passed
+  CHECK_FALSE(alive(main_pid));
+  for (pid_t c : children) {
+    INFO("child " << c << " " << proc_cmdline(c));
+    CHECK(alive(c));
+  }
+  kill_marked(u.marker());
+}
+
 TEST_CASE("KillMode=mixed: SIGTERM to the main process, SIGKILL to the rest", "[lifecycle][killmode]") {
   TempDir dir;
   // The main process notes the SIGTERM it gets and exits; its children

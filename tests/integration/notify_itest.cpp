@@ -350,6 +350,38 @@ TEST_CASE("WatchdogSec=: WATCHDOG_USEC and WATCHDOG_PID, a service that stops pi
   CHECK(u.processes().empty());
 }
 
+TEST_CASE("WatchdogSec=: a hung service that ignores SIGABRT gets FinalKillSignal after TimeoutStopSec, then Restart= decides",
+          "[supervision][notify][watchdog]") {
+  TempDir dir;
+  // SIG_IGN survives exec: the sleep ignores SIGABRT, and never pings.
+  TestUnit u(dir, "wdignore", "/bin/sh -c \"trap '' ABRT; exec /bin/sleep 1000\"",
+             opts("WatchdogSec=1\nTimeoutStopSec=1\nRestart=on-watchdog\nLimitCORE=0\n"));
+  Clock::time_point t0 = Clock::now();
+  pid_t first = start_ok(u);
+  pid_t second = 0;
+  bool restarted = wait_until(
+      [&] {
+        auto p = read_pidfile(u.pidfile());
+        if (!p || *p == first || !alive(*p)) return false;
+        second = *p;
+        return true;
+      },
+      15000);
+  double after = seconds_since(t0);
+  INFO("restarted after " << after << " s");
+  REQUIRE(restarted);
+  CHECK(after >= 1.9);  // 1 s of silence, then 1 s of ignored SIGABRT
+  CHECK_FALSE(alive(first));
+  nlohmann::json j = status_json(u);
+  INFO(j.dump(2));
+  CHECK(any_event(j, "watchdog timeout"));
+  CHECK(any_event(j, "stop timed out; sending SIGKILL"));
+  CHECK(any_event(j, "main process " + std::to_string(first) + " killed, signal=SIGKILL"));
+  CHECK(j["restarts"].get<int>() >= 1);
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.processes().empty());
+}
+
 TEST_CASE("WatchdogSec=: a service that keeps pinging is never killed", "[supervision][notify][watchdog]") {
   TempDir dir;
   TestUnit u(dir, "pinger", notifier("send:READY=1 ping:0:250"),
