@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 
 namespace unitrun::sys {
 
@@ -70,6 +72,19 @@ Result<bool> wait_readable(int fd, int timeout_ms) {
     if (n < 0) return Error::from_errno("poll");
     return n > 0;
   }
+}
+
+bool reset_signals() {
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for the few glibc reserves: fine
+  }
+  sigset_t empty;
+  sigemptyset(&empty);
+  return ::sigprocmask(SIG_SETMASK, &empty, nullptr) == 0;
 }
 
 std::string boot_id() {

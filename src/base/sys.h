@@ -26,6 +26,12 @@ Result<bool> pidfd_send_signal(int pidfd, int sig);
 // Waits until fd is readable or the timeout (ms, -1 = none) passes; true when readable.
 Result<bool> wait_readable(int fd, int timeout_ms);
 
+// Every signal's disposition back to SIG_DFL and an empty mask: what a
+// process inherited (an ignored SIGCHLD or SIGPIPE, a blocked SIGTERM) is
+// not what it should run with. Async-signal-safe (for a child between fork
+// and exec). False when the mask could not be set.
+bool reset_signals();
+
 // The kernel's boot id, to tell a PID of this boot from one of a previous boot.
 std::string boot_id();
 

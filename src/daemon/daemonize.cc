@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,23 +47,6 @@ void close_inherited_fds() {
   }
   ::closedir(dir);
   for (int fd : inherited) ::close(fd);
-}
-
-// daemon(7), SysV steps 2 and 3: the caller's signal dispositions and mask
-// are not the monitor's. An ignored SIGCHLD in particular makes the kernel
-// reap the monitor's children itself and send no SIGCHLD, so the monitor
-// would never learn that its service exited.
-void reset_signals() {
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for the few glibc reserves: fine
-  }
-  sigset_t empty;
-  sigemptyset(&empty);
-  (void)::sigprocmask(SIG_SETMASK, &empty, nullptr);  // cannot fail with a valid set
 }
 
 }  // namespace
@@ -130,7 +112,6 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main) {
     if (monitor > 0) ::_exit(0);
     detach_stdio();
     close_inherited_fds();
-    reset_signals();
     int fd = write_end.release();
     ::_exit(monitor_main(fd));
   }

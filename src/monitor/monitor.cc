@@ -94,6 +94,7 @@ class Monitor {
   void on_notify();
   void on_control_connection();
   void on_inotify();
+  void watch_pidfile_directory();
   void reap_children();
   void on_foreign_main_exit();
 
@@ -128,6 +129,7 @@ class Monitor {
   bool has_children() const;
   void after_kill();
   void finish_cycle();
+  void remove_pidfile();
   void finish_for_good();
 
   // Reload.
@@ -240,6 +242,11 @@ Status Monitor::set_up() {
   // Orphaned descendants (double forks, setsid escapes) are re-parented to
   // us, so we reap them at once and find them at stop time.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return Error::from_errno("PR_SET_CHILD_SUBREAPER");
+  // daemon(7) steps 2 and 3, for `run` as much as for `start`: what the
+  // caller left us is not what we run with. An ignored SIGCHLD in particular
+  // makes the kernel reap our children itself, and we would never learn how
+  // the service ended.
+  if (!sys::reset_signals()) return Error::from_errno("sigprocmask");
   // A closed readiness pipe or reply socket must never kill the monitor.
   ::signal(SIGPIPE, SIG_IGN);
   sigset_t mask;
@@ -474,9 +481,12 @@ void Monitor::on_notify() {
     }
     if (has("STOPPING", "1")) event("service is stopping (STOPPING=1)");
     if (has("RELOADING", "1") && phase_ == Phase::Running) {
+      // The service reloads on its own; READY=1 ends it, TimeoutStartSec=
+      // bounds it (systemd's timeout for reloads too).
       phase_ = Phase::Reloading;
       set_state("reloading");
       upstream_.reloading();
+      arm(timer_fd_.get(), unit_.timeout_start);
     }
     if (has("READY", "1")) {
       if (phase_ == Phase::Starting && unit_.type == ServiceType::Notify) {
@@ -644,11 +654,29 @@ void Monitor::try_forking_pidfile() {
   on_started();
 }
 
+void Monitor::watch_pidfile_directory() {
+  // The daemon may create the pidfile's directory itself: watch the
+  // deepest directory on the way that exists, and go deeper as they appear.
+  std::string dir = files_.pidfile.substr(0, files_.pidfile.rfind('/'));
+  while (true) {
+    if (dir.empty()) dir = "/";
+    if (::inotify_add_watch(inotify_fd_.get(), dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR) >= 0)
+      return;
+    if ((errno != ENOENT && errno != ENOTDIR) || dir == "/") {
+      log_.error("cannot watch '" + dir + "' for the pidfile: " + std::strerror(errno));
+      return;  // TimeoutStartSec= ends the wait
+    }
+    dir = dir.substr(0, dir.rfind('/'));
+  }
+}
+
 void Monitor::on_inotify() {
   char buf[4096];
   while (::read(inotify_fd_.get(), buf, sizeof buf) > 0) {
   }
-  if (forking_waits_for_pidfile_) try_forking_pidfile();
+  if (!forking_waits_for_pidfile_) return;
+  watch_pidfile_directory();  // a directory on the way may have appeared
+  try_forking_pidfile();
 }
 
 void Monitor::on_started() {
@@ -743,11 +771,11 @@ void Monitor::on_main_exit(const Termination& t) {
       forking_waits_for_pidfile_ = true;
       if (!inotify_fd_) {
         inotify_fd_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-        std::string dir = files_.pidfile.substr(0, files_.pidfile.rfind('/'));
-        if (inotify_fd_ && ::inotify_add_watch(inotify_fd_.get(), dir.empty() ? "/" : dir.c_str(),
-                                               IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) >= 0)
-          (void)watch(inotify_fd_.get());
+        auto watched = inotify_fd_ ? watch(inotify_fd_.get()) : Error::from_errno("inotify_init1");
+        if (!watched)
+          return start_failed(exit_code::kFailure, "cannot watch for the pidfile: " + watched.error().message(), term);
       }
+      watch_pidfile_directory();
       try_forking_pidfile();
       return;
     }
@@ -989,11 +1017,15 @@ void Monitor::after_kill() {
   });
 }
 
+void Monitor::remove_pidfile() {
+  if (unit_.type != ServiceType::Forking && !write_pidfile_) return;
+  auto removed = safe_files::remove(files_.pidfile);
+  if (!removed) log_.error("cannot remove pidfile: " + removed.error().message());
+}
+
 void Monitor::finish_cycle() {
-  if (unit_.type == ServiceType::Forking || write_pidfile_) {
-    auto removed = safe_files::remove(files_.pidfile);
-    if (!removed) log_.error("cannot remove pidfile: " + removed.error().message());
-  }
+  // Through a restart the pidfile keeps naming the last main PID until the
+  // next one replaces it, atomically: a reader never finds it missing.
   if (restart_after_stop_ && !stop_requested_) {
     phase_ = Phase::AutoRestart;
     set_state("auto-restart");
@@ -1013,6 +1045,7 @@ void Monitor::finish_cycle() {
 void Monitor::finish_for_good() {
   arm(timer_fd_.get(), 0);
   phase_ = Phase::Done;
+  remove_pidfile();
   bool failed = state_.result != "success";
   if (failed && !start_failed_ && !stop_requested_) {
     // For `run` under systemd: a failure must show in our exit status, so
@@ -1077,6 +1110,7 @@ void Monitor::begin_reload(int reply_fd) {
 
 void Monitor::end_reload(bool ok, const std::string& error) {
   if (phase_ == Phase::Reloading) {
+    arm(timer_fd_.get(), 0);
     phase_ = Phase::Running;
     set_state("running");
     upstream_.ready();
@@ -1108,9 +1142,15 @@ void Monitor::on_timer() {
   uint64_t expirations;
   if (::read(timer_fd_.get(), &expirations, sizeof expirations) < 0) return;  // EAGAIN: already handled
   switch (phase_) {
+    case Phase::Reloading:
+      if (control_pid_ == 0) {
+        event("reload timed out without READY=1");
+        end_reload(false, "no READY=1 within " + values::format_timespan(unit_.timeout_start) + " of RELOADING=1");
+        break;
+      }
+      [[fallthrough]];
     case Phase::StartPre:
     case Phase::StartPost:
-    case Phase::Reloading:
     case Phase::StopCommands:
     case Phase::StopPost:
       if (control_pid_ > 0) {

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/sys.h"
 #include "base/unique_fd.h"
 
 namespace unitrun::process {
@@ -116,16 +117,7 @@ void fill_pid(char* slot) {
 
   // Default dispositions and an empty mask: the service must not inherit
   // the monitor's blocked SIGTERM/SIGCHLD or an ignored SIGPIPE.
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for the few glibc reserves: fine
-  }
-  sigset_t empty;
-  sigemptyset(&empty);
-  if (::sigprocmask(SIG_SETMASK, &empty, nullptr) < 0) fail(report_fd, kSignals);
+  if (!sys::reset_signals()) fail(report_fd, kSignals);
 
   ::execve(spec.program.c_str(), argv, envp);
   fail(report_fd, kExec);

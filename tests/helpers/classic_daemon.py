@@ -9,6 +9,7 @@ PIDFILE itself (plain open/truncate/write, as daemons do) and sleeps.
 
   --pidfile-delay MS   the daemon waits MS ms before writing the pidfile
   --no-pidfile         never writes it
+  --make-dir           creates the pidfile's directory first (after the delay)
   --write-pid PID      writes PID instead of its own (a liar, S2)
   --mode OCTAL         the pidfile's permission bits (default 0644)
   --hold-middle MS     the middle process exits only MS ms after the pidfile
@@ -28,10 +29,14 @@ def main():
     opts = {"--pidfile-delay": "0", "--write-pid": None, "--mode": "0644", "--hold-middle": "0",
             "--children": "0", "--counter": None, "--first-exit": "0"}
     no_pidfile = False
+    make_dir = False
     while args:
         k = args.pop(0)
         if k == "--no-pidfile":
             no_pidfile = True
+            continue
+        if k == "--make-dir":
+            make_dir = True
             continue
         if k not in opts:
             sys.stderr.write("classic_daemon: unknown option %s\n" % k)
@@ -60,6 +65,8 @@ def main():
             while True:
                 time.sleep(3600)
     time.sleep(int(opts["--pidfile-delay"]) / 1000.0)
+    if make_dir:
+        os.makedirs(os.path.dirname(pidfile), exist_ok=True)
     if not no_pidfile:
         pid = opts["--write-pid"] or str(os.getpid())
         fd = os.open(pidfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

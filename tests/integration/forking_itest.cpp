@@ -80,6 +80,22 @@ TEST_CASE("Type=forking: start waits for a pidfile written 1 s late", "[supervis
   CHECK(u.processes().empty());
 }
 
+TEST_CASE("Type=forking: a daemon that creates its pidfile's directories itself is waited for", "[supervision][forking]") {
+  TempDir dir;
+  std::string pidfile = dir / "run/sub/daemon.pid";  // neither run/ nor run/sub exist yet
+  TestUnit u(dir, "mkdirpid", daemon_cmd(pidfile, "--pidfile-delay 300 --make-dir"),
+             forking(pidfile, "TimeoutStartSec=10\n"));
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  CHECK(start.seconds < 5.0);  // seen when written, not at the timeout
+  auto pid = read_pidfile(pidfile);
+  REQUIRE(pid);
+  CHECK(status_json(u)["main_pid"] == *pid);
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.processes().empty());
+}
+
 TEST_CASE("Type=forking: a pidfile never written fails the start at TimeoutStartSec, nothing left", "[supervision][forking]") {
   TempDir dir;
   std::string pidfile = dir / "daemon.pid";

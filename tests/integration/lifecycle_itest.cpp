@@ -413,3 +413,52 @@ TEST_CASE("start does not keep the caller's stdout and stderr open (start | cat 
   CHECK(rr.exit_code == 0);
   CHECK_FALSE(rr.output_held_open);
 }
+
+// ---------------------------------------------------------------- run (foreground)
+
+TEST_CASE("run: the monitor in the foreground exits with the service's status, and writes no pidfile unasked",
+          "[lifecycle][run]") {
+  TempDir dir;
+  std::string pidfile = dir / "run.pid";
+  TestUnit u(dir, "fg", "/bin/sh -c \"sleep 0.3; exit 3\"", {.pidfile = ""});
+  RunOptions opts;
+  SECTION("plain") {}
+  // An ignored SIGCHLD would make the kernel reap the service behind the
+  // monitor's back, and run would never learn how it ended.
+  SECTION("SIGCHLD ignored and SIGTERM blocked by the caller") {
+    opts.ignore_signals = {SIGCHLD, SIGHUP};
+    opts.block_signals = {SIGTERM, SIGCHLD};
+  }
+  opts.timeout_ms = 20000;
+  RunResult r = u.verb("run", opts);
+  INFO(r.describe());
+  CHECK(r.exit_code == 3);
+  CHECK(r.seconds < 15.0);
+  CHECK(u.nothing_running());
+  CHECK(u.status().exit_code == 3);
+}
+
+TEST_CASE("run: SIGTERM runs the stop sequence and exits 0; SIGINT too", "[lifecycle][run]") {
+  TempDir dir;
+  std::string order = dir / "order";
+  int sig = GENERATE(SIGTERM, SIGINT);
+  TestUnit u(dir, "fgstop", "/bin/sleep 1000",
+             {.extra = "ExecStop=/bin/sh -c \"echo stop $MAINPID >> " + order + "\"\n"});
+  Running running = u.spawn_verb("run");
+  pid_t service = 0;
+  REQUIRE(wait_until(
+      [&] {
+        std::vector<pid_t> s = u.services();
+        if (s.size() != 1) return false;
+        service = s[0];
+        return true;
+      },
+      10000));
+  REQUIRE(::kill(running.pid(), sig) == 0);
+  RunResult r = running.wait();
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  CHECK(read_file(order) == "stop " + std::to_string(service) + "\n");
+  CHECK_FALSE(alive(service));
+  CHECK(u.nothing_running());
+}

@@ -309,6 +309,27 @@ TEST_CASE("RELOADING=1 ... READY=1 is tracked: status shows reloading in between
   CHECK(u.stop().exit_code == 0);
 }
 
+TEST_CASE("RELOADING=1 without READY=1 ends after TimeoutStartSec=: back to running, a waiting reload fails",
+          "[supervision][notify][reload]") {
+  TempDir dir;
+  TestUnit u(dir, "stuckreload", notifier("send:READY=1 sleep:300 send:RELOADING=1"),
+             opts(std::string(kNotify) + "TimeoutStartSec=2\n"));
+  pid_t pid = start_ok(u);
+  REQUIRE(wait_until([&] { return status_json(u)["state"] == "reloading"; }, 5000, 20));
+  // A reload asked for now joins the one in progress, and learns how it ended.
+  RunResult reload = u.verb("reload");
+  INFO(reload.describe());
+  CHECK(reload.exit_code == 1);
+  CHECK(reload.seconds < 10.0);
+  CHECK(contains(reload.err, "no READY=1"));
+  nlohmann::json j = status_json(u);
+  INFO(j.dump(2));
+  CHECK(j["state"] == "running");
+  CHECK(j["main_pid"] == pid);
+  CHECK(any_event(j, "reload timed out without READY=1"));
+  CHECK(u.stop().exit_code == 0);
+}
+
 // ---------------------------------------------------------------- watchdog
 
 TEST_CASE("WatchdogSec=: WATCHDOG_USEC and WATCHDOG_PID, a service that stops pinging is killed with SIGABRT and restarted",

@@ -149,8 +149,9 @@ TEST_CASE("F2: a SIGKILLed service comes back after RestartSec, the pidfile is r
     INFO("the pidfile named " << p);
     CHECK(std::find(mains.begin(), mains.end(), p) != mains.end());
   }
-  // (Between the death and the restart, RestartSec=1, the pidfile is
-  // absent: the unit has no main process then. Not an error; see above.)
+  // Not even missing between the death and the restart (RestartSec=1):
+  // the pidfile names the last main PID until the next one replaces it.
+  CHECK(reads.absent == 0);
 
   RunResult stop = u.stop();
   INFO(stop.describe());
