@@ -330,6 +330,32 @@ TEST_CASE("RELOADING=1 without READY=1 ends after TimeoutStartSec=: back to runn
   CHECK(u.stop().exit_code == 0);
 }
 
+TEST_CASE("the shipped Type=notify example: start waits for its warm-up, status shows its STATUS=, reload and stop work",
+          "[supervision][notify][example]") {
+  TempDir dir;
+  TestUnit u(dir, "cachewarmer", "/usr/bin/python3 " UNITRUN_SOURCE_DIR "/units/cache-warmer.py",
+             opts(std::string(kNotify) + "Environment=WARMER_STEPS=4 WARMER_STEP_SECONDS=0.3\nWatchdogSec=2\n"));
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  CHECK(start.seconds >= 1.1);  // 4 blocks of 0.3 s before READY=1
+  nlohmann::json j = status_json(u);
+  INFO(j.dump(2));
+  CHECK(j["state"] == "running");
+  CHECK(contains(j["status_text"].get<std::string>(), "serving"));
+  CHECK(j["ready_usec"].get<uint64_t>() > 0);
+  CHECK(u.verb("reload").exit_code == 0);
+  // It keeps pinging its watchdog through 3 s, more than WatchdogSec=2.
+  ::usleep(3000 * 1000);
+  j = status_json(u);
+  CHECK(j["state"] == "running");
+  CHECK(j["restarts"] == 0);
+  CHECK_FALSE(any_event(j, "watchdog"));
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.processes().empty());
+  CHECK(contains(read_file(u.log()).value_or(""), "stopping after"));
+}
+
 // ---------------------------------------------------------------- watchdog
 
 TEST_CASE("WatchdogSec=: WATCHDOG_USEC and WATCHDOG_PID, a service that stops pinging is killed with SIGABRT and restarted",

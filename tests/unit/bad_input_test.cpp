@@ -310,7 +310,7 @@ TEST_CASE("bad input B10: ExecStart tokenizer", "[bad_input]") {
 }
 
 TEST_CASE("check: the shipped units are valid", "[bad_input][cli]") {
-  for (std::string unit : {"/units/autotest.ini", "/units/alarm.ini"}) {
+  for (std::string unit : {"/units/autotest.ini", "/units/alarm.ini", "/units/cache-warmer.ini"}) {
     RunResult r = run_unitrun({"check", kSource + unit});
     INFO(unit << ": exit " << r.exit_code << "\n" << r.err);
     CHECK(r.exit_code == 0);
