@@ -93,6 +93,13 @@ int start_locked(Prepared& p) {
                  view.orphans.size());
     end_orphans(unit, view.orphans);
   }
+  if (auto other = running_namesake(unit, p.files)) {
+    std::fprintf(stderr,
+                 "unitrun: %s: another unit of that name is running (%s); unit names must be unique: the "
+                 "default pidfile and log are named after them\n",
+                 unit.name.c_str(), other->c_str());
+    return exit_code::kFailure;
+  }
   auto alive = lock.try_lock_alive();
   if (!alive || !*alive) {
     std::fprintf(stderr, "unitrun: %s: lock is held by another monitor\n", unit.name.c_str());
@@ -110,8 +117,10 @@ int start_locked(Prepared& p) {
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), outcome.message.c_str());
     return outcome.code;
   }
-  if (outcome.pid == 0) std::printf("finished %s\n", unit.name.c_str());  // a oneshot has run to completion
-  else std::printf("started %s (pid %d)\n", unit.name.c_str(), static_cast<int>(outcome.pid));
+  if (outcome.pid == 0)
+    std::printf("finished %s\n", unit.name.c_str());  // a oneshot has run to completion
+  else
+    std::printf("started %s (pid %d)\n", unit.name.c_str(), static_cast<int>(outcome.pid));
   return exit_code::kSuccess;
 }
 
@@ -131,20 +140,23 @@ int stop_locked(Prepared& p, bool quiet) {
       if (!quiet) std::printf("%s is not running\n", unit.name.c_str());
       return exit_code::kSuccess;
     case Liveness::DeadPidfile:
-      if (!quiet) std::printf("%s is not running (stale pidfile %s left alone)\n", unit.name.c_str(), p.files.pidfile.c_str());
+      if (!quiet)
+        std::printf("%s is not running (stale pidfile %s left alone)\n", unit.name.c_str(), p.files.pidfile.c_str());
       return exit_code::kSuccess;
     case Liveness::Orphaned:
       end_orphans(unit, view.orphans);
       (void)safe_files::remove(p.files.pidfile);
       if (!quiet) std::printf("stopped %s (its monitor had died)\n", unit.name.c_str());
       return exit_code::kSuccess;
-    case Liveness::Running: break;
+    case Liveness::Running:
+      break;
   }
   // The lock proves a monitor lives; the state record names it, and its
   // start time proves the PID is still that monitor.
   const MonitorState* s = view.state ? &*view.state : nullptr;
   if (!s || s->monitor_pid <= 1 || !proc::is_same_process(s->monitor_pid, s->monitor_start_time)) {
-    std::fprintf(stderr, "unitrun: %s: the lock is held but the monitor cannot be identified; not signalling anything\n",
+    std::fprintf(stderr,
+                 "unitrun: %s: the lock is held but the monitor cannot be identified; not signalling anything\n",
                  unit.name.c_str());
     return exit_code::kFailure;
   }
@@ -213,9 +225,7 @@ int reload_running(Prepared& p) {
   return exit_code::kSuccess;
 }
 
-bool is_running(Prepared& p) {
-  return p.lock && inspect(p.load.unit, p.files, *p.lock).liveness == Liveness::Running;
-}
+bool is_running(Prepared& p) { return p.lock && inspect(p.load.unit, p.files, *p.lock).liveness == Liveness::Running; }
 
 }  // namespace
 
@@ -267,6 +277,11 @@ int run(const std::string& path) {
     return exit_code::kFailure;
   }
   if (view.liveness == Liveness::Orphaned) end_orphans(p.load.unit, view.orphans);
+  if (auto other = running_namesake(p.load.unit, p.files)) {
+    std::fprintf(stderr, "unitrun: %s: another unit of that name is running (%s); unit names must be unique\n",
+                 p.load.unit.name.c_str(), other->c_str());
+    return exit_code::kFailure;
+  }
   auto alive = p.lock->try_lock_alive();
   if (!alive || !*alive) return exit_code::kFailure;
   monitor::Options options;
@@ -297,10 +312,28 @@ int start(const std::string& path) {
   return start_locked(p);
 }
 
+// A start in progress holds the start lock until its outcome is known,
+// which may be TimeoutStartSec= away. A stop does not wait for that, as
+// systemctl stop cancels a start job: once its monitor is known (the state
+// record names it and its start time matches), it gets SIGTERM and ends the
+// start; the start then reports failure, and this stop finds the unit gone.
+void cancel_pending_start(Prepared& p) {
+  auto free = p.lock->try_lock_start();
+  if (!free || *free) return;  // no start in progress: we hold the lock now
+  RuntimeView view = inspect(p.load.unit, p.files, *p.lock);
+  const MonitorState* s = view.state ? &*view.state : nullptr;
+  if (view.liveness != Liveness::Running || !s || s->monitor_pid <= 1) return;
+  auto pidfd = sys::pidfd_open(s->monitor_pid);
+  if (!pidfd || !proc::is_same_process(s->monitor_pid, s->monitor_start_time)) return;  // not yet, or not it
+  if (sys::pidfd_send_signal(pidfd->get(), SIGTERM).value_or(false))
+    std::printf("cancelling the start of %s\n", p.load.unit.name.c_str());
+}
+
 int stop(const std::string& path) {
   Prepared p = prepare(path, false);
   if (p.failure >= 0) return p.failure;
   if (p.lock) {
+    cancel_pending_start(p);
     auto locked = p.lock->lock_start_wait();
     if (!locked) return exit_code::kFailure;
   }

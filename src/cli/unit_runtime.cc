@@ -1,10 +1,12 @@
 #include "cli/unit_runtime.h"
 
+#include <dirent.h>
 #include <poll.h>
-#include <climits>
-#include <cerrno>
-#include <algorithm>
 #include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
 
 #include "base/sys.h"
 #include "daemon/safe_files.h"
@@ -47,10 +49,41 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
     return v;
   }
   if (v.state) v.orphans = find_orphans(*v.state);
-  if (!v.orphans.empty()) v.liveness = Liveness::Orphaned;
-  else if (v.pidfile_content) v.liveness = Liveness::DeadPidfile;
-  else v.liveness = Liveness::NotRunning;
+  if (!v.orphans.empty())
+    v.liveness = Liveness::Orphaned;
+  else if (v.pidfile_content)
+    v.liveness = Liveness::DeadPidfile;
+  else
+    v.liveness = Liveness::NotRunning;
   return v;
+}
+
+std::optional<std::string> running_namesake(const Unit& unit, const RuntimeFiles& files) {
+  // Lock files are NAME.<12 hex digits>.lock (runtime_files.cc); "a.b.x.lock"
+  // belongs to unit "a.b", not "a".
+  std::string ours = files.lock.substr(files.lock.rfind('/') + 1);
+  DIR* dir = ::opendir(files.directory.c_str());
+  if (!dir) return std::nullopt;
+  std::vector<std::string> candidates;
+  while (struct dirent* e = ::readdir(dir)) {
+    std::string n = e->d_name;
+    size_t key = unit.name.size() + 1;
+    if (n == ours || n.size() != key + 12 + 5 || n.compare(0, key, unit.name + ".") != 0 ||
+        n.compare(key + 12, 5, ".lock") != 0)
+      continue;
+    if (n.find_first_not_of("0123456789abcdef", key) != key + 12) continue;
+    candidates.push_back(files.directory + "/" + n);
+  }
+  ::closedir(dir);
+  for (const std::string& lock_path : candidates) {
+    auto lock = UnitLock::open(lock_path);
+    if (!lock) continue;
+    auto held = lock->alive_held_elsewhere();
+    if (!held || !*held) continue;
+    auto state = read_state(lock_path.substr(0, lock_path.size() - 5) + ".state");
+    return state && !state->unit_path.empty() ? state->unit_path : lock_path;
+  }
+  return std::nullopt;
 }
 
 size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans) {
@@ -71,7 +104,8 @@ size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans) {
       for (const UniqueFd& fd : pidfds) pfds.push_back({fd.get(), POLLIN, 0});
       uint64_t now = sys::now_monotonic_usec();
       if (now >= deadline) return false;
-      int timeout_ms = deadline == UINT64_MAX ? -1 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000 + 1, INT32_MAX));
+      int timeout_ms =
+          deadline == UINT64_MAX ? -1 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000 + 1, INT32_MAX));
       int n = ::poll(pfds.data(), pfds.size(), timeout_ms);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return false;

@@ -37,6 +37,12 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
 // proven by boot id, session id and start times.
 std::vector<proc::Stat> find_orphans(const MonitorState& state);
 
+// The path of another unit file with the same name whose monitor runs (in
+// this user's runtime directory), if any. Unit names must be unique among
+// running units, as systemd's are: the default pidfile and log derive from
+// the name alone.
+std::optional<std::string> running_namesake(const Unit& unit, const RuntimeFiles& files);
+
 // Ends orphans: KillSignal (+SIGCONT), then after TimeoutStopSec
 // FinalKillSignal, waiting on pidfds. Returns how many were signalled.
 size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans);

@@ -62,6 +62,8 @@ Status UnitLock::lock_start_wait() {
   return ok();
 }
 
+Result<bool> UnitLock::try_lock_start() { return set_lock(fd_.get(), F_OFD_SETLK, F_WRLCK, kStartByte); }
+
 Status UnitLock::unlock_start() {
   auto r = set_lock(fd_.get(), F_OFD_SETLK, F_UNLCK, kStartByte);
   if (!r) return r.error();

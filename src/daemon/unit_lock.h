@@ -30,6 +30,8 @@ class UnitLock {
   // Whether another open file description holds the alive lock.
   Result<bool> alive_held_elsewhere();
   Status lock_start_wait();
+  // false when a start (or stop) holds it now.
+  Result<bool> try_lock_start();
   Status unlock_start();
   Status unlock_alive();
 

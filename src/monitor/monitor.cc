@@ -1065,6 +1065,8 @@ void Monitor::finish_for_good() {
     report_ready(false, pending_failure_->first, pending_failure_->second);
   else if (unit_.type == ServiceType::Oneshot && reached_running_ && !failed)
     report_ready(true, exit_code::kSuccess, "0");
+  else if (stop_requested_)
+    report_ready(false, exit_code::kFailure, "start cancelled: a stop was requested");
   else
     report_ready(false, exit_code::kFailure, "the service stopped while starting");
 }

@@ -1,12 +1,15 @@
 // Load and concurrency (reliability.md §3.1): parallel starts, many
 // start/stop cycles, an interleaved storm. Sized for a 2-core machine; the
 // long versions are soak tests, not part of this suite.
+#include <dirent.h>
 #include <unistd.h>
 
 #include <deque>
 #include <random>
 #include <regex>
 #include <set>
+
+#include <dirent.h>
 
 #include <catch2/catch.hpp>
 
@@ -174,4 +177,34 @@ TEST_CASE("L3: interleaved starts and stops leave a consistent state", "[concurr
   RunResult stop = u.stop();
   CHECK(stop.exit_code == 0);
   CHECK(u.nothing_running());
+}
+
+TEST_CASE("two unit files of the same name never run at once: they would share the default pidfile and log",
+          "[concurrency]") {
+  TempDir a, b;
+  std::string name = "twin-" + std::to_string(::getpid());
+  write_file(a / (name + ".ini"), "[Service]\nExecStart=/bin/sleep 1000\nEnvironment=UNITRUN_TEST_MARKER=" + name + "\n");
+  write_file(b / (name + ".ini"), "[Service]\nExecStart=/bin/sleep 1001\nEnvironment=UNITRUN_TEST_MARKER=" + name + "\n");
+  RunResult first = run_unitrun({"start", a / (name + ".ini")});
+  INFO(first.describe());
+  REQUIRE(first.exit_code == 0);
+  RunResult second = run_unitrun({"start", b / (name + ".ini")});
+  INFO(second.describe());
+  CHECK(second.exit_code == 1);
+  CHECK(second.err.find("another unit of that name is running (" + a / (name + ".ini") + ")") != std::string::npos);
+  CHECK(find_marked(name).size() == 1);  // the first unit's service, no second one
+  CHECK(run_unitrun({"stop", a / (name + ".ini")}).exit_code == 0);
+  // Once the first is stopped the second may run.
+  CHECK(run_unitrun({"start", b / (name + ".ini")}).exit_code == 0);
+  CHECK(run_unitrun({"stop", b / (name + ".ini")}).exit_code == 0);
+  CHECK(find_marked(name).empty());
+  // The runtime files of both, and the shared default log.
+  if (DIR* d = ::opendir(kRuntimeDir)) {
+    std::vector<std::string> ours;
+    while (struct dirent* e = ::readdir(d))
+      if (std::string(e->d_name).rfind(name + ".", 0) == 0) ours.push_back(std::string(kRuntimeDir) + "/" + e->d_name);
+    ::closedir(d);
+    for (const std::string& f : ours) remove_file(f);
+  }
+  remove_file(std::string(kDefaultLogDir) + "/" + name + ".log");
 }

@@ -473,3 +473,21 @@ TEST_CASE("a watchdog kill and Restart=: on-watchdog, on-failure, on-abnormal an
     CHECK(u.processes().empty());
   }
 }
+
+TEST_CASE("stop during a start that waits for READY=1 cancels it at once", "[supervision][notify][lifecycle]") {
+  TempDir dir;
+  TestUnit u(dir, "cancel", notifier("sleep:600000"), opts(std::string(kNotify) + "TimeoutStartSec=60\n"));
+  Running start = u.spawn_verb("start");
+  REQUIRE(wait_until([&] { return status_json(u)["state"] == "starting" && u.services().size() == 1; }, 10000, 20));
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.seconds < 10.0);  // not TimeoutStartSec=60
+  CHECK(contains(stop.out, "cancelling the start of " + u.name()));
+  RunResult started = start.wait();
+  INFO(started.describe());
+  CHECK(started.exit_code == 1);
+  CHECK(contains(started.err, "start cancelled"));
+  CHECK(u.nothing_running());
+  CHECK(u.status().exit_code == 3);
+}
