@@ -227,11 +227,24 @@ int reload_running(Prepared& p) {
 
 bool is_running(Prepared& p) { return p.lock && inspect(p.load.unit, p.files, *p.lock).liveness == Liveness::Running; }
 
+// A caller other than root may not act on root's instance of the unit: LSB
+// 4, "insufficient privilege", rather than "not running". -1 when the
+// caller's own instance runs, or root's does not.
+int refuse_root_instance(Prepared& p, const char* what) {
+  if (::geteuid() == 0 || is_running(p)) return -1;
+  auto root = run_by_root(p.load.unit);
+  if (!root) return -1;
+  std::fprintf(stderr, "unitrun: %s is run by root (monitor pid %d); only root may %s it\n", p.load.unit.name.c_str(),
+               static_cast<int>(root->monitor_pid), what);
+  return exit_code::kNoPrivilege;
+}
+
 }  // namespace
 
 int reload(const std::string& path) {
   Prepared p = prepare(path, false);
   if (p.failure >= 0) return p.failure;
+  if (int refused = refuse_root_instance(p, "reload"); refused >= 0) return refused;
   return reload_running(p);
 }
 
@@ -240,6 +253,7 @@ int force_reload(const std::string& path) {
   // stays stopped, and that is success (LSB).
   Prepared p = prepare(path, false);
   if (p.failure >= 0) return p.failure;
+  if (int refused = refuse_root_instance(p, "reload"); refused >= 0) return refused;
   if (!is_running(p)) {
     std::printf("%s is not running\n", p.load.unit.name.c_str());
     return exit_code::kSuccess;
@@ -250,6 +264,7 @@ int force_reload(const std::string& path) {
 int try_restart(const std::string& path) {
   Prepared p = prepare(path, false);
   if (p.failure >= 0) return p.failure;
+  if (int refused = refuse_root_instance(p, "restart"); refused >= 0) return refused;
   if (!p.lock) {
     std::printf("%s is not running\n", p.load.unit.name.c_str());
     return exit_code::kSuccess;
@@ -332,6 +347,7 @@ void cancel_pending_start(Prepared& p) {
 int stop(const std::string& path) {
   Prepared p = prepare(path, false);
   if (p.failure >= 0) return p.failure;
+  if (int refused = refuse_root_instance(p, "stop"); refused >= 0) return refused;
   if (p.lock) {
     cancel_pending_start(p);
     auto locked = p.lock->lock_start_wait();
@@ -343,6 +359,7 @@ int stop(const std::string& path) {
 int restart(const std::string& path) {
   Prepared p = prepare(path, true);
   if (p.failure >= 0) return p.failure;
+  if (int refused = refuse_root_instance(p, "restart"); refused >= 0) return refused;
   auto locked = p.lock->lock_start_wait();
   if (!locked) return exit_code::kFailure;
   int rc = stop_locked(p, true);

@@ -179,6 +179,17 @@ int status(const std::string& path, bool json) {
     view.liveness = Liveness::DeadPidfile;
     if (auto c = sys::read_all(fd->get(), 4096)) view.pidfile_content = *c;
   }
+  // Not the caller's own instance, but root's: status may say that it runs
+  // (everything but root's log, which others may not read).
+  bool as_root = false;
+  if (view.liveness == Liveness::NotRunning || view.liveness == Liveness::DeadPidfile) {
+    if (auto root = run_by_root(u)) {
+      view = RuntimeView{};
+      view.liveness = Liveness::Running;
+      view.state = std::move(*root);
+      as_root = true;
+    }
+  }
   const MonitorState* s = view.state ? &*view.state : nullptr;
 
   pid_t main_pid = 0, monitor_pid = 0;
@@ -196,7 +207,9 @@ int status(const std::string& path, bool json) {
   }
   uint64_t memory = 0;
   for (const proc::Stat& m : members) memory += proc::memory_bytes(m.pid);
-  std::vector<std::string> log = last_lines(output_file(u), 10);
+  // Under root, a default log is root's, elsewhere than the caller's default.
+  bool own_log = !as_root || u.standard_output.kind != OutputSpec::Kind::Default;
+  std::vector<std::string> log = own_log ? last_lines(output_file(u), 10) : std::vector<std::string>{};
   int code = exit_for(view.liveness);
 
   if (json) {
@@ -209,6 +222,7 @@ int status(const std::string& path, bool json) {
                                                          : "inactive";
     j["main_pid"] = main_pid;
     j["monitor_pid"] = monitor_pid;
+    j["run_by_root"] = as_root;
     j["tasks"] = members.size();
     j["memory_bytes"] = memory;
     if (s) {
@@ -243,7 +257,7 @@ int status(const std::string& path, bool json) {
     auto main_stat = proc::read_stat(main_pid);
     std::printf("   Main PID: %d (%s)\n", main_pid, main_stat ? main_stat->comm.c_str() : "?");
   }
-  if (monitor_pid > 0) std::printf("    Monitor: %d (unitrun)\n", monitor_pid);
+  if (monitor_pid > 0) std::printf("    Monitor: %d (unitrun%s)\n", monitor_pid, as_root ? ", run by root" : "");
   if (s && !s->status_text.empty()) std::printf("     Status: \"%s\"\n", s->status_text.c_str());
   if (s && s->service_errno > 0)
     std::printf("      Error: %d (%s)\n", s->service_errno, std::strerror(s->service_errno));

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -56,6 +57,15 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
   else
     v.liveness = Liveness::NotRunning;
   return v;
+}
+
+std::optional<MonitorState> run_by_root(const Unit& unit) {
+  if (::geteuid() == 0) return std::nullopt;
+  auto state = read_state(system_runtime_files_for(unit).state);
+  if (!state || state->unit_path != unit.path || state->monitor_pid <= 1) return std::nullopt;
+  if (state->state == "inactive" || state->state == "failed") return std::nullopt;
+  if (!proc::is_same_process(state->monitor_pid, state->monitor_start_time)) return std::nullopt;
+  return state;
 }
 
 std::optional<std::string> running_namesake(const Unit& unit, const RuntimeFiles& files) {

@@ -37,6 +37,12 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
 // proven by boot id, session id and start times.
 std::vector<proc::Stat> find_orphans(const MonitorState& state);
 
+// For a caller other than root whose own instance of the unit does not run:
+// root's state record of the same unit file, when its monitor lives (proven
+// by PID and start time; root's lock file is not readable to others). That
+// unit is not the caller's to stop, but status says that it runs.
+std::optional<MonitorState> run_by_root(const Unit& unit);
+
 // The path of another unit file with the same name whose monitor runs (in
 // this user's runtime directory), if any. Unit names must be unique among
 // running units, as systemd's are: the default pidfile and log derive from

@@ -21,11 +21,9 @@ std::string path_key(const std::string& path) {
   return buf;
 }
 
-}  // namespace
-
-RuntimeFiles runtime_files_for(const Unit& unit) {
+RuntimeFiles files_in(const Unit& unit, const std::string& directory) {
   RuntimeFiles f;
-  f.directory = unit::context_for_current_user(unit.path).pid_dir;
+  f.directory = directory;
   std::string stem = f.directory + "/" + unit.name + "." + path_key(unit.path).substr(0, 12);
   f.lock = stem + ".lock";
   f.state = stem + ".state";
@@ -33,6 +31,14 @@ RuntimeFiles runtime_files_for(const Unit& unit) {
   f.pidfile = unit.pid_file;
   return f;
 }
+
+}  // namespace
+
+RuntimeFiles runtime_files_for(const Unit& unit) {
+  return files_in(unit, unit::context_for_current_user(unit.path).pid_dir);
+}
+
+RuntimeFiles system_runtime_files_for(const Unit& unit) { return files_in(unit, "/run/unitrun"); }
 
 void MonitorState::add_event(std::string text) {
   events.push_back({sys::now_realtime_usec(), std::move(text)});

@@ -24,6 +24,9 @@ struct RuntimeFiles {
 };
 
 RuntimeFiles runtime_files_for(const Unit& unit);
+// The same unit's runtime files when root runs it (/run/unitrun), as a
+// caller of another user sees them.
+RuntimeFiles system_runtime_files_for(const Unit& unit);
 
 struct Event {
   uint64_t time_usec = 0;  // realtime

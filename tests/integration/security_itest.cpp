@@ -529,3 +529,34 @@ TEST_CASE("the monitor's control socket: a 0600 file of unitrun's user that nobo
   CHECK(u.nothing_running());
   CHECK(::lstat(socket_path.c_str(), &st) != 0);
 }
+
+TEST_CASE("another user sees root's instance of a unit running, and may not stop or reload it (exit 4)", "[security]") {
+  TempDir dir;
+  REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);  // the unit file must be readable to nobody
+  std::string runtime = dir.world_writable_subdir("nobody-runtime");
+  TestUnit u(dir, "rootonly", "/bin/sleep 1000", {.extra = "ExecReload=/bin/true\n"});
+  REQUIRE(::chmod(u.path().c_str(), 0644) == 0);
+  pid_t pid = start_ok(u);
+  RunOptions as_nobody;
+  as_nobody.wrapper = {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"};
+  as_nobody.set_env = {"XDG_RUNTIME_DIR=" + runtime, "XDG_STATE_HOME=" + runtime};
+
+  RunResult status = u.verb("status", as_nobody);
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("active (running)") != std::string::npos);
+  CHECK(status.out.find("run by root") != std::string::npos);
+  for (const char* verb : {"stop", "restart", "reload", "try-restart", "force-reload"}) {
+    RunResult r = u.verb(verb, as_nobody);
+    INFO(verb << ": " << r.describe());
+    CHECK(r.exit_code == 4);
+    CHECK(r.err.find("only root may") != std::string::npos);
+  }
+  CHECK(alive(pid));
+  CHECK(u.stop().exit_code == 0);
+  // Once root's instance is gone, it is simply not running for nobody either.
+  RunResult after = u.verb("status", as_nobody);
+  INFO(after.describe());
+  CHECK(after.exit_code == 3);
+  CHECK(u.verb("stop", as_nobody).exit_code == 0);
+}
