@@ -105,11 +105,16 @@ int start_locked(Prepared& p) {
     std::fprintf(stderr, "unitrun: %s: lock is held by another monitor\n", unit.name.c_str());
     return exit_code::kFailure;
   }
-  daemon::StartOutcome outcome = daemon::daemonize([&](int ready_fd) {
-    monitor::Options options;
-    options.ready_fd = ready_fd;
-    return monitor::run(unit, p.files, std::move(lock), options);
-  });
+  // Once forked, the locks are the monitor's: the caller closes its handle,
+  // so that "the lock is held" means "the monitor lives", never "a start
+  // that already knows its outcome has not exited yet".
+  daemon::StartOutcome outcome = daemon::daemonize(
+      [&](int ready_fd) {
+        monitor::Options options;
+        options.ready_fd = ready_fd;
+        return monitor::run(unit, p.files, std::move(lock), options);
+      },
+      [&] { lock.close(); });
   if (outcome.code != 0) {
     // The monitor reports a failure as its last act; when start returns,
     // it must be gone too.
@@ -152,16 +157,20 @@ int stop_locked(Prepared& p, bool quiet) {
       break;
   }
   // The lock proves a monitor lives; the state record names it, and its
-  // start time proves the PID is still that monitor.
+  // start time proves the PID is still that monitor. A monitor it names that
+  // has exited since (another stop's signal reached it) only has its lock
+  // to let go of: nothing to signal, and, as we hold the start lock, no new
+  // monitor can appear; we wait below.
   const MonitorState* s = view.state ? &*view.state : nullptr;
-  if (!s || s->monitor_pid <= 1 || !proc::is_same_process(s->monitor_pid, s->monitor_start_time)) {
+  if (!s || s->monitor_pid <= 1) {
     std::fprintf(stderr,
                  "unitrun: %s: the lock is held but the monitor cannot be identified; not signalling anything\n",
                  unit.name.c_str());
     return exit_code::kFailure;
   }
   auto pidfd = sys::pidfd_open(s->monitor_pid);
-  if (pidfd && proc::is_same_process(s->monitor_pid, s->monitor_start_time)) {
+  bool is_monitor = pidfd && proc::is_same_process(s->monitor_pid, s->monitor_start_time);
+  if (is_monitor) {
     auto sent = sys::pidfd_send_signal(pidfd->get(), SIGTERM);
     if (!sent) {
       std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), sent.error().message().c_str());
@@ -179,7 +188,7 @@ int stop_locked(Prepared& p, bool quiet) {
   // The lock goes with the monitor's last fd, a moment before the monitor
   // itself: wait for its exit too, so that when stop returns no process of
   // the unit is left, the monitor included.
-  if (pidfd) (void)sys::wait_readable(pidfd->get(), 5000);
+  if (is_monitor) (void)sys::wait_readable(pidfd->get(), 5000);
   if (!quiet) std::printf("stopped %s\n", unit.name.c_str());
   return exit_code::kSuccess;
 }
@@ -337,7 +346,9 @@ void cancel_pending_start(Prepared& p) {
   if (!free || *free) return;  // no start in progress: we hold the lock now
   RuntimeView view = inspect(p.load.unit, p.files, *p.lock);
   const MonitorState* s = view.state ? &*view.state : nullptr;
-  if (view.liveness != Liveness::Running || !s || s->monitor_pid <= 1) return;
+  // Only a start: the start lock may as well be another stop's, or a
+  // start's that is about to answer "already running".
+  if (view.liveness != Liveness::Running || !s || s->monitor_pid <= 1 || s->state != "starting") return;
   auto pidfd = sys::pidfd_open(s->monitor_pid);
   if (!pidfd || !proc::is_same_process(s->monitor_pid, s->monitor_start_time)) return;  // not yet, or not it
   if (sys::pidfd_send_signal(pidfd->get(), SIGTERM).value_or(false))

@@ -89,7 +89,7 @@ StartOutcome parse_report(const std::string& whole) {
   return o;
 }
 
-StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main) {
+StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) return {1, 0, std::string("pipe: ") + std::strerror(errno)};
   UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -117,6 +117,7 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main) {
   }
 
   write_end.reset();
+  after_fork();
   int status;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }

@@ -29,7 +29,9 @@ std::string identity_line(pid_t monitor_pid, uint64_t monitor_start_time);
 
 // Runs monitor_main(ready_fd) in a daemonized grandchild and waits for its
 // report. monitor_main's return value becomes the monitor's exit status.
-StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main);
+// after_fork runs in the caller once the first child exists: the place to
+// close what only the monitor should keep.
+StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork);
 
 // Parses the monitor's report; exposed for tests.
 StartOutcome parse_report(const std::string& report);

@@ -36,6 +36,9 @@ class UnitLock {
   Status unlock_alive();
 
   int fd() const { return fd_.get(); }
+  // Lets go of this process's handle. The locks stay with the open file
+  // description for as long as another process (the monitor) holds it.
+  void close() { fd_.reset(); }
 
  private:
   explicit UnitLock(UniqueFd fd) : fd_(std::move(fd)) {}

@@ -164,9 +164,18 @@ TEST_CASE("F5: stop ends a setsid() grandchild that escaped the service's sessio
   TempDir dir;
   TestUnit u(dir, "f5forker", helper("forker"), {.extra = "TimeoutStopSec=30\n"});
   pid_t main_pid = start_ok(u);
-  REQUIRE(wait_until([&] { return u.services().size() == 2; }, 5000));
-  std::vector<pid_t> services = u.services();
-  pid_t grandchild = services[0] == main_pid ? services[1] : services[0];
+  // Two live processes, the second not the main process's child: the middle
+  // one that called setsid() has exited (a zombie is not counted).
+  pid_t grandchild = 0;
+  REQUIRE(wait_until(
+      [&] {
+        std::vector<pid_t> services = u.services();
+        if (services.size() != 2) return false;
+        grandchild = services[0] == main_pid ? services[1] : services[0];
+        auto st = proc_stat(grandchild);
+        return st && st->ppid != main_pid;
+      },
+      5000));
   auto gs = proc_stat(grandchild);
   REQUIRE(gs);
   CHECK(gs->sid != main_pid);  // it left the service's session

@@ -92,6 +92,11 @@ TEST_CASE("descendants_of walks the same tree as a whole-/proc scan, zombies lef
   char c;
   REQUIRE(::read(ready[0], &c, 1) == 1);
   ::close(ready[0]);
+  for (int i = 0; i < 2000; ++i) {  // until the short-lived child is a zombie
+    auto z = proc::read_stat(zombie);
+    if (z && z->state == 'Z') break;
+    ::usleep(1000);
+  }
   // The great-grandchild forks after the pipe write: wait until the tree
   // has its 4 live processes.
   std::vector<proc::Stat> walked;
