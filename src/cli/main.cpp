@@ -10,6 +10,10 @@
 namespace {
 
 constexpr const char* kVersion = "unitrun " UNITRUN_VERSION;
+constexpr const char* kUsage =
+    "usage: unitrun start|stop|restart|status|reload|force-reload|try-restart|run|logs|check|show UNIT...\n"
+    "       unitrun export systemd|sysv UNIT\n"
+    "       unitrun COMMAND --help, unitrun --help, unitrun --version\n";
 
 int run(int argc, char** argv) {
   using namespace unitrun;
@@ -64,10 +68,15 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);  // prints help, version, or the error and a hint
+    bool unknown_verb = argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty();
+    if (unknown_verb) {
+      std::fprintf(stderr, "unitrun: unknown command '%s'\n", argv[1]);
+    } else if (int code = app.exit(e); code == 0) {  // prints help, version, or the error
+      return exit_code::kSuccess;
+    }
+    std::fprintf(stderr, "%s", kUsage);
     // status speaks LSB's status table, where 4 is "unknown".
-    if (code != 0 && *status) return exit_code::kStatusUnknown;
-    return code == 0 ? exit_code::kSuccess : exit_code::kBadArguments;
+    return *status ? exit_code::kStatusUnknown : exit_code::kBadArguments;
   }
 
   if (*check) return cli::check(check_units);

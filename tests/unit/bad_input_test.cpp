@@ -419,6 +419,7 @@ TEST_CASE("command line: help, version, unknown verbs and options", "[bad_input]
     INFO("unitrun" << joined);
     RunResult r = run_unitrun(args);
     CHECK(r.exit_code == kBadArguments);
-    CHECK_FALSE(r.err.empty());
+    CHECK_THAT(r.err, Catch::Contains("usage: unitrun "));  // the error, then a usage line
   }
+  CHECK_THAT(run_unitrun({"frobnicate", unit}).err, Catch::StartsWith("unitrun: unknown command 'frobnicate'"));
 }
