@@ -28,7 +28,8 @@ int run(int argc, char** argv) {
 
   std::string show_unit;
   bool show_json = false;
-  auto* show = app.add_subcommand("show", "Print the effective unit after defaults and expansion, one Key=value per line");
+  auto* show =
+      app.add_subcommand("show", "Print the effective unit after defaults and expansion, one Key=value per line");
   show->add_option("unit", show_unit, "Unit file (.ini)")->required();
   show->add_flag("--json", show_json, "Print one JSON object");
 
@@ -40,11 +41,13 @@ int run(int argc, char** argv) {
   stop->add_option("unit", unit_path, "Unit file (.ini)")->required();
   auto* restart = app.add_subcommand("restart", "Stop the unit if it runs, then start it");
   restart->add_option("unit", unit_path, "Unit file (.ini)")->required();
-  auto* status = app.add_subcommand("status", "Show the unit's state; exit 0 running, 1 dead with pidfile, 3 stopped, 4 unknown");
+  auto* status =
+      app.add_subcommand("status", "Show the unit's state; exit 0 running, 1 dead with pidfile, 3 stopped, 4 unknown");
   status->add_option("unit", unit_path, "Unit file (.ini)")->required();
   status->add_flag("--json", status_json, "Print one JSON object");
 
-  auto* reload = app.add_subcommand("reload", "Run ExecReload= (or send SIGHUP to the main process); exit 7 when not running");
+  auto* reload =
+      app.add_subcommand("reload", "Run ExecReload= (or send SIGHUP to the main process); exit 7 when not running");
   reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
   auto* force_reload = app.add_subcommand("force-reload", "Reload the unit if it runs (LSB)");
   force_reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
@@ -62,7 +65,9 @@ int run(int argc, char** argv) {
 
   std::string export_format;
   auto* export_cmd = app.add_subcommand("export", "Print a native systemd .service or an LSB init script for the unit");
-  export_cmd->add_option("format", export_format, "systemd or sysv")->required()->check(CLI::IsMember({"systemd", "sysv"}));
+  export_cmd->add_option("format", export_format, "systemd or sysv")
+      ->required()
+      ->check(CLI::IsMember({"systemd", "sysv"}));
   export_cmd->add_option("unit", unit_path, "Unit file (.ini)")->required();
 
   try {

@@ -19,13 +19,17 @@ namespace unitrun::daemon {
 namespace {
 
 // Detaches the monitor from everything the caller had: stdio and cwd.
-void detach_stdio() {
+// false (errno set) when it could not: a monitor that kept the caller's
+// stdout would keep `unitrun start x | cat` waiting, so it must not run.
+bool detach_stdio() {
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0) return;  // then the monitor keeps what it has; nothing better to do
-  for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
+  if (null < 0) return false;
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::dup2(null, fd) < 0) return false;
   if (null > 2) ::close(null);
-  (void)!::chdir("/");
+  (void)!::chdir("/");  // "/" exists; and a failure would only keep a directory busy
   ::umask(022);
+  return true;
 }
 
 // daemon(7), SysV step 1: close every other fd inherited from the caller.
@@ -110,7 +114,11 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
       ::_exit(1);
     }
     if (monitor > 0) ::_exit(0);
-    detach_stdio();
+    if (!detach_stdio()) {
+      (void)sys::write_all(write_end.get(), std::string("fail 1 detach from the caller's stdio (/dev/null): ") +
+                                                std::strerror(errno) + "\n");
+      ::_exit(1);
+    }
     close_inherited_fds();
     int fd = write_end.release();
     ::_exit(monitor_main(fd));

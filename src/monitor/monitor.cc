@@ -93,8 +93,12 @@ class Monitor {
   void on_signal();
   void on_notify();
   void on_control_connection();
+  void on_control_request(int fd);
   void on_inotify();
   void watch_pidfile_directory();
+  // Makes st (a live process of our tree) the main process; false when it
+  // is gone already.
+  bool adopt_main(const proc::Stat& st);
   void reap_children();
   void on_foreign_main_exit();
 
@@ -189,6 +193,7 @@ class Monitor {
   bool command_not_installed_ = false;  // the failed command's program does not exist
 
   std::vector<int> reload_replies_;
+  std::vector<int> control_requests_;        // accepted control connections, their request not read yet
   uint64_t service_watchdog_last_ping_ = 0;  // monotonic
   bool watchdog_fired_ = false;
   bool watchdog_stop_ = false;  // the stop in progress is the watchdog's: SIGABRT, no ExecStop=
@@ -308,6 +313,8 @@ void Monitor::dispatch(int fd) {
     on_inotify();
   else if (fd == main_pidfd_.get() && main_pidfd_)
     on_foreign_main_exit();
+  else if (std::find(control_requests_.begin(), control_requests_.end(), fd) != control_requests_.end())
+    on_control_request(fd);
   else {
     // A reload reply socket closed early: forget it.
     auto it = std::find(reload_replies_.begin(), reload_replies_.end(), fd);
@@ -438,19 +445,7 @@ void Monitor::on_notify() {
       if (pid && *pid > 1 && static_cast<pid_t>(*pid) != main_pid_ && in_my_tree(static_cast<pid_t>(*pid))) {
         pid_t p = static_cast<pid_t>(*pid);
         auto st = proc::read_stat(p);
-        if (st) {
-          main_pid_ = p;
-          main_start_time_ = st->start_time;
-          main_is_child_ = st->ppid == ::getpid();
-          if (!main_is_child_) {
-            auto fd = sys::pidfd_open(p);
-            if (fd) {
-              main_pidfd_ = std::move(*fd);
-              (void)watch(main_pidfd_.get());
-            }
-          }
-          state_.main_pid = p;
-          state_.main_start_time = main_start_time_;
+        if (st && st->state != 'Z' && adopt_main(*st)) {
           event("main PID is now " + std::to_string(p) + " (MAINPID=)");
           if (write_pidfile_ && unit_.type != ServiceType::Forking)
             (void)safe_files::write_atomic(files_.pidfile, std::to_string(p) + "\n", 0644);
@@ -631,27 +626,42 @@ void Monitor::try_forking_pidfile() {
   // daemon to write its own (inotify), as systemd does, up to TimeoutStartSec.
   if (!s || s->state == 'Z') return;
   if (!in_my_tree(*pid)) return refuse("refusing PID " + std::to_string(*pid) + ": not a live process of this unit");
+  if (!adopt_main(*s)) return;  // it ended just now: as if gone above
   forking_waits_for_pidfile_ = false;
   if (inotify_fd_) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, inotify_fd_.get(), nullptr);
     inotify_fd_.reset();
   }
-  main_pid_ = *pid;
-  main_start_time_ = s->start_time;
-  main_is_child_ = s->ppid == ::getpid();
-  if (!main_is_child_) {
-    auto pfd = sys::pidfd_open(*pid);
-    if (pfd) {
-      main_pidfd_ = std::move(*pfd);
-      (void)watch(main_pidfd_.get());
-    }
-  }
-  state_.main_pid = main_pid_;
-  state_.main_start_time = main_start_time_;
   state_.main_sid = s->sid;
   save_state();
   flush_state();  // as in spawn_main
   on_started();
+}
+
+bool Monitor::adopt_main(const proc::Stat& st) {
+  // A main process that is not our child is watched through a pidfd; one
+  // that is gone before we hold one is not adopted.
+  UniqueFd pidfd;
+  bool child = st.ppid == ::getpid();
+  if (!child) {
+    auto fd = sys::pidfd_open(st.pid);
+    if (!fd || !proc::is_same_process(st.pid, st.start_time)) return false;
+    pidfd = std::move(*fd);
+  }
+  if (main_pidfd_) {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, main_pidfd_.get(), nullptr);
+    main_pidfd_.reset();  // the previous main process is not ours to follow any more
+  }
+  main_pid_ = st.pid;
+  main_start_time_ = st.start_time;
+  main_is_child_ = child;
+  if (pidfd) {
+    main_pidfd_ = std::move(pidfd);
+    if (auto w = watch(main_pidfd_.get()); !w) log_.error("cannot watch the main process: " + w.error().message());
+  }
+  state_.main_pid = main_pid_;
+  state_.main_start_time = main_start_time_;
+  return true;
 }
 
 void Monitor::watch_pidfile_directory() {
@@ -1081,7 +1091,16 @@ void Monitor::on_control_connection() {
   socklen_t len = sizeof cred;
   // Only our own user (or root) may ask for a reload.
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || (cred.uid != 0 && cred.uid != ::geteuid())) return;
-  if (!sys::wait_readable(fd, 1000).value_or(false)) return;
+  // The request is read when it arrives, from the loop: a client that
+  // connects and says nothing must not hold the monitor up.
+  if (!watch(fd)) return;
+  control_requests_.push_back(conn.release());
+}
+
+void Monitor::on_control_request(int fd) {
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  control_requests_.erase(std::find(control_requests_.begin(), control_requests_.end(), fd));
+  UniqueFd conn(fd);
   char buf[64];
   ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
   if (n <= 0 || std::string_view(buf, static_cast<size_t>(n)).substr(0, 6) != "reload") return;
