@@ -87,6 +87,8 @@ bool reset_signals() {
   return ::sigprocmask(SIG_SETMASK, &empty, nullptr) == 0;
 }
 
+bool journald_listening() { return ::access("/run/systemd/journal/stdout", F_OK) == 0; }
+
 std::string boot_id() {
   auto id = read_file("/proc/sys/kernel/random/boot_id", 128);
   if (!id) return "";

@@ -32,6 +32,10 @@ Result<bool> wait_readable(int fd, int timeout_ms);
 // and exec). False when the mask could not be set.
 bool reset_signals();
 
+// Whether journald takes stdout streams here (its socket exists): where
+// StandardOutput=journal goes, else the unit's log file.
+bool journald_listening();
+
 // The kernel's boot id, to tell a PID of this boot from one of a previous boot.
 std::string boot_id();
 

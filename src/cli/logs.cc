@@ -9,32 +9,17 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "base/sys.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "daemon/runtime_files.h"
 #include "daemon/safe_files.h"
 #include "unit/unit_loader.h"
 
 namespace unitrun::cli {
 namespace {
-
-std::string output_path(const Unit& u) {
-  using K = OutputSpec::Kind;
-  switch (u.standard_output.kind) {
-    case K::Default: return u.log_file;
-    case K::File:
-    case K::Append:
-    case K::Truncate: return u.standard_output.path;
-    default: break;
-  }
-  switch (u.standard_error.kind) {
-    case K::File:
-    case K::Append:
-    case K::Truncate: return u.standard_error.path;
-    default: return "";
-  }
-}
 
 // Prints the last `lines` lines; returns the offset where printing stopped.
 off_t print_tail(int fd, size_t lines) {
@@ -62,13 +47,22 @@ off_t print_tail(int fd, size_t lines) {
   return size;
 }
 
+constexpr uint32_t kFileEvents = IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB;
+
+// fd is empty when the file does not exist yet: then it is followed from
+// the moment it appears.
 int follow(const std::string& path, UniqueFd fd, off_t offset) {
+  auto fail = [&](const char* what) {
+    std::fprintf(stderr, "unitrun: cannot follow '%s': %s: %s\n", path.c_str(), what, std::strerror(errno));
+    return exit_code::kFailure;
+  };
   UniqueFd in(::inotify_init1(IN_CLOEXEC));
-  if (!in) return exit_code::kFailure;
+  if (!in) return fail("inotify");
   std::string dir = path.substr(0, path.rfind('/'));
-  int file_watch = ::inotify_add_watch(in.get(), path.c_str(), IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB);
   int dir_watch = ::inotify_add_watch(in.get(), dir.empty() ? "/" : dir.c_str(), IN_CREATE | IN_MOVED_TO);
-  if (file_watch < 0 || dir_watch < 0) return exit_code::kFailure;
+  if (dir_watch < 0) return fail("watch its directory");
+  int file_watch = fd ? ::inotify_add_watch(in.get(), path.c_str(), kFileEvents) : -1;
+  if (fd && file_watch < 0) return fail("watch the file");
   char events[4096];
   while (true) {
     struct stat st;
@@ -85,7 +79,7 @@ int follow(const std::string& path, UniqueFd fd, off_t offset) {
     }
     ssize_t n = ::read(in.get(), events, sizeof events);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return exit_code::kFailure;
+    if (n <= 0) return fail("read inotify events");
     for (ssize_t i = 0; i < n;) {
       auto* e = reinterpret_cast<struct inotify_event*>(events + i);
       bool replaced = (e->wd == file_watch && (e->mask & (IN_MOVE_SELF | IN_DELETE_SELF))) ||
@@ -96,8 +90,8 @@ int follow(const std::string& path, UniqueFd fd, off_t offset) {
         if (reopened) {
           fd = std::move(*reopened);
           offset = 0;
-          ::inotify_rm_watch(in.get(), file_watch);
-          file_watch = ::inotify_add_watch(in.get(), path.c_str(), IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB);
+          if (file_watch >= 0) ::inotify_rm_watch(in.get(), file_watch);
+          file_watch = ::inotify_add_watch(in.get(), path.c_str(), kFileEvents);
         }
       }
       i += static_cast<ssize_t>(sizeof(struct inotify_event) + e->len);
@@ -111,7 +105,10 @@ int logs(const std::string& unit_path, size_t lines, bool follow_output) {
   unit::LoadResult r = unit::load(unit_path, unit::ValidateMode::Start);
   for (const Diagnostic& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.format(r.display_path).c_str());
   if (!r.readable || has_errors(r.diagnostics)) return exit_code::kNotConfigured;
-  std::string path = output_path(r.unit);
+  // A unit running under `run` inherits its output by default: no file.
+  auto state = read_state(runtime_files_for(r.unit).state);
+  bool foreground = state && state->foreground && state->state != "inactive" && state->state != "failed";
+  std::string path = output_file(r.unit, foreground, sys::journald_listening());
   if (path.empty()) {
     std::fprintf(stderr, "unitrun: %s: the service's output does not go to a file (StandardOutput=%s)\n",
                  r.unit.name.c_str(), to_string(r.unit.standard_output).c_str());

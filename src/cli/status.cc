@@ -48,21 +48,6 @@ std::string human_bytes(uint64_t b) {
   return buf;
 }
 
-// The file the service's stdout goes to, if it is a file.
-std::string output_file(const Unit& u) {
-  using K = OutputSpec::Kind;
-  switch (u.standard_output.kind) {
-    case K::Default:
-      return u.log_file;
-    case K::File:
-    case K::Append:
-    case K::Truncate:
-      return u.standard_output.path;
-    default:
-      return "";
-  }
-}
-
 std::vector<std::string> last_lines(const std::string& path, size_t n) {
   std::vector<std::string> lines;
   if (path.empty()) return lines;
@@ -209,7 +194,9 @@ int status(const std::string& path, bool json) {
   for (const proc::Stat& m : members) memory += proc::memory_bytes(m.pid);
   // Under root, a default log is root's, elsewhere than the caller's default.
   bool own_log = !as_root || u.standard_output.kind != OutputSpec::Kind::Default;
-  std::vector<std::string> log = own_log ? last_lines(output_file(u), 10) : std::vector<std::string>{};
+  bool foreground = s && s->foreground;  // under `run`: the default output is inherited, no file
+  std::string log_path = own_log ? output_file(u, foreground, sys::journald_listening()) : "";
+  std::vector<std::string> log = last_lines(log_path, 10);
   int code = exit_for(view.liveness);
 
   if (json) {
@@ -289,7 +276,7 @@ int status(const std::string& path, bool json) {
                   s->events[i].text.c_str());
   }
   if (!log.empty()) {
-    std::printf("\n%s:\n", output_file(u).c_str());
+    std::printf("\n%s:\n", log_path.c_str());
     for (const std::string& l : log) std::printf("  %s\n", l.c_str());
   }
   return code;

@@ -65,6 +65,7 @@ std::string serialize(const MonitorState& s) {
                       {"status_text", s.status_text},
                       {"service_errno", s.service_errno},
                       {"ready_usec", s.ready_usec},
+                      {"foreground", s.foreground},
                       {"events", events}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -91,6 +92,7 @@ std::optional<MonitorState> parse_state(const std::string& text) {
     s.status_text = j.value("status_text", "");
     s.service_errno = j.value("service_errno", 0);
     s.ready_usec = j.value("ready_usec", uint64_t{0});
+    s.foreground = j.value("foreground", false);
     if (j.contains("events") && j["events"].is_array())
       for (const auto& e : j["events"]) s.events.push_back({e.value("time_usec", uint64_t{0}), e.value("text", "")});
   } catch (const nlohmann::json::exception&) {

@@ -52,6 +52,7 @@ struct MonitorState {
   std::string status_text;           // the service's last STATUS=
   int service_errno = 0;             // the service's last ERRNO=
   uint64_t ready_usec = 0;           // realtime of the last READY (or exec, for simple services)
+  bool foreground = false;           // `unitrun run`: output defaults to inherit, not the log file
   std::vector<Event> events;        // newest last, at most kMaxEvents
 
   static constexpr size_t kMaxEvents = 20;

@@ -215,6 +215,7 @@ int Monitor::run() {
   log_.open(unit_, options_.foreground);
   write_pidfile_ = !options_.foreground || unit_.key_lines.count("Service.PIDFile") > 0;
   state_.unit_path = unit_.path;
+  state_.foreground = options_.foreground;
   state_.boot_id = sys::boot_id();
   state_.monitor_pid = ::getpid();
   state_.monitor_start_time = proc::start_time(::getpid()).value_or(0);
@@ -1281,14 +1282,7 @@ void Monitor::event(const std::string& text) {
 
 std::string Monitor::last_output_lines() const {
   // The tail of the service's output, to say why a start failed.
-  std::string path;
-  const OutputSpec& o =
-      unit_.standard_error.kind == OutputSpec::Kind::Default ? unit_.standard_output : unit_.standard_error;
-  if (o.kind == OutputSpec::Kind::Default && !options_.foreground)
-    path = unit_.log_file;
-  else if (o.kind == OutputSpec::Kind::File || o.kind == OutputSpec::Kind::Append ||
-           o.kind == OutputSpec::Kind::Truncate)
-    path = o.path;
+  std::string path = error_file(unit_, options_.foreground, sys::journald_listening());
   if (path.empty()) return "";
   auto fd = safe_files::open_for_reading(path);
   if (!fd) return "";

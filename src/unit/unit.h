@@ -117,4 +117,16 @@ const char* to_string(RestartPolicy r);
 const char* to_string(KillMode k);
 std::string to_string(const OutputSpec& o);
 
+// The file one of the service's output streams goes to, "" when none: a
+// file:, append: or truncate: path, or the unit's log file (the default for
+// a daemonized unit, and journal's where no journald listens). foreground:
+// under `unitrun run`, where the default is to inherit.
+std::string file_of(const Unit& unit, const OutputSpec& spec, bool foreground, bool journald);
+// The file that holds what the service wrote, for `status` and `logs`:
+// stdout's, else stderr's.
+std::string output_file(const Unit& unit, bool foreground, bool journald);
+// The file that holds what it wrote to stderr (a failed start quotes it):
+// stderr's own, else the one stderr shares with stdout.
+std::string error_file(const Unit& unit, bool foreground, bool journald);
+
 }  // namespace unitrun

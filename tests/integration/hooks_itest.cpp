@@ -281,6 +281,22 @@ TEST_CASE("logs -f follows what the service writes", "[supervision][logs]") {
   CHECK(u.stop().exit_code == 0);
 }
 
+TEST_CASE("logs -f waits for a log file that does not exist yet", "[supervision][logs]") {
+  TempDir dir;
+  TestUnit u(dir, "followlater", helper("ticker") + " 50");
+  remove_file(u.log());
+  RunOptions o;
+  o.timeout_ms = 2500;
+  Running follow = spawn({unitrun_binary(), "logs", u.path(), "-f"}, o);
+  ::usleep(300 * 1000);  // -f is waiting for the file before the unit starts
+  start_ok(u);
+  RunResult r = follow.wait();
+  INFO(r.describe());
+  CHECK(r.timed_out);  // it kept following, it did not give up
+  CHECK(contains(r.out, "tick 1\n"));
+  CHECK(u.stop().exit_code == 0);
+}
+
 TEST_CASE("logs of a unit whose output is not a file exits 1 and says so", "[supervision][logs]") {
   TempDir dir;
   TestUnit u(dir, "nolog", "/bin/sleep 1000", opts("StandardOutput=null\n"));

@@ -832,3 +832,25 @@ TEST_CASE("show: commands round-trip through show_text", "[parser][show]") {
     }
   }
 }
+
+TEST_CASE("output_file and error_file: which file holds what the service wrote", "[parser][output]") {
+  const std::string head = "[Service]\nExecStart=/bin/true\n";
+  Unit dflt = parse_clean(head);
+  CHECK(output_file(dflt, false, true) == dflt.log_file);
+  CHECK(error_file(dflt, false, true) == dflt.log_file);
+  CHECK(output_file(dflt, true, true).empty());  // run: inherited
+  Unit split = parse_clean(head + "StandardOutput=null\nStandardError=append:/var/log/x.err\n");
+  CHECK(output_file(split, false, true) == "/var/log/x.err");
+  CHECK(error_file(split, false, true) == "/var/log/x.err");
+  Unit both = parse_clean(head + "StandardOutput=file:/var/log/x.out\nStandardError=truncate:/var/log/x.err\n");
+  CHECK(output_file(both, false, true) == "/var/log/x.out");
+  CHECK(error_file(both, false, true) == "/var/log/x.err");
+  Unit joined = parse_clean(head + "StandardOutput=append:/var/log/x.out\nStandardError=inherit\n");
+  CHECK(error_file(joined, true, true) == "/var/log/x.out");
+  Unit journal = parse_clean(head + "StandardOutput=journal\n");
+  CHECK(output_file(journal, false, true).empty());
+  CHECK(output_file(journal, false, false) == journal.log_file);  // no journald: the unit's log
+  Unit silent = parse_clean(head + "StandardOutput=null\n");
+  CHECK(output_file(silent, false, true).empty());
+  CHECK(error_file(silent, false, true).empty());  // stderr follows stdout to /dev/null
+}
