@@ -102,15 +102,20 @@ std::optional<MonitorState> parse_state(const std::string& text) {
 }
 
 Status write_state(const std::string& path, const MonitorState& s) {
-  return safe_files::write_atomic(path, serialize(s), 0644);
+  return safe_files::rewrite(path, serialize(s), 0644);
 }
 
 std::optional<MonitorState> read_state(const std::string& path) {
-  auto fd = safe_files::open_for_reading(path);
-  if (!fd) return std::nullopt;
-  auto text = sys::read_all(fd->get(), 1 << 20);
-  if (!text) return std::nullopt;
-  return parse_state(*text);
+  // A second look when the first did not parse: the monitor may have been
+  // rewriting the very file we had open (safe_files::rewrite).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto fd = safe_files::open_for_reading(path);
+    if (!fd) return std::nullopt;
+    auto text = sys::read_all(fd->get(), 1 << 20);
+    if (!text) return std::nullopt;
+    if (auto state = parse_state(*text)) return state;
+  }
+  return std::nullopt;
 }
 
 std::optional<pid_t> parse_pidfile(const std::string& content) {

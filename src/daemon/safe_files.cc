@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <random>
 
 namespace unitrun::safe_files {
@@ -117,6 +118,43 @@ Status write_atomic(const std::string& path, std::string_view content, mode_t mo
   }
   if (::close(fd.release()) < 0) return fail("close");
   if (::renameat(dir->get(), tmp.c_str(), dir->get(), name.c_str()) < 0) return fail("rename");
+  return ok();
+}
+
+Status rewrite(const std::string& path, std::string_view content, mode_t mode) {
+  auto dir = open_parent_directory(path, true);
+  if (!dir) return dir.error();
+  std::string name = base_name(path);
+  auto target_ok = check_target(dir->get(), name, path);
+  if (!target_ok) return target_ok;
+  std::string spare = "." + name + ".spare";
+  auto spare_ok = check_target(dir->get(), spare, path + " (spare)");
+  if (!spare_ok) return spare_ok;
+  UniqueFd fd(::openat(dir->get(), spare.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd) return Error::from_errno("open spare of '" + path + "'");
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0) return Error::from_errno("stat spare of '" + path + "'");
+  if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != ::geteuid())
+    return Error::plain("refusing to write spare of '" + path + "': not our own regular file");
+  if (::fchmod(fd.get(), mode) < 0) return Error::from_errno("chmod spare of '" + path + "'");
+  // Overwritten in place and cut to length: the block it has stays its own.
+  off_t at = 0;
+  std::string_view rest = content;
+  while (!rest.empty()) {
+    ssize_t n = ::pwrite(fd.get(), rest.data(), rest.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno("write spare of '" + path + "'");
+    rest.remove_prefix(static_cast<size_t>(n));
+    at += n;
+  }
+  if (::ftruncate(fd.get(), at) < 0) return Error::from_errno("truncate spare of '" + path + "'");
+  if (::close(fd.release()) < 0) return Error::from_errno("close spare of '" + path + "'");
+  if (::renameat2(dir->get(), spare.c_str(), dir->get(), name.c_str(), RENAME_EXCHANGE) == 0) return ok();
+  // The first write (nothing to exchange with), or a file system without
+  // RENAME_EXCHANGE: a plain rename, which also leaves no spare behind.
+  if (errno != ENOENT && errno != EINVAL && errno != ENOSYS) return Error::from_errno("exchange '" + path + "'");
+  if (::renameat(dir->get(), spare.c_str(), dir->get(), name.c_str()) < 0)
+    return Error::from_errno("rename '" + path + "'");
   return ok();
 }
 

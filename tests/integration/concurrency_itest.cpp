@@ -4,14 +4,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <deque>
 #include <random>
 #include <regex>
 #include <set>
-
-#include <dirent.h>
-
-#include <catch2/catch.hpp>
 
 #include "support.h"
 
@@ -33,9 +30,12 @@ TEST_CASE("L1: 20 parallel starts make exactly one service", "[concurrency]") {
     INFO(r.describe());
     CHECK(r.exit_code == 0);
     std::smatch m;
-    if (std::regex_match(r.out, m, started)) ++n_started;
-    else if (std::regex_match(r.out, m, already)) ++n_already;
-    else FAIL_CHECK("unexpected output");
+    if (std::regex_match(r.out, m, started))
+      ++n_started;
+    else if (std::regex_match(r.out, m, already))
+      ++n_already;
+    else
+      FAIL_CHECK("unexpected output");
     if (!m.empty()) pids.insert(static_cast<pid_t>(std::stol(m[1])));
   }
   CHECK(n_started == 1);
@@ -111,15 +111,19 @@ TEST_CASE("L2: 200 start/stop cycles leave nothing behind", "[concurrency]") {
   }
   CHECK(u.nothing_running());
   CHECK_FALSE(exists(u.pidfile()));
-  // The runtime directory holds the unit's lock and state files, nothing
-  // else (no temporaries of atomic writes).
+  // The runtime directory holds the unit's lock and state files and the
+  // state record's spare (safe_files::rewrite), nothing else (no
+  // temporaries of atomic writes).
   std::vector<std::string> files = u.runtime_files();
   INFO("runtime files: " << nlohmann::json(files).dump());
-  REQUIRE(files.size() == 2);
-  CHECK(files[0].substr(files[0].size() - 5) == ".lock");
-  CHECK(files[1].substr(files[1].size() - 6) == ".state");
-  CHECK(files[0].rfind(std::string(kRuntimeDir) + "/" + u.name() + ".", 0) == 0);
-  CHECK(files[1].rfind(std::string(kRuntimeDir) + "/" + u.name() + ".", 0) == 0);
+  REQUIRE(files.size() == 3);
+  std::string stem = std::string(kRuntimeDir) + "/" + u.name() + ".";
+  CHECK(files[0].rfind(std::string(kRuntimeDir) + "/." + u.name() + ".", 0) == 0);
+  CHECK(files[0].substr(files[0].size() - 12) == ".state.spare");
+  CHECK(files[1].rfind(stem, 0) == 0);
+  CHECK(files[1].substr(files[1].size() - 5) == ".lock");
+  CHECK(files[2].rfind(stem, 0) == 0);
+  CHECK(files[2].substr(files[2].size() - 6) == ".state");
 }
 
 TEST_CASE("L3: interleaved starts and stops leave a consistent state", "[concurrency]") {
@@ -183,8 +187,10 @@ TEST_CASE("two unit files of the same name never run at once: they would share t
           "[concurrency]") {
   TempDir a, b;
   std::string name = "twin-" + std::to_string(::getpid());
-  write_file(a / (name + ".ini"), "[Service]\nExecStart=/bin/sleep 1000\nEnvironment=UNITRUN_TEST_MARKER=" + name + "\n");
-  write_file(b / (name + ".ini"), "[Service]\nExecStart=/bin/sleep 1001\nEnvironment=UNITRUN_TEST_MARKER=" + name + "\n");
+  write_file(a / (name + ".ini"),
+             "[Service]\nExecStart=/bin/sleep 1000\nEnvironment=UNITRUN_TEST_MARKER=" + name + "\n");
+  write_file(b / (name + ".ini"),
+             "[Service]\nExecStart=/bin/sleep 1001\nEnvironment=UNITRUN_TEST_MARKER=" + name + "\n");
   RunResult first = run_unitrun({"start", a / (name + ".ini")});
   INFO(first.describe());
   REQUIRE(first.exit_code == 0);
