@@ -666,18 +666,25 @@ bool Monitor::adopt_main(const proc::Stat& st) {
 }
 
 void Monitor::watch_pidfile_directory() {
-  // The daemon may create the pidfile's directory itself: watch the
-  // deepest directory on the way that exists, and go deeper as they appear.
-  std::string dir = files_.pidfile.substr(0, files_.pidfile.rfind('/'));
+  // The daemon may create the pidfile's directory itself: watch the deepest
+  // directory on the way that exists, and go deeper as they appear. Each
+  // level is checked again after its parent is watched, so a directory made
+  // between the two is not missed.
+  const std::string target = files_.pidfile.substr(0, files_.pidfile.rfind('/'));
+  std::string dir = target;
+  while (::access(dir.c_str(), F_OK) != 0 && dir.find('/') != std::string::npos && dir != "/")
+    dir = dir.rfind('/') == 0 ? "/" : dir.substr(0, dir.rfind('/'));
   while (true) {
-    if (dir.empty()) dir = "/";
-    if (::inotify_add_watch(inotify_fd_.get(), dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR) >= 0)
-      return;
-    if ((errno != ENOENT && errno != ENOTDIR) || dir == "/") {
+    if (::inotify_add_watch(inotify_fd_.get(), dir.empty() ? "/" : dir.c_str(),
+                            IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR) < 0) {
       log_.error("cannot watch '" + dir + "' for the pidfile: " + std::strerror(errno));
       return;  // TimeoutStartSec= ends the wait
     }
-    dir = dir.substr(0, dir.rfind('/'));
+    if (dir == target) return;
+    size_t next = target.find('/', dir.size() + 1);
+    std::string deeper = next == std::string::npos ? target : target.substr(0, next);
+    if (::access(deeper.c_str(), F_OK) != 0) return;  // its creation will wake us
+    dir = deeper;
   }
 }
 
@@ -714,15 +721,16 @@ void Monitor::enter_running() {
   state_.ready_usec = sys::now_realtime_usec();
   std::string pid = std::to_string(main_pid_);
   event(std::string(first_start_ ? "started" : "restarted") + " (pid " + pid + ")");
-  log_.info((first_start_ ? "started (pid " : "restarted (pid ") + pid + ")");
   set_state("running");
   if (unit_.watchdog_sec && unit_.watchdog_sec != kInfinity) {
     service_watchdog_usec_ = unit_.watchdog_sec;
     service_watchdog_last_ping_ = sys::now_monotonic_usec();
     arm(watchdog_fd_.get(), service_watchdog_usec_);
   }
+  // Who waits hears it first; the log line can wait the microseconds.
   report_ready(true, exit_code::kSuccess, pid);
   upstream_.ready();
+  log_.info((first_start_ ? "started (pid " : "restarted (pid ") + pid + ")");
   if (state_.status_text.empty()) upstream_.status("running (pid " + pid + ")");
   // The monitor now mostly sleeps for as long as the service runs: hand back
   // the heap pages that starting needed (parsing, environment, argv).
@@ -1007,6 +1015,7 @@ void Monitor::check_stop_done() {
     if (main_pid_ == 0) after_kill();  // the rest is left running, as systemd does
     return;
   }
+  if (main_pid_ == 0 && !has_children()) return after_kill();  // the usual end: nobody left to scan for
   // Processes forked since the last round get their signal too.
   if (phase_ == Phase::StopFinalKill) {
     signal_tree(unit_.final_kill_signal, true);

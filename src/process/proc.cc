@@ -46,14 +46,16 @@ std::optional<Stat> parse_stat(const std::string& content) {
     if (ec != std::errc() || ptr != f.data() + f.size()) return std::nullopt;
     return v;
   };
-  auto ppid = number(fields[1]), pgid = number(fields[2]), sid = number(fields[3]);
+  auto ppid = number(fields[1]), pgid = number(fields[2]), sid = number(fields[3]), threads = number(fields[17]);
   uint64_t start = 0;
   auto [ptr, ec] = std::from_chars(fields[19].data(), fields[19].data() + fields[19].size(), start);
-  if (!ppid || !pgid || !sid || ec != std::errc() || ptr != fields[19].data() + fields[19].size()) return std::nullopt;
+  if (!ppid || !pgid || !sid || !threads || ec != std::errc() || ptr != fields[19].data() + fields[19].size())
+    return std::nullopt;
   s.state = fields[0][0];
   s.ppid = static_cast<pid_t>(*ppid);
   s.pgid = static_cast<pid_t>(*pgid);
   s.sid = static_cast<pid_t>(*sid);
+  s.threads = static_cast<long>(*threads);
   s.start_time = start;
   return s;
 }
@@ -111,30 +113,49 @@ std::vector<Stat> descendants(const std::vector<Stat>& snapshot, pid_t ancestor)
 
 namespace {
 
-// The children of every thread of `pid`, from /proc/PID/task/TID/children;
+// Appends the PIDs listed in one /proc/PID/task/TID/children file; false
+// when the file cannot be read (ENOENT: the thread is gone, or the kernel has
+// no such files).
+bool read_children(const std::string& file, std::vector<pid_t>& out, int& error) {
+  auto content = sys::read_file(file, 1 << 20);
+  if (!content) {
+    error = content.error().sys_errno;
+    return false;
+  }
+  std::string_view rest(*content);
+  while (!rest.empty()) {
+    pid_t child = 0;
+    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), child);
+    if (ec != std::errc()) break;
+    out.push_back(child);
+    rest.remove_prefix(static_cast<size_t>(ptr - rest.data()));
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  }
+  return true;
+}
+
+// The children of every thread of `process`, from /proc/PID/task/TID/children;
 // nullopt when the kernel has no such file (CONFIG_PROC_CHILDREN=n).
-std::optional<std::vector<pid_t>> children_of(pid_t pid) {
-  std::string task = "/proc/" + std::to_string(pid) + "/task";
-  DIR* dir = ::opendir(task.c_str());
-  if (!dir) return std::vector<pid_t>{};  // gone meanwhile: no children
+std::optional<std::vector<pid_t>> children_of(const Stat& process) {
   std::vector<pid_t> out;
+  std::string task = "/proc/" + std::to_string(process.pid) + "/task";
+  int error = 0;
+  // Most processes have one thread, whose TID is the PID: no directory to list.
+  if (process.threads == 1) {
+    if (read_children(task + "/" + std::to_string(process.pid) + "/children", out, error)) return out;
+    if (error != ENOENT) return out;  // it ended meanwhile
+    if (::access((task + "/" + std::to_string(process.pid)).c_str(), F_OK) == 0)
+      return std::nullopt;  // the thread is there, its children file is not
+    return out;
+  }
+  DIR* dir = ::opendir(task.c_str());
+  if (!dir) return out;  // gone meanwhile: no children
   bool supported = true;
   while (struct dirent* e = ::readdir(dir)) {
     if (e->d_name[0] == '.') continue;
-    auto content = sys::read_file(task + "/" + e->d_name + "/children", 1 << 20);
-    if (!content) {
-      if (content.error().sys_errno == ENOENT && ::faccessat(dirfd(dir), e->d_name, F_OK, 0) == 0) supported = false;
-      continue;  // else the thread ended meanwhile
-    }
-    std::string_view rest(*content);
-    while (!rest.empty()) {
-      pid_t child = 0;
-      auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), child);
-      if (ec != std::errc()) break;
-      out.push_back(child);
-      rest.remove_prefix(static_cast<size_t>(ptr - rest.data()));
-      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-    }
+    if (read_children(task + "/" + e->d_name + "/children", out, error)) continue;
+    if (error == ENOENT && ::faccessat(dirfd(dir), e->d_name, F_OK, 0) == 0) supported = false;
+    // else the thread ended meanwhile
   }
   ::closedir(dir);
   if (!supported) return std::nullopt;
@@ -148,17 +169,19 @@ std::vector<Stat> descendants_of(pid_t ancestor) {
   // machine runs. Each child is re-read and must name its parent: a PID in
   // a children list may have exited and been reused since.
   std::vector<Stat> out;
-  std::vector<pid_t> queue{ancestor};
+  auto root = read_stat(ancestor);
+  if (!root) return out;
+  std::vector<Stat> queue{*root};
   while (!queue.empty()) {
-    pid_t parent = queue.back();
+    Stat parent = std::move(queue.back());
     queue.pop_back();
     auto children = children_of(parent);
     if (!children) return descendants(all_processes(), ancestor);
     for (pid_t child : *children) {
       auto s = read_stat(child);
-      if (!s || s->ppid != parent || s->pid == ancestor) continue;
+      if (!s || s->ppid != parent.pid || s->pid == ancestor) continue;
       if (s->state == 'Z' || s->state == 'X') continue;  // a zombie has no children left
-      queue.push_back(s->pid);
+      queue.push_back(*s);
       out.push_back(std::move(*s));
     }
   }

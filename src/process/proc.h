@@ -18,6 +18,7 @@ struct Stat {
   pid_t ppid = 0;
   pid_t pgid = 0;
   pid_t sid = 0;
+  long threads = 0;         // field 20
   uint64_t start_time = 0;  // clock ticks since boot (field 22)
 };
 

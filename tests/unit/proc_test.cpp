@@ -42,6 +42,7 @@ TEST_CASE("parse_stat: the fields unitrun uses, whatever the command name holds"
     CHECK(s->ppid == 17);
     CHECK(s->pgid == 4242);
     CHECK(s->sid == 4242);
+    CHECK(s->threads == 1);
     CHECK(s->start_time == 987654321u);
   }
 }
