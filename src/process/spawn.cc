@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,20 +39,22 @@ const char* const kStepNames[] = {"setsid",        "redirect stdio", "close fds"
                                   "setgroups",     "setgid",         "setuid",    "verify credentials", "chdir",
                                   "reset signals", "exec",           "fork"};
 
+// The child shares the parent's memory until it execs (see spawn()): a
+// failure is written here, and the parent reads it when clone() returns.
 struct Failure {
-  int step;
-  int error;
+  int step = -1;
+  int error = 0;
 };
 
-[[noreturn]] void fail(int fd, int step) {
-  Failure f{step, errno};
-  // Nothing to do if this write fails: the parent then sees a child that
-  // exited with 127 without a report, and says so.
-  (void)!::write(fd, &f, sizeof f);
+[[noreturn]] void fail(Failure& f, int step) {
+  f.error = errno;
+  f.step = step;
   ::_exit(127);
 }
 
-// Runs in the child after fork(): async-signal-safe calls only.
+// Runs in the child: system calls only, straight to the kernel where glibc
+// would do more (its setuid family signals every thread of the process it
+// thinks it is, which would be the parent's).
 // Writes the decimal PID into the digits after "WATCHDOG_PID=", in place:
 // no allocation, so it is safe between fork and exec.
 void fill_pid(char* slot) {
@@ -63,8 +68,8 @@ void fill_pid(char* slot) {
 }
 
 [[noreturn]] void exec_child(const ExecSpec& spec, char* const* argv, char* const* envp, char* watchdog_slot,
-                             int devnull, int report_fd) {
-  if (spec.new_session && ::setsid() < 0) fail(report_fd, kSetsid);
+                             int devnull, Failure& failure) {
+  if (spec.new_session && ::setsid() < 0) fail(failure, kSetsid);
   if (watchdog_slot) fill_pid(watchdog_slot);
 
   int in = spec.stdin_fd >= 0 ? spec.stdin_fd : devnull;
@@ -72,55 +77,68 @@ void fill_pid(char* slot) {
   int err = spec.stderr_fd >= 0 ? spec.stderr_fd : out;
   // dup2 onto 0..2 clears close-on-exec on the copies; the sources are all
   // >= 3 (unitrun's own 0..2 are /dev/null or a terminal it never passes on).
-  if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(report_fd, kStdio);
-  // Only 0, 1, 2 reach the service; the report pipe closes itself on exec.
-  if (report_fd > 3 && ::close_range(3, static_cast<unsigned>(report_fd - 1), 0) < 0) fail(report_fd, kCloseFds);
-  if (::close_range(static_cast<unsigned>(report_fd + 1), ~0U, 0) < 0) fail(report_fd, kCloseFds);
+  if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(failure, kStdio);
+  // Only 0, 1, 2 reach the service (the fd table is the child's own copy).
+  if (::close_range(3, ~0U, 0) < 0) fail(failure, kCloseFds);
 
   auto set_limit = [&](int resource, const std::optional<ResourceLimit>& l) {
     if (!l) return;
     struct rlimit r;
     r.rlim_cur = l->soft == UINT64_MAX ? RLIM_INFINITY : l->soft;
     r.rlim_max = l->hard == UINT64_MAX ? RLIM_INFINITY : l->hard;
-    if (::setrlimit(resource, &r) < 0) fail(report_fd, kRlimit);
+    if (::setrlimit(resource, &r) < 0) fail(failure, kRlimit);
   };
   set_limit(RLIMIT_NOFILE, spec.limit_nofile);
   set_limit(RLIMIT_CORE, spec.limit_core);
-  if (spec.nice && ::setpriority(PRIO_PROCESS, 0, *spec.nice) < 0) fail(report_fd, kNice);
+  if (spec.nice && ::setpriority(PRIO_PROCESS, 0, *spec.nice) < 0) fail(failure, kNice);
   ::umask(spec.umask);
 
   if (spec.credentials) {
     const Credentials& c = *spec.credentials;
     // Order matters (CERT POS36-C): groups, then gid, then uid; then verify
     // that nothing of the old identity is left (POS37-C).
-    if (::setgroups(c.groups.size(), c.groups.data()) < 0) fail(report_fd, kSetgroups);
-    if (::setresgid(c.gid, c.gid, c.gid) < 0) fail(report_fd, kSetgid);
-    if (::setresuid(c.uid, c.uid, c.uid) < 0) fail(report_fd, kSetuid);
+    if (::syscall(SYS_setgroups, c.groups.size(), c.groups.data()) < 0) fail(failure, kSetgroups);
+    if (::syscall(SYS_setresgid, c.gid, c.gid, c.gid) < 0) fail(failure, kSetgid);
+    if (::syscall(SYS_setresuid, c.uid, c.uid, c.uid) < 0) fail(failure, kSetuid);
     uid_t ru, eu, su;
     gid_t rg, eg, sg;
-    if (::getresuid(&ru, &eu, &su) < 0 || ::getresgid(&rg, &eg, &sg) < 0) fail(report_fd, kVerifyIds);
+    if (::getresuid(&ru, &eu, &su) < 0 || ::getresgid(&rg, &eg, &sg) < 0) fail(failure, kVerifyIds);
     if (ru != c.uid || eu != c.uid || su != c.uid || rg != c.gid || eg != c.gid || sg != c.gid) {
       errno = EPERM;
-      fail(report_fd, kVerifyIds);
+      fail(failure, kVerifyIds);
     }
-    if (c.uid != 0 && ::setuid(0) == 0) {
+    if (c.uid != 0 && ::syscall(SYS_setuid, 0) == 0) {
       errno = EPERM;
-      fail(report_fd, kVerifyIds);
+      fail(failure, kVerifyIds);
     }
   }
 
   // After the privilege drop, so the service user's permissions apply.
   if (::chdir(spec.working_directory.c_str()) < 0) {
-    if (!spec.working_directory_optional) fail(report_fd, kChdir);
-    if (::chdir("/") < 0) fail(report_fd, kChdir);
+    if (!spec.working_directory_optional) fail(failure, kChdir);
+    if (::chdir("/") < 0) fail(failure, kChdir);
   }
 
   // Default dispositions and an empty mask: the service must not inherit
   // the monitor's blocked SIGTERM/SIGCHLD or an ignored SIGPIPE.
-  if (!sys::reset_signals()) fail(report_fd, kSignals);
+  if (!sys::reset_signals()) fail(failure, kSignals);
 
   ::execve(spec.program.c_str(), argv, envp);
-  fail(report_fd, kExec);
+  fail(failure, kExec);
+}
+
+struct ChildArgs {
+  const ExecSpec* spec;
+  char* const* argv;
+  char* const* envp;
+  char* watchdog_slot;
+  int devnull;
+  Failure failure;
+};
+
+int child_main(void* p) {
+  auto* a = static_cast<ChildArgs*>(p);
+  exec_child(*a->spec, a->argv, a->envp, a->watchdog_slot, a->devnull, a->failure);
 }
 
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
@@ -153,29 +171,29 @@ SpawnResult spawn(const ExecSpec& spec) {
 
   UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull) return {-1, "open /dev/null", errno};
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return {-1, "pipe", errno};
-  UniqueFd report_read(pipe_fds[0]), report_write(pipe_fds[1]);
 
-  pid_t pid = ::fork();
-  if (pid < 0) return {-1, kStepNames[kFork], errno};
-  if (pid == 0)
-    exec_child(spec, argv.data(), envp.data(), spec.set_watchdog_pid ? watchdog_slot.data() : nullptr, devnull.get(),
-               report_write.get());
-
-  report_write.reset();
-  Failure f{};
-  ssize_t n;
-  do n = ::read(report_read.get(), &f, sizeof f);
-  while (n < 0 && errno == EINTR);
-  if (n == 0) return {pid, "", 0};  // EOF: the pipe closed on a successful exec
+  // posix_spawn's way, which it cannot take for us (setgroups, rlimits,
+  // verification): the child borrows our memory on a stack of its own, and
+  // we sleep until it has exec'd or exited (CLONE_VFORK). No page table is
+  // copied and no page faulted in twice, and the outcome is known when
+  // clone() returns: a failure is in args.failure, written by the child.
+  constexpr size_t kStack = 256 * 1024;
+  void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return {-1, kStepNames[kFork], errno};
+  ChildArgs args{&spec,         argv.data(), envp.data(), spec.set_watchdog_pid ? watchdog_slot.data() : nullptr,
+                 devnull.get(), Failure{}};
+  pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  int clone_errno = errno;
+  (void)::munmap(stack, kStack);  // the child has exec'd or exited: nobody runs on it any more
+  if (pid < 0) return {-1, kStepNames[kFork], clone_errno};
+  if (args.failure.step < 0) return {pid, "", 0};
 
   // The child failed before exec; reap it here so no zombie is left.
   int status;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (n != static_cast<ssize_t>(sizeof f) || f.step < 0 || f.step > kFork) return {-1, "report from child", EIO};
-  return {-1, kStepNames[f.step], f.error};
+  if (args.failure.step > kFork) return {-1, "report from child", EIO};
+  return {-1, kStepNames[args.failure.step], args.failure.error};
 }
 
 }  // namespace unitrun::process

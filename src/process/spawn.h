@@ -47,7 +47,9 @@ struct SpawnResult {
   std::string message(const ExecSpec& spec) const;
 };
 
-// Forks and execs. On failure the child has been reaped already.
+// Starts the program (clone with CLONE_VM and CLONE_VFORK: the way
+// posix_spawn does it, with the steps posix_spawn cannot take) and returns
+// once it has exec'd or failed. On failure the child has been reaped already.
 SpawnResult spawn(const ExecSpec& spec);
 
 }  // namespace unitrun::process
