@@ -1,8 +1,9 @@
 // Starting a program in a clean exec state. Everything that can allocate or
 // look things up (argv, environment, user and groups) is prepared before
-// fork(); the child only makes async-signal-safe calls, and reports the
-// first failure (which step, which errno) over a close-on-exec pipe, so
-// "exec failed" is known for certain before spawn() returns.
+// the clone; the child, which shares the caller's memory until it execs,
+// only makes system calls, and leaves the first failure (which step, which
+// errno) where the caller reads it, so "exec failed" is known for certain
+// before spawn() returns.
 #pragma once
 
 #include <sys/types.h>
