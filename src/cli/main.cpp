@@ -21,55 +21,78 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
   app.fallthrough(false);
+  // Building options costs more than some verbs' whole work: only the verb
+  // on the command line gets its own (its --help included). The others need
+  // only a name and a line of description, for `unitrun --help`.
+  // A help flag, too, is built for the invoked verb alone: the parent gets
+  // its own only after the verbs, which would each copy it.
+  const std::string verb = argc > 1 ? argv[1] : "";
+  constexpr const char* kHelpFlag = "-h,--help";
+  constexpr const char* kHelpText = "Print this help message and exit";
+  app.set_help_flag();
+  auto invoked = [&](CLI::App* sub) {
+    if (!sub->check_name(verb)) return false;
+    sub->set_help_flag(kHelpFlag, kHelpText);
+    return true;
+  };
 
   std::vector<std::string> check_units;
   auto* check = app.add_subcommand("check", "Validate unit files; report every problem as path:line: message");
-  check->add_option("unit", check_units, "Unit files (.ini)")->required();
+  if (invoked(check)) check->add_option("unit", check_units, "Unit files (.ini)")->required();
 
   std::string show_unit;
   bool show_json = false;
   auto* show =
       app.add_subcommand("show", "Print the effective unit after defaults and expansion, one Key=value per line");
-  show->add_option("unit", show_unit, "Unit file (.ini)")->required();
-  show->add_flag("--json", show_json, "Print one JSON object");
+  if (invoked(show)) {
+    show->add_option("unit", show_unit, "Unit file (.ini)")->required();
+    show->add_flag("--json", show_json, "Print one JSON object");
+  }
 
   std::string unit_path;
   bool status_json = false;
   auto* start = app.add_subcommand("start", "Start the unit as a daemon; return once it runs (or say why it does not)");
-  start->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  if (invoked(start)) start->add_option("unit", unit_path, "Unit file (.ini)")->required();
   auto* stop = app.add_subcommand("stop", "Stop the unit and every process it made");
-  stop->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  if (invoked(stop)) stop->add_option("unit", unit_path, "Unit file (.ini)")->required();
   auto* restart = app.add_subcommand("restart", "Stop the unit if it runs, then start it");
-  restart->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  if (invoked(restart)) restart->add_option("unit", unit_path, "Unit file (.ini)")->required();
   auto* status =
       app.add_subcommand("status", "Show the unit's state; exit 0 running, 1 dead with pidfile, 3 stopped, 4 unknown");
-  status->add_option("unit", unit_path, "Unit file (.ini)")->required();
-  status->add_flag("--json", status_json, "Print one JSON object");
+  if (invoked(status)) {
+    status->add_option("unit", unit_path, "Unit file (.ini)")->required();
+    status->add_flag("--json", status_json, "Print one JSON object");
+  }
 
   auto* reload =
       app.add_subcommand("reload", "Run ExecReload= (or send SIGHUP to the main process); exit 7 when not running");
-  reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  if (invoked(reload)) reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
   auto* force_reload = app.add_subcommand("force-reload", "Reload the unit if it runs (LSB)");
-  force_reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  if (invoked(force_reload)) force_reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
   auto* try_restart = app.add_subcommand("try-restart", "Restart the unit if it runs (LSB)");
-  try_restart->add_option("unit", unit_path, "Unit file (.ini)")->required();
   try_restart->alias("condrestart");
+  if (invoked(try_restart)) try_restart->add_option("unit", unit_path, "Unit file (.ini)")->required();
   auto* run_cmd = app.add_subcommand("run", "Run the unit in the foreground (under systemd: Type=notify main process)");
-  run_cmd->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  if (invoked(run_cmd)) run_cmd->add_option("unit", unit_path, "Unit file (.ini)")->required();
   size_t log_lines = 10;
   bool log_follow = false;
   auto* logs = app.add_subcommand("logs", "Print the last lines of the service's output");
-  logs->add_option("unit", unit_path, "Unit file (.ini)")->required();
-  logs->add_option("-n,--lines", log_lines, "How many lines (default 10)");
-  logs->add_flag("-f,--follow", log_follow, "Keep printing what the service writes");
+  if (invoked(logs)) {
+    logs->add_option("unit", unit_path, "Unit file (.ini)")->required();
+    logs->add_option("-n,--lines", log_lines, "How many lines (default 10)");
+    logs->add_flag("-f,--follow", log_follow, "Keep printing what the service writes");
+  }
 
   std::string export_format;
   auto* export_cmd = app.add_subcommand("export", "Print a native systemd .service or an LSB init script for the unit");
-  export_cmd->add_option("format", export_format, "systemd or sysv")
-      ->required()
-      ->check(CLI::IsMember({"systemd", "sysv"}));
-  export_cmd->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  if (invoked(export_cmd)) {
+    export_cmd->add_option("format", export_format, "systemd or sysv")
+        ->required()
+        ->check(CLI::IsMember({"systemd", "sysv"}));
+    export_cmd->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  }
 
+  app.set_help_flag(kHelpFlag, kHelpText);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
