@@ -224,6 +224,7 @@ int Monitor::run() {
   auto ready = set_up();
   if (!ready) {
     log_.error("monitor setup: " + ready.error().message());
+    log_.flush();
     phase_ = Phase::Done;
     report_ready(false, exit_code::kFailure, "monitor setup: " + ready.error().message());
     return exit_code::kFailure;
@@ -231,6 +232,7 @@ int Monitor::run() {
   start_cycle();
   loop();
   flush_state();
+  log_.flush();
   remove_control(files_.control);
   return exit_status_;
 }
@@ -285,6 +287,7 @@ Status Monitor::set_up() {
 void Monitor::loop() {
   while (phase_ != Phase::Done) {
     flush_state();
+    log_.flush();
     struct epoll_event events[8];
     int n = ::epoll_wait(epoll_.get(), events, 8, -1);
     if (n < 0) {
@@ -955,10 +958,13 @@ void Monitor::enter_kill_phase() {
   // A watchdog stop sends WatchdogSignal (SIGABRT, for a core dump of the
   // hang) where a stop sends KillSignal=, as systemd does.
   int sig = watchdog_stop_ ? SIGABRT : unit_.kill_signal;
-  if (unit_.kill_mode == KillMode::ControlGroup)
+  if (main_pid_ == 0 && !has_children()) {
+    // The service ended on its own and left nobody: nothing to signal.
+  } else if (unit_.kill_mode == KillMode::ControlGroup) {
     signal_tree(sig, true);
-  else
+  } else {
     signal_main(sig);
+  }
   arm(timer_fd_.get(), unit_.timeout_stop);
   check_stop_done();
 }

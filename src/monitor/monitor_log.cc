@@ -16,6 +16,10 @@
 namespace unitrun::monitor {
 namespace {
 
+// Lines are formatted when logged (with their own time) and written when
+// the monitor flushes, once per turn of its loop: a stop or a restart logs
+// several lines within a millisecond, and each would otherwise be a write.
+
 // Appends formatted lines to an fd opened through safe_files. Write errors
 // (a full disk) are counted, not thrown: the monitor must outlive its log.
 class SafeFileSink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -23,17 +27,21 @@ class SafeFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   explicit SafeFileSink(std::string path) : path_(std::move(path)) { open_file(); }
   void reopen() {
     std::lock_guard<std::mutex> lock(mutex_);
+    flush_();
     open_file();
   }
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    if (!fd_) return;
     spdlog::memory_buf_t buf;
     formatter_->format(msg, buf);
-    if (!sys::write_all(fd_.get(), std::string_view(buf.data(), buf.size()))) ++lost_;
+    pending_.append(buf.data(), buf.size());
   }
-  void flush_() override {}
+  void flush_() override {
+    if (pending_.empty()) return;
+    if (!fd_ || !sys::write_all(fd_.get(), pending_)) ++lost_;
+    pending_.clear();
+  }
 
  private:
   void open_file() {
@@ -42,6 +50,7 @@ class SafeFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   }
   std::string path_;
   UniqueFd fd_;
+  std::string pending_;
   unsigned long lost_ = 0;
 };
 
@@ -55,15 +64,19 @@ class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t buf;
     formatter_->format(msg, buf);
-    std::string line;
-    if (journal_prefix_) line = msg.level >= spdlog::level::err ? "<3>" : msg.level == spdlog::level::warn ? "<4>" : "<6>";
-    line.append(buf.data(), buf.size());
-    (void)sys::write_all(STDERR_FILENO, line);  // nowhere to report a failure to
+    if (journal_prefix_)
+      pending_ += msg.level >= spdlog::level::err ? "<3>" : msg.level == spdlog::level::warn ? "<4>" : "<6>";
+    pending_.append(buf.data(), buf.size());
   }
-  void flush_() override {}
+  void flush_() override {
+    if (pending_.empty()) return;
+    (void)sys::write_all(STDERR_FILENO, pending_);  // nowhere to report a failure to
+    pending_.clear();
+  }
 
  private:
   bool journal_prefix_;
+  std::string pending_;
 };
 
 // JOURNAL_STREAM=dev:ino names the journal's socket; it is only ours if it
@@ -101,13 +114,17 @@ void MonitorLog::open(const Unit& unit, bool foreground) {
   logger_ = std::make_shared<spdlog::logger>(unit.name, sink);
   // journald stamps each line itself.
   logger_->set_pattern(!foreground ? "%Y-%m-%dT%H:%M:%S.%e %n[%P]: %v" : journal_ ? "%v" : "%n: %v");
-  logger_->flush_on(spdlog::level::info);
+  logger_->flush_on(spdlog::level::off);  // MonitorLog::flush(), once per turn of the loop
 }
 
 void MonitorLog::reopen() {
   if (!logger_) return;
   for (auto& sink : logger_->sinks())
     if (auto* file = dynamic_cast<SafeFileSink*>(sink.get())) file->reopen();
+}
+
+void MonitorLog::flush() {
+  if (logger_) logger_->flush();
 }
 
 void MonitorLog::info(const std::string& message) {

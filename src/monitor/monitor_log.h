@@ -1,7 +1,8 @@
 // The monitor's own log: spdlog with a sink that writes to a file unitrun
 // opened itself (no symlink, 0640, close-on-exec), so the fd never leaks
 // into a service; SIGHUP reopens it for logrotate. In the foreground it is
-// stderr. A log that cannot be written never stops the monitor.
+// stderr. A log that cannot be written never stops the monitor. Lines are
+// kept until flush(): one write per turn of the monitor's loop.
 #pragma once
 
 #include <memory>
@@ -23,6 +24,9 @@ class MonitorLog {
   void reopen();
   void info(const std::string& message);
   void error(const std::string& message);
+  // Writes what was logged since the last flush (the monitor calls it
+  // before it sleeps and before it exits).
+  void flush();
   const std::string& path() const { return path_; }
 
  private:
