@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <charconv>
 #include <deque>
+#include <memory>
 #include <random>
 #include <regex>
 #include <set>
@@ -213,4 +215,108 @@ TEST_CASE("two unit files of the same name never run at once: they would share t
     for (const std::string& f : ours) remove_file(f);
   }
   remove_file(std::string(kDefaultLogDir) + "/" + name + ".log");
+}
+
+TEST_CASE("L4: parallel restarts never let two instances overlap", "[concurrency]") {
+  // The service holds an exclusive flock for as long as any of its
+  // processes lives (flock keeps it, and its child sleep inherits the fd);
+  // a new instance that finds it held exits 99. A restart that started the
+  // next instance before the last process of the previous one was gone
+  // would show as an exit 99.
+  TempDir dir;
+  std::string lock = dir / "instance.lock";
+  TestUnit u(dir, "l4", "/usr/bin/flock -n -E 99 " + lock + " /bin/sleep 1000",
+             {.unit_section = "StartLimitBurst=0\n"});
+  REQUIRE(u.start().exit_code == 0);
+  std::vector<Running> runs;
+  for (int i = 0; i < 30; ++i) runs.push_back(u.spawn_verb("restart"));
+  for (Running& r : runs) {
+    RunResult result = r.wait();
+    INFO(result.describe());
+    CHECK(result.exit_code == 0);
+  }
+  nlohmann::json j = nlohmann::json::parse(u.status_json().out);
+  INFO(j.dump(2));
+  CHECK(j["state"] == "running");
+  for (const auto& e : j["events"]) CHECK(e["text"].get<std::string>().find("code=99") == std::string::npos);
+  CHECK(u.services().size() == 2);  // flock and its sleep: one instance
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("L5: 50 units started and stopped in parallel, no cross-talk", "[concurrency]") {
+  TempDir dir;
+  std::vector<std::unique_ptr<TestUnit>> units;
+  for (int i = 0; i < 50; ++i)
+    units.push_back(std::make_unique<TestUnit>(dir, "l5u" + std::to_string(i), "/bin/sleep 1000"));
+  std::vector<Running> starts;
+  for (auto& u : units) starts.push_back(u->spawn_verb("start"));
+  for (Running& r : starts) {
+    RunResult result = r.wait();
+    INFO(result.describe());
+    CHECK(result.exit_code == 0);
+  }
+  std::set<pid_t> mains;
+  for (auto& u : units) {
+    INFO(u->name());
+    std::vector<pid_t> services = u->services();
+    REQUIRE(services.size() == 1);  // its own service, found by its own marker
+    auto pid = read_pidfile(u->pidfile());
+    REQUIRE(pid);
+    CHECK(*pid == services[0]);  // and its pidfile names that one
+    mains.insert(*pid);
+    CHECK(u->monitors().size() == 1);
+  }
+  CHECK(mains.size() == units.size());
+  std::vector<Running> stops;
+  for (auto& u : units) stops.push_back(u->spawn_verb("stop"));
+  for (Running& r : stops) {
+    RunResult result = r.wait();
+    INFO(result.describe());
+    CHECK(result.exit_code == 0);
+  }
+  for (auto& u : units) {
+    INFO(u->name());
+    CHECK(u->nothing_running());
+    CHECK_FALSE(exists(u->pidfile()));
+  }
+}
+
+TEST_CASE("L6: 64 MiB of numbered lines reach the log whole, in order, and status answers meanwhile", "[concurrency]") {
+  // 1 GiB is bench/run's output phase; this is the same path, smaller.
+  TempDir dir;
+  std::string report = dir / "report";
+  const long long bytes = 64LL << 20;
+  TestUnit u(dir, "l6", helper("spew") + " " + std::to_string(bytes) + " " + report);
+  REQUIRE(u.start().exit_code == 0);
+  int status_calls = 0;
+  while (!exists(report)) {
+    RunOptions o;
+    o.timeout_ms = 10000;  // a status that hangs behind the flood fails here
+    RunResult s = u.verb("status", o);
+    CHECK(s.exit_code == 0);
+    ++status_calls;
+    if (status_calls > 2000) break;
+  }
+  REQUIRE(wait_until([&] { return exists(report); }, 60000));
+  INFO("status answered " << status_calls << " times during the flood");
+  auto log = read_file(u.log());
+  REQUIRE(log);
+  CHECK(static_cast<long long>(log->size()) >= bytes);
+  // Every line once, in order: numbered from 0 ("%012lld spew line ...").
+  long long expect = 0;
+  bool in_order = true;
+  size_t pos = 0;
+  while (pos < log->size() && in_order) {
+    size_t eol = log->find('\n', pos);
+    if (eol == std::string::npos) break;
+    long long n = -1;  // (not sscanf: it measures the whole remaining 64 MiB each time)
+    auto [end, ec] = std::from_chars(log->data() + pos, log->data() + eol, n);
+    if (ec != std::errc() || end == log->data() + pos || n != expect) in_order = false;
+    ++expect;
+    pos = eol + 1;
+  }
+  INFO("lines checked: " << expect);
+  CHECK(in_order);
+  CHECK(u.stop().exit_code == 0);
 }

@@ -304,6 +304,8 @@ TEST_CASE("F11: start under a tiny RLIMIT_NOFILE fails cleanly or succeeds, neve
   TempDir dir;
   TestUnit u(dir, "f11", "/bin/sleep 1000");
   // Below 4 even the dynamic loader cannot open unitrun's libraries.
+  int failed = 0;
+  bool largest_started = false;
   for (rlim_t limit : {4, 5, 6, 7, 8, 9, 10, 12, 16, 24, 32}) {
     RunOptions opts;
     opts.nofile = limit;
@@ -313,6 +315,11 @@ TEST_CASE("F11: start under a tiny RLIMIT_NOFILE fails cleanly or succeeds, neve
     REQUIRE_FALSE(start.timed_out);
     CHECK_FALSE(start.output_held_open);
     CHECK((start.exit_code == 0 || start.exit_code == 1));
+    if (start.exit_code == 1) {
+      ++failed;
+      CHECK(start.err.find("Too many open files") != std::string::npos);  // says why
+    }
+    if (limit == 32) largest_started = start.exit_code == 0;
     if (start.exit_code == 0) {
       auto pid = read_pidfile(u.pidfile());
       CHECK(pid);
@@ -326,6 +333,9 @@ TEST_CASE("F11: start under a tiny RLIMIT_NOFILE fails cleanly or succeeds, neve
     }
     kill_marked(u.marker());
   }
+  // The clean-failure path really ran, and a modest limit is enough.
+  CHECK(failed > 0);
+  CHECK(largest_started);
   // Whatever happened, the unit works normally afterwards.
   pid_t pid = start_ok(u);
   CHECK(u.services() == std::vector<pid_t>{pid});
@@ -365,4 +375,51 @@ TEST_CASE("F12: a pidfile naming an unrelated live process is stale: nothing is 
   CHECK(u.services() == std::vector<pid_t>{*pid});
   CHECK(u.stop().exit_code == 0);
   CHECK(unrelated.alive());
+
+  // A process that counts what it gets: not even a SIGCONT reaches it.
+  Canary counted;
+  write_file(u.pidfile(), std::to_string(counted.pid()) + "\n", 0644);
+  CHECK(u.status().exit_code == 1);
+  CHECK(u.stop().exit_code == 0);
+  CHECK(counted.alive());
+  CHECK(counted.signals_received() == 0);
+}
+
+TEST_CASE("F12: a state record of a previous boot is stale: its PIDs are nobody's", "[faults]") {
+  // The record names a live process as the orphaned service, as if the
+  // monitor had been SIGKILLed; but it was written in another boot, where
+  // that PID meant something else.
+  TempDir dir;
+  TestUnit u(dir, "f12boot", "/bin/sleep 1000");
+  start_ok(u);
+  REQUIRE(u.stop().exit_code == 0);
+  std::string state_path;
+  for (const std::string& f : u.runtime_files())
+    if (f.size() > 6 && f.compare(f.size() - 6, 6, ".state") == 0) state_path = f;
+  REQUIRE_FALSE(state_path.empty());
+  // A session leader, so that everything else in the record fits it: only
+  // the boot id tells it apart from the service the record describes.
+  ChildProcess victim({"/usr/bin/setsid", "/bin/sleep", "1000"});
+  REQUIRE(wait_until([&] { return proc_cmdline(victim.pid()) == "/bin/sleep 1000"; }, 5000));
+  auto vs = proc_stat(victim.pid());
+  REQUIRE(vs);
+  REQUIRE(vs->sid == victim.pid());
+  nlohmann::json j = nlohmann::json::parse(*read_file(state_path));
+  j["boot_id"] = "00000000-0000-0000-0000-000000000000";
+  j["state"] = "running";
+  j["main_pid"] = victim.pid();
+  j["main_sid"] = victim.pid();
+  j["main_start_time"] = vs->start_time;
+  write_file(state_path, j.dump());
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 3);  // not "running without its monitor"
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  pid_t pid = start_ok(u);
+  CHECK(u.services() == std::vector<pid_t>{pid});
+  CHECK(u.stop().exit_code == 0);
+  CHECK(victim.alive());
+  CHECK(proc_stat(victim.pid())->state == 'S');  // not even stopped
 }
