@@ -130,8 +130,15 @@ TEST_CASE("F2: a SIGKILLed service comes back after RestartSec, the pidfile is r
     CHECK_FALSE(still_there(old, old_stat->start_time));
     mains.push_back(next);
 
-    nlohmann::json j = status_json(u);
-    CHECK(j["state"] == "running");
+    // The pidfile names the new process from its exec on; the record says
+    // "running" once ExecStartPost= (none here) is done, a moment later.
+    nlohmann::json j;
+    CHECK(wait_until(
+        [&] {
+          j = status_json(u);
+          return j["state"] == "running";
+        },
+        5000, 5));
     CHECK(j["main_pid"] == next);
     CHECK(j["restarts"] == round);
     CHECK(j["last_exit_signal"] == SIGKILL);
