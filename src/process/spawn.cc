@@ -14,6 +14,10 @@
 #include <cerrno>
 #include <cstring>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include "base/sys.h"
 #include "base/unique_fd.h"
 
@@ -184,6 +188,12 @@ SpawnResult spawn(const ExecSpec& spec) {
                  devnull.get(), Failure{}};
   pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
   int clone_errno = errno;
+#if defined(__SANITIZE_ADDRESS__)
+  // The child's frames left their redzones poisoned in AddressSanitizer's
+  // shadow of this stack: a later mapping at the same address must not
+  // inherit them.
+  __asan_unpoison_memory_region(stack, kStack);
+#endif
   (void)::munmap(stack, kStack);  // the child has exec'd or exited: nobody runs on it any more
   if (pid < 0) return {-1, kStepNames[kFork], clone_errno};
   if (args.failure.step < 0) return {pid, "", 0};
