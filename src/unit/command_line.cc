@@ -1,6 +1,8 @@
 #include "unit/command_line.h"
 
-#include <cctype>
+#include <array>
+#include <initializer_list>
+#include <iterator>
 
 #include "base/strings.h"
 
@@ -8,6 +10,25 @@ namespace unitrun::command_line {
 namespace {
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Characters that end a run of ordinary word characters: blanks, the escape,
+// both quotes and NUL. One table load per character instead of six compares:
+// the tokenizer is the parser's hottest loop (bench/parse_bench.cpp).
+// Inside quotes, a run ends at its closing quote, the escape or NUL.
+constexpr std::array<bool, 256> stop_table(std::initializer_list<char> stops) {
+  std::array<bool, 256> t{};
+  for (char c : stops) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kEndsRun = stop_table({' ', '\t', '\n', '\r', '\\', '"', '\'', '\0'});
+constexpr std::array<bool, 256> kEndsDoubleQuoted = stop_table({'"', '\\', '\0'});
+constexpr std::array<bool, 256> kEndsSingleQuoted = stop_table({'\'', '\\', '\0'});
+
+// The end of the run of characters from `from` that `stops` does not stop.
+size_t run_end(std::string_view text, size_t from, const std::array<bool, 256>& stops) {
+  while (from < text.size() && !stops[static_cast<unsigned char>(text[from])]) ++from;
+  return from;
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -87,16 +108,28 @@ Status decode_escape(std::string_view text, size_t& i, std::string& out) {
   }
 }
 
+// The word being decoded lives in a buffer reused from word to word, so a
+// word costs one exactly sized allocation when it is kept (none when it
+// fits in a short string), not one per piece and growth.
 struct Word {
   std::string text;
   bool is_separator = false;  // a lone, unquoted, unescaped ';'
+  std::string take() const { return text; }
 };
+
+// One decoding buffer per thread, kept from value to value; it never holds
+// more than a line (at most 1 MiB, the line limit).
+Word& scratch_word() {
+  thread_local Word word;
+  return word;
+}
 
 // Extracts the next word starting at i; returns false at the end of text.
 Result<bool> next_word(std::string_view text, size_t& i, Word& word) {
   while (i < text.size() && is_blank(text[i])) ++i;
   if (i >= text.size()) return false;
-  word = Word{};
+  word.text.clear();
+  word.is_separator = false;
   bool literal = false;  // any quote or escape seen: not a separator
   while (i < text.size() && !is_blank(text[i])) {
     char c = text[i];
@@ -120,18 +153,14 @@ Result<bool> next_word(std::string_view text, size_t& i, Word& word) {
           if (!r) return r.error();
         } else {
           // Copy the run up to the closing quote, an escape or a NUL in one go.
-          size_t end = i + 1;
-          while (end < text.size() && text[end] != c && text[end] != '\\' && text[end] != '\0') ++end;
+          size_t end = run_end(text, i + 1, c == '"' ? kEndsDoubleQuoted : kEndsSingleQuoted);
           word.text.append(text.substr(i, end - i));
           i = end;
         }
       }
     } else {
       // Copy the run of ordinary characters in one go.
-      size_t end = i + 1;
-      while (end < text.size() && !is_blank(text[end]) && text[end] != '\\' && text[end] != '"' &&
-             text[end] != '\'' && text[end] != '\0')
-        ++end;
+      size_t end = run_end(text, i + 1, kEndsRun);
       word.text.append(text.substr(i, end - i));
       i = end;
     }
@@ -140,9 +169,9 @@ Result<bool> next_word(std::string_view text, size_t& i, Word& word) {
   return true;
 }
 
+// ASCII only, whatever the locale: environment names are [A-Za-z_][A-Za-z0-9_]*.
 bool is_name_char(char c, bool first) {
-  return c == '_' || std::isalpha(static_cast<unsigned char>(c)) ||
-         (!first && std::isdigit(static_cast<unsigned char>(c)));
+  return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && c >= '0' && c <= '9');
 }
 
 }  // namespace
@@ -154,30 +183,41 @@ bool is_valid_env_name(std::string_view name) {
   return true;
 }
 
-Result<std::vector<std::string>> split_words(std::string_view text) {
-  std::vector<std::string> words;
-  words.reserve(8);  // most values have a few words: spares the first regrowths
+Status split_words(std::string_view text, std::vector<std::string>& words) {
+  words.clear();
   size_t i = 0;
-  Word w;
+  Word& w = scratch_word();
   while (true) {
     auto more = next_word(text, i, w);
     if (!more) return more.error();
-    if (!*more) break;
-    words.push_back(std::move(w.text));
+    if (!*more) return ok();
+    words.push_back(w.take());
   }
+}
+
+Result<std::vector<std::string>> split_words(std::string_view text) {
+  std::vector<std::string> words;
+  auto r = split_words(text, words);
+  if (!r) return r.error();
   return words;
 }
 
 Result<std::vector<Command>> parse(std::string_view text, int line) {
   std::vector<Command> commands;
   size_t i = 0;
-  Word w;
+  Word& w = scratch_word();
+  // The words of the command being read gather here, so that its argv is
+  // allocated once, at its final size.
+  thread_local std::vector<std::string> argv;
+  argv.clear();
   Command current;
   bool expecting_program = true;
   bool expecting_argv0 = false;
   auto finish = [&]() -> Status {
     if (expecting_program) return Error::plain("empty command");
     if (expecting_argv0) return Error::plain("'@' prefix without the argv[0] that follows the program");
+    current.argv.assign(std::make_move_iterator(argv.begin()), std::make_move_iterator(argv.end()));
+    argv.clear();
     commands.push_back(std::move(current));
     current = Command{};
     expecting_program = true;
@@ -210,15 +250,14 @@ Result<std::vector<Command>> parse(std::string_view text, int line) {
       bool argv0_override = seen_at;
       if (p.empty()) return Error::plain("empty executable path");
       current.program = std::string(p);
-      current.argv.reserve(8);  // spares the first regrowths of a typical command line
       current.line = line;
       expecting_program = false;
       expecting_argv0 = argv0_override;
-      if (!argv0_override) current.argv.push_back(current.program);
+      if (!argv0_override) argv.push_back(current.program);
       continue;
     }
     if (expecting_argv0) expecting_argv0 = false;
-    current.argv.push_back(std::move(w.text));
+    argv.push_back(w.take());
   }
   if (commands.empty() || !expecting_program) {
     auto r = finish();

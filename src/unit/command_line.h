@@ -17,6 +17,8 @@ namespace unitrun::command_line {
 // C escapes (\n \t \xXX \u1234 ...) are decoded inside and outside quotes.
 // Unterminated quotes, unknown escapes and NUL bytes are errors.
 Result<std::vector<std::string>> split_words(std::string_view text);
+// The same into `words` (cleared first), for callers that reuse one vector.
+Status split_words(std::string_view text, std::vector<std::string>& words);
 
 // Parses one Exec*= value: optional '-', '@' and ':' prefixes on the first
 // word; several commands may be separated by a lone unquoted ';' (write "\;"

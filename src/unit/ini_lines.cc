@@ -112,12 +112,20 @@ Lines split(std::string_view content) {
   std::vector<PhysicalLine> physical = physical_lines(content);
 
   LogicalLine current;
+  std::string joined;  // the continued line being built
+  bool joining = false;  // `joined` holds the text, not a view into `content`
   bool continuing = false;
   bool current_bad = false;
   auto flush = [&] {
-    if (current_bad || !check_shape(current, out)) current.text.clear();
-    out.lines.push_back(std::move(current));
+    if (joining) {
+      out.joined_storage.push_back(std::move(joined));
+      current.text = out.joined_storage.back();
+      joined = std::string();
+    }
+    if (current_bad || !check_shape(current, out)) current.text = {};
+    out.lines.push_back(current);
     current = LogicalLine{};
+    joining = false;
     current_bad = false;
   };
 
@@ -147,13 +155,18 @@ Lines split(std::string_view content) {
     if (continues) text.remove_suffix(1);
     // The joining space counts only when another line follows: a single
     // line of exactly 1 MiB is within the limit.
-    if (current.text.size() + text.size() + (continues ? 1 : 0) > kMaxLineBytes && !current_bad) {
+    if (joined.size() + text.size() + (continues ? 1 : 0) > kMaxLineBytes && !current_bad) {
       out.diagnostics.push_back(error(current.first_line, "continued line too long (the limit is 1 MiB)"));
       current_bad = true;
     }
-    if (!current_bad) {
-      current.text.append(text);
-      if (continues) current.text += ' ';
+    if (current_bad) {
+      // nothing of this line is kept
+    } else if (!continuing && !continues) {
+      current.text = text;  // most lines: a view into the content, no copy
+    } else {
+      joining = true;
+      joined.append(text);
+      if (continues) joined += ' ';
     }
     continuing = continues;
     if (!continuing) flush();

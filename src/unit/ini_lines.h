@@ -8,6 +8,7 @@
 // to inih as an empty line, so inih never sees a half-understood line.
 #pragma once
 
+#include <list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,8 @@ namespace unitrun::ini_lines {
 inline constexpr size_t kMaxLineBytes = 1024 * 1024;
 
 struct LogicalLine {
-  std::string text;   // without the newline; continuations joined with a space
-  int first_line = 0; // physical line where it starts (1-based)
+  std::string_view text;  // without the newline; continuations joined with a space
+  int first_line = 0;     // physical line where it starts (1-based)
 };
 
 struct SectionHeader {
@@ -32,8 +33,12 @@ struct Lines {
   std::vector<LogicalLine> lines;  // one per inih line; rejected ones are empty
   std::vector<SectionHeader> sections;
   Diagnostics diagnostics;
+  // The texts of continued lines, which exist nowhere in the content; a
+  // list, whose elements stay where they are (also when Lines is moved).
+  std::list<std::string> joined_storage;
 };
 
+// The lines view into `content`, which must outlive the result.
 Lines split(std::string_view content);
 
 }  // namespace unitrun::ini_lines

@@ -7,6 +7,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "base/strings.h"
 #include "unit/command_line.h"
@@ -22,9 +24,11 @@ struct Specifiers {
   std::string file_name, name, prefix, instance, home, user, runtime_dir;
 };
 
-Result<std::string> expand_specifiers(std::string_view value, const Specifiers& s) {
-  if (value.find('%') == std::string_view::npos) return std::string(value);
-  std::string out;
+// Returns `value` itself when it has no specifier (most values), else the
+// expansion, built in `out`.
+Result<std::string_view> expand_specifiers(std::string_view value, const Specifiers& s, std::string& out) {
+  if (value.find('%') == std::string_view::npos) return value;
+  out.clear();
   for (size_t i = 0; i < value.size(); ++i) {
     if (value[i] != '%') {
       size_t next = std::min(value.find('%', i), value.size());  // copy up to the next '%' in one go
@@ -46,7 +50,7 @@ Result<std::string> expand_specifiers(std::string_view value, const Specifiers& 
         return Error::plain(std::string("unknown specifier '%") + value[i] + "' (write '%%' for a literal '%')");
     }
   }
-  return out;
+  return std::string_view(out);
 }
 
 // ---- the key table ---------------------------------------------------------
@@ -86,6 +90,8 @@ Setter signal_key(int Unit::*field, int default_value) {
   };
 }
 
+bool is_normal_absolute(std::string_view path);  // below, with resolve_path
+
 Setter commands(std::vector<Command> Unit::*field) {
   return [field](Assignment& a) -> Status {
     auto& list = a.unit.*field;
@@ -93,7 +99,7 @@ Setter commands(std::vector<Command> Unit::*field) {
     auto parsed = command_line::parse(a.value, a.line);
     if (!parsed) return parsed.error();
     for (Command& c : *parsed) {
-      if (c.program.find('/') != std::string::npos) {
+      if (c.program.find('/') != std::string::npos && !is_normal_absolute(c.program)) {
         std::string resolved = resolve_path(c.program, a.unit.directory);
         if (!c.argv.empty() && c.argv[0] == c.program) c.argv[0] = resolved;  // no '@': argv[0] follows
         c.program = std::move(resolved);
@@ -251,13 +257,16 @@ const std::vector<KeyDef>& key_table() {
       K{"Service", "Environment",
         [](Assignment& a) -> Status {
           if (a.value.empty()) return a.unit.environment.clear(), ok();
-          auto words = command_line::split_words(a.value);
-          if (!words) return words.error();
-          for (const std::string& w : *words) {
+          thread_local std::vector<std::string> words;  // reused from line to line
+          auto split = command_line::split_words(a.value, words);
+          if (!split) return split.error();
+          for (std::string& w : words) {
             size_t eq = w.find('=');
             if (eq == std::string::npos || !command_line::is_valid_env_name(std::string_view(w).substr(0, eq)))
               return Error::plain("invalid environment assignment '" + w + "' (expected NAME=value)");
-            a.unit.environment.emplace_back(w.substr(0, eq), w.substr(eq + 1));
+            std::string name = w.substr(0, eq);
+            w.erase(0, eq + 1);  // the value keeps the word's buffer
+            a.unit.environment.emplace_back(std::move(name), std::move(w));
           }
           return ok();
         }},
@@ -344,9 +353,17 @@ const std::vector<KeyDef>& key_table() {
   return table;
 }
 
+// Hashed once: every line of every unit looks its key up here.
 const KeyDef* find_key(std::string_view section, std::string_view key) {
-  for (const KeyDef& k : key_table())
-    if (k.section == section && k.key == key) return &k;
+  static const auto index = [] {
+    std::unordered_map<std::string_view, std::vector<const KeyDef*>> by_key;
+    for (const KeyDef& k : key_table()) by_key[k.key].push_back(&k);
+    return by_key;
+  }();
+  auto it = index.find(key);
+  if (it == index.end()) return nullptr;
+  for (const KeyDef* k : it->second)
+    if (k->section == section) return k;
   return nullptr;
 }
 
@@ -382,8 +399,7 @@ struct ParseState {
   const ini_lines::Lines* lines = nullptr;
   size_t next_line = 0;     // next logical line to hand to inih
   size_t current_line = 0;  // index of the line inih is working on
-  std::string pending;      // the rest of the current line, for partial reads
-  size_t pending_offset = 0;
+  size_t pending_offset = 0;  // how much of the current line (and its '\n') inih has read
   bool pending_active = false;
 
   Unit* unit = nullptr;
@@ -391,6 +407,8 @@ struct ParseState {
   Diagnostics* diagnostics = nullptr;
   std::map<std::string, std::string> last_security_values;
   int* suggestions_left = nullptr;  // see suggest()
+  // Buffers reused from line to line: no allocation per line for them.
+  std::string expanded_value, key_id;
 };
 
 // fgets-like: inih may ask for the line in several chunks.
@@ -400,16 +418,19 @@ char* read_line(char* str, int num, void* stream) {
   if (!st->pending_active) {
     if (st->next_line >= st->lines->lines.size()) return nullptr;
     st->current_line = st->next_line++;
-    st->pending.assign(st->lines->lines[st->current_line].text);  // reuses the buffer: no allocation per line
-    st->pending += '\n';
     st->pending_offset = 0;
     st->pending_active = true;
   }
-  size_t n = std::min(static_cast<size_t>(num - 1), st->pending.size() - st->pending_offset);
-  std::memcpy(str, st->pending.data() + st->pending_offset, n);
+  // The line is handed over with the newline fgets would include.
+  std::string_view text = st->lines->lines[st->current_line].text;
+  size_t left = text.size() + 1 - st->pending_offset;
+  size_t n = std::min(static_cast<size_t>(num - 1), left);
+  size_t from_text = std::min(n, text.size() - std::min(text.size(), st->pending_offset));
+  if (from_text > 0) std::memcpy(str, text.data() + st->pending_offset, from_text);
+  if (from_text < n) str[from_text] = '\n';
   str[n] = '\0';
   st->pending_offset += n;
-  if (st->pending_offset == st->pending.size()) st->pending_active = false;
+  if (n == left) st->pending_active = false;
   return str;
 }
 
@@ -449,17 +470,18 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
     return 1;
   }
 
-  auto value = expand_specifiers(raw, st.specifiers);
+  auto value = expand_specifiers(raw, st.specifiers, st.expanded_value);
   if (!value) {
     report(st, S::Error, line, std::string(name) + "=: " + value.error().message());
     return 1;
   }
-  std::string key_id = std::string(section) + "." + std::string(name);
+  std::string& key_id = st.key_id;
+  key_id.assign(section).append(".").append(name);
   if (is_security_key(name) && !raw.empty()) {
     auto [it, inserted] = st.last_security_values.emplace(key_id, *value);
     if (!inserted && it->second != *value) {
-      report(st, S::Warning, line, std::string(name) + "= assigned again ('" + it->second + "' before, '" + *value +
-                                       "' now); the last assignment wins");
+      report(st, S::Warning, line, std::string(name) + "= assigned again ('" + it->second + "' before, '" +
+                                       std::string(*value) + "' now); the last assignment wins");
       it->second = *value;
     }
   }
@@ -470,7 +492,8 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
   // been set: key_lines tells explicit values from defaults (Type='s oneshot
   // default, forking's PIDFile=, the oneshot start timeout).
   else if (raw.empty()) st.unit->key_lines.erase(key_id);
-  else st.unit->key_lines[key_id] = line;
+  else if (auto it = st.unit->key_lines.find(key_id); it != st.unit->key_lines.end()) it->second = line;
+  else st.unit->key_lines.emplace(key_id, line);
   return 1;
 }
 

@@ -136,17 +136,21 @@ TEST_CASE("ini_lines: NUL byte is an error on its line", "[ini_lines]") {
 TEST_CASE("ini_lines: 1 MiB line accepted, 1 MiB + 1 rejected and not truncated", "[ini_lines]") {
   std::string exact = "A=" + std::string(kMaxLineBytes - 2, 'x');
   REQUIRE(exact.size() == 1024 * 1024);
-  Lines ok = split("[Service]\n" + exact + "\nB=c\n");
+  // split() returns views into its argument: each content outlives its Lines.
+  std::string ok_content = "[Service]\n" + exact + "\nB=c\n";
+  Lines ok = split(ok_content);
   CHECK(ok.diagnostics.empty());
   REQUIRE(ok.lines.size() == 3);
   CHECK(ok.lines[1].text == exact);
 
   // The same with CRLF: the CR does not count.
-  Lines ok_crlf = split("[Service]\r\n" + exact + "\r\n");
+  std::string crlf_content = "[Service]\r\n" + exact + "\r\n";
+  Lines ok_crlf = split(crlf_content);
   CHECK(ok_crlf.diagnostics.empty());
 
   std::string over = exact + "x";
-  Lines bad = split("[Service]\n" + over + "\nB=c\n");
+  std::string bad_content = "[Service]\n" + over + "\nB=c\n";
+  Lines bad = split(bad_content);
   require_one_error(bad, 2, "too long");
   REQUIRE(bad.lines.size() == 3);
   CHECK(bad.lines[1].text.empty());  // rejected, not cut down to 1 MiB
@@ -154,7 +158,8 @@ TEST_CASE("ini_lines: 1 MiB line accepted, 1 MiB + 1 rejected and not truncated"
 
   // Continuations cannot be used to get past the limit.
   std::string half(kMaxLineBytes / 2, 'y');
-  Lines joined = split("[Service]\nA=" + half + "\\\n" + half + "\nB=c\n");
+  std::string joined_content = "[Service]\nA=" + half + "\\\n" + half + "\nB=c\n";
+  Lines joined = split(joined_content);
   REQUIRE(joined.diagnostics.size() == 1);
   CHECK(joined.diagnostics[0].line == 2);
   for (const LogicalLine& x : joined.lines) CHECK(x.text.size() < kMaxLineBytes);
