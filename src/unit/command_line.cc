@@ -170,16 +170,19 @@ Result<bool> next_word(std::string_view text, size_t& i, Word& word) {
 }
 
 // ASCII only, whatever the locale: environment names are [A-Za-z_][A-Za-z0-9_]*.
-bool is_name_char(char c, bool first) {
-  return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && c >= '0' && c <= '9');
-}
+constexpr std::array<bool, 256> kNameChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<size_t>(c)] = c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  return t;
+}();
 
 }  // namespace
 
 bool is_valid_env_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (size_t i = 0; i < name.size(); ++i)
-    if (!is_name_char(name[i], i == 0)) return false;
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name)
+    if (!kNameChar[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 
@@ -202,8 +205,12 @@ Result<std::vector<std::string>> split_words(std::string_view text) {
   return words;
 }
 
-Result<std::vector<Command>> parse(std::string_view text, int line) {
-  std::vector<Command> commands;
+namespace {
+
+// Appends the commands of one Exec*= value to `commands`; on an error, what
+// it appended is left for the caller to remove.
+Status append_commands(std::string_view text, int line, std::vector<Command>& commands) {
+  const size_t before = commands.size();
   size_t i = 0;
   Word& w = scratch_word();
   // The words of the command being read gather here, so that its argv is
@@ -259,11 +266,24 @@ Result<std::vector<Command>> parse(std::string_view text, int line) {
     if (expecting_argv0) expecting_argv0 = false;
     argv.push_back(w.take());
   }
-  if (commands.empty() || !expecting_program) {
-    auto r = finish();
-    if (!r) return r.error();
-  }
+  if (commands.size() == before || !expecting_program) return finish();
+  return ok();
+}
+
+}  // namespace
+
+Result<std::vector<Command>> parse(std::string_view text, int line) {
+  std::vector<Command> commands;
+  auto r = parse(text, line, commands);
+  if (!r) return r.error();
   return commands;
+}
+
+Status parse(std::string_view text, int line, std::vector<Command>& commands) {
+  const size_t before = commands.size();
+  auto r = append_commands(text, line, commands);
+  if (!r) commands.resize(before);  // all of the value or nothing
+  return r;
 }
 
 std::vector<std::string> expand_environment(const std::vector<std::string>& argv,

@@ -25,6 +25,9 @@ Status split_words(std::string_view text, std::vector<std::string>& words);
 // for a literal one). The program is left as written (relative and bare
 // names are resolved later, against the unit's directory and a fixed PATH).
 Result<std::vector<Command>> parse(std::string_view text, int line);
+// The same, appended to `commands`: all of the value's commands, or none and
+// an error.
+Status parse(std::string_view text, int line, std::vector<Command>& commands);
 
 // $VAR and ${VAR} expansion at exec time, exactly as systemd does it: a word
 // that is just "$VAR" becomes the value split on whitespace (zero or more

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -96,16 +97,20 @@ Setter commands(std::vector<Command> Unit::*field) {
   return [field](Assignment& a) -> Status {
     auto& list = a.unit.*field;
     if (a.value.empty()) return list.clear(), ok();  // an empty assignment resets the list
-    auto parsed = command_line::parse(a.value, a.line);
+    const size_t before = list.size();
+    auto parsed = command_line::parse(a.value, a.line, list);
     if (!parsed) return parsed.error();
-    for (Command& c : *parsed) {
+    for (size_t k = before; k < list.size(); ++k) {
+      Command& c = list[k];
       if (c.program.find('/') != std::string::npos && !is_normal_absolute(c.program)) {
         std::string resolved = resolve_path(c.program, a.unit.directory);
         if (!c.argv.empty() && c.argv[0] == c.program) c.argv[0] = resolved;  // no '@': argv[0] follows
         c.program = std::move(resolved);
       }
-      if (c.argv.empty() || c.argv[0].empty()) return Error::plain("empty argv[0]");
-      list.push_back(std::move(c));
+      if (c.argv.empty() || c.argv[0].empty()) {
+        list.resize(before);  // none of this value's commands
+        return Error::plain("empty argv[0]");
+      }
     }
     return ok();
   };
@@ -409,6 +414,10 @@ struct ParseState {
   int* suggestions_left = nullptr;  // see suggest()
   // Buffers reused from line to line: no allocation per line for them.
   std::string expanded_value, key_id;
+  // Per key of key_table(), its entry in Unit::key_lines once it has one
+  // (map iterators stay valid while other keys are inserted).
+  std::vector<std::optional<std::map<std::string, int>::iterator>> key_line_slots =
+      std::vector<std::optional<std::map<std::string, int>::iterator>>(key_table().size());
 };
 
 // fgets-like: inih may ask for the line in several chunks.
@@ -491,9 +500,14 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
   // An empty assignment resets the key to its default, as if it had never
   // been set: key_lines tells explicit values from defaults (Type='s oneshot
   // default, forking's PIDFile=, the oneshot start timeout).
-  else if (raw.empty()) st.unit->key_lines.erase(key_id);
-  else if (auto it = st.unit->key_lines.find(key_id); it != st.unit->key_lines.end()) it->second = line;
-  else st.unit->key_lines.emplace(key_id, line);
+  else if (auto& slot = st.key_line_slots[static_cast<size_t>(def - key_table().data())]; raw.empty()) {
+    st.unit->key_lines.erase(key_id);
+    slot.reset();
+  } else if (slot) {
+    (*slot)->second = line;  // a key assigned again: no map lookup
+  } else {
+    slot = st.unit->key_lines.insert_or_assign(key_id, line).first;
+  }
   return 1;
 }
 

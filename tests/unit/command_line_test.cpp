@@ -242,7 +242,26 @@ TEST_CASE("expand_environment: systemd's rules", "[command_line]") {
   CHECK(expand_environment({"/bin/true"}, env) == Words{"/bin/true"});
 }
 
+TEST_CASE("command line: appending to a list is all or nothing", "[command_line]") {
+  std::vector<Command> list;
+  REQUIRE(parse("/bin/echo first", 1, list).ok());
+  REQUIRE(list.size() == 1);
+  // The second command of this value is broken: none of the value is kept.
+  CHECK_FALSE(parse("/bin/echo second ; @/bin/sleep", 2, list).ok());
+  CHECK_FALSE(parse("/bin/echo third ; /bin/echo \\q", 3, list).ok());
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].argv == Words{"/bin/echo", "first"});
+  REQUIRE(parse("/bin/a x ; /bin/b y", 4, list).ok());
+  REQUIRE(list.size() == 3);
+  CHECK(list[2].argv == Words{"/bin/b", "y"});
+  CHECK(list[2].line == 4);
+
+  // A reused decoding buffer never leaks one value's words into the next.
+  CHECK(words("\"long quoted word number one\" x") == Words{"long quoted word number one", "x"});
+  CHECK(words("y") == Words{"y"});
+}
+
 TEST_CASE("is_valid_env_name", "[command_line]") {
   for (std::string good : {"A", "_", "a1", "PATH", "_X_9"}) CHECK(is_valid_env_name(good));
-  for (std::string bad : {"", "1A", "A-B", "A B", "A=B", "$A", "Ä"}) CHECK_FALSE(is_valid_env_name(bad));
+  for (std::string bad : {"", "1A", "9", "A-B", "A B", "A=B", "$A", "Ä", "A\xE9"}) CHECK_FALSE(is_valid_env_name(bad));
 }
