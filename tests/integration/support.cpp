@@ -546,12 +546,31 @@ std::vector<std::pair<int, std::string>> proc_fds(pid_t pid) {
   return out;
 }
 
+namespace {
+
+// The environment of a process that is in the middle of an exec. The
+// kernel closes close-on-exec fds (which is how unitrun learns that the exec
+// succeeded and reports "started") before the ELF loader has set the new
+// image's argument and environment area, and until then /proc/PID/environ
+// reads empty. A user process with an empty environment is given a moment
+// to finish its exec; a kernel thread (no exe) has none to finish.
+std::vector<std::string> settled_environ(pid_t pid) {
+  std::vector<std::string> env = proc_environ(pid);
+  for (int tries = 0; env.empty() && tries < 100 && !proc_exe(pid).empty() && alive(pid); ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    env = proc_environ(pid);
+  }
+  return env;
+}
+
+}  // namespace
+
 std::vector<pid_t> find_marked(const std::string& marker) {
   std::string entry = "UNITRUN_TEST_MARKER=" + marker;
   std::vector<pid_t> out;
   for (const ProcStat& s : all_processes()) {
     if (s.pid == ::getpid() || s.state == 'Z' || s.state == 'X') continue;
-    for (const std::string& e : proc_environ(s.pid))
+    for (const std::string& e : settled_environ(s.pid))
       if (e == entry) {
         out.push_back(s.pid);
         break;
