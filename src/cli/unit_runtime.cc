@@ -39,13 +39,34 @@ std::vector<proc::Stat> find_orphans(const MonitorState& state) {
 
 RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock) {
   (void)unit;
+  auto alive_held = [&] {
+    auto held = lock.alive_held_elsewhere();
+    return held && *held;
+  };
+  // The lock is the truth; the files are read between two looks at it. A
+  // monitor removes the pidfile and writes its last state before it lets go
+  // of the lock, so files read while the lock stayed free are final (or were
+  // left by a monitor that was killed), and files read while it stayed held
+  // belong to a live monitor. Reading the pidfile first and the lock after
+  // would call a unit that stopped in between "dead, but a pidfile is left".
+  // When the lock changed hands meanwhile, look again (a few times at most:
+  // starts and stops racing with status).
   RuntimeView v;
-  v.state = read_state(files.state);
-  if (auto fd = safe_files::open_for_reading(files.pidfile)) {
-    if (auto content = sys::read_all(fd->get(), 4096)) v.pidfile_content = *content;
+  bool running = alive_held();
+  for (int attempt = 0;; ++attempt) {
+    v = RuntimeView{};
+    v.state = read_state(files.state);
+    if (auto fd = safe_files::open_for_reading(files.pidfile)) {
+      if (auto content = sys::read_all(fd->get(), 4096)) v.pidfile_content = *content;
+    }
+    bool still = alive_held();
+    if (still == running || attempt == 3) {
+      running = still;
+      break;
+    }
+    running = still;
   }
-  auto held = lock.alive_held_elsewhere();
-  if (held && *held) {
+  if (running) {
     v.liveness = Liveness::Running;
     return v;
   }
