@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <random>
 
+#include "base/sys.h"
+
 namespace unitrun::safe_files {
 namespace {
 
@@ -64,6 +66,23 @@ Status check_target(int dirfd, const std::string& name, const std::string& path)
   return ok();
 }
 
+// Where a writer writes `path`: its directory, created as needed and reached
+// without following a symlink, and the name in it, once check_target() has
+// accepted what is there now.
+struct WriteTarget {
+  UniqueFd dir;
+  std::string name;
+};
+
+Result<WriteTarget> open_write_target(const std::string& path) {
+  auto dir = open_parent_directory(path, true);
+  if (!dir) return dir.error();
+  WriteTarget t{std::move(*dir), base_name(path)};
+  auto target_ok = check_target(t.dir.get(), t.name, path);
+  if (!target_ok) return target_ok.error();
+  return t;
+}
+
 }  // namespace
 
 Result<UniqueFd> open_parent_directory(const std::string& path, bool create) {
@@ -88,87 +107,74 @@ Result<UniqueFd> open_parent_directory(const std::string& path, bool create) {
 }
 
 Status write_atomic(const std::string& path, std::string_view content, mode_t mode) {
-  auto dir = open_parent_directory(path, true);
-  if (!dir) return dir.error();
-  std::string name = base_name(path);
-  auto target_ok = check_target(dir->get(), name, path);
-  if (!target_ok) return target_ok;
+  auto target = open_write_target(path);
+  if (!target) return target.error();
+  const UniqueFd& dir = target->dir;
+  const std::string& name = target->name;
 
   static std::mt19937_64 rng{std::random_device{}()};
   std::string tmp;
   UniqueFd fd;
   for (int attempt = 0; attempt < 16 && !fd; ++attempt) {
     tmp = "." + name + "." + std::to_string(rng() % 1000000000);
-    fd.reset(::openat(dir->get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    fd.reset(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
     if (!fd && errno != EEXIST) return Error::from_errno("create temporary file for '" + path + "'");
   }
   if (!fd) return Error::from_errno("create temporary file for '" + path + "'");
   auto fail = [&](const std::string& what) {
     Error e = Error::from_errno(what + " '" + path + "'");
-    (void)::unlinkat(dir->get(), tmp.c_str(), 0);  // best effort: the original error matters more
+    (void)::unlinkat(dir.get(), tmp.c_str(), 0);  // best effort: the original error matters more
     return e;
   };
   if (::fchmod(fd.get(), mode) < 0) return fail("chmod");
-  std::string_view rest = content;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail("write");
-    rest.remove_prefix(static_cast<size_t>(n));
+  if (auto written = sys::write_all(fd.get(), content); !written) {
+    errno = written.error().sys_errno;
+    return fail("write");
   }
   if (::close(fd.release()) < 0) return fail("close");
-  if (::renameat(dir->get(), tmp.c_str(), dir->get(), name.c_str()) < 0) return fail("rename");
+  if (::renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) < 0) return fail("rename");
   return ok();
 }
 
 Status rewrite(const std::string& path, std::string_view content, mode_t mode) {
-  auto dir = open_parent_directory(path, true);
-  if (!dir) return dir.error();
-  std::string name = base_name(path);
-  auto target_ok = check_target(dir->get(), name, path);
-  if (!target_ok) return target_ok;
+  auto target = open_write_target(path);
+  if (!target) return target.error();
+  const UniqueFd& dir = target->dir;
+  const std::string& name = target->name;
   std::string spare = "." + name + ".spare";
-  auto spare_ok = check_target(dir->get(), spare, path + " (spare)");
+  auto spare_ok = check_target(dir.get(), spare, path + " (spare)");
   if (!spare_ok) return spare_ok;
-  UniqueFd fd(::openat(dir->get(), spare.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode));
+  UniqueFd fd(::openat(dir.get(), spare.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return Error::from_errno("open spare of '" + path + "'");
   struct stat st;
   if (::fstat(fd.get(), &st) < 0) return Error::from_errno("stat spare of '" + path + "'");
   if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != ::geteuid())
     return Error::plain("refusing to write spare of '" + path + "': not our own regular file");
   if (::fchmod(fd.get(), mode) < 0) return Error::from_errno("chmod spare of '" + path + "'");
-  // Overwritten in place and cut to length: the block it has stays its own.
-  off_t at = 0;
-  std::string_view rest = content;
-  while (!rest.empty()) {
-    ssize_t n = ::pwrite(fd.get(), rest.data(), rest.size(), at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::from_errno("write spare of '" + path + "'");
-    rest.remove_prefix(static_cast<size_t>(n));
-    at += n;
-  }
-  if (::ftruncate(fd.get(), at) < 0) return Error::from_errno("truncate spare of '" + path + "'");
+  // Overwritten in place (the fd is fresh, at offset 0) and cut to length:
+  // the block it has stays its own.
+  if (auto written = sys::write_all(fd.get(), content); !written)
+    return Error{written.error().sys_errno, "write spare of '" + path + "'"};
+  if (::ftruncate(fd.get(), static_cast<off_t>(content.size())) < 0)
+    return Error::from_errno("truncate spare of '" + path + "'");
   if (::close(fd.release()) < 0) return Error::from_errno("close spare of '" + path + "'");
-  if (::renameat2(dir->get(), spare.c_str(), dir->get(), name.c_str(), RENAME_EXCHANGE) == 0) return ok();
+  if (::renameat2(dir.get(), spare.c_str(), dir.get(), name.c_str(), RENAME_EXCHANGE) == 0) return ok();
   // The first write (nothing to exchange with), or a file system without
   // RENAME_EXCHANGE: a plain rename, which also leaves no spare behind.
   if (errno != ENOENT && errno != EINVAL && errno != ENOSYS) return Error::from_errno("exchange '" + path + "'");
-  if (::renameat(dir->get(), spare.c_str(), dir->get(), name.c_str()) < 0)
+  if (::renameat(dir.get(), spare.c_str(), dir.get(), name.c_str()) < 0)
     return Error::from_errno("rename '" + path + "'");
   return ok();
 }
 
 Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode) {
-  auto dir = open_parent_directory(path, true);
-  if (!dir) return dir.error();
-  std::string name = base_name(path);
+  auto target = open_write_target(path);
+  if (!target) return target.error();
   int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   if (append) flags |= O_APPEND;
   if (truncate) flags |= O_TRUNC;
-  auto target_ok = check_target(dir->get(), name, path);
-  if (!target_ok) return target_ok.error();
   int fd;
-  do fd = ::openat(dir->get(), name.c_str(), flags, mode);
+  do fd = ::openat(target->dir.get(), target->name.c_str(), flags, mode);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     if (errno == ELOOP) return Error{ELOOP, "refusing to open symlink '" + path + "'"};
