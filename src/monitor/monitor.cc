@@ -130,7 +130,8 @@ class Monitor {
   // sig to every descendant not signalled in this phase yet (the main
   // process only if include_main).
   void signal_tree(int sig, bool include_main);
-  bool has_children() const;
+  // No main process and no child, live or zombie: nobody of the unit is left.
+  bool nobody_left() const;
   void after_kill();
   void finish_cycle();
   void remove_pidfile();
@@ -958,7 +959,7 @@ void Monitor::enter_kill_phase() {
   // A watchdog stop sends WatchdogSignal (SIGABRT, for a core dump of the
   // hang) where a stop sends KillSignal=, as systemd does.
   int sig = watchdog_stop_ ? SIGABRT : unit_.kill_signal;
-  if (main_pid_ == 0 && !has_children()) {
+  if (nobody_left()) {
     // The service ended on its own and left nobody: nothing to signal.
   } else if (unit_.kill_mode == KillMode::ControlGroup) {
     signal_tree(sig, true);
@@ -1003,7 +1004,8 @@ void Monitor::signal_tree(int sig, bool include_main) {
   }
 }
 
-bool Monitor::has_children() const {
+bool Monitor::nobody_left() const {
+  if (main_pid_ != 0) return false;
   // We are the subreaper of everything the service started: a descendant
   // either is our child or has a living ancestor that is. So "no child,
   // live or zombie" is exact, where a scan of /proc is not.
@@ -1012,7 +1014,7 @@ bool Monitor::has_children() const {
   int r;
   do r = ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
   while (r < 0 && errno == EINTR);
-  return r == 0 || errno != ECHILD;
+  return r < 0 && errno == ECHILD;
 }
 
 void Monitor::check_stop_done() {
@@ -1021,7 +1023,7 @@ void Monitor::check_stop_done() {
     if (main_pid_ == 0) after_kill();  // the rest is left running, as systemd does
     return;
   }
-  if (main_pid_ == 0 && !has_children()) return after_kill();  // the usual end: nobody left to scan for
+  if (nobody_left()) return after_kill();  // the usual end: nobody to scan for
   // Processes forked since the last round get their signal too.
   if (phase_ == Phase::StopFinalKill) {
     signal_tree(unit_.final_kill_signal, true);
@@ -1031,7 +1033,7 @@ void Monitor::check_stop_done() {
     // mixed: the main process got KillSignal; the rest get SIGKILL once it is gone.
     signal_tree(SIGKILL, false);
   }
-  if (main_pid_ == 0 && !has_children()) after_kill();
+  if (nobody_left()) after_kill();
 }
 
 void Monitor::after_kill() {
