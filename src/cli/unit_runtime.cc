@@ -53,18 +53,15 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
   // starts and stops racing with status).
   RuntimeView v;
   bool running = alive_held();
-  for (int attempt = 0;; ++attempt) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
     v = RuntimeView{};
     v.state = read_state(files.state);
     if (auto fd = safe_files::open_for_reading(files.pidfile)) {
       if (auto content = sys::read_all(fd->get(), 4096)) v.pidfile_content = *content;
     }
-    bool still = alive_held();
-    if (still == running || attempt == 3) {
-      running = still;
-      break;
-    }
-    running = still;
+    bool held_before = running;
+    running = alive_held();
+    if (running == held_before) break;
   }
   if (running) {
     v.liveness = Liveness::Running;
