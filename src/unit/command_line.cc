@@ -108,13 +108,13 @@ Status decode_escape(std::string_view text, size_t& i, std::string& out) {
   }
 }
 
-// The word being decoded lives in a buffer reused from word to word, so a
-// word costs one exactly sized allocation when it is kept (none when it
-// fits in a short string), not one per piece and growth.
+// The word being decoded lives in a buffer reused from word to word; a word
+// that is kept is copied out of it, which costs one exactly sized
+// allocation (none when it fits in a short string), not one per piece and
+// growth.
 struct Word {
   std::string text;
   bool is_separator = false;  // a lone, unquoted, unescaped ';'
-  std::string take() const { return text; }
 };
 
 // One decoding buffer per thread, kept from value to value; it never holds
@@ -194,7 +194,7 @@ Status split_words(std::string_view text, std::vector<std::string>& words) {
     auto more = next_word(text, i, w);
     if (!more) return more.error();
     if (!*more) return ok();
-    words.push_back(w.take());
+    words.push_back(w.text);
   }
 }
 
@@ -264,7 +264,7 @@ Status append_commands(std::string_view text, int line, std::vector<Command>& co
       continue;
     }
     if (expecting_argv0) expecting_argv0 = false;
-    argv.push_back(w.take());
+    argv.push_back(w.text);
   }
   if (commands.size() == before || !expecting_program) return finish();
   return ok();

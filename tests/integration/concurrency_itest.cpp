@@ -16,6 +16,19 @@
 
 using namespace itest;
 
+namespace {
+
+// Waits for every call in `runs`; each must have exited 0.
+void expect_all_succeed(std::vector<Running>& runs) {
+  for (Running& r : runs) {
+    RunResult result = r.wait();
+    INFO(result.describe());
+    CHECK(result.exit_code == 0);
+  }
+}
+
+}  // namespace
+
 TEST_CASE("L1: 50 parallel starts make exactly one service", "[concurrency]") {
   TempDir dir;
   TestUnit u(dir, "l1", "/bin/sleep 1000");
@@ -239,11 +252,7 @@ TEST_CASE("L4: parallel restarts never let two instances overlap", "[concurrency
   REQUIRE(u.start().exit_code == 0);
   std::vector<Running> runs;
   for (int i = 0; i < 30; ++i) runs.push_back(u.spawn_verb("restart"));
-  for (Running& r : runs) {
-    RunResult result = r.wait();
-    INFO(result.describe());
-    CHECK(result.exit_code == 0);
-  }
+  expect_all_succeed(runs);
   nlohmann::json j = nlohmann::json::parse(u.status_json().out);
   INFO(j.dump(2));
   CHECK(j["state"] == "running");
@@ -260,11 +269,7 @@ TEST_CASE("L5: 50 units started and stopped in parallel, no cross-talk", "[concu
     units.push_back(std::make_unique<TestUnit>(dir, "l5u" + std::to_string(i), "/bin/sleep 1000"));
   std::vector<Running> starts;
   for (auto& u : units) starts.push_back(u->spawn_verb("start"));
-  for (Running& r : starts) {
-    RunResult result = r.wait();
-    INFO(result.describe());
-    CHECK(result.exit_code == 0);
-  }
+  expect_all_succeed(starts);
   std::set<pid_t> mains;
   for (auto& u : units) {
     INFO(u->name());
@@ -279,11 +284,7 @@ TEST_CASE("L5: 50 units started and stopped in parallel, no cross-talk", "[concu
   CHECK(mains.size() == units.size());
   std::vector<Running> stops;
   for (auto& u : units) stops.push_back(u->spawn_verb("stop"));
-  for (Running& r : stops) {
-    RunResult result = r.wait();
-    INFO(result.describe());
-    CHECK(result.exit_code == 0);
-  }
+  expect_all_succeed(stops);
   for (auto& u : units) {
     INFO(u->name());
     CHECK(u->nothing_running());
