@@ -19,8 +19,8 @@ struct RuntimeFiles {
   std::string directory;  // /run/unitrun, or $XDG_RUNTIME_DIR/unitrun
   std::string lock;
   std::string state;
-  std::string control;    // the monitor's control socket (short: sun_path holds 108 bytes)
-  std::string pidfile;    // the unit's PIDFile=
+  std::string control;  // the monitor's control socket (short: sun_path holds 108 bytes)
+  std::string pidfile;  // the unit's PIDFile=
 };
 
 RuntimeFiles runtime_files_for(const Unit& unit);
@@ -44,16 +44,16 @@ struct MonitorState {
   uint64_t state_since_usec = 0;    // realtime of the last state change
   pid_t main_pid = 0;
   uint64_t main_start_time = 0;
-  uint64_t main_started_usec = 0;   // realtime of the main process's start
-  pid_t main_sid = 0;               // its session: where an orphaned service is found
-  int exit_code = -1;               // last exit of the main process (-1: none)
+  uint64_t main_started_usec = 0;  // realtime of the main process's start
+  pid_t main_sid = 0;              // its session: where an orphaned service is found
+  int exit_code = -1;              // last exit of the main process (-1: none)
   int exit_signal = 0;
   unsigned restarts = 0;
-  std::string status_text;           // the service's last STATUS=
-  int service_errno = 0;             // the service's last ERRNO=
-  uint64_t ready_usec = 0;           // realtime of the last READY (or exec, for simple services)
-  bool foreground = false;           // `unitrun run`: output defaults to inherit, not the log file
-  std::vector<Event> events;        // newest last, at most kMaxEvents
+  std::string status_text;    // the service's last STATUS=
+  int service_errno = 0;      // the service's last ERRNO=
+  uint64_t ready_usec = 0;    // realtime of the last READY (or exec, for simple services)
+  bool foreground = false;    // `unitrun run`: output defaults to inherit, not the log file
+  std::vector<Event> events;  // newest last, at most kMaxEvents
 
   static constexpr size_t kMaxEvents = 20;
   void add_event(std::string text);

@@ -23,19 +23,19 @@ struct Credentials {
 };
 
 struct ExecSpec {
-  std::string program;             // absolute path; a bare name (not found in the fixed PATH) fails with ENOENT, unexecuted
+  std::string program;  // absolute path; a bare name (not found in the fixed PATH) fails with ENOENT, unexecuted
   std::vector<std::string> argv;
-  std::vector<std::string> env;    // "NAME=value", complete: nothing is inherited
+  std::vector<std::string> env;  // "NAME=value", complete: nothing is inherited
   std::string working_directory = "/";
   bool working_directory_optional = false;
   mode_t umask = 0022;
   std::optional<Credentials> credentials;  // nullopt: keep unitrun's own
-  int stdin_fd = -1;   // -1: /dev/null
-  int stdout_fd = -1;  // -1: /dev/null
-  int stderr_fd = -1;  // -1: same as stdout
+  int stdin_fd = -1;                       // -1: /dev/null
+  int stdout_fd = -1;                      // -1: /dev/null
+  int stderr_fd = -1;                      // -1: same as stdout
   std::optional<ResourceLimit> limit_nofile, limit_core;
   std::optional<int> nice;
-  bool new_session = true;  // the service leads its own session and process group
+  bool new_session = true;        // the service leads its own session and process group
   bool set_watchdog_pid = false;  // add WATCHDOG_PID=<the child's own PID> (known only after fork)
 };
 

@@ -61,16 +61,41 @@ Status decode_escape(std::string_view text, size_t& i, std::string& out) {
   if (i >= text.size()) return Error::plain("trailing backslash");
   char c = text[i++];
   switch (c) {
-    case 'a': out += '\a'; return ok();
-    case 'b': out += '\b'; return ok();
-    case 'f': out += '\f'; return ok();
-    case 'n': out += '\n'; return ok();
-    case 'r': out += '\r'; return ok();
-    case 't': out += '\t'; return ok();
-    case 'v': out += '\v'; return ok();
-    case 's': out += ' '; return ok();
-    case '\\': case '"': case '\'': case ' ': case '\t': case ';': out += c; return ok();
-    case 'x': case 'u': case 'U': {
+    case 'a':
+      out += '\a';
+      return ok();
+    case 'b':
+      out += '\b';
+      return ok();
+    case 'f':
+      out += '\f';
+      return ok();
+    case 'n':
+      out += '\n';
+      return ok();
+    case 'r':
+      out += '\r';
+      return ok();
+    case 't':
+      out += '\t';
+      return ok();
+    case 'v':
+      out += '\v';
+      return ok();
+    case 's':
+      out += ' ';
+      return ok();
+    case '\\':
+    case '"':
+    case '\'':
+    case ' ':
+    case '\t':
+    case ';':
+      out += c;
+      return ok();
+    case 'x':
+    case 'u':
+    case 'U': {
       size_t digits = c == 'x' ? 2 : c == 'u' ? 4 : 8;
       if (i + digits > text.size()) return Error::plain(std::string("short \\") + c + " escape");
       uint32_t v = 0;
@@ -145,7 +170,10 @@ Result<bool> next_word(std::string_view text, size_t& i, Word& word) {
       while (true) {
         if (i >= text.size()) return Error::plain("unterminated quote at column " + std::to_string(open + 1));
         char q = text[i];
-        if (q == c) { ++i; break; }
+        if (q == c) {
+          ++i;
+          break;
+        }
         if (q == '\0') return Error::plain("NUL byte");
         if (q == '\\') {
           ++i;
@@ -246,7 +274,8 @@ Status append_commands(std::string_view text, int line, std::vector<Command>& co
       while (!p.empty() && std::string_view("-@:+!").find(p[0]) != std::string_view::npos) {
         char prefix = p[0];
         if (prefix == '+' || prefix == '!')
-          return Error::plain(std::string("the '") + prefix + "' prefix (privileged execution) is not supported by unitrun");
+          return Error::plain(std::string("the '") + prefix +
+                              "' prefix (privileged execution) is not supported by unitrun");
         bool& seen = prefix == '-' ? seen_dash : prefix == '@' ? seen_at : seen_colon;
         if (seen) return Error::plain(std::string("repeated '") + prefix + "' prefix");
         seen = true;
@@ -306,7 +335,8 @@ std::vector<std::string> expand_environment(const std::vector<std::string>& argv
         ++i;
       } else if (word[i] == '$' && i + 1 < word.size() && word[i + 1] == '{') {
         size_t close = word.find('}', i + 2);
-        std::string_view name = close == std::string::npos ? std::string_view() : std::string_view(word).substr(i + 2, close - i - 2);
+        std::string_view name =
+            close == std::string::npos ? std::string_view() : std::string_view(word).substr(i + 2, close - i - 2);
         if (!is_valid_env_name(name)) {
           expanded += word[i];
           continue;

@@ -68,7 +68,8 @@ bool check_shape(const LogicalLine& l, Lines& out) {
       return false;
     }
     if (close + 1 != t.size()) {
-      out.diagnostics.push_back(error(l.first_line, "unexpected text after section header '" + std::string(t.substr(0, close + 1)) + "'"));
+      out.diagnostics.push_back(
+          error(l.first_line, "unexpected text after section header '" + std::string(t.substr(0, close + 1)) + "'"));
       return false;
     }
     std::string_view name = trim_blanks(t.substr(1, close - 1));
@@ -79,8 +80,8 @@ bool check_shape(const LogicalLine& l, Lines& out) {
     // inih keeps the blanks ("[ Service ]" is section " Service "), so the
     // unit parser would ignore every key under it as an unknown section's.
     if (name.size() != close - 1) {
-      out.diagnostics.push_back(error(l.first_line, "blank inside section header '" + std::string(t) +
-                                                        "' (write [" + std::string(name) + "])"));
+      out.diagnostics.push_back(error(
+          l.first_line, "blank inside section header '" + std::string(t) + "' (write [" + std::string(name) + "])"));
       return false;
     }
     out.sections.push_back({std::string(name), l.first_line});
@@ -98,7 +99,8 @@ bool check_shape(const LogicalLine& l, Lines& out) {
   }
   // inih splits at the first '=' or ':'; systemd only knows '='.
   if (key.find(':') != std::string_view::npos) {
-    out.diagnostics.push_back(error(l.first_line, "invalid key '" + std::string(key) + "' (keys are written Key=value)"));
+    out.diagnostics.push_back(
+        error(l.first_line, "invalid key '" + std::string(key) + "' (keys are written Key=value)"));
     return false;
   }
   return true;
@@ -112,7 +114,7 @@ Lines split(std::string_view content) {
   std::vector<PhysicalLine> physical = physical_lines(content);
 
   LogicalLine current;
-  std::string joined;  // the continued line being built
+  std::string joined;    // the continued line being built
   bool joining = false;  // `joined` holds the text, not a view into `content`
   bool continuing = false;
   bool current_bad = false;
@@ -137,8 +139,8 @@ Lines split(std::string_view content) {
       current_bad = true;
     }
     if (text.size() > kMaxLineBytes) {
-      out.diagnostics.push_back(error(p.number, "line too long (" + std::to_string(text.size()) +
-                                                    " bytes; the limit is 1 MiB)"));
+      out.diagnostics.push_back(
+          error(p.number, "line too long (" + std::to_string(text.size()) + " bytes; the limit is 1 MiB)"));
       text = {};
       current_bad = true;
     }
@@ -169,8 +171,10 @@ Lines split(std::string_view content) {
       if (continues) joined += ' ';
     }
     continuing = continues;
-    if (!continuing) flush();
-    else out.lines.push_back({"", p.number});  // placeholder: inih counts every line it is given
+    if (!continuing)
+      flush();
+    else
+      out.lines.push_back({"", p.number});  // placeholder: inih counts every line it is given
   }
   if (continuing) {
     out.diagnostics.push_back(error(current.first_line, "line continuation ('\\') at the end of the file"));

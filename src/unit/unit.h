@@ -24,11 +24,11 @@ enum class RestartPolicy { No, OnSuccess, OnFailure, OnAbnormal, OnWatchdog, OnA
 enum class KillMode { ControlGroup, Mixed, Process };
 
 struct Command {
-  std::vector<std::string> argv;  // argv[0] is the program as written (after '@', the name to show)
-  std::string program;            // what is exec'd: an absolute path (resolved), or the bare name when not found
-  bool ignore_failure = false;    // '-' prefix
-  bool expand_environment = true; // ':' prefix turns $VAR expansion off
-  int line = 0;                   // where it was written
+  std::vector<std::string> argv;   // argv[0] is the program as written (after '@', the name to show)
+  std::string program;             // what is exec'd: an absolute path (resolved), or the bare name when not found
+  bool ignore_failure = false;     // '-' prefix
+  bool expand_environment = true;  // ':' prefix turns $VAR expansion off
+  int line = 0;                    // where it was written
 
   bool operator==(const Command&) const = default;
 };
@@ -64,10 +64,10 @@ struct EnvironmentFile {
 
 struct Unit {
   // Identity.
-  std::string name;      // file name without ".ini"
-  std::string path;      // absolute path of the unit file
-  std::string directory; // the unit file's directory; relative paths resolve against it
-  std::string log_file;  // where output goes when StandardOutput=/StandardError= say nothing
+  std::string name;       // file name without ".ini"
+  std::string path;       // absolute path of the unit file
+  std::string directory;  // the unit file's directory; relative paths resolve against it
+  std::string log_file;   // where output goes when StandardOutput=/StandardError= say nothing
 
   // [Unit]
   std::string description;
@@ -94,8 +94,8 @@ struct Unit {
   Usec timeout_start = 90 * kUsecPerSec;
   Usec timeout_stop = 90 * kUsecPerSec;
   KillMode kill_mode = KillMode::ControlGroup;
-  int kill_signal = 15;        // SIGTERM
-  int final_kill_signal = 9;   // SIGKILL
+  int kill_signal = 15;       // SIGTERM
+  int final_kill_signal = 9;  // SIGKILL
   bool send_sigkill = true;
   Usec watchdog_sec = 0;
   std::optional<ResourceLimit> limit_nofile, limit_core;
