@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "base/exit_codes.h"
 #include "export/export.h"
 #include "unit/unit_loader.h"
 #include "unit/unit_show.h"

@@ -8,11 +8,11 @@
 
 #include "base/sys.h"
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "base/exit_codes.h"
 #include "cli/unit_runtime.h"
-#include "daemon/daemonize.h"
-#include "daemon/safe_files.h"
-#include "monitor/control_socket.h"
+#include "runtime/daemonize.h"
+#include "runtime/safe_files.h"
+#include "runtime/control_socket.h"
 #include "monitor/monitor.h"
 #include "process/proc.h"
 #include "unit/unit_loader.h"
@@ -139,7 +139,7 @@ int stop_locked(Prepared& p, bool quiet) {
   RuntimeView view = inspect(unit, p.files, lock);
   // No monitor holds the alive lock, and we hold the start lock, so none can
   // appear: a control socket there was left by a monitor that was killed.
-  if (view.liveness != Liveness::Running) monitor::remove_control(p.files.control);
+  if (view.liveness != Liveness::Running) runtime::remove_control(p.files.control);
   switch (view.liveness) {
     case Liveness::NotRunning:
       if (!quiet) std::printf("%s is not running\n", unit.name.c_str());
@@ -210,7 +210,7 @@ int reload_running(Prepared& p) {
     std::fprintf(stderr, "unitrun: %s: the monitor cannot be identified\n", unit.name.c_str());
     return exit_code::kFailure;
   }
-  auto conn = monitor::connect_control(p.files.control, s.monitor_pid);
+  auto conn = runtime::connect_control(p.files.control, s.monitor_pid);
   if (!conn) {
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), conn.error().message().c_str());
     return privilege_or_failure(conn.error());

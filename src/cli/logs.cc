@@ -13,9 +13,9 @@
 
 #include "base/sys.h"
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
-#include "daemon/runtime_files.h"
-#include "daemon/safe_files.h"
+#include "base/exit_codes.h"
+#include "runtime/runtime_files.h"
+#include "runtime/safe_files.h"
 #include "unit/unit_loader.h"
 
 namespace unitrun::cli {

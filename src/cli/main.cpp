@@ -5,7 +5,7 @@
 #include <exception>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "base/exit_codes.h"
 
 namespace {
 

@@ -10,9 +10,9 @@
 
 #include "base/sys.h"
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "base/exit_codes.h"
 #include "cli/unit_runtime.h"
-#include "daemon/safe_files.h"
+#include "runtime/safe_files.h"
 #include "unit/unit_loader.h"
 #include "unit/values.h"
 

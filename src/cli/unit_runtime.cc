@@ -10,8 +10,8 @@
 #include <climits>
 
 #include "base/sys.h"
-#include "daemon/safe_files.h"
-#include "monitor/kill_tree.h"
+#include "runtime/safe_files.h"
+#include "process/kill_tree.h"
 
 namespace unitrun::cli {
 
@@ -120,7 +120,7 @@ size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans) {
   for (const proc::Stat& s : orphans) {
     auto fd = sys::pidfd_open(s.pid);
     if (!fd || !proc::is_same_process(s.pid, s.start_time)) continue;
-    if (monitor::signal_verified(s, unit.kill_signal)) ++signalled;
+    if (process::signal_verified(s, unit.kill_signal)) ++signalled;
     pidfds.push_back(std::move(*fd));
   }
   // Wait for every pidfd to become readable (the process exited), up to
@@ -146,7 +146,7 @@ size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans) {
   };
   if (pidfds.empty() || wait_all(unit.timeout_stop)) return signalled;
   if (unit.send_sigkill)
-    for (const proc::Stat& s : orphans) monitor::signal_verified(s, unit.final_kill_signal);
+    for (const proc::Stat& s : orphans) process::signal_verified(s, unit.final_kill_signal);
   wait_all(5 * kUsecPerSec);
   return signalled;
 }

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon/runtime_files.h"
-#include "daemon/unit_lock.h"
+#include "runtime/runtime_files.h"
+#include "runtime/unit_lock.h"
 #include "process/proc.h"
 #include "unit/unit.h"
 

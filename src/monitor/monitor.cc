@@ -21,21 +21,30 @@
 
 #include "base/strings.h"
 #include "base/sys.h"
-#include "cli/exit_codes.h"
-#include "daemon/daemonize.h"
-#include "daemon/safe_files.h"
-#include "monitor/control_socket.h"
-#include "monitor/kill_tree.h"
+#include "base/exit_codes.h"
+#include "runtime/daemonize.h"
+#include "runtime/safe_files.h"
+#include "runtime/control_socket.h"
+#include "process/kill_tree.h"
 #include "monitor/monitor_log.h"
-#include "monitor/notify_server.h"
+#include "notify/notify_server.h"
 #include "monitor/restart_policy.h"
 #include "monitor/service_exec.h"
-#include "monitor/upstream.h"
+#include "notify/upstream.h"
 #include "process/proc.h"
 #include "unit/values.h"
 
 namespace unitrun::monitor {
 namespace {
+
+using notify::NotifyMessage;
+using notify::NotifyServer;
+using notify::Upstream;
+using process::my_descendants;
+using process::signal_verified;
+using process::SignalledSet;
+using runtime::listen_control;
+using runtime::remove_control;
 
 // Where the unit is in its life. One timer serves whichever phase needs one.
 enum class Phase {

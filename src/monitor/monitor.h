@@ -5,8 +5,8 @@
 // wakeups while the service runs quietly.
 #pragma once
 
-#include "daemon/runtime_files.h"
-#include "daemon/unit_lock.h"
+#include "runtime/runtime_files.h"
+#include "runtime/unit_lock.h"
 #include "unit/unit.h"
 
 namespace unitrun::monitor {

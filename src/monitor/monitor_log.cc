@@ -11,7 +11,7 @@
 
 #include "base/sys.h"
 #include "base/unique_fd.h"
-#include "daemon/safe_files.h"
+#include "runtime/safe_files.h"
 
 namespace unitrun::monitor {
 namespace {

@@ -1,12 +1,11 @@
 #include "monitor/service_exec.h"
 
 #include <fcntl.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "base/sys.h"
-#include "daemon/safe_files.h"
-#include "monitor/libsystemd.h"
+#include "runtime/safe_files.h"
+#include "notify/journal_stream.h"
 #include "unit/command_line.h"
 #include "unit/environment_file.h"
 #include "unit/unit_validate.h"
@@ -53,13 +52,7 @@ Result<UniqueFd> open_output(const Unit& unit, const OutputSpec& spec, int inher
       return UniqueFd(fd);
     }
     case K::Journal: {
-      const LibSystemd* sd = libsystemd();
-      int fd = sd ? sd->journal_stream_fd(unit.name.c_str(), LOG_INFO, 1) : -1;
-      if (fd >= 0) {
-        UniqueFd journal(fd);
-        if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return Error::from_errno("journal stream");
-        return journal;
-      }
+      if (UniqueFd journal = notify::open_journal_stream(unit.name)) return journal;
       // No journald here (a container, a sysvinit machine): the unit's log.
       return safe_files::open_for_writing(unit.log_file, true, false, 0640);
     }

@@ -6,9 +6,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "monitor/notify_server.h"
+#include "notify/notify_server.h"
 
-using unitrun::monitor::parse_notify_fields;
+using unitrun::notify::parse_notify_fields;
 using Fields = std::map<std::string, std::string>;
 
 TEST_CASE("parse_notify_fields: one assignment, with and without a final newline", "[notify]") {

@@ -13,7 +13,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 
-namespace unitrun::monitor {
+namespace unitrun::notify {
 
 struct NotifyMessage {
   pid_t pid = 0;
@@ -41,4 +41,4 @@ class NotifyServer {
 // Parses "KEY=VALUE\n..." lines; lines without '=' are skipped. For tests.
 std::map<std::string, std::string> parse_notify_fields(std::string_view datagram);
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::notify

@@ -1,11 +1,11 @@
-#include "monitor/kill_tree.h"
+#include "process/kill_tree.h"
 
 #include <signal.h>
 #include <unistd.h>
 
 #include "base/sys.h"
 
-namespace unitrun::monitor {
+namespace unitrun::process {
 
 bool signal_verified(const proc::Stat& target, int sig) {
   if (target.pid <= 1) return false;  // never PID 1, never a process group
@@ -22,4 +22,4 @@ bool signal_verified(const proc::Stat& target, int sig) {
 
 std::vector<proc::Stat> my_descendants() { return proc::descendants_of(::getpid()); }
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::process

@@ -1,9 +1,9 @@
-#include "monitor/upstream.h"
+#include "notify/upstream.h"
 
-#include "monitor/libsystemd.h"
+#include "notify/libsystemd.h"
 #include <time.h>
 
-namespace unitrun::monitor {
+namespace unitrun::notify {
 
 Upstream::Upstream(bool enabled) : enabled_(enabled) {
   if (!enabled_) return;
@@ -45,4 +45,4 @@ void Upstream::watchdog_ping() { send("WATCHDOG=1"); }
 
 void Upstream::watchdog_trigger() { send("WATCHDOG=trigger"); }
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::notify

@@ -1,8 +1,8 @@
-#include "monitor/libsystemd.h"
+#include "notify/libsystemd.h"
 
 #include <dlfcn.h>
 
-namespace unitrun::monitor {
+namespace unitrun::notify {
 
 const LibSystemd* libsystemd() {
   static const LibSystemd* loaded = [] () -> const LibSystemd* {
@@ -19,4 +19,4 @@ const LibSystemd* libsystemd() {
   return loaded;
 }
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::notify

@@ -1,4 +1,4 @@
-#include "monitor/notify_server.h"
+#include "notify/notify_server.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <random>
 
-namespace unitrun::monitor {
+namespace unitrun::notify {
 
 std::map<std::string, std::string> parse_notify_fields(std::string_view d) {
   std::map<std::string, std::string> out;
@@ -80,4 +80,4 @@ NotifyServer::Received NotifyServer::receive(NotifyMessage& m) {
   return m.fields.empty() ? Received::Ignored : Received::Message;
 }
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::notify

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-namespace unitrun::monitor {
+namespace unitrun::notify {
 
 class Upstream {
  public:
@@ -30,4 +30,4 @@ class Upstream {
   uint64_t watchdog_usec_ = 0;
 };
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::notify

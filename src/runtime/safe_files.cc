@@ -1,4 +1,4 @@
-#include "daemon/safe_files.h"
+#include "runtime/safe_files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -13,7 +13,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 
-namespace unitrun::monitor {
+namespace unitrun::runtime {
 
 // Monitor side. The caller holds the unit's alive lock, so a socket file
 // already there is a dead monitor's and is replaced.
@@ -24,4 +24,4 @@ void remove_control(const std::string& path);
 // Client side: connects and checks that the peer is `expected_pid`.
 Result<UniqueFd> connect_control(const std::string& path, pid_t expected_pid);
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::runtime

@@ -7,7 +7,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 
-namespace unitrun::monitor {
+namespace unitrun::notify {
 
 struct LibSystemd {
   decltype(&sd_notify) notify = nullptr;
@@ -19,4 +19,4 @@ struct LibSystemd {
 // talk to either).
 const LibSystemd* libsystemd();
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::notify

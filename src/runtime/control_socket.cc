@@ -1,4 +1,4 @@
-#include "monitor/control_socket.h"
+#include "runtime/control_socket.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace unitrun::monitor {
+namespace unitrun::runtime {
 namespace {
 
 Result<socklen_t> make_address(const std::string& path, struct sockaddr_un& addr) {
@@ -64,4 +64,4 @@ Result<UniqueFd> connect_control(const std::string& path, pid_t expected_pid) {
   return fd;
 }
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::runtime

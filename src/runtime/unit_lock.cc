@@ -1,4 +1,4 @@
-#include "daemon/unit_lock.h"
+#include "runtime/unit_lock.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "daemon/safe_files.h"
+#include "runtime/safe_files.h"
 
 namespace unitrun {
 namespace {

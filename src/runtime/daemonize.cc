@@ -1,4 +1,4 @@
-#include "daemon/daemonize.h"
+#include "runtime/daemonize.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
-#include "daemon/runtime_files.h"
+#include "runtime/runtime_files.h"
 
 #include <nlohmann/json.hpp>
 
 #include "base/sys.h"
-#include "daemon/safe_files.h"
+#include "runtime/safe_files.h"
 #include "unit/unit_loader.h"
 
 namespace unitrun {

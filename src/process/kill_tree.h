@@ -13,7 +13,7 @@
 
 #include "process/proc.h"
 
-namespace unitrun::monitor {
+namespace unitrun::process {
 
 // Sends sig (and SIGCONT after it, unless sig is SIGKILL or SIGCONT) to one
 // process if it still is the process in `target`. Returns true when sent.
@@ -34,4 +34,4 @@ class SignalledSet {
   std::set<std::pair<pid_t, uint64_t>> set_;
 };
 
-}  // namespace unitrun::monitor
+}  // namespace unitrun::process
