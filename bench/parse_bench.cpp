@@ -77,9 +77,8 @@ std::string make_unit() {
   int remaining = kKeys - static_cast<int>(unit_keys.size() + service_keys.size() + install_keys.size());
   for (int i = 0; i < remaining; ++i) {
     if (i % 2 == 0) {
-      out += "Environment=VAR_" + std::to_string(i) + "=value" + std::to_string(i) + " \"QUOTED_" +
-             std::to_string(i) + "=with spaces and \\\"escapes\\\"\" 'SINGLE_" + std::to_string(i) +
-             "=a\\tb'\n";
+      out += "Environment=VAR_" + std::to_string(i) + "=value" + std::to_string(i) + " \"QUOTED_" + std::to_string(i) +
+             "=with spaces and \\\"escapes\\\"\" 'SINGLE_" + std::to_string(i) + "=a\\tb'\n";
     } else {
       out += "ExecStartPre=-/usr/bin/prepare --step " + std::to_string(i) +
              " \"an argument with spaces\" 'single quoted' \\x41\\u00e9 --path=%t/step" + std::to_string(i) +
@@ -149,8 +148,10 @@ int main(int argc, char** argv) {
 int main(int argc, char** argv) {
   int runs = 1000;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
-    else return std::fprintf(stderr, "usage: %s [--runs N]\n", argv[0]), 2;
+    if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+      runs = std::max(1, std::atoi(argv[++i]));
+    else
+      return std::fprintf(stderr, "usage: %s [--runs N]\n", argv[0]), 2;
   }
   std::string text = make_unit();
   unit::ParseContext ctx = context();

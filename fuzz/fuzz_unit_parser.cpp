@@ -22,11 +22,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "unit/unit_parser.h"
 #include "unit/unit_show.h"
@@ -75,9 +74,12 @@ struct CommandKey {
 };
 
 constexpr CommandKey kCommandKeys[] = {
-    {"ExecStartPre", &Unit::exec_start_pre}, {"ExecStart", &Unit::exec_start},
-    {"ExecStartPost", &Unit::exec_start_post}, {"ExecReload", &Unit::exec_reload},
-    {"ExecStop", &Unit::exec_stop},           {"ExecStopPost", &Unit::exec_stop_post},
+    {"ExecStartPre", &Unit::exec_start_pre},
+    {"ExecStart", &Unit::exec_start},
+    {"ExecStartPost", &Unit::exec_start_post},
+    {"ExecReload", &Unit::exec_reload},
+    {"ExecStop", &Unit::exec_stop},
+    {"ExecStopPost", &Unit::exec_stop_post},
 };
 
 void check_command(const Command& c) {
@@ -97,8 +99,10 @@ void check_invariants(const Unit& u) {
   for (const OutputSpec* o : {&u.standard_output, &u.standard_error}) {
     bool has_path = o->kind == OutputSpec::Kind::File || o->kind == OutputSpec::Kind::Append ||
                     o->kind == OutputSpec::Kind::Truncate;
-    if (has_path) check_absolute(o->path, "an output path");
-    else if (!o->path.empty()) fail("output path without a file kind");
+    if (has_path)
+      check_absolute(o->path, "an output path");
+    else if (!o->path.empty())
+      fail("output path without a file kind");
   }
   for (const EnvironmentFile& f : u.environment_files) check_absolute(f.path, "EnvironmentFile");
   for (const auto* list : {&u.documentation, &u.supplementary_groups, &u.wanted_by})
@@ -152,8 +156,8 @@ void check_command_round_trip(const Unit& u) {
     const std::vector<Command>& before = u.*(ck.field);
     const std::vector<Command>& after = again.unit.*(ck.field);
     if (before.size() != after.size())
-      fail(std::string(ck.key) + ": " + std::to_string(before.size()) + " commands, " +
-           std::to_string(after.size()) + " after the round trip");
+      fail(std::string(ck.key) + ": " + std::to_string(before.size()) + " commands, " + std::to_string(after.size()) +
+           " after the round trip");
     for (size_t i = 0; i < before.size(); ++i) {
       const Command& a = before[i];
       const Command& b = after[i];

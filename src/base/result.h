@@ -11,8 +11,8 @@
 namespace unitrun {
 
 struct Error {
-  int sys_errno = 0;     // 0 when the failure is not a system call's
-  std::string context;   // what was being done, e.g. "open pidfile '/run/x.pid'"
+  int sys_errno = 0;    // 0 when the failure is not a system call's
+  std::string context;  // what was being done, e.g. "open pidfile '/run/x.pid'"
 
   // "open pidfile '/run/x.pid': Permission denied"
   std::string message() const;
@@ -24,8 +24,8 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}             // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}         // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.h"
 #include "base/exit_codes.h"
+#include "cli/commands.h"
 #include "export/export.h"
 #include "unit/unit_loader.h"
 #include "unit/unit_show.h"

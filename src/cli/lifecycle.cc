@@ -6,15 +6,15 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/exit_codes.h"
 #include "base/sys.h"
 #include "cli/commands.h"
-#include "base/exit_codes.h"
 #include "cli/unit_runtime.h"
-#include "runtime/daemonize.h"
-#include "runtime/safe_files.h"
-#include "runtime/control_socket.h"
 #include "monitor/monitor.h"
 #include "process/proc.h"
+#include "runtime/control_socket.h"
+#include "runtime/daemonize.h"
+#include "runtime/safe_files.h"
 #include "unit/unit_loader.h"
 
 namespace unitrun::cli {

@@ -11,9 +11,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/exit_codes.h"
 #include "base/sys.h"
 #include "cli/commands.h"
-#include "base/exit_codes.h"
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
 #include "unit/unit_loader.h"

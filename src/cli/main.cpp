@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <exception>
 
-#include "cli/commands.h"
 #include "base/exit_codes.h"
+#include "cli/commands.h"
 
 namespace {
 

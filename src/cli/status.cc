@@ -8,9 +8,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/exit_codes.h"
 #include "base/sys.h"
 #include "cli/commands.h"
-#include "base/exit_codes.h"
 #include "cli/unit_runtime.h"
 #include "runtime/safe_files.h"
 #include "unit/unit_loader.h"

@@ -10,8 +10,8 @@
 #include <climits>
 
 #include "base/sys.h"
-#include "runtime/safe_files.h"
 #include "process/kill_tree.h"
+#include "runtime/safe_files.h"
 
 namespace unitrun::cli {
 

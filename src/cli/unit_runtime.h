@@ -8,17 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "process/proc.h"
 #include "runtime/runtime_files.h"
 #include "runtime/unit_lock.h"
-#include "process/proc.h"
 #include "unit/unit.h"
 
 namespace unitrun::cli {
 
 enum class Liveness {
-  Running,       // the monitor holds the lock
-  Orphaned,      // no monitor, but the service it started still runs
-  DeadPidfile,   // not running, and a pidfile is left
+  Running,      // the monitor holds the lock
+  Orphaned,     // no monitor, but the service it started still runs
+  DeadPidfile,  // not running, and a pidfile is left
   NotRunning,
 };
 

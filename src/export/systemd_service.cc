@@ -10,9 +10,12 @@ namespace {
 std::string unit_value(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\n' || c == '\r') out += ' ';
-    else if (c == '%') out += "%%";
-    else out += c;
+    if (c == '\n' || c == '\r')
+      out += ' ';
+    else if (c == '%')
+      out += "%%";
+    else
+      out += c;
   }
   return out;
 }

@@ -19,19 +19,19 @@
 #include <map>
 #include <optional>
 
+#include "base/exit_codes.h"
 #include "base/strings.h"
 #include "base/sys.h"
-#include "base/exit_codes.h"
-#include "runtime/daemonize.h"
-#include "runtime/safe_files.h"
-#include "runtime/control_socket.h"
-#include "process/kill_tree.h"
 #include "monitor/monitor_log.h"
-#include "notify/notify_server.h"
 #include "monitor/restart_policy.h"
 #include "monitor/service_exec.h"
+#include "notify/notify_server.h"
 #include "notify/upstream.h"
+#include "process/kill_tree.h"
 #include "process/proc.h"
+#include "runtime/control_socket.h"
+#include "runtime/daemonize.h"
+#include "runtime/safe_files.h"
 #include "unit/values.h"
 
 namespace unitrun::monitor {

@@ -36,13 +36,20 @@ bool should_restart(const Unit& unit, const Termination& t) {
   bool clean = is_clean(unit, t);
   bool unclean_signal = t.signal > 0 && !clean;
   switch (unit.restart) {
-    case RestartPolicy::No: return false;
-    case RestartPolicy::Always: return true;
-    case RestartPolicy::OnSuccess: return clean;
-    case RestartPolicy::OnFailure: return !clean;
-    case RestartPolicy::OnAbnormal: return unclean_signal || t.watchdog || t.timeout;
-    case RestartPolicy::OnWatchdog: return t.watchdog;
-    case RestartPolicy::OnAbort: return unclean_signal && !t.watchdog && !t.timeout;  // Table 2: not after a timeout
+    case RestartPolicy::No:
+      return false;
+    case RestartPolicy::Always:
+      return true;
+    case RestartPolicy::OnSuccess:
+      return clean;
+    case RestartPolicy::OnFailure:
+      return !clean;
+    case RestartPolicy::OnAbnormal:
+      return unclean_signal || t.watchdog || t.timeout;
+    case RestartPolicy::OnWatchdog:
+      return t.watchdog;
+    case RestartPolicy::OnAbort:
+      return unclean_signal && !t.watchdog && !t.timeout;  // Table 2: not after a timeout
   }
   return false;
 }

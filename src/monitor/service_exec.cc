@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "base/sys.h"
-#include "runtime/safe_files.h"
 #include "notify/journal_stream.h"
+#include "runtime/safe_files.h"
 #include "unit/command_line.h"
 #include "unit/environment_file.h"
 #include "unit/unit_validate.h"
@@ -44,7 +44,8 @@ Result<UniqueFd> open_output(const Unit& unit, const OutputSpec& spec, int inher
   using K = OutputSpec::Kind;
   K kind = spec.kind == K::Default && foreground ? K::Inherit : spec.kind;
   switch (kind) {
-    case K::Null: return UniqueFd();
+    case K::Null:
+      return UniqueFd();
     case K::Inherit: {
       if (inherit_fd < 0) return UniqueFd();
       int fd = ::fcntl(inherit_fd, F_DUPFD_CLOEXEC, 3);
@@ -56,10 +57,14 @@ Result<UniqueFd> open_output(const Unit& unit, const OutputSpec& spec, int inher
       // No journald here (a container, a sysvinit machine): the unit's log.
       return safe_files::open_for_writing(unit.log_file, true, false, 0640);
     }
-    case K::File: return safe_files::open_for_writing(spec.path, false, false, 0640);
-    case K::Append: return safe_files::open_for_writing(spec.path, true, false, 0640);
-    case K::Truncate: return safe_files::open_for_writing(spec.path, false, true, 0640);
-    case K::Default: return safe_files::open_for_writing(unit.log_file, true, false, 0640);
+    case K::File:
+      return safe_files::open_for_writing(spec.path, false, false, 0640);
+    case K::Append:
+      return safe_files::open_for_writing(spec.path, true, false, 0640);
+    case K::Truncate:
+      return safe_files::open_for_writing(spec.path, false, true, 0640);
+    case K::Default:
+      return safe_files::open_for_writing(unit.log_file, true, false, 0640);
   }
   return UniqueFd();
 }

@@ -5,7 +5,7 @@
 namespace unitrun::notify {
 
 const LibSystemd* libsystemd() {
-  static const LibSystemd* loaded = [] () -> const LibSystemd* {
+  static const LibSystemd* loaded = []() -> const LibSystemd* {
     // Never unloaded: the handle lives as long as the process.
     void* handle = ::dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
     if (!handle) return nullptr;

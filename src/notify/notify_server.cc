@@ -38,7 +38,8 @@ Result<NotifyServer> NotifyServer::open() {
   // Abstract namespace: a leading NUL; nothing on disk to clean up.
   std::memcpy(addr.sun_path + 1, name.data(), name.size());
   auto len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + 1 + name.size());
-  if (::bind(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), len) < 0) return Error::from_errno("bind notify socket");
+  if (::bind(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), len) < 0)
+    return Error::from_errno("bind notify socket");
   return NotifyServer(std::move(fd), "@" + name);
 }
 

@@ -1,7 +1,8 @@
 #include "notify/upstream.h"
 
-#include "notify/libsystemd.h"
 #include <time.h>
+
+#include "notify/libsystemd.h"
 
 namespace unitrun::notify {
 

@@ -12,7 +12,8 @@ Result<std::vector<std::pair<std::string, std::string>>> parse(std::string_view 
   auto error = [&](const std::string& what) { return Error::plain("line " + std::to_string(line) + ": " + what); };
   while (i < content.size()) {
     // Skip blank space and comment lines.
-    while (i < content.size() && (content[i] == ' ' || content[i] == '\t' || content[i] == '\r' || content[i] == '\n')) {
+    while (i < content.size() &&
+           (content[i] == ' ' || content[i] == '\t' || content[i] == '\r' || content[i] == '\n')) {
       if (content[i] == '\n') ++line;
       ++i;
     }
@@ -51,8 +52,10 @@ Result<std::vector<std::pair<std::string, std::string>>> parse(std::string_view 
         }
         i = close + 1;
       } else if (c == '\\' && i + 1 < content.size()) {
-        if (content[i + 1] == '\n') ++line;
-        else value += content[i + 1];
+        if (content[i + 1] == '\n')
+          ++line;
+        else
+          value += content[i + 1];
         i += 2;
       } else {
         value += c;

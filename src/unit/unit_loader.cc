@@ -6,10 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
-
-#include <climits>
 
 #include "base/result.h"
 #include "base/unique_fd.h"

@@ -17,7 +17,7 @@ inline constexpr size_t kMaxUnitFileBytes = 16 * 1024 * 1024;
 struct LoadResult {
   Unit unit;
   Diagnostics diagnostics;
-  bool readable = false;  // false: the file could not be read at all (LSB status 4)
+  bool readable = false;     // false: the file could not be read at all (LSB status 4)
   std::string display_path;  // the path as the user gave it, for messages
 };
 

@@ -39,14 +39,30 @@ Result<std::string_view> expand_specifiers(std::string_view value, const Specifi
     }
     if (++i == value.size()) return Error::plain("'%' at the end of the value (write '%%' for a literal '%')");
     switch (value[i]) {
-      case 'n': out += s.file_name; break;
-      case 'N': out += s.name; break;
-      case 'p': out += s.prefix; break;
-      case 'i': out += s.instance; break;
-      case 'h': out += s.home; break;
-      case 'u': out += s.user; break;
-      case 't': out += s.runtime_dir; break;
-      case '%': out += '%'; break;
+      case 'n':
+        out += s.file_name;
+        break;
+      case 'N':
+        out += s.name;
+        break;
+      case 'p':
+        out += s.prefix;
+        break;
+      case 'i':
+        out += s.instance;
+        break;
+      case 'h':
+        out += s.home;
+        break;
+      case 'u':
+        out += s.user;
+        break;
+      case 't':
+        out += s.runtime_dir;
+        break;
+      case '%':
+        out += '%';
+        break;
       default:
         return Error::plain(std::string("unknown specifier '%") + value[i] + "' (write '%%' for a literal '%')");
     }
@@ -177,7 +193,10 @@ Setter output_key(OutputSpec Unit::*field, bool is_stderr) {
     if (v == "null") return o.kind = OutputSpec::Kind::Null, ok();
     if (v == "inherit") return o.kind = OutputSpec::Kind::Inherit, ok();
     if (v == "journal") return o.kind = OutputSpec::Kind::Journal, ok();
-    struct Prefix { std::string_view text; OutputSpec::Kind kind; };
+    struct Prefix {
+      std::string_view text;
+      OutputSpec::Kind kind;
+    };
     for (Prefix p : {Prefix{"file:", OutputSpec::Kind::File}, Prefix{"append:", OutputSpec::Kind::Append},
                      Prefix{"truncate:", OutputSpec::Kind::Truncate}}) {
       if (v.substr(0, p.text.size()) != p.text) continue;
@@ -210,8 +229,11 @@ const std::vector<KeyDef>& key_table() {
       // [Service]
       K{"Service", "Type",
         enumeration(&Unit::type, ServiceType::Simple,
-                    {{"simple", ServiceType::Simple}, {"exec", ServiceType::Exec}, {"notify", ServiceType::Notify},
-                     {"forking", ServiceType::Forking}, {"oneshot", ServiceType::Oneshot}},
+                    {{"simple", ServiceType::Simple},
+                     {"exec", ServiceType::Exec},
+                     {"notify", ServiceType::Notify},
+                     {"forking", ServiceType::Forking},
+                     {"oneshot", ServiceType::Oneshot}},
                     "dbus and idle are not supported by unitrun")},
       K{"Service", "ExecStart", commands(&Unit::exec_start)},
       K{"Service", "ExecStartPre", commands(&Unit::exec_start_pre)},
@@ -299,9 +321,12 @@ const std::vector<KeyDef>& key_table() {
       K{"Service", "StandardError", output_key(&Unit::standard_error, true)},
       K{"Service", "Restart",
         enumeration(&Unit::restart, RestartPolicy::No,
-                    {{"no", RestartPolicy::No}, {"on-success", RestartPolicy::OnSuccess},
-                     {"on-failure", RestartPolicy::OnFailure}, {"on-abnormal", RestartPolicy::OnAbnormal},
-                     {"on-watchdog", RestartPolicy::OnWatchdog}, {"on-abort", RestartPolicy::OnAbort},
+                    {{"no", RestartPolicy::No},
+                     {"on-success", RestartPolicy::OnSuccess},
+                     {"on-failure", RestartPolicy::OnFailure},
+                     {"on-abnormal", RestartPolicy::OnAbnormal},
+                     {"on-watchdog", RestartPolicy::OnWatchdog},
+                     {"on-abort", RestartPolicy::OnAbort},
                      {"always", RestartPolicy::Always}})},
       K{"Service", "RestartSec", timespan(&Unit::restart_sec, 100000)},
       K{"Service", "SuccessExitStatus", exit_status_list(&Unit::success_exit_status)},
@@ -320,9 +345,10 @@ const std::vector<KeyDef>& key_table() {
           return ok();
         }},
       K{"Service", "KillMode",
-        enumeration(&Unit::kill_mode, KillMode::ControlGroup,
-                    {{"control-group", KillMode::ControlGroup}, {"mixed", KillMode::Mixed}, {"process", KillMode::Process}},
-                    "KillMode=none is not supported: unitrun always ends every process it started")},
+        enumeration(
+            &Unit::kill_mode, KillMode::ControlGroup,
+            {{"control-group", KillMode::ControlGroup}, {"mixed", KillMode::Mixed}, {"process", KillMode::Process}},
+            "KillMode=none is not supported: unitrun always ends every process it started")},
       K{"Service", "KillSignal", signal_key(&Unit::kill_signal, 15)},
       K{"Service", "FinalKillSignal", signal_key(&Unit::final_kill_signal, 9)},
       K{"Service", "SendSIGKILL",
@@ -402,8 +428,8 @@ bool is_security_key(std::string_view key) {
 
 struct ParseState {
   const ini_lines::Lines* lines = nullptr;
-  size_t next_line = 0;     // next logical line to hand to inih
-  size_t current_line = 0;  // index of the line inih is working on
+  size_t next_line = 0;       // next logical line to hand to inih
+  size_t current_line = 0;    // index of the line inih is working on
   size_t pending_offset = 0;  // how much of the current line (and its '\n') inih has read
   bool pending_active = false;
 
@@ -464,8 +490,9 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
   if (!def) {
     for (std::string_view other : {"Unit", "Service", "Install"}) {
       if (other != section && find_key(other, name)) {
-        report(st, S::Error, line, "key '" + std::string(name) + "' belongs in [" + std::string(other) +
-                                       "], not in [" + std::string(section) + "]");
+        report(st, S::Error, line,
+               "key '" + std::string(name) + "' belongs in [" + std::string(other) + "], not in [" +
+                   std::string(section) + "]");
         return 1;
       }
     }
@@ -489,8 +516,9 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
   if (is_security_key(name) && !raw.empty()) {
     auto [it, inserted] = st.last_security_values.emplace(key_id, *value);
     if (!inserted && it->second != *value) {
-      report(st, S::Warning, line, std::string(name) + "= assigned again ('" + it->second + "' before, '" +
-                                       std::string(*value) + "' now); the last assignment wins");
+      report(st, S::Warning, line,
+             std::string(name) + "= assigned again ('" + it->second + "' before, '" + std::string(*value) +
+                 "' now); the last assignment wins");
       it->second = *value;
     }
   }
@@ -522,7 +550,7 @@ void configure_inih() {
     ini_allow_bom = false;              // ini_lines strips it
     ini_allow_no_value = false;
     ini_stop_on_first_error = false;
-    ini_use_stack = false;              // heap buffer, grown as needed
+    ini_use_stack = false;  // heap buffer, grown as needed
     ini_allow_realloc = true;
     ini_initial_alloc = 4096;
     ini_max_line = static_cast<int>(ini_lines::kMaxLineBytes + 16);  // never split a line
@@ -564,7 +592,8 @@ bool is_normal_absolute(std::string_view path) {
 
 std::string resolve_path(std::string_view path, std::string_view directory) {
   if (is_normal_absolute(path)) return std::string(path);
-  std::string joined = !path.empty() && path[0] == '/' ? std::string(path) : std::string(directory) + "/" + std::string(path);
+  std::string joined =
+      !path.empty() && path[0] == '/' ? std::string(path) : std::string(directory) + "/" + std::string(path);
   std::vector<std::string_view> parts;
   std::string_view rest = joined;
   while (!rest.empty()) {
@@ -602,9 +631,10 @@ ParseResult parse(std::string_view content, const ParseContext& context) {
   ini_lines::Lines lines = ini_lines::split(content);
   result.diagnostics = std::move(lines.diagnostics);
   if (!is_valid_unit_name(unit.name))
-    result.diagnostics.insert(result.diagnostics.begin(),
-                              {S::Error, 0, "invalid unit name '" + unit.name +
-                                                "' (1 to 200 of A-Z a-z 0-9 : _ . @ -, not starting with '-')"});
+    result.diagnostics.insert(
+        result.diagnostics.begin(),
+        {S::Error, 0,
+         "invalid unit name '" + unit.name + "' (1 to 200 of A-Z a-z 0-9 : _ . @ -, not starting with '-')"});
   bool has_service = false;
   int suggestions_left = kMaxSuggestions;
   for (const ini_lines::SectionHeader& s : lines.sections) {
@@ -623,10 +653,13 @@ ParseResult parse(std::string_view content, const ParseContext& context) {
   st.diagnostics = &result.diagnostics;
   st.suggestions_left = &suggestions_left;
   size_t at = unit.name.find('@');
-  st.specifiers = Specifiers{name_from_path(context.path) + ".ini", unit.name,
+  st.specifiers = Specifiers{name_from_path(context.path) + ".ini",
+                             unit.name,
                              at == std::string::npos ? unit.name : unit.name.substr(0, at),
                              at == std::string::npos ? std::string() : unit.name.substr(at + 1),
-                             context.home, context.user_name, context.runtime_dir};
+                             context.home,
+                             context.user_name,
+                             context.runtime_dir};
   configure_inih();
   int rc = ini_parse_stream(read_line, &st, on_key, &st);
   if (rc == -2) result.diagnostics.push_back({S::Error, 0, "out of memory while parsing"});

@@ -30,15 +30,21 @@ std::string output_text(const Unit& u, const OutputSpec& o) {
 }
 
 nlohmann::json command_json(const Command& c) {
-  return {{"program", c.program}, {"argv", c.argv}, {"ignore_failure", c.ignore_failure},
-          {"expand_environment", c.expand_environment}, {"line", c.line}};
+  return {{"program", c.program},
+          {"argv", c.argv},
+          {"ignore_failure", c.ignore_failure},
+          {"expand_environment", c.expand_environment},
+          {"line", c.line}};
 }
 
 const std::vector<std::pair<const char*, std::vector<Command> Unit::*>>& command_fields() {
   static const std::vector<std::pair<const char*, std::vector<Command> Unit::*>> fields = {
-      {"ExecStartPre", &Unit::exec_start_pre}, {"ExecStart", &Unit::exec_start},
-      {"ExecStartPost", &Unit::exec_start_post}, {"ExecReload", &Unit::exec_reload},
-      {"ExecStop", &Unit::exec_stop}, {"ExecStopPost", &Unit::exec_stop_post}};
+      {"ExecStartPre", &Unit::exec_start_pre},
+      {"ExecStart", &Unit::exec_start},
+      {"ExecStartPost", &Unit::exec_start_post},
+      {"ExecReload", &Unit::exec_reload},
+      {"ExecStop", &Unit::exec_stop},
+      {"ExecStopPost", &Unit::exec_stop_post}};
   return fields;
 }
 
@@ -51,8 +57,10 @@ std::string format_command(const Command& c) {
   bool argv0_differs = c.argv.empty() || c.argv[0] != c.program;
   if (argv0_differs) prefix += '@';
   std::vector<std::string> words{c.program};
-  if (argv0_differs) words.insert(words.end(), c.argv.begin(), c.argv.end());
-  else words.insert(words.end(), c.argv.begin() + 1, c.argv.end());
+  if (argv0_differs)
+    words.insert(words.end(), c.argv.begin(), c.argv.end());
+  else
+    words.insert(words.end(), c.argv.begin() + 1, c.argv.end());
   std::string text = join_words(words);
   // The prefix goes before the (possibly quoted) program word.
   if (!prefix.empty() && text[0] == '"') return "\"" + prefix + text.substr(1);
@@ -83,7 +91,7 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   add("StandardInput", "null");
   add("StandardOutput", output_text(u, u.standard_output));
   add("StandardError", u.standard_error.kind == OutputSpec::Kind::Default ? output_text(u, u.standard_output)
-                                                                           : output_text(u, u.standard_error));
+                                                                          : output_text(u, u.standard_error));
   add("Restart", to_string(u.restart));
   add("RestartSec", values::format_timespan(u.restart_sec));
   add("SuccessExitStatus", exit_status_text(u.success_exit_status));

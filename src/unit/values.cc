@@ -21,15 +21,33 @@ struct TimeUnit {
 // Longest names first, so that "min" wins over "m" and "ms" over "m".
 constexpr Usec kMinute = 60 * kUsecPerSec, kHour = 60 * kMinute, kDay = 24 * kHour;
 constexpr std::array<TimeUnit, 28> kTimeUnits{{
-    {"seconds", kUsecPerSec}, {"minutes", kMinute}, {"months", 2629800 * kUsecPerSec},
-    {"second", kUsecPerSec},  {"minute", kMinute},  {"month", 2629800 * kUsecPerSec},
-    {"hours", kHour},         {"weeks", 7 * kDay},  {"years", 31557600 * kUsecPerSec},
-    {"usec", 1},              {"msec", 1000},       {"hour", kHour},
-    {"days", kDay},           {"week", 7 * kDay},   {"year", 31557600 * kUsecPerSec},
-    {"\xc2\xb5s", 1},         {"\xce\xbcs", 1},     {"sec", kUsecPerSec},
-    {"min", kMinute},         {"day", kDay},        {"us", 1},
-    {"ms", 1000},             {"hr", kHour},        {"s", kUsecPerSec},
-    {"m", kMinute},           {"h", kHour},         {"d", kDay},
+    {"seconds", kUsecPerSec},
+    {"minutes", kMinute},
+    {"months", 2629800 * kUsecPerSec},
+    {"second", kUsecPerSec},
+    {"minute", kMinute},
+    {"month", 2629800 * kUsecPerSec},
+    {"hours", kHour},
+    {"weeks", 7 * kDay},
+    {"years", 31557600 * kUsecPerSec},
+    {"usec", 1},
+    {"msec", 1000},
+    {"hour", kHour},
+    {"days", kDay},
+    {"week", 7 * kDay},
+    {"year", 31557600 * kUsecPerSec},
+    {"\xc2\xb5s", 1},
+    {"\xce\xbcs", 1},
+    {"sec", kUsecPerSec},
+    {"min", kMinute},
+    {"day", kDay},
+    {"us", 1},
+    {"ms", 1000},
+    {"hr", kHour},
+    {"s", kUsecPerSec},
+    {"m", kMinute},
+    {"h", kHour},
+    {"d", kDay},
     {"w", 7 * kDay},
 }};
 // 'M' (months) and 'y' (years) are single letters too, kept apart because
@@ -61,9 +79,21 @@ struct ExitName {
   int code;
 };
 constexpr std::array<ExitName, 15> kSysexits{{
-    {"USAGE", 64},   {"DATAERR", 65},  {"NOINPUT", 66}, {"NOUSER", 67},      {"NOHOST", 68},
-    {"UNAVAILABLE", 69}, {"SOFTWARE", 70}, {"OSERR", 71}, {"OSFILE", 72}, {"CANTCREAT", 73},
-    {"IOERR", 74},   {"TEMPFAIL", 75}, {"PROTOCOL", 76}, {"NOPERM", 77},     {"CONFIG", 78},
+    {"USAGE", 64},
+    {"DATAERR", 65},
+    {"NOINPUT", 66},
+    {"NOUSER", 67},
+    {"NOHOST", 68},
+    {"UNAVAILABLE", 69},
+    {"SOFTWARE", 70},
+    {"OSERR", 71},
+    {"OSFILE", 72},
+    {"CANTCREAT", 73},
+    {"IOERR", 74},
+    {"TEMPFAIL", 75},
+    {"PROTOCOL", 76},
+    {"NOPERM", 77},
+    {"CONFIG", 78},
 }};
 
 }  // namespace
@@ -110,8 +140,8 @@ Result<Usec> parse_timespan(std::string_view text) {
     }
     Usec part;
     auto frac_part = static_cast<Usec>(static_cast<unsigned __int128>(frac) * unit / frac_scale);
-    if (!checked_mul(whole, unit, part) || !checked_add(total, part, total) ||
-        !checked_add(total, frac_part, total) || total == kInfinity)
+    if (!checked_mul(whole, unit, part) || !checked_add(total, part, total) || !checked_add(total, frac_part, total) ||
+        total == kInfinity)
       return Error::plain("time span out of range '" + std::string(s) + "'");
   }
   return total;
@@ -124,9 +154,15 @@ std::string format_timespan(Usec usec) {
     const char* suffix;
     Usec size;
   };
-  static constexpr Part kParts[] = {{"y", 31557600 * kUsecPerSec}, {"month", 2629800 * kUsecPerSec},
-                                    {"w", 7 * kDay}, {"d", kDay}, {"h", kHour}, {"min", kMinute},
-                                    {"s", kUsecPerSec}, {"ms", 1000}, {"us", 1}};
+  static constexpr Part kParts[] = {{"y", 31557600 * kUsecPerSec},
+                                    {"month", 2629800 * kUsecPerSec},
+                                    {"w", 7 * kDay},
+                                    {"d", kDay},
+                                    {"h", kHour},
+                                    {"min", kMinute},
+                                    {"s", kUsecPerSec},
+                                    {"ms", 1000},
+                                    {"us", 1}};
   std::string out;
   for (const Part& p : kParts) {
     if (usec < p.size) continue;
@@ -200,7 +236,8 @@ Result<uint64_t> parse_unsigned(std::string_view text, uint64_t max) {
     if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, uint64_t(c - '0'), &v))
       return Error::plain("number out of range '" + std::string(text) + "'");
   }
-  if (v > max) return Error::plain("number out of range '" + std::string(text) + "' (at most " + std::to_string(max) + ")");
+  if (v > max)
+    return Error::plain("number out of range '" + std::string(text) + "' (at most " + std::to_string(max) + ")");
   return v;
 }
 
@@ -209,8 +246,7 @@ Result<int> parse_nice(std::string_view text) {
   bool negative = !s.empty() && s[0] == '-';
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
   auto n = parse_unsigned(s, 20);
-  if (!n || (!negative && *n > 19))
-    return Error::plain("invalid nice level '" + std::string(text) + "' (-20 to 19)");
+  if (!n || (!negative && *n > 19)) return Error::plain("invalid nice level '" + std::string(text) + "' (-20 to 19)");
   return negative ? -static_cast<int>(*n) : static_cast<int>(*n);
 }
 

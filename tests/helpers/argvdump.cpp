@@ -28,10 +28,18 @@ std::string quote(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c >= 0x7f) {
           // Bytes, not characters: a non-ASCII byte becomes \u00XX, so the
@@ -164,7 +172,8 @@ int main(int argc, char** argv) {
   }
   j += "},\"fds\":[";
   for (size_t i = 0; i < fds.size(); ++i)
-    j += (i ? "," : "") + std::string("{\"fd\":") + std::to_string(fds[i].first) + ",\"target\":" + quote(fds[i].second) + "}";
+    j += (i ? "," : "") + std::string("{\"fd\":") + std::to_string(fds[i].first) +
+         ",\"target\":" + quote(fds[i].second) + "}";
   j += "]";
   j += ",\"setuid0_errno\":" + std::to_string(try_in_child(true));
   j += ",\"setgid0_errno\":" + std::to_string(try_in_child(false));

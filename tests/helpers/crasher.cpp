@@ -19,11 +19,16 @@ int main(int argc, char** argv) {
   int code = 1, sig = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
-    if (k == "--counter") counter = argv[i + 1];
-    else if (k == "--after") after = std::atol(argv[i + 1]);
-    else if (k == "--exit") code = std::atoi(argv[i + 1]);
-    else if (k == "--signal") sig = std::atoi(argv[i + 1]);
-    else return 2;
+    if (k == "--counter")
+      counter = argv[i + 1];
+    else if (k == "--after")
+      after = std::atol(argv[i + 1]);
+    else if (k == "--exit")
+      code = std::atoi(argv[i + 1]);
+    else if (k == "--signal")
+      sig = std::atoi(argv[i + 1]);
+    else
+      return 2;
   }
   if (!counter.empty()) {
     struct timespec ts;

@@ -7,7 +7,9 @@
 
 namespace {
 void sleep_ms(long ms) {
-  struct timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+  struct timespec ts {
+    ms / 1000, (ms % 1000) * 1000000L
+  };
   while (nanosleep(&ts, &ts) < 0) {
   }
 }

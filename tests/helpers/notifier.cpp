@@ -135,8 +135,10 @@ void sleep_ms(long ms) {
     long long left = deadline - now_ms();
     if (ms >= 0 && left <= 0) return;
     struct timespec ts;
-    if (ms < 0) ts = {3600, 0};
-    else ts = {static_cast<time_t>(left / 1000), static_cast<long>((left % 1000) * 1000000)};
+    if (ms < 0)
+      ts = {3600, 0};
+    else
+      ts = {static_cast<time_t>(left / 1000), static_cast<long>((left % 1000) * 1000000)};
     int sig = sigtimedwait(&set, nullptr, &ts);
     if (sig > 0) handle(sig);
   }
@@ -175,9 +177,13 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (starts(a, "env:")) {
-      auto get = [](const char* k) { const char* v = std::getenv(k); return std::string(v ? v : ""); };
+      auto get = [](const char* k) {
+        const char* v = std::getenv(k);
+        return std::string(v ? v : "");
+      };
       write_atomic(after(a, "env:"), "PID=" + std::to_string(getpid()) + "\nNOTIFY_SOCKET=" + get("NOTIFY_SOCKET") +
-                                         "\nWATCHDOG_USEC=" + get("WATCHDOG_USEC") + "\nWATCHDOG_PID=" + get("WATCHDOG_PID") + "\n");
+                                         "\nWATCHDOG_USEC=" + get("WATCHDOG_USEC") +
+                                         "\nWATCHDOG_PID=" + get("WATCHDOG_PID") + "\n");
     } else if (starts(a, "send:")) {
       send_text(after(a, "send:"));
     } else if (a == "empty") {
@@ -187,9 +193,12 @@ int main(int argc, char** argv) {
     } else if (starts(a, "flood:")) {
       long n = std::atol(after(a, "flood:").c_str());
       for (long k = 0; k < n; ++k) {
-        if (k % 3 == 0) send_raw("");
-        else if (k % 3 == 1) send_raw("junk junk");
-        else send_raw(std::string("\xff\x00=", 3));
+        if (k % 3 == 0)
+          send_raw("");
+        else if (k % 3 == 1)
+          send_raw("junk junk");
+        else
+          send_raw(std::string("\xff\x00=", 3));
       }
     } else if (starts(a, "sleep:")) {
       sleep_ms(std::atol(after(a, "sleep:").c_str()));

@@ -6,13 +6,13 @@
 // then writes "tick N" every TICK_MS ms instead of only sleeping.
 #include <fcntl.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <time.h>
 
 int main(int argc, char** argv) {
   if (argc < 3) return 2;

@@ -32,7 +32,8 @@ std::vector<pid_t> daemon_children(pid_t daemon) { return children_of(daemon); }
 
 }  // namespace
 
-TEST_CASE("Type=forking: the classic double-fork daemon is supervised through its own pidfile", "[supervision][forking]") {
+TEST_CASE("Type=forking: the classic double-fork daemon is supervised through its own pidfile",
+          "[supervision][forking]") {
   TempDir dir;
   std::string pidfile = dir / "daemon.pid";
   TestUnit u(dir, "classic", daemon_cmd(pidfile, "--children 2"), forking(pidfile));
@@ -80,7 +81,8 @@ TEST_CASE("Type=forking: start waits for a pidfile written 1 s late", "[supervis
   CHECK(u.processes().empty());
 }
 
-TEST_CASE("Type=forking: a daemon that creates its pidfile's directories itself is waited for", "[supervision][forking]") {
+TEST_CASE("Type=forking: a daemon that creates its pidfile's directories itself is waited for",
+          "[supervision][forking]") {
   TempDir dir;
   std::string pidfile = dir / "run/sub/daemon.pid";  // neither run/ nor run/sub exist yet
   TestUnit u(dir, "mkdirpid", daemon_cmd(pidfile, "--pidfile-delay 300 --make-dir"),
@@ -96,7 +98,8 @@ TEST_CASE("Type=forking: a daemon that creates its pidfile's directories itself 
   CHECK(u.processes().empty());
 }
 
-TEST_CASE("Type=forking: a pidfile never written fails the start at TimeoutStartSec, nothing left", "[supervision][forking]") {
+TEST_CASE("Type=forking: a pidfile never written fails the start at TimeoutStartSec, nothing left",
+          "[supervision][forking]") {
   TempDir dir;
   std::string pidfile = dir / "daemon.pid";
   TestUnit u(dir, "nopid", daemon_cmd(pidfile, "--no-pidfile"), forking(pidfile, "TimeoutStartSec=2\n"));
@@ -108,7 +111,8 @@ TEST_CASE("Type=forking: a pidfile never written fails the start at TimeoutStart
   check_nothing_left(u);
 }
 
-TEST_CASE("Type=forking: a first process that exits 1 fails the start, and the daemon it left is ended", "[supervision][forking]") {
+TEST_CASE("Type=forking: a first process that exits 1 fails the start, and the daemon it left is ended",
+          "[supervision][forking]") {
   TempDir dir;
   std::string pidfile = dir / "daemon.pid";
   TestUnit u(dir, "exit1", daemon_cmd(pidfile, "--first-exit 1"), forking(pidfile));
@@ -191,7 +195,8 @@ TEST_CASE("S2: a forking pidfile naming a process outside the unit's tree is ref
   }
 }
 
-TEST_CASE("S2: a service-written pidfile that others may write is refused (User=nobody)", "[supervision][forking][security][S2]") {
+TEST_CASE("S2: a service-written pidfile that others may write is refused (User=nobody)",
+          "[supervision][forking][security][S2]") {
   TempDir dir;
   std::string run = dir.world_writable_subdir("run");
   std::string pidfile = run + "/daemon.pid";
@@ -204,8 +209,9 @@ TEST_CASE("S2: a service-written pidfile that others may write is refused (User=
   check_nothing_left(u);
 }
 
-TEST_CASE("S2: the service rewrites its pidfile to name a root process: stop ends the real daemon, the root process lives",
-          "[supervision][forking][security][S2]") {
+TEST_CASE(
+    "S2: the service rewrites its pidfile to name a root process: stop ends the real daemon, the root process lives",
+    "[supervision][forking][security][S2]") {
   TempDir dir;
   std::string run = dir.world_writable_subdir("run");
   std::string pidfile = run + "/daemon.pid";

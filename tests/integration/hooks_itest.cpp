@@ -33,14 +33,11 @@ TEST_CASE("Exec* commands run in systemd's order, with $MAINPID for ExecStartPos
           "[supervision][hooks]") {
   TempDir dir;
   std::string order = dir / "order";
-  std::string extra = "ExecStartPre=" + note(order, "pre1") + "\n" +
-                      "ExecStartPre=-/bin/false\n" +  // '-': its failure is ignored
-                      "ExecStartPre=" + note(order, "pre2") + "\n" +
-                      "ExecStartPost=" + note(order, "post $MAINPID") + "\n" +
-                      "ExecReload=" + note(order, "reload $MAINPID") + "\n" +
-                      "ExecStop=" + note(order, "stop $MAINPID") + "\n" +
-                      "ExecStop=-/bin/false\n" +
-                      "ExecStopPost=" + note(order, "stoppost $SERVICE_RESULT") + "\n";
+  std::string extra =
+      "ExecStartPre=" + note(order, "pre1") + "\n" + "ExecStartPre=-/bin/false\n" +  // '-': its failure is ignored
+      "ExecStartPre=" + note(order, "pre2") + "\n" + "ExecStartPost=" + note(order, "post $MAINPID") + "\n" +
+      "ExecReload=" + note(order, "reload $MAINPID") + "\n" + "ExecStop=" + note(order, "stop $MAINPID") + "\n" +
+      "ExecStop=-/bin/false\n" + "ExecStopPost=" + note(order, "stoppost $SERVICE_RESULT") + "\n";
   TestUnit u(dir, "order", "/bin/sleep 1000", opts(extra));
   pid_t pid = start_ok(u);
   std::string p = std::to_string(pid);
@@ -60,14 +57,13 @@ TEST_CASE("Exec* commands run in systemd's order, with $MAINPID for ExecStartPos
   CHECK(u.processes().empty());
 }
 
-TEST_CASE("a failing ExecStartPre= fails the start: no ExecStart, no ExecStop, but ExecStopPost runs", "[supervision][hooks]") {
+TEST_CASE("a failing ExecStartPre= fails the start: no ExecStart, no ExecStop, but ExecStopPost runs",
+          "[supervision][hooks]") {
   TempDir dir;
   std::string order = dir / "order";
-  std::string extra = "ExecStartPre=" + note(order, "pre1") + "\n" +
-                      "ExecStartPre=/bin/sh -c \"exit 7\"\n" +
-                      "ExecStartPre=" + note(order, "pre-after-failure") + "\n" +
-                      "ExecStop=" + note(order, "stop") + "\n" +
-                      "ExecStopPost=" + note(order, "stoppost $SERVICE_RESULT") + "\n";
+  std::string extra = "ExecStartPre=" + note(order, "pre1") + "\n" + "ExecStartPre=/bin/sh -c \"exit 7\"\n" +
+                      "ExecStartPre=" + note(order, "pre-after-failure") + "\n" + "ExecStop=" + note(order, "stop") +
+                      "\n" + "ExecStopPost=" + note(order, "stoppost $SERVICE_RESULT") + "\n";
   TestUnit u(dir, "prefail", "/bin/sh -c \"echo main >> " + order + "; exec /bin/sleep 1000\"", opts(extra));
   RunResult start = u.start();
   INFO(start.describe());
@@ -77,12 +73,14 @@ TEST_CASE("a failing ExecStartPre= fails the start: no ExecStart, no ExecStop, b
   check_nothing_left(u);
 }
 
-TEST_CASE("a failing ExecStartPost= fails the start and ends the main process, ExecStopPost runs", "[supervision][hooks]") {
+TEST_CASE("a failing ExecStartPost= fails the start and ends the main process, ExecStopPost runs",
+          "[supervision][hooks]") {
   TempDir dir;
   std::string order = dir / "order";
-  std::string extra = "ExecStartPost=/bin/false\n"
-                      "ExecStop=" + note(order, "stop") + "\n" +
-                      "ExecStopPost=" + note(order, "stoppost") + "\n";
+  std::string extra =
+      "ExecStartPost=/bin/false\n"
+      "ExecStop=" +
+      note(order, "stop") + "\n" + "ExecStopPost=" + note(order, "stoppost") + "\n";
   TestUnit u(dir, "postfail", "/bin/sleep 1000", opts(extra));
   RunResult start = u.start();
   INFO(start.describe());
@@ -166,7 +164,8 @@ TEST_CASE("ExecReload=: a failure fails the reload (exit 1), a '-' failure does 
   }
 }
 
-TEST_CASE("reload: SIGHUP to the main process without ExecReload=, exit 7 when not running", "[supervision][hooks][reload]") {
+TEST_CASE("reload: SIGHUP to the main process without ExecReload=, exit 7 when not running",
+          "[supervision][hooks][reload]") {
   TempDir dir;
   std::string hups = dir / "hups";
   TestUnit u(dir, "hupreload", helper("notifier") + " hup-log:" + hups);

@@ -5,10 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <regex>
 #include <set>
-
-#include <catch2/catch.hpp>
 
 #include "support.h"
 
@@ -298,8 +297,8 @@ TEST_CASE("KillMode=process ends only the main process", "[lifecycle][killmode]"
 TEST_CASE("KillMode=process: at TimeoutStopSec only the main process gets FinalKillSignal", "[lifecycle][killmode]") {
   TempDir dir;
   // The main process ignores SIGTERM; its children must not be touched at all.
-  write_file(dir / "family.sh", "#!/bin/sh\ntrap '' TERM\n/bin/sleep 1001 &\n/bin/sleep 1002 &\nwhile :; do wait; done\n",
-             0755);
+  write_file(dir / "family.sh",
+             "#!/bin/sh\ntrap '' TERM\n/bin/sleep 1001 &\n/bin/sleep 1002 &\nwhile :; do wait; done\n", 0755);
   TestUnit u(dir, "kmprockill", dir / "family.sh", {.extra = "KillMode=process\nTimeoutStopSec=1\n"});
   RunResult start = u.start();
   INFO(start.describe());

@@ -5,9 +5,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <chrono>
-
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include "supervision_util.h"
 
@@ -26,8 +25,7 @@ const char* kNotify = "Type=notify\n";
 TEST_CASE("Type=notify: start returns only after READY=1, sent after 1 s", "[supervision][notify]") {
   TempDir dir;
   std::string env = dir / "env";
-  TestUnit u(dir, "ready1s",
-             notifier("env:" + env + " \"send:STATUS=warming up\" sleep:1000 send:READY=1"),
+  TestUnit u(dir, "ready1s", notifier("env:" + env + " \"send:STATUS=warming up\" sleep:1000 send:READY=1"),
              opts(kNotify));
   RunResult start = u.start();
   INFO(start.describe());
@@ -92,7 +90,8 @@ TEST_CASE("Type=notify: a service that dies before READY=1 fails the start fast,
   CHECK(read_file(post) == std::string("exit-code exited 3\n"));
 }
 
-TEST_CASE("Type=notify: a failed start quotes the StandardError= file when stderr has its own", "[supervision][notify]") {
+TEST_CASE("Type=notify: a failed start quotes the StandardError= file when stderr has its own",
+          "[supervision][notify]") {
   TempDir dir;
   std::string err = dir / "stderr.log";
   TestUnit u(dir, "stderrfile",
@@ -151,7 +150,8 @@ TEST_CASE("garbage, empty, oversized and malformed datagrams are ignored, never 
   // READY=1: the real one comes 1.5 s later.
   std::string env = dir / "env";
   TestUnit u(dir, "garbage",
-             notifier("env:" + env + " empty garbage flood:3000 empty sleep:1500 send:READY=1 sleep:200 flood:5000 garbage "
+             notifier("env:" + env +
+                      " empty garbage flood:3000 empty sleep:1500 send:READY=1 sleep:200 flood:5000 garbage "
                       "\"send:STATUS=still fine\""),
              opts(kNotify));
   RunResult start = u.start();
@@ -330,8 +330,9 @@ TEST_CASE("RELOADING=1 without READY=1 ends after TimeoutStartSec=: back to runn
   CHECK(u.stop().exit_code == 0);
 }
 
-TEST_CASE("the shipped Type=notify example: start waits for its warm-up, status shows its STATUS=, reload and stop work",
-          "[supervision][notify][example]") {
+TEST_CASE(
+    "the shipped Type=notify example: start waits for its warm-up, status shows its STATUS=, reload and stop work",
+    "[supervision][notify][example]") {
   TempDir dir;
   TestUnit u(dir, "cachewarmer", "/usr/bin/python3 " UNITRUN_SOURCE_DIR "/units/cache-warmer.py",
              opts(std::string(kNotify) + "Environment=WARMER_STEPS=4 WARMER_STEP_SECONDS=0.3\nWatchdogSec=2\n"));
@@ -358,8 +359,9 @@ TEST_CASE("the shipped Type=notify example: start waits for its warm-up, status 
 
 // ---------------------------------------------------------------- watchdog
 
-TEST_CASE("WatchdogSec=: WATCHDOG_USEC and WATCHDOG_PID, a service that stops pinging is killed with SIGABRT and restarted",
-          "[supervision][notify][watchdog]") {
+TEST_CASE(
+    "WatchdogSec=: WATCHDOG_USEC and WATCHDOG_PID, a service that stops pinging is killed with SIGABRT and restarted",
+    "[supervision][notify][watchdog]") {
   TempDir dir;
   std::string env = dir / "env";
   TestUnit u(dir, "watchdog", notifier("env:" + env + " send:READY=1 ping:4:300"),
@@ -397,8 +399,10 @@ TEST_CASE("WatchdogSec=: WATCHDOG_USEC and WATCHDOG_PID, a service that stops pi
   CHECK(u.processes().empty());
 }
 
-TEST_CASE("WatchdogSec=: a hung service that ignores SIGABRT gets FinalKillSignal after TimeoutStopSec, then Restart= decides",
-          "[supervision][notify][watchdog]") {
+TEST_CASE(
+    "WatchdogSec=: a hung service that ignores SIGABRT gets FinalKillSignal after TimeoutStopSec, then Restart= "
+    "decides",
+    "[supervision][notify][watchdog]") {
   TempDir dir;
   // SIG_IGN survives exec: the sleep ignores SIGABRT, and never pings.
   TestUnit u(dir, "wdignore", "/bin/sh -c \"trap '' ABRT; exec /bin/sleep 1000\"",
@@ -441,8 +445,9 @@ TEST_CASE("WatchdogSec=: a service that keeps pinging is never killed", "[superv
   CHECK(u.stop().exit_code == 0);
 }
 
-TEST_CASE("a watchdog kill and Restart=: on-watchdog, on-failure, on-abnormal and always restart, on-abort and no do not",
-          "[supervision][notify][watchdog]") {
+TEST_CASE(
+    "a watchdog kill and Restart=: on-watchdog, on-failure, on-abnormal and always restart, on-abort and no do not",
+    "[supervision][notify][watchdog]") {
   struct Row {
     const char* restart;
     bool restarts;

@@ -11,13 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "support.h"
 
@@ -91,7 +90,8 @@ std::vector<std::string> signal_calls(const std::string& log) {
   std::istringstream in(log);
   std::string line;
   while (std::getline(in, line))
-    for (const char* call : {"kill(", "tkill(", "tgkill(", "pidfd_send_signal(", "rt_sigqueueinfo(", "rt_tgsigqueueinfo("})
+    for (const char* call :
+         {"kill(", "tkill(", "tgkill(", "pidfd_send_signal(", "rt_sigqueueinfo(", "rt_tgsigqueueinfo("})
       if (line.find(call) != std::string::npos) out.push_back(line);
   return out;
 }
@@ -104,9 +104,9 @@ TEST_CASE("S1: hostile pidfile contents: stop exits 0, status 1, nothing is sign
   // name it or its group; it counts every signal it gets.
   Canary canary;
   std::string p = std::to_string(canary.pid());
-  std::vector<std::string> contents{"1",  "0",      "-1",          "-" + p, "4294967297", "1e3",      "",
-                                    "123abc", p + "abc", p + "\n456", "123\n456", p + "\n" + p, " " + p, "+" + p,
-                                    "0" + p, p + " \n", p};
+  std::vector<std::string> contents{
+      "1",         "0",        "-1",         "-" + p, "4294967297", "1e3",   "",        "123abc", p + "abc",
+      p + "\n456", "123\n456", p + "\n" + p, " " + p, "+" + p,      "0" + p, p + " \n", p};
   bool traced = strace_works();
   if (!traced) WARN("strace cannot trace here; relying on the canary alone");
 
@@ -155,12 +155,8 @@ TEST_CASE("S3: the pidfile is never written through a symlink or into a hard lin
   std::string pidfile = dir / "s3.pid";
   std::string fixed_pidfile = pidfile;
 
-  SECTION("the pidfile is a symlink to a victim") {
-    REQUIRE(::symlink(victim.path.c_str(), pidfile.c_str()) == 0);
-  }
-  SECTION("the pidfile is a hard link to a victim") {
-    REQUIRE(::link(victim.path.c_str(), pidfile.c_str()) == 0);
-  }
+  SECTION("the pidfile is a symlink to a victim") { REQUIRE(::symlink(victim.path.c_str(), pidfile.c_str()) == 0); }
+  SECTION("the pidfile is a hard link to a victim") { REQUIRE(::link(victim.path.c_str(), pidfile.c_str()) == 0); }
   SECTION("a parent directory is a symlink owned by uid 65534") {
     std::string real = dir / "real";
     REQUIRE(::mkdir(real.c_str(), 0755) == 0);
@@ -324,7 +320,9 @@ TEST_CASE("S6: the service gets only fds 0, 1, 2 whatever unitrun inherited", "[
       CHECK(target != socket);
       CHECK(target != pipe);
     }
-    struct pollfd p{pipefd[0], POLLIN, 0};
+    struct pollfd p {
+      pipefd[0], POLLIN, 0
+    };
     CHECK(::poll(&p, 1, 2000) == 1);  // EOF (POLLHUP): no write end is left anywhere
   }
   for (int fd : {sv[0], sv[1], file, dirfd, pipefd[0]}) ::close(fd);
@@ -372,9 +370,9 @@ TEST_CASE("S8: the service's environment is built from scratch", "[security]") {
   TempDir dir;
   std::string dump = dir / "dump.json";
   write_file(dir / "env.conf", "# a comment\nFROMFILE=1\nQUOTED=\"q v\"\n");
-  TestUnit u(dir, "s8", helper("argvdump"),
-             {.extra = dump_env(dump) + "Environment=FOO=bar \"SPACED=a b c\"\nEnvironmentFile=" + (dir / "env.conf") +
-                       "\n"});
+  TestUnit u(
+      dir, "s8", helper("argvdump"),
+      {.extra = dump_env(dump) + "Environment=FOO=bar \"SPACED=a b c\"\nEnvironmentFile=" + (dir / "env.conf") + "\n"});
   RunOptions opts;
   opts.set_env = {"LD_PRELOAD=" + (dir / "evil.so"),
                   "BASH_ENV=" + (dir / "bashenv"),
@@ -473,7 +471,8 @@ TEST_CASE("S9: the pidfile is 0644 and a new log 0640 whatever the caller's umas
   CHECK(file_mode(with_default_log.default_log()) == 0640);
 }
 
-TEST_CASE("the monitor's control socket: a 0600 file of unitrun's user that nobody else can reach or take", "[security]") {
+TEST_CASE("the monitor's control socket: a 0600 file of unitrun's user that nobody else can reach or take",
+          "[security]") {
   // The name used to be an abstract socket that any local user could bind
   // first, so that no monitor of the unit could start.
   TempDir dir;

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <catch2/catch.hpp>
 
 #include "support.h"

@@ -9,11 +9,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <set>
 #include <thread>
-
-#include <catch2/catch.hpp>
 
 #include "supervision_util.h"
 
@@ -211,8 +210,8 @@ TEST_CASE("F3: a crash loop stops at the start limit: exactly 5 spawns, status 3
 TEST_CASE("Restart=: which real endings bring the service back", "[supervision][restart]") {
   struct Row {
     const char* restart;
-    const char* extra;  // more [Service] lines
-    const char* ending; // crasher arguments
+    const char* extra;   // more [Service] lines
+    const char* ending;  // crasher arguments
     bool restarts;
     const char* active;  // status's Active: line when not restarted
   };
@@ -264,7 +263,8 @@ TEST_CASE("Restart=: which real endings bring the service back", "[supervision][
 
 TEST_CASE("RestartSec= spaces the starts (default 100 ms) on the monotonic clock", "[supervision][restart]") {
   TempDir dir;
-  for (auto [restart_sec, min_gap_ms] : std::vector<std::pair<std::string, long long>>{{"", 100}, {"RestartSec=700ms\n", 700}}) {
+  for (auto [restart_sec, min_gap_ms] :
+       std::vector<std::pair<std::string, long long>>{{"", 100}, {"RestartSec=700ms\n", 700}}) {
     std::string counter = dir / unique_name("count");
     TestUnit u(dir, "restartsec", crasher(counter, "--exit 1"), opts("Restart=on-failure\n" + restart_sec));
     INFO("RestartSec: " << (restart_sec.empty() ? "default" : restart_sec));
@@ -393,8 +393,7 @@ TEST_CASE("F7: a full disk under the service's log: the monitor stays up, status
   TinyTmpfs full(dir / "full", "64k");
   std::string log = dir / "full/out.log";
   std::string report = dir / "spew.report";
-  TestUnit u(dir, "f7", helper("spew") + " 10000000 " + report + " 100",
-             opts("StandardOutput=append:" + log + "\n"));
+  TestUnit u(dir, "f7", helper("spew") + " 10000000 " + report + " 100", opts("StandardOutput=append:" + log + "\n"));
   pid_t main_pid = start_ok(u);
   pid_t monitor = parent_of(main_pid);
 
@@ -430,7 +429,8 @@ TEST_CASE("F7: a full disk under the service's log: the monitor stays up, status
   CHECK_FALSE(alive(monitor));
 }
 
-TEST_CASE("SIGHUP to a daemonized monitor reopens its own log and does not touch the service", "[supervision][logrotate]") {
+TEST_CASE("SIGHUP to a daemonized monitor reopens its own log and does not touch the service",
+          "[supervision][logrotate]") {
   const std::string log = "/var/log/unitrun.log";
   TempDir dir;
   TestUnit u(dir, "hup", "/bin/sleep 1000");

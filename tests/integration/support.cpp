@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -22,8 +23,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <catch2/catch.hpp>
 
 extern char** environ;
 
@@ -323,7 +322,9 @@ Running spawn(const std::vector<std::string>& argv_in, const RunOptions& opts) {
       if (copies[i] < 0 || ::dup2(copies[i], opts.inherit_fds[i].second) < 0) ::_exit(122);
     if (opts.umask) ::umask(*opts.umask);
     if (opts.nofile) {
-      struct rlimit rl{*opts.nofile, *opts.nofile};
+      struct rlimit rl {
+        *opts.nofile, *opts.nofile
+      };
       if (::setrlimit(RLIMIT_NOFILE, &rl) < 0) ::_exit(125);
     }
     for (int sig = 1; sig < NSIG; ++sig) {
@@ -445,7 +446,8 @@ std::vector<std::string> TestUnit::runtime_files() const {
   if (!d) return out;
   while (struct dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
-    if (n.rfind(name_ + ".", 0) == 0 || n.rfind("." + name_ + ".", 0) == 0) out.push_back(std::string(kRuntimeDir) + "/" + n);
+    if (n.rfind(name_ + ".", 0) == 0 || n.rfind("." + name_ + ".", 0) == 0)
+      out.push_back(std::string(kRuntimeDir) + "/" + n);
   }
   ::closedir(d);
   std::sort(out.begin(), out.end());
@@ -599,7 +601,9 @@ std::vector<pid_t> zombies_of(pid_t parent) {
 bool wait_exit(pid_t pid, int timeout_ms) {
   int fd = pidfd_open(pid);
   if (fd < 0) return errno == ESRCH;
-  struct pollfd p{fd, POLLIN, 0};
+  struct pollfd p {
+    fd, POLLIN, 0
+  };
   Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   int n;
   do n = ::poll(&p, 1, ms_until(deadline));

@@ -22,11 +22,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace itest {
 
@@ -61,7 +60,7 @@ class TempDir {
 
 void write_file(const std::string& path, const std::string& content, mode_t mode = 0644);
 std::optional<std::string> read_file(const std::string& path);
-bool exists(const std::string& path);  // lstat: a dangling symlink exists
+bool exists(const std::string& path);       // lstat: a dangling symlink exists
 mode_t file_mode(const std::string& path);  // permission bits via lstat; fails the test if missing
 void remove_file(const std::string& path);  // missing is fine
 
@@ -74,25 +73,25 @@ struct RunOptions {
   std::vector<std::string> set_env;    // "K=V", added to (or replacing in) the inherited environment
   std::vector<std::string> unset_env;  // names removed from it
   std::optional<mode_t> umask;
-  std::optional<rlim_t> nofile;        // RLIMIT_NOFILE, soft and hard, set before exec
-  std::vector<int> block_signals;      // the signal mask unitrun starts with (else empty)
-  std::vector<int> ignore_signals;     // dispositions set to SIG_IGN before exec
+  std::optional<rlim_t> nofile;                  // RLIMIT_NOFILE, soft and hard, set before exec
+  std::vector<int> block_signals;                // the signal mask unitrun starts with (else empty)
+  std::vector<int> ignore_signals;               // dispositions set to SIG_IGN before exec
   std::vector<std::pair<int, int>> inherit_fds;  // {test fd, fd number in unitrun}: fds unitrun inherits
-  std::vector<std::string> wrapper;    // argv prefix, e.g. strace
-  std::string cwd;                     // the directory unitrun starts in (else the test's)
-  bool controlling_tty = false;        // unitrun leads a session whose controlling tty (a pty) is its stdin
-  int timeout_ms = 60000;              // a hang fails the test instead of blocking it
-  int eof_grace_ms = 5000;             // after exit, how long stdout/stderr may stay open
+  std::vector<std::string> wrapper;              // argv prefix, e.g. strace
+  std::string cwd;                               // the directory unitrun starts in (else the test's)
+  bool controlling_tty = false;                  // unitrun leads a session whose controlling tty (a pty) is its stdin
+  int timeout_ms = 60000;                        // a hang fails the test instead of blocking it
+  int eof_grace_ms = 5000;                       // after exit, how long stdout/stderr may stay open
 };
 
 struct RunResult {
-  int exit_code = -1;     // -1 when killed by a signal or timed out
+  int exit_code = -1;  // -1 when killed by a signal or timed out
   int term_signal = 0;
   bool timed_out = false;
   bool output_held_open = false;  // exited, but something else kept its stdout/stderr pipe open
   std::string out, err;
-  double seconds = 0;             // from spawn to exit
-  std::string describe() const;   // for failure messages
+  double seconds = 0;            // from spawn to exit
+  std::string describe() const;  // for failure messages
 };
 
 // A unitrun process started without waiting, for running many at once.

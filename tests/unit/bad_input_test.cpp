@@ -4,18 +4,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 #include "test_support.h"
 #include "unit/ini_lines.h"
 
-using unitrun::test::RunResult;
 using unitrun::test::run_unitrun;
+using unitrun::test::RunResult;
 using unitrun::test::TempDir;
 using namespace std::string_literals;
 
@@ -84,33 +83,23 @@ std::string shown(const std::string& out, const std::string& key) {
 
 TEST_CASE("bad input B1: malformed structure", "[bad_input]") {
   TempDir dir;
-  SECTION("missing [Service]") {
-    expect_rejected(dir, "[Unit]\nDescription=x\n", 0, "no [Service] section");
-  }
+  SECTION("missing [Service]") { expect_rejected(dir, "[Unit]\nDescription=x\n", 0, "no [Service] section"); }
   SECTION("key before any section") {
     expect_rejected(dir, "Description=x\n[Service]\nExecStart=/bin/true\n", 1, "outside of any section");
   }
   SECTION("unterminated section header") {
     expect_rejected(dir, "[Unit]\nDescription=x\n[Service\nExecStart=/bin/true\n", 3, "unterminated section header");
   }
-  SECTION("=value") {
-    expect_rejected(dir, "[Service]\nExecStart=/bin/true\n=value\n", 3, "missing key");
-  }
+  SECTION("=value") { expect_rejected(dir, "[Service]\nExecStart=/bin/true\n=value\n", 3, "missing key"); }
   SECTION("a line without =") {
     expect_rejected(dir, "[Service]\nExecStart=/bin/true\n\njustaword\n", 4, "expected 'Key=value'");
   }
-  SECTION("Key:value") {
-    expect_rejected(dir, "[Service]\nExecStart=/bin/true\nUser:root\n", 3, "Key=value");
-  }
+  SECTION("Key:value") { expect_rejected(dir, "[Service]\nExecStart=/bin/true\nUser:root\n", 3, "Key=value"); }
   SECTION("text after the section header") {
     expect_rejected(dir, "[Service] ; comment\nExecStart=/bin/true\n", 1, "after section header");
   }
-  SECTION("empty file") {
-    expect_rejected(dir, "", 0, "no [Service] section");
-  }
-  SECTION("only comments") {
-    expect_rejected(dir, "# nothing\n; here\n", 0, "no [Service] section");
-  }
+  SECTION("empty file") { expect_rejected(dir, "", 0, "no [Service] section"); }
+  SECTION("only comments") { expect_rejected(dir, "# nothing\n; here\n", 0, "no [Service] section"); }
   SECTION("a directory") {
     std::string sub = dir / "sub.ini";
     REQUIRE(::mkdir(sub.c_str(), 0755) == 0);
@@ -121,12 +110,8 @@ TEST_CASE("bad input B1: malformed structure", "[bad_input]") {
     REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
     expect_rejected(fifo, 0, "not a regular file");
   }
-  SECTION("/dev/zero does not hang") {
-    expect_rejected("/dev/zero", 0, "not a regular file");
-  }
-  SECTION("a missing file") {
-    expect_rejected(dir / "missing.ini", 0, "No such file");
-  }
+  SECTION("/dev/zero does not hang") { expect_rejected("/dev/zero", 0, "not a regular file"); }
+  SECTION("a missing file") { expect_rejected(dir / "missing.ini", 0, "No such file"); }
 }
 
 TEST_CASE("bad input B2: huge input is rejected and never truncated", "[bad_input]") {
@@ -178,9 +163,7 @@ TEST_CASE("bad input B3: NUL bytes and dangling continuations", "[bad_input]") {
   SECTION("NUL in a value is never parsed as the part before it") {
     expect_rejected(dir, "[Service]\nExecStart=/bin/true\0;rm -rf /tmp/unitrun-nul\n"s, 2, "NUL");
   }
-  SECTION("NUL in a key") {
-    expect_rejected(dir, "[Service]\nExecStart=/bin/true\nUs\0er=root\n"s, 3, "NUL");
-  }
+  SECTION("NUL in a key") { expect_rejected(dir, "[Service]\nExecStart=/bin/true\nUs\0er=root\n"s, 3, "NUL"); }
   SECTION("trailing backslash at the end of the file") {
     expect_rejected(dir, "[Service]\nExecStart=/bin/true \\", 2, "end of the file");
     expect_rejected(dir, "[Service]\nExecStart=/bin/true\nUser=nobody \\\n", 3, "end of the file");
@@ -247,7 +230,8 @@ TEST_CASE("bad input B7: TimeoutStopSec values", "[bad_input]") {
     INFO("TimeoutStopSec=" << bad);
     expect_rejected(dir, "[Service]\nExecStart=/bin/true\nTimeoutStopSec=" + bad + "\n", 3, "TimeoutStopSec=");
   }
-  std::string path = dir.write("u.ini", "[Service]\nExecStart=/bin/true\nTimeoutStopSec=5min 20s\nTimeoutStartSec=infinity\n");
+  std::string path =
+      dir.write("u.ini", "[Service]\nExecStart=/bin/true\nTimeoutStopSec=5min 20s\nTimeoutStartSec=infinity\n");
   expect_accepted(path);
   RunResult r = run_unitrun({"show", path});
   CHECK(shown(r.out, "TimeoutStopSec") == "5min 20s");
@@ -296,8 +280,7 @@ TEST_CASE("bad input B10: ExecStart tokenizer", "[bad_input]") {
   expect_rejected(dir, "[Service]\nExecStart=/bin/echo %Z\n", 2, "unknown specifier");
 
   std::string path = dir.write(
-      "argv.ini",
-      "[Service]\nType=oneshot\nExecStart=/bin/echo ; $(id) `id` %n \"a b\" 'c' \\\" \\n * \"x ; y\"\n"s);
+      "argv.ini", "[Service]\nType=oneshot\nExecStart=/bin/echo ; $(id) `id` %n \"a b\" 'c' \\\" \\n * \"x ; y\"\n"s);
   // A lone ';' starts a second command: '$(id)' is then its program, taken
   // literally (and not found: no shell is involved).
   RunResult r = run_unitrun({"show", "--json", path});
@@ -411,9 +394,15 @@ TEST_CASE("command line: help, version, unknown verbs and options", "[bad_input]
   CHECK(check_help.exit_code == 0);
 
   const std::string unit = kSource + "/units/autotest.ini";
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"frobnicate"}, {"frobnicate", unit}, {"--bogus"}, {"check", "--bogus", unit}, {"show", "--bogus", unit},
-           {}, {"check"}, {"show"}, {"show", unit, unit}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{{"frobnicate"},
+                                                                                    {"frobnicate", unit},
+                                                                                    {"--bogus"},
+                                                                                    {"check", "--bogus", unit},
+                                                                                    {"show", "--bogus", unit},
+                                                                                    {},
+                                                                                    {"check"},
+                                                                                    {"show"},
+                                                                                    {"show", unit, unit}}) {
     std::string joined;
     for (const std::string& a : args) joined += " " + a;
     INFO("unitrun" << joined);

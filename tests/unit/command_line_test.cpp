@@ -1,12 +1,11 @@
 // The Exec*= tokenizer (systemd.syntax(7) "QUOTING", systemd.service(5)
 // "COMMAND LINES") and the exec-time $VAR expansion. No shell anywhere.
+#include "unit/command_line.h"
+
+#include <catch2/catch.hpp>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
-
-#include "unit/command_line.h"
 
 using namespace unitrun;
 using namespace unitrun::command_line;
@@ -189,8 +188,8 @@ TEST_CASE("command line: prefixes", "[command_line]") {
 
 TEST_CASE("command line: shell syntax passes through literally", "[command_line]") {
   Command c = one_command("/bin/echo $X ${Y} $(id) `id` * ?.txt | > /tmp/x && true ~");
-  CHECK(c.argv == Words{"/bin/echo", "$X", "${Y}", "$(id)", "`id`", "*", "?.txt", "|", ">", "/tmp/x", "&&", "true",
-                        "~"});
+  CHECK(c.argv ==
+        Words{"/bin/echo", "$X", "${Y}", "$(id)", "`id`", "*", "?.txt", "|", ">", "/tmp/x", "&&", "true", "~"});
   // The tokenizer does not touch '%' either; specifiers are the unit parser's job.
   CHECK(one_command("/bin/echo 100%").argv == Words{"/bin/echo", "100%"});
   // Bare names are kept as written (resolved later against a fixed PATH).

@@ -1,11 +1,10 @@
 // The line layer in front of inih (src/unit/ini_lines.h): BOM, CRLF,
 // continuations, the 1 MiB limit, and the lines inih must never see.
-#include <string>
-#include <vector>
+#include "unit/ini_lines.h"
 
 #include <catch2/catch.hpp>
-
-#include "unit/ini_lines.h"
+#include <string>
+#include <vector>
 
 using namespace unitrun;
 using namespace unitrun::ini_lines;
@@ -181,9 +180,7 @@ TEST_CASE("ini_lines: malformed lines are rejected with their line numbers", "[i
   SECTION("an inline comment after a section header is text too") {
     require_one_error(split("[Service] # comment\n"), 1, "after section header");
   }
-  SECTION("empty section name") {
-    require_one_error(split("[Service]\n[ ]\n"), 2, "empty section name");
-  }
+  SECTION("empty section name") { require_one_error(split("[Service]\n[ ]\n"), 2, "empty section name"); }
   SECTION("line without '='") {
     Lines l = split("[Service]\nA=b\n\njustaword\n");
     require_one_error(l, 4, "expected 'Key=value'");

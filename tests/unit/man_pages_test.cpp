@@ -2,12 +2,11 @@
 // every command `unitrun --help` lists has an entry in unitrun(1), every
 // key the parser knows has one in its section of unitrun.unit(5), and no
 // entry names a key the parser does not know.
+#include <catch2/catch.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "test_support.h"
 #include "unit/unit_parser.h"

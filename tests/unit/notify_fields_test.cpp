@@ -1,10 +1,9 @@
 // parse_notify_fields: the sd_notify datagram format ("KEY=VALUE" lines,
 // sd_notify(3)). A service may send anything; the parser must never throw,
 // and must take nothing from a line that is not an assignment.
+#include <catch2/catch.hpp>
 #include <map>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "notify/notify_server.h"
 
@@ -18,13 +17,15 @@ TEST_CASE("parse_notify_fields: one assignment, with and without a final newline
 }
 
 TEST_CASE("parse_notify_fields: several assignments in one datagram", "[notify]") {
-  Fields f = parse_notify_fields("READY=1\nSTATUS=Processing requests...\nMAINPID=4711\nERRNO=2\nEXTEND_TIMEOUT_USEC=5000000\n");
+  Fields f = parse_notify_fields(
+      "READY=1\nSTATUS=Processing requests...\nMAINPID=4711\nERRNO=2\nEXTEND_TIMEOUT_USEC=5000000\n");
   CHECK(f == Fields{{"READY", "1"},
                     {"STATUS", "Processing requests..."},
                     {"MAINPID", "4711"},
                     {"ERRNO", "2"},
                     {"EXTEND_TIMEOUT_USEC", "5000000"}});
-  CHECK(parse_notify_fields("RELOADING=1\nMONOTONIC_USEC=123\n") == Fields{{"RELOADING", "1"}, {"MONOTONIC_USEC", "123"}});
+  CHECK(parse_notify_fields("RELOADING=1\nMONOTONIC_USEC=123\n") ==
+        Fields{{"RELOADING", "1"}, {"MONOTONIC_USEC", "123"}});
   CHECK(parse_notify_fields("STOPPING=1") == Fields{{"STOPPING", "1"}});
 }
 

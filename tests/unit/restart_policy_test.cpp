@@ -4,14 +4,13 @@
 // every termination, RestartPreventExitStatus= as an exception to all of
 // them, and the StartLimitIntervalSec=/StartLimitBurst= window on synthetic
 // monotonic times.
+#include "monitor/restart_policy.h"
+
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
-
-#include "monitor/restart_policy.h"
 
 using namespace unitrun;
 using unitrun::monitor::is_clean;
@@ -31,8 +30,8 @@ enum class Kind { Clean, UncleanExit, UncleanSignal, Timeout, Watchdog };
 struct Case {
   const char* name;
   Termination t;
-  Kind kind;            // for a non-oneshot service
-  const char* result;   // systemd's Result= word
+  Kind kind;           // for a non-oneshot service
+  const char* result;  // systemd's Result= word
 };
 
 Termination exited(int code) {
@@ -81,7 +80,12 @@ const std::vector<Case>& cases() {
       {"timeout (SIGTERM)", timeout(SIGTERM), Kind::Timeout, "timeout"},
       {"timeout (SIGKILL)", timeout(SIGKILL), Kind::Timeout, "timeout"},
       {"timeout (status unknown)", timeout(0), Kind::Timeout, "timeout"},
-      {"timeout (as a failed restart reports it: exit 1)", [] { Termination t = exited(1); t.timeout = true; return t; }(),
+      {"timeout (as a failed restart reports it: exit 1)",
+       [] {
+         Termination t = exited(1);
+         t.timeout = true;
+         return t;
+       }(),
        Kind::Timeout, "timeout"},
   };
   return c;
@@ -91,22 +95,28 @@ const std::vector<Case>& cases() {
 // restarts after.
 bool table2(RestartPolicy p, Kind k) {
   switch (p) {
-    case RestartPolicy::No: return false;
-    case RestartPolicy::Always: return true;
-    case RestartPolicy::OnSuccess: return k == Kind::Clean;
-    case RestartPolicy::OnFailure: return k != Kind::Clean;
-    case RestartPolicy::OnAbnormal: return k == Kind::UncleanSignal || k == Kind::Timeout || k == Kind::Watchdog;
-    case RestartPolicy::OnAbort: return k == Kind::UncleanSignal;
-    case RestartPolicy::OnWatchdog: return k == Kind::Watchdog;
+    case RestartPolicy::No:
+      return false;
+    case RestartPolicy::Always:
+      return true;
+    case RestartPolicy::OnSuccess:
+      return k == Kind::Clean;
+    case RestartPolicy::OnFailure:
+      return k != Kind::Clean;
+    case RestartPolicy::OnAbnormal:
+      return k == Kind::UncleanSignal || k == Kind::Timeout || k == Kind::Watchdog;
+    case RestartPolicy::OnAbort:
+      return k == Kind::UncleanSignal;
+    case RestartPolicy::OnWatchdog:
+      return k == Kind::Watchdog;
   }
   FAIL("unknown policy");
   return false;
 }
 
-const std::vector<RestartPolicy> kPolicies = {RestartPolicy::No,         RestartPolicy::OnSuccess,
-                                              RestartPolicy::OnFailure,  RestartPolicy::OnAbnormal,
-                                              RestartPolicy::OnWatchdog, RestartPolicy::OnAbort,
-                                              RestartPolicy::Always};
+const std::vector<RestartPolicy> kPolicies = {
+    RestartPolicy::No,         RestartPolicy::OnSuccess, RestartPolicy::OnFailure, RestartPolicy::OnAbnormal,
+    RestartPolicy::OnWatchdog, RestartPolicy::OnAbort,   RestartPolicy::Always};
 
 Unit service(ServiceType type, RestartPolicy restart) {
   Unit u;
@@ -171,7 +181,8 @@ TEST_CASE("is_clean: for Type=oneshot only exit 0 and SuccessExitStatus= are cle
   CHECK_FALSE(is_clean(u, killed(SIGINT)));
 }
 
-TEST_CASE("is_clean: signals listed in SuccessExitStatus= are clean, a watchdog or timeout never is", "[restart_policy]") {
+TEST_CASE("is_clean: signals listed in SuccessExitStatus= are clean, a watchdog or timeout never is",
+          "[restart_policy]") {
   Unit u = service(ServiceType::Simple, RestartPolicy::No);
   u.success_exit_status.signals = {SIGKILL, SIGUSR1};
   CHECK(is_clean(u, killed(SIGKILL)));
@@ -251,7 +262,8 @@ TEST_CASE("should_restart: the prevent list is exact, not a range", "[restart_po
   CHECK_FALSE(should_restart(u, exited(SIGKILL)));
 }
 
-TEST_CASE("StartLimit: the burst-th start within the interval is the last one allowed", "[restart_policy][start_limit]") {
+TEST_CASE("StartLimit: the burst-th start within the interval is the last one allowed",
+          "[restart_policy][start_limit]") {
   const uint64_t t0 = 5000 * kSec;  // an arbitrary monotonic origin
   StartLimit limit(10 * kSec, 5);
   for (int i = 0; i < 5; ++i) {

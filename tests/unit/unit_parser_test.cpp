@@ -1,17 +1,17 @@
 // unit::parse() with a hand-built ParseContext: every key, the defaults,
 // resets, last-wins, paths, specifiers and diagnostics; and show_text /
 // show_json giving back what was parsed.
+#include "unit/unit_parser.h"
+
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
-#include "unit/unit_parser.h"
 #include "unit/unit_show.h"
 #include "unit/values.h"
 
@@ -94,10 +94,11 @@ struct Sample {
 // below fails when known_keys() gains a key that has no sample here.
 const std::vector<Sample>& samples() {
   static const std::vector<Sample> table = {
-      {"Unit.Description", "My demo service",
-       [](const Unit& u) { CHECK(u.description == "My demo service"); }},
+      {"Unit.Description", "My demo service", [](const Unit& u) { CHECK(u.description == "My demo service"); }},
       {"Unit.Documentation", "man:demo(8) \"https://example.org/a b\"",
-       [](const Unit& u) { CHECK(u.documentation == Words{"man:demo(8)", "https://example.org/a b"}); }},
+       [](const Unit& u) {
+         CHECK(u.documentation == Words{"man:demo(8)", "https://example.org/a b"});
+       }},
       {"Unit.StartLimitIntervalSec", "1min", [](const Unit& u) { CHECK(u.start_limit_interval == 60 * kSec); }},
       {"Unit.StartLimitBurst", "3", [](const Unit& u) { CHECK(u.start_limit_burst == 3); }},
       {"Service.Type", "forking", [](const Unit& u) { CHECK(u.type == ServiceType::Forking); }},
@@ -144,7 +145,9 @@ const std::vector<Sample>& samples() {
       {"Service.User", "nobody", [](const Unit& u) { CHECK(u.user == "nobody"); }},
       {"Service.Group", "nogroup", [](const Unit& u) { CHECK(u.group == "nogroup"); }},
       {"Service.SupplementaryGroups", "adm 4",
-       [](const Unit& u) { CHECK(u.supplementary_groups == Words{"adm", "4"}); }},
+       [](const Unit& u) {
+         CHECK(u.supplementary_groups == Words{"adm", "4"});
+       }},
       {"Service.Environment", "A=1 \"B=two words\" C=",
        [](const Unit& u) {
          using P = std::pair<std::string, std::string>;
@@ -213,7 +216,9 @@ const std::vector<Sample>& samples() {
          CHECK(*u.nice == -5);
        }},
       {"Install.WantedBy", "multi-user.target default.target",
-       [](const Unit& u) { CHECK(u.wanted_by == Words{"multi-user.target", "default.target"}); }},
+       [](const Unit& u) {
+         CHECK(u.wanted_by == Words{"multi-user.target", "default.target"});
+       }},
   };
   return table;
 }
@@ -449,7 +454,8 @@ TEST_CASE("parser: the last assignment wins for scalars", "[parser]") {
   REQUIRE(r.diagnostics.size() == 1);
   CHECK(r.diagnostics[0].severity == Diagnostic::Severity::Warning);
   CHECK(r.diagnostics[0].line == 7);
-  CHECK_THAT(r.diagnostics[0].message, Catch::Contains("User=") && Catch::Contains("nobody") && Catch::Contains("root"));
+  CHECK_THAT(r.diagnostics[0].message,
+             Catch::Contains("User=") && Catch::Contains("nobody") && Catch::Contains("root"));
 }
 
 TEST_CASE("parser: TimeoutSec= sets both timeouts", "[parser]") {
@@ -653,11 +659,11 @@ TEST_CASE("parser: diagnostics carry the right line numbers", "[parser]") {
   INFO(describe(r.diagnostics));
   CHECK(lines == std::vector<int>{6, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 26});
   // Each names the key it is about.
-  const std::vector<std::string> keys = {"UMask=",      "TimeoutStopSec=", "Environment=",    "KillSignal=",
-                                         "User=",       "Group=",          "Type=",           "Restart=",
-                                         "ExecStop=",   "Nice=",           "LimitNOFILE=",    "StandardOutput=",
-                                         "StandardInput=", "SendSIGKILL=", "ExecReload=",     "SupplementaryGroups=",
-                                         "WatchdogSec=", "StartLimitBurst="};
+  const std::vector<std::string> keys = {"UMask=",         "TimeoutStopSec=", "Environment=", "KillSignal=",
+                                         "User=",          "Group=",          "Type=",        "Restart=",
+                                         "ExecStop=",      "Nice=",           "LimitNOFILE=", "StandardOutput=",
+                                         "StandardInput=", "SendSIGKILL=",    "ExecReload=",  "SupplementaryGroups=",
+                                         "WatchdogSec=",   "StartLimitBurst="};
   REQUIRE(r.diagnostics.size() == keys.size());
   for (size_t i = 0; i < keys.size(); ++i) CHECK_THAT(r.diagnostics[i].message, Catch::StartsWith(keys[i]));
   // A rejected value leaves the default in place.
@@ -668,8 +674,8 @@ TEST_CASE("parser: diagnostics carry the right line numbers", "[parser]") {
 }
 
 TEST_CASE("parser: user and group identifiers", "[parser]") {
-  for (const std::string& bad : std::vector<std::string>{"0day", "0x0", "-1", "4294967295", "99999999999", "65535", "a b", "root:root", "1root",
-                          "name$x", std::string(33, 'a')}) {
+  for (const std::string& bad : std::vector<std::string>{"0day", "0x0", "-1", "4294967295", "99999999999", "65535",
+                                                         "a b", "root:root", "1root", "name$x", std::string(33, 'a')}) {
     INFO("User=" << bad);
     require_error("[Service]\nExecStart=/bin/true\nUser=" + bad + "\n", 3, "User=");
     INFO("Group=" << bad);
@@ -689,7 +695,8 @@ TEST_CASE("parser: unit names", "[parser]") {
   CHECK(is_valid_unit_name("autotest"));
   CHECK(is_valid_unit_name("a:b_c.d@e-f"));
   CHECK(is_valid_unit_name(std::string(200, 'a')));
-  for (const std::string& bad : std::vector<std::string>{"", "-evil", ".", "..", "a/b", "a b", "a$", std::string(201, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "-evil", ".", "..", "a/b", "a b", "a$", std::string(201, 'a')}) {
     INFO(bad);
     CHECK_FALSE(is_valid_unit_name(bad));
   }
@@ -754,8 +761,8 @@ namespace {
 
 // Every Exec* list, for comparisons that ignore the line numbers.
 std::vector<std::pair<std::string, const std::vector<Command>*>> command_lists(const Unit& u) {
-  return {{"ExecStartPre", &u.exec_start_pre}, {"ExecStart", &u.exec_start},     {"ExecStartPost", &u.exec_start_post},
-          {"ExecReload", &u.exec_reload},     {"ExecStop", &u.exec_stop},       {"ExecStopPost", &u.exec_stop_post}};
+  return {{"ExecStartPre", &u.exec_start_pre}, {"ExecStart", &u.exec_start}, {"ExecStartPost", &u.exec_start_post},
+          {"ExecReload", &u.exec_reload},      {"ExecStop", &u.exec_stop},   {"ExecStopPost", &u.exec_stop_post}};
 }
 
 void check_same_commands(const Unit& a, const Unit& b) {

@@ -1,17 +1,17 @@
 // unit::validate(): the rules between keys, users and groups on this
 // machine, and (in Check mode) the programs on disk.
+#include "unit/unit_validate.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
 #include "test_support.h"
 #include "unit/unit_parser.h"
-#include "unit/unit_validate.h"
 
 using namespace unitrun;
 using namespace unitrun::unit;
@@ -108,7 +108,8 @@ TEST_CASE("validate: WatchdogSec without notify is a warning", "[validate]") {
 }
 
 TEST_CASE("validate: users and groups must exist", "[validate]") {
-  require_error("[Service]\nExecStart=/bin/true\nUser=idontexist_unitrun\n", 3, "user 'idontexist_unitrun' does not exist");
+  require_error("[Service]\nExecStart=/bin/true\nUser=idontexist_unitrun\n", 3,
+                "user 'idontexist_unitrun' does not exist");
   require_error("[Service]\nExecStart=/bin/true\n\nGroup=nonexistentgroupxyz\n", 4,
                 "group 'nonexistentgroupxyz' does not exist");
   require_error("[Service]\nExecStart=/bin/true\nSupplementaryGroups=nogroup nonexistentgroupxyz\n", 3,

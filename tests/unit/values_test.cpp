@@ -1,15 +1,14 @@
 // The value parsers of src/unit/values.h, against systemd's own behaviour
 // (ecosystem.md §2.2 golden vectors from `systemd-analyze timespan`) and the
 // bad inputs of reliability.md B7.
+#include "unit/values.h"
+
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <catch2/catch.hpp>
-
-#include "unit/values.h"
 
 using namespace unitrun;
 using namespace unitrun::values;
@@ -44,17 +43,42 @@ TEST_CASE("parse_timespan: systemd-analyze golden vectors", "[values][timespan]"
 
 TEST_CASE("parse_timespan: every unit name", "[values][timespan]") {
   const std::vector<std::pair<std::string, Usec>> units = {
-      {"7usec", 7},        {"7us", 7},          {"7\xc2\xb5s", 7},        {"7msec", 7000},
-      {"7ms", 7000},       {"7seconds", 7 * kSec}, {"7second", 7 * kSec}, {"7sec", 7 * kSec},
-      {"7s", 7 * kSec},    {"7minutes", 420 * kSec}, {"7minute", 420 * kSec}, {"7min", 420 * kSec},
-      {"7m", 420 * kSec},  {"2hours", 7200 * kSec}, {"2hour", 7200 * kSec}, {"2hr", 7200 * kSec},
-      {"2h", 7200 * kSec}, {"1days", 86400 * kSec}, {"1day", 86400 * kSec}, {"1d", 86400 * kSec},
-      {"1weeks", 604800 * kSec}, {"1week", 604800 * kSec}, {"1months", 2629800 * kSec},
-      {"1month", 2629800 * kSec}, {"1years", 31557600 * kSec}, {"1year", 31557600 * kSec},
-      {"1y", 31557600 * kSec}, {"0", 0}, {"0s", 0}, {" 5s ", 5 * kSec}, {"0.5s", 500000},
-      {"1.25", 1250000}, {".5s", 500000},
+      {"7usec", 7},
+      {"7us", 7},
+      {"7\xc2\xb5s", 7},
+      {"7msec", 7000},
+      {"7ms", 7000},
+      {"7seconds", 7 * kSec},
+      {"7second", 7 * kSec},
+      {"7sec", 7 * kSec},
+      {"7s", 7 * kSec},
+      {"7minutes", 420 * kSec},
+      {"7minute", 420 * kSec},
+      {"7min", 420 * kSec},
+      {"7m", 420 * kSec},
+      {"2hours", 7200 * kSec},
+      {"2hour", 7200 * kSec},
+      {"2hr", 7200 * kSec},
+      {"2h", 7200 * kSec},
+      {"1days", 86400 * kSec},
+      {"1day", 86400 * kSec},
+      {"1d", 86400 * kSec},
+      {"1weeks", 604800 * kSec},
+      {"1week", 604800 * kSec},
+      {"1months", 2629800 * kSec},
+      {"1month", 2629800 * kSec},
+      {"1years", 31557600 * kSec},
+      {"1year", 31557600 * kSec},
+      {"1y", 31557600 * kSec},
+      {"0", 0},
+      {"0s", 0},
+      {" 5s ", 5 * kSec},
+      {"0.5s", 500000},
+      {"1.25", 1250000},
+      {".5s", 500000},
       // systemd: "Don't allow '12.34.56', but accept '12.34 .56' or '12.34s.56'".
-      {"12.34 .56", 12900000}, {"12.34s.56", 12900000},
+      {"12.34 .56", 12900000},
+      {"12.34s.56", 12900000},
   };
   for (const auto& [text, expected] : units) {
     INFO("input '" << text << "'");
@@ -65,8 +89,8 @@ TEST_CASE("parse_timespan: every unit name", "[values][timespan]") {
 }
 
 TEST_CASE("parse_timespan: rejects what systemd rejects", "[values][timespan]") {
-  for (std::string bad : {"-5s", "5 x", "", "   ", "10foo", "1e3", "18446744073709551616s", "-1", "5s -1s",
-                          "infinityx", "s", "5mins", "1.5.5s", "12.34.56", "5..5", "5s infinity", "99999999999999999999"}) {
+  for (std::string bad : {"-5s", "5 x", "", "   ", "10foo", "1e3", "18446744073709551616s", "-1", "5s -1s", "infinityx",
+                          "s", "5mins", "1.5.5s", "12.34.56", "5..5", "5s infinity", "99999999999999999999"}) {
     INFO("input '" << bad << "'");
     auto r = parse_timespan(bad);
     CHECK_FALSE(r.ok());
@@ -87,10 +111,21 @@ TEST_CASE("format_timespan: systemd style and round trip", "[values][timespan]")
   CHECK(format_timespan(1) == "1us");
   CHECK(format_timespan(320 * kSec) == "5min 20s");
 
-  const std::vector<Usec> samples = {0,          1,          999,         1000,           100000,
-                                     5 * kSec,   90 * kSec,  3600 * kSec, 5400000000ULL,  432020300000ULL,
-                                     2629800000000ULL, 31557600 * kSec + 1, 123456789012345ULL,
-                                     UINT64_MAX - 1, kInfinity};
+  const std::vector<Usec> samples = {0,
+                                     1,
+                                     999,
+                                     1000,
+                                     100000,
+                                     5 * kSec,
+                                     90 * kSec,
+                                     3600 * kSec,
+                                     5400000000ULL,
+                                     432020300000ULL,
+                                     2629800000000ULL,
+                                     31557600 * kSec + 1,
+                                     123456789012345ULL,
+                                     UINT64_MAX - 1,
+                                     kInfinity};
   for (Usec v : samples) {
     std::string text = format_timespan(v);
     INFO(v << " formatted as '" << text << "'");
@@ -121,8 +156,8 @@ TEST_CASE("parse_bool", "[values]") {
 
 TEST_CASE("parse_umask: octal 0 to 0777 only", "[values][umask]") {
   const std::vector<std::pair<std::string, mode_t>> good = {
-      {"0", 0}, {"22", 022}, {"022", 022}, {"0027", 027}, {"27", 027}, {"777", 0777}, {"0777", 0777},
-      {"0000", 0}, {" 022 ", 022}, {"7", 07},
+      {"0", 0},      {"22", 022},    {"022", 022}, {"0027", 027},  {"27", 027},
+      {"777", 0777}, {"0777", 0777}, {"0000", 0},  {" 022 ", 022}, {"7", 07},
   };
   for (const auto& [text, expected] : good) {
     INFO("input '" << text << "'");
@@ -130,8 +165,8 @@ TEST_CASE("parse_umask: octal 0 to 0777 only", "[values][umask]") {
     REQUIRE(r.ok());
     CHECK(*r == expected);
   }
-  for (std::string bad : {"999", "abc", "-1", "0x12", "0o22", "07777", "7777", "022abc", "022 x", "", "1000",
-                          "8", "+22", "00022"}) {
+  for (std::string bad :
+       {"999", "abc", "-1", "0x12", "0o22", "07777", "7777", "022abc", "022 x", "", "1000", "8", "+22", "00022"}) {
     INFO("input '" << bad << "'");
     CHECK_FALSE(parse_umask(bad).ok());
   }
@@ -139,10 +174,21 @@ TEST_CASE("parse_umask: octal 0 to 0777 only", "[values][umask]") {
 
 TEST_CASE("parse_signal: names with and without SIG, numbers, real-time", "[values][signal]") {
   const std::vector<std::pair<std::string, int>> good = {
-      {"SIGTERM", SIGTERM}, {"TERM", SIGTERM},  {"15", 15},   {"9", 9},          {"KILL", SIGKILL},
-      {"SIGKILL", SIGKILL}, {"HUP", SIGHUP},    {"SIGUSR1", SIGUSR1}, {"INT", SIGINT},
-      {"RTMIN", SIGRTMIN},  {"RTMIN+3", SIGRTMIN + 3}, {"SIGRTMIN+3", SIGRTMIN + 3},
-      {"RTMAX", SIGRTMAX},  {"RTMAX-1", SIGRTMAX - 1}, {"64", 64},
+      {"SIGTERM", SIGTERM},
+      {"TERM", SIGTERM},
+      {"15", 15},
+      {"9", 9},
+      {"KILL", SIGKILL},
+      {"SIGKILL", SIGKILL},
+      {"HUP", SIGHUP},
+      {"SIGUSR1", SIGUSR1},
+      {"INT", SIGINT},
+      {"RTMIN", SIGRTMIN},
+      {"RTMIN+3", SIGRTMIN + 3},
+      {"SIGRTMIN+3", SIGRTMIN + 3},
+      {"RTMAX", SIGRTMAX},
+      {"RTMAX-1", SIGRTMAX - 1},
+      {"64", 64},
   };
   for (const auto& [text, expected] : good) {
     INFO("input '" << text << "'");
@@ -229,8 +275,8 @@ TEST_CASE("parse_rlimit: N, soft:hard, infinity, byte suffixes", "[values][rlimi
   REQUIRE(r.ok());
   CHECK(r->soft == 1ULL << 60);
 
-  for (std::string bad : {"4096:1024", "infinity:1024", "", ":", "1024:", ":1024", "1:2:3", "abc", "-1", "1.5",
-                          "1K", "2M"}) {
+  for (std::string bad :
+       {"4096:1024", "infinity:1024", "", ":", "1024:", ":1024", "1:2:3", "abc", "-1", "1.5", "1K", "2M"}) {
     INFO("bytes=false, input '" << bad << "'");
     CHECK_FALSE(parse_rlimit(bad, false).ok());
   }
