@@ -1246,7 +1246,8 @@ void Monitor::on_timer() {
 
 void Monitor::on_service_watchdog() {
   uint64_t expirations;
-  (void)::read(watchdog_fd_.get(), &expirations, sizeof expirations);
+  if (::read(watchdog_fd_.get(), &expirations, sizeof expirations) < 0) {
+  }  // EAGAIN: nothing pending; the phase decides
   if (phase_ != Phase::Running || main_pid_ <= 0) return;
   log_.error("watchdog timeout (no WATCHDOG=1 for " + values::format_timespan(service_watchdog_usec_) +
              "); killing with SIGABRT");
@@ -1275,7 +1276,8 @@ bool Monitor::service_healthy() const {
 
 void Monitor::on_upstream_watchdog() {
   uint64_t expirations;
-  (void)::read(upstream_watchdog_fd_.get(), &expirations, sizeof expirations);
+  if (::read(upstream_watchdog_fd_.get(), &expirations, sizeof expirations) < 0) {
+  }  // EAGAIN: nothing pending
   if (service_healthy()) upstream_.watchdog_ping();
   arm(upstream_watchdog_fd_.get(), upstream_.watchdog_usec() / 2);
 }
