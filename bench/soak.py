@@ -214,7 +214,7 @@ class Soak:
                     print("transient (step %d, %s): %s" % (self.step, u.name, "; ".join(problems)), file=sys.stderr)
                 time.sleep(0.1)
                 continue
-            self.fail(u, "; ".join(problems) + " (state %s, processes %s)" % (j.get("state"), v[1]), kind)
+            self.fail(u, "; ".join(problems) + " (state %s, processes %s)" % (j.get("sub_state"), v[1]), kind)
 
     def invariants(self, u, v):
         monitors, procs, _ = v

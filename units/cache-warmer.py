@@ -62,15 +62,19 @@ def main():
     tick = watchdog_usec / 2e6 if watchdog_usec else 1.0
     served = 0
     while not stop_wanted:
+        # The watchdog keeps running through a reload (as under systemd):
+        # ping before the reload's work, not only after it.
+        if watchdog_usec:
+            notify("WATCHDOG=1")
         if reload_wanted:
             reload_wanted = False
             monotonic_usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
             notify("RELOADING=1", "MONOTONIC_USEC=%d" % monotonic_usec)
             warm("reloading")
             notify("READY=1", "STATUS=serving (reloaded)")
+            if watchdog_usec:
+                notify("WATCHDOG=1")
         served += 1
-        if watchdog_usec:
-            notify("WATCHDOG=1")
         if served % 10 == 0:
             notify("STATUS=serving: %d requests" % served)
         time.sleep(tick)

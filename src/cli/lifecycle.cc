@@ -14,6 +14,7 @@
 #include "process/proc.h"
 #include "runtime/control_socket.h"
 #include "runtime/daemonize.h"
+#include "runtime/reply.h"
 #include "runtime/safe_files.h"
 #include "unit/unit_loader.h"
 
@@ -225,10 +226,10 @@ int reload_running(Prepared& p) {
     std::fprintf(stderr, "unitrun: %s: the monitor did not answer\n", unit.name.c_str());
     return exit_code::kFailure;
   }
-  daemon::StartOutcome outcome = daemon::parse_report(*reply == "ok\n" ? "ok 0\n" : *reply);
-  if (outcome.code != 0) {
-    std::fprintf(stderr, "unitrun: %s: reload failed: %s\n", unit.name.c_str(), outcome.message.c_str());
-    return outcome.code;
+  Reply answer = parse_reply(*reply);
+  if (!answer.ok) {
+    std::fprintf(stderr, "unitrun: %s: reload failed: %s\n", unit.name.c_str(), answer.detail.c_str());
+    return answer.code;
   }
   std::printf("reloaded %s\n", unit.name.c_str());
   return exit_code::kSuccess;
@@ -258,8 +259,9 @@ int reload(const std::string& path) {
 }
 
 int force_reload(const std::string& path) {
-  // systemctl's reload-or-try-restart: reload a running unit; a stopped one
-  // stays stopped, and that is success (LSB).
+  // systemctl's reload-or-try-restart: reload a running unit, or restart it
+  // when it cannot reload (LSB's force-reload); a stopped one stays stopped,
+  // and that is success.
   Prepared p = prepare(path, false);
   if (p.failure >= 0) return p.failure;
   if (int refused = refuse_root_instance(p, "reload"); refused >= 0) return refused;
@@ -267,6 +269,7 @@ int force_reload(const std::string& path) {
     std::printf("%s is not running\n", p.load.unit.name.c_str());
     return exit_code::kSuccess;
   }
+  if (p.load.unit.exec_reload.empty()) return try_restart(path);
   return reload_running(p);
 }
 
@@ -348,7 +351,8 @@ void cancel_pending_start(Prepared& p) {
   const MonitorState* s = view.state ? &*view.state : nullptr;
   // Only a start: the start lock may as well be another stop's, or a
   // start's that is about to answer "already running".
-  if (view.liveness != Liveness::Running || !s || s->monitor_pid <= 1 || s->state != "starting") return;
+  if (view.liveness != Liveness::Running || !s || s->monitor_pid <= 1 || s->active_state() != ActiveState::Activating)
+    return;
   auto pidfd = sys::pidfd_open(s->monitor_pid);
   if (!pidfd || !proc::is_same_process(s->monitor_pid, s->monitor_start_time)) return;  // not yet, or not it
   if (sys::pidfd_send_signal(pidfd->get(), SIGTERM).value_or(false))

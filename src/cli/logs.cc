@@ -107,7 +107,7 @@ int logs(const std::string& unit_path, size_t lines, bool follow_output) {
   if (!r.readable || has_errors(r.diagnostics)) return exit_code::kNotConfigured;
   // A unit running under `run` inherits its output by default: no file.
   auto state = read_state(runtime_files_for(r.unit).state);
-  bool foreground = state && state->foreground && state->state != "inactive" && state->state != "failed";
+  bool foreground = state && state->foreground && !state->finished();
   std::string path = output_file(r.unit, foreground, sys::journald_listening());
   if (path.empty()) {
     std::fprintf(stderr, "unitrun: %s: the service's output does not go to a file (StandardOutput=%s)\n",

@@ -100,10 +100,10 @@ std::string active_line(const RuntimeView& v) {
   const MonitorState* s = v.state ? &*v.state : nullptr;
   switch (v.liveness) {
     case Liveness::Running: {
-      std::string state = s ? s->state : "running";
-      std::string text = state == "running"    ? "active (running)"
-                         : state == "stopping" ? "deactivating (stop-sigterm)"
-                                               : "activating (" + state + ")";
+      // systemctl's words: "active (running)", "activating (start-pre)",
+      // "deactivating (stop-sigterm)", ...
+      SubState sub = s ? s->sub_state : SubState::Running;
+      std::string text = std::string(to_string(active_state_of(sub))) + " (" + to_string(sub) + ")";
       if (s && s->main_started_usec)
         text += " since " + format_time(s->main_started_usec) + "; " + format_ago(s->main_started_usec);
       return text;
@@ -115,9 +115,9 @@ std::string active_line(const RuntimeView& v) {
     case Liveness::NotRunning:
       break;
   }
-  if (s && s->state == "failed") {
-    std::string text = "failed (Result: " + s->result;
-    if (s->exit_code >= 0 && s->result == "exit-code") text += ", status=" + std::to_string(s->exit_code);
+  if (s && s->sub_state == SubState::Failed) {
+    std::string text = std::string("failed (Result: ") + to_string(s->result);
+    if (s->exit_code >= 0 && s->result == ServiceResult::ExitCode) text += ", status=" + std::to_string(s->exit_code);
     if (s->exit_signal > 0) text += ", signal=" + values::signal_name(s->exit_signal);
     text += ")";
     if (s->state_since_usec)
@@ -203,17 +203,24 @@ int status(const std::string& path, bool json) {
     nlohmann::json j = {{"name", u.name},      {"description", u.description},
                         {"unit_path", u.path}, {"active", active_line(view)},
                         {"exit_code", code},   {"pidfile", files.pidfile}};
-    j["state"] = view.liveness == Liveness::Running && s ? s->state
-                 : view.liveness == Liveness::Orphaned   ? "orphaned"
-                 : s && s->state == "failed"             ? "failed"
-                                                         : "inactive";
+    // systemd's ActiveState and SubState; an orphaned service (its
+    // monitor died) is active, and its sub-state says so.
+    ActiveState active = view.liveness == Liveness::Running && s ? s->active_state()
+                         : view.liveness == Liveness::Orphaned   ? ActiveState::Active
+                         : s && s->sub_state == SubState::Failed ? ActiveState::Failed
+                                                                 : ActiveState::Inactive;
+    j["active_state"] = to_string(active);
+    j["sub_state"] = view.liveness == Liveness::Running && s ? to_string(s->sub_state)
+                     : view.liveness == Liveness::Orphaned   ? "orphaned"
+                     : active == ActiveState::Failed         ? "failed"
+                                                             : "dead";
     j["main_pid"] = main_pid;
     j["monitor_pid"] = monitor_pid;
     j["run_by_root"] = as_root;
     j["tasks"] = members.size();
     j["memory_bytes"] = memory;
     if (s) {
-      j["result"] = s->result;
+      j["result"] = to_string(s->result);
       j["since_usec"] = s->state_since_usec;
       j["main_started_usec"] = s->main_started_usec;
       j["last_exit_code"] = s->exit_code;
@@ -236,7 +243,7 @@ int status(const std::string& path, bool json) {
     return code;
   }
 
-  const char* dot = code == 0 ? "●" : (s && s->state == "failed") ? "×" : "○";
+  const char* dot = code == 0 ? "●" : (s && s->sub_state == SubState::Failed) ? "×" : "○";
   std::printf("%s %s%s%s\n", dot, u.name.c_str(), u.description.empty() ? "" : " - ", u.description.c_str());
   std::printf("     Loaded: %s\n", u.path.c_str());
   std::printf("     Active: %s\n", active_line(view).c_str());

@@ -19,7 +19,7 @@ std::vector<proc::Stat> find_orphans(const MonitorState& state) {
   std::vector<proc::Stat> out;
   // Only a monitor that died without finishing leaves orphans: one that
   // stopped the unit recorded "inactive" or "failed" last.
-  if (state.state == "inactive" || state.state == "failed") return out;
+  if (state.finished()) return out;
   if (state.main_sid <= 1 || state.boot_id != sys::boot_id()) return out;
   // The service led its own session, whose ID is the main PID. While any
   // member of that session lives, the kernel cannot hand that number to a
@@ -81,7 +81,7 @@ std::optional<MonitorState> run_by_root(const Unit& unit) {
   if (::geteuid() == 0) return std::nullopt;
   auto state = read_state(system_runtime_files_for(unit).state);
   if (!state || state->unit_path != unit.path || state->monitor_pid <= 1) return std::nullopt;
-  if (state->state == "inactive" || state->state == "failed") return std::nullopt;
+  if (state->finished()) return std::nullopt;
   if (!proc::is_same_process(state->monitor_pid, state->monitor_start_time)) return std::nullopt;
   return state;
 }

@@ -49,7 +49,9 @@ std::string systemd_service(const Unit& u, const std::string& unitrun_path) {
   s += "Type=notify\n";
   s += "NotifyAccess=main\n";
   s += "ExecStart=" + unit_value(quote_word(unitrun_path)) + " run " + unit_value(quote_word(u.path)) + "\n";
-  s += "ExecReload=/bin/kill -HUP $MAINPID\n";
+  // unitrun under systemd reloads on SIGHUP, which runs the unit's own
+  // ExecReload=; a unit without one cannot be reloaded, here as there.
+  if (!u.exec_reload.empty()) s += "ExecReload=/bin/kill -HUP $MAINPID\n";
   s += "KillMode=mixed\n";
   s += "TimeoutStartSec=" + outer_timeout(u.type == ServiceType::Oneshot ? kInfinity : u.timeout_start) + "\n";
   s += "TimeoutStopSec=" + outer_timeout(u.timeout_stop) + "\n";

@@ -22,11 +22,12 @@ bool is_clean(const Unit& unit, const Termination& t) {
   return true;  // ended in a way we could not observe (not our child): assume clean
 }
 
-const char* result_of(const Unit& unit, const Termination& t) {
-  if (t.watchdog) return "watchdog";
-  if (t.timeout) return "timeout";
-  if (is_clean(unit, t)) return "success";
-  return t.signal > 0 ? "signal" : "exit-code";
+ServiceResult result_of(const Unit& unit, const Termination& t) {
+  if (t.watchdog) return ServiceResult::Watchdog;
+  if (t.timeout) return ServiceResult::Timeout;
+  if (is_clean(unit, t)) return ServiceResult::Success;
+  if (t.signal > 0) return t.core_dumped ? ServiceResult::CoreDump : ServiceResult::Signal;
+  return ServiceResult::ExitCode;
 }
 
 bool should_restart(const Unit& unit, const Termination& t) {

@@ -5,25 +5,27 @@
 #include <cstdint>
 #include <deque>
 
+#include "runtime/service_state.h"
 #include "unit/unit.h"
 
 namespace unitrun::monitor {
 
 // How the main process ended.
 struct Termination {
-  int exit_code = -1;     // >= 0 when it exited
-  int signal = 0;         // > 0 when a signal killed it
-  bool watchdog = false;  // the monitor killed it because WATCHDOG=1 stopped
-  bool timeout = false;   // a start or runtime timeout ended it
+  int exit_code = -1;        // >= 0 when it exited
+  int signal = 0;            // > 0 when a signal killed it
+  bool watchdog = false;     // the monitor killed it because WATCHDOG=1 stopped
+  bool timeout = false;      // a start or runtime timeout ended it
+  bool core_dumped = false;  // with `signal`: the kernel wrote a core dump
 };
 
 // Clean: code 0 or listed in SuccessExitStatus=; for services other than
 // oneshot also SIGHUP, SIGINT, SIGTERM, SIGPIPE, or a listed signal.
 bool is_clean(const Unit& unit, const Termination& t);
 
-// systemd's Result= word for a termination: success, exit-code, signal,
-// core-dump is folded into signal, watchdog, timeout.
-const char* result_of(const Unit& unit, const Termination& t);
+// systemd's Result= for a termination: success, exit-code, signal,
+// core-dump, watchdog, timeout.
+ServiceResult result_of(const Unit& unit, const Termination& t);
 
 bool should_restart(const Unit& unit, const Termination& t);
 

@@ -10,10 +10,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <vector>
 
+#include "base/exit_codes.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "runtime/reply.h"
 
 namespace unitrun::daemon {
 namespace {
@@ -72,56 +75,62 @@ StartOutcome parse_report(const std::string& whole) {
     }
     report = eol == std::string::npos ? "" : report.substr(eol + 1);
   }
-  std::string line = report.substr(0, report.find('\n'));
-  if (line.rfind("ok ", 0) == 0) {
-    o.code = 0;
-    o.pid = static_cast<pid_t>(std::atol(line.c_str() + 3));
+  if (report.empty()) {
+    o.code = exit_code::kFailure;
+    o.message = "the monitor exited before reporting the outcome";
     return o;
   }
-  if (line.rfind("fail ", 0) == 0) {
-    char* end = nullptr;
-    long code = std::strtol(line.c_str() + 5, &end, 10);
-    o.code = code > 0 && code < 256 ? static_cast<int>(code) : 1;
-    // The message may carry the service's last output lines after a newline.
-    std::string rest = end && *end == ' ' ? report.substr(static_cast<size_t>(end + 1 - line.c_str())) : "start failed";
-    while (!rest.empty() && rest.back() == '\n') rest.pop_back();
-    o.message = rest;
-    return o;
-  }
-  o.code = 1;
-  o.message = "the monitor exited before reporting the outcome";
+  Reply reply = parse_reply(report);
+  o.code = reply.code;
+  if (reply.ok)
+    o.pid = static_cast<pid_t>(std::atol(reply.detail.c_str()));
+  else
+    o.message = reply.detail;
   return o;
 }
 
 StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return {1, 0, std::string("pipe: ") + std::strerror(errno)};
+  if (::pipe2(fds, O_CLOEXEC) < 0) return {exit_code::kFailure, 0, std::string("pipe: ") + std::strerror(errno)};
   UniqueFd read_end(fds[0]), write_end(fds[1]);
 
   pid_t child = ::fork();
-  if (child < 0) return {1, 0, std::string("fork: ") + std::strerror(errno)};
+  if (child < 0) return {exit_code::kFailure, 0, std::string("fork: ") + std::strerror(errno)};
   if (child == 0) {
     read_end.reset();
     // Session leader, so the monitor (its child) can never acquire a
     // controlling terminal.
     if (::setsid() < 0) {
-      (void)sys::write_all(write_end.get(), std::string("fail 1 setsid: ") + std::strerror(errno) + "\n");
+      (void)sys::write_all(write_end.get(),
+                           format_reply_fail(exit_code::kFailure, std::string("setsid: ") + std::strerror(errno)));
       ::_exit(1);
     }
     pid_t monitor = ::fork();
     if (monitor < 0) {
-      (void)sys::write_all(write_end.get(), std::string("fail 1 fork: ") + std::strerror(errno) + "\n");
+      (void)sys::write_all(write_end.get(),
+                           format_reply_fail(exit_code::kFailure, std::string("fork: ") + std::strerror(errno)));
       ::_exit(1);
     }
     if (monitor > 0) ::_exit(0);
     if (!detach_stdio()) {
-      (void)sys::write_all(write_end.get(), std::string("fail 1 detach from the caller's stdio (/dev/null): ") +
-                                                std::strerror(errno) + "\n");
+      (void)sys::write_all(
+          write_end.get(),
+          format_reply_fail(exit_code::kFailure,
+                            std::string("detach from the caller's stdio (/dev/null): ") + std::strerror(errno)));
       ::_exit(1);
     }
     close_inherited_fds();
     int fd = write_end.release();
-    ::_exit(monitor_main(fd));
+    int status = exit_code::kFailure;
+    try {
+      status = monitor_main(fd);
+    } catch (const std::exception& e) {
+      // The monitor catches its own; this is what escaped before its loop
+      // ran. The caller hears of it (the pipe may have been used already:
+      // then the write fails harmlessly), and nothing unwinds further.
+      (void)sys::write_all(fd, format_reply_fail(exit_code::kFailure, std::string("internal error: ") + e.what()));
+    }
+    ::_exit(status);
   }
 
   write_end.reset();
@@ -130,7 +139,7 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   auto report = sys::read_all(read_end.get(), 4096);
-  if (!report) return {1, 0, "reading the monitor's report: " + report.error().message()};
+  if (!report) return {exit_code::kFailure, 0, "reading the monitor's report: " + report.error().message()};
   return parse_report(*report);
 }
 

@@ -52,8 +52,9 @@ std::string serialize(const MonitorState& s) {
                       {"boot_id", s.boot_id},
                       {"monitor_pid", s.monitor_pid},
                       {"monitor_start_time", s.monitor_start_time},
-                      {"state", s.state},
-                      {"result", s.result},
+                      {"active_state", to_string(s.active_state())},
+                      {"sub_state", to_string(s.sub_state)},
+                      {"result", to_string(s.result)},
                       {"state_since_usec", s.state_since_usec},
                       {"main_pid", s.main_pid},
                       {"main_start_time", s.main_start_time},
@@ -79,8 +80,12 @@ std::optional<MonitorState> parse_state(const std::string& text) {
     s.boot_id = j.value("boot_id", "");
     s.monitor_pid = j.value("monitor_pid", 0);
     s.monitor_start_time = j.value("monitor_start_time", uint64_t{0});
-    s.state = j.value("state", "inactive");
-    s.result = j.value("result", "success");
+    // A record in words this unitrun does not know is no record.
+    auto sub_state = parse_sub_state(j.value("sub_state", ""));
+    auto result = parse_service_result(j.value("result", ""));
+    if (!sub_state || !result) return std::nullopt;
+    s.sub_state = *sub_state;
+    s.result = *result;
     s.state_since_usec = j.value("state_since_usec", uint64_t{0});
     s.main_pid = j.value("main_pid", 0);
     s.main_start_time = j.value("main_start_time", uint64_t{0});

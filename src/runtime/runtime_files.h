@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "runtime/service_state.h"
 #include "unit/unit.h"
 
 namespace unitrun {
@@ -38,10 +39,10 @@ struct MonitorState {
   std::string unit_path;
   std::string boot_id;
   pid_t monitor_pid = 0;
-  uint64_t monitor_start_time = 0;  // /proc start time, proves the PID is still the monitor
-  std::string state = "inactive";   // starting, running, stopping, inactive, failed
-  std::string result = "success";   // success, exit-code, signal, timeout, start-limit-hit, ...
-  uint64_t state_since_usec = 0;    // realtime of the last state change
+  uint64_t monitor_start_time = 0;      // /proc start time, proves the PID is still the monitor
+  SubState sub_state = SubState::Dead;  // the ActiveState follows from it (active_state_of)
+  ServiceResult result = ServiceResult::Success;
+  uint64_t state_since_usec = 0;  // realtime of the last change of sub_state
   pid_t main_pid = 0;
   uint64_t main_start_time = 0;
   uint64_t main_started_usec = 0;  // realtime of the main process's start
@@ -57,6 +58,10 @@ struct MonitorState {
 
   static constexpr size_t kMaxEvents = 20;
   void add_event(std::string text);
+  ActiveState active_state() const { return active_state_of(sub_state); }
+  // The monitor has ended its work (it recorded dead or failed last): the
+  // record is final, and nothing it names runs because of it.
+  bool finished() const { return sub_state == SubState::Dead || sub_state == SubState::Failed; }
 };
 
 std::string serialize(const MonitorState& s);

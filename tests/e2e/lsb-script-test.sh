@@ -69,6 +69,7 @@ Description=unitrun LSB script test $1
 [Service]
 Type=exec
 ExecStart=$T/service.sh $T $1
+ExecReload=/bin/kill -HUP \$MAINPID
 StandardOutput=append:$T/$1.out
 TimeoutStopSec=10s
 EOF

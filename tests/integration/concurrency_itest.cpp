@@ -255,7 +255,7 @@ TEST_CASE("L4: parallel restarts never let two instances overlap", "[concurrency
   expect_all_succeed(runs);
   nlohmann::json j = nlohmann::json::parse(u.status_json().out);
   INFO(j.dump(2));
-  CHECK(j["state"] == "running");
+  CHECK(j["sub_state"] == "running");
   for (const auto& e : j["events"]) CHECK(e["text"].get<std::string>().find("code=99") == std::string::npos);
   CHECK(u.services().size() == 2);  // flock and its sleep: one instance
   CHECK(u.stop().exit_code == 0);

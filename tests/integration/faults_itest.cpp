@@ -408,7 +408,7 @@ TEST_CASE("F12: a state record of a previous boot is stale: its PIDs are nobody'
   REQUIRE(vs->sid == victim.pid());
   nlohmann::json j = nlohmann::json::parse(*read_file(state_path));
   j["boot_id"] = "00000000-0000-0000-0000-000000000000";
-  j["state"] = "running";
+  j["sub_state"] = "running";
   j["main_pid"] = victim.pid();
   j["main_sid"] = victim.pid();
   j["main_start_time"] = vs->start_time;

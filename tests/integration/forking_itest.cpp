@@ -45,7 +45,7 @@ TEST_CASE("Type=forking: the classic double-fork daemon is supervised through it
   REQUIRE(alive(*pid));
   CHECK(contains(start.out, "(pid " + std::to_string(*pid) + ")"));
   nlohmann::json j = status_json(u);
-  CHECK(j["state"] == "running");
+  CHECK(j["sub_state"] == "running");
   CHECK(j["main_pid"] == *pid);
   pid_t monitor = j["monitor_pid"].get<int>();
   // Re-parented to the subreaping monitor once the middle process exited.
@@ -258,7 +258,7 @@ TEST_CASE("Type=forking: a SIGKILLed daemon is restarted under Restart=on-failur
   CHECK(wait_until(
       [&] {
         auto p = read_pidfile(pidfile);
-        return p && *p != *first && alive(*p) && status_json(u)["state"] == "running";
+        return p && *p != *first && alive(*p) && status_json(u)["sub_state"] == "running";
       },
       10000));
   nlohmann::json j = status_json(u);
@@ -287,7 +287,7 @@ TEST_CASE("Type=forking: a daemon whose pidfile was read before it was re-parent
   bool restarted = wait_until(
       [&] {
         auto p = read_pidfile(pidfile);
-        return p && *p != *first && alive(*p) && status_json(u)["state"] == "running";
+        return p && *p != *first && alive(*p) && status_json(u)["sub_state"] == "running";
       },
       10000);
   nlohmann::json j = status_json(u);

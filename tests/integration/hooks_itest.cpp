@@ -151,7 +151,7 @@ TEST_CASE("ExecReload=: a failure fails the reload (exit 1), a '-' failure does 
     // The service keeps running.
     CHECK(alive(pid));
     CHECK(u.status().exit_code == 0);
-    CHECK(status_json(u)["state"] == "running");
+    CHECK(status_json(u)["sub_state"] == "running");
   }
   SECTION("'-' failure, then a command that works") {
     TestUnit u(dir, "reloadignore", "/bin/sleep 1000",
@@ -164,17 +164,34 @@ TEST_CASE("ExecReload=: a failure fails the reload (exit 1), a '-' failure does 
   }
 }
 
-TEST_CASE("reload: SIGHUP to the main process without ExecReload=, exit 7 when not running",
-          "[supervision][hooks][reload]") {
+TEST_CASE(
+    "reload: without ExecReload= the unit cannot be reloaded (3) and its service is left alone; exit 7 when not "
+    "running",
+    "[supervision][hooks][reload]") {
   TempDir dir;
   std::string hups = dir / "hups";
-  TestUnit u(dir, "hupreload", helper("notifier") + " hup-log:" + hups);
-  // Never started: 7.
-  RunResult before = u.verb("reload");
+  // As systemd: no ExecReload=, no reload. A SIGHUP sent instead would end
+  // every program without a handler for it (sleep below), and a reload that
+  // kills the service must never be reported as "reloaded".
+  TestUnit bare(dir, "noreload", "/bin/sleep 1000");
+  RunResult before = bare.verb("reload");
   INFO(before.describe());
   CHECK(before.exit_code == 7);
+  pid_t pid = start_ok(bare);
+  RunResult refused = bare.verb("reload");
+  INFO(refused.describe());
+  CHECK(refused.exit_code == 3);
+  CHECK(contains(refused.err, "no ExecReload="));
+  CHECK(alive(pid));
+  CHECK(read_pidfile(bare.pidfile()) == pid);
+  nlohmann::json j = status_json(bare);
+  CHECK(j["sub_state"] == "running");
+  CHECK(j["restarts"] == 0);
+  CHECK(bare.stop().exit_code == 0);
 
-  pid_t pid = start_ok(u);
+  // The usual way to ask a daemon to reload: ExecReload=kill -HUP $MAINPID.
+  TestUnit u(dir, "hupreload", helper("notifier") + " hup-log:" + hups, opts("ExecReload=/bin/kill -HUP $MAINPID\n"));
+  pid = start_ok(u);
   // The notifier handles SIGHUP only once its step ran: wait for it.
   ::usleep(300000);
   RunResult reload = u.verb("reload");
@@ -193,7 +210,7 @@ TEST_CASE("reload: SIGHUP to the main process without ExecReload=, exit 7 when n
 TEST_CASE("force-reload, try-restart and condrestart as in LSB", "[supervision][hooks][reload]") {
   TempDir dir;
   std::string hups = dir / "hups";
-  TestUnit u(dir, "lsb", helper("notifier") + " hup-log:" + hups);
+  TestUnit u(dir, "lsb", helper("notifier") + " hup-log:" + hups, opts("ExecReload=/bin/kill -HUP $MAINPID\n"));
 
   // Not running: all succeed and leave it stopped.
   for (const char* verb : {"force-reload", "try-restart", "condrestart"}) {
@@ -225,6 +242,19 @@ TEST_CASE("force-reload, try-restart and condrestart as in LSB", "[supervision][
     pid = *now;
   }
   CHECK(u.stop().exit_code == 0);
+
+  // LSB's force-reload of a unit that cannot reload: a restart.
+  TestUnit bare(dir, "lsbbare", "/bin/sleep 1000");
+  pid = start_ok(bare);
+  RunResult restarted = bare.verb("force-reload");
+  INFO(restarted.describe());
+  CHECK(restarted.exit_code == 0);
+  auto now = read_pidfile(bare.pidfile());
+  REQUIRE(now);
+  CHECK(*now != pid);
+  CHECK(alive(*now));
+  CHECK_FALSE(alive(pid));
+  CHECK(bare.stop().exit_code == 0);
 }
 
 // ---------------------------------------------------------------- logs

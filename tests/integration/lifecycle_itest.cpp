@@ -63,7 +63,7 @@ TEST_CASE("start runs the service and writes its pidfile - status and stop follo
   INFO(js.describe());
   CHECK(js.exit_code == 0);
   nlohmann::json j = parse_json(js.out);
-  CHECK(j.at("state") == "running");
+  CHECK(j.at("sub_state") == "running");
   CHECK(j.at("main_pid") == main_pid);
   CHECK(j.at("monitor_pid") == monitor);
 
@@ -88,7 +88,7 @@ TEST_CASE("start runs the service and writes its pidfile - status and stop follo
   CHECK(after.exit_code == 3);
   nlohmann::json j2 = parse_json(u.status_json().out);
   CHECK(j2.at("main_pid") == 0);
-  CHECK(j2.at("state") != "running");
+  CHECK(j2.at("sub_state") != "running");
 
   RunResult stop_again = u.stop();
   INFO(stop_again.describe());

@@ -296,13 +296,14 @@ TEST_CASE("the last words of a service that exits right after sending them are h
 TEST_CASE("RELOADING=1 ... READY=1 is tracked: status shows reloading in between", "[supervision][notify][reload]") {
   TempDir dir;
   std::string hups = dir / "hups";
-  TestUnit u(dir, "reloading", notifier("hup-log:" + hups + " reload-ms:1500 send:READY=1"), opts(kNotify));
+  TestUnit u(dir, "reloading", notifier("hup-log:" + hups + " reload-ms:1500 send:READY=1"),
+             opts(std::string(kNotify) + "ExecReload=/bin/kill -HUP $MAINPID\n"));
   pid_t pid = start_ok(u);
   RunResult reload = u.verb("reload");
   INFO(reload.describe());
   CHECK(reload.exit_code == 0);
-  CHECK(wait_until([&] { return status_json(u)["state"] == "reloading"; }, 1200, 20));
-  CHECK(wait_until([&] { return status_json(u)["state"] == "running"; }, 10000, 20));
+  CHECK(wait_until([&] { return status_json(u)["active_state"] == "reloading"; }, 1200, 20));
+  CHECK(wait_until([&] { return status_json(u)["sub_state"] == "running"; }, 10000, 20));
   CHECK(read_file(hups) == std::string("HUP\n"));
   CHECK(read_pidfile(u.pidfile()) == pid);
   CHECK(status_json(u)["restarts"] == 0);
@@ -315,7 +316,7 @@ TEST_CASE("RELOADING=1 without READY=1 ends after TimeoutStartSec=: back to runn
   TestUnit u(dir, "stuckreload", notifier("send:READY=1 sleep:300 send:RELOADING=1"),
              opts(std::string(kNotify) + "TimeoutStartSec=2\n"));
   pid_t pid = start_ok(u);
-  REQUIRE(wait_until([&] { return status_json(u)["state"] == "reloading"; }, 5000, 20));
+  REQUIRE(wait_until([&] { return status_json(u)["active_state"] == "reloading"; }, 5000, 20));
   // A reload asked for now joins the one in progress, and learns how it ended.
   RunResult reload = u.verb("reload");
   INFO(reload.describe());
@@ -324,7 +325,7 @@ TEST_CASE("RELOADING=1 without READY=1 ends after TimeoutStartSec=: back to runn
   CHECK(contains(reload.err, "no READY=1"));
   nlohmann::json j = status_json(u);
   INFO(j.dump(2));
-  CHECK(j["state"] == "running");
+  CHECK(j["sub_state"] == "running");
   CHECK(j["main_pid"] == pid);
   CHECK(any_event(j, "reload timed out without READY=1"));
   CHECK(u.stop().exit_code == 0);
@@ -334,22 +335,24 @@ TEST_CASE(
     "the shipped Type=notify example: start waits for its warm-up, status shows its STATUS=, reload and stop work",
     "[supervision][notify][example]") {
   TempDir dir;
-  TestUnit u(dir, "cachewarmer", "/usr/bin/python3 " UNITRUN_SOURCE_DIR "/units/cache-warmer.py",
-             opts(std::string(kNotify) + "Environment=WARMER_STEPS=4 WARMER_STEP_SECONDS=0.3\nWatchdogSec=2\n"));
+  TestUnit u(
+      dir, "cachewarmer", "/usr/bin/python3 " UNITRUN_SOURCE_DIR "/units/cache-warmer.py",
+      opts(std::string(kNotify) +
+           "Environment=WARMER_STEPS=4 WARMER_STEP_SECONDS=0.3\nWatchdogSec=2\nExecReload=/bin/kill -HUP $MAINPID\n"));
   RunResult start = u.start();
   INFO(start.describe());
   REQUIRE(start.exit_code == 0);
   CHECK(start.seconds >= 1.1);  // 4 blocks of 0.3 s before READY=1
   nlohmann::json j = status_json(u);
   INFO(j.dump(2));
-  CHECK(j["state"] == "running");
+  CHECK(j["sub_state"] == "running");
   CHECK(contains(j["status_text"].get<std::string>(), "serving"));
   CHECK(j["ready_usec"].get<uint64_t>() > 0);
   CHECK(u.verb("reload").exit_code == 0);
   // It keeps pinging its watchdog through 3 s, more than WatchdogSec=2.
   ::usleep(3000 * 1000);
   j = status_json(u);
-  CHECK(j["state"] == "running");
+  CHECK(j["sub_state"] == "running");
   CHECK(j["restarts"] == 0);
   CHECK_FALSE(any_event(j, "watchdog"));
   CHECK(u.stop().exit_code == 0);
@@ -426,7 +429,7 @@ TEST_CASE(
   nlohmann::json j = status_json(u);
   INFO(j.dump(2));
   CHECK(any_event(j, "watchdog timeout"));
-  CHECK(any_event(j, "stop timed out; sending SIGKILL"));
+  CHECK(any_event(j, "did not stop within 1s of SIGABRT; sending SIGKILL"));
   CHECK(any_event(j, "main process " + std::to_string(first) + " killed, signal=SIGKILL"));
   CHECK(j["restarts"].get<int>() >= 1);
   CHECK(u.stop().exit_code == 0);
@@ -483,7 +486,8 @@ TEST_CASE("stop during a start that waits for READY=1 cancels it at once", "[sup
   TempDir dir;
   TestUnit u(dir, "cancel", notifier("sleep:600000"), opts(std::string(kNotify) + "TimeoutStartSec=60\n"));
   Running start = u.spawn_verb("start");
-  REQUIRE(wait_until([&] { return status_json(u)["state"] == "starting" && u.services().size() == 1; }, 10000, 20));
+  REQUIRE(wait_until([&] { return status_json(u)["active_state"] == "activating" && u.services().size() == 1; }, 10000,
+                     20));
   RunResult stop = u.stop();
   INFO(stop.describe());
   CHECK(stop.exit_code == 0);

@@ -135,7 +135,7 @@ TEST_CASE("F2: a SIGKILLed service comes back after RestartSec, the pidfile is r
     CHECK(wait_until(
         [&] {
           j = status_json(u);
-          return j["state"] == "running";
+          return j["sub_state"] == "running";
         },
         5000, 5));
     CHECK(j["main_pid"] == next);
@@ -191,7 +191,7 @@ TEST_CASE("F3: a crash loop stops at the start limit: exactly 5 spawns, status 3
   CHECK(contains(status.out, "code=1"));
   nlohmann::json j = status_json(u);
   CHECK(j["result"] == "start-limit-hit");
-  CHECK(j["state"] == "failed");
+  CHECK(j["active_state"] == "failed");
   CHECK(j["restarts"] == 4);
   CHECK(j["last_exit_code"] == 1);
 
@@ -308,7 +308,7 @@ TEST_CASE("StartLimitIntervalSec=: starts older than the interval no longer coun
     REQUIRE(u.start().exit_code == 0);
     CHECK(wait_until([&] { return count_lines(counter) >= 5; }, 15000));
     nlohmann::json j = status_json(u);
-    CHECK(j["state"] != "failed");
+    CHECK(j["active_state"] != "failed");
     CHECK(j["result"] != "start-limit-hit");
     CHECK(u.stop().exit_code == 0);
   }

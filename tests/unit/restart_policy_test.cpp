@@ -205,13 +205,13 @@ TEST_CASE("result_of: systemd's Result= word for each termination", "[restart_po
   Unit u = service(ServiceType::Simple, RestartPolicy::No);
   for (const Case& c : cases()) {
     INFO(c.name);
-    CHECK(std::string(result_of(u, c.t)) == c.result);
+    CHECK(std::string(to_string(result_of(u, c.t))) == c.result);
   }
   Unit oneshot = service(ServiceType::Oneshot, RestartPolicy::No);
-  CHECK(std::string(result_of(oneshot, killed(SIGTERM))) == "signal");
-  CHECK(std::string(result_of(oneshot, exited(0))) == "success");
-  CHECK(std::string(result_of(oneshot, exited(2))) == "exit-code");
-  CHECK(std::string(result_of(oneshot, timeout(SIGKILL))) == "timeout");
+  CHECK(std::string(to_string(result_of(oneshot, killed(SIGTERM)))) == "signal");
+  CHECK(std::string(to_string(result_of(oneshot, exited(0)))) == "success");
+  CHECK(std::string(to_string(result_of(oneshot, exited(2)))) == "exit-code");
+  CHECK(std::string(to_string(result_of(oneshot, timeout(SIGKILL)))) == "timeout");
 }
 
 TEST_CASE("should_restart: every Restart= value against every termination (Table 2)", "[restart_policy]") {

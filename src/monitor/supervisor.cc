@@ -1,0 +1,1006 @@
+#include "monitor/supervisor.h"
+
+#include <signal.h>
+
+#include <array>
+
+#include "base/exit_codes.h"
+#include "base/strings.h"
+#include "unit/values.h"
+
+namespace unitrun::monitor {
+namespace {
+
+using K = Event::Kind;
+using S = SubState;
+
+// ExecStopPost='s $EXIT_STATUS for a signal: its name without "SIG", as
+// systemd writes it ("TERM", "RTMIN+3"), or the number when it has none.
+std::string exit_status_word(int signo) {
+  std::string name = values::signal_name(signo);
+  return name.rfind("SIG", 0) == 0 ? name.substr(3) : name;
+}
+
+std::string describe(const Termination& t) {
+  if (t.exit_code >= 0) return "exited, code=" + std::to_string(t.exit_code);
+  if (t.signal > 0) return std::string(t.core_dumped ? "dumped core, signal=" : "killed, signal=") + values::signal_name(t.signal);
+  return "exited (status unknown)";
+}
+
+std::string timer_text(uint64_t deadline) {
+  return deadline == 0 ? "off" : "at " + values::format_timespan(deadline);
+}
+
+const char* target_text(action::Target t) {
+  switch (t) {
+    case action::Target::Main:
+      return "main";
+    case action::Target::Control:
+      return "control";
+    case action::Target::MainAndControl:
+      return "main+control";
+    case action::Target::Tree:
+      return "tree";
+    case action::Target::TreeButMain:
+      return "tree-but-main";
+  }
+  return "?";
+}
+
+const char* upstream_text(action::Upstream u) {
+  switch (u) {
+    case action::Upstream::Ready:
+      return "READY=1";
+    case action::Upstream::Reloading:
+      return "RELOADING=1";
+    case action::Upstream::Stopping:
+      return "STOPPING=1";
+    case action::Upstream::WatchdogTrigger:
+      return "WATCHDOG=trigger";
+    case action::Upstream::Status:
+      return "STATUS=";
+    case action::Upstream::StatusRunning:
+      return "STATUS=running";
+  }
+  return "?";
+}
+
+// A deadline `span` after `now`; 0 (no timer) for an infinite span.
+uint64_t after(uint64_t now, Usec span) {
+  if (span == kInfinity || span == 0) return 0;
+  return now + span;
+}
+
+}  // namespace
+
+const char* to_string(CommandList list) {
+  switch (list) {
+    case CommandList::Condition:
+      return "ExecCondition";
+    case CommandList::StartPre:
+      return "ExecStartPre";
+    case CommandList::Start:
+      return "ExecStart";
+    case CommandList::StartPost:
+      return "ExecStartPost";
+    case CommandList::Reload:
+      return "ExecReload";
+    case CommandList::Stop:
+      return "ExecStop";
+    case CommandList::StopPost:
+      return "ExecStopPost";
+  }
+  return "?";
+}
+
+std::string describe(const Action& a) {
+  struct Describer {
+    std::string operator()(const action::PrepareExec&) const { return "prepare"; }
+    std::string operator()(const action::RemoveStalePidfile&) const { return "remove stale pidfile"; }
+    std::string operator()(const action::SpawnMain&) const { return "spawn main"; }
+    std::string operator()(const action::SpawnControl& s) const {
+      std::string text = "spawn " + std::string(to_string(s.list)) + "[" + std::to_string(s.index) + "]";
+      for (const auto& [k, v] : s.environment) text += " " + k + "=" + v;
+      return text;
+    }
+    std::string operator()(const action::Kill& k) const {
+      return std::string("kill ") + target_text(k.target) + " " + values::signal_name(k.signal) +
+             (k.only_new ? " (new)" : "");
+    }
+    std::string operator()(const action::ArmTimer& t) const { return "timer " + timer_text(t.deadline); }
+    std::string operator()(const action::ArmWatchdog& t) const { return "watchdog " + timer_text(t.deadline); }
+    std::string operator()(const action::WritePidfile&) const { return "write pidfile"; }
+    std::string operator()(const action::RemovePidfile&) const { return "remove pidfile"; }
+    std::string operator()(const action::WatchPidfile&) const { return "watch pidfile"; }
+    std::string operator()(const action::UnwatchPidfile&) const { return "unwatch pidfile"; }
+    std::string operator()(const action::RecheckPidfile&) const { return "recheck pidfile"; }
+    std::string operator()(const action::Report& r) const {
+      return r.ok ? "report ok" + (r.message.empty() ? "" : " " + r.message)
+                  : "report fail " + std::to_string(r.code) + " " + r.message;
+    }
+    std::string operator()(const action::ReplyReloads& r) const {
+      return r.ok ? "reply ok" : "reply fail " + std::to_string(r.code) + " " + r.message;
+    }
+    std::string operator()(const action::Notify& n) const {
+      return std::string("notify ") + upstream_text(n.what) + n.text;
+    }
+    std::string operator()(const action::Record& r) const { return std::string(r.error ? "error: " : "") + r.text; }
+    std::string operator()(const action::EnteredRunning&) const { return "entered running"; }
+    std::string operator()(const action::TrimMemory&) const { return "trim memory"; }
+  };
+  return std::visit(Describer{}, a);
+}
+
+// ---- the table -------------------------------------------------------------------
+
+const std::vector<Supervisor::Rule>& Supervisor::rules() {
+  using Sv = Supervisor;
+  // Rows are (phases, event, handler); a pair that is not listed is ignored.
+  struct Row {
+    std::vector<S> phases;
+    K event;
+    Handler handler;
+  };
+  const std::vector<S> commands_in_start = {S::Condition, S::StartPre, S::StartPost};
+  const std::vector<S> command_phases = {S::Condition, S::StartPre, S::Start,    S::StartPost,
+                                         S::Reload,    S::Stop,     S::StopPost};
+  const std::vector<S> kill_phases = {S::StopWatchdog, S::StopSigterm, S::StopSigkill, S::FinalSigterm,
+                                      S::FinalSigkill};
+  const std::vector<S> stop_phases = {S::Stop,        S::StopWatchdog, S::StopSigterm, S::StopSigkill,
+                                      S::StopPost,    S::FinalSigterm, S::FinalSigkill};
+  const std::vector<S> all_live = {S::Condition,   S::StartPre,    S::Start,        S::StartPost,    S::Running,
+                                   S::Exited,      S::Reload,      S::Stop,         S::StopWatchdog, S::StopSigterm,
+                                   S::StopSigkill, S::StopPost,    S::FinalSigterm, S::FinalSigkill, S::AutoRestart};
+  static const std::vector<Rule> table = [&] {
+    const std::vector<Row> rows = {
+        // Starting.
+        {{S::Dead}, K::Start, &Sv::on_start},
+        {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Reload}, K::Stop, &Sv::on_stop_while_starting},
+        {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Exited}, K::Reload, &Sv::on_reload_refused},
+        {{S::StopWatchdog, S::Stop, S::StopSigterm, S::StopSigkill, S::StopPost, S::FinalSigterm,
+          S::FinalSigkill, S::AutoRestart},
+         K::Reload,
+         &Sv::on_reload_refused},
+        {{S::Condition, S::StartPre, S::Start, S::StartPost}, K::StepDone, &Sv::on_step_done_in_start},
+        {{S::Condition, S::StartPre, S::Start, S::StartPost}, K::StepFailed, &Sv::on_step_failed_in_start},
+        {{S::Start}, K::MainExited, &Sv::on_main_exited_while_starting},
+        {{S::Start}, K::Reaped, &Sv::on_reaped_while_starting},
+        {{S::Start}, K::Timeout, &Sv::on_start_timeout},
+        {{S::Start}, K::Ready, &Sv::on_ready_while_starting},
+        {{S::Start}, K::PidfileAdopted, &Sv::on_pidfile_adopted_while_starting},
+        {{S::Start}, K::PidfileRefused, &Sv::on_pidfile_refused},
+        {commands_in_start, K::Timeout, &Sv::on_command_timeout},
+        {{S::StartPost, S::Stop, S::StopPost}, K::MainExited, &Sv::on_main_exited_during_command},
+
+        // Commands, in whichever phase runs them.
+        {{S::Reload, S::Stop, S::StopPost}, K::StepDone, &Sv::on_control_step},
+        {{S::Reload, S::Stop, S::StopPost}, K::StepFailed, &Sv::on_control_step},
+        {command_phases, K::ControlExited, &Sv::on_control_exited},
+        {{S::Stop, S::StopPost}, K::Timeout, &Sv::on_command_timeout},
+
+        // Running.
+        {{S::Running, S::Exited}, K::Stop, &Sv::on_stop_while_running},
+        {{S::Running}, K::Reload, &Sv::on_reload_while_running},
+        {{S::Running}, K::MainExited, &Sv::on_main_exited_while_running},
+        {{S::Running}, K::PidfileAdopted, &Sv::on_pidfile_adopted_while_running},
+        {{S::Running}, K::PidfileGone, &Sv::on_pidfile_gone},
+        {{S::Running, S::Reload}, K::Reloading, &Sv::on_reloading},
+        {{S::Running, S::Reload}, K::WatchdogTimeout, &Sv::on_watchdog_timeout},
+        {{S::Running, S::Reload}, K::WatchdogTrigger, &Sv::on_watchdog_timeout},
+        {{S::Start, S::StartPost, S::Running, S::Reload}, K::WatchdogPing, &Sv::on_watchdog_ping},
+        {all_live, K::WatchdogUsec, &Sv::on_watchdog_usec},
+        {all_live, K::Stopping, &Sv::on_stopping_notice},
+        {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Stop, S::StopWatchdog, S::StopSigterm, S::StopSigkill,
+          S::StopPost},
+         K::ExtendTimeout,
+         &Sv::on_extend_timeout},
+
+        // Reloading.
+        {{S::Reload}, K::Reload, &Sv::on_reload_while_reloading},
+        {{S::Reload}, K::Ready, &Sv::on_ready_while_reloading},
+        {{S::Reload}, K::Timeout, &Sv::on_reload_timeout},
+        {{S::Reload}, K::MainExited, &Sv::on_main_exited_during_command},
+
+        // Stopping.
+        {stop_phases, K::Stop, &Sv::on_stop_while_stopping},
+        {kill_phases, K::MainExited, &Sv::on_stop_progress},
+        {kill_phases, K::ControlExited, &Sv::on_stop_progress},
+        {kill_phases, K::Reaped, &Sv::on_stop_progress},
+        {kill_phases, K::Timeout, &Sv::on_stop_timeout},
+
+        // Waiting to restart.
+        {{S::AutoRestart}, K::Stop, &Sv::on_stop_while_restarting},
+        {{S::AutoRestart}, K::Timeout, &Sv::on_restart_timer},
+
+        // unitrun's own bugs, wherever they happen.
+        {all_live, K::InternalError, &Sv::on_internal_error},
+        {{S::Dead}, K::InternalError, &Sv::on_internal_error},
+    };
+    std::vector<Rule> flat;
+    for (const Row& r : rows)
+      for (S p : r.phases) flat.push_back({p, r.event, r.handler});
+    return flat;
+  }();
+  return table;
+}
+
+Supervisor::Handler Supervisor::handler_for(SubState phase, Event::Kind kind) const {
+  // The table is small (about 200 rows); a linear scan per event costs
+  // nothing next to the system calls an event brings.
+  for (const Rule& r : rules())
+    if (r.phase == phase && r.event == kind) return r.handler;
+  return &Supervisor::ignore;
+}
+
+Supervisor::Supervisor(const Unit& unit, SupervisorOptions options)
+    : unit_(unit), options_(options), start_limit_(unit.start_limit_interval, unit.start_limit_burst) {}
+
+std::vector<Action> Supervisor::handle(const Event& e) {
+  out_.clear();
+  if (done_) return {};
+  (this->*handler_for(phase_, e.kind))(e);
+  return std::move(out_);
+}
+
+void Supervisor::ignore(const Event&) {}
+
+void Supervisor::record(const std::string& text, bool error) { emit(action::Record{error, text}); }
+
+void Supervisor::report(action::Report r) {
+  // Only the `start` that launched us waits, and it reads one outcome.
+  if (!options_.caller_waits || reported_) return;
+  reported_ = true;
+  emit(std::move(r));
+}
+
+void Supervisor::arm(uint64_t deadline) {
+  deadline_ = deadline;
+  emit(action::ArmTimer{deadline});
+}
+
+std::optional<CommandList> Supervisor::running_list() const { return has_control_ ? list_ : std::nullopt; }
+
+bool Supervisor::healthy(uint64_t now) const {
+  if (phase_ != S::Running && phase_ != S::Reload) return !done_;
+  if (!has_main_) return false;
+  if (watchdog_usec_ == 0) return true;
+  return now - last_ping_ < watchdog_usec_;
+}
+
+// ---- starting -------------------------------------------------------------------
+
+void Supervisor::on_start(const Event& e) { begin_start(e.now); }
+
+void Supervisor::on_restart_timer(const Event& e) { begin_start(e.now); }
+
+void Supervisor::begin_start(uint64_t now) {
+  service_reloading_ = false;
+  if (!start_limit_.try_start(now)) {
+    result_ = ServiceResult::StartLimitHit;
+    record("start limit hit: " + std::to_string(unit_.start_limit_burst) + " starts within " +
+               values::format_timespan(unit_.start_limit_interval) + "; giving up (Result: start-limit-hit)",
+           true);
+    exit_status_ = exit_code::kFailure;
+    finish_for_good();
+    return;
+  }
+  if (phase_ == S::AutoRestart) ++restarts_;
+  reached_running_ = false;
+  termination_.reset();
+  main_ended_during_command_ = false;
+  watchdog_fired_ = false;
+  watchdog_stop_ = false;
+  restart_pending_ = false;
+  result_ = ServiceResult::Success;
+  set_phase(S::StartPre);
+  emit(action::Notify{action::Upstream::Status, "starting"});
+  emit(action::PrepareExec{});
+}
+
+void Supervisor::on_step_done_in_start(const Event& e) {
+  switch (e.step) {
+    case Step::Prepare:
+      return begin_commands(CommandList::StartPre, e.now);
+    case Step::RemoveStalePidfile:
+      emit(action::SpawnMain{});
+      return;
+    case Step::SpawnMain:
+      has_main_ = true;
+      if (unit_.type == ServiceType::Forking || unit_.type == ServiceType::Notify)
+        arm(after(e.now, unit_.timeout_start));
+      // A forking command is not the daemon: its pidfile names that once
+      // it has exited. Everyone else's PID goes into the pidfile before
+      // `start` returns: a service must never run untracked.
+      if (unit_.type != ServiceType::Forking) emit(action::WritePidfile{});
+      return;
+    case Step::WritePidfile:
+      if (unit_.type == ServiceType::Notify) return;  // READY=1 comes next
+      return started(e);
+    case Step::WatchPidfile:
+      return;  // PidfileAdopted, PidfileRefused or a timeout comes next
+    case Step::SpawnControl:
+      return on_control_step(e);
+  }
+}
+
+void Supervisor::on_step_failed_in_start(const Event& e) {
+  if (e.step == Step::SpawnControl) return on_control_step(e);
+  ServiceResult why = e.step == Step::SpawnMain ? ServiceResult::ExitCode : ServiceResult::Resources;
+  int code = e.not_installed ? exit_code::kNotInstalled : exit_code::kFailure;
+  start_failed(code, e.message, why, e);
+}
+
+void Supervisor::spawn_main(uint64_t now) {
+  set_phase(S::Start);
+  if (unit_.type == ServiceType::Oneshot) {
+    // Every ExecStart= command runs to completion; success is their status.
+    return begin_commands(CommandList::Start, now);
+  }
+  if (unit_.type == ServiceType::Forking) {
+    // We hold the alive lock, so a pidfile there now is stale, left by a
+    // crash. Its PID may have been reused by a stranger, which must not make
+    // the start fail when the daemon is a moment late in writing its own.
+    emit(action::RemoveStalePidfile{});
+    return;
+  }
+  emit(action::SpawnMain{});
+}
+
+void Supervisor::on_main_exited_while_starting(const Event& e) {
+  has_main_ = false;
+  const Termination& t = e.termination;
+  if (unit_.type == ServiceType::Forking) {
+    // The daemonizing command is done. A '-' on ExecStart= makes its exit
+    // status irrelevant (postgresql's pg_ctlcluster), as in systemd.
+    bool ignore_status = !unit_.exec_start.empty() && unit_.exec_start.front().ignore_failure;
+    if (t.exit_code == 0 || ignore_status) {
+      if (e.no_children)
+        return start_failed(exit_code::kFailure,
+                            "the forking command " + describe(t) + " and left no process behind",
+                            ServiceResult::Protocol, e);
+      emit(action::WatchPidfile{});
+      return;
+    }
+    termination_ = t;
+    return start_failed(exit_code::kFailure, "the service " + describe(t) + " while starting", result_of(unit_, t),
+                        e);
+  }
+  termination_ = t;
+  std::string why = unit_.type == ServiceType::Notify ? "the service " + describe(t) + " before it sent READY=1"
+                                                      : "the service " + describe(t) + " while starting";
+  ServiceResult r = is_clean(unit_, t) ? ServiceResult::Protocol : result_of(unit_, t);
+  start_failed(exit_code::kFailure, why, r, e);
+}
+
+void Supervisor::on_reaped_while_starting(const Event& e) {
+  // A forking start that lost every process before the daemon wrote its
+  // pidfile will never see one: fail now, not after TimeoutStartSec=.
+  if (unit_.type != ServiceType::Forking || has_main_ || has_control_ || !e.no_children) return;
+  start_failed(exit_code::kFailure, "no process of the unit is left, and PIDFile= named none",
+               ServiceResult::Protocol, e);
+}
+
+void Supervisor::on_pidfile_adopted_while_starting(const Event& e) {
+  has_main_ = true;
+  emit(action::UnwatchPidfile{});
+  started(e);
+}
+
+void Supervisor::on_pidfile_refused(const Event& e) {
+  start_failed(exit_code::kFailure, e.message, ServiceResult::Protocol, e);
+}
+
+void Supervisor::on_ready_while_starting(const Event& e) {
+  if (unit_.type != ServiceType::Notify) return;
+  record("READY=1");
+  started(e);
+}
+
+void Supervisor::on_start_timeout(const Event& e) {
+  if (has_control_) emit(action::Kill{action::Target::Control, SIGKILL});
+  std::string what = "start timed out after " + values::format_timespan(unit_.timeout_start);
+  if (unit_.type == ServiceType::Notify) what += " without READY=1";
+  if (unit_.type == ServiceType::Oneshot) what = "ExecStart timed out";
+  start_failed(exit_code::kFailure, what, ServiceResult::Timeout, e);
+}
+
+void Supervisor::started(const Event& e) {
+  arm(0);
+  set_phase(S::StartPost);
+  begin_commands(CommandList::StartPost, e.now);
+}
+
+void Supervisor::enter_running(const Event& e) {
+  reached_running_ = true;
+  if (unit_.type == ServiceType::Oneshot) {
+    // A oneshot has done its work: report, then wind down (ExecStop= runs,
+    // as systemd runs it for a oneshot that finished).
+    record("finished successfully");
+    emit(action::Notify{action::Upstream::Ready, ""});
+    termination_ = Termination{0, 0, false, false};
+    begin_stop(false, true, e);
+    return;
+  }
+  set_phase(S::Running);
+  emit(action::EnteredRunning{});
+  if (unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity) {
+    watchdog_usec_ = unit_.watchdog_sec;
+    last_ping_ = e.now;
+    emit(action::ArmWatchdog{e.now + watchdog_usec_});
+  }
+  // Who waits hears it first; the log line can wait the microseconds.
+  if (first_start_) report(action::Report{true, exit_code::kSuccess, "", false});
+  emit(action::Notify{action::Upstream::Ready, ""});
+  emit(action::Record{false, first_start_ ? "started" : "restarted", true});
+  emit(action::Notify{action::Upstream::StatusRunning, ""});
+  // The monitor now mostly sleeps for as long as the service runs: hand back
+  // the heap pages that starting needed.
+  emit(action::TrimMemory{});
+  if (main_ended_during_command_) service_ended(e);  // it ended during ExecStartPost=
+}
+
+void Supervisor::start_failed(int code, const std::string& message, ServiceResult why, const Event& e) {
+  arm(0);
+  record("start failed: " + message, true);
+  fail_with(why);
+  if (first_start_) {
+    // Reported once the stop sequence is over, so that when `start` returns
+    // nothing of the failed start is left running.
+    pending_failure_ = action::Report{false, code, message, true};
+    exit_status_ = code;
+    begin_stop(false, false, e);
+    return;
+  }
+  // A restart that failed to start counts like a crash: Restart= decides,
+  // and the start limit ends a loop.
+  Termination as_failure = termination_.value_or(Termination{});
+  if (as_failure.exit_code < 0 && as_failure.signal == 0) as_failure.exit_code = 1;
+  if (why == ServiceResult::Timeout) as_failure.timeout = true;
+  begin_stop(!stop_requested_ && should_restart(unit_, as_failure), false, e);
+}
+
+// ---- commands -------------------------------------------------------------------
+
+Usec Supervisor::start_timeout_for_oneshot() const {
+  // systemd.service(5): a oneshot's start has no timeout unless one is set.
+  bool set = unit_.key_lines.count("Service.TimeoutStartSec") || unit_.key_lines.count("Service.TimeoutSec");
+  return set ? unit_.timeout_start : kInfinity;
+}
+
+std::vector<std::pair<std::string, std::string>> Supervisor::stop_post_environment() const {
+  // systemd.exec(5): what ExecStopPost= (and ExecStop=) learn about the end.
+  std::vector<std::pair<std::string, std::string>> env;
+  env.emplace_back("SERVICE_RESULT", to_string(result_));
+  if (termination_ && termination_->exit_code >= 0) {
+    env.emplace_back("EXIT_CODE", "exited");
+    env.emplace_back("EXIT_STATUS", std::to_string(termination_->exit_code));
+  } else if (termination_ && termination_->signal > 0) {
+    env.emplace_back("EXIT_CODE", termination_->core_dumped ? "dumped" : "killed");
+    env.emplace_back("EXIT_STATUS", exit_status_word(termination_->signal));
+  }
+  return env;
+}
+
+const std::vector<Command>& Supervisor::commands_of(CommandList list) const {
+  static const std::vector<Command> kNone;
+  switch (list) {
+    case CommandList::Condition:
+      return kNone;  // ExecCondition= is not parsed yet
+    case CommandList::StartPre:
+      return unit_.exec_start_pre;
+    case CommandList::Start:
+      return unit_.exec_start;
+    case CommandList::StartPost:
+      return unit_.exec_start_post;
+    case CommandList::Reload:
+      return unit_.exec_reload;
+    case CommandList::Stop:
+      return unit_.exec_stop;
+    case CommandList::StopPost:
+      return unit_.exec_stop_post;
+  }
+  return kNone;
+}
+
+void Supervisor::begin_commands(CommandList list, uint64_t now) {
+  list_ = list;
+  next_command_ = 0;
+  command_not_installed_ = false;
+  run_next_command(now);
+}
+
+void Supervisor::run_next_command(uint64_t now) {
+  if (next_command_ >= commands_of(*list_).size()) {
+    CommandList done = *list_;
+    list_.reset();
+    Event e;
+    e.now = now;
+    return commands_finished(done, true, "", exit_code::kSuccess, ServiceResult::Success, e);
+  }
+  Usec timeout = unit_.timeout_start;
+  if (*list_ == CommandList::Start) timeout = start_timeout_for_oneshot();
+  if (*list_ == CommandList::Stop || *list_ == CommandList::StopPost) timeout = unit_.timeout_stop;
+  std::vector<std::pair<std::string, std::string>> env;
+  if (*list_ == CommandList::StopPost || *list_ == CommandList::Stop) env = stop_post_environment();
+  command_timed_out_ = false;
+  arm(after(now, timeout));
+  emit(action::SpawnControl{*list_, next_command_, std::move(env)});
+}
+
+void Supervisor::on_control_step(const Event& e) {
+  if (!list_) return;
+  if (e.kind == K::StepDone) {
+    has_control_ = true;
+    return;  // its exit comes next
+  }
+  // The command could not even be started.
+  const Command& c = commands_of(*list_).at(next_command_);
+  std::string what = std::string(to_string(*list_)) + ": " + e.message;
+  record(what, true);
+  ++next_command_;
+  if (c.ignore_failure) return run_next_command(e.now);
+  CommandList failed = *list_;
+  list_.reset();
+  arm(0);
+  commands_finished(failed, false, what, e.not_installed ? exit_code::kNotInstalled : exit_code::kFailure,
+                    ServiceResult::ExitCode, e);
+}
+
+void Supervisor::on_control_exited(const Event& e) {
+  has_control_ = false;
+  if (!list_) return;  // a control process of an abandoned list: reaping it was all
+  arm(0);
+  const Command& c = commands_of(*list_).at(next_command_);
+  const Termination& t = e.termination;
+  ++next_command_;
+  if (*list_ == CommandList::Start) termination_ = t;  // a oneshot's command is its main process
+  if (t.exit_code == 0 && !command_timed_out_) return run_next_command(e.now);
+  std::string what = std::string(to_string(*list_)) + " '" + join_words(c.argv) + "' " +
+                     (command_timed_out_ ? "timed out" : describe(t));
+  record(what);
+  if (c.ignore_failure && !command_timed_out_) return run_next_command(e.now);
+  CommandList failed = *list_;
+  list_.reset();
+  commands_finished(failed, false, what, exit_code::kFailure,
+                    command_timed_out_ ? ServiceResult::Timeout : result_of(unit_, t) == ServiceResult::Success
+                                                                      ? ServiceResult::ExitCode
+                                                                      : result_of(unit_, t),
+                    e);
+}
+
+void Supervisor::on_command_timeout(const Event& e) {
+  if (!has_control_ || !list_) return;
+  record(std::string(to_string(*list_)) + " timed out; killing it", true);
+  command_timed_out_ = true;
+  emit(action::Kill{action::Target::Control, SIGKILL});  // its exit fails the list
+  (void)e;
+}
+
+void Supervisor::commands_finished(CommandList list, bool ok, const std::string& error, int code, ServiceResult why,
+                                   const Event& e) {
+  switch (list) {
+    case CommandList::Condition:
+    case CommandList::StartPre:
+      if (!ok) return start_failed(code, error, why, e);
+      return spawn_main(e.now);
+    case CommandList::Start:  // a oneshot's
+      if (!ok) return start_failed(code, error, why, e);
+      return started(e);
+    case CommandList::StartPost:
+      if (!ok) return start_failed(code, error, why, e);
+      return enter_running(e);
+    case CommandList::Reload:
+      return end_reload(ok, error, e);
+    case CommandList::Stop:
+      return enter_signal(watchdog_stop_ ? S::StopWatchdog : S::StopSigterm, e);
+    case CommandList::StopPost:
+      return after_stop_post(e);
+  }
+}
+
+// ---- running --------------------------------------------------------------------
+
+void Supervisor::on_main_exited_during_command(const Event& e) {
+  // ExecStartPost= or ExecReload= (or ExecStop=) is still at work: systemd
+  // lets it finish, then finds the main process gone.
+  has_main_ = false;
+  emit(action::ArmWatchdog{0});
+  Termination t = e.termination;
+  if (watchdog_fired_) t.watchdog = true;
+  termination_ = t;
+  if (phase_ == S::Stop || phase_ == S::StopPost) return;
+  if (phase_ == S::Reload && !has_control_) return service_ended(e);  // RELOADING=1: no command to wait for
+  main_ended_during_command_ = true;
+}
+
+void Supervisor::on_main_exited_while_running(const Event& e) {
+  has_main_ = false;
+  Termination t = e.termination;
+  if (watchdog_fired_) t.watchdog = true;
+  termination_ = t;
+  emit(action::ArmWatchdog{0});
+  if (unit_.type == ServiceType::Forking && !unit_.pid_file.empty() && !watchdog_fired_) {
+    // A daemon may hand over to a new process and exit (nginx's binary
+    // upgrade: USR2, then QUIT to the old master): PIDFile= says who the
+    // main process is now, as systemd reads it again.
+    emit(action::RecheckPidfile{});
+    return;
+  }
+  service_ended(e);
+}
+
+void Supervisor::on_pidfile_adopted_while_running(const Event& e) {
+  if (has_main_) return;
+  has_main_ = true;
+  termination_.reset();
+  if (watchdog_usec_ != 0) {
+    last_ping_ = e.now;
+    emit(action::ArmWatchdog{e.now + watchdog_usec_});
+  }
+}
+
+void Supervisor::on_pidfile_gone(const Event& e) {
+  if (has_main_) return;
+  service_ended(e);
+}
+
+void Supervisor::service_ended(const Event& e) {
+  // The main process is gone on its own (or the watchdog's doing): the run
+  // is over, and Restart= decides whether another follows.
+  Termination t = termination_.value_or(Termination{});
+  fail_with(result_of(unit_, t));
+  bool restart = !stop_requested_ && should_restart(unit_, t);
+  begin_stop(restart, reached_running_ && !watchdog_stop_, e);
+}
+
+void Supervisor::on_watchdog_ping(const Event& e) {
+  last_ping_ = e.now;
+  if (watchdog_usec_ != 0 && (phase_ == S::Running || phase_ == S::Reload))
+    emit(action::ArmWatchdog{e.now + watchdog_usec_});
+}
+
+void Supervisor::on_watchdog_usec(const Event& e) {
+  if (e.usec == 0 || e.usec == kInfinity) return;
+  watchdog_usec_ = e.usec;
+  if (phase_ == S::Running) emit(action::ArmWatchdog{e.now + watchdog_usec_});
+}
+
+void Supervisor::on_watchdog_timeout(const Event& e) {
+  if (watchdog_usec_ == 0 || !has_main_) return;
+  if (e.kind == K::WatchdogTrigger)
+    record("watchdog triggered by the service (WATCHDOG=trigger); sending SIGABRT", true);
+  else
+    record("watchdog timeout (no WATCHDOG=1 for " + values::format_timespan(watchdog_usec_) + "); sending SIGABRT",
+           true);
+  result_ = ServiceResult::Watchdog;
+  watchdog_fired_ = true;  // the main process's end is marked as the watchdog's
+  // A stop without ExecStop=, by SIGABRT, escalating to FinalKillSignal=
+  // after TimeoutStopSec= like any stop: a hung service may not even act on
+  // SIGABRT.
+  watchdog_stop_ = true;
+  Termination t;
+  t.watchdog = true;
+  begin_stop(!stop_requested_ && should_restart(unit_, t), false, e);
+}
+
+void Supervisor::on_extend_timeout(const Event& e) {
+  // EXTEND_TIMEOUT_USEC=: the current phase may take `usec` more from now,
+  // never less than it had.
+  if (deadline_ == 0 || e.usec == kInfinity) return;
+  uint64_t extended = e.now + e.usec;
+  if (extended > deadline_) arm(extended);
+}
+
+void Supervisor::on_stopping_notice(const Event&) { record("service is stopping (STOPPING=1)"); }
+
+// ---- reload ---------------------------------------------------------------------
+
+void Supervisor::on_reload_while_running(const Event& e) {
+  if (unit_.exec_reload.empty()) {
+    // As systemd: a unit without ExecReload= cannot be reloaded. Sending
+    // SIGHUP instead would end every program that has no handler for it.
+    emit(action::ReplyReloads{false, exit_code::kUnimplemented,
+                              "the unit has no ExecReload=, so it cannot be reloaded (restart it instead)"});
+    return;
+  }
+  reload_pending_ = true;
+  set_phase(S::Reload);
+  emit(action::Notify{action::Upstream::Reloading, ""});
+  record("reloading");
+  begin_commands(CommandList::Reload, e.now);
+}
+
+void Supervisor::on_reload_while_reloading(const Event&) { reload_pending_ = true; }
+
+void Supervisor::on_reload_refused(const Event&) {
+  emit(action::ReplyReloads{false, exit_code::kNotRunning, "the unit is not running"});
+}
+
+void Supervisor::on_reloading(const Event& e) {
+  service_reloading_ = true;
+  // During ExecReload= the command decides; its end finds the service still
+  // reloading (below, end_reload), where systemd 252 would lose the news.
+  if (phase_ == S::Reload) return;
+  // The service reloads on its own; READY=1 ends it, TimeoutStartSec=
+  // bounds it (systemd's timeout for reloads too).
+  set_phase(S::Reload);
+  emit(action::Notify{action::Upstream::Reloading, ""});
+  record("reloading (RELOADING=1)");
+  arm(after(e.now, unit_.timeout_start));
+}
+
+void Supervisor::on_ready_while_reloading(const Event& e) {
+  service_reloading_ = false;
+  if (has_control_ || list_) return;  // ExecReload= decides, not READY=1
+  end_reload(true, "", e);
+}
+
+void Supervisor::on_reload_timeout(const Event& e) {
+  if (has_control_) return on_command_timeout(e);
+  record("reload timed out without READY=1", true);
+  end_reload(false, "no READY=1 within " + values::format_timespan(unit_.timeout_start) + " of RELOADING=1", e);
+}
+
+void Supervisor::end_reload(bool ok, const std::string& error, const Event& e) {
+  if (ok && service_reloading_ && has_main_ && !main_ended_during_command_) {
+    // ExecReload= is done, and the service said RELOADING=1 without READY=1
+    // since: the reload requester has its answer, but the service is still
+    // at work, and READY=1 (or TimeoutStartSec=) ends the phase.
+    if (reload_pending_) {
+      emit(action::ReplyReloads{true, exit_code::kSuccess, ""});
+      reload_pending_ = false;
+    }
+    arm(after(e.now, unit_.timeout_start));
+    return;
+  }
+  service_reloading_ = false;
+  arm(0);
+  set_phase(S::Running);
+  emit(action::Notify{action::Upstream::Ready, ""});
+  record(ok ? "reloaded" : "reload failed: " + error, !ok);
+  if (reload_pending_) {
+    emit(action::ReplyReloads{ok, ok ? exit_code::kSuccess : exit_code::kFailure, error});
+    reload_pending_ = false;
+  }
+  if (main_ended_during_command_ || !has_main_) {
+    main_ended_during_command_ = false;
+    service_ended(e);
+  }
+}
+
+// ---- stopping -------------------------------------------------------------------
+
+void Supervisor::on_stop_while_running(const Event& e) {
+  stop_requested_ = true;
+  begin_stop(false, reached_running_, e);
+}
+
+void Supervisor::on_stop_while_starting(const Event& e) {
+  // Something is at work (a start, a reload): systemd goes straight to
+  // killing, without ExecStop=.
+  stop_requested_ = true;
+  if (first_start_ && options_.caller_waits && !pending_failure_)
+    pending_failure_ = action::Report{false, exit_code::kFailure, "start cancelled: a stop was requested", false};
+  if (reload_pending_) {
+    emit(action::ReplyReloads{false, exit_code::kFailure, "the unit is stopping"});
+    reload_pending_ = false;
+  }
+  begin_stop(false, false, e);
+}
+
+void Supervisor::on_stop_while_stopping(const Event&) {
+  stop_requested_ = true;
+  restart_pending_ = false;  // a restart in progress ends here
+}
+
+void Supervisor::on_stop_while_restarting(const Event&) {
+  stop_requested_ = true;
+  finish_for_good();
+}
+
+void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event& e) {
+  if (reload_pending_) {
+    emit(action::ReplyReloads{false, exit_code::kFailure, "the service stopped during the reload"});
+    reload_pending_ = false;
+  }
+  list_.reset();
+  restart_pending_ = restart_after;
+  main_ended_during_command_ = false;
+  emit(action::ArmWatchdog{0});
+  emit(action::UnwatchPidfile{});
+  if (restart_after) {
+    // A restart of our own: systemd's unit stays up.
+  } else if (result_ == ServiceResult::Watchdog && !stop_requested_ && options_.upstream) {
+    // Under systemd: the service hung and nothing here restarts it. Let
+    // systemd see a watchdog failure (Result=watchdog), not only our exit
+    // status.
+    emit(action::Notify{action::Upstream::WatchdogTrigger, ""});
+  } else {
+    emit(action::Notify{action::Upstream::Stopping, ""});
+  }
+  emit(action::Notify{action::Upstream::Status, restart_after ? "restarting" : "stopping"});
+  if (run_exec_stop && !unit_.exec_stop.empty()) {
+    set_phase(S::Stop);
+    return begin_commands(CommandList::Stop, e.now);
+  }
+  enter_signal(watchdog_stop_ ? S::StopWatchdog : S::StopSigterm, e);
+}
+
+void Supervisor::enter_signal(SubState phase, const Event& e) {
+  set_phase(phase);
+  mixed_escalated_ = false;
+  // A watchdog stop sends WatchdogSignal (SIGABRT, for a core dump of the
+  // hang) where a stop sends KillSignal=, as systemd does.
+  int sig = phase == S::StopWatchdog ? SIGABRT : unit_.kill_signal;
+  if (stop_complete(e)) return after_kill(e);
+  if (unit_.kill_mode == KillMode::ControlGroup)
+    emit(action::Kill{action::Target::Tree, sig});
+  else
+    emit(action::Kill{action::Target::MainAndControl, sig});  // mixed: the rest get SIGKILL once main is gone
+  arm(after(e.now, unit_.timeout_stop));
+}
+
+void Supervisor::enter_final_kill(SubState phase, const Event& e) {
+  set_phase(phase);
+  int sig = phase == S::FinalSigterm ? unit_.kill_signal : unit_.final_kill_signal;
+  if (unit_.kill_mode == KillMode::Process)
+    emit(action::Kill{action::Target::MainAndControl, sig});  // the rest is left alone
+  else
+    emit(action::Kill{action::Target::Tree, sig});
+  arm(after(e.now, unit_.timeout_stop));
+}
+
+bool Supervisor::stop_complete(const Event& e) const {
+  // KillMode=process leaves the rest running, as systemd does.
+  if (unit_.kill_mode == KillMode::Process && (phase_ == S::StopSigterm || phase_ == S::StopWatchdog ||
+                                               phase_ == S::StopSigkill))
+    return !has_main_ && !has_control_;
+  // We are the subreaper of everything the service started: a descendant
+  // either is our child or has a living ancestor that is. So "no child,
+  // live or zombie" is exact, where a scan of /proc is not.
+  return !has_main_ && e.no_children;
+}
+
+void Supervisor::on_stop_progress(const Event& e) {
+  if (e.kind == K::MainExited) {
+    has_main_ = false;
+    if (!termination_) {
+      Termination t = e.termination;
+      if (watchdog_fired_) t.watchdog = true;
+      termination_ = t;
+    }
+  }
+  if (e.kind == K::ControlExited) has_control_ = false;
+  bool final_phase = phase_ == S::FinalSigterm || phase_ == S::FinalSigkill;
+  if (stop_complete(e)) return final_phase ? finish_cycle(e) : after_kill(e);
+  // Processes forked since the last round get their signal too.
+  if (phase_ == S::StopSigkill || phase_ == S::FinalSigkill) {
+    if (unit_.kill_mode != KillMode::Process)
+      emit(action::Kill{action::Target::Tree, unit_.final_kill_signal, true});
+  } else if (unit_.kill_mode == KillMode::ControlGroup) {
+    emit(action::Kill{action::Target::Tree, phase_ == S::StopWatchdog ? SIGABRT : unit_.kill_signal, true});
+  } else if (unit_.kill_mode == KillMode::Mixed && !has_main_) {
+    // mixed: the main process got KillSignal=; the rest get SIGKILL once it
+    // is gone (the control process too, although it had KillSignal=).
+    emit(action::Kill{action::Target::TreeButMain, SIGKILL, mixed_escalated_});
+    mixed_escalated_ = true;
+  }
+}
+
+void Supervisor::on_stop_timeout(const Event& e) {
+  switch (phase_) {
+    case S::StopWatchdog:
+    case S::StopSigterm:
+      if (!unit_.send_sigkill) {
+        record("stop timed out; SendSIGKILL=no, leaving the remaining processes");
+        return after_kill(e);
+      }
+      record("did not stop within " + values::format_timespan(unit_.timeout_stop) + " of " +
+                 values::signal_name(phase_ == S::StopWatchdog ? SIGABRT : unit_.kill_signal) + "; sending " +
+                 values::signal_name(unit_.final_kill_signal),
+             true);
+      fail_with(ServiceResult::Timeout);
+      set_phase(S::StopSigkill);
+      if (unit_.kill_mode == KillMode::Process)
+        emit(action::Kill{action::Target::MainAndControl, unit_.final_kill_signal});
+      else
+        emit(action::Kill{action::Target::Tree, unit_.final_kill_signal});
+      arm(after(e.now, unit_.timeout_stop));
+      return;
+    case S::StopSigkill:
+      record("processes survived " + values::signal_name(unit_.final_kill_signal) + "; giving up on them", true);
+      return after_kill(e);
+    case S::FinalSigterm:
+      if (!unit_.send_sigkill) return finish_cycle(e);
+      fail_with(ServiceResult::Timeout);
+      return enter_final_kill(S::FinalSigkill, e);
+    case S::FinalSigkill:
+      record("processes survived " + values::signal_name(unit_.final_kill_signal) + "; giving up on them", true);
+      return finish_cycle(e);
+    default:
+      return;
+  }
+}
+
+void Supervisor::after_kill(const Event& e) {
+  arm(0);
+  set_phase(S::StopPost);
+  begin_commands(CommandList::StopPost, e.now);
+}
+
+void Supervisor::after_stop_post(const Event& e) {
+  // ExecStopPost= may have left processes: systemd's final-sigterm.
+  if (!has_main_ && !e.no_children && unit_.kill_mode != KillMode::Process && !unit_.exec_stop_post.empty())
+    return enter_final_kill(S::FinalSigterm, e);
+  finish_cycle(e);
+}
+
+void Supervisor::finish_cycle(const Event& e) {
+  arm(0);
+  // Through a restart the pidfile keeps naming the last main PID until the
+  // next one replaces it, atomically: a reader never finds it missing.
+  if (restart_pending_ && !stop_requested_) {
+    restart_pending_ = false;
+    first_start_ = false;
+    set_phase(S::AutoRestart);
+    record("restarting in " + values::format_timespan(unit_.restart_sec));
+    emit(action::Notify{action::Upstream::Status, "restarting in " + values::format_timespan(unit_.restart_sec)});
+    // Always through the timer, even for RestartSec=0: a crash loop then
+    // passes through the loop's wait once per round, where a stop request
+    // is heard.
+    arm(e.now + (unit_.restart_sec == 0 ? 1 : unit_.restart_sec));
+    return;
+  }
+  finish_for_good();
+}
+
+void Supervisor::finish_for_good() {
+  emit(action::ArmTimer{0});
+  deadline_ = 0;
+  emit(action::RemovePidfile{});
+  bool failed = result_ != ServiceResult::Success;
+  if (failed && !pending_failure_ && !stop_requested_) {
+    // For `run` under systemd: a failure must show in our exit status, so
+    // that systemd's Restart= and Result= see it.
+    Termination t = termination_.value_or(Termination{});
+    exit_status_ = t.exit_code > 0 ? t.exit_code : t.signal > 0 ? 128 + t.signal : exit_code::kFailure;
+  }
+  set_phase(failed ? S::Failed : S::Dead);
+  record(failed ? std::string("failed (Result: ") + to_string(result_) + ")" : "stopped");
+  if (reload_pending_) emit(action::ReplyReloads{false, exit_code::kNotRunning, "the unit stopped"});
+  reload_pending_ = false;
+  if (pending_failure_)
+    report(*pending_failure_);
+  else if (unit_.type == ServiceType::Oneshot && reached_running_ && !failed)
+    report(action::Report{true, exit_code::kSuccess, "0", false});
+  else
+    report(action::Report{false, exit_code::kFailure, "the service stopped while starting", true});
+  done_ = true;
+}
+
+// ---- unitrun's own failures ----------------------------------------------------
+
+void Supervisor::on_internal_error(const Event& e) {
+  if (internal_error_) {
+    // It failed again while stopping for the first one: end everything now.
+    record("internal error again (" + e.message + "); killing every process of the unit", true);
+    emit(action::Kill{action::Target::Tree, SIGKILL});
+    fail_with(ServiceResult::Resources);
+    stop_requested_ = true;
+    finish_for_good();
+    return;
+  }
+  internal_error_ = true;
+  record("internal error: " + e.message + "; stopping the service", true);
+  fail_with(ServiceResult::Resources);
+  if (first_start_ && options_.caller_waits && !pending_failure_)
+    pending_failure_ = action::Report{false, exit_code::kFailure, "internal error: " + e.message, false};
+  bool stopping = phase_ == S::Stop || phase_ == S::StopWatchdog || phase_ == S::StopSigterm ||
+                  phase_ == S::StopSigkill || phase_ == S::StopPost || phase_ == S::FinalSigterm ||
+                  phase_ == S::FinalSigkill;
+  stop_requested_ = true;
+  if (phase_ == S::AutoRestart || phase_ == S::Dead) return finish_for_good();
+  if (!stopping) begin_stop(false, false, e);
+}
+
+}  // namespace unitrun::monitor
