@@ -23,13 +23,12 @@ std::string exit_status_word(int signo) {
 
 std::string describe(const Termination& t) {
   if (t.exit_code >= 0) return "exited, code=" + std::to_string(t.exit_code);
-  if (t.signal > 0) return std::string(t.core_dumped ? "dumped core, signal=" : "killed, signal=") + values::signal_name(t.signal);
+  if (t.signal > 0)
+    return std::string(t.core_dumped ? "dumped core, signal=" : "killed, signal=") + values::signal_name(t.signal);
   return "exited (status unknown)";
 }
 
-std::string timer_text(uint64_t deadline) {
-  return deadline == 0 ? "off" : "at " + values::format_timespan(deadline);
-}
+std::string timer_text(uint64_t deadline) { return deadline == 0 ? "off" : "at " + values::format_timespan(deadline); }
 
 const char* target_text(action::Target t) {
   switch (t) {
@@ -142,23 +141,23 @@ const std::vector<Supervisor::Rule>& Supervisor::rules() {
     Handler handler;
   };
   const std::vector<S> commands_in_start = {S::Condition, S::StartPre, S::StartPost};
-  const std::vector<S> command_phases = {S::Condition, S::StartPre, S::Start,    S::StartPost,
+  const std::vector<S> command_phases = {S::Condition, S::StartPre, S::Start,   S::StartPost,
                                          S::Reload,    S::Stop,     S::StopPost};
   const std::vector<S> kill_phases = {S::StopWatchdog, S::StopSigterm, S::StopSigkill, S::FinalSigterm,
                                       S::FinalSigkill};
-  const std::vector<S> stop_phases = {S::Stop,        S::StopWatchdog, S::StopSigterm, S::StopSigkill,
-                                      S::StopPost,    S::FinalSigterm, S::FinalSigkill};
-  const std::vector<S> all_live = {S::Condition,   S::StartPre,    S::Start,        S::StartPost,    S::Running,
-                                   S::Exited,      S::Reload,      S::Stop,         S::StopWatchdog, S::StopSigterm,
-                                   S::StopSigkill, S::StopPost,    S::FinalSigterm, S::FinalSigkill, S::AutoRestart};
+  const std::vector<S> stop_phases = {S::Stop,     S::StopWatchdog, S::StopSigterm, S::StopSigkill,
+                                      S::StopPost, S::FinalSigterm, S::FinalSigkill};
+  const std::vector<S> all_live = {S::Condition,   S::StartPre, S::Start,        S::StartPost,    S::Running,
+                                   S::Exited,      S::Reload,   S::Stop,         S::StopWatchdog, S::StopSigterm,
+                                   S::StopSigkill, S::StopPost, S::FinalSigterm, S::FinalSigkill, S::AutoRestart};
   static const std::vector<Rule> table = [&] {
     const std::vector<Row> rows = {
         // Starting.
         {{S::Dead}, K::Start, &Sv::on_start},
         {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Reload}, K::Stop, &Sv::on_stop_while_starting},
         {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Exited}, K::Reload, &Sv::on_reload_refused},
-        {{S::StopWatchdog, S::Stop, S::StopSigterm, S::StopSigkill, S::StopPost, S::FinalSigterm,
-          S::FinalSigkill, S::AutoRestart},
+        {{S::StopWatchdog, S::Stop, S::StopSigterm, S::StopSigkill, S::StopPost, S::FinalSigterm, S::FinalSigkill,
+          S::AutoRestart},
          K::Reload,
          &Sv::on_reload_refused},
         {{S::Condition, S::StartPre, S::Start, S::StartPost}, K::StepDone, &Sv::on_step_done_in_start},
@@ -355,15 +354,13 @@ void Supervisor::on_main_exited_while_starting(const Event& e) {
     bool ignore_status = !unit_.exec_start.empty() && unit_.exec_start.front().ignore_failure;
     if (t.exit_code == 0 || ignore_status) {
       if (e.no_children)
-        return start_failed(exit_code::kFailure,
-                            "the forking command " + describe(t) + " and left no process behind",
+        return start_failed(exit_code::kFailure, "the forking command " + describe(t) + " and left no process behind",
                             ServiceResult::Protocol, e);
       emit(action::WatchPidfile{});
       return;
     }
     termination_ = t;
-    return start_failed(exit_code::kFailure, "the service " + describe(t) + " while starting", result_of(unit_, t),
-                        e);
+    return start_failed(exit_code::kFailure, "the service " + describe(t) + " while starting", result_of(unit_, t), e);
   }
   termination_ = t;
   std::string why = unit_.type == ServiceType::Notify ? "the service " + describe(t) + " before it sent READY=1"
@@ -376,8 +373,8 @@ void Supervisor::on_reaped_while_starting(const Event& e) {
   // A forking start that lost every process before the daemon wrote its
   // pidfile will never see one: fail now, not after TimeoutStartSec=.
   if (unit_.type != ServiceType::Forking || has_main_ || has_control_ || !e.no_children) return;
-  start_failed(exit_code::kFailure, "no process of the unit is left, and PIDFile= named none",
-               ServiceResult::Protocol, e);
+  start_failed(exit_code::kFailure, "no process of the unit is left, and PIDFile= named none", ServiceResult::Protocol,
+               e);
 }
 
 void Supervisor::on_pidfile_adopted_while_starting(const Event& e) {
@@ -562,9 +559,9 @@ void Supervisor::on_control_exited(const Event& e) {
   CommandList failed = *list_;
   list_.reset();
   commands_finished(failed, false, what, exit_code::kFailure,
-                    command_timed_out_ ? ServiceResult::Timeout : result_of(unit_, t) == ServiceResult::Success
-                                                                      ? ServiceResult::ExitCode
-                                                                      : result_of(unit_, t),
+                    command_timed_out_                              ? ServiceResult::Timeout
+                    : result_of(unit_, t) == ServiceResult::Success ? ServiceResult::ExitCode
+                                                                    : result_of(unit_, t),
                     e);
 }
 
@@ -852,8 +849,8 @@ void Supervisor::enter_final_kill(SubState phase, const Event& e) {
 
 bool Supervisor::stop_complete(const Event& e) const {
   // KillMode=process leaves the rest running, as systemd does.
-  if (unit_.kill_mode == KillMode::Process && (phase_ == S::StopSigterm || phase_ == S::StopWatchdog ||
-                                               phase_ == S::StopSigkill))
+  if (unit_.kill_mode == KillMode::Process &&
+      (phase_ == S::StopSigterm || phase_ == S::StopWatchdog || phase_ == S::StopSigkill))
     return !has_main_ && !has_control_;
   // We are the subreaper of everything the service started: a descendant
   // either is our child or has a living ancestor that is. So "no child,
@@ -875,8 +872,7 @@ void Supervisor::on_stop_progress(const Event& e) {
   if (stop_complete(e)) return final_phase ? finish_cycle(e) : after_kill(e);
   // Processes forked since the last round get their signal too.
   if (phase_ == S::StopSigkill || phase_ == S::FinalSigkill) {
-    if (unit_.kill_mode != KillMode::Process)
-      emit(action::Kill{action::Target::Tree, unit_.final_kill_signal, true});
+    if (unit_.kill_mode != KillMode::Process) emit(action::Kill{action::Target::Tree, unit_.final_kill_signal, true});
   } else if (unit_.kill_mode == KillMode::ControlGroup) {
     emit(action::Kill{action::Target::Tree, phase_ == S::StopWatchdog ? SIGABRT : unit_.kill_signal, true});
   } else if (unit_.kill_mode == KillMode::Mixed && !has_main_) {

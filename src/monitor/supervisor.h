@@ -121,11 +121,11 @@ struct EnteredRunning {};  // the moment the service is up: the state record's R
 struct TrimMemory {};
 }  // namespace action
 
-using Action = std::variant<action::PrepareExec, action::RemoveStalePidfile, action::SpawnMain, action::SpawnControl,
-                            action::Kill, action::ArmTimer, action::ArmWatchdog, action::WritePidfile,
-                            action::RemovePidfile, action::WatchPidfile, action::UnwatchPidfile,
-                            action::RecheckPidfile, action::Report, action::ReplyReloads, action::Notify,
-                            action::Record, action::EnteredRunning, action::TrimMemory>;
+using Action =
+    std::variant<action::PrepareExec, action::RemoveStalePidfile, action::SpawnMain, action::SpawnControl, action::Kill,
+                 action::ArmTimer, action::ArmWatchdog, action::WritePidfile, action::RemovePidfile,
+                 action::WatchPidfile, action::UnwatchPidfile, action::RecheckPidfile, action::Report,
+                 action::ReplyReloads, action::Notify, action::Record, action::EnteredRunning, action::TrimMemory>;
 
 // "kill tree SIGTERM", "timer at 90s", "spawn ExecStartPre[0]", ...
 std::string describe(const Action& a);
@@ -255,7 +255,7 @@ class Supervisor {
   SubState phase_ = SubState::Dead;
   ServiceResult result_ = ServiceResult::Success;
   unsigned restarts_ = 0;
-  bool first_start_ = true;      // the run the caller waits for
+  bool first_start_ = true;       // the run the caller waits for
   bool reached_running_ = false;  // this run started successfully: ExecStop= applies
   bool stop_requested_ = false;
   bool restart_pending_ = false;  // the stop in progress ends in AutoRestart

@@ -14,8 +14,8 @@ namespace unitrun {
 
 struct Reply {
   bool ok = false;
-  int code = 1;         // the LSB exit code: 0 when ok
-  std::string detail;   // ok: what followed "ok "; fail: the message (and any quoted lines)
+  int code = 1;        // the LSB exit code: 0 when ok
+  std::string detail;  // ok: what followed "ok "; fail: the message (and any quoted lines)
 };
 
 std::string format_reply_ok(std::string_view detail);

@@ -425,3 +425,74 @@ TEST_CASE("F12: a state record of a previous boot is stale: its PIDs are nobody'
   CHECK(victim.alive());
   CHECK(proc_stat(victim.pid())->state == 'S');  // not even stopped
 }
+
+// ---------------------------------------------------------------- the old monitor's crashes
+
+TEST_CASE("a crash loop with RestartSec=0 and no start limit never overflows the monitor's stack, and stop ends it",
+          "[faults][regression]") {
+  // The old monitor started again from inside the failed start's stop
+  // sequence (start_failed → begin_stop → ... → start_cycle → start_failed),
+  // and a start that failed at once recursed until SIGSEGV. The script runs
+  // once, deletes itself and exits 1: every later start fails at exec.
+  TempDir dir;
+  std::string script = dir / "once.sh";
+  write_file(script, "#!/bin/sh\nrm -f \"$0\"\nexit 1\n", 0755);
+  TestUnit u(dir, "crashloop", script,
+             {.extra = "Restart=always\nRestartSec=0\n", .unit_section = "StartLimitIntervalSec=0\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  // The first start may see the script running or already gone: either the
+  // start succeeded or it failed at once, like systemd's.
+  if (start.exit_code != 0) {
+    CHECK(start.exit_code == 1);
+    CHECK(u.nothing_running());
+    return;
+  }
+  // The monitor as its record names it (a child it is cloning right now
+  // runs unitrun's image too, until its exec).
+  pid_t monitor = parse_json(u.status_json().out).value("monitor_pid", 0);
+  REQUIRE(monitor > 1);
+  // Thousands of rounds in a few seconds; the monitor must live through them
+  // and keep its record true.
+  REQUIRE(wait_until(
+      [&] {
+        nlohmann::json j = parse_json(u.status_json().out);
+        return j.value("restarts", 0) >= 200;
+      },
+      30000, 20));
+  CHECK(alive(monitor));
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(wait_exit(monitor, 10000));
+  CHECK(u.nothing_running());
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 3);
+  CHECK(status.out.find("pidfile is left") == std::string::npos);
+}
+
+TEST_CASE("ExecStopPost= after the main process died of a signal with no name (32): it runs, and learns EXIT_STATUS=32",
+          "[faults][regression]") {
+  // The old monitor built EXIT_STATUS with signal_name(32).substr(3) ("32")
+  // and threw std::out_of_range out of its loop: ExecStopPost= never ran.
+  TempDir dir;
+  std::string seen = dir / "stoppost.env";
+  TestUnit u(dir, "sig32", "/bin/sleep 1000",
+             {.extra = "ExecStopPost=/bin/sh -c 'echo \"$EXIT_CODE $EXIT_STATUS $SERVICE_RESULT\" > " + seen + "'\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  auto pid = read_pidfile(u.pidfile());
+  REQUIRE(pid);
+  std::vector<pid_t> monitors = u.monitors();
+  REQUIRE(monitors.size() == 1);
+  REQUIRE(::kill(*pid, 32) == 0);
+  REQUIRE(wait_exit(monitors[0], 10000));
+  CHECK(read_file(seen) == std::string("killed 32 signal\n"));
+  CHECK(u.nothing_running());
+  nlohmann::json j = parse_json(u.status_json().out);
+  INFO(j.dump(2));
+  CHECK(j["active_state"] == "failed");
+  CHECK(j["result"] == "signal");
+}

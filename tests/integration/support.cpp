@@ -87,7 +87,12 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
 
 // ---------------------------------------------------------------- paths
 
-std::string unitrun_binary() { return UNITRUN_BINARY; }
+std::string unitrun_binary() {
+  // UNITRUN_TEST_BINARY runs the tests against another build, e.g. to show
+  // that a regression test fails on the code before its fix.
+  const char* other = std::getenv("UNITRUN_TEST_BINARY");
+  return other && *other ? other : UNITRUN_BINARY;
+}
 std::string helper(const std::string& name) { return std::string(HELPERS_DIR) + "/" + name; }
 
 std::string unique_name(const std::string& prefix) {
