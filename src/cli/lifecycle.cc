@@ -92,7 +92,7 @@ int start_locked(Prepared& p) {
   if (view.liveness == Liveness::Orphaned) {
     std::fprintf(stderr, "unitrun: %s: ending %zu process(es) left by a monitor that died\n", unit.name.c_str(),
                  view.orphans.size());
-    end_orphans(unit, view.orphans);
+    end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
   }
   if (auto other = running_namesake(unit, p.files)) {
     std::fprintf(stderr,
@@ -119,13 +119,16 @@ int start_locked(Prepared& p) {
   if (outcome.code != 0) {
     // The monitor reports a failure as its last act; when start returns,
     // it must be gone too.
-    wait_for_exit(outcome.monitor_pid, outcome.monitor_start_time, 10000);
+    wait_for_exit(outcome.monitor_pid, outcome.monitor_start_time, -1);
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), outcome.message.c_str());
     return outcome.code;
   }
-  if (outcome.pid == 0)
-    std::printf("finished %s\n", unit.name.c_str());  // a oneshot has run to completion
-  else
+  if (outcome.pid == 0) {
+    // A oneshot has run to completion, and its monitor reports as its last
+    // act: when `start` returns, it is gone too, and status says so.
+    wait_for_exit(outcome.monitor_pid, outcome.monitor_start_time, -1);
+    std::printf("finished %s\n", unit.name.c_str());
+  } else
     std::printf("started %s (pid %d)\n", unit.name.c_str(), static_cast<int>(outcome.pid));
   return exit_code::kSuccess;
 }
@@ -150,7 +153,7 @@ int stop_locked(Prepared& p, bool quiet) {
         std::printf("%s is not running (stale pidfile %s left alone)\n", unit.name.c_str(), p.files.pidfile.c_str());
       return exit_code::kSuccess;
     case Liveness::Orphaned:
-      end_orphans(unit, view.orphans);
+      end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
       (void)safe_files::remove(p.files.pidfile);
       if (!quiet) std::printf("stopped %s (its monitor had died)\n", unit.name.c_str());
       return exit_code::kSuccess;
@@ -185,11 +188,20 @@ int stop_locked(Prepared& p, bool quiet) {
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), waited.error().message().c_str());
     return exit_code::kFailure;
   }
-  (void)lock.unlock_alive();
   // The lock goes with the monitor's last fd, a moment before the monitor
   // itself: wait for its exit too, so that when stop returns no process of
-  // the unit is left, the monitor included.
-  if (is_monitor) (void)sys::wait_readable(pidfd->get(), 5000);
+  // the unit is left, the monitor included. It is exiting: no timeout.
+  if (is_monitor) (void)sys::wait_readable(pidfd->get(), -1);
+  // A monitor that died without finishing its stop (SIGKILLed just before
+  // or during it) left the service behind: its record says so, and the
+  // survivors are ended here, as for any orphan.
+  RuntimeView after = inspect(unit, p.files, lock);
+  if (after.liveness == Liveness::Orphaned) {
+    end_orphans(unit, after.orphans, after.state ? &*after.state : nullptr);
+    (void)safe_files::remove(p.files.pidfile);
+  }
+  if (after.liveness != Liveness::Running) runtime::remove_control(p.files.control);
+  (void)lock.unlock_alive();
   if (!quiet) std::printf("stopped %s\n", unit.name.c_str());
   return exit_code::kSuccess;
 }
@@ -303,7 +315,7 @@ int run(const std::string& path) {
                  view.state ? view.state->main_pid : 0);
     return exit_code::kFailure;
   }
-  if (view.liveness == Liveness::Orphaned) end_orphans(p.load.unit, view.orphans);
+  if (view.liveness == Liveness::Orphaned) end_orphans(p.load.unit, view.orphans, view.state ? &*view.state : nullptr);
   if (auto other = running_namesake(p.load.unit, p.files)) {
     std::fprintf(stderr, "unitrun: %s: another unit of that name is running (%s); unit names must be unique\n",
                  p.load.unit.name.c_str(), other->c_str());

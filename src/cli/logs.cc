@@ -14,6 +14,7 @@
 #include "base/exit_codes.h"
 #include "base/sys.h"
 #include "cli/commands.h"
+#include "runtime/output_tail.h"
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
 #include "unit/unit_loader.h"
@@ -23,28 +24,14 @@ namespace {
 
 // Prints the last `lines` lines; returns the offset where printing stopped.
 off_t print_tail(int fd, size_t lines) {
-  off_t size = ::lseek(fd, 0, SEEK_END);
-  if (size <= 0 || lines == 0) return size < 0 ? 0 : size;
-  // Read backwards in blocks until the chunk holds more than `lines` lines.
-  std::string chunk;
-  off_t from = size;
-  while (from > 0 && static_cast<size_t>(std::count(chunk.begin(), chunk.end(), '\n')) <= lines) {
-    off_t block = std::min<off_t>(from, 65536);
-    from -= block;
-    std::string buf(static_cast<size_t>(block), '\0');
-    if (::pread(fd, buf.data(), buf.size(), from) != block) break;
-    chunk = buf + chunk;
+  Tail tail = read_tail(fd, lines);
+  for (size_t i = 0; i < tail.lines.size(); ++i) {
+    bool last = i + 1 == tail.lines.size();
+    // A last line still being written gets its newline from the service.
+    std::printf(last && !tail.complete_last_line ? "%s" : "%s\n", tail.lines[i].c_str());
   }
-  size_t end = chunk.size();
-  if (end > 0 && chunk[end - 1] == '\n') --end;  // the final newline ends the last line
-  size_t pos = end, found = 0;
-  while (pos > 0) {
-    if (chunk[pos - 1] == '\n' && ++found == lines) break;
-    --pos;
-  }
-  std::fwrite(chunk.data() + pos, 1, chunk.size() - pos, stdout);
   std::fflush(stdout);
-  return size;
+  return tail.end;
 }
 
 constexpr uint32_t kFileEvents = IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB;
@@ -106,8 +93,7 @@ int logs(const std::string& unit_path, size_t lines, bool follow_output) {
   for (const Diagnostic& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.format(r.display_path).c_str());
   if (!r.readable || has_errors(r.diagnostics)) return exit_code::kNotConfigured;
   // A unit running under `run` inherits its output by default: no file.
-  auto state = read_state(runtime_files_for(r.unit).state);
-  bool foreground = state && state->foreground && !state->finished();
+  bool foreground = output_inherited(read_state(runtime_files_for(r.unit).state));
   std::string path = output_file(r.unit, foreground, sys::journald_listening());
   if (path.empty()) {
     std::fprintf(stderr, "unitrun: %s: the service's output does not go to a file (StandardOutput=%s)\n",

@@ -12,6 +12,7 @@
 #include "base/sys.h"
 #include "cli/commands.h"
 #include "cli/unit_runtime.h"
+#include "runtime/output_tail.h"
 #include "runtime/safe_files.h"
 #include "unit/unit_loader.h"
 #include "unit/values.h"
@@ -46,32 +47,6 @@ std::string human_bytes(uint64_t b) {
   else
     std::snprintf(buf, sizeof buf, "%.1fK", static_cast<double>(b) / 1024);
   return buf;
-}
-
-std::vector<std::string> last_lines(const std::string& path, size_t n) {
-  std::vector<std::string> lines;
-  if (path.empty()) return lines;
-  auto fd = safe_files::open_for_reading(path);
-  if (!fd) return lines;
-  off_t size = ::lseek(fd->get(), 0, SEEK_END);
-  off_t from = size > 65536 ? size - 65536 : 0;
-  if (size < 0 || ::lseek(fd->get(), from, SEEK_SET) < 0) return lines;
-  auto content = sys::read_all(fd->get(), 65536);
-  if (!content) return lines;
-  std::string_view text = *content;
-  if (from > 0) {
-    size_t nl = text.find('\n');
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-  }
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    lines.emplace_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<long>(n));
-  return lines;
 }
 
 struct TreeLine {
@@ -194,9 +169,9 @@ int status(const std::string& path, bool json) {
   for (const proc::Stat& m : members) memory += proc::memory_bytes(m.pid);
   // Under root, a default log is root's, elsewhere than the caller's default.
   bool own_log = !as_root || u.standard_output.kind != OutputSpec::Kind::Default;
-  bool foreground = s && s->foreground;  // under `run`: the default output is inherited, no file
+  bool foreground = output_inherited(view.state);
   std::string log_path = own_log ? output_file(u, foreground, sys::journald_listening()) : "";
-  std::vector<std::string> log = last_lines(log_path, 10);
+  std::vector<std::string> log = read_tail(log_path, 10, 65536).lines;
   int code = exit_for(view.liveness);
 
   if (json) {

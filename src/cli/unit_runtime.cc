@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <functional>
 
 #include "base/sys.h"
 #include "process/kill_tree.h"
+#include "process/stop_plan.h"
 #include "runtime/safe_files.h"
 
 namespace unitrun::cli {
@@ -114,40 +116,80 @@ std::optional<std::string> running_namesake(const Unit& unit, const RuntimeFiles
   return std::nullopt;
 }
 
-size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans) {
-  std::vector<UniqueFd> pidfds;
-  size_t signalled = 0;
+namespace {
+
+// The orphans, each pinned by a pidfd once its start time is checked, so
+// that no PID reused meanwhile is ever signalled.
+struct Pinned {
+  proc::Stat stat;
+  UniqueFd pidfd;
+  bool gone = false;
+  bool is_main = false;
+};
+
+// Waits until every pinned process for which `wanted` holds has exited, or
+// the deadline passes; false on the deadline. Waits on the pidfds: no
+// polling loop.
+bool wait_gone(std::vector<Pinned>& pinned, const std::function<bool(const Pinned&)>& wanted, Usec timeout) {
+  uint64_t deadline = timeout == kInfinity ? UINT64_MAX : sys::now_monotonic_usec() + timeout;
+  while (true) {
+    std::vector<struct pollfd> pfds;
+    std::vector<Pinned*> watched;
+    for (Pinned& p : pinned) {
+      if (p.gone || !wanted(p)) continue;
+      pfds.push_back({p.pidfd.get(), POLLIN, 0});
+      watched.push_back(&p);
+    }
+    if (pfds.empty()) return true;
+    uint64_t now = sys::now_monotonic_usec();
+    if (now >= deadline) return false;
+    int timeout_ms =
+        deadline == UINT64_MAX ? -1 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000 + 1, INT32_MAX));
+    int n = ::poll(pfds.data(), pfds.size(), timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    for (size_t i = 0; i < pfds.size(); ++i)
+      if (pfds[i].revents & (POLLIN | POLLHUP)) watched[i]->gone = true;
+  }
+}
+
+size_t signal_each(std::vector<Pinned>& pinned, const std::function<bool(const Pinned&)>& wanted, int sig) {
+  size_t sent = 0;
+  for (Pinned& p : pinned)
+    if (!p.gone && wanted(p) && process::signal_verified(p.stat, sig)) ++sent;
+  return sent;
+}
+
+}  // namespace
+
+size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans, const MonitorState* record) {
+  // The same stop as the monitor's (process/stop_plan.h): KillMode= decides
+  // who gets KillSignal=, FinalKillSignal= follows after TimeoutStopSec=.
+  process::StopPlan plan = process::stop_plan_for(unit);
+  std::vector<Pinned> pinned;
   for (const proc::Stat& s : orphans) {
     auto fd = sys::pidfd_open(s.pid);
     if (!fd || !proc::is_same_process(s.pid, s.start_time)) continue;
-    if (process::signal_verified(s, unit.kill_signal)) ++signalled;
-    pidfds.push_back(std::move(*fd));
+    bool is_main = record && s.pid == record->main_pid && s.start_time == record->main_start_time;
+    pinned.push_back({s, std::move(*fd), false, is_main});
   }
-  // Wait for every pidfd to become readable (the process exited), up to
-  // TimeoutStopSec; then the final signal for whoever is left.
-  auto wait_all = [&](Usec timeout) {
-    uint64_t deadline = timeout == kInfinity ? UINT64_MAX : sys::now_monotonic_usec() + timeout;
-    while (true) {
-      std::vector<struct pollfd> pfds;
-      for (const UniqueFd& fd : pidfds) pfds.push_back({fd.get(), POLLIN, 0});
-      uint64_t now = sys::now_monotonic_usec();
-      if (now >= deadline) return false;
-      int timeout_ms =
-          deadline == UINT64_MAX ? -1 : static_cast<int>(std::min<uint64_t>((deadline - now) / 1000 + 1, INT32_MAX));
-      int n = ::poll(pfds.data(), pfds.size(), timeout_ms);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      std::vector<UniqueFd> still;
-      for (size_t i = 0; i < pfds.size(); ++i)
-        if (!(pfds[i].revents & POLLIN)) still.push_back(std::move(pidfds[i]));
-      pidfds = std::move(still);
-      if (pidfds.empty()) return true;
-    }
-  };
-  if (pidfds.empty() || wait_all(unit.timeout_stop)) return signalled;
-  if (unit.send_sigkill)
-    for (const proc::Stat& s : orphans) process::signal_verified(s, unit.final_kill_signal);
-  wait_all(5 * kUsecPerSec);
+  auto everyone = [](const Pinned&) { return true; };
+  auto main_only = [](const Pinned& p) { return p.is_main; };
+  auto rest = [](const Pinned& p) { return !p.is_main; };
+  bool tree = plan.first_targets == process::StopPlan::Targets::Everyone;
+  size_t signalled = signal_each(pinned, tree ? everyone : main_only, plan.first_signal);
+  bool main_left = std::any_of(pinned.begin(), pinned.end(), main_only);
+  if (plan.kill_rest_when_main_gone) {
+    // mixed: the rest get SIGKILL once the main process is gone (at once
+    // when it is gone already).
+    if (!main_left || wait_gone(pinned, main_only, plan.timeout)) signalled += signal_each(pinned, rest, SIGKILL);
+  }
+  const auto& until = plan.rest_left_alone ? std::function<bool(const Pinned&)>(main_only)
+                                           : std::function<bool(const Pinned&)>(everyone);
+  if (wait_gone(pinned, until, plan.timeout) || !plan.final_kill) return signalled;
+  bool final_tree = plan.final_targets == process::StopPlan::Targets::Everyone;
+  signalled += signal_each(pinned, final_tree ? everyone : main_only, plan.final_signal);
+  (void)wait_gone(pinned, until, plan.timeout);
   return signalled;
 }
 

@@ -49,8 +49,10 @@ std::optional<MonitorState> run_by_root(const Unit& unit);
 // the name alone.
 std::optional<std::string> running_namesake(const Unit& unit, const RuntimeFiles& files);
 
-// Ends orphans: KillSignal (+SIGCONT), then after TimeoutStopSec
-// FinalKillSignal, waiting on pidfds. Returns how many were signalled.
-size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans);
+// Ends orphans the way the monitor stops a unit (process/stop_plan.h:
+// KillMode=, KillSignal=, FinalKillSignal= after TimeoutStopSec=), waiting on
+// pidfds. `record` (the dead monitor's state) says which orphan is the main
+// process. Returns how many signals were sent.
+size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans, const MonitorState* record);
 
 }  // namespace unitrun::cli

@@ -53,9 +53,14 @@ Result<UniqueFd> open_output(const Unit& unit, const OutputSpec& spec, int inher
       return UniqueFd(fd);
     }
     case K::Journal: {
-      if (UniqueFd journal = notify::open_journal_stream(unit.name)) return journal;
-      // No journald here (a container, a sysvinit machine): the unit's log.
-      return safe_files::open_for_writing(unit.log_file, true, false, 0640);
+      // Where journal output goes is decided once, by unit::file_of():
+      // journald's stream when it listens, else the unit's log file (a
+      // container, a sysvinit machine). `status` and `logs` read the same.
+      std::string file = file_of(unit, spec, foreground, sys::journald_listening());
+      if (!file.empty()) return safe_files::open_for_writing(file, true, false, 0640);
+      UniqueFd journal = notify::open_journal_stream(unit.name);
+      if (!journal) return Error::plain("cannot open a stream to journald for StandardOutput=journal");
+      return journal;
     }
     case K::File:
       return safe_files::open_for_writing(spec.path, false, false, 0640);
@@ -77,10 +82,12 @@ Result<Outputs> open_outputs(const Unit& unit, int inherit_fd, bool foreground) 
   if (!out) return out.error();
   o.out = std::move(*out);
   const OutputSpec& err = unit.standard_error;
-  bool same_as_stdout = err.kind == OutputSpec::Kind::Inherit || err.kind == OutputSpec::Kind::Default ||
-                        (err.kind == unit.standard_output.kind && err.path == unit.standard_output.path &&
-                         err.kind != OutputSpec::Kind::Journal);
-  if (same_as_stdout) return o;
+  // stderr shares stdout's fd when it joins stdout (unit::stderr_joins_stdout,
+  // the one rule), and when it names the very same file: one description,
+  // so the lines of both keep their order and truncate: happens once.
+  bool same_file = err.kind == unit.standard_output.kind && err.path == unit.standard_output.path &&
+                   err.kind != OutputSpec::Kind::Journal && err.kind != OutputSpec::Kind::Null;
+  if (stderr_joins_stdout(unit) || same_file) return o;
   if (err.kind == OutputSpec::Kind::Null) {
     int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (fd < 0) return Error::from_errno("open /dev/null");

@@ -35,7 +35,8 @@ Tail read_tail(int fd, size_t count, size_t max_bytes) {
     chunk.insert(0, buf);
   }
   std::string_view text = chunk;
-  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);  // the final newline ends the last line
+  t.complete_last_line = !text.empty() && text.back() == '\n';
+  if (t.complete_last_line) text.remove_suffix(1);  // the final newline ends the last line
   std::vector<std::string_view> lines;
   size_t end = text.size();
   while (lines.size() < count) {

@@ -14,6 +14,7 @@ namespace unitrun {
 struct Tail {
   std::vector<std::string> lines;  // oldest first, without their newlines
   off_t end = 0;                   // the offset the reading stopped at (the file's size then)
+  bool complete_last_line = true;  // the file ended with a newline (else the last line is still being written)
 };
 
 // The last `count` lines of the open file `fd`, reading backwards in

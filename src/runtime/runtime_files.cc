@@ -45,6 +45,10 @@ void MonitorState::add_event(std::string text) {
   if (events.size() > kMaxEvents) events.erase(events.begin());
 }
 
+bool output_inherited(const std::optional<MonitorState>& state) {
+  return state && state->foreground && !state->finished();
+}
+
 std::string serialize(const MonitorState& s) {
   nlohmann::json events = nlohmann::json::array();
   for (const Event& e : s.events) events.push_back({{"time_usec", e.time_usec}, {"text", e.text}});

@@ -64,6 +64,12 @@ struct MonitorState {
   bool finished() const { return sub_state == SubState::Dead || sub_state == SubState::Failed; }
 };
 
+// Whether the unit's output goes where `unitrun run` left it (inherited,
+// under systemd: the journal, no file): while a foreground monitor lives.
+// A finished run's record says nothing about the next `start`, whose output
+// goes to the unit's files. `status` and `logs` both ask this.
+bool output_inherited(const std::optional<MonitorState>& state);
+
 std::string serialize(const MonitorState& s);
 std::optional<MonitorState> parse_state(const std::string& text);
 Status write_state(const std::string& path, const MonitorState& s);

@@ -88,15 +88,10 @@ std::string file_of(const Unit& unit, const OutputSpec& spec, bool foreground, b
   return "";
 }
 
-namespace {
-
-// StandardError= that says nothing, or inherit, shares stdout's destination.
 bool stderr_joins_stdout(const Unit& unit) {
   using K = OutputSpec::Kind;
   return unit.standard_error.kind == K::Default || unit.standard_error.kind == K::Inherit;
 }
-
-}  // namespace
 
 std::string output_file(const Unit& unit, bool foreground, bool journald) {
   std::string out = file_of(unit, unit.standard_output, foreground, journald);

@@ -122,6 +122,9 @@ std::string to_string(const OutputSpec& o);
 // a daemonized unit, and journal's where no journald listens). foreground:
 // under `unitrun run`, where the default is to inherit.
 std::string file_of(const Unit& unit, const OutputSpec& spec, bool foreground, bool journald);
+// StandardError= that says nothing, or inherit, shares stdout's
+// destination (systemd.exec(5)): the one rule for every question about it.
+bool stderr_joins_stdout(const Unit& unit);
 // The file that holds what the service wrote, for `status` and `logs`:
 // stdout's, else stderr's.
 std::string output_file(const Unit& unit, bool foreground, bool journald);

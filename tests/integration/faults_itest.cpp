@@ -100,6 +100,49 @@ TEST_CASE("F1: after the monitor is SIGKILLed, status tells the truth and stop e
   }
 }
 
+TEST_CASE("F1: the survivors of a SIGKILLed monitor are stopped as KillMode= says", "[faults]") {
+  // The clean-up of orphans follows the same stop plan as the monitor
+  // (process/stop_plan.h). The service's child ignores SIGTERM; the main
+  // process does not.
+  TempDir dir;
+  const std::string service =
+      "/bin/sh -c \"/bin/sh -c 'trap \\\"\\\" TERM; exec /bin/sleep 1001' & exec /bin/sleep 1000\"";
+  auto orphaned = [&](const TestUnit& u) {
+    pid_t main_pid = start_ok(u);
+    REQUIRE(wait_until([&] { return u.services().size() == 2; }, 5000));
+    pid_t monitor = parent_of(main_pid);
+    REQUIRE(::kill(monitor, SIGKILL) == 0);
+    REQUIRE(wait_exit(monitor, 5000));
+    reap_adopted();
+    REQUIRE(alive(main_pid));
+    return main_pid;
+  };
+  SECTION("mixed: SIGTERM to the main process, then SIGKILL to the rest at once") {
+    TestUnit u(dir, "orphmixed", service, {.extra = "KillMode=mixed\nTimeoutStopSec=30\n"});
+    pid_t main_pid = orphaned(u);
+    RunResult stop = u.stop();
+    INFO(stop.describe());
+    CHECK(stop.exit_code == 0);
+    CHECK(stop.seconds < 20.0);  // not TimeoutStopSec=: the child got SIGKILL once main was gone
+    CHECK_FALSE(alive(main_pid));
+    CHECK(u.nothing_running());
+  }
+  SECTION("process: only the main process is stopped, the rest is left running (as systemd leaves it)") {
+    TestUnit u(dir, "orphproc", service, {.extra = "KillMode=process\nTimeoutStopSec=30\n"});
+    pid_t main_pid = orphaned(u);
+    std::vector<pid_t> before = u.services();
+    RunResult stop = u.stop();
+    INFO(stop.describe());
+    CHECK(stop.exit_code == 0);
+    CHECK(stop.seconds < 20.0);
+    CHECK_FALSE(alive(main_pid));
+    std::vector<pid_t> left = u.services();
+    CHECK(left.size() == 1);
+    for (pid_t p : left) CHECK(p != main_pid);
+    kill_marked(u.marker());
+  }
+}
+
 TEST_CASE("a stale pidfile (monitor and service SIGKILLed): status 1, start replaces it", "[faults]") {
   TempDir dir;
   TestUnit u(dir, "stale", "/bin/sleep 1000");
