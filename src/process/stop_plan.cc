@@ -13,8 +13,8 @@ StopPlan stop_plan_for(const Unit& unit, bool watchdog) {
   p.kill_rest_when_main_gone = unit.kill_mode == KillMode::Mixed;
   p.rest_left_alone = unit.kill_mode == KillMode::Process;
   p.final_kill = unit.send_sigkill;
-  p.final_targets = unit.kill_mode == KillMode::Process ? StopPlan::Targets::MainAndControl
-                                                        : StopPlan::Targets::Everyone;
+  p.final_targets =
+      unit.kill_mode == KillMode::Process ? StopPlan::Targets::MainAndControl : StopPlan::Targets::Everyone;
   p.final_signal = unit.final_kill_signal;
   p.timeout = unit.timeout_stop;
   return p;

@@ -15,13 +15,13 @@ struct StopPlan {
     MainAndControl,  // mixed and process: the main (and a control) process
   };
   Targets first_targets = Targets::Everyone;
-  int first_signal = 15;                // KillSignal=, or SIGABRT for a watchdog stop
+  int first_signal = 15;                  // KillSignal=, or SIGABRT for a watchdog stop
   bool kill_rest_when_main_gone = false;  // mixed: SIGKILL to the rest once the main process is gone
-  bool rest_left_alone = false;         // process: the stop is complete when the main process is gone
-  bool final_kill = true;               // SendSIGKILL=
+  bool rest_left_alone = false;           // process: the stop is complete when the main process is gone
+  bool final_kill = true;                 // SendSIGKILL=
   Targets final_targets = Targets::Everyone;
-  int final_signal = 9;                 // FinalKillSignal=
-  Usec timeout = 90 * kUsecPerSec;      // TimeoutStopSec=, before the final signal and again after it
+  int final_signal = 9;             // FinalKillSignal=
+  Usec timeout = 90 * kUsecPerSec;  // TimeoutStopSec=, before the final signal and again after it
 };
 
 // watchdog: the stop is the watchdog's (WatchdogSignal=SIGABRT first).

@@ -172,7 +172,7 @@ TEST_CASE("a stale pidfile (monitor and service SIGKILLed): status 1, start repl
 
 TEST_CASE("F4: a service that ignores SIGTERM is SIGKILLed after TimeoutStopSec", "[faults]") {
   TempDir dir;
-  TestUnit u(dir, "f4a", helper("trapterm"), {.extra = "TimeoutStopSec=2\n"});
+  TestUnit u(dir, "f4a", helper("trapterm"), {.extra = "Type=notify\nTimeoutStopSec=2\n"});
   pid_t pid = start_ok(u);
   RunResult stop = u.stop();
   INFO(stop.describe());
@@ -188,13 +188,17 @@ TEST_CASE("F4: a service that ignores SIGTERM is SIGKILLed after TimeoutStopSec"
 
 TEST_CASE("F4: a SIGSTOPped service stops at once (SIGCONT follows SIGTERM)", "[faults]") {
   TempDir dir;
-  std::string exec;
+  std::string exec, type;
   // `trapterm catch` ends in a SIGTERM handler, which a stopped process never
-  // runs until it gets SIGCONT. A plain sleep is killed by SIGTERM even while
-  // stopped (the kernel turns a fatal signal into SIGKILL), so it checks less.
-  SECTION("a SIGTERM handler") { exec = helper("trapterm") + " catch"; }
+  // runs until it gets SIGCONT (it says READY=1 once the handler is set). A
+  // plain sleep is killed by SIGTERM even while stopped (the kernel turns a
+  // fatal signal into SIGKILL), so it checks less.
+  SECTION("a SIGTERM handler") {
+    exec = helper("trapterm") + " catch";
+    type = "Type=notify\n";
+  }
   SECTION("a plain sleep") { exec = "/bin/sleep 1000"; }
-  TestUnit u(dir, "f4b", exec, {.extra = "TimeoutStopSec=60\n"});
+  TestUnit u(dir, "f4b", exec, {.extra = type + "TimeoutStopSec=60\n"});
   pid_t pid = start_ok(u);
   REQUIRE(::kill(pid, SIGSTOP) == 0);
   REQUIRE(wait_until([&] { return proc_stat(pid) && proc_stat(pid)->state == 'T'; }, 5000));
