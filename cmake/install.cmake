@@ -52,5 +52,5 @@ install(FILES contrib/completion/unitrun.bash DESTINATION ${UNITRUN_BASH_COMPLET
 install(FILES contrib/completion/_unitrun DESTINATION ${UNITRUN_ZSH_COMPLETION_DIR})
 # The user's documentation; README.md links docs/NAME.md, so the layout stays.
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(FILES docs/unit-format.md docs/systemd.md docs/sysvinit.md docs/coming-from.md
+install(FILES docs/unit-format.md docs/systemd.md docs/sysvinit.md docs/coming-from.md docs/packaging.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
