@@ -22,12 +22,11 @@ _unitrun_units() {
 # Unit files (*.ini, *.service) and directories, under the typed path.
 _unitrun_unit_files() {
     local cur=$1 path
-    local IFS=$'\n'
     # Quote what needs quoting, and add a slash to directories.
     compopt -o filenames 2>/dev/null
-    for path in $(compgen -f -- "$cur"); do
+    while IFS= read -r path; do
         [[ -d $path || $path == *.ini || $path == *.service ]] && COMPREPLY+=("$path")
-    done
+    done < <(compgen -f -- "$cur")
     return 0
 }
 
@@ -50,9 +49,9 @@ _unitrun() {
     done
     if [[ -z $verb ]]; then
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W "-h --help --version" -- "$cur"))
+            mapfile -t COMPREPLY < <(compgen -W "-h --help --version" -- "$cur")
         else
-            COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
+            mapfile -t COMPREPLY < <(compgen -W "$verbs" -- "$cur")
         fi
         return 0
     fi
@@ -67,7 +66,7 @@ _unitrun() {
             ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$options" -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
         return 0
     fi
 
@@ -85,7 +84,7 @@ _unitrun() {
         check) _unitrun_units "$cur" "$prog" ;;  # any number of units
         export)
             if ((positionals == 0)); then
-                COMPREPLY=($(compgen -W "systemd sysv" -- "$cur"))
+                mapfile -t COMPREPLY < <(compgen -W "systemd sysv" -- "$cur")
             elif ((positionals == 1)); then
                 _unitrun_units "$cur" "$prog"
             fi

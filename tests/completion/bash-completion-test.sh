@@ -79,7 +79,7 @@ options_of() {
 cd "$T/units" || exit 1
 export PATH="$T/bin-fails:$PATH"
 
-# shellcheck disable=SC2086 # word lists
+# shellcheck disable=SC2046,SC2086 # word lists
 {
     expect "every verb of unitrun --help" "unitrun " $verbs
     expect "verbs by prefix: st" "unitrun st" start status stop

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the e2e scripts: the contrib files as CMake configures them
 # (contrib/*.in with the installed binary's path, cmake/install.cmake).
 #

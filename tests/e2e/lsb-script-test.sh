@@ -14,7 +14,6 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SOURCE_DIR=$(cd "$HERE/../.." && pwd)
 BINARY=${1:-${UNITRUN_BINARY:-}}
 if [ -z "$BINARY" ] || [ ! -x "$BINARY" ]; then
     echo "usage: $0 UNITRUN_BINARY (or set UNITRUN_BINARY)" >&2
