@@ -39,6 +39,7 @@ if dpkg-query -W -f='${db:Status-Status}' unitrun 2>/dev/null | grep -qv '^not-i
     skip "the unitrun package is already on this machine ($(dpkg-query -W -f='${Version} ${db:Status-Abbrev}' unitrun))"
 fi
 [ -e "$INSTALLED" ] && skip "$INSTALLED exists and is not from a package: the test would overwrite it"
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 
 PASSED=0
 FAILED=0
