@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The LSB init scripts, without systemd: the script `unitrun export sysv`
-# writes, and the generic contrib/sysv/unitrun with its /etc/default file.
+# writes, and the generic contrib/sysv/unitrun (as CMake configures it) with
+# its /etc/default file.
 # Both are run from a temporary directory (never /etc/init.d), so Debian's
 # /lib/lsb/init-functions, which they source, never hands them to systemctl;
 # SYSTEMCTL_SKIP_REDIRECT=1 makes sure of that even on a systemd host.
@@ -13,7 +14,6 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SOURCE_DIR=$(cd "$HERE/../.." && pwd)
 BINARY=${1:-${UNITRUN_BINARY:-}}
 if [ -z "$BINARY" ] || [ ! -x "$BINARY" ]; then
     echo "usage: $0 UNITRUN_BINARY (or set UNITRUN_BINARY)" >&2
@@ -21,6 +21,8 @@ if [ -z "$BINARY" ] || [ ! -x "$BINARY" ]; then
 fi
 BINARY=$(cd "$(dirname "$BINARY")" && pwd)/$(basename "$BINARY")
 export SYSTEMCTL_SKIP_REDIRECT=1
+# shellcheck source=tests/e2e/configured-contrib.sh
+. "$HERE/configured-contrib.sh"
 
 PASSED=0
 FAILED=0
@@ -197,7 +199,7 @@ fi
 # ---- contrib/sysv/unitrun with /etc/default/NAME ----
 if [ -w /etc/default ] || { [ "$(id -u)" -eq 0 ] && mkdir -p /etc/default; }; then
     write_unit "$CONTRIB"
-    cp "$SOURCE_DIR/contrib/sysv/unitrun" "$T/init.d/$CONTRIB"
+    configured_contrib sysv/unitrun "$T/init.d/$CONTRIB" "$BINARY"
     chmod 755 "$T/init.d/$CONTRIB"
     DEFAULTS_WRITTEN+=("/etc/default/$CONTRIB")
     printf 'UNIT=%s\nUNITRUN=%s\n' "$T/$CONTRIB.ini" "$BINARY" >"/etc/default/$CONTRIB"
@@ -208,12 +210,12 @@ if [ -w /etc/default ] || { [ "$(id -u)" -eq 0 ] && mkdir -p /etc/default; }; th
     # A missing unit file: 6, program not configured.
     DEFAULTS_WRITTEN+=("/etc/default/$CONTRIB-nounit")
     printf 'UNIT=%s\nUNITRUN=%s\n' "$T/missing.ini" "$BINARY" >"/etc/default/$CONTRIB-nounit"
-    cp "$SOURCE_DIR/contrib/sysv/unitrun" "$T/init.d/$CONTRIB-nounit"
+    cp "$T/init.d/$CONTRIB" "$T/init.d/$CONTRIB-nounit"
     expect "contrib: a missing unit file gives 6" 6 "$T/init.d/$CONTRIB-nounit" start
     # A missing binary: 5, program not installed.
     DEFAULTS_WRITTEN+=("/etc/default/$CONTRIB-noprog")
     printf 'UNIT=%s\nUNITRUN=%s\n' "$T/$CONTRIB.ini" "$T/no-such-unitrun" >"/etc/default/$CONTRIB-noprog"
-    cp "$SOURCE_DIR/contrib/sysv/unitrun" "$T/init.d/$CONTRIB-noprog"
+    cp "$T/init.d/$CONTRIB" "$T/init.d/$CONTRIB-noprog"
     expect "contrib: unitrun not installed gives 5" 5 "$T/init.d/$CONTRIB-noprog" start
 else
     echo "SKIP contrib: /etc/default is not writable (run as root to test contrib/sysv/unitrun)"

@@ -192,7 +192,9 @@ cp "$BINARY" "$STAGE/unitrun"
 cp "$HERE/e2e-service.py" "$HERE/bad-interpreter.sh" "$STAGE/"
 cp -r "$HERE/units" "$HERE/systemd" "$STAGE/"
 mkdir -p "$STAGE/contrib"
-cp "$SOURCE_DIR/contrib/systemd/unitrun@.service" "$STAGE/contrib/"
+# shellcheck source=tests/e2e/configured-contrib.sh
+. "$HERE/configured-contrib.sh"
+configured_contrib systemd/unitrun@.service "$STAGE/contrib/unitrun@.service" "$BINARY"
 chmod -R a+rX "$STAGE"
 
 cleanup() {
@@ -649,12 +651,16 @@ case_exported_service() {
 }
 
 case_contrib_template() {
-    # contrib/systemd/unitrun@.service as shipped: /usr/local/bin/unitrun and
+    # contrib/systemd/unitrun@.service as configured: the installed binary
+    # (its ExecStart=, /usr/local/bin/unitrun by default) and
     # /etc/unitrun/NAME.ini.
-    cexec sh -c 'mkdir -p /etc/unitrun /usr/local/bin &&
-        ln -sf /opt/unitrun/unitrun /usr/local/bin/unitrun &&
+    local bin
+    bin=$(sed -n 's/^ExecStart=\([^ ]*\) run .*/\1/p' "$STAGE/contrib/unitrun@.service")
+    [ -n "$bin" ] || fail "no 'ExecStart=BINARY run' in the configured template" || return 1
+    cexec sh -c 'mkdir -p /etc/unitrun "${1%/*}" &&
+        ln -sf /opt/unitrun/unitrun "$1" &&
         cp /opt/unitrun/units/e2e-tmpl.ini /etc/unitrun/e2e-tmpl.ini &&
-        cp /opt/unitrun/contrib/unitrun@.service /etc/systemd/system/' || fail "cannot install the template" || return 1
+        cp /opt/unitrun/contrib/unitrun@.service /etc/systemd/system/' sh "$bin" || fail "cannot install the template" || return 1
     local out
     out=$(ctimeout 60 systemd-analyze verify /etc/systemd/system/unitrun@e2e-tmpl.service 2>&1) ||
         fail "systemd-analyze verify rejects unitrun@e2e-tmpl.service: $out" || return 1
