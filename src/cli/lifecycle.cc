@@ -80,6 +80,23 @@ void wait_for_exit(pid_t pid, uint64_t start_time, int timeout_ms) {
   (void)sys::wait_readable(pidfd->get(), timeout_ms);
 }
 
+// Takes the unit's name for the monitor about to run (the lock stays with
+// it); -1, or the exit code when another unit file of that name runs.
+int claim_name(Prepared& p) {
+  const Unit& unit = p.load.unit;
+  auto other = p.lock->claim_name(p.files.name_lock, unit.path);
+  if (!other) {
+    std::fprintf(stderr, "unitrun: %s: name lock: %s\n", unit.name.c_str(), other.error().message().c_str());
+    return privilege_or_failure(other.error());
+  }
+  if (!*other) return -1;
+  std::fprintf(stderr,
+               "unitrun: %s: another unit of that name is running (%s); unit names must be unique: the "
+               "default pidfile and log are named after them\n",
+               unit.name.c_str(), (*other)->c_str());
+  return exit_code::kFailure;
+}
+
 int start_locked(Prepared& p) {
   const Unit& unit = p.load.unit;
   UnitLock& lock = *p.lock;
@@ -94,13 +111,7 @@ int start_locked(Prepared& p) {
                  view.orphans.size());
     end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
   }
-  if (auto other = running_namesake(unit, p.files)) {
-    std::fprintf(stderr,
-                 "unitrun: %s: another unit of that name is running (%s); unit names must be unique: the "
-                 "default pidfile and log are named after them\n",
-                 unit.name.c_str(), other->c_str());
-    return exit_code::kFailure;
-  }
+  if (int refused = claim_name(p); refused >= 0) return refused;
   auto alive = lock.try_lock_alive();
   if (!alive || !*alive) {
     std::fprintf(stderr, "unitrun: %s: lock is held by another monitor\n", unit.name.c_str());
@@ -316,11 +327,7 @@ int run(const std::string& path) {
     return exit_code::kFailure;
   }
   if (view.liveness == Liveness::Orphaned) end_orphans(p.load.unit, view.orphans, view.state ? &*view.state : nullptr);
-  if (auto other = running_namesake(p.load.unit, p.files)) {
-    std::fprintf(stderr, "unitrun: %s: another unit of that name is running (%s); unit names must be unique\n",
-                 p.load.unit.name.c_str(), other->c_str());
-    return exit_code::kFailure;
-  }
+  if (int refused = claim_name(p); refused >= 0) return refused;
   auto alive = p.lock->try_lock_alive();
   if (!alive || !*alive) return exit_code::kFailure;
   monitor::Options options;

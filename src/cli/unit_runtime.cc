@@ -88,34 +88,6 @@ std::optional<MonitorState> run_by_root(const Unit& unit) {
   return state;
 }
 
-std::optional<std::string> running_namesake(const Unit& unit, const RuntimeFiles& files) {
-  // Lock files are NAME.<12 hex digits>.lock (runtime_files.cc); "a.b.x.lock"
-  // belongs to unit "a.b", not "a".
-  std::string ours = files.lock.substr(files.lock.rfind('/') + 1);
-  DIR* dir = ::opendir(files.directory.c_str());
-  if (!dir) return std::nullopt;
-  std::vector<std::string> candidates;
-  while (struct dirent* e = ::readdir(dir)) {
-    std::string n = e->d_name;
-    size_t key = unit.name.size() + 1;
-    if (n == ours || n.size() != key + 12 + 5 || n.compare(0, key, unit.name + ".") != 0 ||
-        n.compare(key + 12, 5, ".lock") != 0)
-      continue;
-    if (n.find_first_not_of("0123456789abcdef", key) != key + 12) continue;
-    candidates.push_back(files.directory + "/" + n);
-  }
-  ::closedir(dir);
-  for (const std::string& lock_path : candidates) {
-    auto lock = UnitLock::open(lock_path);
-    if (!lock) continue;
-    auto held = lock->alive_held_elsewhere();
-    if (!held || !*held) continue;
-    auto state = read_state(lock_path.substr(0, lock_path.size() - 5) + ".state");
-    return state && !state->unit_path.empty() ? state->unit_path : lock_path;
-  }
-  return std::nullopt;
-}
-
 namespace {
 
 // The orphans, each pinned by a pidfd once its start time is checked, so

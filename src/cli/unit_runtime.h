@@ -43,12 +43,6 @@ std::vector<proc::Stat> find_orphans(const MonitorState& state);
 // unit is not the caller's to stop, but status says that it runs.
 std::optional<MonitorState> run_by_root(const Unit& unit);
 
-// The path of another unit file with the same name whose monitor runs (in
-// this user's runtime directory), if any. Unit names must be unique among
-// running units, as systemd's are: the default pidfile and log derive from
-// the name alone.
-std::optional<std::string> running_namesake(const Unit& unit, const RuntimeFiles& files);
-
 // Ends orphans the way the monitor stops a unit (process/stop_plan.h:
 // KillMode=, KillSignal=, FinalKillSignal= after TimeoutStopSec=), waiting on
 // pidfds. `record` (the dead monitor's state) says which orphan is the main

@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -188,6 +189,7 @@ class Monitor {
   UniqueFd main_pidfd_;  // only when the main process is not our child (MAINPID=, forking)
   pid_t control_pid_ = 0;
   std::optional<CommandList> control_list_;
+  std::optional<ResourceLimit> inherited_nofile_;  // the caller's RLIMIT_NOFILE, for the service
   process::SignalledSet signalled_;
 
   std::vector<int> reload_replies_;    // reload requests waiting for the outcome
@@ -237,6 +239,30 @@ void Monitor::unwatch(int fd) {
 }
 
 Status Monitor::set_up() {
+  // The monitor needs a few dozen fds of its own to stop its service (a
+  // pidfd and a /proc file per process it proves is its own); a caller with
+  // a tight limit (`prlimit --nofile=14 unitrun start`) must not leave it
+  // unable to. The service gets the caller's limit back (make_exec_spec),
+  // unless the unit sets LimitNOFILE=; the headroom is unitrun's own, as
+  // systemd raises its own.
+  struct rlimit nofile;
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) < 0) return Error::from_errno("getrlimit RLIMIT_NOFILE");
+  inherited_nofile_ = ResourceLimit{nofile.rlim_cur == RLIM_INFINITY ? UINT64_MAX : nofile.rlim_cur,
+                                    nofile.rlim_max == RLIM_INFINITY ? UINT64_MAX : nofile.rlim_max};
+  struct rlimit raised = nofile;
+  constexpr rlim_t kMonitorFds = 1024;
+  if (raised.rlim_max != RLIM_INFINITY && raised.rlim_max < kMonitorFds && ::geteuid() == 0)
+    raised.rlim_max = kMonitorFds;
+  raised.rlim_cur = raised.rlim_max;
+  if (raised.rlim_cur != nofile.rlim_cur || raised.rlim_max != nofile.rlim_max) {
+    // Without the privilege to raise the hard limit, the soft one up to it
+    // is all we get; and that is no reason not to run.
+    if (::setrlimit(RLIMIT_NOFILE, &raised) < 0) {
+      raised.rlim_max = nofile.rlim_max;
+      raised.rlim_cur = nofile.rlim_max;
+      (void)::setrlimit(RLIMIT_NOFILE, &raised);
+    }
+  }
   // Orphaned descendants (double forks, setsid escapes) are re-parented to
   // us, so we reap them at once and find them at stop time.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return Error::from_errno("PR_SET_CHILD_SUBREAPER");
@@ -618,10 +644,17 @@ void Monitor::forget_main() {
 }
 
 void Monitor::signal_main(int sig) {
+  if (main_pid_ <= 0) return;
   proc::Stat main{};
   main.pid = main_pid_;
   main.start_time = main_start_time_;
-  if (main_pid_ > 0 && process::signal_verified(main, sig)) signalled_.add(main);
+  if (!main_pidfd_) {
+    // Our own child, not reaped yet: its PID cannot name anyone else, so
+    // kill() needs no proof, and no fd (which a tight limit may not leave).
+    if (process::signal_child(main_pid_, sig)) signalled_.add(main);
+    return;
+  }
+  if (process::signal_verified(main, sig)) signalled_.add(main);
 }
 
 void Monitor::signal_tree(int sig, bool include_main) {
@@ -792,6 +825,7 @@ void Monitor::run(const action::SpawnMain&) {
   if (!exec_context_) return step_failed(Step::SpawnMain, "nothing was prepared");
   const Command& command = unit_.exec_start.front();
   process::ExecSpec spec = make_exec_spec(unit_, command, *exec_context_, outputs_, {});
+  if (!spec.limit_nofile) spec.limit_nofile = inherited_nofile_;
   spec.set_watchdog_pid = unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity;
   process::SpawnResult spawned = process::spawn(spec);
   if (!spawned.ok()) return step_failed(Step::SpawnMain, spawned.message(spec), is_not_installed(spawned));
@@ -843,6 +877,7 @@ void Monitor::run(const action::SpawnControl& a) {
   if (!list || a.index >= list->size()) return step_failed(Step::SpawnControl, "no such command");
   const Command& c = (*list)[a.index];
   process::ExecSpec spec = make_exec_spec(unit_, c, *exec_context_, outputs_, control_environment(a));
+  if (!spec.limit_nofile) spec.limit_nofile = inherited_nofile_;
   process::SpawnResult r = process::spawn(spec);
   if (!r.ok()) return step_failed(Step::SpawnControl, r.message(spec), is_not_installed(r));
   control_pid_ = r.pid;
@@ -867,16 +902,21 @@ void Monitor::run(const action::Kill& k) {
       signal_main(k.signal);
       break;
     case Target::Control:
-      if (control_pid_ > 0) (void)::kill(control_pid_, k.signal);  // our unreaped child: its PID cannot be reused
+      if (control_pid_ > 0) (void)process::signal_child(control_pid_, k.signal);
       break;
     case Target::MainAndControl:
       signal_main(k.signal);
-      if (control_pid_ > 0) (void)::kill(control_pid_, k.signal);
+      if (control_pid_ > 0) (void)process::signal_child(control_pid_, k.signal);
       break;
     case Target::Tree:
+      // The main and control processes first, needing no fd; then everyone
+      // the tree walk finds.
+      signal_main(k.signal);
+      if (control_pid_ > 0) (void)process::signal_child(control_pid_, k.signal);
       signal_tree(k.signal, true);
       break;
     case Target::TreeButMain:
+      if (control_pid_ > 0) (void)process::signal_child(control_pid_, k.signal);
       signal_tree(k.signal, false);
       break;
   }

@@ -16,8 +16,14 @@
 namespace unitrun::process {
 
 // Sends sig (and SIGCONT after it, unless sig is SIGKILL or SIGCONT) to one
-// process if it still is the process in `target`. Returns true when sent.
+// process if it still is the process in `target`. Returns true when sent;
+// false when it is gone (ESRCH) or cannot be proven to be that process
+// (then nothing is sent).
 bool signal_verified(const proc::Stat& target, int sig);
+
+// The same for a child of the caller that the caller has not reaped: its
+// PID cannot have been reused, so plain kill() is safe and needs no fd.
+bool signal_child(pid_t child, int sig);
 
 // The live descendants of the calling process (the monitor).
 std::vector<proc::Stat> my_descendants();

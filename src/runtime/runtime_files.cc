@@ -29,6 +29,7 @@ RuntimeFiles files_in(const Unit& unit, const std::string& directory) {
   f.state = stem + ".state";
   f.control = f.directory + "/." + path_key(unit.path) + ".control";
   f.pidfile = unit.pid_file;
+  f.name_lock = f.directory + "/" + unit.name + ".name";
   return f;
 }
 

@@ -20,8 +20,9 @@ struct RuntimeFiles {
   std::string directory;  // /run/unitrun, or $XDG_RUNTIME_DIR/unitrun
   std::string lock;
   std::string state;
-  std::string control;  // the monitor's control socket (short: sun_path holds 108 bytes)
-  std::string pidfile;  // the unit's PIDFile=
+  std::string control;    // the monitor's control socket (short: sun_path holds 108 bytes)
+  std::string pidfile;    // the unit's PIDFile=
+  std::string name_lock;  // keyed by the unit's name alone: UnitLock::claim_name
 };
 
 RuntimeFiles runtime_files_for(const Unit& unit);

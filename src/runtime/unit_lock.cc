@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "base/sys.h"
 #include "runtime/safe_files.h"
 
 namespace unitrun {
@@ -68,6 +70,28 @@ Status UnitLock::unlock_start() {
   auto r = set_lock(fd_.get(), F_OFD_SETLK, F_UNLCK, kStartByte);
   if (!r) return r.error();
   return ok();
+}
+
+Result<std::optional<std::string>> UnitLock::claim_name(const std::string& name_lock, const std::string& unit_path) {
+  auto fd = safe_files::open_for_writing(name_lock, false, false, 0644);
+  if (!fd) return fd.error();
+  auto mine = set_lock(fd->get(), F_OFD_SETLK, F_WRLCK, kAliveByte);
+  if (!mine) return mine.error();
+  if (!*mine) {
+    // Held: the holder wrote its unit file's path after it took the lock.
+    std::string other;
+    if (auto in = safe_files::open_for_reading(name_lock))
+      if (auto content = sys::read_all(in->get(), 4096)) other = *content;
+    if (other.empty()) other = name_lock;  // written a moment from now
+    return std::optional<std::string>(other);
+  }
+  // Ours: say which unit file holds the name. The content is only ever
+  // written under the lock.
+  if (::ftruncate(fd->get(), 0) < 0) return Error::from_errno("truncate name lock");
+  auto written = sys::write_all(fd->get(), unit_path);
+  if (!written) return written.error();
+  name_fd_ = std::move(*fd);
+  return std::optional<std::string>();
 }
 
 Status UnitLock::unlock_alive() {

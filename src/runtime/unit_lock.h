@@ -12,6 +12,7 @@
 // file itself is never removed (removing it would race with a new locker).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -35,14 +36,28 @@ class UnitLock {
   Status unlock_start();
   Status unlock_alive();
 
+  // The name lock: unit names are unique among running units, as systemd's
+  // are (the default pidfile and log derive from the name). A second lock
+  // file, keyed by the name alone (RuntimeFiles::name_lock), whose byte 0
+  // the monitor holds for its life like the alive lock, and which names the
+  // holder's unit file. Takes it for `unit_path`; returns the path of
+  // another unit file that holds it, or nullopt when it is ours now. One
+  // open and one lock: a start costs the same however many units this
+  // machine has seen.
+  Result<std::optional<std::string>> claim_name(const std::string& name_lock, const std::string& unit_path);
+
   int fd() const { return fd_.get(); }
   // Lets go of this process's handle. The locks stay with the open file
   // description for as long as another process (the monitor) holds it.
-  void close() { fd_.reset(); }
+  void close() {
+    fd_.reset();
+    name_fd_.reset();
+  }
 
  private:
   explicit UnitLock(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;
+  UniqueFd name_fd_;  // the name lock, once claimed
 };
 
 }  // namespace unitrun
