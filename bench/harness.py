@@ -185,6 +185,67 @@ class Unitrun(Tool):
         return [self.ctx.unitrun, "stop", self.unit]
 
 
+class UnitrunBefore(Unitrun):
+    """The same start and stop with another unitrun binary (--unitrun-before),
+    alternated with this one in the same run: a before/after ratio that the
+    machine's mood cannot skew."""
+    name, label = "unitrun-before", "unitrun (before) start / stop"
+
+    def setup(self):
+        super().setup()
+        self.unit = self.ctx.write_unit("ssb", [
+            "Type=exec",
+            "ExecStart=/bin/sleep " + self.token,
+            "PIDFile=%s/unitrun-ssb.pid" % self.ctx.tmp,
+            "StandardOutput=null",
+            "StandardError=null",
+        ])
+
+    def start_argv(self):
+        return [self.ctx.args.unitrun_before, "start", self.unit]
+
+    def stop_argv(self):
+        return [self.ctx.args.unitrun_before, "stop", self.unit]
+
+
+STALE_UNITS = 1000
+
+
+class UnitrunCrowded(Unitrun):
+    """unitrun start / stop while the runtime directory holds the files of
+    1,000 other units that ran once (a machine after a day of use): a start
+    must not cost more for it."""
+    name, label = "unitrun-crowded", "unitrun start / stop, 1,000 stale units' runtime files present"
+
+    def setup(self):
+        super().setup()
+        self.unit = self.ctx.write_unit("ssc", [
+            "Type=exec",
+            "ExecStart=/bin/sleep " + self.token,
+            "PIDFile=%s/unitrun-ssc.pid" % self.ctx.tmp,
+            "StandardOutput=null",
+            "StandardError=null",
+        ])
+        rundir = "/run/unitrun"
+        os.makedirs(rundir, mode=0o755, exist_ok=True)
+        self.stale = []
+        record = '{"sub_state":"dead","result":"success","state":"inactive","events":[]}\n'
+        for i in range(STALE_UNITS):
+            stem = os.path.join(rundir, "%sstale-%04d" % (self.ctx.prefix, i))
+            for path, content in ((stem + ".%012x.lock" % i, ""), (stem + ".%012x.state" % i, record),
+                                  (stem + ".name", "/nonexistent/%d.ini" % i)):
+                with open(path, "w") as f:
+                    f.write(content)
+                self.stale.append(path)
+
+    def teardown(self):
+        for path in self.stale:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
 class Ssd(Tool):
     name, label = "ssd", "start-stop-daemon --background / --stop --retry"
 
@@ -770,6 +831,16 @@ def targets(res):
         best_sup = min(sup_peers, key=lambda x: x[1])
         out.append(("stop below every supervising peer (daemon, supervisor)",
                     "%s ms; fastest %s %s ms" % (fms(us), best_sup[0], fms(best_sup[1])), us < best_sup[1]))
+        if "unitrun-crowded" in s:
+            c = med(s["unitrun-crowded"]["start"])
+            out.append(("start does not grow with 1,000 stale units' files (≤ 1.1× the plain start)",
+                        "%s ms vs %s ms (%.2f×)" % (fms(c), fms(u), c / u), c <= 1.1 * u))
+        if "unitrun-before" in s:
+            ub, ubs = med(s["unitrun-before"]["start"]), med(s["unitrun-before"]["stop"])
+            out.append(("(before/after) start no slower than the binary before", "%s ms vs %s ms before (%.2f×)" %
+                        (fms(u), fms(ub), u / ub), u <= ub * 1.05))
+            out.append(("(before/after) stop no slower than the binary before", "%s ms vs %s ms before (%.2f×)" %
+                        (fms(us), fms(ubs), us / ubs), us <= ubs * 1.05))
         b = med(s["baseline"]["stop"])
         out.append(("stop within 2 ms of kill-and-observe", "%s ms vs baseline %s ms (+%s ms)" % (fms(us), fms(b), fms(us - b)),
                     us - b <= 2e6))
@@ -949,6 +1020,8 @@ def cleanup(ctx, started):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--unitrun", required=True, help="the unitrun binary")
+    ap.add_argument("--unitrun-before", default="",
+                    help="another unitrun binary, measured beside --unitrun in the startstop phase (before/after)")
     ap.add_argument("--runs", type=int, default=25, help="iterations of start/stop and restart (default 25)")
     ap.add_argument("--idle-runs", type=int, default=20, help="idle windows (default 20)")
     ap.add_argument("--idle-seconds", type=float, default=10.0)
@@ -1047,8 +1120,10 @@ def main():
 def phase_startstop_with(ctx, res, sd):
     """phase_startstop, reusing the supervisord main() started."""
     a = ctx.args
-    tools = [Unitrun(ctx), Ssd(ctx), Daemonize(ctx), Daemon(ctx), Supervisor(ctx), Classic(ctx), Baseline(ctx),
-             BaselineKillCmd(ctx)]
+    tools = [Unitrun(ctx), UnitrunCrowded(ctx), Ssd(ctx), Daemonize(ctx), Daemon(ctx), Supervisor(ctx), Classic(ctx),
+             Baseline(ctx), BaselineKillCmd(ctx)]
+    if a.unitrun_before:
+        tools.insert(1, UnitrunBefore(ctx))
     for t in tools:
         t.setup()
     sup = [t for t in tools if t.name == "supervisor"][0]
