@@ -64,10 +64,10 @@ int run(int argc, char** argv) {
     status->add_flag("--json", status_json, "Print one JSON object");
   }
 
-  auto* reload =
-      app.add_subcommand("reload", "Run ExecReload=; exit 3 when the unit has none, 7 when not running");
+  auto* reload = app.add_subcommand("reload", "Run ExecReload=; exit 3 when the unit has none, 7 when not running");
   if (invoked(reload)) reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
-  auto* force_reload = app.add_subcommand("force-reload", "Reload the unit if it runs, or restart it when it cannot reload (LSB)");
+  auto* force_reload =
+      app.add_subcommand("force-reload", "Reload the unit if it runs, or restart it when it cannot reload (LSB)");
   if (invoked(force_reload)) force_reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
   auto* try_restart = app.add_subcommand("try-restart", "Restart the unit if it runs (LSB)");
   try_restart->alias("condrestart");

@@ -25,11 +25,16 @@ Result<ExecContext> prepare_exec_context(const Unit& unit) {
   env["SHELL"] = c.identity.shell;
   for (const auto& [k, v] : unit.environment) env[k] = v;
   for (const EnvironmentFile& f : unit.environment_files) {
-    auto content = sys::read_file(f.path, 1 << 20);
-    if (!content) {
-      if (f.optional && content.error().sys_errno == ENOENT) continue;
-      return Error{content.error().sys_errno, "EnvironmentFile '" + f.path + "'"};
+    // Read as unitrun's user (often root) on the service's behalf: by
+    // safe_files' rules (no symlink planted in the last component, no hard
+    // link, a regular file only, and an open that never blocks on a FIFO).
+    auto fd = safe_files::open_for_reading(f.path);
+    if (!fd) {
+      if (f.optional && fd.error().sys_errno == ENOENT) continue;
+      return Error::plain("EnvironmentFile '" + f.path + "': " + fd.error().message());
     }
+    auto content = sys::read_all(fd->get(), 1 << 20);
+    if (!content) return Error{content.error().sys_errno, "EnvironmentFile '" + f.path + "'"};
     auto vars = environment_file::parse(*content);
     if (!vars) return Error::plain("EnvironmentFile '" + f.path + "': " + vars.error().message());
     for (auto& [k, v] : *vars) env[k] = v;

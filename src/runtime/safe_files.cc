@@ -170,9 +170,10 @@ Status rewrite(const std::string& path, std::string_view content, mode_t mode) {
 Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode) {
   auto target = open_write_target(path);
   if (!target) return target.error();
+  // Never O_TRUNC: the name may be swapped for a hard link between the check
+  // above and the open; the file is cut only once the fd is checked below.
   int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   if (append) flags |= O_APPEND;
-  if (truncate) flags |= O_TRUNC;
   int fd;
   do fd = ::openat(target->dir.get(), target->name.c_str(), flags, mode);
   while (fd < 0 && errno == EINTR);
@@ -187,6 +188,7 @@ Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool tru
   if (::fstat(fd, &st) < 0) return Error::from_errno("stat '" + path + "'");
   if (!S_ISREG(st.st_mode)) return Error::plain("refusing to write '" + path + "': not a regular file");
   if (st.st_nlink > 1) return Error::plain("refusing to write '" + path + "': it has other hard links");
+  if (truncate && ::ftruncate(fd, 0) < 0) return Error::from_errno("truncate '" + path + "'");
   // O_NONBLOCK only guarded the open; the service gets a normal blocking fd.
   int fl = ::fcntl(fd, F_GETFL);
   if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) return Error::from_errno("fcntl '" + path + "'");
@@ -198,11 +200,18 @@ Result<UniqueFd> open_for_reading(const std::string& path) {
   if (!dir) return dir.error();
   std::string name = base_name(path);
   int fd = ::openat(dir->get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return Error::from_errno("open '" + path + "'");
+  if (fd < 0) {
+    if (errno == ELOOP) return Error{ELOOP, "refusing to read through symlink '" + path + "'"};
+    return Error::from_errno("open '" + path + "'");
+  }
   UniqueFd out(fd);
   struct stat st;
   if (::fstat(fd, &st) < 0) return Error::from_errno("stat '" + path + "'");
   if (!S_ISREG(st.st_mode)) return Error::plain("'" + path + "' is not a regular file");
+  // A hard link may have been planted to a file its planter may not read
+  // (fs.protected_hardlinks=0, the kernel's default): root must not read
+  // through it on anyone's behalf.
+  if (st.st_nlink > 1) return Error::plain("refusing to read '" + path + "': it has other hard links");
   return out;
 }
 

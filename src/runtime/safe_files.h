@@ -34,14 +34,16 @@ Status write_atomic(const std::string& path, std::string_view content, mode_t mo
 // change, so readers check what they read (runtime_files: parse_state).
 Status rewrite(const std::string& path, std::string_view content, mode_t mode);
 
-// Opens a regular file for writing (O_APPEND when append, O_TRUNC when
-// truncate), creating it with `mode` (0640 for logs); refuses symlinks and
-// hard links. The fd is close-on-exec.
+// Opens a regular file for writing (O_APPEND when append; cut to nothing
+// when truncate, but only after the fd is known to be no symlink and no hard
+// link), creating it with `mode` (0640 for logs). The fd is close-on-exec.
 Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode);
 
 // Opens an existing regular file for reading without following a symlink in
-// its last component. nullopt-like: ENOENT is reported as an Error with
-// sys_errno == ENOENT.
+// its last component (symlinked parent directories only when a trusted user
+// owns them), never blocking (a FIFO is refused, not waited on), and never
+// through a hard link. ENOENT is reported as an Error with sys_errno ==
+// ENOENT.
 Result<UniqueFd> open_for_reading(const std::string& path);
 
 // Removes a file; a missing file is fine.

@@ -26,7 +26,9 @@ Result<std::vector<std::pair<std::string, std::string>>> parse(std::string_view 
     size_t nl = content.find('\n', i);
     if (eq == std::string_view::npos || (nl != std::string_view::npos && nl < eq)) return error("expected NAME=value");
     std::string name(trim(content.substr(i, eq - i)));
-    if (!command_line::is_valid_env_name(name)) return error("invalid variable name '" + name + "'");
+    // The message never quotes the file: it may be anybody's secret, and the
+    // message goes into a world-readable state record.
+    if (!command_line::is_valid_env_name(name)) return error("invalid variable name");
     i = eq + 1;
     std::string value;
     while (i < content.size() && (content[i] == ' ' || content[i] == '\t')) ++i;

@@ -559,3 +559,129 @@ TEST_CASE("another user sees root's instance of a unit running, and may not stop
   CHECK(after.exit_code == 3);
   CHECK(u.verb("stop", as_nobody).exit_code == 0);
 }
+
+// ---------------------------------------------------------------- files read and written on the service's behalf
+
+TEST_CASE("EnvironmentFile= is read by safe_files' rules: no planted symlink, no hard link, no FIFO, no quoted content",
+          "[security][envfile]") {
+  TempDir dir;
+  // A root-only secret, and a directory the service's user may write to,
+  // where the unit's env file lives.
+  std::string secret = dir / "secret";
+  write_file(secret, "DB_PASSWORD=hunter2\n", 0600);
+  std::string shared = dir.world_writable_subdir("conf");
+  std::string env = shared + "/app.env";
+  std::string dump = dir / "dump.json";
+  TestUnit u(dir, "envfile", helper("argvdump"),
+             {.extra = "User=nobody\nGroup=nogroup\n" + dump_env(dump) + "EnvironmentFile=" + env + "\n"});
+  auto never_leaked = [&](const RunResult& r) {
+    CHECK(r.out.find("hunter2") == std::string::npos);
+    CHECK(r.err.find("hunter2") == std::string::npos);
+    CHECK(r.err.find("DB_PASSWORD") == std::string::npos);
+    RunResult status = u.status_json();
+    CHECK(status.out.find("hunter2") == std::string::npos);
+    CHECK(status.out.find("DB_PASSWORD") == std::string::npos);
+  };
+  SECTION("a symlink to a root-only file is refused") {
+    REQUIRE(::symlink(secret.c_str(), env.c_str()) == 0);
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 1);
+    CHECK(start.err.find("symlink") != std::string::npos);
+    never_leaked(start);
+    CHECK(u.nothing_running());
+  }
+  SECTION("a hard link to a root-only file is refused") {
+    REQUIRE(::link(secret.c_str(), env.c_str()) == 0);
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 1);
+    CHECK(start.err.find("hard link") != std::string::npos);
+    never_leaked(start);
+    CHECK(u.nothing_running());
+  }
+  SECTION("a FIFO fails the start at once instead of wedging the monitor") {
+    REQUIRE(::mkfifo(env.c_str(), 0666) == 0);
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 1);
+    CHECK(start.seconds < 10.0);
+    CHECK(start.err.find("not a regular file") != std::string::npos);
+    CHECK(u.nothing_running());
+    RunResult status = u.status();
+    CHECK(status.exit_code == 3);
+  }
+  SECTION("a file that is not KEY=value is not quoted into the world-readable record") {
+    write_file(env, "hunter2 is the password\n", 0644);
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 1);
+    CHECK(start.err.find("line 1") != std::string::npos);
+    never_leaked(start);
+  }
+}
+
+TEST_CASE("an env file turned into a FIFO by the service before its restart does not wedge the monitor",
+          "[security][envfile]") {
+  // The service may write the directory of its own env file: `rm env; mkfifo
+  // env; kill $MAINPID` used to leave the monitor blocked in open() for good.
+  TempDir dir;
+  std::string shared = dir.world_writable_subdir("conf");
+  std::string env = shared + "/app.env";
+  write_file(env, "GREETING=hello\n", 0644);
+  TestUnit u(dir, "envfifo", "/bin/sleep 1000",
+             {.extra = "EnvironmentFile=" + env + "\nRestart=always\nRestartSec=0\n"});
+  pid_t pid = start_ok(u);
+  REQUIRE(::unlink(env.c_str()) == 0);
+  REQUIRE(::mkfifo(env.c_str(), 0666) == 0);
+  REQUIRE(::kill(pid, SIGKILL) == 0);
+  // The restart fails on the FIFO (again and again, until the start limit);
+  // stop and status keep answering meanwhile.
+  REQUIRE(wait_until(
+      [&] {
+        nlohmann::json j = parse_json(u.status_json().out);
+        return j.value("active_state", "") != "active";
+      },
+      10000, 20));
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.seconds < 10.0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("StandardOutput=truncate: never cuts a file reached through a hard link, and status/logs never read one",
+          "[security]") {
+  TempDir dir;
+  std::string precious = dir / "precious";
+  write_file(precious, "do not lose me\n", 0600);
+  std::string out = dir / "out.log";
+  REQUIRE(::link(precious.c_str(), out.c_str()) == 0);
+  TestUnit u(dir, "trunc", "/bin/sleep 1000",
+             {.extra = "StandardOutput=truncate:" + out + "\n", .log_to_tempdir = false});
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  CHECK(start.err.find("hard link") != std::string::npos);
+  CHECK(read_file(precious) == std::string("do not lose me\n"));
+  CHECK(u.nothing_running());
+
+  // A log file (append:) that became a hard link to a root-only file: root's
+  // status and logs must not print it.
+  std::string log = dir / "app.log";
+  std::string secret = dir / "secret";
+  write_file(secret, "TOP-SECRET-LINE\n", 0600);
+  TestUnit v(dir, "readlink", "/bin/sleep 1000",
+             {.extra = "StandardOutput=append:" + log + "\n", .log_to_tempdir = false});
+  start_ok(v);
+  remove_file(log);
+  REQUIRE(::link(secret.c_str(), log.c_str()) == 0);
+  RunResult status = v.status();
+  INFO(status.describe());
+  CHECK(status.out.find("TOP-SECRET-LINE") == std::string::npos);
+  RunResult logs = v.verb("logs");
+  INFO(logs.describe());
+  CHECK(logs.out.find("TOP-SECRET-LINE") == std::string::npos);
+  CHECK(logs.exit_code == 1);
+  CHECK(v.stop().exit_code == 0);
+}
