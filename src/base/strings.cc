@@ -92,7 +92,44 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
   return best;
 }
 
-std::string quote_word(std::string_view word) {
+std::string escape_for_terminal(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [&](unsigned char c) {
+    static const char* digits = "0123456789abcdef";
+    out += "\\x";
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  };
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      hex(c);
+      ++i;
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+    } else {
+      // One UTF-8 sequence, whole and valid, and not a C1 control (U+0080..U+009F).
+      size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+      bool ok = len > 0 && i + len <= s.size() && is_valid_utf8(s.substr(i, len)) &&
+                !(c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0);
+      if (!ok) {
+        hex(c);
+        ++i;
+        continue;
+      }
+      out.append(s.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::string quote_word(std::string_view word, bool double_percent) {
   bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char ch) {
     auto c = static_cast<unsigned char>(ch);
     return std::isalnum(c) || std::string_view("-_./=:,+@^").find(ch) != std::string_view::npos || c >= 0x80;
@@ -114,7 +151,7 @@ std::string quote_word(std::string_view word) {
         out += "\\t";
         break;
       case '%':
-        out += "%%";
+        out += double_percent ? "%%" : "%";
         break;  // specifiers are expanded when read back
       default:
         out += ch;

@@ -166,6 +166,7 @@ int stop_locked(Prepared& p, bool quiet) {
     case Liveness::Orphaned:
       end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
       (void)safe_files::remove(p.files.pidfile);
+      if (view.state) record_orphans_stopped(p.files, *view.state);
       if (!quiet) std::printf("stopped %s (its monitor had died)\n", unit.name.c_str());
       return exit_code::kSuccess;
     case Liveness::Running:
@@ -210,6 +211,7 @@ int stop_locked(Prepared& p, bool quiet) {
   if (after.liveness == Liveness::Orphaned) {
     end_orphans(unit, after.orphans, after.state ? &*after.state : nullptr);
     (void)safe_files::remove(p.files.pidfile);
+    if (after.state) record_orphans_stopped(p.files, *after.state);
   }
   if (after.liveness != Liveness::Running) runtime::remove_control(p.files.control);
   (void)lock.unlock_alive();

@@ -5,13 +5,15 @@
 #include <exception>
 
 #include "base/exit_codes.h"
+#include "base/process_title.h"
 #include "cli/commands.h"
 
 namespace {
 
 constexpr const char* kVersion = "unitrun " UNITRUN_VERSION;
 constexpr const char* kUsage =
-    "usage: unitrun start|stop|restart|status|reload|force-reload|try-restart|run|logs|check|show UNIT...\n"
+    "usage: unitrun start|stop|restart|status|reload|force-reload|try-restart|run|logs|show UNIT\n"
+    "       unitrun check UNIT...\n"
     "       unitrun export systemd|sysv UNIT\n"
     "       unitrun COMMAND --help, unitrun --help, unitrun --version\n";
 
@@ -103,8 +105,9 @@ int run(int argc, char** argv) {
       return exit_code::kSuccess;
     }
     std::fprintf(stderr, "%s", kUsage);
-    // status speaks LSB's status table, where 4 is "unknown".
-    return *status ? exit_code::kStatusUnknown : exit_code::kBadArguments;
+    // Invalid arguments are 2 for every verb, status too (its 4, "unknown",
+    // is for a unit whose state cannot be told).
+    return exit_code::kBadArguments;
   }
 
   if (*check) return cli::check(check_units);
@@ -125,6 +128,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  unitrun::init_process_title(argc, argv);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

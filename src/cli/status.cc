@@ -7,8 +7,10 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/exit_codes.h"
+#include "base/strings.h"
 #include "base/sys.h"
 #include "cli/commands.h"
 #include "cli/unit_runtime.h"
@@ -63,7 +65,7 @@ std::vector<TreeLine> process_tree(pid_t root, const std::vector<proc::Stat>& me
     auto [b, e] = children.equal_range(parent);
     for (auto it = b; it != e; ++it) {
       bool last = std::next(it) == e;
-      out.push_back({it->second, indent + (last ? "└─" : "├─"), proc::cmdline(it->second)});
+      out.push_back({it->second, indent + (last ? "└─" : "├─"), escape_for_terminal(proc::cmdline(it->second))});
       walk(it->second, indent + (last ? "  " : "│ "));
     }
   };
@@ -219,47 +221,64 @@ int status(const std::string& path, bool json) {
   }
 
   const char* dot = code == 0 ? "●" : (s && s->sub_state == SubState::Failed) ? "×" : "○";
-  std::printf("%s %s%s%s\n", dot, u.name.c_str(), u.description.empty() ? "" : " - ", u.description.c_str());
-  std::printf("     Loaded: %s\n", u.path.c_str());
+  // Everything below that a service (or a unit file's author) controls goes
+  // through escape_for_terminal(): an ESC sequence in STATUS= or argv must
+  // not reach the admin's terminal as a command.
+  std::printf("%s %s%s%s\n", dot, escape_for_terminal(u.name).c_str(), u.description.empty() ? "" : " - ",
+              escape_for_terminal(u.description).c_str());
+  std::printf("     Loaded: %s\n", escape_for_terminal(u.path).c_str());
   std::printf("     Active: %s\n", active_line(view).c_str());
   if (main_pid > 0) {
     auto main_stat = proc::read_stat(main_pid);
-    std::printf("   Main PID: %d (%s)\n", main_pid, main_stat ? main_stat->comm.c_str() : "?");
+    std::printf("   Main PID: %d (%s)\n", main_pid, main_stat ? escape_for_terminal(main_stat->comm).c_str() : "?");
   }
   if (monitor_pid > 0) std::printf("    Monitor: %d (unitrun%s)\n", monitor_pid, as_root ? ", run by root" : "");
-  if (s && !s->status_text.empty()) std::printf("     Status: \"%s\"\n", s->status_text.c_str());
+  if (s && !s->status_text.empty()) std::printf("     Status: \"%s\"\n", escape_for_terminal(s->status_text).c_str());
   if (s && s->service_errno > 0)
     std::printf("      Error: %d (%s)\n", s->service_errno, std::strerror(s->service_errno));
-  if (view.liveness == Liveness::Running && s && s->ready_usec)
+  // Ready: the moment this run came up; a record that is between runs
+  // (restarting, stopping) has none.
+  if (view.liveness == Liveness::Running && s && s->ready_usec &&
+      (s->sub_state == SubState::Running || s->sub_state == SubState::Reload))
     std::printf("      Ready: %s; %s\n", format_time(s->ready_usec).c_str(), format_ago(s->ready_usec).c_str());
   if (s && s->restarts > 0) std::printf("   Restarts: %u\n", s->restarts);
   if (view.liveness == Liveness::DeadPidfile && view.pidfile_content) {
     std::string content = *view.pidfile_content;
     while (!content.empty() && content.back() == '\n') content.pop_back();
-    std::printf("    PIDFile: %s (stale: \"%s\")\n", files.pidfile.c_str(), content.substr(0, 40).c_str());
+    std::printf("    PIDFile: %s (stale: \"%s\")\n", escape_for_terminal(files.pidfile).c_str(),
+                escape_for_terminal(content.substr(0, 40)).c_str());
   }
   if (!members.empty()) {
     std::printf("      Tasks: %zu\n", members.size());
     std::printf("     Memory: %s\n", human_bytes(memory).c_str());
-    std::printf("    Process: %d (unitrun monitor)\n", monitor_pid);
-    pid_t tree_root = monitor_pid;
-    if (tree_root <= 0) {  // orphans hang under whoever adopted them
-      auto main_stat = proc::read_stat(main_pid);
-      tree_root = main_stat ? main_stat->ppid : 1;
+    if (monitor_pid > 0) {
+      std::printf("    Process: %d (unitrun monitor)\n", monitor_pid);
+      for (const TreeLine& t : process_tree(monitor_pid, members))
+        std::printf("             %s%d %s\n", t.prefix.c_str(), t.pid, t.command.c_str());
+    } else {
+      // Orphans hang under whoever adopted them (PID 1, a subreaper), each
+      // with its own subtree.
+      std::printf("    Process: (no monitor: its processes were adopted by others)\n");
+      std::set<pid_t> ours;
+      for (const proc::Stat& m : members) ours.insert(m.pid);
+      for (const proc::Stat& m : members) {
+        if (ours.count(m.ppid)) continue;  // drawn under its parent
+        std::printf("             %d %s\n", m.pid, escape_for_terminal(proc::cmdline(m.pid)).c_str());
+        for (const TreeLine& t : process_tree(m.pid, members))
+          std::printf("             %s%d %s\n", t.prefix.c_str(), t.pid, t.command.c_str());
+      }
     }
-    for (const TreeLine& t : process_tree(tree_root, members))
-      std::printf("             %s%d %s\n", t.prefix.c_str(), t.pid, t.command.c_str());
   }
   if (s && !s->events.empty()) {
     std::printf("\n");
     size_t first = s->events.size() > 5 ? s->events.size() - 5 : 0;
     for (size_t i = first; i < s->events.size(); ++i)
-      std::printf("%s %s: %s\n", format_time(s->events[i].time_usec).c_str(), u.name.c_str(),
-                  s->events[i].text.c_str());
+      std::printf("%s %s: %s\n", format_time(s->events[i].time_usec).c_str(), escape_for_terminal(u.name).c_str(),
+                  escape_for_terminal(s->events[i].text).c_str());
   }
   if (!log.empty()) {
-    std::printf("\n%s:\n", log_path.c_str());
-    for (const std::string& l : log) std::printf("  %s\n", l.c_str());
+    std::printf("\n%s:\n", escape_for_terminal(log_path).c_str());
+    for (const std::string& l : log) std::printf("  %s\n", escape_for_terminal(l).c_str());
   }
   return code;
 }

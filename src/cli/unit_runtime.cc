@@ -134,6 +134,16 @@ size_t signal_each(std::vector<Pinned>& pinned, const std::function<bool(const P
 
 }  // namespace
 
+void record_orphans_stopped(const RuntimeFiles& files, const MonitorState& last) {
+  MonitorState s = last;
+  s.sub_state = SubState::Dead;
+  s.state_since_usec = sys::now_realtime_usec();
+  s.main_pid = 0;
+  s.add_event("stopped: its monitor had died, and `stop` ended what it left running");
+  // The monitor is gone and we hold the unit's start lock: nobody else writes it.
+  (void)write_state(files.state, s);
+}
+
 size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans, const MonitorState* record) {
   // The same stop as the monitor's (process/stop_plan.h): KillMode= decides
   // who gets KillSignal=, FinalKillSignal= follows after TimeoutStopSec=.

@@ -43,6 +43,10 @@ std::vector<proc::Stat> find_orphans(const MonitorState& state);
 // unit is not the caller's to stop, but status says that it runs.
 std::optional<MonitorState> run_by_root(const Unit& unit);
 
+// After a dead monitor's survivors were ended: the record says the unit is
+// dead since now (its monitor, which would have said so, is gone).
+void record_orphans_stopped(const RuntimeFiles& files, const MonitorState& last);
+
 // Ends orphans the way the monitor stops a unit (process/stop_plan.h:
 // KillMode=, KillSignal=, FinalKillSignal= after TimeoutStopSec=), waiting on
 // pidfds. `record` (the dead monitor's state) says which orphan is the main

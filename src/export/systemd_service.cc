@@ -48,7 +48,10 @@ std::string systemd_service(const Unit& u, const std::string& unitrun_path) {
   s += "\n[Service]\n";
   s += "Type=notify\n";
   s += "NotifyAccess=main\n";
-  s += "ExecStart=" + unit_value(quote_word(unitrun_path)) + " run " + unit_value(quote_word(u.path)) + "\n";
+  // unit_value() doubles each '%' for systemd's specifiers: the quoting
+  // must not double it too.
+  s += "ExecStart=" + unit_value(quote_word(unitrun_path, false)) + " run " + unit_value(quote_word(u.path, false)) +
+       "\n";
   // unitrun under systemd reloads on SIGHUP, which runs the unit's own
   // ExecReload=; a unit without one cannot be reloaded, here as there.
   if (!u.exec_reload.empty()) s += "ExecReload=/bin/kill -HUP $MAINPID\n";

@@ -26,6 +26,7 @@
 #include <optional>
 
 #include "base/exit_codes.h"
+#include "base/process_title.h"
 #include "base/strings.h"
 #include "base/sys.h"
 #include "monitor/monitor_log.h"
@@ -184,7 +185,8 @@ class Monitor {
   Outputs outputs_;
   bool write_pidfile_ = true;  // `run` writes one only when PIDFile= asks for it
 
-  pid_t main_pid_ = 0;  // 0 when there is none (not started, or reaped)
+  pid_t main_pid_ = 0;      // 0 when there is none (not started, or reaped)
+  pid_t run_main_pid_ = 0;  // this run's main process, even once it is gone: what `start` is told
   uint64_t main_start_time_ = 0;
   UniqueFd main_pidfd_;  // only when the main process is not our child (MAINPID=, forking)
   pid_t control_pid_ = 0;
@@ -200,6 +202,17 @@ class Monitor {
 // ---- setup and the loop ----------------------------------------------------------------
 
 int Monitor::run() {
+  // `ps` tells the monitor by its unit, not by the command line of the
+  // `start` it was forked from; `unitrun run` keeps systemd's ExecStart=.
+  // argv's memory is all there is: when `unitrun monitor NAME` does not fit
+  // (`unitrun start web`), the shorter `unitrun: NAME`.
+  if (!options_.foreground) {
+    size_t full = std::strlen("unitrun monitor ") + unit_.name.size() + 1;
+    if (full <= process_title_capacity())
+      (void)set_process_title({"unitrun", "monitor", unit_.name});
+    else
+      (void)set_process_title({"unitrun:", unit_.name});  // false: no argv recorded; nothing to rename
+  }
   log_.open(unit_, options_.foreground);
   write_pidfile_ = !options_.foreground || unit_.key_lines.count("Service.PIDFile") > 0;
   state_.unit_path = unit_.path;
@@ -620,6 +633,7 @@ bool Monitor::adopt_main(pid_t pid) {
     main_pidfd_.reset();  // the previous main process is not ours to follow any more
   }
   main_pid_ = pid;
+  run_main_pid_ = pid;
   main_start_time_ = st->start_time;
   if (!child) {
     main_pidfd_ = std::move(*pidfd);
@@ -796,7 +810,9 @@ void Monitor::execute(const Action& a) {
 }
 
 void Monitor::run(const action::PrepareExec&) {
+  // A new run: what the last one said or when it was ready is no more.
   state_.status_text.clear();
+  state_.ready_usec = 0;
   signalled_.clear();
   save_state();
   auto context = prepare_exec_context(unit_);
@@ -830,6 +846,7 @@ void Monitor::run(const action::SpawnMain&) {
   process::SpawnResult spawned = process::spawn(spec);
   if (!spawned.ok()) return step_failed(Step::SpawnMain, spawned.message(spec), is_not_installed(spawned));
   main_pid_ = spawned.pid;
+  run_main_pid_ = spawned.pid;
   main_start_time_ = proc::start_time(main_pid_).value_or(0);
   state_.main_pid = main_pid_;
   state_.main_start_time = main_start_time_;
@@ -979,7 +996,9 @@ void Monitor::run(const action::Report& r) {
   if (options_.ready_fd < 0) return;
   std::string line;
   if (r.ok) {
-    line = format_reply_ok(r.message.empty() ? std::to_string(main_pid_) : r.message);
+    // The main process may have exited already (READY=1, then gone): `start`
+    // is told which one came up all the same.
+    line = format_reply_ok(r.message.empty() ? std::to_string(run_main_pid_) : r.message);
   } else {
     std::string detail = r.message;
     if (r.quote_output) {
@@ -1028,7 +1047,7 @@ void Monitor::run(const action::Notify& n) {
 }
 
 void Monitor::run(const action::Record& r) {
-  std::string text = r.with_main_pid ? r.text + " (pid " + std::to_string(main_pid_) + ")" : r.text;
+  std::string text = r.with_main_pid ? r.text + " (pid " + std::to_string(run_main_pid_) + ")" : r.text;
   if (r.error)
     log_.error(text);
   else

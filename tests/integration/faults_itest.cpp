@@ -70,6 +70,8 @@ TEST_CASE("F1: after the monitor is SIGKILLed, status tells the truth and stop e
   INFO(status.describe());
   CHECK(status.exit_code == 0);
   CHECK(contains(status.out, "monitor"));
+  CHECK_FALSE(contains(status.out, "Process: 0"));  // no monitor is no PID 0
+  CHECK(contains(status.out, std::to_string(main_pid) + " /bin/sleep 1000"));
 
   SECTION("start does not make a second copy") {
     RunResult start = u.start();
@@ -97,6 +99,11 @@ TEST_CASE("F1: after the monitor is SIGKILLed, status tells the truth and stop e
     RunResult after = u.status();
     INFO(after.describe());
     CHECK(after.exit_code == 3);
+    // "inactive (dead) since" the stop, not since the start of the run.
+    nlohmann::json j = parse_json(u.status_json().out);
+    INFO(j.dump(2));
+    CHECK(j["since_usec"].get<uint64_t>() > j["main_started_usec"].get<uint64_t>());
+    CHECK(j["active_state"] == "inactive");
   }
 }
 

@@ -126,6 +126,14 @@ TEST_CASE("status exits 4 when the unit file cannot be read or is invalid", "[li
   }
 }
 
+TEST_CASE("invalid arguments exit 2 for every verb, status included", "[lifecycle][exit-codes]") {
+  for (const char* verb : {"status", "start", "stop", "reload", "logs", "show"}) {
+    RunResult r = run_unitrun({verb, "--bogus", "x.ini"});
+    INFO(verb << ": " << r.describe());
+    CHECK(r.exit_code == 2);
+  }
+}
+
 TEST_CASE("exit codes of the action verbs", "[lifecycle][exit-codes]") {
   TempDir dir;
   std::vector<int> seen;
@@ -135,7 +143,7 @@ TEST_CASE("exit codes of the action verbs", "[lifecycle][exit-codes]") {
     seen.push_back(r.exit_code);
   };
 
-  SECTION("2: bad arguments (status: 4, LSB's 'unknown')") {
+  SECTION("2: bad arguments, for every verb (status's 4, LSB's 'unknown', is for a unit it cannot read)") {
     expect(run_unitrun({}), 2, "no verb");
     expect(run_unitrun({"frobnicate", dir / "x.ini"}), 2, "unknown verb");
     for (const char* verb : {"start", "stop", "restart"}) {
@@ -143,8 +151,8 @@ TEST_CASE("exit codes of the action verbs", "[lifecycle][exit-codes]") {
       expect(run_unitrun({verb, dir / "a.ini", dir / "b.ini"}), 2, std::string(verb) + " with two units");
       expect(run_unitrun({verb, "--no-such-option", dir / "a.ini"}), 2, std::string(verb) + " with a bad option");
     }
-    expect(run_unitrun({"status"}), 4, "status without a unit");
-    expect(run_unitrun({"status", dir / "a.ini", dir / "b.ini"}), 4, "status with two units");
+    expect(run_unitrun({"status"}), 2, "status without a unit");
+    expect(run_unitrun({"status", dir / "a.ini", dir / "b.ini"}), 2, "status with two units");
   }
 
   SECTION("6: the unit is invalid, for start, stop and restart") {

@@ -500,3 +500,50 @@ TEST_CASE("stop during a start that waits for READY=1 cancels it at once", "[sup
   CHECK(u.nothing_running());
   CHECK(u.status().exit_code == 3);
 }
+
+TEST_CASE("status never hands the service's control characters to the terminal: STATUS=, argv and log lines escaped",
+          "[supervision][notify][security]") {
+  TempDir dir;
+  std::string out = dir / "esc.log";
+  // "\x1b" in the unit file is systemd's C escape: the service really gets ESC.
+  TestUnit u(dir, "esc",
+             notifier("\"send:STATUS=\\x1b]0;owned\\x07\\x1b[2Jcleared\" send:READY=1 \"stdout:arg\\x1b[31mred\""),
+             opts(std::string(kNotify) + "StandardOutput=append:" + out + "\n", ""));
+  start_ok(u);
+  RunResult status = u.status();
+  INFO(status.describe());
+  REQUIRE(status.exit_code == 0);
+  CHECK(status.out.find('\x1b') == std::string::npos);
+  CHECK(status.out.find('\x07') == std::string::npos);
+  CHECK(contains(status.out, "\\x1b]0;owned\\x07\\x1b[2Jcleared"));
+  CHECK(contains(status.out, "stdout:arg\\x1b[31mred"));  // its command line
+  REQUIRE(wait_until([&] { return contains(read_file(out).value_or(""), "arg"); }, 5000));
+  status = u.status();
+  CHECK(status.out.find('\x1b') == std::string::npos);
+  CHECK(contains(status.out, "  arg\\x1b[31mred"));  // its log line
+  CHECK(u.stop().exit_code == 0);
+}
+
+TEST_CASE("the daemonized monitor's process title is `unitrun monitor NAME`", "[supervision][lifecycle]") {
+  TempDir dir;
+  TestUnit u(dir, "title", "/bin/sleep 1000");
+  pid_t pid = start_ok(u);
+  auto s = proc_stat(pid);
+  REQUIRE(s);
+  CHECK(proc_cmdline(s->ppid) == "unitrun monitor " + u.name());
+  CHECK(u.stop().exit_code == 0);
+}
+
+TEST_CASE("status shows Ready: only for the run that is up, not a previous run's across a restart",
+          "[supervision][notify]") {
+  TempDir dir;
+  TestUnit u(dir, "staleready", notifier("send:READY=1 sleep:300 exit:1"),
+             opts(std::string(kNotify) + "Restart=on-failure\nRestartSec=2\n"));
+  start_ok(u);
+  // Between the runs (auto-restart, for 2 s) there is no Ready: line.
+  REQUIRE(wait_until([&] { return status_json(u)["sub_state"] == "auto-restart"; }, 10000, 10));
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK_FALSE(contains(status.out, "Ready: "));
+  CHECK(u.stop().exit_code == 0);
+}
