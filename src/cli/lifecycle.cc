@@ -1,5 +1,7 @@
 // `unitrun start`, `stop` and `restart`.
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -97,10 +99,42 @@ int claim_name(Prepared& p) {
   return exit_code::kFailure;
 }
 
+bool deactivating(const RuntimeView& v) {
+  return v.liveness == Liveness::Running && v.state && v.state->active_state() == ActiveState::Deactivating;
+}
+
+// A stop in progress (the service ended on its own, or a SIGTERM reached
+// the monitor) is waited out, as systemd queues a start behind a stop job:
+// until the record says something else, or the monitor is gone. Woken by
+// the record's rewrites (inotify on the runtime directory) and by the
+// monitor's exit (its pidfd); no polling.
+RuntimeView wait_out_stop(Prepared& p, RuntimeView view) {
+  const MonitorState& s = *view.state;
+  auto pidfd = sys::pidfd_open(s.monitor_pid);
+  if (!pidfd || !proc::is_same_process(s.monitor_pid, s.monitor_start_time)) return inspect(p.load.unit, p.files, *p.lock);
+  UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  if (!watch || ::inotify_add_watch(watch.get(), p.files.directory.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+    return view;  // cannot wait: answer as before ("already running")
+  std::printf("%s is stopping; waiting for the stop before starting it\n", p.load.unit.name.c_str());
+  std::fflush(stdout);
+  while (deactivating(view)) {
+    struct pollfd fds[2] = {{watch.get(), POLLIN, 0}, {pidfd->get(), POLLIN, 0}};
+    int n = ::poll(fds, 2, -1);
+    if (n < 0 && errno != EINTR) break;
+    char buf[4096];
+    while (::read(watch.get(), buf, sizeof buf) > 0) {
+    }
+    if (fds[1].revents & POLLIN) (void)sys::wait_readable(pidfd->get(), -1);  // exited: its lock is free now
+    view = inspect(p.load.unit, p.files, *p.lock);
+  }
+  return view;
+}
+
 int start_locked(Prepared& p) {
   const Unit& unit = p.load.unit;
   UnitLock& lock = *p.lock;
   RuntimeView view = inspect(unit, p.files, lock);
+  if (deactivating(view)) view = wait_out_stop(p, std::move(view));
   if (view.liveness == Liveness::Running) {
     pid_t pid = view.state ? view.state->main_pid : 0;
     std::printf("%s already running (pid %d)\n", unit.name.c_str(), static_cast<int>(pid));
@@ -215,6 +249,12 @@ int stop_locked(Prepared& p, bool quiet) {
   }
   if (after.liveness != Liveness::Running) runtime::remove_control(p.files.control);
   (void)lock.unlock_alive();
+  // A stop that needed FinalKillSignal= is still a stop (exit 0), but not a
+  // clean one: say so, as the record does (Result=timeout).
+  if (after.state && after.state->result == ServiceResult::Timeout)
+    for (const Event& e : after.state->events)
+      if (e.text.rfind("did not stop within", 0) == 0)
+        std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), e.text.c_str());
   if (!quiet) std::printf("stopped %s\n", unit.name.c_str());
   return exit_code::kSuccess;
 }

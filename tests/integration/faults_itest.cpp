@@ -191,6 +191,12 @@ TEST_CASE("F4: a service that ignores SIGTERM is SIGKILLed after TimeoutStopSec"
   CHECK_FALSE(alive(pid));
   CHECK(u.nothing_running());
   CHECK_FALSE(exists(u.pidfile()));
+  // Not reported as a clean stop: stderr says what happened, and the unit
+  // failed with Result=timeout, as systemd records it.
+  CHECK(stop.err.find("did not stop within 2s of SIGTERM; sending SIGKILL") != std::string::npos);
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.out.find("failed (Result: timeout)") != std::string::npos);
 }
 
 TEST_CASE("F4: a SIGSTOPped service stops at once (SIGCONT follows SIGTERM)", "[faults]") {
