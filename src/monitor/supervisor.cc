@@ -299,7 +299,7 @@ void Supervisor::begin_start(uint64_t now) {
 void Supervisor::on_step_done_in_start(const Event& e) {
   switch (e.step) {
     case Step::Prepare:
-      return begin_commands(CommandList::StartPre, e.now);
+      return begin_commands(CommandList::StartPre, e);
     case Step::RemoveStalePidfile:
       emit(action::SpawnMain{});
       return;
@@ -329,11 +329,11 @@ void Supervisor::on_step_failed_in_start(const Event& e) {
   start_failed(code, e.message, why, e);
 }
 
-void Supervisor::spawn_main(uint64_t now) {
+void Supervisor::spawn_main(const Event& e) {
   set_phase(S::Start);
   if (unit_.type == ServiceType::Oneshot) {
     // Every ExecStart= command runs to completion; success is their status.
-    return begin_commands(CommandList::Start, now);
+    return begin_commands(CommandList::Start, e);
   }
   if (unit_.type == ServiceType::Forking) {
     // We hold the alive lock, so a pidfile there now is stale, left by a
@@ -404,7 +404,7 @@ void Supervisor::on_start_timeout(const Event& e) {
 void Supervisor::started(const Event& e) {
   arm(0);
   set_phase(S::StartPost);
-  begin_commands(CommandList::StartPost, e.now);
+  begin_commands(CommandList::StartPost, e);
 }
 
 void Supervisor::enter_running(const Event& e) {
@@ -499,19 +499,20 @@ const std::vector<Command>& Supervisor::commands_of(CommandList list) const {
   return kNone;
 }
 
-void Supervisor::begin_commands(CommandList list, uint64_t now) {
+void Supervisor::begin_commands(CommandList list, const Event& e) {
   list_ = list;
   next_command_ = 0;
   command_not_installed_ = false;
-  run_next_command(now);
+  run_next_command(e);
 }
 
-void Supervisor::run_next_command(uint64_t now) {
+void Supervisor::run_next_command(const Event& e) {
   if (next_command_ >= commands_of(*list_).size()) {
     CommandList done = *list_;
     list_.reset();
-    Event e;
-    e.now = now;
+    // The event at hand, not a new one: what follows (is anything left to
+    // kill after ExecStopPost=? after a oneshot's commands?) reads its
+    // no_children.
     return commands_finished(done, true, "", exit_code::kSuccess, ServiceResult::Success, e);
   }
   Usec timeout = unit_.timeout_start;
@@ -520,7 +521,7 @@ void Supervisor::run_next_command(uint64_t now) {
   std::vector<std::pair<std::string, std::string>> env;
   if (*list_ == CommandList::StopPost || *list_ == CommandList::Stop) env = stop_post_environment();
   command_timed_out_ = false;
-  arm(after(now, timeout));
+  arm(after(e.now, timeout));
   emit(action::SpawnControl{*list_, next_command_, std::move(env)});
 }
 
@@ -535,7 +536,7 @@ void Supervisor::on_control_step(const Event& e) {
   std::string what = std::string(to_string(*list_)) + ": " + e.message;
   record(what, true);
   ++next_command_;
-  if (c.ignore_failure) return run_next_command(e.now);
+  if (c.ignore_failure) return run_next_command(e);
   CommandList failed = *list_;
   list_.reset();
   arm(0);
@@ -551,11 +552,11 @@ void Supervisor::on_control_exited(const Event& e) {
   const Termination& t = e.termination;
   ++next_command_;
   if (*list_ == CommandList::Start) termination_ = t;  // a oneshot's command is its main process
-  if (t.exit_code == 0 && !command_timed_out_) return run_next_command(e.now);
+  if (t.exit_code == 0 && !command_timed_out_) return run_next_command(e);
   std::string what = std::string(to_string(*list_)) + " '" + join_words(c.argv) + "' " +
                      (command_timed_out_ ? "timed out" : describe(t));
   record(what);
-  if (c.ignore_failure && !command_timed_out_) return run_next_command(e.now);
+  if (c.ignore_failure && !command_timed_out_) return run_next_command(e);
   CommandList failed = *list_;
   list_.reset();
   commands_finished(failed, false, what, exit_code::kFailure,
@@ -579,7 +580,7 @@ void Supervisor::commands_finished(CommandList list, bool ok, const std::string&
     case CommandList::Condition:
     case CommandList::StartPre:
       if (!ok) return start_failed(code, error, why, e);
-      return spawn_main(e.now);
+      return spawn_main(e);
     case CommandList::Start:  // a oneshot's
       if (!ok) return start_failed(code, error, why, e);
       return started(e);
@@ -704,7 +705,7 @@ void Supervisor::on_reload_while_running(const Event& e) {
   set_phase(S::Reload);
   emit(action::Notify{action::Upstream::Reloading, ""});
   record("reloading");
-  begin_commands(CommandList::Reload, e.now);
+  begin_commands(CommandList::Reload, e);
 }
 
 void Supervisor::on_reload_while_reloading(const Event&) { reload_pending_ = true; }
@@ -818,7 +819,7 @@ void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event&
   emit(action::Notify{action::Upstream::Status, restart_after ? "restarting" : "stopping"});
   if (run_exec_stop && !unit_.exec_stop.empty()) {
     set_phase(S::Stop);
-    return begin_commands(CommandList::Stop, e.now);
+    return begin_commands(CommandList::Stop, e);
   }
   enter_signal(watchdog_stop_ ? S::StopWatchdog : S::StopSigterm, e);
 }
@@ -921,7 +922,7 @@ void Supervisor::on_stop_timeout(const Event& e) {
 void Supervisor::after_kill(const Event& e) {
   arm(0);
   set_phase(S::StopPost);
-  begin_commands(CommandList::StopPost, e.now);
+  begin_commands(CommandList::StopPost, e);
 }
 
 void Supervisor::after_stop_post(const Event& e) {

@@ -213,11 +213,11 @@ class Supervisor {
 
   // Transitions shared by several rows.
   void begin_start(uint64_t now);
-  void begin_commands(CommandList list, uint64_t now);
-  void run_next_command(uint64_t now);
+  void begin_commands(CommandList list, const Event& e);
+  void run_next_command(const Event& e);
   void commands_finished(CommandList list, bool ok, const std::string& error, int code, ServiceResult why,
                          const Event& e);
-  void spawn_main(uint64_t now);
+  void spawn_main(const Event& e);
   void started(const Event& e);
   void enter_running(const Event& e);
   void start_failed(int code, const std::string& message, ServiceResult why, const Event& e);

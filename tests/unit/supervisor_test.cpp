@@ -228,6 +228,8 @@ TEST_CASE("Type=oneshot: each ExecStart= command in order, then ExecStop=, then 
   REQUIRE(d.reports.size() == 1);
   CHECK(d.reports[0].ok);
   CHECK(d.reports[0].message == "0");
+  // Nothing was left to kill: no signal was sent.
+  CHECK(d.count_prefix("kill ") == 0);
 }
 
 // ---------------------------------------------------------------- Restart=
@@ -1642,6 +1644,17 @@ TEST_CASE("ExecStopPost=: what it leaves behind gets KillSignal=, then FinalKill
     d.fire_timer();
     CHECK(d.mentions("processes survived SIGKILL; giving up on them"));
     CHECK(d.sv().done());
+  }
+  SECTION("it leaves nothing: no final-sigterm, the stop is over") {
+    Driver d(u);
+    bring_up(d);
+    d.stop();
+    d.main_exits(killed(SIGTERM));
+    d.take();
+    d.control_exits(exited(0));
+    CHECK(d.steps() == Lines{"timer off", "timer off", "timer off", "remove pidfile"});
+    CHECK(d.sv().done());
+    CHECK(d.count_prefix("kill") == 1);
   }
   SECTION("KillMode=process: what is left is left alone") {
     u.kill_mode = KillMode::Process;
