@@ -285,6 +285,7 @@ void Supervisor::begin_start(uint64_t now) {
   }
   if (phase_ == S::AutoRestart) ++restarts_;
   reached_running_ = false;
+  awaiting_pidfile_ = false;
   termination_.reset();
   main_ended_during_command_ = false;
   watchdog_fired_ = false;
@@ -356,6 +357,7 @@ void Supervisor::on_main_exited_while_starting(const Event& e) {
       if (e.no_children)
         return start_failed(exit_code::kFailure, "the forking command " + describe(t) + " and left no process behind",
                             ServiceResult::Protocol, e);
+      awaiting_pidfile_ = true;
       emit(action::WatchPidfile{});
       return;
     }
@@ -371,8 +373,11 @@ void Supervisor::on_main_exited_while_starting(const Event& e) {
 
 void Supervisor::on_reaped_while_starting(const Event& e) {
   // A forking start that lost every process before the daemon wrote its
-  // pidfile will never see one: fail now, not after TimeoutStartSec=.
-  if (unit_.type != ServiceType::Forking || has_main_ || has_control_ || !e.no_children) return;
+  // pidfile will never see one: fail now, not after TimeoutStartSec=. Only
+  // once the forking command has exited: the Reaped of the last
+  // ExecStartPre= comes right after the command is asked for, before it
+  // runs, when there is no process yet.
+  if (unit_.type != ServiceType::Forking || !awaiting_pidfile_ || has_main_ || has_control_ || !e.no_children) return;
   start_failed(exit_code::kFailure, "no process of the unit is left, and PIDFile= named none", ServiceResult::Protocol,
                e);
 }

@@ -274,6 +274,7 @@ class Supervisor {
   // The run's termination: how the main process (or a oneshot's command) ended.
   std::optional<Termination> termination_;
   bool main_ended_during_command_ = false;  // StartPost/Reload: handled once the command is done
+  bool awaiting_pidfile_ = false;           // forking: the command exited 0, PIDFile= names nobody yet
 
   // The command list in progress.
   std::optional<CommandList> list_;

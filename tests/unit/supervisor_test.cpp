@@ -1195,6 +1195,25 @@ TEST_CASE("Type=forking: how the start can fail", "[supervisor][forking]") {
   }
 }
 
+TEST_CASE("Type=forking with ExecStartPre=: reaping the pre command is not the loss of the daemon",
+          "[supervisor][forking][hooks]") {
+  // The loop queues ControlExited and Reaped together; the forking command
+  // is spawned (RemoveStalePidfile, SpawnMain) only after that Reaped, when
+  // the monitor has no child at all for a moment. That is no reason to fail.
+  Unit u = unit_of(ServiceType::Forking);
+  u.exec_start_pre = {command("/bin/pre")};
+  Driver d(u);
+  d.start();
+  d.control_exits(exited(0));
+  CHECK(d.sv().sub_state() == S::Start);
+  CHECK(d.logged("spawn main"));
+  CHECK_FALSE(d.mentions("start failed"));
+  d.others = 1;
+  d.main_exits(exited(0));
+  d.pidfile_adopted();
+  CHECK(d.sv().sub_state() == S::Running);
+}
+
 TEST_CASE("Type=forking: the main process exits while running; PIDFile= is read again", "[supervisor][forking]") {
   SECTION("it names a new main process (a binary upgrade): the unit runs on, no restart, no ExecStop=") {
     Unit u = with_restart(unit_of(ServiceType::Forking), RestartPolicy::Always);
@@ -1904,6 +1923,14 @@ const std::vector<PhaseRow>& phase_rows() {
        [](Driver& d) {
          d.start();
          d.control_exits(exited(0));
+       },
+       OnStop::KillNow},
+      {"waiting for the forking daemon's pidfile", S::Start, ServiceType::Forking, true,
+       [](Driver& d) {
+         d.start();
+         d.control_exits(exited(0));
+         d.others = 1;
+         d.main_exits(exited(0));
        },
        OnStop::KillNow},
       {"a oneshot's ExecStart= running", S::Start, ServiceType::Oneshot, true,
