@@ -595,8 +595,13 @@ void Supervisor::commands_finished(CommandList list, bool ok, const std::string&
     case CommandList::Reload:
       return end_reload(ok, error, e);
     case CommandList::Stop:
+      // TimeoutStopSec= passed for an ExecStop= command: a timeout, as
+      // systemd's "Stopping timed out. Terminating." (and for ExecStopPost=,
+      // "State 'stop-post' timed out").
+      if (why == ServiceResult::Timeout) fail_with(why);
       return enter_signal(watchdog_stop_ ? S::StopWatchdog : S::StopSigterm, e);
     case CommandList::StopPost:
+      if (why == ServiceResult::Timeout) fail_with(why);
       return after_stop_post(e);
   }
 }
@@ -895,6 +900,7 @@ void Supervisor::on_stop_timeout(const Event& e) {
     case S::StopSigterm:
       if (!unit_.send_sigkill) {
         record("stop timed out; SendSIGKILL=no, leaving the remaining processes");
+        fail_with(ServiceResult::Timeout);  // systemd: "timed out. Skipping SIGKILL.", a timeout all the same
         return after_kill(e);
       }
       record("did not stop within " + values::format_timespan(unit_.timeout_stop) + " of " +
@@ -913,7 +919,10 @@ void Supervisor::on_stop_timeout(const Event& e) {
       record("processes survived " + values::signal_name(unit_.final_kill_signal) + "; giving up on them", true);
       return after_kill(e);
     case S::FinalSigterm:
-      if (!unit_.send_sigkill) return finish_cycle(e);
+      if (!unit_.send_sigkill) {
+        fail_with(ServiceResult::Timeout);
+        return finish_cycle(e);
+      }
       fail_with(ServiceResult::Timeout);
       return enter_final_kill(S::FinalSigkill, e);
     case S::FinalSigkill:

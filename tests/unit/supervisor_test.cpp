@@ -783,6 +783,32 @@ TEST_CASE("TimeoutStopSec=: KillSignal=, FinalKillSignal= after the timeout, giv
   CHECK(d.sv().exit_status() == 0);  // the stop was asked for
 }
 
+TEST_CASE("SendSIGKILL=no: the stop timeout skips FinalKillSignal= and is still a timeout",
+          "[supervisor][timeout][kill]") {
+  // systemd.kill(5): the termination request is repeated with SIGKILL
+  // "unless this is disabled via the SendSIGKILL= option"; systemd's
+  // service_dispatch_timer: "State 'stop-sigterm' timed out. Skipping
+  // SIGKILL." with SERVICE_FAILURE_TIMEOUT.
+  Unit u = unit_of(ServiceType::Simple);
+  u.send_sigkill = false;
+  u.timeout_stop = 2 * kSec;
+  u.exec_stop_post = {command("/bin/cleanup")};
+  Driver d(u);
+  bring_up(d);
+  d.stop();
+  d.take();
+  d.fire_timer();
+  Lines after = d.steps();
+  CHECK(after == Lines{"timer off", d.timer_in(2 * kSec), "spawn ExecStopPost[0] SERVICE_RESULT=timeout"});
+  CHECK(d.mentions("SendSIGKILL=no, leaving the remaining processes"));
+  CHECK(d.count("kill tree SIGKILL") == 0);
+  CHECK(d.sv().result() == ServiceResult::Timeout);
+  d.control_exits(exited(0));
+  CHECK(d.sv().done());
+  CHECK(d.sv().sub_state() == S::Failed);
+  CHECK(d.count_prefix("kill") == 1);  // the SIGTERM, nothing else
+}
+
 TEST_CASE("TimeoutStopSec= bounds each ExecStop= command; one that times out skips the rest and SIGTERM follows",
           "[supervisor][timeout][hooks]") {
   // TimeoutStopSec=: "it configures the time to wait for each ExecStop=
@@ -803,8 +829,32 @@ TEST_CASE("TimeoutStopSec= bounds each ExecStop= command; one that times out ski
   CHECK(d.steps() == Lines{"timer off", "kill tree SIGTERM", d.timer_in(4 * kSec), "kill tree SIGTERM (new)"});
   CHECK(d.count_prefix("spawn ExecStop[1]") == 0);
   CHECK(d.sv().sub_state() == S::StopSigterm);
+  CHECK(d.sv().result() == ServiceResult::Timeout);
   d.main_exits(killed(SIGTERM));
   CHECK(d.sv().done());
+}
+
+TEST_CASE("TimeoutStopSec= bounds ExecStopPost= too: killed, and the run's Result= is timeout",
+          "[supervisor][timeout][hooks]") {
+  // systemd's service_dispatch_timer(): "State 'stop-post' timed out.
+  // Terminating." with SERVICE_FAILURE_TIMEOUT.
+  Unit u = unit_of(ServiceType::Simple);
+  u.timeout_stop = 3 * kSec;
+  u.exec_stop_post = {command("/bin/slow-cleanup"), command("/bin/never")};
+  Driver d(u);
+  bring_up(d);
+  d.stop();
+  d.main_exits(killed(SIGTERM));
+  REQUIRE(d.sv().sub_state() == S::StopPost);
+  CHECK(d.timer() == d.now + 3 * kSec);
+  d.take();
+  d.fire_timer();
+  CHECK(d.steps() == Lines{"kill control SIGKILL"});
+  d.control_exits(killed(SIGKILL));
+  CHECK(d.count_prefix("spawn ExecStopPost[1]") == 0);
+  CHECK(d.sv().done());
+  CHECK(d.sv().sub_state() == S::Failed);
+  CHECK(d.sv().result() == ServiceResult::Timeout);
 }
 
 TEST_CASE("KillMode=: who gets which signal, and when the stop is complete", "[supervisor][kill]") {
