@@ -886,10 +886,13 @@ void Supervisor::on_stop_progress(const Event& e) {
     if (unit_.kill_mode != KillMode::Process) emit(action::Kill{action::Target::Tree, unit_.final_kill_signal, true});
   } else if (unit_.kill_mode == KillMode::ControlGroup) {
     emit(action::Kill{action::Target::Tree, phase_ == S::StopWatchdog ? SIGABRT : unit_.kill_signal, true});
-  } else if (unit_.kill_mode == KillMode::Mixed && !has_main_) {
+  } else if (unit_.kill_mode == KillMode::Mixed && !has_main_ && unit_.send_sigkill) {
     // mixed: the main process got KillSignal=; the rest get SIGKILL once it
     // is gone (the control process too, although it had KillSignal=).
-    emit(action::Kill{action::Target::TreeButMain, SIGKILL, mixed_escalated_});
+    // systemd.kill(5): "the termination request is repeated with the
+    // SIGKILL signal or the signal specified via FinalKillSignal= (unless
+    // this is disabled via the SendSIGKILL= option)".
+    emit(action::Kill{action::Target::TreeButMain, unit_.final_kill_signal, mixed_escalated_});
     mixed_escalated_ = true;
   }
 }

@@ -900,6 +900,44 @@ TEST_CASE("KillMode=: who gets which signal, and when the stop is complete", "[s
     CHECK(d.others == 2);
     CHECK(d.count_prefix("kill tree") == 0);
   }
+  SECTION("mixed: KillSignal= to the main process, then FinalKillSignal= to the rest once it has exited") {
+    // "If processes still remain after: the main process of a unit has
+    // exited (applies to KillMode=: mixed) ... the termination request is
+    // repeated with the SIGKILL signal or the signal specified via
+    // FinalKillSignal=".
+    Unit u = unit_of(ServiceType::Simple);
+    u.kill_mode = KillMode::Mixed;
+    u.final_kill_signal = SIGQUIT;
+    Driver d(u);
+    bring_up(d);
+    d.others = 2;
+    d.stop();
+    CHECK(d.logged("kill main+control SIGTERM"));
+    CHECK(d.count_prefix("kill tree") == 0);
+    d.take();
+    d.main_exits(killed(SIGTERM));
+    CHECK(d.steps() == Lines{"kill tree-but-main SIGQUIT", "kill tree-but-main SIGQUIT (new)"});
+    d.other_exits();
+    CHECK(d.steps() == Lines{"kill tree-but-main SIGQUIT (new)"});
+    d.other_exits();
+    CHECK(d.sv().done());
+    CHECK(d.sv().result() == ServiceResult::Success);
+  }
+  SECTION("mixed with SendSIGKILL=no: the rest get nothing more, the timeout leaves them") {
+    Unit u = unit_of(ServiceType::Simple);
+    u.kill_mode = KillMode::Mixed;
+    u.send_sigkill = false;
+    Driver d(u);
+    bring_up(d);
+    d.others = 1;
+    d.stop();
+    d.main_exits(killed(SIGTERM));
+    CHECK(d.count_prefix("kill tree") == 0);
+    CHECK(d.sv().sub_state() == S::StopSigterm);
+    d.fire_timer();
+    CHECK(d.sv().done());
+    CHECK(d.others == 1);
+  }
 }
 
 TEST_CASE("EXTEND_TIMEOUT_USEC=: the phase timer moves only when the extension ends later", "[supervisor][notify]") {
