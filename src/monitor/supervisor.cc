@@ -674,7 +674,10 @@ void Supervisor::on_watchdog_usec(const Event& e) {
 }
 
 void Supervisor::on_watchdog_timeout(const Event& e) {
-  if (watchdog_usec_ == 0 || !has_main_) return;
+  if (!has_main_) return;
+  // sd_notify(3): "WatchdogSec= does not need to be enabled for
+  // "WATCHDOG=trigger" to trigger the watchdog action."
+  if (e.kind == K::WatchdogTimeout && watchdog_usec_ == 0) return;
   if (e.kind == K::WatchdogTrigger)
     record("watchdog triggered by the service (WATCHDOG=trigger); sending SIGABRT", true);
   else

@@ -1069,6 +1069,27 @@ TEST_CASE("WatchdogSec=: a hung service that ignores SIGABRT gets FinalKillSigna
   CHECK(d.sv().sub_state() == S::AutoRestart);
 }
 
+TEST_CASE("WATCHDOG=trigger: the watchdog's action at once, with or without WatchdogSec=", "[supervisor][watchdog]") {
+  // sd_notify(3), WATCHDOG=trigger: "This will trigger the same behaviour
+  // as if WatchdogSec= is enabled and the service did not send "WATCHDOG=1"
+  // in time. Note that WatchdogSec= does not need to be enabled for
+  // "WATCHDOG=trigger" to trigger the watchdog action."
+  for (Usec watchdog : {Usec{0}, 30 * kSec}) {
+    INFO("WatchdogSec=" << watchdog);
+    Unit u = with_restart(unit_of(ServiceType::Simple), RestartPolicy::OnWatchdog);
+    u.watchdog_sec = watchdog;
+    Driver d(u);
+    bring_up(d);
+    d.notify(K::WatchdogTrigger);
+    CHECK(d.mentions("watchdog triggered by the service (WATCHDOG=trigger); sending SIGABRT"));
+    CHECK(d.logged("kill tree SIGABRT"));
+    CHECK(d.sv().sub_state() == S::StopWatchdog);
+    CHECK(d.sv().result() == ServiceResult::Watchdog);
+    d.main_exits(killed(SIGABRT));
+    CHECK(d.sv().sub_state() == S::AutoRestart);
+  }
+}
+
 TEST_CASE("WATCHDOG_USEC=: the service sets its own watchdog interval", "[supervisor][watchdog][notify]") {
   // sd_notify(3), WATCHDOG_USEC=: "Reset watchdog_usec value during
   // runtime."
