@@ -286,6 +286,9 @@ void Supervisor::begin_start(uint64_t now) {
   if (phase_ == S::AutoRestart) ++restarts_;
   reached_running_ = false;
   awaiting_pidfile_ = false;
+  // WATCHDOG_USEC= lasts one run (systemd's service_start() drops the
+  // override): each run begins with WatchdogSec=.
+  watchdog_usec_ = unit_.watchdog_sec == kInfinity ? 0 : unit_.watchdog_sec;
   termination_.reset();
   main_ended_during_command_ = false;
   watchdog_fired_ = false;
@@ -425,8 +428,9 @@ void Supervisor::enter_running(const Event& e) {
   }
   set_phase(S::Running);
   emit(action::EnteredRunning{});
-  if (unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity) {
-    watchdog_usec_ = unit_.watchdog_sec;
+  // WatchdogSec=, or what WATCHDOG_USEC= said since this run began (sent
+  // with READY=1, it is handled just before it).
+  if (watchdog_usec_ != 0) {
     last_ping_ = e.now;
     emit(action::ArmWatchdog{e.now + watchdog_usec_});
   }
@@ -670,7 +674,10 @@ void Supervisor::on_watchdog_ping(const Event& e) {
 void Supervisor::on_watchdog_usec(const Event& e) {
   if (e.usec == 0 || e.usec == kInfinity) return;
   watchdog_usec_ = e.usec;
-  if (phase_ == S::Running) emit(action::ArmWatchdog{e.now + watchdog_usec_});
+  if (phase_ == S::Running || phase_ == S::Reload) {
+    last_ping_ = e.now;  // the deadline counts from now: so does healthy()
+    emit(action::ArmWatchdog{e.now + watchdog_usec_});
+  }
 }
 
 void Supervisor::on_watchdog_timeout(const Event& e) {

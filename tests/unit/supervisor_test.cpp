@@ -1114,6 +1114,21 @@ TEST_CASE("WATCHDOG_USEC=: the service sets its own watchdog interval", "[superv
     d.fire_watchdog();
     CHECK(d.sv().sub_state() == S::StopWatchdog);
   }
+  SECTION("in the datagram that carries READY=1: the new interval applies from the start of running") {
+    // The loop queues WATCHDOG_USEC= before READY=1 (monitor.cc, on_notify).
+    Unit u = unit_of(ServiceType::Notify);
+    u.watchdog_sec = 2 * kSec;
+    Driver d(u);
+    d.start();
+    Event usec;
+    usec.kind = K::WatchdogUsec;
+    usec.usec = 20 * kSec;
+    Event ready;
+    ready.kind = K::Ready;
+    d.feed({usec, ready});
+    REQUIRE(d.sv().sub_state() == S::Running);
+    CHECK(d.watchdog() == d.now + 20 * kSec);
+  }
   SECTION("it lasts one run: a restart begins with WatchdogSec= again (systemd's service_start resets it)") {
     Unit u = with_restart(unit_of(ServiceType::Simple), RestartPolicy::Always);
     u.watchdog_sec = 2 * kSec;
@@ -1124,6 +1139,17 @@ TEST_CASE("WATCHDOG_USEC=: the service sets its own watchdog interval", "[superv
     d.fire_timer();
     REQUIRE(d.sv().sub_state() == S::Running);
     CHECK(d.watchdog() == d.now + 2 * kSec);
+  }
+  SECTION("it lasts one run: without WatchdogSec=, the next run has no watchdog, pings or not") {
+    Driver d(with_restart(unit_of(ServiceType::Simple), RestartPolicy::Always));
+    bring_up(d);
+    d.notify(K::WatchdogUsec, 3 * kSec);
+    REQUIRE(d.watchdog() != 0);
+    d.main_exits(exited(0));
+    d.fire_timer();
+    REQUIRE(d.sv().sub_state() == S::Running);
+    d.notify(K::WatchdogPing);
+    CHECK(d.watchdog() == 0);
   }
 }
 
