@@ -983,9 +983,10 @@ void Supervisor::finish_for_good() {
   deadline_ = 0;
   emit(action::RemovePidfile{});
   bool failed = result_ != ServiceResult::Success;
-  if (failed && !pending_failure_ && !stop_requested_) {
+  if (failed && !pending_failure_ && !stop_requested_ && result_ != ServiceResult::StartLimitHit) {
     // For `run` under systemd: a failure must show in our exit status, so
-    // that systemd's Restart= and Result= see it.
+    // that systemd's Restart= and Result= see it. (A start limit hit has set
+    // its own, 1: the last run's end is not what ended the monitor.)
     Termination t = termination_.value_or(Termination{});
     exit_status_ = t.exit_code > 0 ? t.exit_code : t.signal > 0 ? 128 + t.signal : exit_code::kFailure;
   }

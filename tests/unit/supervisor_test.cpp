@@ -528,6 +528,9 @@ TEST_CASE("start limit: StartLimitBurst= starts within StartLimitIntervalSec= en
   CHECK(d.sv().done());
   CHECK(d.sv().sub_state() == S::Failed);
   CHECK(d.sv().result() == ServiceResult::StartLimitHit);
+  // The last run was killed by a signal; the monitor's exit status is the
+  // one the start limit sets (begin_start), 1, not 128+signal.
+  CHECK(d.sv().exit_status() == exit_code::kFailure);
   CHECK(d.sv().restarts() == 2);
   CHECK(d.count("prepare") == 3);
   CHECK(d.mentions("start limit hit: 3 starts within 10s"));
@@ -550,6 +553,7 @@ TEST_CASE("start limit: the defaults (5 within 10 s) end a crash loop after exac
   CHECK(d.count("spawn main") == 5);
   CHECK(d.sv().restarts() == 4);
   CHECK(d.sv().result() == ServiceResult::StartLimitHit);
+  CHECK(d.sv().exit_status() == exit_code::kFailure);
 }
 
 TEST_CASE("start limit: starts older than StartLimitIntervalSec= no longer count (fake clock)",
