@@ -1011,6 +1011,7 @@ void Supervisor::on_internal_error(const Event& e) {
     record("internal error again (" + e.message + "); killing every process of the unit", true);
     emit(action::Kill{action::Target::Tree, SIGKILL});
     fail_with(ServiceResult::Resources);
+    if (exit_status_ == 0) exit_status_ = exit_code::kFailure;
     stop_requested_ = true;
     finish_for_good();
     return;
@@ -1018,6 +1019,9 @@ void Supervisor::on_internal_error(const Event& e) {
   internal_error_ = true;
   record("internal error: " + e.message + "; stopping the service", true);
   fail_with(ServiceResult::Resources);
+  // The stop below is ours, not asked for: under systemd our exit status
+  // must show the failure (finish_for_good() computes none after a stop).
+  if (exit_status_ == 0) exit_status_ = exit_code::kFailure;
   if (first_start_ && options_.caller_waits && !pending_failure_)
     pending_failure_ = action::Report{false, exit_code::kFailure, "internal error: " + e.message, false};
   bool stopping = phase_ == S::Stop || phase_ == S::StopWatchdog || phase_ == S::StopSigterm ||

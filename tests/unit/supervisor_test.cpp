@@ -2268,6 +2268,8 @@ TEST_CASE("InternalError: the first stops the service cleanly (resources), a sec
     CHECK(d.sv().done());
     CHECK(d.sv().sub_state() == S::Failed);
     CHECK(d.count("prepare") == 1);  // Restart=always does not apply
+    // Under systemd, the monitor's exit status is what shows the failure.
+    CHECK(d.sv().exit_status() == exit_code::kFailure);
   }
   SECTION("a second one during that stop: everything killed, done") {
     Driver d(unit_of(ServiceType::Simple));
@@ -2280,6 +2282,7 @@ TEST_CASE("InternalError: the first stops the service cleanly (resources), a sec
     CHECK(d.sv().done());
     CHECK(d.sv().sub_state() == S::Failed);
     CHECK(d.sv().result() == ServiceResult::Resources);
+    CHECK(d.sv().exit_status() == exit_code::kFailure);
   }
   SECTION("during the first start: the caller is told, once the stop is over") {
     Unit u = unit_of(ServiceType::Notify);
@@ -2301,6 +2304,7 @@ TEST_CASE("InternalError: the first stops the service cleanly (resources), a sec
     CHECK(d.sv().done());
     CHECK(d.sv().sub_state() == S::Failed);
     CHECK(d.sv().result() == ServiceResult::ExitCode);  // the last run's, which failed first
+    CHECK(d.sv().exit_status() == exit_code::kFailure);
   }
 }
 
