@@ -17,6 +17,10 @@ using S = SubState;
 // ExecStopPost='s $EXIT_STATUS for a signal: its name without "SIG", as
 // systemd writes it ("TERM", "RTMIN+3"), or the number when it has none.
 std::string exit_status_word(int signo) {
+  // systemd's signal_to_string() counts every real-time signal from
+  // SIGRTMIN, the first included: "RTMIN+0", where signal_name() says
+  // "SIGRTMIN".
+  if (signo == SIGRTMIN) return "RTMIN+0";
   std::string name = values::signal_name(signo);
   return name.rfind("SIG", 0) == 0 ? name.substr(3) : name;
 }

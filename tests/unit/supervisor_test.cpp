@@ -1710,6 +1710,7 @@ TEST_CASE("ExecStopPost=: $SERVICE_RESULT, $EXIT_CODE and $EXIT_STATUS for every
       // The two signals glibc reserves have no name: numbers.
       {killed(32), "SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=32"},
       {killed(33), "SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=33"},
+      {killed(SIGRTMIN), "SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=RTMIN+0"},
       {killed(SIGRTMIN + 3), "SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=RTMIN+3"},
       {killed(SIGRTMAX),
        "SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=RTMIN+" + std::to_string(SIGRTMAX - SIGRTMIN)},
