@@ -817,7 +817,10 @@ void Supervisor::on_stop_while_stopping(const Event&) {
 
 void Supervisor::on_stop_while_restarting(const Event&) {
   stop_requested_ = true;
-  finish_for_good();
+  // systemd's service_stop(): "A restart will be scheduled or is in
+  // progress." → SERVICE_DEAD. The unit is stopped, not failed; Result=
+  // still says how the last run ended.
+  finish_for_good(true);
 }
 
 void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event& e) {
@@ -982,11 +985,11 @@ void Supervisor::finish_cycle(const Event& e) {
   finish_for_good();
 }
 
-void Supervisor::finish_for_good() {
+void Supervisor::finish_for_good(bool stopped_while_restarting) {
   emit(action::ArmTimer{0});
   deadline_ = 0;
   emit(action::RemovePidfile{});
-  bool failed = result_ != ServiceResult::Success;
+  bool failed = result_ != ServiceResult::Success && !stopped_while_restarting;
   if (failed && !pending_failure_ && !stop_requested_ && result_ != ServiceResult::StartLimitHit) {
     // For `run` under systemd: a failure must show in our exit status, so
     // that systemd's Restart= and Result= see it. (A start limit hit has set

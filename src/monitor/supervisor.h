@@ -229,7 +229,7 @@ class Supervisor {
   void after_kill(const Event& e);
   void after_stop_post(const Event& e);
   void finish_cycle(const Event& e);
-  void finish_for_good();
+  void finish_for_good(bool stopped_while_restarting = false);
   void end_reload(bool ok, const std::string& error, const Event& e);
   void arm(uint64_t deadline);
   void set_phase(SubState phase) { phase_ = phase; }

@@ -2234,6 +2234,23 @@ TEST_CASE("a stop that arrives in every phase", "[supervisor][stop]") {
   }
 }
 
+TEST_CASE("a stop while waiting to restart: inactive (dead), the last run's Result= kept", "[supervisor][stop]") {
+  // systemd's service_stop(): "A restart will be scheduled or is in
+  // progress." → service_set_state(s, SERVICE_DEAD).
+  Driver d(with_restart(unit_of(ServiceType::Simple), RestartPolicy::Always));
+  bring_up(d);
+  d.main_exits(exited(1));
+  REQUIRE(d.sv().sub_state() == S::AutoRestart);
+  d.take();
+  d.stop();
+  CHECK(d.take() == Lines{"timer off", "remove pidfile", "stopped"});
+  CHECK(d.sv().done());
+  CHECK(d.sv().sub_state() == S::Dead);
+  CHECK(d.sv().active_state() == ActiveState::Inactive);
+  CHECK(d.sv().result() == ServiceResult::ExitCode);
+  CHECK(d.sv().exit_status() == 0);
+}
+
 TEST_CASE("a stop during a stop: the restart the first would have ended in does not happen, once only",
           "[supervisor][stop]") {
   Driver d(full_unit());
