@@ -241,6 +241,12 @@ Supervisor::Supervisor(const Unit& unit, SupervisorOptions options)
 std::vector<Action> Supervisor::handle(const Event& e) {
   out_.clear();
   if (done_) return {};
+  // The loop queues a whole epoll batch before it handles any of it: a
+  // Timeout read together with, say, the Reaped that ended a stop arrives
+  // after the transition that re-armed the timer for the next phase (the
+  // restart's RestartSec=). A timer fires at its deadline, so a Timeout
+  // handled before the deadline now armed, or with none armed, is stale.
+  if (e.kind == K::Timeout && (deadline_ == 0 || e.now < deadline_)) return {};
   (this->*handler_for(phase_, e.kind))(e);
   return std::move(out_);
 }
@@ -689,6 +695,9 @@ void Supervisor::on_watchdog_timeout(const Event& e) {
   // sd_notify(3): "WatchdogSec= does not need to be enabled for
   // "WATCHDOG=trigger" to trigger the watchdog action."
   if (e.kind == K::WatchdogTimeout && watchdog_usec_ == 0) return;
+  // Stale, as a Timeout can be (handle()): a WATCHDOG=1 handled just before
+  // it, from the same epoll batch, re-armed the watchdog.
+  if (e.kind == K::WatchdogTimeout && e.now - last_ping_ < watchdog_usec_) return;
   if (e.kind == K::WatchdogTrigger)
     record("watchdog triggered by the service (WATCHDOG=trigger); sending SIGABRT", true);
   else

@@ -2390,3 +2390,45 @@ TEST_CASE("the report: exactly one per monitor life, in its place", "[supervisor
 }
 
 // ---------------------------------------------------------------- stale timer events
+
+TEST_CASE("a Timeout read in the same batch as the event that ended its phase is stale", "[supervisor][timeout]") {
+  // The loop dispatches a whole epoll batch before it handles the queue:
+  // the phase timer may have expired just as the last process was reaped,
+  // and its Timeout is handled after the transition that re-armed the timer
+  // for RestartSec=. A timer fires at its deadline; that Timeout is early.
+  Unit u = with_restart(unit_of(ServiceType::Simple), RestartPolicy::Always);
+  u.restart_sec = 10 * kSec;
+  u.timeout_stop = 5 * kSec;
+  Driver d(u);
+  bring_up(d);
+  d.others = 1;
+  d.main_exits(killed(SIGKILL));
+  REQUIRE(d.sv().sub_state() == S::StopSigterm);
+  d.now = d.timer();  // the stop timeout expires ...
+  d.others = 0;       // ... as the last process is reaped: one batch
+  Event reaped, timeout;
+  reaped.kind = K::Reaped;
+  timeout.kind = K::Timeout;
+  d.feed({reaped, timeout});
+  CHECK(d.sv().sub_state() == S::AutoRestart);
+  CHECK(d.count("prepare") == 1);  // not restarted 10 s early
+  CHECK(d.timer() == d.now + 10 * kSec);
+  d.fire_timer();
+  CHECK(d.count("prepare") == 2);
+}
+
+TEST_CASE("a watchdog expiry read in the same batch as a WATCHDOG=1 handled first is stale", "[supervisor][watchdog]") {
+  Unit u = unit_of(ServiceType::Simple);
+  u.watchdog_sec = 2 * kSec;
+  Driver d(u);
+  bring_up(d);
+  d.now = d.watchdog();
+  Event ping, expired;
+  ping.kind = K::WatchdogPing;
+  expired.kind = K::WatchdogTimeout;
+  d.feed({ping, expired});
+  CHECK(d.sv().sub_state() == S::Running);
+  CHECK(d.watchdog() == d.now + 2 * kSec);
+  d.fire_watchdog();
+  CHECK(d.sv().sub_state() == S::StopWatchdog);
+}
