@@ -2432,3 +2432,45 @@ TEST_CASE("a watchdog expiry read in the same batch as a WATCHDOG=1 handled firs
   d.fire_watchdog();
   CHECK(d.sv().sub_state() == S::StopWatchdog);
 }
+
+// ---------------------------------------------------------------- the monitor's exit status
+
+TEST_CASE("the monitor's exit status: the service's, unless a stop was asked for", "[supervisor][run]") {
+  // Under `run`, systemd's Restart= and Result= see only our exit status:
+  // a run that failed on its own must not end in 0.
+  struct Row {
+    const char* why;
+    std::function<void(Driver&)> end;
+    int status;
+    SubState phase;
+  };
+  const std::vector<Row> rows = {
+      {"exits 0", [](Driver& d) { d.main_exits(exited(0)); }, 0, S::Dead},
+      {"exits 3", [](Driver& d) { d.main_exits(exited(3)); }, 3, S::Failed},
+      {"killed by SIGKILL", [](Driver& d) { d.main_exits(killed(SIGKILL)); }, 128 + SIGKILL, S::Failed},
+      {"killed by SIGTERM (clean)", [](Driver& d) { d.main_exits(killed(SIGTERM)); }, 0, S::Dead},
+      {"stopped (SIGTERM to us)",
+       [](Driver& d) {
+         d.stop();
+         d.main_exits(killed(SIGTERM));
+       },
+       0, S::Dead},
+      {"stopped, and it died of SIGKILL after the timeout",
+       [](Driver& d) {
+         d.stop();
+         d.fire_timer();
+         d.main_exits(killed(SIGKILL));
+       },
+       0, S::Failed},
+  };
+  for (const Row& row : rows) {
+    INFO(row.why);
+    Driver d(unit_of(ServiceType::Simple), SupervisorOptions{false, true});
+    bring_up(d);
+    row.end(d);
+    CHECK(d.sv().done());
+    CHECK(d.sv().exit_status() == row.status);
+    CHECK(d.sv().sub_state() == row.phase);
+    CHECK(d.reports.empty());
+  }
+}
