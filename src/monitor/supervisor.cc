@@ -21,6 +21,8 @@ std::string exit_status_word(int signo) {
   // SIGRTMIN, the first included: "RTMIN+0", where signal_name() says
   // "SIGRTMIN".
   if (signo == SIGRTMIN) return "RTMIN+0";
+  // glibc's sigabbrev_np() calls 29 "POLL"; systemd's table, "IO".
+  if (signo == SIGIO) return "IO";
   std::string name = values::signal_name(signo);
   return name.rfind("SIG", 0) == 0 ? name.substr(3) : name;
 }

@@ -1705,6 +1705,7 @@ TEST_CASE("ExecStopPost=: $SERVICE_RESULT, $EXIT_CODE and $EXIT_STATUS for every
       {killed(SIGHUP), "SERVICE_RESULT=success EXIT_CODE=killed EXIT_STATUS=HUP"},
       {killed(SIGKILL), "SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=KILL"},
       {killed(SIGUSR1), "SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=USR1"},
+      {killed(SIGIO), "SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=IO"},  // glibc says POLL
       {dumped(SIGSEGV), "SERVICE_RESULT=core-dump EXIT_CODE=dumped EXIT_STATUS=SEGV"},
       {dumped(SIGABRT), "SERVICE_RESULT=core-dump EXIT_CODE=dumped EXIT_STATUS=ABRT"},
       // The two signals glibc reserves have no name: numbers.
