@@ -17,6 +17,12 @@ using S = SubState;
 // ExecStopPost='s $EXIT_STATUS for a signal: its name without "SIG", as
 // systemd writes it ("TERM", "RTMIN+3"), or the number when it has none.
 std::string exit_status_word(int signo) {
+  // systemd's signal_to_string() counts every real-time signal from
+  // SIGRTMIN, the first included: "RTMIN+0", where signal_name() says
+  // "SIGRTMIN".
+  if (signo == SIGRTMIN) return "RTMIN+0";
+  // glibc's sigabbrev_np() calls 29 "POLL"; systemd's table, "IO".
+  if (signo == SIGIO) return "IO";
   std::string name = values::signal_name(signo);
   return name.rfind("SIG", 0) == 0 ? name.substr(3) : name;
 }
@@ -237,6 +243,12 @@ Supervisor::Supervisor(const Unit& unit, SupervisorOptions options)
 std::vector<Action> Supervisor::handle(const Event& e) {
   out_.clear();
   if (done_) return {};
+  // The loop queues a whole epoll batch before it handles any of it: a
+  // Timeout read together with, say, the Reaped that ended a stop arrives
+  // after the transition that re-armed the timer for the next phase (the
+  // restart's RestartSec=). A timer fires at its deadline, so a Timeout
+  // handled before the deadline now armed, or with none armed, is stale.
+  if (e.kind == K::Timeout && (deadline_ == 0 || e.now < deadline_)) return {};
   (this->*handler_for(phase_, e.kind))(e);
   return std::move(out_);
 }
@@ -285,6 +297,10 @@ void Supervisor::begin_start(uint64_t now) {
   }
   if (phase_ == S::AutoRestart) ++restarts_;
   reached_running_ = false;
+  awaiting_pidfile_ = false;
+  // WATCHDOG_USEC= lasts one run (systemd's service_start() drops the
+  // override): each run begins with WatchdogSec=.
+  watchdog_usec_ = unit_.watchdog_sec == kInfinity ? 0 : unit_.watchdog_sec;
   termination_.reset();
   main_ended_during_command_ = false;
   watchdog_fired_ = false;
@@ -299,7 +315,7 @@ void Supervisor::begin_start(uint64_t now) {
 void Supervisor::on_step_done_in_start(const Event& e) {
   switch (e.step) {
     case Step::Prepare:
-      return begin_commands(CommandList::StartPre, e.now);
+      return begin_commands(CommandList::StartPre, e);
     case Step::RemoveStalePidfile:
       emit(action::SpawnMain{});
       return;
@@ -329,11 +345,11 @@ void Supervisor::on_step_failed_in_start(const Event& e) {
   start_failed(code, e.message, why, e);
 }
 
-void Supervisor::spawn_main(uint64_t now) {
+void Supervisor::spawn_main(const Event& e) {
   set_phase(S::Start);
   if (unit_.type == ServiceType::Oneshot) {
     // Every ExecStart= command runs to completion; success is their status.
-    return begin_commands(CommandList::Start, now);
+    return begin_commands(CommandList::Start, e);
   }
   if (unit_.type == ServiceType::Forking) {
     // We hold the alive lock, so a pidfile there now is stale, left by a
@@ -356,6 +372,7 @@ void Supervisor::on_main_exited_while_starting(const Event& e) {
       if (e.no_children)
         return start_failed(exit_code::kFailure, "the forking command " + describe(t) + " and left no process behind",
                             ServiceResult::Protocol, e);
+      awaiting_pidfile_ = true;
       emit(action::WatchPidfile{});
       return;
     }
@@ -371,8 +388,11 @@ void Supervisor::on_main_exited_while_starting(const Event& e) {
 
 void Supervisor::on_reaped_while_starting(const Event& e) {
   // A forking start that lost every process before the daemon wrote its
-  // pidfile will never see one: fail now, not after TimeoutStartSec=.
-  if (unit_.type != ServiceType::Forking || has_main_ || has_control_ || !e.no_children) return;
+  // pidfile will never see one: fail now, not after TimeoutStartSec=. Only
+  // once the forking command has exited: the Reaped of the last
+  // ExecStartPre= comes right after the command is asked for, before it
+  // runs, when there is no process yet.
+  if (unit_.type != ServiceType::Forking || !awaiting_pidfile_ || has_main_ || has_control_ || !e.no_children) return;
   start_failed(exit_code::kFailure, "no process of the unit is left, and PIDFile= named none", ServiceResult::Protocol,
                e);
 }
@@ -404,7 +424,7 @@ void Supervisor::on_start_timeout(const Event& e) {
 void Supervisor::started(const Event& e) {
   arm(0);
   set_phase(S::StartPost);
-  begin_commands(CommandList::StartPost, e.now);
+  begin_commands(CommandList::StartPost, e);
 }
 
 void Supervisor::enter_running(const Event& e) {
@@ -420,8 +440,9 @@ void Supervisor::enter_running(const Event& e) {
   }
   set_phase(S::Running);
   emit(action::EnteredRunning{});
-  if (unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity) {
-    watchdog_usec_ = unit_.watchdog_sec;
+  // WatchdogSec=, or what WATCHDOG_USEC= said since this run began (sent
+  // with READY=1, it is handled just before it).
+  if (watchdog_usec_ != 0) {
     last_ping_ = e.now;
     emit(action::ArmWatchdog{e.now + watchdog_usec_});
   }
@@ -499,19 +520,20 @@ const std::vector<Command>& Supervisor::commands_of(CommandList list) const {
   return kNone;
 }
 
-void Supervisor::begin_commands(CommandList list, uint64_t now) {
+void Supervisor::begin_commands(CommandList list, const Event& e) {
   list_ = list;
   next_command_ = 0;
   command_not_installed_ = false;
-  run_next_command(now);
+  run_next_command(e);
 }
 
-void Supervisor::run_next_command(uint64_t now) {
+void Supervisor::run_next_command(const Event& e) {
   if (next_command_ >= commands_of(*list_).size()) {
     CommandList done = *list_;
     list_.reset();
-    Event e;
-    e.now = now;
+    // The event at hand, not a new one: what follows (is anything left to
+    // kill after ExecStopPost=? after a oneshot's commands?) reads its
+    // no_children.
     return commands_finished(done, true, "", exit_code::kSuccess, ServiceResult::Success, e);
   }
   Usec timeout = unit_.timeout_start;
@@ -520,7 +542,7 @@ void Supervisor::run_next_command(uint64_t now) {
   std::vector<std::pair<std::string, std::string>> env;
   if (*list_ == CommandList::StopPost || *list_ == CommandList::Stop) env = stop_post_environment();
   command_timed_out_ = false;
-  arm(after(now, timeout));
+  arm(after(e.now, timeout));
   emit(action::SpawnControl{*list_, next_command_, std::move(env)});
 }
 
@@ -535,7 +557,7 @@ void Supervisor::on_control_step(const Event& e) {
   std::string what = std::string(to_string(*list_)) + ": " + e.message;
   record(what, true);
   ++next_command_;
-  if (c.ignore_failure) return run_next_command(e.now);
+  if (c.ignore_failure) return run_next_command(e);
   CommandList failed = *list_;
   list_.reset();
   arm(0);
@@ -551,11 +573,11 @@ void Supervisor::on_control_exited(const Event& e) {
   const Termination& t = e.termination;
   ++next_command_;
   if (*list_ == CommandList::Start) termination_ = t;  // a oneshot's command is its main process
-  if (t.exit_code == 0 && !command_timed_out_) return run_next_command(e.now);
+  if (t.exit_code == 0 && !command_timed_out_) return run_next_command(e);
   std::string what = std::string(to_string(*list_)) + " '" + join_words(c.argv) + "' " +
                      (command_timed_out_ ? "timed out" : describe(t));
   record(what);
-  if (c.ignore_failure && !command_timed_out_) return run_next_command(e.now);
+  if (c.ignore_failure && !command_timed_out_) return run_next_command(e);
   CommandList failed = *list_;
   list_.reset();
   commands_finished(failed, false, what, exit_code::kFailure,
@@ -579,7 +601,7 @@ void Supervisor::commands_finished(CommandList list, bool ok, const std::string&
     case CommandList::Condition:
     case CommandList::StartPre:
       if (!ok) return start_failed(code, error, why, e);
-      return spawn_main(e.now);
+      return spawn_main(e);
     case CommandList::Start:  // a oneshot's
       if (!ok) return start_failed(code, error, why, e);
       return started(e);
@@ -589,8 +611,13 @@ void Supervisor::commands_finished(CommandList list, bool ok, const std::string&
     case CommandList::Reload:
       return end_reload(ok, error, e);
     case CommandList::Stop:
+      // TimeoutStopSec= passed for an ExecStop= command: a timeout, as
+      // systemd's "Stopping timed out. Terminating." (and for ExecStopPost=,
+      // "State 'stop-post' timed out").
+      if (why == ServiceResult::Timeout) fail_with(why);
       return enter_signal(watchdog_stop_ ? S::StopWatchdog : S::StopSigterm, e);
     case CommandList::StopPost:
+      if (why == ServiceResult::Timeout) fail_with(why);
       return after_stop_post(e);
   }
 }
@@ -659,11 +686,20 @@ void Supervisor::on_watchdog_ping(const Event& e) {
 void Supervisor::on_watchdog_usec(const Event& e) {
   if (e.usec == 0 || e.usec == kInfinity) return;
   watchdog_usec_ = e.usec;
-  if (phase_ == S::Running) emit(action::ArmWatchdog{e.now + watchdog_usec_});
+  if (phase_ == S::Running || phase_ == S::Reload) {
+    last_ping_ = e.now;  // the deadline counts from now: so does healthy()
+    emit(action::ArmWatchdog{e.now + watchdog_usec_});
+  }
 }
 
 void Supervisor::on_watchdog_timeout(const Event& e) {
-  if (watchdog_usec_ == 0 || !has_main_) return;
+  if (!has_main_) return;
+  // sd_notify(3): "WatchdogSec= does not need to be enabled for
+  // "WATCHDOG=trigger" to trigger the watchdog action."
+  if (e.kind == K::WatchdogTimeout && watchdog_usec_ == 0) return;
+  // Stale, as a Timeout can be (handle()): a WATCHDOG=1 handled just before
+  // it, from the same epoll batch, re-armed the watchdog.
+  if (e.kind == K::WatchdogTimeout && e.now - last_ping_ < watchdog_usec_) return;
   if (e.kind == K::WatchdogTrigger)
     record("watchdog triggered by the service (WATCHDOG=trigger); sending SIGABRT", true);
   else
@@ -704,7 +740,7 @@ void Supervisor::on_reload_while_running(const Event& e) {
   set_phase(S::Reload);
   emit(action::Notify{action::Upstream::Reloading, ""});
   record("reloading");
-  begin_commands(CommandList::Reload, e.now);
+  begin_commands(CommandList::Reload, e);
 }
 
 void Supervisor::on_reload_while_reloading(const Event&) { reload_pending_ = true; }
@@ -792,7 +828,10 @@ void Supervisor::on_stop_while_stopping(const Event&) {
 
 void Supervisor::on_stop_while_restarting(const Event&) {
   stop_requested_ = true;
-  finish_for_good();
+  // systemd's service_stop(): "A restart will be scheduled or is in
+  // progress." → SERVICE_DEAD. The unit is stopped, not failed; Result=
+  // still says how the last run ended.
+  finish_for_good(true);
 }
 
 void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event& e) {
@@ -818,7 +857,7 @@ void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event&
   emit(action::Notify{action::Upstream::Status, restart_after ? "restarting" : "stopping"});
   if (run_exec_stop && !unit_.exec_stop.empty()) {
     set_phase(S::Stop);
-    return begin_commands(CommandList::Stop, e.now);
+    return begin_commands(CommandList::Stop, e);
   }
   enter_signal(watchdog_stop_ ? S::StopWatchdog : S::StopSigterm, e);
 }
@@ -875,10 +914,13 @@ void Supervisor::on_stop_progress(const Event& e) {
     if (unit_.kill_mode != KillMode::Process) emit(action::Kill{action::Target::Tree, unit_.final_kill_signal, true});
   } else if (unit_.kill_mode == KillMode::ControlGroup) {
     emit(action::Kill{action::Target::Tree, phase_ == S::StopWatchdog ? SIGABRT : unit_.kill_signal, true});
-  } else if (unit_.kill_mode == KillMode::Mixed && !has_main_) {
+  } else if (unit_.kill_mode == KillMode::Mixed && !has_main_ && unit_.send_sigkill) {
     // mixed: the main process got KillSignal=; the rest get SIGKILL once it
     // is gone (the control process too, although it had KillSignal=).
-    emit(action::Kill{action::Target::TreeButMain, SIGKILL, mixed_escalated_});
+    // systemd.kill(5): "the termination request is repeated with the
+    // SIGKILL signal or the signal specified via FinalKillSignal= (unless
+    // this is disabled via the SendSIGKILL= option)".
+    emit(action::Kill{action::Target::TreeButMain, unit_.final_kill_signal, mixed_escalated_});
     mixed_escalated_ = true;
   }
 }
@@ -889,6 +931,7 @@ void Supervisor::on_stop_timeout(const Event& e) {
     case S::StopSigterm:
       if (!unit_.send_sigkill) {
         record("stop timed out; SendSIGKILL=no, leaving the remaining processes");
+        fail_with(ServiceResult::Timeout);  // systemd: "timed out. Skipping SIGKILL.", a timeout all the same
         return after_kill(e);
       }
       record("did not stop within " + values::format_timespan(unit_.timeout_stop) + " of " +
@@ -907,7 +950,10 @@ void Supervisor::on_stop_timeout(const Event& e) {
       record("processes survived " + values::signal_name(unit_.final_kill_signal) + "; giving up on them", true);
       return after_kill(e);
     case S::FinalSigterm:
-      if (!unit_.send_sigkill) return finish_cycle(e);
+      if (!unit_.send_sigkill) {
+        fail_with(ServiceResult::Timeout);
+        return finish_cycle(e);
+      }
       fail_with(ServiceResult::Timeout);
       return enter_final_kill(S::FinalSigkill, e);
     case S::FinalSigkill:
@@ -921,7 +967,7 @@ void Supervisor::on_stop_timeout(const Event& e) {
 void Supervisor::after_kill(const Event& e) {
   arm(0);
   set_phase(S::StopPost);
-  begin_commands(CommandList::StopPost, e.now);
+  begin_commands(CommandList::StopPost, e);
 }
 
 void Supervisor::after_stop_post(const Event& e) {
@@ -950,14 +996,15 @@ void Supervisor::finish_cycle(const Event& e) {
   finish_for_good();
 }
 
-void Supervisor::finish_for_good() {
+void Supervisor::finish_for_good(bool stopped_while_restarting) {
   emit(action::ArmTimer{0});
   deadline_ = 0;
   emit(action::RemovePidfile{});
-  bool failed = result_ != ServiceResult::Success;
-  if (failed && !pending_failure_ && !stop_requested_) {
+  bool failed = result_ != ServiceResult::Success && !stopped_while_restarting;
+  if (failed && !pending_failure_ && !stop_requested_ && result_ != ServiceResult::StartLimitHit) {
     // For `run` under systemd: a failure must show in our exit status, so
-    // that systemd's Restart= and Result= see it.
+    // that systemd's Restart= and Result= see it. (A start limit hit has set
+    // its own, 1: the last run's end is not what ended the monitor.)
     Termination t = termination_.value_or(Termination{});
     exit_status_ = t.exit_code > 0 ? t.exit_code : t.signal > 0 ? 128 + t.signal : exit_code::kFailure;
   }
@@ -982,6 +1029,7 @@ void Supervisor::on_internal_error(const Event& e) {
     record("internal error again (" + e.message + "); killing every process of the unit", true);
     emit(action::Kill{action::Target::Tree, SIGKILL});
     fail_with(ServiceResult::Resources);
+    if (exit_status_ == 0) exit_status_ = exit_code::kFailure;
     stop_requested_ = true;
     finish_for_good();
     return;
@@ -989,6 +1037,9 @@ void Supervisor::on_internal_error(const Event& e) {
   internal_error_ = true;
   record("internal error: " + e.message + "; stopping the service", true);
   fail_with(ServiceResult::Resources);
+  // The stop below is ours, not asked for: under systemd our exit status
+  // must show the failure (finish_for_good() computes none after a stop).
+  if (exit_status_ == 0) exit_status_ = exit_code::kFailure;
   if (first_start_ && options_.caller_waits && !pending_failure_)
     pending_failure_ = action::Report{false, exit_code::kFailure, "internal error: " + e.message, false};
   bool stopping = phase_ == S::Stop || phase_ == S::StopWatchdog || phase_ == S::StopSigterm ||

@@ -213,11 +213,11 @@ class Supervisor {
 
   // Transitions shared by several rows.
   void begin_start(uint64_t now);
-  void begin_commands(CommandList list, uint64_t now);
-  void run_next_command(uint64_t now);
+  void begin_commands(CommandList list, const Event& e);
+  void run_next_command(const Event& e);
   void commands_finished(CommandList list, bool ok, const std::string& error, int code, ServiceResult why,
                          const Event& e);
-  void spawn_main(uint64_t now);
+  void spawn_main(const Event& e);
   void started(const Event& e);
   void enter_running(const Event& e);
   void start_failed(int code, const std::string& message, ServiceResult why, const Event& e);
@@ -229,7 +229,7 @@ class Supervisor {
   void after_kill(const Event& e);
   void after_stop_post(const Event& e);
   void finish_cycle(const Event& e);
-  void finish_for_good();
+  void finish_for_good(bool stopped_while_restarting = false);
   void end_reload(bool ok, const std::string& error, const Event& e);
   void arm(uint64_t deadline);
   void set_phase(SubState phase) { phase_ = phase; }
@@ -274,6 +274,7 @@ class Supervisor {
   // The run's termination: how the main process (or a oneshot's command) ended.
   std::optional<Termination> termination_;
   bool main_ended_during_command_ = false;  // StartPost/Reload: handled once the command is done
+  bool awaiting_pidfile_ = false;           // forking: the command exited 0, PIDFile= names nobody yet
 
   // The command list in progress.
   std::optional<CommandList> list_;

@@ -81,6 +81,27 @@ TEST_CASE("Type=forking: start waits for a pidfile written 1 s late", "[supervis
   CHECK(u.processes().empty());
 }
 
+TEST_CASE("Type=forking with ExecStartPre=: the daemon starts (the pre command's reaping is no lost daemon)",
+          "[supervision][forking][hooks]") {
+  // The monitor has no child at all between the reaping of the last
+  // ExecStartPre= and the spawn of the forking command; the supervisor once
+  // took that moment for "every process is gone, no pidfile will come".
+  TempDir dir;
+  std::string pidfile = dir / "daemon.pid";
+  std::string order = dir / "order";
+  TestUnit u(dir, "forkpre", daemon_cmd(pidfile),
+             forking(pidfile, "ExecStartPre=/bin/sh -c \"echo pre >> " + order + "\"\n"));
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  CHECK(lines_of(order) == std::vector<std::string>{"pre"});
+  auto pid = read_pidfile(pidfile);
+  REQUIRE(pid);
+  CHECK(status_json(u)["main_pid"] == *pid);
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.processes().empty());
+}
+
 TEST_CASE("Type=forking: a daemon that creates its pidfile's directories itself is waited for",
           "[supervision][forking]") {
   TempDir dir;
