@@ -111,7 +111,8 @@ bool deactivating(const RuntimeView& v) {
 RuntimeView wait_out_stop(Prepared& p, RuntimeView view) {
   const MonitorState& s = *view.state;
   auto pidfd = sys::pidfd_open(s.monitor_pid);
-  if (!pidfd || !proc::is_same_process(s.monitor_pid, s.monitor_start_time)) return inspect(p.load.unit, p.files, *p.lock);
+  if (!pidfd || !proc::is_same_process(s.monitor_pid, s.monitor_start_time))
+    return inspect(p.load.unit, p.files, *p.lock);
   UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (!watch || ::inotify_add_watch(watch.get(), p.files.directory.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
     return view;  // cannot wait: answer as before ("already running")
@@ -144,6 +145,17 @@ int start_locked(Prepared& p) {
     std::fprintf(stderr, "unitrun: %s: ending %zu process(es) left by a monitor that died\n", unit.name.c_str(),
                  view.orphans.size());
     end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
+  }
+  if (view.liveness == Liveness::Outside) {
+    // The service runs already, started by other means (its own init
+    // script during an upgrade): a second copy would fight it for its
+    // ports, and removing its pidfile would orphan it.
+    std::fprintf(stderr,
+                 "unitrun: %s: PIDFile= %s names pid %d (%s), which runs the unit's program outside unitrun; stop "
+                 "it first (or remove the pidfile if it is not the service)\n",
+                 unit.name.c_str(), p.files.pidfile.c_str(), static_cast<int>(view.outsider->pid),
+                 view.outsider->comm.c_str());
+    return exit_code::kFailure;
   }
   if (int refused = claim_name(p); refused >= 0) return refused;
   auto alive = lock.try_lock_alive();
@@ -196,6 +208,14 @@ int stop_locked(Prepared& p, bool quiet) {
     case Liveness::DeadPidfile:
       if (!quiet)
         std::printf("%s is not running (stale pidfile %s left alone)\n", unit.name.c_str(), p.files.pidfile.c_str());
+      return exit_code::kSuccess;
+    case Liveness::Outside:
+      // Not ours to stop: nothing proves unitrun started it.
+      std::fprintf(stderr,
+                   "unitrun: %s: not running under unitrun; PIDFile= %s names pid %d (%s), which runs outside "
+                   "unitrun: left alone\n",
+                   unit.name.c_str(), p.files.pidfile.c_str(), static_cast<int>(view.outsider->pid),
+                   view.outsider->comm.c_str());
       return exit_code::kSuccess;
     case Liveness::Orphaned:
       end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
@@ -369,6 +389,12 @@ int run(const std::string& path) {
     return exit_code::kFailure;
   }
   if (view.liveness == Liveness::Orphaned) end_orphans(p.load.unit, view.orphans, view.state ? &*view.state : nullptr);
+  if (view.liveness == Liveness::Outside) {
+    std::fprintf(stderr, "unitrun: %s: PIDFile= %s names pid %d (%s), which runs the unit's program outside unitrun\n",
+                 p.load.unit.name.c_str(), p.files.pidfile.c_str(), static_cast<int>(view.outsider->pid),
+                 view.outsider->comm.c_str());
+    return exit_code::kFailure;
+  }
   if (int refused = claim_name(p); refused >= 0) return refused;
   auto alive = p.lock->try_lock_alive();
   if (!alive || !*alive) return exit_code::kFailure;

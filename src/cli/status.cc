@@ -89,6 +89,9 @@ std::string active_line(const RuntimeView& v) {
       return "active (running, without its monitor: the monitor died; `stop` ends the service)";
     case Liveness::DeadPidfile:
       return "inactive (dead), but a pidfile is left";
+    case Liveness::Outside:
+      return "active (running outside unitrun: PIDFile= names pid " + std::to_string(v.outsider->pid) + " (" +
+             escape_for_terminal(v.outsider->comm) + "), which unitrun did not start)";
     case Liveness::NotRunning:
       break;
   }
@@ -111,6 +114,7 @@ int exit_for(Liveness l) {
   switch (l) {
     case Liveness::Running:
     case Liveness::Orphaned:
+    case Liveness::Outside:  // LSB: the program runs (pidofproc would say so too)
       return exit_code::kStatusRunning;
     case Liveness::DeadPidfile:
       return exit_code::kStatusDeadWithPidfile;
@@ -139,7 +143,11 @@ int status(const std::string& path, bool json) {
     view = inspect(u, files, *lock);
   } else if (auto fd = safe_files::open_for_reading(files.pidfile)) {
     view.liveness = Liveness::DeadPidfile;
-    if (auto c = sys::read_all(fd->get(), 4096)) view.pidfile_content = *c;
+    if (auto c = sys::read_all(fd->get(), 4096)) {
+      view.pidfile_content = *c;
+      view.outsider = running_outside(u, *c);
+      if (view.outsider) view.liveness = Liveness::Outside;
+    }
   }
   // Not the caller's own instance, but root's: status may say that it runs
   // (everything but root's log, which others may not read).

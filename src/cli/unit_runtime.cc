@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <functional>
 
 #include "base/sys.h"
+#include "process/credentials.h"
 #include "process/kill_tree.h"
 #include "process/stop_plan.h"
 #include "runtime/safe_files.h"
@@ -40,7 +42,6 @@ std::vector<proc::Stat> find_orphans(const MonitorState& state) {
 }
 
 RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock) {
-  (void)unit;
   auto alive_held = [&] {
     auto held = lock.alive_held_elsewhere();
     return held && *held;
@@ -70,13 +71,40 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
     return v;
   }
   if (v.state) v.orphans = find_orphans(*v.state);
-  if (!v.orphans.empty())
+  if (!v.orphans.empty()) {
     v.liveness = Liveness::Orphaned;
-  else if (v.pidfile_content)
-    v.liveness = Liveness::DeadPidfile;
-  else
+  } else if (v.pidfile_content) {
+    v.outsider = running_outside(unit, *v.pidfile_content);
+    v.liveness = v.outsider ? Liveness::Outside : Liveness::DeadPidfile;
+  } else {
     v.liveness = Liveness::NotRunning;
+  }
   return v;
+}
+
+std::optional<proc::Stat> running_outside(const Unit& unit, const std::string& pidfile_content) {
+  auto pid = parse_pidfile(pidfile_content);
+  if (!pid || unit.exec_start.empty()) return std::nullopt;
+  auto st = proc::read_stat(*pid);
+  if (!st || st->state == 'Z' || st->state == 'X') return std::nullopt;
+  std::string running = proc::exe(*pid);
+  if (running.empty()) return std::nullopt;
+  // The program as the unit names it, resolved as the kernel resolved the
+  // running one (symlinks: /usr/bin/python3 → python3.11).
+  char resolved[PATH_MAX];
+  if (!::realpath(unit.exec_start.front().program.c_str(), resolved)) return std::nullopt;
+  if (running != resolved) return std::nullopt;
+  // ... as the unit's user (User=, or unitrun's own): the same program run
+  // by someone else is somebody else's.
+  auto identity = process::resolve_identity(unit);
+  if (!identity) return std::nullopt;
+  uid_t expected = identity->credentials ? identity->credentials->uid : ::geteuid();
+  auto status = sys::read_file("/proc/" + std::to_string(*pid) + "/status", 8192);
+  if (!status) return std::nullopt;
+  size_t at = status->find("\nUid:");
+  if (at == std::string::npos) return std::nullopt;
+  if (std::strtoul(status->c_str() + at + 5, nullptr, 10) != expected) return std::nullopt;
+  return st;
 }
 
 std::optional<MonitorState> run_by_root(const Unit& unit) {

@@ -19,6 +19,7 @@ enum class Liveness {
   Running,      // the monitor holds the lock
   Orphaned,     // no monitor, but the service it started still runs
   DeadPidfile,  // not running, and a pidfile is left
+  Outside,      // not running under unitrun, but PIDFile= names a live process of the unit's program
   NotRunning,
 };
 
@@ -27,11 +28,19 @@ struct RuntimeView {
   std::optional<MonitorState> state;
   std::optional<std::string> pidfile_content;  // raw, as found
   std::vector<proc::Stat> orphans;             // for Liveness::Orphaned
+  std::optional<proc::Stat> outsider;          // for Liveness::Outside
 };
 
 // Reads the runtime files without changing anything. `lock` is an open lock
 // of the unit (not holding the alive byte).
 RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock);
+
+// A pidfile left where no monitor runs: does it name a live process that
+// runs the unit's own program (the daemon started by other means: an init
+// script, by hand)? Then that process is the service, running outside
+// unitrun; a stranger that merely reused the PID is not (the pidfile is
+// stale). Never a reason to signal anything.
+std::optional<proc::Stat> running_outside(const Unit& unit, const std::string& pidfile_content);
 
 // The processes of the unit's session that outlived a killed monitor,
 // proven by boot id, session id and start times.

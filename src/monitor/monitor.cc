@@ -694,20 +694,10 @@ Monitor::PidfileCheck Monitor::check_pidfile(std::string& why) {
     why = fd.error().message();
     return PidfileCheck::Refused;
   }
-  struct stat st;
-  if (::fstat(fd->get(), &st) < 0) {
-    why = std::strerror(errno);
-    return PidfileCheck::Refused;
-  }
-  // A pidfile the service could forge must not steer root's signals
-  // (CVE-2018-16888): only root or the service user may own it, and it must
-  // not be writable by group or others.
-  uid_t service_uid =
-      exec_context_ && exec_context_->identity.credentials ? exec_context_->identity.credentials->uid : ::geteuid();
-  if ((st.st_uid != 0 && st.st_uid != service_uid) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-    why = "refusing a pidfile owned by uid " + std::to_string(st.st_uid) + " or writable by others";
-    return PidfileCheck::Refused;
-  }
+  // Whoever owns the file and whatever its mode, only what it names
+  // matters: a live process of this unit's tree, or nothing (systemd's rule
+  // after CVE-2018-16888; daemons that drop root before writing it, or write
+  // it with umask 0, are common). A PID outside the tree is never adopted.
   auto content = sys::read_all(fd->get(), 64);
   if (!content) {
     why = content.error().message();

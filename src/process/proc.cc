@@ -198,6 +198,12 @@ std::string cmdline(pid_t pid) {
   return s;
 }
 
+std::string exe(pid_t pid) {
+  char buf[4096];
+  ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf - 1);
+  return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+}
+
 uint64_t memory_bytes(pid_t pid) {
   std::string base = "/proc/" + std::to_string(pid);
   auto field = [](const std::string& content, const std::string& key) -> std::optional<uint64_t> {

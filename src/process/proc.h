@@ -46,6 +46,9 @@ std::vector<Stat> descendants_of(pid_t ancestor);
 // The command line, NULs turned into spaces; "" for kernel threads/zombies.
 std::string cmdline(pid_t pid);
 
+// The executable a process runs (/proc/PID/exe), "" when unreadable.
+std::string exe(pid_t pid);
+
 // Resident memory in bytes: Pss from smaps_rollup when readable, else RSS.
 uint64_t memory_bytes(pid_t pid);
 

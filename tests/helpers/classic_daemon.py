@@ -17,8 +17,15 @@ PIDFILE itself (plain open/truncate/write, as daemons do) and sleeps.
   --children N         the daemon forks N children that sleep too
   --counter FILE       appends "daemon PID" to FILE for each daemon started
   --first-exit CODE    the first process's exit status
+  --chown-pidfile USER the daemon (root) gives its pidfile to USER, as daemons
+                       that drop root do
+  --handover           on SIGUSR2 the daemon starts a new master (its child),
+                       which writes PIDFILE anew, as nginx's binary upgrade;
+                       the old master exits on SIGQUIT
 """
 import os
+import pwd
+import signal
 import sys
 import time
 
@@ -27,9 +34,10 @@ def main():
     args = sys.argv[1:]
     pidfile = args.pop(0)
     opts = {"--pidfile-delay": "0", "--write-pid": None, "--mode": "0644", "--hold-middle": "0",
-            "--children": "0", "--counter": None, "--first-exit": "0"}
+            "--children": "0", "--counter": None, "--first-exit": "0", "--chown-pidfile": None}
     no_pidfile = False
     make_dir = False
+    handover = False
     while args:
         k = args.pop(0)
         if k == "--no-pidfile":
@@ -37,6 +45,9 @@ def main():
             continue
         if k == "--make-dir":
             make_dir = True
+            continue
+        if k == "--handover":
+            handover = True
             continue
         if k not in opts:
             sys.stderr.write("classic_daemon: unknown option %s\n" % k)
@@ -67,12 +78,27 @@ def main():
     time.sleep(int(opts["--pidfile-delay"]) / 1000.0)
     if make_dir:
         os.makedirs(os.path.dirname(pidfile), exist_ok=True)
-    if not no_pidfile:
-        pid = opts["--write-pid"] or str(os.getpid())
+    def write_pidfile(pid):
         fd = os.open(pidfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, int(opts["--mode"], 8))
+        if opts["--chown-pidfile"]:
+            user = pwd.getpwnam(opts["--chown-pidfile"])
+            os.fchown(fd, user.pw_uid, user.pw_gid)
         os.write(fd, (pid + "\n").encode())
         os.close(fd)
+
+    if not no_pidfile:
+        write_pidfile(opts["--write-pid"] or str(os.getpid()))
+    if handover:
+        def on_usr2(signum, frame):
+            if os.fork() == 0:  # the new master
+                signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+                signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+                write_pidfile(str(os.getpid()))
+                while True:
+                    time.sleep(3600)
+        signal.signal(signal.SIGUSR2, on_usr2)
+        signal.signal(signal.SIGQUIT, lambda signum, frame: os._exit(0))
     try:
         os.write(w, b"x")  # the middle process may be gone already
     except OSError:

@@ -562,3 +562,34 @@ TEST_CASE("ExecStopPost= after the main process died of a signal with no name (3
   CHECK(j["active_state"] == "failed");
   CHECK(j["result"] == "signal");
 }
+
+TEST_CASE("a pidfile naming the unit's program run outside unitrun: start refuses naming it, status says so",
+          "[faults]") {
+  // nginx restarted by its own init script during an upgrade: the pidfile
+  // names a live nginx master that unitrun did not start. The old start
+  // deleted that pidfile and started a second copy beside it.
+  TempDir dir;
+  TestUnit u(dir, "outside", "/bin/sleep 1000");
+  ChildProcess outsider({"/bin/sleep", "1000"});  // the same program, as the unit's user (root)
+  REQUIRE(wait_until([&] { return proc_cmdline(outsider.pid()) == "/bin/sleep 1000"; }, 5000));
+  std::string content = std::to_string(outsider.pid()) + "\n";
+  write_file(u.pidfile(), content, 0644);
+
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 1);
+  CHECK(contains(start.err, "names pid " + std::to_string(outsider.pid())));
+  CHECK(read_file(u.pidfile()) == content);  // left as it was
+  CHECK(u.services().empty());               // no second copy
+
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(contains(status.out, "running outside unitrun"));
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(outsider.alive());  // not ours to stop
+  CHECK(proc_stat(outsider.pid())->state == 'S');
+}

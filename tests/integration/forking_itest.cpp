@@ -216,18 +216,38 @@ TEST_CASE("S2: a forking pidfile naming a process outside the unit's tree is ref
   }
 }
 
-TEST_CASE("S2: a service-written pidfile that others may write is refused (User=nobody)",
+TEST_CASE("S2: a pidfile of any owner or mode is accepted when it names a process of the unit's tree, as systemd",
           "[supervision][forking][security][S2]") {
+  // systemd after CVE-2018-16888: what the file names decides, not who wrote
+  // it (daemons that write it with umask 0, or as their own user while the
+  // unit has no User=, are common: dnsmasq, pg_ctlcluster). A PID outside
+  // the tree is still refused (the test above).
   TempDir dir;
   std::string run = dir.world_writable_subdir("run");
-  std::string pidfile = run + "/daemon.pid";
-  TestUnit u(dir, "wwpid", daemon_cmd(pidfile, "--mode 0666"), forking(pidfile, "User=nobody\nTimeoutStartSec=10\n"));
-  RunResult start = u.start();
-  INFO(start.describe());
-  CHECK(start.exit_code == 1);
-  CHECK(start.seconds < 10.0);
-  CHECK(contains(start.err, "refusing"));
-  check_nothing_left(u);
+  SECTION("mode 0666, written by the service's user") {
+    std::string pidfile = run + "/daemon.pid";
+    TestUnit u(dir, "wwpid", daemon_cmd(pidfile, "--mode 0666"), forking(pidfile, "User=nobody\nTimeoutStartSec=10\n"));
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 0);
+    auto pid = read_pidfile(pidfile);
+    REQUIRE(pid);
+    CHECK(status_json(u)["main_pid"] == *pid);
+    CHECK(u.stop().exit_code == 0);
+    CHECK(u.processes().empty());
+  }
+  SECTION("owned by another user than the unit's (no User=): the daemon dropped root before writing it") {
+    std::string pidfile = run + "/dropped.pid";
+    TestUnit u(dir, "dropped", daemon_cmd(pidfile, "--chown-pidfile nobody"), forking(pidfile, "TimeoutStartSec=10\n"));
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 0);
+    struct stat st;
+    REQUIRE(::stat(pidfile.c_str(), &st) == 0);
+    CHECK(st.st_uid != 0);
+    CHECK(u.stop().exit_code == 0);
+    CHECK(u.processes().empty());
+  }
 }
 
 TEST_CASE(
@@ -355,4 +375,72 @@ TEST_CASE("Type=oneshot: a failing command fails the start, and the rest do not 
   INFO(status.describe());
   CHECK(status.exit_code == 3);
   CHECK(contains(status.out, "failed"));
+}
+
+// ---------------------------------------------------------------- the trust issue's forking cases
+
+TEST_CASE("Type=forking: a daemon that hands over to a new master (nginx's binary upgrade) stays supervised",
+          "[supervision][forking]") {
+  // USR2: the old master starts a new one, which writes the pidfile; QUIT
+  // ends the old master. systemd reads PIDFile= again when the main process
+  // exits; so must unitrun, not stop the whole service.
+  TempDir dir;
+  std::string pidfile = dir / "nginx.pid";
+  TestUnit u(dir, "handover", daemon_cmd(pidfile, "--handover"), forking(pidfile, "Restart=on-failure\n"));
+  pid_t old_master = start_ok(u);
+  REQUIRE(::kill(old_master, SIGUSR2) == 0);
+  pid_t new_master = 0;
+  REQUIRE(wait_until(
+      [&] {
+        auto p = read_pidfile(pidfile);
+        if (!p || *p == old_master || !alive(*p)) return false;
+        new_master = *p;
+        return true;
+      },
+      10000));
+  REQUIRE(::kill(old_master, SIGQUIT) == 0);
+  REQUIRE(wait_until([&] { return !alive(old_master); }, 10000));
+  REQUIRE(wait_until([&] { return status_json(u)["main_pid"] == new_master; }, 10000));
+  nlohmann::json j = status_json(u);
+  INFO(j.dump(2));
+  CHECK(j["sub_state"] == "running");
+  CHECK(j["restarts"] == 0);
+  CHECK(alive(new_master));
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.processes().empty());
+}
+
+TEST_CASE("Type=forking: '-' on ExecStart= accepts a forking command that exits non-zero, as systemd",
+          "[supervision][forking]") {
+  // postgresql@.service: ExecStart=-/usr/bin/pg_ctlcluster ... (a long
+  // recovery makes pg_ctlcluster exit non-zero although the server runs).
+  TempDir dir;
+  std::string pidfile = dir / "pg.pid";
+  TestUnit u(dir, "dashforking", "-" + daemon_cmd(pidfile, "--first-exit 1"), forking(pidfile));
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 0);
+  auto pid = read_pidfile(pidfile);
+  REQUIRE(pid);
+  CHECK(alive(*pid));
+  CHECK(status_json(u)["main_pid"] == *pid);
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.processes().empty());
+}
+
+TEST_CASE("Type=forking: a start that leaves no process and no pidfile fails at once, even with TimeoutStartSec=0",
+          "[supervision][forking]") {
+  // The old monitor waited out TimeoutStartSec= (forever at 0, which
+  // postgresql@.service sets) while status said activating with nothing
+  // running.
+  TempDir dir;
+  std::string pidfile = dir / "none.pid";
+  TestUnit u(dir, "nothingleft", "/bin/true", forking(pidfile, "TimeoutStartSec=0\n"));
+  RunResult start = u.start(RunOptions{.timeout_ms = 20000});
+  INFO(start.describe());
+  CHECK_FALSE(start.timed_out);
+  CHECK(start.exit_code == 1);
+  CHECK(start.seconds < 10.0);
+  CHECK(contains(start.err, "left no process"));
+  CHECK(u.processes().empty());
 }

@@ -547,3 +547,27 @@ TEST_CASE("status shows Ready: only for the run that is up, not a previous run's
   CHECK_FALSE(contains(status.out, "Ready: "));
   CHECK(u.stop().exit_code == 0);
 }
+
+TEST_CASE(
+    "KillMode=mixed with a main process that is not the monitor's child (MAINPID=): stop does not wait out the timeout",
+    "[supervision][notify][killmode]") {
+  // The new main process is the notifier's child; the notifier lives on.
+  // Once the main process is gone (its pidfd says so), the rest get
+  // SIGKILL at once: the old monitor only looked again at the next SIGCHLD,
+  // which never came, and waited the whole TimeoutStopSec=.
+  TempDir dir;
+  TestUnit u(dir, "mixedforeign", notifier("fork-mainpid send:READY=1"),
+             opts(std::string(kNotify) + "KillMode=mixed\nTimeoutStopSec=30\n"));
+  start_ok(u);
+  REQUIRE(wait_until([&] { return u.services().size() == 2; }, 5000));
+  nlohmann::json j = status_json(u);
+  pid_t main_pid = j["main_pid"];
+  auto st = proc_stat(main_pid);
+  REQUIRE(st);
+  REQUIRE(st->ppid != j["monitor_pid"].get<int>());  // not the monitor's child
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.seconds < 10.0);
+  CHECK(u.processes().empty());
+}
