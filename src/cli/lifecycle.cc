@@ -146,6 +146,8 @@ int start_locked(Prepared& p) {
                  view.orphans.size());
     end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
   }
+  // Another unit file of the same name first: its pidfile is the same file.
+  if (int refused = claim_name(p); refused >= 0) return refused;
   if (view.liveness == Liveness::Outside) {
     // The service runs already, started by other means (its own init
     // script during an upgrade): a second copy would fight it for its
@@ -157,7 +159,6 @@ int start_locked(Prepared& p) {
                  view.outsider->comm.c_str());
     return exit_code::kFailure;
   }
-  if (int refused = claim_name(p); refused >= 0) return refused;
   auto alive = lock.try_lock_alive();
   if (!alive || !*alive) {
     std::fprintf(stderr, "unitrun: %s: lock is held by another monitor\n", unit.name.c_str());
