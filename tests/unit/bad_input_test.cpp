@@ -194,7 +194,7 @@ TEST_CASE("bad input B5: unknown keys and sections", "[bad_input]") {
   expect_rejected(dir, "[Service]\nExecStart=/bin/true\nUsre=nobody\n", 3, "did you mean 'User='");
   expect_rejected(dir, "[Sevrice]\nExecStart=/bin/true\n", 1, "did you mean [Service]");
   expect_rejected(dir, "[Unit]\nExecStart=/bin/true\n[Service]\nExecStart=/bin/true\n", 2, "belongs in [Service]");
-  expect_accepted(dir, "[Service]\nExecStart=/bin/true\nX-Foo=1\n[X-Bar]\nAnything=1\n[Install]\nWantedBy=x\n");
+  expect_accepted(dir, "[Service]\nExecStart=/bin/true\nX-Foo=1\n[X-Bar]\nAnything=1\n[Install]\nWantedBy=x.target\n");
 }
 
 TEST_CASE("bad input B6: duplicates", "[bad_input]") {
@@ -276,7 +276,7 @@ TEST_CASE("bad input B10: ExecStart tokenizer", "[bad_input]") {
   expect_rejected(dir, "[Service]\nExecStart=/bin/echo \"abc\n", 2, "unterminated quote");
   expect_rejected(dir, "[Service]\nExecStart=/bin/echo 'abc\n", 2, "unterminated quote");
   expect_rejected(dir, "[Service]\nExecStart=/bin/echo \\q\n", 2, "unknown escape");
-  expect_rejected(dir, "[Service]\nExecStart=+/bin/true\n", 2, "not supported");
+  expect_rejected(dir, "[Service]\nExecStart=+!/bin/true\n", 2, "only one of the '+', '!' and '!!' prefixes");
   expect_rejected(dir, "[Service]\nExecStart=/bin/echo %Z\n", 2, "unknown specifier");
 
   std::string path = dir.write(
