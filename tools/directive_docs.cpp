@@ -2,11 +2,11 @@
 // their GENERATED markers, or the registry's list of directives:
 //   unitrun_directive_docs --markdown | --man | --list
 // scripts/gen-directive-docs runs it.
+#include "unit/directive_docs.h"
+
 #include <cstdio>
 #include <cstring>
 #include <string>
-
-#include "unit/directive_docs.h"
 
 int main(int argc, char** argv) {
   std::string what = argc == 2 ? argv[1] : "";

@@ -163,8 +163,10 @@ int version_compare(std::string_view a, std::string_view b) {
     bool digit_b = std::isdigit(static_cast<unsigned char>(b[j])) != 0;
     if (digit_a != digit_b) return digit_a ? 1 : -1;
     size_t ei = i, ej = j;
-    auto same_class = [&](char c) { return digit_a ? std::isdigit(static_cast<unsigned char>(c)) != 0
-                                                  : std::isalpha(static_cast<unsigned char>(c)) != 0; };
+    auto same_class = [&](char c) {
+      return digit_a ? std::isdigit(static_cast<unsigned char>(c)) != 0
+                     : std::isalpha(static_cast<unsigned char>(c)) != 0;
+    };
     while (ei < a.size() && same_class(a[ei])) ++ei;
     while (ej < b.size() && same_class(b[ej])) ++ej;
     std::string_view ra = a.substr(i, ei - i), rb = b.substr(j, ej - j);
@@ -200,30 +202,60 @@ Result<uint64_t> parse_size(std::string_view s) {
 // ---- names ---------------------------------------------------------------------------
 
 constexpr std::array<std::string_view, 34> kArchitectures = {
-    "x86",      "x86-64",  "ppc",     "ppc-le",  "ppc64",  "ppc64-le", "ia64",   "parisc", "parisc64",
-    "s390",     "s390x",   "sparc",   "sparc64", "mips",   "mips-le",  "mips64", "mips64-le", "alpha",
-    "arm",      "arm-be",  "arm64",   "arm64-be", "sh",    "sh64",     "m68k",   "tilegx", "cris",
-    "nios2",    "riscv32", "riscv64", "arc",     "arc-be", "loongarch64", "native"};
+    "x86",   "x86-64",  "ppc",     "ppc-le",   "ppc64",  "ppc64-le",    "ia64",   "parisc",    "parisc64",
+    "s390",  "s390x",   "sparc",   "sparc64",  "mips",   "mips-le",     "mips64", "mips64-le", "alpha",
+    "arm",   "arm-be",  "arm64",   "arm64-be", "sh",     "sh64",        "m68k",   "tilegx",    "cris",
+    "nios2", "riscv32", "riscv64", "arc",      "arc-be", "loongarch64", "native"};
 
 constexpr std::array<std::string_view, 28> kVirtualizations = {
-    "vm",  "container", "private-users", "qemu",  "kvm",        "amazon",         "zvm",    "vmware",
-    "microsoft", "oracle", "powervm", "xen", "bochs", "uml",      "bhyve",          "qnx",    "acrn",
-    "apple", "sre",     "openvz",    "lxc",   "lxc-libvirt", "systemd-nspawn", "docker", "podman",
-    "rkt",  "wsl",      "proot"};
+    "vm",      "container",   "private-users",  "qemu",   "kvm",    "amazon", "zvm",  "vmware", "microsoft", "oracle",
+    "powervm", "xen",         "bochs",          "uml",    "bhyve",  "qnx",    "acrn", "apple",  "sre",       "openvz",
+    "lxc",     "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt",    "wsl",  "proot"};
 
 constexpr std::array<std::string_view, 8> kSecurity = {"selinux", "apparmor", "tomoyo",          "ima",
                                                        "smack",   "audit",    "uefi-secureboot", "tpm2"};
 
-constexpr std::array<std::string_view, 41> kCapabilities = {
-    "cap_chown",          "cap_dac_override",     "cap_dac_read_search", "cap_fowner",      "cap_fsetid",
-    "cap_kill",           "cap_setgid",           "cap_setuid",          "cap_setpcap",     "cap_linux_immutable",
-    "cap_net_bind_service", "cap_net_broadcast",  "cap_net_admin",       "cap_net_raw",     "cap_ipc_lock",
-    "cap_ipc_owner",      "cap_sys_module",       "cap_sys_rawio",       "cap_sys_chroot",  "cap_sys_ptrace",
-    "cap_sys_pacct",      "cap_sys_admin",        "cap_sys_boot",        "cap_sys_nice",    "cap_sys_resource",
-    "cap_sys_time",       "cap_sys_tty_config",   "cap_mknod",           "cap_lease",       "cap_audit_write",
-    "cap_audit_control",  "cap_setfcap",          "cap_mac_override",    "cap_mac_admin",   "cap_syslog",
-    "cap_wake_alarm",     "cap_block_suspend",    "cap_audit_read",      "cap_perfmon",     "cap_bpf",
-    "cap_checkpoint_restore"};
+constexpr std::array<std::string_view, 41> kCapabilities = {"cap_chown",
+                                                            "cap_dac_override",
+                                                            "cap_dac_read_search",
+                                                            "cap_fowner",
+                                                            "cap_fsetid",
+                                                            "cap_kill",
+                                                            "cap_setgid",
+                                                            "cap_setuid",
+                                                            "cap_setpcap",
+                                                            "cap_linux_immutable",
+                                                            "cap_net_bind_service",
+                                                            "cap_net_broadcast",
+                                                            "cap_net_admin",
+                                                            "cap_net_raw",
+                                                            "cap_ipc_lock",
+                                                            "cap_ipc_owner",
+                                                            "cap_sys_module",
+                                                            "cap_sys_rawio",
+                                                            "cap_sys_chroot",
+                                                            "cap_sys_ptrace",
+                                                            "cap_sys_pacct",
+                                                            "cap_sys_admin",
+                                                            "cap_sys_boot",
+                                                            "cap_sys_nice",
+                                                            "cap_sys_resource",
+                                                            "cap_sys_time",
+                                                            "cap_sys_tty_config",
+                                                            "cap_mknod",
+                                                            "cap_lease",
+                                                            "cap_audit_write",
+                                                            "cap_audit_control",
+                                                            "cap_setfcap",
+                                                            "cap_mac_override",
+                                                            "cap_mac_admin",
+                                                            "cap_syslog",
+                                                            "cap_wake_alarm",
+                                                            "cap_block_suspend",
+                                                            "cap_audit_read",
+                                                            "cap_perfmon",
+                                                            "cap_bpf",
+                                                            "cap_checkpoint_restore"};
 
 int capability_number(std::string_view name) {
   std::string lower(name);
@@ -284,10 +316,14 @@ Result<PressureSpec> parse_pressure(std::string_view v) {
   auto pct = values::parse_unsigned(number, 100);
   if (!pct) return bad();
   p.threshold = static_cast<double>(*pct);
-  if (window == "10sec") p.window = "avg10";
-  else if (window == "1min") p.window = "avg60";
-  else if (window == "5min" || window.empty()) p.window = "avg300";
-  else return bad();
+  if (window == "10sec")
+    p.window = "avg10";
+  else if (window == "1min")
+    p.window = "avg60";
+  else if (window == "5min" || window.empty())
+    p.window = "avg300";
+  else
+    return bad();
   return p;
 }
 
@@ -342,7 +378,8 @@ Status validate(ConditionKind kind, std::string_view v) {
       std::string_view s = trim(v);
       take_operator(s);
       if (kind == K::Memory ? !parse_size(s) : !values::parse_unsigned(s, UINT32_MAX))
-        return bad(kind == K::Memory ? "a size, optionally after <, <=, =, !=, >=, >" : "a number of CPUs, optionally after <, <=, =, !=, >=, >");
+        return bad(kind == K::Memory ? "a size, optionally after <, <=, =, !=, >=, >"
+                                     : "a number of CPUs, optionally after <, <=, =, !=, >=, >");
       return ok();
     }
     case K::KernelVersion:
@@ -375,9 +412,9 @@ Status validate(ConditionKind kind, std::string_view v) {
 bool is_hidden_or_backup(std::string_view name) {
   if (name.empty() || name[0] == '.' || name.back() == '~') return true;
   static constexpr std::string_view kSuffixes[] = {
-      ".rpmnew",     ".rpmsave",     ".rpmorig",    ".dpkg-old", ".dpkg-new", ".dpkg-tmp", ".dpkg-dist", ".dpkg-bak",
-      ".dpkg-backup", ".dpkg-remove", ".ucf-new",   ".ucf-old",  ".ucf-dist", ".swp",      ".bak",       ".old",
-      ".new"};
+      ".rpmnew",    ".rpmsave",  ".rpmorig",     ".dpkg-old",    ".dpkg-new", ".dpkg-tmp",
+      ".dpkg-dist", ".dpkg-bak", ".dpkg-backup", ".dpkg-remove", ".ucf-new",  ".ucf-old",
+      ".ucf-dist",  ".swp",      ".bak",         ".old",         ".new"};
   for (std::string_view s : kSuffixes)
     if (name.size() >= s.size() && name.substr(name.size() - s.size()) == s) return true;
   return false;
@@ -459,7 +496,8 @@ bool is_machine_id(std::string_view v) {
   std::string hex;
   for (char c : v)
     if (c != '-') hex += c;
-  return hex.size() == 32 && std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  return hex.size() == 32 &&
+         std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 bool kernel_command_line_has(std::string_view item) {
@@ -468,8 +506,9 @@ bool kernel_command_line_has(std::string_view item) {
   if (!words) return false;
   bool with_value = item.find('=') != std::string_view::npos;
   for (const std::string& w : *words) {
-    if (with_value ? w == item : (w == item || (w.size() > item.size() && w.compare(0, item.size(), item) == 0 &&
-                                                 w[item.size()] == '=')))
+    if (with_value
+            ? w == item
+            : (w == item || (w.size() > item.size() && w.compare(0, item.size(), item) == 0 && w[item.size()] == '=')))
       return true;
   }
   return false;
@@ -569,8 +608,8 @@ bool security_enabled(std::string_view v) {
     return var.size() == 5 && var[4] == 1;  // 4 bytes of attributes, then the value
   }
   if (v == "tpm2")
-    return dir_has_entries("/sys/class/tpmrm") && (exists("/sys/kernel/security/tpm0/binary_bios_measurements") ||
-                                                   exists("/sys/firmware/acpi/tables/TPM2"));
+    return dir_has_entries("/sys/class/tpmrm") &&
+           (exists("/sys/kernel/security/tpm0/binary_bios_measurements") || exists("/sys/firmware/acpi/tables/TPM2"));
   return false;
 }
 
@@ -674,7 +713,9 @@ std::string slice_cgroup(const std::string& slice) {
 bool pressure_below(ConditionKind kind, std::string_view v) {
   auto spec = parse_pressure(v);
   if (!spec) return false;
-  const char* resource = kind == ConditionKind::MemoryPressure ? "memory" : kind == ConditionKind::CPUPressure ? "cpu" : "io";
+  const char* resource = kind == ConditionKind::MemoryPressure ? "memory"
+                         : kind == ConditionKind::CPUPressure  ? "cpu"
+                                                               : "io";
   std::string file = spec->slice.empty() ? std::string("/proc/pressure/") + resource
                                          : slice_cgroup(spec->slice) + "/" + resource + ".pressure";
   std::string content = read_small(file);
@@ -808,7 +849,8 @@ bool check_unnegated(const Condition& c) {
       std::string_view s = trim(v);
       Op op = take_operator(s);
       if (op == Op::None) op = Op::Ge;
-      uint64_t want = c.kind == K::Memory ? parse_size(s).value_or(0) : values::parse_unsigned(s, UINT32_MAX).value_or(0);
+      uint64_t want =
+          c.kind == K::Memory ? parse_size(s).value_or(0) : values::parse_unsigned(s, UINT32_MAX).value_or(0);
       uint64_t have = c.kind == K::Memory ? physical_memory() : usable_cpus();
       return compare(have < want ? -1 : have > want ? 1 : 0, op);
     }
@@ -908,13 +950,30 @@ std::string architecture_name() {
   struct Entry {
     std::string_view machine, name;
   };
-  static constexpr Entry kMap[] = {{"x86_64", "x86-64"}, {"i686", "x86"},      {"i586", "x86"},    {"i486", "x86"},
-                                   {"i386", "x86"},      {"aarch64", "arm64"}, {"aarch64_be", "arm64-be"},
-                                   {"ppc64le", "ppc64-le"}, {"ppc64", "ppc64"}, {"ppcle", "ppc-le"}, {"ppc", "ppc"},
-                                   {"s390x", "s390x"},   {"s390", "s390"},     {"riscv64", "riscv64"},
-                                   {"riscv32", "riscv32"}, {"loongarch64", "loongarch64"}, {"mips64", "mips64"},
-                                   {"mips", "mips"},     {"alpha", "alpha"},   {"ia64", "ia64"},   {"m68k", "m68k"},
-                                   {"sparc64", "sparc64"}, {"sparc", "sparc"}, {"parisc64", "parisc64"},
+  static constexpr Entry kMap[] = {{"x86_64", "x86-64"},
+                                   {"i686", "x86"},
+                                   {"i586", "x86"},
+                                   {"i486", "x86"},
+                                   {"i386", "x86"},
+                                   {"aarch64", "arm64"},
+                                   {"aarch64_be", "arm64-be"},
+                                   {"ppc64le", "ppc64-le"},
+                                   {"ppc64", "ppc64"},
+                                   {"ppcle", "ppc-le"},
+                                   {"ppc", "ppc"},
+                                   {"s390x", "s390x"},
+                                   {"s390", "s390"},
+                                   {"riscv64", "riscv64"},
+                                   {"riscv32", "riscv32"},
+                                   {"loongarch64", "loongarch64"},
+                                   {"mips64", "mips64"},
+                                   {"mips", "mips"},
+                                   {"alpha", "alpha"},
+                                   {"ia64", "ia64"},
+                                   {"m68k", "m68k"},
+                                   {"sparc64", "sparc64"},
+                                   {"sparc", "sparc"},
+                                   {"parisc64", "parisc64"},
                                    {"parisc", "parisc"}};
   for (const Entry& e : kMap)
     if (m == e.machine) return std::string(e.name);
@@ -954,8 +1013,8 @@ std::string detect_container() {
     return "none";
   }
   if (value == "oci") return "docker";
-  for (std::string_view known : {"lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot",
-                                 "pouch"})
+  for (std::string_view known :
+       {"lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot", "pouch"})
     if (value == known) return value;
   return "container-other";
 }
@@ -974,9 +1033,9 @@ std::string detect_vm() {
       std::string_view signature, name;
     };
     static constexpr Entry kSignatures[] = {
-        {"XenVMMXenVMM", "xen"},   {"KVMKVMKVM", "kvm"},  {"Linux KVM Hv", "kvm"}, {"TCGTCGTCGTCG", "qemu"},
-        {"VMwareVMware", "vmware"}, {"Microsoft Hv", "microsoft"}, {"bhyve bhyve ", "bhyve"},
-        {"QNXQVMBSQG", "qnx"},     {"ACRNACRNACRN", "acrn"}, {"SRESRESRESRE", "sre"}};
+        {"XenVMMXenVMM", "xen"},    {"KVMKVMKVM", "kvm"},          {"Linux KVM Hv", "kvm"},   {"TCGTCGTCGTCG", "qemu"},
+        {"VMwareVMware", "vmware"}, {"Microsoft Hv", "microsoft"}, {"bhyve bhyve ", "bhyve"}, {"QNXQVMBSQG", "qnx"},
+        {"ACRNACRNACRN", "acrn"},   {"SRESRESRESRE", "sre"}};
     for (const Entry& e : kSignatures)
       if (s == e.signature) return std::string(e.name);
   }
@@ -985,11 +1044,21 @@ std::string detect_vm() {
   struct Entry {
     std::string_view vendor, name;
   };
-  static constexpr Entry kVendors[] = {{"KVM", "kvm"},         {"OpenStack", "kvm"},    {"KubeVirt", "kvm"},
-                                       {"Amazon EC2", "amazon"}, {"QEMU", "qemu"},      {"VMware", "vmware"},
-                                       {"VMW", "vmware"},      {"innotek GmbH", "oracle"}, {"VirtualBox", "oracle"},
-                                       {"Oracle Corporation", "oracle"}, {"Xen", "xen"}, {"Bochs", "bochs"},
-                                       {"Parallels", "parallels"}, {"BHYVE", "bhyve"}, {"Hyper-V", "microsoft"},
+  static constexpr Entry kVendors[] = {{"KVM", "kvm"},
+                                       {"OpenStack", "kvm"},
+                                       {"KubeVirt", "kvm"},
+                                       {"Amazon EC2", "amazon"},
+                                       {"QEMU", "qemu"},
+                                       {"VMware", "vmware"},
+                                       {"VMW", "vmware"},
+                                       {"innotek GmbH", "oracle"},
+                                       {"VirtualBox", "oracle"},
+                                       {"Oracle Corporation", "oracle"},
+                                       {"Xen", "xen"},
+                                       {"Bochs", "bochs"},
+                                       {"Parallels", "parallels"},
+                                       {"BHYVE", "bhyve"},
+                                       {"Hyper-V", "microsoft"},
                                        {"Apple Virtualization", "apple"}};
   for (const char* file : {"product_name", "sys_vendor", "board_vendor", "bios_vendor", "product_version"}) {
     std::string value = first_line(std::string("/sys/class/dmi/id/") + file);
@@ -1018,8 +1087,8 @@ std::string detect_virtualization() {
 }
 
 bool is_container(std::string_view v) {
-  for (std::string_view c : {"openvz", "lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot",
-                             "pouch", "container-other"})
+  for (std::string_view c : {"openvz", "lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl",
+                             "proot", "pouch", "container-other"})
     if (v == c) return true;
   return false;
 }

@@ -58,8 +58,7 @@ std::string directives_markdown() {
            std::to_string(refused) + " | " + std::to_string(impl + none + refused) + " |\n";
   }
   for (DirectiveStatus status : {DirectiveStatus::NoEffect, DirectiveStatus::Refused}) {
-    out += status == DirectiveStatus::NoEffect ? "\n#### Accepted without effect\n\n"
-                                               : "\n#### Refused\n\n";
+    out += status == DirectiveStatus::NoEffect ? "\n#### Accepted without effect\n\n" : "\n#### Refused\n\n";
     out += status == DirectiveStatus::NoEffect
                ? "`check` says so in a note (`path:line: note: Key= is accepted without effect: reason`), `show` lists "
                  "them under `AcceptedWithoutEffect=`; their values are still checked where systemd checks them.\n\n"

@@ -256,8 +256,7 @@ Status parse_pass_environment(Assignment& a) {
   auto words = command_line::split_words(a.value);
   if (!words) return words.error();
   for (const std::string& w : *words)
-    if (!command_line::is_valid_env_name(w))
-      return Error::plain("invalid environment variable name '" + w + "'");
+    if (!command_line::is_valid_env_name(w)) return Error::plain("invalid environment variable name '" + w + "'");
   a.unit.pass_environment.insert(a.unit.pass_environment.end(), words->begin(), words->end());
   return ok();
 }
@@ -317,8 +316,8 @@ Status parse_output(Assignment& a, OutputSpec& o) {
     return ok();
   }
   static constexpr EnumName<K> kNames[] = {
-      {"inherit", K::Inherit}, {"null", K::Null},         {"tty", K::Tty},
-      {"journal", K::Journal}, {"kmsg", K::Kmsg},         {"journal+console", K::JournalConsole},
+      {"inherit", K::Inherit},         {"null", K::Null}, {"tty", K::Tty},
+      {"journal", K::Journal},         {"kmsg", K::Kmsg}, {"journal+console", K::JournalConsole},
       {"kmsg+console", K::KmsgConsole}};
   K kind = K::Default;
   auto r = choose(a, kind, K::Default, kNames, "or file:PATH, append:PATH, truncate:PATH");

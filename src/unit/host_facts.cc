@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <map>
 #include <iterator>
+#include <map>
 #include <sstream>
 
 #include "base/strings.h"
@@ -30,7 +30,8 @@ std::optional<std::string> id128(const char* path) {
   if (!text) return std::nullopt;
   std::string id;
   for (char c : *text)
-    if (std::isxdigit(static_cast<unsigned char>(c))) id += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isxdigit(static_cast<unsigned char>(c)))
+      id += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (id.size() != 32) return std::nullopt;
   return id;
 }

@@ -52,10 +52,10 @@ Status append_commands(Assignment& a, std::vector<Command>& list) {
 namespace {
 
 Status parse_type(Assignment& a) {
-  static constexpr EnumName<ServiceType> kNames[] = {{"simple", ServiceType::Simple},   {"exec", ServiceType::Exec},
-                                                     {"forking", ServiceType::Forking}, {"oneshot", ServiceType::Oneshot},
-                                                     {"dbus", ServiceType::Dbus},       {"notify", ServiceType::Notify},
-                                                     {"idle", ServiceType::Idle}};
+  static constexpr EnumName<ServiceType> kNames[] = {
+      {"simple", ServiceType::Simple},   {"exec", ServiceType::Exec}, {"forking", ServiceType::Forking},
+      {"oneshot", ServiceType::Oneshot}, {"dbus", ServiceType::Dbus}, {"notify", ServiceType::Notify},
+      {"idle", ServiceType::Idle}};
   return choose(a, a.unit.type, ServiceType::Simple, kNames);
 }
 
@@ -141,9 +141,7 @@ Status parse_restart_kill_signal(Assignment& a) {
 // empty or starting with a digit.
 Status parse_bus_name(Assignment& a) {
   std::string_view v = a.value;
-  auto bad = [&] {
-    return Error::plain("invalid D-Bus name '" + std::string(v) + "' (such as org.example.Daemon)");
-  };
+  auto bad = [&] { return Error::plain("invalid D-Bus name '" + std::string(v) + "' (such as org.example.Daemon)"); };
   if (v.empty()) return a.unit.bus_name.clear(), ok();
   if (v.size() > 255 || v[0] == ':' || v.find('.') == std::string_view::npos) return bad();
   for (size_t start = 0; start <= v.size();) {
@@ -197,8 +195,7 @@ constexpr Directive kRows[] = {
     {"Service", "Type", S::Implemented, R::None, &parse_type},
     {"Service", "ExitType", S::Implemented, R::None, &parse_exit_type},
     {"Service", "Restart", S::Implemented, R::None, &parse_restart},
-    {"Service", "PermissionsStartOnly", S::Implemented, R::None,
-     &parse_boolean<&Unit::permissions_start_only, false>},
+    {"Service", "PermissionsStartOnly", S::Implemented, R::None, &parse_boolean<&Unit::permissions_start_only, false>},
     {"Service", "RemainAfterExit", S::Implemented, R::None, &parse_boolean<&Unit::remain_after_exit, false>},
     {"Service", "GuessMainPID", S::Implemented, R::None, &parse_boolean<&Unit::guess_main_pid, true>},
     {"Service", "RestartPreventExitStatus", S::Implemented, R::None,

@@ -134,9 +134,7 @@ Result<std::string_view> SpecifierExpander::value_of(char letter) {
 Result<std::string_view> SpecifierExpander::expand(std::string_view value, std::string& out) {
   if (value.find('%') == std::string_view::npos) return value;
   out.clear();
-  auto too_long = [] {
-    return Error::plain("the value is longer than 1 MiB once its specifiers are expanded");
-  };
+  auto too_long = [] { return Error::plain("the value is longer than 1 MiB once its specifiers are expanded"); };
   for (size_t i = 0; i < value.size(); ++i) {
     if (value[i] != '%') {
       size_t next = std::min(value.find('%', i), value.size());  // copy up to the next '%' in one go

@@ -84,9 +84,10 @@ Status parse_start_limit_interval(Assignment& a) {
 // systemd's.
 Status check_emergency_action(Assignment& a) {
   static constexpr std::string_view kActions[] = {
-      "none",         "reboot",       "reboot-force", "reboot-immediate", "poweroff",   "poweroff-force",
-      "poweroff-immediate", "exit",   "exit-force",   "halt",             "halt-force", "halt-immediate",
-      "kexec",        "kexec-force",  "kexec-immediate"};
+      "none",       "reboot",         "reboot-force",       "reboot-immediate",
+      "poweroff",   "poweroff-force", "poweroff-immediate", "exit",
+      "exit-force", "halt",           "halt-force",         "halt-immediate",
+      "kexec",      "kexec-force",    "kexec-immediate"};
   if (a.value.empty() || std::find(std::begin(kActions), std::end(kActions), a.value) != std::end(kActions))
     return ok();
   return invalid_choice(a.value, {std::begin(kActions), std::end(kActions)});
@@ -136,8 +137,8 @@ Status parse_requires_mounts_for(Assignment& a) {
 
 template <std::string Unit::*Field, const char* Default>
 Status parse_job_mode(Assignment& a) {
-  static constexpr std::string_view kModes[] = {"fail",         "replace", "replace-irreversibly", "isolate",
-                                                "flush",        "ignore-dependencies", "ignore-requirements"};
+  static constexpr std::string_view kModes[] = {
+      "fail", "replace", "replace-irreversibly", "isolate", "flush", "ignore-dependencies", "ignore-requirements"};
   if (a.value.empty()) return a.unit.*Field = Default, ok();
   if (std::find(std::begin(kModes), std::end(kModes), a.value) == std::end(kModes))
     return invalid_choice(a.value, {std::begin(kModes), std::end(kModes)});
@@ -213,8 +214,7 @@ constexpr Directive kRows[] = {
     {"Unit", "RefuseManualStart", S::NoEffect, R::ManagedTogether, &check_boolean},
     {"Unit", "RefuseManualStop", S::NoEffect, R::ManagedTogether, &check_boolean},
     {"Unit", "AllowIsolate", S::NoEffect, R::NoIsolate, &check_boolean},
-    {"Unit", "DefaultDependencies", S::NoEffect, R::ManagedTogether,
-     &parse_boolean<&Unit::default_dependencies, true>},
+    {"Unit", "DefaultDependencies", S::NoEffect, R::ManagedTogether, &parse_boolean<&Unit::default_dependencies, true>},
     {"Unit", "OnSuccessJobMode", S::NoEffect, R::ManagedTogether, &parse_job_mode<&Unit::on_success_job_mode, kFail>},
     {"Unit", "OnFailureJobMode", S::NoEffect, R::ManagedTogether,
      &parse_job_mode<&Unit::on_failure_job_mode, kReplace>},

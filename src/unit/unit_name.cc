@@ -26,8 +26,9 @@ int hex_value(char c) {
 }
 
 // The unit types of systemd.unit(5): what a dependency may name.
-constexpr std::array<std::string_view, 11> kUnitTypes = {
-    ".service", ".socket", ".device", ".mount", ".automount", ".swap", ".target", ".path", ".timer", ".slice", ".scope"};
+constexpr std::array<std::string_view, 11> kUnitTypes = {".service",   ".socket", ".device", ".mount",
+                                                         ".automount", ".swap",   ".target", ".path",
+                                                         ".timer",     ".slice",  ".scope"};
 
 }  // namespace
 

@@ -11,8 +11,8 @@
 namespace unitrun::unit {
 
 struct UnitName {
-  std::string file_name;  // the last path component: %n
-  std::string name;       // the unit's name: "web@8080.service", or "web@8080" for "web@8080.ini"
+  std::string file_name;       // the last path component: %n
+  std::string name;            // the unit's name: "web@8080.service", or "web@8080" for "web@8080.ini"
   std::string without_suffix;  // %N: "web@8080"
   std::string prefix;          // %p: before the first '@', or %N without one
   std::string instance;        // %i: between '@' and the suffix

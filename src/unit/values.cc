@@ -574,8 +574,10 @@ Result<uint64_t> parse_coredump_filter(std::string_view text) {
       if (word == kTypes[i]) mask |= uint64_t(1) << i, found = true;
     if (found) continue;
     uint64_t v = 0;
-    bool hex = !word.empty() && word.size() <= 16;
-    for (char c : word) {
+    std::string_view digits = word;
+    if (digits.substr(0, 2) == "0x" || digits.substr(0, 2) == "0X") digits.remove_prefix(2);  // strtoull's base 16
+    bool hex = !digits.empty() && digits.size() <= 16;
+    for (char c : digits) {
       int h = is_digit(c)              ? c - '0'
               : (c >= 'a' && c <= 'f') ? c - 'a' + 10
               : (c >= 'A' && c <= 'F') ? c - 'A' + 10
