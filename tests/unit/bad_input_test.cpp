@@ -684,3 +684,34 @@ TEST_CASE("bad input: every checked key with a bad value gives path:line and exi
   }
   CHECK(checked > 180);
 }
+
+TEST_CASE("unit names: a symlink names the instance, a template alone is checked but not started", "[bad_input]") {
+  TempDir dir;
+  std::string tmpl =
+      dir.write("echo@.service", "[Unit]\nDescription=echo %i (%I) as %n\n[Service]\nExecStart=/bin/echo %i\n");
+  std::string link = dir / "echo@hello-world.service";
+  REQUIRE(::symlink(tmpl.c_str(), link.c_str()) == 0);
+  RunResult show = run_unitrun({"show", "--json", link});
+  INFO(show.err);
+  REQUIRE(show.exit_code == 0);
+  nlohmann::json j = nlohmann::json::parse(show.out);
+  CHECK(j["Id"] == "echo@hello-world.service");
+  CHECK(j["Description"] == "echo hello-world (hello/world) as echo@hello-world.service");
+  CHECK(j["ExecStart"][0]["argv"] == nlohmann::json::array({"/bin/echo", "hello-world"}));
+  CHECK(j["PIDFile"].get<std::string>().find("/echo@hello-world.service.pid") != std::string::npos);
+
+  // The template itself: check validates it as instance 'i', with a note;
+  // the verbs that run or inspect it refuse it (exit 6).
+  RunResult check = run_unitrun({"check", tmpl});
+  CHECK(check.exit_code == 0);
+  CHECK(has_line(check.err, tmpl + ": ", "note: a template: its specifiers are checked as instance 'i'"));
+  RunResult start = run_unitrun({"start", tmpl});
+  CHECK(start.exit_code == kNotConfigured);
+  CHECK(has_line(start.err, tmpl + ": ", "'echo@.service' is a template: start one of its instances"));
+  // Notes are for check: start and show say nothing about keys without effect.
+  std::string with_after = dir.write("after.service", "[Unit]\nAfter=x.target\n[Service]\nExecStart=/bin/true\n");
+  CHECK(run_unitrun({"check", with_after}).err.find("note: After=") != std::string::npos);
+  RunResult shown = run_unitrun({"show", with_after});
+  CHECK(shown.exit_code == 0);
+  CHECK(shown.err.empty());
+}
