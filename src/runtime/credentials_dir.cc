@@ -131,7 +131,8 @@ Status write(const Unit& unit, uid_t uid, gid_t gid) {
     if (!parent) return parent.error();
   }
   if (auto r = dir_walk::remove_tree(parent->get(), name, unit.credentials_directory); !r) return r;
-  if (::mkdirat(parent->get(), name.c_str(), 0700) < 0) return Error::from_errno("create '" + unit.credentials_directory + "'");
+  if (::mkdirat(parent->get(), name.c_str(), 0700) < 0)
+    return Error::from_errno("create '" + unit.credentials_directory + "'");
   int dir_fd = ::openat(parent->get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dir_fd < 0) return Error::from_errno("open '" + unit.credentials_directory + "'");
   UniqueFd dir(dir_fd);

@@ -42,14 +42,13 @@ TEST_CASE("exec properties: OOM score, core dump filter, timer slack, limits", "
   TempDir dir;
   std::string dump = dir / "dump.json";
   TestUnit u(dir, "props", helper("argvdump"),
-             {.extra = dump_env(dump) +
-                       "OOMScoreAdjust=321\n"
-                       "CoredumpFilter=0x1f\n"
-                       "TimerSlackNSec=123456\n"
-                       "LimitNPROC=2000:3000\n"
-                       "LimitMEMLOCK=64K\n"
-                       "LimitCPU=1h:infinity\n"
-                       "LimitRTTIME=5s\n"});
+             {.extra = dump_env(dump) + "OOMScoreAdjust=321\n"
+                                        "CoredumpFilter=0x1f\n"
+                                        "TimerSlackNSec=123456\n"
+                                        "LimitNPROC=2000:3000\n"
+                                        "LimitMEMLOCK=64K\n"
+                                        "LimitCPU=1h:infinity\n"
+                                        "LimitRTTIME=5s\n"});
   nlohmann::json j = start_and_dump(u, dump);
   INFO(j.dump(2));
   const nlohmann::json& p = j.at("props");
@@ -83,9 +82,9 @@ TEST_CASE("exec properties: CPU and I/O scheduling, affinity", "[exec_properties
     CHECK(p.at("affinity") == nlohmann::json::array({cpu}));
   }
   SECTION("round robin at 10, best-effort 6") {
-    TestUnit u(dir, "rr", helper("argvdump"),
-               {.extra = dump_env(dump) +
-                         "CPUSchedulingPolicy=rr\nCPUSchedulingPriority=10\nIOSchedulingPriority=6\n"});
+    TestUnit u(
+        dir, "rr", helper("argvdump"),
+        {.extra = dump_env(dump) + "CPUSchedulingPolicy=rr\nCPUSchedulingPriority=10\nIOSchedulingPriority=6\n"});
     nlohmann::json j = start_and_dump(u, dump);
     INFO(j.dump(2));
     const nlohmann::json& p = j.at("props");
@@ -131,7 +130,8 @@ TEST_CASE("exec properties: StandardInputText= reaches the service's stdin", "[e
   CHECK(j.at("props").at("stdin") == "first line\nsecond\n");
   bool stdin_is_memfd = false;
   for (const auto& fd : j.at("fds"))
-    if (fd.at("fd") == 0) stdin_is_memfd = fd.at("target").get<std::string>().find("memfd:unitrun-stdin") != std::string::npos;
+    if (fd.at("fd") == 0)
+      stdin_is_memfd = fd.at("target").get<std::string>().find("memfd:unitrun-stdin") != std::string::npos;
   CHECK(stdin_is_memfd);
 }
 
@@ -139,12 +139,11 @@ TEST_CASE("exec properties: PassEnvironment=, UnsetEnvironment=, directory varia
   TempDir dir;
   std::string dump = dir / "dump.json";
   TestUnit u(dir, "env", helper("argvdump"),
-             {.extra = dump_env(dump) +
-                       "PassEnvironment=UNITRUN_PASSED UNITRUN_NOT_SET\n"
-                       "Environment=KEEP=1 DROP=2 MAYBE=yes\n"
-                       "UnsetEnvironment=DROP MAYBE=no UNITRUN_PASSED_TOO\n"
-                       "RuntimeDirectory=unitrun-itest-env/a unitrun-itest-env/b\n"
-                       "StateDirectory=unitrun-itest-env\n"});
+             {.extra = dump_env(dump) + "PassEnvironment=UNITRUN_PASSED UNITRUN_NOT_SET\n"
+                                        "Environment=KEEP=1 DROP=2 MAYBE=yes\n"
+                                        "UnsetEnvironment=DROP MAYBE=no UNITRUN_PASSED_TOO\n"
+                                        "RuntimeDirectory=unitrun-itest-env/a unitrun-itest-env/b\n"
+                                        "StateDirectory=unitrun-itest-env\n"});
   RunOptions opts;
   opts.set_env = {"UNITRUN_PASSED=from-unitrun", "UNITRUN_PASSED_TOO=x", "UNITRUN_HIDDEN=never"};
   nlohmann::json j = start_and_dump(u, dump, opts);

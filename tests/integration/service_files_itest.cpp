@@ -215,8 +215,8 @@ TEST_CASE("credentials: SetCredential= and LoadCredential= in a private director
   struct File {
     std::string name, content;
   };
-  for (const File& f : {File{"token", std::string("s3cr\0t", 6)}, File{"cert", "private key\n"},
-                        File{"bundle_a", "A"}, File{"bundle_sub_b", "B"}, File{"fallback", "default"}}) {
+  for (const File& f : {File{"token", std::string("s3cr\0t", 6)}, File{"cert", "private key\n"}, File{"bundle_a", "A"},
+                        File{"bundle_sub_b", "B"}, File{"fallback", "default"}}) {
     INFO(f.name);
     struct stat st = lstat_of(cd + "/" + f.name);
     CHECK(S_ISREG(st.st_mode));

@@ -60,21 +60,21 @@ TEST_CASE("conditions: prefixes and the values systemd checks when loading", "[c
   std::vector<Condition> list;
   using K = ConditionKind;
   for (auto [kind, bad] : std::vector<std::pair<K, std::string>>{{K::PathExists, "relative"},
-                                                                  {K::PathIsDirectory, "!relative"},
-                                                                  {K::NeedsUpdate, "/usr"},
-                                                                  {K::FirstBoot, "maybe"},
-                                                                  {K::Architecture, "pdp11"},
-                                                                  {K::Virtualization, "hyperthing"},
-                                                                  {K::Security, "magic"},
-                                                                  {K::Capability, "CAP_FLY"},
-                                                                  {K::Memory, ">lots"},
-                                                                  {K::CPUs, "<=many"},
-                                                                  {K::KernelVersion, ">="},
-                                                                  {K::OSRelease, "debian"},
-                                                                  {K::MemoryPressure, "10"},
-                                                                  {K::CPUPressure, "10%/2min"},
-                                                                  {K::IOPressure, "notaslice:10%"},
-                                                                  {K::Firmware, "bios"}}) {
+                                                                 {K::PathIsDirectory, "!relative"},
+                                                                 {K::NeedsUpdate, "/usr"},
+                                                                 {K::FirstBoot, "maybe"},
+                                                                 {K::Architecture, "pdp11"},
+                                                                 {K::Virtualization, "hyperthing"},
+                                                                 {K::Security, "magic"},
+                                                                 {K::Capability, "CAP_FLY"},
+                                                                 {K::Memory, ">lots"},
+                                                                 {K::CPUs, "<=many"},
+                                                                 {K::KernelVersion, ">="},
+                                                                 {K::OSRelease, "debian"},
+                                                                 {K::MemoryPressure, "10"},
+                                                                 {K::CPUPressure, "10%/2min"},
+                                                                 {K::IOPressure, "notaslice:10%"},
+                                                                 {K::Firmware, "bios"}}) {
     INFO(to_string(kind) << "=" << bad);
     CHECK_FALSE(parse_condition(kind, false, bad, 1, list));
   }

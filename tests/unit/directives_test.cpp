@@ -185,7 +185,8 @@ TEST_CASE("parser: a key without effect is a note, and show lists it", "[directi
   CHECK(j["AcceptedWithoutEffect"]["Wants"]["section"] == "Unit");
   CHECK(j["AcceptedWithoutEffect"]["UtmpIdentifier"]["reason"] == "unitrun writes no utmp or wtmp records");
   // A value without effect is still checked where systemd checks it.
-  ParseResult bad = parse("[Unit]\nIgnoreOnIsolate=maybe\nAfter=not a unit\n[Service]\nExecStart=/bin/true\n", context());
+  ParseResult bad =
+      parse("[Unit]\nIgnoreOnIsolate=maybe\nAfter=not a unit\n[Service]\nExecStart=/bin/true\n", context());
   INFO(describe(bad.diagnostics));
   REQUIRE(bad.diagnostics.size() == 2);
   CHECK(bad.diagnostics[0].severity == Diagnostic::Severity::Error);
@@ -217,8 +218,8 @@ TEST_CASE("parser: a refused key is an error with its reason, its value unread",
 
 TEST_CASE("parser: did-you-mean never turns a known key into another", "[directives]") {
   // Keys that got misleading hints before the registry knew them.
-  ParseResult known = parse(
-      "[Service]\nExecStart=/bin/true\nUnsetEnvironment=A\nRestartForceExitStatus=3\nSlice=x.slice\n", context());
+  ParseResult known =
+      parse("[Service]\nExecStart=/bin/true\nUnsetEnvironment=A\nRestartForceExitStatus=3\nSlice=x.slice\n", context());
   INFO(describe(known.diagnostics));
   REQUIRE(known.diagnostics.size() == 1);
   CHECK_THAT(known.diagnostics[0].message, Catch::StartsWith("Slice= is refused: resource control"));

@@ -91,17 +91,16 @@ TEST_CASE("service directories: what a stop or a restart removes", "[service_dir
   CHECK(directories_to_remove(restart, StopReason::Restart).empty());
   Unit yes = unit_with(dirs + "RuntimeDirectoryPreserve=yes\n");
   CHECK(directories_to_remove(yes, StopReason::Stop).empty());
-  for (const PlannedDirectory& d : directories_to_remove(no, StopReason::Stop))
-    CHECK(d.type == DirectoryType::Runtime);
+  for (const PlannedDirectory& d : directories_to_remove(no, StopReason::Stop)) CHECK(d.type == DirectoryType::Runtime);
 }
 
 TEST_CASE("service directories: paths that are not theirs to take", "[service_directories]") {
   ParseContext c;
   c.path = "/srv/units/demo.service";
   c.runtime_dir = "/run";
-  for (const char* bad : {"RuntimeDirectory=/abs", "StateDirectory=../up", "CacheDirectory=a/../b",
-                          "LogsDirectory=./x", "RuntimeDirectory=a//b", "ConfigurationDirectory=c:link",
-                          "RuntimeDirectory=a:/abs-link", "StateDirectoryMode=0888", "RuntimeDirectoryPreserve=maybe"}) {
+  for (const char* bad : {"RuntimeDirectory=/abs", "StateDirectory=../up", "CacheDirectory=a/../b", "LogsDirectory=./x",
+                          "RuntimeDirectory=a//b", "ConfigurationDirectory=c:link", "RuntimeDirectory=a:/abs-link",
+                          "StateDirectoryMode=0888", "RuntimeDirectoryPreserve=maybe"}) {
     INFO(bad);
     ParseResult r = parse(std::string("[Service]\nExecStart=/bin/true\n") + bad + "\n", c);
     REQUIRE(r.diagnostics.size() == 1);

@@ -1,6 +1,8 @@
 // Unit names as systemd gives them (.service files, instances, templates,
 // symlinks), every specifier of systemd.unit(5), and the size caps on what
 // they expand to (with the peak memory of `check` on a unit of "%n%n...").
+#include "unit/specifiers.h"
+
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -10,7 +12,6 @@
 #include <string>
 
 #include "test_support.h"
-#include "unit/specifiers.h"
 #include "unit/unit_name.h"
 #include "unit/unit_parser.h"
 
@@ -149,7 +150,8 @@ TEST_CASE("specifiers: the user running unitrun, roots, this machine", "[specifi
   const std::string path = "/srv/units/demo.service";
   CHECK(expand(path, "%u %U %g %G %h %s") == "alice 1000 staff 50 /home/alice /bin/zsh");
   CHECK(expand(path, "%t %S %C %L %E %T %V") ==
-        "/run/user/1000 /home/alice/.config /home/alice/.cache /home/alice/.config/log /home/alice/.config /tmp /var/tmp");
+        "/run/user/1000 /home/alice/.config /home/alice/.cache /home/alice/.config/log /home/alice/.config /tmp "
+        "/var/tmp");
   CHECK(expand(path, "%H %l %q") == "web1.example.org web1 web1");
   CHECK(expand(path, "%m %b") == "0123456789abcdef0123456789abcdef fedcba9876543210fedcba9876543210");
   CHECK(expand(path, "%v %a") == "6.1.0-17-amd64 x86-64");
