@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "unit/unit_name.h"
 #include "unit/unit_parser.h"
 #include "unit/unit_show.h"
 
@@ -36,18 +37,34 @@ using namespace unitrun;
 
 constexpr size_t kMaxInput = 64 * 1024;  // same cap as systemd's fuzz-unit-file
 
-// An instance name, so that %i and %p have something to expand to.
+// An instance name, so that %i and %p have something to expand to; every
+// input is parsed as a unitrun .ini file and as a systemd template (checked
+// as instance 'i'), with every fact a specifier may name.
+unit::ParseContext make_context(const char* path) {
+  unit::ParseContext ctx;
+  ctx.path = path;
+  ctx.user_name = "fuzzer";
+  ctx.home = "/home/fuzzer";
+  ctx.runtime_dir = "/run/user/1000";
+  ctx.pid_dir = "/run/user/1000/unitrun";
+  ctx.log_dir = "/home/fuzzer/.local/state/unitrun";
+  ctx.host.hostname = "fuzz.example.org";
+  ctx.host.machine_id = "0123456789abcdef0123456789abcdef";
+  ctx.host.boot_id = "fedcba9876543210fedcba9876543210";
+  ctx.host.kernel_release = "6.1.0";
+  ctx.host.architecture = "x86-64";
+  ctx.host.os_release_read = true;
+  ctx.host.os_id = "debian";
+  return ctx;
+}
+
 const unit::ParseContext& context() {
-  static const unit::ParseContext c = [] {
-    unit::ParseContext ctx;
-    ctx.path = "/srv/units/fuzz@inst.ini";
-    ctx.user_name = "fuzzer";
-    ctx.home = "/home/fuzzer";
-    ctx.runtime_dir = "/run/user/1000";
-    ctx.pid_dir = "/run/user/1000/unitrun";
-    ctx.log_dir = "/home/fuzzer/.local/state/unitrun";
-    return ctx;
-  }();
+  static const unit::ParseContext c = make_context("/srv/units/fuzz@inst.ini");
+  return c;
+}
+
+const unit::ParseContext& template_context() {
+  static const unit::ParseContext c = make_context("/srv/units/fuzz-unit@.service");
   return c;
 }
 
@@ -74,11 +91,9 @@ struct CommandKey {
 };
 
 constexpr CommandKey kCommandKeys[] = {
-    {"ExecStartPre", &Unit::exec_start_pre},
-    {"ExecStart", &Unit::exec_start},
-    {"ExecStartPost", &Unit::exec_start_post},
-    {"ExecReload", &Unit::exec_reload},
-    {"ExecStop", &Unit::exec_stop},
+    {"ExecCondition", &Unit::exec_condition}, {"ExecStartPre", &Unit::exec_start_pre},
+    {"ExecStart", &Unit::exec_start},         {"ExecStartPost", &Unit::exec_start_post},
+    {"ExecReload", &Unit::exec_reload},       {"ExecStop", &Unit::exec_stop},
     {"ExecStopPost", &Unit::exec_stop_post},
 };
 
@@ -114,13 +129,31 @@ void check_invariants(const Unit& u) {
   }
   for (const CommandKey& ck : kCommandKeys)
     for (const Command& c : u.*(ck.field)) check_command(c);
+  // Directories stay below their roots; credentials are file names; the
+  // names of dependencies are unit names.
+  for (const ServiceDirectories& d : u.directories)
+    for (const ServiceDirectory& e : d.paths) {
+      for (const std::string* p : {&e.path}) {
+        check_string(*p, "a directory");
+        if (p->empty() || (*p)[0] == '/' || *p == ".." || p->rfind("../", 0) == 0 ||
+            p->find("/../") != std::string::npos)
+          fail("a directory that is not below its root: '" + *p + "'");
+      }
+    }
+  for (const Credential& c : u.credentials)
+    if (c.id.empty() || c.id.find('/') != std::string::npos || c.id == "." || c.id == "..")
+      fail("a credential ID that is not a file name: '" + c.id + "'");
+  for (const Dependency& d : u.dependencies)
+    if (!unit::is_valid_dependency_name(d.unit)) fail("an invalid dependency name: '" + d.unit + "'");
+  for (const Condition& c : u.conditions) check_string(c.value, "a condition");
 }
 
 std::string describe(const Command& c) {
   std::string out = "program='" + c.program + "' argv=[";
   for (size_t i = 0; i < c.argv.size(); ++i) out += (i ? ", '" : "'") + c.argv[i] + "'";
   out += "] ignore_failure=" + std::to_string(c.ignore_failure) +
-         " expand_environment=" + std::to_string(c.expand_environment);
+         " expand_environment=" + std::to_string(c.expand_environment) +
+         " privileges=" + std::to_string(static_cast<int>(c.privileges));
   return out;
 }
 
@@ -162,11 +195,28 @@ void check_command_round_trip(const Unit& u) {
       const Command& a = before[i];
       const Command& b = after[i];
       if (a.argv != b.argv || a.program != b.program || a.ignore_failure != b.ignore_failure ||
-          a.expand_environment != b.expand_environment)
+          a.expand_environment != b.expand_environment || a.privileges != b.privileges)
         fail(std::string(ck.key) + " changed in the round trip:\n  before: " + describe(a) +
              "\n  after:  " + describe(b) + "\n  text:   " + unit::format_command(a));
     }
   }
+}
+
+void check_one(std::string_view content, const unit::ParseContext& ctx) {
+  unit::ParseResult r = unit::parse(content, ctx);
+
+  // Diagnostics are printed as "path:line: message"; every one must format.
+  for (const Diagnostic& d : r.diagnostics) {
+    if (d.line < 0) fail("negative line number in a diagnostic");
+    if (d.message.empty()) fail("empty diagnostic message");
+    (void)d.format(ctx.path);
+  }
+  if (has_errors(r.diagnostics)) return;
+
+  check_invariants(r.unit);
+  // Both renderings of `unitrun show` must work on anything that parsed.
+  (void)unit::show_json(r.unit).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  check_command_round_trip(r.unit);
 }
 
 }  // namespace
@@ -174,19 +224,7 @@ void check_command_round_trip(const Unit& u) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > kMaxInput) return 0;
   std::string_view content(reinterpret_cast<const char*>(data), size);
-  unit::ParseResult r = unit::parse(content, context());
-
-  // Diagnostics are printed as "path:line: message"; every one must format.
-  for (const Diagnostic& d : r.diagnostics) {
-    if (d.line < 0) fail("negative line number in a diagnostic");
-    if (d.message.empty()) fail("empty diagnostic message");
-    (void)d.format(context().path);
-  }
-  if (has_errors(r.diagnostics)) return 0;
-
-  check_invariants(r.unit);
-  // Both renderings of `unitrun show` must work on anything that parsed.
-  (void)unit::show_json(r.unit).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  check_command_round_trip(r.unit);
+  check_one(content, context());
+  check_one(content, template_context());
   return 0;
 }

@@ -182,6 +182,150 @@ seed("bad-vt-section-smuggle", S + "ExecStart=/bin/true\n[X-Doc]\n\x0b[Service]=
 seed("line-formfeed-before-key", S + "ExecStart=/bin/true\n\x0cUser=nobody\n\x0b# comment\n")
 seed("bad-long-unknown-key", S + "ExecStart=/bin/true\n" + "K" * 60000 + "=1\n")
 seed("bad-many-unknown-keys", S + "ExecStart=/bin/true\n" + "Usre=1\n" * 5000)
+
+# --- systemd's dialect: the registry, specifiers, conditions, exec keys ------
+U = "[Unit]\n"
+seed("dialect-debian-daemon", """[Unit]
+Description=A daemon as Debian ships it (%N on %H)
+Documentation=man:daemon(8)
+After=network-online.target remote-fs.target nss-lookup.target
+Wants=network-online.target
+Requires=dbus.socket
+Conflicts=shutdown.target
+Before=multi-user.target
+PartOf=daemons.target
+BindsTo=dev-ttyS0.device
+OnFailure=heartbeat-failed@%n
+RequiresMountsFor=/var/lib/daemon
+DefaultDependencies=no
+IgnoreOnIsolate=yes
+ConditionPathExists=!/etc/daemon/disabled
+ConditionPathExists=|/etc/daemon.conf
+ConditionPathExists=|/etc/daemon.d
+ConditionVirtualization=!container
+ConditionACPower=true
+ConditionCapability=CAP_NET_ADMIN
+ConditionKernelCommandLine=!nodaemon
+ConditionKernelVersion=>=5.10 <7
+ConditionMemory=>=512M
+ConditionCPUs=>1
+ConditionOSRelease=ID=debian VERSION_ID>=12
+ConditionMemoryPressure=system.slice:80%%/1min
+AssertPathIsReadWrite=/var/lib
+StartLimitIntervalSec=30s
+SuccessAction=none
+
+[Service]
+Type=notify
+NotifyAccess=all
+ExecCondition=/usr/lib/daemon/is-configured
+ExecStartPre=+/usr/lib/daemon/prepare
+ExecStart=!!/usr/sbin/daemon --foreground --pidfile %t/daemon/daemon.pid
+ExecStartPost=-!/bin/true
+ExecReload=:/bin/kill -HUP $MAINPID
+User=daemon
+Group=daemon
+RuntimeDirectory=daemon daemon/sockets:daemon-sockets
+RuntimeDirectoryMode=0750
+RuntimeDirectoryPreserve=restart
+StateDirectory=daemon
+CacheDirectory=daemon
+LogsDirectory=daemon
+ConfigurationDirectory=daemon
+LoadCredential=tls.key:/etc/daemon/tls.key
+SetCredential=token:abc\x00def
+PassEnvironment=LANG TZ
+UnsetEnvironment=TERM DEBUG=1
+OOMScoreAdjust=-500
+CPUSchedulingPolicy=batch
+IOSchedulingClass=best-effort
+IOSchedulingPriority=6
+CPUAffinity=0-3 8,9
+NUMAPolicy=interleave
+NUMAMask=all
+CoredumpFilter=default private-dax
+TimerSlackNSec=50us
+LimitNPROC=1024:2048
+LimitMEMLOCK=64K
+LimitNICE=-5
+LimitRTTIME=200
+IgnoreSIGPIPE=no
+SyslogIdentifier=daemon
+SyslogFacility=local3
+SyslogLevel=notice
+SyslogLevelPrefix=no
+StandardOutput=journal+console
+StandardError=kmsg
+TimeoutAbortSec=10s
+TimeoutStartFailureMode=abort
+RuntimeMaxSec=1d
+RestartForceExitStatus=SIGUSR2 NOTINSTALLED
+SendSIGHUP=yes
+RestartKillSignal=SIGINT
+WatchdogSignal=SIGKILL
+KillMode=mixed
+StartLimitBurst=3
+StartLimitInterval=10s
+CPUAccounting=yes
+UtmpIdentifier=tty1
+
+[Install]
+WantedBy=multi-user.target
+RequiredBy=daemons.target
+Alias=daemon-alias.service
+Also=daemon.socket
+DefaultInstance=main
+""")
+seed("dialect-getty", """[Unit]
+Description=Getty on %I
+After=systemd-user-sessions.service getty-pre.target
+[Service]
+ExecStart=-/sbin/agetty -o '-p -- \\\\u' --noclear - $TERM
+Type=idle
+Restart=always
+UtmpIdentifier=%I
+StandardInput=tty
+StandardOutput=tty
+TTYPath=/dev/%I
+TTYReset=yes
+TTYVHangup=yes
+TTYVTDisallocate=yes
+TTYRows=40
+TTYColumns=132
+IgnoreSIGPIPE=no
+SendSIGHUP=yes
+UnsetEnvironment=LANG LANGUAGE LC_CTYPE
+""")
+seed("dialect-forking-guess", S + "Type=forking\nGuessMainPID=yes\nExecStart=/usr/sbin/forker\nRemainAfterExit=yes\n")
+seed("dialect-dbus", S + "Type=dbus\nBusName=org.example.Daemon\nExecStart=/usr/bin/daemon\n")
+seed("dialect-specifiers", U + "Description=%a %A %b %B %C %d %E %f %g %G %h %H %i %I %j %J %l %L %m %M %n %N %o %p %P %q %s %S %t %T %u %U %v %V %w %W %y %Y %%\n" + S + "ExecStart=/bin/echo %i %I %j %f\n")
+seed("dialect-stdin-data", S + "ExecStart=/bin/cat\nStandardInputText=first line\\twith a tab\nStandardInputData=c2Vjb25kCg==\nStandardInput=data\n")
+seed("dialect-stdin-file", S + "ExecStart=/bin/cat\nStandardInput=file:/etc/hostname\nStandardOutput=kmsg+console\n")
+seed("dialect-killmode-none", S + "ExecStart=/bin/sleep 9\nKillMode=none\nStandardOutput=syslog\n")
+seed("dialect-exec-search-path", S + "ExecSearchPath=/opt/bin:/usr/bin\nExecStart=tool --x\nPersonality=x86\n")
+seed("dialect-refused", S + "ExecStart=/bin/true\nPrivateTmp=yes\nProtectSystem=strict\nMemoryMax=1G\nSlice=x.slice\nSockets=x.socket\nPAMName=login\nLoadCredentialEncrypted=x\n")
+seed("dialect-refused-values", S + "ExecStart=/bin/true\nStandardInput=socket\nStandardOutput=fd:x\n")
+seed("dialect-conditions-all", U + "".join(f"Condition{k}={v}\nAssert{k}=|!{v}\n" for k, v in [
+    ("PathExists", "/x"), ("PathExistsGlob", "/x*{a,b}"), ("PathIsDirectory", "/x"), ("PathIsSymbolicLink", "/x"),
+    ("PathIsMountPoint", "/x"), ("PathIsReadWrite", "/x"), ("PathIsEncrypted", "/x"), ("DirectoryNotEmpty", "/x"),
+    ("FileNotEmpty", "/x"), ("FileIsExecutable", "/x"), ("NeedsUpdate", "/etc"), ("FirstBoot", "yes"),
+    ("Architecture", "arm64"), ("Virtualization", "kvm"), ("Host", "web*"), ("KernelCommandLine", "quiet"),
+    ("KernelVersion", "<4"), ("Credential", "c"), ("Security", "selinux"), ("Capability", "cap_sys_admin"),
+    ("ACPower", "no"), ("Memory", "<1G"), ("CPUFeature", "avx2"), ("CPUs", "=4"), ("Environment", "A=b"),
+    ("User", "@system"), ("Group", "adm"), ("ControlGroupController", "v2"), ("OSRelease", "ID!=arch"),
+    ("MemoryPressure", "10%%"), ("CPUPressure", "20%%/10sec"), ("IOPressure", "a-b.slice:30%%")]) +
+    "ConditionFirmware=smbios-field(board_vendor $= Dell*)\nConditionFirmware=device-tree-compatible(x,y)\nConditionPathExists=\n" + S + "ExecStart=/bin/true\n")
+seed("dialect-dependencies", U + "".join(f"{k}=a.service b@c.target %n\n{k}=\n" for k in [
+    "Requires", "Requisite", "Wants", "BindsTo", "BindTo", "Upholds", "Conflicts", "Before", "After", "OnSuccess",
+    "OnFailure", "PropagatesReloadTo", "PropagateReloadTo", "ReloadPropagatedFrom", "PropagateReloadFrom",
+    "PropagatesStopTo", "StopPropagatedFrom", "PartOf", "JoinsNamespaceOf", "RequiresOverridable",
+    "RequisiteOverridable"]) + "OnSuccessJobMode=isolate\nOnFailureJobMode=ignore-dependencies\nJobTimeoutSec=5\nCollectMode=inactive-or-failed\n" + S + "ExecStart=/bin/true\n")
+seed("dialect-bad-values", S + "ExecStart=/bin/true\nOOMScoreAdjust=1001\nCPUAffinity=9-1\nIOSchedulingPriority=8\nRuntimeDirectory=../x\nSetCredential=../x:y\nTTYRows=70000\nBusName=x\nExecStart=+!/bin/x\nStandardInputData=***\n")
+seed("dialect-limits", S + "ExecStart=/bin/true\n" + "".join(f"Limit{k}={v}\n" for k, v in [
+    ("CPU", "1h:infinity"), ("FSIZE", "1G"), ("DATA", "2G"), ("STACK", "8M"), ("CORE", "0"), ("RSS", "1"),
+    ("NOFILE", "1024:4096"), ("AS", "infinity"), ("NPROC", "100"), ("MEMLOCK", "64K"), ("LOCKS", "5"),
+    ("SIGPENDING", "100"), ("MSGQUEUE", "1K"), ("NICE", "+10"), ("RTPRIO", "0"), ("RTTIME", "1s")]))
+seed("dialect-expansion-bomb", U + "Description=" + "%n" * 30000 + "\n" + S + "ExecStart=/bin/true\n")
 for name, data in seeds.items():
     with open(os.path.join(out, name + ".ini"), "wb") as f:
         f.write(data)

@@ -26,6 +26,18 @@ CC=${CC:-clang} CXX=${CXX:-clang++} \
 cmake --build "$build" --target unitrun_fuzz_unit_parser -j "$jobs"
 
 mkdir -p "$work" "$artifacts"
+
+# The unit files of Debian packages that bench/corpus downloaded, when its
+# cache is there: real units of systemd's dialect as seeds (read only; they
+# are not committed, being the packages' own files).
+debian=$build/corpus-debian
+extra=""
+if [ -d /var/cache/unitrun-corpus/extracted ]; then
+  mkdir -p "$debian"
+  find /var/cache/unitrun-corpus/extracted /usr/lib/systemd/system -name '*.service' -type f -size -64k \
+    -exec cp -f {} "$debian/" \; 2>/dev/null || true
+  extra=$debian
+fi
 rm -f "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/leak-* "$artifacts"/oom-* "$artifacts"/slow-unit-*
 
 # ASan keeps freed memory in a quarantine of 256 MiB by default, which counts
@@ -35,12 +47,12 @@ rm -f "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/leak-* "$artifact
 export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64:detect_leaks=1}"
 
 status=0
-# shellcheck disable=SC2086 # FUZZ_FLAGS is a list of flags
+# shellcheck disable=SC2086 # FUZZ_FLAGS is a list of flags; $extra is empty or one directory
 "$build/fuzz/unitrun_fuzz_unit_parser" \
   -max_len=65536 -timeout=2 -rss_limit_mb=512 -dict="$root/fuzz/unit.dict" \
   -max_total_time="$seconds" -print_final_stats=1 \
   -artifact_prefix="$artifacts/" ${FUZZ_FLAGS:-} \
-  "$work" "$root/fuzz/corpus" "$root/fuzz/regressions" || status=$?
+  "$work" "$root/fuzz/corpus" "$root/fuzz/regressions" $extra || status=$?
 
 found=0
 for f in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/leak-* "$artifacts"/oom-*; do

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <numeric>
 
 namespace unitrun {
@@ -62,28 +63,48 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
+namespace {
+
+// The distance if it is below `limit`, else some value >= limit: a row whose
+// smallest entry reaches the limit can only lead to more.
+size_t bounded_edit_distance(std::string_view a, std::string_view b, size_t limit) {
+  // Lowered once: the inner loop compares bytes only.
+  thread_local std::string la, lb;
+  la.assign(a);
+  lb.assign(b);
+  for (char& c : la) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : lb) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  thread_local std::vector<size_t> row;
+  row.resize(lb.size() + 1);
   std::iota(row.begin(), row.end(), 0);
-  for (size_t i = 1; i <= a.size(); ++i) {
+  for (size_t i = 1; i <= la.size(); ++i) {
     size_t diag = row[0];
     row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
+    size_t smallest = row[0];
+    for (size_t j = 1; j <= lb.size(); ++j) {
       size_t up = row[j];
-      bool same =
-          std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (la[i - 1] == lb[j - 1] ? 0 : 1)});
       diag = up;
+      smallest = std::min(smallest, row[j]);
     }
+    if (smallest >= limit) return limit;
   }
-  return row[b.size()];
+  return row[lb.size()];
 }
+
+}  // namespace
+
+size_t edit_distance(std::string_view a, std::string_view b) { return bounded_edit_distance(a, b, SIZE_MAX); }
 
 std::string closest_match(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string best;
   size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
   for (std::string_view c : candidates) {
-    size_t d = edit_distance(word, c);
+    // The distance is at least the difference in length: most of a long
+    // list of candidates is ruled out without computing it.
+    size_t gap = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+    if (gap >= best_distance) continue;
+    size_t d = bounded_edit_distance(word, c, best_distance);
     if (d < best_distance) {
       best_distance = d;
       best = std::string(c);

@@ -31,9 +31,13 @@ ServiceResult result_of(const Unit& unit, const Termination& t) {
 }
 
 bool should_restart(const Unit& unit, const Termination& t) {
-  const ExitStatusSet& prevent = unit.restart_prevent_exit_status;
-  if (t.exit_code >= 0 && contains(prevent.codes, t.exit_code)) return false;
-  if (t.signal > 0 && contains(prevent.signals, t.signal)) return false;
+  // systemd's order: RestartPreventExitStatus= wins, then
+  // RestartForceExitStatus= (whatever Restart= says), then Restart=.
+  auto listed = [&](const ExitStatusSet& set) {
+    return (t.exit_code >= 0 && contains(set.codes, t.exit_code)) || (t.signal > 0 && contains(set.signals, t.signal));
+  };
+  if (listed(unit.restart_prevent_exit_status)) return false;
+  if (listed(unit.restart_force_exit_status)) return true;
   bool clean = is_clean(unit, t);
   bool unclean_signal = t.signal > 0 && !clean;
   switch (unit.restart) {

@@ -27,6 +27,8 @@ bool is_clean(const Unit& unit, const Termination& t);
 // core-dump, watchdog, timeout.
 ServiceResult result_of(const Unit& unit, const Termination& t);
 
+// RestartPreventExitStatus= first (never), then RestartForceExitStatus=
+// (always), then Restart=.
 bool should_restart(const Unit& unit, const Termination& t);
 
 // StartLimitIntervalSec= / StartLimitBurst=: remembers start times on the

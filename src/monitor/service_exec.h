@@ -21,15 +21,20 @@ struct ExecContext {
 };
 
 // Resolves the identity and reads EnvironmentFile=s. The environment is
-// built from nothing: a fixed PATH, HOME/USER/LOGNAME/SHELL of the service
-// user, Environment=, then EnvironmentFile= (which overrides, as in systemd).
+// built from nothing, in systemd's order: a fixed PATH (ExecSearchPath= when
+// set), HOME/USER/LOGNAME/SHELL of the service user, RUNTIME_DIRECTORY= & co.
+// and CREDENTIALS_DIRECTORY= when the unit has them, PassEnvironment= (from
+// unitrun's own environment), Environment=, then EnvironmentFile= (which
+// overrides, as in systemd). UnsetEnvironment= is applied last, by
+// make_exec_spec().
 Result<ExecContext> prepare_exec_context(const Unit& unit);
 
-// The service's stdout and stderr, opened by the monitor: files without
-// following symlinks, 0640, close-on-exec in unitrun. -1 means /dev/null
-// (stdout) or "same as stdout" (stderr).
+// The service's stdin, stdout and stderr, opened by the monitor: files
+// without following symlinks, 0640, close-on-exec in unitrun. -1 means
+// /dev/null (stdin, stdout) or "same as stdout" (stderr).
 struct Outputs {
-  UniqueFd out, err;
+  UniqueFd in, out, err;
+  int stdin_fd() const { return in.get(); }
   int stdout_fd() const { return out.get(); }
   int stderr_fd() const { return err ? err.get() : out.get(); }
 };
@@ -37,8 +42,20 @@ struct Outputs {
 // inherit_fd: what "inherit" means for this monitor: its own stdout in the
 // foreground (-1 when daemonized, i.e. /dev/null). In the foreground (`run`
 // under systemd) a unit that says nothing inherits, i.e. goes to the journal;
-// daemonized, it appends to the unit's log file.
+// daemonized, it appends to the unit's log file. StandardInput=: null, the
+// terminal of TTYPath= (which the child makes its controlling terminal),
+// StandardInputText=/Data= in a sealed memory file, or file:PATH.
+// StandardOutput=journal/kmsg(+console): a journal stream with the unit's
+// Syslog*= settings, journald making the copies to the kernel log and the
+// console; without journald, journal goes to the unit's log (no console
+// copy) and kmsg to /dev/kmsg. A terminal is reset first as TTYReset=,
+// TTYVHangup=, TTYRows=/TTYColumns= and TTYVTDisallocate= say.
 Result<Outputs> open_outputs(const Unit& unit, int inherit_fd, bool foreground);
+
+// TTYReset=, TTYVHangup=, TTYRows=/TTYColumns=, TTYVTDisallocate= on
+// TTYPath=: systemd does it before the service runs (open_outputs() does)
+// and again after it has stopped (the monitor's to call). Best effort.
+void reset_tty(const Unit& unit);
 
 process::ExecSpec make_exec_spec(const Unit& unit, const Command& command, const ExecContext& context,
                                  const Outputs& outputs, const std::map<std::string, std::string>& extra_env);

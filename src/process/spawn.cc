@@ -4,7 +4,9 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -43,6 +46,49 @@ const char* const kStepNames[] = {"setsid",        "redirect stdio", "close fds"
                                   "setgroups",     "setgid",         "setuid",    "verify credentials", "chdir",
                                   "reset signals", "exec",           "fork"};
 
+// ---- process properties of systemd.exec(5) ----------------------------------
+// Steps of their own, numbered apart from the ones above so that either list
+// can grow without renumbering the other.
+enum PropertyStep : int {
+  kOomScoreAdjust = 100,
+  kCoredumpFilter,
+  kScheduler,
+  kCpuAffinity,
+  kNumaPolicy,
+  kIoPriority,
+  kTimerSlack,
+  kPersonality,
+  kControllingTty,
+  kIgnoreSigpipe,
+  kLastPropertyStep
+};
+const char* const kPropertyStepNames[] = {"write /proc/self/oom_score_adj",
+                                          "write /proc/self/coredump_filter",
+                                          "sched_setscheduler",
+                                          "sched_setaffinity",
+                                          "set_mempolicy",
+                                          "ioprio_set",
+                                          "set timer slack",
+                                          "personality",
+                                          "acquire the controlling terminal",
+                                          "ignore SIGPIPE"};
+
+// What the child writes to /proc files, formatted before the clone.
+struct PreparedProperties {
+  char oom_score_adjust[16] = {};
+  char coredump_filter[24] = {};
+};
+
+PreparedProperties prepare_properties(const ExecSpec& spec) {
+  PreparedProperties p;
+  if (spec.oom_score_adjust)
+    std::snprintf(p.oom_score_adjust, sizeof p.oom_score_adjust, "%d\n", *spec.oom_score_adjust);
+  if (spec.coredump_filter)
+    std::snprintf(p.coredump_filter, sizeof p.coredump_filter, "0x%llx\n",
+                  static_cast<unsigned long long>(*spec.coredump_filter));
+  return p;
+}
+
 // The child shares the parent's memory until it execs (see spawn()): a
 // failure is written here, and the parent reads it when clone() returns.
 struct Failure {
@@ -55,6 +101,67 @@ struct Failure {
   f.step = step;
   ::_exit(127);
 }
+
+// Writes `text` to a /proc file of the child's own; system calls only.
+bool write_proc(const char* path, const char* text) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  size_t n = std::strlen(text);
+  ssize_t w = ::write(fd, text, n);
+  int saved = errno;
+  (void)::close(fd);  // written or not, the fd is of no further use
+  errno = saved;
+  return w == static_cast<ssize_t>(n);
+}
+
+// Runs in the child, after the rlimits and before the credentials change:
+// raising a priority, lowering oom_score_adj and taking a terminal need the
+// monitor's privileges. System calls only.
+void apply_process_properties(const ExecSpec& spec, const PreparedProperties& p, Failure& failure) {
+  for (const auto& [resource, l] : spec.limits) {
+    struct rlimit r;
+    r.rlim_cur = l.soft == UINT64_MAX ? RLIM_INFINITY : l.soft;
+    r.rlim_max = l.hard == UINT64_MAX ? RLIM_INFINITY : l.hard;
+    if (::setrlimit(resource, &r) < 0) fail(failure, kRlimit);
+  }
+  if (spec.oom_score_adjust && !write_proc("/proc/self/oom_score_adj", p.oom_score_adjust))
+    fail(failure, kOomScoreAdjust);
+  if (spec.coredump_filter && !write_proc("/proc/self/coredump_filter", p.coredump_filter))
+    fail(failure, kCoredumpFilter);
+  if (spec.sched_policy) {
+    struct sched_param param {};
+    param.sched_priority = spec.sched_priority;
+    int policy = *spec.sched_policy | (spec.sched_reset_on_fork ? SCHED_RESET_ON_FORK : 0);
+    if (::syscall(SYS_sched_setscheduler, 0, policy, &param) < 0) fail(failure, kScheduler);
+  }
+  if (!spec.cpu_affinity.empty() &&
+      ::syscall(SYS_sched_setaffinity, 0, spec.cpu_affinity.size() * sizeof(unsigned long), spec.cpu_affinity.data()) <
+          0)
+    fail(failure, kCpuAffinity);
+  if (spec.numa_policy &&
+      ::syscall(SYS_set_mempolicy, *spec.numa_policy, spec.numa_nodes.empty() ? nullptr : spec.numa_nodes.data(),
+                spec.numa_nodes.size() * sizeof(unsigned long) * 8) < 0)
+    fail(failure, kNumaPolicy);
+  if (spec.ioprio && ::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, *spec.ioprio) < 0)
+    fail(failure, kIoPriority);
+  if (spec.timer_slack_nsec && ::syscall(SYS_prctl, PR_SET_TIMERSLACK, *spec.timer_slack_nsec, 0, 0, 0) < 0)
+    fail(failure, kTimerSlack);
+  if (spec.personality && ::syscall(SYS_personality, *spec.personality) < 0) fail(failure, kPersonality);
+  // stdin (fd 0) is the terminal; the child leads a new session with none.
+  if (spec.controlling_tty != ExecSpec::ControllingTty::None &&
+      ::ioctl(0, TIOCSCTTY, spec.controlling_tty == ExecSpec::ControllingTty::Force ? 1 : 0) < 0)
+    fail(failure, kControllingTty);
+}
+
+// After every disposition was reset to its default: IgnoreSIGPIPE=.
+void apply_signal_properties(const ExecSpec& spec, Failure& failure) {
+  if (!spec.ignore_sigpipe) return;
+  struct sigaction sa {};
+  sa.sa_handler = SIG_IGN;
+  if (::sigaction(SIGPIPE, &sa, nullptr) < 0) fail(failure, kIgnoreSigpipe);
+}
+
+// ---- end of the process properties ---------------------------------------------
 
 // Runs in the child: system calls only, straight to the kernel where glibc
 // would do more (its setuid family signals every thread of the process it
@@ -72,7 +179,7 @@ void fill_pid(char* slot) {
 }
 
 [[noreturn]] void exec_child(const ExecSpec& spec, char* const* argv, char* const* envp, char* watchdog_slot,
-                             int devnull, Failure& failure) {
+                             int devnull, const PreparedProperties& properties, Failure& failure) {
   if (spec.new_session && ::setsid() < 0) fail(failure, kSetsid);
   if (watchdog_slot) fill_pid(watchdog_slot);
 
@@ -95,6 +202,7 @@ void fill_pid(char* slot) {
   set_limit(RLIMIT_NOFILE, spec.limit_nofile);
   set_limit(RLIMIT_CORE, spec.limit_core);
   if (spec.nice && ::setpriority(PRIO_PROCESS, 0, *spec.nice) < 0) fail(failure, kNice);
+  apply_process_properties(spec, properties, failure);
   ::umask(spec.umask);
 
   if (spec.credentials) {
@@ -126,6 +234,7 @@ void fill_pid(char* slot) {
   // Default dispositions and an empty mask: the service must not inherit
   // the monitor's blocked SIGTERM/SIGCHLD or an ignored SIGPIPE.
   if (!sys::reset_signals()) fail(failure, kSignals);
+  apply_signal_properties(spec, failure);
 
   ::execve(spec.program.c_str(), argv, envp);
   fail(failure, kExec);
@@ -137,12 +246,13 @@ struct ChildArgs {
   char* const* envp;
   char* watchdog_slot;
   int devnull;
+  PreparedProperties properties;
   Failure failure;
 };
 
 int child_main(void* p) {
   auto* a = static_cast<ChildArgs*>(p);
-  exec_child(*a->spec, a->argv, a->envp, a->watchdog_slot, a->devnull, a->failure);
+  exec_child(*a->spec, a->argv, a->envp, a->watchdog_slot, a->devnull, a->properties, a->failure);
 }
 
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
@@ -184,8 +294,10 @@ SpawnResult spawn(const ExecSpec& spec) {
   constexpr size_t kStack = 256 * 1024;
   void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return {-1, kStepNames[kFork], errno};
-  ChildArgs args{&spec,         argv.data(), envp.data(), spec.set_watchdog_pid ? watchdog_slot.data() : nullptr,
-                 devnull.get(), Failure{}};
+  ChildArgs args{&spec,         argv.data(),
+                 envp.data(),   spec.set_watchdog_pid ? watchdog_slot.data() : nullptr,
+                 devnull.get(), prepare_properties(spec),
+                 Failure{}};
   pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
   int clone_errno = errno;
 #if defined(__SANITIZE_ADDRESS__)
@@ -202,8 +314,11 @@ SpawnResult spawn(const ExecSpec& spec) {
   int status;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (args.failure.step > kFork) return {-1, "report from child", EIO};
-  return {-1, kStepNames[args.failure.step], args.failure.error};
+  int step = args.failure.step;
+  if (step >= kOomScoreAdjust && step < kLastPropertyStep)
+    return {-1, kPropertyStepNames[step - kOomScoreAdjust], args.failure.error};
+  if (step > kFork) return {-1, "report from child", EIO};
+  return {-1, kStepNames[step], args.failure.error};
 }
 
 }  // namespace unitrun::process

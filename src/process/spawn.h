@@ -8,8 +8,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "unit/unit.h"
@@ -37,6 +39,29 @@ struct ExecSpec {
   std::optional<int> nice;
   bool new_session = true;        // the service leads its own session and process group
   bool set_watchdog_pid = false;  // add WATCHDOG_PID=<the child's own PID> (known only after fork)
+
+  // ---- process properties of systemd.exec(5) --------------------------------
+  // Applied by the child after the rlimits and before the credentials change
+  // (some need privileges the service user lacks): spawn.cc's
+  // apply_process_properties(). Unset: left as inherited from the monitor.
+  std::vector<std::pair<int, ResourceLimit>> limits;  // RLIMIT_* other than NOFILE and CORE
+  std::optional<int> oom_score_adjust;                // -1000..1000
+  std::optional<uint64_t> coredump_filter;
+  std::optional<int> sched_policy;  // SCHED_*; with sched_priority and reset_on_fork
+  int sched_priority = 0;
+  bool sched_reset_on_fork = false;
+  std::optional<int> ioprio;                // IOPRIO_PRIO_VALUE(class, data)
+  std::vector<unsigned long> cpu_affinity;  // a CPU mask; empty: unchanged
+  std::optional<int> numa_policy;           // MPOL_*
+  std::vector<unsigned long> numa_nodes;    // its node mask
+  std::optional<uint64_t> timer_slack_nsec;
+  std::optional<unsigned long> personality;
+  bool ignore_sigpipe = false;  // SIGPIPE ignored rather than default (IgnoreSIGPIPE=)
+  // StandardInput=tty*: stdin_fd is the terminal, which becomes the
+  // service's controlling terminal; Force takes it from another session
+  // (TIOCSCTTY with force: needs CAP_SYS_ADMIN).
+  enum class ControllingTty { None, Acquire, Force };
+  ControllingTty controlling_tty = ControllingTty::None;
 };
 
 struct SpawnResult {

@@ -56,8 +56,9 @@ void append_utf8(std::string& out, uint32_t cp) {
 }
 
 // Decodes the escape that starts after the backslash at text[i]; appends the
-// result to `out` and advances i past it.
-Status decode_escape(std::string_view text, size_t& i, std::string& out) {
+// result to `out` and advances i past it. A NUL byte is an error unless
+// allow_nul (credentials may hold one).
+Status decode_escape(std::string_view text, size_t& i, std::string& out, bool allow_nul = false) {
   if (i >= text.size()) return Error::plain("trailing backslash");
   char c = text[i++];
   switch (c) {
@@ -105,7 +106,7 @@ Status decode_escape(std::string_view text, size_t& i, std::string& out) {
         v = v * 16 + static_cast<uint32_t>(h);
       }
       i += digits;
-      if (v == 0) return Error::plain("escaped NUL byte");
+      if (v == 0 && !allow_nul) return Error::plain("escaped NUL byte");
       if (c == 'x') {
         out += static_cast<char>(v);
       } else {
@@ -124,7 +125,7 @@ Status decode_escape(std::string_view text, size_t& i, std::string& out) {
           v = v * 8 + static_cast<uint32_t>(d - '0');
         }
         i += 2;
-        if (v == 0) return Error::plain("escaped NUL byte");
+        if (v == 0 && !allow_nul) return Error::plain("escaped NUL byte");
         if (v > 255) return Error::plain("invalid octal escape");
         out += static_cast<char>(v);
         return ok();
@@ -207,6 +208,22 @@ constexpr std::array<bool, 256> kNameChar = [] {
 
 }  // namespace
 
+Result<std::string> unescape(std::string_view text, bool allow_nul) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out += text[i];
+      continue;
+    }
+    ++i;
+    auto r = decode_escape(text, i, out, allow_nul);
+    if (!r) return r.error();
+    --i;
+  }
+  return out;
+}
+
 bool is_valid_env_name(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
   for (char c : name)
@@ -270,12 +287,24 @@ Status append_commands(std::string_view text, int line, std::vector<Command>& co
     if (expecting_program) {
       std::string_view p = w.text;
       bool seen_dash = false, seen_at = false, seen_colon = false;
-      // Each prefix at most once, in any order (systemd.service(5), Table 1).
+      CommandPrivileges privileges = CommandPrivileges::Normal;
+      // '-', '@', ':' and one of '+', '!', '!!', each at most once, in any
+      // order (systemd.service(5), Table 1).
       while (!p.empty() && std::string_view("-@:+!").find(p[0]) != std::string_view::npos) {
         char prefix = p[0];
-        if (prefix == '+' || prefix == '!')
-          return Error::plain(std::string("the '") + prefix +
-                              "' prefix (privileged execution) is not supported by unitrun");
+        if (prefix == '+' || prefix == '!') {
+          std::string_view written = p.substr(0, prefix == '!' && p.substr(0, 2) == "!!" ? 2 : 1);
+          if (privileges != CommandPrivileges::Normal) {
+            if (written == "+" && privileges == CommandPrivileges::Full)
+              return Error::plain("repeated '" + std::string(written) + "' prefix");
+            return Error::plain("only one of the '+', '!' and '!!' prefixes may be used");
+          }
+          privileges = written == "+"    ? CommandPrivileges::Full
+                       : written == "!!" ? CommandPrivileges::AmbientFallback
+                                         : CommandPrivileges::NoUserSwitch;
+          p.remove_prefix(written.size());
+          continue;
+        }
         bool& seen = prefix == '-' ? seen_dash : prefix == '@' ? seen_at : seen_colon;
         if (seen) return Error::plain(std::string("repeated '") + prefix + "' prefix");
         seen = true;
@@ -283,6 +312,7 @@ Status append_commands(std::string_view text, int line, std::vector<Command>& co
       }
       current.ignore_failure = seen_dash;
       current.expand_environment = !seen_colon;
+      current.privileges = privileges;
       bool argv0_override = seen_at;
       if (p.empty()) return Error::plain("empty executable path");
       current.program = std::string(p);

@@ -20,8 +20,8 @@ Result<std::vector<std::string>> split_words(std::string_view text);
 // The same into `words` (cleared first), for callers that reuse one vector.
 Status split_words(std::string_view text, std::vector<std::string>& words);
 
-// Parses one Exec*= value: optional '-', '@' and ':' prefixes on the first
-// word; several commands may be separated by a lone unquoted ';' (write "\;"
+// Parses one Exec*= value: optional '-', '@', ':' and one of '+', '!', '!!'
+// prefixes on the first word; several commands may be separated by a lone unquoted ';' (write "\;"
 // for a literal one). The program is left as written (relative and bare
 // names are resolved later, against the unit's directory and a fixed PATH).
 Result<std::vector<Command>> parse(std::string_view text, int line);
@@ -35,6 +35,11 @@ Status parse(std::string_view text, int line, std::vector<Command>& commands);
 // unset variables expand to nothing.
 std::vector<std::string> expand_environment(const std::vector<std::string>& argv,
                                             const std::map<std::string, std::string>& env);
+
+// The C escapes of `text` decoded, with no quoting and no word splitting
+// (StandardInputText=, SetCredential=). allow_nul: "\x00" is a NUL byte
+// rather than an error.
+Result<std::string> unescape(std::string_view text, bool allow_nul);
 
 // Environment= variable names: [A-Za-z_][A-Za-z0-9_]*.
 bool is_valid_env_name(std::string_view name);

@@ -9,6 +9,7 @@ std::string Diagnostic::format(const std::string& path) const {
   if (line > 0) out += ":" + std::to_string(line);
   out += ": ";
   if (severity == Severity::Warning) out += "warning: ";
+  if (severity == Severity::Note) out += "note: ";
   out += message;
   return out;
 }

@@ -7,13 +7,14 @@
 namespace unitrun {
 
 struct Diagnostic {
-  enum class Severity { Warning, Error };
+  // Note: a key accepted without effect, and why; it fails nothing.
+  enum class Severity { Warning, Error, Note };
   Severity severity = Severity::Error;
   int line = 0;  // 1-based; 0 when the problem concerns no line (the file itself)
   std::string message;
 
   // "units/x.ini:3: Unknown key 'Usre' in [Service]; did you mean 'User'?"
-  // Warnings carry a "warning: " after the position.
+  // Warnings carry a "warning: " after the position, notes a "note: ".
   std::string format(const std::string& path) const;
 };
 

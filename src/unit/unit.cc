@@ -14,6 +14,10 @@ const char* to_string(ServiceType t) {
       return "forking";
     case ServiceType::Oneshot:
       return "oneshot";
+    case ServiceType::Dbus:
+      return "dbus";
+    case ServiceType::Idle:
+      return "idle";
   }
   return "?";
 }
@@ -46,8 +50,128 @@ const char* to_string(KillMode k) {
       return "mixed";
     case KillMode::Process:
       return "process";
+    case KillMode::None:
+      return "none";
   }
   return "?";
+}
+
+const char* to_string(NotifyAccess n) {
+  switch (n) {
+    case NotifyAccess::Default:
+      return "";
+    case NotifyAccess::None:
+      return "none";
+    case NotifyAccess::Main:
+      return "main";
+    case NotifyAccess::Exec:
+      return "exec";
+    case NotifyAccess::All:
+      return "all";
+  }
+  return "?";
+}
+
+const char* to_string(ExitType e) { return e == ExitType::Main ? "main" : "cgroup"; }
+
+const char* to_string(TimeoutFailureMode m) {
+  switch (m) {
+    case TimeoutFailureMode::Terminate:
+      return "terminate";
+    case TimeoutFailureMode::Abort:
+      return "abort";
+    case TimeoutFailureMode::Kill:
+      return "kill";
+  }
+  return "?";
+}
+
+const char* to_string(DependencyKind d) {
+  static constexpr const char* kNames[] = {"Requires",
+                                           "Requisite",
+                                           "Wants",
+                                           "BindsTo",
+                                           "Upholds",
+                                           "Conflicts",
+                                           "Before",
+                                           "After",
+                                           "OnSuccess",
+                                           "OnFailure",
+                                           "PropagatesReloadTo",
+                                           "ReloadPropagatedFrom",
+                                           "PropagatesStopTo",
+                                           "StopPropagatedFrom",
+                                           "PartOf",
+                                           "JoinsNamespaceOf"};
+  return kNames[static_cast<int>(d)];
+}
+
+const char* to_string(ConditionKind c) {
+  static constexpr const char* kNames[] = {"PathExists",
+                                           "PathExistsGlob",
+                                           "PathIsDirectory",
+                                           "PathIsSymbolicLink",
+                                           "PathIsMountPoint",
+                                           "PathIsReadWrite",
+                                           "PathIsEncrypted",
+                                           "DirectoryNotEmpty",
+                                           "FileNotEmpty",
+                                           "FileIsExecutable",
+                                           "NeedsUpdate",
+                                           "FirstBoot",
+                                           "Architecture",
+                                           "Firmware",
+                                           "Virtualization",
+                                           "Host",
+                                           "KernelCommandLine",
+                                           "KernelVersion",
+                                           "Credential",
+                                           "Security",
+                                           "Capability",
+                                           "ACPower",
+                                           "Memory",
+                                           "CPUFeature",
+                                           "CPUs",
+                                           "Environment",
+                                           "User",
+                                           "Group",
+                                           "ControlGroupController",
+                                           "OSRelease",
+                                           "MemoryPressure",
+                                           "CPUPressure",
+                                           "IOPressure"};
+  return kNames[static_cast<int>(c)];
+}
+
+const char* to_string(DirectoryType t) {
+  static constexpr const char* kNames[] = {"Runtime", "State", "Cache", "Logs", "Configuration"};
+  return kNames[static_cast<int>(t)];
+}
+
+const char* to_string(PreserveMode p) {
+  switch (p) {
+    case PreserveMode::No:
+      return "no";
+    case PreserveMode::Yes:
+      return "yes";
+    case PreserveMode::Restart:
+      return "restart";
+  }
+  return "?";
+}
+
+bool CpuSet::empty() const {
+  for (bool b : bits)
+    if (b) return false;
+  return true;
+}
+
+NotifyAccess effective_notify_access(const Unit& unit) {
+  // systemd forces main for a notify service that says none.
+  if (unit.type == ServiceType::Notify && unit.notify_access == NotifyAccess::None) return NotifyAccess::Main;
+  if (unit.notify_access != NotifyAccess::Default) return unit.notify_access;
+  bool watchdog = unit.watchdog_sec != 0 && unit.watchdog_sec != kInfinity;
+  return unit.type == ServiceType::Notify || watchdog ? NotifyAccess::Main : NotifyAccess::None;
 }
 
 std::string to_string(const OutputSpec& o) {
@@ -66,6 +190,32 @@ std::string to_string(const OutputSpec& o) {
       return "append:" + o.path;
     case OutputSpec::Kind::Truncate:
       return "truncate:" + o.path;
+    case OutputSpec::Kind::Tty:
+      return "tty";
+    case OutputSpec::Kind::Kmsg:
+      return "kmsg";
+    case OutputSpec::Kind::JournalConsole:
+      return "journal+console";
+    case OutputSpec::Kind::KmsgConsole:
+      return "kmsg+console";
+  }
+  return "?";
+}
+
+std::string to_string(const InputSpec& i) {
+  switch (i.kind) {
+    case InputSpec::Kind::Null:
+      return "null";
+    case InputSpec::Kind::Tty:
+      return "tty";
+    case InputSpec::Kind::TtyForce:
+      return "tty-force";
+    case InputSpec::Kind::TtyFail:
+      return "tty-fail";
+    case InputSpec::Kind::Data:
+      return "data";
+    case InputSpec::Kind::File:
+      return "file:" + i.path;
   }
   return "?";
 }
@@ -80,9 +230,13 @@ std::string file_of(const Unit& unit, const OutputSpec& spec, bool foreground, b
     case K::Default:
       return foreground ? "" : unit.log_file;
     case K::Journal:
+    case K::JournalConsole:
       return journald ? "" : unit.log_file;
     case K::Null:
     case K::Inherit:
+    case K::Tty:
+    case K::Kmsg:
+    case K::KmsgConsole:
       return "";
   }
   return "";

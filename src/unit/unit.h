@@ -19,26 +19,67 @@ using Usec = uint64_t;
 inline constexpr Usec kInfinity = UINT64_MAX;
 inline constexpr Usec kUsecPerSec = 1000000;
 
-enum class ServiceType { Simple, Exec, Notify, Forking, Oneshot };
+enum class ServiceType { Simple, Exec, Notify, Forking, Oneshot, Dbus, Idle };
 enum class RestartPolicy { No, OnSuccess, OnFailure, OnAbnormal, OnWatchdog, OnAbort, Always };
-enum class KillMode { ControlGroup, Mixed, Process };
+// None: only ExecStop= runs at stop, no process is signalled (deprecated in
+// systemd, accepted with its warning).
+enum class KillMode { ControlGroup, Mixed, Process, None };
+// Who may send sd_notify messages. Default: none, except main for
+// Type=notify and for a unit with WatchdogSec= (effective_notify_access()).
+enum class NotifyAccess { Default, None, Main, Exec, All };
+// When the service counts as ended: when its main process exits (main), or
+// when its last process does (cgroup).
+enum class ExitType { Main, Cgroup };
+// What a start or stop timeout does: SIGTERM/KillSignal= (terminate),
+// SIGABRT/WatchdogSignal= (abort), FinalKillSignal= at once (kill).
+enum class TimeoutFailureMode { Terminate, Abort, Kill };
+
+// How an Exec*= command's identity is set up ('+', '!', '!!' prefixes).
+enum class CommandPrivileges {
+  Normal,        // User=, Group=, SupplementaryGroups= (and sandboxing, once there is some) apply
+  Full,          // '+': run with the monitor's own privileges, no User= and no sandboxing
+  NoUserSwitch,  // '!': no User=/Group=/SupplementaryGroups= (the sandboxing still applies)
+  // '!!': like '!' only on kernels without ambient capabilities; every kernel
+  // unitrun runs on has them (Linux >= 4.3), so it is the same as Normal.
+  AmbientFallback,
+};
 
 struct Command {
   std::vector<std::string> argv;   // argv[0] is the program as written (after '@', the name to show)
   std::string program;             // what is exec'd: an absolute path (resolved), or the bare name when not found
   bool ignore_failure = false;     // '-' prefix
   bool expand_environment = true;  // ':' prefix turns $VAR expansion off
-  int line = 0;                    // where it was written
+  CommandPrivileges privileges = CommandPrivileges::Normal;
+  int line = 0;  // where it was written
 
+  // Whether User=/Group=/SupplementaryGroups= apply to this command.
+  bool switches_user() const {
+    return privileges == CommandPrivileges::Normal || privileges == CommandPrivileges::AmbientFallback;
+  }
   bool operator==(const Command&) const = default;
 };
 
 struct OutputSpec {
-  enum class Kind { Default, Null, Inherit, Journal, File, Append, Truncate };
+  // Tty: TTYPath=; Kmsg: the kernel log (through journald when it runs);
+  // JournalConsole, KmsgConsole: the same, copied to the console by journald.
+  enum class Kind { Default, Null, Inherit, Journal, File, Append, Truncate, Tty, Kmsg, JournalConsole, KmsgConsole };
   Kind kind = Kind::Default;
   std::string path;  // for File, Append, Truncate: absolute
 
   bool operator==(const OutputSpec&) const = default;
+};
+
+struct InputSpec {
+  // Tty: TTYPath= as the controlling terminal, failing when another session
+  // holds it (systemd waits; see docs/unit-format.md); TtyForce: taken from
+  // whoever holds it; TtyFail: fails when another session holds it. Data:
+  // StandardInputText=/StandardInputData=. File: a file opened for reading.
+  enum class Kind { Null, Tty, TtyForce, TtyFail, Data, File };
+  Kind kind = Kind::Null;
+  std::string path;  // for File: absolute
+
+  bool is_tty() const { return kind == Kind::Tty || kind == Kind::TtyForce || kind == Kind::TtyFail; }
+  bool operator==(const InputSpec&) const = default;
 };
 
 struct ResourceLimit {
@@ -62,21 +103,168 @@ struct EnvironmentFile {
   bool operator==(const EnvironmentFile&) const = default;
 };
 
+// ---- [Unit]: dependencies, conditions ---------------------------------------
+
+// The dependency keys of systemd.unit(5). unitrun runs one unit at a time:
+// they are parsed and validated here, and take effect when units are
+// managed together.
+enum class DependencyKind {
+  Requires,
+  Requisite,
+  Wants,
+  BindsTo,
+  Upholds,
+  Conflicts,
+  Before,
+  After,
+  OnSuccess,
+  OnFailure,
+  PropagatesReloadTo,
+  ReloadPropagatedFrom,
+  PropagatesStopTo,
+  StopPropagatedFrom,
+  PartOf,
+  JoinsNamespaceOf,
+};
+
+struct Dependency {
+  DependencyKind kind = DependencyKind::Wants;
+  std::string unit;  // a valid unit name, specifiers expanded
+  int line = 0;
+  bool operator==(const Dependency&) const = default;
+};
+
+// Condition*= and Assert*= (systemd.unit(5), "Conditions and Asserts").
+enum class ConditionKind {
+  PathExists,
+  PathExistsGlob,
+  PathIsDirectory,
+  PathIsSymbolicLink,
+  PathIsMountPoint,
+  PathIsReadWrite,
+  PathIsEncrypted,
+  DirectoryNotEmpty,
+  FileNotEmpty,
+  FileIsExecutable,
+  NeedsUpdate,
+  FirstBoot,
+  Architecture,
+  Firmware,
+  Virtualization,
+  Host,
+  KernelCommandLine,
+  KernelVersion,
+  Credential,
+  Security,
+  Capability,
+  ACPower,
+  Memory,
+  CPUFeature,
+  CPUs,
+  Environment,
+  User,
+  Group,
+  ControlGroupController,
+  OSRelease,
+  MemoryPressure,
+  CPUPressure,
+  IOPressure,
+};
+
+struct Condition {
+  ConditionKind kind = ConditionKind::PathExists;
+  bool is_assert = false;  // Assert*=: a failure fails the start; Condition*=: it skips it
+  bool trigger = false;    // '|': of the triggering conditions, one passing is enough
+  bool negate = false;     // '!': the result is inverted
+  std::string value;       // after the prefixes, specifiers expanded
+  int line = 0;
+  bool operator==(const Condition&) const = default;
+};
+
+// ---- [Service]: process properties -------------------------------------------
+
+// A set of CPUs (or NUMA nodes): bit i set means CPU i.
+struct CpuSet {
+  std::vector<bool> bits;
+  bool empty() const;
+  bool operator==(const CpuSet&) const = default;
+};
+
+struct CpuScheduling {
+  std::optional<int> policy;    // SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_FIFO, SCHED_RR
+  std::optional<int> priority;  // 0 for the first three, 1..99 for FIFO and RR
+  bool reset_on_fork = false;
+  bool operator==(const CpuScheduling&) const = default;
+};
+
+struct IoScheduling {
+  std::optional<int> io_class;  // IOPRIO_CLASS_RT 1, BE 2, IDLE 3 (NONE 0)
+  std::optional<int> priority;  // 0..7
+  bool operator==(const IoScheduling&) const = default;
+};
+
+// RuntimeDirectory= & co. (systemd.exec(5), Table 2).
+enum class DirectoryType { Runtime, State, Cache, Logs, Configuration };
+inline constexpr int kDirectoryTypes = 5;
+
+struct ServiceDirectory {
+  std::string path;                   // relative to the type's root, no ".." component
+  std::vector<std::string> symlinks;  // "path:symlink": links (relative to the root) to create to it
+  bool operator==(const ServiceDirectory&) const = default;
+};
+
+struct ServiceDirectories {
+  std::string root;  // /run, /var/lib, ... as root; $XDG_RUNTIME_DIR, ... otherwise
+  std::vector<ServiceDirectory> paths;
+  mode_t mode = 0755;
+  bool operator==(const ServiceDirectories&) const = default;
+};
+
+// RuntimeDirectoryPreserve=: when the runtime directories are removed.
+enum class PreserveMode { No, Yes, Restart };
+
+// LoadCredential=ID[:PATH] and SetCredential=ID:DATA.
+struct Credential {
+  std::string id;
+  std::string path;     // LoadCredential=: absolute path, or a name looked up in the credential stores
+  std::string data;     // SetCredential=: the bytes (escapes decoded)
+  bool is_set = false;  // SetCredential= rather than LoadCredential=
+  int line = 0;
+  bool operator==(const Credential&) const = default;
+};
+
+struct KeyAssignment {
+  std::string key;  // "Unit.After"
+  std::string value;
+  int line = 0;
+  bool operator==(const KeyAssignment&) const = default;
+};
+
 struct Unit {
-  // Identity.
-  std::string name;       // file name without ".ini"
-  std::string path;       // absolute path of the unit file
-  std::string directory;  // the unit file's directory; relative paths resolve against it
-  std::string log_file;   // where output goes when StandardOutput=/StandardError= say nothing
+  // Identity (see docs/unit-format.md, "File and unit name").
+  std::string name;          // "web@8080.service"; for a .ini file, the file name without ".ini"
+  std::string path;          // absolute path of the unit file (the link's, for a symlink)
+  std::string directory;     // the unit file's directory; relative paths resolve against it
+  std::string log_file;      // where output goes when StandardOutput=/StandardError= say nothing
+  std::string prefix;        // the name before '@' (the name without its suffix when there is none)
+  std::string instance;      // the name between '@' and the suffix; empty for a template or a plain unit
+  bool is_template = false;  // "name@.service": needs an instance to be started
 
   // [Unit]
   std::string description;
   std::vector<std::string> documentation;
   Usec start_limit_interval = 10 * kUsecPerSec;
   unsigned start_limit_burst = 5;
+  std::vector<Dependency> dependencies;          // in file order
+  std::vector<std::string> requires_mounts_for;  // absolute paths
+  bool stop_when_unneeded = false;
+  bool default_dependencies = true;
+  std::string on_success_job_mode = "fail", on_failure_job_mode = "replace";
+  std::vector<Condition> conditions;  // Condition*= and Assert*=, in file order
 
   // [Service]
   ServiceType type = ServiceType::Simple;
+  std::vector<Command> exec_condition;
   std::vector<Command> exec_start_pre, exec_start, exec_start_post;
   std::vector<Command> exec_stop, exec_stop_post, exec_reload;
   std::string working_directory = "/";  // "~" means the service user's home
@@ -90,24 +278,85 @@ struct Unit {
   OutputSpec standard_output, standard_error;
   RestartPolicy restart = RestartPolicy::No;
   Usec restart_sec = 100000;
-  ExitStatusSet success_exit_status, restart_prevent_exit_status;
+  ExitStatusSet success_exit_status, restart_prevent_exit_status, restart_force_exit_status;
   Usec timeout_start = 90 * kUsecPerSec;
   Usec timeout_stop = 90 * kUsecPerSec;
+  std::optional<Usec> timeout_abort;  // unset: TimeoutStopSec=
+  TimeoutFailureMode timeout_start_failure_mode = TimeoutFailureMode::Terminate;
+  TimeoutFailureMode timeout_stop_failure_mode = TimeoutFailureMode::Terminate;
+  Usec runtime_max = kInfinity;
+  Usec runtime_randomized_extra = 0;
   KillMode kill_mode = KillMode::ControlGroup;
-  int kill_signal = 15;       // SIGTERM
-  int final_kill_signal = 9;  // SIGKILL
+  int kill_signal = 15;                    // SIGTERM
+  std::optional<int> restart_kill_signal;  // unset: KillSignal=
+  int final_kill_signal = 9;               // SIGKILL
+  int watchdog_signal = 6;                 // SIGABRT
   bool send_sigkill = true;
+  bool send_sighup = false;
   Usec watchdog_sec = 0;
   std::optional<ResourceLimit> limit_nofile, limit_core;
   std::optional<int> nice;
+  bool remain_after_exit = false;
+  bool guess_main_pid = true;
+  std::string bus_name;  // Type=dbus: the name whose appearance on the system bus ends the start
+  NotifyAccess notify_access = NotifyAccess::Default;
+  ExitType exit_type = ExitType::Main;
+  bool permissions_start_only = false;  // deprecated: every command but ExecStart= runs as if with '+'
+
+  // Process properties (systemd.exec(5), "PROCESS PROPERTIES", "SCHEDULING").
+  std::map<int, ResourceLimit> limits;  // the Limit*= other than NOFILE and CORE, by RLIMIT_*
+  std::optional<int> oom_score_adjust;  // -1000..1000
+  std::optional<uint64_t> coredump_filter;
+  std::optional<uint64_t> timer_slack_nsec;
+  std::optional<unsigned long> personality;  // PER_LINUX, PER_LINUX32
+  CpuScheduling cpu_scheduling;
+  IoScheduling io_scheduling;
+  CpuSet cpu_affinity;
+  bool cpu_affinity_from_numa = false;  // CPUAffinity=numa: the CPUs of NUMAMask='s nodes
+  std::optional<int> numa_policy;       // MPOL_DEFAULT, MPOL_PREFERRED, MPOL_BIND, MPOL_INTERLEAVE, MPOL_LOCAL
+  CpuSet numa_mask;
+  bool numa_mask_all = false;  // NUMAMask=all
+  bool ignore_sigpipe = true;
+  std::vector<std::string> exec_search_path;  // ExecSearchPath=: absolute directories, in order
+
+  // Environment.
+  std::vector<std::string> pass_environment;   // names taken from unitrun's own environment
+  std::vector<std::string> unset_environment;  // NAME (any value) or NAME=VALUE (that value only), applied last
+
+  // Standard input, terminal, logging.
+  InputSpec standard_input;
+  std::string standard_input_data;  // StandardInputText=/StandardInputData=, decoded
+  std::string tty_path = "/dev/console";
+  bool tty_reset = false, tty_vhangup = false, tty_vt_disallocate = false;
+  std::optional<unsigned> tty_rows, tty_columns;
+  std::string syslog_identifier;  // empty: the program's name (journal); the log prefix otherwise
+  int syslog_facility = 3 << 3;   // LOG_DAEMON
+  int syslog_level = 6;           // LOG_INFO
+  bool syslog_level_prefix = true;
+
+  // Directories and credentials.
+  ServiceDirectories directories[kDirectoryTypes];  // by DirectoryType
+  PreserveMode runtime_directory_preserve = PreserveMode::No;
+  std::vector<Credential> credentials;  // in order; a later one of the same ID wins
+  std::string credentials_directory;    // where they are written at start (%d): <runtime dir>/unitrun/credentials/NAME
 
   // [Install]
-  std::vector<std::string> wanted_by;
+  std::vector<std::string> wanted_by, required_by, also;
+  std::vector<std::string> alias;
+  std::string default_instance;
+
+  // Every assignment of a key accepted without effect here (dependencies,
+  // [Install], keys with no meaning outside systemd), in file order, for
+  // `show`: the registry (unit/directives.h) says why each has none.
+  std::vector<KeyAssignment> without_effect;
 
   // Where each key was last assigned ("Service.User" → line), for messages
   // that validation produces after parsing. A key whose last assignment was
   // empty (a reset to the default) has no entry: presence means "set".
   std::map<std::string, int> key_lines;
+
+  const ServiceDirectories& exec_directory(DirectoryType t) const { return directories[static_cast<int>(t)]; }
+  ServiceDirectories& exec_directory(DirectoryType t) { return directories[static_cast<int>(t)]; }
 
   bool operator==(const Unit&) const = default;
 };
@@ -115,7 +364,19 @@ struct Unit {
 const char* to_string(ServiceType t);
 const char* to_string(RestartPolicy r);
 const char* to_string(KillMode k);
+const char* to_string(NotifyAccess n);
+const char* to_string(ExitType e);
+const char* to_string(TimeoutFailureMode m);
+const char* to_string(DependencyKind d);
+const char* to_string(ConditionKind c);  // "PathExists": the key without Condition/Assert
+const char* to_string(DirectoryType t);  // "Runtime": the key without Directory
+const char* to_string(PreserveMode p);
 std::string to_string(const OutputSpec& o);
+std::string to_string(const InputSpec& i);
+
+// NotifyAccess= as it applies: the default is main for Type=notify and for a
+// unit with WatchdogSec=, none otherwise.
+NotifyAccess effective_notify_access(const Unit& unit);
 
 // The file one of the service's output streams goes to, "" when none: a
 // file:, append: or truncate: path, or the unit's log file (the default for

@@ -1,6 +1,7 @@
 #include "unit/unit_loader.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "unit/host_facts.h"
 
 namespace unitrun::unit {
 namespace {
@@ -66,15 +68,36 @@ ParseContext context_for_current_user(const std::string& absolute) {
   ParseContext c;
   c.path = absolute;
   uid_t uid = ::geteuid();
+  gid_t gid = ::getegid();
   const struct passwd* pw = ::getpwuid(uid);
   c.user_name = pw ? pw->pw_name : std::to_string(uid);
   c.home = pw && pw->pw_dir ? pw->pw_dir : "/";
+  c.shell = pw && pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh";
+  const struct group* gr = ::getgrgid(gid);
+  c.group_name = gr ? gr->gr_name : std::to_string(gid);
+  c.uid = uid;
+  c.gid = gid;
+  c.system = uid == 0;
   if (uid == 0) {
     c.runtime_dir = "/run";
     c.log_dir = "/var/log/unitrun";
   } else {
+    // systemd 252's user-manager roots (systemd.exec(5), Table 2).
+    std::string config = env_or("XDG_CONFIG_HOME", c.home + "/.config");
     c.runtime_dir = env_or("XDG_RUNTIME_DIR", "/run/user/" + std::to_string(uid));
     c.log_dir = env_or("XDG_STATE_HOME", c.home + "/.local/state") + "/unitrun";
+    c.state_dir = config;
+    c.cache_dir = env_or("XDG_CACHE_HOME", c.home + "/.cache");
+    c.logs_dir = config + "/log";
+    c.config_dir = config;
+  }
+  // %T and %V: $TMPDIR, $TEMP or $TMP when one holds an absolute path.
+  for (const char* var : {"TMPDIR", "TEMP", "TMP"}) {
+    const char* v = std::getenv(var);
+    if (v && v[0] == '/') {
+      c.tmp_dir = c.var_tmp_dir = v;
+      break;
+    }
   }
   c.pid_dir = c.runtime_dir + "/unitrun";
   return c;
@@ -90,12 +113,19 @@ LoadResult load(const std::string& path, ValidateMode mode) {
     return r;
   }
   r.readable = true;
-  ParseResult parsed = parse(*content, context_for_current_user(absolute));
+  ParseContext context = context_for_current_user(absolute);
+  // Only a unit that uses specifiers needs the machine's facts read.
+  if (content->find('%') != std::string::npos) context.host = read_host_facts();
+  ParseResult parsed = parse(*content, context);
   r.unit = std::move(parsed.unit);
   r.diagnostics = std::move(parsed.diagnostics);
   resolve_programs(r.unit);
   Diagnostics more = validate(r.unit, mode);
   r.diagnostics.insert(r.diagnostics.end(), more.begin(), more.end());
+  // Notes (keys accepted without effect) are for `check`; the other verbs
+  // would repeat them on every start.
+  if (mode != ValidateMode::Check)
+    std::erase_if(r.diagnostics, [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Note; });
   return r;
 }
 

@@ -4,407 +4,28 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "base/strings.h"
-#include "unit/command_line.h"
+#include "unit/directives.h"
 #include "unit/ini_lines.h"
-#include "unit/values.h"
+#include "unit/key_parsers.h"
+#include "unit/specifiers.h"
 
 namespace unitrun::unit {
 namespace {
 
-// ---- specifiers (systemd.unit(5), "SPECIFIERS") ---------------------------
-
-struct Specifiers {
-  std::string file_name, name, prefix, instance, home, user, runtime_dir;
-};
-
-// Returns `value` itself when it has no specifier (most values), else the
-// expansion, built in `out`.
-Result<std::string_view> expand_specifiers(std::string_view value, const Specifiers& s, std::string& out) {
-  if (value.find('%') == std::string_view::npos) return value;
-  out.clear();
-  for (size_t i = 0; i < value.size(); ++i) {
-    if (value[i] != '%') {
-      size_t next = std::min(value.find('%', i), value.size());  // copy up to the next '%' in one go
-      out.append(value.substr(i, next - i));
-      i = next - 1;
-      continue;
-    }
-    if (++i == value.size()) return Error::plain("'%' at the end of the value (write '%%' for a literal '%')");
-    switch (value[i]) {
-      case 'n':
-        out += s.file_name;
-        break;
-      case 'N':
-        out += s.name;
-        break;
-      case 'p':
-        out += s.prefix;
-        break;
-      case 'i':
-        out += s.instance;
-        break;
-      case 'h':
-        out += s.home;
-        break;
-      case 'u':
-        out += s.user;
-        break;
-      case 't':
-        out += s.runtime_dir;
-        break;
-      case '%':
-        out += '%';
-        break;
-      default:
-        return Error::plain(std::string("unknown specifier '%") + value[i] + "' (write '%%' for a literal '%')");
-    }
-  }
-  return std::string_view(out);
-}
-
-// ---- the key table ---------------------------------------------------------
-
-struct Assignment {
-  Unit& unit;
-  std::string_view value;  // specifiers already expanded
-  int line;
-};
-
-using Setter = std::function<Status(Assignment&)>;
-
-struct KeyDef {
-  std::string_view section;
-  std::string_view key;
-  Setter set;
-};
-
-template <typename T>
-Status assign(Result<T> parsed, T& into) {
-  if (!parsed) return parsed.error();
-  into = std::move(*parsed);
-  return ok();
-}
-
-Setter timespan(Usec Unit::*field, Usec default_value) {
-  return [field, default_value](Assignment& a) -> Status {
-    if (a.value.empty()) return a.unit.*field = default_value, ok();
-    return assign(values::parse_timespan(a.value), a.unit.*field);
-  };
-}
-
-Setter signal_key(int Unit::*field, int default_value) {
-  return [field, default_value](Assignment& a) -> Status {
-    if (a.value.empty()) return a.unit.*field = default_value, ok();
-    return assign(values::parse_signal(a.value), a.unit.*field);
-  };
-}
-
-bool is_normal_absolute(std::string_view path);  // below, with resolve_path
-
-Setter commands(std::vector<Command> Unit::*field) {
-  return [field](Assignment& a) -> Status {
-    auto& list = a.unit.*field;
-    if (a.value.empty()) return list.clear(), ok();  // an empty assignment resets the list
-    const size_t before = list.size();
-    auto parsed = command_line::parse(a.value, a.line, list);
-    if (!parsed) return parsed.error();
-    for (size_t k = before; k < list.size(); ++k) {
-      Command& c = list[k];
-      if (c.program.find('/') != std::string::npos && !is_normal_absolute(c.program)) {
-        std::string resolved = resolve_path(c.program, a.unit.directory);
-        if (!c.argv.empty() && c.argv[0] == c.program) c.argv[0] = resolved;  // no '@': argv[0] follows
-        c.program = std::move(resolved);
-      }
-      if (c.argv.empty() || c.argv[0].empty()) {
-        list.resize(before);  // none of this value's commands
-        return Error::plain("empty argv[0]");
-      }
-    }
-    return ok();
-  };
-}
-
-Setter word_list(std::vector<std::string> Unit::*field) {
-  return [field](Assignment& a) -> Status {
-    auto& list = a.unit.*field;
-    if (a.value.empty()) return list.clear(), ok();
-    auto words = command_line::split_words(a.value);
-    if (!words) return words.error();
-    list.insert(list.end(), words->begin(), words->end());
-    return ok();
-  };
-}
-
-Setter exit_status_list(ExitStatusSet Unit::*field) {
-  return [field](Assignment& a) -> Status {
-    if (a.value.empty()) return a.unit.*field = ExitStatusSet{}, ok();
-    return values::parse_exit_status_list(a.value, a.unit.*field);
-  };
-}
-
-template <typename E>
-Setter enumeration(E Unit::*field, E default_value, std::vector<std::pair<std::string_view, E>> names,
-                   std::string_view unsupported_hint = {}) {
-  return [=](Assignment& a) -> Status {
-    if (a.value.empty()) return a.unit.*field = default_value, ok();
-    for (const auto& [name, v] : names)
-      if (a.value == name) return a.unit.*field = v, ok();
-    std::string allowed;
-    for (const auto& [name, v] : names) allowed += (allowed.empty() ? "" : ", ") + std::string(name);
-    std::string message = "invalid value '" + std::string(a.value) + "' (one of: " + allowed + ")";
-    if (!unsupported_hint.empty()) message += "; " + std::string(unsupported_hint);
-    return Error::plain(message);
-  };
-}
-
-// A user or group as written: a name or a base-10 number. Anything else
-// (0x0, 0day, -1) is refused here, so it can never become uid 0 later
-// (CVE-2017-1000082, CVE-2020-13776).
-Status check_user_or_group(std::string_view v, const char* what) {
-  if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    auto n = values::parse_unsigned(v, 4294967294u);
-    if (!n || *n == 65535) return Error::plain(std::string("invalid numeric ") + what + " ID '" + std::string(v) + "'");
-    return ok();
-  }
-  bool valid = v.size() <= 32 && (std::isalpha(static_cast<unsigned char>(v[0])) || v[0] == '_');
-  for (size_t i = 0; valid && i < v.size(); ++i) {
-    auto c = static_cast<unsigned char>(v[i]);
-    bool last_dollar = i + 1 == v.size() && c == '$';
-    valid = std::isalnum(c) || c == '_' || c == '-' || c == '.' || last_dollar;
-  }
-  if (!valid) return Error::plain(std::string("invalid ") + what + " name '" + std::string(v) + "'");
-  return ok();
-}
-
-Setter output_key(OutputSpec Unit::*field, bool is_stderr) {
-  return [field, is_stderr](Assignment& a) -> Status {
-    OutputSpec& o = a.unit.*field;
-    std::string_view v = a.value;
-    o = OutputSpec{};
-    if (v.empty()) return ok();
-    if (v == "null") return o.kind = OutputSpec::Kind::Null, ok();
-    if (v == "inherit") return o.kind = OutputSpec::Kind::Inherit, ok();
-    if (v == "journal") return o.kind = OutputSpec::Kind::Journal, ok();
-    struct Prefix {
-      std::string_view text;
-      OutputSpec::Kind kind;
-    };
-    for (Prefix p : {Prefix{"file:", OutputSpec::Kind::File}, Prefix{"append:", OutputSpec::Kind::Append},
-                     Prefix{"truncate:", OutputSpec::Kind::Truncate}}) {
-      if (v.substr(0, p.text.size()) != p.text) continue;
-      std::string_view path = v.substr(p.text.size());
-      if (path.empty()) return Error::plain("missing path after '" + std::string(p.text) + "'");
-      o.kind = p.kind;
-      o.path = resolve_path(path, a.unit.directory);
-      return ok();
-    }
-    (void)is_stderr;
-    return Error::plain("invalid value '" + std::string(v) +
-                        "' (one of: null, inherit, journal, file:PATH, append:PATH, truncate:PATH)");
-  };
-}
-
-const std::vector<KeyDef>& key_table() {
-  using K = KeyDef;
-  static const std::vector<KeyDef> table = {
-      // [Unit]
-      K{"Unit", "Description", [](Assignment& a) { return a.unit.description = std::string(a.value), ok(); }},
-      K{"Unit", "Documentation", word_list(&Unit::documentation)},
-      K{"Unit", "StartLimitIntervalSec", timespan(&Unit::start_limit_interval, 10 * kUsecPerSec)},
-      K{"Unit", "StartLimitBurst",
-        [](Assignment& a) -> Status {
-          if (a.value.empty()) return a.unit.start_limit_burst = 5, ok();
-          auto n = values::parse_unsigned(a.value, 1000000);
-          if (!n) return n.error();
-          return a.unit.start_limit_burst = static_cast<unsigned>(*n), ok();
-        }},
-      // [Service]
-      K{"Service", "Type",
-        enumeration(&Unit::type, ServiceType::Simple,
-                    {{"simple", ServiceType::Simple},
-                     {"exec", ServiceType::Exec},
-                     {"notify", ServiceType::Notify},
-                     {"forking", ServiceType::Forking},
-                     {"oneshot", ServiceType::Oneshot}},
-                    "dbus and idle are not supported by unitrun")},
-      K{"Service", "ExecStart", commands(&Unit::exec_start)},
-      K{"Service", "ExecStartPre", commands(&Unit::exec_start_pre)},
-      K{"Service", "ExecStartPost", commands(&Unit::exec_start_post)},
-      K{"Service", "ExecStop", commands(&Unit::exec_stop)},
-      K{"Service", "ExecStopPost", commands(&Unit::exec_stop_post)},
-      K{"Service", "ExecReload", commands(&Unit::exec_reload)},
-      K{"Service", "WorkingDirectory",
-        [](Assignment& a) -> Status {
-          std::string_view v = a.value;
-          a.unit.working_directory_optional = !v.empty() && v[0] == '-';
-          if (a.unit.working_directory_optional) v.remove_prefix(1);
-          if (v.empty()) return a.unit.working_directory = "/", ok();
-          a.unit.working_directory = v == "~" ? std::string("~") : resolve_path(v, a.unit.directory);
-          return ok();
-        }},
-      K{"Service", "UMask",
-        [](Assignment& a) -> Status {
-          if (a.value.empty()) return a.unit.umask = 0022, ok();
-          return assign(values::parse_umask(a.value), a.unit.umask);
-        }},
-      K{"Service", "User",
-        [](Assignment& a) -> Status {
-          if (!a.value.empty()) {
-            auto r = check_user_or_group(a.value, "user");
-            if (!r) return r;
-          }
-          return a.unit.user = std::string(a.value), ok();
-        }},
-      K{"Service", "Group",
-        [](Assignment& a) -> Status {
-          if (!a.value.empty()) {
-            auto r = check_user_or_group(a.value, "group");
-            if (!r) return r;
-          }
-          return a.unit.group = std::string(a.value), ok();
-        }},
-      K{"Service", "SupplementaryGroups",
-        [](Assignment& a) -> Status {
-          if (a.value.empty()) return a.unit.supplementary_groups.clear(), ok();
-          for (const std::string& g : split_whitespace(a.value)) {
-            auto r = check_user_or_group(g, "group");
-            if (!r) return r;
-            a.unit.supplementary_groups.push_back(g);
-          }
-          return ok();
-        }},
-      K{"Service", "Environment",
-        [](Assignment& a) -> Status {
-          if (a.value.empty()) return a.unit.environment.clear(), ok();
-          thread_local std::vector<std::string> words;  // reused from line to line
-          auto split = command_line::split_words(a.value, words);
-          if (!split) return split.error();
-          for (std::string& w : words) {
-            size_t eq = w.find('=');
-            if (eq == std::string::npos || !command_line::is_valid_env_name(std::string_view(w).substr(0, eq)))
-              return Error::plain("invalid environment assignment '" + w + "' (expected NAME=value)");
-            std::string name = w.substr(0, eq);
-            w.erase(0, eq + 1);  // the value keeps the word's buffer
-            a.unit.environment.emplace_back(std::move(name), std::move(w));
-          }
-          return ok();
-        }},
-      K{"Service", "EnvironmentFile",
-        [](Assignment& a) -> Status {
-          if (a.value.empty()) return a.unit.environment_files.clear(), ok();
-          std::string_view v = a.value;
-          bool optional = v[0] == '-';
-          if (optional) v.remove_prefix(1);
-          if (v.empty()) return Error::plain("missing path");
-          a.unit.environment_files.push_back({resolve_path(v, a.unit.directory), optional, a.line});
-          return ok();
-        }},
-      K{"Service", "PIDFile",
-        [](Assignment& a) -> Status {
-          a.unit.pid_file = a.value.empty() ? std::string() : resolve_path(a.value, a.unit.directory);
-          return ok();
-        }},
-      K{"Service", "StandardInput",
-        [](Assignment& a) -> Status {
-          if (a.value.empty() || a.value == "null") return ok();
-          return Error::plain("invalid value '" + std::string(a.value) + "' (unitrun supports only null)");
-        }},
-      K{"Service", "StandardOutput", output_key(&Unit::standard_output, false)},
-      K{"Service", "StandardError", output_key(&Unit::standard_error, true)},
-      K{"Service", "Restart",
-        enumeration(&Unit::restart, RestartPolicy::No,
-                    {{"no", RestartPolicy::No},
-                     {"on-success", RestartPolicy::OnSuccess},
-                     {"on-failure", RestartPolicy::OnFailure},
-                     {"on-abnormal", RestartPolicy::OnAbnormal},
-                     {"on-watchdog", RestartPolicy::OnWatchdog},
-                     {"on-abort", RestartPolicy::OnAbort},
-                     {"always", RestartPolicy::Always}})},
-      K{"Service", "RestartSec", timespan(&Unit::restart_sec, 100000)},
-      K{"Service", "SuccessExitStatus", exit_status_list(&Unit::success_exit_status)},
-      K{"Service", "RestartPreventExitStatus", exit_status_list(&Unit::restart_prevent_exit_status)},
-      K{"Service", "TimeoutStartSec", timespan(&Unit::timeout_start, 90 * kUsecPerSec)},
-      K{"Service", "TimeoutStopSec", timespan(&Unit::timeout_stop, 90 * kUsecPerSec)},
-      K{"Service", "TimeoutSec",
-        [](Assignment& a) -> Status {
-          Usec v = 90 * kUsecPerSec;
-          if (!a.value.empty()) {
-            auto r = values::parse_timespan(a.value);
-            if (!r) return r.error();
-            v = *r;
-          }
-          a.unit.timeout_start = a.unit.timeout_stop = v;
-          return ok();
-        }},
-      K{"Service", "KillMode",
-        enumeration(
-            &Unit::kill_mode, KillMode::ControlGroup,
-            {{"control-group", KillMode::ControlGroup}, {"mixed", KillMode::Mixed}, {"process", KillMode::Process}},
-            "KillMode=none is not supported: unitrun always ends every process it started")},
-      K{"Service", "KillSignal", signal_key(&Unit::kill_signal, 15)},
-      K{"Service", "FinalKillSignal", signal_key(&Unit::final_kill_signal, 9)},
-      K{"Service", "SendSIGKILL",
-        [](Assignment& a) -> Status {
-          if (a.value.empty()) return a.unit.send_sigkill = true, ok();
-          return assign(values::parse_bool(a.value), a.unit.send_sigkill);
-        }},
-      K{"Service", "WatchdogSec", timespan(&Unit::watchdog_sec, 0)},
-      K{"Service", "LimitNOFILE",
-        [](Assignment& a) -> Status {
-          if (a.value.empty()) return a.unit.limit_nofile.reset(), ok();
-          auto r = values::parse_rlimit(a.value, false);
-          if (!r) return r.error();
-          return a.unit.limit_nofile = *r, ok();
-        }},
-      K{"Service", "LimitCORE",
-        [](Assignment& a) -> Status {
-          if (a.value.empty()) return a.unit.limit_core.reset(), ok();
-          auto r = values::parse_rlimit(a.value, true);
-          if (!r) return r.error();
-          return a.unit.limit_core = *r, ok();
-        }},
-      K{"Service", "Nice",
-        [](Assignment& a) -> Status {
-          if (a.value.empty()) return a.unit.nice.reset(), ok();
-          auto r = values::parse_nice(a.value);
-          if (!r) return r.error();
-          return a.unit.nice = *r, ok();
-        }},
-      // [Install]
-      K{"Install", "WantedBy", word_list(&Unit::wanted_by)},
-  };
-  return table;
-}
-
-// Hashed once: every line of every unit looks its key up here.
-const KeyDef* find_key(std::string_view section, std::string_view key) {
-  static const auto index = [] {
-    std::unordered_map<std::string_view, std::vector<const KeyDef*>> by_key;
-    for (const KeyDef& k : key_table()) by_key[k.key].push_back(&k);
-    return by_key;
-  }();
-  auto it = index.find(key);
-  if (it == index.end()) return nullptr;
-  for (const KeyDef* k : it->second)
-    if (k->section == section) return k;
-  return nullptr;
-}
-
 // closest_match() costs O(length of the name × length of a candidate) per
 // candidate: one unknown key of 1 MiB took seconds. Its limit of
-// max(2, n/3) + 1 edits can never be met by a name of more than 36 bytes
-// (the longest key, RestartPreventExitStatus, has 24), so longer names get no
-// suggestion, as before, but without computing one. And a file of thousands
-// of unknown keys (the fuzzer's "Usre=1" 6,000 times) took seconds, so only
-// the first kMaxSuggestions unknown names of a file get a suggestion.
+// max(2, n/3) + 1 edits can never be met by a name of more than 48 bytes
+// (the longest key, ManagedOOMMemoryPressureLimit, has 29), so longer names
+// get no suggestion, as before, but without computing one. And a file of
+// thousands of unknown keys (the fuzzer's "Usre=1" 6,000 times) took
+// seconds, so only the first kMaxSuggestions unknown names of a file get a
+// suggestion.
 constexpr size_t kMaxSuggestedNameBytes = 64;
 constexpr int kMaxSuggestions = 32;
 
@@ -412,6 +33,25 @@ std::string suggest(std::string_view name, const std::vector<std::string_view>& 
   if (name.size() > kMaxSuggestedNameBytes || budget <= 0) return {};
   --budget;
   return closest_match(name, candidates);
+}
+
+// Every name of the registry once: a suggestion is computed against all of
+// them, so that a key unitrun knows in another section, or refuses, is never
+// "corrected" into a different one (UnsetEnvironment= into Environment=).
+const std::vector<std::string_view>& every_key_name() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    for (const Directive& d : directives())
+      if (std::find(out.begin(), out.end(), d.name) == out.end()) out.push_back(d.name);
+    return out;
+  }();
+  return names;
+}
+
+std::string_view section_of_key(std::string_view name) {
+  for (const Directive& d : directives())
+    if (d.name == name) return d.section;
+  return {};
 }
 
 bool is_known_section(std::string_view s) { return s == "Unit" || s == "Service" || s == "Install"; }
@@ -434,16 +74,17 @@ struct ParseState {
   bool pending_active = false;
 
   Unit* unit = nullptr;
-  Specifiers specifiers;
+  const ParseContext* context = nullptr;
+  std::optional<SpecifierExpander> specifiers;
   Diagnostics* diagnostics = nullptr;
   std::map<std::string, std::string> last_security_values;
   int* suggestions_left = nullptr;  // see suggest()
   // Buffers reused from line to line: no allocation per line for them.
   std::string expanded_value, key_id;
-  // Per key of key_table(), its entry in Unit::key_lines once it has one
+  // Per row of the registry, its entry in Unit::key_lines once it has one
   // (map iterators stay valid while other keys are inserted).
   std::vector<std::optional<std::map<std::string, int>::iterator>> key_line_slots =
-      std::vector<std::optional<std::map<std::string, int>::iterator>>(key_table().size());
+      std::vector<std::optional<std::map<std::string, int>::iterator>>(directives().size());
 };
 
 // fgets-like: inih may ask for the line in several chunks.
@@ -473,6 +114,42 @@ void report(ParseState& st, Diagnostic::Severity sev, int line, std::string mess
   st.diagnostics->push_back(Diagnostic{sev, line, std::move(message)});
 }
 
+void report_unknown(ParseState& st, std::string_view section, std::string_view name, int line) {
+  using S = Diagnostic::Severity;
+  for (std::string_view other : {"Unit", "Service", "Install"}) {
+    if (other != section && find_directive(other, name)) {
+      report(st, S::Error, line,
+             "key '" + std::string(name) + "' belongs in [" + std::string(other) + "], not in [" +
+                 std::string(section) + "]");
+      return;
+    }
+  }
+  std::string suggestion = suggest(name, every_key_name(), *st.suggestions_left);
+  std::string message = "unknown key '" + std::string(name) + "' in [" + std::string(section) + "]";
+  if (!suggestion.empty()) {
+    message += "; did you mean '" + suggestion + "='";
+    std::string_view home = section_of_key(suggestion);
+    if (find_directive(section, suggestion) == nullptr && !home.empty()) message += " (in [" + std::string(home) + "])";
+    message += "?";
+  }
+  report(st, S::Error, line, message);
+}
+
+// Records where a key was last set; an empty assignment resets the key to
+// its default, as if it had never been set: key_lines tells explicit values
+// from defaults (Type='s oneshot default, the oneshot start timeout).
+void record_line(ParseState& st, const Directive& d, std::string_view raw, int line) {
+  auto& slot = st.key_line_slots[static_cast<size_t>(&d - directives().data())];
+  if (raw.empty()) {
+    st.unit->key_lines.erase(st.key_id);
+    slot.reset();
+  } else if (slot) {
+    (*slot)->second = line;  // a key assigned again: no map lookup
+  } else {
+    slot = st.unit->key_lines.insert_or_assign(st.key_id, line).first;
+  }
+}
+
 int on_key(void* user, const char* section_c, const char* name_c, const char* value_c) {
   auto& st = *static_cast<ParseState*>(user);
   std::string_view section = section_c, name = name_c, raw = value_c;
@@ -486,27 +163,17 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
   if (!is_known_section(section)) return 1;  // reported once, at the section header
   if (is_extension(name)) return 1;          // X- keys are for other tools, as in systemd
 
-  const KeyDef* def = find_key(section, name);
-  if (!def) {
-    for (std::string_view other : {"Unit", "Service", "Install"}) {
-      if (other != section && find_key(other, name)) {
-        report(st, S::Error, line,
-               "key '" + std::string(name) + "' belongs in [" + std::string(other) + "], not in [" +
-                   std::string(section) + "]");
-        return 1;
-      }
-    }
-    std::vector<std::string_view> candidates;
-    for (const KeyDef& k : key_table())
-      if (k.section == section) candidates.push_back(k.key);
-    std::string suggestion = suggest(name, candidates, *st.suggestions_left);
-    std::string message = "unknown key '" + std::string(name) + "' in [" + std::string(section) + "]";
-    if (!suggestion.empty()) message += "; did you mean '" + suggestion + "='?";
-    report(st, S::Error, line, message);
+  const Directive* d = find_directive(section, name);
+  if (!d) {
+    report_unknown(st, section, name, line);
+    return 1;
+  }
+  if (d->status == DirectiveStatus::Refused) {
+    report(st, S::Error, line, std::string(name) + "= is refused: " + std::string(reason_text(d->reason)));
     return 1;
   }
 
-  auto value = expand_specifiers(raw, st.specifiers, st.expanded_value);
+  auto value = st.specifiers->expand(raw, st.expanded_value);
   if (!value) {
     report(st, S::Error, line, std::string(name) + "=: " + value.error().message());
     return 1;
@@ -522,20 +189,27 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
       it->second = *value;
     }
   }
-  Assignment a{*st.unit, *value, line};
-  Status r = def->set(a);
-  if (!r) report(st, S::Error, line, std::string(name) + "=: " + r.error().message());
-  // An empty assignment resets the key to its default, as if it had never
-  // been set: key_lines tells explicit values from defaults (Type='s oneshot
-  // default, forking's PIDFile=, the oneshot start timeout).
-  else if (auto& slot = st.key_line_slots[static_cast<size_t>(def - key_table().data())]; raw.empty()) {
-    st.unit->key_lines.erase(key_id);
-    slot.reset();
-  } else if (slot) {
-    (*slot)->second = line;  // a key assigned again: no map lookup
-  } else {
-    slot = st.unit->key_lines.insert_or_assign(key_id, line).first;
+  if (d->parse) {
+    Assignment a{*st.unit, name, *value, line, *st.context, *st.diagnostics};
+    Status r = d->parse(a);
+    if (!r) {
+      // A refused value names its key itself ("SuccessAction=reboot is
+      // refused: ..."); any other error gets the key in front.
+      std::string message = r.error().message();
+      std::string key_eq = std::string(name) + "=";
+      if (message.compare(0, key_eq.size(), key_eq) != 0 || message.compare(0, key_eq.size() + 1, key_eq + ":") == 0)
+        message = key_eq + ": " + message;
+      report(st, S::Error, line, std::move(message));
+      return 1;
+    }
   }
+  if (d->status == DirectiveStatus::NoEffect) {
+    st.unit->without_effect.push_back({key_id, std::string(*value), line});
+    if (!raw.empty())
+      report(st, S::Note, line,
+             std::string(name) + "= is accepted without effect: " + std::string(reason_text(d->reason)));
+  }
+  record_line(st, *d, raw, line);
   return 1;
 }
 
@@ -557,21 +231,29 @@ void configure_inih() {
   });
 }
 
+// Rules that need the whole file, after every line is read.
+void finish(Unit& unit, const ParseContext& context, const UnitName& name) {
+  // IgnoreSIGPIPE= defaults to yes, as in systemd, for the files of
+  // systemd's dialect; unitrun's own .ini units keep the default disposition
+  // they always had.
+  if (!unit.key_lines.count("Service.IgnoreSIGPIPE")) unit.ignore_sigpipe = name.is_service;
+  if (!unit.key_lines.count("Service.Type") && unit.exec_start.empty()) unit.type = ServiceType::Oneshot;
+  if (unit.pid_file.empty()) unit.pid_file = context.pid_dir + "/" + unit.name + ".pid";
+  // PermissionsStartOnly=yes: every command but ExecStart='s runs as if it
+  // had the '+' prefix (systemd.service(5)).
+  if (unit.permissions_start_only)
+    for (auto* list : {&unit.exec_condition, &unit.exec_start_pre, &unit.exec_start_post, &unit.exec_reload,
+                       &unit.exec_stop, &unit.exec_stop_post})
+      for (Command& c : *list)
+        if (c.privileges == CommandPrivileges::Normal) c.privileges = CommandPrivileges::Full;
+  // StandardInput= defaults to data when there is data (systemd.exec(5)).
+  if (!unit.standard_input_data.empty() && !unit.key_lines.count("Service.StandardInput"))
+    unit.standard_input.kind = InputSpec::Kind::Data;
+}
+
 }  // namespace
 
-std::string name_from_path(std::string_view path) {
-  size_t slash = path.rfind('/');
-  std::string_view file = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  if (file.size() > 4 && file.substr(file.size() - 4) == ".ini") file.remove_suffix(4);
-  return std::string(file);
-}
-
-bool is_valid_unit_name(std::string_view name) {
-  if (name.empty() || name.size() > 200 || name[0] == '-' || name == "." || name == "..") return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view(":_.@-").find(c) != std::string_view::npos;
-  });
-}
+std::string name_from_path(std::string_view path) { return unit_name_of(path).name; }
 
 namespace {
 // An absolute path with no empty, "." or ".." component and no trailing '/':
@@ -614,27 +296,37 @@ std::string resolve_path(std::string_view path, std::string_view directory) {
 
 std::vector<std::string> known_keys() {
   std::vector<std::string> keys;
-  for (const KeyDef& k : key_table()) keys.push_back(std::string(k.section) + "." + std::string(k.key));
+  for (const Directive& d : directives())
+    if (d.status == DirectiveStatus::Implemented) keys.push_back(std::string(d.section) + "." + std::string(d.name));
   return keys;
 }
 
 ParseResult parse(std::string_view content, const ParseContext& context) {
   ParseResult result;
   Unit& unit = result.unit;
+  UnitName name = unit_name_of(context.path);
   unit.path = context.path;
-  unit.name = name_from_path(context.path);
+  unit.name = name.name;
+  unit.prefix = name.prefix;
+  unit.instance = name.instance;
+  unit.is_template = name.is_template;
   size_t slash = context.path.rfind('/');
   unit.directory = slash == std::string::npos || slash == 0 ? "/" : context.path.substr(0, slash);
   unit.log_file = context.log_dir + "/" + unit.name + ".log";
+  unit.credentials_directory = context.pid_dir + "/credentials/" + unit.name;
+  const std::string* roots[kDirectoryTypes] = {&context.runtime_dir, &context.state_dir, &context.cache_dir,
+                                               &context.logs_dir, &context.config_dir};
+  for (int t = 0; t < kDirectoryTypes; ++t) unit.directories[t].root = *roots[t];
   using S = Diagnostic::Severity;
 
   ini_lines::Lines lines = ini_lines::split(content);
   result.diagnostics = std::move(lines.diagnostics);
   if (!is_valid_unit_name(unit.name))
-    result.diagnostics.insert(
-        result.diagnostics.begin(),
-        {S::Error, 0,
-         "invalid unit name '" + unit.name + "' (1 to 200 of A-Z a-z 0-9 : _ . @ -, not starting with '-')"});
+    result.diagnostics.insert(result.diagnostics.begin(),
+                              {S::Error, 0,
+                               "invalid unit name '" + unit.name +
+                                   "' (1 to 200 of A-Z a-z 0-9 : _ . @ - \\, not starting with '-', and for a "
+                                   ".service file at most one '@', after a prefix)"});
   bool has_service = false;
   int suggestions_left = kMaxSuggestions;
   for (const ini_lines::SectionHeader& s : lines.sections) {
@@ -650,24 +342,23 @@ ParseResult parse(std::string_view content, const ParseContext& context) {
   ParseState st;
   st.lines = &lines;
   st.unit = &unit;
+  st.context = &context;
   st.diagnostics = &result.diagnostics;
   st.suggestions_left = &suggestions_left;
-  size_t at = unit.name.find('@');
-  st.specifiers = Specifiers{name_from_path(context.path) + ".ini",
-                             unit.name,
-                             at == std::string::npos ? unit.name : unit.name.substr(0, at),
-                             at == std::string::npos ? std::string() : unit.name.substr(at + 1),
-                             context.home,
-                             context.user_name,
-                             context.runtime_dir};
+  // A template alone is checked as an instance of its own, as systemd does.
+  UnitName specifier_name = as_checked(name);
+  if (name.is_template)
+    result.diagnostics.push_back({S::Note, 0,
+                                  "a template: its specifiers are checked as instance '" +
+                                      std::string(kTemplateCheckInstance) + "' (" + specifier_name.file_name +
+                                      "), as systemd-analyze verify does"});
+  st.specifiers.emplace(specifier_name, context, context.path, unit.credentials_directory);
   configure_inih();
   int rc = ini_parse_stream(read_line, &st, on_key, &st);
   if (rc == -2) result.diagnostics.push_back({S::Error, 0, "out of memory while parsing"});
 
-  // File-wide rules, after every line is read.
   if (!has_service) result.diagnostics.push_back({S::Error, 0, "no [Service] section"});
-  if (!unit.key_lines.count("Service.Type") && unit.exec_start.empty()) unit.type = ServiceType::Oneshot;
-  if (unit.pid_file.empty()) unit.pid_file = context.pid_dir + "/" + unit.name + ".pid";
+  finish(unit, context, name);
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
   return result;

@@ -1,9 +1,13 @@
 #include "unit/unit_show.h"
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
+#include "unit/conditions.h"
+#include "unit/directives.h"
 #include "unit/values.h"
 
 namespace unitrun::unit {
@@ -29,29 +33,88 @@ std::string output_text(const Unit& u, const OutputSpec& o) {
   return to_string(o);
 }
 
+const char* privileges_prefix(CommandPrivileges p) {
+  switch (p) {
+    case CommandPrivileges::Normal:
+      return "";
+    case CommandPrivileges::Full:
+      return "+";
+    case CommandPrivileges::NoUserSwitch:
+      return "!";
+    case CommandPrivileges::AmbientFallback:
+      return "!!";
+  }
+  return "";
+}
+
 nlohmann::json command_json(const Command& c) {
   return {{"program", c.program},
           {"argv", c.argv},
           {"ignore_failure", c.ignore_failure},
           {"expand_environment", c.expand_environment},
+          {"privileges", privileges_prefix(c.privileges)},
           {"line", c.line}};
 }
 
 const std::vector<std::pair<const char*, std::vector<Command> Unit::*>>& command_fields() {
   static const std::vector<std::pair<const char*, std::vector<Command> Unit::*>> fields = {
-      {"ExecStartPre", &Unit::exec_start_pre},
-      {"ExecStart", &Unit::exec_start},
-      {"ExecStartPost", &Unit::exec_start_post},
-      {"ExecReload", &Unit::exec_reload},
-      {"ExecStop", &Unit::exec_stop},
+      {"ExecCondition", &Unit::exec_condition}, {"ExecStartPre", &Unit::exec_start_pre},
+      {"ExecStart", &Unit::exec_start},         {"ExecStartPost", &Unit::exec_start_post},
+      {"ExecReload", &Unit::exec_reload},       {"ExecStop", &Unit::exec_stop},
       {"ExecStopPost", &Unit::exec_stop_post}};
   return fields;
 }
 
+std::string base64(std::string_view data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t v = (uint32_t(uint8_t(data[i])) << 16) | (uint32_t(uint8_t(data[i + 1])) << 8) | uint8_t(data[i + 2]);
+    for (int k = 3; k >= 0; --k) out += kAlphabet[(v >> (6 * k)) & 63];
+  }
+  if (i < data.size()) {
+    uint32_t v = uint32_t(uint8_t(data[i])) << 16;
+    if (i + 1 < data.size()) v |= uint32_t(uint8_t(data[i + 1])) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < data.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string directory_words(const ServiceDirectories& d) {
+  std::vector<std::string> words;
+  for (const ServiceDirectory& e : d.paths) {
+    words.push_back(e.path);
+    for (const std::string& link : e.symlinks) words.back() += ":" + link;
+  }
+  return join_words(words);
+}
+
+std::string limit_text(int resource, const ResourceLimit& l) {
+  (void)resource;
+  return values::format_rlimit(l);
+}
+
+constexpr DirectoryType kDirectoryTypes[] = {DirectoryType::Runtime, DirectoryType::State, DirectoryType::Cache,
+                                             DirectoryType::Logs, DirectoryType::Configuration};
+
+// The keys of without_effect, each once, in the order they were first set.
+std::vector<std::string> keys_without_effect(const Unit& u) {
+  std::vector<std::string> keys;
+  for (const KeyAssignment& k : u.without_effect)
+    if (std::find(keys.begin(), keys.end(), k.key) == keys.end()) keys.push_back(k.key);
+  return keys;
+}
+
+std::string key_name(const std::string& id) { return id.substr(id.find('.') + 1); }
+
 }  // namespace
 
 std::string format_command(const Command& c) {
-  std::string prefix;
+  std::string prefix = privileges_prefix(c.privileges);
   if (c.ignore_failure) prefix += '-';
   if (!c.expand_environment) prefix += ':';
   bool argv0_differs = c.argv.empty() || c.argv[0] != c.program;
@@ -71,13 +134,22 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   std::vector<std::pair<std::string, std::string>> p;
   auto add = [&](const std::string& k, std::string v) { p.emplace_back(k, std::move(v)); };
   auto words = [](const std::vector<std::string>& list) { return join_words(list); };
+  auto yes = [](bool b) { return std::string(b ? "yes" : "no"); };
+  auto optional_int = [](const std::optional<int>& v) { return v ? std::to_string(*v) : std::string(); };
   add("Id", u.name);
   add("FragmentPath", u.path);
   add("Description", u.description);
   add("Documentation", words(u.documentation));
   add("StartLimitIntervalSec", values::format_timespan(u.start_limit_interval));
   add("StartLimitBurst", std::to_string(u.start_limit_burst));
+  for (const Condition& c : u.conditions) add(condition_key(c), condition_text(c));
   add("Type", to_string(u.type));
+  add("ExitType", to_string(u.exit_type));
+  add("RemainAfterExit", yes(u.remain_after_exit));
+  add("GuessMainPID", yes(u.guess_main_pid));
+  add("BusName", u.bus_name);
+  add("NotifyAccess", to_string(effective_notify_access(u)));
+  add("PermissionsStartOnly", yes(u.permissions_start_only));
   for (const auto& [key, field] : command_fields())
     for (const Command& c : u.*field) add(key, format_command(c));
   add("WorkingDirectory", (u.working_directory_optional ? "-" : "") + u.working_directory);
@@ -87,26 +159,89 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   add("SupplementaryGroups", words(u.supplementary_groups));
   for (const auto& [k, v] : u.environment) add("Environment", quote_word(k + "=" + v));
   for (const EnvironmentFile& f : u.environment_files) add("EnvironmentFile", (f.optional ? "-" : "") + f.path);
+  add("PassEnvironment", words(u.pass_environment));
+  add("UnsetEnvironment", words(u.unset_environment));
   add("PIDFile", u.pid_file);
-  add("StandardInput", "null");
+  add("StandardInput", to_string(u.standard_input));
+  add("StandardInputData", base64(u.standard_input_data));
   add("StandardOutput", output_text(u, u.standard_output));
   add("StandardError", u.standard_error.kind == OutputSpec::Kind::Default ? output_text(u, u.standard_output)
                                                                           : output_text(u, u.standard_error));
+  add("TTYPath", u.tty_path);
+  add("TTYReset", yes(u.tty_reset));
+  add("TTYVHangup", yes(u.tty_vhangup));
+  add("TTYVTDisallocate", yes(u.tty_vt_disallocate));
+  add("TTYRows", u.tty_rows ? std::to_string(*u.tty_rows) : "");
+  add("TTYColumns", u.tty_columns ? std::to_string(*u.tty_columns) : "");
+  add("SyslogIdentifier", u.syslog_identifier);
+  add("SyslogFacility", values::syslog_facility_name(u.syslog_facility));
+  add("SyslogLevel", values::syslog_level_name(u.syslog_level));
+  add("SyslogLevelPrefix", yes(u.syslog_level_prefix));
   add("Restart", to_string(u.restart));
   add("RestartSec", values::format_timespan(u.restart_sec));
   add("SuccessExitStatus", exit_status_text(u.success_exit_status));
   add("RestartPreventExitStatus", exit_status_text(u.restart_prevent_exit_status));
+  add("RestartForceExitStatus", exit_status_text(u.restart_force_exit_status));
   add("TimeoutStartSec", values::format_timespan(u.timeout_start));
   add("TimeoutStopSec", values::format_timespan(u.timeout_stop));
+  add("TimeoutAbortSec", values::format_timespan(u.timeout_abort.value_or(u.timeout_stop)));
+  add("TimeoutStartFailureMode", to_string(u.timeout_start_failure_mode));
+  add("TimeoutStopFailureMode", to_string(u.timeout_stop_failure_mode));
+  add("RuntimeMaxSec", values::format_timespan(u.runtime_max));
+  add("RuntimeRandomizedExtraSec", values::format_timespan(u.runtime_randomized_extra));
   add("KillMode", to_string(u.kill_mode));
   add("KillSignal", values::signal_name(u.kill_signal));
+  add("RestartKillSignal", values::signal_name(u.restart_kill_signal.value_or(u.kill_signal)));
   add("FinalKillSignal", values::signal_name(u.final_kill_signal));
-  add("SendSIGKILL", u.send_sigkill ? "yes" : "no");
+  add("WatchdogSignal", values::signal_name(u.watchdog_signal));
+  add("SendSIGKILL", yes(u.send_sigkill));
+  add("SendSIGHUP", yes(u.send_sighup));
   add("WatchdogSec", values::format_timespan(u.watchdog_sec));
   add("LimitNOFILE", u.limit_nofile ? values::format_rlimit(*u.limit_nofile) : "");
   add("LimitCORE", u.limit_core ? values::format_rlimit(*u.limit_core) : "");
+  for (const auto& [resource, limit] : u.limits)
+    add(std::string(values::rlimit_key(resource)), limit_text(resource, limit));
   add("Nice", u.nice ? std::to_string(*u.nice) : "");
+  add("OOMScoreAdjust", optional_int(u.oom_score_adjust));
+  if (u.coredump_filter) {
+    char hex[24];
+    std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(*u.coredump_filter));
+    add("CoredumpFilter", hex);
+  } else {
+    add("CoredumpFilter", "");
+  }
+  add("TimerSlackNSec", u.timer_slack_nsec ? std::to_string(*u.timer_slack_nsec) : "");
+  add("Personality", u.personality ? values::personality_name(*u.personality) : "");
+  add("CPUSchedulingPolicy", u.cpu_scheduling.policy ? values::sched_policy_name(*u.cpu_scheduling.policy) : "");
+  add("CPUSchedulingPriority", optional_int(u.cpu_scheduling.priority));
+  add("CPUSchedulingResetOnFork", yes(u.cpu_scheduling.reset_on_fork));
+  add("IOSchedulingClass", u.io_scheduling.io_class ? values::io_class_name(*u.io_scheduling.io_class) : "");
+  add("IOSchedulingPriority", optional_int(u.io_scheduling.priority));
+  add("CPUAffinity", u.cpu_affinity_from_numa ? "numa" : values::format_cpu_set(u.cpu_affinity));
+  add("NUMAPolicy", u.numa_policy ? values::numa_policy_name(*u.numa_policy) : "");
+  add("NUMAMask", u.numa_mask_all ? "all" : values::format_cpu_set(u.numa_mask));
+  add("IgnoreSIGPIPE", yes(u.ignore_sigpipe));
+  std::string search_path;
+  for (const std::string& d : u.exec_search_path) search_path += (search_path.empty() ? "" : ":") + d;
+  add("ExecSearchPath", search_path);
+  for (DirectoryType t : kDirectoryTypes) {
+    const ServiceDirectories& d = u.exec_directory(t);
+    add(std::string(to_string(t)) + "Directory", directory_words(d));
+    add(std::string(to_string(t)) + "DirectoryMode", octal(d.mode));
+  }
+  add("RuntimeDirectoryPreserve", to_string(u.runtime_directory_preserve));
+  for (const Credential& c : u.credentials) {
+    if (c.is_set)
+      add("SetCredential", c.id + ":" + quote_word(c.data));
+    else
+      add("LoadCredential", c.id + ":" + c.path);
+  }
   add("WantedBy", words(u.wanted_by));
+  // Keys accepted without effect, as written, and which they are.
+  for (const KeyAssignment& k : u.without_effect) add(key_name(k.key), k.value);
+  std::vector<std::string> names;
+  for (const std::string& k : keys_without_effect(u)) names.push_back(key_name(k));
+  add("AcceptedWithoutEffect", words(names));
   return p;
 }
 
@@ -118,10 +253,16 @@ std::string show_text(const Unit& u) {
 
 nlohmann::json show_json(const Unit& u) {
   nlohmann::json j;
-  for (const auto& [k, v] : properties(u)) {
-    bool is_list = k.rfind("Exec", 0) == 0 || k == "Environment" || k == "EnvironmentFile";
-    if (!is_list) j[k] = v;
-  }
+  std::vector<std::string> without_effect = keys_without_effect(u);
+  auto is_list = [&](const std::string& k) {
+    if (k.rfind("Exec", 0) == 0 && k != "ExecSearchPath") return true;
+    if (k.rfind("Condition", 0) == 0 || k.rfind("Assert", 0) == 0) return true;
+    for (const std::string& w : without_effect)
+      if (key_name(w) == k) return true;
+    return k == "Environment" || k == "EnvironmentFile" || k == "SetCredential" || k == "LoadCredential";
+  };
+  for (const auto& [k, v] : properties(u))
+    if (!is_list(k)) j[k] = v;
   for (const auto& [key, field] : command_fields()) {
     nlohmann::json list = nlohmann::json::array();
     for (const Command& c : u.*field) list.push_back(command_json(c));
@@ -135,7 +276,47 @@ nlohmann::json show_json(const Unit& u) {
   j["EnvironmentFile"] = files;
   j["Documentation"] = u.documentation;
   j["SupplementaryGroups"] = u.supplementary_groups;
+  j["PassEnvironment"] = u.pass_environment;
+  j["UnsetEnvironment"] = u.unset_environment;
   j["WantedBy"] = u.wanted_by;
+  nlohmann::json conditions = nlohmann::json::array();
+  for (const Condition& c : u.conditions)
+    conditions.push_back({{"key", condition_key(c)},
+                          {"value", c.value},
+                          {"trigger", c.trigger},
+                          {"negate", c.negate},
+                          {"assert", c.is_assert},
+                          {"line", c.line}});
+  j["Conditions"] = conditions;
+  nlohmann::json credentials = nlohmann::json::array();
+  for (const Credential& c : u.credentials) {
+    nlohmann::json one = {{"id", c.id}, {"line", c.line}};
+    if (c.is_set)
+      one["data"] = c.data;
+    else
+      one["path"] = c.path;
+    credentials.push_back(one);
+  }
+  j["Credentials"] = credentials;
+  j["CredentialsDirectory"] = u.credentials_directory;
+  for (DirectoryType t : kDirectoryTypes) {
+    nlohmann::json list = nlohmann::json::array();
+    const ServiceDirectories& d = u.exec_directory(t);
+    for (const ServiceDirectory& e : d.paths)
+      list.push_back({{"path", d.root + "/" + e.path}, {"symlinks", e.symlinks}});
+    j[std::string(to_string(t)) + "Directory"] = list;
+  }
+  // Keys accepted without effect: their values as written, and why.
+  nlohmann::json accepted = nlohmann::json::object();
+  for (const std::string& key : without_effect) {
+    std::string section = key.substr(0, key.find('.')), name = key_name(key);
+    const Directive* d = find_directive(section, name);
+    nlohmann::json values = nlohmann::json::array();
+    for (const KeyAssignment& k : u.without_effect)
+      if (k.key == key) values.push_back(k.value);
+    accepted[name] = {{"section", section}, {"values", values}, {"reason", d ? reason_text(d->reason) : ""}};
+  }
+  j["AcceptedWithoutEffect"] = accepted;
   return j;
 }
 

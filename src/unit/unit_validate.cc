@@ -1,12 +1,15 @@
 #include "unit/unit_validate.h"
 
 #include <grp.h>
+#include <linux/mempolicy.h>
 #include <pwd.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 
 #include "base/strings.h"
 #include "unit/values.h"
@@ -28,13 +31,20 @@ bool is_numeric(const std::string& s) {
 // Every Exec*= list of a unit, const or not.
 template <typename U>
 auto all_command_lists(U& u) {
-  return std::array{&u.exec_start_pre, &u.exec_start,     &u.exec_start_post,
+  return std::array{&u.exec_condition, &u.exec_start_pre, &u.exec_start, &u.exec_start_post,
                     &u.exec_stop,      &u.exec_stop_post, &u.exec_reload};
 }
 
-void check_program(const Command& c, Diagnostics& out) {
+std::string search_path_of(const Unit& u) {
+  if (u.exec_search_path.empty()) return kFixedPath;
+  std::string path;
+  for (const std::string& dir : u.exec_search_path) path += (path.empty() ? "" : ":") + dir;
+  return path;
+}
+
+void check_program(const Unit& u, const Command& c, Diagnostics& out) {
   if (c.program[0] != '/') {
-    out.push_back({S::Error, c.line, "program '" + c.program + "' not found in " + kFixedPath});
+    out.push_back({S::Error, c.line, "program '" + c.program + "' not found in " + search_path_of(u)});
     return;
   }
   struct stat st;
@@ -56,10 +66,11 @@ void check_group(const std::string& g, int line, Diagnostics& out) {
 }  // namespace
 
 void resolve_programs(Unit& unit) {
+  const std::string search_path = search_path_of(unit);
   for (auto* list : all_command_lists(unit)) {
     for (Command& c : *list) {
       if (c.program.find('/') != std::string::npos) continue;
-      std::string_view path = kFixedPath;
+      std::string_view path = search_path;
       while (!path.empty()) {
         size_t colon = path.find(':');
         std::string candidate = std::string(path.substr(0, colon)) + "/" + c.program;
@@ -85,16 +96,54 @@ Diagnostics validate(const Unit& u, ValidateMode mode) {
       out.push_back(
           {S::Error, u.exec_start[1].line, "more than one ExecStart= command (only Type=oneshot may have several)"});
   } else if (u.exec_start.empty() && u.exec_stop.empty()) {
-    out.push_back({S::Error, service_line, "no ExecStart= and no ExecStop="});
+    // systemd accepts a unit whose only action is SuccessAction=; here that
+    // action has no effect, so nothing would happen at all.
+    bool has_action = std::any_of(u.without_effect.begin(), u.without_effect.end(), [](const KeyAssignment& k) {
+      return k.key == "Unit.SuccessAction" && !k.value.empty() && k.value != "none";
+    });
+    out.push_back({S::Error, service_line,
+                   has_action ? "no ExecStart= and no ExecStop= (SuccessAction= alone has no effect here)"
+                              : "no ExecStart= and no ExecStop="});
   }
   if (u.type == ServiceType::Oneshot && (u.restart == RestartPolicy::Always || u.restart == RestartPolicy::OnSuccess))
     out.push_back({S::Error, line_of(u, "Service.Restart"),
                    std::string("Restart=") + to_string(u.restart) + " is not allowed for Type=oneshot"});
-  if (u.type == ServiceType::Forking && !u.key_lines.count("Service.PIDFile"))
-    out.push_back({S::Error, service_line, "Type=forking needs PIDFile= (the file the service writes its PID to)"});
+  // Type=forking without PIDFile=: the main PID is guessed, as systemd does
+  // (GuessMainPID=).
+  if (u.type == ServiceType::Dbus && u.bus_name.empty())
+    out.push_back({S::Error, line_of(u, "Service.Type"),
+                   "Type=dbus needs BusName= (the name whose appearance on the system bus ends the start)"});
   if (u.watchdog_sec != 0 && u.watchdog_sec != kInfinity && u.type != ServiceType::Notify)
     out.push_back({S::Warning, line_of(u, "Service.WatchdogSec"),
                    "WatchdogSec= is set but Type= is not notify; the service must still send WATCHDOG=1"});
+  if (u.type == ServiceType::Notify && u.notify_access == NotifyAccess::None)
+    out.push_back({S::Warning, line_of(u, "Service.NotifyAccess"),
+                   "Type=notify with NotifyAccess=none: main is used instead, as systemd does"});
+  if (u.standard_input.kind == InputSpec::Kind::Data && u.standard_input_data.empty())
+    out.push_back({S::Error, line_of(u, "Service.StandardInput"),
+                   "StandardInput=data needs StandardInputText= or StandardInputData="});
+  if (!u.standard_input_data.empty() && u.standard_input.kind != InputSpec::Kind::Data)
+    out.push_back({S::Warning, line_of(u, "Service.StandardInput"),
+                   "StandardInputText=/StandardInputData= are set but StandardInput= is not data; they are not used"});
+  if (const CpuScheduling& cs = u.cpu_scheduling; cs.policy) {
+    bool realtime = *cs.policy == SCHED_FIFO || *cs.policy == SCHED_RR;
+    int priority = cs.priority.value_or(0);
+    int line = line_of(u, cs.priority ? "Service.CPUSchedulingPriority" : "Service.CPUSchedulingPolicy");
+    if (realtime && priority == 0)
+      out.push_back({S::Error, line,
+                     "CPUSchedulingPolicy=" + values::sched_policy_name(*cs.policy) +
+                         " needs CPUSchedulingPriority= from 1 to 99"});
+    else if (!realtime && priority != 0)
+      out.push_back({S::Error, line,
+                     "CPUSchedulingPriority= must be 0 for CPUSchedulingPolicy=" +
+                         values::sched_policy_name(*cs.policy) + " (1 to 99 are for fifo and rr)"});
+  }
+  if (u.numa_policy && u.numa_mask.empty() && !u.numa_mask_all &&
+      (*u.numa_policy == MPOL_BIND || *u.numa_policy == MPOL_INTERLEAVE || *u.numa_policy == MPOL_PREFERRED))
+    out.push_back({S::Error, line_of(u, "Service.NUMAPolicy"),
+                   "NUMAPolicy=" + values::numa_policy_name(*u.numa_policy) + " needs NUMAMask="});
+  if (u.cpu_affinity_from_numa && u.numa_mask.empty() && !u.numa_mask_all)
+    out.push_back({S::Error, line_of(u, "Service.CPUAffinity"), "CPUAffinity=numa needs NUMAMask="});
 
   if (!u.user.empty() && !is_numeric(u.user)) {
     errno = 0;
@@ -110,9 +159,34 @@ Diagnostics validate(const Unit& u, ValidateMode mode) {
   if (!u.group.empty()) check_group(u.group, line_of(u, "Service.Group"), out);
   for (const std::string& g : u.supplementary_groups) check_group(g, line_of(u, "Service.SupplementaryGroups"), out);
 
+  if (mode == ValidateMode::Start && u.is_template)
+    out.push_back({S::Error, 0,
+                   "'" + u.name + "' is a template: start one of its instances (" + u.prefix +
+                       "@INSTANCE.service, e.g. a symlink to this file)"});
+
   if (mode == ValidateMode::Check) {
     for (auto* list : all_command_lists(u))
-      for (const Command& c : *list) check_program(c, out);
+      for (const Command& c : *list) check_program(u, c, out);
+    for (const Credential& c : u.credentials) {
+      if (c.is_set || c.path.empty()) continue;
+      if (c.path[0] == '/') {
+        if (::access(c.path.c_str(), R_OK) != 0)
+          out.push_back({S::Warning, c.line, "LoadCredential '" + c.path + "' is not readable here; start will fail"});
+        continue;
+      }
+      bool found = false;
+      for (const char* store : {"/etc/credstore/", "/run/credstore/", "/usr/lib/credstore/"})
+        found = found || ::access((store + c.path).c_str(), R_OK) == 0;
+      if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir && !found)
+        found = ::access((std::string(dir) + "/" + c.path).c_str(), R_OK) == 0;
+      bool has_default = std::any_of(u.credentials.begin(), u.credentials.end(),
+                                     [&](const Credential& o) { return o.is_set && o.id == c.id; });
+      if (!found && !has_default)
+        out.push_back({S::Warning, c.line,
+                       "credential '" + c.path +
+                           "' is in no credential store here (/etc/credstore, /run/credstore, /usr/lib/credstore); "
+                           "start will fail"});
+    }
     struct stat st;
     if (u.working_directory != "~" && !u.working_directory_optional &&
         (::stat(u.working_directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))

@@ -1,7 +1,13 @@
 #include "unit/values.h"
 
+#include <linux/mempolicy.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <syslog.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <csignal>
@@ -78,7 +84,60 @@ struct ExitName {
   std::string_view name;
   int code;
 };
-constexpr std::array<ExitName, 15> kSysexits{{
+// systemd's names (systemd.exec(5), "PROCESS EXIT CODES", without EXIT_ and
+// EX_): the LSB codes, systemd's own 200 to 245, and BSD's sysexits.
+constexpr ExitName kExitNames[] = {
+    {"SUCCESS", 0},
+    {"FAILURE", 1},
+    {"INVALIDARGUMENT", 2},
+    {"NOTIMPLEMENTED", 3},
+    {"NOPERMISSION", 4},
+    {"NOTINSTALLED", 5},
+    {"NOTCONFIGURED", 6},
+    {"NOTRUNNING", 7},
+    {"CHDIR", 200},
+    {"NICE", 201},
+    {"FDS", 202},
+    {"EXEC", 203},
+    {"MEMORY", 204},
+    {"LIMITS", 205},
+    {"OOM_ADJUST", 206},
+    {"SIGNAL_MASK", 207},
+    {"STDIN", 208},
+    {"STDOUT", 209},
+    {"CHROOT", 210},
+    {"IOPRIO", 211},
+    {"TIMERSLACK", 212},
+    {"SECUREBITS", 213},
+    {"SETSCHEDULER", 214},
+    {"CPUAFFINITY", 215},
+    {"GROUP", 216},
+    {"USER", 217},
+    {"CAPABILITIES", 218},
+    {"CGROUP", 219},
+    {"SETSID", 220},
+    {"CONFIRM", 221},
+    {"STDERR", 222},
+    {"PAM", 224},
+    {"NETWORK", 225},
+    {"NAMESPACE", 226},
+    {"NO_NEW_PRIVILEGES", 227},
+    {"SECCOMP", 228},
+    {"SELINUX_CONTEXT", 229},
+    {"PERSONALITY", 230},
+    {"APPARMOR_PROFILE", 231},
+    {"ADDRESS_FAMILIES", 232},
+    {"RUNTIME_DIRECTORY", 233},
+    {"CHOWN", 235},
+    {"SMACK_PROCESS_LABEL", 236},
+    {"KEYRING", 237},
+    {"STATE_DIRECTORY", 238},
+    {"CACHE_DIRECTORY", 239},
+    {"LOGS_DIRECTORY", 240},
+    {"CONFIGURATION_DIRECTORY", 241},
+    {"NUMA_POLICY", 242},
+    {"CREDENTIALS", 243},
+    {"BPF", 245},
     {"USAGE", 64},
     {"DATAERR", 65},
     {"NOINPUT", 66},
@@ -94,7 +153,7 @@ constexpr std::array<ExitName, 15> kSysexits{{
     {"PROTOCOL", 76},
     {"NOPERM", 77},
     {"CONFIG", 78},
-}};
+};
 
 }  // namespace
 
@@ -295,22 +354,334 @@ std::string format_rlimit(const ResourceLimit& limit) {
 }
 
 Status parse_exit_status_list(std::string_view text, ExitStatusSet& into) {
+  ExitStatusSet added;
   for (const std::string& word : split_whitespace(text)) {
     if (is_digit(word[0])) {
       auto n = parse_unsigned(word, 255);
       if (!n) return Error::plain("invalid exit status '" + word + "' (0 to 255)");
-      into.codes.push_back(static_cast<int>(*n));
+      added.codes.push_back(static_cast<int>(*n));
       continue;
     }
     bool found = false;
-    for (const ExitName& e : kSysexits)
-      if (word == e.name) into.codes.push_back(e.code), found = true;
+    for (const ExitName& e : kExitNames)
+      if (word == e.name) added.codes.push_back(e.code), found = true;
     if (found) continue;
     auto sig = parse_signal(word);
-    if (!sig) return Error::plain("invalid exit status '" + word + "' (a number, a sysexits name or a signal)");
-    into.signals.push_back(*sig);
+    if (!sig)
+      return Error::plain("invalid exit status '" + word +
+                          "' (a number, an exit status name such as TEMPFAIL, or a signal)");
+    added.signals.push_back(*sig);
   }
+  // All of the value or nothing.
+  into.codes.insert(into.codes.end(), added.codes.begin(), added.codes.end());
+  into.signals.insert(into.signals.end(), added.signals.begin(), added.signals.end());
   return ok();
+}
+
+std::string exit_status_name(int code) {
+  for (const ExitName& e : kExitNames)
+    if (e.code == code) return std::string(e.name);
+  return std::to_string(code);
+}
+
+Result<int64_t> parse_integer(std::string_view text, int64_t min, int64_t max) {
+  std::string_view s = trim(text);
+  bool negative = !s.empty() && s[0] == '-';
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  auto range = [&] {
+    return Error::plain("invalid number '" + std::string(text) + "' (" + std::to_string(min) + " to " +
+                        std::to_string(max) + ")");
+  };
+  auto n = parse_unsigned(s, static_cast<uint64_t>(INT64_MAX));
+  if (!n) return range();
+  int64_t v = negative ? -static_cast<int64_t>(*n) : static_cast<int64_t>(*n);
+  if (v < min || v > max) return range();
+  return v;
+}
+
+Result<mode_t> parse_mode(std::string_view text) {
+  std::string_view s = trim(text);
+  auto bad = [&] { return Error::plain("invalid mode '" + std::string(text) + "' (octal 0 to 07777)"); };
+  if (s.empty() || s.size() > 5) return bad();
+  mode_t m = 0;
+  for (char c : s) {
+    if (c < '0' || c > '7') return bad();
+    m = static_cast<mode_t>(m * 8 + static_cast<mode_t>(c - '0'));
+  }
+  if (m > 07777) return bad();
+  return m;
+}
+
+namespace {
+constexpr size_t kMaxCpus = 8192;  // systemd's limit on a CPU index
+
+void set_bit(CpuSet& set, size_t i) {
+  if (set.bits.size() <= i) set.bits.resize(i + 1, false);
+  set.bits[i] = true;
+}
+}  // namespace
+
+Status parse_cpu_set(std::string_view text, CpuSet& into) {
+  CpuSet added = into;
+  std::string words(text);
+  for (char& c : words)
+    if (c == ',') c = ' ';
+  for (const std::string& word : split_whitespace(words)) {
+    auto bad = [&] {
+      return Error::plain("invalid CPU list item '" + word + "' (an index or a range such as 0-3, below 8192)");
+    };
+    size_t dash = word.find('-');
+    auto first = parse_unsigned(word.substr(0, dash), kMaxCpus - 1);
+    if (!first) return bad();
+    uint64_t last = *first;
+    if (dash != std::string::npos) {
+      auto l = parse_unsigned(word.substr(dash + 1), kMaxCpus - 1);
+      if (!l || *l < *first) return bad();
+      last = *l;
+    }
+    for (uint64_t i = *first; i <= last; ++i) set_bit(added, i);
+  }
+  into = std::move(added);
+  return ok();
+}
+
+std::string format_cpu_set(const CpuSet& set) {
+  std::string out;
+  for (size_t i = 0; i < set.bits.size(); ++i) {
+    if (!set.bits[i]) continue;
+    size_t j = i;
+    while (j + 1 < set.bits.size() && set.bits[j + 1]) ++j;
+    if (!out.empty()) out += ' ';
+    out += std::to_string(i);
+    if (j > i) out += "-" + std::to_string(j);
+    i = j;
+  }
+  return out;
+}
+
+namespace {
+struct Named {
+  std::string_view name;
+  int value;
+};
+
+template <size_t N>
+Result<int> lookup(const std::array<Named, N>& table, std::string_view text, std::string_view what) {
+  std::string_view s = trim(text);
+  for (const Named& n : table)
+    if (s == n.name) return n.value;
+  std::string allowed;
+  for (const Named& n : table) allowed += (allowed.empty() ? "" : ", ") + std::string(n.name);
+  return Error::plain("invalid " + std::string(what) + " '" + std::string(text) + "' (one of: " + allowed + ")");
+}
+
+template <size_t N>
+std::string name_in(const std::array<Named, N>& table, int value) {
+  for (const Named& n : table)
+    if (n.value == value) return std::string(n.name);
+  return std::to_string(value);
+}
+
+constexpr std::array<Named, 5> kSchedPolicies{
+    {{"other", SCHED_OTHER}, {"batch", SCHED_BATCH}, {"idle", SCHED_IDLE}, {"fifo", SCHED_FIFO}, {"rr", SCHED_RR}}};
+// IOPRIO_CLASS_NONE 0, RT 1, BE 2, IDLE 3 (linux/ioprio.h).
+constexpr std::array<Named, 4> kIoClasses{{{"none", 0}, {"realtime", 1}, {"best-effort", 2}, {"idle", 3}}};
+constexpr std::array<Named, 20> kFacilities{
+    {{"kern", LOG_KERN},     {"user", LOG_USER},     {"mail", LOG_MAIL},         {"daemon", LOG_DAEMON},
+     {"auth", LOG_AUTH},     {"syslog", LOG_SYSLOG}, {"lpr", LOG_LPR},           {"news", LOG_NEWS},
+     {"uucp", LOG_UUCP},     {"cron", LOG_CRON},     {"authpriv", LOG_AUTHPRIV}, {"ftp", LOG_FTP},
+     {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},     {"local3", LOG_LOCAL3},
+     {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},     {"local7", LOG_LOCAL7}}};
+constexpr std::array<Named, 8> kLevels{{{"emerg", LOG_EMERG},
+                                        {"alert", LOG_ALERT},
+                                        {"crit", LOG_CRIT},
+                                        {"err", LOG_ERR},
+                                        {"warning", LOG_WARNING},
+                                        {"notice", LOG_NOTICE},
+                                        {"info", LOG_INFO},
+                                        {"debug", LOG_DEBUG}}};
+constexpr std::array<Named, 5> kNumaPolicies{{{"default", MPOL_DEFAULT},
+                                              {"preferred", MPOL_PREFERRED},
+                                              {"bind", MPOL_BIND},
+                                              {"interleave", MPOL_INTERLEAVE},
+                                              {"local", MPOL_LOCAL}}};
+}  // namespace
+
+Result<int> parse_sched_policy(std::string_view text) { return lookup(kSchedPolicies, text, "scheduling policy"); }
+std::string sched_policy_name(int policy) { return name_in(kSchedPolicies, policy); }
+
+Result<int> parse_io_class(std::string_view text) {
+  std::string_view s = trim(text);
+  if (s.size() == 1 && s[0] >= '0' && s[0] <= '3') return s[0] - '0';
+  return lookup(kIoClasses, text, "I/O scheduling class");
+}
+std::string io_class_name(int io_class) { return name_in(kIoClasses, io_class); }
+
+Result<int> parse_syslog_facility(std::string_view text) { return lookup(kFacilities, text, "syslog facility"); }
+std::string syslog_facility_name(int facility) { return name_in(kFacilities, facility); }
+
+Result<int> parse_syslog_level(std::string_view text) { return lookup(kLevels, text, "syslog level"); }
+std::string syslog_level_name(int level) { return name_in(kLevels, level); }
+
+Result<int> parse_numa_policy(std::string_view text) { return lookup(kNumaPolicies, text, "NUMA policy"); }
+std::string numa_policy_name(int policy) { return name_in(kNumaPolicies, policy); }
+
+Result<unsigned long> parse_personality(std::string_view text) {
+  std::string_view s = trim(text);
+#if defined(__x86_64__)
+  if (s == "x86-64") return static_cast<unsigned long>(PER_LINUX);
+  if (s == "x86") return static_cast<unsigned long>(PER_LINUX32);
+#elif defined(__i386__)
+  if (s == "x86") return static_cast<unsigned long>(PER_LINUX);
+#elif defined(__aarch64__)
+  if (s == "arm64") return static_cast<unsigned long>(PER_LINUX);
+  if (s == "arm") return static_cast<unsigned long>(PER_LINUX32);
+#endif
+  for (std::string_view known :
+       {"x86", "x86-64", "ppc", "ppc-le", "ppc64", "ppc64-le", "s390", "s390x", "arm", "arm64"})
+    if (s == known)
+      return Error::plain("personality '" + std::string(s) + "' is not one this machine's kernel can run");
+  return Error::plain("invalid personality '" + std::string(text) + "' (an architecture such as x86 or x86-64)");
+}
+
+std::string personality_name(unsigned long personality) {
+#if defined(__x86_64__)
+  return personality == PER_LINUX32 ? "x86" : "x86-64";
+#elif defined(__aarch64__)
+  return personality == PER_LINUX32 ? "arm" : "arm64";
+#else
+  (void)personality;
+  return "x86";
+#endif
+}
+
+Result<uint64_t> parse_coredump_filter(std::string_view text) {
+  static constexpr std::array<std::string_view, 9> kTypes = {
+      "private-anonymous", "shared-anonymous", "private-file-backed", "shared-file-backed", "elf-headers",
+      "private-huge",      "shared-huge",      "private-dax",         "shared-dax"};
+  uint64_t mask = 0;
+  for (const std::string& word : split_whitespace(text)) {
+    if (word == "all") {
+      mask |= (uint64_t(1) << kTypes.size()) - 1;
+      continue;
+    }
+    if (word == "default") {
+      mask |= 0x33;  // private-anonymous shared-anonymous elf-headers private-huge
+      continue;
+    }
+    bool found = false;
+    for (size_t i = 0; i < kTypes.size(); ++i)
+      if (word == kTypes[i]) mask |= uint64_t(1) << i, found = true;
+    if (found) continue;
+    uint64_t v = 0;
+    std::string_view digits = word;
+    if (digits.substr(0, 2) == "0x" || digits.substr(0, 2) == "0X") digits.remove_prefix(2);  // strtoull's base 16
+    bool hex = !digits.empty() && digits.size() <= 16;
+    for (char c : digits) {
+      int h = is_digit(c)              ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
+      if (h < 0) hex = false;
+      v = v * 16 + static_cast<uint64_t>(h < 0 ? 0 : h);
+    }
+    if (!hex)
+      return Error::plain("invalid coredump filter '" + word +
+                          "' (a mapping type such as private-anonymous, all, default, or a hexadecimal mask)");
+    mask |= v;
+  }
+  return mask;
+}
+
+namespace {
+struct LimitKey {
+  std::string_view key;
+  int resource;
+};
+constexpr std::array<LimitKey, 16> kLimitKeys{{{"LimitCPU", RLIMIT_CPU},
+                                               {"LimitFSIZE", RLIMIT_FSIZE},
+                                               {"LimitDATA", RLIMIT_DATA},
+                                               {"LimitSTACK", RLIMIT_STACK},
+                                               {"LimitCORE", RLIMIT_CORE},
+                                               {"LimitRSS", RLIMIT_RSS},
+                                               {"LimitNOFILE", RLIMIT_NOFILE},
+                                               {"LimitAS", RLIMIT_AS},
+                                               {"LimitNPROC", RLIMIT_NPROC},
+                                               {"LimitMEMLOCK", RLIMIT_MEMLOCK},
+                                               {"LimitLOCKS", RLIMIT_LOCKS},
+                                               {"LimitSIGPENDING", RLIMIT_SIGPENDING},
+                                               {"LimitMSGQUEUE", RLIMIT_MSGQUEUE},
+                                               {"LimitNICE", RLIMIT_NICE},
+                                               {"LimitRTPRIO", RLIMIT_RTPRIO},
+                                               {"LimitRTTIME", RLIMIT_RTTIME}}};
+
+// One side of a Limit*= value.
+Result<uint64_t> parse_limit_side(int resource, std::string_view s) {
+  s = trim(s);
+  if (s == "infinity") return UINT64_MAX;
+  switch (resource) {
+    case RLIMIT_CPU: {  // seconds, rounded up
+      auto t = parse_timespan(s);
+      if (!t) return t.error();
+      return (*t + kUsecPerSec - 1) / kUsecPerSec;
+    }
+    case RLIMIT_RTTIME: {  // microseconds; a bare number is microseconds
+      if (!s.empty() && std::all_of(s.begin(), s.end(), is_digit)) return parse_unsigned(s, UINT64_MAX - 1);
+      return parse_timespan(s);
+    }
+    case RLIMIT_NICE: {  // 0..40, or a nice level with its sign (-20..19 → 40..1)
+      if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+        auto n = parse_nice(s);
+        if (!n) return n.error();
+        return static_cast<uint64_t>(20 - *n);
+      }
+      auto n = parse_unsigned(s, 40);
+      if (!n) return Error::plain("invalid nice limit '" + std::string(s) + "' (0 to 40, or -20 to 19 with a sign)");
+      return *n;
+    }
+    case RLIMIT_FSIZE:
+    case RLIMIT_DATA:
+    case RLIMIT_STACK:
+    case RLIMIT_CORE:
+    case RLIMIT_RSS:
+    case RLIMIT_AS:
+    case RLIMIT_MEMLOCK:
+    case RLIMIT_MSGQUEUE:
+      return parse_limit_value(s, true);
+    default:
+      return parse_limit_value(s, false);
+  }
+}
+}  // namespace
+
+int rlimit_of(std::string_view key) {
+  for (const LimitKey& k : kLimitKeys)
+    if (k.key == key) return k.resource;
+  return -1;
+}
+
+std::string_view rlimit_key(int resource) {
+  for (const LimitKey& k : kLimitKeys)
+    if (k.resource == resource) return k.key;
+  return "";
+}
+
+Result<ResourceLimit> parse_limit(int resource, std::string_view text) {
+  std::string_view s = trim(text);
+  auto bad = [&](const std::string& why) {
+    return Error::plain("invalid resource limit '" + std::string(text) + "': " + why);
+  };
+  size_t colon = s.find(':');
+  auto soft = parse_limit_side(resource, s.substr(0, colon));
+  if (!soft) return bad(soft.error().message());
+  ResourceLimit r{*soft, *soft};
+  if (colon != std::string_view::npos) {
+    auto hard = parse_limit_side(resource, s.substr(colon + 1));
+    if (!hard) return bad(hard.error().message());
+    r.hard = *hard;
+    if (r.soft > r.hard) return bad("soft limit above hard limit");
+  }
+  return r;
 }
 
 }  // namespace unitrun::values

@@ -39,8 +39,52 @@ Result<int> parse_nice(std::string_view text);
 Result<ResourceLimit> parse_rlimit(std::string_view text, bool bytes);
 std::string format_rlimit(const ResourceLimit& limit);
 
-// SuccessExitStatus= / RestartPreventExitStatus=: numbers 0..255, sysexits
-// names (TEMPFAIL) and signal names, separated by whitespace; adds to `into`.
+// SuccessExitStatus= / RestartPreventExitStatus= / RestartForceExitStatus=:
+// numbers 0..255, systemd's exit status names (TEMPFAIL, NOTINSTALLED,
+// CHDIR; systemd.exec(5), "PROCESS EXIT CODES") and signal names, separated
+// by whitespace; adds to `into`.
 Status parse_exit_status_list(std::string_view text, ExitStatusSet& into);
+// The name of an exit status for `show` ("TEMPFAIL"), or the number.
+std::string exit_status_name(int code);
+
+// A signed base-10 integer within [min, max].
+Result<int64_t> parse_integer(std::string_view text, int64_t min, int64_t max);
+
+// A file mode: octal 0 to 07777 (RuntimeDirectoryMode= & co.).
+Result<mode_t> parse_mode(std::string_view text);
+
+// CPUAffinity= and NUMAMask=: CPU indices and ranges ("0-3 8,9"); adds to
+// `into`. Indices above 8191 are refused.
+Status parse_cpu_set(std::string_view text, CpuSet& into);
+std::string format_cpu_set(const CpuSet& set);  // "0-3 8 9"
+
+// CPUSchedulingPolicy=: other, batch, idle, fifo, rr → SCHED_*.
+Result<int> parse_sched_policy(std::string_view text);
+std::string sched_policy_name(int policy);
+// IOSchedulingClass=: none, realtime, best-effort, idle (or 0..3) → IOPRIO_CLASS_*.
+Result<int> parse_io_class(std::string_view text);
+std::string io_class_name(int io_class);
+// SyslogFacility= (kern ... local7) → LOG_* (shifted), SyslogLevel= (emerg ... debug) → 0..7.
+Result<int> parse_syslog_facility(std::string_view text);
+std::string syslog_facility_name(int facility);
+Result<int> parse_syslog_level(std::string_view text);
+std::string syslog_level_name(int level);
+// NUMAPolicy=: default, preferred, bind, interleave, local → MPOL_*.
+Result<int> parse_numa_policy(std::string_view text);
+std::string numa_policy_name(int policy);
+// Personality=: x86, x86-64 (and the other architectures systemd names, which
+// this machine cannot run) → PER_LINUX32, PER_LINUX.
+Result<unsigned long> parse_personality(std::string_view text);
+std::string personality_name(unsigned long personality);
+// CoredumpFilter=: mapping type names and hex numbers, ORed.
+Result<uint64_t> parse_coredump_filter(std::string_view text);
+
+// Limit*=: the RLIMIT_ of a key ("LimitNPROC" → RLIMIT_NPROC), -1 when none;
+// its value in systemd's syntax: bytes (K M G ...), time spans (LimitCPU=
+// in seconds, LimitRTTIME= in microseconds), nice levels (LimitNICE=: 0..40
+// or -20..19 with a sign), counts.
+int rlimit_of(std::string_view key);
+std::string_view rlimit_key(int resource);
+Result<ResourceLimit> parse_limit(int resource, std::string_view text);
 
 }  // namespace unitrun::values

@@ -5,10 +5,21 @@
 //   order), umask, cwd, status (the SigBlk SigIgn SigCgt Uid Gid Groups CapEff
 //   CapPrm lines of /proc/self/status, without the key), fds (each open fd and
 //   its target), setuid0_errno / setgid0_errno (what a child got trying to
-//   become root again: 0 means it succeeded).
+//   become root again: 0 means it succeeded), props: the process properties
+//   of systemd.exec(5) as the kernel reports them (oom_score_adj,
+//   coredump_filter, sched_policy, sched_priority, sched_reset_on_fork,
+//   affinity, ioprio, timerslack_ns, personality, sigpipe_ignored, limits
+//   {NAME: [soft, hard]} with -1 for infinity, stdin: the data on fd 0 when
+//   it is a memory file or a regular file).
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +100,63 @@ long stat_field(const std::string& stat, int n) {
     ++field;
   }
   return std::strtol(stat.c_str() + at, nullptr, 10);
+}
+
+std::string properties() {
+  std::string j = "{";
+  j += "\"oom_score_adj\":" + std::to_string(std::atoi(read_file("/proc/self/oom_score_adj").c_str()));
+  j += ",\"coredump_filter\":" +
+       std::to_string(std::strtoul(read_file("/proc/self/coredump_filter").c_str(), nullptr, 16));
+  int policy = sched_getscheduler(0);
+  struct sched_param param {};
+  sched_getparam(0, &param);
+  j += ",\"sched_policy\":" + std::to_string(policy & ~SCHED_RESET_ON_FORK);
+  j += ",\"sched_priority\":" + std::to_string(param.sched_priority);
+  j += std::string(",\"sched_reset_on_fork\":") + ((policy & SCHED_RESET_ON_FORK) ? "true" : "false");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  j += ",\"affinity\":[";
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    bool first = true;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+      if (CPU_ISSET(cpu, &set)) {
+        j += (first ? "" : ",") + std::to_string(cpu);
+        first = false;
+      }
+  }
+  j += "]";
+  j += ",\"ioprio\":" + std::to_string(syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
+  j += ",\"timerslack_ns\":" + std::to_string(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+  j += ",\"personality\":" + std::to_string(personality(0xffffffff));
+  struct sigaction sa {};
+  sigaction(SIGPIPE, nullptr, &sa);
+  j += std::string(",\"sigpipe_ignored\":") + (sa.sa_handler == SIG_IGN ? "true" : "false");
+  j += ",\"limits\":{";
+  struct Named {
+    const char* name;
+    int resource;
+  };
+  bool first = true;
+  for (const Named& n : {Named{"CPU", RLIMIT_CPU}, Named{"FSIZE", RLIMIT_FSIZE}, Named{"NPROC", RLIMIT_NPROC},
+                         Named{"MEMLOCK", RLIMIT_MEMLOCK}, Named{"NICE", RLIMIT_NICE}, Named{"RTTIME", RLIMIT_RTTIME},
+                         Named{"NOFILE", RLIMIT_NOFILE}, Named{"CORE", RLIMIT_CORE}}) {
+    struct rlimit r;
+    getrlimit(n.resource, &r);
+    auto value = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("-1") : std::to_string(v); };
+    j += (first ? "\"" : ",\"") + std::string(n.name) + "\":[" + value(r.rlim_cur) + "," + value(r.rlim_max) + "]";
+    first = false;
+  }
+  j += "}";
+  // What stdin holds, when it is a file (StandardInputText=/Data=, file:).
+  struct stat st;
+  std::string in;
+  if (fstat(0, &st) == 0 && S_ISREG(st.st_mode)) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = pread(0, buf, sizeof buf, static_cast<off_t>(in.size()))) > 0) in.append(buf, static_cast<size_t>(n));
+  }
+  j += ",\"stdin\":" + quote(in);
+  return j + "}";
 }
 
 // Tries, in a child, to get root's ids back; returns the errno (0: it worked).
@@ -177,6 +245,7 @@ int main(int argc, char** argv) {
   j += "]";
   j += ",\"setuid0_errno\":" + std::to_string(try_in_child(true));
   j += ",\"setgid0_errno\":" + std::to_string(try_in_child(false));
+  j += ",\"props\":" + properties();
   j += "}\n";
 
   std::string tmp = std::string(out_path) + ".tmp." + std::to_string(getpid());

@@ -6,12 +6,16 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "test_support.h"
+#include "unit/directives.h"
 #include "unit/ini_lines.h"
+#include "unit/unit.h"
 
 using unitrun::test::run_unitrun;
 using unitrun::test::RunResult;
@@ -194,7 +198,7 @@ TEST_CASE("bad input B5: unknown keys and sections", "[bad_input]") {
   expect_rejected(dir, "[Service]\nExecStart=/bin/true\nUsre=nobody\n", 3, "did you mean 'User='");
   expect_rejected(dir, "[Sevrice]\nExecStart=/bin/true\n", 1, "did you mean [Service]");
   expect_rejected(dir, "[Unit]\nExecStart=/bin/true\n[Service]\nExecStart=/bin/true\n", 2, "belongs in [Service]");
-  expect_accepted(dir, "[Service]\nExecStart=/bin/true\nX-Foo=1\n[X-Bar]\nAnything=1\n[Install]\nWantedBy=x\n");
+  expect_accepted(dir, "[Service]\nExecStart=/bin/true\nX-Foo=1\n[X-Bar]\nAnything=1\n[Install]\nWantedBy=x.target\n");
 }
 
 TEST_CASE("bad input B6: duplicates", "[bad_input]") {
@@ -276,7 +280,7 @@ TEST_CASE("bad input B10: ExecStart tokenizer", "[bad_input]") {
   expect_rejected(dir, "[Service]\nExecStart=/bin/echo \"abc\n", 2, "unterminated quote");
   expect_rejected(dir, "[Service]\nExecStart=/bin/echo 'abc\n", 2, "unterminated quote");
   expect_rejected(dir, "[Service]\nExecStart=/bin/echo \\q\n", 2, "unknown escape");
-  expect_rejected(dir, "[Service]\nExecStart=+/bin/true\n", 2, "not supported");
+  expect_rejected(dir, "[Service]\nExecStart=+!/bin/true\n", 2, "only one of the '+', '!' and '!!' prefixes");
   expect_rejected(dir, "[Service]\nExecStart=/bin/echo %Z\n", 2, "unknown specifier");
 
   std::string path = dir.write(
@@ -411,4 +415,303 @@ TEST_CASE("command line: help, version, unknown verbs and options", "[bad_input]
     CHECK_THAT(r.err, Catch::Contains("usage: unitrun "));  // the error, then a usage line
   }
   CHECK_THAT(run_unitrun({"frobnicate", unit}).err, Catch::StartsWith("unitrun: unknown command 'frobnicate'"));
+}
+
+namespace {
+
+// A bad value for every key of the registry whose value is checked: each
+// must give "path:line: Key=..." and exit 6. Conditions take theirs from
+// kBadConditionValues.
+const std::map<std::string, std::string>& bad_values() {
+  static const std::map<std::string, std::string> table = {
+      {"Unit.Documentation", "\"unterminated"},
+      {"Unit.SourcePath", "relative/path"},
+      {"Unit.StartLimitIntervalSec", "5x"},
+      {"Unit.StartLimitInterval", "-1"},
+      {"Unit.StartLimitBurst", "many"},
+      {"Unit.StopWhenUnneeded", "maybe"},
+      {"Unit.RefuseManualStart", "2"},
+      {"Unit.RefuseManualStop", "sometimes"},
+      {"Unit.AllowIsolate", "x"},
+      {"Unit.DefaultDependencies", "perhaps"},
+      {"Unit.OnSuccessJobMode", "eventually"},
+      {"Unit.OnFailureJobMode", "retry"},
+      {"Unit.OnFailureIsolate", "nah"},
+      {"Unit.IgnoreOnIsolate", "oui"},
+      {"Unit.JobTimeoutSec", "1 fortnight"},
+      {"Unit.JobRunningTimeoutSec", "-3s"},
+      {"Unit.JobTimeoutAction", "panic"},
+      {"Unit.StartLimitAction", "explode"},
+      {"Unit.FailureAction", "shutdown"},
+      {"Unit.SuccessAction", "party"},
+      {"Unit.FailureActionExitStatus", "256"},
+      {"Unit.SuccessActionExitStatus", "-1"},
+      {"Unit.RequiresMountsFor", "var/lib"},
+      {"Unit.CollectMode", "always"},
+      {"Service.ExecCondition", "-"},
+      {"Service.TimeoutAbortSec", "soon"},
+      {"Service.TimeoutStartFailureMode", "explode"},
+      {"Service.TimeoutStopFailureMode", "terminate-later"},
+      {"Service.RuntimeMaxSec", "1 eon"},
+      {"Service.RuntimeRandomizedExtraSec", "x"},
+      {"Service.StartLimitAction", "halt-maybe"},
+      {"Service.FailureAction", "reboot-softly"},
+      {"Service.Type", "daemon"},
+      {"Service.ExitType", "process"},
+      {"Service.PermissionsStartOnly", "sure"},
+      {"Service.RemainAfterExit", "forever"},
+      {"Service.GuessMainPID", "guess"},
+      {"Service.RestartForceExitStatus", "EXIT_WHATEVER"},
+      {"Service.NonBlocking", "nonblocking"},
+      {"Service.BusName", "no-dots"},
+      {"Service.FileDescriptorStoreMax", "-1"},
+      {"Service.NotifyAccess", "everyone"},
+      {"Service.OOMPolicy", "panic"},
+      {"Service.SendSIGHUP", "hup"},
+      {"Service.RestartKillSignal", "SIGNOPE"},
+      {"Service.WatchdogSignal", "99"},
+      {"Service.OOMScoreAdjust", "1001"},
+      {"Service.CoredumpFilter", "everything"},
+      {"Service.IOSchedulingClass", "fastest"},
+      {"Service.IOSchedulingPriority", "8"},
+      {"Service.CPUSchedulingPolicy", "deadline"},
+      {"Service.CPUSchedulingPriority", "100"},
+      {"Service.CPUSchedulingResetOnFork", "fork"},
+      {"Service.CPUAffinity", "0-x"},
+      {"Service.NUMAPolicy", "spread"},
+      {"Service.NUMAMask", "9999"},
+      {"Service.PassEnvironment", "1BAD"},
+      {"Service.UnsetEnvironment", "BAD-NAME"},
+      {"Service.StandardInputText", "bad \\q escape"},
+      {"Service.StandardInputData", "not base64!"},
+      {"Service.TTYPath", "tty1"},
+      {"Service.TTYReset", "reset"},
+      {"Service.TTYVHangup", "hangup"},
+      {"Service.TTYVTDisallocate", "free"},
+      {"Service.TTYRows", "65536"},
+      {"Service.TTYColumns", "wide"},
+      {"Service.SyslogFacility", "local8"},
+      {"Service.SyslogLevel", "loud"},
+      {"Service.SyslogLevelPrefix", "prefix"},
+      {"Service.LogLevelMax", "verbose"},
+      {"Service.LogRateLimitIntervalSec", "often"},
+      {"Service.LogRateLimitBurst", "lots"},
+      {"Service.LogExtraFields", "lower=case"},
+      {"Service.TimerSlackNSec", "1 tick"},
+      {"Service.LimitCPU", "1 day 5x"},
+      {"Service.LimitFSIZE", "1Q"},
+      {"Service.LimitDATA", "2:1"},
+      {"Service.LimitSTACK", "-8M"},
+      {"Service.LimitRSS", "lots"},
+      {"Service.LimitAS", "1.5G"},
+      {"Service.LimitNPROC", "1K"},
+      {"Service.LimitMEMLOCK", "64X"},
+      {"Service.LimitLOCKS", "x"},
+      {"Service.LimitSIGPENDING", "-"},
+      {"Service.LimitMSGQUEUE", "infinity:1"},
+      {"Service.LimitNICE", "41"},
+      {"Service.LimitRTPRIO", "high"},
+      {"Service.LimitRTTIME", "5 x"},
+      {"Service.ExecSearchPath", "/usr/bin:relative"},
+      {"Service.Personality", "vax"},
+      {"Service.RuntimeDirectoryPreserve", "sometimes"},
+      {"Service.RuntimeDirectoryMode", "0999"},
+      {"Service.RuntimeDirectory", "/absolute"},
+      {"Service.StateDirectoryMode", "rwx"},
+      {"Service.StateDirectory", "../escape"},
+      {"Service.CacheDirectoryMode", "010000"},
+      {"Service.CacheDirectory", "a/./b"},
+      {"Service.LogsDirectoryMode", "-1"},
+      {"Service.LogsDirectory", "a:/abs"},
+      {"Service.ConfigurationDirectoryMode", "x"},
+      {"Service.ConfigurationDirectory", "conf:link"},
+      {"Service.SetCredential", "no-colon"},
+      {"Service.LoadCredential", "../id:/etc/x"},
+      {"Service.TimeoutCleanSec", "never"},
+      {"Service.IgnoreSIGPIPE", "sigpipe"},
+      {"Service.UtmpMode", "tty"},
+      {"Service.CPUAccounting", "maybe"},
+      {"Service.MemoryAccounting", "2"},
+      {"Service.IOAccounting", "io"},
+      {"Service.BlockIOAccounting", "block"},
+      {"Service.TasksAccounting", "tasks"},
+      {"Service.IPAccounting", "ip"},
+      {"Install.WantedBy", "not-a-unit"},
+      {"Install.RequiredBy", "x.unknowntype"},
+      {"Install.Also", "@x.service"},
+      {"Install.Alias", "other.target"},
+      {"Install.DefaultInstance", "a b"},
+  };
+  return table;
+}
+
+const std::map<unitrun::ConditionKind, std::string>& bad_condition_values() {
+  using K = unitrun::ConditionKind;
+  static const std::map<K, std::string> table = {
+      {K::PathExists, "relative"},
+      {K::PathExistsGlob, "x*"},
+      {K::PathIsDirectory, "|dir"},
+      {K::PathIsSymbolicLink, "!link"},
+      {K::PathIsMountPoint, "mnt"},
+      {K::PathIsReadWrite, "rw"},
+      {K::PathIsEncrypted, "crypt"},
+      {K::DirectoryNotEmpty, "d"},
+      {K::FileNotEmpty, "f"},
+      {K::FileIsExecutable, "x"},
+      {K::NeedsUpdate, "/usr"},
+      {K::FirstBoot, "first"},
+      {K::Architecture, "pdp11"},
+      {K::Firmware, "bios"},
+      {K::Virtualization, "matrix"},
+      {K::Host, ""},
+      {K::KernelCommandLine, ""},
+      {K::KernelVersion, ">="},
+      {K::Credential, "a/b"},
+      {K::Security, "magic"},
+      {K::Capability, "CAP_FLY"},
+      {K::ACPower, "mains"},
+      {K::Memory, "lots"},
+      {K::CPUFeature, ""},
+      {K::CPUs, "several"},
+      {K::Environment, ""},
+      {K::User, ""},
+      {K::Group, ""},
+      {K::ControlGroupController, ""},
+      {K::OSRelease, "debian"},
+      {K::MemoryPressure, "10"},
+      {K::CPUPressure, "x%"},
+      {K::IOPressure, "10%/1h"},
+  };
+  return table;
+}
+
+}  // namespace
+
+TEST_CASE("bad input: every checked key with a bad value gives path:line and exit 6", "[bad_input]") {
+  using unitrun::unit::DirectiveStatus;
+  TempDir dir;
+  // Keys that take any value (free text, any path, names looked up at
+  // start), the refused ones (their value is never read), and the keys with
+  // a test of their own above.
+  const std::set<std::string> any_value = {
+      "Unit.Description", "Unit.JobTimeoutRebootArgument", "Unit.RebootArgument",    "Service.RebootArgument",
+      "Service.PIDFile",  "Service.SyslogIdentifier",      "Service.UtmpIdentifier", "Service.WorkingDirectory"};
+  int checked = 0;
+  for (const unitrun::unit::Directive& d : unitrun::unit::directives()) {
+    std::string id = std::string(d.section) + "." + std::string(d.name);
+    if (d.status == DirectiveStatus::Refused || any_value.count(id)) continue;
+    std::string bad;
+    if (id.rfind("Unit.Condition", 0) == 0 || id.rfind("Unit.Assert", 0) == 0) {
+      std::string kind_name = id.substr(id.rfind("Unit.Condition", 0) == 0 ? 14 : 11);
+      for (const auto& [kind, value] : bad_condition_values())
+        if (kind_name == unitrun::to_string(kind)) bad = value;
+      // An empty value is a reset, not a bad value: those kinds take any word.
+      if (bad.empty()) continue;
+    } else if (auto it = bad_values().find(id); it != bad_values().end()) {
+      bad = it->second;
+    } else if (d.status == DirectiveStatus::Implemented &&
+               unitrun::unit::find_directive(d.section, d.name)->parse == nullptr) {
+      continue;
+    } else {
+      // The keys today's tests cover one by one (UMask=, User=, ...).
+      static const std::set<std::string> covered_above = {"Service.ExecStartPre",
+                                                          "Service.ExecStart",
+                                                          "Service.ExecStartPost",
+                                                          "Service.ExecReload",
+                                                          "Service.ExecStop",
+                                                          "Service.ExecStopPost",
+                                                          "Service.RestartSec",
+                                                          "Service.TimeoutSec",
+                                                          "Service.TimeoutStartSec",
+                                                          "Service.TimeoutStopSec",
+                                                          "Service.WatchdogSec",
+                                                          "Service.StartLimitInterval",
+                                                          "Service.StartLimitBurst",
+                                                          "Service.Restart",
+                                                          "Service.RestartPreventExitStatus",
+                                                          "Service.SuccessExitStatus",
+                                                          "Service.SendSIGKILL",
+                                                          "Service.KillMode",
+                                                          "Service.KillSignal",
+                                                          "Service.FinalKillSignal",
+                                                          "Service.User",
+                                                          "Service.Group",
+                                                          "Service.SupplementaryGroups",
+                                                          "Service.Nice",
+                                                          "Service.UMask",
+                                                          "Service.Environment",
+                                                          "Service.EnvironmentFile",
+                                                          "Service.StandardInput",
+                                                          "Service.StandardOutput",
+                                                          "Service.StandardError",
+                                                          "Service.LimitCORE",
+                                                          "Service.LimitNOFILE",
+                                                          "Unit.Requires",
+                                                          "Unit.Requisite",
+                                                          "Unit.Wants",
+                                                          "Unit.BindsTo",
+                                                          "Unit.BindTo",
+                                                          "Unit.Upholds",
+                                                          "Unit.Conflicts",
+                                                          "Unit.Before",
+                                                          "Unit.After",
+                                                          "Unit.OnSuccess",
+                                                          "Unit.OnFailure",
+                                                          "Unit.PropagatesReloadTo",
+                                                          "Unit.PropagateReloadTo",
+                                                          "Unit.ReloadPropagatedFrom",
+                                                          "Unit.PropagateReloadFrom",
+                                                          "Unit.PropagatesStopTo",
+                                                          "Unit.StopPropagatedFrom",
+                                                          "Unit.PartOf",
+                                                          "Unit.JoinsNamespaceOf",
+                                                          "Unit.RequiresOverridable",
+                                                          "Unit.RequisiteOverridable"};
+      INFO(id << " has no bad value in bad_values()");
+      CHECK(covered_above.count(id) == 1);
+      if (id.rfind("Unit.", 0) == 0 && id != "Unit.Documentation")
+        bad = "not a unit name";
+      else
+        continue;
+    }
+    std::string section = std::string(d.section);
+    std::string content = "[" + section + "]\n" + std::string(d.name) + "=" + bad + "\n";
+    if (section != "Service") content += "[Service]\n";
+    content += "ExecStart=/bin/true\n";
+    INFO(id << "=" << bad);
+    expect_rejected(dir, content, 2, std::string(d.name) + "=");
+    ++checked;
+  }
+  CHECK(checked > 180);
+}
+
+TEST_CASE("unit names: a symlink names the instance, a template alone is checked but not started", "[bad_input]") {
+  TempDir dir;
+  std::string tmpl =
+      dir.write("echo@.service", "[Unit]\nDescription=echo %i (%I) as %n\n[Service]\nExecStart=/bin/echo %i\n");
+  std::string link = dir / "echo@hello-world.service";
+  REQUIRE(::symlink(tmpl.c_str(), link.c_str()) == 0);
+  RunResult show = run_unitrun({"show", "--json", link});
+  INFO(show.err);
+  REQUIRE(show.exit_code == 0);
+  nlohmann::json j = nlohmann::json::parse(show.out);
+  CHECK(j["Id"] == "echo@hello-world.service");
+  CHECK(j["Description"] == "echo hello-world (hello/world) as echo@hello-world.service");
+  CHECK(j["ExecStart"][0]["argv"] == nlohmann::json::array({"/bin/echo", "hello-world"}));
+  CHECK(j["PIDFile"].get<std::string>().find("/echo@hello-world.service.pid") != std::string::npos);
+
+  // The template itself: check validates it as instance 'i', with a note;
+  // the verbs that run or inspect it refuse it (exit 6).
+  RunResult check = run_unitrun({"check", tmpl});
+  CHECK(check.exit_code == 0);
+  CHECK(has_line(check.err, tmpl + ": ", "note: a template: its specifiers are checked as instance 'i'"));
+  RunResult start = run_unitrun({"start", tmpl});
+  CHECK(start.exit_code == kNotConfigured);
+  CHECK(has_line(start.err, tmpl + ": ", "'echo@.service' is a template: start one of its instances"));
+  // Notes are for check: start and show say nothing about keys without effect.
+  std::string with_after = dir.write("after.service", "[Unit]\nAfter=x.target\n[Service]\nExecStart=/bin/true\n");
+  CHECK(run_unitrun({"check", with_after}).err.find("note: After=") != std::string::npos);
+  RunResult shown = run_unitrun({"show", with_after});
+  CHECK(shown.exit_code == 0);
+  CHECK(shown.err.empty());
 }

@@ -168,11 +168,40 @@ TEST_CASE("command line: prefixes", "[command_line]") {
   CHECK(quoted.ignore_failure);
   CHECK(quoted.program == "/opt/my app/run");
 
-  for (std::string bad : {"+/bin/true", "!/bin/true", "!!/bin/true", "-+/bin/true"}) {
+  // '+', '!' and '!!' (systemd.service(5), Table 1), with the others in any
+  // order; "!!" is one prefix, not '!' twice.
+  struct Privileged {
+    std::string text;
+    CommandPrivileges privileges;
+    bool ignore_failure;
+  };
+  for (const Privileged& p : {Privileged{"+/bin/true", CommandPrivileges::Full, false},
+                              Privileged{"!/bin/true", CommandPrivileges::NoUserSwitch, false},
+                              Privileged{"!!/bin/true", CommandPrivileges::AmbientFallback, false},
+                              Privileged{"-+/bin/true", CommandPrivileges::Full, true},
+                              Privileged{"+-/bin/true", CommandPrivileges::Full, true},
+                              Privileged{"@-!!/bin/true t", CommandPrivileges::AmbientFallback, true}}) {
+    INFO(p.text);
+    Command c = one_command(p.text);
+    CHECK(c.privileges == p.privileges);
+    CHECK(c.ignore_failure == p.ignore_failure);
+    CHECK(c.program == "/bin/true");
+  }
+  CHECK(one_command("/bin/true").privileges == CommandPrivileges::Normal);
+  CHECK(one_command("/bin/true").switches_user());
+  CHECK(one_command("!!/bin/true").switches_user());  // every kernel here has ambient capabilities
+  CHECK_FALSE(one_command("+/bin/true").switches_user());
+  CHECK_FALSE(one_command("!/bin/true").switches_user());
+  for (std::string bad : {"+!/bin/true", "!+/bin/true", "!!+/bin/true", "+!!/bin/true", "!!!/bin/true"}) {
     INFO(bad);
     auto r = parse(bad, 1);
     REQUIRE_FALSE(r.ok());
-    CHECK_THAT(r.error().message(), Catch::Contains("not supported"));
+    CHECK_THAT(r.error().message(), Catch::Contains("only one of the '+', '!' and '!!' prefixes"));
+  }
+  {
+    auto r = parse("++/bin/true", 1);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message(), Catch::Contains("repeated '+' prefix"));
   }
   for (std::string bad : {"--/bin/true", "@@/bin/true x", "::/bin/true", "-@-/bin/true x"}) {
     INFO(bad);

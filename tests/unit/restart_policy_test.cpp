@@ -262,6 +262,33 @@ TEST_CASE("should_restart: the prevent list is exact, not a range", "[restart_po
   CHECK_FALSE(should_restart(u, exited(SIGKILL)));
 }
 
+TEST_CASE("should_restart: RestartForceExitStatus= restarts whatever Restart= says, except what is prevented",
+          "[restart_policy]") {
+  for (RestartPolicy p : kPolicies) {
+    for (const Prevent& force : prevents()) {
+      for (const Prevent& prevent : prevents()) {
+        Unit u = service(ServiceType::Simple, p);
+        u.restart_force_exit_status = force.set;
+        u.restart_prevent_exit_status = prevent.set;
+        for (const Case& c : cases()) {
+          bool expected = !prevented_by(prevent.set, c.t) && (prevented_by(force.set, c.t) || table2(p, c.kind));
+          INFO("Restart=" << to_string(p) << ", RestartForceExitStatus=" << force.name
+                          << ", RestartPreventExitStatus=" << prevent.name << ", " << c.name);
+          CHECK(should_restart(u, c.t) == expected);
+        }
+      }
+    }
+  }
+  // With Restart=no, a forced status alone brings the service back; a code
+  // does not match a signal of the same number.
+  Unit u = service(ServiceType::Simple, RestartPolicy::No);
+  u.restart_force_exit_status = {{SIGHUP}, {SIGUSR1}};
+  CHECK(should_restart(u, exited(SIGHUP)));
+  CHECK_FALSE(should_restart(u, killed(SIGHUP)));
+  CHECK(should_restart(u, killed(SIGUSR1)));
+  CHECK_FALSE(should_restart(u, exited(0)));
+}
+
 TEST_CASE("StartLimit: the burst-th start within the interval is the last one allowed",
           "[restart_policy][start_limit]") {
   const uint64_t t0 = 5000 * kSec;  // an arbitrary monotonic origin

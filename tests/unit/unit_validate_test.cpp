@@ -53,8 +53,9 @@ Diagnostics errors(const Diagnostics& ds) {
   return out;
 }
 
-void require_valid(const std::string& content, ValidateMode mode = ValidateMode::Start) {
-  Diagnostics d = validate_text(content, mode);
+void require_valid(const std::string& content, ValidateMode mode = ValidateMode::Start,
+                   const std::string& path = "/srv/units/demo.ini") {
+  Diagnostics d = validate_text(content, mode, path);
   INFO("unit:\n" << content << "\ndiagnostics:\n" << describe(d));
   CHECK_FALSE(has_errors(d));
 }
@@ -85,11 +86,59 @@ TEST_CASE("validate: exactly one ExecStart unless oneshot", "[validate]") {
   require_error("[Service]\n", 1, "no ExecStart= and no ExecStop=");
 }
 
-TEST_CASE("validate: forking needs PIDFile", "[validate]") {
-  require_error("[Service]\nType=forking\nExecStart=/bin/true\n", 1, "needs PIDFile=");
+TEST_CASE("validate: forking without PIDFile= is accepted, its main PID is guessed", "[validate]") {
+  // systemd guesses the main PID (GuessMainPID=yes); the monitor tells the
+  // two cases apart by key_lines.
+  require_valid("[Service]\nType=forking\nExecStart=/bin/true\n");
   require_valid("[Service]\nType=forking\nExecStart=/bin/true\nPIDFile=/run/demo.pid\n");
-  // PIDFile= resets to the default location, which a forking service does not write to.
-  require_error("[Service]\nType=forking\nExecStart=/bin/true\nPIDFile=/run/demo.pid\nPIDFile=\n", 1, "needs PIDFile=");
+  require_valid("[Service]\nType=forking\nExecStart=/bin/true\nGuessMainPID=no\n");
+  ParseResult r = parse("[Service]\nType=forking\nExecStart=/bin/true\nPIDFile=/run/demo.pid\nPIDFile=\n",
+                        context("/srv/units/demo.ini"));
+  CHECK(r.unit.key_lines.count("Service.PIDFile") == 0);
+  CHECK(r.unit.guess_main_pid);
+}
+
+TEST_CASE("validate: Type=dbus needs BusName=", "[validate]") {
+  require_error("[Service]\nType=dbus\nExecStart=/bin/true\n", 2, "Type=dbus needs BusName=");
+  require_valid("[Service]\nType=dbus\nBusName=org.example.Demo\nExecStart=/bin/true\n");
+  // BusName= without Type=dbus is fine (systemd uses it for other things).
+  require_valid("[Service]\nBusName=org.example.Demo\nExecStart=/bin/true\n");
+  require_valid("[Service]\nType=idle\nExecStart=/bin/true\n");
+}
+
+TEST_CASE("validate: CPU scheduling priorities fit the policy", "[validate]") {
+  require_error("[Service]\nExecStart=/bin/true\nCPUSchedulingPolicy=fifo\n", 3, "needs CPUSchedulingPriority=");
+  require_error("[Service]\nExecStart=/bin/true\nCPUSchedulingPolicy=rr\nCPUSchedulingPriority=0\n", 4,
+                "needs CPUSchedulingPriority=");
+  require_error("[Service]\nExecStart=/bin/true\nCPUSchedulingPolicy=batch\nCPUSchedulingPriority=5\n", 4, "must be 0");
+  require_valid("[Service]\nExecStart=/bin/true\nCPUSchedulingPolicy=fifo\nCPUSchedulingPriority=10\n");
+  require_valid("[Service]\nExecStart=/bin/true\nCPUSchedulingPolicy=idle\n");
+}
+
+TEST_CASE("validate: NUMA and data input rules", "[validate]") {
+  require_error("[Service]\nExecStart=/bin/true\nNUMAPolicy=bind\n", 3, "needs NUMAMask=");
+  require_valid("[Service]\nExecStart=/bin/true\nNUMAPolicy=bind\nNUMAMask=0\n");
+  require_valid("[Service]\nExecStart=/bin/true\nNUMAPolicy=local\n");
+  require_error("[Service]\nExecStart=/bin/true\nCPUAffinity=numa\n", 3, "CPUAffinity=numa needs NUMAMask=");
+  require_error("[Service]\nExecStart=/bin/true\nStandardInput=data\n", 3, "needs StandardInputText=");
+  require_valid("[Service]\nExecStart=/bin/true\nStandardInputText=hello\n");
+  Diagnostics d = validate_text("[Service]\nExecStart=/bin/true\nStandardInputText=x\nStandardInput=null\n");
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].severity == Diagnostic::Severity::Warning);
+  CHECK(d[0].line == 4);
+}
+
+TEST_CASE("validate: a template starts only as an instance", "[validate]") {
+  require_error("[Service]\nExecStart=/bin/echo %i\n", 0, "is a template", ValidateMode::Start,
+                "/srv/units/web@.service");
+  require_valid("[Service]\nExecStart=/bin/echo %i\n", ValidateMode::Start, "/srv/units/web@8080.service");
+  // check validates it (as instance 'i', like systemd-analyze verify).
+  Diagnostics d = validate_text("[Service]\nExecStart=/bin/echo %i\n", ValidateMode::Check, "/srv/units/web@.service");
+  CHECK_FALSE(has_errors(d));
+}
+
+TEST_CASE("validate: nothing to run", "[validate]") {
+  require_error("[Unit]\nSuccessAction=reboot\n[Service]\n", 3, "SuccessAction= alone has no effect here");
 }
 
 TEST_CASE("validate: Restart=always and on-success are not for oneshot", "[validate]") {

@@ -3,6 +3,9 @@
 // bad inputs of reliability.md B7.
 #include "unit/values.h"
 
+#include <sched.h>
+#include <sys/resource.h>
+
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdint>
@@ -319,5 +322,114 @@ TEST_CASE("parse_exit_status_list: numbers, sysexits names, signals", "[values]"
     INFO("input '" << bad << "'");
     ExitStatusSet s;
     CHECK_FALSE(parse_exit_status_list(bad, s).ok());
+  }
+}
+
+TEST_CASE("parse_exit_status_list: systemd's exit status names, all of a value or nothing", "[values]") {
+  ExitStatusSet set;
+  REQUIRE(parse_exit_status_list("SUCCESS NOTINSTALLED CHDIR BPF CONFIG", set).ok());
+  CHECK(set.codes == std::vector<int>{0, 5, 200, 245, 78});
+  CHECK(exit_status_name(203) == "EXEC");
+  CHECK(exit_status_name(75) == "TEMPFAIL");
+  CHECK(exit_status_name(100) == "100");
+  ExitStatusSet kept{{1}, {}};
+  CHECK_FALSE(parse_exit_status_list("2 nonsense", kept).ok());
+  CHECK(kept.codes == std::vector<int>{1});  // the 2 was not added
+}
+
+TEST_CASE("parse_integer, parse_mode", "[values]") {
+  CHECK(*parse_integer("-1000", -1000, 1000) == -1000);
+  CHECK(*parse_integer("+12", -1000, 1000) == 12);
+  CHECK(*parse_integer(" 7 ", 0, 7) == 7);
+  for (std::string bad : {"1001", "-1001", "", "1e3", "0x10", "- 1", "one"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_integer(bad, -1000, 1000).ok());
+  }
+  CHECK(*parse_mode("0755") == 0755);
+  CHECK(*parse_mode("1777") == 01777);
+  CHECK(*parse_mode("07777") == 07777);
+  for (std::string bad : {"", "8", "10000", "0o755", "755x", "-1"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_mode(bad).ok());
+  }
+}
+
+TEST_CASE("parse_cpu_set: indices, ranges, blanks and commas", "[values]") {
+  CpuSet set;
+  REQUIRE(parse_cpu_set("0-2, 5 7", set).ok());
+  CHECK(set.bits == std::vector<bool>{true, true, true, false, false, true, false, true});
+  CHECK(format_cpu_set(set) == "0-2 5 7");
+  REQUIRE(parse_cpu_set("3", set).ok());  // adds
+  CHECK(format_cpu_set(set) == "0-3 5 7");
+  REQUIRE(parse_cpu_set("8191", set).ok());
+  for (std::string bad : {"8192", "3-1", "a", "1-", "-1", "1--2"}) {
+    INFO(bad);
+    CpuSet s;
+    CHECK_FALSE(parse_cpu_set(bad, s).ok());
+    CHECK(s.empty());
+  }
+}
+
+TEST_CASE("scheduling, syslog, NUMA and personality names", "[values]") {
+  CHECK(*parse_sched_policy("fifo") == SCHED_FIFO);
+  CHECK(*parse_sched_policy("idle") == SCHED_IDLE);
+  CHECK(sched_policy_name(SCHED_RR) == "rr");
+  CHECK_FALSE(parse_sched_policy("deadline").ok());
+  CHECK(*parse_io_class("best-effort") == 2);
+  CHECK(*parse_io_class("3") == 3);
+  CHECK(io_class_name(1) == "realtime");
+  CHECK_FALSE(parse_io_class("4").ok());
+  CHECK(*parse_syslog_facility("local7") == (23 << 3));
+  CHECK(syslog_facility_name(3 << 3) == "daemon");
+  CHECK_FALSE(parse_syslog_facility("local8").ok());
+  CHECK(*parse_syslog_level("debug") == 7);
+  CHECK(syslog_level_name(3) == "err");
+  CHECK_FALSE(parse_syslog_level("error").ok());
+  CHECK(*parse_numa_policy("bind") == 2);
+  CHECK_FALSE(parse_numa_policy("spread").ok());
+#if defined(__x86_64__)
+  CHECK(personality_name(*parse_personality("x86")) == "x86");
+  CHECK(personality_name(*parse_personality("x86-64")) == "x86-64");
+  auto s390 = parse_personality("s390x");
+  REQUIRE_FALSE(s390.ok());
+  CHECK_THAT(s390.error().message(), Catch::Contains("not one this machine's kernel can run"));
+#endif
+  CHECK_FALSE(parse_personality("vax").ok());
+}
+
+TEST_CASE("parse_coredump_filter: names, all, default, hexadecimal masks", "[values]") {
+  CHECK(*parse_coredump_filter("default") == 0x33);
+  CHECK(*parse_coredump_filter("all") == 0x1ff);
+  CHECK(*parse_coredump_filter("private-anonymous shared-dax") == (0x1 | 0x100));
+  CHECK(*parse_coredump_filter("0x1f") == 0x1f);
+  CHECK(*parse_coredump_filter("1f") == 0x1f);
+  for (std::string bad : {"everything", "0xzz", "11111111111111111"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_coredump_filter(bad).ok());
+  }
+}
+
+TEST_CASE("parse_limit: each Limit key in its own unit", "[values]") {
+  CHECK(rlimit_of("LimitNPROC") == RLIMIT_NPROC);
+  CHECK(rlimit_key(RLIMIT_RTTIME) == "LimitRTTIME");
+  CHECK(rlimit_of("LimitNothing") == -1);
+  CHECK(*parse_limit(RLIMIT_CPU, "90") == ResourceLimit{90, 90});
+  CHECK(*parse_limit(RLIMIT_CPU, "1min:2min") == ResourceLimit{60, 120});
+  CHECK(*parse_limit(RLIMIT_CPU, "1500ms") == ResourceLimit{2, 2});      // rounded up to seconds
+  CHECK(*parse_limit(RLIMIT_RTTIME, "200") == ResourceLimit{200, 200});  // microseconds
+  CHECK(*parse_limit(RLIMIT_RTTIME, "1s") == ResourceLimit{1000000, 1000000});
+  CHECK(*parse_limit(RLIMIT_NICE, "-20") == ResourceLimit{40, 40});
+  CHECK(*parse_limit(RLIMIT_NICE, "+19") == ResourceLimit{1, 1});
+  CHECK(*parse_limit(RLIMIT_NICE, "10") == ResourceLimit{10, 10});
+  CHECK(*parse_limit(RLIMIT_MEMLOCK, "64K:infinity") == ResourceLimit{65536, UINT64_MAX});
+  CHECK(*parse_limit(RLIMIT_NPROC, "infinity") == ResourceLimit{UINT64_MAX, UINT64_MAX});
+  for (auto [resource, bad] : std::vector<std::pair<int, std::string>>{{RLIMIT_NPROC, "1K"},
+                                                                       {RLIMIT_NICE, "41"},
+                                                                       {RLIMIT_NICE, "-21"},
+                                                                       {RLIMIT_CPU, "5x"},
+                                                                       {RLIMIT_AS, "2:1"},
+                                                                       {RLIMIT_FSIZE, "-1"}}) {
+    INFO(rlimit_key(resource) << "=" << bad);
+    CHECK_FALSE(parse_limit(resource, bad).ok());
   }
 }

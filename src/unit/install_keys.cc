@@ -1,0 +1,57 @@
+// The [Install] directives: read by `systemctl enable` under systemd; here
+// WantedBy= is what `unitrun export systemd` writes, and the others are
+// parsed and checked for when units are managed together.
+#include "unit/command_line.h"
+#include "unit/directives.h"
+#include "unit/key_parsers.h"
+#include "unit/unit_name.h"
+
+namespace unitrun::unit {
+namespace {
+
+bool is_service_name(const std::string& name) {
+  return name.size() > 8 && name.compare(name.size() - 8, 8, ".service") == 0;
+}
+
+// Unit names, as the dependency keys take them; Alias= names this unit, so
+// its names have the unit's own type.
+template <std::vector<std::string> Unit::*Field, bool Alias = false>
+Status parse_unit_names(Assignment& a) {
+  std::vector<std::string>& list = a.unit.*Field;
+  if (a.value.empty()) return list.clear(), ok();
+  auto words = command_line::split_words(a.value);
+  if (!words) return words.error();
+  for (const std::string& w : *words) {
+    if (!is_valid_dependency_name(w))
+      return Error::plain("invalid unit name '" + w + "' (NAME.service, NAME.target, ...)");
+    if (Alias && !is_service_name(w))
+      return Error::plain("alias '" + w + "' is not a .service name (an alias has the unit's own type)");
+  }
+  list.insert(list.end(), words->begin(), words->end());
+  return ok();
+}
+
+// DefaultInstance=: an instance name (the part between '@' and the suffix).
+Status parse_default_instance(Assignment& a) {
+  if (!a.value.empty() && !is_valid_dependency_name("x@" + std::string(a.value) + ".service"))
+    return Error::plain("invalid instance name '" + std::string(a.value) + "'");
+  a.unit.default_instance = std::string(a.value);
+  return ok();
+}
+
+using S = DirectiveStatus;
+using R = Reason;
+
+constexpr Directive kRows[] = {
+    {"Install", "Alias", S::NoEffect, R::ManagedTogether, &parse_unit_names<&Unit::alias, true>},
+    {"Install", "WantedBy", S::Implemented, R::None, &parse_unit_names<&Unit::wanted_by>},
+    {"Install", "RequiredBy", S::NoEffect, R::ManagedTogether, &parse_unit_names<&Unit::required_by>},
+    {"Install", "Also", S::NoEffect, R::ManagedTogether, &parse_unit_names<&Unit::also>},
+    {"Install", "DefaultInstance", S::NoEffect, R::ManagedTogether, &parse_default_instance},
+};
+
+}  // namespace
+
+std::span<const Directive> install_directives() { return kRows; }
+
+}  // namespace unitrun::unit

@@ -1,0 +1,257 @@
+// The registry (unit/directives.h): exactly systemd 252's directives, each
+// with a status and a reason that fit; and what the parser does with each
+// status: notes for keys without effect, errors for refused ones,
+// did-you-mean against the whole registry, X- keys ignored.
+#include "unit/directives.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "test_support.h"
+#include "unit/directive_docs.h"
+#include "unit/unit_parser.h"
+#include "unit/unit_show.h"
+
+using namespace unitrun;
+using namespace unitrun::unit;
+
+namespace {
+
+// "Section.Key" for each line under a "[Section]" header.
+std::set<std::string> keys_of_list(const std::string& text) {
+  std::set<std::string> keys;
+  std::istringstream in(text);
+  std::string line, section;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line[0] == '[') {
+      section = line.substr(1, line.size() - 2);
+      continue;
+    }
+    keys.insert(section + "." + line);
+  }
+  return keys;
+}
+
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+ParseContext context(const std::string& path = "/srv/units/demo.service") {
+  ParseContext c;
+  c.path = path;
+  c.user_name = "root";
+  c.home = "/root";
+  c.runtime_dir = "/run";
+  c.pid_dir = "/run/unitrun";
+  c.log_dir = "/var/log/unitrun";
+  return c;
+}
+
+std::string describe(const Diagnostics& ds) {
+  std::string out;
+  for (const Diagnostic& d : ds) out += d.format("demo.service") + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("registry: exactly the directives of systemd 252, committed and live", "[directives]") {
+  std::string committed = test::read_file(std::string(UNITRUN_SOURCE_DIR) + "/src/unit/systemd-252-directives.txt");
+  REQUIRE_FALSE(committed.empty());
+  std::set<std::string> systemd = keys_of_list(committed);
+  std::set<std::string> registry = keys_of_list(directives_list());
+  CHECK(systemd.size() == 361);
+  for (const std::string& k : systemd) {
+    INFO(k << " is a systemd 252 directive missing from the registry");
+    CHECK(registry.count(k) == 1);
+  }
+  for (const std::string& k : registry) {
+    INFO(k << " is in the registry but not a systemd 252 directive");
+    CHECK(systemd.count(k) == 1);
+  }
+  CHECK(registry.size() == directives().size());  // no row twice
+
+  // This machine's systemd, when it is the same version: the committed list
+  // is what scripts/systemd-directives prints now.
+  std::string version = run("/lib/systemd/systemd --version 2>/dev/null");
+  if (::access("/lib/systemd/systemd", X_OK) == 0 && version.rfind("systemd 252 ", 0) == 0) {
+    std::string live = run(std::string(UNITRUN_SOURCE_DIR) + "/scripts/systemd-directives");
+    CHECK(live == committed);
+  } else {
+    WARN("no systemd 252 here: the committed list is not compared with a live one");
+  }
+}
+
+TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]") {
+  std::set<Reason> refusals = {Reason::Sandboxing, Reason::ResourceControl, Reason::SocketActivation,
+                               Reason::PamSession, Reason::EncryptedCredential};
+  std::map<DirectiveStatus, int> counts;
+  for (const Directive& d : directives()) {
+    INFO(d.section << "." << d.name);
+    ++counts[d.status];
+    CHECK(find_directive(d.section, d.name) == &d);
+    switch (d.status) {
+      case DirectiveStatus::Implemented:
+        CHECK(d.reason == Reason::None);
+        CHECK(d.parse != nullptr);
+        break;
+      case DirectiveStatus::NoEffect:
+        CHECK(d.reason != Reason::None);
+        CHECK(refusals.count(d.reason) == 0);
+        CHECK_FALSE(reason_text(d.reason).empty());
+        break;
+      case DirectiveStatus::Refused:
+        CHECK(refusals.count(d.reason) == 1);
+        CHECK(d.parse == nullptr);  // a refused value is never looked at
+        break;
+    }
+  }
+  CHECK(counts[DirectiveStatus::Implemented] > 150);
+  // The sandbox's part of the registry holds only sandboxing, resource
+  // control and accounting, all in [Service].
+  for (const Directive& d : sandbox_directives()) {
+    INFO(d.name);
+    CHECK(d.section == "Service");
+    CHECK((d.reason == Reason::Sandboxing || d.reason == Reason::ResourceControl || d.reason == Reason::Accounting));
+  }
+  for (std::string_view key : {"PrivateTmp", "ProtectSystem", "CapabilityBoundingSet", "NoNewPrivileges",
+                               "SystemCallFilter", "ReadWritePaths", "DynamicUser", "IPAddressDeny", "DeviceAllow"}) {
+    INFO(key);
+    REQUIRE(find_directive("Service", key));
+    CHECK(find_directive("Service", key)->reason == Reason::Sandboxing);
+  }
+  for (std::string_view key : {"MemoryMax", "TasksMax", "CPUQuota", "Slice", "Delegate", "MemoryLimit"}) {
+    INFO(key);
+    REQUIRE(find_directive("Service", key));
+    CHECK(find_directive("Service", key)->reason == Reason::ResourceControl);
+  }
+  // The compatibility spellings are in both sections.
+  for (std::string_view key : {"StartLimitBurst", "StartLimitInterval"}) {
+    CHECK(find_directive("Unit", key));
+    CHECK(find_directive("Service", key));
+  }
+  CHECK(find_directive("Unit", "NoSuchKey") == nullptr);
+  CHECK(find_directive("Install", "Description") == nullptr);
+}
+
+TEST_CASE("parser: a key without effect is a note, and show lists it", "[directives]") {
+  ParseResult r = parse(
+      "[Unit]\n"
+      "After=network.target\n"
+      "IgnoreOnIsolate=yes\n"
+      "Wants=a.service b.target\n"
+      "[Service]\n"
+      "ExecStart=/bin/true\n"
+      "UtmpIdentifier=tty1\n"
+      "[Install]\n"
+      "Alias=other.service\n",
+      context());
+  INFO(describe(r.diagnostics));
+  REQUIRE(r.diagnostics.size() == 5);
+  for (const Diagnostic& d : r.diagnostics) CHECK(d.severity == Diagnostic::Severity::Note);
+  CHECK(r.diagnostics[0].line == 2);
+  CHECK(r.diagnostics[0].format("u") ==
+        "u:2: note: After= is accepted without effect: it takes effect when units are managed together; unitrun "
+        "runs one unit at a time");
+  CHECK(r.diagnostics[1].message == "IgnoreOnIsolate= is accepted without effect: unitrun has no isolate operation");
+  CHECK(r.diagnostics[3].line == 7);
+  CHECK_FALSE(has_errors(r.diagnostics));
+  // Parsed all the same, for when units are managed together.
+  REQUIRE(r.unit.dependencies.size() == 3);
+  CHECK(r.unit.dependencies[0] == Dependency{DependencyKind::After, "network.target", 2});
+  CHECK(r.unit.dependencies[2] == Dependency{DependencyKind::Wants, "b.target", 4});
+  CHECK(r.unit.alias == std::vector<std::string>{"other.service"});
+  std::string text = show_text(r.unit);
+  CHECK_THAT(text, Catch::Contains("\nAfter=network.target\n"));
+  CHECK_THAT(text, Catch::Contains("\nUtmpIdentifier=tty1\n"));
+  CHECK_THAT(text, Catch::Contains("\nAcceptedWithoutEffect=After IgnoreOnIsolate Wants UtmpIdentifier Alias\n"));
+  nlohmann::json j = show_json(r.unit);
+  CHECK(j["AcceptedWithoutEffect"]["Wants"]["values"] == nlohmann::json::array({"a.service b.target"}));
+  CHECK(j["AcceptedWithoutEffect"]["Wants"]["section"] == "Unit");
+  CHECK(j["AcceptedWithoutEffect"]["UtmpIdentifier"]["reason"] == "unitrun writes no utmp or wtmp records");
+  // A value without effect is still checked where systemd checks it.
+  ParseResult bad =
+      parse("[Unit]\nIgnoreOnIsolate=maybe\nAfter=not a unit\n[Service]\nExecStart=/bin/true\n", context());
+  INFO(describe(bad.diagnostics));
+  REQUIRE(bad.diagnostics.size() == 2);
+  CHECK(bad.diagnostics[0].severity == Diagnostic::Severity::Error);
+  CHECK_THAT(bad.diagnostics[0].message, Catch::StartsWith("IgnoreOnIsolate=: invalid boolean"));
+  CHECK_THAT(bad.diagnostics[1].message, Catch::StartsWith("After=: invalid unit name 'not'"));
+}
+
+TEST_CASE("parser: a refused key is an error with its reason, its value unread", "[directives]") {
+  ParseResult r = parse(
+      "[Service]\n"
+      "ExecStart=/bin/true\n"
+      "PrivateTmp=yes\n"
+      "MemoryMax=%Z\n"  // not even the specifier is looked at
+      "Sockets=x.socket\n"
+      "StandardInput=socket\n",
+      context());
+  INFO(describe(r.diagnostics));
+  REQUIRE(r.diagnostics.size() == 4);
+  CHECK(r.diagnostics[0].format("u") ==
+        "u:3: PrivateTmp= is refused: sandboxing is not implemented yet: refused rather than running the service "
+        "unprotected");
+  CHECK(r.diagnostics[1].message ==
+        "MemoryMax= is refused: resource control is not implemented yet: refused rather than running the service "
+        "without its limit");
+  CHECK(r.diagnostics[2].message == "Sockets= is refused: socket activation is not supported");
+  CHECK(r.diagnostics[3].message == "StandardInput=socket is refused: socket activation is not supported");
+  for (const Diagnostic& d : r.diagnostics) CHECK(d.severity == Diagnostic::Severity::Error);
+}
+
+TEST_CASE("parser: did-you-mean never turns a known key into another", "[directives]") {
+  // Keys that got misleading hints before the registry knew them.
+  ParseResult known =
+      parse("[Service]\nExecStart=/bin/true\nUnsetEnvironment=A\nRestartForceExitStatus=3\nSlice=x.slice\n", context());
+  INFO(describe(known.diagnostics));
+  REQUIRE(known.diagnostics.size() == 1);
+  CHECK_THAT(known.diagnostics[0].message, Catch::StartsWith("Slice= is refused: resource control"));
+  // A typo gets the closest key of the whole registry, and its section when
+  // that is another one.
+  ParseResult typo = parse("[Service]\nExecStart=/bin/true\nPrivateTpm=yes\nDescripton=x\nUsre=x\n", context());
+  INFO(describe(typo.diagnostics));
+  REQUIRE(typo.diagnostics.size() == 3);
+  CHECK(typo.diagnostics[0].message == "unknown key 'PrivateTpm' in [Service]; did you mean 'PrivateTmp='?");
+  CHECK(typo.diagnostics[1].message ==
+        "unknown key 'Descripton' in [Service]; did you mean 'Description=' (in [Unit])?");
+  CHECK(typo.diagnostics[2].message == "unknown key 'Usre' in [Service]; did you mean 'User='?");
+  // X- keys and [X-...] sections are skipped silently, as by systemd.
+  ParseResult x = parse("[Unit]\nX-Any=1\n[Service]\nExecStart=/bin/true\nX-Foo=%Z\n[X-Vendor]\nUsre=1\n", context());
+  CHECK(x.diagnostics.empty());
+}
+
+TEST_CASE("parser: KillMode=none and the obsolete spellings warn as systemd does", "[directives]") {
+  ParseResult r = parse(
+      "[Unit]\nRequiresOverridable=a.service\n[Service]\nExecStart=/bin/true\nKillMode=none\nStandardOutput=syslog\n",
+      context());
+  INFO(describe(r.diagnostics));
+  REQUIRE(r.diagnostics.size() == 4);  // the obsolete dependency is also a note
+  CHECK(r.diagnostics[0].severity == Diagnostic::Severity::Warning);
+  CHECK_THAT(r.diagnostics[0].message, Catch::Contains("RequiresOverridable= is obsolete"));
+  CHECK(r.diagnostics[1].severity == Diagnostic::Severity::Note);
+  CHECK(r.diagnostics[2].format("u") ==
+        "u:5: warning: KillMode=none is unsafe, as it disables unitrun's process lifecycle management for the "
+        "service: at stop only ExecStop= runs and no process is signalled. Please use a safer KillMode=, such as "
+        "'mixed' or 'control-group'. systemd deprecates KillMode=none and will eventually remove it.");
+  CHECK_THAT(r.diagnostics[3].message, Catch::Contains("StandardOutput=syslog is obsolete"));
+  CHECK(r.unit.kill_mode == KillMode::None);
+  CHECK(r.unit.standard_output.kind == OutputSpec::Kind::Journal);
+  CHECK(r.unit.dependencies.at(0).kind == DependencyKind::Requires);
+}
