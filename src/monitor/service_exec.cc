@@ -288,8 +288,8 @@ Result<Outputs> open_outputs(const Unit& unit, int inherit_fd, bool foreground) 
   // systemd).
   bool own_stream =
       err.kind == K::Journal || err.kind == K::JournalConsole || err.kind == K::Kmsg || err.kind == K::KmsgConsole;
-  bool same_file =
-      err.kind == unit.standard_output.kind && err.path == unit.standard_output.path && !own_stream && err.kind != K::Null;
+  bool same_file = err.kind == unit.standard_output.kind && err.path == unit.standard_output.path && !own_stream &&
+                   err.kind != K::Null;
   if (stderr_joins_stdout(unit) || same_file) return o;
   if (err.kind == K::Null) {
     int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
