@@ -214,6 +214,8 @@ int status(const std::string& path, bool json) {
       j["status_text"] = s->status_text;
       j["service_errno"] = s->service_errno;
       j["ready_usec"] = s->ready_usec;
+      j["condition_text"] = s->condition_text;
+      j["condition_usec"] = s->condition_usec;
       nlohmann::json events = nlohmann::json::array();
       for (const Event& e : s->events) events.push_back({{"time_usec", e.time_usec}, {"text", e.text}});
       j["events"] = events;
@@ -250,6 +252,12 @@ int status(const std::string& path, bool json) {
       (s->sub_state == SubState::Running || s->sub_state == SubState::Reload))
     std::printf("      Ready: %s; %s\n", format_time(s->ready_usec).c_str(), format_ago(s->ready_usec).c_str());
   if (s && s->restarts > 0) std::printf("   Restarts: %u\n", s->restarts);
+  if (s && !s->condition_text.empty() && s->condition_usec) {
+    // As systemctl: the last start's failed condition, and when.
+    std::printf("  Condition: start condition failed at %s; %s\n", format_time(s->condition_usec).c_str(),
+                format_ago(s->condition_usec).c_str());
+    std::printf("             └─ %s\n", escape_for_terminal(s->condition_text).c_str());
+  }
   if (view.liveness == Liveness::DeadPidfile && view.pidfile_content) {
     std::string content = *view.pidfile_content;
     while (!content.empty() && content.back() == '\n') content.pop_back();

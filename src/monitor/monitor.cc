@@ -38,10 +38,13 @@
 #include "process/kill_tree.h"
 #include "process/proc.h"
 #include "runtime/control_socket.h"
+#include "runtime/credentials_dir.h"
 #include "runtime/daemonize.h"
 #include "runtime/output_tail.h"
 #include "runtime/reply.h"
 #include "runtime/safe_files.h"
+#include "runtime/service_directories.h"
+#include "unit/conditions.h"
 #include "unit/values.h"
 
 namespace unitrun::monitor {
@@ -111,7 +114,11 @@ class Monitor {
 
   // Carrying out actions.
   void execute(const Action& a);
+  void run(const action::CheckConditions&);
   void run(const action::PrepareExec&);
+  void run(const action::GuessMainPid&);
+  void run(const action::CleanUpRun&);
+  void run(const action::NoteCondition&);
   void run(const action::RemoveStalePidfile&);
   void run(const action::SpawnMain&);
   void run(const action::SpawnControl&);
@@ -157,6 +164,7 @@ class Monitor {
   PidfileCheck check_pidfile(std::string& why);
   void watch_pidfile_directory();
   bool in_my_tree(pid_t pid) const;
+  bool notify_allowed(pid_t sender) const;
 
   // The outside world.
   void arm(int timer_fd, uint64_t deadline);
@@ -192,6 +200,7 @@ class Monitor {
   pid_t control_pid_ = 0;
   std::optional<CommandList> control_list_;
   std::optional<ResourceLimit> inherited_nofile_;  // the caller's RLIMIT_NOFILE, for the service
+  NotifyAccess notify_access_ = effective_notify_access(unit_);
   process::SignalledSet signalled_;
 
   std::vector<int> reload_replies_;    // reload requests waiting for the outcome
@@ -537,6 +546,24 @@ void Monitor::on_upstream_watchdog() {
 
 // ---- the notify protocol ---------------------------------------------------------------
 
+bool Monitor::notify_allowed(pid_t sender) const {
+  // NotifyAccess= (systemd.service(5)), as it applies to this unit: none,
+  // the main process, it and the control processes (exec), or every process
+  // of the unit (all).
+  switch (notify_access_) {
+    case NotifyAccess::None:
+      return false;
+    case NotifyAccess::Main:
+      return sender == main_pid_;
+    case NotifyAccess::Exec:
+      return sender == main_pid_ || sender == control_pid_;
+    case NotifyAccess::All:
+    case NotifyAccess::Default:
+      return sender == main_pid_ || sender == control_pid_ || in_my_tree(sender);
+  }
+  return false;
+}
+
 bool Monitor::in_my_tree(pid_t pid) const {
   // Walk the parent links up from pid; the monitor must be on the way.
   pid_t me = ::getpid();
@@ -555,7 +582,7 @@ void Monitor::on_notify() {
     auto got = notify_->receive(message);
     if (got == notify::NotifyServer::Received::Nothing) return;
     if (got == notify::NotifyServer::Received::Ignored) continue;  // empty, garbage, no credentials
-    if (!in_my_tree(message.pid)) continue;                        // only the unit's own processes are heard
+    if (!notify_allowed(message.pid)) continue;
     const auto& f = message.fields;
     auto has = [&](const char* k, const char* v) {
       auto it = f.find(k);
@@ -799,6 +826,60 @@ void Monitor::execute(const Action& a) {
   std::visit([this](const auto& action) { run(action); }, a);
 }
 
+void Monitor::run(const action::CheckConditions&) {
+  unit::ConditionVerdict verdict = unit::evaluate_conditions(unit_);
+  switch (verdict.outcome) {
+    case unit::ConditionVerdict::Outcome::Pass:
+      return step_done(Step::Conditions);
+    case unit::ConditionVerdict::Outcome::ConditionFailed:
+    case unit::ConditionVerdict::Outcome::AssertFailed: {
+      Event e = make(verdict.outcome == unit::ConditionVerdict::Outcome::ConditionFailed ? Event::Kind::ConditionFailed
+                                                                                         : Event::Kind::AssertFailed);
+      e.message = verdict.message;
+      enqueue(std::move(e));
+      return;
+    }
+  }
+}
+
+void Monitor::run(const action::NoteCondition& n) {
+  state_.condition_text = n.message;
+  state_.condition_usec = sys::now_realtime_usec();
+  save_state();
+}
+
+void Monitor::run(const action::GuessMainPid&) {
+  // systemd's guess (service_search_main_pid): the one process of the unit
+  // that no other process of it is the parent of. Every process of the unit
+  // descends from the monitor (a subreaper), so: the monitor's one child.
+  std::vector<proc::Stat> children;
+  for (const proc::Stat& s : process::my_descendants())
+    if (s.ppid == ::getpid()) children.push_back(s);
+  if (!unit_.guess_main_pid || children.empty()) return enqueue(make(Event::Kind::NoMainProcess));
+  if (children.size() > 1) {
+    std::string pids;
+    for (const proc::Stat& s : children)
+      pids += (pids.empty() ? "" : ", ") + std::to_string(s.pid) + " (" + s.comm + ")";
+    return step_failed(Step::GuessMainPid, "Type=forking without PIDFile=: cannot tell the main process among " +
+                                               std::to_string(children.size()) + " (" + pids +
+                                               "); set PIDFile=, or GuessMainPID=no");
+  }
+  if (!adopt_main(children.front().pid)) return enqueue(make(Event::Kind::NoMainProcess));
+  event("main PID guessed: " + std::to_string(main_pid_) + " (" + children.front().comm + ")");
+  enqueue(make(Event::Kind::PidfileAdopted));
+}
+
+void Monitor::run(const action::CleanUpRun& c) {
+  // What the run made for the service goes with it (RuntimeDirectory=
+  // unless RuntimeDirectoryPreserve= keeps it, the credentials), and a
+  // terminal it had gets its state back. A failure is logged: the run is
+  // over either way.
+  if (auto r = service_directories::remove(unit_, c.restart ? unit::StopReason::Restart : unit::StopReason::Stop); !r)
+    log_.error("cannot remove the unit's directories: " + r.error().message());
+  if (auto r = credentials_dir::remove(unit_); !r) log_.error("cannot remove the credentials: " + r.error().message());
+  reset_tty(unit_);
+}
+
 void Monitor::run(const action::PrepareExec&) {
   // A new run: what the last one said or when it was ready is no more.
   state_.status_text.clear();
@@ -808,9 +889,19 @@ void Monitor::run(const action::PrepareExec&) {
   auto context = prepare_exec_context(unit_);
   if (!context) return step_failed(Step::Prepare, context.error().message());
   exec_context_ = std::move(*context);
-  // Every service may speak the notify protocol (STATUS=, WATCHDOG=1, ...);
-  // only Type=notify waits for READY=1.
-  exec_context_->environment["NOTIFY_SOCKET"] = notify_->address();
+  // The directories and credentials the service will find, owned by its
+  // user (the identity is known now).
+  uid_t uid = exec_context_->identity.credentials ? exec_context_->identity.credentials->uid : ::geteuid();
+  gid_t gid = exec_context_->identity.credentials ? exec_context_->identity.credentials->gid : ::getegid();
+  if (auto made = service_directories::create(unit_, uid, gid); !made)
+    return step_failed(Step::Prepare, made.error().message());
+  if (auto written = credentials_dir::write(unit_, uid, gid); !written)
+    return step_failed(Step::Prepare, written.error().message());
+  // The notify protocol (STATUS=, WATCHDOG=1, ...) as systemd offers it:
+  // to a service whose NotifyAccess= is not none (by default Type=notify
+  // and a unit with WatchdogSec=; NotifyAccess=main or all for the others).
+  // Only Type=notify waits for READY=1.
+  if (notify_access_ != NotifyAccess::None) exec_context_->environment["NOTIFY_SOCKET"] = notify_->address();
   if (unit_.watchdog_sec && unit_.watchdog_sec != kInfinity)
     exec_context_->environment["WATCHDOG_USEC"] = std::to_string(unit_.watchdog_sec);
   // Inherit means the journal under systemd, /dev/null when daemonized.
