@@ -996,7 +996,7 @@ struct Builder {
     }
     std::vector<seccomp::Program> programs;
     if (!env.seccomp_missing) {
-      auto compiled = seccomp::compile(s);
+      auto compiled = seccomp::compile(s, dry ? "" : context.runtime_dir + "/seccomp");
       if (!compiled) return compiled.error();
       programs = std::move(*compiled);
     }

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "base/sys.h"
 #include "base/unique_fd.h"
@@ -357,7 +359,170 @@ std::optional<std::string> unavailable_reason() {
   return std::string("the kernel has no seccomp filter mode");
 }
 
-Result<std::vector<Program>> compile(const Settings& s) {
+namespace {
+
+// Everything a compiled program depends on, as one string: the cache key.
+std::string cache_key(const Settings& s) {
+  std::string k;
+  auto add = [&](const std::string& part) { k += part + ";"; };
+  if (s.address_families) {
+    add(s.address_families->first ? "afallow" : "afdeny");
+    for (int af : s.address_families->second) add(std::to_string(af));
+  }
+  add(std::to_string(s.memory_deny_write_execute) + std::to_string(s.restrict_realtime) +
+      std::to_string(s.restrict_suid_sgid) + std::to_string(s.protect_sysctl) +
+      std::to_string(s.protect_kernel_modules) + std::to_string(s.protect_kernel_logs) +
+      std::to_string(s.protect_clock) + std::to_string(s.private_devices) + std::to_string(s.protect_hostname) +
+      std::to_string(s.lock_personality));
+  add(s.namespaces_allowed ? std::to_string(*s.namespaces_allowed) : "-");
+  for (uint32_t a : s.architectures) add(std::to_string(a));
+  add("p" + std::to_string(s.personality));
+  for (const SyscallSet* set : {&s.log, &s.filter}) {
+    add(set->configured ? (set->allow_list ? "allow" : "deny") : "off");
+    for (const auto& [name, err] : set->calls) add(name + ":" + std::to_string(err));
+  }
+  add("e" + std::to_string(s.error_number));
+  return k;
+}
+
+Result<std::vector<Program>> compile_uncached(const Settings& s);
+
+}  // namespace
+
+namespace {
+
+// The compiled programs, as a file: a header line, the cache key (which
+// must match: no hash collision can hand out another filter), then per
+// program its key line, its instruction count and the instructions.
+std::string serialize(const std::string& key, const std::vector<Program>& programs) {
+  std::string out = "unitrun-seccomp 1\n" + key + "\n" + std::to_string(programs.size()) + "\n";
+  for (const Program& p : programs) {
+    out += p.key + "\n" + std::to_string(p.insns.size()) + "\n";
+    out.append(reinterpret_cast<const char*>(p.insns.data()), p.insns.size() * sizeof(BpfInsn));
+  }
+  return out;
+}
+
+std::optional<std::vector<Program>> deserialize(const std::string& key, const std::string& data) {
+  size_t at = 0;
+  auto line = [&]() -> std::optional<std::string> {
+    size_t nl = data.find('\n', at);
+    if (nl == std::string::npos) return std::nullopt;
+    std::string l = data.substr(at, nl - at);
+    at = nl + 1;
+    return l;
+  };
+  auto number = [&]() -> std::optional<size_t> {
+    auto l = line();
+    if (!l || l->empty() || l->size() > 6 || l->find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    return static_cast<size_t>(std::stoul(*l));
+  };
+  if (line() != std::optional<std::string>("unitrun-seccomp 1") || line() != std::optional<std::string>(key))
+    return std::nullopt;
+  auto count = number();
+  if (!count || *count > 64) return std::nullopt;
+  std::vector<Program> out;
+  for (size_t i = 0; i < *count; ++i) {
+    Program p;
+    auto k = line();
+    auto n = number();
+    if (!k || !n || *n == 0 || *n > BPF_MAXINSNS || data.size() - at < *n * sizeof(BpfInsn)) return std::nullopt;
+    p.key = *k;
+    p.insns.resize(*n);
+    std::memcpy(p.insns.data(), data.data() + at, *n * sizeof(BpfInsn));
+    at += *n * sizeof(BpfInsn);
+    out.push_back(std::move(p));
+  }
+  if (at != data.size()) return std::nullopt;
+  return out;
+}
+
+// FNV-1a, for a file name only (the key inside decides).
+std::string file_name(const std::string& key) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016llx.bpf", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// A cached file is believed only in a directory of unitrun's own user that
+// nobody else may write, and only when it is a regular file of that user
+// that nobody else may write either: a filter read from anywhere else could
+// be anything.
+bool trusted(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 022) == 0;
+}
+
+std::optional<std::vector<Program>> load_cached(const std::string& dir, const std::string& key) {
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return std::nullopt;
+  UniqueFd d(dfd);
+  if (!trusted(d.get())) return std::nullopt;
+  int fd = ::openat(d.get(), file_name(key).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  UniqueFd f(fd);
+  struct stat st;
+  if (!trusted(f.get()) || ::fstat(f.get(), &st) < 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  auto data = sys::read_all(f.get(), 1 << 22);
+  if (!data) return std::nullopt;
+  return deserialize(key, *data);
+}
+
+// Best effort: a cache that cannot be written only costs the next start
+// the compilation again.
+void store_cached(const std::string& dir, const std::string& key, const std::vector<Program>& programs) {
+  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) return;
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return;
+  UniqueFd d(dfd);
+  if (!trusted(d.get())) return;
+  std::string name = file_name(key), tmp = "." + name + "." + std::to_string(::getpid());
+  int fd = ::openat(d.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  UniqueFd f(fd);
+  if (!sys::write_all(f.get(), serialize(key, programs)) || ::renameat(d.get(), tmp.c_str(), d.get(), name.c_str()) < 0)
+    (void)::unlinkat(d.get(), tmp.c_str(), 0);  // a leftover temporary is harmless, but tidy
+}
+
+}  // namespace
+
+// libseccomp takes milliseconds for a large set (@system-service is about
+// 400 calls on three architectures, some 10 ms of CPU with libseccomp 2.5),
+// and every `unitrun start` is a fresh monitor: the compiled programs are
+// kept in memory (restarts, every Exec*= command) and in cache_dir (the
+// next starts), keyed by everything they depend on, libseccomp's version
+// included. The monitor is single-threaded; the lock costs nothing.
+Result<std::vector<Program>> compile(const Settings& s, const std::string& cache_dir) {
+  static std::mutex lock;
+  static std::map<std::string, std::vector<Program>> cache;
+  const struct scmp_version* v = seccomp_version();
+  std::string key = cache_key(s) + "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                    std::to_string(v->micro) + ";arch " + std::to_string(seccomp_arch_native());
+  {
+    std::lock_guard<std::mutex> g(lock);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  std::optional<std::vector<Program>> programs;
+  if (!cache_dir.empty()) programs = load_cached(cache_dir, key);
+  if (!programs) {
+    auto compiled = compile_uncached(s);
+    if (!compiled) return compiled;
+    programs = std::move(*compiled);
+    if (!cache_dir.empty()) store_cached(cache_dir, key, *programs);
+  }
+  std::lock_guard<std::mutex> g(lock);
+  if (cache.size() > 64) cache.clear();  // a bound, for callers that build endless variants (tests)
+  cache.emplace(key, *programs);
+  return *programs;
+}
+
+namespace {
+
+Result<std::vector<Program>> compile_uncached(const Settings& s) {
   std::vector<Program> out;
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
   if (s.address_families)
@@ -400,6 +565,8 @@ Result<std::vector<Program>> compile(const Settings& s) {
   }
   return out;
 }
+
+}  // namespace
 
 std::optional<uint32_t> architecture_from_name(const std::string& name) {
   // systemd's names (ConditionArchitecture= spelling), not libseccomp's.

@@ -60,8 +60,10 @@ std::optional<std::string> unavailable_reason();
 // ProtectKernelModules=, ProtectKernelLogs=, ProtectClock=,
 // PrivateDevices=, ProtectHostname=, SystemCallArchitectures=,
 // LockPersonality=, SystemCallLog=, SystemCallFilter= (last: as close to
-// execve as possible).
-Result<std::vector<Program>> compile(const Settings& settings);
+// execve as possible). Compiled programs are cached in memory and, when
+// cache_dir is not empty, in files there (root's: /run/unitrun/seccomp),
+// believed only when owned by unitrun's user and writable by nobody else.
+Result<std::vector<Program>> compile(const Settings& settings, const std::string& cache_dir);
 
 // SCMP_ARCH_* for systemd's architecture names ("native", "x86-64", "x86",
 // "x32", "arm64", ...); nullopt for an unknown name.
