@@ -264,7 +264,9 @@ Status restrict_suid_sgid(std::vector<Program>& out) {
     // The mode is argument 1 of chmod/fchmod/mkdir/mknod/creat, 2 of the *at forms.
     for (const char* name : {"chmod", "fchmod", "mkdir", "mknod", "creat"})
       if (s) s = add_rule1(c, deny, name, SCMP_A1(SCMP_CMP_MASKED_EQ, m, m));
-    for (const char* name : {"fchmodat", "mkdirat", "mknodat"})
+    // fchmodat2 (Linux 6.6) came after systemd 252, which therefore lets it
+    // through; libseccomp here knows it, and skipping it would be a hole.
+    for (const char* name : {"fchmodat", "fchmodat2", "mkdirat", "mknodat"})
       if (s) s = add_rule1(c, deny, name, SCMP_A2(SCMP_CMP_MASKED_EQ, m, m));
     if (s)
       s = add_rule2(c, deny, "open", SCMP_A1(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT), SCMP_A2(SCMP_CMP_MASKED_EQ, m, m));
@@ -499,8 +501,12 @@ Result<std::vector<Program>> compile(const Settings& s, const std::string& cache
   static std::mutex lock;
   static std::map<std::string, std::vector<Program>> cache;
   const struct scmp_version* v = seccomp_version();
-  std::string key = cache_key(s) + "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                    std::to_string(v->micro) + ";arch " + std::to_string(seccomp_arch_native());
+  // kRulesVersion changes whenever the rules above change, so that a cached
+  // program of an older unitrun is never taken for the current one.
+  constexpr int kRulesVersion = 1;
+  std::string key = "rules " + std::to_string(kRulesVersion) + ";" + cache_key(s) + "libseccomp " +
+                    std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro) +
+                    ";arch " + std::to_string(seccomp_arch_native());
   {
     std::lock_guard<std::mutex> g(lock);
     auto it = cache.find(key);

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -214,6 +215,12 @@ int report(int argc, char** argv) {
     if (fd >= 0) close(fd);
     unlink(p.c_str());
     j.add_int("chmod_suid", e);
+    // fchmodat2() (Linux 6.6, 452 on every ABI): ENOSYS on older kernels.
+    fd = open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    e = fd < 0 ? -errno : err_of(syscall(452, AT_FDCWD, p.c_str(), 04755, 0));
+    if (fd >= 0) close(fd);
+    unlink(p.c_str());
+    j.add_int("fchmodat2_suid", e);
   }
   {
     struct timex tx;
@@ -237,6 +244,7 @@ int report(int argc, char** argv) {
     }
     j.add("interfaces", names + "]");
   }
+  j.add_int("securebits", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
   j.add_int("session_keyring", syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));
   std::printf("%s\n", j.str().c_str());
   return 0;

@@ -586,6 +586,7 @@ TEST_CASE(
   CHECK(before["unshare_uts"] == 0);
   CHECK(before["sched_fifo"] == 0);
   CHECK(before["chmod_suid"] == 0);
+  CHECK((before["fchmodat2_suid"] == 0 || before["fchmodat2_suid"] == ENOSYS));
   CHECK(before["personality"] == 0);
 
   SandboxSpec spec;
@@ -600,6 +601,7 @@ TEST_CASE(
   CHECK(r["unshare_uts"] == EPERM);
   CHECK(r["sched_fifo"] == EPERM);
   CHECK(r["chmod_suid"] == EPERM);
+  CHECK(r["fchmodat2_suid"] == EPERM);
   CHECK(r["personality"] == EPERM);
 
   SandboxSpec some;
@@ -626,6 +628,21 @@ TEST_CASE("sandbox: ProtectClock=, ProtectKernelLogs=, ProtectKernelModules= (se
   CHECK_FALSE(bnd & (1ULL << 34));  // CAP_SYSLOG
   CHECK_FALSE(bnd & (1ULL << 16));  // CAP_SYS_MODULE
   if (std::filesystem::exists("/usr/lib/modules")) CHECK(r["list"]["/usr/lib/modules"].empty());
+}
+
+TEST_CASE("sandbox: SystemCallArchitectures=native, SystemCallLog= and SecureBits= are loaded and set", "[sandbox]") {
+  SandboxSpec plain;
+  json before = report(plain);
+  CHECK(before["status"]["Seccomp_filters"] == "0");
+  CHECK(before["securebits"] == 0);
+  SandboxSpec spec;
+  spec.system_call_architectures = {"native"};
+  spec.system_call_log = {"@obsolete"};
+  spec.secure_bits = {"noroot noroot-locked"};
+  json r = report(spec);
+  CHECK(r["status"]["Seccomp_filters"] == "2");
+  CHECK(r["securebits"] == 3);              // SECBIT_NOROOT | SECBIT_NOROOT_LOCKED
+  CHECK(r["status"]["NoNewPrivs"] == "0");  // root keeps CAP_SYS_ADMIN: no_new_privs is not implied
 }
 
 TEST_CASE("sandbox: KeyringMode=private gives a session keyring of its own, inherit keeps the monitor's", "[sandbox]") {
