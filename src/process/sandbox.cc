@@ -797,6 +797,25 @@ struct Builder {
       }
     }
 
+    if (problems.best_effort()) {
+      // A missing path fails the whole view; with best effort only that
+      // entry is left out (and said so).
+      auto probe = mounts::real_probe();
+      for (mounts::Entry& e : entries) {
+        bool creates = e.mode == Mode::Tmpfs || e.mode == Mode::BindMount || e.mode == Mode::BindMountRecursive ||
+                       e.mode == Mode::PrivateTmp;
+        std::string full = spec.root_directory.empty() || e.path == "/" ? e.path : spec.root_directory + e.path;
+        if (!e.ignore && !creates && !probe.canonical(full)) {
+          problems.add(e.key, e.path + ": " + std::strerror(ENOENT));
+          e.ignore = true;
+        }
+        if (!e.ignore && (e.mode == Mode::BindMount || e.mode == Mode::BindMountRecursive) &&
+            !probe.canonical(e.source)) {
+          problems.add(e.key, e.source + ": " + std::strerror(ENOENT));
+          e.ignore = true;
+        }
+      }
+    }
     mounts::Layout layout;
     layout.entries = std::move(entries);
     layout.root = spec.root_directory;

@@ -867,6 +867,40 @@ TEST_CASE("cgroup: CPUQuota= holds a busy loop near its quota", "[cgroup]") {
   CHECK(free_share > 0.2);
 }
 
+TEST_CASE("cgroup: DevicePolicy=strict with DeviceAllow= on v1's devices controller", "[cgroup]") {
+  process::CgroupLimits limits;
+  limits.device_policy = process::DevicePolicy::Strict;
+  limits.device_allow = {{"/dev/null", "rw"}};
+  auto support = process::detect_cgroups();
+  if (support.carrier("devices") != "v1") {
+    auto made = process::UnitCgroup::create(support, unique("sbx-cg-dev"), limits);
+    REQUIRE_FALSE(made);
+    CHECK(made.error().message().rfind("DeviceAllow=: no v1 devices controller", 0) == 0);
+    return;
+  }
+  json free_run = report(SandboxSpec{}, {"--openw", "/dev/zero", "--openw", "/dev/null"});
+  CHECK(free_run["openw"]["/dev/zero"] == 0);
+  CgroupFixture f(limits);
+  Options o;
+  o.cgroup = &*f.cg;
+  json r = report(SandboxSpec{}, {"--openw", "/dev/zero", "--openw", "/dev/null"}, o);
+  CHECK(r["openw"]["/dev/zero"] == EPERM);
+  CHECK(r["openw"]["/dev/null"] == 0);
+}
+
+TEST_CASE("sandbox: with best effort, a missing path leaves out that entry only", "[sandbox]") {
+  SandboxSpec spec;
+  spec.protect_system = process::ProtectSystem::Strict;
+  spec.read_only_paths = {"/nonexistent/unitrun/ro"};
+  spec.best_effort = true;
+  auto plan = process::build_plan(spec, {});
+  REQUIRE(plan);
+  REQUIRE(plan->warnings.size() == 1);
+  CHECK(plan->warnings[0].rfind("ReadOnlyPaths=: /nonexistent/unitrun/ro: No such file or directory", 0) == 0);
+  json r = report(spec);
+  CHECK(r["write"]["/usr"] == EROFS);  // the rest of the view is in force
+}
+
 TEST_CASE("cgroup: a limit this machine cannot give is refused with its key, or a warning with best effort",
           "[cgroup]") {
   auto support = process::detect_cgroups();
