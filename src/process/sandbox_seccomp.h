@@ -1,5 +1,6 @@
 // The seccomp half of the sandbox: systemd's filters (seccomp-util.c's
-// logic, one program per setting) compiled by libseccomp, in the monitor,
+// logic; one program per setting, per ABI for SystemCallFilter= and
+// SystemCallLog=) compiled by libseccomp, in the monitor,
 // into BPF the child loads with seccomp(2). Internal to process/: libseccomp's
 // header stays in sandbox_seccomp.cc.
 #pragma once

