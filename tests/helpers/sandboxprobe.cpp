@@ -1,6 +1,6 @@
 // sandboxprobe MODE [ARGS]: what a sandboxed service sees, from inside.
 //
-//   report [--write P] [--openw P] [--list P] [--exists P] [--suid-dir D]
+//   report [--write P] [--openw P] [--exec P] [--list P] [--exists P] [--suid-dir D]
 //       One JSON object on stdout: the capability/no_new_privs/seccomp lines
 //       of /proc/self/status, the namespaces, /proc/self/cgroup, uid_map,
 //       and for each probe the errno it got (0: the call succeeded). Every
@@ -115,13 +115,14 @@ struct Json {
 
 int report(int argc, char** argv) {
   std::vector<std::string> writes{"/usr", "/etc", "/tmp", "/var/tmp", "/home", "/var"};
-  std::vector<std::string> openws, lists{"/home", "/tmp", "/"},
+  std::vector<std::string> execs, openws, lists{"/home", "/tmp", "/"},
       exists{"/dev/null", "/dev/shm", "/dev/kmsg", "/proc/1", "/proc/sys", "/dev/vda", "/dev/loop0"};
   std::string suid_dir = "/tmp";
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string flag = argv[i], v = argv[i + 1];
     if (flag == "--write") writes.push_back(v);
     if (flag == "--openw") openws.push_back(v);
+    if (flag == "--exec") execs.push_back(v);
     if (flag == "--list") lists.push_back(v);
     if (flag == "--exists") exists.push_back(v);
     if (flag == "--suid-dir") suid_dir = v;
@@ -153,6 +154,21 @@ int report(int argc, char** argv) {
     if (fd >= 0) close(fd);
   }
   j.add("openw", ow.str());
+  Json ex_run;
+  for (const std::string& p : execs) {
+    // 0 when the program ran (and exited 0), else the errno of execve.
+    pid_t c = fork();
+    if (c == 0) {
+      char* args[] = {const_cast<char*>(p.c_str()), nullptr};
+      char* env[] = {nullptr};
+      execve(p.c_str(), args, env);
+      _exit(errno);
+    }
+    int ws = 0;
+    waitpid(c, &ws, 0);
+    ex_run.add_int(p, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+  }
+  j.add("exec", ex_run.str());
   Json ls;
   for (const std::string& p : lists) ls.add(p, list_json(p));
   j.add("list", ls.str());

@@ -289,7 +289,7 @@ TEST_CASE("sandbox: ProtectHome= yes, read-only, tmpfs", "[sandbox]") {
   ::rmdir(mine.c_str());
 }
 
-TEST_CASE("sandbox: InaccessiblePaths= hides a directory; ReadOnlyPaths= and ExecPaths/NoExecPaths=", "[sandbox]") {
+TEST_CASE("sandbox: InaccessiblePaths= hides a directory, ReadOnlyPaths= makes one read-only", "[sandbox]") {
   TempDir dir;
   std::string secret = dir.path + "/secret", ro = dir.path + "/ro";
   REQUIRE(::mkdir(secret.c_str(), 0755) == 0);
@@ -312,6 +312,27 @@ TEST_CASE("sandbox: InaccessiblePaths= hides a directory; ReadOnlyPaths= and Exe
   auto plan = process::build_plan(missing, {});
   REQUIRE_FALSE(plan);
   CHECK(plan.error().message() == "InaccessiblePaths=: /nonexistent/unitrun/path: No such file or directory");
+}
+
+TEST_CASE("sandbox: NoExecPaths= forbids running programs below it, ExecPaths= carves out", "[sandbox]") {
+  TempDir dir;
+  std::string blocked = dir.path + "/blocked", allowed = dir.path + "/allowed";
+  REQUIRE(::mkdir(blocked.c_str(), 0755) == 0);
+  REQUIRE(::mkdir(allowed.c_str(), 0755) == 0);
+  for (const std::string& d : {blocked, allowed}) {
+    std::filesystem::copy_file("/bin/true", d + "/true");
+    ::chmod((d + "/true").c_str(), 0755);
+  }
+  std::vector<std::string> args{"--exec", blocked + "/true", "--exec", allowed + "/true"};
+  json before = report(SandboxSpec{}, args);
+  CHECK(before["exec"][blocked + "/true"] == 0);
+  CHECK(before["exec"][allowed + "/true"] == 0);
+  SandboxSpec spec;
+  spec.no_exec_paths = {dir.path};
+  spec.exec_paths = {allowed};
+  json r = report(spec, args);
+  CHECK(r["exec"][blocked + "/true"] == EACCES);
+  CHECK(r["exec"][allowed + "/true"] == 0);
 }
 
 TEST_CASE("sandbox: PrivateDevices= gives /dev with the pseudo devices only", "[sandbox]") {
