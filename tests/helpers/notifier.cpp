@@ -18,6 +18,9 @@
 //                     waited for
 //   mainpid:PID       sends MAINPID=PID
 //   wait-file:PATH    waits until PATH exists
+//   usr1:TEXT         waits for a SIGUSR1 (other signals are handled
+//                     meanwhile), then sends TEXT: a test's way to have a
+//                     process of the unit's tree speak at a moment it picks
 //   hup-log:FILE      from now on SIGHUP appends "HUP\n" to FILE
 //   reload-ms:MS      from now on SIGHUP sends RELOADING=1, waits MS ms, sends READY=1
 //   on-term:stopping  from now on SIGTERM sends STATUS=shutting down and
@@ -25,7 +28,8 @@
 //   on-term:stopping:MS  the same, but exits MS ms after sending
 //
 // Signals are blocked and taken with sigtimedwait, so "handlers" run between
-// steps, never inside a send.
+// steps, never inside a send. SIGUSR1 is blocked from the start and taken
+// only by a usr1: step: one sent earlier waits, pending, for that step.
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -144,6 +148,21 @@ void sleep_ms(long ms) {
   }
 }
 
+// Waits for `wanted`, running the "handlers" of the others meanwhile.
+void wait_for_signal(int wanted) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, wanted);
+  while (true) {
+    int sig = sigwaitinfo(&set, nullptr);
+    if (sig == wanted) return;
+    if (sig > 0) handle(sig);
+  }
+}
+
 void junk() {
   send_raw(std::string("\x01\x02\xff\xfe\x00\x00garbage\x7f", 13));
   send_raw("no equals sign here");
@@ -165,6 +184,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);
   // Until a step asks for SIGHUP handling, SIGHUP keeps its default action
   // (it ends the process), as in a program that knows nothing of reloads.
   sigprocmask(SIG_BLOCK, &set, nullptr);
@@ -253,6 +273,9 @@ int main(int argc, char** argv) {
       std::string path = after(a, "wait-file:");
       struct stat st;
       while (stat(path.c_str(), &st) != 0) sleep_ms(10);
+    } else if (starts(a, "usr1:")) {
+      wait_for_signal(SIGUSR1);
+      send_text(after(a, "usr1:"));
     } else if (starts(a, "hup-log:")) {
       hup_log = after(a, "hup-log:");
       hup_handled = true;

@@ -147,32 +147,46 @@ TEST_CASE("EXTEND_TIMEOUT_USEC= extends the wait for READY=1, by as much as it s
 TEST_CASE("garbage, empty, oversized and malformed datagrams are ignored, never a crash", "[supervision][notify]") {
   TempDir dir;
   // READY=0, READY=<8 KiB of 1s> (truncated) and friends must not count as
-  // READY=1: the real one comes 1.5 s later.
+  // READY=1: the service sends them, then a sentinel (ERRNO=1), and only
+  // once the monitor has read that sentinel, and so everything before it,
+  // does the test let the real READY=1 go.
   std::string env = dir / "env";
   TestUnit u(dir, "garbage",
              notifier("env:" + env +
-                      " empty garbage flood:3000 empty sleep:1500 send:READY=1 sleep:200 flood:5000 garbage "
-                      "\"send:STATUS=still fine\""),
+                      " empty garbage flood:3000 empty usr1:ERRNO=1 usr1:READY=1 flood:5000 garbage "
+                      "\"send:STATUS=still fine\" usr1:ERRNO=2"),
              opts(kNotify));
-  RunResult start = u.start();
-  INFO(start.describe());
-  REQUIRE(start.exit_code == 0);
-  CHECK(start.seconds >= 1.4);
-  pid_t pid = *read_pidfile(u.pidfile());
+  Running start = u.spawn_verb("start");
+  pid_t pid = std::stoi(wait_kv(env)["PID"]);
+  nlohmann::json j = sentinel(u, pid, 1);
+  INFO(j.dump(2));
+  CHECK(j["active_state"] == "activating");
+  CHECK_FALSE(any_event(j, "READY=1"));
+  CHECK_FALSE(wait_exit(start.pid(), 0));  // the start still waits
+  REQUIRE(::kill(pid, SIGUSR1) == 0);      // the real READY=1
+  RunResult started = start.wait();
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(read_pidfile(u.pidfile()) == pid);
   pid_t monitor = parent_of(pid);
   CHECK(wait_until([&] { return status_json(u)["status_text"] == "still fine"; }, 10000));
   CHECK(alive(monitor));
   // MAINPID=garbage and MAINPID=-5 changed nothing.
   CHECK(status_json(u)["main_pid"] == pid);
-  // From outside the tree too (the test process): ignored, no harm.
-  std::string address = wait_kv(env)["NOTIFY_SOCKET"];
+  // From outside the tree too (the test process): ignored, no harm. The
+  // service's sentinel follows the forged datagrams: once the monitor has
+  // read it, it has read them.
+  std::string address = read_kv(env)["NOTIFY_SOCKET"];
   REQUIRE_FALSE(address.empty());
   for (int i = 0; i < 1000; ++i) notify_send(address, i % 2 ? "" : std::string("\0\xff=junk\n", 8));
   CHECK(notify_send(address, "READY=1\nSTATUS=forged"));
-  ::usleep(300000);
+  j = sentinel(u, pid, 2);
+  INFO(j.dump(2));
   CHECK(alive(monitor));
-  CHECK(status_json(u)["status_text"] == "still fine");
-  CHECK(status_json(u)["main_pid"] == pid);
+  CHECK(j["status_text"] == "still fine");
+  CHECK(j["main_pid"] == pid);
+  CHECK(j["sub_state"] == "running");
+  CHECK_FALSE(any_event(j, "READY=1 from pid " + std::to_string(::getpid())));
   RunResult stop = u.stop();
   INFO(stop.describe());
   CHECK(stop.exit_code == 0);
@@ -184,24 +198,37 @@ TEST_CASE("only the unit's own processes are heard on its notify socket", "[supe
   SECTION("READY=1, STATUS= and MAINPID= from outside the tree are ignored") {
     std::string env = dir / "env";
     Canary outsider;
-    TestUnit u(dir, "outside", notifier("env:" + env + " sleep:3000 send:READY=1"), opts(kNotify));
+    // The service speaks only when the test asks: a sentinel (ERRNO=) after
+    // each round of forged datagrams, then READY=1.
+    std::string steps = "env:" + env;
+    for (int i = 1; i <= 5; ++i) steps += " usr1:ERRNO=" + std::to_string(i);
+    TestUnit u(dir, "outside", notifier(steps + " usr1:READY=1"), opts(kNotify));
     Running start = u.spawn_verb("start");
     auto kv = wait_kv(env);
     std::string address = kv["NOTIFY_SOCKET"];
     REQUIRE_FALSE(address.empty());
-    for (int i = 0; i < 5; ++i) {
+    pid_t pid = std::stoi(kv["PID"]);
+    std::string forged_ready = "READY=1 from pid " + std::to_string(::getpid());
+    for (int i = 1; i <= 5; ++i) {
       CHECK(notify_send(address, "READY=1"));
       CHECK(notify_send(address, "STATUS=forged\nMAINPID=" + std::to_string(outsider.pid())));
-      ::usleep(100000);
+      // The monitor has read both: they changed nothing.
+      nlohmann::json j = sentinel(u, pid, i);
+      INFO("round " << i << ": " << j.dump(2));
+      CHECK(j["active_state"] == "activating");
+      CHECK(j["status_text"] != "forged");
+      CHECK(j["main_pid"] == pid);
+      CHECK_FALSE(any_event(j, forged_ready));
+      CHECK_FALSE(wait_exit(start.pid(), 0));  // the start still waits
     }
+    REQUIRE(::kill(pid, SIGUSR1) == 0);  // the service's own READY=1
     RunResult r = start.wait();
     INFO(r.describe());
     CHECK(r.exit_code == 0);
-    // The start waited for the service's own READY=1.
-    CHECK(r.seconds >= 2.9);
     nlohmann::json j = status_json(u);
     CHECK(j["status_text"] != "forged");
-    CHECK(std::to_string(j["main_pid"].get<int>()) == kv["PID"]);
+    CHECK(j["main_pid"] == pid);
+    CHECK(any_event(j, "READY=1 from pid " + std::to_string(pid)));
     CHECK(u.stop().exit_code == 0);
     CHECK(outsider.alive());
     CHECK(outsider.signals_received() == 0);
@@ -249,12 +276,15 @@ TEST_CASE("MAINPID= is accepted only for a process of the unit's tree", "[superv
   }
   SECTION("MAINPID=1, a nonexistent PID and a PID outside the tree are ignored") {
     Canary outsider;
+    // The service's READY=1 follows its MAINPID= datagrams on the same
+    // socket, which is read in order: once start has returned, the monitor
+    // has read them all, and adopting a main process is done as it reads.
     TestUnit u(dir, "mainpid",
                notifier("mainpid:1 mainpid:0 mainpid:4194304 mainpid:999999999 mainpid:" +
-                        std::to_string(outsider.pid()) + " sleep:300 send:READY=1"),
+                        std::to_string(outsider.pid()) + " send:READY=1"),
                opts(kNotify));
     pid_t pid = start_ok(u);
-    ::usleep(300000);
+    CHECK_FALSE(any_event(status_json(u), "MAINPID="));
     CHECK(read_pidfile(u.pidfile()) == pid);
     CHECK(status_json(u)["main_pid"] == pid);
     CHECK(u.stop().exit_code == 0);
@@ -375,7 +405,8 @@ TEST_CASE(
   CHECK(contains(j["status_text"].get<std::string>(), "serving"));
   CHECK(j["ready_usec"].get<uint64_t>() > 0);
   CHECK(u.verb("reload").exit_code == 0);
-  // It keeps pinging its watchdog through 3 s, more than WatchdogSec=2.
+  // It keeps pinging its watchdog through 3 s, more than WatchdogSec=2. A
+  // span, not a synchronisation: the point is that nothing happens in it.
   ::usleep(3000 * 1000);
   j = status_json(u);
   CHECK(j["sub_state"] == "running");
@@ -467,6 +498,8 @@ TEST_CASE("WatchdogSec=: a service that keeps pinging is never killed", "[superv
   TestUnit u(dir, "pinger", notifier("send:READY=1 ping:0:250"),
              opts(std::string(kNotify) + "WatchdogSec=1\nRestart=always\n"));
   pid_t pid = start_ok(u);
+  // A span, not a synchronisation: 3.5 watchdog periods in which nothing
+  // may happen (a missed ping would show as a restart).
   ::usleep(3500000);
   CHECK(alive(pid));
   CHECK(read_pidfile(u.pidfile()) == pid);

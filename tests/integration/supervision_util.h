@@ -115,6 +115,29 @@ inline bool any_event(const nlohmann::json& j, const std::string& needle) {
   return false;
 }
 
+// A sentinel from inside the unit's tree. `speaker` is a notifier of the
+// unit waiting at a usr1:ERRNO=N step (N = errno_value); it is told to send
+// that datagram, and the test waits until the monitor has read it: the
+// record's events say "service reported errno N (...)". Datagrams on one
+// notify socket are read in the order they were sent, so by then the
+// monitor has read, and acted on or ignored, every datagram sent to it
+// before, from anywhere. ERRNO= rather than STATUS=: a sentinel must not
+// overwrite what a check reads (status_text). Returns that status --json.
+inline nlohmann::json sentinel(const TestUnit& u, pid_t speaker, int errno_value) {
+  REQUIRE(::kill(speaker, SIGUSR1) == 0);
+  std::string needle = "service reported errno " + std::to_string(errno_value) + " (";
+  nlohmann::json j;
+  bool heard = wait_until(
+      [&] {
+        j = status_json(u);
+        return any_event(j, needle);
+      },
+      20000, 10);
+  INFO("the monitor never recorded ERRNO=" << errno_value << " from " << speaker << ": " << j.dump(2));
+  REQUIRE(heard);
+  return j;
+}
+
 // Waits until the unit's monitor is gone (the unit stopped or failed for
 // good) and returns status's exit code.
 inline int wait_unit_down(const TestUnit& u, int timeout_ms = 15000) {
