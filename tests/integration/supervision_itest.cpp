@@ -433,7 +433,11 @@ TEST_CASE("SIGHUP to a daemonized monitor reopens its own log and does not touch
           "[supervision][logrotate]") {
   const std::string log = "/var/log/unitrun.log";
   TempDir dir;
-  TestUnit u(dir, "hup", "/bin/sleep 1000");
+  std::string hups = dir / "hups";
+  // The service notes every SIGHUP it gets (READY=1 once it does), and
+  // sends the test's sentinels (ERRNO=1, ERRNO=2) when asked.
+  TestUnit u(dir, "hup", helper("notifier") + " hup-log:" + hups + " send:READY=1 usr1:ERRNO=1 usr1:ERRNO=2",
+             opts("Type=notify\n"));
   pid_t main_pid = start_ok(u);
   pid_t monitor = parent_of(main_pid);
   REQUIRE(exists(log));
@@ -459,8 +463,14 @@ TEST_CASE("SIGHUP to a daemonized monitor reopens its own log and does not touch
 
   REQUIRE(::kill(monitor, SIGHUP) == 0);
   CHECK(wait_until([&] { return exists(log); }, 5000));
-  // The service was neither signalled away nor restarted.
-  ::usleep(300000);
+  // The service was neither signalled nor restarted. The monitor handled
+  // the SIGHUP (the new log shows it) in one turn of its loop, before it
+  // read the first sentinel; a SIGHUP it had sent the service was pending
+  // there before the test asked for the second, and the notifier takes
+  // a pending SIGHUP before SIGUSR1 (lower signals first).
+  sentinel(u, main_pid, 1);
+  sentinel(u, main_pid, 2);
+  CHECK_FALSE(exists(hups));
   CHECK(alive(main_pid));
   CHECK(read_pidfile(u.pidfile()) == main_pid);
   CHECK(status_json(u)["restarts"] == 0);
