@@ -27,6 +27,40 @@ std::vector<std::string> split_words(const std::string& line) {
   return out;
 }
 
+// `unitrun logs UNIT ARGS...` with its stdout in the file `out`, so that
+// the test can watch what it printed while it runs (and end it then).
+Running spawn_logs(const TestUnit& u, const std::vector<std::string>& args, const std::string& out) {
+  RunOptions o;
+  o.wrapper = {"/bin/sh", "-c", "exec \"$@\" > " + out, "sh"};
+  std::vector<std::string> argv{unitrun_binary(), "logs", u.path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn(argv, o);
+}
+
+// Whether the process has an inotify watch in place: the fdinfo of an
+// inotify fd has one "inotify wd:" line per watch.
+bool has_inotify_watch(pid_t pid) {
+  for (const auto& [fd, target] : proc_fds(pid)) {
+    if (target != "anon_inode:inotify") continue;
+    auto info = read_file("/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(fd));
+    if (info && contains(*info, "inotify wd:")) return true;
+  }
+  return false;
+}
+
+// The "tick N" numbers in a text, in order.
+std::vector<long> ticks_in(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<long> ticks;
+  std::string word;
+  long n;
+  while (in >> word >> n) {
+    CHECK(word == "tick");
+    ticks.push_back(n);
+  }
+  return ticks;
+}
+
 }  // namespace
 
 TEST_CASE("Exec* commands run in systemd's order, with $MAINPID for ExecStartPost, ExecReload and ExecStop",
@@ -190,10 +224,11 @@ TEST_CASE(
   CHECK(bare.stop().exit_code == 0);
 
   // The usual way to ask a daemon to reload: ExecReload=kill -HUP $MAINPID.
-  TestUnit u(dir, "hupreload", helper("notifier") + " hup-log:" + hups, opts("ExecReload=/bin/kill -HUP $MAINPID\n"));
+  // The notifier handles SIGHUP only once its step ran; it says READY=1
+  // after it, and start returns only then.
+  TestUnit u(dir, "hupreload", helper("notifier") + " hup-log:" + hups + " send:READY=1",
+             opts("Type=notify\nExecReload=/bin/kill -HUP $MAINPID\n"));
   pid = start_ok(u);
-  // The notifier handles SIGHUP only once its step ran: wait for it.
-  ::usleep(300000);
   RunResult reload = u.verb("reload");
   INFO(reload.describe());
   CHECK(reload.exit_code == 0);
@@ -210,7 +245,9 @@ TEST_CASE(
 TEST_CASE("force-reload, try-restart and condrestart as in LSB", "[supervision][hooks][reload]") {
   TempDir dir;
   std::string hups = dir / "hups";
-  TestUnit u(dir, "lsb", helper("notifier") + " hup-log:" + hups, opts("ExecReload=/bin/kill -HUP $MAINPID\n"));
+  // READY=1 once SIGHUP is handled (start returns only then).
+  TestUnit u(dir, "lsb", helper("notifier") + " hup-log:" + hups + " send:READY=1",
+             opts("Type=notify\nExecReload=/bin/kill -HUP $MAINPID\n"));
 
   // Not running: all succeed and leave it stopped.
   for (const char* verb : {"force-reload", "try-restart", "condrestart"}) {
@@ -222,7 +259,6 @@ TEST_CASE("force-reload, try-restart and condrestart as in LSB", "[supervision][
   }
 
   pid_t pid = start_ok(u);
-  ::usleep(300000);
   RunResult fr = u.verb("force-reload");
   INFO(fr.describe());
   CHECK(fr.exit_code == 0);
@@ -289,23 +325,22 @@ TEST_CASE("logs -f follows what the service writes", "[supervision][logs]") {
   TestUnit u(dir, "follow", helper("ticker") + " 50");
   start_ok(u);
   REQUIRE(wait_until([&] { return count_lines(u.log()) >= 3; }, 5000));
-  RunOptions o;
-  o.timeout_ms = 2500;  // -f never ends by itself: the harness kills it
-  RunResult r = run_unitrun({"logs", u.path(), "-n", "2", "-f"}, o);
-  CHECK(r.timed_out);
-  std::vector<std::string> got = lines_of(u.log());
-  // What -f printed: 2 old lines, then everything the ticker wrote since,
-  // consecutive, no line twice, none lost.
-  std::istringstream in(r.out);
-  std::vector<long> ticks;
-  std::string word;
-  long n;
-  while (in >> word >> n) {
-    CHECK(word == "tick");
-    ticks.push_back(n);
-  }
-  INFO("logs -f printed:\n" << r.out);
-  CHECK(ticks.size() >= 20);  // 2.5 s at one line per 50 ms
+  std::string printed = dir / "printed";
+  Running follow = spawn_logs(u, {"-n", "2", "-f"}, printed);
+  // -f never ends by itself: once it has printed 20 lines (2 old ones and
+  // what the ticker wrote since), the test ends it.
+  bool twenty = wait_until([&] { return count_lines(printed) >= 20; }, 30000);
+  CHECK_FALSE(wait_exit(follow.pid(), 0));  // still following
+  REQUIRE(::kill(follow.pid(), SIGTERM) == 0);
+  RunResult r = follow.wait();
+  INFO(r.describe());
+  CHECK(r.term_signal == SIGTERM);
+  std::string out = read_file(printed).value_or("");
+  INFO("logs -f printed:\n" << out);
+  CHECK(twenty);
+  // Consecutive, no line twice, none lost.
+  std::vector<long> ticks = ticks_in(out);
+  CHECK(ticks.size() >= 20);
   for (size_t i = 1; i < ticks.size(); ++i) CHECK(ticks[i] == ticks[i - 1] + 1);
   CHECK(u.stop().exit_code == 0);
 }
@@ -314,15 +349,20 @@ TEST_CASE("logs -f waits for a log file that does not exist yet", "[supervision]
   TempDir dir;
   TestUnit u(dir, "followlater", helper("ticker") + " 50");
   remove_file(u.log());
-  RunOptions o;
-  o.timeout_ms = 2500;
-  Running follow = spawn({unitrun_binary(), "logs", u.path(), "-f"}, o);
-  ::usleep(300 * 1000);  // -f is waiting for the file before the unit starts
+  std::string printed = dir / "printed";
+  Running follow = spawn_logs(u, {"-f"}, printed);
+  // -f is waiting for the file (its directory is watched) before the unit starts.
+  REQUIRE(wait_until([&] { return has_inotify_watch(follow.pid()); }, 10000));
+  REQUIRE_FALSE(exists(u.log()));
   start_ok(u);
+  bool followed = wait_until([&] { return contains(read_file(printed).value_or(""), "tick 1\n"); }, 30000);
+  CHECK_FALSE(wait_exit(follow.pid(), 0));  // it kept following, it did not give up
+  REQUIRE(::kill(follow.pid(), SIGTERM) == 0);
   RunResult r = follow.wait();
   INFO(r.describe());
-  CHECK(r.timed_out);  // it kept following, it did not give up
-  CHECK(contains(r.out, "tick 1\n"));
+  INFO("logs -f printed:\n" << read_file(printed).value_or(""));
+  CHECK(followed);
+  CHECK(r.term_signal == SIGTERM);
   CHECK(u.stop().exit_code == 0);
 }
 
