@@ -373,28 +373,15 @@ TEST_CASE("the monitor reaps orphaned zombies at once", "[lifecycle][reaping]") 
   pid_t monitor = parent_of(main_pid);
 
   // The reaper orphans a grandchild every 20 ms; each one is re-parented to
-  // the monitor and exits within 50 ms. Sample 30 times over 3 s. A sample
-  // may catch a zombie in the instant between its exit and the monitor's
-  // reaping; one that is still there a second later was not reaped at once.
-  int orphans_seen = 0;
-  for (int i = 0; i < 30; ++i) {
-    for (const ProcStat& s : all_processes()) {
-      if (s.ppid != monitor) continue;
-      if (s.pid != main_pid) ++orphans_seen;
-      if (s.state != 'Z') continue;
-      bool reaped = wait_until(
-          [&] {
-            auto now = proc_stat(s.pid);
-            return !now || now->start_time != s.start_time || now->state != 'Z';
-          },
-          1000);
-      INFO("sample " << i << ": zombie " << s.pid << " (" << s.comm << ") of the monitor");
-      CHECK(reaped);
-    }
-    ::usleep(100000);
-  }
+  // the monitor and exits within 50 ms. Follow them as they land until 30
+  // have been seen. A sample may catch a zombie in the instant between its
+  // exit and the monitor's reaping; one that is still there a second later
+  // was not reaped at once, nor may any orphan be left a zombie.
+  OrphanCensus census = count_orphans(monitor, main_pid, 30, 20000, 1000);
+  INFO(census.orphans << " orphans seen, " << census.zombies_caught << " of them caught as zombies");
   // The test is only meaningful if orphans did land on the monitor.
-  CHECK(orphans_seen > 0);
+  CHECK(census.orphans >= 30);
+  CHECK(census.unreaped == std::vector<std::string>{});
   CHECK(alive(main_pid));
 
   RunResult stop = u.stop();

@@ -330,36 +330,31 @@ TEST_CASE("F6: the monitor reaps orphans and a dead service's zombies across res
   pid_t monitor = parent_of(first);
   REQUIRE(monitor > 1);
 
-  // A zombie of the monitor may exist for the instant between an exit and
-  // the monitor's SIGCHLD; one that is still there 50 ms later is a leak.
-  std::map<pid_t, uint64_t> seen_before;
-  int persistent = 0, orphans_seen = 0;
-  auto sample = [&] {
-    std::map<pid_t, uint64_t> now;
-    for (const ProcStat& s : all_processes()) {
-      if (s.ppid != monitor) continue;
-      if (s.pid != first) ++orphans_seen;
-      if (s.state != 'Z') continue;
-      now[s.pid] = s.start_time;
-      auto it = seen_before.find(s.pid);
-      if (it != seen_before.end() && it->second == s.start_time) {
-        ++persistent;
-        UNSCOPED_INFO("zombie " << s.pid << " of the monitor persisted");
-      }
-    }
-    seen_before = now;
-  };
-  for (int i = 0; i < 60; ++i) {
-    sample();
-    ::usleep(50000);
-  }
+  // Orphans land on the monitor as the reaper makes them; a zombie of the
+  // monitor may exist for the instant between an exit and the monitor's
+  // SIGCHLD, but one still there a second later, or an orphan left a
+  // zombie, is a leak.
+  OrphanCensus census = count_orphans(monitor, first, 30, 20000, 1000);
+  INFO("first reaper: " << census.orphans << " orphans seen, " << census.zombies_caught << " caught as zombies");
+  CHECK(census.orphans >= 30);  // the test means something only if orphans landed
+  CHECK(census.unreaped == std::vector<std::string>{});
   // The orphans were reaped, and none was taken for the main process.
   nlohmann::json j = status_json(u);
   CHECK(j["main_pid"] == first);
   CHECK(j["restarts"] == 0);
 
   // Killed, the reaper leaves up to 100 unreaped children: they are
-  // re-parented to the monitor as zombies, and it must reap them too.
+  // re-parented to the monitor as zombies, and it must reap them too. Once
+  // it holds ten of them, it is killed.
+  std::vector<ProcStat> left;
+  REQUIRE(wait_until(
+      [&] {
+        left.clear();
+        for (const ProcStat& s : all_processes())
+          if (s.ppid == first && s.state == 'Z') left.push_back(s);
+        return left.size() >= 10;
+      },
+      10000));
   REQUIRE(::kill(first, SIGKILL) == 0);
   pid_t second = 0;
   REQUIRE(wait_until(
@@ -370,12 +365,14 @@ TEST_CASE("F6: the monitor reaps orphans and a dead service's zombies across res
         return true;
       },
       10000));
-  for (int i = 0; i < 60; ++i) {
-    sample();
-    ::usleep(50000);
+  for (const ProcStat& z : left) {
+    INFO("zombie " << z.pid << " of the killed reaper");
+    CHECK(wait_until([&] { return !still_there(z.pid, z.start_time); }, 1000, 2));
   }
-  CHECK(persistent == 0);
-  CHECK(orphans_seen > 0);  // the test means something only if orphans landed
+  census = count_orphans(monitor, second, 30, 20000, 1000);
+  INFO("second reaper: " << census.orphans << " orphans seen, " << census.zombies_caught << " caught as zombies");
+  CHECK(census.orphans >= 30);
+  CHECK(census.unreaped == std::vector<std::string>{});
   CHECK(zombies_of(monitor).size() <= 2);
   nlohmann::json j2 = status_json(u);
   CHECK(j2["main_pid"] == second);

@@ -626,6 +626,51 @@ bool wait_until(const std::function<bool()>& cond, int timeout_ms, int step_ms) 
   }
 }
 
+OrphanCensus count_orphans(pid_t parent, pid_t except, size_t count, int timeout_ms, int reap_ms) {
+  using Orphan = std::pair<pid_t, uint64_t>;  // PID and start time
+  OrphanCensus census;
+  std::set<Orphan> seen, reported;
+  // Waits (one bound for all of them) until none of `orphans` is left,
+  // zombie or not, and notes those that are.
+  auto check_reaped = [&](const std::vector<Orphan>& orphans) {
+    auto left = [&] {
+      std::vector<Orphan> out;
+      for (const Orphan& o : orphans)
+        if (still_there(o.first, o.second)) out.push_back(o);
+      return out;
+    };
+    wait_until([&] { return left().empty(); }, reap_ms, 2);
+    for (const Orphan& o : left()) {
+      if (!reported.insert(o).second) continue;
+      auto s = proc_stat(o.first);
+      census.unreaped.push_back(std::to_string(o.first) + (s ? " (" + s->comm + ") " + s->state : std::string()));
+    }
+  };
+  Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (seen.size() < count) {
+    // The next sample that shows an orphan not seen before.
+    std::vector<Orphan> zombies;
+    bool fresh = wait_until(
+        [&] {
+          size_t before = seen.size();
+          zombies.clear();
+          for (const ProcStat& s : all_processes()) {
+            if (s.ppid != parent || s.pid == except) continue;
+            seen.insert({s.pid, s.start_time});
+            if (s.state == 'Z') zombies.push_back({s.pid, s.start_time});
+          }
+          return seen.size() > before;
+        },
+        ms_until(deadline), 5);
+    census.zombies_caught += zombies.size();
+    check_reaped(zombies);
+    if (!fresh) break;
+  }
+  census.orphans = seen.size();
+  check_reaped(std::vector<Orphan>(seen.begin(), seen.end()));
+  return census;
+}
+
 void reap_adopted() {
   std::string path = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
   auto content = read_file(path);

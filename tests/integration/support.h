@@ -216,6 +216,20 @@ bool wait_exit(pid_t pid, int timeout_ms);
 // only: some conditions, like "a file appeared", have no event to wait on).
 bool wait_until(const std::function<bool()>& cond, int timeout_ms, int step_ms = 10);
 
+// Orphans landing on a subreaper (a monitor): watches the children of
+// `parent` other than `except` (its main process), polling /proc test-side,
+// until `count` distinct ones (PID and start time) have been seen or
+// timeout_ms passed without a new one. A zombie among them is caught only in
+// the instant between its exit and its reaping; each one caught must be
+// gone within reap_ms. At the end every orphan seen (they are short-lived)
+// must be gone within reap_ms too: reaped, not left a zombie.
+struct OrphanCensus {
+  size_t orphans = 0;                 // distinct orphans seen
+  size_t zombies_caught = 0;          // of them, caught as zombies
+  std::vector<std::string> unreaped;  // "PID (comm) state": not reaped in time
+};
+OrphanCensus count_orphans(pid_t parent, pid_t except, size_t count, int timeout_ms, int reap_ms);
+
 // Reaps zombies among the test process's children that nobody waits for:
 // adopted monitors and orphans (the test process is a subreaper).
 void reap_adopted();
