@@ -169,18 +169,40 @@ TEST_CASE("F3: a crash loop stops at the start limit: exactly 5 spawns, status 3
           "[supervision][F3]") {
   TempDir dir;
   std::string counter = dir / "spawns";
-  TestUnit u(dir, "f3", "/bin/sh -c \"echo spawn >> " + counter + "; exec /bin/false\"",
+  // Each spawn notes its PID, the shell's, which execs false: the main PID
+  // ($$ is a literal $ in a unit file).
+  TestUnit u(dir, "f3", "/bin/sh -c \"echo spawn $$$$ >> " + counter + "; exec /bin/false\"",
              opts("Restart=always\n", "StartLimitBurst=5\nStartLimitIntervalSec=10"));
   RunResult start = u.start();
   INFO(start.describe());
   REQUIRE(start.exit_code == 0);
 
   CHECK(wait_unit_down(u) == 3);
+  // The count is final once no process of the unit is left to write it.
+  CHECK(wait_until([&] { return u.nothing_running(); }, 10000));
   CHECK(count_lines(counter) == 5);
-  // No further spawns: nobody is left to make them, but wait and count.
-  ::usleep(3000000);
-  CHECK(count_lines(counter) == 5);
-  CHECK(u.nothing_running());
+  // No further spawns: the loop stopped because the monitor refused the
+  // sixth start, not because something else ended it. Its record accounts
+  // for every start: exactly the five spawns the counter saw, each ended,
+  // then the start limit, and nothing started after it.
+  {
+    nlohmann::json j = status_json(u);
+    INFO(j.dump(2));
+    std::vector<std::string> spawned, started, after_limit;
+    for (const std::string& l : lines_of(counter)) spawned.push_back(l.substr(l.find(' ') + 1));
+    bool limit_hit = false;
+    for (const std::string& e : events_of(j)) {
+      if (limit_hit) after_limit.push_back(e);
+      if (contains(e, "start limit hit")) limit_hit = true;
+      for (const char* prefix : {"started (pid ", "restarted (pid "})
+        if (e.rfind(prefix, 0) == 0)
+          started.push_back(e.substr(std::strlen(prefix), e.find(')') - std::strlen(prefix)));
+    }
+    CHECK(started == spawned);
+    for (const std::string& pid : started) CHECK(any_event(j, "main process " + pid + " exited, code=1"));
+    CHECK(limit_hit);
+    CHECK(after_limit == std::vector<std::string>{"failed (Result: start-limit-hit)"});
+  }
 
   RunResult status = u.status();
   INFO(status.describe());
