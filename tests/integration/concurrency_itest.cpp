@@ -312,7 +312,7 @@ TEST_CASE("L6: 64 MiB of numbered lines reach the log whole, in order, and statu
     ++status_calls;
     if (status_calls > 2000) break;
   }
-  REQUIRE(wait_until([&] { return exists(report); }, 60000));
+  REQUIRE(wait_until([&] { return exists(report); }, 30000));
   INFO("status answered " << status_calls << " times during the flood");
   auto log = read_file(u.log());
   REQUIRE(log);

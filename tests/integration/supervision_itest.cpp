@@ -418,7 +418,7 @@ TEST_CASE("F7: a full disk under the service's log: the monitor stays up, status
 
   // The service offered 10 MB; the file system took 64 KiB and refused the rest.
   auto kv_text = [&] {
-    bool done = wait_until([&] { return exists(report); }, 60000);
+    bool done = wait_until([&] { return exists(report); }, 30000);
     REQUIRE(done);
     return *read_file(report);
   }();

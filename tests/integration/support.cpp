@@ -400,7 +400,7 @@ void TestUnit::write_raw(const std::string& text) {
 
 TestUnit::~TestUnit() {
   RunOptions quick;
-  quick.timeout_ms = 60000;
+  quick.timeout_ms = 20000;  // then kill_marked() ends whatever is left
   (void)run_unitrun({"stop", path_}, with_marker(quick, marker_));
   kill_marked(marker_);
   reap_adopted();
