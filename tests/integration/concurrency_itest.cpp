@@ -258,10 +258,20 @@ TEST_CASE("L4: parallel restarts never let two instances overlap", "[concurrency
   INFO(j.dump(2));
   CHECK(j["sub_state"] == "running");
   for (const auto& e : j["events"]) CHECK(e["text"].get<std::string>().find("code=99") == std::string::npos);
-  // flock and its sleep: one instance (the sleep is forked a moment after
-  // the restart has returned, once flock holds its lock).
-  CHECK(wait_until([&] { return u.services().size() == 2; }, 5000));
-  CHECK(u.services().size() == 2);
+  // flock forks its sleep once it holds the lock, which may be after the
+  // last restart returned: wait for that child, then count.
+  pid_t main_pid = j.value("main_pid", 0);
+  REQUIRE(main_pid > 0);
+  CHECK(wait_until(
+      [&] {
+        for (pid_t p : u.services()) {
+          auto s = proc_stat(p);
+          if (s && s->ppid == main_pid) return true;
+        }
+        return false;
+      },
+      10000));
+  CHECK(u.services().size() == 2);  // flock and its sleep: one instance
   CHECK(u.stop().exit_code == 0);
   CHECK(u.nothing_running());
 }
