@@ -268,6 +268,11 @@ TEST_CASE(
   struct passwd* nobody = ::getpwnam("nobody");
   REQUIRE(nobody);
   CHECK(st.st_uid == nobody->pw_uid);  // the service wrote it
+  // The middle process may outlive start's return by a moment: once it has
+  // exited, the daemon is the monitor's, and the tree is the daemon and
+  // its child.
+  pid_t monitor = status_json(u)["monitor_pid"].get<int>();
+  CHECK(wait_until([&] { return parent_of(*daemon) == monitor; }, 5000));
   std::vector<pid_t> tree = u.services();
   CHECK(tree.size() == 2);
 
