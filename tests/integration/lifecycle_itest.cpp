@@ -46,6 +46,10 @@ TEST_CASE("start runs the service and writes its pidfile - status and stop follo
   REQUIRE(read_file(u.pidfile()) == std::to_string(main_pid) + "\n");
   CHECK(file_mode(u.pidfile()) == 0644);
   REQUIRE(alive(main_pid));
+  // start returns once the exec succeeded (the close-on-exec pipe closed),
+  // which may be a moment before the kernel has set the new image's
+  // arguments: /proc/PID/cmdline reads empty until then.
+  CHECK(wait_until([&] { return !proc_cmdline(main_pid).empty(); }, 5000));
   CHECK(proc_cmdline(main_pid) == "/bin/sleep 1000");
   REQUIRE(u.services() == std::vector<pid_t>{main_pid});
   std::vector<pid_t> monitors = u.monitors();
