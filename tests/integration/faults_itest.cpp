@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
 
@@ -125,7 +126,19 @@ TEST_CASE("F1: the survivors of a SIGKILLed monitor are stopped as KillMode= say
       "/bin/sh -c \"/bin/sh -c 'trap \\\"\\\" TERM; exec /bin/sleep 1001' & exec /bin/sleep 1000\"";
   auto orphaned = [&](const TestUnit& u) {
     pid_t main_pid = start_ok(u);
-    REQUIRE(wait_until([&] { return u.services().size() == 2; }, 5000));
+    // Two processes are not enough: the child ignores SIGTERM only once its
+    // shell has run the trap, which it has when it has exec'd sleep 1001
+    // (SIG_IGN survives exec). Before that a SIGTERM would end it, and a
+    // clean-up that wrongly sent SIGTERM to it would pass.
+    REQUIRE(wait_until(
+        [&] {
+          std::vector<std::string> cmdlines;
+          for (pid_t p : u.services()) cmdlines.push_back(proc_cmdline(p));
+          std::sort(cmdlines.begin(), cmdlines.end());
+          return cmdlines == std::vector<std::string>{"/bin/sleep 1000", "/bin/sleep 1001"} &&
+                 proc_cmdline(main_pid) == "/bin/sleep 1000";
+        },
+        5000));
     pid_t monitor = parent_of(main_pid);
     REQUIRE(::kill(monitor, SIGKILL) == 0);
     REQUIRE(wait_exit(monitor, 5000));
