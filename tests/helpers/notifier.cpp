@@ -23,6 +23,9 @@
 //                     process of the unit's tree speak at a moment it picks
 //   hup-log:FILE      from now on SIGHUP appends "HUP\n" to FILE
 //   reload-ms:MS      from now on SIGHUP sends RELOADING=1, waits MS ms, sends READY=1
+//   reload-usr1       from now on SIGHUP sends RELOADING=1, waits for a
+//                     SIGUSR1, sends READY=1: the reload lasts until the
+//                     test has seen it
 //   on-term:stopping  from now on SIGTERM sends STATUS=shutting down and
 //                     STOPPING=1, then exits 0 at once
 //   on-term:stopping:MS  the same, but exits MS ms after sending
@@ -51,6 +54,7 @@ namespace {
 
 std::string hup_log;
 long reload_ms = -1;
+bool reload_until_usr1 = false;
 bool term_stopping = false;
 long term_linger_ms = 0;
 int sock = -1;
@@ -105,13 +109,17 @@ void write_atomic(const std::string& path, const std::string& content) {
 }
 
 void sleep_ms(long ms);
+void wait_for_signal(int wanted);
 
 void handle(int sig) {
   if (sig == SIGHUP) {
     if (!hup_log.empty()) append_file(hup_log, "HUP");
-    if (reload_ms >= 0) {
+    if (reload_ms >= 0 || reload_until_usr1) {
       send_text("RELOADING=1");
-      sleep_ms(reload_ms);
+      if (reload_until_usr1)
+        wait_for_signal(SIGUSR1);
+      else
+        sleep_ms(reload_ms);
       send_text("READY=1");
     }
   } else if (sig == SIGTERM || sig == SIGINT) {
@@ -278,6 +286,9 @@ int main(int argc, char** argv) {
       send_text(after(a, "usr1:"));
     } else if (starts(a, "hup-log:")) {
       hup_log = after(a, "hup-log:");
+      hup_handled = true;
+    } else if (a == "reload-usr1") {
+      reload_until_usr1 = true;
       hup_handled = true;
     } else if (starts(a, "reload-ms:")) {
       reload_ms = std::atol(after(a, "reload-ms:").c_str());

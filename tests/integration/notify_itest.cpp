@@ -365,14 +365,17 @@ TEST_CASE("the last words of a service that exits right after sending them are h
 TEST_CASE("RELOADING=1 ... READY=1 is tracked: status shows reloading in between", "[supervision][notify][reload]") {
   TempDir dir;
   std::string hups = dir / "hups";
-  TestUnit u(dir, "reloading", notifier("hup-log:" + hups + " reload-ms:1500 send:READY=1"),
+  // The service stays between RELOADING=1 and READY=1 until the test has
+  // seen "reloading" and sends it SIGUSR1: no window to catch in time.
+  TestUnit u(dir, "reloading", notifier("hup-log:" + hups + " reload-usr1 send:READY=1"),
              opts(std::string(kNotify) + "ExecReload=/bin/kill -HUP $MAINPID\n"));
   pid_t pid = start_ok(u);
   RunResult reload = u.verb("reload");
   INFO(reload.describe());
   CHECK(reload.exit_code == 0);
-  CHECK(wait_until([&] { return status_json(u)["active_state"] == "reloading"; }, 1200, 20));
-  CHECK(wait_until([&] { return status_json(u)["sub_state"] == "running"; }, 10000, 20));
+  REQUIRE(wait_until([&] { return status_json(u)["active_state"] == "reloading"; }, 10000));
+  REQUIRE(::kill(pid, SIGUSR1) == 0);
+  CHECK(wait_until([&] { return status_json(u)["sub_state"] == "running"; }, 10000));
   CHECK(read_file(hups) == std::string("HUP\n"));
   CHECK(read_pidfile(u.pidfile()) == pid);
   CHECK(status_json(u)["restarts"] == 0);
@@ -508,12 +511,13 @@ TEST_CASE(
 
 TEST_CASE("WatchdogSec=: a service that keeps pinging is never killed", "[supervision][notify][watchdog]") {
   TempDir dir;
-  TestUnit u(dir, "pinger", notifier("send:READY=1 ping:0:250"),
+  // 14 pings 250 ms apart span 3.5 watchdog periods; the STATUS= after
+  // them tells the test that the monitor has read them all (datagrams on
+  // one socket are read in order). A missed ping would show as a restart.
+  TestUnit u(dir, "pinger", notifier("send:READY=1 ping:14:250 \"send:STATUS=pinged 14 times\" ping:0:250"),
              opts(std::string(kNotify) + "WatchdogSec=1\nRestart=always\n"));
   pid_t pid = start_ok(u);
-  // A span, not a synchronisation: 3.5 watchdog periods in which nothing
-  // may happen (a missed ping would show as a restart).
-  ::usleep(3500000);
+  REQUIRE(wait_until([&] { return status_json(u)["status_text"] == "pinged 14 times"; }, 30000));
   CHECK(alive(pid));
   CHECK(read_pidfile(u.pidfile()) == pid);
   CHECK(status_json(u)["restarts"] == 0);
