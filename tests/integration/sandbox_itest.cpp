@@ -790,33 +790,46 @@ TEST_CASE("cgroup: the service is in its unit's cgroup from its first instructio
 
 TEST_CASE("cgroup: kill_all() ends setsid()'d escapees that the process tree no longer links", "[cgroup]") {
   CgroupFixture f;
-  int out = ::memfd_create("out", MFD_CLOEXEC);
-  process::ExecSpec e = exec_spec({"escape"}, out, out);
+  // A pipe, not a file: the test reads the escapee's PID when it is written.
+  int pipefd[2];
+  REQUIRE(::pipe2(pipefd, O_CLOEXEC) == 0);
+  process::ExecSpec e = exec_spec({"escape"}, pipefd[1], pipefd[1]);
   e.cgroup = &*f.cg;
   auto s = process::spawn(e);
+  ::close(pipefd[1]);
   REQUIRE(s.ok());
-  // The escapee's PID, once it is written.
-  pid_t escapee = 0;
-  for (int i = 0; i < 500 && escapee == 0; ++i) {
-    std::string text = read_fd(out);
-    if (!text.empty() && text.back() == '\n') escapee = std::stoi(text);
-    if (!escapee) ::usleep(10000);
+  std::string text;
+  while (text.find('\n') == std::string::npos) {
+    struct pollfd p = {pipefd[0], POLLIN, 0};
+    int ready = ::poll(&p, 1, 10000);
+    if (ready < 0 && errno == EINTR) continue;
+    REQUIRE(ready == 1);  // 0: nothing written within 10 s
+    char buf[64];
+    ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    REQUIRE(n > 0);  // 0: every writer closed the pipe without a PID
+    text.append(buf, static_cast<size_t>(n));
   }
-  ::close(out);
+  ::close(pipefd[0]);
+  pid_t escapee = std::stoi(text);
   REQUIRE(escapee > 0);
+  auto state_of = [](pid_t pid) {
+    std::string state;  // empty once it is gone
+    std::ifstream(std::string("/proc/") + std::to_string(pid) + "/stat") >> state >> state >> state;
+    return state;
+  };
   auto members = f.cg->members();
   CHECK(std::find(members.begin(), members.end(), escapee) != members.end());
   // Killing the main process alone leaves the escapee running: that is the escape.
   ::kill(s.pid, SIGKILL);
   wait_child(s.pid, 5000);
-  CHECK(::kill(escapee, 0) == 0);
+  std::string before = state_of(escapee);
+  CHECK_FALSE((before.empty() || before == "Z"));
   auto killed = f.cg->kill_all(10000);
   REQUIRE(killed);
   CHECK(*killed);
   CHECK(f.cg->members().empty());
-  std::string state;
-  std::ifstream(std::string("/proc/") + std::to_string(escapee) + "/stat") >> state >> state >> state;
-  CHECK((state.empty() || state == "Z"));  // gone, or a zombie its new parent has not reaped
+  std::string after = state_of(escapee);
+  CHECK((after.empty() || after == "Z"));  // gone, or a zombie its new parent has not reaped
 }
 
 TEST_CASE("cgroup: TasksMax= stops a fork bomb with EAGAIN", "[cgroup]") {
