@@ -404,7 +404,7 @@ TEST_CASE("Type=forking: a daemon that hands over to a new master (nginx's binar
       },
       10000));
   REQUIRE(::kill(old_master, SIGQUIT) == 0);
-  REQUIRE(wait_until([&] { return !alive(old_master); }, 10000));
+  REQUIRE(wait_exit(old_master, 10000));
   REQUIRE(wait_until([&] { return status_json(u)["main_pid"] == new_master; }, 10000));
   nlohmann::json j = status_json(u);
   INFO(j.dump(2));

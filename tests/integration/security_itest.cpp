@@ -511,7 +511,7 @@ TEST_CASE("the monitor's control socket: a 0600 file of unitrun's user that nobo
   pid_t monitor = monitor_of();
   REQUIRE(monitor > 1);
   REQUIRE(::kill(monitor, SIGKILL) == 0);
-  REQUIRE(wait_until([&] { return !alive(monitor); }, 5000));
+  REQUIRE(wait_exit(monitor, 5000));
   CHECK(::lstat(socket_path.c_str(), &st) == 0);
   start_ok(u);
   CHECK(u.verb("reload").exit_code == 0);
