@@ -67,6 +67,7 @@ Termination termination_of(int wait_status) {
 
 std::string describe(const Termination& t) {
   if (t.exit_code >= 0) return "exited, code=" + std::to_string(t.exit_code);
+  if (t.oom_killed) return "killed by the OOM killer, signal=SIGKILL";
   if (t.signal > 0)
     return std::string(t.core_dumped ? "dumped core, signal=" : "killed, signal=") + values::signal_name(t.signal);
   return "exited (status unknown)";
@@ -142,6 +143,7 @@ class Monitor {
   void attach_sandbox(process::ExecSpec& spec, const Command& command, const process::SandboxPlan* plan);
   void report_spawn_warnings(const process::SpawnResult& r);
   void on_oom();
+  bool killed_by_oom(const Termination&);
   void tear_down_sandbox();
   void run(const action::CheckConditions&);
   void run(const action::PrepareExec&);
@@ -529,6 +531,7 @@ void Monitor::reap_children() {
     reaped_any = true;
     if (pid == main_pid_) {
       Termination t = termination_of(status);
+      t.oom_killed = killed_by_oom(t);
       std::string what = "main process " + std::to_string(pid) + " " + describe(t);
       event(what);
       log_.info(what);
@@ -566,6 +569,7 @@ void Monitor::on_foreign_main_exit() {
   while (reaped < 0 && errno == EINTR);
   // ECHILD: another process's child, which its parent reaps; we cannot see how it ended.
   Termination t = reaped == pid ? termination_of(status) : Termination{};
+  t.oom_killed = killed_by_oom(t);
   std::string what = "main process " + std::to_string(pid) + " " + describe(t);
   event(what);
   log_.info(what);
@@ -1064,6 +1068,17 @@ void Monitor::attach_sandbox(process::ExecSpec& spec, const Command& command, co
 
 void Monitor::report_spawn_warnings(const process::SpawnResult& r) {
   for (const std::string& w : r.warnings) event("warning: " + w);
+}
+
+// systemd's check at SIGCHLD: a main process SIGKILLed while the cgroup's
+// OOM counter moved was the OOM killer's victim. The counter is read here,
+// not left to the watch, because the exit can be read before the OOM event.
+bool Monitor::killed_by_oom(const Termination& t) {
+  if (t.signal != SIGKILL || !cgroup_) return false;
+  uint64_t kills = cgroup_->oom_kills().value_or(0);
+  if (kills <= oom_kills_seen_) return false;
+  oom_kills_seen_ = kills;
+  return true;
 }
 
 void Monitor::on_oom() {

@@ -5,10 +5,10 @@
 #pragma once
 
 #include <optional>
-
-#include "base/result.h"
 #include <string>
 #include <vector>
+
+#include "base/result.h"
 
 namespace unitrun {
 
