@@ -11,6 +11,8 @@ library only, every network call bounded by a timeout.
   probe.py protections PID UNIT     which of UNIT's sandboxing keys are seen
                                     in force on PID, from /proc (and nsenter)
   probe.py sandbox-keys UNIT        the sandboxing keys UNIT sets
+  probe.py properties PID UNIT      UNIT's LimitNOFILE=, User=, Group=, UMask=,
+                                    IgnoreSIGPIPE=no as /proc shows them on PID
 
 Exit status 0 when the probe got an answer, 1 otherwise (the reason on
 stdout, so that the FAIL line can carry it).
@@ -157,7 +159,7 @@ SANDBOX_KEYS = SECCOMP_KEYS | {
     "ExecPaths", "NoExecPaths", "BindPaths", "BindReadOnlyPaths",
     "TemporaryFileSystem", "NoNewPrivileges", "CapabilityBoundingSet",
     "AmbientCapabilities", "RemoveIPC", "KeyringMode", "SecureBits",
-    "RootDirectory", "MountFlags", "UMask",
+    "RootDirectory", "MountFlags",
 }
 TRUE = {"1", "yes", "true", "on"}
 
@@ -379,9 +381,6 @@ def protections(pid, unit):
                        + (f"; noexec: {' '.join(flagged)}" if flagged else ""))
             elif key in ("BindPaths", "BindReadOnlyPaths"):
                 report(key, *check_binds(pid, key, vals))
-            elif key == "UMask":
-                got = status_field(pid, "Umask")
-                report(key, int(got, 8) == int(last, 8), f"Umask: {got}")
             else:
                 report(key, None, "no outside evidence")
         except (OSError, ValueError, subprocess.SubprocessError) as e:
@@ -389,9 +388,54 @@ def protections(pid, unit):
     return 1 if bad else 0
 
 
+def limit_value(v):
+    return None if v == "infinity" else int(v)
+
+
+def properties(pid, unit):
+    """The unit's process properties that /proc shows: LimitNOFILE=, User=,
+    Group=, UMask=, IgnoreSIGPIPE=no. The hard limit is compared (a daemon
+    may move its soft limit itself), the others as they are."""
+    pid = int(pid)
+    values = dict(unit_keys(unit))  # the last value of each key
+    shown, bad = [], []
+
+    def check(ok, text):
+        (shown if ok else bad).append(text)
+
+    if "LimitNOFILE" in values:
+        v = values["LimitNOFILE"]
+        soft, _, hard = v.partition(":")
+        want = limit_value(hard or soft)
+        with open(f"/proc/{pid}/limits") as f:
+            line = next(l for l in f if l.startswith("Max open files"))
+        fields = line.split()
+        got_soft, got_hard = fields[3], fields[4]
+        got = None if got_hard == "unlimited" else int(got_hard)
+        check(got == want, f"LimitNOFILE={v}: open files {got_soft}/{got_hard}")
+    for key, field, db in (("User", "Uid", "/etc/passwd"), ("Group", "Gid", "/etc/group")):
+        if key in values:
+            name = values[key]
+            want = name if name.isdigit() else next(
+                (l.split(":")[2] for l in open(db) if l.split(":")[0] == name), "?")
+            got = status_field(pid, field).split()[0]
+            check(got == want, f"{key}={name}: {field} {got}")
+    if "UMask" in values:
+        got = status_field(pid, "Umask")
+        check(int(got, 8) == int(values["UMask"], 8), f"UMask={values['UMask']}: Umask {got}")
+    if values.get("IgnoreSIGPIPE", "").lower() in ("no", "false", "0", "off"):
+        ign = int(status_field(pid, "SigIgn"), 16)
+        check(not ign & (1 << 12), f"IgnoreSIGPIPE={values['IgnoreSIGPIPE']}: SIGPIPE "
+              + ("ignored" if ign & (1 << 12) else "not ignored"))
+    for text in bad:
+        print(f"NOT as the unit says: {text}")
+    print("; ".join(shown))
+    return 1 if bad else 0
+
+
 def sandbox_keys(unit):
-    """The unit's sandboxing keys (UMask= aside: every service has one)."""
-    keys = [k for k, _ in unit_keys(unit) if k in SANDBOX_KEYS and k != "UMask"]
+    """The unit's sandboxing keys."""
+    keys = [k for k, _ in unit_keys(unit) if k in SANDBOX_KEYS]
     print(" ".join(dict.fromkeys(keys)))
     return 0
 
@@ -403,7 +447,7 @@ def main(argv):
     cmd, args = argv[1], argv[2:]
     table = {"http": http_get, "banner": banner, "memcached": memcached, "redis": redis,
              "json": json_field, "pids": pids, "protections": protections,
-             "sandbox-keys": sandbox_keys}
+             "sandbox-keys": sandbox_keys, "properties": properties}
     if cmd not in table:
         print(__doc__)
         return 2

@@ -679,6 +679,19 @@ step_status() {
     pass "status: exit 0, active ($(field sub_state)), main PID $mp = the daemon's own"
 }
 
+# The unit's process properties that /proc shows (LimitNOFILE=, User=,
+# Group=, UMask=, IgnoreSIGPIPE=no), where it sets any.
+step_properties() {
+    local mp
+    grep -qE '^(LimitNOFILE|User|Group|UMask|IgnoreSIGPIPE)=' "$UNIT" || return 0
+    mp=$(main_pid)
+    if ! "${PROBE[@]}" properties "$mp" "$UNIT" >"$T/properties" 2>&1; then
+        fail "properties" "$(grep '^NOT' "$T/properties" | tr '\n' ' ')(pid $mp)"
+        return 1
+    fi
+    pass "properties: $(tail -n 1 "$T/properties")"
+}
+
 step_protections() {
     local mp
     mp=$(main_pid)
@@ -884,6 +897,7 @@ run_case() {
     if step_start; then
         step_serves
         step_status
+        step_properties
         if [ -n "$("${PROBE[@]}" sandbox-keys "$UNIT")" ]; then
             step_protections
         else
