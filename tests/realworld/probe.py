@@ -6,8 +6,8 @@ library only, every network call bounded by a timeout.
   probe.py banner HOST PORT         the first line the server sends
   probe.py memcached HOST PORT      "pid N" from the stats command
   probe.py redis HOST PORT          the answer to PING ("+PONG")
-  probe.py json FILE KEY            a top-level field of a JSON file
-  probe.py pids JSONFILE            "main_pid" and every PID of "processes"
+  probe.py status JSONFILE          the fields of `unitrun status --json` the
+                                    suite reads, as shell assignments S_key=...
   probe.py protections PID UNIT     which of UNIT's sandboxing keys are seen
                                     in force on PID, from /proc (and nsenter)
   probe.py sandbox-keys UNIT        the sandboxing keys UNIT sets
@@ -17,18 +17,17 @@ library only, every network call bounded by a timeout.
 Exit status 0 when the probe got an answer, 1 otherwise (the reason on
 stdout, so that the FAIL line can carry it).
 """
-import http.client
-import json
+# Only what every probe needs is imported here; the rest where it is used
+# (a probe runs in a loop: its start-up time counts).
 import os
-import re
-import socket
-import subprocess
 import sys
 
 TIMEOUT = 5
 
 
 def http_get(url):
+    import http.client
+    import re
     m = re.match(r"http://([^/:]+)(?::(\d+))?(/.*)?$", url)
     if not m:
         print(f"bad url {url}")
@@ -51,6 +50,7 @@ def http_get(url):
 
 
 def connect(host, port):
+    import socket
     return socket.create_connection((host, int(port)), timeout=TIMEOUT)
 
 
@@ -76,6 +76,7 @@ def banner(host, port):
 
 
 def memcached(host, port):
+    import re
     try:
         with connect(host, port) as s:
             s.sendall(b"stats\r\n")
@@ -109,28 +110,22 @@ def redis(host, port):
     return 0 if line == "+PONG" else 1
 
 
-def json_field(path, key):
-    try:
-        with open(path) as f:
-            value = json.load(f).get(key)
-    except (OSError, ValueError) as e:
-        print(f"{path}: {e}")
-        return 1
-    print("" if value is None else value)
-    return 0
-
-
-def pids(path):
+def status(path):
+    """unitrun status --json, as shell assignments S_key='value' (the fields
+    the suite reads, and S_pids: the main PID and every process's)."""
+    import json
+    import shlex
     try:
         with open(path) as f:
             doc = json.load(f)
     except (OSError, ValueError):
-        return 0
-    out = []
-    if doc.get("main_pid"):
-        out.append(doc["main_pid"])
-    out += [p["pid"] for p in doc.get("processes", []) if p.get("pid")]
-    print(" ".join(str(p) for p in dict.fromkeys(out)))
+        doc = {}
+    for key in ("main_pid", "monitor_pid", "active_state", "sub_state", "result", "restarts"):
+        value = doc.get(key)
+        print(f"S_{key}={shlex.quote('' if value is None else str(value))}")
+    pids = [doc["main_pid"]] if doc.get("main_pid") else []
+    pids += [p["pid"] for p in doc.get("processes", []) if p.get("pid")]
+    print(f"S_pids={shlex.quote(' '.join(str(p) for p in dict.fromkeys(pids)))}")
     return 0
 
 
@@ -202,6 +197,7 @@ def ns(pid, kind):
 
 def inside(pid, *cmd):
     """Runs cmd in the mount namespace of pid; True when it exits 0."""
+    import subprocess
     r = subprocess.run(["nsenter", "-t", str(pid), "-m", "--"] + list(cmd),
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=TIMEOUT)
     return r.returncode == 0, r.stdout.decode("utf-8", "replace")
@@ -249,6 +245,7 @@ def check_binds(pid, key, vals):
 
 
 def protections(pid, unit):
+    import subprocess
     pid = int(pid)
     keys = unit_keys(unit)
     present = [k for k, _ in keys if k in SANDBOX_KEYS]
@@ -446,7 +443,7 @@ def main(argv):
         return 2
     cmd, args = argv[1], argv[2:]
     table = {"http": http_get, "banner": banner, "memcached": memcached, "redis": redis,
-             "json": json_field, "pids": pids, "protections": protections,
+             "status": status, "protections": protections,
              "sandbox-keys": sandbox_keys, "properties": properties}
     if cmd not in table:
         print(__doc__)

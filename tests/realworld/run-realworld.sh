@@ -193,13 +193,10 @@ policy_restore() {
 
 # ---- processes -----------------------------------------------------------------
 
-# PIDs whose executable is $1.
+# PIDs whose executable is $1 (one find: a readlink per process would take
+# seconds on a machine with a few thousand processes).
 procs_of() {
-    local p exe
-    for p in /proc/[0-9]*; do
-        exe=$(readlink "$p/exe" 2>/dev/null) || continue
-        [ "$exe" = "$1" ] && echo "${p#/proc/}"
-    done
+    find /proc/[0-9]*/exe -maxdepth 0 -lname "$1" -printf '%h\n' 2>/dev/null | sed 's|^/proc/||'
 }
 # PIDs whose command name is $1 (for programs not installed yet).
 procs_named() { pgrep -x "$1" 2>/dev/null; }
@@ -327,19 +324,40 @@ ur() {
     timeout 120 "$BINARY" "$1" "$UNIT" >"$T/out" 2>&1 9>&-
     RC=$?
 }
-SEEN=()         # "pid:starttime" of every process unitrun reported for the case
+SEEN=()         # "pid:starttime" of every service process unitrun reported for the case
+MONITORS=()     # the same for the unit's monitors
+remember() {
+    local st
+    st=$(starttime "$2")
+    [ -n "$st" ] || return 0
+    if [ "$1" = monitor ]; then
+        [[ " ${MONITORS[*]} " == *" $2:$st "* ]] || MONITORS+=("$2:$st")
+    else
+        [[ " ${SEEN[*]} " == *" $2:$st "* ]] || SEEN+=("$2:$st")
+    fi
+}
 # status_json: unitrun status --json UNIT into $T/status.json; sets RC.
 status_json() {
-    local pid st
+    local pid
     timeout 30 "$BINARY" status --json "$UNIT" >"$T/status.json" 2>"$T/status.err"
     RC=$?
-    for pid in $("${PROBE[@]}" pids "$T/status.json"); do
-        st=$(starttime "$pid")
-        [ -n "$st" ] && [[ " ${SEEN[*]} " != *" $pid:$st "* ]] && SEEN+=("$pid:$st")
-    done
+    S_pids=""
+    S_monitor_pid=""
+    eval "$("${PROBE[@]}" status "$T/status.json")"
+    for pid in $S_pids; do remember service "$pid"; done
+    [ -n "$S_monitor_pid" ] && [ "$S_monitor_pid" != 0 ] && remember monitor "$S_monitor_pid"
     return 0
 }
-field() { "${PROBE[@]}" json "$T/status.json" "$1"; }
+# The PIDs of a "pid:starttime" list that still name the same process.
+alive() {
+    local entry
+    for entry in "$@"; do
+        [ "$(starttime "${entry%%:*}")" = "${entry#*:}" ] && echo "${entry%%:*}"
+    done
+}
+# A field of the last status_json (main_pid, monitor_pid, active_state,
+# sub_state, result, restarts).
+field() { local v="S_$1"; echo "${!v:-}"; }
 main_pid() { status_json; field main_pid; }
 status_text() { timeout 30 "$BINARY" status "$UNIT" 2>&1 | head -n 30; }
 
@@ -835,18 +853,31 @@ step_stop() {
 }
 
 # Whatever happened: the unit stopped, and as a last resort the processes the
-# case can prove it started killed (those unitrun reported, same start time;
-# those of the daemon's program begun since the case started).
+# case can prove it started ended: the unit's monitors unitrun reported (same
+# PID and start time) get SIGTERM, which stops the service as `stop` would,
+# then SIGKILL; then the service processes unitrun reported, and those of the
+# daemon's program begun since the case started, get SIGKILL. (Killing the
+# service alone would not do: its monitor restarts it as Restart= says.)
 cleanup_case() {
-    local entry pid st leftovers=() dir mode owner f
+    local pid st leftovers=() monitors=() dir mode owner f
     if [ "$CASE_RUNNING" = 1 ]; then
+        status_json
         timeout 120 "$BINARY" stop "$UNIT" >/dev/null 2>&1 9>&-
         CASE_RUNNING=0
     fi
-    for entry in "${SEEN[@]}"; do
-        pid=${entry%%:*}
-        [ "$(starttime "$pid")" = "${entry#*:}" ] && leftovers+=("$pid")
-    done
+    mapfile -t monitors < <(alive "${MONITORS[@]}")
+    if [ ${#monitors[@]} -gt 0 ]; then
+        log "$CASE: the unit's monitor still runs after stop: SIGTERM to $(ps -o pid=,args= -p "$(IFS=,; echo "${monitors[*]}")" | tr '\n' ';')"
+        kill -TERM "${monitors[@]}" 2>/dev/null
+        monitors_gone() { [ -z "$(alive "${MONITORS[@]}")" ]; }
+        if ! wait_until 15 monitors_gone; then
+            mapfile -t monitors < <(alive "${MONITORS[@]}")
+            log "$CASE: SIGKILL to the monitor ${monitors[*]}"
+            kill -KILL "${monitors[@]}" 2>/dev/null
+            sleep 0.5
+        fi
+    fi
+    mapfile -t leftovers < <(alive "${SEEN[@]}")
     for pid in $(procs_of "${PROGRAM[$CASE]}"); do
         st=$(starttime "$pid")
         [ -n "$st" ] && [ "$st" -ge "$CASE_START_TICKS" ] && [[ " ${leftovers[*]} " != *" $pid "* ]] && leftovers+=("$pid")
@@ -857,6 +888,7 @@ cleanup_case() {
         sleep 0.5
     fi
     SEEN=()
+    MONITORS=()
     if declare -F "cleanup_$CASE" >/dev/null; then "cleanup_$CASE"; fi
     restore_all
     for dir in "${RUNTIME_DIRS[@]}"; do
@@ -876,6 +908,7 @@ run_case() {
     CASE=$1
     UNIT=/lib/systemd/system/$CASE.service
     SEEN=()
+    MONITORS=()
     RESTORE=()
     RUNTIME_DIRS=()
     RUNTIME_DIR_HAD=()
