@@ -491,6 +491,17 @@ cleanup_haproxy() {
 RSYSLOG_DEVLOG_HAD=0
 RSYSLOG_LOGS_BEFORE=""
 RSYSLOG_N=0
+# Someone else's syslog socket (journald's on a systemd host, another
+# syslogd) would take the test's line, and rsyslog would take its socket.
+precondition_rsyslog() {
+    local path
+    path=$(readlink -f /dev/log 2>/dev/null) || path=/dev/log
+    if [ -e /dev/log ] && ss -Hxl 2>/dev/null | awk '{ print $5 }' | grep -qxF -e "$path" -e /dev/log; then
+        WHY="/dev/log ($path) is served already: $(ss -Hxlp 2>/dev/null | grep -F -e " $path " -e ' /dev/log ' | head -n 1 | tr -s ' ')"
+        return 1
+    fi
+}
+
 # The files rsyslog's configuration writes (its file actions).
 rsyslog_files() {
     cat /etc/rsyslog.conf /etc/rsyslog.d/*.conf 2>/dev/null |
@@ -613,6 +624,10 @@ case_preconditions() {
     fi
     if [ -n "${PORT[$CASE]:-}" ] && listening "${PORT[$CASE]}"; then
         skip_case "start" "port ${PORT[$CASE]} is taken: $(listeners "${PORT[$CASE]}")"
+        return 1
+    fi
+    if declare -F "precondition_$CASE" >/dev/null && ! "precondition_$CASE"; then
+        skip_case "start" "$WHY"
         return 1
     fi
     return 0
