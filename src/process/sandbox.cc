@@ -934,7 +934,12 @@ struct Builder {
         SandboxOp& o = op(Phase::BeforeSetuid, Kind::BoundingDrop, "CapabilityBoundingSet= (PR_CAPBSET_DROP)", 218);
         o.value = keep;
         o.value2 = cap_last_cap();
-        force("CapabilityBoundingSet=" + caps_text(keep));
+        // The shorter spelling, as a unit would write it: the kept set, or
+        // `~` and what was dropped.
+        uint64_t dropped = all_caps() & ~keep;
+        force(__builtin_popcountll(dropped) < __builtin_popcountll(keep)
+                  ? "CapabilityBoundingSet=~" + caps_text(dropped)
+                  : "CapabilityBoundingSet=" + caps_text(keep));
       }
     }
     uint64_t amb = ambient->value_or(0);
