@@ -44,7 +44,7 @@ std::optional<proc::Stat> running_outside(const Unit& unit, const std::string& p
 
 // The processes of the unit's session that outlived a killed monitor,
 // proven by boot id, session id and start times.
-std::vector<proc::Stat> find_orphans(const MonitorState& state);
+std::vector<proc::Stat> find_orphans(const Unit& unit, const MonitorState& state);
 
 // For a caller other than root whose own instance of the unit does not run:
 // root's state record of the same unit file, when its monitor lives (proven

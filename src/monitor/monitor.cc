@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -35,8 +36,10 @@
 #include "monitor/supervisor.h"
 #include "notify/notify_server.h"
 #include "notify/upstream.h"
+#include "process/cgroup.h"
 #include "process/kill_tree.h"
 #include "process/proc.h"
+#include "process/sandbox.h"
 #include "runtime/control_socket.h"
 #include "runtime/credentials_dir.h"
 #include "runtime/daemonize.h"
@@ -45,6 +48,7 @@
 #include "runtime/safe_files.h"
 #include "runtime/service_directories.h"
 #include "unit/conditions.h"
+#include "unit/service_directories.h"
 #include "unit/values.h"
 
 namespace unitrun::monitor {
@@ -63,6 +67,7 @@ Termination termination_of(int wait_status) {
 
 std::string describe(const Termination& t) {
   if (t.exit_code >= 0) return "exited, code=" + std::to_string(t.exit_code);
+  if (t.oom_killed) return "killed by the OOM killer, signal=SIGKILL";
   if (t.signal > 0)
     return std::string(t.core_dumped ? "dumped core, signal=" : "killed, signal=") + values::signal_name(t.signal);
   return "exited (status unknown)";
@@ -70,6 +75,24 @@ std::string describe(const Termination& t) {
 
 // LSB 5, "program is not installed": the exec found no such file.
 bool is_not_installed(const process::SpawnResult& r) { return r.failed_step == "exec" && r.error == ENOENT; }
+
+// 128 random bits in hex, as systemd writes an invocation ID.
+std::string new_invocation_id() {
+  unsigned char bytes[16] = {};
+  if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    // No entropy yet (an early boot): the clock and the PID still make it
+    // unique on this machine, which is all it is used for.
+    uint64_t t = sys::now_monotonic_usec() ^ (static_cast<uint64_t>(::getpid()) << 40);
+    std::memcpy(bytes, &t, sizeof t);
+  }
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
 
 Event make(Event::Kind kind) {
   Event e;
@@ -114,6 +137,14 @@ class Monitor {
 
   // Carrying out actions.
   void execute(const Action& a);
+  Status set_up_sandbox();
+  Result<const process::SandboxPlan*> plan_for(const Command& command);
+  Result<process::SandboxPlan> plan_for_identity(const std::optional<process::Credentials>& credentials);
+  void attach_sandbox(process::ExecSpec& spec, const Command& command, const process::SandboxPlan* plan);
+  void report_spawn_warnings(const process::SpawnResult& r);
+  void on_oom();
+  bool killed_by_oom(const Termination&);
+  void tear_down_sandbox();
   void run(const action::CheckConditions&);
   void run(const action::PrepareExec&);
   void run(const action::GuessMainPid&);
@@ -200,6 +231,14 @@ class Monitor {
   pid_t control_pid_ = 0;
   std::optional<CommandList> control_list_;
   std::optional<ResourceLimit> inherited_nofile_;  // the caller's RLIMIT_NOFILE, for the service
+  // The sandbox and the cgroup (docs/sandbox.md): made by the first
+  // PrepareExec, kept across restarts, undone when the monitor ends.
+  std::optional<process::UnitCgroup> cgroup_;
+  std::optional<process::PrivateTmp> private_tmp_;
+  std::optional<process::SandboxPlan> plan_;          // for commands run as User=
+  std::optional<process::SandboxPlan> plan_as_self_;  // for '!' commands (no user switch)
+  UniqueFd oom_fd_;
+  uint64_t oom_kills_seen_ = 0;
   NotifyAccess notify_access_ = effective_notify_access(unit_);
   process::SignalledSet signalled_;
 
@@ -240,6 +279,7 @@ int Monitor::run() {
   }
   enqueue(make(Event::Kind::Start));
   loop();
+  tear_down_sandbox();
   flush_state();
   log_.flush();
   runtime::remove_control(files_.control);
@@ -423,6 +463,8 @@ void Monitor::dispatch(int fd) {
     on_control_connection();
   } else if (inotify_fd_ && fd == inotify_fd_.get()) {
     on_inotify();
+  } else if (oom_fd_ && fd == oom_fd_.get()) {
+    on_oom();
   } else if (main_pidfd_ && fd == main_pidfd_.get()) {
     on_foreign_main_exit();
   } else if (std::find(control_requests_.begin(), control_requests_.end(), fd) != control_requests_.end()) {
@@ -489,6 +531,7 @@ void Monitor::reap_children() {
     reaped_any = true;
     if (pid == main_pid_) {
       Termination t = termination_of(status);
+      t.oom_killed = killed_by_oom(t);
       std::string what = "main process " + std::to_string(pid) + " " + describe(t);
       event(what);
       log_.info(what);
@@ -526,6 +569,7 @@ void Monitor::on_foreign_main_exit() {
   while (reaped < 0 && errno == EINTR);
   // ECHILD: another process's child, which its parent reaps; we cannot see how it ended.
   Termination t = reaped == pid ? termination_of(status) : Termination{};
+  t.oom_killed = killed_by_oom(t);
   std::string what = "main process " + std::to_string(pid) + " " + describe(t);
   event(what);
   log_.info(what);
@@ -897,11 +941,17 @@ void Monitor::run(const action::PrepareExec&) {
     return step_failed(Step::Prepare, made.error().message());
   if (auto written = credentials_dir::write(unit_, uid, gid); !written)
     return step_failed(Step::Prepare, written.error().message());
+  if (auto sandboxed = set_up_sandbox(); !sandboxed) return step_failed(Step::Prepare, sandboxed.error().message());
   // The notify protocol (STATUS=, WATCHDOG=1, ...) as systemd offers it:
   // to a service whose NotifyAccess= is not none (by default Type=notify
   // and a unit with WatchdogSec=; NotifyAccess=main or all for the others).
   // Only Type=notify waits for READY=1.
   if (notify_access_ != NotifyAccess::None) exec_context_->environment["NOTIFY_SOCKET"] = notify_->address();
+  // systemd's INVOCATION_ID: one per run, inherited by every process of it,
+  // which is how they are found again if the monitor dies where no cgroup
+  // tracks them (cli/unit_runtime.cc).
+  state_.invocation_id = new_invocation_id();
+  exec_context_->environment["INVOCATION_ID"] = state_.invocation_id;
   if (unit_.watchdog_sec && unit_.watchdog_sec != kInfinity)
     exec_context_->environment["WATCHDOG_USEC"] = std::to_string(unit_.watchdog_sec);
   // Inherit means the journal under systemd, /dev/null when daemonized.
@@ -909,6 +959,147 @@ void Monitor::run(const action::PrepareExec&) {
   if (!outputs) return step_failed(Step::Prepare, "cannot open the service's output: " + outputs.error().message());
   outputs_ = std::move(*outputs);
   step_done(Step::Prepare);
+}
+
+Status Monitor::set_up_sandbox() {
+  uid_t uid = exec_context_->identity.credentials ? exec_context_->identity.credentials->uid : ::geteuid();
+  gid_t gid = exec_context_->identity.credentials ? exec_context_->identity.credentials->gid : ::getegid();
+  const SandboxSpec& spec = unit_.sandbox;
+  // The unit's cgroup: its limits, and the one exact answer to "which
+  // processes are the unit's", also once the monitor is gone. Made when
+  // this machine lets unitrun make one; a unit that asks for a limit
+  // without one is refused (never a silent downgrade).
+  if (!cgroup_) {
+    CgroupLimits limits = unit_.resource_control;
+    limits.private_devices = spec.private_devices;
+    limits.protect_clock = spec.protect_clock;
+    process::CgroupOptions options;
+    options.best_effort = spec.best_effort;
+    if (limits.delegate) {
+      options.delegate_uid = uid;
+      options.delegate_gid = gid;
+    }
+    bool asks_for_limits = !(unit_.resource_control == CgroupLimits{}) || spec.private_devices || spec.protect_clock;
+    process::CgroupSupport support = process::detect_cgroups();
+    if (support.usable()) {
+      auto made = process::UnitCgroup::create(support, unit_.name, limits, options);
+      if (made) {
+        cgroup_ = std::move(*made);
+        for (const std::string& w : cgroup_->warnings()) event("warning: " + w);
+      } else if (asks_for_limits) {
+        return made.error();
+      } else {
+        log_.error("no cgroup for the unit (its processes are tracked through the monitor): " + made.error().message());
+      }
+    } else if (asks_for_limits && !(unit_.resource_control == CgroupLimits{})) {
+      std::string why = "resource control needs a cgroup, and none can be made here (" + support.describe() + ")";
+      if (!spec.best_effort) return Error::plain(why);
+      event("warning: " + why);
+    }
+    if (cgroup_) {
+      if (auto watch_fd = cgroup_->open_oom_watch()) {
+        oom_fd_ = std::move(*watch_fd);
+        oom_kills_seen_ = cgroup_->oom_kills().value_or(0);
+        if (auto w = watch(oom_fd_.get()); !w) log_.error("cannot watch for OOM kills: " + w.error().message());
+      }
+    }
+  }
+  state_.protections.clear();
+  if (cgroup_) state_.protections = cgroup_->in_force();
+  save_state();
+  if (spec == SandboxSpec{}) return ok();
+  if (spec.private_tmp && !private_tmp_) {
+    process::remove_stale_private_tmp(unit_.name);
+    auto made = process::PrivateTmp::create(unit_.name);
+    if (!made) return Error::plain("PrivateTmp=: " + made.error().message());
+    private_tmp_ = std::move(*made);
+  }
+  plan_.reset();
+  plan_as_self_.reset();
+  auto plan = plan_for_identity(exec_context_->identity.credentials);
+  if (!plan) return plan.error();
+  plan_ = std::move(*plan);
+  for (const std::string& w : plan_->warnings) event("warning: " + w);
+  state_.protections.insert(state_.protections.begin(), plan_->in_force.begin(), plan_->in_force.end());
+  if (spec.best_effort) state_.protections.push_back("X-Unitrun-Sandbox=best-effort");
+  return ok();
+}
+
+Result<process::SandboxPlan> Monitor::plan_for_identity(const std::optional<process::Credentials>& credentials) {
+  SandboxSpec spec = unit_.sandbox;
+  // The unit's own directories stay writable inside any view.
+  for (const unit::PlannedDirectory& d : unit::planned_directories(unit_)) spec.exec_directories.push_back(d.path);
+  process::PlanContext context;
+  context.unit_name = unit_.name;
+  context.credentials = credentials;
+  if (private_tmp_) {
+    context.private_tmp_dir = private_tmp_->tmp();
+    context.private_var_tmp_dir = private_tmp_->var_tmp();
+  }
+  context.personality = unit_.personality;
+  context.runtime_dir = files_.directory;
+  return process::build_plan(spec, context);
+}
+
+Result<const process::SandboxPlan*> Monitor::plan_for(const Command& command) {
+  if (!plan_) return static_cast<const process::SandboxPlan*>(nullptr);
+  switch (command.privileges) {
+    case CommandPrivileges::Full:
+      return static_cast<const process::SandboxPlan*>(nullptr);  // '+': no sandboxing, as in systemd
+    case CommandPrivileges::NoUserSwitch:
+      if (!plan_as_self_) {
+        auto plan = plan_for_identity(std::nullopt);
+        if (!plan) return plan.error();
+        plan_as_self_ = std::move(*plan);
+      }
+      return &*plan_as_self_;
+    default:
+      return &*plan_;
+  }
+}
+
+void Monitor::attach_sandbox(process::ExecSpec& spec, const Command& command, const process::SandboxPlan* plan) {
+  (void)command;
+  spec.sandbox = plan;
+  // Every process of the unit joins its cgroup, a '+' command's too (as in
+  // systemd: the cgroup is the unit's, not the sandbox's).
+  if (cgroup_) spec.cgroup = &*cgroup_;
+}
+
+void Monitor::report_spawn_warnings(const process::SpawnResult& r) {
+  for (const std::string& w : r.warnings) event("warning: " + w);
+}
+
+// systemd's check at SIGCHLD: a main process SIGKILLed while the cgroup's
+// OOM counter moved was the OOM killer's victim. The counter is read here,
+// not left to the watch, because the exit can be read before the OOM event.
+bool Monitor::killed_by_oom(const Termination& t) {
+  if (t.signal != SIGKILL || !cgroup_) return false;
+  uint64_t kills = cgroup_->oom_kills().value_or(0);
+  if (kills <= oom_kills_seen_) return false;
+  oom_kills_seen_ = kills;
+  return true;
+}
+
+void Monitor::on_oom() {
+  char buf[4096];
+  while (::read(oom_fd_.get(), buf, sizeof buf) > 0) {
+  }
+  uint64_t kills = cgroup_ ? cgroup_->oom_kills().value_or(0) : 0;
+  if (kills <= oom_kills_seen_) return;
+  oom_kills_seen_ = kills;
+  enqueue(make(Event::Kind::OomKill));
+}
+
+void Monitor::tear_down_sandbox() {
+  // The monitor is ending: nothing of the unit may be left in its cgroup
+  // (KillMode=process and none leave the rest running: their cgroup stays).
+  if (cgroup_ && unit_.kill_mode != KillMode::Process && unit_.kill_mode != KillMode::None) {
+    if (cgroup_->empty()) {
+      if (auto r = cgroup_->remove(); !r) log_.error("cannot remove the unit's cgroup: " + r.error().message());
+    }
+  }
+  if (private_tmp_ && !private_tmp_->remove()) log_.error("cannot remove the unit's private /tmp entirely");
 }
 
 void Monitor::run(const action::RemoveStalePidfile&) {
@@ -924,7 +1115,11 @@ void Monitor::run(const action::SpawnMain&) {
   process::ExecSpec spec = make_exec_spec(unit_, command, *exec_context_, outputs_, {});
   if (!spec.limit_nofile) spec.limit_nofile = inherited_nofile_;
   spec.set_watchdog_pid = unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity;
+  auto plan = plan_for(command);
+  if (!plan) return step_failed(Step::SpawnMain, plan.error().message());
+  attach_sandbox(spec, command, *plan);
   process::SpawnResult spawned = process::spawn(spec);
+  report_spawn_warnings(spawned);
   if (!spawned.ok()) return step_failed(Step::SpawnMain, spawned.message(spec), is_not_installed(spawned));
   main_pid_ = spawned.pid;
   run_main_pid_ = spawned.pid;
@@ -976,7 +1171,11 @@ void Monitor::run(const action::SpawnControl& a) {
   const Command& c = (*list)[a.index];
   process::ExecSpec spec = make_exec_spec(unit_, c, *exec_context_, outputs_, control_environment(a));
   if (!spec.limit_nofile) spec.limit_nofile = inherited_nofile_;
+  auto plan = plan_for(c);
+  if (!plan) return step_failed(Step::SpawnControl, plan.error().message());
+  attach_sandbox(spec, c, *plan);
   process::SpawnResult r = process::spawn(spec);
+  report_spawn_warnings(r);
   if (!r.ok()) return step_failed(Step::SpawnControl, r.message(spec), is_not_installed(r));
   control_pid_ = r.pid;
   control_list_ = a.list;

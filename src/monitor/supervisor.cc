@@ -197,6 +197,7 @@ const std::vector<Supervisor::Rule>& Supervisor::rules() {
         {{S::Running, S::Exited}, K::Reload, &Sv::on_reload_while_running},
         {{S::Running}, K::Reaped, &Sv::on_reaped_while_running},
         {{S::Running, S::Exited}, K::Timeout, &Sv::on_runtime_max},
+        {all_live, K::OomKill, &Sv::on_oom_kill},
         {{S::Running}, K::MainExited, &Sv::on_main_exited_while_running},
         {{S::Running}, K::PidfileAdopted, &Sv::on_pidfile_adopted_while_running},
         {{S::Running}, K::PidfileGone, &Sv::on_pidfile_gone},
@@ -581,6 +582,25 @@ void Supervisor::on_runtime_max(const Event& e) {
   termination_ = termination_.value_or(t);
   runtime_deadline_ = 0;
   begin_stop(!stop_requested_ && should_restart(unit_, t), reached_running_, e);
+}
+
+void Supervisor::on_oom_kill(const Event& e) {
+  // systemd's OOMPolicy=stop (its default): an OOM kill of any process of
+  // the unit stops it, Result=oom-kill, and Restart= decides (a SIGKILL is
+  // unclean). A main process already seen dying of it was that SIGKILL.
+  record("the kernel's OOM killer killed a process of the unit", true);
+  if (result_ == ServiceResult::Success || result_ == ServiceResult::Signal) result_ = ServiceResult::OomKill;
+  bool stopping = phase_ == S::Stop || phase_ == S::StopWatchdog || phase_ == S::StopSigterm ||
+                  phase_ == S::StopSigkill || phase_ == S::StopPost || phase_ == S::FinalSigterm ||
+                  phase_ == S::FinalSigkill || phase_ == S::AutoRestart;
+  if (stopping) return;
+  Termination t;
+  t.signal = SIGKILL;
+  if (!termination_) termination_ = t;
+  if (first_start_ && !reached_running_ && options_.caller_waits && !pending_failure_)
+    pending_failure_ =
+        action::Report{false, exit_code::kFailure, "a process of the unit was killed by the OOM killer", true};
+  begin_stop(!stop_requested_ && !pending_failure_ && should_restart(unit_, t), reached_running_, e);
 }
 
 void Supervisor::start_failed(int code, const std::string& message, ServiceResult why, const Event& e) {

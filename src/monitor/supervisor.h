@@ -66,6 +66,7 @@ struct Event {
     ConditionFailed,  // a Condition*= was not met (CheckConditions): `message`
     AssertFailed,     // an Assert*= was not met: `message`
     NoMainProcess,    // Type=forking without PIDFile=: no main process to follow (GuessMainPID=no)
+    OomKill,          // the kernel's OOM killer killed a process of the unit (its cgroup says so)
     InternalError,    // unitrun's own bug, caught at the loop: `message`
   };
   Kind kind = Kind::Start;
@@ -219,6 +220,7 @@ class Supervisor {
   void on_no_main_process(const Event& e);
   void on_reaped_while_running(const Event& e);
   void on_runtime_max(const Event& e);
+  void on_oom_kill(const Event& e);
   void on_reaped_while_starting(const Event& e);
   void on_start_timeout(const Event& e);
   void on_ready_while_starting(const Event& e);

@@ -497,6 +497,7 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
                             " process(es) of an earlier run"};
 
   // ---- the limits
+  // `shown` empty: applied, but summed up by another entry of in_force_.
   auto set = [&](const std::string& key, const std::string& ctrl, const std::string& file, const std::string& value,
                  const std::string& shown) {
     const Node* n = cg.node_with(ctrl);
@@ -505,7 +506,7 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
       problems.add(key, s.error());
       return;
     }
-    cg.in_force_.push_back(key + shown + " (" + (n->tree == "v2" ? "v2 " : "v1 ") + file + ")");
+    if (!shown.empty()) cg.in_force_.push_back(key + shown + " (" + (n->tree == "v2" ? "v2 " : "v1 ") + file + ")");
   };
   const Node* mem = cg.node_with("memory");
   bool mem_v2 = mem && mem->tree == "v2";
@@ -612,8 +613,11 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     }
     if (limits.protect_clock) allow.push_back({"char-rtc", "r"});
     for (const DeviceAllow& d : limits.device_allow) allow.push_back(d);
-    set(limits.device_policy == DevicePolicy::Strict ? "DevicePolicy=" : "DeviceAllow=", "devices", "devices.deny", "a",
-        limits.device_policy == DevicePolicy::Strict ? "strict" : "closed");
+    // One entry for the policy and its implied pseudo devices (status's
+    // Protection: line stays readable); the unit's own DeviceAllow= each.
+    set("DevicePolicy=", "devices", "devices.deny", "a",
+        limits.device_policy == DevicePolicy::Strict ? "strict"
+                                                     : (closed ? "closed, the pseudo devices allowed" : "closed"));
     for (const DeviceAllow& d : allow) {
       auto rules = device_rules(d);
       if (!rules) {
@@ -623,7 +627,9 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
         if (own) problems.add("DeviceAllow=", d.device + ": no such device");
         continue;
       }
-      for (const std::string& r : *rules) set("DeviceAllow=", "devices", "devices.allow", r, d.device + " " + d.access);
+      bool own = std::find(limits.device_allow.begin(), limits.device_allow.end(), d) != limits.device_allow.end();
+      for (const std::string& r : *rules)
+        set("DeviceAllow=", "devices", "devices.allow", r, own ? d.device + " " + d.access : "");
     }
   }
   if (!limits.slice.empty())

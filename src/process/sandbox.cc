@@ -934,7 +934,12 @@ struct Builder {
         SandboxOp& o = op(Phase::BeforeSetuid, Kind::BoundingDrop, "CapabilityBoundingSet= (PR_CAPBSET_DROP)", 218);
         o.value = keep;
         o.value2 = cap_last_cap();
-        force("CapabilityBoundingSet=" + caps_text(keep));
+        // The shorter spelling, as a unit would write it: the kept set, or
+        // `~` and what was dropped.
+        uint64_t dropped = all_caps() & ~keep;
+        force(__builtin_popcountll(dropped) < __builtin_popcountll(keep)
+                  ? "CapabilityBoundingSet=~" + caps_text(dropped)
+                  : "CapabilityBoundingSet=" + caps_text(keep));
       }
     }
     uint64_t amb = ambient->value_or(0);
@@ -1171,50 +1176,6 @@ std::optional<std::string> check_sandbox_line(const std::string& key, const std:
   }
   if (s) return std::nullopt;
   return s.error().message();
-}
-
-Result<std::vector<BindPath>> parse_bind_paths(const std::string& value, bool read_only) {
-  std::vector<BindPath> out;
-  const std::string key = read_only ? "BindReadOnlyPaths=" : "BindPaths=";
-  for (const std::string& w : words(value)) {
-    BindPath b;
-    b.read_only = read_only;
-    std::string item = w;
-    if (!item.empty() && item[0] == '-') {
-      b.ignore_missing = true;
-      item = item.substr(1);
-    }
-    std::vector<std::string> parts = split(item, ':');
-    if (parts.empty() || parts.size() > 3 || parts[0].empty() || parts[0][0] != '/')
-      return Error::plain(key + ": '" + w + "' is not SOURCE[:DEST[:OPTIONS]] with absolute paths");
-    b.source = parts[0];
-    b.destination = parts.size() > 1 && !parts[1].empty() ? parts[1] : parts[0];
-    if (b.destination[0] != '/') return Error::plain(key + ": '" + w + "': the destination is not absolute");
-    if (parts.size() == 3) {
-      if (parts[2] == "rbind")
-        b.recursive = true;
-      else if (parts[2] == "norbind")
-        b.recursive = false;
-      else
-        return Error::plain(key + ": '" + w + "': unknown option '" + parts[2] + "' (rbind or norbind)");
-    }
-    out.push_back(std::move(b));
-  }
-  return out;
-}
-
-Result<std::vector<TemporaryFileSystem>> parse_temporary_file_system(const std::string& value) {
-  std::vector<TemporaryFileSystem> out;
-  for (const std::string& w : words(value)) {
-    TemporaryFileSystem t;
-    size_t colon = w.find(':');
-    t.path = w.substr(0, colon);
-    if (colon != std::string::npos) t.options = w.substr(colon + 1);
-    if (t.path.empty() || t.path[0] != '/')
-      return Error::plain("TemporaryFileSystem=: '" + w + "' is not an absolute path");
-    out.push_back(std::move(t));
-  }
-  return out;
 }
 
 std::vector<std::string> describe_sandbox(const SandboxSpec& s) {
