@@ -236,9 +236,9 @@ TEST_CASE("orphans: after the monitor is SIGKILLed, the unit's cgroup finds a se
       30000));
   auto escapee_stat = proc_stat(escapee);
   REQUIRE(escapee_stat);
-  std::vector<pid_t> services = u.services();
-  REQUIRE_FALSE(services.empty());
-  auto main_stat = proc_stat(services.front());
+  std::optional<pid_t> main_pid = read_pidfile(u.pidfile());
+  REQUIRE(main_pid);
+  auto main_stat = proc_stat(*main_pid);
   REQUIRE(main_stat);
   // Another session than the service's: nothing but the cgroup links it.
   CHECK(escapee_stat->sid != main_stat->sid);
