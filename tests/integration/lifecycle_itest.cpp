@@ -1,10 +1,12 @@
 // start, stop, restart and status end to end: what they print, their exit
 // codes, the pidfile, the state they leave behind; ExecStop=, KillMode=,
 // zombie reaping.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <regex>
 #include <set>
@@ -14,6 +16,11 @@
 using namespace itest;
 
 namespace {
+
+size_t lines_in(const std::string& path) {
+  std::string text = read_file(path).value_or("");
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 // "started NAME (pid N)\n" → N; fails the test on anything else.
 pid_t started_pid(const RunResult& r, const std::string& name) {
@@ -222,10 +229,61 @@ TEST_CASE("restart starts a stopped unit and replaces a running one", "[lifecycl
   CHECK(read_pidfile(u.pidfile()) == pid2);
   CHECK(u.services() == std::vector<pid_t>{pid2});
   CHECK(u.monitors().size() == 1);
-  CHECK_FALSE(alive(monitor1));
+  // The monitor carried the restart out itself (one job: stop, then start).
+  CHECK(parent_of(pid2) == monitor1);
 
   RunResult stop = u.stop();
   CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("restart from inside the service's own tree: the monitor carries it out, and the service runs again",
+          "[lifecycle]") {
+  // As over ssh into an sshd unit: the restart command is a process of the
+  // unit, which the stop (KillMode=control-group) ends. The monitor does the
+  // restart as one job; the command only asks.
+  TempDir dir;
+  std::string fifo = dir / "trigger", runs = dir / "runs", out = dir / "restart.out";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  TestUnit u(dir, "selfrestart", dir / "service.sh");
+  write_file(dir / "service.sh",
+             "#!/bin/sh\necho $$ >> " + runs + "\nread line < " + fifo + "\n" + unitrun_binary() + " restart " +
+                 u.path() + " >> " + out + " 2>&1\necho \"restart exited $?\" >> " + out + "\nexec sleep 1000\n",
+             0755);
+  RunResult started = u.start();
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  pid_t first = started_pid(started, u.name());
+  // The trigger: the service runs `unitrun restart` on itself.
+  {
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, "go\n", 3) == 3);
+    ::close(fd);
+  }
+  // A second run begins, and is up.
+  bool second_run = wait_until([&] { return lines_in(runs) == 2; }, 20000);
+  INFO("runs: " << read_file(runs).value_or("") << "\nrestart said: " << read_file(out).value_or(""));
+  REQUIRE(second_run);
+  nlohmann::json j;
+  REQUIRE(wait_until(
+      [&] {
+        j = parse_json(u.status_json().out);
+        return j["sub_state"] == "running" && j["main_pid"] != 0 && j["main_pid"] != first;
+      },
+      10000));
+  INFO(j.dump(2));
+  pid_t second = j["main_pid"].get<pid_t>();
+  CHECK(second != first);
+  CHECK(alive(second));
+  CHECK_FALSE(alive(first));
+  CHECK(u.status().exit_code == 0);
+  // The record tells the restart was asked for and carried out.
+  std::string events;
+  for (const auto& e : j["events"]) events += e["text"].get<std::string>() + "\n";
+  CHECK(events.find("restart requested") != std::string::npos);
+  CHECK(events.find("restarted") != std::string::npos);
+  CHECK(u.stop().exit_code == 0);
   CHECK(u.nothing_running());
 }
 
