@@ -237,6 +237,35 @@ TEST_CASE("restart starts a stopped unit and replaces a running one", "[lifecycl
   CHECK(u.nothing_running());
 }
 
+TEST_CASE("restart applies an edited unit file: the unit is stopped and started anew, not restarted by its monitor",
+          "[lifecycle]") {
+  TempDir dir;
+  TestUnit u(dir, "edited", "/bin/sleep 1000");
+  RunResult first = u.start();
+  REQUIRE(first.exit_code == 0);
+  pid_t pid1 = started_pid(first, u.name());
+  pid_t monitor1 = parent_of(pid1);
+  // Unchanged: the monitor restarts it, and stays.
+  RunResult same = u.restart();
+  INFO(same.describe());
+  REQUIRE(same.exit_code == 0);
+  pid_t pid2 = started_pid(same, u.name());
+  CHECK(parent_of(pid2) == monitor1);
+  CHECK(wait_until([&] { return proc_cmdline(pid2) == "/bin/sleep 1000"; }, 5000));  // an exec may be in progress
+  // Edited: the new ExecStart= runs, under a new monitor.
+  u.rewrite("/bin/sleep 2000");
+  RunResult edited = u.restart();
+  INFO(edited.describe());
+  REQUIRE(edited.exit_code == 0);
+  pid_t pid3 = started_pid(edited, u.name());
+  CHECK(wait_until([&] { return proc_cmdline(pid3) == "/bin/sleep 2000"; }, 5000));
+  CHECK(parent_of(pid3) != monitor1);
+  CHECK_FALSE(alive(monitor1));
+  CHECK(u.services() == std::vector<pid_t>{pid3});
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
 TEST_CASE("restart from inside the service's own tree: the monitor carries it out, and the service runs again",
           "[lifecycle]") {
   // As over ssh into an sshd unit: the restart command is a process of the

@@ -1,6 +1,8 @@
 // process/pin.h: a pidfd opened before the checks vouches only for the
 // process it pinned. The PID reuse is made deterministic in a PID namespace
 // of our own (ns_last_pid), with its own /proc.
+#include "process/pin.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,8 +14,6 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstring>
-
-#include "process/pin.h"
 
 namespace {
 
