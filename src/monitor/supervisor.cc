@@ -628,7 +628,9 @@ void Supervisor::start_failed(int code, const std::string& message, ServiceResul
   arm(0);
   record("start failed: " + message, true);
   fail_with(why);
-  reply_restart(false, code, message);
+  // A requested restart's requester hears of it once this stop is over, as
+  // a `start` does: nothing of the failed run is left then.
+  if (restart_reply_pending_ && !restart_failure_) restart_failure_ = action::ReplyRestarts{false, code, message};
   if (first_start_) {
     // Reported once the stop sequence is over, so that when `start` returns
     // nothing of the failed start is left running.
@@ -1057,10 +1059,11 @@ void Supervisor::on_restart_while_stopping(const Event&) {
   emit(action::ReplyRestarts{false, exit_code::kNotRunning, "the unit is stopping"});
 }
 
-void Supervisor::reply_restart(bool ok, int code, const std::string& message) {
+void Supervisor::reply_restart(bool ok, int code, std::string message) {
+  restart_failure_.reset();
   if (!restart_reply_pending_) return;
   restart_reply_pending_ = false;
-  emit(action::ReplyRestarts{ok, code, message});
+  emit(action::ReplyRestarts{ok, code, std::move(message)});
 }
 
 void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event& e) {
@@ -1255,6 +1258,7 @@ void Supervisor::after_stop_post(const Event& e) {
 
 void Supervisor::finish_cycle(const Event& e) {
   arm(0);
+  if (restart_failure_) reply_restart(false, restart_failure_->code, restart_failure_->message);
   // Through a restart the pidfile keeps naming the last main PID until the
   // next one replaces it, atomically: a reader never finds it missing.
   if (restart_pending_ && !stop_requested_) {
@@ -1299,9 +1303,12 @@ void Supervisor::finish_for_good(bool stopped_while_restarting) {
   record(failed ? std::string("failed (Result: ") + to_string(result_) + ")" : "stopped");
   if (reload_pending_) emit(action::ReplyReloads{false, exit_code::kNotRunning, "the unit stopped"});
   reload_pending_ = false;
-  reply_restart(
-      false, exit_code::kFailure,
-      result_ == ServiceResult::StartLimitHit ? "start limit hit" : "the unit stopped before it started again");
+  if (restart_failure_)
+    reply_restart(false, restart_failure_->code, restart_failure_->message);
+  else
+    reply_restart(
+        false, exit_code::kFailure,
+        result_ == ServiceResult::StartLimitHit ? "start limit hit" : "the unit stopped before it started again");
   if (pending_failure_)
     report(*pending_failure_);
   else if (skipped_)

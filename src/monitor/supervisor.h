@@ -278,7 +278,7 @@ class Supervisor {
   void finish_for_good(bool stopped_while_restarting = false);
   void end_reload(bool ok, const std::string& error, const Event& e);
   // The outcome of a requested restart, to whoever waits for it.
-  void reply_restart(bool ok, int code, const std::string& message);
+  void reply_restart(bool ok, int code, std::string message);  // by value: it may come from restart_failure_
   void arm(uint64_t deadline);
   void set_phase(SubState phase) { phase_ = phase; }
   void fail_with(ServiceResult r) {
@@ -314,7 +314,8 @@ class Supervisor {
   bool reload_pending_ = false;         // someone waits for a reload's outcome
   bool restart_job_ = false;            // the stop in progress is a requested restart: no RestartSec=, a fresh start
   bool restart_reply_pending_ = false;  // someone waits for a requested restart's outcome
-  bool service_reloading_ = false;      // RELOADING=1 heard, READY=1 not yet
+  std::optional<action::ReplyRestarts> restart_failure_;  // its failed start, told once the stop after it is over
+  bool service_reloading_ = false;                        // RELOADING=1 heard, READY=1 not yet
   bool internal_error_ = false;
   bool reported_ = false;         // the caller has its outcome
   bool mixed_escalated_ = false;  // KillMode=mixed: the rest had their SIGKILL

@@ -266,6 +266,25 @@ TEST_CASE("restart applies an edited unit file: the unit is stopped and started 
   CHECK(u.nothing_running());
 }
 
+TEST_CASE("restart of a running unit whose program is gone: the monitor's restart fails with 5, once its stop is over",
+          "[lifecycle]") {
+  TempDir dir;
+  std::string program = dir / "prog";
+  REQUIRE(run({"/bin/cp", "/bin/sleep", program}).exit_code == 0);
+  TestUnit u(dir, "gone", program + " 1000");
+  RunResult started = u.start();
+  REQUIRE(started.exit_code == 0);
+  pid_t monitor = parent_of(started_pid(started, u.name()));
+  remove_file(program);
+  RunResult restart = u.restart();
+  INFO(restart.describe());
+  CHECK(restart.exit_code == 5);
+  CHECK(restart.err.find("restart failed") != std::string::npos);
+  CHECK(wait_exit(monitor, 10000));
+  CHECK(u.nothing_running());
+  CHECK(u.status().exit_code == 3);
+}
+
 TEST_CASE("restart from inside the service's own tree: the monitor carries it out, and the service runs again",
           "[lifecycle]") {
   // As over ssh into an sshd unit: the restart command is a process of the
