@@ -9,6 +9,8 @@ tools start and reaps it at once):
   restart    SIGKILL of the service -> the new service exec'd
   scale      200 unitrun units started, then stopped, in parallel
   output     1 GiB written to stdout under unitrun vs straight to a file
+  notifyflood  the monitor's CPU while a stranger (uid nobody, 64 processes
+             deep) floods its unit's NOTIFY_SOCKET (bench/notify_flood.py)
 """
 
 import argparse
@@ -29,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 SYS_PYTHON = "/usr/bin/python3"
 GIB = 1 << 30
-PHASES = ["startstop", "idle", "restart", "scale", "output"]
+PHASES = ["startstop", "idle", "restart", "scale", "output", "notifyflood"]
 
 
 def log(msg):
@@ -886,6 +888,10 @@ def targets(res):
         r = med(o["direct"]) / med(o["unitrun"])
         out.append(("output ≥ 0.9× direct throughput", "%.3f× (%s vs %s ms)" % (r, fms(med(o["unitrun"])), fms(med(o["direct"]))),
                     r >= 0.9))
+    if "notifyflood" in res:
+        c = res["notifyflood"]["samples"]["unitrun"]["cpu"]
+        out.append(("notify flood from a stranger: monitor < 10% of a core", "%.1f%% (max %.1f%%)" % (med(c), max(c)),
+                    max(c) < 10.0))
     return out
 
 
@@ -975,6 +981,19 @@ def render(res, info, cmd):
         L.append("| under unitrun, until the monitor is gone too | %s | %s |" %
                  (cell_ms(o["unitrun_unit_done"]), thr([statistics.median(o["unitrun_unit_done"])])[0]))
         L.append("")
+    if "notifyflood" in res:
+        nf = res["notifyflood"]
+        n = len(nf["samples"]["unitrun"]["cpu"])
+        L.append("### Notify flood: a stranger (uid nobody, 64 processes deep) sends `STATUS=` datagrams to a unit's "
+                 "NOTIFY_SOCKET for %g s (n = %d runs)" % (nf["seconds"], n))
+        L.append("")
+        L.append("| monitor | its CPU (% of one core) | datagrams sent/s |")
+        L.append("|---|---:|---:|")
+        for name in ("unitrun", "unitrun-before"):
+            if name in nf["samples"]:
+                s = nf["samples"][name]
+                L.append("| %s | %s | %s |" % (name, cell_num(s["cpu"], "%.1f"), cell_num(s["rate"], "%.0f")))
+        L.append("")
     L.append("### Targets (ratios within this run)")
     L.append("")
     L.append("| target | measured | met |")
@@ -1059,6 +1078,8 @@ def main():
     ap.add_argument("--output-runs", type=int, default=5)
     ap.add_argument("--output-bytes", type=int, default=GIB)
     ap.add_argument("--output-dir", default="/dev/shm", help="where the output files go (default /dev/shm, tmpfs)")
+    ap.add_argument("--flood-runs", type=int, default=3)
+    ap.add_argument("--flood-seconds", type=float, default=5.0)
     ap.add_argument("--pause", type=float, default=0.05, help="pause between two measurements (s)")
     ap.add_argument("--only", default=",".join(PHASES), help="phases, comma-separated: " + ",".join(PHASES))
     ap.add_argument("--doc", default=os.path.join(REPO, "docs", "benchmarks.md"),
@@ -1118,6 +1139,9 @@ def main():
                 time.sleep(15)  # let the scale phase's aftermath (PSI avg10) die down
             mark("output")
             phase_output(ctx, res)
+        if "notifyflood" in phases:
+            mark("notifyflood")
+            phase_notifyflood(ctx, res)
         ok = True
     except Fail as e:
         log("bench: FAILED: %s" % e)
@@ -1140,6 +1164,76 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"results": res, "machine": info}, f, indent=1)
+
+
+def cpu_ticks(pid):
+    """utime + stime of a process, in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def flood_once(ctx, binary, tag, seconds):
+    """Starts a unit whose monitor offers NOTIFY_SOCKET (NotifyAccess=all),
+    floods it from a stranger for `seconds`, and returns (monitor CPU as % of
+    one core, datagrams the stranger got sent per second)."""
+    token = ctx.token()
+    lines = [
+        "Type=exec",
+        "NotifyAccess=all",
+        "ExecStart=/bin/sleep " + token,
+        "PIDFile=%s/unitrun-flood%s.pid" % (ctx.tmp, tag),
+        "StandardOutput=null",
+        "StandardError=null",
+    ]
+    unit = ctx.write_unit("flood" + tag, lines)
+    if B.run(ctx.reaper, [binary, "check", unit], log=ctx.logfile("flood")) != 0:
+        # An older unitrun without NotifyAccess= gave every service the
+        # socket and heard every process of its tree: the same as "all".
+        unit = ctx.write_unit("flood" + tag, [l for l in lines if not l.startswith("NotifyAccess=")])
+    if B.run(ctx.reaper, [binary, "start", unit], log=ctx.logfile("flood")) != 0:
+        raise Fail("notifyflood: start failed (see %s)" % ctx.logfile("flood"))
+    try:
+        found = B.find_service(token)
+        if not found:
+            raise Fail("notifyflood: the service is not running")
+        service = found[0]
+        monitor = B.read_stat(service)[2]
+        with open("/proc/%d/environ" % service, "rb") as f:
+            env = dict(kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
+        address = env[b"NOTIFY_SOCKET"].decode()
+        out = os.path.join(ctx.tmp, "flood.out")
+        hz = os.sysconf("SC_CLK_TCK")
+        c0, t0 = cpu_ticks(monitor), time.monotonic()
+        pid = B.spawn([SYS_PYTHON, os.path.join(HERE, "notify_flood.py"), address, str(seconds)], stdout_path=out)
+        if ctx.reaper.wait(pid, seconds + 60) is None:
+            os.kill(pid, signal.SIGKILL)
+            ctx.reaper.wait(pid)
+            raise Fail("notifyflood: the sender hung")
+        c1, t1 = cpu_ticks(monitor), time.monotonic()
+        words = open(out).read().split()
+        sent = int(words[1]) if len(words) >= 2 else 0
+        return 100.0 * (c1 - c0) / hz / (t1 - t0), sent / seconds
+    finally:
+        B.run(ctx.reaper, [binary, "stop", unit], log=ctx.logfile("flood"))
+
+
+def phase_notifyflood(ctx, res):
+    a = ctx.args
+    binaries = [("unitrun", ctx.unitrun)]
+    if a.unitrun_before:
+        binaries.append(("unitrun-before", os.path.abspath(a.unitrun_before)))
+    log("notifyflood: %d runs of %g s per binary (%s)" % (a.flood_runs, a.flood_seconds,
+                                                       ", ".join(n for n, _ in binaries)))
+    out = {n: {"cpu": [], "rate": []} for n, _ in binaries}
+    for r in range(a.flood_runs):
+        for name, binary in binaries:
+            cpu, rate = flood_once(ctx, binary, "%s%d" % ("b" if name != "unitrun" else "", r), a.flood_seconds)
+            out[name]["cpu"].append(cpu)
+            out[name]["rate"].append(rate)
+            log("  %s: monitor %.1f%% of a core, %.0f datagrams/s sent" % (name, cpu, rate))
+            time.sleep(a.pause)
+    res["notifyflood"] = {"samples": out, "seconds": a.flood_seconds}
 
 
 def phase_startstop_with(ctx, res, sd):

@@ -35,7 +35,7 @@ endif()
 
 # The contrib files that name the binary, written into the build tree at the
 # same relative paths (tests/e2e uses the configured copies).
-foreach(_file systemd/unitrun@.service sysv/unitrun default/unitrun)
+foreach(_file systemd/unitrun@.service sysv/unitrun default/unitrun logrotate/unitrun)
   configure_file(${PROJECT_SOURCE_DIR}/contrib/${_file}.in ${PROJECT_BINARY_DIR}/contrib/${_file} @ONLY)
 endforeach()
 
@@ -47,7 +47,7 @@ install(FILES ${PROJECT_BINARY_DIR}/contrib/systemd/unitrun@.service DESTINATION
 # -DCMAKE_INSTALL_SYSCONFDIR=/etc to a /usr/local build to put these in place.
 install(PROGRAMS ${PROJECT_BINARY_DIR}/contrib/sysv/unitrun DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/init.d)
 install(FILES ${PROJECT_BINARY_DIR}/contrib/default/unitrun DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/default)
-install(FILES contrib/logrotate/unitrun DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d)
+install(FILES ${PROJECT_BINARY_DIR}/contrib/logrotate/unitrun DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d)
 install(FILES contrib/completion/unitrun.bash DESTINATION ${UNITRUN_BASH_COMPLETION_DIR} RENAME unitrun)
 install(FILES contrib/completion/_unitrun DESTINATION ${UNITRUN_ZSH_COMPLETION_DIR})
 # The user's documentation; README.md links docs/NAME.md, so the layout stays.

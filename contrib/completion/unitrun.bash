@@ -34,7 +34,7 @@ _unitrun() {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
     local prog=${COMP_WORDS[0]}
-    local verbs="check show start stop restart status reload force-reload try-restart condrestart run logs export"
+    local verbs="check show start stop restart status reload force-reload try-restart condrestart run logs reopen-logs export"
     COMPREPLY=()
 
     # The verb is the first word after the program; options before it are
@@ -82,6 +82,7 @@ _unitrun() {
     done
     case $verb in
         check) _unitrun_units "$cur" "$prog" ;;  # any number of units
+        reopen-logs) ;;                              # no unit
         export)
             if ((positionals == 0)); then
                 mapfile -t COMPREPLY < <(compgen -W "systemd sysv" -- "$cur")

@@ -19,6 +19,9 @@ int force_reload(const std::string& unit);
 int try_restart(const std::string& unit);
 int run(const std::string& unit);
 int logs(const std::string& unit, size_t lines, bool follow);
+// Every daemonized monitor of the caller's runtime directory reopens its
+// log (logrotate's postrotate); no other process is signalled.
+int reopen_logs();
 int export_unit(const std::string& format, const std::string& unit);
 
 }  // namespace unitrun::cli

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/unit_runtime.h"
 #include "monitor/monitor.h"
+#include "process/pin.h"
 #include "process/proc.h"
 #include "runtime/control_socket.h"
 #include "runtime/daemonize.h"
@@ -333,6 +334,77 @@ int reload_running(Prepared& p) {
   return exit_code::kSuccess;
 }
 
+// Asks the running monitor to restart its service and waits for the
+// outcome. The monitor carries the restart out as one job (stop, then
+// start), so a caller that the stop ends (it runs inside the service's own
+// tree: over ssh into an sshd unit) cannot leave the service down. -1 when
+// the monitor did not take the request (it is stopping for good, or gone):
+// the caller then stops and starts the unit itself.
+int restart_through_monitor(Prepared& p, const MonitorState& s) {
+  const Unit& unit = p.load.unit;
+  if (!proc::is_same_process(s.monitor_pid, s.monitor_start_time)) return -1;
+  auto conn = runtime::connect_control(p.files.control, s.monitor_pid);
+  if (!conn) {
+    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), conn.error().message().c_str());
+    return privilege_or_failure(conn.error());
+  }
+  auto sent = sys::write_all(conn->get(), "restart");
+  if (!sent) {
+    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), sent.error().message().c_str());
+    return exit_code::kFailure;
+  }
+  auto reply = sys::read_all(conn->get(), 4096);
+  if (!reply || reply->empty()) {
+    // It exited without answering: whatever it was doing, it is over.
+    if (!proc::is_same_process(s.monitor_pid, s.monitor_start_time)) return -1;
+    std::fprintf(stderr, "unitrun: %s: the monitor did not answer\n", unit.name.c_str());
+    return exit_code::kFailure;
+  }
+  Reply answer = parse_reply(*reply);
+  if (!answer.ok && answer.code == exit_code::kNotRunning) return -1;
+  if (!answer.ok) {
+    std::fprintf(stderr, "unitrun: %s: restart failed: %s\n", unit.name.c_str(), answer.detail.c_str());
+    return answer.code;
+  }
+  if (answer.detail == "exited")
+    std::printf("started %s (its commands ran to completion; active by RemainAfterExit=yes)\n", unit.name.c_str());
+  else if (answer.detail == "0")
+    std::printf("finished %s\n", unit.name.c_str());
+  else
+    std::printf("started %s (pid %s)\n", unit.name.c_str(), answer.detail.c_str());
+  return exit_code::kSuccess;
+}
+
+// Whether this process runs inside the tree of the monitor `s` names.
+bool inside_tree_of(const MonitorState& s) {
+  return process::descends_from(::getppid(), s.monitor_pid) &&
+         proc::is_same_process(s.monitor_pid, s.monitor_start_time);
+}
+
+// restart, holding the start lock: through the running monitor when there
+// is one that runs this unit file as it is now; else stop, then start.
+int restart_locked(Prepared& p) {
+  RuntimeView view = p.lock ? inspect(p.load.unit, p.files, *p.lock) : RuntimeView{};
+  if (view.liveness == Liveness::Running && view.state && !deactivating(view)) {
+    const MonitorState& s = *view.state;
+    bool same_unit = s.unit_digest == unit_digest(p.load.unit);
+    bool inside = !same_unit && inside_tree_of(s);
+    if (same_unit || inside) {
+      if (inside)
+        std::fprintf(stderr,
+                     "unitrun: %s: the unit file changed since the unit started; restarting it as it was started, "
+                     "since a stop would end this command too (stop and start it from outside the service to "
+                     "apply the change)\n",
+                     p.load.unit.name.c_str());
+      int rc = restart_through_monitor(p, s);
+      if (rc >= 0) return rc;
+    }
+  }
+  int rc = stop_locked(p, true);
+  if (rc != exit_code::kSuccess) return rc;
+  return start_locked(p);
+}
+
 bool is_running(Prepared& p) { return p.lock && inspect(p.load.unit, p.files, *p.lock).liveness == Liveness::Running; }
 
 // A caller other than root may not act on root's instance of the unit: LSB
@@ -385,9 +457,7 @@ int try_restart(const std::string& path) {
     std::printf("%s is not running\n", p.load.unit.name.c_str());
     return exit_code::kSuccess;
   }
-  int rc = stop_locked(p, true);
-  if (rc != exit_code::kSuccess) return rc;
-  return start_locked(p);
+  return restart_locked(p);
 }
 
 int run(const std::string& path) {
@@ -477,9 +547,7 @@ int restart(const std::string& path) {
   if (int refused = refuse_root_instance(p, "restart"); refused >= 0) return refused;
   auto locked = p.lock->lock_start_wait();
   if (!locked) return exit_code::kFailure;
-  int rc = stop_locked(p, true);
-  if (rc != exit_code::kSuccess) return rc;
-  return start_locked(p);
+  return restart_locked(p);
 }
 
 }  // namespace unitrun::cli

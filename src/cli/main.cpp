@@ -17,6 +17,7 @@ constexpr const char* kUsage =
     "usage: unitrun start|stop|restart|status|reload|force-reload|try-restart|run|logs|show UNIT\n"
     "       unitrun check UNIT...\n"
     "       unitrun export systemd|sysv UNIT\n"
+    "       unitrun reopen-logs\n"
     "       unitrun COMMAND --help, unitrun --help, unitrun --version\n";
 
 int run(int argc, char** argv) {
@@ -87,6 +88,10 @@ int run(int argc, char** argv) {
     logs->add_flag("-f,--follow", log_follow, "Keep printing what the service writes");
   }
 
+  auto* reopen_logs = app.add_subcommand(
+      "reopen-logs", "Make every running monitor reopen its own log (for logrotate); signals nothing else");
+  (void)invoked(reopen_logs);  // no options: only its help flag
+
   std::string export_format;
   auto* export_cmd = app.add_subcommand("export", "Print a native systemd .service or an LSB init script for the unit");
   if (invoked(export_cmd)) {
@@ -123,6 +128,7 @@ int run(int argc, char** argv) {
   if (*try_restart) return cli::try_restart(unit_path);
   if (*run_cmd) return cli::run(unit_path);
   if (*logs) return cli::logs(unit_path, log_lines, log_follow);
+  if (*reopen_logs) return cli::reopen_logs();
   if (*export_cmd) return cli::export_unit(export_format, unit_path);
   return exit_code::kBadArguments;
 }

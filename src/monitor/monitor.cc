@@ -38,6 +38,7 @@
 #include "notify/upstream.h"
 #include "process/cgroup.h"
 #include "process/kill_tree.h"
+#include "process/pin.h"
 #include "process/proc.h"
 #include "process/sandbox.h"
 #include "runtime/control_socket.h"
@@ -163,6 +164,7 @@ class Monitor {
   void run(const action::RecheckPidfile&);
   void run(const action::Report&);
   void run(const action::ReplyReloads&);
+  void run(const action::ReplyRestarts&);
   void run(const action::Notify&);
   void run(const action::Record&);
   void run(const action::EnteredRunning&);
@@ -195,7 +197,11 @@ class Monitor {
   PidfileCheck check_pidfile(std::string& why);
   void watch_pidfile_directory();
   bool in_my_tree(pid_t pid) const;
-  bool notify_allowed(pid_t sender) const;
+  bool notify_allowed(const notify::NotifyMessage& m) const;
+  // A flood of datagrams the unit did not send: read at most so many per
+  // second, then leave the socket alone until the second is over.
+  bool count_refused_notification();
+  void on_notify_resume();
 
   // The outside world.
   void arm(int timer_fd, uint64_t deadline);
@@ -215,7 +221,8 @@ class Monitor {
   notify::Upstream upstream_;
   Supervisor supervisor_;
 
-  UniqueFd epoll_, signal_fd_, timer_fd_, watchdog_fd_, upstream_watchdog_fd_, inotify_fd_, control_fd_;
+  UniqueFd epoll_, signal_fd_, timer_fd_, watchdog_fd_, upstream_watchdog_fd_, inotify_fd_, control_fd_,
+      notify_resume_fd_;
   std::optional<notify::NotifyServer> notify_;
   std::deque<Event> queue_;
   MonitorState state_;
@@ -242,7 +249,12 @@ class Monitor {
   NotifyAccess notify_access_ = effective_notify_access(unit_);
   process::SignalledSet signalled_;
 
+  uint64_t refused_window_start_ = 0;  // monotonic usec: the second that refused datagrams are counted in
+  unsigned refused_in_window_ = 0;
+  bool notify_paused_ = false;
+  uint64_t floods_logged_at_ = 0;
   std::vector<int> reload_replies_;    // reload requests waiting for the outcome
+  std::vector<int> restart_replies_;   // restart requests waiting for the outcome
   std::vector<int> control_requests_;  // accepted connections, their request not read yet
   bool loop_failed_ = false;
 };
@@ -264,6 +276,7 @@ int Monitor::run() {
   log_.open(unit_, options_.foreground);
   write_pidfile_ = !options_.foreground || unit_.key_lines.count("Service.PIDFile") > 0;
   state_.unit_path = unit_.path;
+  state_.unit_digest = unit_digest(unit_);
   state_.foreground = options_.foreground;
   state_.boot_id = sys::boot_id();
   state_.monitor_pid = ::getpid();
@@ -349,7 +362,7 @@ Status Monitor::set_up() {
   if (!epoll_) return Error::from_errno("epoll_create1");
   signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signal_fd_) return Error::from_errno("signalfd");
-  for (UniqueFd* t : {&timer_fd_, &watchdog_fd_, &upstream_watchdog_fd_}) {
+  for (UniqueFd* t : {&timer_fd_, &watchdog_fd_, &upstream_watchdog_fd_, &notify_resume_fd_}) {
     t->reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
     if (!*t) return Error::from_errno("timerfd_create");
   }
@@ -360,7 +373,7 @@ Status Monitor::set_up() {
   if (!control) return control.error();
   control_fd_ = std::move(*control);
   for (int fd : {signal_fd_.get(), timer_fd_.get(), watchdog_fd_.get(), upstream_watchdog_fd_.get(), notify_->fd(),
-                 control_fd_.get()}) {
+                 control_fd_.get(), notify_resume_fd_.get()}) {
     auto w = watch(fd);
     if (!w) return w;
   }
@@ -459,6 +472,8 @@ void Monitor::dispatch(int fd) {
     on_upstream_watchdog();
   } else if (notify_ && fd == notify_->fd()) {
     on_notify();
+  } else if (fd == notify_resume_fd_.get()) {
+    on_notify_resume();
   } else if (fd == control_fd_.get()) {
     on_control_connection();
   } else if (inotify_fd_ && fd == inotify_fd_.get()) {
@@ -474,6 +489,12 @@ void Monitor::dispatch(int fd) {
     unwatch(fd);
     ::close(fd);
     reload_replies_.erase(it);
+  } else if (auto r = std::find(restart_replies_.begin(), restart_replies_.end(), fd); r != restart_replies_.end()) {
+    // A restart requester hung up (the stop may have ended it: it ran
+    // inside the service's tree): the restart goes on all the same.
+    unwatch(fd);
+    ::close(fd);
+    restart_replies_.erase(r);
   }
 }
 
@@ -590,10 +611,11 @@ void Monitor::on_upstream_watchdog() {
 
 // ---- the notify protocol ---------------------------------------------------------------
 
-bool Monitor::notify_allowed(pid_t sender) const {
+bool Monitor::notify_allowed(const notify::NotifyMessage& m) const {
   // NotifyAccess= (systemd.service(5)), as it applies to this unit: none,
   // the main process, it and the control processes (exec), or every process
   // of the unit (all).
+  pid_t sender = m.pid;
   switch (notify_access_) {
     case NotifyAccess::None:
       return false;
@@ -603,21 +625,60 @@ bool Monitor::notify_allowed(pid_t sender) const {
       return sender == main_pid_ || sender == control_pid_;
     case NotifyAccess::All:
     case NotifyAccess::Default:
-      return sender == main_pid_ || sender == control_pid_ || in_my_tree(sender);
+      if (sender == main_pid_ || sender == control_pid_) return true;
+      // Anyone on the machine can send to the socket: a stranger must cost
+      // O(1), however deep its tree. The unit's cgroup answers with one read
+      // of /proc/PID/cgroup (and is exact: a process of the unit that
+      // switched users is still one of it). Without a cgroup, the parent
+      // links are walked only for a sender of root, the monitor's or the
+      // service's user; anyone else is refused before /proc is read.
+      if (cgroup_) return cgroup_->has_member(sender);
+      if (m.uid != 0 && m.uid != ::geteuid() &&
+          !(exec_context_ && exec_context_->identity.credentials && exec_context_->identity.credentials->uid == m.uid))
+        return false;
+      return in_my_tree(sender);
   }
   return false;
 }
 
-bool Monitor::in_my_tree(pid_t pid) const {
-  // Walk the parent links up from pid; the monitor must be on the way.
-  pid_t me = ::getpid();
-  for (int depth = 0; depth < 64 && pid > 1; ++depth) {
-    auto s = proc::read_stat(pid);
-    if (!s) return false;
-    if (s->ppid == me) return true;
-    pid = s->ppid;
+bool Monitor::count_refused_notification() {
+  // A datagram the unit did not send costs little (above), but a stranger
+  // can send a great many: past kRefusedPerSecond in one second the socket
+  // is not read again until that second is over, so a flood costs a few
+  // milliseconds of CPU a second, not a core. The unit's own datagrams wait
+  // in the socket's queue meanwhile (as they would behind the flood).
+  constexpr unsigned kRefusedPerSecond = 1000;
+  uint64_t now = sys::now_monotonic_usec();
+  if (now - refused_window_start_ >= kUsecPerSec) {
+    refused_window_start_ = now;
+    refused_in_window_ = 0;
+  }
+  if (++refused_in_window_ <= kRefusedPerSecond) return true;
+  if (!notify_paused_) {
+    notify_paused_ = true;
+    unwatch(notify_->fd());
+    arm(notify_resume_fd_.get(), refused_window_start_ + kUsecPerSec);
+    if (floods_logged_at_ == 0 || now - floods_logged_at_ >= 60 * kUsecPerSec) {
+      floods_logged_at_ = now;
+      log_.error("the notify socket receives more than " + std::to_string(kRefusedPerSecond) +
+                 " datagrams a second from processes outside the unit; reading it once a second meanwhile");
+    }
   }
   return false;
+}
+
+void Monitor::on_notify_resume() {
+  drain_timer(notify_resume_fd_.get());
+  if (!notify_paused_) return;
+  notify_paused_ = false;
+  refused_window_start_ = sys::now_monotonic_usec();
+  refused_in_window_ = 0;
+  if (auto w = watch(notify_->fd()); !w) log_.error("cannot watch the notify socket: " + w.error().message());
+}
+
+bool Monitor::in_my_tree(pid_t pid) const {
+  auto s = proc::read_stat(pid);
+  return s && process::descends_from(s->ppid, ::getpid());
 }
 
 void Monitor::on_notify() {
@@ -625,8 +686,15 @@ void Monitor::on_notify() {
     notify::NotifyMessage message;
     auto got = notify_->receive(message);
     if (got == notify::NotifyServer::Received::Nothing) return;
-    if (got == notify::NotifyServer::Received::Ignored) continue;  // empty, garbage, no credentials
-    if (!notify_allowed(message.pid)) continue;
+    if (got == notify::NotifyServer::Received::Ignored) {  // empty, garbage, no credentials
+      bool own = message.pid > 0 && (message.pid == main_pid_ || message.pid == control_pid_);
+      if (!own && !count_refused_notification()) return;
+      continue;
+    }
+    if (!notify_allowed(message)) {
+      if (!count_refused_notification()) return;
+      continue;
+    }
     const auto& f = message.fields;
     auto has = [&](const char* k, const char* v) {
       auto it = f.find(k);
@@ -677,9 +745,9 @@ void Monitor::on_notify() {
 }
 
 void Monitor::adopt_from_notify(pid_t pid) {
-  // The pidfd first, then the checks on the process it pins: a PID reused
+  // adopt_main() pins the process before it checks it: a PID reused
   // between a check and the open can never be adopted.
-  if (!in_my_tree(pid) || !adopt_main(pid)) return;
+  if (!adopt_main(pid)) return;
   event("main PID is now " + std::to_string(pid) + " (MAINPID=)");
   if (write_pidfile_ && unit_.type != ServiceType::Forking)
     (void)safe_files::write_atomic(files_.pidfile, std::to_string(pid) + "\n", 0644);
@@ -690,29 +758,27 @@ void Monitor::adopt_from_notify(pid_t pid) {
 
 bool Monitor::adopt_main(pid_t pid) {
   // A main process that is not our child is watched through a pidfd. The
-  // pidfd is opened before anything is read about the process, and the
-  // process is checked again through it afterwards: a PID reused in between
-  // fails the checks instead of being adopted.
-  auto pidfd = sys::pidfd_open(pid);
-  if (!pidfd) return false;
-  auto st = proc::read_stat(pid);
-  if (!st || st->state == 'Z' || !in_my_tree(pid)) return false;
-  if (!proc::is_same_process(pid, st->start_time)) return false;
-  bool child = st->ppid == ::getpid();
+  // pidfd is opened before anything is read about the process, and proves
+  // afterwards that what was read was that process (process/pin.h): a PID
+  // reused in between is never adopted.
+  auto pinned = process::pin_descendant(pid, ::getpid());
+  if (!pinned) return false;
+  const proc::Stat& st = pinned->stat;
+  bool child = st.ppid == ::getpid();
   if (main_pidfd_) {
     unwatch(main_pidfd_.get());
     main_pidfd_.reset();  // the previous main process is not ours to follow any more
   }
   main_pid_ = pid;
   run_main_pid_ = pid;
-  main_start_time_ = st->start_time;
+  main_start_time_ = st.start_time;
   if (!child) {
-    main_pidfd_ = std::move(*pidfd);
+    main_pidfd_ = std::move(pinned->pidfd);
     if (auto w = watch(main_pidfd_.get()); !w) log_.error("cannot watch the main process: " + w.error().message());
   }
   state_.main_pid = main_pid_;
   state_.main_start_time = main_start_time_;
-  state_.main_sid = st->sid;
+  state_.main_sid = st.sid;
   save_state();
   flush_state();  // should we be SIGKILLed now, `stop` finds the service through this record
   return true;
@@ -844,7 +910,7 @@ void Monitor::on_control_connection() {
   UniqueFd conn(fd);
   struct ucred cred;
   socklen_t len = sizeof cred;
-  // Only our own user (or root) may ask for a reload.
+  // Only our own user (or root) may ask for a reload or a restart.
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || (cred.uid != 0 && cred.uid != ::geteuid())) return;
   // The request is read when it arrives, from the loop: a client that
   // connects and says nothing must not hold the monitor up.
@@ -858,10 +924,13 @@ void Monitor::on_control_request(int fd) {
   UniqueFd conn(fd);
   char buf[64];
   ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-  if (n <= 0 || std::string_view(buf, static_cast<size_t>(n)).substr(0, 6) != "reload") return;
+  if (n <= 0) return;
+  std::string_view request(buf, static_cast<size_t>(n));
+  bool reload = request == "reload", restart = request == "restart";
+  if (!reload && !restart) return;
   if (!watch(fd)) return;  // a hang-up before the answer is noticed
-  reload_replies_.push_back(conn.release());
-  enqueue(make(Event::Kind::Reload));
+  (reload ? reload_replies_ : restart_replies_).push_back(conn.release());
+  enqueue(make(reload ? Event::Kind::Reload : Event::Kind::Restart));
 }
 
 // ---- actions ---------------------------------------------------------------------------
@@ -1301,6 +1370,19 @@ void Monitor::run(const action::ReplyReloads& r) {
     ::close(fd);
   }
   reload_replies_.clear();
+}
+
+void Monitor::run(const action::ReplyRestarts& r) {
+  flush_state();  // whoever learns of the outcome finds the record saying so
+  std::string reply = r.ok ? format_reply_ok(r.message.empty() ? std::to_string(run_main_pid_) : r.message)
+                           : format_reply_fail(r.code, r.message);
+  if (!r.ok) log_.error("restart failed: " + r.message);
+  for (int fd : restart_replies_) {
+    unwatch(fd);
+    (void)sys::write_all(fd, reply);  // the requester may be gone: the stop may have ended it
+    ::close(fd);
+  }
+  restart_replies_.clear();
 }
 
 void Monitor::run(const action::Notify& n) {

@@ -132,6 +132,10 @@ std::string describe(const Action& a) {
     std::string operator()(const action::ReplyReloads& r) const {
       return r.ok ? "reply ok" : "reply fail " + std::to_string(r.code) + " " + r.message;
     }
+    std::string operator()(const action::ReplyRestarts& r) const {
+      return r.ok ? "reply restart ok" + (r.message.empty() ? "" : " " + r.message)
+                  : "reply restart fail " + std::to_string(r.code) + " " + r.message;
+    }
     std::string operator()(const action::Notify& n) const {
       return std::string("notify ") + upstream_text(n.what) + n.text;
     }
@@ -227,6 +231,12 @@ const std::vector<Supervisor::Rule>& Supervisor::rules() {
 
         // Waiting to restart.
         {{S::AutoRestart}, K::Stop, &Sv::on_stop_while_restarting},
+
+        // A requested restart (`unitrun restart`): one job of the monitor's.
+        {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Running, S::Exited, S::Reload, S::AutoRestart},
+         K::Restart,
+         &Sv::on_restart_request},
+        {stop_phases, K::Restart, &Sv::on_restart_while_stopping},
         {{S::AutoRestart}, K::Timeout, &Sv::on_restart_timer},
 
         // unitrun's own bugs, wherever they happen.
@@ -298,6 +308,14 @@ void Supervisor::on_restart_timer(const Event& e) { begin_start(e.now); }
 
 void Supervisor::begin_start(uint64_t now) {
   service_reloading_ = false;
+  // A requested restart is a fresh start, as `stop` then `start` would be:
+  // the start limit and the count of automatic restarts begin anew.
+  bool requested = restart_job_;
+  restart_job_ = false;
+  if (requested) {
+    start_limit_.reset();
+    restarts_ = 0;
+  }
   if (!start_limit_.try_start(now)) {
     result_ = ServiceResult::StartLimitHit;
     record("start limit hit: " + std::to_string(unit_.start_limit_burst) + " starts within " +
@@ -307,7 +325,7 @@ void Supervisor::begin_start(uint64_t now) {
     finish_for_good();
     return;
   }
-  if (phase_ == S::AutoRestart) ++restarts_;
+  if (phase_ == S::AutoRestart && !requested) ++restarts_;
   reached_running_ = false;
   awaiting_pidfile_ = false;
   // WATCHDOG_USEC= lasts one run (systemd's service_start() drops the
@@ -525,12 +543,14 @@ void Supervisor::enter_running(const Event& e) {
       emit(action::Notify{action::Upstream::Ready, ""});
       enter_exited(e);
       if (first_start_) report(action::Report{true, exit_code::kSuccess, "exited", false});
+      reply_restart(true, exit_code::kSuccess, "exited");
       return;
     }
     // A oneshot has done its work: report, then wind down (ExecStop= runs,
     // as systemd runs it for a oneshot that finished).
     record("finished successfully");
     emit(action::Notify{action::Upstream::Ready, ""});
+    reply_restart(true, exit_code::kSuccess, "0");
     begin_stop(false, true, e);
     return;
   }
@@ -553,6 +573,7 @@ void Supervisor::enter_running(const Event& e) {
   }
   // Who waits hears it first; the log line can wait the microseconds.
   if (first_start_) report(action::Report{true, exit_code::kSuccess, "", false});
+  reply_restart(true, exit_code::kSuccess, "");
   emit(action::Notify{action::Upstream::Ready, ""});
   emit(action::Record{false, first_start_ ? "started" : "restarted", true});
   emit(action::Notify{action::Upstream::StatusRunning, ""});
@@ -607,6 +628,9 @@ void Supervisor::start_failed(int code, const std::string& message, ServiceResul
   arm(0);
   record("start failed: " + message, true);
   fail_with(why);
+  // A requested restart's requester hears of it once this stop is over, as
+  // a `start` does: nothing of the failed run is left then.
+  if (restart_reply_pending_ && !restart_failure_) restart_failure_ = action::ReplyRestarts{false, code, message};
   if (first_start_) {
     // Reported once the stop sequence is over, so that when `start` returns
     // nothing of the failed start is left running.
@@ -1002,6 +1026,46 @@ void Supervisor::on_stop_while_restarting(const Event&) {
   finish_for_good(true);
 }
 
+// ---- a requested restart -------------------------------------------------------
+
+void Supervisor::on_restart_request(const Event& e) {
+  // `unitrun restart` asks; the monitor carries the restart out as one job
+  // (stop, then start), so that a caller the stop kills (one inside the
+  // service's own tree, say over ssh into an sshd unit) cannot leave the
+  // service down, and answers once the new run is up or has failed.
+  restart_reply_pending_ = true;
+  restart_job_ = true;
+  record("restart requested");
+  if (phase_ == S::AutoRestart) {
+    // Waiting for RestartSec= already: start now (that timer is void).
+    arm(0);
+    begin_start(e.now);
+    return;
+  }
+  // Something at work (a start, a reload) is killed, without ExecStop=, as
+  // a stop would; a running service gets its ExecStop=.
+  bool starting = phase_ != S::Running && phase_ != S::Exited;
+  begin_stop(true, !starting && reached_running_, e);
+}
+
+void Supervisor::on_restart_while_stopping(const Event&) {
+  if (restart_pending_ && !stop_requested_) {
+    // A restart is under way (Restart=, or another request): join it.
+    restart_reply_pending_ = true;
+    restart_job_ = true;
+    return;
+  }
+  // A stop for good: the requester starts the unit anew once it is over.
+  emit(action::ReplyRestarts{false, exit_code::kNotRunning, "the unit is stopping"});
+}
+
+void Supervisor::reply_restart(bool ok, int code, std::string message) {
+  restart_failure_.reset();
+  if (!restart_reply_pending_) return;
+  restart_reply_pending_ = false;
+  emit(action::ReplyRestarts{ok, code, std::move(message)});
+}
+
 void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event& e) {
   if (reload_pending_) {
     emit(action::ReplyReloads{false, exit_code::kFailure, "the service stopped during the reload"});
@@ -1194,6 +1258,7 @@ void Supervisor::after_stop_post(const Event& e) {
 
 void Supervisor::finish_cycle(const Event& e) {
   arm(0);
+  if (restart_failure_) reply_restart(false, restart_failure_->code, restart_failure_->message);
   // Through a restart the pidfile keeps naming the last main PID until the
   // next one replaces it, atomically: a reader never finds it missing.
   if (restart_pending_ && !stop_requested_) {
@@ -1201,6 +1266,13 @@ void Supervisor::finish_cycle(const Event& e) {
     first_start_ = false;
     if (has_run_state()) emit(action::CleanUpRun{true});
     set_phase(S::AutoRestart);
+    if (restart_job_) {
+      // Asked for: the start follows at once (through the timer all the
+      // same, so that a stop request is heard in between).
+      emit(action::Notify{action::Upstream::Status, "restarting"});
+      arm(e.now + 1);
+      return;
+    }
     record("restarting in " + values::format_timespan(unit_.restart_sec));
     emit(action::Notify{action::Upstream::Status, "restarting in " + values::format_timespan(unit_.restart_sec)});
     // Always through the timer, even for RestartSec=0: a crash loop then
@@ -1231,6 +1303,12 @@ void Supervisor::finish_for_good(bool stopped_while_restarting) {
   record(failed ? std::string("failed (Result: ") + to_string(result_) + ")" : "stopped");
   if (reload_pending_) emit(action::ReplyReloads{false, exit_code::kNotRunning, "the unit stopped"});
   reload_pending_ = false;
+  if (restart_failure_)
+    reply_restart(false, restart_failure_->code, restart_failure_->message);
+  else
+    reply_restart(
+        false, exit_code::kFailure,
+        result_ == ServiceResult::StartLimitHit ? "start limit hit" : "the unit stopped before it started again");
   if (pending_failure_)
     report(*pending_failure_);
   else if (skipped_)

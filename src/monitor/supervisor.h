@@ -46,6 +46,7 @@ struct Event {
     Start,            // the monitor's first act; also the end of RestartSec=
     Stop,             // SIGTERM/SIGINT/SIGQUIT: `unitrun stop`, a shutdown
     Reload,           // a reload request (the loop keeps the requester's reply channel)
+    Restart,          // a restart request (`unitrun restart`; the loop keeps the reply channel)
     StepDone,         // `step` succeeded
     StepFailed,       // `step` failed: `message`, `not_installed`
     MainExited,       // `termination`
@@ -129,6 +130,11 @@ struct ReplyReloads {  // to every reload request waiting
   int code;
   std::string message;
 };
+struct ReplyRestarts {  // to every restart request waiting, once the new run is up or has failed
+  bool ok;
+  int code;
+  std::string message;  // !ok: why; ok: "" (the loop adds the main PID), "exited" or "0" (a oneshot)
+};
 enum class Upstream { Ready, Reloading, Stopping, WatchdogTrigger, Status, StatusRunning };
 struct Notify {  // sd_notify toward systemd, under `run`
   Upstream what;
@@ -148,7 +154,7 @@ using Action =
                  action::SpawnControl, action::Kill, action::ArmTimer, action::ArmWatchdog, action::WritePidfile,
                  action::RemovePidfile, action::WatchPidfile, action::UnwatchPidfile, action::RecheckPidfile,
                  action::GuessMainPid, action::CleanUpRun, action::NoteCondition, action::Report, action::ReplyReloads,
-                 action::Notify, action::Record, action::EnteredRunning, action::TrimMemory>;
+                 action::ReplyRestarts, action::Notify, action::Record, action::EnteredRunning, action::TrimMemory>;
 
 // "kill tree SIGTERM", "timer at 90s", "spawn ExecStartPre[0]", ...
 std::string describe(const Action& a);
@@ -203,6 +209,8 @@ class Supervisor {
   void on_reload_while_running(const Event& e);
   void on_reload_while_reloading(const Event& e);
   void on_reload_refused(const Event& e);
+  void on_restart_request(const Event& e);
+  void on_restart_while_stopping(const Event& e);
   void on_prepared(const Event& e);
   void on_step_done_in_start(const Event& e);
   void on_step_failed_in_start(const Event& e);
@@ -269,6 +277,8 @@ class Supervisor {
   void finish_cycle(const Event& e);
   void finish_for_good(bool stopped_while_restarting = false);
   void end_reload(bool ok, const std::string& error, const Event& e);
+  // The outcome of a requested restart, to whoever waits for it.
+  void reply_restart(bool ok, int code, std::string message);  // by value: it may come from restart_failure_
   void arm(uint64_t deadline);
   void set_phase(SubState phase) { phase_ = phase; }
   void fail_with(ServiceResult r) {
@@ -301,8 +311,11 @@ class Supervisor {
   bool watchdog_fired_ = false;   // the main process's end is the watchdog's doing
   bool has_main_ = false;
   bool has_control_ = false;
-  bool reload_pending_ = false;     // someone waits for a reload's outcome
-  bool service_reloading_ = false;  // RELOADING=1 heard, READY=1 not yet
+  bool reload_pending_ = false;         // someone waits for a reload's outcome
+  bool restart_job_ = false;            // the stop in progress is a requested restart: no RestartSec=, a fresh start
+  bool restart_reply_pending_ = false;  // someone waits for a requested restart's outcome
+  std::optional<action::ReplyRestarts> restart_failure_;  // its failed start, told once the stop after it is over
+  bool service_reloading_ = false;                        // RELOADING=1 heard, READY=1 not yet
   bool internal_error_ = false;
   bool reported_ = false;         // the caller has its outcome
   bool mixed_escalated_ = false;  // KillMode=mixed: the rest had their SIGKILL

@@ -74,9 +74,11 @@ NotifyServer::Received NotifyServer::receive(NotifyMessage& m) {
       }
     }
   }
+  if (cred) {  // who sent it, even when it is refused below
+    m.pid = cred->pid;
+    m.uid = cred->uid;
+  }
   if (n == 0 || !cred || cred->pid <= 0 || (msg.msg_flags & MSG_TRUNC)) return Received::Ignored;
-  m.pid = cred->pid;
-  m.uid = cred->uid;
   m.fields = parse_notify_fields(std::string_view(buf, static_cast<size_t>(n)));
   return m.fields.empty() ? Received::Ignored : Received::Message;
 }

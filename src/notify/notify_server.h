@@ -29,7 +29,8 @@ class NotifyServer {
   const std::string& address() const { return address_; }
   enum class Received { Nothing, Ignored, Message };
   // Reads one datagram. Ignored: it was empty, malformed, truncated or came
-  // without credentials (never an error: a service can send garbage).
+  // without credentials (never an error: a service can send garbage); the
+  // sender's pid and uid are filled in all the same when it had any.
   Received receive(NotifyMessage& out);
 
  private:

@@ -693,6 +693,35 @@ std::vector<pid_t> UnitCgroup::members() const {
   return out;
 }
 
+bool UnitCgroup::has_member(pid_t pid) const {
+  const Node* n = tracking_node();
+  if (!n || pid <= 0 || n->path.compare(0, n->mount.size(), n->mount) != 0) return false;
+  const std::string own = n->path.substr(n->mount.size());  // "/unitrun/NAME.service"
+  auto text = sys::read_file("/proc/" + std::to_string(pid) + "/cgroup", 1 << 16);
+  if (!text) return false;
+  // "ID:CONTROLLERS:PATH" lines; v2's is "0::PATH", a v1 hierarchy's
+  // lists its controllers ("4:cpu,cpuacct:PATH").
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t first = line.find(':');
+    size_t second = first == std::string::npos ? first : line.find(':', first + 1);
+    if (second == std::string::npos) continue;
+    std::string controllers = line.substr(first + 1, second - first - 1);
+    bool this_tree = false;
+    if (n->tree == "v2") {
+      this_tree = line.compare(0, first, "0") == 0 && controllers.empty();
+    } else {
+      std::istringstream names(controllers);
+      for (std::string c; std::getline(names, c, ',');) this_tree = this_tree || c == n->tree;
+    }
+    if (!this_tree) continue;
+    std::string path = line.substr(second + 1);
+    return path == own || path.compare(0, own.size() + 1, own + "/") == 0;
+  }
+  return false;
+}
+
 CgroupUsage UnitCgroup::usage() const {
   CgroupUsage u;
   if (const Node* m = node_with("memory")) {

@@ -133,6 +133,10 @@ class UnitCgroup {
   // there is one, else the first v1 hierarchy). Zombies are not members.
   std::vector<pid_t> members() const;
   bool empty() const { return members().empty(); }
+  // Whether `pid` is in the cgroup (or one below it) now: one read of
+  // /proc/PID/cgroup, whatever the size of the unit or the depth of the
+  // process in its tree. False when the process is gone.
+  bool has_member(pid_t pid) const;
 
   CgroupUsage usage() const;
 

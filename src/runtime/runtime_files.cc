@@ -5,14 +5,15 @@
 #include "base/sys.h"
 #include "runtime/safe_files.h"
 #include "unit/unit_loader.h"
+#include "unit/unit_show.h"
 
 namespace unitrun {
 namespace {
 
-std::string path_key(const std::string& path) {
+std::string fnv1a(const std::string& text) {
   // FNV-1a: stable across builds, unlike std::hash.
   uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : path) {
+  for (unsigned char c : text) {
     h ^= c;
     h *= 1099511628211ULL;
   }
@@ -20,6 +21,8 @@ std::string path_key(const std::string& path) {
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
 }
+
+std::string path_key(const std::string& path) { return fnv1a(path); }
 
 RuntimeFiles files_in(const Unit& unit, const std::string& directory) {
   RuntimeFiles f;
@@ -40,6 +43,8 @@ RuntimeFiles runtime_files_for(const Unit& unit) {
 }
 
 RuntimeFiles system_runtime_files_for(const Unit& unit) { return files_in(unit, "/run/unitrun"); }
+
+std::string unit_digest(const Unit& unit) { return fnv1a(unit::show_text(unit)); }
 
 void MonitorState::add_event(std::string text) {
   events.push_back({sys::now_realtime_usec(), std::move(text)});
@@ -76,6 +81,7 @@ std::string serialize(const MonitorState& s) {
                       {"condition_text", s.condition_text},
                       {"condition_usec", s.condition_usec},
                       {"foreground", s.foreground},
+                      {"unit_digest", s.unit_digest},
                       {"events", events}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -113,6 +119,7 @@ std::optional<MonitorState> parse_state(const std::string& text) {
     s.condition_text = j.value("condition_text", "");
     s.condition_usec = j.value("condition_usec", uint64_t{0});
     s.foreground = j.value("foreground", false);
+    s.unit_digest = j.value("unit_digest", "");
     if (j.contains("events") && j["events"].is_array())
       for (const auto& e : j["events"]) s.events.push_back({e.value("time_usec", uint64_t{0}), e.value("text", "")});
   } catch (const nlohmann::json::exception&) {

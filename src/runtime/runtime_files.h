@@ -30,6 +30,10 @@ RuntimeFiles runtime_files_for(const Unit& unit);
 // caller of another user sees them.
 RuntimeFiles system_runtime_files_for(const Unit& unit);
 
+// A digest of the effective unit (unit::show_text): `restart` tells from it
+// whether the running monitor runs the unit file as it is now.
+std::string unit_digest(const Unit& unit);
+
 struct Event {
   uint64_t time_usec = 0;  // realtime
   std::string text;
@@ -59,6 +63,7 @@ struct MonitorState {
   std::string condition_text;            // the last start's failed condition (Condition*=, ExecCondition=), if any
   uint64_t condition_usec = 0;           // realtime of that check
   bool foreground = false;               // `unitrun run`: output defaults to inherit, not the log file
+  std::string unit_digest;               // unit_digest() of the unit the monitor runs
   std::vector<Event> events;             // newest last, at most kMaxEvents
 
   static constexpr size_t kMaxEvents = 20;

@@ -1,10 +1,12 @@
 // start, stop, restart and status end to end: what they print, their exit
 // codes, the pidfile, the state they leave behind; ExecStop=, KillMode=,
 // zombie reaping.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <regex>
 #include <set>
@@ -14,6 +16,11 @@
 using namespace itest;
 
 namespace {
+
+size_t lines_in(const std::string& path) {
+  std::string text = read_file(path).value_or("");
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 
 // "started NAME (pid N)\n" → N; fails the test on anything else.
 pid_t started_pid(const RunResult& r, const std::string& name) {
@@ -226,10 +233,109 @@ TEST_CASE("restart starts a stopped unit and replaces a running one", "[lifecycl
   CHECK(read_pidfile(u.pidfile()) == pid2);
   CHECK(u.services() == std::vector<pid_t>{pid2});
   CHECK(u.monitors().size() == 1);
-  CHECK_FALSE(alive(monitor1));
+  // The monitor carried the restart out itself (one job: stop, then start).
+  CHECK(parent_of(pid2) == monitor1);
 
   RunResult stop = u.stop();
   CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("restart applies an edited unit file: the unit is stopped and started anew, not restarted by its monitor",
+          "[lifecycle]") {
+  TempDir dir;
+  TestUnit u(dir, "edited", "/bin/sleep 1000");
+  RunResult first = u.start();
+  REQUIRE(first.exit_code == 0);
+  pid_t pid1 = started_pid(first, u.name());
+  pid_t monitor1 = parent_of(pid1);
+  // Unchanged: the monitor restarts it, and stays.
+  RunResult same = u.restart();
+  INFO(same.describe());
+  REQUIRE(same.exit_code == 0);
+  pid_t pid2 = started_pid(same, u.name());
+  CHECK(parent_of(pid2) == monitor1);
+  CHECK(wait_until([&] { return proc_cmdline(pid2) == "/bin/sleep 1000"; }, 5000));  // an exec may be in progress
+  // Edited: the new ExecStart= runs, under a new monitor.
+  u.rewrite("/bin/sleep 2000");
+  RunResult edited = u.restart();
+  INFO(edited.describe());
+  REQUIRE(edited.exit_code == 0);
+  pid_t pid3 = started_pid(edited, u.name());
+  CHECK(wait_until([&] { return proc_cmdline(pid3) == "/bin/sleep 2000"; }, 5000));
+  CHECK(parent_of(pid3) != monitor1);
+  CHECK_FALSE(alive(monitor1));
+  CHECK(u.services() == std::vector<pid_t>{pid3});
+  CHECK(u.stop().exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+TEST_CASE("restart of a running unit whose program is gone: the monitor's restart fails with 5, once its stop is over",
+          "[lifecycle]") {
+  TempDir dir;
+  std::string program = dir / "prog";
+  REQUIRE(run({"/bin/cp", "/bin/sleep", program}).exit_code == 0);
+  TestUnit u(dir, "gone", program + " 1000");
+  RunResult started = u.start();
+  REQUIRE(started.exit_code == 0);
+  pid_t monitor = parent_of(started_pid(started, u.name()));
+  remove_file(program);
+  RunResult restart = u.restart();
+  INFO(restart.describe());
+  CHECK(restart.exit_code == 5);
+  CHECK(restart.err.find("restart failed") != std::string::npos);
+  CHECK(wait_exit(monitor, 10000));
+  CHECK(u.nothing_running());
+  CHECK(u.status().exit_code == 3);
+}
+
+TEST_CASE("restart from inside the service's own tree: the monitor carries it out, and the service runs again",
+          "[lifecycle]") {
+  // As over ssh into an sshd unit: the restart command is a process of the
+  // unit, which the stop (KillMode=control-group) ends. The monitor does the
+  // restart as one job; the command only asks.
+  TempDir dir;
+  std::string fifo = dir / "trigger", runs = dir / "runs", out = dir / "restart.out";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  TestUnit u(dir, "selfrestart", dir / "service.sh");
+  write_file(dir / "service.sh",
+             "#!/bin/sh\necho $$ >> " + runs + "\nread line < " + fifo + "\n" + unitrun_binary() + " restart " +
+                 u.path() + " >> " + out + " 2>&1\necho \"restart exited $?\" >> " + out + "\nexec sleep 1000\n",
+             0755);
+  RunResult started = u.start();
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  pid_t first = started_pid(started, u.name());
+  // The trigger: the service runs `unitrun restart` on itself.
+  {
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, "go\n", 3) == 3);
+    ::close(fd);
+  }
+  // A second run begins, and is up.
+  bool second_run = wait_until([&] { return lines_in(runs) == 2; }, 20000);
+  INFO("runs: " << read_file(runs).value_or("") << "\nrestart said: " << read_file(out).value_or(""));
+  REQUIRE(second_run);
+  nlohmann::json j;
+  REQUIRE(wait_until(
+      [&] {
+        j = parse_json(u.status_json().out);
+        return j["sub_state"] == "running" && j["main_pid"] != 0 && j["main_pid"] != first;
+      },
+      10000));
+  INFO(j.dump(2));
+  pid_t second = j["main_pid"].get<pid_t>();
+  CHECK(second != first);
+  CHECK(alive(second));
+  CHECK_FALSE(alive(first));
+  CHECK(u.status().exit_code == 0);
+  // The record tells the restart was asked for and carried out.
+  std::string events;
+  for (const auto& e : j["events"]) events += e["text"].get<std::string>() + "\n";
+  CHECK(events.find("restart requested") != std::string::npos);
+  CHECK(events.find("restarted") != std::string::npos);
+  CHECK(u.stop().exit_code == 0);
   CHECK(u.nothing_running());
 }
 

@@ -2,7 +2,9 @@
 // ERRNO=, EXTEND_TIMEOUT_USEC=, RELOADING=/READY=, STOPPING=, MAINPID=,
 // garbage datagrams, who is heard (only the unit's tree), and the service
 // watchdog (WatchdogSec=, WATCHDOG=1, SIGABRT, Restart=).
+#include <grp.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -649,4 +651,62 @@ TEST_CASE(
   CHECK(stop.exit_code == 0);
   CHECK(stop.seconds < 10.0);
   CHECK(u.processes().empty());
+}
+
+TEST_CASE("a stranger's notify flood (uid nobody) changes nothing and NotifyAccess=all still hears the unit's children",
+          "[supervision][notify][security]") {
+  TempDir dir;
+  std::string env = dir / "env", go = dir / "go";
+  // Children of the main process speak (NotifyAccess=all): READY=1 first,
+  // then, once the flood is over, a last STATUS=.
+  TestUnit u(dir, "flood",
+             notifier("env:" + env + " \"child-send:STATUS=from a child\\nREADY=1\" wait-file:" + go +
+                      " \"child-send:STATUS=after the flood\""),
+             opts(std::string(kNotify) + "NotifyAccess=all\nTimeoutStartSec=60\n"));
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  pid_t pid = *read_pidfile(u.pidfile());
+  pid_t monitor = parent_of(pid);
+  REQUIRE(wait_until([&] { return status_json(u)["status_text"] == "from a child"; }, 10000));
+  std::string address = wait_kv(env)["NOTIFY_SOCKET"];
+  REQUIRE_FALSE(address.empty());
+
+  // Another user floods the socket with everything a datagram can ask for.
+  pid_t stranger = ::fork();
+  REQUIRE(stranger >= 0);
+  if (stranger == 0) {
+    if (::setgroups(0, nullptr) < 0 || ::setresgid(65534, 65534, 65534) < 0 || ::setresuid(65534, 65534, 65534) < 0)
+      ::_exit(2);
+    int refused = 0;
+    for (int i = 0; i < 20000; ++i) {
+      const char* text = i % 3 == 0   ? "STATUS=owned\nSTOPPING=1\nWATCHDOG=trigger"
+                         : i % 3 == 1 ? "MAINPID=1\nERRNO=13\nRELOADING=1"
+                                      : "READY=1\nEXTEND_TIMEOUT_USEC=1";
+      if (!notify_send(address, text)) ++refused;
+    }
+    ::_exit(refused == 20000 ? 3 : 0);  // 3: the kernel refused every one (no flood was tested)
+  }
+  int status = 0;
+  REQUIRE(::waitpid(stranger, &status, 0) == stranger);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  nlohmann::json j = status_json(u);
+  INFO(j.dump(2));
+  CHECK(alive(monitor));
+  CHECK(alive(pid));
+  CHECK(j["sub_state"] == "running");
+  CHECK(j["main_pid"] == pid);
+  CHECK(j["status_text"] == "from a child");
+  CHECK(j["service_errno"] == 0);
+  CHECK(status_code(u) == 0);
+  // The unit's own processes are still heard, flood or not.
+  write_file(go, "");
+  CHECK(wait_until([&] { return status_json(u)["status_text"] == "after the flood"; }, 10000));
+  CHECK(status_json(u)["sub_state"] == "running");
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
 }

@@ -507,3 +507,114 @@ TEST_CASE("SIGHUP to a daemonized monitor reopens its own log and does not touch
   CHECK(contains(old, tag));  // it logged "started" there before
   CHECK_FALSE(contains(old, tag + ": stopped"));
 }
+
+// The postrotate script of contrib/logrotate, as installed (the binary under
+// test in place of the installed one).
+std::string logrotate_postrotate() {
+  auto conf = read_file(std::string(UNITRUN_SOURCE_DIR) + "/contrib/logrotate/unitrun.in");
+  REQUIRE(conf);
+  size_t begin = conf->find("postrotate\n");
+  size_t end = conf->find("endscript", begin);
+  REQUIRE(begin != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  std::string script = conf->substr(begin + std::strlen("postrotate\n"), end - begin - std::strlen("postrotate\n"));
+  const std::string placeholder = "@UNITRUN_INSTALLED_BINARY@";
+  for (size_t at; (at = script.find(placeholder)) != std::string::npos;)
+    script.replace(at, placeholder.size(), unitrun_binary());
+  return script;
+}
+
+TEST_CASE(
+    "logrotate's postrotate reopens the monitors' log and signals nothing else: a start waiting for READY=1, "
+    "logs -f and a foreground run survive it",
+    "[supervision][logrotate][security]") {
+  const std::string log = "/var/log/unitrun.log";
+  TempDir dir;
+  TestUnit daemon(dir, "rot", "/bin/sleep 1000");
+  pid_t main_pid = start_ok(daemon);
+  pid_t monitor = parent_of(main_pid);
+  // A start that waits for READY=1, which never comes.
+  TestUnit waiting(dir, "rotwait", "/bin/sleep 1000", opts("Type=notify\nTimeoutStartSec=120\n"));
+  Running start = waiting.spawn_verb("start");
+  REQUIRE(wait_until([&] { return status_json(waiting)["active_state"] == "activating"; }, 10000, 20));
+  Running follow_f = spawn({unitrun_binary(), "logs", "-f", daemon.path()});
+  // A foreground run, whose SIGHUP would be a reload.
+  std::string reloaded = dir / "reloaded";
+  TestUnit fg(dir, "rotfg", "/bin/sleep 1000", opts("ExecReload=/bin/touch " + reloaded + "\n"));
+  Running foreground = fg.spawn_verb("run");
+  REQUIRE(wait_until([&] { return status_json(fg)["active_state"] == "active"; }, 10000, 20));
+  REQUIRE(wait_until([&] { return proc_stat(follow_f.pid()).has_value(); }, 5000));
+
+  std::string rotated = log + "." + daemon.name();
+  REQUIRE(exists(log));
+  REQUIRE(::rename(log.c_str(), rotated.c_str()) == 0);
+  struct Restore {
+    std::string log, rotated;
+    ~Restore() {
+      auto fresh = read_file(log);
+      if (fresh) {
+        FILE* f = std::fopen(rotated.c_str(), "a");
+        if (f) {
+          std::fwrite(fresh->data(), 1, fresh->size(), f);
+          std::fclose(f);
+        }
+      }
+      ::rename(rotated.c_str(), log.c_str());
+    }
+  } restore{log, rotated};
+
+  std::string script = logrotate_postrotate();
+  INFO("postrotate:\n" << script);
+  RunResult post = run({"/bin/sh", "-c", script});
+  INFO(post.describe());
+  CHECK(post.exit_code == 0);
+  // The daemonized monitor reopened its log: a new file at the old path.
+  CHECK(wait_until([&] { return exists(log); }, 5000));
+  CHECK(alive(monitor));
+  CHECK(alive(main_pid));
+  // Nobody else got the signal: a SIGHUP would have ended the waiting start
+  // and logs -f (exit 129) and made the foreground run reload.
+  REQUIRE(::kill(foreground.pid(), SIGTERM) == 0);  // as systemd stops it
+  RunResult ran = foreground.wait();
+  INFO(ran.describe());
+  CHECK(ran.term_signal == 0);
+  CHECK(ran.exit_code == 0);
+  CHECK_FALSE(exists(reloaded));
+  CHECK(alive(follow_f.pid()));
+  CHECK(::kill(follow_f.pid(), SIGTERM) == 0);
+  RunResult followed = follow_f.wait();
+  CHECK(followed.term_signal == SIGTERM);  // ours, not a SIGHUP
+  RunResult stop_waiting = waiting.stop();
+  CHECK(stop_waiting.exit_code == 0);
+  RunResult started = start.wait();
+  INFO(started.describe());
+  CHECK(started.term_signal == 0);
+  CHECK(contains(started.err, "start cancelled"));  // ended by the stop, not by SIGHUP
+  CHECK(daemon.stop().exit_code == 0);
+}
+
+TEST_CASE("reopen-logs: 0 with no monitor to tell, 1 when the runtime directory cannot be read, 2 for an argument",
+          "[supervision][logrotate]") {
+  TempDir dir;
+  REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+  std::string runtime = dir.world_writable_subdir("nobody-runtime");
+  RunOptions as_nobody;
+  as_nobody.wrapper = {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"};
+  as_nobody.set_env = {"XDG_RUNTIME_DIR=" + runtime, "XDG_STATE_HOME=" + runtime};
+
+  RunResult extra = run_unitrun({"reopen-logs", "unit.ini"});
+  INFO(extra.describe());
+  CHECK(extra.exit_code == 2);
+  RunResult none = run_unitrun({"reopen-logs"}, as_nobody);  // nobody has never run a unit
+  INFO(none.describe());
+  CHECK(none.exit_code == 0);
+  CHECK(none.out.empty());
+  std::string unreadable = runtime + "/unitrun";
+  REQUIRE(::mkdir(unreadable.c_str(), 0) == 0);
+  REQUIRE(::chown(unreadable.c_str(), 65534, 65534) == 0);
+  RunResult denied = run_unitrun({"reopen-logs"}, as_nobody);
+  INFO(denied.describe());
+  CHECK(denied.exit_code == 1);
+  CHECK(contains(denied.err, unreadable));
+  CHECK(::rmdir(unreadable.c_str()) == 0);
+}

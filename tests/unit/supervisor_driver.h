@@ -130,6 +130,7 @@ class Driver {
   void start() { send(Event::Kind::Start); }
   void stop() { send(Event::Kind::Stop); }
   void reload() { send(Event::Kind::Reload); }
+  void restart() { send(Event::Kind::Restart); }
   void notify(Event::Kind kind, Usec usec = 0) {
     Event e;
     e.kind = kind;
@@ -262,6 +263,7 @@ class Driver {
   }
   std::vector<monitor::action::Report> reports;
   std::vector<monitor::action::ReplyReloads> replies;
+  std::vector<monitor::action::ReplyRestarts> restart_replies;
   std::vector<monitor::action::SpawnControl> spawned_controls;
 
  private:
@@ -389,6 +391,8 @@ class Driver {
       reports.push_back(*r);
     } else if (auto* reply = std::get_if<act::ReplyReloads>(&a)) {
       replies.push_back(*reply);
+    } else if (auto* restart = std::get_if<act::ReplyRestarts>(&a)) {
+      restart_replies.push_back(*restart);
     }
   }
 

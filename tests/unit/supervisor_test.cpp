@@ -475,6 +475,89 @@ TEST_CASE("Restart=: a restarted run reports nothing to the caller, and ExecStop
   CHECK(d.count("write pidfile") == 2);
 }
 
+TEST_CASE("a requested restart is one job of the monitor's: ExecStop=, the stop, a start at once, then the answer",
+          "[supervisor][restart]") {
+  // `unitrun restart` only asks; the monitor stops and starts the service
+  // itself, so that a requester the stop kills cannot leave it down.
+  Unit u = unit_of(ServiceType::Simple);
+  u.exec_stop = {command("/bin/stopper")};
+  u.restart_sec = 30 * kSec;  // Restart='s delay, not a requested restart's
+  u.start_limit_burst = 1;    // the first start used it up
+  Driver d(u);
+  bring_up(d);
+  d.restart();
+  CHECK(d.mentions("restart requested"));
+  CHECK(d.count_prefix("spawn ExecStop[0]") == 1);
+  CHECK(d.sv().active_state() == ActiveState::Deactivating);
+  d.control_exits(exited(0));
+  CHECK(d.logged("kill tree SIGTERM"));
+  CHECK(d.restart_replies.empty());  // nothing to say before the new run is up
+  d.main_exits(killed(SIGTERM));
+  // The start follows at once (through the timer, so a stop is heard).
+  REQUIRE(d.sv().sub_state() == S::AutoRestart);
+  CHECK(d.timer() == d.now + 1);
+  d.fire_timer();
+  CHECK(d.sv().sub_state() == S::Running);
+  CHECK(d.count("prepare") == 2);
+  CHECK(d.sv().restarts() == 0);  // a fresh start, not an automatic restart
+  REQUIRE(d.restart_replies.size() == 1);
+  CHECK(d.restart_replies[0].ok);
+  CHECK(d.reports.size() == 1);  // the first start's, only
+  CHECK(d.count("remove pidfile") == 0);
+}
+
+TEST_CASE(
+    "a requested restart: while waiting for RestartSec= it starts at once; during a stop it is refused; a "
+    "failed start answers the failure",
+    "[supervisor][restart]") {
+  SECTION("waiting for RestartSec=") {
+    Unit u = with_restart(unit_of(ServiceType::Simple), RestartPolicy::Always);
+    u.restart_sec = 30 * kSec;
+    Driver d(u);
+    bring_up(d);
+    d.main_exits(exited(1));
+    REQUIRE(d.sv().sub_state() == S::AutoRestart);
+    d.restart();
+    CHECK(d.sv().sub_state() == S::Running);
+    REQUIRE(d.restart_replies.size() == 1);
+    CHECK(d.restart_replies[0].ok);
+  }
+  SECTION("a stop in progress: the requester starts the unit itself once it is over (LSB 7)") {
+    Driver d(unit_of(ServiceType::Simple));
+    bring_up(d);
+    d.stop();
+    d.restart();
+    REQUIRE(d.restart_replies.size() == 1);
+    CHECK_FALSE(d.restart_replies[0].ok);
+    CHECK(d.restart_replies[0].code == 7);
+    run_to_end(d);
+    CHECK(d.sv().sub_state() == S::Dead);
+  }
+  SECTION("the new run fails to start") {
+    Driver d(unit_of(ServiceType::Simple));
+    bring_up(d);
+    d.fail(Step::SpawnMain, "exec: No such file or directory", true);
+    d.restart();
+    d.main_exits(killed(SIGTERM));
+    d.fire_timer();
+    REQUIRE(d.restart_replies.size() == 1);
+    CHECK_FALSE(d.restart_replies[0].ok);
+    CHECK(d.restart_replies[0].code == 5);
+    run_to_end(d);
+    CHECK(d.sv().done());
+  }
+  SECTION("a stop during the restart ends it, and the requester hears so") {
+    Driver d(unit_of(ServiceType::Simple));
+    bring_up(d);
+    d.restart();
+    d.stop();
+    run_to_end(d);
+    CHECK(d.sv().done());
+    REQUIRE(d.restart_replies.size() == 1);
+    CHECK_FALSE(d.restart_replies[0].ok);
+  }
+}
+
 // ---------------------------------------------------------------- start limits and crash loops
 
 namespace {
