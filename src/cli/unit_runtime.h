@@ -29,6 +29,9 @@ struct RuntimeView {
   std::optional<std::string> pidfile_content;  // raw, as found
   std::vector<proc::Stat> orphans;             // for Liveness::Orphaned
   std::optional<proc::Stat> outsider;          // for Liveness::Outside
+  // For Liveness::NotRunning: the pidfile (a name's default one) belongs
+  // to another unit of the same name, which runs; this is its unit file.
+  std::optional<std::string> pidfile_holder;
 };
 
 // Reads the runtime files without changing anything. `lock` is an open lock

@@ -1,0 +1,87 @@
+#include "cli/targets.h"
+
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/exit_codes.h"
+#include "cli/unit_catalog.h"
+#include "runtime/runtime_files.h"
+#include "runtime/unit_lock.h"
+
+namespace unitrun::cli {
+namespace {
+
+// A name the unit path has no file for may still be a unit that runs (its
+// file was deleted): its runtime files say so, under one of the names the
+// word may mean ("web": web.service or the .ini unit web).
+unit::UnitFile running_without_file(const unit::UnitFile& file) {
+  for (const std::string& c : unit::candidate_file_names(file.spelling)) {
+    std::string name = c.size() > 4 && c.compare(c.size() - 4, 4, ".ini") == 0 ? c.substr(0, c.size() - 4) : c;
+    RuntimeFiles files = runtime_files_for(name, name);
+    if (::access(files.snapshot.c_str(), F_OK) != 0) continue;
+    unit::UnitFile f = file;
+    f.name = f.identity = name;
+    return f;
+  }
+  return file;
+}
+
+}  // namespace
+
+std::vector<Target> resolve_targets(const std::vector<std::string>& words, const unit::UnitPath& path, GlobScope scope,
+                                    std::vector<std::string>& notes) {
+  std::vector<Target> out;
+  std::set<std::string> seen;  // identities
+  auto add = [&](Target t) {
+    if (t.error.empty() && !seen.insert(t.file.identity).second) return;
+    out.push_back(std::move(t));
+  };
+  std::optional<std::vector<KnownUnit>> known;
+  for (const std::string& word : words) {
+    if (!unit::is_glob(word)) {
+      auto file = unit::find_unit(word, path);
+      if (!file) {
+        add({word, {}, "unitrun: " + file.error().message(), exit_code::kBadArguments});
+        continue;
+      }
+      if (!file->found && file->by_name) *file = running_without_file(*file);
+      add({word, std::move(*file), "", 0});
+      continue;
+    }
+    if (!known) known = known_units(path, scope == GlobScope::Startable);
+    size_t before = out.size();
+    for (const KnownUnit& k : *known) {
+      if (::fnmatch(word.c_str(), k.name.c_str(), 0) != 0) continue;
+      if (k.file && k.file->masked && !k.runtime) continue;
+      if (k.file) {
+        // A unit file of the path: looked up by its name, as if typed.
+        auto file = unit::find_unit(k.file->name, path);
+        if (file) add({k.name, std::move(*file), "", 0});
+      } else if (k.runtime) {
+        auto file = unit_of(*k.runtime);
+        if (!file) continue;
+        // Looked up again (drop-ins, an instance's template, whether its
+        // file is still there): by its name in the unit path, or by its
+        // path; kept as the snapshot says when that finds another unit.
+        bool ini = file->fragment.size() > 4 && file->fragment.compare(file->fragment.size() - 4, 4, ".ini") == 0;
+        std::string spelling = file->by_name ? file->name + (ini ? ".ini" : "") : file->identity;
+        if (auto again = unit::find_unit(spelling, path); again && again->identity == file->identity && again->found)
+          file = std::move(*again);
+        add({k.name, std::move(*file), "", 0});
+      }
+    }
+    if (out.size() == before) notes.push_back("unitrun: no unit matches '" + word + "'");
+  }
+  return out;
+}
+
+int worst_exit_code(const std::vector<int>& codes) {
+  int worst = 0;
+  for (int c : codes) worst = std::max(worst, c);
+  return worst;
+}
+
+}  // namespace unitrun::cli

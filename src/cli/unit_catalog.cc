@@ -1,0 +1,129 @@
+#include "cli/unit_catalog.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <map>
+
+#include "cli/unit_runtime.h"
+#include "runtime/unit_lock.h"
+
+namespace unitrun::cli {
+
+std::vector<RuntimeEntry> runtime_entries(const std::string& directory) {
+  std::map<std::pair<std::string, std::string>, RuntimeEntry> by_key;
+  DIR* dir = ::opendir(directory.c_str());
+  if (!dir) return {};
+  while (struct dirent* e = ::readdir(dir)) {
+    auto parsed = parse_runtime_file_name(e->d_name);
+    if (!parsed) continue;
+    RuntimeEntry& entry = by_key[{parsed->name, parsed->key}];
+    entry.name = parsed->name;
+    entry.key = parsed->key;
+    std::string path = directory + "/" + e->d_name;
+    if (parsed->kind == "lock")
+      entry.lock = path;
+    else if (parsed->kind == "state")
+      entry.state = path;
+    else
+      entry.snapshot = path;
+  }
+  ::closedir(dir);
+  std::vector<RuntimeEntry> out;
+  out.reserve(by_key.size());
+  for (auto& [key, entry] : by_key) out.push_back(std::move(entry));
+  return out;
+}
+
+std::vector<KnownUnit> known_units(const unit::UnitPath& path, bool with_files) {
+  std::map<std::string, std::vector<KnownUnit>> by_name;
+  if (with_files) {
+    for (unit::UnitFileEntry& f : unit::list_unit_files(path)) {
+      if (f.is_template) continue;
+      std::string name = f.name.size() > 4 && f.name.compare(f.name.size() - 4, 4, ".ini") == 0
+                             ? f.name.substr(0, f.name.size() - 4)
+                             : f.name;
+      by_name[name].push_back({name, std::move(f), std::nullopt});
+    }
+  }
+  for (RuntimeEntry& r : runtime_entries(runtime_directory())) {
+    std::vector<KnownUnit>& same = by_name[r.name];
+    // A unit of the unit path is keyed by its name.
+    bool by_name_key = r.key == runtime_key(r.name);
+    auto file_unit = std::find_if(same.begin(), same.end(), [](const KnownUnit& k) { return k.file && !k.runtime; });
+    if (by_name_key && file_unit != same.end()) {
+      file_unit->runtime = std::move(r);
+    } else {
+      std::string name = r.name;
+      same.push_back({name, std::nullopt, std::move(r)});
+    }
+  }
+  std::vector<KnownUnit> out;
+  for (auto& [name, units] : by_name)
+    for (KnownUnit& k : units) out.push_back(std::move(k));
+  return out;
+}
+
+std::optional<unit::UnitFile> unit_of(const RuntimeEntry& entry) {
+  if (entry.snapshot.empty()) return std::nullopt;
+  auto snapshot = read_snapshot(entry.snapshot);
+  if (!snapshot || snapshot->sources.name != entry.name) return std::nullopt;
+  unit::UnitFile f;
+  f.spelling = entry.name;
+  f.name = snapshot->sources.name;
+  f.identity = snapshot->sources.identity;
+  f.by_name = f.identity == f.name;
+  f.fragment = snapshot->sources.files[0].path;
+  f.found = false;  // as far as this entry knows: prepare() looks again
+  return f;
+}
+
+namespace {
+
+QuickState from(bool running, std::optional<MonitorState> record) {
+  QuickState q;
+  q.record = std::move(record);
+  const MonitorState* s = q.record ? &*q.record : nullptr;
+  if (running) {
+    SubState sub = s ? s->sub_state : SubState::Running;
+    q.active = active_state_of(sub);
+    q.sub = to_string(sub);
+    return q;
+  }
+  // No monitor: the record is its last word, unless it died mid-run and
+  // left its service behind (only then is /proc searched).
+  if (s && !s->finished() && !find_orphans(*s).empty()) {
+    q.active = ActiveState::Active;
+    q.sub = "orphaned";
+  } else if (s && s->sub_state == SubState::Failed) {
+    q.active = ActiveState::Failed;
+    q.sub = "failed";
+  }
+  return q;
+}
+
+}  // namespace
+
+QuickState quick_state(const RuntimeFiles& files) {
+  RuntimeEntry entry;
+  entry.lock = files.lock;
+  entry.state = files.state;
+  return quick_state(entry);
+}
+
+QuickState quick_state(const RuntimeEntry& entry) {
+  // The record read between two looks at the lock, as inspect() does: a
+  // monitor writes its last record before it lets go of the lock.
+  auto held = [&] { return !entry.lock.empty() && UnitLock::alive_held(entry.lock).value_or(false); };
+  bool running = held();
+  std::optional<MonitorState> record;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    record = entry.state.empty() ? std::nullopt : read_state(entry.state);
+    bool before = running;
+    running = held();
+    if (running == before) break;
+  }
+  return from(running, std::move(record));
+}
+
+}  // namespace unitrun::cli
