@@ -145,7 +145,9 @@ std::optional<Unit> unit_for_this_caller(const Unit& unit, std::string& refusal)
 // What `list` and the state-changed checks read: written before the monitor
 // exists, so that whoever sees its lock held finds it.
 void write_unit_snapshot(const unit::LoadResult& load, const RuntimeFiles& files) {
-  UnitSnapshot snapshot{load.sources, load.unit.description};
+  UnitSnapshot snapshot;
+  snapshot.sources = load.sources;
+  snapshot.description = load.unit.description;
   if (auto written = write_snapshot(files.snapshot, snapshot); !written)
     std::fprintf(stderr, "unitrun: %s: warning: %s\n", load.unit.name.c_str(), written.error().message().c_str());
 }

@@ -47,16 +47,15 @@ std::string description_of_file(const std::string& path) {
   return text ? unit::summarize(*text).description : "";
 }
 
-Row row_of(const KnownUnit& k) {
+Row row_of(const KnownUnit& k, const RuntimeDirectory& runtime) {
   Row r;
   r.unit = k.name;
   r.load = k.file && k.file->masked ? "masked" : "loaded";
   if (k.runtime) {
-    QuickState q = quick_state(*k.runtime);
+    QuickState q = quick_state(*k.runtime, runtime);
     r.active = to_string(q.active);
     r.sub = q.sub;
-    if (!k.runtime->snapshot.empty())
-      if (auto snapshot = read_snapshot(k.runtime->snapshot)) r.description = snapshot->description;
+    r.description = snapshot_description(*k.runtime, runtime);
   } else {
     r.active = "inactive";
     r.sub = "dead";
@@ -67,10 +66,11 @@ Row row_of(const KnownUnit& k) {
 
 std::vector<Row> rows(const ListOptions& options, bool all_units) {
   unit::UnitPath path = unit::unit_path_for_current_user();
+  RuntimeDirectory runtime(runtime_directory());
   std::vector<Row> out;
-  for (const KnownUnit& k : known_units(path, all_units)) {
+  for (const KnownUnit& k : known_units(path, all_units, runtime)) {
     if (!matches_any(k.name, options.patterns)) continue;
-    Row r = row_of(k);
+    Row r = row_of(k, runtime);
     bool shown = !options.states.empty() ? state_matches(r, options.states) : options.all || r.active != "inactive";
     if (shown) out.push_back(std::move(r));
   }
@@ -207,7 +207,8 @@ int status_overview(bool json) {
 
 int complete_units() {
   std::set<std::string> names;
-  for (const KnownUnit& k : known_units(unit::unit_path_for_current_user(), true)) {
+  RuntimeDirectory runtime(runtime_directory());
+  for (const KnownUnit& k : known_units(unit::unit_path_for_current_user(), true, runtime)) {
     if (k.file) {
       // As typed: the file name (app.ini; its unit is "app", which would be
       // looked up as app.service first).

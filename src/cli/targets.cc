@@ -51,7 +51,7 @@ std::vector<Target> resolve_targets(const std::vector<std::string>& words, const
       add({word, std::move(*file), "", 0});
       continue;
     }
-    if (!known) known = known_units(path, scope == GlobScope::Startable);
+    if (!known) known = known_units(path, scope == GlobScope::Startable, RuntimeDirectory(runtime_directory()));
     size_t before = out.size();
     for (const KnownUnit& k : *known) {
       if (::fnmatch(word.c_str(), k.name.c_str(), 0) != 0) continue;
@@ -66,7 +66,8 @@ std::vector<Target> resolve_targets(const std::vector<std::string>& words, const
         // Looked up again (drop-ins, an instance's template, whether its
         // file is still there): by its name in the unit path, or by its
         // path; kept as the snapshot says when that finds another unit.
-        bool ini = file->fragment.size() > 4 && file->fragment.compare(file->fragment.size() - 4, 4, ".ini") == 0;
+        // A .service unit's name has its suffix; an .ini unit's has none.
+        bool ini = file->name.size() < 8 || file->name.compare(file->name.size() - 8, 8, ".service") != 0;
         std::string spelling = file->by_name ? file->name + (ini ? ".ini" : "") : file->identity;
         if (auto again = unit::find_unit(spelling, path); again && again->identity == file->identity && again->found)
           file = std::move(*again);

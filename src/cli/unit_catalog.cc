@@ -6,13 +6,24 @@
 #include <map>
 
 #include "cli/unit_runtime.h"
+#include "runtime/safe_files.h"
 #include "runtime/unit_lock.h"
 
 namespace unitrun::cli {
 
-std::vector<RuntimeEntry> runtime_entries(const std::string& directory) {
+namespace {
+
+std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+}  // namespace
+
+RuntimeDirectory::RuntimeDirectory(std::string path) : path_(std::move(path)) {
+  if (auto fd = safe_files::open_parent_directory(path_ + "/x", false)) fd_ = std::move(*fd);
+}
+
+std::vector<RuntimeEntry> RuntimeDirectory::entries() const {
   std::map<std::pair<std::string, std::string>, RuntimeEntry> by_key;
-  DIR* dir = ::opendir(directory.c_str());
+  DIR* dir = ::opendir(path_.c_str());
   if (!dir) return {};
   while (struct dirent* e = ::readdir(dir)) {
     auto parsed = parse_runtime_file_name(e->d_name);
@@ -20,7 +31,7 @@ std::vector<RuntimeEntry> runtime_entries(const std::string& directory) {
     RuntimeEntry& entry = by_key[{parsed->name, parsed->key}];
     entry.name = parsed->name;
     entry.key = parsed->key;
-    std::string path = directory + "/" + e->d_name;
+    std::string path = path_ + "/" + e->d_name;
     if (parsed->kind == "lock")
       entry.lock = path;
     else if (parsed->kind == "state")
@@ -35,7 +46,7 @@ std::vector<RuntimeEntry> runtime_entries(const std::string& directory) {
   return out;
 }
 
-std::vector<KnownUnit> known_units(const unit::UnitPath& path, bool with_files) {
+std::vector<KnownUnit> known_units(const unit::UnitPath& path, bool with_files, const RuntimeDirectory& runtime) {
   std::map<std::string, std::vector<KnownUnit>> by_name;
   if (with_files) {
     for (unit::UnitFileEntry& f : unit::list_unit_files(path)) {
@@ -46,7 +57,7 @@ std::vector<KnownUnit> known_units(const unit::UnitPath& path, bool with_files) 
       by_name[name].push_back({name, std::move(f), std::nullopt});
     }
   }
-  for (RuntimeEntry& r : runtime_entries(runtime_directory())) {
+  for (RuntimeEntry& r : runtime.entries()) {
     std::vector<KnownUnit>& same = by_name[r.name];
     // A unit of the unit path is keyed by its name.
     bool by_name_key = r.key == runtime_key(r.name);
@@ -65,16 +76,22 @@ std::vector<KnownUnit> known_units(const unit::UnitPath& path, bool with_files) 
 }
 
 std::optional<unit::UnitFile> unit_of(const RuntimeEntry& entry) {
-  if (entry.snapshot.empty()) return std::nullopt;
-  auto snapshot = read_snapshot(entry.snapshot);
-  if (!snapshot || snapshot->sources.name != entry.name) return std::nullopt;
   unit::UnitFile f;
   f.spelling = entry.name;
-  f.name = snapshot->sources.name;
-  f.identity = snapshot->sources.identity;
-  f.by_name = f.identity == f.name;
-  f.fragment = snapshot->sources.files[0].path;
   f.found = false;  // as far as this entry knows: prepare() looks again
+  auto header = entry.snapshot.empty() ? std::nullopt : read_snapshot_header(entry.snapshot);
+  if (header && header->sources.name == entry.name && runtime_key(header->sources.identity) == entry.key) {
+    f.name = header->sources.name;
+    f.identity = header->sources.identity;
+    f.fragment = header->fragment;
+  } else if (entry.key == runtime_key(entry.name)) {
+    // No snapshot (or not this unit's): a unit of the unit path is keyed by
+    // its name, which is all it takes to find it again.
+    f.name = f.identity = entry.name;
+  } else {
+    return std::nullopt;
+  }
+  f.by_name = f.identity == f.name;
   return f;
 }
 
@@ -105,25 +122,37 @@ QuickState from(bool running, std::optional<MonitorState> record) {
 }  // namespace
 
 QuickState quick_state(const RuntimeFiles& files) {
+  RuntimeDirectory dir(files.directory);
   RuntimeEntry entry;
   entry.lock = files.lock;
   entry.state = files.state;
-  return quick_state(entry);
+  return quick_state(entry, dir);
 }
 
-QuickState quick_state(const RuntimeEntry& entry) {
-  // The record read between two looks at the lock, as inspect() does: a
-  // monitor writes its last record before it lets go of the lock.
-  auto held = [&] { return !entry.lock.empty() && UnitLock::alive_held(entry.lock).value_or(false); };
+QuickState quick_state(const RuntimeEntry& entry, const RuntimeDirectory& dir) {
+  if (dir.fd() < 0) return from(false, std::nullopt);
+  // One open of the lock for both looks, the record read between them, as
+  // inspect() does: a monitor writes its last record before it lets go of
+  // the lock.
+  std::optional<UniqueFd> lock;
+  if (!entry.lock.empty())
+    if (auto fd = safe_files::open_for_reading_in(dir.fd(), base_name(entry.lock), entry.lock)) lock = std::move(*fd);
+  auto held = [&] { return lock && UnitLock::alive_held_on(lock->get()).value_or(false); };
   bool running = held();
   std::optional<MonitorState> record;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    record = entry.state.empty() ? std::nullopt : read_state(entry.state);
+    record = entry.state.empty() ? std::nullopt : read_state_in(dir.fd(), base_name(entry.state), entry.state);
     bool before = running;
     running = held();
     if (running == before) break;
   }
   return from(running, std::move(record));
+}
+
+std::string snapshot_description(const RuntimeEntry& entry, const RuntimeDirectory& dir) {
+  if (entry.snapshot.empty() || dir.fd() < 0) return "";
+  auto header = read_snapshot_header_in(dir.fd(), base_name(entry.snapshot), entry.snapshot);
+  return header ? header->description : "";
 }
 
 }  // namespace unitrun::cli

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "runtime/runtime_files.h"
 #include "runtime/unit_snapshot.h"
 #include "unit/unit_lookup.h"
@@ -20,7 +21,20 @@ struct RuntimeEntry {
   std::string name, key;
   std::string lock, state, snapshot;
 };
-std::vector<RuntimeEntry> runtime_entries(const std::string& directory);
+
+// The runtime directory, opened once: its entries are read relative to it
+// (a thousand units' files without walking the directory's path for each).
+class RuntimeDirectory {
+ public:
+  explicit RuntimeDirectory(std::string path);
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_.get(); }  // -1 when it does not exist
+  std::vector<RuntimeEntry> entries() const;
+
+ private:
+  std::string path_;
+  UniqueFd fd_;
+};
 
 struct KnownUnit {
   std::string name;                         // the unit's name
@@ -28,14 +42,16 @@ struct KnownUnit {
   std::optional<RuntimeEntry> runtime;      // its runtime files, if it ever ran
 };
 
-// Unit files (not templates) and runtime entries, sorted by name; a runtime
+// Unit files (not templates) and the runtime entries of `runtime`, sorted
+// by name; a runtime
 // entry joins the unit file of its name when its key is the name's (a unit
 // of the unit path), and is a unit of its own otherwise (a unit named by
 // a path). with_files false: the runtime entries only.
-std::vector<KnownUnit> known_units(const unit::UnitPath& path, bool with_files);
+std::vector<KnownUnit> known_units(const unit::UnitPath& path, bool with_files, const RuntimeDirectory& runtime);
 
-// The unit a runtime entry is, from its snapshot: name, identity and
-// (possibly gone) file; nullopt without a snapshot.
+// The unit a runtime entry is, from its snapshot's header: name, identity
+// and (possibly gone) file; without one, a unit of the unit path by its
+// name; nullopt for anything else.
 std::optional<unit::UnitFile> unit_of(const RuntimeEntry& entry);
 
 // A unit's state as `list` and is-active tell it: the lock says whether a
@@ -47,6 +63,9 @@ struct QuickState {
   std::optional<MonitorState> record;
 };
 QuickState quick_state(const RuntimeFiles& files);
-QuickState quick_state(const RuntimeEntry& entry);
+// `dir` is the directory the entry is in.
+QuickState quick_state(const RuntimeEntry& entry, const RuntimeDirectory& dir);
+// The description its snapshot keeps ("" without one).
+std::string snapshot_description(const RuntimeEntry& entry, const RuntimeDirectory& dir);
 
 }  // namespace unitrun::cli

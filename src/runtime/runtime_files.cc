@@ -151,10 +151,16 @@ Status write_state(const std::string& path, const MonitorState& s) {
 }
 
 std::optional<MonitorState> read_state(const std::string& path) {
+  auto dir = safe_files::open_parent_directory(path, false);
+  if (!dir) return std::nullopt;
+  return read_state_in(dir->get(), path.substr(path.rfind('/') + 1), path);
+}
+
+std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, const std::string& path) {
   // A second look when the first did not parse: the monitor may have been
   // rewriting the very file we had open (safe_files::rewrite).
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto fd = safe_files::open_for_reading(path);
+    auto fd = safe_files::open_for_reading_in(dir_fd, name, path);
     if (!fd) return std::nullopt;
     auto text = sys::read_all(fd->get(), 1 << 20);
     if (!text) return std::nullopt;

@@ -95,6 +95,8 @@ std::string serialize(const MonitorState& s);
 std::optional<MonitorState> parse_state(const std::string& text);
 Status write_state(const std::string& path, const MonitorState& s);
 std::optional<MonitorState> read_state(const std::string& path);
+// The same for `name` in an open directory (runtime_entries: many at once).
+std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, const std::string& path);
 
 // A pidfile's content: exactly a positive decimal PID and a newline (an
 // optional trailing newline, nothing else). Anything else is nullopt:

@@ -91,6 +91,8 @@ Result<bool> UnitLock::alive_held(const std::string& lock_path) {
   return held_elsewhere(fd->get(), kAliveByte);
 }
 
+Result<bool> UnitLock::alive_held_on(int lock_fd) { return held_elsewhere(lock_fd, kAliveByte); }
+
 std::optional<std::string> UnitLock::name_holder(const std::string& name_lock) {
   auto fd = safe_files::open_for_reading(name_lock);
   if (!fd) return std::nullopt;

@@ -50,6 +50,9 @@ class UnitLock {
   // monitor holds the alive lock of this lock file (false when there is no
   // lock file), for the verbs that only look (list, is-active).
   static Result<bool> alive_held(const std::string& lock_path);
+  // The same on a lock file opened for reading (safe_files), to look more
+  // than once without opening it again.
+  static Result<bool> alive_held_on(int lock_fd);
   // The unit file that holds a name lock now (what claim_name() wrote),
   // or nullopt when nobody does.
   static std::optional<std::string> name_holder(const std::string& name_lock);

@@ -19,13 +19,19 @@ namespace unitrun {
 struct UnitSnapshot {
   unit::UnitSources sources;
   std::string description;  // for `list`, without parsing the texts
+  std::string fragment;     // the unit file's path (sources.files[0].path), in the header too
 };
 
 Status write_snapshot(const std::string& path, const UnitSnapshot& snapshot);
 // nullopt when missing, unreadable or not a snapshot.
 std::optional<UnitSnapshot> read_snapshot(const std::string& path);
+// Only its first line: the name, identity and description, without the
+// texts (`list` reads a thousand); `sources.files` stays empty.
+std::optional<UnitSnapshot> read_snapshot_header_in(int dir_fd, const std::string& name, const std::string& path);
+std::optional<UnitSnapshot> read_snapshot_header(const std::string& path);
 
-// The snapshot's JSON; exposed for tests.
+// The snapshot's text, two lines of JSON: {name, identity, description, fragment},
+// then {files: [{path, text}, ...]}. Exposed for tests.
 std::string serialize(const UnitSnapshot& snapshot);
 std::optional<UnitSnapshot> parse_snapshot(const std::string& text);
 

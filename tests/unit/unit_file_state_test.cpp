@@ -126,6 +126,16 @@ TEST_CASE("snapshot: what a running unit was started from, back as it was writte
   REQUIRE(read);
   CHECK(read->sources == s.sources);
   CHECK(unitrun::test::read_file(dir / "x.unit").find("web@.service.d/x.conf") != std::string::npos);
+  // `list` reads the first line only: no texts, and the unit file's path.
+  auto header = read_snapshot_header(dir / "x.unit");
+  REQUIRE(header);
+  CHECK(header->sources.name == "web@1.service");
+  CHECK(header->sources.identity == "web@1.service");
+  CHECK(header->description == "web 1");
+  CHECK(header->fragment == "/etc/unitrun/web@.service");
+  CHECK(header->sources.files.empty());
+  std::string text = serialize(s);
+  CHECK(text.find("[Service]") > text.find('\n'));  // the texts after the header line
   CHECK(std::filesystem::status(dir / "x.unit").permissions() ==
         (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));  // a unit may hold secrets
 }
