@@ -14,6 +14,7 @@
 #include "base/exit_codes.h"
 #include "base/sys.h"
 #include "cli/commands.h"
+#include "cli/targets.h"
 #include "cli/unit_source.h"
 #include "runtime/output_tail.h"
 #include "runtime/runtime_files.h"
@@ -97,7 +98,7 @@ int logs(const std::string& spelling, size_t lines, bool follow_output) {
   }
   // A running unit's output goes where its monitor was told when it
   // started, whatever its file says now.
-  LoadedUnit loaded = load_unit(*file, UnitSource::Running);
+  LoadedUnit loaded = load_unit(with_running_key(std::move(*file)), UnitSource::Running);
   const unit::LoadResult& r = loaded.load;
   print_diagnostics(r);
   if (r.not_found) return exit_code::kNotInstalled;

@@ -29,14 +29,27 @@ unit::UnitFile running_without_file(const unit::UnitFile& file) {
   return file;
 }
 
+bool monitor_lives(const std::string& name, const std::string& identity) {
+  return UnitLock::alive_held(runtime_files_for(name, identity).lock).value_or(false);
+}
+
 }  // namespace
+
+unit::UnitFile with_running_key(unit::UnitFile file) {
+  if (!file.by_name || !file.found || file.fragment.empty() || monitor_lives(file.name, file.identity)) return file;
+  if (monitor_lives(file.name, file.fragment)) file.identity = file.fragment;
+  return file;
+}
 
 std::vector<Target> resolve_targets(const std::vector<std::string>& words, const unit::UnitPath& path, GlobScope scope,
                                     std::vector<std::string>& notes) {
   std::vector<Target> out;
   std::set<std::string> seen;  // identities
   auto add = [&](Target t) {
-    if (t.error.empty() && !seen.insert(t.file.identity).second) return;
+    if (t.error.empty()) {
+      t.file = with_running_key(std::move(t.file));
+      if (!seen.insert(t.file.identity).second) return;
+    }
     out.push_back(std::move(t));
   };
   std::optional<std::vector<KnownUnit>> known;
@@ -69,8 +82,12 @@ std::vector<Target> resolve_targets(const std::vector<std::string>& words, const
         // A .service unit's name has its suffix; an .ini unit's has none.
         bool ini = file->name.size() < 8 || file->name.compare(file->name.size() - 8, 8, ".service") != 0;
         std::string spelling = file->by_name ? file->name + (ini ? ".ini" : "") : file->identity;
-        if (auto again = unit::find_unit(spelling, path); again && again->identity == file->identity && again->found)
-          file = std::move(*again);
+        // A unit started by its path from a directory the unit path now
+        // holds is found by its name there, keyed by that path still.
+        if (auto again = unit::find_unit(spelling, path); again && again->found) {
+          unit::UnitFile keyed = with_running_key(std::move(*again));
+          if (keyed.identity == file->identity) file = std::move(keyed);
+        }
         add({k.name, std::move(*file), "", 0});
       }
     }

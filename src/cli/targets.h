@@ -31,6 +31,13 @@ enum class GlobScope {
 std::vector<Target> resolve_targets(const std::vector<std::string>& words, const unit::UnitPath& path, GlobScope scope,
                                     std::vector<std::string>& notes);
 
+// A unit of the unit path started by a unitrun from before units had
+// names (0.x: its runtime files keyed by its file's path) keeps that key
+// while its monitor lives, so that an upgrade strands no running unit:
+// `file` with the path as its identity then, unchanged otherwise.
+// resolve_targets() applies it to every target.
+unit::UnitFile with_running_key(unit::UnitFile file);
+
 // Exit codes of several units: the worst (the highest), 0 for none.
 int worst_exit_code(const std::vector<int>& codes);
 

@@ -316,6 +316,54 @@ TEST_CASE("trust 12: another file of the same name is not told that the running 
   }
 }
 
+TEST_CASE("trust 12: a unit started by its path keeps its runtime files when its directory joins the unit path",
+          "[units][identity]") {
+  // Started by its path from outside the unit path (keyed by that path, as
+  // unitrun 0.x keyed every unit), then named once the unit path holds its
+  // directory: every verb finds the running unit under the name.
+  UnitDir u;
+  std::string name = u.name("moved");
+  std::string file = u.write(name + ".service", "/bin/sleep 1000");
+  u.started(name);
+  RunOptions elsewhere = u.options();
+  TempDir empty;
+  elsewhere.set_env[0] = "UNITRUN_UNIT_PATH=" + empty.path();
+  RunResult started = run_unitrun({"start", file}, elsewhere);
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  auto sleepers = [&] {
+    std::vector<pid_t> out;
+    for (pid_t p : find_marked(u.marker()))
+      if (proc_cmdline(p) == "/bin/sleep 1000") out.push_back(p);
+    return out;
+  };
+  std::vector<pid_t> services = sleepers();
+  REQUIRE(services.size() == 1);
+
+  RunResult active = u.unitrun({"is-active", name});
+  INFO(active.describe());
+  CHECK(active.exit_code == 0);
+  CHECK(active.out == "active\n");
+  RunResult status = u.unitrun({"status", name});
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(contains(status.out, "Main PID: " + std::to_string(services[0])));
+  CHECK_FALSE(contains(status.err, "since start"));
+  RunResult again = u.unitrun({"start", name});
+  INFO(again.describe());
+  CHECK(again.exit_code == 0);
+  CHECK(contains(again.out, "already running (pid " + std::to_string(services[0]) + ")"));
+  CHECK(sleepers().size() == 1);
+  // A glob finds it among the running units, as the file it is.
+  RunResult stopped = u.unitrun({"stop", u.prefix() + "-mov*"});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(stopped.out == "stopped " + name + ".service\n");
+  CHECK(stopped.err.empty());
+  CHECK(find_marked(u.marker()).empty());
+  CHECK(u.unitrun({"is-active", name}).exit_code == 3);
+}
+
 TEST_CASE("trust 13: an edited or deleted unit file never strands its service", "[units][snapshot]") {
   TempDir dir;
   TestUnit u(dir, "edited", "/bin/sleep 1000", {.extra = "ExecStop=/bin/true\n"});
