@@ -208,6 +208,27 @@ class UnitrunBefore(Unitrun):
         return [self.ctx.args.unitrun_before, "stop", self.unit]
 
 
+SANDBOX_KEYS = ["ProtectSystem=strict", "PrivateTmp=yes", "PrivateDevices=yes", "NoNewPrivileges=yes",
+                "SystemCallFilter=@system-service"]
+
+
+class UnitrunSandboxed(Unitrun):
+    """The same unit with issue 13's protections: a mount namespace with a
+    read-only tree, a private /tmp and /dev, no_new_privs and a seccomp
+    filter. What the sandbox costs a start and a stop."""
+    name, label = "unitrun-sandboxed", "unitrun start / stop, sandboxed (%s)" % ", ".join(SANDBOX_KEYS)
+
+    def setup(self):
+        super().setup()
+        self.unit = self.ctx.write_unit("sbx", [
+            "Type=exec",
+            "ExecStart=/bin/sleep " + self.token,
+            "PIDFile=%s/unitrun-sbx.pid" % self.ctx.tmp,
+            "StandardOutput=null",
+            "StandardError=null",
+        ] + SANDBOX_KEYS)
+
+
 STALE_UNITS = 1000
 
 
@@ -835,6 +856,10 @@ def targets(res):
             c = med(s["unitrun-crowded"]["start"])
             out.append(("start does not grow with 1,000 stale units' files (≤ 1.1× the plain start)",
                         "%s ms vs %s ms (%.2f×)" % (fms(c), fms(u), c / u), c <= 1.1 * u))
+        if "unitrun-sandboxed" in s:
+            x = med(s["unitrun-sandboxed"]["start"])
+            out.append(("sandboxed start ≤ 2× the plain start", "%s ms vs %s ms (%.2f×)" % (fms(x), fms(u), x / u),
+                        x <= 2 * u))
         if "unitrun-before" in s:
             ub, ubs = med(s["unitrun-before"]["start"]), med(s["unitrun-before"]["stop"])
             out.append(("(before/after) start no slower than the binary before", "%s ms vs %s ms before (%.2f×)" %
@@ -1120,7 +1145,7 @@ def main():
 def phase_startstop_with(ctx, res, sd):
     """phase_startstop, reusing the supervisord main() started."""
     a = ctx.args
-    tools = [Unitrun(ctx), UnitrunCrowded(ctx), Ssd(ctx), Daemonize(ctx), Daemon(ctx), Supervisor(ctx), Classic(ctx),
+    tools = [Unitrun(ctx), UnitrunCrowded(ctx), UnitrunSandboxed(ctx), Ssd(ctx), Daemonize(ctx), Daemon(ctx), Supervisor(ctx), Classic(ctx),
              Baseline(ctx), BaselineKillCmd(ctx)]
     if a.unitrun_before:
         tools.insert(1, UnitrunBefore(ctx))

@@ -269,13 +269,25 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), outcome.message.c_str());
     return outcome.code;
   }
-  if (outcome.pid == 0) {
-    // A oneshot has run to completion, and its monitor reports as its last
-    // act: when `start` returns, it is gone too, and status says so.
+  if (outcome.detail == "exited") {
+    // RemainAfterExit=yes: the monitor stays, keeping the unit active.
+    std::printf("started %s (its commands ran to completion; active by RemainAfterExit=yes)\n", unit.name.c_str());
+  } else if (outcome.pid == 0) {
+    // A oneshot has run to completion, or a condition said not to start; the
+    // monitor reports as its last act: when `start` returns, it is gone too,
+    // and status says so.
     wait_for_exit(outcome.monitor_pid, outcome.monitor_start_time, -1);
-    std::printf("finished %s\n", unit.name.c_str());
-  } else
+    if (outcome.detail == "skipped") {
+      RuntimeView after = inspect(unit, files, lock);
+      std::string why = after.state ? after.state->condition_text : "";
+      std::printf("%s was not started: start condition failed%s%s\n", unit.name.c_str(), why.empty() ? "" : ": ",
+                  why.c_str());
+    } else {
+      std::printf("finished %s\n", unit.name.c_str());
+    }
+  } else {
     std::printf("started %s (pid %d)\n", unit.name.c_str(), static_cast<int>(outcome.pid));
+  }
   return exit_code::kSuccess;
 }
 

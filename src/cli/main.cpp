@@ -7,6 +7,8 @@
 #include "base/exit_codes.h"
 #include "base/process_title.h"
 #include "cli/commands.h"
+#include "process/sandbox.h"
+#include "unit/directives.h"
 
 namespace {
 
@@ -176,6 +178,9 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   unitrun::init_process_title(argc, argv);
+  // Unit files are read with the names only the process module knows
+  // (capabilities, address families, system calls) checked too.
+  unitrun::unit::set_sandbox_line_checker(&unitrun::process::check_sandbox_line);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

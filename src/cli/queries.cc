@@ -22,7 +22,7 @@ std::vector<ActiveState> active_states(const std::vector<std::string>& words, bo
   std::vector<ActiveState> out;
   for (const Target& t : resolve_targets(words, path, GlobScope::Running, notes)) {
     ActiveState s = ActiveState::Inactive;
-    if (t.error.empty()) s = quick_state(runtime_files_for(t.file.name, t.file.identity)).active;
+    if (t.error.empty()) s = quick_state(t.file.name, runtime_files_for(t.file.name, t.file.identity)).active;
     if (!quiet) std::printf("%s\n", to_string(s));
     out.push_back(s);
   }

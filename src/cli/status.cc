@@ -16,6 +16,7 @@
 #include "cli/targets.h"
 #include "cli/unit_runtime.h"
 #include "cli/unit_source.h"
+#include "process/cgroup.h"
 #include "runtime/output_tail.h"
 #include "runtime/safe_files.h"
 #include "runtime/unit_lock.h"
@@ -215,6 +216,12 @@ int status_one(const unit::UnitFile& file, bool json) {
   }
   uint64_t memory = 0;
   for (const proc::Stat& m : members) memory += proc::memory_bytes(m.pid);
+  // The unit's cgroup, when it has one: its own count of memory and tasks,
+  // and the limits beside them, as systemctl shows them.
+  std::optional<process::CgroupUsage> usage;
+  if (!members.empty())
+    if (auto cg = process::find_unit_cgroup(u.name)) usage = cg->usage();
+  if (usage && usage->memory_current) memory = *usage->memory_current;
   // Under root, a default log is root's, elsewhere than the caller's default.
   bool own_log = !as_root || u.standard_output.kind != OutputSpec::Kind::Default;
   bool foreground = output_inherited(view.state);
@@ -250,6 +257,12 @@ int status_one(const unit::UnitFile& file, bool json) {
     j["run_by_root"] = as_root;
     j["tasks"] = members.size();
     j["memory_bytes"] = memory;
+    if (usage) {
+      if (usage->memory_max && *usage->memory_max != UINT64_MAX) j["memory_max"] = *usage->memory_max;
+      if (usage->tasks_max && *usage->tasks_max != UINT64_MAX) j["tasks_max"] = *usage->tasks_max;
+      if (usage->oom_kills) j["oom_kills"] = *usage->oom_kills;
+    }
+    if (s) j["protections"] = s->protections;
     if (s) {
       j["result"] = to_string(s->result);
       j["since_usec"] = s->state_since_usec;
@@ -260,6 +273,8 @@ int status_one(const unit::UnitFile& file, bool json) {
       j["status_text"] = s->status_text;
       j["service_errno"] = s->service_errno;
       j["ready_usec"] = s->ready_usec;
+      j["condition_text"] = s->condition_text;
+      j["condition_usec"] = s->condition_usec;
       nlohmann::json events = nlohmann::json::array();
       for (const Event& e : s->events) events.push_back({{"time_usec", e.time_usec}, {"text", e.text}});
       j["events"] = events;
@@ -307,15 +322,38 @@ int status_one(const unit::UnitFile& file, bool json) {
   if (view.pidfile_holder)
     std::printf("    PIDFile: %s (another unit of this name runs and holds it: %s)\n",
                 escape_for_terminal(files.pidfile).c_str(), escape_for_terminal(*view.pidfile_holder).c_str());
+  if (s && !s->condition_text.empty() && s->condition_usec) {
+    // As systemctl: the last start's failed condition, and when.
+    std::printf("  Condition: start condition failed at %s; %s\n", format_time(s->condition_usec).c_str(),
+                format_ago(s->condition_usec).c_str());
+    std::printf("             └─ %s\n", escape_for_terminal(s->condition_text).c_str());
+  }
   if (view.liveness == Liveness::DeadPidfile && view.pidfile_content) {
     std::string content = *view.pidfile_content;
     while (!content.empty() && content.back() == '\n') content.pop_back();
     std::printf("    PIDFile: %s (stale: \"%s\")\n", escape_for_terminal(files.pidfile).c_str(),
                 escape_for_terminal(content.substr(0, 40)).c_str());
   }
+  if (s && !s->protections.empty() && view.liveness == Liveness::Running) {
+    std::string line;
+    for (const std::string& p : s->protections) line += (line.empty() ? "" : ", ") + p;
+    std::printf(" Protection: %s\n", escape_for_terminal(line).c_str());
+  }
   if (!members.empty()) {
-    std::printf("      Tasks: %zu\n", members.size());
-    std::printf("     Memory: %s\n", human_bytes(memory).c_str());
+    auto limit = [](const std::optional<uint64_t>& v, bool bytes) -> std::string {
+      if (!v || *v == UINT64_MAX) return "";
+      return bytes ? human_bytes(*v) : std::to_string(*v);
+    };
+    std::string tasks_max = usage ? limit(usage->tasks_max, false) : "";
+    std::string memory_max = usage ? limit(usage->memory_max, true) : "";
+    std::string memory_high = usage ? limit(usage->memory_high, true) : "";
+    std::printf("      Tasks: %zu%s\n", members.size(),
+                tasks_max.empty() ? "" : (" (limit: " + tasks_max + ")").c_str());
+    std::string mem = human_bytes(memory);
+    std::string limits;
+    if (!memory_high.empty()) limits += "high: " + memory_high;
+    if (!memory_max.empty()) limits += (limits.empty() ? "" : " ") + std::string("max: ") + memory_max;
+    std::printf("     Memory: %s%s\n", mem.c_str(), limits.empty() ? "" : (" (" + limits + ")").c_str());
     if (monitor_pid > 0) {
       std::printf("    Process: %d (unitrun monitor)\n", monitor_pid);
       for (const TreeLine& t : process_tree(monitor_pid, members))

@@ -97,7 +97,7 @@ std::optional<unit::UnitFile> unit_of(const RuntimeEntry& entry) {
 
 namespace {
 
-QuickState from(bool running, std::optional<MonitorState> record) {
+QuickState from(const std::string& name, bool running, std::optional<MonitorState> record) {
   QuickState q;
   q.record = std::move(record);
   const MonitorState* s = q.record ? &*q.record : nullptr;
@@ -109,7 +109,7 @@ QuickState from(bool running, std::optional<MonitorState> record) {
   }
   // No monitor: the record is its last word, unless it died mid-run and
   // left its service behind (only then is /proc searched).
-  if (s && !s->finished() && !find_orphans(*s).empty()) {
+  if (s && !s->finished() && !find_orphans(name, *s).empty()) {
     q.active = ActiveState::Active;
     q.sub = "orphaned";
   } else if (s && s->sub_state == SubState::Failed) {
@@ -121,16 +121,17 @@ QuickState from(bool running, std::optional<MonitorState> record) {
 
 }  // namespace
 
-QuickState quick_state(const RuntimeFiles& files) {
+QuickState quick_state(const std::string& name, const RuntimeFiles& files) {
   RuntimeDirectory dir(files.directory);
   RuntimeEntry entry;
+  entry.name = name;
   entry.lock = files.lock;
   entry.state = files.state;
   return quick_state(entry, dir);
 }
 
 QuickState quick_state(const RuntimeEntry& entry, const RuntimeDirectory& dir) {
-  if (dir.fd() < 0) return from(false, std::nullopt);
+  if (dir.fd() < 0) return from(entry.name, false, std::nullopt);
   // One open of the lock for both looks, the record read between them, as
   // inspect() does: a monitor writes its last record before it lets go of
   // the lock.
@@ -146,7 +147,7 @@ QuickState quick_state(const RuntimeEntry& entry, const RuntimeDirectory& dir) {
     running = held();
     if (running == before) break;
   }
-  return from(running, std::move(record));
+  return from(entry.name, running, std::move(record));
 }
 
 std::string snapshot_description(const RuntimeEntry& entry, const RuntimeDirectory& dir) {

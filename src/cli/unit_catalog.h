@@ -62,7 +62,7 @@ struct QuickState {
   std::string sub = "dead";
   std::optional<MonitorState> record;
 };
-QuickState quick_state(const RuntimeFiles& files);
+QuickState quick_state(const std::string& name, const RuntimeFiles& files);
 // `dir` is the directory the entry is in.
 QuickState quick_state(const RuntimeEntry& entry, const RuntimeDirectory& dir);
 // The description its snapshot keeps ("" without one).

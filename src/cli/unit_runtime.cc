@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "base/sys.h"
+#include "process/cgroup.h"
 #include "process/credentials.h"
 #include "process/kill_tree.h"
 #include "process/stop_plan.h"
@@ -19,12 +20,41 @@
 
 namespace unitrun::cli {
 
-std::vector<proc::Stat> find_orphans(const MonitorState& state) {
+std::vector<proc::Stat> find_orphans(const std::string& unit_name, const MonitorState& state) {
   std::vector<proc::Stat> out;
   // Only a monitor that died without finishing leaves orphans: one that
   // stopped the unit recorded "inactive" or "failed" last.
   if (state.finished()) return out;
-  if (state.main_sid <= 1 || state.boot_id != sys::boot_id()) return out;
+  if (state.boot_id != sys::boot_id()) return out;
+  // The unit's cgroup, where unitrun could make one, holds every process of
+  // the unit, setsid()'d escapees included: exact.
+  if (auto cgroup = process::find_unit_cgroup(unit_name)) {
+    for (pid_t pid : cgroup->members())
+      if (auto s = proc::read_stat(pid); s && s->state != 'Z' && s->state != 'X') out.push_back(*s);
+    return out;
+  }
+  // Else the run's INVOCATION_ID, which every process of it inherited (as
+  // systemd sets it) unless it cleared its environment...
+  if (!state.invocation_id.empty()) {
+    std::string tag = "INVOCATION_ID=" + state.invocation_id;
+    for (const proc::Stat& s : proc::all_processes()) {
+      if (s.state == 'Z' || s.state == 'X' || s.start_time < state.main_start_time) continue;
+      auto environ = sys::read_file("/proc/" + std::to_string(s.pid) + "/environ", 1 << 20);
+      if (!environ) continue;
+      std::string_view env = *environ;
+      for (size_t at = 0; at < env.size();) {
+        size_t end = env.find('\0', at);
+        if (end == std::string_view::npos) end = env.size();
+        if (env.substr(at, end - at) == tag) {
+          out.push_back(s);
+          break;
+        }
+        at = end + 1;
+      }
+    }
+  }
+  // ... and the session the service led, which catches those that did.
+  if (state.main_sid <= 1) return out;
   // The service led its own session, whose ID is the main PID. While any
   // member of that session lives, the kernel cannot hand that number to a
   // new process; so if a process with that PID exists, it must be the
@@ -36,6 +66,7 @@ std::vector<proc::Stat> find_orphans(const MonitorState& state) {
   for (const proc::Stat& s : proc::all_processes()) {
     if (s.sid != state.main_sid || s.state == 'Z' || s.state == 'X') continue;
     if (s.start_time < state.main_start_time) continue;
+    if (std::any_of(out.begin(), out.end(), [&](const proc::Stat& o) { return o.pid == s.pid; })) continue;
     out.push_back(s);
   }
   return out;
@@ -70,7 +101,7 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
     v.liveness = Liveness::Running;
     return v;
   }
-  if (v.state) v.orphans = find_orphans(*v.state);
+  if (v.state) v.orphans = find_orphans(unit.name, *v.state);
   if (!v.orphans.empty()) {
     v.liveness = Liveness::Orphaned;
   } else if (auto holder = UnitLock::name_holder(files.name_lock);

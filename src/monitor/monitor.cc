@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -35,13 +36,19 @@
 #include "monitor/supervisor.h"
 #include "notify/notify_server.h"
 #include "notify/upstream.h"
+#include "process/cgroup.h"
 #include "process/kill_tree.h"
 #include "process/proc.h"
+#include "process/sandbox.h"
 #include "runtime/control_socket.h"
+#include "runtime/credentials_dir.h"
 #include "runtime/daemonize.h"
 #include "runtime/output_tail.h"
 #include "runtime/reply.h"
 #include "runtime/safe_files.h"
+#include "runtime/service_directories.h"
+#include "unit/conditions.h"
+#include "unit/service_directories.h"
 #include "unit/values.h"
 
 namespace unitrun::monitor {
@@ -60,6 +67,7 @@ Termination termination_of(int wait_status) {
 
 std::string describe(const Termination& t) {
   if (t.exit_code >= 0) return "exited, code=" + std::to_string(t.exit_code);
+  if (t.oom_killed) return "killed by the OOM killer, signal=SIGKILL";
   if (t.signal > 0)
     return std::string(t.core_dumped ? "dumped core, signal=" : "killed, signal=") + values::signal_name(t.signal);
   return "exited (status unknown)";
@@ -67,6 +75,24 @@ std::string describe(const Termination& t) {
 
 // LSB 5, "program is not installed": the exec found no such file.
 bool is_not_installed(const process::SpawnResult& r) { return r.failed_step == "exec" && r.error == ENOENT; }
+
+// 128 random bits in hex, as systemd writes an invocation ID.
+std::string new_invocation_id() {
+  unsigned char bytes[16] = {};
+  if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    // No entropy yet (an early boot): the clock and the PID still make it
+    // unique on this machine, which is all it is used for.
+    uint64_t t = sys::now_monotonic_usec() ^ (static_cast<uint64_t>(::getpid()) << 40);
+    std::memcpy(bytes, &t, sizeof t);
+  }
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
 
 Event make(Event::Kind kind) {
   Event e;
@@ -111,7 +137,19 @@ class Monitor {
 
   // Carrying out actions.
   void execute(const Action& a);
+  Status set_up_sandbox();
+  Result<const process::SandboxPlan*> plan_for(const Command& command);
+  Result<process::SandboxPlan> plan_for_identity(const std::optional<process::Credentials>& credentials);
+  void attach_sandbox(process::ExecSpec& spec, const Command& command, const process::SandboxPlan* plan);
+  void report_spawn_warnings(const process::SpawnResult& r);
+  void on_oom();
+  bool killed_by_oom(const Termination&);
+  void tear_down_sandbox();
+  void run(const action::CheckConditions&);
   void run(const action::PrepareExec&);
+  void run(const action::GuessMainPid&);
+  void run(const action::CleanUpRun&);
+  void run(const action::NoteCondition&);
   void run(const action::RemoveStalePidfile&);
   void run(const action::SpawnMain&);
   void run(const action::SpawnControl&);
@@ -157,6 +195,7 @@ class Monitor {
   PidfileCheck check_pidfile(std::string& why);
   void watch_pidfile_directory();
   bool in_my_tree(pid_t pid) const;
+  bool notify_allowed(pid_t sender) const;
 
   // The outside world.
   void arm(int timer_fd, uint64_t deadline);
@@ -192,6 +231,15 @@ class Monitor {
   pid_t control_pid_ = 0;
   std::optional<CommandList> control_list_;
   std::optional<ResourceLimit> inherited_nofile_;  // the caller's RLIMIT_NOFILE, for the service
+  // The sandbox and the cgroup (docs/sandbox.md): made by the first
+  // PrepareExec, kept across restarts, undone when the monitor ends.
+  std::optional<process::UnitCgroup> cgroup_;
+  std::optional<process::PrivateTmp> private_tmp_;
+  std::optional<process::SandboxPlan> plan_;          // for commands run as User=
+  std::optional<process::SandboxPlan> plan_as_self_;  // for '!' commands (no user switch)
+  UniqueFd oom_fd_;
+  uint64_t oom_kills_seen_ = 0;
+  NotifyAccess notify_access_ = effective_notify_access(unit_);
   process::SignalledSet signalled_;
 
   std::vector<int> reload_replies_;    // reload requests waiting for the outcome
@@ -231,6 +279,7 @@ int Monitor::run() {
   }
   enqueue(make(Event::Kind::Start));
   loop();
+  tear_down_sandbox();
   flush_state();
   log_.flush();
   runtime::remove_control(files_.control);
@@ -414,6 +463,8 @@ void Monitor::dispatch(int fd) {
     on_control_connection();
   } else if (inotify_fd_ && fd == inotify_fd_.get()) {
     on_inotify();
+  } else if (oom_fd_ && fd == oom_fd_.get()) {
+    on_oom();
   } else if (main_pidfd_ && fd == main_pidfd_.get()) {
     on_foreign_main_exit();
   } else if (std::find(control_requests_.begin(), control_requests_.end(), fd) != control_requests_.end()) {
@@ -480,6 +531,7 @@ void Monitor::reap_children() {
     reaped_any = true;
     if (pid == main_pid_) {
       Termination t = termination_of(status);
+      t.oom_killed = killed_by_oom(t);
       std::string what = "main process " + std::to_string(pid) + " " + describe(t);
       event(what);
       log_.info(what);
@@ -517,6 +569,7 @@ void Monitor::on_foreign_main_exit() {
   while (reaped < 0 && errno == EINTR);
   // ECHILD: another process's child, which its parent reaps; we cannot see how it ended.
   Termination t = reaped == pid ? termination_of(status) : Termination{};
+  t.oom_killed = killed_by_oom(t);
   std::string what = "main process " + std::to_string(pid) + " " + describe(t);
   event(what);
   log_.info(what);
@@ -537,6 +590,24 @@ void Monitor::on_upstream_watchdog() {
 
 // ---- the notify protocol ---------------------------------------------------------------
 
+bool Monitor::notify_allowed(pid_t sender) const {
+  // NotifyAccess= (systemd.service(5)), as it applies to this unit: none,
+  // the main process, it and the control processes (exec), or every process
+  // of the unit (all).
+  switch (notify_access_) {
+    case NotifyAccess::None:
+      return false;
+    case NotifyAccess::Main:
+      return sender == main_pid_;
+    case NotifyAccess::Exec:
+      return sender == main_pid_ || sender == control_pid_;
+    case NotifyAccess::All:
+    case NotifyAccess::Default:
+      return sender == main_pid_ || sender == control_pid_ || in_my_tree(sender);
+  }
+  return false;
+}
+
 bool Monitor::in_my_tree(pid_t pid) const {
   // Walk the parent links up from pid; the monitor must be on the way.
   pid_t me = ::getpid();
@@ -555,7 +626,7 @@ void Monitor::on_notify() {
     auto got = notify_->receive(message);
     if (got == notify::NotifyServer::Received::Nothing) return;
     if (got == notify::NotifyServer::Received::Ignored) continue;  // empty, garbage, no credentials
-    if (!in_my_tree(message.pid)) continue;                        // only the unit's own processes are heard
+    if (!notify_allowed(message.pid)) continue;
     const auto& f = message.fields;
     auto has = [&](const char* k, const char* v) {
       auto it = f.find(k);
@@ -799,6 +870,60 @@ void Monitor::execute(const Action& a) {
   std::visit([this](const auto& action) { run(action); }, a);
 }
 
+void Monitor::run(const action::CheckConditions&) {
+  unit::ConditionVerdict verdict = unit::evaluate_conditions(unit_);
+  switch (verdict.outcome) {
+    case unit::ConditionVerdict::Outcome::Pass:
+      return step_done(Step::Conditions);
+    case unit::ConditionVerdict::Outcome::ConditionFailed:
+    case unit::ConditionVerdict::Outcome::AssertFailed: {
+      Event e = make(verdict.outcome == unit::ConditionVerdict::Outcome::ConditionFailed ? Event::Kind::ConditionFailed
+                                                                                         : Event::Kind::AssertFailed);
+      e.message = verdict.message;
+      enqueue(std::move(e));
+      return;
+    }
+  }
+}
+
+void Monitor::run(const action::NoteCondition& n) {
+  state_.condition_text = n.message;
+  state_.condition_usec = sys::now_realtime_usec();
+  save_state();
+}
+
+void Monitor::run(const action::GuessMainPid&) {
+  // systemd's guess (service_search_main_pid): the one process of the unit
+  // that no other process of it is the parent of. Every process of the unit
+  // descends from the monitor (a subreaper), so: the monitor's one child.
+  std::vector<proc::Stat> children;
+  for (const proc::Stat& s : process::my_descendants())
+    if (s.ppid == ::getpid()) children.push_back(s);
+  if (!unit_.guess_main_pid || children.empty()) return enqueue(make(Event::Kind::NoMainProcess));
+  if (children.size() > 1) {
+    std::string pids;
+    for (const proc::Stat& s : children)
+      pids += (pids.empty() ? "" : ", ") + std::to_string(s.pid) + " (" + s.comm + ")";
+    return step_failed(Step::GuessMainPid, "Type=forking without PIDFile=: cannot tell the main process among " +
+                                               std::to_string(children.size()) + " (" + pids +
+                                               "); set PIDFile=, or GuessMainPID=no");
+  }
+  if (!adopt_main(children.front().pid)) return enqueue(make(Event::Kind::NoMainProcess));
+  event("main PID guessed: " + std::to_string(main_pid_) + " (" + children.front().comm + ")");
+  enqueue(make(Event::Kind::PidfileAdopted));
+}
+
+void Monitor::run(const action::CleanUpRun& c) {
+  // What the run made for the service goes with it (RuntimeDirectory=
+  // unless RuntimeDirectoryPreserve= keeps it, the credentials), and a
+  // terminal it had gets its state back. A failure is logged: the run is
+  // over either way.
+  if (auto r = service_directories::remove(unit_, c.restart ? unit::StopReason::Restart : unit::StopReason::Stop); !r)
+    log_.error("cannot remove the unit's directories: " + r.error().message());
+  if (auto r = credentials_dir::remove(unit_); !r) log_.error("cannot remove the credentials: " + r.error().message());
+  reset_tty(unit_);
+}
+
 void Monitor::run(const action::PrepareExec&) {
   // A new run: what the last one said or when it was ready is no more.
   state_.status_text.clear();
@@ -808,9 +933,25 @@ void Monitor::run(const action::PrepareExec&) {
   auto context = prepare_exec_context(unit_);
   if (!context) return step_failed(Step::Prepare, context.error().message());
   exec_context_ = std::move(*context);
-  // Every service may speak the notify protocol (STATUS=, WATCHDOG=1, ...);
-  // only Type=notify waits for READY=1.
-  exec_context_->environment["NOTIFY_SOCKET"] = notify_->address();
+  // The directories and credentials the service will find, owned by its
+  // user (the identity is known now).
+  uid_t uid = exec_context_->identity.credentials ? exec_context_->identity.credentials->uid : ::geteuid();
+  gid_t gid = exec_context_->identity.credentials ? exec_context_->identity.credentials->gid : ::getegid();
+  if (auto made = service_directories::create(unit_, uid, gid); !made)
+    return step_failed(Step::Prepare, made.error().message());
+  if (auto written = credentials_dir::write(unit_, uid, gid); !written)
+    return step_failed(Step::Prepare, written.error().message());
+  if (auto sandboxed = set_up_sandbox(); !sandboxed) return step_failed(Step::Prepare, sandboxed.error().message());
+  // The notify protocol (STATUS=, WATCHDOG=1, ...) as systemd offers it:
+  // to a service whose NotifyAccess= is not none (by default Type=notify
+  // and a unit with WatchdogSec=; NotifyAccess=main or all for the others).
+  // Only Type=notify waits for READY=1.
+  if (notify_access_ != NotifyAccess::None) exec_context_->environment["NOTIFY_SOCKET"] = notify_->address();
+  // systemd's INVOCATION_ID: one per run, inherited by every process of it,
+  // which is how they are found again if the monitor dies where no cgroup
+  // tracks them (cli/unit_runtime.cc).
+  state_.invocation_id = new_invocation_id();
+  exec_context_->environment["INVOCATION_ID"] = state_.invocation_id;
   if (unit_.watchdog_sec && unit_.watchdog_sec != kInfinity)
     exec_context_->environment["WATCHDOG_USEC"] = std::to_string(unit_.watchdog_sec);
   // Inherit means the journal under systemd, /dev/null when daemonized.
@@ -818,6 +959,147 @@ void Monitor::run(const action::PrepareExec&) {
   if (!outputs) return step_failed(Step::Prepare, "cannot open the service's output: " + outputs.error().message());
   outputs_ = std::move(*outputs);
   step_done(Step::Prepare);
+}
+
+Status Monitor::set_up_sandbox() {
+  uid_t uid = exec_context_->identity.credentials ? exec_context_->identity.credentials->uid : ::geteuid();
+  gid_t gid = exec_context_->identity.credentials ? exec_context_->identity.credentials->gid : ::getegid();
+  const SandboxSpec& spec = unit_.sandbox;
+  // The unit's cgroup: its limits, and the one exact answer to "which
+  // processes are the unit's", also once the monitor is gone. Made when
+  // this machine lets unitrun make one; a unit that asks for a limit
+  // without one is refused (never a silent downgrade).
+  if (!cgroup_) {
+    CgroupLimits limits = unit_.resource_control;
+    limits.private_devices = spec.private_devices;
+    limits.protect_clock = spec.protect_clock;
+    process::CgroupOptions options;
+    options.best_effort = spec.best_effort;
+    if (limits.delegate) {
+      options.delegate_uid = uid;
+      options.delegate_gid = gid;
+    }
+    bool asks_for_limits = !(unit_.resource_control == CgroupLimits{}) || spec.private_devices || spec.protect_clock;
+    process::CgroupSupport support = process::detect_cgroups();
+    if (support.usable()) {
+      auto made = process::UnitCgroup::create(support, unit_.name, limits, options);
+      if (made) {
+        cgroup_ = std::move(*made);
+        for (const std::string& w : cgroup_->warnings()) event("warning: " + w);
+      } else if (asks_for_limits) {
+        return made.error();
+      } else {
+        log_.error("no cgroup for the unit (its processes are tracked through the monitor): " + made.error().message());
+      }
+    } else if (asks_for_limits && !(unit_.resource_control == CgroupLimits{})) {
+      std::string why = "resource control needs a cgroup, and none can be made here (" + support.describe() + ")";
+      if (!spec.best_effort) return Error::plain(why);
+      event("warning: " + why);
+    }
+    if (cgroup_) {
+      if (auto watch_fd = cgroup_->open_oom_watch()) {
+        oom_fd_ = std::move(*watch_fd);
+        oom_kills_seen_ = cgroup_->oom_kills().value_or(0);
+        if (auto w = watch(oom_fd_.get()); !w) log_.error("cannot watch for OOM kills: " + w.error().message());
+      }
+    }
+  }
+  state_.protections.clear();
+  if (cgroup_) state_.protections = cgroup_->in_force();
+  save_state();
+  if (spec == SandboxSpec{}) return ok();
+  if (spec.private_tmp && !private_tmp_) {
+    process::remove_stale_private_tmp(unit_.name);
+    auto made = process::PrivateTmp::create(unit_.name);
+    if (!made) return Error::plain("PrivateTmp=: " + made.error().message());
+    private_tmp_ = std::move(*made);
+  }
+  plan_.reset();
+  plan_as_self_.reset();
+  auto plan = plan_for_identity(exec_context_->identity.credentials);
+  if (!plan) return plan.error();
+  plan_ = std::move(*plan);
+  for (const std::string& w : plan_->warnings) event("warning: " + w);
+  state_.protections.insert(state_.protections.begin(), plan_->in_force.begin(), plan_->in_force.end());
+  if (spec.best_effort) state_.protections.push_back("X-Unitrun-Sandbox=best-effort");
+  return ok();
+}
+
+Result<process::SandboxPlan> Monitor::plan_for_identity(const std::optional<process::Credentials>& credentials) {
+  SandboxSpec spec = unit_.sandbox;
+  // The unit's own directories stay writable inside any view.
+  for (const unit::PlannedDirectory& d : unit::planned_directories(unit_)) spec.exec_directories.push_back(d.path);
+  process::PlanContext context;
+  context.unit_name = unit_.name;
+  context.credentials = credentials;
+  if (private_tmp_) {
+    context.private_tmp_dir = private_tmp_->tmp();
+    context.private_var_tmp_dir = private_tmp_->var_tmp();
+  }
+  context.personality = unit_.personality;
+  context.runtime_dir = files_.directory;
+  return process::build_plan(spec, context);
+}
+
+Result<const process::SandboxPlan*> Monitor::plan_for(const Command& command) {
+  if (!plan_) return static_cast<const process::SandboxPlan*>(nullptr);
+  switch (command.privileges) {
+    case CommandPrivileges::Full:
+      return static_cast<const process::SandboxPlan*>(nullptr);  // '+': no sandboxing, as in systemd
+    case CommandPrivileges::NoUserSwitch:
+      if (!plan_as_self_) {
+        auto plan = plan_for_identity(std::nullopt);
+        if (!plan) return plan.error();
+        plan_as_self_ = std::move(*plan);
+      }
+      return &*plan_as_self_;
+    default:
+      return &*plan_;
+  }
+}
+
+void Monitor::attach_sandbox(process::ExecSpec& spec, const Command& command, const process::SandboxPlan* plan) {
+  (void)command;
+  spec.sandbox = plan;
+  // Every process of the unit joins its cgroup, a '+' command's too (as in
+  // systemd: the cgroup is the unit's, not the sandbox's).
+  if (cgroup_) spec.cgroup = &*cgroup_;
+}
+
+void Monitor::report_spawn_warnings(const process::SpawnResult& r) {
+  for (const std::string& w : r.warnings) event("warning: " + w);
+}
+
+// systemd's check at SIGCHLD: a main process SIGKILLed while the cgroup's
+// OOM counter moved was the OOM killer's victim. The counter is read here,
+// not left to the watch, because the exit can be read before the OOM event.
+bool Monitor::killed_by_oom(const Termination& t) {
+  if (t.signal != SIGKILL || !cgroup_) return false;
+  uint64_t kills = cgroup_->oom_kills().value_or(0);
+  if (kills <= oom_kills_seen_) return false;
+  oom_kills_seen_ = kills;
+  return true;
+}
+
+void Monitor::on_oom() {
+  char buf[4096];
+  while (::read(oom_fd_.get(), buf, sizeof buf) > 0) {
+  }
+  uint64_t kills = cgroup_ ? cgroup_->oom_kills().value_or(0) : 0;
+  if (kills <= oom_kills_seen_) return;
+  oom_kills_seen_ = kills;
+  enqueue(make(Event::Kind::OomKill));
+}
+
+void Monitor::tear_down_sandbox() {
+  // The monitor is ending: nothing of the unit may be left in its cgroup
+  // (KillMode=process and none leave the rest running: their cgroup stays).
+  if (cgroup_ && unit_.kill_mode != KillMode::Process && unit_.kill_mode != KillMode::None) {
+    if (cgroup_->empty()) {
+      if (auto r = cgroup_->remove(); !r) log_.error("cannot remove the unit's cgroup: " + r.error().message());
+    }
+  }
+  if (private_tmp_ && !private_tmp_->remove()) log_.error("cannot remove the unit's private /tmp entirely");
 }
 
 void Monitor::run(const action::RemoveStalePidfile&) {
@@ -833,7 +1115,11 @@ void Monitor::run(const action::SpawnMain&) {
   process::ExecSpec spec = make_exec_spec(unit_, command, *exec_context_, outputs_, {});
   if (!spec.limit_nofile) spec.limit_nofile = inherited_nofile_;
   spec.set_watchdog_pid = unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity;
+  auto plan = plan_for(command);
+  if (!plan) return step_failed(Step::SpawnMain, plan.error().message());
+  attach_sandbox(spec, command, *plan);
   process::SpawnResult spawned = process::spawn(spec);
+  report_spawn_warnings(spawned);
   if (!spawned.ok()) return step_failed(Step::SpawnMain, spawned.message(spec), is_not_installed(spawned));
   main_pid_ = spawned.pid;
   run_main_pid_ = spawned.pid;
@@ -885,7 +1171,11 @@ void Monitor::run(const action::SpawnControl& a) {
   const Command& c = (*list)[a.index];
   process::ExecSpec spec = make_exec_spec(unit_, c, *exec_context_, outputs_, control_environment(a));
   if (!spec.limit_nofile) spec.limit_nofile = inherited_nofile_;
+  auto plan = plan_for(c);
+  if (!plan) return step_failed(Step::SpawnControl, plan.error().message());
+  attach_sandbox(spec, c, *plan);
   process::SpawnResult r = process::spawn(spec);
+  report_spawn_warnings(r);
   if (!r.ok()) return step_failed(Step::SpawnControl, r.message(spec), is_not_installed(r));
   control_pid_ = r.pid;
   control_list_ = a.list;

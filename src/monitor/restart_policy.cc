@@ -25,6 +25,7 @@ bool is_clean(const Unit& unit, const Termination& t) {
 ServiceResult result_of(const Unit& unit, const Termination& t) {
   if (t.watchdog) return ServiceResult::Watchdog;
   if (t.timeout) return ServiceResult::Timeout;
+  if (t.oom_killed) return ServiceResult::OomKill;
   if (is_clean(unit, t)) return ServiceResult::Success;
   if (t.signal > 0) return t.core_dumped ? ServiceResult::CoreDump : ServiceResult::Signal;
   return ServiceResult::ExitCode;

@@ -17,6 +17,7 @@ struct Termination {
   bool watchdog = false;     // the monitor killed it because WATCHDOG=1 stopped
   bool timeout = false;      // a start or runtime timeout ended it
   bool core_dumped = false;  // with `signal`: the kernel wrote a core dump
+  bool oom_killed = false;   // with SIGKILL: the unit's cgroup counted an OOM kill
 };
 
 // Clean: code 0 or listed in SuccessExitStatus=; for services other than
@@ -24,7 +25,7 @@ struct Termination {
 bool is_clean(const Unit& unit, const Termination& t);
 
 // systemd's Result= for a termination: success, exit-code, signal,
-// core-dump, watchdog, timeout.
+// core-dump, watchdog, timeout, oom-kill.
 ServiceResult result_of(const Unit& unit, const Termination& t);
 
 // RestartPreventExitStatus= first (never), then RestartForceExitStatus=

@@ -100,6 +100,7 @@ const char* to_string(CommandList list) {
 
 std::string describe(const Action& a) {
   struct Describer {
+    std::string operator()(const action::CheckConditions&) const { return "check conditions"; }
     std::string operator()(const action::PrepareExec&) const { return "prepare"; }
     std::string operator()(const action::RemoveStalePidfile&) const { return "remove stale pidfile"; }
     std::string operator()(const action::SpawnMain&) const { return "spawn main"; }
@@ -119,6 +120,11 @@ std::string describe(const Action& a) {
     std::string operator()(const action::WatchPidfile&) const { return "watch pidfile"; }
     std::string operator()(const action::UnwatchPidfile&) const { return "unwatch pidfile"; }
     std::string operator()(const action::RecheckPidfile&) const { return "recheck pidfile"; }
+    std::string operator()(const action::GuessMainPid&) const { return "guess main pid"; }
+    std::string operator()(const action::CleanUpRun& c) const {
+      return std::string("clean up the run") + (c.restart ? " (restart)" : "");
+    }
+    std::string operator()(const action::NoteCondition& n) const { return "condition: " + n.message; }
     std::string operator()(const action::Report& r) const {
       return r.ok ? "report ok" + (r.message.empty() ? "" : " " + r.message)
                   : "report fail " + std::to_string(r.code) + " " + r.message;
@@ -161,7 +167,10 @@ const std::vector<Supervisor::Rule>& Supervisor::rules() {
         // Starting.
         {{S::Dead}, K::Start, &Sv::on_start},
         {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Reload}, K::Stop, &Sv::on_stop_while_starting},
-        {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Exited}, K::Reload, &Sv::on_reload_refused},
+        {{S::Condition, S::StartPre, S::Start, S::StartPost}, K::Reload, &Sv::on_reload_refused},
+        {{S::StartPre}, K::ConditionFailed, &Sv::on_condition_failed},
+        {{S::StartPre}, K::AssertFailed, &Sv::on_condition_failed},
+        {{S::Start}, K::NoMainProcess, &Sv::on_no_main_process},
         {{S::StopWatchdog, S::Stop, S::StopSigterm, S::StopSigkill, S::StopPost, S::FinalSigterm, S::FinalSigkill,
           S::AutoRestart},
          K::Reload,
@@ -185,7 +194,10 @@ const std::vector<Supervisor::Rule>& Supervisor::rules() {
 
         // Running.
         {{S::Running, S::Exited}, K::Stop, &Sv::on_stop_while_running},
-        {{S::Running}, K::Reload, &Sv::on_reload_while_running},
+        {{S::Running, S::Exited}, K::Reload, &Sv::on_reload_while_running},
+        {{S::Running}, K::Reaped, &Sv::on_reaped_while_running},
+        {{S::Running, S::Exited}, K::Timeout, &Sv::on_runtime_max},
+        {all_live, K::OomKill, &Sv::on_oom_kill},
         {{S::Running}, K::MainExited, &Sv::on_main_exited_while_running},
         {{S::Running}, K::PidfileAdopted, &Sv::on_pidfile_adopted_while_running},
         {{S::Running}, K::PidfileGone, &Sv::on_pidfile_gone},
@@ -307,14 +319,48 @@ void Supervisor::begin_start(uint64_t now) {
   watchdog_stop_ = false;
   restart_pending_ = false;
   result_ = ServiceResult::Success;
+  skipped_ = false;
+  exited_ = false;
+  main_unknown_ = false;
+  runtime_deadline_ = 0;
+  next_stop_mode_ = TimeoutFailureMode::Terminate;
   set_phase(S::StartPre);
   emit(action::Notify{action::Upstream::Status, "starting"});
-  emit(action::PrepareExec{});
+  // Condition*= and Assert*= first, before anything runs (systemd checks
+  // them at every start, automatic restarts included).
+  if (!unit_.conditions.empty())
+    emit(action::CheckConditions{});
+  else
+    emit(action::PrepareExec{});
+}
+
+void Supervisor::on_condition_failed(const Event& e) {
+  emit(action::NoteCondition{e.message});
+  if (e.kind == K::ConditionFailed) {
+    // Not a failure: the unit is simply not started (and no restart).
+    record("start condition failed: " + e.message);
+    skipped_ = true;
+    finish_for_good();
+    return;
+  }
+  record("assertion failed: " + e.message, true);
+  pending_failure_ = action::Report{false, exit_code::kFailure, "assertion failed: " + e.message, false};
+  exit_status_ = exit_code::kFailure;
+  skipped_ = true;
+  finish_for_good();
 }
 
 void Supervisor::on_step_done_in_start(const Event& e) {
   switch (e.step) {
+    case Step::Conditions:
+      emit(action::PrepareExec{});
+      return;
     case Step::Prepare:
+      // ExecCondition= first: it decides whether the start goes on.
+      if (!unit_.exec_condition.empty()) {
+        set_phase(S::Condition);
+        return begin_commands(CommandList::Condition, e);
+      }
       return begin_commands(CommandList::StartPre, e);
     case Step::RemoveStalePidfile:
       emit(action::SpawnMain{});
@@ -332,7 +378,8 @@ void Supervisor::on_step_done_in_start(const Event& e) {
       if (unit_.type == ServiceType::Notify) return;  // READY=1 comes next
       return started(e);
     case Step::WatchPidfile:
-      return;  // PidfileAdopted, PidfileRefused or a timeout comes next
+    case Step::GuessMainPid:
+      return;  // PidfileAdopted, PidfileRefused, NoMainProcess or a timeout comes next
     case Step::SpawnControl:
       return on_control_step(e);
   }
@@ -351,7 +398,7 @@ void Supervisor::spawn_main(const Event& e) {
     // Every ExecStart= command runs to completion; success is their status.
     return begin_commands(CommandList::Start, e);
   }
-  if (unit_.type == ServiceType::Forking) {
+  if (unit_.type == ServiceType::Forking && has_pidfile()) {
     // We hold the alive lock, so a pidfile there now is stale, left by a
     // crash. Its PID may have been reused by a stranger, which must not make
     // the start fail when the daemon is a moment late in writing its own.
@@ -373,6 +420,12 @@ void Supervisor::on_main_exited_while_starting(const Event& e) {
         return start_failed(exit_code::kFailure, "the forking command " + describe(t) + " and left no process behind",
                             ServiceResult::Protocol, e);
       awaiting_pidfile_ = true;
+      if (!has_pidfile()) {
+        // No PIDFile=: the main process is guessed, as systemd guesses it
+        // (GuessMainPID=): the one process left of the unit.
+        emit(action::GuessMainPid{});
+        return;
+      }
       emit(action::WatchPidfile{});
       return;
     }
@@ -403,6 +456,40 @@ void Supervisor::on_pidfile_adopted_while_starting(const Event& e) {
   started(e);
 }
 
+bool Supervisor::has_run_state() const {
+  for (const auto& d : unit_.directories)
+    if (!d.paths.empty()) return true;
+  return !unit_.credentials.empty() || unit_.standard_input.is_tty() ||
+         unit_.standard_output.kind == OutputSpec::Kind::Tty || unit_.standard_error.kind == OutputSpec::Kind::Tty;
+}
+
+void Supervisor::skip_start(const std::string& why, const Event& e) {
+  emit(action::NoteCondition{why});
+  record("start condition failed: " + why);
+  skipped_ = true;
+  result_ = ServiceResult::ExecCondition;  // systemd's Result=exec-condition, which is no failure
+  // What ExecCondition= left is stopped, and ExecStopPost= runs, as after
+  // any start that did not happen.
+  begin_stop(false, false, e);
+}
+
+void Supervisor::on_no_main_process(const Event& e) {
+  // GuessMainPID=no (or nothing to guess from): the unit runs without a main
+  // process, and its run is over when no process of it is left.
+  record("no main process to follow (Type=forking without PIDFile=); the unit runs while any of its processes does");
+  main_unknown_ = true;
+  emit(action::UnwatchPidfile{});
+  started(e);
+}
+
+void Supervisor::on_reaped_while_running(const Event& e) {
+  // Only a unit without a main process ends this way; one with a main
+  // process ends when it exits (MainExited, PidfileGone).
+  if (!main_unknown_ || has_main_ || has_control_ || !e.no_children) return;
+  termination_ = Termination{0, 0, false, false};  // nothing to say otherwise: its processes are all gone
+  service_ended(e);
+}
+
 void Supervisor::on_pidfile_refused(const Event& e) {
   start_failed(exit_code::kFailure, e.message, ServiceResult::Protocol, e);
 }
@@ -415,6 +502,7 @@ void Supervisor::on_ready_while_starting(const Event& e) {
 
 void Supervisor::on_start_timeout(const Event& e) {
   if (has_control_) emit(action::Kill{action::Target::Control, SIGKILL});
+  next_stop_mode_ = unit_.timeout_start_failure_mode;
   std::string what = "start timed out after " + values::format_timespan(unit_.timeout_start);
   if (unit_.type == ServiceType::Notify) what += " without READY=1";
   if (unit_.type == ServiceType::Oneshot) what = "ExecStart timed out";
@@ -430,16 +518,33 @@ void Supervisor::started(const Event& e) {
 void Supervisor::enter_running(const Event& e) {
   reached_running_ = true;
   if (unit_.type == ServiceType::Oneshot) {
+    termination_ = Termination{0, 0, false, false};
+    if (unit_.remain_after_exit) {
+      // Active with nothing running, until a stop (ExecStop= then runs).
+      record("finished successfully; active (RemainAfterExit=yes)");
+      emit(action::Notify{action::Upstream::Ready, ""});
+      enter_exited(e);
+      if (first_start_) report(action::Report{true, exit_code::kSuccess, "exited", false});
+      return;
+    }
     // A oneshot has done its work: report, then wind down (ExecStop= runs,
     // as systemd runs it for a oneshot that finished).
     record("finished successfully");
     emit(action::Notify{action::Upstream::Ready, ""});
-    termination_ = Termination{0, 0, false, false};
     begin_stop(false, true, e);
     return;
   }
   set_phase(S::Running);
   emit(action::EnteredRunning{});
+  // RuntimeMaxSec=: the run may last this long, plus a share of
+  // RuntimeRandomizedExtraSec= (drawn from the clock: the table reads no
+  // random source).
+  runtime_deadline_ = 0;
+  if (unit_.runtime_max != kInfinity) {
+    Usec extra = unit_.runtime_randomized_extra ? e.now % (unit_.runtime_randomized_extra + 1) : 0;
+    runtime_deadline_ = e.now + unit_.runtime_max + extra;
+    arm(runtime_deadline_);
+  }
   // WatchdogSec=, or what WATCHDOG_USEC= said since this run began (sent
   // with READY=1, it is handled just before it).
   if (watchdog_usec_ != 0) {
@@ -455,6 +560,47 @@ void Supervisor::enter_running(const Event& e) {
   // the heap pages that starting needed.
   emit(action::TrimMemory{});
   if (main_ended_during_command_) service_ended(e);  // it ended during ExecStartPost=
+}
+
+void Supervisor::enter_exited(const Event& e) {
+  exited_ = true;
+  set_phase(S::Exited);
+  emit(action::EnteredRunning{});
+  runtime_deadline_ = 0;
+  if (unit_.runtime_max != kInfinity) {
+    runtime_deadline_ = e.now + unit_.runtime_max;
+    arm(runtime_deadline_);
+  }
+}
+
+void Supervisor::on_runtime_max(const Event& e) {
+  if (runtime_deadline_ == 0) return;
+  record("RuntimeMaxSec=" + values::format_timespan(unit_.runtime_max) + " reached; stopping", true);
+  fail_with(ServiceResult::Timeout);
+  Termination t;
+  t.timeout = true;
+  termination_ = termination_.value_or(t);
+  runtime_deadline_ = 0;
+  begin_stop(!stop_requested_ && should_restart(unit_, t), reached_running_, e);
+}
+
+void Supervisor::on_oom_kill(const Event& e) {
+  // systemd's OOMPolicy=stop (its default): an OOM kill of any process of
+  // the unit stops it, Result=oom-kill, and Restart= decides (a SIGKILL is
+  // unclean). A main process already seen dying of it was that SIGKILL.
+  record("the kernel's OOM killer killed a process of the unit", true);
+  if (result_ == ServiceResult::Success || result_ == ServiceResult::Signal) result_ = ServiceResult::OomKill;
+  bool stopping = phase_ == S::Stop || phase_ == S::StopWatchdog || phase_ == S::StopSigterm ||
+                  phase_ == S::StopSigkill || phase_ == S::StopPost || phase_ == S::FinalSigterm ||
+                  phase_ == S::FinalSigkill || phase_ == S::AutoRestart;
+  if (stopping) return;
+  Termination t;
+  t.signal = SIGKILL;
+  if (!termination_) termination_ = t;
+  if (first_start_ && !reached_running_ && options_.caller_waits && !pending_failure_)
+    pending_failure_ =
+        action::Report{false, exit_code::kFailure, "a process of the unit was killed by the OOM killer", true};
+  begin_stop(!stop_requested_ && !pending_failure_ && should_restart(unit_, t), reached_running_, e);
 }
 
 void Supervisor::start_failed(int code, const std::string& message, ServiceResult why, const Event& e) {
@@ -503,7 +649,7 @@ const std::vector<Command>& Supervisor::commands_of(CommandList list) const {
   static const std::vector<Command> kNone;
   switch (list) {
     case CommandList::Condition:
-      return kNone;  // ExecCondition= is not parsed yet
+      return unit_.exec_condition;
     case CommandList::StartPre:
       return unit_.exec_start_pre;
     case CommandList::Start:
@@ -577,6 +723,13 @@ void Supervisor::on_control_exited(const Event& e) {
   std::string what = std::string(to_string(*list_)) + " '" + join_words(c.argv) + "' " +
                      (command_timed_out_ ? "timed out" : describe(t));
   record(what);
+  if (*list_ == CommandList::Condition && !command_timed_out_ && t.exit_code >= 1 && t.exit_code <= 254) {
+    // systemd.service(5): "exit code of 1 through 254 (inclusive) ... the
+    // rest of the commands are skipped and the unit is not marked as
+    // failed"; 255 or a signal is a failure.
+    list_.reset();
+    return skip_start(what, e);
+  }
   if (c.ignore_failure && !command_timed_out_) return run_next_command(e);
   CommandList failed = *list_;
   list_.reset();
@@ -599,6 +752,9 @@ void Supervisor::commands_finished(CommandList list, bool ok, const std::string&
                                    const Event& e) {
   switch (list) {
     case CommandList::Condition:
+      if (!ok) return start_failed(code, error, why, e);
+      set_phase(S::StartPre);
+      return begin_commands(CommandList::StartPre, e);
     case CommandList::StartPre:
       if (!ok) return start_failed(code, error, why, e);
       return spawn_main(e);
@@ -615,7 +771,7 @@ void Supervisor::commands_finished(CommandList list, bool ok, const std::string&
       // systemd's "Stopping timed out. Terminating." (and for ExecStopPost=,
       // "State 'stop-post' timed out").
       if (why == ServiceResult::Timeout) fail_with(why);
-      return enter_signal(watchdog_stop_ ? S::StopWatchdog : S::StopSigterm, e);
+      return enter_first_kill(e);
     case CommandList::StopPost:
       if (why == ServiceResult::Timeout) fail_with(why);
       return after_stop_post(e);
@@ -672,6 +828,15 @@ void Supervisor::service_ended(const Event& e) {
   // The main process is gone on its own (or the watchdog's doing): the run
   // is over, and Restart= decides whether another follows.
   Termination t = termination_.value_or(Termination{});
+  if (unit_.remain_after_exit && reached_running_ && !watchdog_stop_ && result_of(unit_, t) == ServiceResult::Success &&
+      result_ == ServiceResult::Success) {
+    // RemainAfterExit=yes: a clean exit leaves the unit active; its stop
+    // comes when asked for (systemd's "exited").
+    record("the main process exited; active (RemainAfterExit=yes)");
+    arm(0);
+    enter_exited(e);
+    return;
+  }
   fail_with(result_of(unit_, t));
   bool restart = !stop_requested_ && should_restart(unit_, t);
   begin_stop(restart, reached_running_ && !watchdog_stop_, e);
@@ -701,9 +866,12 @@ void Supervisor::on_watchdog_timeout(const Event& e) {
   // it, from the same epoll batch, re-armed the watchdog.
   if (e.kind == K::WatchdogTimeout && e.now - last_ping_ < watchdog_usec_) return;
   if (e.kind == K::WatchdogTrigger)
-    record("watchdog triggered by the service (WATCHDOG=trigger); sending SIGABRT", true);
+    record(
+        "watchdog triggered by the service (WATCHDOG=trigger); sending " + values::signal_name(unit_.watchdog_signal),
+        true);
   else
-    record("watchdog timeout (no WATCHDOG=1 for " + values::format_timespan(watchdog_usec_) + "); sending SIGABRT",
+    record("watchdog timeout (no WATCHDOG=1 for " + values::format_timespan(watchdog_usec_) + "); sending " +
+               values::signal_name(unit_.watchdog_signal),
            true);
   result_ = ServiceResult::Watchdog;
   watchdog_fired_ = true;  // the main process's end is marked as the watchdog's
@@ -787,15 +955,15 @@ void Supervisor::end_reload(bool ok, const std::string& error, const Event& e) {
     return;
   }
   service_reloading_ = false;
-  arm(0);
-  set_phase(S::Running);
+  arm(runtime_deadline_);  // RuntimeMaxSec= goes on counting
+  set_phase(exited_ ? S::Exited : S::Running);
   emit(action::Notify{action::Upstream::Ready, ""});
   record(ok ? "reloaded" : "reload failed: " + error, !ok);
   if (reload_pending_) {
     emit(action::ReplyReloads{ok, ok ? exit_code::kSuccess : exit_code::kFailure, error});
     reload_pending_ = false;
   }
-  if (main_ended_during_command_ || !has_main_) {
+  if (!exited_ && (main_ended_during_command_ || !has_main_)) {
     main_ended_during_command_ = false;
     service_ended(e);
   }
@@ -859,21 +1027,58 @@ void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event&
     set_phase(S::Stop);
     return begin_commands(CommandList::Stop, e);
   }
-  enter_signal(watchdog_stop_ ? S::StopWatchdog : S::StopSigterm, e);
+  enter_first_kill(e);
+}
+
+void Supervisor::enter_first_kill(const Event& e) {
+  // TimeoutStartFailureMode=kill: FinalKillSignal= at once; abort: the
+  // watchdog's signal (as a watchdog stop); else KillSignal=.
+  TimeoutFailureMode mode = next_stop_mode_;
+  next_stop_mode_ = TimeoutFailureMode::Terminate;
+  if (mode == TimeoutFailureMode::Kill && unit_.kill_mode != KillMode::None) {
+    set_phase(S::StopSigkill);
+    if (stop_complete(e)) return after_kill(e);
+    emit(action::Kill{unit_.kill_mode == KillMode::ControlGroup ? action::Target::Tree : action::Target::MainAndControl,
+                      unit_.final_kill_signal});
+    arm(after(e.now, unit_.timeout_stop));
+    return;
+  }
+  enter_signal(watchdog_stop_ || mode == TimeoutFailureMode::Abort ? S::StopWatchdog : S::StopSigterm, e);
+}
+
+int Supervisor::first_stop_signal(SubState phase) const {
+  if (phase == S::StopWatchdog) return unit_.watchdog_signal;  // WatchdogSignal=, SIGABRT for a core dump of the hang
+  // RestartKillSignal= when the stop is a restart's, as systemd.kill(5) says.
+  if (restart_pending_ && unit_.restart_kill_signal) return *unit_.restart_kill_signal;
+  return unit_.kill_signal;
+}
+
+Usec Supervisor::stop_timeout(SubState phase) const {
+  // TimeoutAbortSec= bounds the watchdog's signal (systemd.service(5)).
+  if (phase == S::StopWatchdog) return unit_.timeout_abort.value_or(unit_.timeout_stop);
+  return unit_.timeout_stop;
 }
 
 void Supervisor::enter_signal(SubState phase, const Event& e) {
   set_phase(phase);
   mixed_escalated_ = false;
-  // A watchdog stop sends WatchdogSignal (SIGABRT, for a core dump of the
+  if (unit_.kill_mode == KillMode::None) {
+    // systemd.kill(5): "no process is killed", only ExecStop= ran. What is
+    // left runs on, outside any supervision.
+    if (!stop_complete(e)) record("KillMode=none: the unit's processes are left running");
+    return after_kill(e);
+  }
+  // A watchdog stop sends WatchdogSignal= (SIGABRT, for a core dump of the
   // hang) where a stop sends KillSignal=, as systemd does.
-  int sig = phase == S::StopWatchdog ? SIGABRT : unit_.kill_signal;
+  int sig = first_stop_signal(phase);
   if (stop_complete(e)) return after_kill(e);
-  if (unit_.kill_mode == KillMode::ControlGroup)
-    emit(action::Kill{action::Target::Tree, sig});
-  else
-    emit(action::Kill{action::Target::MainAndControl, sig});  // mixed: the rest get SIGKILL once main is gone
-  arm(after(e.now, unit_.timeout_stop));
+  action::Target target =
+      unit_.kill_mode == KillMode::ControlGroup ? action::Target::Tree : action::Target::MainAndControl;
+  emit(action::Kill{target, sig});  // mixed: the rest get FinalKillSignal= once main is gone
+  // SendSIGHUP=: SIGHUP right after, for shells and the like that only
+  // end on a hang-up (systemd.kill(5)).
+  if (unit_.send_sighup && sig != SIGHUP && phase == S::StopSigterm) emit(action::Kill{target, SIGHUP});
+  arm(after(e.now, stop_timeout(phase)));
 }
 
 void Supervisor::enter_final_kill(SubState phase, const Event& e) {
@@ -913,7 +1118,7 @@ void Supervisor::on_stop_progress(const Event& e) {
   if (phase_ == S::StopSigkill || phase_ == S::FinalSigkill) {
     if (unit_.kill_mode != KillMode::Process) emit(action::Kill{action::Target::Tree, unit_.final_kill_signal, true});
   } else if (unit_.kill_mode == KillMode::ControlGroup) {
-    emit(action::Kill{action::Target::Tree, phase_ == S::StopWatchdog ? SIGABRT : unit_.kill_signal, true});
+    emit(action::Kill{action::Target::Tree, first_stop_signal(phase_), true});
   } else if (unit_.kill_mode == KillMode::Mixed && !has_main_ && unit_.send_sigkill) {
     // mixed: the main process got KillSignal=; the rest get SIGKILL once it
     // is gone (the control process too, although it had KillSignal=).
@@ -934,8 +1139,18 @@ void Supervisor::on_stop_timeout(const Event& e) {
         fail_with(ServiceResult::Timeout);  // systemd: "timed out. Skipping SIGKILL.", a timeout all the same
         return after_kill(e);
       }
-      record("did not stop within " + values::format_timespan(unit_.timeout_stop) + " of " +
-                 values::signal_name(phase_ == S::StopWatchdog ? SIGABRT : unit_.kill_signal) + "; sending " +
+      if (phase_ == S::StopSigterm && unit_.timeout_stop_failure_mode == TimeoutFailureMode::Abort) {
+        // TimeoutStopFailureMode=abort: the watchdog's signal, then
+        // FinalKillSignal= after TimeoutAbortSec=.
+        record("did not stop within " + values::format_timespan(unit_.timeout_stop) + " of " +
+                   values::signal_name(first_stop_signal(phase_)) + "; sending " +
+                   values::signal_name(unit_.watchdog_signal) + " (TimeoutStopFailureMode=abort)",
+               true);
+        fail_with(ServiceResult::Timeout);
+        return enter_signal(S::StopWatchdog, e);
+      }
+      record("did not stop within " + values::format_timespan(stop_timeout(phase_)) + " of " +
+                 values::signal_name(first_stop_signal(phase_)) + "; sending " +
                  values::signal_name(unit_.final_kill_signal),
              true);
       fail_with(ServiceResult::Timeout);
@@ -984,6 +1199,7 @@ void Supervisor::finish_cycle(const Event& e) {
   if (restart_pending_ && !stop_requested_) {
     restart_pending_ = false;
     first_start_ = false;
+    if (has_run_state()) emit(action::CleanUpRun{true});
     set_phase(S::AutoRestart);
     record("restarting in " + values::format_timespan(unit_.restart_sec));
     emit(action::Notify{action::Upstream::Status, "restarting in " + values::format_timespan(unit_.restart_sec)});
@@ -1000,7 +1216,10 @@ void Supervisor::finish_for_good(bool stopped_while_restarting) {
   emit(action::ArmTimer{0});
   deadline_ = 0;
   emit(action::RemovePidfile{});
-  bool failed = result_ != ServiceResult::Success && !stopped_while_restarting;
+  if (has_run_state()) emit(action::CleanUpRun{false});
+  // A skipped start (a condition, ExecCondition= 1..254) is no failure;
+  // Result=exec-condition says why all the same.
+  bool failed = result_ != ServiceResult::Success && !stopped_while_restarting && !skipped_;
   if (failed && !pending_failure_ && !stop_requested_ && result_ != ServiceResult::StartLimitHit) {
     // For `run` under systemd: a failure must show in our exit status, so
     // that systemd's Restart= and Result= see it. (A start limit hit has set
@@ -1014,6 +1233,8 @@ void Supervisor::finish_for_good(bool stopped_while_restarting) {
   reload_pending_ = false;
   if (pending_failure_)
     report(*pending_failure_);
+  else if (skipped_)
+    report(action::Report{true, exit_code::kSuccess, "skipped", false});
   else if (unit_.type == ServiceType::Oneshot && reached_running_ && !failed)
     report(action::Report{true, exit_code::kSuccess, "0", false});
   else

@@ -30,7 +30,16 @@ enum class CommandList { Condition, StartPre, Start, StartPost, Reload, Stop, St
 const char* to_string(CommandList list);  // the key: "ExecStartPre", ...
 
 // The steps whose outcome comes back as an event.
-enum class Step { Prepare, RemoveStalePidfile, SpawnMain, WritePidfile, WatchPidfile, SpawnControl };
+enum class Step {
+  Conditions,
+  Prepare,
+  RemoveStalePidfile,
+  SpawnMain,
+  WritePidfile,
+  WatchPidfile,
+  GuessMainPid,
+  SpawnControl
+};
 
 struct Event {
   enum class Kind {
@@ -54,6 +63,10 @@ struct Event {
     PidfileAdopted,   // PIDFile= names a live process of the unit, now the main process
     PidfileRefused,   // PIDFile= names something else: `message`
     PidfileGone,      // after the main process exited, PIDFile= names no new one
+    ConditionFailed,  // a Condition*= was not met (CheckConditions): `message`
+    AssertFailed,     // an Assert*= was not met: `message`
+    NoMainProcess,    // Type=forking without PIDFile=: no main process to follow (GuessMainPID=no)
+    OomKill,          // the kernel's OOM killer killed a process of the unit (its cgroup says so)
     InternalError,    // unitrun's own bug, caught at the loop: `message`
   };
   Kind kind = Kind::Start;
@@ -71,7 +84,9 @@ struct Event {
 // What the loop is asked to do. Each kind is a small struct; `describe()`
 // gives one line per action for logs and tests.
 namespace action {
-struct PrepareExec {};  // a new run: environment, identity, output fds; forget the last STATUS=
+struct CheckConditions {};  // Condition*=, then Assert*=: StepDone, ConditionFailed or AssertFailed
+struct PrepareExec {
+};  // a new run: environment, identity, output fds, directories, credentials; forget the last STATUS=
 struct RemoveStalePidfile {};
 struct SpawnMain {};
 struct SpawnControl {
@@ -96,7 +111,14 @@ struct RemovePidfile {};
 struct WatchPidfile {};  // inotify on PIDFile='s directory, and a first look
 struct UnwatchPidfile {};
 struct RecheckPidfile {};  // once, after the main process exited: PidfileAdopted or PidfileGone
-struct Report {            // to the `start` that waits, once
+struct GuessMainPid {};    // Type=forking without PIDFile=: PidfileAdopted, NoMainProcess or StepFailed
+struct CleanUpRun {        // the run is over: RuntimeDirectory= & co. and credentials go, the tty is reset
+  bool restart;            // a restart follows (RuntimeDirectoryPreserve=restart keeps them)
+};
+struct NoteCondition {  // the state record's "Condition:" line
+  std::string message;
+};
+struct Report {  // to the `start` that waits, once
   bool ok;
   int code;             // LSB exit code when !ok
   std::string message;  // !ok: why; ok: "" (the loop adds the main PID) or "0" (a oneshot)
@@ -122,10 +144,11 @@ struct TrimMemory {};
 }  // namespace action
 
 using Action =
-    std::variant<action::PrepareExec, action::RemoveStalePidfile, action::SpawnMain, action::SpawnControl, action::Kill,
-                 action::ArmTimer, action::ArmWatchdog, action::WritePidfile, action::RemovePidfile,
-                 action::WatchPidfile, action::UnwatchPidfile, action::RecheckPidfile, action::Report,
-                 action::ReplyReloads, action::Notify, action::Record, action::EnteredRunning, action::TrimMemory>;
+    std::variant<action::CheckConditions, action::PrepareExec, action::RemoveStalePidfile, action::SpawnMain,
+                 action::SpawnControl, action::Kill, action::ArmTimer, action::ArmWatchdog, action::WritePidfile,
+                 action::RemovePidfile, action::WatchPidfile, action::UnwatchPidfile, action::RecheckPidfile,
+                 action::GuessMainPid, action::CleanUpRun, action::NoteCondition, action::Report, action::ReplyReloads,
+                 action::Notify, action::Record, action::EnteredRunning, action::TrimMemory>;
 
 // "kill tree SIGTERM", "timer at 90s", "spawn ExecStartPre[0]", ...
 std::string describe(const Action& a);
@@ -193,6 +216,11 @@ class Supervisor {
   void on_pidfile_refused(const Event& e);
   void on_pidfile_adopted_while_running(const Event& e);
   void on_pidfile_gone(const Event& e);
+  void on_condition_failed(const Event& e);
+  void on_no_main_process(const Event& e);
+  void on_reaped_while_running(const Event& e);
+  void on_runtime_max(const Event& e);
+  void on_oom_kill(const Event& e);
   void on_reaped_while_starting(const Event& e);
   void on_start_timeout(const Event& e);
   void on_ready_while_starting(const Event& e);
@@ -220,10 +248,20 @@ class Supervisor {
   void spawn_main(const Event& e);
   void started(const Event& e);
   void enter_running(const Event& e);
+  void enter_exited(const Event& e);
   void start_failed(int code, const std::string& message, ServiceResult why, const Event& e);
+  void skip_start(const std::string& why, const Event& e);
+  bool has_pidfile() const { return unit_.key_lines.count("Service.PIDFile") > 0; }
+  // Whether a run leaves something to clean up after it (directories,
+  // credentials, a terminal): CleanUpRun only then.
+  bool has_run_state() const;
+  // The signal a stop begins with, and the phase it waits in.
+  int first_stop_signal(SubState phase) const;
+  Usec stop_timeout(SubState phase) const;
   void service_ended(const Event& e);
   void begin_stop(bool restart_after, bool run_exec_stop, const Event& e);
   void enter_signal(SubState phase, const Event& e);
+  void enter_first_kill(const Event& e);
   void enter_final_kill(SubState phase, const Event& e);
   bool stop_complete(const Event& e) const;
   void after_kill(const Event& e);
@@ -274,7 +312,14 @@ class Supervisor {
   // The run's termination: how the main process (or a oneshot's command) ended.
   std::optional<Termination> termination_;
   bool main_ended_during_command_ = false;  // StartPost/Reload: handled once the command is done
-  bool awaiting_pidfile_ = false;           // forking: the command exited 0, PIDFile= names nobody yet
+  bool skipped_ = false;
+  bool exited_ = false;        // RemainAfterExit=: active with nothing running
+  bool main_unknown_ = false;  // Type=forking, no PIDFile=, GuessMainPID=no: the unit runs while anything of it does
+  uint64_t runtime_deadline_ = 0;  // RuntimeMaxSec=, while running
+  TimeoutFailureMode next_stop_mode_ =
+      TimeoutFailureMode::Terminate;  // how the stop being begun starts  // a condition (or ExecCondition=) said not to
+                                      // start: no failure
+  bool awaiting_pidfile_ = false;     // forking: the command exited 0, PIDFile= names nobody yet
 
   // The command list in progress.
   std::optional<CommandList> list_;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,6 +24,9 @@
 
 #include "base/sys.h"
 #include "base/unique_fd.h"
+#include "process/cgroup.h"
+#include "process/sandbox.h"
+#include "process/sandbox_child.h"
 
 namespace unitrun::process {
 namespace {
@@ -40,11 +44,14 @@ enum Step : int {
   kChdir,
   kSignals,
   kExec,
-  kFork
+  kFork,
+  kCgroup,   // Failure::index: which of the cgroup's join fds
+  kSandbox,  // Failure::report: which step of the plan
 };
-const char* const kStepNames[] = {"setsid",        "redirect stdio", "close fds", "setrlimit",          "setpriority",
-                                  "setgroups",     "setgid",         "setuid",    "verify credentials", "chdir",
-                                  "reset signals", "exec",           "fork"};
+const char* const kStepNames[] = {
+    "setsid", "redirect stdio",     "close fds", "setrlimit",     "setpriority", "setgroups", "setgid",
+    "setuid", "verify credentials", "chdir",     "reset signals", "exec",        "fork",      "cgroup",
+    "sandbox"};
 
 // ---- process properties of systemd.exec(5) ----------------------------------
 // Steps of their own, numbered apart from the ones above so that either list
@@ -94,6 +101,8 @@ PreparedProperties prepare_properties(const ExecSpec& spec) {
 struct Failure {
   int step = -1;
   int error = 0;
+  int index = 0;
+  sandbox_child::Report report;
 };
 
 [[noreturn]] void fail(Failure& f, int step) {
@@ -178,8 +187,38 @@ void fill_pid(char* slot) {
   *p = '\0';
 }
 
+// Runs one phase of the sandbox plan; a failing step fails the child with
+// the step's own description (the report holds which one).
+void sandbox_phase(const ExecSpec& spec, SandboxOp::Phase phase, Failure& failure) {
+  if (!spec.sandbox) return;
+  if (!sandbox_child::run_phase(*spec.sandbox, phase, failure.report)) {
+    errno = failure.report.error;
+    fail(failure, kSandbox);
+  }
+}
+
+// The order follows systemd's exec_child(): the cgroup first (everything the
+// child becomes is the unit's), the namespaces (made by clone), the file-
+// system view, groups, the user namespace, the capability bounding and
+// ambient sets, the uid change, the working directory, and last the
+// securebits, no_new_privs and the seccomp filters, as close to execve as
+// possible (a filter must not deny a call a later step makes).
 [[noreturn]] void exec_child(const ExecSpec& spec, char* const* argv, char* const* envp, char* watchdog_slot,
                              int devnull, const PreparedProperties& properties, Failure& failure) {
+  using Phase = SandboxOp::Phase;
+  if (spec.cgroup) {
+    const std::vector<int>& fds = spec.cgroup->join_fds();
+    for (size_t i = 0; i < fds.size(); ++i) {
+      ssize_t n;
+      do n = ::write(fds[i], "0", 1);
+      while (n < 0 && errno == EINTR);
+      if (n < 0) {
+        failure.index = static_cast<int>(i);
+        fail(failure, kCgroup);
+      }
+    }
+  }
+  sandbox_phase(spec, Phase::AfterClone, failure);
   if (spec.new_session && ::setsid() < 0) fail(failure, kSetsid);
   if (watchdog_slot) fill_pid(watchdog_slot);
 
@@ -203,6 +242,13 @@ void fill_pid(char* slot) {
   set_limit(RLIMIT_CORE, spec.limit_core);
   if (spec.nice && ::setpriority(PRIO_PROCESS, 0, *spec.nice) < 0) fail(failure, kNice);
   apply_process_properties(spec, properties, failure);
+
+  // The view is built with umask 0, so that device nodes and directories
+  // get the modes the plan says (systemd does the same).
+  if (spec.sandbox) {
+    ::umask(0);
+    sandbox_phase(spec, Phase::Mounts, failure);
+  }
   ::umask(spec.umask);
 
   if (spec.credentials) {
@@ -211,6 +257,13 @@ void fill_pid(char* slot) {
     // that nothing of the old identity is left (POS37-C).
     if (::syscall(SYS_setgroups, c.groups.size(), c.groups.data()) < 0) fail(failure, kSetgroups);
     if (::syscall(SYS_setresgid, c.gid, c.gid, c.gid) < 0) fail(failure, kSetgid);
+  }
+  // PrivateUsers=: after the groups (which must be set in the parent
+  // namespace), before the capabilities (a new user namespace resets them).
+  sandbox_phase(spec, Phase::UserNamespace, failure);
+  sandbox_phase(spec, Phase::BeforeSetuid, failure);
+  if (spec.credentials) {
+    const Credentials& c = *spec.credentials;
     if (::syscall(SYS_setresuid, c.uid, c.uid, c.uid) < 0) fail(failure, kSetuid);
     uid_t ru, eu, su;
     gid_t rg, eg, sg;
@@ -224,6 +277,7 @@ void fill_pid(char* slot) {
       fail(failure, kVerifyIds);
     }
   }
+  sandbox_phase(spec, Phase::AfterSetuid, failure);
 
   // After the privilege drop, so the service user's permissions apply.
   if (::chdir(spec.working_directory.c_str()) < 0) {
@@ -236,6 +290,7 @@ void fill_pid(char* slot) {
   if (!sys::reset_signals()) fail(failure, kSignals);
   apply_signal_properties(spec, failure);
 
+  sandbox_phase(spec, Phase::Late, failure);
   ::execve(spec.program.c_str(), argv, envp);
   fail(failure, kExec);
 }
@@ -277,14 +332,24 @@ SpawnResult spawn(const ExecSpec& spec) {
   // A bare name was not found in the fixed PATH when the unit was loaded;
   // execve() would take it relative to WorkingDirectory=, i.e. run whatever
   // file of that name is there.
-  if (spec.program.find('/') == std::string::npos) return {-1, kStepNames[kExec], ENOENT};
+  if (spec.program.find('/') == std::string::npos) {
+    SpawnResult r;
+    r.failed_step = kStepNames[kExec];
+    r.error = ENOENT;
+    return r;
+  }
   std::vector<char*> argv = c_strings(spec.argv);
   std::vector<char*> envp = c_strings(spec.env);
   std::string watchdog_slot = "WATCHDOG_PID=0000000000000000";  // room for any PID
   if (spec.set_watchdog_pid) envp.insert(envp.end() - 1, watchdog_slot.data());
 
   UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
-  if (!devnull) return {-1, "open /dev/null", errno};
+  if (!devnull) {
+    SpawnResult r;
+    r.failed_step = "open /dev/null";
+    r.error = errno;
+    return r;
+  }
 
   // posix_spawn's way, which it cannot take for us (setgroups, rlimits,
   // verification): the child borrows our memory on a stack of its own, and
@@ -293,12 +358,24 @@ SpawnResult spawn(const ExecSpec& spec) {
   // clone() returns: a failure is in args.failure, written by the child.
   constexpr size_t kStack = 256 * 1024;
   void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return {-1, kStepNames[kFork], errno};
+  if (stack == MAP_FAILED) {
+    SpawnResult r;
+    r.failed_step = kStepNames[kFork];
+    r.error = errno;
+    return r;
+  }
   ChildArgs args{&spec,         argv.data(),
                  envp.data(),   spec.set_watchdog_pid ? watchdog_slot.data() : nullptr,
                  devnull.get(), prepare_properties(spec),
                  Failure{}};
-  pid_t pid = ::clone(child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  // The sandbox's namespaces (mount, network, UTS, IPC) are clone flags:
+  // each works with CLONE_VM|CLONE_VFORK (CLONE_FS, which CLONE_NEWNS
+  // forbids, is not used). A user namespace is not among them: its maps must
+  // be written from this namespace while we sleep, which a helper the child
+  // forks does (sandbox_child.cc).
+  int ns_flags = spec.sandbox ? spec.sandbox->clone_flags : 0;
+  pid_t pid =
+      ::clone(child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD | ns_flags, &args);
   int clone_errno = errno;
 #if defined(__SANITIZE_ADDRESS__)
   // The child's frames left their redzones poisoned in AddressSanitizer's
@@ -307,18 +384,57 @@ SpawnResult spawn(const ExecSpec& spec) {
   __asan_unpoison_memory_region(stack, kStack);
 #endif
   (void)::munmap(stack, kStack);  // the child has exec'd or exited: nobody runs on it any more
-  if (pid < 0) return {-1, kStepNames[kFork], clone_errno};
-  if (args.failure.step < 0) return {pid, "", 0};
+  SpawnResult result;
+  if (pid < 0) {
+    result.failed_step = kStepNames[kFork];
+    if (ns_flags) {
+      result.failed_step = "sandbox namespaces (clone)";
+      result.exit_status = 226;  // NAMESPACE
+    }
+    result.error = clone_errno;
+    return result;
+  }
+  if (spec.sandbox) {
+    const sandbox_child::Report& r = args.failure.report;
+    int shown = std::min(r.warning_count, sandbox_child::Report::kMaxWarnings);
+    for (int i = 0; i < shown; ++i) {
+      const auto& w = r.warnings[i];
+      if (w.op >= 0 && static_cast<size_t>(w.op) < spec.sandbox->ops.size())
+        result.warnings.push_back(spec.sandbox->ops[static_cast<size_t>(w.op)].what + ": " + std::strerror(w.error));
+    }
+    if (r.warning_count > shown)
+      result.warnings.push_back("... and " + std::to_string(r.warning_count - shown) + " more sandbox warnings");
+  }
+  if (args.failure.step < 0) {
+    result.pid = pid;
+    return result;
+  }
 
   // The child failed before exec; reap it here so no zombie is left.
   int status;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   int step = args.failure.step;
-  if (step >= kOomScoreAdjust && step < kLastPropertyStep)
-    return {-1, kPropertyStepNames[step - kOomScoreAdjust], args.failure.error};
-  if (step > kFork) return {-1, "report from child", EIO};
-  return {-1, kStepNames[step], args.failure.error};
+  result.error = args.failure.error;
+  if (step == kSandbox && spec.sandbox && args.failure.report.failed_op >= 0 &&
+      static_cast<size_t>(args.failure.report.failed_op) < spec.sandbox->ops.size()) {
+    const SandboxOp& op = spec.sandbox->ops[static_cast<size_t>(args.failure.report.failed_op)];
+    result.failed_step = op.what;
+    result.exit_status = op.exit_status;
+  } else if (step == kCgroup && spec.cgroup) {
+    std::vector<std::string> paths = spec.cgroup->paths();
+    size_t i = static_cast<size_t>(args.failure.index);
+    result.failed_step = "cgroup (join " + (i < paths.size() ? paths[i] : std::string("?")) + ")";
+    result.exit_status = 219;  // CGROUP
+  } else if (step >= kOomScoreAdjust && step < kLastPropertyStep) {
+    result.failed_step = kPropertyStepNames[step - kOomScoreAdjust];
+  } else if (step < 0 || step > kSandbox) {
+    result.failed_step = "report from child";
+    result.error = EIO;
+  } else {
+    result.failed_step = kStepNames[step];
+  }
+  return result;
 }
 
 }  // namespace unitrun::process

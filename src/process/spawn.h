@@ -18,6 +18,9 @@
 
 namespace unitrun::process {
 
+struct SandboxPlan;  // process/sandbox.h
+class UnitCgroup;    // process/cgroup.h
+
 struct Credentials {
   uid_t uid = 0;
   gid_t gid = 0;
@@ -62,12 +65,28 @@ struct ExecSpec {
   // (TIOCSCTTY with force: needs CAP_SYS_ADMIN).
   enum class ControllingTty { None, Acquire, Force };
   ControllingTty controlling_tty = ControllingTty::None;
+
+  // ---- the sandbox and the cgroup (docs/sandbox.md) --------------------------
+  // The sandbox (build_plan()), applied between clone and exec; its
+  // namespaces come from clone() itself. Not owned: must outlive spawn().
+  const SandboxPlan* sandbox = nullptr;
+  // The unit's cgroup (UnitCgroup::create()): the child joins it before
+  // anything else, so that everything it becomes is counted and tracked.
+  // Not owned: must outlive spawn().
+  const UnitCgroup* cgroup = nullptr;
 };
 
 struct SpawnResult {
   pid_t pid = -1;           // > 0: exec succeeded
-  std::string failed_step;  // on failure: "exec", "chdir", "setuid", ...
+  std::string failed_step;  // on failure: "exec", "chdir", "setuid", ..., or a sandbox step:
+                            // "ProtectSystem= (mount /usr read-only)", "cgroup (join /sys/fs/...)"
   int error = 0;            // on failure: errno of that step
+  int exit_status = 0;      // on a sandbox or cgroup failure: systemd's status for it (226 NAMESPACE, 218
+                            // CAPABILITIES, 228 SECCOMP, 219 CGROUP, ...); 0 otherwise
+  // Sandbox steps that failed but did not fail the start (best effort, or a
+  // step systemd also only logs: KeyringMode=), "KEY (step): error" each.
+  // The caller must report them (log and status).
+  std::vector<std::string> warnings;
   bool ok() const { return pid > 0; }
   // One line for the user: "exec '/x': No such file or directory".
   std::string message(const ExecSpec& spec) const;

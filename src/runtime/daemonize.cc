@@ -82,20 +82,27 @@ StartOutcome parse_report(const std::string& whole) {
   }
   Reply reply = parse_reply(report);
   o.code = reply.code;
-  if (reply.ok)
+  if (reply.ok) {
     o.pid = static_cast<pid_t>(std::atol(reply.detail.c_str()));
-  else
+    if (o.pid == 0) o.detail = reply.detail;
+  } else
     o.message = reply.detail;
   return o;
 }
 
 StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return {exit_code::kFailure, 0, std::string("pipe: ") + std::strerror(errno)};
+  auto failure = [](std::string message) {
+    StartOutcome o;
+    o.code = exit_code::kFailure;
+    o.message = std::move(message);
+    return o;
+  };
+  if (::pipe2(fds, O_CLOEXEC) < 0) return failure(std::string("pipe: ") + std::strerror(errno));
   UniqueFd read_end(fds[0]), write_end(fds[1]);
 
   pid_t child = ::fork();
-  if (child < 0) return {exit_code::kFailure, 0, std::string("fork: ") + std::strerror(errno)};
+  if (child < 0) return failure(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
     read_end.reset();
     // Session leader, so the monitor (its child) can never acquire a
@@ -139,7 +146,7 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   auto report = sys::read_all(read_end.get(), 4096);
-  if (!report) return {exit_code::kFailure, 0, "reading the monitor's report: " + report.error().message()};
+  if (!report) return failure("reading the monitor's report: " + report.error().message());
   return parse_report(*report);
 }
 

@@ -21,6 +21,11 @@ struct StartOutcome {
   // gone, so that nothing of the unit is left when `start` returns.
   pid_t monitor_pid = 0;
   uint64_t monitor_start_time = 0;
+  // On success, what the monitor said besides: "" (the service runs, `pid`),
+  // "0" (a oneshot ran to completion), "exited" (a oneshot with
+  // RemainAfterExit=: active, nothing running), "skipped" (a condition said
+  // not to start).
+  std::string detail;
 };
 
 // The report's first line, written by the monitor as soon as it runs.

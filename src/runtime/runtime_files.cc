@@ -106,6 +106,10 @@ std::string serialize(const MonitorState& s) {
                       {"status_text", s.status_text},
                       {"service_errno", s.service_errno},
                       {"ready_usec", s.ready_usec},
+                      {"invocation_id", s.invocation_id},
+                      {"protections", s.protections},
+                      {"condition_text", s.condition_text},
+                      {"condition_usec", s.condition_usec},
                       {"foreground", s.foreground},
                       {"events", events}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -137,6 +141,12 @@ std::optional<MonitorState> parse_state(const std::string& text) {
     s.status_text = j.value("status_text", "");
     s.service_errno = j.value("service_errno", 0);
     s.ready_usec = j.value("ready_usec", uint64_t{0});
+    s.invocation_id = j.value("invocation_id", "");
+    if (j.contains("protections") && j["protections"].is_array())
+      for (const auto& p : j["protections"])
+        if (p.is_string()) s.protections.push_back(p.get<std::string>());
+    s.condition_text = j.value("condition_text", "");
+    s.condition_usec = j.value("condition_usec", uint64_t{0});
     s.foreground = j.value("foreground", false);
     if (j.contains("events") && j["events"].is_array())
       for (const auto& e : j["events"]) s.events.push_back({e.value("time_usec", uint64_t{0}), e.value("text", "")});

@@ -71,11 +71,15 @@ struct MonitorState {
   int exit_code = -1;              // last exit of the main process (-1: none)
   int exit_signal = 0;
   unsigned restarts = 0;
-  std::string status_text;    // the service's last STATUS=
-  int service_errno = 0;      // the service's last ERRNO=
-  uint64_t ready_usec = 0;    // realtime of the last READY (or exec, for simple services)
-  bool foreground = false;    // `unitrun run`: output defaults to inherit, not the log file
-  std::vector<Event> events;  // newest last, at most kMaxEvents
+  std::string status_text;               // the service's last STATUS=
+  int service_errno = 0;                 // the service's last ERRNO=
+  uint64_t ready_usec = 0;               // realtime of the last READY (or exec, for simple services)
+  std::string invocation_id;             // INVOCATION_ID= of the run (32 hex digits), which its processes inherit
+  std::vector<std::string> protections;  // the sandbox and the limits in force ("ProtectSystem=strict", ...)
+  std::string condition_text;            // the last start's failed condition (Condition*=, ExecCondition=), if any
+  uint64_t condition_usec = 0;           // realtime of that check
+  bool foreground = false;               // `unitrun run`: output defaults to inherit, not the log file
+  std::vector<Event> events;             // newest last, at most kMaxEvents
 
   static constexpr size_t kMaxEvents = 20;
   void add_event(std::string text);

@@ -51,7 +51,7 @@ std::string_view reason_text(Reason reason) {
     case Reason::SystemActionDetail:
       return "it only qualifies a reboot or exit action, which unitrun never takes";
     case Reason::Accounting:
-      return "accounting needs a control group of the unit's own; unitrun status reads memory and processes from /proc";
+      return "accounting limits nothing: unitrun status shows the unit's memory and tasks whether asked or not";
     case Reason::SocketActivationOption:
       return "it applies to sockets passed by socket activation, which unitrun does not do";
     case Reason::FileDescriptorStore:
@@ -65,10 +65,31 @@ std::string_view reason_text(Reason reason) {
     case Reason::NoOomDetection:
       return "without a control group of its own unitrun cannot tell an OOM kill from another SIGKILL, and handles it "
              "like any signal";
+    case Reason::NoStartupPhase:
+      return "it applies only while the system starts up, a phase unitrun does not have; the setting without "
+             "Startup applies";
+    case Reason::NoControllerTree:
+      return "unitrun enables no controller for sub-groups of a unit, so there is none to disable";
+    case Reason::NoOomd:
+      return "it is systemd-oomd's setting, and unitrun does not use systemd-oomd (MemoryMax= and OOM kills still "
+             "apply)";
     case Reason::Sandboxing:
-      return "sandboxing is not implemented yet: refused rather than running the service unprotected";
+      return "unitrun does not implement this protection: refused rather than running the service without it";
     case Reason::ResourceControl:
-      return "resource control is not implemented yet: refused rather than running the service without its limit";
+      return "unitrun does not implement this limit: refused rather than running the service without it";
+    case Reason::ImageMount:
+      return "unitrun does not mount disk images (they need dm-verity and loop devices): refused rather than running "
+             "the service on the host's file system";
+    case Reason::DynamicUser:
+      return "dynamic users need systemd's user database (nss-systemd), which unitrun does not provide";
+    case Reason::BpfFilter:
+      return "it needs a BPF program attached to the unit's control group, which unitrun does not load: refused "
+             "rather than running the service without the filter";
+    case Reason::NamespacePath:
+      return "joining a namespace another unit made needs systemd's bookkeeping of it";
+    case Reason::MacLabel:
+      return "unitrun applies no SELinux, AppArmor or SMACK label: refused rather than running the service without "
+             "it";
     case Reason::SocketActivation:
       return "socket activation is not supported";
     case Reason::PamSession:

@@ -17,7 +17,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "base/result.h"
@@ -48,9 +50,17 @@ enum class Reason : uint8_t {
   NoUtmp,
   NoCleanOperation,
   NoOomDetection,
+  NoStartupPhase,
+  NoControllerTree,
+  NoOomd,
   // Refused.
   Sandboxing,
   ResourceControl,
+  ImageMount,
+  DynamicUser,
+  BpfFilter,
+  NamespacePath,
+  MacLabel,
   SocketActivation,
   PamSession,
   EncryptedCredential,
@@ -71,6 +81,16 @@ std::span<const Directive> directives();
 const Directive* find_directive(std::string_view section, std::string_view name);
 
 std::string_view reason_text(Reason reason);
+
+// Checks one line of a list-valued sandbox key (CapabilityBoundingSet=,
+// SystemCallFilter=, RestrictAddressFamilies=, ...) against the names only
+// the process module knows (libcap's, libseccomp's); nullopt when fine.
+// Registered once by the program (cli/main.cpp: process::check_sandbox_line),
+// so that unit files are checked when they are read without this module
+// depending on that one. Unset (in the unit tests), lines are taken as
+// written and checked at start.
+using SandboxLineChecker = std::optional<std::string> (*)(const std::string& key, const std::string& value);
+void set_sandbox_line_checker(SandboxLineChecker checker);
 const char* to_string(DirectiveStatus status);
 
 // The rows of each part of the registry (for directives.cc).

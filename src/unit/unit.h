@@ -12,6 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include "unit/resource_control.h"
+#include "unit/sandbox_spec.h"
+
 namespace unitrun {
 
 // Microseconds, as systemd counts time spans; kInfinity means "no limit".
@@ -355,6 +358,11 @@ struct Unit {
   PreserveMode runtime_directory_preserve = PreserveMode::No;
   std::vector<Credential> credentials;  // in order; a later one of the same ID wins
   std::string credentials_directory;    // where they are written at start (%d): <runtime dir>/unitrun/credentials/NAME
+
+  // The sandbox and the limits (process/sandbox.h and process/cgroup.h
+  // apply them).
+  SandboxSpec sandbox;
+  CgroupLimits resource_control;
 
   // [Install]
   std::vector<std::string> wanted_by, required_by, also;

@@ -60,6 +60,30 @@ bool is_extension(std::string_view s) { return s.substr(0, 2) == "X-"; }
 // Keys where a second, different assignment deserves a warning: the last one
 // wins, as in systemd, but a unit that says "User=nobody" and later
 // "User=root" is more likely a mistake than a wish.
+// Keys whose values systemd reads without resolving specifiers: their '%'
+// is a percentage ("TasksMax=80%", "CPUQuota=150%"), as shipped units
+// write it (config_parse_memory_limit, _tasks_max, _cpu_quota call no
+// unit_full_printf()).
+bool takes_specifiers(std::string_view section, std::string_view key) {
+  static constexpr std::string_view kLiteral[] = {"MemoryMin",
+                                                  "MemoryLow",
+                                                  "MemoryHigh",
+                                                  "MemoryMax",
+                                                  "MemorySwapMax",
+                                                  "MemoryZSwapMax",
+                                                  "MemoryLimit",
+                                                  "StartupMemoryLow",
+                                                  "StartupMemoryHigh",
+                                                  "StartupMemoryMax",
+                                                  "StartupMemorySwapMax",
+                                                  "StartupMemoryZSwapMax",
+                                                  "TasksMax",
+                                                  "CPUQuota",
+                                                  "ManagedOOMMemoryPressureLimit"};
+  if (section != "Service") return true;
+  return std::find(std::begin(kLiteral), std::end(kLiteral), key) == std::end(kLiteral);
+}
+
 bool is_security_key(std::string_view key) {
   return key == "User" || key == "Group" || key == "UMask" || key == "PIDFile";
 }
@@ -150,6 +174,27 @@ void record_line(ParseState& st, const Directive& d, std::string_view raw, int l
   }
 }
 
+// unitrun's own keys, in systemd's extension namespace (systemd ignores
+// them): X-Unitrun-Sandbox=best-effort. A misspelled one is an error, as
+// any unknown key: it would be ignored silently otherwise.
+void on_unitrun_key(ParseState& st, std::string_view section, std::string_view name, std::string_view value, int line) {
+  using S = Diagnostic::Severity;
+  if (section == "Service" && name == "X-Unitrun-Sandbox") {
+    if (value == "best-effort" || value == "strict" || value.empty()) {
+      st.unit->sandbox.best_effort = value == "best-effort";
+      st.unit->key_lines["Service.X-Unitrun-Sandbox"] = line;
+      return;
+    }
+    report(st, S::Error, line,
+           "X-Unitrun-Sandbox=: invalid value '" + std::string(value) +
+               "' (strict: a protection that cannot be applied fails the start; best-effort: it is a warning)");
+    return;
+  }
+  report(st, S::Error, line,
+         "unknown unitrun key '" + std::string(name) + "' in [" + std::string(section) +
+             "] (unitrun's keys: X-Unitrun-Sandbox= in [Service])");
+}
+
 int on_key(void* user, const char* section_c, const char* name_c, const char* value_c) {
   auto& st = *static_cast<ParseState*>(user);
   std::string_view section = section_c, name = name_c, raw = value_c;
@@ -161,7 +206,11 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
     return 1;
   }
   if (!is_known_section(section)) return 1;  // reported once, at the section header
-  if (is_extension(name)) return 1;          // X- keys are for other tools, as in systemd
+  if (is_extension(name)) {
+    // X- keys are for other tools, as in systemd; X-Unitrun- ones are ours.
+    if (name.rfind("X-Unitrun-", 0) == 0) on_unitrun_key(st, section, name, raw, line);
+    return 1;
+  }
 
   const Directive* d = find_directive(section, name);
   if (!d) {
@@ -173,7 +222,8 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
     return 1;
   }
 
-  auto value = st.specifiers->expand(raw, st.expanded_value);
+  Result<std::string_view> value =
+      takes_specifiers(section, name) ? st.specifiers->expand(raw, st.expanded_value) : Result<std::string_view>(raw);
   if (!value) {
     report(st, S::Error, line, std::string(name) + "=: " + value.error().message());
     return 1;

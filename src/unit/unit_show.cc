@@ -111,6 +111,176 @@ std::vector<std::string> keys_without_effect(const Unit& u) {
 
 std::string key_name(const std::string& id) { return id.substr(id.find('.') + 1); }
 
+const char* protect_system_name(ProtectSystem v) {
+  switch (v) {
+    case ProtectSystem::No:
+      return "no";
+    case ProtectSystem::Yes:
+      return "yes";
+    case ProtectSystem::Full:
+      return "full";
+    case ProtectSystem::Strict:
+      return "strict";
+  }
+  return "";
+}
+
+const char* protect_home_name(ProtectHome v) {
+  switch (v) {
+    case ProtectHome::No:
+      return "no";
+    case ProtectHome::Yes:
+      return "yes";
+    case ProtectHome::ReadOnly:
+      return "read-only";
+    case ProtectHome::Tmpfs:
+      return "tmpfs";
+  }
+  return "";
+}
+
+const char* protect_proc_name(ProtectProc v) {
+  switch (v) {
+    case ProtectProc::Default:
+      return "default";
+    case ProtectProc::Invisible:
+      return "invisible";
+    case ProtectProc::Ptraceable:
+      return "ptraceable";
+    case ProtectProc::NoAccess:
+      return "noaccess";
+  }
+  return "";
+}
+
+const char* keyring_mode_name(KeyringMode v) {
+  switch (v) {
+    case KeyringMode::Inherit:
+      return "inherit";
+    case KeyringMode::Private:
+      return "private";
+    case KeyringMode::Shared:
+      return "shared";
+  }
+  return "";
+}
+
+const char* mount_propagation_name(MountPropagation v) {
+  switch (v) {
+    case MountPropagation::Shared:
+      return "shared";
+    case MountPropagation::Slave:
+      return "slave";
+    case MountPropagation::Private:
+      return "private";
+  }
+  return "";
+}
+
+const char* device_policy_name(DevicePolicy v) {
+  switch (v) {
+    case DevicePolicy::Auto:
+      return "auto";
+    case DevicePolicy::Closed:
+      return "closed";
+    case DevicePolicy::Strict:
+      return "strict";
+  }
+  return "";
+}
+
+// Bytes or a task count as systemctl show prints them: "infinity" for no
+// limit, "" when the key is not set.
+std::string limit_value(const std::optional<uint64_t>& v) {
+  if (!v) return "";
+  return *v == kCgroupInfinity ? "infinity" : std::to_string(*v);
+}
+
+// The list-valued sandbox keys whose lines combine: each line as written,
+// in order (a later "~" line removes, an empty one resets).
+const std::vector<std::pair<const char*, std::vector<std::string> SandboxSpec::*>>& sandbox_line_fields() {
+  static const std::vector<std::pair<const char*, std::vector<std::string> SandboxSpec::*>> fields = {
+      {"CapabilityBoundingSet", &SandboxSpec::capability_bounding_set},
+      {"AmbientCapabilities", &SandboxSpec::ambient_capabilities},
+      {"SecureBits", &SandboxSpec::secure_bits},
+      {"RestrictNamespaces", &SandboxSpec::restrict_namespaces},
+      {"RestrictAddressFamilies", &SandboxSpec::restrict_address_families},
+      {"SystemCallFilter", &SandboxSpec::system_call_filter},
+      {"SystemCallArchitectures", &SandboxSpec::system_call_architectures},
+      {"SystemCallLog", &SandboxSpec::system_call_log}};
+  return fields;
+}
+
+void add_sandbox_properties(const Unit& u, std::vector<std::pair<std::string, std::string>>& p) {
+  auto add = [&](const std::string& k, std::string v) { p.emplace_back(k, std::move(v)); };
+  auto yes = [](bool b) { return std::string(b ? "yes" : "no"); };
+  const SandboxSpec& s = u.sandbox;
+  add("NoNewPrivileges", yes(s.no_new_privileges));
+  for (const auto& [key, field] : sandbox_line_fields()) {
+    if ((s.*field).empty()) add(key, "");
+    for (const std::string& line : s.*field) add(key, line);
+  }
+  add("KeyringMode", keyring_mode_name(s.keyring_mode));
+  add("LockPersonality", yes(s.lock_personality));
+  add("MemoryDenyWriteExecute", yes(s.memory_deny_write_execute));
+  add("RestrictRealtime", yes(s.restrict_realtime));
+  add("RestrictSUIDSGID", yes(s.restrict_suid_sgid));
+  add("SystemCallErrorNumber", s.system_call_error_number);
+  add("PrivateTmp", yes(s.private_tmp));
+  add("PrivateDevices", yes(s.private_devices));
+  add("PrivateNetwork", yes(s.private_network));
+  add("PrivateIPC", yes(s.private_ipc));
+  add("PrivateUsers", yes(s.private_users));
+  add("ProtectSystem", protect_system_name(s.protect_system));
+  add("ProtectHome", protect_home_name(s.protect_home));
+  add("ReadWritePaths", join_words(s.read_write_paths));
+  add("ReadOnlyPaths", join_words(s.read_only_paths));
+  add("InaccessiblePaths", join_words(s.inaccessible_paths));
+  add("ExecPaths", join_words(s.exec_paths));
+  add("NoExecPaths", join_words(s.no_exec_paths));
+  std::vector<std::string> binds, read_only_binds, tmpfs;
+  for (const BindPath& b : s.bind_paths) {
+    std::string w = (b.ignore_missing ? "-" : "") + b.source;
+    if (b.destination != b.source || !b.recursive) w += ":" + b.destination;
+    if (!b.recursive) w += ":norbind";
+    (b.read_only ? read_only_binds : binds).push_back(w);
+  }
+  for (const TemporaryFileSystem& t : s.temporary_file_system)
+    tmpfs.push_back(t.options.empty() ? t.path : t.path + ":" + t.options);
+  add("BindPaths", join_words(binds));
+  add("BindReadOnlyPaths", join_words(read_only_binds));
+  add("TemporaryFileSystem", join_words(tmpfs));
+  add("ProtectKernelTunables", yes(s.protect_kernel_tunables));
+  add("ProtectKernelModules", yes(s.protect_kernel_modules));
+  add("ProtectKernelLogs", yes(s.protect_kernel_logs));
+  add("ProtectControlGroups", yes(s.protect_control_groups));
+  add("ProtectClock", yes(s.protect_clock));
+  add("ProtectHostname", yes(s.protect_hostname));
+  add("ProtectProc", protect_proc_name(s.protect_proc));
+  add("ProcSubset", s.proc_subset == ProcSubset::Pid ? "pid" : "all");
+  add("RootDirectory", s.root_directory);
+  add("MountFlags", s.mount_flags ? mount_propagation_name(*s.mount_flags) : "");
+  add("X-Unitrun-Sandbox", s.best_effort ? "best-effort" : "strict");
+
+  const CgroupLimits& r = u.resource_control;
+  add("MemoryHigh", limit_value(r.memory_high));
+  add("MemoryMax", limit_value(r.memory_max));
+  add("MemorySwapMax", limit_value(r.memory_swap_max));
+  add("TasksMax", limit_value(r.tasks_max));
+  add("CPUQuotaPerSecUSec", r.cpu_quota_per_sec_usec ? values::format_timespan(*r.cpu_quota_per_sec_usec) : "infinity");
+  add("CPUQuotaPeriodUSec", values::format_timespan(r.cpu_quota_period_usec));
+  add("CPUWeight", limit_value(r.cpu_weight));
+  add("IOWeight", limit_value(r.io_weight));
+  std::vector<std::string> device_weights, device_allow;
+  for (const IoDeviceWeight& w : r.io_device_weight)
+    device_weights.push_back(w.device + " " + std::to_string(w.weight));
+  for (const DeviceAllow& d : r.device_allow) device_allow.push_back(d.device + " " + d.access);
+  add("IODeviceWeight", join_words(device_weights));
+  add("DevicePolicy", device_policy_name(r.device_policy));
+  add("DeviceAllow", join_words(device_allow));
+  add("Delegate", yes(r.delegate));
+  add("Slice", r.slice);
+}
 }  // namespace
 
 std::string format_command(const Command& c) {
@@ -224,6 +394,7 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   std::string search_path;
   for (const std::string& d : u.exec_search_path) search_path += (search_path.empty() ? "" : ":") + d;
   add("ExecSearchPath", search_path);
+  add_sandbox_properties(u, p);
   for (DirectoryType t : kDirectoryTypes) {
     const ServiceDirectories& d = u.exec_directory(t);
     add(std::string(to_string(t)) + "Directory", directory_words(d));
@@ -259,6 +430,8 @@ nlohmann::json show_json(const Unit& u) {
     if (k.rfind("Condition", 0) == 0 || k.rfind("Assert", 0) == 0) return true;
     for (const std::string& w : without_effect)
       if (key_name(w) == k) return true;
+    for (const auto& [key, field] : sandbox_line_fields())
+      if (k == key) return true;
     return k == "Environment" || k == "EnvironmentFile" || k == "SetCredential" || k == "LoadCredential";
   };
   for (const auto& [k, v] : properties(u))
@@ -279,6 +452,7 @@ nlohmann::json show_json(const Unit& u) {
   j["PassEnvironment"] = u.pass_environment;
   j["UnsetEnvironment"] = u.unset_environment;
   j["WantedBy"] = u.wanted_by;
+  for (const auto& [key, field] : sandbox_line_fields()) j[key] = u.sandbox.*field;
   nlohmann::json conditions = nlohmann::json::array();
   for (const Condition& c : u.conditions)
     conditions.push_back({{"key", condition_key(c)},

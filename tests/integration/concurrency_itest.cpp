@@ -261,7 +261,10 @@ TEST_CASE("L4: parallel restarts never let two instances overlap", "[concurrency
   INFO(j.dump(2));
   CHECK(j["sub_state"] == "running");
   for (const auto& e : j["events"]) CHECK(e["text"].get<std::string>().find("code=99") == std::string::npos);
-  CHECK(u.services().size() == 2);  // flock and its sleep: one instance
+  // flock and its sleep: one instance (the sleep is forked a moment after
+  // the restart has returned, once flock holds its lock).
+  CHECK(wait_until([&] { return u.services().size() == 2; }, 5000));
+  CHECK(u.services().size() == 2);
   CHECK(u.stop().exit_code == 0);
   CHECK(u.nothing_running());
 }

@@ -206,10 +206,20 @@ TEST_CASE("only the unit's own processes are heard on its notify socket", "[supe
     CHECK(outsider.alive());
     CHECK(outsider.signals_received() == 0);
   }
-  SECTION("READY=1 from a child of the service counts") {
+  SECTION("READY=1 from a child of the service is ignored by default (NotifyAccess=main), as systemd ignores it") {
+    TestUnit u(dir, "childmain", notifier("sleep:500 child-send:READY=1"),
+               opts(std::string(kNotify) + "TimeoutStartSec=3\n"));
+    RunResult start = u.start();
+    INFO(start.describe());
+    CHECK(start.exit_code == 1);
+    CHECK(contains(start.err, "without READY=1"));
+    CHECK(u.processes().empty());
+  }
+  SECTION("READY=1 from a child of the service counts with NotifyAccess=all") {
     // The child lingers after sending: sd_notify(3) only promises that a
     // message is attributed while its sender still exists.
-    TestUnit u(dir, "child", notifier("sleep:500 child-send:READY=1"), opts(kNotify));
+    TestUnit u(dir, "child", notifier("sleep:500 child-send:READY=1"),
+               opts(std::string(kNotify) + "NotifyAccess=all\n"));
     RunResult start = u.start();
     INFO(start.describe());
     CHECK(start.exit_code == 0);
@@ -223,7 +233,10 @@ TEST_CASE("MAINPID= is accepted only for a process of the unit's tree", "[superv
   TempDir dir;
   SECTION("a child of the service becomes the main process, and the pidfile follows") {
     std::string env = dir / "env";
-    TestUnit u(dir, "mainpid", notifier("env:" + env + " fork-mainpid sleep:200 send:READY=1"), opts(kNotify));
+    // NotifyAccess=all: once MAINPID= named its child, the notifier is no
+    // longer the main process, and its READY=1 would not count under main.
+    TestUnit u(dir, "mainpid", notifier("env:" + env + " fork-mainpid sleep:200 send:READY=1"),
+               opts(std::string(kNotify) + "NotifyAccess=all\n"));
     start_ok(u);
     pid_t notifier_pid = std::stoi(wait_kv(env)["PID"]);
     std::vector<pid_t> kids = children_of(notifier_pid);
@@ -251,15 +264,28 @@ TEST_CASE("MAINPID= is accepted only for a process of the unit's tree", "[superv
   }
 }
 
-TEST_CASE("every service gets NOTIFY_SOCKET: a Type=simple service can report STATUS=", "[supervision][notify]") {
+TEST_CASE(
+    "NOTIFY_SOCKET as systemd gives it: a Type=simple service with NotifyAccess=main reports STATUS=, without it has "
+    "none",
+    "[supervision][notify]") {
   TempDir dir;
   std::string env = dir / "env";
-  TestUnit u(dir, "simplestatus", notifier("env:" + env + " \"send:STATUS=simple and fine\""));
+  TestUnit u(dir, "simplestatus", notifier("env:" + env + " \"send:STATUS=simple and fine\""),
+             opts("NotifyAccess=main\n"));
   start_ok(u);
   auto kv = wait_kv(env);
   CHECK(kv["NOTIFY_SOCKET"].rfind("@unitrun/", 0) == 0);
   CHECK(wait_until([&] { return status_json(u)["status_text"] == "simple and fine"; }, 5000));
   CHECK(u.stop().exit_code == 0);
+
+  // systemd.service(5): NotifyAccess= defaults to none for a simple service
+  // without WatchdogSec=, and then NOTIFY_SOCKET is not set at all.
+  std::string env2 = dir / "env2";
+  TestUnit plain(dir, "simplenone", notifier("env:" + env2));
+  start_ok(plain);
+  auto kv2 = wait_kv(env2);
+  CHECK(kv2["NOTIFY_SOCKET"].empty());
+  CHECK(plain.stop().exit_code == 0);
 }
 
 TEST_CASE("STOPPING=1 is tracked", "[supervision][notify]") {
@@ -557,7 +583,7 @@ TEST_CASE(
   // which never came, and waited the whole TimeoutStopSec=.
   TempDir dir;
   TestUnit u(dir, "mixedforeign", notifier("fork-mainpid send:READY=1"),
-             opts(std::string(kNotify) + "KillMode=mixed\nTimeoutStopSec=30\n"));
+             opts(std::string(kNotify) + "KillMode=mixed\nTimeoutStopSec=30\nNotifyAccess=all\n"));
   start_ok(u);
   REQUIRE(wait_until([&] { return u.services().size() == 2; }, 5000));
   nlohmann::json j = status_json(u);

@@ -414,13 +414,17 @@ TEST_CASE("S8: the service's environment is built from scratch", "[security]") {
                             "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID", "EVIL_EXTRA"})
       CHECK(name != bad);
   }
-  // NOTIFY_SOCKET is the monitor's private notify socket (every service gets
-  // one), never the caller's.
-  std::string notify_socket;
+  // NOTIFY_SOCKET: the caller's never; the monitor's only where systemd
+  // gives one (NotifyAccess= not none: not this simple service).
+  for (const std::string& kv : env) CHECK(kv.rfind("NOTIFY_SOCKET=", 0) != 0);
+  // INVOCATION_ID: the run's own (32 hex digits, as systemd's), never the
+  // caller's.
+  std::string invocation;
   for (const std::string& kv : env)
-    if (kv.rfind("NOTIFY_SOCKET=", 0) == 0) notify_socket = kv.substr(std::strlen("NOTIFY_SOCKET="));
-  CHECK(notify_socket.rfind("@unitrun/notify/", 0) == 0);
-  expected.insert("NOTIFY_SOCKET=" + notify_socket);
+    if (kv.rfind("INVOCATION_ID=", 0) == 0) invocation = kv.substr(std::strlen("INVOCATION_ID="));
+  CHECK(invocation.size() == 32);
+  CHECK(invocation.find_first_not_of("0123456789abcdef") == std::string::npos);
+  expected.insert("INVOCATION_ID=" + invocation);
   // ...and nothing else was added: exactly the contract's variables.
   CHECK(env == expected);
   CHECK(j.at("environ").size() == expected.size());  // no duplicates either

@@ -104,9 +104,9 @@ std::string unique_name(const std::string& prefix) {
 
 // ---------------------------------------------------------------- files
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/unitrun-itest.XXXXXX";
-  if (!::mkdtemp(tmpl)) FAIL(errno_text("mkdtemp"));
+TempDir::TempDir(const std::string& parent) {
+  std::string tmpl = parent + "/unitrun-itest.XXXXXX";
+  if (!::mkdtemp(tmpl.data())) FAIL(errno_text("mkdtemp in " + parent));
   path_ = tmpl;
   if (::chmod(path_.c_str(), 0755) < 0) FAIL(errno_text("chmod " + path_));
 }

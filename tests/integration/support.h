@@ -45,7 +45,9 @@ std::string unique_name(const std::string& prefix);
 // A fresh directory under /tmp, mode 0755, removed with everything in it.
 class TempDir {
  public:
-  TempDir();
+  // Under /tmp by default; a test of PrivateTmp= needs a directory the
+  // service still sees, so it names another parent (/var/lib, say).
+  explicit TempDir(const std::string& parent = "/tmp");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -84,7 +84,10 @@ inline Unit unit_of(ServiceType type) {
   u.path = "/etc/unitrun/svc.ini";
   u.type = type;
   u.exec_start = {command("/usr/bin/svc")};
-  if (type == ServiceType::Forking) u.pid_file = "/run/svc.pid";
+  if (type == ServiceType::Forking) {
+    u.pid_file = "/run/svc.pid";
+    u.key_lines["Service.PIDFile"] = 1;  // PIDFile= set: the daemon is found through it
+  }
   return u;
 }
 
@@ -118,7 +121,9 @@ class Driver {
     always_.erase(step);
     failures_.erase(step);
   }
-  bool pidfile_written = false;         // WatchPidfile's first look finds the daemon's pidfile
+  bool pidfile_written = false;  // WatchPidfile's first look finds the daemon's pidfile
+  // CheckConditions: what the evaluation says ("" = they pass).
+  std::string condition_fails, assert_fails;
   bool pidfile_names_new_main = false;  // RecheckPidfile finds a new main process
 
   // ---- events ----
@@ -325,7 +330,29 @@ class Driver {
   void execute(const Action& a) {
     namespace act = monitor::action;
     bool ignored = false;
-    if (std::holds_alternative<act::PrepareExec>(a)) {
+    if (std::holds_alternative<act::CheckConditions>(a)) {
+      if (!condition_fails.empty() || !assert_fails.empty()) {
+        Event e = of_kind(condition_fails.empty() ? Event::Kind::AssertFailed : Event::Kind::ConditionFailed);
+        e.message = condition_fails.empty() ? assert_fails : condition_fails;
+        queue_.push_back(std::move(e));
+      } else {
+        answer(Step::Conditions, ignored);
+      }
+    } else if (std::holds_alternative<act::GuessMainPid>(a)) {
+      // The loop's guess: the one process left, if there is exactly one.
+      if (unit_.guess_main_pid && others == 1) {
+        --others;
+        main = true;
+        queue_.push_back(of_kind(Event::Kind::PidfileAdopted));
+      } else if (unit_.guess_main_pid && others > 1) {
+        Event e = of_kind(Event::Kind::StepFailed);
+        e.step = Step::GuessMainPid;
+        e.message = "cannot tell the main process";
+        queue_.push_back(std::move(e));
+      } else {
+        queue_.push_back(of_kind(Event::Kind::NoMainProcess));
+      }
+    } else if (std::holds_alternative<act::PrepareExec>(a)) {
       answer(Step::Prepare, ignored);
     } else if (std::holds_alternative<act::RemoveStalePidfile>(a)) {
       answer(Step::RemoveStalePidfile, ignored);

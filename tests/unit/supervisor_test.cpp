@@ -2475,3 +2475,244 @@ TEST_CASE("the monitor's exit status: the service's, unless a stop was asked for
     CHECK(d.reports.empty());
   }
 }
+
+// ---------------------------------------------------------------- the dialect's behaviours (issue 12)
+
+TEST_CASE("Condition*=: a failed condition skips the start (no failure, nothing runs); a failed assert fails it",
+          "[supervisor][conditions]") {
+  // systemd.unit(5): "If a condition is not met, the unit is skipped ...
+  // Assertion failures ... cause the start job to fail."
+  Unit u = unit_of(ServiceType::Simple);
+  Condition c;
+  c.kind = ConditionKind::PathExists;
+  c.value = "/nonexistent";
+  u.conditions.push_back(c);
+  SECTION("a condition") {
+    Driver d(u);
+    d.condition_fails = "ConditionPathExists=/nonexistent was not met";
+    d.start();
+    Lines steps = d.steps();
+    CHECK(steps.front() == "check conditions");
+    CHECK(std::find(steps.begin(), steps.end(), "spawn main") == steps.end());
+    CHECK(d.sv().sub_state() == S::Dead);
+    CHECK(d.sv().done());
+    CHECK(d.sv().exit_status() == 0);
+    REQUIRE(d.reports.size() == 1);
+    CHECK(d.reports[0].ok);
+    CHECK(d.reports[0].message == "skipped");
+    CHECK(d.logged("condition: ConditionPathExists=/nonexistent was not met"));
+  }
+  SECTION("an assert") {
+    Driver d(u);
+    d.assert_fails = "AssertPathExists=/nonexistent was not met";
+    d.start();
+    CHECK(d.sv().done());
+    CHECK(d.sv().exit_status() == 1);
+    REQUIRE(d.reports.size() == 1);
+    CHECK_FALSE(d.reports[0].ok);
+    CHECK(d.reports[0].message == "assertion failed: AssertPathExists=/nonexistent was not met");
+  }
+  SECTION("passing conditions: the start goes on") {
+    Driver d(u);
+    d.start();
+    CHECK(d.steps().front() == "check conditions");
+    CHECK(d.sv().sub_state() == S::Running);
+  }
+}
+
+TEST_CASE("ExecCondition=: 0 goes on, 1..254 skips (no failure), 255 fails", "[supervisor][conditions]") {
+  // systemd.service(5), ExecCondition=: "exit code of 1 through 254
+  // (inclusive) ... the unit is not marked as failed ... 255 or abnormal
+  // exit ... failure".
+  Unit u = unit_of(ServiceType::Simple);
+  u.exec_condition = {command("/usr/bin/check")};
+  u.exec_stop_post = {command("/usr/bin/after")};
+  SECTION("exit 0") {
+    Driver d(u);
+    d.start();
+    CHECK(d.sv().sub_state() == S::Condition);
+    d.control_exits(exited(0));
+    CHECK(d.sv().sub_state() == S::Running);
+  }
+  SECTION("exit 1: skipped, ExecStopPost= still runs, no failure") {
+    Driver d(u);
+    d.start();
+    d.control_exits(exited(1));
+    CHECK(d.sv().sub_state() == S::StopPost);
+    d.control_exits(exited(0));
+    CHECK(d.sv().sub_state() == S::Dead);
+    CHECK(d.sv().result() == ServiceResult::ExecCondition);
+    CHECK(d.sv().exit_status() == 0);
+    REQUIRE(d.reports.size() == 1);
+    CHECK(d.reports[0].ok);
+    CHECK(d.reports[0].message == "skipped");
+  }
+  SECTION("exit 255: a failure") {
+    Driver d(u);
+    d.start();
+    d.control_exits(exited(255));
+    d.control_exits(exited(0));  // ExecStopPost=
+    CHECK(d.sv().sub_state() == S::Failed);
+    REQUIRE(d.reports.size() == 1);
+    CHECK_FALSE(d.reports[0].ok);
+  }
+}
+
+TEST_CASE("RemainAfterExit=: a oneshot stays active after its commands, and its stop runs ExecStop=",
+          "[supervisor][remain]") {
+  Unit u = unit_of(ServiceType::Oneshot);
+  u.remain_after_exit = true;
+  u.exec_stop = {command("/usr/bin/down")};
+  Driver d(u);
+  d.start();
+  d.control_exits(exited(0));
+  CHECK(d.sv().sub_state() == S::Exited);
+  CHECK(d.sv().active_state() == ActiveState::Active);
+  REQUIRE(d.reports.size() == 1);
+  CHECK(d.reports[0].message == "exited");
+  CHECK_FALSE(d.sv().done());
+  d.stop();
+  CHECK(d.sv().sub_state() == S::Stop);
+  d.control_exits(exited(0));
+  CHECK(d.sv().sub_state() == S::Dead);
+  CHECK(d.sv().done());
+}
+
+TEST_CASE("RemainAfterExit=: a simple service whose main process exits cleanly stays active; an unclean exit does not",
+          "[supervisor][remain]") {
+  Unit u = unit_of(ServiceType::Simple);
+  u.remain_after_exit = true;
+  SECTION("clean") {
+    Driver d(u);
+    d.start();
+    d.main_exits(exited(0));
+    CHECK(d.sv().sub_state() == S::Exited);
+  }
+  SECTION("unclean") {
+    Driver d(u);
+    d.start();
+    d.main_exits(exited(3));
+    CHECK(d.sv().sub_state() == S::Failed);
+  }
+}
+
+TEST_CASE(
+    "Type=forking without PIDFile=: the main process is guessed, ambiguity fails, GuessMainPID=no runs without one",
+    "[supervisor][forking]") {
+  Unit u = unit_of(ServiceType::Forking);
+  u.key_lines.erase("Service.PIDFile");
+  SECTION("one process left: it is the main process") {
+    Driver d(u);
+    d.start();
+    CHECK(d.steps() == Lines{"prepare", "spawn main", d.timer_in(90 * kSec)});
+    d.others = 1;
+    d.main_exits(exited(0));
+    CHECK(d.sv().sub_state() == S::Running);
+    CHECK(d.sv().has_main());
+  }
+  SECTION("two: ambiguous, the start fails") {
+    Driver d(u);
+    d.start();
+    d.others = 2;
+    d.main_exits(exited(0));
+    CHECK(d.sv().sub_state() == S::StopSigterm);
+    REQUIRE(d.mentions("cannot tell the main process"));
+  }
+  SECTION("GuessMainPID=no: running without a main process, over when nothing is left") {
+    u.guess_main_pid = false;
+    Driver d(u);
+    d.start();
+    d.others = 2;
+    d.main_exits(exited(0));
+    CHECK(d.sv().sub_state() == S::Running);
+    CHECK_FALSE(d.sv().has_main());
+    d.other_exits(1);
+    CHECK(d.sv().sub_state() == S::Running);
+    d.other_exits(1);
+    CHECK(d.sv().done());
+    CHECK(d.sv().sub_state() == S::Dead);
+  }
+}
+
+TEST_CASE("KillMode=none: a stop signals nothing, runs ExecStopPost= and ends", "[supervisor][killmode]") {
+  // systemd.kill(5): "If set to none, no process is killed."
+  Unit u = unit_of(ServiceType::Simple);
+  u.kill_mode = KillMode::None;
+  Driver d(u);
+  d.start();
+  d.take();
+  d.stop();
+  for (const std::string& l : d.take()) CHECK(l.rfind("kill ", 0) != 0);
+  CHECK(d.sv().done());
+}
+
+TEST_CASE("RuntimeMaxSec=: the run is stopped once it lasts that long, Result=timeout, and Restart= decides",
+          "[supervisor][timeouts]") {
+  Unit u = unit_of(ServiceType::Simple);
+  u.runtime_max = 5 * kSec;
+  u.restart = RestartPolicy::OnFailure;
+  Driver d(u);
+  d.start();
+  CHECK(d.timer() == d.now + 5 * kSec);
+  d.fire_timer();
+  CHECK(d.sv().sub_state() == S::StopSigterm);
+  CHECK(d.sv().result() == ServiceResult::Timeout);
+  d.main_exits(killed(15));
+  CHECK(d.sv().sub_state() == S::AutoRestart);
+}
+
+TEST_CASE("the signals a stop uses: WatchdogSignal=, RestartKillSignal=, SendSIGHUP=, TimeoutStartFailureMode=",
+          "[supervisor][kill]") {
+  SECTION("SendSIGHUP=yes: SIGHUP right after KillSignal=") {
+    Unit u = unit_of(ServiceType::Simple);
+    u.send_sighup = true;
+    Driver d(u);
+    d.start();
+    d.take();
+    d.stop();
+    Lines s = d.steps();
+    auto term = std::find(s.begin(), s.end(), "kill tree SIGTERM");
+    REQUIRE(term != s.end());
+    CHECK(*(term + 1) == "kill tree SIGHUP");
+  }
+  SECTION("WatchdogSignal=SIGQUIT for a watchdog stop") {
+    Unit u = unit_of(ServiceType::Simple);
+    u.watchdog_sec = 2 * kSec;
+    u.watchdog_signal = SIGQUIT;
+    Driver d(u);
+    d.start();
+    d.fire_watchdog();
+    CHECK(d.logged("kill tree SIGQUIT"));
+  }
+  SECTION("RestartKillSignal= when the stop is a restart's") {
+    Unit u = unit_of(ServiceType::Simple);
+    u.restart = RestartPolicy::Always;
+    u.restart_kill_signal = SIGINT;
+    u.runtime_max = 5 * kSec;
+    Driver d(u);
+    d.start();
+    d.fire_timer();  // RuntimeMaxSec=: a stop that Restart=always follows with a start
+    CHECK(d.logged("kill tree SIGINT"));
+  }
+  SECTION("TimeoutStartFailureMode=kill: FinalKillSignal= at once") {
+    Unit u = unit_of(ServiceType::Notify);
+    u.timeout_start_failure_mode = TimeoutFailureMode::Kill;
+    Driver d(u);
+    d.start();
+    d.fire_timer();
+    CHECK(d.sv().sub_state() == S::StopSigkill);
+    CHECK(d.logged("kill tree SIGKILL"));
+    CHECK_FALSE(d.logged("kill tree SIGTERM"));
+  }
+  SECTION("TimeoutStartFailureMode=abort: the watchdog's signal, TimeoutAbortSec=") {
+    Unit u = unit_of(ServiceType::Notify);
+    u.timeout_start_failure_mode = TimeoutFailureMode::Abort;
+    u.timeout_abort = 3 * kSec;
+    Driver d(u);
+    d.start();
+    d.fire_timer();
+    CHECK(d.sv().sub_state() == S::StopWatchdog);
+    CHECK(d.logged("kill tree SIGABRT"));
+    CHECK(d.timer() == d.now + 3 * kSec);
+  }
+}

@@ -469,9 +469,132 @@ const std::vector<Sample>& more_samples() {
   return table;
 }
 
+// The sandbox and resource-control keys (unit/sandbox_keys.cc).
+const std::vector<Sample>& sandbox_samples() {
+  static const std::vector<Sample> table = [] {
+    std::vector<Sample> out;
+    using SB = SandboxSpec;
+    for (auto [key, field] :
+         std::vector<std::pair<const char*, bool SB::*>>{{"NoNewPrivileges", &SB::no_new_privileges},
+                                                         {"LockPersonality", &SB::lock_personality},
+                                                         {"MemoryDenyWriteExecute", &SB::memory_deny_write_execute},
+                                                         {"RestrictRealtime", &SB::restrict_realtime},
+                                                         {"RestrictSUIDSGID", &SB::restrict_suid_sgid},
+                                                         {"PrivateTmp", &SB::private_tmp},
+                                                         {"PrivateDevices", &SB::private_devices},
+                                                         {"PrivateNetwork", &SB::private_network},
+                                                         {"PrivateIPC", &SB::private_ipc},
+                                                         {"PrivateUsers", &SB::private_users},
+                                                         {"ProtectKernelTunables", &SB::protect_kernel_tunables},
+                                                         {"ProtectKernelModules", &SB::protect_kernel_modules},
+                                                         {"ProtectKernelLogs", &SB::protect_kernel_logs},
+                                                         {"ProtectControlGroups", &SB::protect_control_groups},
+                                                         {"ProtectClock", &SB::protect_clock},
+                                                         {"ProtectHostname", &SB::protect_hostname}}) {
+      out.push_back({std::string("Service.") + key, "yes", [field](const Unit& u) { CHECK(u.sandbox.*field); }});
+    }
+    for (auto [key, value, field] : std::vector<std::tuple<const char*, const char*, std::vector<std::string> SB::*>>{
+             {"SecureBits", "keep-caps", &SB::secure_bits},
+             {"CapabilityBoundingSet", "CAP_NET_BIND_SERVICE", &SB::capability_bounding_set},
+             {"AmbientCapabilities", "CAP_NET_BIND_SERVICE", &SB::ambient_capabilities},
+             {"RestrictNamespaces", "~user", &SB::restrict_namespaces},
+             {"RestrictAddressFamilies", "AF_UNIX AF_INET", &SB::restrict_address_families},
+             {"SystemCallFilter", "@system-service", &SB::system_call_filter},
+             {"SystemCallArchitectures", "native", &SB::system_call_architectures},
+             {"SystemCallLog", "@mount", &SB::system_call_log}}) {
+      std::string expected = value;
+      out.push_back({std::string("Service.") + key, value, [field, expected](const Unit& u) {
+                       CHECK((u.sandbox.*field) == std::vector<std::string>{expected});
+                     }});
+    }
+    for (auto [key, field] : std::vector<std::pair<const char*, std::vector<std::string> SB::*>>{
+             {"ReadWritePaths", &SB::read_write_paths},
+             {"ReadOnlyPaths", &SB::read_only_paths},
+             {"InaccessiblePaths", &SB::inaccessible_paths},
+             {"ExecPaths", &SB::exec_paths},
+             {"NoExecPaths", &SB::no_exec_paths},
+             {"ReadWriteDirectories", &SB::read_write_paths},
+             {"ReadOnlyDirectories", &SB::read_only_paths},
+             {"InaccessibleDirectories", &SB::inaccessible_paths}}) {
+      out.push_back({std::string("Service.") + key, "/srv -/opt/x", [field](const Unit& u) {
+                       CHECK((u.sandbox.*field) == std::vector<std::string>{"/srv", "-/opt/x"});
+                     }});
+    }
+    out.push_back({"Service.SystemCallErrorNumber", "EPERM",
+                   [](const Unit& u) { CHECK(u.sandbox.system_call_error_number == "EPERM"); }});
+    out.push_back(
+        {"Service.KeyringMode", "shared", [](const Unit& u) { CHECK(u.sandbox.keyring_mode == KeyringMode::Shared); }});
+    out.push_back({"Service.ProtectSystem", "strict",
+                   [](const Unit& u) { CHECK(u.sandbox.protect_system == ProtectSystem::Strict); }});
+    out.push_back({"Service.ProtectHome", "read-only",
+                   [](const Unit& u) { CHECK(u.sandbox.protect_home == ProtectHome::ReadOnly); }});
+    out.push_back({"Service.ProtectProc", "invisible",
+                   [](const Unit& u) { CHECK(u.sandbox.protect_proc == ProtectProc::Invisible); }});
+    out.push_back(
+        {"Service.ProcSubset", "pid", [](const Unit& u) { CHECK(u.sandbox.proc_subset == ProcSubset::Pid); }});
+    out.push_back({"Service.PrivateMounts", "yes",
+                   [](const Unit& u) { CHECK(u.sandbox.mount_flags == MountPropagation::Slave); }});
+    out.push_back({"Service.MountFlags", "private",
+                   [](const Unit& u) { CHECK(u.sandbox.mount_flags == MountPropagation::Private); }});
+    out.push_back({"Service.BindPaths", "/srv/a:/mnt/a", [](const Unit& u) {
+                     REQUIRE(u.sandbox.bind_paths.size() == 1);
+                     CHECK(u.sandbox.bind_paths[0].destination == "/mnt/a");
+                     CHECK_FALSE(u.sandbox.bind_paths[0].read_only);
+                   }});
+    out.push_back({"Service.BindReadOnlyPaths", "/etc/x", [](const Unit& u) {
+                     REQUIRE(u.sandbox.bind_paths.size() == 1);
+                     CHECK(u.sandbox.bind_paths[0].read_only);
+                   }});
+    out.push_back({"Service.TemporaryFileSystem", "/var:ro", [](const Unit& u) {
+                     REQUIRE(u.sandbox.temporary_file_system.size() == 1);
+                     CHECK(u.sandbox.temporary_file_system[0].options == "ro");
+                   }});
+    out.push_back(
+        {"Service.RootDirectory", "/srv/root", [](const Unit& u) { CHECK(u.sandbox.root_directory == "/srv/root"); }});
+    out.push_back(
+        {"Service.MemoryMax", "64M", [](const Unit& u) { CHECK(u.resource_control.memory_max == 64ull << 20); }});
+    out.push_back(
+        {"Service.MemoryLimit", "1G", [](const Unit& u) { CHECK(u.resource_control.memory_max == 1ull << 30); }});
+    out.push_back({"Service.MemoryHigh", "infinity",
+                   [](const Unit& u) { CHECK(u.resource_control.memory_high == kCgroupInfinity); }});
+    out.push_back({"Service.MemorySwapMax", "0",
+                   [](const Unit& u) { CHECK(u.resource_control.memory_swap_max == uint64_t{0}); }});
+    out.push_back({"Service.TasksMax", "42", [](const Unit& u) { CHECK(u.resource_control.tasks_max == 42u); }});
+    out.push_back({"Service.CPUQuota", "150%",
+                   [](const Unit& u) { CHECK(u.resource_control.cpu_quota_per_sec_usec == 1500000u); }});
+    out.push_back({"Service.CPUQuotaPeriodSec", "10ms",
+                   [](const Unit& u) { CHECK(u.resource_control.cpu_quota_period_usec == 10000u); }});
+    out.push_back({"Service.CPUWeight", "500", [](const Unit& u) { CHECK(u.resource_control.cpu_weight == 500u); }});
+    out.push_back({"Service.CPUShares", "2048", [](const Unit& u) { CHECK(u.resource_control.cpu_weight == 200u); }});
+    out.push_back({"Service.IOWeight", "300", [](const Unit& u) { CHECK(u.resource_control.io_weight == 300u); }});
+    out.push_back(
+        {"Service.BlockIOWeight", "500", [](const Unit& u) { CHECK(u.resource_control.io_weight == 5000u); }});
+    out.push_back({"Service.IODeviceWeight", "/dev/sda 200", [](const Unit& u) {
+                     REQUIRE(u.resource_control.io_device_weight.size() == 1);
+                     CHECK(u.resource_control.io_device_weight[0].weight == 200u);
+                   }});
+    out.push_back({"Service.BlockIODeviceWeight", "/dev/sda 20", [](const Unit& u) {
+                     REQUIRE(u.resource_control.io_device_weight.size() == 1);
+                     CHECK(u.resource_control.io_device_weight[0].weight == 200u);
+                   }});
+    out.push_back({"Service.DevicePolicy", "closed",
+                   [](const Unit& u) { CHECK(u.resource_control.device_policy == DevicePolicy::Closed); }});
+    out.push_back({"Service.DeviceAllow", "/dev/null rw", [](const Unit& u) {
+                     REQUIRE(u.resource_control.device_allow.size() == 1);
+                     CHECK(u.resource_control.device_allow[0].access == "rw");
+                   }});
+    out.push_back({"Service.Delegate", "yes", [](const Unit& u) { CHECK(u.resource_control.delegate); }});
+    out.push_back(
+        {"Service.Slice", "system.slice", [](const Unit& u) { CHECK(u.resource_control.slice == "system.slice"); }});
+    return out;
+  }();
+  return table;
+}
+
 std::vector<Sample> all_samples() {
   std::vector<Sample> all = samples();
   all.insert(all.end(), more_samples().begin(), more_samples().end());
+  all.insert(all.end(), sandbox_samples().begin(), sandbox_samples().end());
   return all;
 }
 
@@ -1112,4 +1235,29 @@ TEST_CASE("output_file and error_file: which file holds what the service wrote",
   Unit silent = parse_clean(head + "StandardOutput=null\n");
   CHECK(output_file(silent, false, true).empty());
   CHECK(error_file(silent, false, true).empty());  // stderr follows stdout to /dev/null
+}
+
+TEST_CASE("parser: percentages in the resource-control keys are literal, as systemd reads them", "[parser]") {
+  // Shipped units write "TasksMax=80%" (mariadb.service): systemd resolves no
+  // specifier in these keys, so '%' needs no doubling.
+  Unit u = parse_clean("[Service]\nExecStart=/bin/true\nCPUQuota=50%\nMemoryMax=infinity\nTasksMax=80%\n");
+  CHECK(u.resource_control.cpu_quota_per_sec_usec == 500000u);
+  REQUIRE(u.resource_control.tasks_max.has_value());
+  CHECK(*u.resource_control.tasks_max > 0u);
+  // Doubled, it is a bad percentage there, not a literal '%'.
+  Diagnostics errors = errors_of("[Service]\nExecStart=/bin/true\nCPUQuota=50%%\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].message.find("CPUQuota=") == 0);
+  // Other keys still resolve specifiers.
+  Unit v = parse_clean("[Service]\nExecStart=/bin/echo %n\n");
+  CHECK(v.exec_start.at(0).argv.at(1) == "demo.ini");
+}
+
+TEST_CASE("parser: Slice= other than system.slice says it is not applied", "[parser]") {
+  ParseResult r = parse_text("[Service]\nExecStart=/bin/true\nSlice=web.slice\n");
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].severity == Diagnostic::Severity::Warning);
+  CHECK(r.diagnostics[0].line == 3);
+  CHECK(r.diagnostics[0].message.find("Slice=web.slice is not applied") == 0);
+  CHECK(parse_clean("[Service]\nExecStart=/bin/true\nSlice=system.slice\n").resource_control.slice == "system.slice");
 }

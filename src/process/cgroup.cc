@@ -1,0 +1,864 @@
+#include "process/cgroup.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include "base/sys.h"
+
+namespace unitrun::process {
+namespace {
+
+const char* const kV1Controllers[] = {"cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
+                                      "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
+
+bool is_v1_controller(const std::string& s) {
+  for (const char* c : kV1Controllers)
+    if (s == c) return true;
+  return false;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(s);
+  while (std::getline(in, item, sep))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string unescape_mount_path(const std::string& s) {
+  std::string o;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
+      o += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      o += s[i];
+    }
+  }
+  return o;
+}
+
+Result<std::string> read_trimmed(const std::string& path) {
+  auto content = sys::read_file(path, 1 << 20);
+  if (!content) return content.error();
+  std::string s = *content;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// A cgroup number: "max" (v2) and v1's PAGE_COUNTER_MAX-ish values are
+// infinity.
+std::optional<uint64_t> read_number(const std::string& path) {
+  auto s = read_trimmed(path);
+  if (!s) return std::nullopt;
+  if (*s == "max") return kCgroupInfinity;
+  if (*s == "-1") return kCgroupInfinity;
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec != std::errc()) return std::nullopt;
+  if (v >= (1ULL << 62)) return kCgroupInfinity;  // v1 memory's "unlimited" is 2^63 - page size
+  return v;
+}
+
+// "key value" lines (memory.events, cpu.stat, memory.oom_control).
+std::optional<uint64_t> read_keyed(const std::string& path, const std::string& key) {
+  auto s = sys::read_file(path, 1 << 16);
+  if (!s) return std::nullopt;
+  std::istringstream in(*s);
+  std::string k;
+  uint64_t v;
+  while (in >> k >> v)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+Status write_value(const std::string& path, const std::string& value) {
+  auto fd = sys::open(path, O_WRONLY | O_NOCTTY);
+  if (!fd) return fd.error();
+  while (true) {
+    ssize_t n = ::write(fd->get(), value.data(), value.size());
+    if (n >= 0) return ok();
+    if (errno != EINTR) return Error::from_errno("write '" + value + "' to " + path);
+  }
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+std::string number_or_max(uint64_t v, const char* max_word) {
+  return v == kCgroupInfinity ? max_word : std::to_string(v);
+}
+
+std::string bytes_text(uint64_t v) {
+  if (v == kCgroupInfinity) return "infinity";
+  const char* units[] = {"", "K", "M", "G", "T"};
+  int u = 0;
+  while (u < 4 && v >= 1024 && v % 1024 == 0) {
+    v /= 1024;
+    ++u;
+  }
+  return std::to_string(v) + units[u];
+}
+
+// "c 1:3" for a device node; for a path on a file system, its block
+// device's whole disk (the io controller weighs disks, not partitions).
+std::optional<std::pair<char, std::string>> device_numbers(const std::string& path, bool whole_disk) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) < 0) return std::nullopt;
+  dev_t dev;
+  char type;
+  if (S_ISCHR(st.st_mode)) {
+    type = 'c';
+    dev = st.st_rdev;
+  } else if (S_ISBLK(st.st_mode)) {
+    type = 'b';
+    dev = st.st_rdev;
+  } else {
+    type = 'b';
+    dev = st.st_dev;
+  }
+  unsigned maj = major(dev), min = minor(dev);
+  if (whole_disk && type == 'b') {
+    std::string sys = "/sys/dev/block/" + std::to_string(maj) + ":" + std::to_string(min);
+    if (exists(sys + "/partition")) {
+      if (auto parent = read_trimmed(sys + "/../dev")) {
+        size_t colon = parent->find(':');
+        if (colon != std::string::npos) return std::make_pair(type, *parent);
+      }
+    }
+  }
+  return std::make_pair(type, std::to_string(maj) + ":" + std::to_string(min));
+}
+
+// "char-pts" / "block-loop": the majors /proc/devices lists under that name.
+std::vector<std::string> majors_of(const std::string& kind, const std::string& name) {
+  std::vector<std::string> out;
+  auto text = sys::read_file("/proc/devices", 1 << 16);
+  if (!text) return out;
+  std::istringstream in(*text);
+  std::string line;
+  bool section = false;
+  while (std::getline(in, line)) {
+    if (line == "Character devices:") {
+      section = kind == "char";
+      continue;
+    }
+    if (line == "Block devices:") {
+      section = kind == "block";
+      continue;
+    }
+    if (!section) continue;
+    std::istringstream f(line);
+    std::string maj, dev;
+    if (!(f >> maj >> dev)) continue;
+    if (name == "*" || dev == name) out.push_back(maj);
+  }
+  return out;
+}
+
+// The v1 devices.allow lines for one DeviceAllow= item; nullopt when it
+// names nothing that exists (an error for the key).
+std::optional<std::vector<std::string>> device_rules(const DeviceAllow& d) {
+  std::string access;
+  for (char c : d.access)
+    if (c == 'r' || c == 'w' || c == 'm') access += c;
+  if (access.empty()) access = "rwm";
+  std::vector<std::string> out;
+  if (d.device.rfind("char-", 0) == 0 || d.device.rfind("block-", 0) == 0) {
+    bool chr = d.device[0] == 'c';
+    std::string name = d.device.substr(chr ? 5 : 6);
+    if (name == "*") return std::vector<std::string>{std::string(chr ? "c" : "b") + " *:* " + access};
+    for (const std::string& maj : majors_of(chr ? "char" : "block", name))
+      out.push_back(std::string(chr ? "c " : "b ") + maj + ":* " + access);
+    if (out.empty()) return std::nullopt;
+    return out;
+  }
+  auto dev = device_numbers(d.device, false);
+  if (!dev) return std::nullopt;
+  struct stat st;
+  if (::stat(d.device.c_str(), &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) return std::nullopt;
+  out.push_back(std::string(1, dev->first) + " " + dev->second + " " + access);
+  return out;
+}
+
+// Collects what cannot be set: an error at once, or a warning with best effort.
+struct Problems {
+  bool best_effort;
+  std::vector<std::string>& warnings;
+  std::optional<Error> error;
+  void add(const std::string& key, const std::string& reason) {
+    std::string line = key + ": " + reason;
+    if (best_effort)
+      warnings.push_back(line + " (not applied: X-Unitrun-Sandbox=best-effort)");
+    else if (!error)
+      error = Error::plain(line);
+  }
+  void add(const std::string& key, const Error& e) { add(key, e.message()); }
+};
+
+bool wait_fds(std::vector<struct pollfd>& fds, uint64_t deadline_usec) {
+  while (true) {
+    uint64_t now = sys::now_monotonic_usec();
+    if (now >= deadline_usec) return false;
+    int ms = static_cast<int>(std::min<uint64_t>((deadline_usec - now + 999) / 1000, 1u << 30));
+    int n = ::poll(fds.data(), fds.size(), ms);
+    if (n < 0 && errno == EINTR) continue;
+    return n > 0;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- detection
+
+std::string CgroupSupport::carrier(const std::string& controller) const {
+  if (v2_writable && std::find(v2_controllers.begin(), v2_controllers.end(), controller) != v2_controllers.end())
+    return "v2";
+  auto it = v1.find(controller == "io" ? "blkio" : controller);
+  if (it != v1.end() && it->second.writable) return "v1";
+  return "";
+}
+
+std::string CgroupSupport::describe() const {
+  std::string s;
+  switch (layout) {
+    case Layout::None:
+      return "no cgroup file system is mounted";
+    case Layout::V1:
+      s = "cgroup v1";
+      break;
+    case Layout::Hybrid:
+      s = "hybrid";
+      break;
+    case Layout::V2:
+      s = "cgroup v2";
+      break;
+  }
+  if (!v2_mount.empty()) {
+    s += ": v2 " + v2_mount;
+    if (!v2_writable)
+      s += " (not usable)";
+    else if (v2_controllers.empty())
+      s += " (tracking only, no controllers)";
+    else {
+      s += " (";
+      for (size_t i = 0; i < v2_controllers.size(); ++i) s += (i ? " " : "") + v2_controllers[i];
+      s += ")";
+    }
+  }
+  std::set<std::string> mounts;
+  std::string v1s;
+  for (const auto& [c, h] : v1)
+    if (h.writable) v1s += " " + c;
+  if (!v1s.empty()) s += (v2_mount.empty() ? ":" : ",") + std::string(" v1") + v1s;
+  if (!v2_problem.empty()) s += "; " + v2_problem;
+  return s;
+}
+
+CgroupSupport parse_cgroup_support(const std::string& mountinfo, const std::string& proc_self_cgroup,
+                                   const std::string& root, bool is_root_user) {
+  CgroupSupport s;
+  std::istringstream in(mountinfo);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream pre(line.substr(0, dash)), post(line.substr(dash + 3));
+    std::string id, parent, devno, mroot, mount_point, fstype, source, super;
+    if (!(pre >> id >> parent >> devno >> mroot >> mount_point)) continue;
+    if (!(post >> fstype >> source >> super)) continue;
+    mount_point = unescape_mount_path(mount_point);
+    if (fstype == "cgroup2") {
+      // The first cgroup2 mount (systemd mounts one only).
+      if (s.v2_mount.empty()) s.v2_mount = mount_point;
+    } else if (fstype == "cgroup") {
+      CgroupV1Hierarchy h;
+      h.mount_point = mount_point;
+      for (const std::string& o : split(super, ','))
+        if (is_v1_controller(o)) h.controllers.push_back(o);
+      if (h.controllers.empty()) continue;  // name=systemd and the like: no controller
+      h.writable = is_root_user && ::access((root + mount_point).c_str(), W_OK) == 0;
+      for (const std::string& c : h.controllers)
+        if (!s.v1.count(c)) s.v1[c] = h;
+    }
+  }
+  if (!s.v2_mount.empty()) {
+    std::string own = "/";
+    std::istringstream cg(proc_self_cgroup);
+    while (std::getline(cg, line))
+      if (line.rfind("0::", 0) == 0) own = line.substr(3);
+    std::string mount = root + s.v2_mount;
+    if (own == "/" || own.empty() || is_root_user) {
+      // Root (or at the top of the tree): a tree of unitrun's own at the top.
+      s.v2_base = s.v2_mount + "/unitrun";
+      s.v2_writable = is_root_user && ::access(mount.c_str(), W_OK) == 0;
+      if (!s.v2_writable) s.v2_problem = "cgroup v2 at " + s.v2_mount + " is not writable by unitrun";
+      if (s.v2_writable && own != "/" && !own.empty())
+        s.v2_problem = "unitrun runs in " + own + "; unit cgroups go to " + s.v2_base + ", beside that tree";
+    } else {
+      // Not root: only a subtree delegated to this user could be used, and
+      // unitrun's own process sits in it (no-internal-processes rule).
+      s.v2_base = s.v2_mount + own + "/unitrun";
+      s.v2_writable = false;
+      s.v2_problem = "not root: cgroups need root here (unitrun's own cgroup " + own + " holds its process)";
+    }
+    if (auto ctl = read_trimmed(mount + "/cgroup.controllers")) s.v2_controllers = split(*ctl, ' ');
+    if (s.v2_writable && s.v2_controllers.empty() && s.v2_problem.empty())
+      s.v2_problem = "the cgroup2 tree has no controllers here (they are on v1): it tracks processes only";
+  }
+  bool v1_any = false;
+  for (const auto& [c, h] : s.v1) v1_any = v1_any || !h.controllers.empty();
+  if (!s.v2_mount.empty() && v1_any)
+    s.layout = CgroupSupport::Layout::Hybrid;
+  else if (!s.v2_mount.empty())
+    s.layout = CgroupSupport::Layout::V2;
+  else if (v1_any)
+    s.layout = CgroupSupport::Layout::V1;
+  return s;
+}
+
+CgroupSupport detect_cgroups() {
+  auto mountinfo = sys::read_file("/proc/self/mountinfo", 1 << 22);
+  auto own = sys::read_file("/proc/self/cgroup", 1 << 16);
+  return parse_cgroup_support(mountinfo.value_or(""), own.value_or(""), "", ::geteuid() == 0);
+}
+
+std::optional<std::string> unit_cgroup_name(const std::string& unit_name) {
+  if (unit_name.empty() || unit_name == "." || unit_name == ".." || unit_name.find('/') != std::string::npos ||
+      unit_name.find('\n') != std::string::npos || unit_name.size() > 200)
+    return std::nullopt;
+  const std::string suffix = ".service";
+  if (unit_name.size() > suffix.size() &&
+      unit_name.compare(unit_name.size() - suffix.size(), suffix.size(), suffix) == 0)
+    return unit_name;
+  return unit_name + suffix;
+}
+
+// ---------------------------------------------------------------- conversions
+
+uint64_t cpu_weight_to_shares(uint64_t weight) { return std::clamp<uint64_t>(weight * 1024 / 100, 2, 262144); }
+
+uint64_t io_weight_to_blkio(uint64_t weight) { return std::clamp<uint64_t>(weight * 500 / 100, 10, 1000); }
+
+std::string cpu_max_value(const std::optional<uint64_t>& quota_per_sec_usec, uint64_t period_usec) {
+  if (!quota_per_sec_usec) return "max " + std::to_string(period_usec);
+  uint64_t quota = std::max<uint64_t>(*quota_per_sec_usec * period_usec / 1000000, 1000);
+  return std::to_string(quota) + " " + std::to_string(period_usec);
+}
+
+// ---------------------------------------------------------------- UnitCgroup
+
+const UnitCgroup::Node* UnitCgroup::node_with(const std::string& controller) const {
+  for (const Node& n : nodes_)
+    if (std::find(n.controllers.begin(), n.controllers.end(), controller) != n.controllers.end()) return &n;
+  return nullptr;
+}
+
+const UnitCgroup::Node* UnitCgroup::v2_node() const {
+  for (const Node& n : nodes_)
+    if (n.tree == "v2") return &n;
+  return nullptr;
+}
+
+const UnitCgroup::Node* UnitCgroup::tracking_node() const {
+  if (const Node* n = v2_node()) return n;
+  if (const Node* n = node_with("pids")) return n;
+  return nodes_.empty() ? nullptr : &nodes_.front();
+}
+
+std::vector<std::string> UnitCgroup::paths() const {
+  std::vector<std::string> out;
+  for (const Node& n : nodes_) out.push_back(n.path);
+  return out;
+}
+
+Status UnitCgroup::open_join_fds() {
+  join_fds_.clear();
+  join_fd_numbers_.clear();
+  for (const Node& n : nodes_) {
+    auto fd = sys::open(n.path + "/cgroup.procs", O_WRONLY | O_NOCTTY);
+    if (!fd) return fd.error();
+    join_fd_numbers_.push_back(fd->get());
+    join_fds_.push_back(std::move(*fd));
+  }
+  return ok();
+}
+
+Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::string& unit_name,
+                                      const CgroupLimits& limits, const CgroupOptions& options) {
+  auto name = unit_cgroup_name(unit_name);
+  if (!name) return Error::plain("cgroup: unusable unit name '" + unit_name + "'");
+  UnitCgroup cg;
+  Problems problems{options.best_effort, cg.warnings_, std::nullopt};
+  if (!support.usable())
+    return Error::plain("cgroup: no cgroup tree unitrun can write here (" + support.describe() + ")");
+
+  bool want_memory = limits.memory_max || limits.memory_high || limits.memory_swap_max;
+  bool want_pids = limits.tasks_max.has_value();
+  bool want_cpu = limits.cpu_quota_per_sec_usec || limits.cpu_weight;
+  bool want_io = limits.io_weight || !limits.io_device_weight.empty();
+  bool want_devices = limits.device_policy != DevicePolicy::Auto || !limits.device_allow.empty() ||
+                      limits.private_devices || limits.protect_clock;
+
+  // Which tree carries each controller: v2 where it has it, else v1. A
+  // controller a limit needs is required (its key is the error); the
+  // accounting ones (status, kill_all's freezer) are taken where they are.
+  std::map<std::string, std::string> v2_ctrls;                // controller -> the key that needs it ("" for accounting)
+  std::map<std::string, const CgroupV1Hierarchy*> v1_mounts;  // mount point -> hierarchy
+  auto use = [&](const std::string& ctrl, const std::string& key) {
+    std::string c = support.carrier(ctrl);
+    if (c == "v2") {
+      if (!v2_ctrls.count(ctrl) || v2_ctrls[ctrl].empty()) v2_ctrls[ctrl] = key;
+    } else if (c == "v1") {
+      const CgroupV1Hierarchy& h = support.v1.at(ctrl == "io" ? "blkio" : ctrl);
+      v1_mounts[h.mount_point] = &h;
+    } else if (!key.empty()) {
+      problems.add(key, "no " + ctrl + " controller unitrun can use here (" + support.describe() + ")");
+    }
+  };
+  if (want_memory)
+    use("memory", limits.memory_max ? "MemoryMax=" : limits.memory_high ? "MemoryHigh=" : "MemorySwapMax=");
+  if (want_pids) use("pids", "TasksMax=");
+  if (want_cpu) use("cpu", limits.cpu_quota_per_sec_usec ? "CPUQuota=" : "CPUWeight=");
+  if (want_io) use("io", limits.io_weight ? "IOWeight=" : "IODeviceWeight=");
+  if (want_devices) {
+    if (support.carrier("devices") == "v1") {
+      use("devices", "DeviceAllow=");
+    } else {
+      const char* key = !limits.device_allow.empty()                 ? "DeviceAllow="
+                        : limits.device_policy != DevicePolicy::Auto ? "DevicePolicy="
+                        : limits.private_devices                     ? "PrivateDevices="
+                                                                     : "ProtectClock=";
+      if (limits.device_allow.empty() && limits.device_policy == DevicePolicy::Auto) {
+        // PrivateDevices=/ProtectClock= alone: the private /dev or the
+        // capability drop does the work; the device list is systemd's second
+        // layer, in force only where a devices controller is. Said, not hidden.
+        cg.warnings_.push_back(std::string(key) +
+                               " device access list not applied: no v1 devices controller, and cgroup v2 needs a BPF "
+                               "program unitrun does not install (the mount/capability part is in force)");
+      } else {
+        problems.add(key,
+                     "no v1 devices controller here, and cgroup v2 device control needs a BPF program unitrun "
+                     "does not install");
+      }
+    }
+  }
+  for (const char* ctrl : {"memory", "pids", "cpuacct", "freezer"}) use(ctrl, "");
+  if (problems.error) return *problems.error;
+
+  // ---- the directories
+  auto make_dir = [&](const std::string& path) -> Result<bool> {
+    if (::mkdir(path.c_str(), 0755) == 0) return true;
+    if (errno == EEXIST) return false;
+    return Error::from_errno("cgroup: create " + path);
+  };
+  if (support.v2_writable) {
+    // Controllers are handed down level by level: the base's parent (the
+    // root of the tree) enables them for the base, the base for the units.
+    std::string parent = support.v2_base.substr(0, support.v2_base.rfind('/'));
+    if (auto r = make_dir(support.v2_base); !r) return r.error();
+    std::vector<std::string> enabled;
+    for (const auto& [c, key] : v2_ctrls) {
+      Status s = write_value(parent + "/cgroup.subtree_control", "+" + c);
+      if (s) s = write_value(support.v2_base + "/cgroup.subtree_control", "+" + c);
+      if (s)
+        enabled.push_back(c);
+      else if (!key.empty())
+        problems.add(key, s.error());
+    }
+    if (problems.error) return *problems.error;
+    Node n{support.v2_base + "/" + *name, support.v2_mount, "v2", enabled};
+    if (auto r = make_dir(n.path); !r) return r.error();
+    cg.nodes_.push_back(std::move(n));
+  }
+  for (const auto& [mount, h] : v1_mounts) {
+    std::string base = mount + "/unitrun";
+    if (auto r = make_dir(base); !r) return r.error();
+    Node n{base + "/" + *name, mount, h->controllers.front(), h->controllers};
+    if (auto r = make_dir(n.path); !r) return r.error();
+    cg.nodes_.push_back(std::move(n));
+  }
+  if (cg.nodes_.empty()) return Error::plain("cgroup: no tree to create " + *name + " in (" + support.describe() + ")");
+  if (auto m = cg.members(); !m.empty())
+    return Error{EBUSY, "cgroup: " + cg.tracking_node()->path + " still has " + std::to_string(m.size()) +
+                            " process(es) of an earlier run"};
+
+  // ---- the limits
+  auto set = [&](const std::string& key, const std::string& ctrl, const std::string& file, const std::string& value,
+                 const std::string& shown) {
+    const Node* n = cg.node_with(ctrl);
+    if (!n) return;  // reported above
+    if (auto s = write_value(n->path + "/" + file, value); !s) {
+      problems.add(key, s.error());
+      return;
+    }
+    cg.in_force_.push_back(key + shown + " (" + (n->tree == "v2" ? "v2 " : "v1 ") + file + ")");
+  };
+  const Node* mem = cg.node_with("memory");
+  bool mem_v2 = mem && mem->tree == "v2";
+  if (limits.memory_max)
+    set("MemoryMax=", "memory", mem_v2 ? "memory.max" : "memory.limit_in_bytes",
+        number_or_max(*limits.memory_max, mem_v2 ? "max" : "-1"), bytes_text(*limits.memory_max));
+  if (limits.memory_high) {
+    if (mem_v2)
+      set("MemoryHigh=", "memory", "memory.high", number_or_max(*limits.memory_high, "max"),
+          bytes_text(*limits.memory_high));
+    else if (mem)
+      problems.add("MemoryHigh=", "needs cgroup v2's memory controller (v1 has no equivalent)");
+  }
+  if (limits.memory_swap_max && mem) {
+    if (mem_v2) {
+      if (exists(mem->path + "/memory.swap.max"))
+        set("MemorySwapMax=", "memory", "memory.swap.max", number_or_max(*limits.memory_swap_max, "max"),
+            bytes_text(*limits.memory_swap_max));
+      else
+        problems.add("MemorySwapMax=", "this kernel does not account swap (no memory.swap.max)");
+    } else if (!exists(mem->path + "/memory.memsw.limit_in_bytes")) {
+      problems.add("MemorySwapMax=", "this kernel does not account swap on cgroup v1 (no memory.memsw.*)");
+    } else if (!limits.memory_max || *limits.memory_max == kCgroupInfinity) {
+      problems.add("MemorySwapMax=",
+                   "on cgroup v1 it needs a finite MemoryMax= (memory.memsw.limit_in_bytes limits memory and swap "
+                   "together)");
+    } else {
+      uint64_t both =
+          *limits.memory_swap_max == kCgroupInfinity ? kCgroupInfinity : *limits.memory_max + *limits.memory_swap_max;
+      set("MemorySwapMax=", "memory", "memory.memsw.limit_in_bytes", number_or_max(both, "-1"),
+          bytes_text(*limits.memory_swap_max));
+    }
+  }
+  if (limits.tasks_max)
+    set("TasksMax=", "pids", "pids.max", number_or_max(*limits.tasks_max, "max"),
+        limits.tasks_max == kCgroupInfinity ? "infinity" : std::to_string(*limits.tasks_max));
+  const Node* cpu = cg.node_with("cpu");
+  bool cpu_v2 = cpu && cpu->tree == "v2";
+  if (limits.cpu_quota_per_sec_usec && cpu) {
+    std::string shown = std::to_string(*limits.cpu_quota_per_sec_usec / 10000) + "%";
+    if (cpu_v2) {
+      set("CPUQuota=", "cpu", "cpu.max", cpu_max_value(limits.cpu_quota_per_sec_usec, limits.cpu_quota_period_usec),
+          shown);
+    } else {
+      uint64_t quota =
+          std::max<uint64_t>(*limits.cpu_quota_per_sec_usec * limits.cpu_quota_period_usec / 1000000, 1000);
+      set("CPUQuotaPeriodSec=", "cpu", "cpu.cfs_period_us", std::to_string(limits.cpu_quota_period_usec),
+          std::to_string(limits.cpu_quota_period_usec) + "us");
+      set("CPUQuota=", "cpu", "cpu.cfs_quota_us", std::to_string(quota), shown);
+    }
+  }
+  if (limits.cpu_weight && cpu) {
+    if (cpu_v2)
+      set("CPUWeight=", "cpu", "cpu.weight", std::to_string(*limits.cpu_weight), std::to_string(*limits.cpu_weight));
+    else
+      set("CPUWeight=", "cpu", "cpu.shares", std::to_string(cpu_weight_to_shares(*limits.cpu_weight)),
+          std::to_string(*limits.cpu_weight));
+  }
+  const Node* io = cg.node_with(support.carrier("io") == "v2" ? "io" : "blkio");
+  if ((limits.io_weight || !limits.io_device_weight.empty()) && io) {
+    bool io_v2 = io->tree == "v2";
+    std::string weight_file, device_file;
+    if (io_v2) {
+      weight_file = device_file = "io.weight";
+    } else if (exists(io->path + "/blkio.bfq.weight")) {
+      weight_file = "blkio.bfq.weight";
+      device_file = "blkio.bfq.weight_device";
+    } else if (exists(io->path + "/blkio.weight")) {
+      weight_file = "blkio.weight";
+      device_file = "blkio.weight_device";
+    }
+    if (weight_file.empty()) {
+      problems.add(limits.io_weight ? "IOWeight=" : "IODeviceWeight=",
+                   "the v1 blkio controller here has no weight file (it needs the BFQ I/O scheduler)");
+    } else {
+      const std::string ctrl = io_v2 ? "io" : "blkio";
+      if (limits.io_weight) {
+        std::string v = io_v2 ? "default " + std::to_string(*limits.io_weight)
+                              : std::to_string(io_weight_to_blkio(*limits.io_weight));
+        set("IOWeight=", ctrl, weight_file, v, std::to_string(*limits.io_weight));
+      }
+      for (const IoDeviceWeight& d : limits.io_device_weight) {
+        auto dev = device_numbers(d.device, true);
+        if (!dev) {
+          problems.add("IODeviceWeight=", d.device + ": " + std::strerror(errno));
+          continue;
+        }
+        std::string w = std::to_string(io_v2 ? d.weight : io_weight_to_blkio(d.weight));
+        set("IODeviceWeight=", ctrl, device_file, dev->second + " " + w, d.device + " " + std::to_string(d.weight));
+      }
+    }
+  }
+  if (want_devices && cg.node_with("devices")) {
+    // systemd's closed policy: the API pseudo devices stay usable.
+    std::vector<DeviceAllow> allow;
+    bool closed = limits.device_policy == DevicePolicy::Closed ||
+                  (limits.device_policy == DevicePolicy::Auto &&
+                   (!limits.device_allow.empty() || limits.private_devices || limits.protect_clock));
+    if (closed) {
+      for (const char* d : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+                            "/dev/ptmx", "/dev/net/tun"})
+        if (exists(d)) allow.push_back({d, "rwm"});
+      allow.push_back({"char-pts", "rw"});
+    }
+    if (limits.protect_clock) allow.push_back({"char-rtc", "r"});
+    for (const DeviceAllow& d : limits.device_allow) allow.push_back(d);
+    set(limits.device_policy == DevicePolicy::Strict ? "DevicePolicy=" : "DeviceAllow=", "devices", "devices.deny", "a",
+        limits.device_policy == DevicePolicy::Strict ? "strict" : "closed");
+    for (const DeviceAllow& d : allow) {
+      auto rules = device_rules(d);
+      if (!rules) {
+        // systemd ignores device names the kernel does not have (char-rtc
+        // without an RTC): only the user's own entries are errors.
+        bool own = std::find(limits.device_allow.begin(), limits.device_allow.end(), d) != limits.device_allow.end();
+        if (own) problems.add("DeviceAllow=", d.device + ": no such device");
+        continue;
+      }
+      for (const std::string& r : *rules) set("DeviceAllow=", "devices", "devices.allow", r, d.device + " " + d.access);
+    }
+  }
+  if (!limits.slice.empty())
+    cg.warnings_.push_back("Slice=" + limits.slice +
+                           ": accepted, not applied (unitrun has no slice tree without systemd; the unit's cgroup is "
+                           "directly under unitrun/)");
+  if (limits.delegate) {
+    if (!options.delegate_uid) {
+      cg.in_force_.push_back("Delegate=yes (the service runs as root: nothing to hand over)");
+    } else {
+      uid_t u = *options.delegate_uid;
+      gid_t g = options.delegate_gid.value_or(static_cast<gid_t>(-1));
+      for (const Node& n : cg.nodes_)
+        for (const char* f : {"", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads", "/tasks"}) {
+          std::string p = n.path + f;
+          if (!exists(p)) continue;
+          if (::chown(p.c_str(), u, g) < 0) problems.add("Delegate=", Error::from_errno("chown " + p));
+        }
+      cg.in_force_.push_back("Delegate=yes (owned by uid " + std::to_string(u) + ")");
+    }
+  }
+  if (problems.error) {
+    (void)cg.remove();  // nothing of a refused start is left
+    return *problems.error;
+  }
+  if (auto s = cg.open_join_fds(); !s) return s.error();
+  return cg;
+}
+
+std::optional<UnitCgroup> UnitCgroup::find(const CgroupSupport& support, const std::string& unit_name) {
+  auto name = unit_cgroup_name(unit_name);
+  if (!name) return std::nullopt;
+  UnitCgroup cg;
+  if (!support.v2_base.empty()) {
+    std::string p = support.v2_base + "/" + *name;
+    if (exists(p)) cg.nodes_.push_back({p, support.v2_mount, "v2", support.v2_controllers});
+  }
+  std::set<std::string> seen;
+  for (const auto& [c, h] : support.v1) {
+    if (!seen.insert(h.mount_point).second) continue;
+    std::string p = h.mount_point + "/unitrun/" + *name;
+    if (exists(p)) cg.nodes_.push_back({p, h.mount_point, h.controllers.front(), h.controllers});
+  }
+  if (cg.nodes_.empty()) return std::nullopt;
+  return cg;
+}
+
+std::optional<UnitCgroup> find_unit_cgroup(const std::string& unit_name) {
+  return UnitCgroup::find(detect_cgroups(), unit_name);
+}
+
+std::vector<pid_t> UnitCgroup::members() const {
+  std::vector<pid_t> out;
+  const Node* n = tracking_node();
+  if (!n) return out;
+  auto text = sys::read_file(n->path + "/cgroup.procs", 1 << 22);
+  if (!text) return out;
+  std::istringstream in(*text);
+  pid_t pid;
+  while (in >> pid) out.push_back(pid);
+  return out;
+}
+
+CgroupUsage UnitCgroup::usage() const {
+  CgroupUsage u;
+  if (const Node* m = node_with("memory")) {
+    if (m->tree == "v2") {
+      u.memory_current = read_number(m->path + "/memory.current");
+      u.memory_max = read_number(m->path + "/memory.max");
+      u.memory_high = read_number(m->path + "/memory.high");
+      u.memory_peak = read_number(m->path + "/memory.peak");
+      u.swap_current = read_number(m->path + "/memory.swap.current");
+      u.swap_max = read_number(m->path + "/memory.swap.max");
+      u.oom_kills = read_keyed(m->path + "/memory.events", "oom_kill");
+    } else {
+      u.memory_current = read_number(m->path + "/memory.usage_in_bytes");
+      u.memory_max = read_number(m->path + "/memory.limit_in_bytes");
+      u.memory_peak = read_number(m->path + "/memory.max_usage_in_bytes");
+      u.oom_kills = read_keyed(m->path + "/memory.oom_control", "oom_kill");
+    }
+  }
+  if (const Node* p = node_with("pids")) {
+    u.tasks_current = read_number(p->path + "/pids.current");
+    u.tasks_max = read_number(p->path + "/pids.max");
+  } else if (tracking_node()) {
+    u.tasks_current = members().size();
+  }
+  if (const Node* v2 = v2_node()) {
+    if (auto usec = read_keyed(v2->path + "/cpu.stat", "usage_usec")) u.cpu_usage_nsec = *usec * 1000;
+  }
+  if (!u.cpu_usage_nsec)
+    if (const Node* a = node_with("cpuacct")) u.cpu_usage_nsec = read_number(a->path + "/cpuacct.usage");
+  return u;
+}
+
+Result<UniqueFd> UnitCgroup::open_oom_watch() const {
+  const Node* m = node_with("memory");
+  if (!m) return Error::plain("cgroup: no memory controller for an OOM watch");
+  if (m->tree == "v2") {
+    UniqueFd fd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!fd) return Error::from_errno("inotify_init1");
+    std::string events = m->path + "/memory.events";
+    if (::inotify_add_watch(fd.get(), events.c_str(), IN_MODIFY) < 0)
+      return Error::from_errno("inotify_add_watch " + events);
+    return fd;
+  }
+  UniqueFd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!efd) return Error::from_errno("eventfd");
+  auto control = sys::open(m->path + "/memory.oom_control", O_RDONLY);
+  if (!control) return control.error();
+  std::string reg = std::to_string(efd.get()) + " " + std::to_string(control->get());
+  if (auto s = write_value(m->path + "/cgroup.event_control", reg); !s) return s.error();
+  return efd;
+}
+
+std::optional<uint64_t> UnitCgroup::oom_kills() const {
+  const Node* m = node_with("memory");
+  if (!m) return std::nullopt;
+  if (m->tree == "v2") return read_keyed(m->path + "/memory.events", "oom_kill");
+  return read_keyed(m->path + "/memory.oom_control", "oom_kill");
+}
+
+Result<bool> UnitCgroup::wait_empty(int timeout_ms) const {
+  uint64_t deadline = sys::now_monotonic_usec() + static_cast<uint64_t>(timeout_ms) * 1000;
+  if (const Node* v2 = v2_node()) {
+    // cgroup.events says "populated 0" once nobody is left; the kernel
+    // signals a change of it as a modification (inotify).
+    UniqueFd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!in) return Error::from_errno("inotify_init1");
+    std::string events = v2->path + "/cgroup.events";
+    if (::inotify_add_watch(in.get(), events.c_str(), IN_MODIFY) < 0)
+      return Error::from_errno("inotify_add_watch " + events);
+    while (true) {
+      auto populated = read_keyed(events, "populated");
+      if (!populated || *populated == 0) return true;
+      std::vector<struct pollfd> fds{{in.get(), POLLIN, 0}};
+      if (!wait_fds(fds, deadline)) return false;
+      char buf[4096];
+      while (::read(in.get(), buf, sizeof buf) > 0) {
+      }
+    }
+  }
+  // v1: each member's pidfd becomes readable when it exits.
+  while (true) {
+    std::vector<pid_t> pids = members();
+    if (pids.empty()) return true;
+    std::vector<UniqueFd> holders;
+    std::vector<struct pollfd> fds;
+    for (pid_t p : pids) {
+      auto fd = sys::pidfd_open(p);
+      if (!fd) continue;  // gone already
+      fds.push_back({fd->get(), POLLIN, 0});
+      holders.push_back(std::move(*fd));
+    }
+    if (fds.empty()) continue;
+    // Wait for the first to go, then look again.
+    if (!wait_fds(fds, deadline)) return false;
+  }
+}
+
+Result<bool> UnitCgroup::kill_all(int timeout_ms) const {
+  uint64_t deadline = sys::now_monotonic_usec() + static_cast<uint64_t>(timeout_ms) * 1000;
+  auto remaining_ms = [&] {
+    uint64_t now = sys::now_monotonic_usec();
+    return now >= deadline ? 0 : static_cast<int>((deadline - now) / 1000);
+  };
+  const Node* v2 = v2_node();
+  if (v2 && exists(v2->path + "/cgroup.kill")) {
+    if (auto s = write_value(v2->path + "/cgroup.kill", "1"); !s) return s.error();
+    return wait_empty(remaining_ms());
+  }
+  const Node* track = tracking_node();
+  if (!track) return true;
+  // The membership a pidfd must still show before it is signalled: the
+  // cgroup line of the tracking tree in /proc/PID/cgroup.
+  // The path below the hierarchy's mount point, as /proc/PID/cgroup shows it.
+  std::string rel = track->path.substr(track->mount.size());
+  auto still_member = [&](pid_t pid) {
+    auto text = sys::read_file("/proc/" + std::to_string(pid) + "/cgroup", 1 << 16);
+    if (!text) return false;
+    std::istringstream in(*text);
+    std::string line;
+    while (std::getline(in, line)) {
+      size_t c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+      if (c1 == std::string::npos || c2 == std::string::npos || line.substr(c2 + 1) != rel) continue;
+      std::vector<std::string> ctrls = split(line.substr(c1 + 1, c2 - c1 - 1), ',');
+      if (track->tree == "v2" && ctrls.empty()) return true;
+      for (const std::string& c : ctrls)
+        if (std::find(track->controllers.begin(), track->controllers.end(), c) != track->controllers.end()) return true;
+    }
+    return false;
+  };
+  // Freezing stops forks while the members are listed and signalled.
+  std::string freeze_file, freeze_on, freeze_off;
+  if (v2 && exists(v2->path + "/cgroup.freeze")) {
+    freeze_file = v2->path + "/cgroup.freeze";
+    freeze_on = "1";
+    freeze_off = "0";
+  } else if (const Node* f = node_with("freezer"); f && exists(f->path + "/freezer.state")) {
+    freeze_file = f->path + "/freezer.state";
+    freeze_on = "FROZEN";
+    freeze_off = "THAWED";
+  }
+  while (true) {
+    if (!freeze_file.empty()) (void)write_value(freeze_file, freeze_on);  // without it the loop still ends
+    std::vector<pid_t> pids = members();
+    std::vector<UniqueFd> killed;
+    for (pid_t pid : pids) {
+      auto fd = sys::pidfd_open(pid);
+      if (!fd) continue;
+      if (!still_member(pid)) continue;  // the PID was reused since the listing
+      auto sent = sys::pidfd_send_signal(fd->get(), SIGKILL);
+      if (sent && *sent) killed.push_back(std::move(*fd));
+    }
+    if (!freeze_file.empty()) {
+      if (auto s = write_value(freeze_file, freeze_off); !s) return s.error();
+    }
+    if (pids.empty()) return true;
+    std::vector<struct pollfd> fds;
+    for (const UniqueFd& fd : killed) fds.push_back({fd.get(), POLLIN, 0});
+    // Wait until every one killed has exited, then look again.
+    while (!fds.empty()) {
+      if (!wait_fds(fds, deadline)) return false;
+      fds.erase(std::remove_if(fds.begin(), fds.end(), [](const struct pollfd& p) { return p.revents != 0; }),
+                fds.end());
+    }
+    if (remaining_ms() == 0) return members().empty();
+  }
+}
+
+Status UnitCgroup::remove() const {
+  Status result = ok();
+  for (const Node& n : nodes_)
+    if (::rmdir(n.path.c_str()) < 0 && errno != ENOENT && result) result = Error::from_errno("rmdir " + n.path);
+  return result;
+}
+
+}  // namespace unitrun::process

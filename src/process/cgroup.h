@@ -1,0 +1,198 @@
+// A control group per unit: resource limits (MemoryMax=, TasksMax=,
+// CPUQuota=, ...) and an exact answer to "which processes are the unit's",
+// which survives a SIGKILLed monitor and setsid()'d escapees.
+//
+// What the machine offers is detected, never assumed (detect_cgroups()):
+//   - cgroup v2 (pure): /sys/fs/cgroup is cgroup2; controllers are used
+//     where cgroup.controllers lists them and unitrun can enable them below
+//     its base directory;
+//   - cgroup v1: one hierarchy per controller (or co-mounted ones) under
+//     /sys/fs/cgroup/<ctrl>, used where writable;
+//   - hybrid (this project's reference machine): v1 hierarchies for the
+//     controllers plus a v2 tree (/sys/fs/cgroup/unified) without
+//     controllers, which still tracks processes, and has cgroup.kill,
+//     cgroup.freeze, cgroup.events and cpu.stat.
+// Unit cgroups are named after the unit: BASE/unitrun/NAME.service in each
+// tree used (v2: /sys/fs/cgroup/unitrun/NAME.service; v1:
+// /sys/fs/cgroup/<ctrl>/unitrun/NAME.service; hybrid adds
+// /sys/fs/cgroup/unified/unitrun/NAME.service).
+//
+// Never a silent downgrade: a limit whose controller is missing makes
+// UnitCgroup::create() fail with one line naming the key and the reason,
+// unless the caller asked for best effort (then it is a warning).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "unit/resource_control.h"
+
+namespace unitrun::process {
+
+// ---------------------------------------------------------------- detection
+
+struct CgroupV1Hierarchy {
+  std::string mount_point;               // "/sys/fs/cgroup/cpu,cpuacct"
+  std::vector<std::string> controllers;  // {"cpu", "cpuacct"}
+  bool writable = false;                 // unitrun may create cgroups in it
+};
+
+struct CgroupSupport {
+  enum class Layout { None, V1, Hybrid, V2 };
+  Layout layout = Layout::None;
+  // cgroup v2
+  std::string v2_mount;                     // "" when there is no cgroup2 mount
+  std::string v2_base;                      // where unit cgroups go: "<mount>/unitrun" (or a delegated subtree)
+  std::vector<std::string> v2_controllers;  // usable below v2_base (cgroup.controllers of its parent)
+  bool v2_writable = false;
+  std::string v2_problem;  // why v2 cannot be used or has no controllers here, "" when it can
+  // cgroup v1: controller name -> hierarchy (co-mounted controllers share one)
+  std::map<std::string, CgroupV1Hierarchy> v1;
+
+  bool usable() const { return v2_writable || !v1.empty(); }
+  // Which tree carries a controller: "v2", "v1" or "" (none).
+  std::string carrier(const std::string& controller) const;
+  // One line for status, check and docs: "hybrid: v2 /sys/fs/cgroup/unified (no controllers), v1 memory pids ..."
+  std::string describe() const;
+};
+
+// Reads /proc/self/mountinfo and /proc/self/cgroup and the controllers
+// files of the trees found.
+CgroupSupport detect_cgroups();
+
+// The same from given texts, with every file read below `root` (a fake tree
+// in tests; "" for the real one). `own_v2_path` is this process's v2 cgroup
+// ("/" when at the root, from the "0::" line of /proc/self/cgroup).
+CgroupSupport parse_cgroup_support(const std::string& mountinfo, const std::string& proc_self_cgroup,
+                                   const std::string& root, bool is_root_user);
+
+// "NAME.service" (NAME already ending in ".service" is kept); nullopt for a
+// name that cannot be a directory name ("", ".", "..", with '/').
+std::optional<std::string> unit_cgroup_name(const std::string& unit_name);
+
+// ---------------------------------------------------------------- limits
+
+using unitrun::CgroupLimits;
+using unitrun::DeviceAllow;
+using unitrun::DevicePolicy;
+using unitrun::IoDeviceWeight;
+using unitrun::kCgroupInfinity;
+
+struct CgroupOptions {
+  std::optional<uid_t> delegate_uid;  // owner of the cgroup when Delegate=yes
+  std::optional<gid_t> delegate_gid;
+  bool best_effort = false;  // a limit that cannot be set is a warning, not an error
+};
+
+// What status shows: use and limit side by side.
+struct CgroupUsage {
+  std::optional<uint64_t> memory_current, memory_max, memory_high, memory_peak;
+  std::optional<uint64_t> swap_current, swap_max;
+  std::optional<uint64_t> tasks_current, tasks_max;
+  std::optional<uint64_t> cpu_usage_nsec;
+  std::optional<uint64_t> oom_kills;
+};
+
+// ---------------------------------------------------------------- one unit's cgroup
+
+class UnitCgroup {
+ public:
+  // Creates the unit's cgroup in every tree it needs (mkdir, or reuses one
+  // left empty by a killed monitor), writes the limits and opens the
+  // cgroup.procs files the child joins through. Fails when the unit's
+  // cgroup exists and still has processes ("already populated").
+  static Result<UnitCgroup> create(const CgroupSupport& support, const std::string& unit_name,
+                                   const CgroupLimits& limits, const CgroupOptions& options = {});
+
+  // The cgroup of a unit that exists now (its monitor may be dead); nullopt
+  // when there is none. No limit is written, nothing is created.
+  static std::optional<UnitCgroup> find(const CgroupSupport& support, const std::string& unit_name);
+
+  UnitCgroup() = default;
+  UnitCgroup(UnitCgroup&&) noexcept = default;
+  UnitCgroup& operator=(UnitCgroup&&) noexcept = default;
+
+  // The directories, one per tree ("/sys/fs/cgroup/unified/unitrun/x.service", ...).
+  std::vector<std::string> paths() const;
+  // The cgroup.procs files the child writes "0" to, opened O_WRONLY|O_CLOEXEC
+  // by create() (empty for find(): it is not for starting anything).
+  const std::vector<int>& join_fds() const { return join_fd_numbers_; }
+  // Limits create() could not set (best_effort), "MemoryHigh=: ..." each.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  // "MemoryMax=512M (v1 memory)", ...: what is in force, for status and show.
+  const std::vector<std::string>& in_force() const { return in_force_; }
+
+  // The PIDs in the cgroup now (cgroup.procs of the tracking tree: v2 when
+  // there is one, else the first v1 hierarchy). Zombies are not members.
+  std::vector<pid_t> members() const;
+  bool empty() const { return members().empty(); }
+
+  CgroupUsage usage() const;
+
+  // An fd that becomes readable (epoll/poll: EPOLLIN) when the memory
+  // controller reports an OOM event in this cgroup: v2 an inotify watch on
+  // memory.events, v1 an eventfd registered through cgroup.event_control on
+  // memory.oom_control. Read oom_kills() after it fires (and drain the fd:
+  // read() it; for inotify, read events; for eventfd, 8 bytes). Fails when
+  // the cgroup has no memory controller.
+  Result<UniqueFd> open_oom_watch() const;
+  // The OOM kills counted in this cgroup so far (memory.events oom_kill on
+  // v2, memory.oom_control oom_kill on v1); nullopt without a memory
+  // controller or on kernels that do not count them.
+  std::optional<uint64_t> oom_kills() const;
+
+  // Kills every member with SIGKILL and waits (up to timeout_ms, no
+  // polling: pidfds and cgroup.events) until the cgroup is empty. v2's
+  // cgroup.kill where the kernel has it; else freeze (v2 cgroup.freeze or
+  // the v1 freezer), SIGKILL each member through a pidfd opened while it is
+  // frozen and verified to still be in the cgroup, thaw, and again until
+  // nobody is left. Returns false (as a value) on timeout.
+  Result<bool> kill_all(int timeout_ms) const;
+
+  // Waits until the cgroup is empty (v2: cgroup.events populated 0 through
+  // inotify; v1: each member's pidfd). True when empty in time.
+  Result<bool> wait_empty(int timeout_ms) const;
+
+  // Removes the unit's directories (rmdir; an empty cgroup only: EBUSY while
+  // members live). The shared "unitrun" parents stay.
+  Status remove() const;
+
+ private:
+  struct Node {
+    std::string path;   // the unit's directory in this tree
+    std::string mount;  // the tree's mount point
+    std::string tree;   // "v2" or the v1 hierarchy's first controller
+    std::vector<std::string> controllers;
+  };
+  std::vector<Node> nodes_;
+  std::vector<UniqueFd> join_fds_;
+  std::vector<int> join_fd_numbers_;
+  std::vector<std::string> warnings_, in_force_;
+
+  const Node* node_with(const std::string& controller) const;
+  const Node* v2_node() const;
+  const Node* tracking_node() const;
+  Status open_join_fds();
+};
+
+// The unit's cgroup found from its name alone, on this machine: for status
+// and stop after the monitor was SIGKILLed.
+std::optional<UnitCgroup> find_unit_cgroup(const std::string& unit_name);
+
+// ---------------------------------------------------------------- conversions (pure, systemd's)
+
+// CPUWeight= to v1 cpu.shares: weight * 1024 / 100, within [2, 262144].
+uint64_t cpu_weight_to_shares(uint64_t weight);
+// IOWeight= to v1 blkio.weight: weight * 500 / 100, within [10, 1000].
+uint64_t io_weight_to_blkio(uint64_t weight);
+// CPUQuota= per period: "QUOTA PERIOD" for v2 cpu.max ("max PERIOD" when unset).
+std::string cpu_max_value(const std::optional<uint64_t>& quota_per_sec_usec, uint64_t period_usec);
+
+}  // namespace unitrun::process

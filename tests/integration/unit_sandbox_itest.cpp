@@ -1,0 +1,280 @@
+// The sandbox and the limits through the front door: unit files with
+// systemd's keys, started by the unitrun binary, looked at from inside the
+// service (tests/helpers/sandboxprobe) and through status. The machinery
+// itself is tested key by key in sandbox_itest.cpp; these tests prove the
+// keys reach it. Every check has its control: the same unit without the
+// keys sees the opposite, so a wiring that drops a key fails.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "support.h"
+
+using namespace itest;
+
+namespace {
+
+std::string probe() { return helper("sandboxprobe"); }
+
+// The JSON object a oneshot sandboxprobe wrote to the unit's log.
+nlohmann::json probe_report(const TestUnit& u) {
+  auto log = read_file(u.log());
+  REQUIRE(log);
+  INFO("log: " << *log);
+  size_t at = log->find('{');
+  REQUIRE(at != std::string::npos);
+  return parse_json(log->substr(at, log->find('\n', at) - at));
+}
+
+bool bit_set(const std::string& hex, int bit) { return (std::stoull(hex, nullptr, 16) >> bit) & 1; }
+
+std::string own_mount_ns() {
+  char buf[256] = {0};
+  ssize_t n = ::readlink("/proc/self/ns/mnt", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+bool listed(const nlohmann::json& list, const std::string& name) {
+  if (!list.is_array()) return false;
+  for (const auto& e : list)
+    if (e.get<std::string>() == name) return true;
+  return false;
+}
+
+nlohmann::json wait_for_result(const TestUnit& u, const std::string& result) {
+  nlohmann::json last;
+  bool reached = wait_until(
+      [&] {
+        RunResult r = u.status_json();
+        if (r.out.empty()) return false;
+        last = parse_json(r.out);
+        return last.value("result", "") == result && last.value("active_state", "") != "active";
+      },
+      30000);
+  INFO("last status: " << last.dump(2));
+  REQUIRE(reached);
+  return last;
+}
+
+constexpr int kCapSysTime = 25;
+
+}  // namespace
+
+TEST_CASE("unit sandbox: the keys of a unit file reach the service unitrun starts", "[unit-sandbox]") {
+  TempDir dir;
+  // PrivateTmp= hides everything below the host's /tmp, as in systemd, so
+  // the directory ReadWritePaths= opens lives elsewhere.
+  TempDir outside_tmp("/var/lib");
+  std::string writable = outside_tmp / "rw";
+  REQUIRE(::mkdir(writable.c_str(), 0755) == 0);
+  std::string command = probe() + " report --write " + writable;
+  std::string keys =
+      "Type=oneshot\n"
+      "PrivateTmp=yes\n"
+      "ProtectSystem=strict\n"
+      "ReadWritePaths=" +
+      writable +
+      "\n"
+      "ProtectHome=yes\n"
+      "NoNewPrivileges=yes\n"
+      "CapabilityBoundingSet=~CAP_SYS_TIME\n"
+      "RestrictAddressFamilies=AF_UNIX\n"
+      "SystemCallFilter=~@clock\n"
+      "SystemCallErrorNumber=EPERM\n";
+  // dir is below the host's /tmp: PrivateTmp= hides it from the service.
+  std::string host_tmp_entry = dir.path().substr(std::string("/tmp/").size());
+
+  TestUnit sandboxed(dir, "sbx", command, {.extra = keys});
+  RunResult start = sandboxed.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  nlohmann::json in = probe_report(sandboxed);
+  INFO(in.dump(2));
+  CHECK(in["ns"]["mnt"] != own_mount_ns());
+  CHECK_FALSE(listed(in["list"]["/tmp"], host_tmp_entry));  // PrivateTmp=
+  CHECK(in["write"]["/tmp"] == 0);                          // ... and writable
+  CHECK(in["write"]["/usr"] == EROFS);                      // ProtectSystem=strict
+  CHECK(in["write"]["/etc"] == EROFS);
+  CHECK(in["write"][writable] == 0);  // ReadWritePaths=
+  CHECK(in["write"]["/home"] != 0);   // ProtectHome=
+  CHECK(in["status"]["NoNewPrivs"] == "1");
+  CHECK_FALSE(bit_set(in["status"]["CapBnd"], kCapSysTime));
+  CHECK(in["socket"]["AF_INET"] == EAFNOSUPPORT);
+  CHECK(in["socket"]["AF_UNIX"] == 0);
+  CHECK(in["clock_adjtime"] == EPERM);  // @clock denied with EPERM
+  CHECK(in["status"]["Seccomp"] == "2");
+
+  // The control: the same program without the keys.
+  TestUnit plain(dir, "plain", command, {.extra = "Type=oneshot\n"});
+  RunResult plain_start = plain.start();
+  INFO(plain_start.describe());
+  REQUIRE(plain_start.exit_code == 0);
+  nlohmann::json out = probe_report(plain);
+  INFO(out.dump(2));
+  CHECK(out["ns"]["mnt"] == own_mount_ns());
+  CHECK(listed(out["list"]["/tmp"], host_tmp_entry));
+  CHECK(out["write"]["/usr"] == 0);
+  CHECK(out["status"]["NoNewPrivs"] == "0");
+  CHECK(bit_set(out["status"]["CapBnd"], kCapSysTime));
+  CHECK(out["socket"]["AF_INET"] == 0);
+  CHECK(out["clock_adjtime"] == 0);
+  CHECK(out["status"]["Seccomp"] == "0");
+}
+
+TEST_CASE("unit sandbox: status names the protections in force, and memory and tasks beside their limits",
+          "[unit-sandbox]") {
+  TempDir dir;
+  TestUnit u(dir, "sbxstatus", probe() + " sleep",
+             {.extra = "NoNewPrivileges=yes\nProtectSystem=strict\nPrivateTmp=yes\nMemoryMax=64M\nTasksMax=20\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("Protection: ") != std::string::npos);
+  CHECK(status.out.find("NoNewPrivileges=yes") != std::string::npos);
+  CHECK(status.out.find("ProtectSystem=") != std::string::npos);
+  CHECK(status.out.find("PrivateTmp=") != std::string::npos);
+  CHECK(status.out.find("(limit: 20)") != std::string::npos);
+  CHECK(status.out.find("(max: 64.0M)") != std::string::npos);
+
+  nlohmann::json j = parse_json(u.status_json().out);
+  INFO(j.dump(2));
+  CHECK(j["memory_max"] == 64u * 1024 * 1024);
+  CHECK(j["tasks_max"] == 20);
+  CHECK(j["memory_bytes"].get<uint64_t>() > 0);
+  REQUIRE(j["protections"].is_array());
+  CHECK(listed(j["protections"], "NoNewPrivileges=yes"));
+
+  // A unit without keys shows no such lines.
+  TestUnit plain(dir, "sbxplain", probe() + " sleep");
+  REQUIRE(plain.start().exit_code == 0);
+  RunResult plain_status = plain.status();
+  CHECK(plain_status.out.find("Protection: ") == std::string::npos);
+  CHECK(plain_status.out.find("(limit: ") == std::string::npos);
+}
+
+TEST_CASE("unit sandbox: MemoryMax= OOM-kills the service, which fails with Result=oom-kill", "[unit-sandbox]") {
+  TempDir dir;
+  // 256 MiB touched against a 32 MiB limit (no swap to hide in).
+  TestUnit hog(dir, "hog", probe() + " hog 256", {.extra = "Type=exec\nMemoryMax=32M\nMemorySwapMax=0\n"});
+  RunResult start = hog.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  nlohmann::json j = wait_for_result(hog, "oom-kill");
+  CHECK(j["active_state"] == "failed");
+  RunResult status = hog.status();
+  CHECK(status.out.find("oom-kill") != std::string::npos);
+
+  // The control: with room, the same program ends well.
+  TestUnit roomy(dir, "roomy", probe() + " hog 256", {.extra = "Type=exec\nMemoryMax=1G\n"});
+  REQUIRE(roomy.start().exit_code == 0);
+  nlohmann::json ok = wait_for_result(roomy, "success");
+  CHECK(ok["active_state"] == "inactive");
+}
+
+TEST_CASE("unit sandbox: TasksMax= stops a fork bomb with EAGAIN", "[unit-sandbox]") {
+  TempDir dir;
+  TestUnit bomb(dir, "bomb", probe() + " forkbomb 64", {.extra = "Type=oneshot\nTasksMax=16\n"});
+  RunResult start = bomb.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  nlohmann::json capped = probe_report(bomb);
+  CHECK(capped["forked"].get<int>() < 16);
+  CHECK(capped["errno"] == EAGAIN);
+
+  TestUnit free_bomb(dir, "freebomb", probe() + " forkbomb 64", {.extra = "Type=oneshot\n"});
+  REQUIRE(free_bomb.start().exit_code == 0);
+  nlohmann::json uncapped = probe_report(free_bomb);
+  CHECK(uncapped["forked"] == 64);
+  CHECK(uncapped["errno"] == 0);
+}
+
+TEST_CASE("unit sandbox: a protection that cannot be applied fails the start naming its key, unless best-effort",
+          "[unit-sandbox]") {
+  TempDir dir;
+  std::string missing = dir / "no-such-directory";
+  TestUnit strict(dir, "strictsbx", probe() + " sleep", {.extra = "ReadOnlyPaths=" + missing + "\n"});
+  RunResult start = strict.start();
+  INFO(start.describe());
+  CHECK(start.exit_code != 0);
+  CHECK(start.err.find("ReadOnlyPaths=") != std::string::npos);
+  CHECK(strict.nothing_running());
+
+  TestUnit lenient(dir, "lenientsbx", probe() + " sleep",
+                   {.extra = "ReadOnlyPaths=" + missing + "\nX-Unitrun-Sandbox=best-effort\n"});
+  RunResult lenient_start = lenient.start();
+  INFO(lenient_start.describe());
+  REQUIRE(lenient_start.exit_code == 0);
+  RunResult status = lenient.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("best-effort") != std::string::npos);
+  CHECK(status.out.find("ReadOnlyPaths=") != std::string::npos);
+}
+
+TEST_CASE("orphans: after the monitor is SIGKILLed, the unit's cgroup finds a setsid()'d grandchild", "[orphans]") {
+  TempDir dir;
+  TestUnit u(dir, "escapee", probe() + " escape");
+  REQUIRE(u.start().exit_code == 0);
+  // The grandchild's PID, which the service prints once it runs.
+  pid_t escapee = 0;
+  REQUIRE(wait_until(
+      [&] {
+        auto log = read_file(u.log());
+        if (!log || log->find('\n') == std::string::npos) return false;
+        escapee = std::stoi(*log);
+        return true;
+      },
+      30000));
+  auto escapee_stat = proc_stat(escapee);
+  REQUIRE(escapee_stat);
+  std::vector<pid_t> services = u.services();
+  REQUIRE_FALSE(services.empty());
+  auto main_stat = proc_stat(services.front());
+  REQUIRE(main_stat);
+  // Another session than the service's: nothing but the cgroup links it.
+  CHECK(escapee_stat->sid != main_stat->sid);
+
+  std::vector<pid_t> monitors = u.monitors();
+  REQUIRE(monitors.size() == 1);
+  REQUIRE(::kill(monitors[0], SIGKILL) == 0);
+  REQUIRE(wait_exit(monitors[0], 30000));
+
+  // status counts it.
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.out.find(std::to_string(escapee)) != std::string::npos);
+
+  // start ends what the dead monitor left, then starts one copy.
+  RunResult again = u.start();
+  INFO(again.describe());
+  REQUIRE(again.exit_code == 0);
+  // Dead, not merely unreaped: PID 1 here reaps orphans late.
+  CHECK_FALSE((still_there(escapee, escapee_stat->start_time) && alive(escapee)));
+
+  // stop ends the new copy, grandchild included.
+  pid_t second = 0;
+  REQUIRE(wait_until(
+      [&] {
+        auto log = read_file(u.log());
+        if (!log) return false;
+        size_t nl = log->find('\n');
+        if (nl == std::string::npos || log->find('\n', nl + 1) == std::string::npos) return false;
+        second = std::stoi(log->substr(nl + 1));
+        return true;
+      },
+      30000));
+  auto second_stat = proc_stat(second);
+  REQUIRE(second_stat);
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK_FALSE((still_there(second, second_stat->start_time) && alive(second)));
+  CHECK(u.nothing_running());
+}
