@@ -346,14 +346,15 @@ class Soak:
         fds_after = sorted(os.listdir("/proc/self/fd"))
         if len(fds_after) > len(fds_before):
             self.fail(None, "the soak itself leaked fds: %s -> %s" % (fds_before, fds_after), "end")
-        # files: in /run/unitrun only NAME.HASH.lock, NAME.HASH.state and the
-        # state record's spare .NAME.HASH.state.spare per unit, and NAME.name
+        # files: in /run/unitrun only NAME.HASH.lock, NAME.HASH.state, the
+        # state record's spare .NAME.HASH.state.spare, the snapshot of what
+        # the last monitor started from NAME.HASH.unit per unit, and NAME.name
         self.extra_files, self.stale_pidfiles = [], []
         rundir = "/run/unitrun"
         for f in sorted(os.listdir(rundir)) if os.path.isdir(rundir) else []:
             if not f.lstrip(".").startswith(self.prefix):
                 continue
-            if not (f.endswith(".lock") or f.endswith(".state") or f.endswith(".name") or (f.startswith(".") and f.endswith(".state.spare"))):
+            if not (f.endswith(".lock") or f.endswith(".state") or f.endswith(".unit") or f.endswith(".name") or (f.startswith(".") and f.endswith(".state.spare"))):
                 self.extra_files.append(os.path.join(rundir, f))
         for u in self.units:
             if os.path.exists(u.pidfile):

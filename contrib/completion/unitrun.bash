@@ -5,18 +5,27 @@
 # Plain bash (compgen, compopt) only, so it works without the bash-completion
 # package too. The verbs and options are those of src/cli/main.cpp.
 
-# Unit names: once unitrun can list the units of its unit path, the hidden
-# verb `unitrun __complete-units` prints one per line and exits 0; until then
-# (today it exits 2, "unknown command") unit files are completed instead.
+# Unit names, from the hidden verb `unitrun __complete-units` (the units of
+# the unit path and those that run), and unit files: a path names a unit
+# too. A word with a '/' is a path: files only. An older unitrun without the
+# verb (it exits 2, "unknown command") gets files only.
 _unitrun_units() {
     local cur=$1 prog=$2 out line
-    if out=$("$prog" __complete-units 2>/dev/null); then
+    if [[ $cur != */* ]] && out=$("$prog" __complete-units 2>/dev/null); then
         while IFS= read -r line; do
             [[ -n $line && $line == "$cur"* ]] && COMPREPLY+=("$line")
         done <<<"$out"
-        return 0
     fi
     _unitrun_unit_files "$cur"
+}
+
+# The unit names alone (list's patterns).
+_unitrun_unit_names() {
+    local cur=$1 prog=$2 out line
+    out=$("$prog" __complete-units 2>/dev/null) || return 0
+    while IFS= read -r line; do
+        [[ -n $line && $line == "$cur"* ]] && COMPREPLY+=("$line")
+    done <<<"$out"
 }
 
 # Unit files (*.ini, *.service) and directories, under the typed path.
@@ -34,7 +43,8 @@ _unitrun() {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
     local prog=${COMP_WORDS[0]}
-    local verbs="check show start stop restart status reload force-reload try-restart condrestart run logs reopen-logs export"
+    local verbs="check show cat start stop restart status reload force-reload try-restart condrestart run logs reopen-logs export"
+    verbs+=" list list-units list-unit-files is-active is-failed is-enabled"
     COMPREPLY=()
 
     # The verb is the first word after the program; options before it are
@@ -64,6 +74,18 @@ _unitrun() {
             # -n takes a number: nothing to offer.
             [[ $prev == -n || $prev == --lines ]] && return 0
             ;;
+        list | list-units | list-unit-files)
+            [[ $verb == list-unit-files ]] || options+=" -a --all"
+            options+=" --state --json"
+            if [[ $prev == --state ]]; then
+                local states="active inactive failed activating deactivating reloading running dead exited loaded masked"
+                [[ $verb == list-unit-files ]] &&
+                    states="enabled enabled-runtime disabled static indirect alias masked masked-runtime transient bad"
+                mapfile -t COMPREPLY < <(compgen -W "$states" -- "$cur")
+                return 0
+            fi
+            ;;
+        is-active | is-failed | is-enabled) options+=" -q --quiet" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
@@ -71,18 +93,17 @@ _unitrun() {
     fi
 
     # The positional arguments already typed after the verb (a number after
-    # -n/--lines is the option's, not one).
+    # -n/--lines, a state after --state, are the option's, not ones).
     local positionals=0
     for ((i = verb_index + 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            -n | --lines) ((i++)) ;;
+            -n | --lines | --state) ((i++)) ;;
             -*) ;;
             *) ((positionals++)) ;;
         esac
     done
     case $verb in
-        check) _unitrun_units "$cur" "$prog" ;;  # any number of units
-        reopen-logs) ;;                              # no unit
+        reopen-logs) ;;  # no unit
         export)
             if ((positionals == 0)); then
                 mapfile -t COMPREPLY < <(compgen -W "systemd sysv" -- "$cur")
@@ -90,7 +111,9 @@ _unitrun() {
                 _unitrun_units "$cur" "$prog"
             fi
             ;;
-        *) ((positionals == 0)) && _unitrun_units "$cur" "$prog" ;;
+        list | list-units | list-unit-files) _unitrun_unit_names "$cur" "$prog" ;;
+        show | run | logs) ((positionals == 0)) && _unitrun_units "$cur" "$prog" ;;
+        *) _unitrun_units "$cur" "$prog" ;;  # any number of units
     esac
     return 0
 }

@@ -1,6 +1,11 @@
 // One function per verb; each returns its LSB exit code. Messages for the
 // user go to stdout (results) and stderr (problems), never through a logger
 // that could be misconfigured at that point.
+//
+// A UNIT is a name looked up in the unit path ("nginx", "web@1.service",
+// "app.ini"), a path ("units/app.ini"), or for the verbs that take several
+// a glob ('web@*'). The verbs that take several act on each and exit with
+// the worst code (cli/targets.h, cli/job_runner.h).
 #pragma once
 
 #include <string>
@@ -10,18 +15,37 @@ namespace unitrun::cli {
 
 int check(const std::vector<std::string>& units);
 int show(const std::string& unit, bool json);
-int start(const std::string& unit);
-int stop(const std::string& unit);
-int restart(const std::string& unit);
-int status(const std::string& unit, bool json);
-int reload(const std::string& unit);
-int force_reload(const std::string& unit);
-int try_restart(const std::string& unit);
+int cat(const std::vector<std::string>& units);
+int start(const std::vector<std::string>& units);
+int stop(const std::vector<std::string>& units);
+int restart(const std::vector<std::string>& units);
+// No unit: the overview of every unit (status_overview).
+int status(const std::vector<std::string>& units, bool json);
+int status_overview(bool json);
+int reload(const std::vector<std::string>& units);
+int force_reload(const std::vector<std::string>& units);
+int try_restart(const std::vector<std::string>& units);
 int run(const std::string& unit);
 int logs(const std::string& unit, size_t lines, bool follow);
 // Every daemonized monitor of the caller's runtime directory reopens its
 // log (logrotate's postrotate); no other process is signalled.
 int reopen_logs();
 int export_unit(const std::string& format, const std::string& unit);
+
+struct ListOptions {
+  std::vector<std::string> patterns;  // globs on the unit's name; none: every unit
+  bool all = false;                   // also the units that are inactive (list: every unit file)
+  std::vector<std::string> states;    // --state=: LOAD, ACTIVE or SUB (list), STATE (list-unit-files)
+  bool json = false;
+};
+int list_units(const ListOptions& options);
+int list_unit_files(const ListOptions& options);
+
+int is_active(const std::vector<std::string>& units, bool quiet);
+int is_failed(const std::vector<std::string>& units, bool quiet);
+int is_enabled(const std::vector<std::string>& units, bool quiet);
+
+// The names shell completion offers (contrib/completion), one per line.
+int complete_units();
 
 }  // namespace unitrun::cli

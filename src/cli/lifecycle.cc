@@ -1,17 +1,25 @@
-// `unitrun start`, `stop` and `restart`.
+// `unitrun start`, `stop`, `restart`, `try-restart`, `reload`, `force-reload` and `run`: each for one unit,
+// and for several through the job runner.
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "base/exit_codes.h"
 #include "base/sys.h"
 #include "cli/commands.h"
+#include "cli/job_runner.h"
+#include "cli/targets.h"
 #include "cli/unit_runtime.h"
+#include "cli/unit_source.h"
 #include "monitor/monitor.h"
 #include "process/pin.h"
 #include "process/proc.h"
@@ -19,14 +27,13 @@
 #include "runtime/daemonize.h"
 #include "runtime/reply.h"
 #include "runtime/safe_files.h"
+#include "runtime/unit_snapshot.h"
 #include "unit/unit_loader.h"
+#include "unit/user_dirs.h"
+#include "unit/values.h"
 
 namespace unitrun::cli {
 namespace {
-
-void print_diagnostics(const unit::LoadResult& r) {
-  for (const Diagnostic& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.format(r.display_path).c_str());
-}
 
 int privilege_or_failure(const Error& e) {
   return e.sys_errno == EACCES || e.sys_errno == EPERM ? exit_code::kNoPrivilege : exit_code::kFailure;
@@ -35,29 +42,49 @@ int privilege_or_failure(const Error& e) {
 // The unit, loaded and valid, with its runtime directory ready and its lock
 // file open; or the exit code that ends the verb.
 struct Prepared {
-  unit::LoadResult load;
+  LoadedUnit loaded;
   RuntimeFiles files;
   std::optional<UnitLock> lock;
   int failure = -1;
+
+  const Unit& unit() const { return loaded.load.unit; }
 };
 
-Prepared prepare(const std::string& path, bool create_runtime_dir) {
+Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource source) {
   Prepared p;
-  p.load = unit::load(path, unit::ValidateMode::Start);
-  print_diagnostics(p.load);
-  if (!p.load.readable) {
+  p.loaded = load_unit(file, source);
+  const unit::LoadResult& load = p.loaded.load;
+  print_diagnostics(load);
+  warn_if_changed(p.loaded);
+  if (load.not_found) {
+    p.failure = exit_code::kNotInstalled;
+    return p;
+  }
+  if (load.masked) {
+    p.failure = exit_code::kFailure;
+    return p;
+  }
+  if (!load.readable || has_errors(load.diagnostics)) {
     p.failure = exit_code::kNotConfigured;
     return p;
   }
-  if (has_errors(p.load.diagnostics)) {
-    p.failure = exit_code::kNotConfigured;
-    return p;
-  }
-  p.files = runtime_files_for(p.load.unit);
+  p.files = runtime_files_for(p.unit());
   if (create_runtime_dir) {
+    unit::UserDirs dirs = unit::user_dirs();
+    if (!dirs.runtime_dir_problem.empty()) {
+      std::fprintf(stderr, "unitrun: %s\n", dirs.runtime_dir_problem.c_str());
+      p.failure = exit_code::kNoPrivilege;
+      return p;
+    }
+    // The fallback under /tmp is made private (0700, as logind makes
+    // /run/user/UID): other users need not see which units run.
+    if (!dirs.root && dirs.runtime_dir == unit::fallback_runtime_dir(dirs.uid))
+      (void)::mkdir(dirs.runtime_dir.c_str(), 0700);  // EEXIST is fine: user_dirs() checked what is there
     auto dir = safe_files::ensure_private_directory(p.files.directory);
     if (!dir) {
       std::fprintf(stderr, "unitrun: %s\n", dir.error().message().c_str());
+      if (::geteuid() != 0 && dir.error().sys_errno == EACCES && std::getenv("XDG_RUNTIME_DIR") == nullptr)
+        std::fprintf(stderr, "unitrun: set XDG_RUNTIME_DIR to a directory of your own (mode 0700)\n");
       p.failure = privilege_or_failure(dir.error());
       return p;
     }
@@ -74,6 +101,58 @@ Prepared prepare(const std::string& path, bool create_runtime_dir) {
   return p;
 }
 
+// A caller other than root cannot change its user, and needs not to: a
+// User= (Group=, SupplementaryGroups=) that names the caller's own is no
+// switch at all, and setgroups() would fail on it. Any other is refused at
+// once, saying what would work, instead of failing in the service's setup.
+std::optional<Unit> unit_for_this_caller(const Unit& unit, std::string& refusal) {
+  if (::geteuid() == 0 || (unit.user.empty() && unit.group.empty() && unit.supplementary_groups.empty())) return unit;
+  uid_t uid = ::geteuid();
+  gid_t gid = ::getegid();
+  std::vector<gid_t> groups(static_cast<size_t>(std::max(::getgroups(0, nullptr), 0)) + 1);
+  int n = ::getgroups(static_cast<int>(groups.size()), groups.data());
+  groups.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  groups.push_back(gid);
+  auto uid_of = [](const std::string& u) -> std::optional<uid_t> {
+    if (const struct passwd* pw = ::getpwnam(u.c_str())) return pw->pw_uid;
+    if (auto v = values::parse_unsigned(u, 4294967294u)) return static_cast<uid_t>(*v);
+    return std::nullopt;
+  };
+  auto gid_of = [](const std::string& g) -> std::optional<gid_t> {
+    if (const struct group* gr = ::getgrnam(g.c_str())) return gr->gr_gid;
+    if (auto v = values::parse_unsigned(g, 4294967294u)) return static_cast<gid_t>(*v);
+    return std::nullopt;
+  };
+  const struct passwd* me = ::getpwuid(uid);
+  std::string who = "uid " + std::to_string(uid) + (me ? " (" + std::string(me->pw_name) + ")" : "");
+  auto refuse = [&](const std::string& key) {
+    refusal = key + ": only root can run a service as another user or group (unitrun runs as " + who +
+              "); run unitrun as root, or remove " + key.substr(0, key.find('=') + 1) + " from the unit";
+    return std::nullopt;
+  };
+  if (!unit.user.empty() && uid_of(unit.user) != uid) return refuse("User=" + unit.user);
+  if (!unit.group.empty() && gid_of(unit.group) != gid) return refuse("Group=" + unit.group);
+  for (const std::string& g : unit.supplementary_groups) {
+    auto id = gid_of(g);
+    if (!id || std::find(groups.begin(), groups.end(), *id) == groups.end()) return refuse("SupplementaryGroups=" + g);
+  }
+  Unit same = unit;
+  same.user.clear();
+  same.group.clear();
+  same.supplementary_groups.clear();
+  return same;
+}
+
+// What `list` and the state-changed checks read: written before the monitor
+// exists, so that whoever sees its lock held finds it.
+void write_unit_snapshot(const unit::LoadResult& load, const RuntimeFiles& files) {
+  UnitSnapshot snapshot;
+  snapshot.sources = load.sources;
+  snapshot.description = load.unit.description;
+  if (auto written = write_snapshot(files.snapshot, snapshot); !written)
+    std::fprintf(stderr, "unitrun: %s: warning: %s\n", load.unit.name.c_str(), written.error().message().c_str());
+}
+
 // Waits until the process (pid, start_time) has exited. Once the PID names
 // another process, or none, it is gone already.
 void wait_for_exit(pid_t pid, uint64_t start_time, int timeout_ms) {
@@ -85,9 +164,8 @@ void wait_for_exit(pid_t pid, uint64_t start_time, int timeout_ms) {
 
 // Takes the unit's name for the monitor about to run (the lock stays with
 // it); -1, or the exit code when another unit file of that name runs.
-int claim_name(Prepared& p) {
-  const Unit& unit = p.load.unit;
-  auto other = p.lock->claim_name(p.files.name_lock, unit.path);
+int claim_name(const Unit& unit, const RuntimeFiles& files, UnitLock& lock) {
+  auto other = lock.claim_name(files.name_lock, unit.path);
   if (!other) {
     std::fprintf(stderr, "unitrun: %s: name lock: %s\n", unit.name.c_str(), other.error().message().c_str());
     return privilege_or_failure(other.error());
@@ -109,15 +187,16 @@ bool deactivating(const RuntimeView& v) {
 // until the record says something else, or the monitor is gone. Woken by
 // the record's rewrites (inotify on the runtime directory) and by the
 // monitor's exit (its pidfd); no polling.
-RuntimeView wait_out_stop(Prepared& p, RuntimeView view) {
-  const MonitorState& s = *view.state;
-  auto pidfd = sys::pidfd_open(s.monitor_pid);
-  if (!pidfd || !proc::is_same_process(s.monitor_pid, s.monitor_start_time))
-    return inspect(p.load.unit, p.files, *p.lock);
+RuntimeView wait_out_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, RuntimeView view) {
+  if (!view.state) return view;
+  const pid_t monitor_pid = view.state->monitor_pid;
+  const uint64_t monitor_start_time = view.state->monitor_start_time;
+  auto pidfd = sys::pidfd_open(monitor_pid);
+  if (!pidfd || !proc::is_same_process(monitor_pid, monitor_start_time)) return inspect(unit, files, lock);
   UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-  if (!watch || ::inotify_add_watch(watch.get(), p.files.directory.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+  if (!watch || ::inotify_add_watch(watch.get(), files.directory.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
     return view;  // cannot wait: answer as before ("already running")
-  std::printf("%s is stopping; waiting for the stop before starting it\n", p.load.unit.name.c_str());
+  std::printf("%s is stopping; waiting for the stop before starting it\n", unit.name.c_str());
   std::fflush(stdout);
   while (deactivating(view)) {
     struct pollfd fds[2] = {{watch.get(), POLLIN, 0}, {pidfd->get(), POLLIN, 0}};
@@ -127,20 +206,26 @@ RuntimeView wait_out_stop(Prepared& p, RuntimeView view) {
     while (::read(watch.get(), buf, sizeof buf) > 0) {
     }
     if (fds[1].revents & POLLIN) (void)sys::wait_readable(pidfd->get(), -1);  // exited: its lock is free now
-    view = inspect(p.load.unit, p.files, *p.lock);
+    view = inspect(unit, files, lock);
   }
   return view;
 }
 
-int start_locked(Prepared& p) {
-  const Unit& unit = p.load.unit;
-  UnitLock& lock = *p.lock;
-  RuntimeView view = inspect(unit, p.files, lock);
-  if (deactivating(view)) view = wait_out_stop(p, std::move(view));
+// `load` is the unit as read from disk (its sources become the snapshot).
+int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lock) {
+  const Unit& unit = load.unit;
+  RuntimeView view = inspect(unit, files, lock);
+  if (deactivating(view)) view = wait_out_stop(unit, files, lock, std::move(view));
   if (view.liveness == Liveness::Running) {
     pid_t pid = view.state ? view.state->main_pid : 0;
     std::printf("%s already running (pid %d)\n", unit.name.c_str(), static_cast<int>(pid));
     return exit_code::kSuccess;
+  }
+  std::string refusal;
+  std::optional<Unit> as_caller = unit_for_this_caller(unit, refusal);
+  if (!as_caller) {
+    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), refusal.c_str());
+    return exit_code::kNoPrivilege;
   }
   if (view.liveness == Liveness::Orphaned) {
     std::fprintf(stderr, "unitrun: %s: ending %zu process(es) left by a monitor that died\n", unit.name.c_str(),
@@ -148,7 +233,7 @@ int start_locked(Prepared& p) {
     end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
   }
   // Another unit file of the same name first: its pidfile is the same file.
-  if (int refused = claim_name(p); refused >= 0) return refused;
+  if (int refused = claim_name(unit, files, lock); refused >= 0) return refused;
   if (view.liveness == Liveness::Outside) {
     // The service runs already, started by other means (its own init
     // script during an upgrade): a second copy would fight it for its
@@ -156,10 +241,13 @@ int start_locked(Prepared& p) {
     std::fprintf(stderr,
                  "unitrun: %s: PIDFile= %s names pid %d (%s), which runs the unit's program outside unitrun; stop "
                  "it first (or remove the pidfile if it is not the service)\n",
-                 unit.name.c_str(), p.files.pidfile.c_str(), static_cast<int>(view.outsider->pid),
+                 unit.name.c_str(), files.pidfile.c_str(), static_cast<int>(view.outsider->pid),
                  view.outsider->comm.c_str());
     return exit_code::kFailure;
   }
+  // No monitor runs, and we hold the start lock: nobody reads the snapshot
+  // as the running unit's until the alive lock below is taken.
+  write_unit_snapshot(load, files);
   auto alive = lock.try_lock_alive();
   if (!alive || !*alive) {
     std::fprintf(stderr, "unitrun: %s: lock is held by another monitor\n", unit.name.c_str());
@@ -172,7 +260,7 @@ int start_locked(Prepared& p) {
       [&](int ready_fd) {
         monitor::Options options;
         options.ready_fd = ready_fd;
-        return monitor::run(unit, p.files, std::move(lock), options);
+        return monitor::run(*as_caller, files, std::move(lock), options);
       },
       [&] { lock.close(); });
   if (outcome.code != 0) {
@@ -191,7 +279,7 @@ int start_locked(Prepared& p) {
     // and status says so.
     wait_for_exit(outcome.monitor_pid, outcome.monitor_start_time, -1);
     if (outcome.detail == "skipped") {
-      RuntimeView after = inspect(unit, p.files, *p.lock);
+      RuntimeView after = inspect(unit, files, lock);
       std::string why = after.state ? after.state->condition_text : "";
       std::printf("%s was not started: start condition failed%s%s\n", unit.name.c_str(), why.empty() ? "" : ": ",
                   why.c_str());
@@ -204,37 +292,42 @@ int start_locked(Prepared& p) {
   return exit_code::kSuccess;
 }
 
-int stop_locked(Prepared& p, bool quiet) {
-  const Unit& unit = p.load.unit;
-  if (!p.lock) {
+// `lock` is null when the unit has no lock file (never started by this user).
+int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_null, bool quiet) {
+  if (!lock_or_null) {
     if (!quiet) std::printf("%s is not running\n", unit.name.c_str());
     return exit_code::kSuccess;
   }
-  UnitLock& lock = *p.lock;
-  RuntimeView view = inspect(unit, p.files, lock);
+  UnitLock& lock = *lock_or_null;
+  RuntimeView view = inspect(unit, files, lock);
   // No monitor holds the alive lock, and we hold the start lock, so none can
   // appear: a control socket there was left by a monitor that was killed.
-  if (view.liveness != Liveness::Running) runtime::remove_control(p.files.control);
+  if (view.liveness != Liveness::Running) runtime::remove_control(files.control);
   switch (view.liveness) {
     case Liveness::NotRunning:
-      if (!quiet) std::printf("%s is not running\n", unit.name.c_str());
+      if (quiet) return exit_code::kSuccess;
+      if (view.pidfile_holder)
+        std::printf("%s is not running (PIDFile= %s is that of another unit of this name, %s, which runs)\n",
+                    unit.name.c_str(), files.pidfile.c_str(), view.pidfile_holder->c_str());
+      else
+        std::printf("%s is not running\n", unit.name.c_str());
       return exit_code::kSuccess;
     case Liveness::DeadPidfile:
       if (!quiet)
-        std::printf("%s is not running (stale pidfile %s left alone)\n", unit.name.c_str(), p.files.pidfile.c_str());
+        std::printf("%s is not running (stale pidfile %s left alone)\n", unit.name.c_str(), files.pidfile.c_str());
       return exit_code::kSuccess;
     case Liveness::Outside:
       // Not ours to stop: nothing proves unitrun started it.
       std::fprintf(stderr,
                    "unitrun: %s: not running under unitrun; PIDFile= %s names pid %d (%s), which runs outside "
                    "unitrun: left alone\n",
-                   unit.name.c_str(), p.files.pidfile.c_str(), static_cast<int>(view.outsider->pid),
+                   unit.name.c_str(), files.pidfile.c_str(), static_cast<int>(view.outsider->pid),
                    view.outsider->comm.c_str());
       return exit_code::kSuccess;
     case Liveness::Orphaned:
       end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
-      (void)safe_files::remove(p.files.pidfile);
-      if (view.state) record_orphans_stopped(p.files, *view.state);
+      (void)safe_files::remove(files.pidfile);
+      if (view.state) record_orphans_stopped(files, *view.state);
       if (!quiet) std::printf("stopped %s (its monitor had died)\n", unit.name.c_str());
       return exit_code::kSuccess;
     case Liveness::Running:
@@ -275,13 +368,13 @@ int stop_locked(Prepared& p, bool quiet) {
   // A monitor that died without finishing its stop (SIGKILLed just before
   // or during it) left the service behind: its record says so, and the
   // survivors are ended here, as for any orphan.
-  RuntimeView after = inspect(unit, p.files, lock);
+  RuntimeView after = inspect(unit, files, lock);
   if (after.liveness == Liveness::Orphaned) {
     end_orphans(unit, after.orphans, after.state ? &*after.state : nullptr);
-    (void)safe_files::remove(p.files.pidfile);
-    if (after.state) record_orphans_stopped(p.files, *after.state);
+    (void)safe_files::remove(files.pidfile);
+    if (after.state) record_orphans_stopped(files, *after.state);
   }
-  if (after.liveness != Liveness::Running) runtime::remove_control(p.files.control);
+  if (after.liveness != Liveness::Running) runtime::remove_control(files.control);
   (void)lock.unlock_alive();
   // A stop that needed FinalKillSignal= is still a stop (exit 0), but not a
   // clean one: say so, as the record does (Result=timeout).
@@ -295,7 +388,7 @@ int stop_locked(Prepared& p, bool quiet) {
 
 // Asks the running monitor to reload; exit 7 when there is none.
 int reload_running(Prepared& p) {
-  const Unit& unit = p.load.unit;
+  const Unit& unit = p.unit();
   if (!p.lock) {
     std::fprintf(stderr, "unitrun: %s is not running\n", unit.name.c_str());
     return exit_code::kNotRunning;
@@ -341,7 +434,7 @@ int reload_running(Prepared& p) {
 // the monitor did not take the request (it is stopping for good, or gone):
 // the caller then stops and starts the unit itself.
 int restart_through_monitor(Prepared& p, const MonitorState& s) {
-  const Unit& unit = p.load.unit;
+  const Unit& unit = p.unit();
   if (!proc::is_same_process(s.monitor_pid, s.monitor_start_time)) return -1;
   auto conn = runtime::connect_control(p.files.control, s.monitor_pid);
   if (!conn) {
@@ -381,13 +474,62 @@ bool inside_tree_of(const MonitorState& s) {
          proc::is_same_process(s.monitor_pid, s.monitor_start_time);
 }
 
-// restart, holding the start lock: through the running monitor when there
-// is one that runs this unit file as it is now; else stop, then start.
-int restart_locked(Prepared& p) {
-  RuntimeView view = p.lock ? inspect(p.load.unit, p.files, *p.lock) : RuntimeView{};
+bool is_running(Prepared& p) { return p.lock && inspect(p.unit(), p.files, *p.lock).liveness == Liveness::Running; }
+
+// A caller other than root may not act on root's instance of the unit: LSB
+// 4, "insufficient privilege", rather than "not running". -1 when the
+// caller's own instance runs, or root's does not.
+int refuse_root_instance(Prepared& p, const char* what) {
+  if (::geteuid() == 0 || is_running(p)) return -1;
+  auto root = run_by_root(p.unit());
+  if (!root) return -1;
+  std::fprintf(stderr, "unitrun: %s is run by root (monitor pid %d); only root may %s it\n", p.unit().name.c_str(),
+               static_cast<int>(root->monitor_pid), what);
+  return exit_code::kNoPrivilege;
+}
+
+// A masked unit cannot start; one that does not run needs no stop.
+int masked(const Prepared& p, bool stopping) {
+  if (stopping) {
+    std::printf("%s is not running\n", p.unit().name.c_str());
+    return exit_code::kSuccess;
+  }
+  return exit_code::kFailure;
+}
+
+// Restart's second half: the unit as it is on disk now, read before
+// anything is stopped, so that a unit file edited into something invalid
+// fails the restart with the service still running. Empty (and the exit
+// code set) when it cannot start.
+std::optional<unit::LoadResult> next_unit(const Prepared& p, const unit::UnitFile& file, int& code) {
+  if (!p.loaded.from_snapshot) return p.loaded.load;
+  unit::LoadResult next = unit::load(file, unit::ValidateMode::Start);
+  print_diagnostics(next);
+  code = next.not_found                                   ? exit_code::kNotInstalled
+         : next.masked                                    ? exit_code::kFailure
+         : !next.readable || has_errors(next.diagnostics) ? exit_code::kNotConfigured
+                                                          : -1;
+  if (code >= 0) {
+    std::fprintf(stderr, "unitrun: %s: not restarted: the unit on disk cannot start; it keeps running\n",
+                 p.unit().name.c_str());
+    return std::nullopt;
+  }
+  return next;
+}
+
+// Stops the running unit (as it was started), then starts the unit on disk.
+// Through the running monitor when it runs this unit file as it is now: it
+// carries the restart out as one job, so a caller inside the service's tree
+// survives; from inside that tree always through it, with a warning when
+// the file changed.
+int restart_locked(Prepared& p, const unit::UnitFile& file) {
+  int code = -1;
+  std::optional<unit::LoadResult> next = next_unit(p, file, code);
+  if (!next) return code;
+  RuntimeView view = inspect(p.unit(), p.files, *p.lock);
   if (view.liveness == Liveness::Running && view.state && !deactivating(view)) {
     const MonitorState& s = *view.state;
-    bool same_unit = s.unit_digest == unit_digest(p.load.unit);
+    bool same_unit = s.unit_digest == unit_digest(next->unit);
     bool inside = !same_unit && inside_tree_of(s);
     if (same_unit || inside) {
       if (inside)
@@ -395,95 +537,14 @@ int restart_locked(Prepared& p) {
                      "unitrun: %s: the unit file changed since the unit started; restarting it as it was started, "
                      "since a stop would end this command too (stop and start it from outside the service to "
                      "apply the change)\n",
-                     p.load.unit.name.c_str());
+                     p.unit().name.c_str());
       int rc = restart_through_monitor(p, s);
       if (rc >= 0) return rc;
     }
   }
-  int rc = stop_locked(p, true);
+  int rc = stop_locked(p.unit(), p.files, &*p.lock, true);
   if (rc != exit_code::kSuccess) return rc;
-  return start_locked(p);
-}
-
-bool is_running(Prepared& p) { return p.lock && inspect(p.load.unit, p.files, *p.lock).liveness == Liveness::Running; }
-
-// A caller other than root may not act on root's instance of the unit: LSB
-// 4, "insufficient privilege", rather than "not running". -1 when the
-// caller's own instance runs, or root's does not.
-int refuse_root_instance(Prepared& p, const char* what) {
-  if (::geteuid() == 0 || is_running(p)) return -1;
-  auto root = run_by_root(p.load.unit);
-  if (!root) return -1;
-  std::fprintf(stderr, "unitrun: %s is run by root (monitor pid %d); only root may %s it\n", p.load.unit.name.c_str(),
-               static_cast<int>(root->monitor_pid), what);
-  return exit_code::kNoPrivilege;
-}
-
-}  // namespace
-
-int reload(const std::string& path) {
-  Prepared p = prepare(path, false);
-  if (p.failure >= 0) return p.failure;
-  if (int refused = refuse_root_instance(p, "reload"); refused >= 0) return refused;
-  return reload_running(p);
-}
-
-int force_reload(const std::string& path) {
-  // systemctl's reload-or-try-restart: reload a running unit, or restart it
-  // when it cannot reload (LSB's force-reload); a stopped one stays stopped,
-  // and that is success.
-  Prepared p = prepare(path, false);
-  if (p.failure >= 0) return p.failure;
-  if (int refused = refuse_root_instance(p, "reload"); refused >= 0) return refused;
-  if (!is_running(p)) {
-    std::printf("%s is not running\n", p.load.unit.name.c_str());
-    return exit_code::kSuccess;
-  }
-  if (p.load.unit.exec_reload.empty()) return try_restart(path);
-  return reload_running(p);
-}
-
-int try_restart(const std::string& path) {
-  Prepared p = prepare(path, false);
-  if (p.failure >= 0) return p.failure;
-  if (int refused = refuse_root_instance(p, "restart"); refused >= 0) return refused;
-  if (!p.lock) {
-    std::printf("%s is not running\n", p.load.unit.name.c_str());
-    return exit_code::kSuccess;
-  }
-  auto locked = p.lock->lock_start_wait();
-  if (!locked) return exit_code::kFailure;
-  if (!is_running(p)) {
-    std::printf("%s is not running\n", p.load.unit.name.c_str());
-    return exit_code::kSuccess;
-  }
-  return restart_locked(p);
-}
-
-int run(const std::string& path) {
-  Prepared p = prepare(path, true);
-  if (p.failure >= 0) return p.failure;
-  auto locked = p.lock->lock_start_wait();
-  if (!locked) return exit_code::kFailure;
-  RuntimeView view = inspect(p.load.unit, p.files, *p.lock);
-  if (view.liveness == Liveness::Running) {
-    std::fprintf(stderr, "unitrun: %s is already running (pid %d) under another monitor\n", p.load.unit.name.c_str(),
-                 view.state ? view.state->main_pid : 0);
-    return exit_code::kFailure;
-  }
-  if (view.liveness == Liveness::Orphaned) end_orphans(p.load.unit, view.orphans, view.state ? &*view.state : nullptr);
-  if (view.liveness == Liveness::Outside) {
-    std::fprintf(stderr, "unitrun: %s: PIDFile= %s names pid %d (%s), which runs the unit's program outside unitrun\n",
-                 p.load.unit.name.c_str(), p.files.pidfile.c_str(), static_cast<int>(view.outsider->pid),
-                 view.outsider->comm.c_str());
-    return exit_code::kFailure;
-  }
-  if (int refused = claim_name(p); refused >= 0) return refused;
-  auto alive = p.lock->try_lock_alive();
-  if (!alive || !*alive) return exit_code::kFailure;
-  monitor::Options options;
-  options.foreground = true;
-  return monitor::run(p.load.unit, p.files, std::move(*p.lock), options);
+  return start_locked(*next, runtime_files_for(next->unit), *p.lock);
 }
 
 // systemd runs us as the main process (ExecStart=unitrun start ...): then
@@ -495,20 +556,6 @@ bool started_by_systemd() {
   return exec_pid && socket && std::to_string(::getpid()) == exec_pid;
 }
 
-int start(const std::string& path) {
-  if (started_by_systemd()) return run(path);
-  Prepared p = prepare(path, true);
-  if (p.failure >= 0) return p.failure;
-  // Serialise with other starts and stops of this unit; the monitor lets go
-  // of this byte once it has reported.
-  auto locked = p.lock->lock_start_wait();
-  if (!locked) {
-    std::fprintf(stderr, "unitrun: lock: %s\n", locked.error().message().c_str());
-    return exit_code::kFailure;
-  }
-  return start_locked(p);
-}
-
 // A start in progress holds the start lock until its outcome is known,
 // which may be TimeoutStartSec= away. A stop does not wait for that, as
 // systemctl stop cancels a start job: once its monitor is known (the state
@@ -517,7 +564,7 @@ int start(const std::string& path) {
 void cancel_pending_start(Prepared& p) {
   auto free = p.lock->try_lock_start();
   if (!free || *free) return;  // no start in progress: we hold the lock now
-  RuntimeView view = inspect(p.load.unit, p.files, *p.lock);
+  RuntimeView view = inspect(p.unit(), p.files, *p.lock);
   const MonitorState* s = view.state ? &*view.state : nullptr;
   // Only a start: the start lock may as well be another stop's, or a
   // start's that is about to answer "already running".
@@ -526,11 +573,27 @@ void cancel_pending_start(Prepared& p) {
   auto pidfd = sys::pidfd_open(s->monitor_pid);
   if (!pidfd || !proc::is_same_process(s->monitor_pid, s->monitor_start_time)) return;  // not yet, or not it
   if (sys::pidfd_send_signal(pidfd->get(), SIGTERM).value_or(false))
-    std::printf("cancelling the start of %s\n", p.load.unit.name.c_str());
+    std::printf("cancelling the start of %s\n", p.unit().name.c_str());
 }
 
-int stop(const std::string& path) {
-  Prepared p = prepare(path, false);
+// The verbs for one unit.
+
+int start_one(const unit::UnitFile& file) {
+  Prepared p = prepare(file, true, UnitSource::Disk);
+  if (p.failure >= 0) return p.failure;
+  // Serialise with other starts and stops of this unit; the monitor lets go
+  // of this byte once it has reported.
+  auto locked = p.lock->lock_start_wait();
+  if (!locked) {
+    std::fprintf(stderr, "unitrun: lock: %s\n", locked.error().message().c_str());
+    return exit_code::kFailure;
+  }
+  return start_locked(p.loaded.load, p.files, *p.lock);
+}
+
+int stop_one(const unit::UnitFile& file) {
+  Prepared p = prepare(file, false, UnitSource::Running);
+  if (p.loaded.load.masked) return masked(p, true);
   if (p.failure >= 0) return p.failure;
   if (int refused = refuse_root_instance(p, "stop"); refused >= 0) return refused;
   if (p.lock) {
@@ -538,16 +601,143 @@ int stop(const std::string& path) {
     auto locked = p.lock->lock_start_wait();
     if (!locked) return exit_code::kFailure;
   }
-  return stop_locked(p, false);
+  return stop_locked(p.unit(), p.files, p.lock ? &*p.lock : nullptr, false);
 }
 
-int restart(const std::string& path) {
-  Prepared p = prepare(path, true);
+int restart_one(const unit::UnitFile& file) {
+  Prepared p = prepare(file, true, UnitSource::Running);
   if (p.failure >= 0) return p.failure;
   if (int refused = refuse_root_instance(p, "restart"); refused >= 0) return refused;
   auto locked = p.lock->lock_start_wait();
   if (!locked) return exit_code::kFailure;
-  return restart_locked(p);
+  return restart_locked(p, file);
+}
+
+int try_restart_one(const unit::UnitFile& file) {
+  Prepared p = prepare(file, false, UnitSource::Running);
+  if (p.loaded.load.masked) return masked(p, true);
+  if (p.failure >= 0) return p.failure;
+  if (int refused = refuse_root_instance(p, "restart"); refused >= 0) return refused;
+  if (!p.lock) {
+    std::printf("%s is not running\n", p.unit().name.c_str());
+    return exit_code::kSuccess;
+  }
+  auto locked = p.lock->lock_start_wait();
+  if (!locked) return exit_code::kFailure;
+  if (!is_running(p)) {
+    std::printf("%s is not running\n", p.unit().name.c_str());
+    return exit_code::kSuccess;
+  }
+  return restart_locked(p, file);
+}
+
+int reload_one(const unit::UnitFile& file) {
+  Prepared p = prepare(file, false, UnitSource::Running);
+  if (p.failure >= 0) return p.failure;
+  if (int refused = refuse_root_instance(p, "reload"); refused >= 0) return refused;
+  return reload_running(p);
+}
+
+int force_reload_one(const unit::UnitFile& file) {
+  // systemctl's reload-or-try-restart: reload a running unit, or restart it
+  // when it cannot reload (LSB's force-reload); a stopped one stays stopped,
+  // and that is success.
+  Prepared p = prepare(file, false, UnitSource::Running);
+  if (p.loaded.load.masked) return masked(p, true);
+  if (p.failure >= 0) return p.failure;
+  if (int refused = refuse_root_instance(p, "reload"); refused >= 0) return refused;
+  if (!is_running(p)) {
+    std::printf("%s is not running\n", p.unit().name.c_str());
+    return exit_code::kSuccess;
+  }
+  if (p.unit().exec_reload.empty()) {
+    p = Prepared{};  // its lock goes: try-restart takes its own
+    return try_restart_one(file);
+  }
+  return reload_running(p);
+}
+
+// One job per unit; a word that named no unit is a job that says so.
+int for_each_unit(const std::vector<std::string>& words, GlobScope scope, int (*verb)(const unit::UnitFile&)) {
+  unit::UnitPath path = unit::unit_path_for_current_user();
+  std::vector<std::string> notes;
+  std::vector<Target> targets = resolve_targets(words, path, scope, notes);
+  for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
+  std::vector<UnitJob> jobs;
+  for (const Target& t : targets) {
+    if (!t.error.empty()) {
+      jobs.push_back({t.word, [t] {
+                        std::fprintf(stderr, "%s\n", t.error.c_str());
+                        return t.code;
+                      }});
+      continue;
+    }
+    jobs.push_back({t.file.name, [verb, file = t.file] { return verb(file); }});
+  }
+  if (jobs.empty()) return exit_code::kSuccess;
+  return worst_exit_code(run_jobs(jobs));
+}
+
+}  // namespace
+
+int run(const std::string& spelling) {
+  auto file = unit::find_unit(spelling, unit::unit_path_for_current_user());
+  if (!file) {
+    std::fprintf(stderr, "unitrun: %s\n", file.error().message().c_str());
+    return exit_code::kBadArguments;
+  }
+  Prepared p = prepare(*file, true, UnitSource::Disk);
+  if (p.failure >= 0) return p.failure;
+  const Unit& unit = p.unit();
+  auto locked = p.lock->lock_start_wait();
+  if (!locked) return exit_code::kFailure;
+  RuntimeView view = inspect(unit, p.files, *p.lock);
+  if (view.liveness == Liveness::Running) {
+    std::fprintf(stderr, "unitrun: %s is already running (pid %d) under another monitor\n", unit.name.c_str(),
+                 view.state ? view.state->main_pid : 0);
+    return exit_code::kFailure;
+  }
+  std::string refusal;
+  std::optional<Unit> as_caller = unit_for_this_caller(unit, refusal);
+  if (!as_caller) {
+    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), refusal.c_str());
+    return exit_code::kNoPrivilege;
+  }
+  if (view.liveness == Liveness::Orphaned) end_orphans(unit, view.orphans, view.state ? &*view.state : nullptr);
+  if (view.liveness == Liveness::Outside) {
+    std::fprintf(stderr, "unitrun: %s: PIDFile= %s names pid %d (%s), which runs the unit's program outside unitrun\n",
+                 unit.name.c_str(), p.files.pidfile.c_str(), static_cast<int>(view.outsider->pid),
+                 view.outsider->comm.c_str());
+    return exit_code::kFailure;
+  }
+  if (int refused = claim_name(unit, p.files, *p.lock); refused >= 0) return refused;
+  write_unit_snapshot(p.loaded.load, p.files);
+  auto alive = p.lock->try_lock_alive();
+  if (!alive || !*alive) return exit_code::kFailure;
+  monitor::Options options;
+  options.foreground = true;
+  return monitor::run(*as_caller, p.files, std::move(*p.lock), options);
+}
+
+int start(const std::vector<std::string>& units) {
+  if (started_by_systemd()) {
+    if (units.size() != 1) {
+      std::fprintf(stderr, "unitrun: under systemd, start runs one unit in the foreground (it is the service)\n");
+      return exit_code::kBadArguments;
+    }
+    return run(units[0]);
+  }
+  return for_each_unit(units, GlobScope::Startable, start_one);
+}
+
+int stop(const std::vector<std::string>& units) { return for_each_unit(units, GlobScope::Running, stop_one); }
+int restart(const std::vector<std::string>& units) { return for_each_unit(units, GlobScope::Running, restart_one); }
+int try_restart(const std::vector<std::string>& units) {
+  return for_each_unit(units, GlobScope::Running, try_restart_one);
+}
+int reload(const std::vector<std::string>& units) { return for_each_unit(units, GlobScope::Running, reload_one); }
+int force_reload(const std::vector<std::string>& units) {
+  return for_each_unit(units, GlobScope::Running, force_reload_one);
 }
 
 }  // namespace unitrun::cli

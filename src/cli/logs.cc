@@ -14,6 +14,8 @@
 #include "base/exit_codes.h"
 #include "base/sys.h"
 #include "cli/commands.h"
+#include "cli/targets.h"
+#include "cli/unit_source.h"
 #include "runtime/output_tail.h"
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
@@ -88,9 +90,18 @@ int follow(const std::string& path, UniqueFd fd, off_t offset) {
 
 }  // namespace
 
-int logs(const std::string& unit_path, size_t lines, bool follow_output) {
-  unit::LoadResult r = unit::load(unit_path, unit::ValidateMode::Start);
-  for (const Diagnostic& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.format(r.display_path).c_str());
+int logs(const std::string& spelling, size_t lines, bool follow_output) {
+  auto file = unit::find_unit(spelling, unit::unit_path_for_current_user());
+  if (!file) {
+    std::fprintf(stderr, "unitrun: %s\n", file.error().message().c_str());
+    return exit_code::kBadArguments;
+  }
+  // A running unit's output goes where its monitor was told when it
+  // started, whatever its file says now.
+  LoadedUnit loaded = load_unit(with_running_key(std::move(*file)), UnitSource::Running);
+  const unit::LoadResult& r = loaded.load;
+  print_diagnostics(r);
+  if (r.not_found) return exit_code::kNotInstalled;
   if (!r.readable || has_errors(r.diagnostics)) return exit_code::kNotConfigured;
   // A unit running under `run` inherits its output by default: no file.
   bool foreground = output_inherited(read_state(runtime_files_for(r.unit).state));

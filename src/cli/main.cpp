@@ -14,8 +14,10 @@ namespace {
 
 constexpr const char* kVersion = "unitrun " UNITRUN_VERSION;
 constexpr const char* kUsage =
-    "usage: unitrun start|stop|restart|status|reload|force-reload|try-restart|run|logs|show UNIT\n"
-    "       unitrun check UNIT...\n"
+    "usage: unitrun start|stop|restart|try-restart|reload|force-reload|status UNIT...\n"
+    "       unitrun run|logs|show UNIT\n"
+    "       unitrun check|cat|is-active|is-failed|is-enabled UNIT...\n"
+    "       unitrun list|list-unit-files [PATTERN...], unitrun status\n"
     "       unitrun export systemd|sysv UNIT\n"
     "       unitrun reopen-logs\n"
     "       unitrun COMMAND --help, unitrun --help, unitrun --version\n";
@@ -41,49 +43,54 @@ int run(int argc, char** argv) {
     return true;
   };
 
-  std::vector<std::string> check_units;
-  auto* check = app.add_subcommand("check", "Validate unit files; report every problem as path:line: message");
-  if (invoked(check)) check->add_option("unit", check_units, "Unit files (.ini)")->required();
+  // A UNIT is a name looked up in the unit path, a path (with a '/'), or,
+  // where several are taken, a glob.
+  constexpr const char* kUnitHelp = "Unit names (looked up in the unit path), unit files (a path), or globs";
+  constexpr const char* kOneUnitHelp = "A unit name (looked up in the unit path) or a unit file (a path)";
+  std::vector<std::string> units;
+  std::string one_unit;
 
-  std::string show_unit;
-  bool show_json = false;
+  auto* check = app.add_subcommand("check", "Validate unit files; report every problem as path:line: message");
+  if (invoked(check)) check->add_option("unit", units, kUnitHelp)->required();
+
+  bool json = false;
   auto* show =
       app.add_subcommand("show", "Print the effective unit after defaults and expansion, one Key=value per line");
   if (invoked(show)) {
-    show->add_option("unit", show_unit, "Unit file (.ini)")->required();
-    show->add_flag("--json", show_json, "Print one JSON object");
+    show->add_option("unit", one_unit, kOneUnitHelp)->required();
+    show->add_flag("--json", json, "Print one JSON object");
   }
+  auto* cat = app.add_subcommand("cat", "Print the unit file and its drop-ins, each under its path");
+  if (invoked(cat)) cat->add_option("unit", units, kUnitHelp)->required();
 
-  std::string unit_path;
-  bool status_json = false;
-  auto* start = app.add_subcommand("start", "Start the unit as a daemon; return once it runs (or say why it does not)");
-  if (invoked(start)) start->add_option("unit", unit_path, "Unit file (.ini)")->required();
-  auto* stop = app.add_subcommand("stop", "Stop the unit and every process it made");
-  if (invoked(stop)) stop->add_option("unit", unit_path, "Unit file (.ini)")->required();
-  auto* restart = app.add_subcommand("restart", "Stop the unit if it runs, then start it");
-  if (invoked(restart)) restart->add_option("unit", unit_path, "Unit file (.ini)")->required();
-  auto* status =
-      app.add_subcommand("status", "Show the unit's state; exit 0 running, 1 dead with pidfile, 3 stopped, 4 unknown");
+  auto* start = app.add_subcommand("start", "Start units as daemons; return once they run (or say why not)");
+  if (invoked(start)) start->add_option("unit", units, kUnitHelp)->required();
+  auto* stop = app.add_subcommand("stop", "Stop units and every process they made");
+  if (invoked(stop)) stop->add_option("unit", units, kUnitHelp)->required();
+  auto* restart = app.add_subcommand("restart", "Stop units if they run, then start them");
+  if (invoked(restart)) restart->add_option("unit", units, kUnitHelp)->required();
+  auto* status = app.add_subcommand(
+      "status", "Show units' state (none: every unit); exit 0 running, 1 dead with pidfile, 3 stopped, 4 unknown");
   if (invoked(status)) {
-    status->add_option("unit", unit_path, "Unit file (.ini)")->required();
-    status->add_flag("--json", status_json, "Print one JSON object");
+    status->add_option("unit", units, kUnitHelp);
+    status->add_flag("--json", json, "Print JSON");
   }
 
-  auto* reload = app.add_subcommand("reload", "Run ExecReload=; exit 3 when the unit has none, 7 when not running");
-  if (invoked(reload)) reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  auto* reload = app.add_subcommand("reload", "Run ExecReload=; exit 3 when a unit has none, 7 when not running");
+  if (invoked(reload)) reload->add_option("unit", units, kUnitHelp)->required();
   auto* force_reload =
-      app.add_subcommand("force-reload", "Reload the unit if it runs, or restart it when it cannot reload (LSB)");
-  if (invoked(force_reload)) force_reload->add_option("unit", unit_path, "Unit file (.ini)")->required();
-  auto* try_restart = app.add_subcommand("try-restart", "Restart the unit if it runs (LSB)");
+      app.add_subcommand("force-reload", "Reload units that run, or restart those that cannot reload (LSB)");
+  if (invoked(force_reload)) force_reload->add_option("unit", units, kUnitHelp)->required();
+  auto* try_restart = app.add_subcommand("try-restart", "Restart units that run (LSB)");
   try_restart->alias("condrestart");
-  if (invoked(try_restart)) try_restart->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  if (invoked(try_restart)) try_restart->add_option("unit", units, kUnitHelp)->required();
   auto* run_cmd = app.add_subcommand("run", "Run the unit in the foreground (under systemd: Type=notify main process)");
-  if (invoked(run_cmd)) run_cmd->add_option("unit", unit_path, "Unit file (.ini)")->required();
+  if (invoked(run_cmd)) run_cmd->add_option("unit", one_unit, kOneUnitHelp)->required();
   size_t log_lines = 10;
   bool log_follow = false;
   auto* logs = app.add_subcommand("logs", "Print the last lines of the service's output");
   if (invoked(logs)) {
-    logs->add_option("unit", unit_path, "Unit file (.ini)")->required();
+    logs->add_option("unit", one_unit, kOneUnitHelp)->required();
     logs->add_option("-n,--lines", log_lines, "How many lines (default 10)");
     logs->add_flag("-f,--follow", log_follow, "Keep printing what the service writes");
   }
@@ -98,8 +105,41 @@ int run(int argc, char** argv) {
     export_cmd->add_option("format", export_format, "systemd or sysv")
         ->required()
         ->check(CLI::IsMember({"systemd", "sysv"}));
-    export_cmd->add_option("unit", unit_path, "Unit file (.ini)")->required();
+    export_cmd->add_option("unit", one_unit, kOneUnitHelp)->required();
   }
+
+  cli::ListOptions list_options;
+  auto* list = app.add_subcommand("list", "List units that run or ran, with LOAD, ACTIVE, SUB and DESCRIPTION");
+  list->alias("list-units");
+  if (invoked(list)) {
+    list->add_option("pattern", list_options.patterns, "Globs on unit names");
+    list->add_flag("-a,--all", list_options.all, "Also inactive units, and every unit file of the unit path");
+    list->add_option("--state", list_options.states, "Only units in these LOAD, ACTIVE or SUB states (failed, ...)")
+        ->delimiter(',');
+    list->add_flag("--json", list_options.json, "Print JSON");
+  }
+  auto* list_files = app.add_subcommand("list-unit-files", "List the unit files of the unit path and their enablement");
+  if (invoked(list_files)) {
+    list_files->add_option("pattern", list_options.patterns, "Globs on unit file names");
+    list_files->add_option("--state", list_options.states, "Only these states (enabled, disabled, static, ...)")
+        ->delimiter(',');
+    list_files->add_flag("--json", list_options.json, "Print JSON");
+  }
+
+  bool quiet = false;
+  auto* is_active = app.add_subcommand("is-active", "Print units' active state; exit 0 if any is active");
+  auto* is_failed = app.add_subcommand("is-failed", "Print units' active state; exit 0 if any has failed");
+  auto* is_enabled = app.add_subcommand("is-enabled", "Print units' enablement; exit 0 if any is enabled");
+  for (auto* query : {is_active, is_failed, is_enabled}) {
+    if (!invoked(query)) continue;
+    query->add_option("unit", units, kUnitHelp)->required();
+    query->add_flag("-q,--quiet", quiet, "Print nothing; only the exit code");
+  }
+
+  // For the shell completion (contrib/completion): hidden from --help.
+  auto* complete = app.add_subcommand("__complete-units", "");
+  complete->group("");
+  invoked(complete);
 
   app.set_help_flag(kHelpFlag, kHelpText);
   try {
@@ -117,19 +157,26 @@ int run(int argc, char** argv) {
     return exit_code::kBadArguments;
   }
 
-  if (*check) return cli::check(check_units);
-  if (*show) return cli::show(show_unit, show_json);
-  if (*start) return cli::start(unit_path);
-  if (*stop) return cli::stop(unit_path);
-  if (*restart) return cli::restart(unit_path);
-  if (*status) return cli::status(unit_path, status_json);
-  if (*reload) return cli::reload(unit_path);
-  if (*force_reload) return cli::force_reload(unit_path);
-  if (*try_restart) return cli::try_restart(unit_path);
-  if (*run_cmd) return cli::run(unit_path);
-  if (*logs) return cli::logs(unit_path, log_lines, log_follow);
+  if (*check) return cli::check(units);
+  if (*show) return cli::show(one_unit, json);
+  if (*cat) return cli::cat(units);
+  if (*start) return cli::start(units);
+  if (*stop) return cli::stop(units);
+  if (*restart) return cli::restart(units);
+  if (*status) return cli::status(units, json);
+  if (*reload) return cli::reload(units);
+  if (*force_reload) return cli::force_reload(units);
+  if (*try_restart) return cli::try_restart(units);
+  if (*run_cmd) return cli::run(one_unit);
+  if (*logs) return cli::logs(one_unit, log_lines, log_follow);
   if (*reopen_logs) return cli::reopen_logs();
-  if (*export_cmd) return cli::export_unit(export_format, unit_path);
+  if (*export_cmd) return cli::export_unit(export_format, one_unit);
+  if (*list) return cli::list_units(list_options);
+  if (*list_files) return cli::list_unit_files(list_options);
+  if (*is_active) return cli::is_active(units, quiet);
+  if (*is_failed) return cli::is_failed(units, quiet);
+  if (*is_enabled) return cli::is_enabled(units, quiet);
+  if (*complete) return cli::complete_units();
   return exit_code::kBadArguments;
 }
 

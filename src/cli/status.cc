@@ -13,10 +13,14 @@
 #include "base/strings.h"
 #include "base/sys.h"
 #include "cli/commands.h"
+#include "cli/targets.h"
 #include "cli/unit_runtime.h"
+#include "cli/unit_source.h"
 #include "process/cgroup.h"
 #include "runtime/output_tail.h"
 #include "runtime/safe_files.h"
+#include "runtime/unit_lock.h"
+#include "unit/unit_file_state.h"
 #include "unit/unit_loader.h"
 #include "unit/values.h"
 
@@ -125,11 +129,40 @@ int exit_for(Liveness l) {
   return exit_code::kStatusUnknown;
 }
 
-}  // namespace
+// A masked unit: systemctl's "Loaded: masked", and not running.
+int status_masked(const unit::LoadResult& r, bool json) {
+  if (json) {
+    nlohmann::json j = {{"name", r.unit.name},        {"unit_path", r.unit.path}, {"load_state", "masked"},
+                        {"active_state", "inactive"}, {"sub_state", "dead"},      {"exit_code", 3}};
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("○ %s\n", escape_for_terminal(r.unit.name).c_str());
+    std::printf("     Loaded: masked (%s; masked)\n", escape_for_terminal(r.unit.path).c_str());
+    std::printf("     Active: inactive (dead)\n");
+  }
+  return exit_code::kStatusNotRunning;
+}
 
-int status(const std::string& path, bool json) {
-  unit::LoadResult r = unit::load(path, unit::ValidateMode::Start);
-  for (const Diagnostic& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.format(r.display_path).c_str());
+// "enabled", "static", ... for the Loaded: line (unit/unit_file_state.h).
+std::string enablement_of(const unit::LoadResult& r) {
+  const unit::UnitFile& f = r.file;
+  if (!f.by_name || r.sources.files.empty()) return "";
+  unit::UnitPath path = unit::unit_path_for_current_user();
+  unit::UnitFileFacts facts;
+  facts.file_name = f.fragment.substr(f.fragment.rfind('/') + 1);
+  facts.directory = f.directory;
+  facts.is_template = !r.unit.instance.empty();
+  facts.install = unit::summarize(r.sources.files[0].text).install;
+  unit::UnitFileState state = unit::file_state(facts, unit::LinkIndex::read(path), path);
+  return unit::to_string(state);
+}
+
+int status_one(const unit::UnitFile& file, bool json) {
+  LoadedUnit loaded = load_unit(file, UnitSource::Running);
+  const unit::LoadResult& r = loaded.load;
+  print_diagnostics(r);
+  warn_if_changed(loaded);
+  if (r.masked) return status_masked(r, json);
   if (!r.readable || has_errors(r.diagnostics)) return exit_code::kStatusUnknown;
   const Unit& u = r.unit;
   RuntimeFiles files = runtime_files_for(u);
@@ -142,6 +175,11 @@ int status(const std::string& path, bool json) {
       return exit_code::kStatusUnknown;
     }
     view = inspect(u, files, *lock);
+  } else if (auto holder = UnitLock::name_holder(files.name_lock);
+             holder && *holder != u.path && ::access(files.pidfile.c_str(), F_OK) == 0) {
+    // Never started here, and another unit file of this name runs: the
+    // pidfile (the name's default) is that one's.
+    view.pidfile_holder = std::move(holder);
   } else if (auto fd = safe_files::open_for_reading(files.pidfile)) {
     view.liveness = Liveness::DeadPidfile;
     if (auto c = sys::read_all(fd->get(), 4096)) {
@@ -195,6 +233,14 @@ int status(const std::string& path, bool json) {
     nlohmann::json j = {{"name", u.name},      {"description", u.description},
                         {"unit_path", u.path}, {"active", active_line(view)},
                         {"exit_code", code},   {"pidfile", files.pidfile}};
+    j["load_state"] = "loaded";
+    nlohmann::json dropins = nlohmann::json::array();
+    for (size_t i = 1; i < u.sources.size(); ++i) dropins.push_back(u.sources[i].path);
+    j["drop_ins"] = dropins;
+    // Read from what the monitor started with, and the files on disk are
+    // no longer that (systemctl's NeedDaemonReload=).
+    j["unit_file_changed"] = !loaded.disk_change.empty();
+    if (view.pidfile_holder) j["pidfile_holder"] = *view.pidfile_holder;
     // systemd's ActiveState and SubState; an orphaned service (its
     // monitor died) is active, and its sub-state says so.
     ActiveState active = view.liveness == Liveness::Running && s ? s->active_state()
@@ -249,7 +295,15 @@ int status(const std::string& path, bool json) {
   // not reach the admin's terminal as a command.
   std::printf("%s %s%s%s\n", dot, escape_for_terminal(u.name).c_str(), u.description.empty() ? "" : " - ",
               escape_for_terminal(u.description).c_str());
-  std::printf("     Loaded: %s\n", escape_for_terminal(u.path).c_str());
+  std::string enablement = enablement_of(r);
+  std::printf("     Loaded: loaded (%s%s%s)\n", escape_for_terminal(u.path).c_str(), enablement.empty() ? "" : "; ",
+              enablement.c_str());
+  if (u.sources.size() > 1) {
+    // systemctl's Drop-In: line, each drop-in under its directory.
+    std::printf("    Drop-In: ");
+    for (size_t i = 1; i < u.sources.size(); ++i)
+      std::printf("%s%s\n", i > 1 ? "             " : "", escape_for_terminal(u.sources[i].path).c_str());
+  }
   std::printf("     Active: %s\n", active_line(view).c_str());
   if (main_pid > 0) {
     auto main_stat = proc::read_stat(main_pid);
@@ -265,6 +319,9 @@ int status(const std::string& path, bool json) {
       (s->sub_state == SubState::Running || s->sub_state == SubState::Reload))
     std::printf("      Ready: %s; %s\n", format_time(s->ready_usec).c_str(), format_ago(s->ready_usec).c_str());
   if (s && s->restarts > 0) std::printf("   Restarts: %u\n", s->restarts);
+  if (view.pidfile_holder)
+    std::printf("    PIDFile: %s (another unit of this name runs and holds it: %s)\n",
+                escape_for_terminal(files.pidfile).c_str(), escape_for_terminal(*view.pidfile_holder).c_str());
   if (s && !s->condition_text.empty() && s->condition_usec) {
     // As systemctl: the last start's failed condition, and when.
     std::printf("  Condition: start condition failed at %s; %s\n", format_time(s->condition_usec).c_str(),
@@ -327,6 +384,34 @@ int status(const std::string& path, bool json) {
     for (const std::string& l : log) std::printf("  %s\n", escape_for_terminal(l).c_str());
   }
   return code;
+}
+
+}  // namespace
+
+int status(const std::vector<std::string>& units, bool json) {
+  if (units.empty()) return status_overview(json);
+  unit::UnitPath path = unit::unit_path_for_current_user();
+  std::vector<std::string> notes;
+  std::vector<Target> targets = resolve_targets(units, path, GlobScope::Running, notes);
+  for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
+  std::vector<int> codes;
+  bool several = targets.size() > 1;
+  if (json && several) std::printf("[\n");
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const Target& t = targets[i];
+    if (i > 0) std::printf(json ? ",\n" : "\n");
+    std::fflush(stdout);
+    if (!t.error.empty()) {
+      std::fprintf(stderr, "%s\n", t.error.c_str());
+      codes.push_back(t.code);
+      if (json) std::printf("null\n");
+      continue;
+    }
+    codes.push_back(status_one(t.file, json));
+    std::fflush(stdout);
+  }
+  if (json && several) std::printf("]\n");
+  return worst_exit_code(codes);
 }
 
 }  // namespace unitrun::cli

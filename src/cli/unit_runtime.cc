@@ -20,7 +20,7 @@
 
 namespace unitrun::cli {
 
-std::vector<proc::Stat> find_orphans(const Unit& unit, const MonitorState& state) {
+std::vector<proc::Stat> find_orphans(const std::string& unit_name, const MonitorState& state) {
   std::vector<proc::Stat> out;
   // Only a monitor that died without finishing leaves orphans: one that
   // stopped the unit recorded "inactive" or "failed" last.
@@ -28,7 +28,7 @@ std::vector<proc::Stat> find_orphans(const Unit& unit, const MonitorState& state
   if (state.boot_id != sys::boot_id()) return out;
   // The unit's cgroup, where unitrun could make one, holds every process of
   // the unit, setsid()'d escapees included: exact.
-  if (auto cgroup = process::find_unit_cgroup(unit.name)) {
+  if (auto cgroup = process::find_unit_cgroup(unit_name)) {
     for (pid_t pid : cgroup->members())
       if (auto s = proc::read_stat(pid); s && s->state != 'Z' && s->state != 'X') out.push_back(*s);
     return out;
@@ -101,9 +101,16 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
     v.liveness = Liveness::Running;
     return v;
   }
-  if (v.state) v.orphans = find_orphans(unit, *v.state);
+  if (v.state) v.orphans = find_orphans(unit.name, *v.state);
   if (!v.orphans.empty()) {
     v.liveness = Liveness::Orphaned;
+  } else if (auto holder = UnitLock::name_holder(files.name_lock);
+             v.pidfile_content && holder && *holder != unit.path) {
+    // Another unit file of this name runs, and the pidfile is its: not
+    // stale, and nothing of this unit.
+    v.liveness = Liveness::NotRunning;
+    v.pidfile_holder = std::move(holder);
+    v.pidfile_content.reset();
   } else if (v.pidfile_content) {
     v.outsider = running_outside(unit, *v.pidfile_content);
     v.liveness = v.outsider ? Liveness::Outside : Liveness::DeadPidfile;
@@ -141,7 +148,10 @@ std::optional<proc::Stat> running_outside(const Unit& unit, const std::string& p
 std::optional<MonitorState> run_by_root(const Unit& unit) {
   if (::geteuid() == 0) return std::nullopt;
   auto state = read_state(system_runtime_files_for(unit).state);
-  if (!state || state->unit_path != unit.path || state->monitor_pid <= 1) return std::nullopt;
+  // The record's file is keyed by the unit's identity; for a unit of the
+  // unit path that is its name, whichever file root's holds it.
+  bool same_unit = state && (state->unit_path == unit.path || unit.identity == unit.name);
+  if (!same_unit || state->monitor_pid <= 1) return std::nullopt;
   if (state->finished()) return std::nullopt;
   if (!proc::is_same_process(state->monitor_pid, state->monitor_start_time)) return std::nullopt;
   return state;

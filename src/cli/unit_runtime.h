@@ -29,6 +29,9 @@ struct RuntimeView {
   std::optional<std::string> pidfile_content;  // raw, as found
   std::vector<proc::Stat> orphans;             // for Liveness::Orphaned
   std::optional<proc::Stat> outsider;          // for Liveness::Outside
+  // For Liveness::NotRunning: the pidfile (a name's default one) belongs
+  // to another unit of the same name, which runs; this is its unit file.
+  std::optional<std::string> pidfile_holder;
 };
 
 // Reads the runtime files without changing anything. `lock` is an open lock
@@ -43,8 +46,9 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
 std::optional<proc::Stat> running_outside(const Unit& unit, const std::string& pidfile_content);
 
 // The processes of the unit's session that outlived a killed monitor,
-// proven by boot id, session id and start times.
-std::vector<proc::Stat> find_orphans(const Unit& unit, const MonitorState& state);
+// proven by the unit's cgroup (named after the unit), or by boot id,
+// invocation id, session id and start times.
+std::vector<proc::Stat> find_orphans(const std::string& unit_name, const MonitorState& state);
 
 // For a caller other than root whose own instance of the unit does not run:
 // root's state record of the same unit file, when its monitor lives (proven

@@ -1,11 +1,12 @@
 #include "runtime/runtime_files.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/sys.h"
 #include "runtime/safe_files.h"
-#include "unit/unit_loader.h"
 #include "unit/unit_show.h"
+#include "unit/user_dirs.h"
 
 namespace unitrun {
 namespace {
@@ -24,25 +25,59 @@ std::string fnv1a(const std::string& text) {
 
 std::string path_key(const std::string& path) { return fnv1a(path); }
 
-RuntimeFiles files_in(const Unit& unit, const std::string& directory) {
+RuntimeFiles files_in(const std::string& name, const std::string& identity, const std::string& directory) {
   RuntimeFiles f;
   f.directory = directory;
-  std::string stem = f.directory + "/" + unit.name + "." + path_key(unit.path).substr(0, 12);
+  std::string key = path_key(identity);
+  std::string stem = f.directory + "/" + name + "." + key.substr(0, 12);
   f.lock = stem + ".lock";
   f.state = stem + ".state";
-  f.control = f.directory + "/." + path_key(unit.path) + ".control";
-  f.pidfile = unit.pid_file;
-  f.name_lock = f.directory + "/" + unit.name + ".name";
+  f.snapshot = stem + ".unit";
+  f.control = f.directory + "/." + key + ".control";
+  f.name_lock = f.directory + "/" + name + ".name";
   return f;
+}
+
+const std::string& identity_of(const Unit& unit) { return unit.identity.empty() ? unit.path : unit.identity; }
+
+bool is_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace
 
+std::string runtime_key(const std::string& identity) { return path_key(identity).substr(0, 12); }
+
+std::string runtime_directory() { return unit::user_dirs().runtime_dir + "/unitrun"; }
+
 RuntimeFiles runtime_files_for(const Unit& unit) {
-  return files_in(unit, unit::context_for_current_user(unit.path).pid_dir);
+  RuntimeFiles f = files_in(unit.name, identity_of(unit), runtime_directory());
+  f.pidfile = unit.pid_file;
+  return f;
 }
 
-RuntimeFiles system_runtime_files_for(const Unit& unit) { return files_in(unit, "/run/unitrun"); }
+RuntimeFiles runtime_files_for(const std::string& name, const std::string& identity) {
+  return files_in(name, identity, runtime_directory());
+}
+
+RuntimeFiles system_runtime_files_for(const Unit& unit) {
+  RuntimeFiles f = files_in(unit.name, identity_of(unit), "/run/unitrun");
+  f.pidfile = unit.pid_file;
+  return f;
+}
+
+std::optional<RuntimeFileName> parse_runtime_file_name(std::string_view file_name) {
+  size_t dot = file_name.rfind('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::string_view kind = file_name.substr(dot + 1);
+  if (kind != "lock" && kind != "state" && kind != "unit") return std::nullopt;
+  std::string_view rest = file_name.substr(0, dot);
+  size_t key_dot = rest.rfind('.');
+  if (key_dot == std::string_view::npos || key_dot == 0) return std::nullopt;
+  std::string_view key = rest.substr(key_dot + 1);
+  if (key.size() != 12 || !is_hex(key) || file_name[0] == '.') return std::nullopt;
+  return RuntimeFileName{std::string(rest.substr(0, key_dot)), std::string(key), std::string(kind)};
+}
 
 std::string unit_digest(const Unit& unit) { return fnv1a(unit::show_text(unit)); }
 
@@ -133,10 +168,16 @@ Status write_state(const std::string& path, const MonitorState& s) {
 }
 
 std::optional<MonitorState> read_state(const std::string& path) {
+  auto dir = safe_files::open_parent_directory(path, false);
+  if (!dir) return std::nullopt;
+  return read_state_in(dir->get(), path.substr(path.rfind('/') + 1), path);
+}
+
+std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, const std::string& path) {
   // A second look when the first did not parse: the monitor may have been
   // rewriting the very file we had open (safe_files::rewrite).
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto fd = safe_files::open_for_reading(path);
+    auto fd = safe_files::open_for_reading_in(dir_fd, name, path);
     if (!fd) return std::nullopt;
     auto text = sys::read_all(fd->get(), 1 << 20);
     if (!text) return std::nullopt;

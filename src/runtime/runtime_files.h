@@ -1,6 +1,8 @@
 // Where a unit's runtime files live, and the monitor's state record that
 // `status` reads. The lock and state files are keyed by the unit's name and
-// a hash of its absolute path, so two unit files never share them.
+// a hash of its identity (Unit::identity: its name for a unit of the unit
+// path, its resolved file otherwise), so two unit files never share them
+// and two spellings of one unit always do.
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -23,9 +26,26 @@ struct RuntimeFiles {
   std::string control;    // the monitor's control socket (short: sun_path holds 108 bytes)
   std::string pidfile;    // the unit's PIDFile=
   std::string name_lock;  // keyed by the unit's name alone: UnitLock::claim_name
+  std::string snapshot;   // what the running monitor was started from (runtime/unit_snapshot.h)
 };
 
 RuntimeFiles runtime_files_for(const Unit& unit);
+// The same before the unit is read (no pidfile yet): from its name and
+// identity (unit::UnitFile), in the current user's runtime directory.
+RuntimeFiles runtime_files_for(const std::string& name, const std::string& identity);
+// The key a unit's identity gives its runtime files' names (12 hex digits).
+std::string runtime_key(const std::string& identity);
+// The runtime directory of the current user: /run/unitrun, or
+// $XDG_RUNTIME_DIR/unitrun (unit/user_dirs.h).
+std::string runtime_directory();
+
+// A runtime file's name split back into the unit's name and its kind
+// ("web.service.0123456789ab.state" → {"web.service", "state"}); nullopt
+// for anything else in the directory.
+struct RuntimeFileName {
+  std::string name, key, kind;  // kind: "lock", "state" or "unit"
+};
+std::optional<RuntimeFileName> parse_runtime_file_name(std::string_view file_name);
 // The same unit's runtime files when root runs it (/run/unitrun), as a
 // caller of another user sees them.
 RuntimeFiles system_runtime_files_for(const Unit& unit);
@@ -84,6 +104,8 @@ std::string serialize(const MonitorState& s);
 std::optional<MonitorState> parse_state(const std::string& text);
 Status write_state(const std::string& path, const MonitorState& s);
 std::optional<MonitorState> read_state(const std::string& path);
+// The same for `name` in an open directory (runtime_entries: many at once).
+std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, const std::string& path);
 
 // A pidfile's content: exactly a positive decimal PID and a newline (an
 // optional trailing newline, nothing else). Anything else is nullopt:

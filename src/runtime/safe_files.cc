@@ -198,8 +198,11 @@ Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool tru
 Result<UniqueFd> open_for_reading(const std::string& path) {
   auto dir = open_parent_directory(path, false);
   if (!dir) return dir.error();
-  std::string name = base_name(path);
-  int fd = ::openat(dir->get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  return open_for_reading_in(dir->get(), base_name(path), path);
+}
+
+Result<UniqueFd> open_for_reading_in(int dir_fd, const std::string& name, const std::string& path) {
+  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ELOOP) return Error{ELOOP, "refusing to read through symlink '" + path + "'"};
     return Error::from_errno("open '" + path + "'");

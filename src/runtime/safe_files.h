@@ -45,6 +45,10 @@ Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool tru
 // through a hard link. ENOENT is reported as an Error with sys_errno ==
 // ENOENT.
 Result<UniqueFd> open_for_reading(const std::string& path);
+// The same for `name` in a directory already opened (by
+// open_parent_directory): for reading many files of one directory without
+// walking its path each time. `path` is for messages.
+Result<UniqueFd> open_for_reading_in(int dir_fd, const std::string& name, const std::string& path);
 
 // Removes a file; a missing file is fine.
 Status remove(const std::string& path);

@@ -72,6 +72,37 @@ Status UnitLock::unlock_start() {
   return ok();
 }
 
+namespace {
+
+Result<bool> held_elsewhere(int fd, off_t byte) {
+  struct flock fl = range(F_WRLCK, byte);
+  if (::fcntl(fd, F_OFD_GETLK, &fl) < 0) return Error::from_errno("query lock");
+  return fl.l_type != F_UNLCK;
+}
+
+}  // namespace
+
+Result<bool> UnitLock::alive_held(const std::string& lock_path) {
+  auto fd = safe_files::open_for_reading(lock_path);
+  if (!fd) {
+    if (fd.error().sys_errno == ENOENT) return false;
+    return fd.error();
+  }
+  return held_elsewhere(fd->get(), kAliveByte);
+}
+
+Result<bool> UnitLock::alive_held_on(int lock_fd) { return held_elsewhere(lock_fd, kAliveByte); }
+
+std::optional<std::string> UnitLock::name_holder(const std::string& name_lock) {
+  auto fd = safe_files::open_for_reading(name_lock);
+  if (!fd) return std::nullopt;
+  auto held = held_elsewhere(fd->get(), kAliveByte);
+  if (!held || !*held) return std::nullopt;
+  auto content = sys::read_all(fd->get(), 4096);
+  if (!content || content->empty()) return name_lock;  // written a moment from now
+  return *content;
+}
+
 Result<std::optional<std::string>> UnitLock::claim_name(const std::string& name_lock, const std::string& unit_path) {
   auto fd = safe_files::open_for_writing(name_lock, false, false, 0644);
   if (!fd) return fd.error();

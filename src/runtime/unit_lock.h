@@ -46,6 +46,17 @@ class UnitLock {
   // machine has seen.
   Result<std::optional<std::string>> claim_name(const std::string& name_lock, const std::string& unit_path);
 
+  // Without opening the lock for writing (nothing is created): whether a
+  // monitor holds the alive lock of this lock file (false when there is no
+  // lock file), for the verbs that only look (list, is-active).
+  static Result<bool> alive_held(const std::string& lock_path);
+  // The same on a lock file opened for reading (safe_files), to look more
+  // than once without opening it again.
+  static Result<bool> alive_held_on(int lock_fd);
+  // The unit file that holds a name lock now (what claim_name() wrote),
+  // or nullopt when nobody does.
+  static std::optional<std::string> name_holder(const std::string& name_lock);
+
   int fd() const { return fd_.get(); }
   // Lets go of this process's handle. The locks stay with the open file
   // description for as long as another process (the monitor) holds it.

@@ -5,7 +5,7 @@
 namespace unitrun {
 
 std::string Diagnostic::format(const std::string& path) const {
-  std::string out = path;
+  std::string out = file.empty() ? path : file;
   if (line > 0) out += ":" + std::to_string(line);
   out += ": ";
   if (severity == Severity::Warning) out += "warning: ";

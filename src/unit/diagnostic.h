@@ -12,9 +12,13 @@ struct Diagnostic {
   Severity severity = Severity::Error;
   int line = 0;  // 1-based; 0 when the problem concerns no line (the file itself)
   std::string message;
+  // The file it concerns when that is not the unit file itself (a drop-in);
+  // empty otherwise.
+  std::string file = {};
 
   // "units/x.ini:3: Unknown key 'Usre' in [Service]; did you mean 'User'?"
-  // Warnings carry a "warning: " after the position, notes a "note: ".
+  // (`file` instead of `path` when set). Warnings carry a "warning: " after
+  // the position, notes a "note: ".
   std::string format(const std::string& path) const;
 };
 

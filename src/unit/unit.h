@@ -243,10 +243,26 @@ struct KeyAssignment {
   bool operator==(const KeyAssignment&) const = default;
 };
 
+// One file a unit is read from, and the line where it starts in the
+// unit's count (its own line 1).
+struct SourceSpan {
+  std::string path;
+  int first_line = 1;
+  bool operator==(const SourceSpan&) const = default;
+};
+
 struct Unit {
-  // Identity (see docs/unit-format.md, "File and unit name").
-  std::string name;          // "web@8080.service"; for a .ini file, the file name without ".ini"
-  std::string path;          // absolute path of the unit file (the link's, for a symlink)
+  // Identity (see docs/units.md and docs/unit-format.md, "File and unit name").
+  std::string name;  // "web@8080.service"; for a .ini file, the file name without ".ini"
+  std::string path;  // absolute path of the unit file: resolved when found by unit_lookup; the template for an instance
+  // What makes two spellings of the unit one unit, and keys its runtime
+  // files (unit_lookup.h): its name for a unit of the unit path, its
+  // resolved file otherwise. The parser sets it to `path`.
+  std::string identity;
+  // The unit file, then the drop-ins, in the order applied. Line numbers
+  // (key_lines, Command::line, ...) count through them in that order: the
+  // unit file's own are unchanged, a drop-in's continue after it.
+  std::vector<SourceSpan> sources;
   std::string directory;     // the unit file's directory; relative paths resolve against it
   std::string log_file;      // where output goes when StandardOutput=/StandardError= say nothing
   std::string prefix;        // the name before '@' (the name without its suffix when there is none)

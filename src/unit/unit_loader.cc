@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "unit/host_facts.h"
+#include "unit/user_dirs.h"
 
 namespace unitrun::unit {
 namespace {
@@ -23,36 +24,6 @@ using S = Diagnostic::Severity;
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v && v[0] == '/' ? std::string(v) : fallback;
-}
-
-// Reads the whole file, refusing anything but a regular file of sane size.
-Result<std::string> read_unit_file(const std::string& path) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer.
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd) return Error::from_errno("cannot open unit file");
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return Error::from_errno("cannot stat unit file");
-  if (S_ISDIR(st.st_mode)) return Error::plain("unit file is a directory");
-  if (!S_ISREG(st.st_mode)) return Error::plain("unit file is not a regular file");
-  if (static_cast<size_t>(st.st_size) > kMaxUnitFileBytes)
-    return Error::plain("unit file too large (" + std::to_string(st.st_size) + " bytes; the limit is 16 MiB)");
-  std::string content;
-  content.resize(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (true) {
-    if (done == content.size()) {
-      // The file may have grown since fstat; read on, within the limit.
-      if (content.size() >= kMaxUnitFileBytes) return Error::plain("unit file too large (the limit is 16 MiB)");
-      content.resize(std::min(kMaxUnitFileBytes, content.size() + 4096));
-    }
-    ssize_t n = ::read(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::from_errno("cannot read unit file");
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  content.resize(done);
-  return content;
 }
 
 }  // namespace
@@ -67,25 +38,22 @@ std::string absolute_path(const std::string& path) {
 ParseContext context_for_current_user(const std::string& absolute) {
   ParseContext c;
   c.path = absolute;
-  uid_t uid = ::geteuid();
+  UserDirs dirs = user_dirs();
+  uid_t uid = dirs.uid;
   gid_t gid = ::getegid();
-  const struct passwd* pw = ::getpwuid(uid);
-  c.user_name = pw ? pw->pw_name : std::to_string(uid);
-  c.home = pw && pw->pw_dir ? pw->pw_dir : "/";
-  c.shell = pw && pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh";
+  c.user_name = dirs.user_name;
+  c.home = dirs.home;
+  c.shell = dirs.shell;
   const struct group* gr = ::getgrgid(gid);
   c.group_name = gr ? gr->gr_name : std::to_string(gid);
   c.uid = uid;
   c.gid = gid;
-  c.system = uid == 0;
-  if (uid == 0) {
-    c.runtime_dir = "/run";
-    c.log_dir = "/var/log/unitrun";
-  } else {
+  c.system = dirs.root;
+  c.runtime_dir = dirs.runtime_dir;
+  c.log_dir = dirs.log_dir;
+  if (!dirs.root) {
     // systemd 252's user-manager roots (systemd.exec(5), Table 2).
-    std::string config = env_or("XDG_CONFIG_HOME", c.home + "/.config");
-    c.runtime_dir = env_or("XDG_RUNTIME_DIR", "/run/user/" + std::to_string(uid));
-    c.log_dir = env_or("XDG_STATE_HOME", c.home + "/.local/state") + "/unitrun";
+    std::string config = dirs.config_home;
     c.state_dir = config;
     c.cache_dir = env_or("XDG_CACHE_HOME", c.home + "/.cache");
     c.logs_dir = config + "/log";
@@ -103,30 +71,102 @@ ParseContext context_for_current_user(const std::string& absolute) {
   return c;
 }
 
-LoadResult load(const std::string& path, ValidateMode mode) {
-  LoadResult r;
-  r.display_path = path;
-  std::string absolute = absolute_path(path);
-  auto content = read_unit_file(absolute);
-  if (!content) {
-    r.diagnostics.push_back({S::Error, 0, content.error().message()});
-    return r;
-  }
-  r.readable = true;
-  ParseContext context = context_for_current_user(absolute);
+namespace {
+
+std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+LoadResult parse_sources(LoadResult r, ValidateMode mode) {
+  const UnitSources& sources = r.sources;
+  ParseContext context = context_for_current_user(sources.files[0].path);
+  // An instance read from its template, or a unit linked to a file of
+  // another name: the unit's own file name, for its name and specifiers.
+  std::string fragment_name = base_name(sources.files[0].path);
+  bool ini = fragment_name.size() > 4 && fragment_name.compare(fragment_name.size() - 4, 4, ".ini") == 0;
+  std::string own_name = ini ? sources.name + ".ini" : sources.name;
+  if (!sources.name.empty() && own_name != fragment_name) context.name = own_name;
   // Only a unit that uses specifiers needs the machine's facts read.
-  if (content->find('%') != std::string::npos) context.host = read_host_facts();
-  ParseResult parsed = parse(*content, context);
+  std::vector<SourceText> texts;
+  bool specifiers = false;
+  for (const SourceFile& f : sources.files) {
+    texts.push_back({f.path, f.text});
+    specifiers = specifiers || f.text.find('%') != std::string::npos;
+  }
+  if (specifiers) context.host = read_host_facts();
+  ParseResult parsed = parse(texts, context);
   r.unit = std::move(parsed.unit);
+  if (!sources.identity.empty()) r.unit.identity = sources.identity;
   r.diagnostics = std::move(parsed.diagnostics);
+  for (const std::string& u : sources.unreadable) r.diagnostics.push_back({S::Warning, 0, "drop-in skipped: " + u});
   resolve_programs(r.unit);
   Diagnostics more = validate(r.unit, mode);
+  attribute_to_files(r.unit, more);
   r.diagnostics.insert(r.diagnostics.end(), more.begin(), more.end());
   // Notes (keys accepted without effect) are for `check`; the other verbs
   // would repeat them on every start.
   if (mode != ValidateMode::Check)
     std::erase_if(r.diagnostics, [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Note; });
   return r;
+}
+
+}  // namespace
+
+std::string not_found_message(const UnitFile& file, const UnitPath& path) {
+  return "unit '" + file.spelling + "' not found in the unit path (" +
+         (path.directories.empty() ? std::string("empty") : path.to_string()) + ")" +
+         (path.from_environment ? ", set by UNITRUN_UNIT_PATH" : "");
+}
+
+LoadResult load(const UnitFile& file, ValidateMode mode) {
+  LoadResult r;
+  r.file = file;
+  r.display_path = file.by_name && file.found ? file.fragment : file.spelling;
+  if (file.by_name && !file.found) {
+    r.not_found = true;
+    r.diagnostics.push_back({S::Error, 0, not_found_message(file, unit_path_for_current_user())});
+    r.display_path = "unitrun";
+    return r;
+  }
+  if (file.masked) {
+    r.masked = true;
+    r.readable = true;
+    r.unit.name = file.name;
+    r.unit.path = file.fragment;
+    r.unit.identity = file.identity;
+    r.diagnostics.push_back({S::Error, 0, "unit " + file.name + " is masked (its file is empty or /dev/null)"});
+    return r;
+  }
+  auto sources = read_sources(file);
+  if (!sources) {
+    r.diagnostics.push_back({S::Error, 0, sources.error().message()});
+    return r;
+  }
+  r.readable = true;
+  r.sources = std::move(*sources);
+  return parse_sources(std::move(r), mode);
+}
+
+LoadResult load(const std::string& spelling, ValidateMode mode) {
+  auto file = find_unit(spelling, unit_path_for_current_user());
+  if (!file) {
+    LoadResult r;
+    r.display_path = "unitrun";
+    r.diagnostics.push_back({S::Error, 0, file.error().message()});
+    return r;
+  }
+  return load(*file, mode);
+}
+
+LoadResult load_sources(const UnitSources& sources, const UnitFile& file, ValidateMode mode) {
+  LoadResult r;
+  r.file = file;
+  r.display_path = sources.files.empty() ? file.spelling : sources.files[0].path;
+  if (sources.files.empty()) {
+    r.diagnostics.push_back({S::Error, 0, "empty snapshot"});
+    return r;
+  }
+  r.readable = true;
+  r.sources = sources;
+  return parse_sources(std::move(r), mode);
 }
 
 }  // namespace unitrun::unit

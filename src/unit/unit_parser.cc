@@ -352,10 +352,34 @@ std::vector<std::string> known_keys() {
 }
 
 ParseResult parse(std::string_view content, const ParseContext& context) {
+  return parse(std::vector<SourceText>{{context.path, content}}, context);
+}
+
+namespace {
+
+int count_lines(std::string_view text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1; }
+
+}  // namespace
+
+void attribute_to_files(const Unit& unit, Diagnostics& diagnostics) {
+  if (unit.sources.size() < 2) return;
+  for (Diagnostic& d : diagnostics) {
+    if (!d.file.empty() || d.line < unit.sources[1].first_line) continue;
+    for (size_t i = unit.sources.size(); i-- > 1;) {
+      if (d.line < unit.sources[i].first_line) continue;
+      d.file = unit.sources[i].path;
+      d.line = d.line - unit.sources[i].first_line + 1;
+      break;
+    }
+  }
+}
+
+ParseResult parse(const std::vector<SourceText>& sources, const ParseContext& context) {
   ParseResult result;
   Unit& unit = result.unit;
-  UnitName name = unit_name_of(context.path);
+  UnitName name = unit_name_of(context.name.empty() ? std::string_view(context.path) : std::string_view(context.name));
   unit.path = context.path;
+  unit.identity = context.path;
   unit.name = name.name;
   unit.prefix = name.prefix;
   unit.instance = name.instance;
@@ -369,28 +393,15 @@ ParseResult parse(std::string_view content, const ParseContext& context) {
   for (int t = 0; t < kDirectoryTypes; ++t) unit.directories[t].root = *roots[t];
   using S = Diagnostic::Severity;
 
-  ini_lines::Lines lines = ini_lines::split(content);
-  result.diagnostics = std::move(lines.diagnostics);
   if (!is_valid_unit_name(unit.name))
-    result.diagnostics.insert(result.diagnostics.begin(),
-                              {S::Error, 0,
-                               "invalid unit name '" + unit.name +
-                                   "' (1 to 200 of A-Z a-z 0-9 : _ . @ - \\, not starting with '-', and for a "
-                                   ".service file at most one '@', after a prefix)"});
+    result.diagnostics.push_back({S::Error, 0,
+                                  "invalid unit name '" + unit.name +
+                                      "' (1 to 200 of A-Z a-z 0-9 : _ . @ - \\, not starting with '-', and for a "
+                                      ".service file at most one '@', after a prefix)"});
   bool has_service = false;
   int suggestions_left = kMaxSuggestions;
-  for (const ini_lines::SectionHeader& s : lines.sections) {
-    if (s.name == "Service") has_service = true;
-    if (!unit.key_lines.count("[" + s.name + "]")) unit.key_lines["[" + s.name + "]"] = s.line;
-    if (is_known_section(s.name) || is_extension(s.name)) continue;
-    std::string suggestion = suggest(s.name, {"Unit", "Service", "Install"}, suggestions_left);
-    std::string message = "unknown section [" + s.name + "]";
-    if (!suggestion.empty()) message += "; did you mean [" + suggestion + "]?";
-    result.diagnostics.push_back({S::Error, s.line, message});
-  }
 
   ParseState st;
-  st.lines = &lines;
   st.unit = &unit;
   st.context = &context;
   st.diagnostics = &result.diagnostics;
@@ -404,13 +415,50 @@ ParseResult parse(std::string_view content, const ParseContext& context) {
                                       "), as systemd-analyze verify does"});
   st.specifiers.emplace(specifier_name, context, context.path, unit.credentials_directory);
   configure_inih();
-  int rc = ini_parse_stream(read_line, &st, on_key, &st);
-  if (rc == -2) result.diagnostics.push_back({S::Error, 0, "out of memory while parsing"});
+
+  int offset = 0;  // lines of the files before this one
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const SourceText& source = sources[i];
+    unit.sources.push_back({source.path, offset + 1});
+    ini_lines::Lines lines = ini_lines::split(source.text);
+    for (ini_lines::LogicalLine& l : lines.lines) l.first_line += offset;
+    for (ini_lines::SectionHeader& h : lines.sections) h.line += offset;
+    for (Diagnostic& d : lines.diagnostics) {
+      if (d.line > 0)
+        d.line += offset;
+      else if (i > 0)
+        d.file = source.path;
+      result.diagnostics.push_back(std::move(d));
+    }
+    for (const ini_lines::SectionHeader& s : lines.sections) {
+      if (s.name == "Service") has_service = true;
+      if (!unit.key_lines.count("[" + s.name + "]")) unit.key_lines["[" + s.name + "]"] = s.line;
+      if (is_known_section(s.name) || is_extension(s.name)) continue;
+      std::string suggestion = suggest(s.name, {"Unit", "Service", "Install"}, suggestions_left);
+      std::string message = "unknown section [" + s.name + "]";
+      if (!suggestion.empty()) message += "; did you mean [" + suggestion + "]?";
+      result.diagnostics.push_back({S::Error, s.line, message});
+    }
+    // Each file is read from its own start: no section carries over, and
+    // a drop-in that sets User= again overrides the unit file on purpose.
+    st.lines = &lines;
+    st.next_line = st.current_line = st.pending_offset = 0;
+    st.pending_active = false;
+    st.last_security_values.clear();
+    int rc = ini_parse_stream(read_line, &st, on_key, &st);
+    if (rc == -2) result.diagnostics.push_back({S::Error, 0, "out of memory while parsing", i > 0 ? source.path : ""});
+    offset += count_lines(source.text);
+  }
 
   if (!has_service) result.diagnostics.push_back({S::Error, 0, "no [Service] section"});
   finish(unit, context, name);
-  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    // The unit file's problems first, by line (line 0: the file as a whole);
+    // then each drop-in's, whose lines count on from the unit file's.
+    if (a.file.empty() != b.file.empty()) return a.file.empty();
+    return a.line < b.line;
+  });
+  attribute_to_files(unit, result.diagnostics);
   return result;
 }
 

@@ -36,7 +36,10 @@ struct HostFacts {
 // What the parser needs to know about the world: the values of the
 // specifiers and the defaults that depend on who runs unitrun.
 struct ParseContext {
-  std::string path;  // absolute path of the unit file (its name and directory come from it)
+  std::string path;  // absolute path of the unit file (its directory, %y, and unless `name` says otherwise its name)
+  // The unit's file name when it is not the last component of `path`: an
+  // instance read from its template ("web@1.service" from web@.service).
+  std::string name;
   // The user running unitrun, as systemd's service manager describes itself
   // (%u %U %g %G %h %s): not User=.
   std::string user_name;            // %u
@@ -65,7 +68,25 @@ struct ParseResult {
   Diagnostics diagnostics;
 };
 
+// One file of a unit: the unit file, or one of its drop-ins.
+struct SourceText {
+  std::string path;
+  std::string_view text;
+};
+
+// The unit file alone.
 ParseResult parse(std::string_view content, const ParseContext& context);
+// The unit file (sources[0], at context.path), then its drop-ins in the
+// order they apply, each read as a continuation of the unit with its own
+// sections (systemd.unit(5)): a later assignment overrides, an empty one
+// resets a list. Line numbers count through the files in order (Unit::sources
+// says where each starts); the diagnostics of a drop-in name its file.
+ParseResult parse(const std::vector<SourceText>& sources, const ParseContext& context);
+
+// Gives a diagnostic about a line of a drop-in its file and its line there
+// (those of the unit file are left alone). Validation's diagnostics need
+// it too, since key_lines and Command::line count through every file.
+void attribute_to_files(const Unit& unit, Diagnostics& diagnostics);
 
 // The unit's name from its file name ("units/autotest.ini" → "autotest",
 // "web@1.service" → "web@1.service"); unit_name.h has the parts.

@@ -26,8 +26,8 @@ T=$(mktemp -d /tmp/unitrun-completion.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/units/d" "$T/bin-lists" "$T/bin-fails"
 touch "$T/units/a.ini" "$T/units/b.service" "$T/units/c.txt" "$T/units/d/x.ini" "$T/units/d/y.txt"
-# A unitrun that can list its units (the planned hidden verb), and one that
-# cannot (what every unitrun does today: exit 2, unknown command).
+# A unitrun that lists its units (the hidden verb), and one that cannot (an
+# unitrun older than the verb: exit 2, unknown command).
 cat >"$T/bin-lists/unitrun" <<'EOF'
 #!/bin/sh
 [ "$1" = __complete-units ] && printf 'web\nworker\napi\n' && exit 0
@@ -96,15 +96,30 @@ expect "export: nothing after the unit" "unitrun export sysv a.ini "
 expect "status: unit files and directories, not c.txt" "unitrun status " a.ini b.service d
 expect "status: unit files under a typed directory" "unitrun status d/" d/x.ini
 expect "status: after --json, unit files" "unitrun status --json " a.ini b.service d
-expect "start: one unit, nothing after it" "unitrun start a.ini " 
+expect "start: any number of units" "unitrun start a.ini " a.ini b.service d
+expect "show: one unit, nothing after it" "unitrun show a.ini " 
+expect "run: one unit, nothing after it" "unitrun run a.ini " 
 expect "check: any number of units" "unitrun check a.ini " a.ini b.service d
+expect "list: --state takes a state" "unitrun list --state f" failed
+expect "list-unit-files: its states" "unitrun list-unit-files --state e" enabled enabled-runtime
 expect "logs: nothing for -n's number" "unitrun logs -n " 
 expect "logs: unit files after -n N" "unitrun logs -n 5 " a.ini b.service d
 expect "logs: no second unit after -n N UNIT" "unitrun logs -n 5 a.ini " 
-expect "the real binary (no __complete-units yet): unit files" "$BINARY status " a.ini b.service d
-PATH="$T/bin-lists:$PATH" expect "a unitrun with __complete-units: its unit names" "unitrun status " api web worker
+# The real binary, with a unit path of its own: its names (a prefix no other
+# test's unit has: the units that run are offered too), then the files.
+mkdir -p "$T/path"
+for f in cmpl-web.service cmpl-tmpl@.service cmpl-app.ini; do printf '[Service]\nExecStart=/bin/true\n' >"$T/path/$f"; done
+: >"$T/path/cmpl-masked.service"
+UNITRUN_UNIT_PATH=$T/path expect "the real binary: the unit path's names (no template, no mask)" \
+    "$BINARY status cmpl" cmpl-app.ini cmpl-web.service
+UNITRUN_UNIT_PATH=$T/path expect "the real binary: names by prefix" "$BINARY start cmpl-w" cmpl-web.service
+UNITRUN_UNIT_PATH=$T/path expect "the real binary: list takes names" "$BINARY list cmpl" cmpl-app.ini cmpl-web.service
+UNITRUN_UNIT_PATH=$T/path expect "the real binary: a path, files only" "$BINARY status d/" d/x.ini
+UNITRUN_UNIT_PATH=$T/path expect "the real binary: names, and the unit files of the directory" "$BINARY status a" a.ini
+expect "a unitrun without __complete-units: unit files" "unitrun status " a.ini b.service d
+PATH="$T/bin-lists:$PATH" expect "a unitrun with __complete-units: its unit names and the unit files" "unitrun status " a.ini api b.service d web worker
 PATH="$T/bin-lists:$PATH" expect "a unitrun with __complete-units: by prefix" "unitrun stop w" web worker
-PATH="$T/bin-lists:$PATH" expect "a unitrun with __complete-units: export" "unitrun export systemd a" api
+PATH="$T/bin-lists:$PATH" expect "a unitrun with __complete-units: export" "unitrun export systemd a" a.ini api
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

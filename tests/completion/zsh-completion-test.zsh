@@ -90,7 +90,8 @@ mkdir -p $T/bin
 print -r -- $'#!/bin/sh\n[ "$1" = __complete-units ] && printf \'web\\nworker\\napi\\n\' && exit 0\nexit 2' >$T/bin/unitrun
 chmod 755 $T/bin/unitrun
 zpty -w z "PATH=$T/bin:\$PATH; rehash"
-expect "a unitrun with __complete-units: its unit names" "unitrun status " api web worker
+expect "a unitrun with __complete-units: its unit names and the unit files" "unitrun status " a.ini api b.service d web worker
+expect "a unitrun with __complete-units: list takes names only" "unitrun list " api web worker
 
 print -r -- "$passed passed, $failed failed"
 (( failed == 0 ))

@@ -127,11 +127,12 @@ TEST_CASE("L2: 200 start/stop cycles leave nothing behind", "[concurrency]") {
   CHECK(u.nothing_running());
   CHECK_FALSE(exists(u.pidfile()));
   // The runtime directory holds the unit's lock and state files, the state
-  // record's spare (safe_files::rewrite) and the name lock, nothing else (no
+  // record's spare (safe_files::rewrite), the snapshot of what the last
+  // monitor was started from and the name lock, nothing else (no
   // temporaries of atomic writes).
   std::vector<std::string> files = u.runtime_files();
   INFO("runtime files: " << nlohmann::json(files).dump());
-  REQUIRE(files.size() == 4);
+  REQUIRE(files.size() == 5);
   std::string stem = std::string(kRuntimeDir) + "/" + u.name() + ".";
   CHECK(files[0].rfind(std::string(kRuntimeDir) + "/." + u.name() + ".", 0) == 0);
   CHECK(files[0].substr(files[0].size() - 12) == ".state.spare");
@@ -139,7 +140,9 @@ TEST_CASE("L2: 200 start/stop cycles leave nothing behind", "[concurrency]") {
   CHECK(files[1].substr(files[1].size() - 5) == ".lock");
   CHECK(files[2].rfind(stem, 0) == 0);
   CHECK(files[2].substr(files[2].size() - 6) == ".state");
-  CHECK(files[3] == stem + "name");
+  CHECK(files[3].rfind(stem, 0) == 0);
+  CHECK(files[3].substr(files[3].size() - 5) == ".unit");
+  CHECK(files[4] == stem + "name");
 }
 
 TEST_CASE("L3: interleaved starts and stops leave a consistent state", "[concurrency]") {

@@ -34,7 +34,8 @@ pid_t parent_of(pid_t pid) {
 // What a failed start must leave: no process (no monitor either), no
 // pidfile, and the lock free (status says "not running"; it can only say
 // "unknown", 4, of an invalid unit), and the runtime directory holds no
-// temporary files of the unit.
+// temporary files of the unit (the snapshot of what it was started
+// from, written before the monitor runs, is no temporary).
 void check_nothing_left(const TestUnit& u, bool unit_valid = true) {
   CHECK(u.nothing_running());
   CHECK_FALSE(exists(u.pidfile()));
@@ -46,7 +47,7 @@ void check_nothing_left(const TestUnit& u, bool unit_valid = true) {
     auto ends = [&](const std::string& suffix) {
       return f.size() > suffix.size() && f.compare(f.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
-    CHECK((ends(".lock") || ends(".state") || ends(".state.spare") || ends(".name")));
+    CHECK((ends(".lock") || ends(".state") || ends(".state.spare") || ends(".unit") || ends(".name")));
   }
 }
 

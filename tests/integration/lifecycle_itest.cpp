@@ -159,11 +159,20 @@ TEST_CASE("exit codes of the action verbs", "[lifecycle][exit-codes]") {
     expect(run_unitrun({"frobnicate", dir / "x.ini"}), 2, "unknown verb");
     for (const char* verb : {"start", "stop", "restart"}) {
       expect(run_unitrun({verb}), 2, std::string(verb) + " without a unit");
-      expect(run_unitrun({verb, dir / "a.ini", dir / "b.ini"}), 2, std::string(verb) + " with two units");
       expect(run_unitrun({verb, "--no-such-option", dir / "a.ini"}), 2, std::string(verb) + " with a bad option");
+      expect(run_unitrun({verb, "not a name"}), 2, std::string(verb) + " with an invalid unit name");
     }
-    expect(run_unitrun({"status"}), 2, "status without a unit");
-    expect(run_unitrun({"status", dir / "a.ini", dir / "b.ini"}), 2, "status with two units");
+    expect(run_unitrun({"status", "--no-such-option"}), 2, "status with a bad option");
+    expect(run_unitrun({"status", "not a name"}), 2, "status with an invalid unit name");
+  }
+
+  SECTION("several units: each acted on, the worst exit code (two unreadable unit files: 6; status: 4)") {
+    for (const char* verb : {"start", "stop", "restart"}) {
+      RunResult r = run_unitrun({verb, dir / "a.ini", dir / "b.ini"});
+      expect(r, 6, std::string(verb) + " with two missing unit files");
+      CHECK(r.err.find(dir / "a.ini") < r.err.find(dir / "b.ini"));  // each reported, in order
+    }
+    expect(run_unitrun({"status", dir / "a.ini", dir / "b.ini"}), 4, "status of two missing unit files");
   }
 
   SECTION("6: the unit is invalid, for start, stop and restart") {

@@ -1,0 +1,78 @@
+// `is-active`, `is-failed` and `is-enabled`: one word per unit on stdout
+// (none with --quiet) and an exit code for scripts, systemctl's way: 0 when
+// at least one of the units is what is asked.
+#include <cstdio>
+
+#include "base/exit_codes.h"
+#include "cli/commands.h"
+#include "cli/targets.h"
+#include "cli/unit_catalog.h"
+#include "runtime/runtime_files.h"
+#include "unit/unit_file_state.h"
+#include "unit/unit_loader.h"
+
+namespace unitrun::cli {
+namespace {
+
+// The ActiveState of each unit the words name; a word that names none is
+// "inactive", as systemctl says of a unit it cannot find.
+std::vector<ActiveState> active_states(const std::vector<std::string>& words, bool quiet) {
+  unit::UnitPath path = unit::unit_path_for_current_user();
+  std::vector<std::string> notes;
+  std::vector<ActiveState> out;
+  for (const Target& t : resolve_targets(words, path, GlobScope::Running, notes)) {
+    ActiveState s = ActiveState::Inactive;
+    if (t.error.empty()) s = quick_state(t.file.name, runtime_files_for(t.file.name, t.file.identity)).active;
+    if (!quiet) std::printf("%s\n", to_string(s));
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+int is_active(const std::vector<std::string>& units, bool quiet) {
+  for (ActiveState s : active_states(units, quiet))
+    if (s == ActiveState::Active || s == ActiveState::Reloading) return exit_code::kSuccess;
+  return exit_code::kStatusNotRunning;
+}
+
+int is_failed(const std::vector<std::string>& units, bool quiet) {
+  for (ActiveState s : active_states(units, quiet))
+    if (s == ActiveState::Failed) return exit_code::kSuccess;
+  return exit_code::kFailure;
+}
+
+int is_enabled(const std::vector<std::string>& units, bool quiet) {
+  unit::UnitPath path = unit::unit_path_for_current_user();
+  unit::LinkIndex links = unit::LinkIndex::read(path);
+  std::vector<std::string> notes;
+  bool any = false;
+  for (const Target& t : resolve_targets(units, path, GlobScope::Startable, notes)) {
+    if (!t.error.empty() || !t.file.found) {
+      std::fprintf(stderr, "%s\n",
+                   !t.error.empty() ? t.error.c_str() : ("unitrun: " + unit::not_found_message(t.file, path)).c_str());
+      if (!quiet) std::printf("not-found\n");
+      continue;
+    }
+    const unit::UnitFile& f = t.file;
+    std::string file_name = f.fragment.substr(f.fragment.rfind('/') + 1);
+    unit::UnitFileFacts facts{file_name, f.directory, f.masked, !f.aliases.empty(), false, true, {}};
+    facts.is_template = file_name.find("@.") != std::string::npos;
+    if (!f.masked) {
+      auto text = unit::read_unit_file(f.fragment);
+      facts.readable = text.ok();
+      if (text) facts.install = unit::summarize(*text).install;
+    }
+    unit::UnitFileState state = unit::file_state(facts, links, path);
+    // An instance is enabled when it is linked itself.
+    if (facts.is_template && links.links_of(f.name) != unit::LinkIndex::Links::None)
+      state = links.links_of(f.name) == unit::LinkIndex::Links::Persistent ? unit::UnitFileState::Enabled
+                                                                           : unit::UnitFileState::EnabledRuntime;
+    if (!quiet) std::printf("%s\n", unit::to_string(state));
+    any = any || unit::counts_as_enabled(state);
+  }
+  return any ? exit_code::kSuccess : exit_code::kFailure;
+}
+
+}  // namespace unitrun::cli

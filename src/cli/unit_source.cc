@@ -1,0 +1,58 @@
+#include "cli/unit_source.h"
+
+#include <cstdio>
+
+#include "base/strings.h"
+#include "runtime/runtime_files.h"
+#include "runtime/unit_lock.h"
+#include "runtime/unit_snapshot.h"
+
+namespace unitrun::cli {
+
+LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source) {
+  LoadedUnit loaded;
+  if (source == UnitSource::Running) {
+    RuntimeFiles files = runtime_files_for(file.name, file.identity);
+    // Only while a monitor lives: a snapshot left by one that has exited
+    // says nothing about the next start.
+    if (UnitLock::alive_held(files.lock).value_or(false)) {
+      auto snapshot = read_snapshot(files.snapshot);
+      if (snapshot && snapshot->sources.identity == file.identity && snapshot->sources.name == file.name) {
+        unit::LoadResult from_snapshot = unit::load_sources(snapshot->sources, file, unit::ValidateMode::Start);
+        if (!has_errors(from_snapshot.diagnostics)) {
+          loaded.load = std::move(from_snapshot);
+          loaded.from_snapshot = true;
+          if (!file.found) {
+            loaded.disk_change = "deleted";
+          } else {
+            auto now = unit::read_sources(file);
+            if (!now || now->files != snapshot->sources.files) loaded.disk_change = "changed";
+          }
+          return loaded;
+        }
+      }
+    }
+  }
+  loaded.load = unit::load(file, unit::ValidateMode::Start);
+  return loaded;
+}
+
+void print_diagnostics(const unit::LoadResult& load) {
+  for (const Diagnostic& d : load.diagnostics) std::fprintf(stderr, "%s\n", d.format(load.display_path).c_str());
+}
+
+void warn_if_changed(const LoadedUnit& loaded) {
+  if (loaded.disk_change.empty()) return;
+  std::string name = escape_for_terminal(loaded.load.unit.name);
+  if (loaded.disk_change == "deleted")
+    std::fprintf(stderr,
+                 "unitrun: warning: %s: unit file deleted since start (%s); stop, status and logs use what it was "
+                 "started from\n",
+                 name.c_str(), escape_for_terminal(loaded.load.unit.path).c_str());
+  else
+    std::fprintf(stderr,
+                 "unitrun: warning: %s: unit file changed on disk since start; `unitrun restart %s` applies it\n",
+                 name.c_str(), name.c_str());
+}
+
+}  // namespace unitrun::cli

@@ -1,0 +1,36 @@
+// How a verb reads its unit: from the files on disk, or, for a verb that
+// acts on the running unit, from what its monitor was started from
+// (runtime/unit_snapshot.h) for as long as the monitor lives. Editing a
+// unit file into something invalid, or deleting it, never strands its
+// service: stop, status, reload, logs and restart's stop still know it, and
+// say that the files changed, as systemctl says "changed on disk".
+#pragma once
+
+#include <string>
+
+#include "unit/unit_loader.h"
+
+namespace unitrun::cli {
+
+enum class UnitSource {
+  Disk,     // start, run, check, show, cat: the files as they are
+  Running,  // stop, status, reload, logs, restart's stop: the snapshot while the monitor lives
+};
+
+struct LoadedUnit {
+  unit::LoadResult load;
+  bool from_snapshot = false;
+  // From the snapshot, and the files on disk are no longer what it holds:
+  // "changed" or "deleted"; empty otherwise.
+  std::string disk_change;
+};
+
+// Loads the unit; prints nothing.
+LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source);
+
+// Every diagnostic as path:line: message, on stderr.
+void print_diagnostics(const unit::LoadResult& load);
+// The "changed on disk" warning, on stderr, when there is one.
+void warn_if_changed(const LoadedUnit& loaded);
+
+}  // namespace unitrun::cli

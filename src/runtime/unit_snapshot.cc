@@ -1,0 +1,101 @@
+#include "runtime/unit_snapshot.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "base/sys.h"
+#include "runtime/safe_files.h"
+
+namespace unitrun {
+
+namespace {
+
+// A unit file that is not UTF-8 is kept as its bytes would print: the
+// comparison with the file on disk then says "changed", never wrongly "same".
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+bool parse_header(std::string_view line, UnitSnapshot& s) {
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  try {
+    s.sources.name = j.at("name").get<std::string>();
+    s.sources.identity = j.at("identity").get<std::string>();
+    s.description = j.value("description", "");
+    s.fragment = j.value("fragment", "");
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+  return !s.sources.name.empty();
+}
+
+}  // namespace
+
+std::string serialize(const UnitSnapshot& snapshot) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const unit::SourceFile& f : snapshot.sources.files) files.push_back({{"path", f.path}, {"text", f.text}});
+  nlohmann::json header = {{"name", snapshot.sources.name},
+                           {"identity", snapshot.sources.identity},
+                           {"description", snapshot.description},
+                           {"fragment", snapshot.sources.files.empty() ? "" : snapshot.sources.files[0].path}};
+  return dump(header) + "\n" + dump(nlohmann::json{{"files", files}}) + "\n";
+}
+
+std::optional<UnitSnapshot> parse_snapshot(const std::string& text) {
+  size_t eol = text.find('\n');
+  if (eol == std::string::npos) return std::nullopt;
+  UnitSnapshot s;
+  if (!parse_header(std::string_view(text).substr(0, eol), s)) return std::nullopt;
+  nlohmann::json j =
+      nlohmann::json::parse(text.begin() + static_cast<std::ptrdiff_t>(eol) + 1, text.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  try {
+    for (const auto& f : j.at("files")) s.sources.files.push_back({f.at("path"), f.at("text")});
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+  if (s.sources.files.empty()) return std::nullopt;
+  return s;
+}
+
+Status write_snapshot(const std::string& path, const UnitSnapshot& snapshot) {
+  return safe_files::write_atomic(path, serialize(snapshot), 0600);
+}
+
+std::optional<UnitSnapshot> read_snapshot(const std::string& path) {
+  auto fd = safe_files::open_for_reading(path);
+  if (!fd) return std::nullopt;
+  auto text = sys::read_all(fd->get(), 64 << 20);
+  if (!text) return std::nullopt;
+  return parse_snapshot(*text);
+}
+
+std::optional<UnitSnapshot> read_snapshot_header(const std::string& path) {
+  auto dir = safe_files::open_parent_directory(path, false);
+  if (!dir) return std::nullopt;
+  return read_snapshot_header_in(dir->get(), path.substr(path.rfind('/') + 1), path);
+}
+
+std::optional<UnitSnapshot> read_snapshot_header_in(int dir_fd, const std::string& name, const std::string& path) {
+  auto fd = safe_files::open_for_reading_in(dir_fd, name, path);
+  if (!fd) return std::nullopt;
+  // The header is small (a Description= of a few kB at most, escaped):
+  // read until its newline, never the texts after it.
+  std::string head;
+  char buf[4096];
+  while (head.size() < (1 << 20)) {
+    ssize_t n = ::read(fd->get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    head.append(buf, static_cast<size_t>(n));
+    if (head.find('\n') != std::string::npos) break;
+  }
+  size_t eol = head.find('\n');
+  if (eol == std::string::npos) return std::nullopt;
+  UnitSnapshot s;
+  if (!parse_header(std::string_view(head).substr(0, eol), s)) return std::nullopt;
+  return s;
+}
+
+}  // namespace unitrun

@@ -1,0 +1,38 @@
+// What a running unit was started from: the texts of its unit file and
+// drop-ins (unit/unit_sources.h), kept beside its state record
+// (RuntimeFiles::snapshot) from the start on. While its monitor lives, the
+// verbs that act on the running unit (stop, status, restart's stop, reload,
+// logs) read the unit from here, not from the files on disk, which may have
+// been edited into something invalid or deleted since: a unit's service is
+// never stranded by its file. Written by the caller that starts the monitor
+// (0600: a unit file may hold secrets), before the monitor runs.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "unit/unit_sources.h"
+
+namespace unitrun {
+
+struct UnitSnapshot {
+  unit::UnitSources sources;
+  std::string description;  // for `list`, without parsing the texts
+  std::string fragment;     // the unit file's path (sources.files[0].path), in the header too
+};
+
+Status write_snapshot(const std::string& path, const UnitSnapshot& snapshot);
+// nullopt when missing, unreadable or not a snapshot.
+std::optional<UnitSnapshot> read_snapshot(const std::string& path);
+// Only its first line: the name, identity and description, without the
+// texts (`list` reads a thousand); `sources.files` stays empty.
+std::optional<UnitSnapshot> read_snapshot_header_in(int dir_fd, const std::string& name, const std::string& path);
+std::optional<UnitSnapshot> read_snapshot_header(const std::string& path);
+
+// The snapshot's text, two lines of JSON: {name, identity, description, fragment},
+// then {files: [{path, text}, ...]}. Exposed for tests.
+std::string serialize(const UnitSnapshot& snapshot);
+std::optional<UnitSnapshot> parse_snapshot(const std::string& text);
+
+}  // namespace unitrun

@@ -1,0 +1,61 @@
+#include "unit/unit_sources.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "base/unique_fd.h"
+
+namespace unitrun::unit {
+
+Result<std::string> read_unit_file(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return Error::from_errno("cannot open unit file");
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return Error::from_errno("cannot stat unit file");
+  if (S_ISDIR(st.st_mode)) return Error::plain("unit file is a directory");
+  if (!S_ISREG(st.st_mode)) return Error::plain("unit file is not a regular file");
+  if (static_cast<size_t>(st.st_size) > kMaxUnitFileBytes)
+    return Error::plain("unit file too large (" + std::to_string(st.st_size) + " bytes; the limit is 16 MiB)");
+  std::string content;
+  content.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (true) {
+    if (done == content.size()) {
+      // The file may have grown since fstat; read on, within the limit.
+      if (content.size() >= kMaxUnitFileBytes) return Error::plain("unit file too large (the limit is 16 MiB)");
+      content.resize(std::min(kMaxUnitFileBytes, content.size() + 4096));
+    }
+    ssize_t n = ::read(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno("cannot read unit file");
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  content.resize(done);
+  return content;
+}
+
+Result<UnitSources> read_sources(const UnitFile& file) {
+  UnitSources s;
+  s.name = file.name;
+  s.identity = file.identity;
+  auto text = read_unit_file(file.fragment);
+  if (!text) return text.error();
+  s.files.push_back({file.fragment, std::move(*text)});
+  for (const std::string& d : file.dropins) {
+    auto dropin = read_unit_file(d);
+    if (!dropin) {
+      s.unreadable.push_back(d + ": " + dropin.error().message());
+      continue;
+    }
+    s.files.push_back({d, std::move(*dropin)});
+  }
+  return s;
+}
+
+}  // namespace unitrun::unit

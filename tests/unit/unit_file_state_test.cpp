@@ -1,0 +1,141 @@
+// Enablement (unit/unit_file_state.h) in systemctl is-enabled's words, the
+// light scan of a unit file for list, and the runtime files' names and the
+// snapshot a running unit is read from (runtime/unit_snapshot.h).
+#include "unit/unit_file_state.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "runtime/runtime_files.h"
+#include "runtime/unit_snapshot.h"
+#include "test_support.h"
+#include "unit/unit_parser.h"
+
+using namespace unitrun;
+using unitrun::test::TempDir;
+
+TEST_CASE("unit files: the light scan reads Description= and [Install] as the parser would", "[unit_file_state]") {
+  std::string text =
+      "[Unit]\nDescription=The web \\\n  server\n[Service]\nExecStart=/bin/true\nX-Description=not this one\n"
+      "[Install]\n# WantedBy=commented.target\nWantedBy=multi-user.target\nAlso=other.service\nDefaultInstance=x\n";
+  unit::UnitFileSummary s = unit::summarize(text);
+  unit::ParseContext context;
+  context.path = "/srv/web.service";
+  CHECK(s.description == unit::parse(text, context).unit.description);
+  CHECK(s.install.has_targets);
+  CHECK(s.install.has_also);
+  CHECK_FALSE(s.install.has_alias);
+  CHECK(s.install.default_instance == "x");
+  // An empty assignment resets the list: nothing left to enable.
+  CHECK_FALSE(unit::summarize("[Install]\nWantedBy=a.target\nWantedBy=\n").install.has_targets);
+  CHECK(unit::summarize("[Install]\nAlias=b.service\n").install.has_alias);
+}
+
+TEST_CASE("unit files: enablement in systemctl is-enabled's words", "[unit_file_state]") {
+  TempDir root;
+  std::string etc = root / "etc", run = "/run/unitrun-test-" + std::to_string(::getpid()), lib = root / "lib";
+  for (const std::string& d : {etc + "/multi-user.target.wants", run + "/multi-user.target.wants", lib})
+    std::filesystem::create_directories(d);
+  unit::UnitPath path;
+  path.directories = {etc, run, lib};
+  path.runtime_dir = run;
+  REQUIRE(::symlink((lib + "/on.service").c_str(), (etc + "/multi-user.target.wants/on.service").c_str()) == 0);
+  REQUIRE(::symlink((lib + "/rt.service").c_str(), (run + "/multi-user.target.wants/rt.service").c_str()) == 0);
+  REQUIRE(::symlink((lib + "/web@.service").c_str(), (etc + "/multi-user.target.wants/web@1.service").c_str()) == 0);
+  unit::LinkIndex links = unit::LinkIndex::read(path);
+  auto state = [&](const std::string& name, const std::string& dir, std::string text, bool masked = false,
+                   bool alias = false) {
+    unit::UnitFileFacts f{
+        name, dir, masked, alias, name.find("@.") != std::string::npos, true, unit::summarize(text).install};
+    return std::string(unit::to_string(unit::file_state(f, links, path)));
+  };
+  const std::string install = "[Install]\nWantedBy=multi-user.target\n";
+  CHECK(state("on.service", lib, install) == "enabled");
+  CHECK(state("rt.service", lib, install) == "enabled-runtime");
+  CHECK(state("off.service", lib, install) == "disabled");
+  CHECK(state("plain.service", lib, "[Service]\nExecStart=/bin/true\n") == "static");
+  CHECK(state("also.service", lib, "[Install]\nAlso=on.service\n") == "indirect");
+  CHECK(state("m.service", etc, "", true) == "masked");
+  CHECK(state("m.service", run, "", true) == "masked-runtime");
+  CHECK(state("a.service", etc, install, false, true) == "alias");
+  CHECK(state("t.service", run, "[Service]\nExecStart=/bin/true\n") == "transient");
+  CHECK(state("web@.service", lib, install) == "indirect");
+  CHECK(state("web@.service", lib, install + "DefaultInstance=1\n") == "enabled");
+  for (auto s : {unit::UnitFileState::Enabled, unit::UnitFileState::EnabledRuntime, unit::UnitFileState::Static,
+                 unit::UnitFileState::Alias, unit::UnitFileState::Indirect, unit::UnitFileState::Transient})
+    CHECK(unit::counts_as_enabled(s));
+  for (auto s : {unit::UnitFileState::Disabled, unit::UnitFileState::Masked, unit::UnitFileState::MaskedRuntime,
+                 unit::UnitFileState::Bad})
+    CHECK_FALSE(unit::counts_as_enabled(s));
+  std::filesystem::remove_all(run);
+}
+
+TEST_CASE("runtime files: named by the unit's name and a key of its identity", "[runtime_files][identity]") {
+  Unit u;
+  u.name = "web@1.service";
+  u.path = "/etc/unitrun/web@.service";
+  u.identity = "web@1.service";
+  RuntimeFiles f = runtime_files_for(u);
+  std::string key = runtime_key("web@1.service");
+  CHECK(key.size() == 12);
+  CHECK(f.lock == f.directory + "/web@1.service." + key + ".lock");
+  CHECK(f.state == f.directory + "/web@1.service." + key + ".state");
+  CHECK(f.snapshot == f.directory + "/web@1.service." + key + ".unit");
+  CHECK(runtime_files_for("web@1.service", "web@1.service").lock == f.lock);
+  // A unit without an identity (built by hand) is keyed by its path, as
+  // every unit was before identities.
+  Unit old;
+  old.name = "x";
+  old.path = "/srv/x.ini";
+  CHECK(runtime_files_for(old).lock == runtime_files_for("x", "/srv/x.ini").lock);
+
+  auto parsed = parse_runtime_file_name("web@1.service." + key + ".state");
+  REQUIRE(parsed);
+  CHECK(parsed->name == "web@1.service");
+  CHECK(parsed->key == key);
+  CHECK(parsed->kind == "state");
+  CHECK(parse_runtime_file_name("x." + key + ".unit")->kind == "unit");
+  for (const std::string& other :
+       std::vector<std::string>{"x.name", "x.pid", "." + key + ".control", ".x." + key + ".state.spare",
+                                "x.0123456789ag.lock", "x.12.lock", key + ".lock"}) {
+    INFO(other);
+    CHECK_FALSE(parse_runtime_file_name(other));
+  }
+}
+
+TEST_CASE("snapshot: what a running unit was started from, back as it was written", "[snapshot]") {
+  UnitSnapshot s;
+  s.sources.name = "web@1.service";
+  s.sources.identity = "web@1.service";
+  s.sources.files = {{"/etc/unitrun/web@.service", "[Service]\nExecStart=/bin/sleep 1 # %i\n"},
+                     {"/etc/unitrun/web@.service.d/x.conf", "[Service]\nNice=1\n"}};
+  s.description = "web 1";
+  auto back = parse_snapshot(serialize(s));
+  REQUIRE(back);
+  CHECK(back->sources == s.sources);
+  CHECK(back->description == "web 1");
+  CHECK_FALSE(parse_snapshot("{}"));
+  CHECK_FALSE(parse_snapshot("not json"));
+  CHECK_FALSE(parse_snapshot(R"({"name":"x","identity":"x","files":[]})"));
+
+  TempDir dir;
+  REQUIRE(write_snapshot(dir / "x.unit", s));
+  auto read = read_snapshot(dir / "x.unit");
+  REQUIRE(read);
+  CHECK(read->sources == s.sources);
+  CHECK(unitrun::test::read_file(dir / "x.unit").find("web@.service.d/x.conf") != std::string::npos);
+  // `list` reads the first line only: no texts, and the unit file's path.
+  auto header = read_snapshot_header(dir / "x.unit");
+  REQUIRE(header);
+  CHECK(header->sources.name == "web@1.service");
+  CHECK(header->sources.identity == "web@1.service");
+  CHECK(header->description == "web 1");
+  CHECK(header->fragment == "/etc/unitrun/web@.service");
+  CHECK(header->sources.files.empty());
+  std::string text = serialize(s);
+  CHECK(text.find("[Service]") > text.find('\n'));  // the texts after the header line
+  CHECK(std::filesystem::status(dir / "x.unit").permissions() ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));  // a unit may hold secrets
+}
