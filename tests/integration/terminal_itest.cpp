@@ -116,14 +116,15 @@ TEST_CASE("no colour when NO_COLOR is set, when piped, or with --no-color and --
   }
 }
 
-TEST_CASE("--color=always colours piped output, and overrides NO_COLOR", "[terminal]") {
+TEST_CASE("colour with --color=always also when piped, and despite NO_COLOR", "[terminal]") {
   TempDir dir;
   TestUnit u(dir, "always", "/bin/sleep 1000");
   start_ok(u);
   RunOptions piped = on_terminal();
   piped.stdout_tty = false;
   piped.set_env.push_back("NO_COLOR=1");
-  for (auto args : {std::vector<std::string>{"--color=always", "status"}, {"--color", "always", "status"},
+  for (auto args : {std::vector<std::string>{"--color=always", "status"},
+                    {"--color", "always", "status"},
                     {"status", "--color=always"}}) {
     RunResult r = status_with(u, args, piped);
     INFO(r.describe());

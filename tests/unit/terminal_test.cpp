@@ -1,10 +1,11 @@
 // The terminal decisions (src/cli/terminal.h) and the progress line's words
 // (src/cli/progress.h), pure. The terminals themselves are in
 // tests/integration/terminal_itest.cpp.
+#include "cli/terminal.h"
+
 #include <catch2/catch.hpp>
 
 #include "cli/progress.h"
-#include "cli/terminal.h"
 
 using namespace unitrun;
 using namespace unitrun::cli;
@@ -23,7 +24,7 @@ TEST_CASE("colour: auto on a terminal only, never with a non-empty NO_COLOR or T
   CHECK_FALSE(terminal::use_color(ColorMode::Never, true, nullptr, "xterm"));
 }
 
-TEST_CASE("--color= takes systemd's words", "[terminal]") {
+TEST_CASE("the colour option takes systemd's words for --color=", "[terminal]") {
   CHECK(terminal::parse_color_mode("auto") == ColorMode::Auto);
   CHECK(terminal::parse_color_mode("always") == ColorMode::Always);
   CHECK(terminal::parse_color_mode("yes") == ColorMode::Always);
