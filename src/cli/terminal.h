@@ -35,9 +35,9 @@ bool charset_is_utf8(const char* codeset);
 // Reads the environment, the locale and the fds once.
 void init(ColorMode mode);
 
-bool color();     // stdout gets SGR sequences
-bool utf8();      // glyphs may be UTF-8
-bool progress();  // stderr shows updating progress lines
+bool color();      // stdout gets SGR sequences
+bool utf8();       // glyphs may be UTF-8
+bool progress();   // stderr shows updating progress lines
 size_t columns();  // stderr's terminal width (0: unknown, or not a terminal)
 
 enum class Glyph { ActiveDot, InactiveDot, FailedDot, TreeBranch, TreeRight, TreeVertical, TreeSpace };
