@@ -14,7 +14,7 @@ namespace {
 
 struct Decisions {
   bool color = false;
-  bool utf8 = false;
+  std::optional<bool> utf8;  // asked on first use: only verbs that print glyphs pay for the locale
   bool progress = false;
   size_t columns = 0;
 };
@@ -49,16 +49,6 @@ bool charset_is_utf8(const char* codeset) {
 }
 
 void init(ColorMode mode) {
-  // The charset of the environment's LC_CTYPE (what setlocale(LC_CTYPE, "")
-  // would select), asked of a locale object of its own: the process keeps
-  // the C locale, so that isspace() & co. read unit files the same way
-  // whatever the caller's locale (a Latin-1 locale calls 0xA0 a space).
-  // An unknown locale is the C locale: ASCII.
-  decisions.utf8 = false;
-  if (locale_t loc = ::newlocale(LC_CTYPE_MASK, "", static_cast<locale_t>(0))) {
-    decisions.utf8 = charset_is_utf8(::nl_langinfo_l(CODESET, loc));
-    ::freelocale(loc);
-  }
   const char* term = std::getenv("TERM");
   decisions.color = use_color(mode, ::isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"), term);
   decisions.progress = ::isatty(STDERR_FILENO) == 1 && !dumb(term);
@@ -68,13 +58,27 @@ void init(ColorMode mode) {
 }
 
 bool color() { return decisions.color; }
-bool utf8() { return decisions.utf8; }
+bool utf8() {
+  if (!decisions.utf8) {
+    // The charset of the environment's LC_CTYPE (what setlocale(LC_CTYPE, "")
+    // would select), asked of a locale object of its own: the process keeps
+    // the C locale, so that isspace() & co. read unit files the same way
+    // whatever the caller's locale (a Latin-1 locale calls 0xA0 a space).
+    // An unknown locale is the C locale: ASCII.
+    decisions.utf8 = false;
+    if (locale_t loc = ::newlocale(LC_CTYPE_MASK, "", static_cast<locale_t>(0))) {
+      decisions.utf8 = charset_is_utf8(::nl_langinfo_l(CODESET, loc));
+      ::freelocale(loc);
+    }
+  }
+  return *decisions.utf8;
+}
 bool progress() { return decisions.progress; }
 size_t columns() { return decisions.columns; }
 
 const char* glyph(Glyph g) {
   // systemd's special_glyph() and its ASCII fallbacks.
-  bool u = decisions.utf8;
+  bool u = utf8();
   switch (g) {
     case Glyph::ActiveDot:
       return u ? "●" : "*";

@@ -32,7 +32,8 @@ std::optional<ColorMode> parse_color_mode(std::string_view text);
 bool use_color(ColorMode mode, bool stdout_is_tty, const char* no_color_env, const char* term_env);
 bool charset_is_utf8(const char* codeset);
 
-// Reads the environment, the locale and the fds once.
+// Reads the environment and the fds once; the locale is read on the first
+// utf8() or glyph(), so that verbs printing no glyph never load it.
 void init(ColorMode mode);
 
 bool color();      // stdout gets SGR sequences
