@@ -47,11 +47,24 @@ _unitrun() {
     verbs+=" list list-units list-unit-files is-active is-failed is-enabled"
     COMPREPLY=()
 
-    # The verb is the first word after the program; options before it are
-    # --help and --version only.
+    # --color takes auto, always or never (also as --color=WHEN), before or
+    # after the verb.
+    if [[ $prev == --color ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "auto always never" -- "$cur")
+        return 0
+    fi
+    if [[ $cur == --color=* ]]; then
+        mapfile -t COMPREPLY < <(compgen -P "--color=" -W "auto always never" -- "${cur#--color=}")
+        return 0
+    fi
+
+    # The verb is the first word after the program that is not a global
+    # option (--help, --version, --color WHEN, --no-color) nor its value.
     local i verb="" verb_index=0
     for ((i = 1; i < COMP_CWORD; i++)); do
-        if [[ ${COMP_WORDS[i]} != -* ]]; then
+        if [[ ${COMP_WORDS[i]} == --color ]]; then
+            ((i++))
+        elif [[ ${COMP_WORDS[i]} != -* ]]; then
             verb=${COMP_WORDS[i]}
             verb_index=$i
             break
@@ -59,7 +72,7 @@ _unitrun() {
     done
     if [[ -z $verb ]]; then
         if [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "-h --help --version" -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W "-h --help --version --color --no-color" -- "$cur")
         else
             mapfile -t COMPREPLY < <(compgen -W "$verbs" -- "$cur")
         fi
@@ -97,7 +110,7 @@ _unitrun() {
     local positionals=0
     for ((i = verb_index + 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            -n | --lines | --state) ((i++)) ;;
+            -n | --lines | --state | --color) ((i++)) ;;
             -*) ;;
             *) ((positionals++)) ;;
         esac

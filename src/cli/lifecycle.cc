@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/job_runner.h"
 #include "cli/targets.h"
+#include "cli/progress.h"
 #include "cli/unit_runtime.h"
 #include "cli/unit_source.h"
 #include "monitor/monitor.h"
@@ -198,10 +199,15 @@ RuntimeView wait_out_stop(const Unit& unit, const RuntimeFiles& files, UnitLock&
     return view;  // cannot wait: answer as before ("already running")
   std::printf("%s is stopping; waiting for the stop before starting it\n", unit.name.c_str());
   std::fflush(stdout);
+  WaitProgress progress(unit, files.state);
   while (deactivating(view)) {
     struct pollfd fds[2] = {{watch.get(), POLLIN, 0}, {pidfd->get(), POLLIN, 0}};
-    int n = ::poll(fds, 2, -1);
+    int n = ::poll(fds, 2, progress.tick_ms());
     if (n < 0 && errno != EINTR) break;
+    if (n == 0) {
+      progress.update();
+      continue;
+    }
     char buf[4096];
     while (::read(watch.get(), buf, sizeof buf) > 0) {
     }
@@ -256,13 +262,15 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   // Once forked, the locks are the monitor's: the caller closes its handle,
   // so that "the lock is held" means "the monitor lives", never "a start
   // that already knows its outcome has not exited yet".
+  WaitProgress progress(unit, p.files.state);
   daemon::StartOutcome outcome = daemon::daemonize(
       [&](int ready_fd) {
         monitor::Options options;
         options.ready_fd = ready_fd;
         return monitor::run(*as_caller, files, std::move(lock), options);
       },
-      [&] { lock.close(); });
+      [&] { lock.close(); }, {progress.tick_ms(), [&] { progress.update(); }});
+  progress.clear();
   if (outcome.code != 0) {
     // The monitor reports a failure as its last act; when start returns,
     // it must be gone too.
@@ -356,6 +364,13 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
   }
   // The monitor releases the alive lock when it exits, which is after every
   // process of the unit is gone: waiting for the lock is waiting for that.
+  // On a terminal, the wait is first one on the monitor's exit, with a
+  // progress line updated between its timeouts.
+  if (is_monitor) {
+    WaitProgress progress(unit, p.files.state);
+    if (progress.tick_ms() >= 0)
+      while (sys::wait_readable(pidfd->get(), progress.tick_ms()).value_or(true) == false) progress.update();
+  }
   auto waited = lock.lock_alive_wait();
   if (!waited) {
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), waited.error().message().c_str());

@@ -1,6 +1,7 @@
-// `unitrun logs`: the tail of the service's output file, and -f to follow
-// it through appends, truncation (copytruncate) and rotation (a new file at
-// the same path), driven by inotify, not by sleeping.
+// `unitrun logs`: the tail of the service's output file (and of its
+// StandardError= file, when that is another), and -f to follow them through
+// appends, truncation (copytruncate) and rotation (a new file at the same
+// path), driven by inotify, not by sleeping.
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -10,8 +11,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "base/exit_codes.h"
+#include "base/strings.h"
 #include "base/sys.h"
 #include "cli/commands.h"
 #include "cli/targets.h"
@@ -38,49 +42,68 @@ off_t print_tail(int fd, size_t lines) {
 
 constexpr uint32_t kFileEvents = IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB;
 
-// fd is empty when the file does not exist yet: then it is followed from
-// the moment it appears.
-int follow(const std::string& path, UniqueFd fd, off_t offset) {
-  auto fail = [&](const char* what) {
+// One file `logs -f` follows.
+struct Followed {
+  std::string path;
+  UniqueFd fd;  // empty while the file does not exist: followed from when it appears
+  off_t offset = 0;
+  int file_watch = -1, dir_watch = -1;
+  std::string name() const { return path.substr(path.rfind('/') + 1); }
+};
+
+// Follows every file at once. With more than one, what each writes comes
+// under a "==> path <==" header whenever the writer changes, as tail -f
+// does. `shown` is the file whose lines were printed last (-1: none).
+int follow(std::vector<Followed> files, int shown) {
+  auto fail = [](const std::string& path, const char* what) {
     std::fprintf(stderr, "unitrun: cannot follow '%s': %s: %s\n", path.c_str(), what, std::strerror(errno));
     return exit_code::kFailure;
   };
   UniqueFd in(::inotify_init1(IN_CLOEXEC));
-  if (!in) return fail("inotify");
-  std::string dir = path.substr(0, path.rfind('/'));
-  int dir_watch = ::inotify_add_watch(in.get(), dir.empty() ? "/" : dir.c_str(), IN_CREATE | IN_MOVED_TO);
-  if (dir_watch < 0) return fail("watch its directory");
-  int file_watch = fd ? ::inotify_add_watch(in.get(), path.c_str(), kFileEvents) : -1;
-  if (fd && file_watch < 0) return fail("watch the file");
+  if (!in) return fail(files[0].path, "inotify");
+  for (Followed& f : files) {
+    std::string dir = f.path.substr(0, f.path.rfind('/'));
+    f.dir_watch = ::inotify_add_watch(in.get(), dir.empty() ? "/" : dir.c_str(), IN_CREATE | IN_MOVED_TO);
+    if (f.dir_watch < 0) return fail(f.path, "watch its directory");
+    f.file_watch = f.fd ? ::inotify_add_watch(in.get(), f.path.c_str(), kFileEvents) : -1;
+    if (f.fd && f.file_watch < 0) return fail(f.path, "watch the file");
+  }
   char events[4096];
   while (true) {
-    struct stat st;
-    if (fd && ::fstat(fd.get(), &st) == 0) {
-      if (st.st_size < offset) offset = 0;  // truncated (copytruncate): start over
-      while (offset < st.st_size) {
+    for (size_t i = 0; i < files.size(); ++i) {
+      Followed& f = files[i];
+      struct stat st;
+      if (!f.fd || ::fstat(f.fd.get(), &st) != 0) continue;
+      if (st.st_size < f.offset) f.offset = 0;  // truncated (copytruncate): start over
+      while (f.offset < st.st_size) {
         char buf[65536];
-        ssize_t n = ::pread(fd.get(), buf, sizeof buf, offset);
+        ssize_t n = ::pread(f.fd.get(), buf, sizeof buf, f.offset);
         if (n <= 0) break;
+        if (files.size() > 1 && shown != static_cast<int>(i)) {
+          std::printf("%s==> %s <==\n", shown < 0 ? "" : "\n", escape_for_terminal(f.path).c_str());
+          shown = static_cast<int>(i);
+        }
         if (std::fwrite(buf, 1, static_cast<size_t>(n), stdout) != static_cast<size_t>(n)) return exit_code::kSuccess;
-        offset += n;
+        f.offset += n;
       }
       if (std::fflush(stdout) != 0) return exit_code::kSuccess;  // the reader went away
     }
     ssize_t n = ::read(in.get(), events, sizeof events);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail("read inotify events");
+    if (n <= 0) return fail(files[0].path, "read inotify events");
     for (ssize_t i = 0; i < n;) {
       auto* e = reinterpret_cast<struct inotify_event*>(events + i);
-      bool replaced = (e->wd == file_watch && (e->mask & (IN_MOVE_SELF | IN_DELETE_SELF))) ||
-                      (e->wd == dir_watch && e->len > 0 && path.substr(path.rfind('/') + 1) == e->name);
-      if (replaced) {
+      for (Followed& f : files) {
+        bool replaced = (e->wd == f.file_watch && (e->mask & (IN_MOVE_SELF | IN_DELETE_SELF))) ||
+                        (e->wd == f.dir_watch && e->len > 0 && f.name() == e->name);
+        if (!replaced) continue;
         // Rotated: follow the new file at the same path from its start.
-        auto reopened = safe_files::open_for_reading(path);
+        auto reopened = safe_files::open_for_reading(f.path);
         if (reopened) {
-          fd = std::move(*reopened);
-          offset = 0;
-          if (file_watch >= 0) ::inotify_rm_watch(in.get(), file_watch);
-          file_watch = ::inotify_add_watch(in.get(), path.c_str(), kFileEvents);
+          f.fd = std::move(*reopened);
+          f.offset = 0;
+          if (f.file_watch >= 0) ::inotify_rm_watch(in.get(), f.file_watch);
+          f.file_watch = ::inotify_add_watch(in.get(), f.path.c_str(), kFileEvents);
         }
       }
       i += static_cast<ssize_t>(sizeof(struct inotify_event) + e->len);
@@ -112,14 +135,37 @@ int logs(const std::string& spelling, size_t lines, bool follow_output) {
     return exit_code::kFailure;
   }
   ::signal(SIGPIPE, SIG_IGN);  // `logs -f | head` ends through EPIPE, quietly
-  auto fd = safe_files::open_for_reading(path);
-  if (!fd && !(follow_output && fd.error().sys_errno == ENOENT)) {
-    std::fprintf(stderr, "unitrun: %s\n", fd.error().message().c_str());
-    return exit_code::kFailure;
+  // StandardError= to a file of its own: that file too, after stdout's, each
+  // under a "==> path <==" header as tail(1) prints several files. One that
+  // does not exist (yet) is left out, or, under -f, followed once it appears.
+  std::vector<std::string> paths{path};
+  std::string errors = error_file(r.unit, foreground, sys::journald_listening());
+  if (!errors.empty() && errors != path) paths.push_back(errors);
+  std::vector<Followed> files;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    Followed f;
+    f.path = paths[i];
+    auto fd = safe_files::open_for_reading(f.path);
+    if (fd) {
+      f.fd = std::move(*fd);
+    } else if (fd.error().sys_errno != ENOENT || (i == 0 && !follow_output)) {
+      std::fprintf(stderr, "unitrun: %s\n", fd.error().message().c_str());
+      return exit_code::kFailure;
+    }
+    files.push_back(std::move(f));
   }
-  off_t offset = fd ? print_tail(fd->get(), lines) : 0;
+  auto present = std::count_if(files.begin(), files.end(), [](const Followed& f) { return bool(f.fd); });
+  // Headers when two files show, or may (-f waits for the missing one).
+  bool headers = files.size() > 1 && (present > 1 || follow_output);
+  int shown = -1;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!files[i].fd) continue;
+    if (headers) std::printf("%s==> %s <==\n", shown < 0 ? "" : "\n", escape_for_terminal(files[i].path).c_str());
+    files[i].offset = print_tail(files[i].fd.get(), lines);
+    shown = static_cast<int>(i);
+  }
   if (!follow_output) return exit_code::kSuccess;
-  return follow(path, fd ? std::move(*fd) : UniqueFd(), offset);
+  return follow(std::move(files), shown);
 }
 
 }  // namespace unitrun::cli

@@ -3,10 +3,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 #include "base/exit_codes.h"
 #include "base/process_title.h"
 #include "cli/commands.h"
+#include "cli/terminal.h"
 #include "process/sandbox.h"
 #include "unit/directives.h"
 
@@ -20,7 +22,8 @@ constexpr const char* kUsage =
     "       unitrun list|list-unit-files [PATTERN...], unitrun status\n"
     "       unitrun export systemd|sysv UNIT\n"
     "       unitrun reopen-logs\n"
-    "       unitrun COMMAND --help, unitrun --help, unitrun --version\n";
+    "       unitrun COMMAND --help, unitrun --help, unitrun --version\n"
+    "options: --color=auto|always|never, --no-color (before or after the command)\n";
 
 int run(int argc, char** argv) {
   using namespace unitrun;
@@ -33,15 +36,29 @@ int run(int argc, char** argv) {
   // only a name and a line of description, for `unitrun --help`.
   // A help flag, too, is built for the invoked verb alone: the parent gets
   // its own only after the verbs, which would each copy it.
-  const std::string verb = argc > 1 ? argv[1] : "";
+  // The verb is the first word that is not a global option (nor the value
+  // of a separate `--color WHEN`).
+  int verb_index = 1;
+  while (verb_index < argc && argv[verb_index][0] == '-')
+    verb_index += std::string_view(argv[verb_index]) == "--color" ? 2 : 1;
+  const std::string verb = verb_index < argc ? argv[verb_index] : "";
   constexpr const char* kHelpFlag = "-h,--help";
   constexpr const char* kHelpText = "Print this help message and exit";
   app.set_help_flag();
   auto invoked = [&](CLI::App* sub) {
     if (!sub->check_name(verb)) return false;
     sub->set_help_flag(kHelpFlag, kHelpText);
+    sub->fallthrough(true);  // the global options after the verb too, as systemctl takes them
     return true;
   };
+  // Global options: where the terminal gets colour (src/cli/terminal.h).
+  std::string color_when = "auto";
+  bool no_color = false;
+  app.add_option("--color", color_when, "Colour the state words: auto (on a terminal, unless NO_COLOR), always, never")
+      ->check([](const std::string& v) {
+        return cli::terminal::parse_color_mode(v) ? std::string() : "must be auto, always or never";
+      });
+  app.add_flag("--no-color", no_color, "Same as --color=never");
 
   // A UNIT is a name looked up in the unit path, a path (with a '/'), or,
   // where several are taken, a glob.
@@ -145,9 +162,10 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    bool unknown_verb = argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty();
+    bool unknown_verb =
+        !verb.empty() && app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(verb); }).empty();
     if (unknown_verb) {
-      std::fprintf(stderr, "unitrun: unknown command '%s'\n", argv[1]);
+      std::fprintf(stderr, "unitrun: unknown command '%s'\n", verb.c_str());
     } else if (int code = app.exit(e); code == 0) {  // prints help, version, or the error
       return exit_code::kSuccess;
     }
@@ -156,6 +174,8 @@ int run(int argc, char** argv) {
     // is for a unit whose state cannot be told).
     return exit_code::kBadArguments;
   }
+
+  cli::terminal::init(no_color ? cli::terminal::ColorMode::Never : *cli::terminal::parse_color_mode(color_when));
 
   if (*check) return cli::check(units);
   if (*show) return cli::show(one_unit, json);

@@ -14,6 +14,7 @@
 #include "base/sys.h"
 #include "cli/commands.h"
 #include "cli/targets.h"
+#include "cli/terminal.h"
 #include "cli/unit_runtime.h"
 #include "cli/unit_source.h"
 #include "process/cgroup.h"
@@ -70,33 +71,50 @@ std::vector<TreeLine> process_tree(pid_t root, const std::vector<proc::Stat>& me
     auto [b, e] = children.equal_range(parent);
     for (auto it = b; it != e; ++it) {
       bool last = std::next(it) == e;
-      out.push_back({it->second, indent + (last ? "└─" : "├─"), escape_for_terminal(proc::cmdline(it->second))});
-      walk(it->second, indent + (last ? "  " : "│ "));
+      using terminal::Glyph;
+      out.push_back({it->second, indent + terminal::glyph(last ? Glyph::TreeRight : Glyph::TreeBranch),
+                     escape_for_terminal(proc::cmdline(it->second))});
+      walk(it->second, indent + terminal::glyph(last ? Glyph::TreeSpace : Glyph::TreeVertical));
     }
   };
   walk(root, "");
   return out;
 }
 
-std::string active_line(const RuntimeView& v) {
+// The Active: line in two parts, as systemctl colours it: the state words
+// ("active (running)", "failed (Result: exit-code)") and what follows
+// (" since ..."); `tone` is the colour of the first part.
+struct ActiveLine {
+  std::string state, rest;
+  terminal::Tone tone = terminal::Tone::Plain;
+  std::string text() const { return state + rest; }
+};
+
+std::string since(uint64_t usec) {
+  if (!usec) return "";
+  return " since " + format_time(usec) + "; " + format_ago(usec);
+}
+
+ActiveLine active_line(const RuntimeView& v) {
   const MonitorState* s = v.state ? &*v.state : nullptr;
+  using terminal::Tone;
   switch (v.liveness) {
     case Liveness::Running: {
       // systemctl's words: "active (running)", "activating (start-pre)",
       // "deactivating (stop-sigterm)", ...
       SubState sub = s ? s->sub_state : SubState::Running;
-      std::string text = std::string(to_string(active_state_of(sub))) + " (" + to_string(sub) + ")";
-      if (s && s->main_started_usec)
-        text += " since " + format_time(s->main_started_usec) + "; " + format_ago(s->main_started_usec);
-      return text;
+      std::string active = to_string(active_state_of(sub));
+      return {active + " (" + to_string(sub) + ")", s ? since(s->main_started_usec) : "",
+              terminal::tone_of_active_state(active)};
     }
     case Liveness::Orphaned:
-      return "active (running, without its monitor: the monitor died; `stop` ends the service)";
+      return {"active (running, without its monitor: the monitor died; `stop` ends the service)", "", Tone::Good};
     case Liveness::DeadPidfile:
-      return "inactive (dead), but a pidfile is left";
+      return {"inactive (dead)", ", but a pidfile is left", Tone::Plain};
     case Liveness::Outside:
-      return "active (running outside unitrun: PIDFile= names pid " + std::to_string(v.outsider->pid) + " (" +
-             escape_for_terminal(v.outsider->comm) + "), which unitrun did not start)";
+      return {"active (running outside unitrun: PIDFile= names pid " + std::to_string(v.outsider->pid) + " (" +
+                  escape_for_terminal(v.outsider->comm) + "), which unitrun did not start)",
+              "", Tone::Good};
     case Liveness::NotRunning:
       break;
   }
@@ -105,14 +123,9 @@ std::string active_line(const RuntimeView& v) {
     if (s->exit_code >= 0 && s->result == ServiceResult::ExitCode) text += ", status=" + std::to_string(s->exit_code);
     if (s->exit_signal > 0) text += ", signal=" + values::signal_name(s->exit_signal);
     text += ")";
-    if (s->state_since_usec)
-      text += " since " + format_time(s->state_since_usec) + "; " + format_ago(s->state_since_usec);
-    return text;
+    return {text, since(s->state_since_usec), Tone::Bad};
   }
-  std::string text = "inactive (dead)";
-  if (s && s->state_since_usec)
-    text += " since " + format_time(s->state_since_usec) + "; " + format_ago(s->state_since_usec);
-  return text;
+  return {"inactive (dead)", s ? since(s->state_since_usec) : "", Tone::Plain};
 }
 
 int exit_for(Liveness l) {
@@ -231,7 +244,7 @@ int status_one(const unit::UnitFile& file, bool json) {
 
   if (json) {
     nlohmann::json j = {{"name", u.name},      {"description", u.description},
-                        {"unit_path", u.path}, {"active", active_line(view)},
+                        {"unit_path", u.path}, {"active", active_line(view).text()},
                         {"exit_code", code},   {"pidfile", files.pidfile}};
     j["load_state"] = "loaded";
     nlohmann::json dropins = nlohmann::json::array();
@@ -289,11 +302,15 @@ int status_one(const unit::UnitFile& file, bool json) {
     return code;
   }
 
-  const char* dot = code == 0 ? "●" : (s && s->sub_state == SubState::Failed) ? "×" : "○";
+  ActiveLine active = active_line(view);
+  using terminal::Glyph;
+  const char* dot = terminal::glyph(code == 0                                 ? Glyph::ActiveDot
+                                    : (s && s->sub_state == SubState::Failed) ? Glyph::FailedDot
+                                                                              : Glyph::InactiveDot);
   // Everything below that a service (or a unit file's author) controls goes
   // through escape_for_terminal(): an ESC sequence in STATUS= or argv must
   // not reach the admin's terminal as a command.
-  std::printf("%s %s%s%s\n", dot, escape_for_terminal(u.name).c_str(), u.description.empty() ? "" : " - ",
+  std::printf("%s %s%s%s\n", terminal::paint(active.tone, dot).c_str(), escape_for_terminal(u.name).c_str(), u.description.empty() ? "" : " - ",
               escape_for_terminal(u.description).c_str());
   std::string enablement = enablement_of(r);
   std::printf("     Loaded: loaded (%s%s%s)\n", escape_for_terminal(u.path).c_str(), enablement.empty() ? "" : "; ",
@@ -304,7 +321,7 @@ int status_one(const unit::UnitFile& file, bool json) {
     for (size_t i = 1; i < u.sources.size(); ++i)
       std::printf("%s%s\n", i > 1 ? "             " : "", escape_for_terminal(u.sources[i].path).c_str());
   }
-  std::printf("     Active: %s\n", active_line(view).c_str());
+  std::printf("     Active: %s%s\n", terminal::paint(active.tone, active.state).c_str(), active.rest.c_str());
   if (main_pid > 0) {
     auto main_stat = proc::read_stat(main_pid);
     std::printf("   Main PID: %d (%s)\n", main_pid, main_stat ? escape_for_terminal(main_stat->comm).c_str() : "?");
@@ -326,7 +343,8 @@ int status_one(const unit::UnitFile& file, bool json) {
     // As systemctl: the last start's failed condition, and when.
     std::printf("  Condition: start condition failed at %s; %s\n", format_time(s->condition_usec).c_str(),
                 format_ago(s->condition_usec).c_str());
-    std::printf("             └─ %s\n", escape_for_terminal(s->condition_text).c_str());
+    std::printf("             %s %s\n", terminal::glyph(Glyph::TreeRight),
+                escape_for_terminal(s->condition_text).c_str());
   }
   if (view.liveness == Liveness::DeadPidfile && view.pidfile_content) {
     std::string content = *view.pidfile_content;

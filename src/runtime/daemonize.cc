@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,7 +91,8 @@ StartOutcome parse_report(const std::string& whole) {
   return o;
 }
 
-StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork) {
+StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork,
+                       const WaitTicks& ticks) {
   int fds[2];
   auto failure = [](std::string message) {
     StartOutcome o;
@@ -145,9 +147,26 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
   int status;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  auto report = sys::read_all(read_end.get(), 4096);
-  if (!report) return failure("reading the monitor's report: " + report.error().message());
-  return parse_report(*report);
+  // The report ends at EOF: the monitor closes the pipe once it has
+  // reported (or exits).
+  std::string report;
+  while (true) {
+    struct pollfd p = {read_end.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, ticks.tick ? ticks.interval_ms : -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failure(std::string("waiting for the monitor's report: poll: ") + std::strerror(errno));
+    if (n == 0) {
+      ticks.tick();
+      continue;
+    }
+    char buf[4096];
+    ssize_t got = ::read(read_end.get(), buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return failure(std::string("reading the monitor's report: ") + std::strerror(errno));
+    if (got == 0) break;
+    if (report.size() < 4096) report.append(buf, static_cast<size_t>(got));
+  }
+  return parse_report(report);
 }
 
 }  // namespace unitrun::daemon

@@ -31,11 +31,20 @@ struct StartOutcome {
 // The report's first line, written by the monitor as soon as it runs.
 std::string identity_line(pid_t monitor_pid, uint64_t monitor_start_time);
 
+// What the caller does while it waits for the report: tick() whenever
+// interval_ms pass without news (a progress line); interval_ms -1 is a wait
+// without timeout, and no tick.
+struct WaitTicks {
+  int interval_ms = -1;
+  std::function<void()> tick;
+};
+
 // Runs monitor_main(ready_fd) in a daemonized grandchild and waits for its
 // report. monitor_main's return value becomes the monitor's exit status.
 // after_fork runs in the caller once the first child exists: the place to
 // close what only the monitor should keep.
-StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork);
+StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork,
+                       const WaitTicks& ticks = {});
 
 // Parses the monitor's report; exposed for tests.
 StartOutcome parse_report(const std::string& report);

@@ -89,6 +89,11 @@ export PATH="$T/bin-fails:$PATH"
     done
     expect "logs: options by prefix" "unitrun logs --" --follow --help --lines
 }
+expect "--color takes when" "unitrun --color " always auto never
+expect "--color= takes when" "unitrun --color=a" --color=always --color=auto
+expect "verbs after --color WHEN" "unitrun --color never st" start status stop
+expect "verbs after --no-color" "unitrun --no-color st" start status stop
+expect "status: unit files after --color WHEN" "unitrun --color always status " a.ini b.service d
 expect "export: the formats first" "unitrun export " systemd sysv
 expect "export: formats by prefix" "unitrun export sy" systemd sysv
 expect "export: then unit files" "unitrun export sysv " a.ini b.service d

@@ -366,6 +366,31 @@ TEST_CASE("logs -f waits for a log file that does not exist yet", "[supervision]
   CHECK(u.stop().exit_code == 0);
 }
 
+TEST_CASE("logs shows a StandardError= file of its own after stdout's, each under a header", "[supervision][logs]") {
+  TempDir dir;
+  std::string out = dir / "out.log", err = dir / "err.log", go = dir / "go";
+  TestUnit u(dir, "twofiles",
+             "/bin/sh -c \"echo out; echo err >&2; while [ ! -e " + go +
+                 " ]; do sleep 0.05; done; echo late >&2; exec /bin/sleep 1000\"",
+             opts("StandardOutput=append:" + out + "\nStandardError=append:" + err + "\n"));
+  start_ok(u);
+  REQUIRE(wait_until([&] { return count_lines(out) == 1 && count_lines(err) == 1; }, 5000));
+  RunResult r = run_unitrun({"logs", u.path()});
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "==> " + out + " <==\nout\n\n==> " + err + " <==\nerr\n");
+  // -f follows both: what the service writes to stderr later comes too.
+  RunOptions o;
+  o.timeout_ms = 2500;  // -f never ends by itself: the harness kills it
+  Running follow = spawn({unitrun_binary(), "logs", u.path(), "-f"}, o);
+  write_file(go, "", 0644);
+  RunResult f = follow.wait();
+  INFO(f.describe());
+  CHECK(f.timed_out);
+  CHECK(f.out == "==> " + out + " <==\nout\n\n==> " + err + " <==\nerr\nlate\n");
+  CHECK(u.stop().exit_code == 0);
+}
+
 TEST_CASE("logs of a unit whose output is not a file exits 1 and says so", "[supervision][logs]") {
   TempDir dir;
   TestUnit u(dir, "nolog", "/bin/sleep 1000", opts("StandardOutput=null\n"));

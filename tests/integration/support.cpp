@@ -288,8 +288,30 @@ Running spawn(const std::vector<std::string>& argv_in, const RunOptions& opts) {
   for (int s : opts.block_signals) sigaddset(&mask, s);
 
   int out[2], err[2];
-  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-  REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+  // A stream on a terminal: the pty's master is read as the pipe would be
+  // (it reads EIO once every slave fd is closed: the end of output).
+  auto pty_pair = [](int fds[2]) {
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(slave >= 0);
+    struct winsize size {};
+    size.ws_col = 200;
+    size.ws_row = 50;
+    REQUIRE(::ioctl(slave, TIOCSWINSZ, &size) == 0);
+    fds[0] = master;
+    fds[1] = slave;
+  };
+  if (opts.stdout_tty)
+    pty_pair(out);
+  else
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  if (opts.stderr_tty)
+    pty_pair(err);
+  else
+    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   REQUIRE(devnull >= 0);
   int pty_master = -1;
