@@ -104,8 +104,7 @@ void remove_sysv(uid_t uid, IpcCleanup& out) {
   };
   for (int id : sysv_ids_of("shm", "shmid", uid, out)) removed(::shmctl(id, IPC_RMID, nullptr), "shared memory", id);
   for (int id : sysv_ids_of("sem", "semid", uid, out)) removed(::semctl(id, 0, IPC_RMID), "semaphore set", id);
-  for (int id : sysv_ids_of("msg", "msqid", uid, out))
-    removed(::msgctl(id, IPC_RMID, nullptr), "message queue", id);
+  for (int id : sysv_ids_of("msg", "msqid", uid, out)) removed(::msgctl(id, IPC_RMID, nullptr), "message queue", id);
 }
 
 // Removes what `uid` owns under the directory `dir` (an fd this function
