@@ -1,6 +1,7 @@
 #include "base/sys.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -95,6 +96,15 @@ std::string boot_id() {
   std::string s = *id;
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
+}
+
+bool has_effective_capability(int cap) {
+  if (cap < 0 || cap >= 64) return false;
+  struct __user_cap_header_struct header {};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) < 0) return false;
+  return (data[cap / 32].effective >> (cap % 32)) & 1u;
 }
 
 static uint64_t clock_usec(clockid_t id) {

@@ -39,6 +39,10 @@ bool journald_listening();
 // The kernel's boot id, to tell a PID of this boot from one of a previous boot.
 std::string boot_id();
 
+// Whether capability `cap` (CAP_*) is in this process's effective set
+// (capget); false when it cannot be read.
+bool has_effective_capability(int cap);
+
 // Realtime clock in microseconds, for display ("since ...").
 uint64_t now_realtime_usec();
 // Monotonic clock in microseconds, for timeouts and rate limits.

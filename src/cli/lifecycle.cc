@@ -262,7 +262,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   // Once forked, the locks are the monitor's: the caller closes its handle,
   // so that "the lock is held" means "the monitor lives", never "a start
   // that already knows its outcome has not exited yet".
-  WaitProgress progress(unit, p.files.state);
+  WaitProgress progress(unit, files.state);
   daemon::StartOutcome outcome = daemon::daemonize(
       [&](int ready_fd) {
         monitor::Options options;
@@ -367,7 +367,7 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
   // On a terminal, the wait is first one on the monitor's exit, with a
   // progress line updated between its timeouts.
   if (is_monitor) {
-    WaitProgress progress(unit, p.files.state);
+    WaitProgress progress(unit, files.state);
     if (progress.tick_ms() >= 0)
       while (sys::wait_readable(pidfd->get(), progress.tick_ms()).value_or(true) == false) progress.update();
   }

@@ -37,6 +37,7 @@
 #include "notify/notify_server.h"
 #include "notify/upstream.h"
 #include "process/cgroup.h"
+#include "process/ipc_cleanup.h"
 #include "process/kill_tree.h"
 #include "process/pin.h"
 #include "process/proc.h"
@@ -146,6 +147,7 @@ class Monitor {
   void on_oom();
   bool killed_by_oom(const Termination&);
   void tear_down_sandbox();
+  void remove_ipc();
   void run(const action::CheckConditions&);
   void run(const action::PrepareExec&);
   void run(const action::GuessMainPid&);
@@ -1075,6 +1077,8 @@ Status Monitor::set_up_sandbox() {
   }
   state_.protections.clear();
   if (cgroup_) state_.protections = cgroup_->in_force();
+  if (unit_.remove_ipc && exec_context_->identity.credentials && exec_context_->identity.credentials->uid != 0)
+    state_.protections.push_back("RemoveIPC=yes");
   save_state();
   if (spec == SandboxSpec{}) return ok();
   if (spec.private_tmp && !private_tmp_) {
@@ -1136,7 +1140,11 @@ void Monitor::attach_sandbox(process::ExecSpec& spec, const Command& command, co
 }
 
 void Monitor::report_spawn_warnings(const process::SpawnResult& r) {
-  for (const std::string& w : r.warnings) event("warning: " + w);
+  // In the record (status) and in the monitor's log (the journal under `run`).
+  for (const std::string& w : r.warnings) {
+    event("warning: " + w);
+    log_.info("warning: " + w);
+  }
 }
 
 // systemd's check at SIGCHLD: a main process SIGKILLed while the cgroup's
@@ -1169,6 +1177,27 @@ void Monitor::tear_down_sandbox() {
     }
   }
   if (private_tmp_ && !private_tmp_->remove()) log_.error("cannot remove the unit's private /tmp entirely");
+  remove_ipc();
+}
+
+// RemoveIPC=: once the unit is over, what its User= left in IPC objects.
+// Under root (or without User=) it has no effect, as in systemd.
+void Monitor::remove_ipc() {
+  if (!unit_.remove_ipc || !exec_context_ || !exec_context_->identity.credentials) return;
+  uid_t uid = exec_context_->identity.credentials->uid;
+  if (uid == 0) return;
+  process::IpcCleanup r = process::remove_ipc_of(uid);
+  std::string what;
+  if (r.skipped_user_active)
+    what = "RemoveIPC=: user " + std::to_string(uid) +
+           " still has processes running (another unit's, or someone else's); its IPC objects are left";
+  else if (r.removed > 0)
+    what = "RemoveIPC=: removed " + std::to_string(r.removed) + " IPC object(s) of user " + std::to_string(uid);
+  if (!what.empty()) {
+    event(what);
+    log_.info(what);
+  }
+  for (const std::string& p : r.problems) log_.error("RemoveIPC=: " + p);
 }
 
 void Monitor::run(const action::RemoveStalePidfile&) {

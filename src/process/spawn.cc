@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include "base/sys.h"
 #include "base/unique_fd.h"
 #include "process/cgroup.h"
+#include "process/rlimits.h"
 #include "process/sandbox.h"
 #include "process/sandbox_child.h"
 
@@ -101,7 +103,8 @@ PreparedProperties prepare_properties(const ExecSpec& spec) {
 struct Failure {
   int step = -1;
   int error = 0;
-  int index = 0;
+  int index = 0;  // kCgroup: which join fd; kRlimit: which prepared limit
+  std::array<LimitOutcome, PreparedLimits::kMax> limits{};
   sandbox_child::Report report;
 };
 
@@ -127,12 +130,6 @@ bool write_proc(const char* path, const char* text) {
 // raising a priority, lowering oom_score_adj and taking a terminal need the
 // monitor's privileges. System calls only.
 void apply_process_properties(const ExecSpec& spec, const PreparedProperties& p, Failure& failure) {
-  for (const auto& [resource, l] : spec.limits) {
-    struct rlimit r;
-    r.rlim_cur = l.soft == UINT64_MAX ? RLIM_INFINITY : l.soft;
-    r.rlim_max = l.hard == UINT64_MAX ? RLIM_INFINITY : l.hard;
-    if (::setrlimit(resource, &r) < 0) fail(failure, kRlimit);
-  }
   if (spec.oom_score_adjust && !write_proc("/proc/self/oom_score_adj", p.oom_score_adjust))
     fail(failure, kOomScoreAdjust);
   if (spec.coredump_filter && !write_proc("/proc/self/coredump_filter", p.coredump_filter))
@@ -204,7 +201,8 @@ void sandbox_phase(const ExecSpec& spec, SandboxOp::Phase phase, Failure& failur
 // securebits, no_new_privs and the seccomp filters, as close to execve as
 // possible (a filter must not deny a call a later step makes).
 [[noreturn]] void exec_child(const ExecSpec& spec, char* const* argv, char* const* envp, char* watchdog_slot,
-                             int devnull, const PreparedProperties& properties, Failure& failure) {
+                             int devnull, const PreparedProperties& properties, const PreparedLimits& limits,
+                             Failure& failure) {
   using Phase = SandboxOp::Phase;
   if (spec.cgroup) {
     const std::vector<int>& fds = spec.cgroup->join_fds();
@@ -231,15 +229,14 @@ void sandbox_phase(const ExecSpec& spec, SandboxOp::Phase phase, Failure& failur
   // Only 0, 1, 2 reach the service (the fd table is the child's own copy).
   if (::close_range(3, ~0U, 0) < 0) fail(failure, kCloseFds);
 
-  auto set_limit = [&](int resource, const std::optional<ResourceLimit>& l) {
-    if (!l) return;
-    struct rlimit r;
-    r.rlim_cur = l->soft == UINT64_MAX ? RLIM_INFINITY : l->soft;
-    r.rlim_max = l->hard == UINT64_MAX ? RLIM_INFINITY : l->hard;
-    if (::setrlimit(resource, &r) < 0) fail(failure, kRlimit);
-  };
-  set_limit(RLIMIT_NOFILE, spec.limit_nofile);
-  set_limit(RLIMIT_CORE, spec.limit_core);
+  // Limit*=, each at the closest value the kernel allows (rlimits.h).
+  for (size_t i = 0; i < limits.count; ++i) {
+    if (int e = apply_limit(limits.limits[i], failure.limits[i]); e != 0) {
+      errno = e;
+      failure.index = static_cast<int>(i);
+      fail(failure, kRlimit);
+    }
+  }
   if (spec.nice && ::setpriority(PRIO_PROCESS, 0, *spec.nice) < 0) fail(failure, kNice);
   apply_process_properties(spec, properties, failure);
 
@@ -302,12 +299,13 @@ struct ChildArgs {
   char* watchdog_slot;
   int devnull;
   PreparedProperties properties;
+  PreparedLimits limits;
   Failure failure;
 };
 
 int child_main(void* p) {
   auto* a = static_cast<ChildArgs*>(p);
-  exec_child(*a->spec, a->argv, a->envp, a->watchdog_slot, a->devnull, a->properties, a->failure);
+  exec_child(*a->spec, a->argv, a->envp, a->watchdog_slot, a->devnull, a->properties, a->limits, a->failure);
 }
 
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
@@ -364,9 +362,13 @@ SpawnResult spawn(const ExecSpec& spec) {
     r.error = errno;
     return r;
   }
-  ChildArgs args{&spec,         argv.data(),
-                 envp.data(),   spec.set_watchdog_pid ? watchdog_slot.data() : nullptr,
-                 devnull.get(), prepare_properties(spec),
+  ChildArgs args{&spec,
+                 argv.data(),
+                 envp.data(),
+                 spec.set_watchdog_pid ? watchdog_slot.data() : nullptr,
+                 devnull.get(),
+                 prepare_properties(spec),
+                 prepare_limits(spec.limit_nofile, spec.limit_core, spec.limits),
                  Failure{}};
   // The sandbox's namespaces (mount, network, UTS, IPC) are clone flags:
   // each works with CLONE_VM|CLONE_VFORK (CLONE_FS, which CLONE_NEWNS
@@ -405,6 +407,10 @@ SpawnResult spawn(const ExecSpec& spec) {
     if (r.warning_count > shown)
       result.warnings.push_back("... and " + std::to_string(r.warning_count - shown) + " more sandbox warnings");
   }
+  const PreparedLimits& limits = args.limits;
+  for (size_t i = 0; i < limits.count; ++i)
+    if (args.failure.limits[i].clamped)
+      result.warnings.push_back(clamp_warning(limits.limits[i], args.failure.limits[i], limits.may_raise_hard));
   if (args.failure.step < 0) {
     result.pid = pid;
     return result;
@@ -426,6 +432,10 @@ SpawnResult spawn(const ExecSpec& spec) {
     size_t i = static_cast<size_t>(args.failure.index);
     result.failed_step = "cgroup (join " + (i < paths.size() ? paths[i] : std::string("?")) + ")";
     result.exit_status = 219;  // CGROUP
+  } else if (step == kRlimit && static_cast<size_t>(args.failure.index) < limits.count) {
+    size_t i = static_cast<size_t>(args.failure.index);
+    result.failed_step = limit_failure_step(limits.limits[i], args.failure.limits[i]);
+    result.exit_status = 205;  // LIMITS
   } else if (step >= kOomScoreAdjust && step < kLastPropertyStep) {
     result.failed_step = kPropertyStepNames[step - kOomScoreAdjust];
   } else if (step < 0 || step > kSandbox) {

@@ -73,6 +73,9 @@ std::string_view reason_text(Reason reason) {
     case Reason::NoOomd:
       return "it is systemd-oomd's setting, and unitrun does not use systemd-oomd (MemoryMax= and OOM kills still "
              "apply)";
+    case Reason::MacLabelIgnorable:
+      return "unitrun applies no SELinux, AppArmor or SMACK label: accepted only with systemd's '-' prefix (run "
+             "without it where it cannot be applied), with a warning; refused without it";
     case Reason::Sandboxing:
       return "unitrun does not implement this protection: refused rather than running the service without it";
     case Reason::ResourceControl:

@@ -53,6 +53,7 @@ enum class Reason : uint8_t {
   NoStartupPhase,
   NoControllerTree,
   NoOomd,
+  MacLabelIgnorable,
   // Refused.
   Sandboxing,
   ResourceControl,

@@ -342,6 +342,29 @@ Status delegate(Assignment& a) {
   return ok();
 }
 
+// SELinuxContext=, AppArmorProfile=, SmackProcessLabel=: unitrun applies no
+// label. systemd's '-' prefix says "run without it where the module is
+// unavailable": accepted, with a warning; without it, refused, because the
+// service would lose the confinement it asked for.
+Status mac_label(Assignment& a) {
+  std::string prefix = std::string(a.key) + "=";
+  auto& labels = a.unit.unapplied_labels;
+  if (a.value.empty()) {
+    std::erase_if(labels, [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+    return ok();
+  }
+  std::string line = prefix + std::string(a.value);
+  if (a.value[0] != '-')
+    return Error::plain(line + " is refused: " + std::string(reason_text(R::MacLabel)) +
+                        " (with systemd's '-' prefix, " + prefix +
+                        "-..., the service runs without it where the label cannot be applied)");
+  labels.push_back(line);
+  a.warn(line +
+         " is not applied: unitrun loads no SELinux, AppArmor or SMACK label (the '-' prefix lets the "
+         "service run without it)");
+  return ok();
+}
+
 Status slice(Assignment& a) {
   if (!a.value.empty() && (a.value.size() < 7 || a.value.substr(a.value.size() - 6) != ".slice"))
     return Error::plain("a slice name ends in .slice, not '" + std::string(a.value) + "'");
@@ -420,13 +443,13 @@ constexpr Directive kRows[] = {
     refused("MountImages", R::ImageMount),
     refused("MountAPIVFS", R::Sandboxing),
     refused("DynamicUser", R::DynamicUser),
-    refused("RemoveIPC", R::Sandboxing),
+    sandbox("RemoveIPC", &parse_boolean<&Unit::remove_ipc, false>),
     refused("RestrictFileSystems", R::BpfFilter),
     refused("NetworkNamespacePath", R::NamespacePath),
     refused("IPCNamespacePath", R::NamespacePath),
-    refused("SELinuxContext", R::MacLabel),
-    refused("AppArmorProfile", R::MacLabel),
-    refused("SmackProcessLabel", R::MacLabel),
+    {"Service", "SELinuxContext", S::NoEffect, R::MacLabelIgnorable, &mac_label},
+    {"Service", "AppArmorProfile", S::NoEffect, R::MacLabelIgnorable, &mac_label},
+    {"Service", "SmackProcessLabel", S::NoEffect, R::MacLabelIgnorable, &mac_label},
     {"Service", "LogNamespace", S::NoEffect, R::JournaldSetting, nullptr},
     // ---- resource control
     sandbox("Slice", &slice),

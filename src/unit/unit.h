@@ -336,6 +336,12 @@ struct Unit {
   CpuSet numa_mask;
   bool numa_mask_all = false;  // NUMAMask=all
   bool ignore_sigpipe = true;
+  // RemoveIPC=: when the unit has stopped, remove the IPC objects of its
+  // User= (not root), process/ipc_cleanup.h.
+  bool remove_ipc = false;
+  // AppArmorProfile=, SELinuxContext=, SmackProcessLabel= with systemd's '-'
+  // prefix ("KEY=-value"): accepted, not applied (unitrun loads no LSM label).
+  std::vector<std::string> unapplied_labels;
   std::vector<std::string> exec_search_path;  // ExecSearchPath=: absolute directories, in order
 
   // Environment.

@@ -255,7 +255,8 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
   }
   if (d->status == DirectiveStatus::NoEffect) {
     st.unit->without_effect.push_back({key_id, std::string(*value), line});
-    if (!raw.empty())
+    // A MAC label key's parser warns itself, naming the value.
+    if (!raw.empty() && d->reason != Reason::MacLabelIgnorable)
       report(st, S::Note, line,
              std::string(name) + "= is accepted without effect: " + std::string(reason_text(d->reason)));
   }

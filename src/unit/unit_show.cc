@@ -391,6 +391,7 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   add("NUMAPolicy", u.numa_policy ? values::numa_policy_name(*u.numa_policy) : "");
   add("NUMAMask", u.numa_mask_all ? "all" : values::format_cpu_set(u.numa_mask));
   add("IgnoreSIGPIPE", yes(u.ignore_sigpipe));
+  add("RemoveIPC", yes(u.remove_ipc));
   std::string search_path;
   for (const std::string& d : u.exec_search_path) search_path += (search_path.empty() ? "" : ":") + d;
   add("ExecSearchPath", search_path);

@@ -1,9 +1,11 @@
 #include "unit/unit_validate.h"
 
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/mempolicy.h>
 #include <pwd.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <cstdlib>
 
 #include "base/strings.h"
+#include "base/sys.h"
 #include "unit/values.h"
 
 namespace unitrun::unit {
@@ -55,6 +58,29 @@ void check_program(const Unit& u, const Command& c, Diagnostics& out) {
   } else if (::access(c.program.c_str(), X_OK) != 0) {
     out.push_back({S::Error, c.line, "program '" + c.program + "' is not executable"});
   }
+}
+
+// Limit*= above this process's hard limit, which the service inherits: start
+// sets the closest value (process/rlimits.h), so a warning, not an error.
+void check_limit(const Unit& u, int resource, const ResourceLimit& l, bool may_raise, Diagnostics& out) {
+  struct rlimit now;
+  if (::getrlimit(resource, &now) < 0 || now.rlim_max == RLIM_INFINITY) return;
+  uint64_t hard = now.rlim_max;
+  if (std::max(l.soft, l.hard) <= hard) return;
+  if (may_raise && resource != RLIMIT_NOFILE) return;
+  if (may_raise) {  // NOFILE: fs.nr_open bounds even CAP_SYS_RESOURCE
+    auto nr_open = sys::read_file("/proc/sys/fs/nr_open", 64);
+    auto max = nr_open ? values::parse_unsigned(trim(*nr_open), UINT64_MAX - 1) : Result<uint64_t>(0);
+    if (!max || std::max(l.soft, l.hard) <= *max) return;
+    hard = *max;
+  }
+  ResourceLimit set{std::min(l.soft, hard), std::min(l.hard, hard)};
+  std::string key(values::rlimit_key(resource));
+  out.push_back(
+      {S::Warning, line_of(u, "Service." + key),
+       key + "=" + values::format_rlimit(l) + " exceeds the hard limit " + std::to_string(hard) + " and " +
+           (may_raise ? "the kernel refuses it (above fs.nr_open)" : "unitrun cannot raise it (no CAP_SYS_RESOURCE)") +
+           ": start will set it to " + values::format_rlimit(set)});
 }
 
 void check_group(const std::string& g, int line, Diagnostics& out) {
@@ -195,6 +221,10 @@ Diagnostics validate(const Unit& u, ValidateMode mode) {
     for (const EnvironmentFile& f : u.environment_files)
       if (!f.optional && ::access(f.path.c_str(), R_OK) != 0)
         out.push_back({S::Warning, f.line, "EnvironmentFile '" + f.path + "' is not readable here; start will fail"});
+    bool may_raise = sys::has_effective_capability(CAP_SYS_RESOURCE);
+    if (u.limit_nofile) check_limit(u, RLIMIT_NOFILE, *u.limit_nofile, may_raise, out);
+    if (u.limit_core) check_limit(u, RLIMIT_CORE, *u.limit_core, may_raise, out);
+    for (const auto& [resource, l] : u.limits) check_limit(u, resource, l, may_raise, out);
   }
   std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
   return out;

@@ -7,10 +7,13 @@
 // directory variables and the '+' and '!' prefixes.
 #include <pwd.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "support.h"
@@ -181,4 +184,98 @@ TEST_CASE("exec properties: '+' and '!' run a command without User=", "[exec_pro
   CHECK(read_file(out + "/bang") == root);
   CHECK(read_file(out + "/bangbang") == user);  // ambient capabilities exist: as without a prefix
   CHECK(read_file(out + "/plain") == user);
+}
+
+namespace {
+
+// "Max open files  SOFT  HARD  files" of /proc/PID/limits, as two numbers
+// (-1 for unlimited).
+std::pair<long long, long long> nofile_of(pid_t pid) {
+  auto text = read_file("/proc/" + std::to_string(pid) + "/limits");
+  REQUIRE(text);
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Max open files", 0) != 0) continue;
+    std::istringstream fields(line.substr(std::strlen("Max open files")));
+    std::string soft, hard;
+    fields >> soft >> hard;
+    auto number = [](const std::string& s) { return s == "unlimited" ? -1LL : std::stoll(s); };
+    return {number(soft), number(hard)};
+  }
+  FAIL("no 'Max open files' line in /proc/" << pid << "/limits");
+  return {0, 0};
+}
+
+long long own_nofile_hard() {
+  struct rlimit r;
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &r) == 0);
+  return static_cast<long long>(r.rlim_max);
+}
+
+}  // namespace
+
+// systemd's setrlimit_closest(): a Limit*= the kernel refuses (above the hard
+// limit without CAP_SYS_RESOURCE; for NOFILE, above fs.nr_open even with it)
+// is clamped to the hard limit in force, and the start goes on, saying so.
+// Debian's redis-server and memcached units set LimitNOFILE=65535.
+TEST_CASE("exec properties: a Limit*= above the hard limit is clamped to it, and says so", "[exec_properties]") {
+  TempDir dir;
+  long long hard = own_nofile_hard();
+  auto nr_open = read_file("/proc/sys/fs/nr_open");
+  REQUIRE(nr_open);
+  // Above fs.nr_open no process may go: refused with or without the
+  // capability, wherever this test runs.
+  long long wanted = std::stoll(*nr_open) + 1;
+  REQUIRE(wanted > hard);
+  std::string key = "LimitNOFILE=" + std::to_string(wanted);
+  TestUnit u(dir, "clamp", "/bin/sleep 1000", {.extra = key + "\n"});
+
+  RunResult check = run_unitrun({"check", u.path()});
+  INFO(check.describe());
+  CHECK(check.exit_code == 0);
+  CHECK_THAT(check.err, Catch::Contains(key + " exceeds the hard limit " + std::to_string(hard)));
+  CHECK_THAT(check.err, Catch::Contains("start will set it to " + std::to_string(hard)));
+
+  RunResult r = u.start();
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  auto pid = read_pidfile(u.pidfile());
+  REQUIRE(pid);
+  CHECK(nofile_of(*pid) == std::pair<long long, long long>{hard, hard});
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK_THAT(status.out, Catch::Contains(key + " exceeds the hard limit " + std::to_string(hard) + " and "));
+  CHECK_THAT(status.out, Catch::Contains(": set to " + std::to_string(hard)));
+  CHECK(u.stop().exit_code == 0);
+
+  // SOFT:HARD keeps the soft value the kernel allows.
+  u.rewrite("/bin/sleep 1000", {.extra = "LimitNOFILE=1000:" + std::to_string(wanted) + "\n"});
+  RunResult again = u.start();
+  INFO(again.describe());
+  REQUIRE(again.exit_code == 0);
+  pid = read_pidfile(u.pidfile());
+  REQUIRE(pid);
+  CHECK(nofile_of(*pid) == std::pair<long long, long long>{1000, hard});
+  CHECK(u.stop().exit_code == 0);
+}
+
+TEST_CASE("exec properties: a Limit*= within the hard limit is applied exactly, without a warning",
+          "[exec_properties]") {
+  TempDir dir;
+  long long hard = own_nofile_hard();
+  REQUIRE(hard > 1000);
+  TestUnit u(dir, "exact", "/bin/sleep 1000", {.extra = "LimitNOFILE=900:" + std::to_string(hard - 1) + "\n"});
+  RunResult check = run_unitrun({"check", u.path()});
+  INFO(check.describe());
+  CHECK(check.exit_code == 0);
+  CHECK(check.err.find("exceeds the hard limit") == std::string::npos);
+  RunResult r = u.start();
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  auto pid = read_pidfile(u.pidfile());
+  REQUIRE(pid);
+  CHECK(nofile_of(*pid) == std::pair<long long, long long>{900, hard - 1});
+  CHECK(u.status().out.find("exceeds the hard limit") == std::string::npos);
+  CHECK(u.stop().exit_code == 0);
 }

@@ -5,11 +5,14 @@
 // keys reach it. Every check has its control: the same unit without the
 // keys sees the opposite, so a wiring that drops a key fails.
 #include <signal.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "support.h"
 
@@ -279,4 +282,73 @@ TEST_CASE("orphans: after the monitor is SIGKILLed, the unit's cgroup finds a se
   CHECK(stop.exit_code == 0);
   CHECK_FALSE((still_there(second, second_stat->start_time) && alive(second)));
   CHECK(u.nothing_running());
+}
+
+namespace {
+
+// The System V shared memory segments whose creator is `uid`.
+std::vector<int> sysv_shm_of(uid_t uid) {
+  std::vector<int> ids;
+  auto text = read_file("/proc/sysvipc/shm");
+  REQUIRE(text);
+  std::istringstream in(*text);
+  std::string line;
+  std::getline(in, line);  // key shmid perms size cpid lpid nattch uid gid cuid ...
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    long long key, shmid, perms, size, cpid, lpid, nattch, owner, gid, cuid;
+    if (f >> key >> shmid >> perms >> size >> cpid >> lpid >> nattch >> owner >> gid >> cuid && cuid == uid)
+      ids.push_back(static_cast<int>(shmid));
+  }
+  return ids;
+}
+
+}  // namespace
+
+// A uid of its own (numeric, no passwd entry, with Group=): no other process
+// on the machine runs as it, so "the user has no process left" holds.
+TEST_CASE("unit sandbox: RemoveIPC= removes the IPC objects of the unit's user when it stops, and only then",
+          "[unit-sandbox]") {
+  TempDir dir;
+  uid_t uid = static_cast<uid_t>(61000 + (::getpid() % 2000) * 2);
+  bool remove = GENERATE(true, false);
+  if (!remove) ++uid;  // the control: the same service, without RemoveIPC=
+  INFO("RemoveIPC=" << remove << ", uid " << uid);
+  std::string id = std::to_string(uid);
+  std::string shm_file = "/dev/shm/unitrun-itest-" + id;
+  std::string root_file = shm_file + ".root";  // not the user's: stays
+  write_file(root_file, "");
+  TestUnit u(dir, "ipc",
+             "/bin/sh -c 'ipcmk -M 4096 && : > " + shm_file + " && ln -s /etc/passwd " + shm_file + ".link'",
+             {.extra = "Type=oneshot\nRemainAfterExit=yes\nUser=" + id + "\nGroup=" + id + "\n" +
+                       (remove ? "RemoveIPC=yes\n" : ""),
+              .pidfile = ""});
+  RunResult r = u.start();
+  INFO(r.describe() << "\nlog: " << read_file(u.log()).value_or(""));
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(sysv_shm_of(uid).size() == 1);
+  REQUIRE(exists(shm_file));
+  REQUIRE(exists(shm_file + ".link"));
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK((status.out.find("RemoveIPC=yes") != std::string::npos) == remove);
+
+  RunResult stopped = u.stop();
+  INFO(stopped.describe());
+  REQUIRE(stopped.exit_code == 0);
+  if (remove) {
+    CHECK(sysv_shm_of(uid).empty());
+    CHECK_FALSE(exists(shm_file));
+    CHECK_FALSE(exists(shm_file + ".link"));
+    CHECK(exists("/etc/passwd"));  // the link was removed, not followed
+  } else {
+    CHECK(sysv_shm_of(uid).size() == 1);
+    CHECK(exists(shm_file));
+    CHECK(exists(shm_file + ".link"));
+  }
+  CHECK(exists(root_file));
+  for (int shmid : sysv_shm_of(uid)) (void)::shmctl(shmid, IPC_RMID, nullptr);  // clean up after the control
+  remove_file(shm_file);
+  remove_file(shm_file + ".link");
+  remove_file(root_file);
 }

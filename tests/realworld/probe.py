@@ -404,6 +404,14 @@ def properties(pid, unit):
         v = values["LimitNOFILE"]
         soft, _, hard = v.partition(":")
         want = limit_value(hard or soft)
+        # As systemd's setrlimit_closest(): above the hard limit the service
+        # inherits, without CAP_SYS_RESOURCE (bit 24), it gets that limit.
+        import resource
+        own_hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        can_raise = (int(status_field(os.getpid(), "CapEff") or "0", 16) >> 24) & 1
+        if not can_raise and own_hard != resource.RLIM_INFINITY and (want is None or want > own_hard):
+            want = own_hard
+            v += f" (clamped to {own_hard})"
         with open(f"/proc/{pid}/limits") as f:
             line = next(l for l in f if l.startswith("Max open files"))
         fields = line.split()

@@ -459,6 +459,11 @@ const std::map<std::string, std::string>& bad_values() {
       {"Service.PrivateDevices", "some"},
       {"Service.PrivateNetwork", "lan"},
       {"Service.PrivateIPC", "yes please"},
+      {"Service.RemoveIPC", "sometimes"},
+      // A MAC label without systemd's '-' would leave the service unconfined.
+      {"Service.SELinuxContext", "system_u:system_r:sshd_t:s0"},
+      {"Service.AppArmorProfile", "redis-server"},
+      {"Service.SmackProcessLabel", "_"},
       {"Service.PrivateUsers", "self"},
       {"Service.PrivateMounts", "mounted"},
       {"Service.ProtectKernelTunables", "tuned"},

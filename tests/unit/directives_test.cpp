@@ -132,7 +132,7 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
   }
   for (std::string_view key :
        {"PrivateTmp", "ProtectSystem", "CapabilityBoundingSet", "NoNewPrivileges", "SystemCallFilter", "ReadWritePaths",
-        "DeviceAllow", "MemoryMax", "TasksMax", "CPUQuota", "Slice", "Delegate", "MemoryLimit"}) {
+        "DeviceAllow", "MemoryMax", "TasksMax", "CPUQuota", "Slice", "Delegate", "MemoryLimit", "RemoveIPC"}) {
     INFO(key);
     REQUIRE(find_directive("Service", key));
     CHECK(find_directive("Service", key)->status == DirectiveStatus::Implemented);
@@ -140,13 +140,19 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
   for (auto [key, reason] : std::vector<std::pair<std::string_view, Reason>>{{"DynamicUser", Reason::DynamicUser},
                                                                              {"IPAddressDeny", Reason::BpfFilter},
                                                                              {"RootImage", Reason::ImageMount},
-                                                                             {"AppArmorProfile", Reason::MacLabel},
                                                                              {"MemoryLow", Reason::ResourceControl},
-                                                                             {"RemoveIPC", Reason::Sandboxing}}) {
+                                                                             {"MountAPIVFS", Reason::Sandboxing}}) {
     INFO(key);
     REQUIRE(find_directive("Service", key));
     CHECK(find_directive("Service", key)->status == DirectiveStatus::Refused);
     CHECK(find_directive("Service", key)->reason == reason);
+  }
+  // A MAC label is accepted only with systemd's '-' (ignore where unavailable).
+  for (std::string_view key : {"AppArmorProfile", "SELinuxContext", "SmackProcessLabel"}) {
+    INFO(key);
+    REQUIRE(find_directive("Service", key));
+    CHECK(find_directive("Service", key)->status == DirectiveStatus::NoEffect);
+    CHECK(find_directive("Service", key)->reason == Reason::MacLabelIgnorable);
   }
   // The compatibility spellings are in both sections.
   for (std::string_view key : {"StartLimitBurst", "StartLimitInterval"}) {
@@ -155,6 +161,42 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
   }
   CHECK(find_directive("Unit", "NoSuchKey") == nullptr);
   CHECK(find_directive("Install", "Description") == nullptr);
+}
+
+TEST_CASE("parser: a MAC label with '-' is a warning, without it refused", "[directives]") {
+  ParseResult r = parse(
+      "[Service]\n"
+      "ExecStart=/bin/true\n"
+      "AppArmorProfile=-redis-server\n"
+      "SELinuxContext=-system_u:system_r:sshd_t:s0\n"
+      "SmackProcessLabel=-_\n",
+      context());
+  INFO(describe(r.diagnostics));
+  REQUIRE(r.diagnostics.size() == 3);
+  for (const Diagnostic& d : r.diagnostics) CHECK(d.severity == Diagnostic::Severity::Warning);
+  CHECK(r.diagnostics[0].format("u") ==
+        "u:3: warning: AppArmorProfile=-redis-server is not applied: unitrun loads no SELinux, AppArmor or SMACK "
+        "label (the '-' prefix lets the service run without it)");
+  CHECK(r.unit.unapplied_labels == std::vector<std::string>{"AppArmorProfile=-redis-server",
+                                                            "SELinuxContext=-system_u:system_r:sshd_t:s0",
+                                                            "SmackProcessLabel=-_"});
+  CHECK_THAT(show_text(r.unit),
+             Catch::Contains("AcceptedWithoutEffect=AppArmorProfile SELinuxContext SmackProcessLabel"));
+  // An empty value resets that key's entries only.
+  ParseResult reset =
+      parse("[Service]\nExecStart=/bin/true\nAppArmorProfile=-a\nSmackProcessLabel=-b\nAppArmorProfile=\n", context());
+  CHECK(reset.unit.unapplied_labels == std::vector<std::string>{"SmackProcessLabel=-b"});
+
+  for (std::string key : {"AppArmorProfile", "SELinuxContext", "SmackProcessLabel"}) {
+    INFO(key);
+    ParseResult bad = parse("[Service]\nExecStart=/bin/true\n" + key + "=confined\n", context());
+    INFO(describe(bad.diagnostics));
+    REQUIRE(bad.diagnostics.size() == 1);
+    CHECK(bad.diagnostics[0].severity == Diagnostic::Severity::Error);
+    CHECK(bad.diagnostics[0].line == 3);
+    CHECK_THAT(bad.diagnostics[0].message, Catch::StartsWith(key + "=confined is refused: unitrun applies no SELinux"));
+    CHECK_THAT(bad.diagnostics[0].message, Catch::Contains("'-' prefix"));
+  }
 }
 
 TEST_CASE("parser: a key without effect is a note, and show lists it", "[directives]") {

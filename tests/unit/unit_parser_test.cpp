@@ -493,6 +493,7 @@ const std::vector<Sample>& sandbox_samples() {
                                                          {"ProtectHostname", &SB::protect_hostname}}) {
       out.push_back({std::string("Service.") + key, "yes", [field](const Unit& u) { CHECK(u.sandbox.*field); }});
     }
+    out.push_back({"Service.RemoveIPC", "yes", [](const Unit& u) { CHECK(u.remove_ipc); }});
     for (auto [key, value, field] : std::vector<std::tuple<const char*, const char*, std::vector<std::string> SB::*>>{
              {"SecureBits", "keep-caps", &SB::secure_bits},
              {"CapabilityBoundingSet", "CAP_NET_BIND_SERVICE", &SB::capability_bounding_set},
