@@ -34,7 +34,7 @@ _unitrun() {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
     local prog=${COMP_WORDS[0]}
-    local verbs="check show start stop restart status reload force-reload try-restart condrestart run logs export"
+    local verbs="check security show start stop restart status reload force-reload try-restart condrestart run logs export"
     COMPREPLY=()
 
     # The verb is the first word after the program; options before it are
@@ -59,6 +59,11 @@ _unitrun() {
     local options="-h --help"
     case $verb in
         show | status) options+=" --json" ;;
+        security)
+            options+=" --json --threshold"
+            # --threshold takes a number: nothing to offer.
+            [[ $prev == --threshold ]] && return 0
+            ;;
         logs)
             options+=" -n --lines -f --follow"
             # -n takes a number: nothing to offer.
@@ -75,13 +80,13 @@ _unitrun() {
     local positionals=0
     for ((i = verb_index + 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            -n | --lines) ((i++)) ;;
+            -n | --lines | --threshold) ((i++)) ;;
             -*) ;;
             *) ((positionals++)) ;;
         esac
     done
     case $verb in
-        check) _unitrun_units "$cur" "$prog" ;;  # any number of units
+        check | security) _unitrun_units "$cur" "$prog" ;;  # any number of units
         export)
             if ((positionals == 0)); then
                 mapfile -t COMPREPLY < <(compgen -W "systemd sysv" -- "$cur")

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/exit_codes.h"
+#include "cli/applicability.h"
 #include "cli/commands.h"
 #include "export/export.h"
 #include "unit/unit_loader.h"
@@ -25,7 +26,14 @@ int check(const std::vector<std::string>& units) {
   for (const std::string& path : units) {
     unit::LoadResult r = unit::load(path, unit::ValidateMode::Check);
     print_diagnostics(r);
-    if (has_errors(r.diagnostics)) all_valid = false;
+    if (has_errors(r.diagnostics)) {
+      all_valid = false;
+      continue;
+    }
+    // What this machine cannot give: a warning now rather than a failed
+    // start later (never an error: the file is fine, the host lacks it).
+    for (const Inapplicable& i : inapplicable(r.unit))
+      std::fprintf(stderr, "%s\n", inapplicable_warning(i, r.unit.sandbox.best_effort).format(r.display_path).c_str());
   }
   return all_valid ? exit_code::kSuccess : exit_code::kNotConfigured;
 }

@@ -20,5 +20,8 @@ int try_restart(const std::string& unit);
 int run(const std::string& unit);
 int logs(const std::string& unit, size_t lines, bool follow);
 int export_unit(const std::string& format, const std::string& unit);
+// Exposure as `systemd-analyze security` scores it; threshold in tenths
+// (0..100): exit 1 when a unit's exposure is above it.
+int security(const std::vector<std::string>& units, bool json, unsigned threshold);
 
 }  // namespace unitrun::cli

@@ -16,6 +16,7 @@ constexpr const char* kVersion = "unitrun " UNITRUN_VERSION;
 constexpr const char* kUsage =
     "usage: unitrun start|stop|restart|status|reload|force-reload|try-restart|run|logs|show UNIT\n"
     "       unitrun check UNIT...\n"
+    "       unitrun security [--json] [--threshold=N] UNIT...\n"
     "       unitrun export systemd|sysv UNIT\n"
     "       unitrun COMMAND --help, unitrun --help, unitrun --version\n";
 
@@ -43,6 +44,20 @@ int run(int argc, char** argv) {
   std::vector<std::string> check_units;
   auto* check = app.add_subcommand("check", "Validate unit files; report every problem as path:line: message");
   if (invoked(check)) check->add_option("unit", check_units, "Unit files (.ini)")->required();
+
+  std::vector<std::string> security_units;
+  bool security_json = false;
+  unsigned security_threshold = 100;
+  auto* security = app.add_subcommand(
+      "security", "Score the unit's exposure as systemd-analyze security does (0.0 safe to 10.0 exposed)");
+  if (invoked(security)) {
+    security->add_option("unit", security_units, "Unit files (.ini)")->required();
+    security->add_flag("--json", security_json, "Print each check as JSON");
+    security
+        ->add_option("--threshold", security_threshold,
+                     "Exit 1 when the exposure is above N tenths (0-100, as systemd-analyze; default 100)")
+        ->check(CLI::Range(0u, 100u));
+  }
 
   std::string show_unit;
   bool show_json = false;
@@ -114,6 +129,7 @@ int run(int argc, char** argv) {
 
   if (*check) return cli::check(check_units);
   if (*show) return cli::show(show_unit, show_json);
+  if (*security) return cli::security(security_units, security_json, security_threshold);
   if (*start) return cli::start(unit_path);
   if (*stop) return cli::stop(unit_path);
   if (*restart) return cli::restart(unit_path);
