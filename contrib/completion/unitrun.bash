@@ -43,7 +43,7 @@ _unitrun() {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
     local prog=${COMP_WORDS[0]}
-    local verbs="check show cat start stop restart status reload force-reload try-restart condrestart run logs reopen-logs export"
+    local verbs="check security show cat start stop restart status reload force-reload try-restart condrestart run logs reopen-logs export"
     verbs+=" list list-units list-unit-files is-active is-failed is-enabled"
     COMPREPLY=()
 
@@ -82,6 +82,11 @@ _unitrun() {
     local options="-h --help"
     case $verb in
         show | status) options+=" --json" ;;
+        security)
+            options+=" --json --threshold"
+            # --threshold takes a number: nothing to offer.
+            [[ $prev == --threshold ]] && return 0
+            ;;
         logs)
             options+=" -n --lines -f --follow"
             # -n takes a number: nothing to offer.
@@ -110,7 +115,7 @@ _unitrun() {
     local positionals=0
     for ((i = verb_index + 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            -n | --lines | --state | --color) ((i++)) ;;
+            -n | --lines | --state | --color | --threshold) ((i++)) ;;
             -*) ;;
             *) ((positionals++)) ;;
         esac

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "base/exit_codes.h"
+#include "cli/applicability.h"
 #include "cli/commands.h"
 #include "cli/targets.h"
 #include "cli/unit_source.h"
@@ -58,9 +59,15 @@ int check(const std::vector<std::string>& units) {
     }
     unit::LoadResult r = unit::load(t.file, unit::ValidateMode::Check);
     print_diagnostics(r);
-    codes.push_back(r.not_found                 ? exit_code::kNotInstalled
-                    : has_errors(r.diagnostics) ? exit_code::kNotConfigured
-                                                : exit_code::kSuccess);
+    if (r.not_found || has_errors(r.diagnostics)) {
+      codes.push_back(r.not_found ? exit_code::kNotInstalled : exit_code::kNotConfigured);
+      continue;
+    }
+    codes.push_back(exit_code::kSuccess);
+    // What this machine cannot give: a warning now rather than a failed
+    // start later (never an error: the file is fine, the host lacks it).
+    for (const Inapplicable& i : inapplicable(r.unit))
+      std::fprintf(stderr, "%s\n", inapplicable_warning(i, r.unit.sandbox.best_effort).format(r.display_path).c_str());
   }
   for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
   return worst_exit_code(codes);

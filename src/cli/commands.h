@@ -31,6 +31,9 @@ int logs(const std::string& unit, size_t lines, bool follow);
 // log (logrotate's postrotate); no other process is signalled.
 int reopen_logs();
 int export_unit(const std::string& format, const std::string& unit);
+// Exposure as `systemd-analyze security` scores it; threshold in tenths
+// (0..100): exit 1 when a unit's exposure is above it.
+int security(const std::vector<std::string>& units, bool json, unsigned threshold);
 
 struct ListOptions {
   std::vector<std::string> patterns;  // globs on the unit's name; none: every unit

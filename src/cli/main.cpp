@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "       unitrun run|logs|show UNIT\n"
     "       unitrun check|cat|is-active|is-failed|is-enabled UNIT...\n"
     "       unitrun list|list-unit-files [PATTERN...], unitrun status\n"
+    "       unitrun security [--json] [--threshold=N] UNIT...\n"
     "       unitrun export systemd|sysv UNIT\n"
     "       unitrun reopen-logs\n"
     "       unitrun COMMAND --help, unitrun --help, unitrun --version\n"
@@ -71,6 +72,19 @@ int run(int argc, char** argv) {
   if (invoked(check)) check->add_option("unit", units, kUnitHelp)->required();
 
   bool json = false;
+  bool security_json = false;
+  unsigned security_threshold = 100;
+  auto* security = app.add_subcommand(
+      "security", "Score the unit's exposure as systemd-analyze security does (0.0 safe to 10.0 exposed)");
+  if (invoked(security)) {
+    security->add_option("unit", units, kUnitHelp)->required();
+    security->add_flag("--json", security_json, "Print each check as JSON");
+    security
+        ->add_option("--threshold", security_threshold,
+                     "Exit 1 when the exposure is above N tenths (0-100, as systemd-analyze; default 100)")
+        ->check(CLI::Range(0u, 100u));
+  }
+
   auto* show =
       app.add_subcommand("show", "Print the effective unit after defaults and expansion, one Key=value per line");
   if (invoked(show)) {
@@ -178,6 +192,7 @@ int run(int argc, char** argv) {
   cli::terminal::init(no_color ? cli::terminal::ColorMode::Never : *cli::terminal::parse_color_mode(color_when));
 
   if (*check) return cli::check(units);
+  if (*security) return cli::security(units, security_json, security_threshold);
   if (*show) return cli::show(one_unit, json);
   if (*cat) return cli::cat(units);
   if (*start) return cli::start(units);

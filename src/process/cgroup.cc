@@ -1,5 +1,6 @@
 #include "process/cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -894,6 +895,94 @@ Status UnitCgroup::remove() const {
   for (const Node& n : nodes_)
     if (::rmdir(n.path.c_str()) < 0 && errno != ENOENT && result) result = Error::from_errno("rmdir " + n.path);
   return result;
+}
+
+}  // namespace unitrun::process
+
+namespace unitrun::process {
+namespace {
+
+// A file of a v1 controller: at the hierarchy's root or, for files the
+// kernel shows only below it (blkio.bfq.weight), in a cgroup below it.
+// nullopt: there is no cgroup below the root to look in (cannot tell).
+std::optional<bool> v1_file_exists(const CgroupV1Hierarchy& h, const std::string& file) {
+  if (exists(h.mount_point + "/" + file)) return true;
+  DIR* dir = ::opendir(h.mount_point.c_str());
+  if (!dir) return std::nullopt;
+  std::optional<std::string> child;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+    child = h.mount_point + "/" + e->d_name;
+    break;
+  }
+  ::closedir(dir);
+  if (!child) return std::nullopt;
+  return exists(*child + "/" + file);
+}
+
+// Whether the BFQ I/O scheduler is registered (it brings v1's
+// blkio.bfq.weight): a block device lists it among its schedulers. nullopt
+// without a block device to ask.
+std::optional<bool> bfq_registered() {
+  DIR* dir = ::opendir("/sys/block");
+  if (!dir) return std::nullopt;
+  std::optional<bool> found;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    auto text = sys::read_file(std::string("/sys/block/") + e->d_name + "/queue/scheduler", 4096);
+    if (!text) continue;
+    found = found.value_or(false) || text->find("bfq") != std::string::npos;
+  }
+  ::closedir(dir);
+  return found;
+}
+
+}  // namespace
+
+std::vector<std::string> check_limits(const CgroupSupport& support, const CgroupLimits& limits) {
+  std::vector<std::string> problems;
+  auto add = [&](const std::string& key, const std::string& reason) { problems.push_back(key + ": " + reason); };
+  auto need = [&](const std::string& ctrl, const std::string& key) {
+    if (support.carrier(ctrl).empty())
+      add(key, "no " + ctrl + " controller unitrun can use here (" + support.describe() + ")");
+  };
+  const CgroupV1Hierarchy* mem_v1 = support.carrier("memory") == "v1" ? &support.v1.at("memory") : nullptr;
+  if (limits.memory_max) need("memory", "MemoryMax=");
+  if (limits.memory_high) {
+    need("memory", "MemoryHigh=");
+    if (mem_v1) add("MemoryHigh=", "needs cgroup v2's memory controller (v1 has no equivalent)");
+  }
+  if (limits.memory_swap_max) {
+    need("memory", "MemorySwapMax=");
+    if (mem_v1 && v1_file_exists(*mem_v1, "memory.memsw.limit_in_bytes") == false)
+      add("MemorySwapMax=", "this kernel does not account swap on cgroup v1 (no memory.memsw.*)");
+    else if (mem_v1 && (!limits.memory_max || *limits.memory_max == kCgroupInfinity))
+      add("MemorySwapMax=",
+          "on cgroup v1 it needs a finite MemoryMax= (memory.memsw.limit_in_bytes limits memory and swap together)");
+  }
+  if (limits.tasks_max) need("pids", "TasksMax=");
+  if (limits.cpu_quota_per_sec_usec) need("cpu", "CPUQuota=");
+  if (limits.cpu_weight) need("cpu", "CPUWeight=");
+  if (limits.io_weight || !limits.io_device_weight.empty()) {
+    const char* key = limits.io_weight ? "IOWeight=" : "IODeviceWeight=";
+    std::string carrier = support.carrier("io");
+    if (carrier.empty()) {
+      add(key, "no io controller unitrun can use here (" + support.describe() + ")");
+    } else if (carrier == "v1") {
+      const CgroupV1Hierarchy& h = support.v1.at("blkio");
+      auto bfq = v1_file_exists(h, "blkio.bfq.weight");
+      auto cfq = v1_file_exists(h, "blkio.weight");
+      // No cgroup below the root to look in: the scheduler list tells.
+      if (!bfq && cfq != true && bfq_registered() == false) bfq = cfq = false;
+      if (bfq == false && cfq == false)
+        add(key, "the v1 blkio controller here has no weight file (it needs the BFQ I/O scheduler)");
+    }
+  }
+  if ((!limits.device_allow.empty() || limits.device_policy != DevicePolicy::Auto) &&
+      support.carrier("devices") != "v1")
+    add(!limits.device_allow.empty() ? "DeviceAllow=" : "DevicePolicy=",
+        "no v1 devices controller here, and cgroup v2 device control needs a BPF program unitrun does not install");
+  return problems;
 }
 
 }  // namespace unitrun::process

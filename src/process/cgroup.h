@@ -100,6 +100,12 @@ struct CgroupUsage {
   std::optional<uint64_t> oom_kills;
 };
 
+// What UnitCgroup::create() would refuse on this machine, found without
+// creating anything: "IOWeight=: reason" each, for `check`. Only what can
+// be told in advance (a missing controller, a v2-only limit on v1, a
+// kernel without swap accounting or the blkio weight files).
+std::vector<std::string> check_limits(const CgroupSupport& support, const CgroupLimits& limits);
+
 // ---------------------------------------------------------------- one unit's cgroup
 
 class UnitCgroup {

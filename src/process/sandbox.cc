@@ -1147,6 +1147,34 @@ std::vector<std::string> check_sandbox(const SandboxSpec& spec, const std::optio
   return problems;
 }
 
+Result<EffectiveSandbox> effective_sandbox(const SandboxSpec& spec) {
+  EffectiveSandbox e;
+  auto bounding = combine_caps("CapabilityBoundingSet=", spec.capability_bounding_set);
+  if (!bounding) return bounding.error();
+  e.capability_bounding_set = *bounding;
+  auto ambient = combine_caps("AmbientCapabilities=", spec.ambient_capabilities);
+  if (!ambient) return ambient.error();
+  e.ambient_capabilities = *ambient;
+  auto ns = combine_namespaces(spec.restrict_namespaces);
+  if (!ns) return ns.error();
+  e.namespaces_allowed = *ns;
+  auto families = combine_families(spec.restrict_address_families);
+  if (!families) return families.error();
+  e.address_families = *families;
+  auto filter = combine_syscalls("SystemCallFilter=", spec.system_call_filter, true);
+  if (!filter) return filter.error();
+  e.syscall_filter_configured = filter->configured;
+  e.syscall_allow_list = filter->allow_list;
+  for (const auto& [name, err] : filter->calls) e.syscalls.insert(name);
+  for (const std::string& line : spec.system_call_architectures) {
+    if (trim(line).empty()) e.architectures.clear();
+    for (const std::string& w : words(line)) e.architectures.insert(w);
+  }
+  return e;
+}
+
+bool native_syscall(const std::string& name) { return seccomp::native_syscall(name); }
+
 std::optional<std::string> check_sandbox_line(const std::string& key, const std::string& value) {
   std::vector<std::string> one{value};
   Status s = ok();

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,25 @@ std::optional<std::string> check_sandbox_line(const std::string& key, const std:
 // The parsers of the path-valued keys live with the unit model.
 using unit::parse_bind_paths;
 using unit::parse_temporary_file_system;
+
+// The list-valued settings after their lines were combined, as systemd
+// holds them (for `unitrun security`, process/exposure.h). nullopt and
+// false: not set.
+struct EffectiveSandbox {
+  std::optional<uint64_t> capability_bounding_set;  // bits of CAP_*; nullopt: every capability
+  std::optional<uint64_t> ambient_capabilities;
+  std::optional<unsigned long> namespaces_allowed;                 // CLONE_NEW* still allowed; nullopt: all
+  std::optional<std::pair<bool, std::set<int>>> address_families;  // {allow list?, AF_*}
+  bool syscall_filter_configured = false;
+  bool syscall_allow_list = false;
+  std::set<std::string> syscalls;       // names, groups resolved (@default added to an allow list)
+  std::set<std::string> architectures;  // as written, "native" kept
+};
+Result<EffectiveSandbox> effective_sandbox(const SandboxSpec& spec);
+
+// Whether libseccomp resolves the name as a system call of the native
+// architecture.
+bool native_syscall(const std::string& name);
 
 // The settings that are on, "Key=value" each, for status and show.
 std::vector<std::string> describe_sandbox(const SandboxSpec& spec);

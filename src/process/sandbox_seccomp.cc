@@ -614,4 +614,7 @@ std::optional<uint32_t> architecture_from_name(const std::string& name) {
 
 bool known_syscall(const std::string& name) { return seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR; }
 
+// Names of other architectures resolve to libseccomp's negative pseudo numbers.
+bool native_syscall(const std::string& name) { return seccomp_syscall_resolve_name(name.c_str()) >= 0; }
+
 }  // namespace unitrun::process::seccomp

@@ -74,4 +74,7 @@ std::optional<uint32_t> architecture_from_name(const std::string& name);
 // (systemd ignores unknown names, with a note).
 bool known_syscall(const std::string& name);
 
+// Whether the name is a system call of the native architecture.
+bool native_syscall(const std::string& name);
+
 }  // namespace unitrun::process::seccomp

@@ -54,7 +54,15 @@ Status sandbox_bool(Assignment& a) {
 template <std::vector<std::string> SandboxSpec::*Field>
 Status sandbox_lines(Assignment& a) {
   auto& lines = a.unit.sandbox.*Field;
-  if (a.value.empty()) return lines.clear(), ok();
+  if (a.value.empty()) {
+    // An empty line drops what came before. For CapabilityBoundingSet= it
+    // is also a value, the empty set (systemd keeps no capability), so it
+    // is kept for combine_caps(); for the other keys an empty line alone
+    // means the default, as no line does.
+    lines.clear();
+    if (a.key == "CapabilityBoundingSet") lines.emplace_back();
+    return ok();
+  }
   if (auto problem = check_line(a.key, a.value)) return Error::plain(*problem);
   lines.emplace_back(a.value);
   return ok();

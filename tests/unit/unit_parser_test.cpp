@@ -1262,3 +1262,16 @@ TEST_CASE("parser: Slice= other than system.slice says it is not applied", "[par
   CHECK(r.diagnostics[0].message.find("Slice=web.slice is not applied") == 0);
   CHECK(parse_clean("[Service]\nExecStart=/bin/true\nSlice=system.slice\n").resource_control.slice == "system.slice");
 }
+
+TEST_CASE("parser: CapabilityBoundingSet= alone is the empty bounding set, not the default") {
+  // systemd: "If the empty string is assigned to this option, the bounding
+  // set is reset to the empty capability set". Before, the line was
+  // dropped and the service kept every capability.
+  Unit u = parse_clean("[Service]\nExecStart=/bin/true\nCapabilityBoundingSet=CAP_KILL\nCapabilityBoundingSet=\n");
+  CHECK(u.sandbox.capability_bounding_set == std::vector<std::string>{""});
+  Unit v = parse_clean("[Service]\nExecStart=/bin/true\nCapabilityBoundingSet=\nCapabilityBoundingSet=CAP_KILL\n");
+  // Combined later as systemd does: the empty set, then CAP_KILL added.
+  CHECK(v.sandbox.capability_bounding_set == std::vector<std::string>{"", "CAP_KILL"});
+  Unit w = parse_clean("[Service]\nExecStart=/bin/true\nAmbientCapabilities=CAP_KILL\nAmbientCapabilities=\n");
+  CHECK(w.sandbox.ambient_capabilities.empty());
+}
