@@ -74,7 +74,7 @@ std::vector<TreeLine> process_tree(pid_t root, const std::vector<proc::Stat>& me
   return out;
 }
 
-std::string active_line(const RuntimeView& v) {
+std::string active_line(const Unit& u, const RuntimeView& v) {
   const MonitorState* s = v.state ? &*v.state : nullptr;
   switch (v.liveness) {
     case Liveness::Running: {
@@ -82,6 +82,9 @@ std::string active_line(const RuntimeView& v) {
       // "deactivating (stop-sigterm)", ...
       SubState sub = s ? s->sub_state : SubState::Running;
       std::string text = std::string(to_string(active_state_of(sub))) + " (" + to_string(sub) + ")";
+      // What the start waits for, where it is not plain to see.
+      if (sub == SubState::Start && u.type == ServiceType::Dbus)
+        text += ": waiting for BusName=" + u.bus_name + " on the system bus";
       if (s && s->main_started_usec)
         text += " since " + format_time(s->main_started_usec) + "; " + format_ago(s->main_started_usec);
       return text;
@@ -193,7 +196,7 @@ int status(const std::string& path, bool json) {
 
   if (json) {
     nlohmann::json j = {{"name", u.name},      {"description", u.description},
-                        {"unit_path", u.path}, {"active", active_line(view)},
+                        {"unit_path", u.path}, {"active", active_line(u, view)},
                         {"exit_code", code},   {"pidfile", files.pidfile}};
     // systemd's ActiveState and SubState; an orphaned service (its
     // monitor died) is active, and its sub-state says so.
@@ -250,7 +253,7 @@ int status(const std::string& path, bool json) {
   std::printf("%s %s%s%s\n", dot, escape_for_terminal(u.name).c_str(), u.description.empty() ? "" : " - ",
               escape_for_terminal(u.description).c_str());
   std::printf("     Loaded: %s\n", escape_for_terminal(u.path).c_str());
-  std::printf("     Active: %s\n", active_line(view).c_str());
+  std::printf("     Active: %s\n", active_line(u, view).c_str());
   if (main_pid > 0) {
     auto main_stat = proc::read_stat(main_pid);
     std::printf("   Main PID: %d (%s)\n", main_pid, main_stat ? escape_for_terminal(main_stat->comm).c_str() : "?");
