@@ -405,7 +405,9 @@ void Supervisor::on_step_failed_in_start(const Event& e) {
   if (e.step == Step::SpawnControl) return on_control_step(e);
   ServiceResult why = e.step == Step::SpawnMain ? ServiceResult::ExitCode : ServiceResult::Resources;
   int code = e.not_installed ? exit_code::kNotInstalled : exit_code::kFailure;
-  start_failed(code, e.message, why, e);
+  // No bus to watch: the service never ran, and what its log ends with is
+  // an older run's.
+  start_failed(code, e.message, why, e, e.step != Step::WatchBusName);
 }
 
 void Supervisor::spawn_main(const Event& e) {
@@ -696,14 +698,15 @@ void Supervisor::on_oom_kill(const Event& e) {
   begin_stop(!stop_requested_ && !pending_failure_ && should_restart(unit_, t), reached_running_, e);
 }
 
-void Supervisor::start_failed(int code, const std::string& message, ServiceResult why, const Event& e) {
+void Supervisor::start_failed(int code, const std::string& message, ServiceResult why, const Event& e,
+                              bool quote_output) {
   arm(0);
   record("start failed: " + message, true);
   fail_with(why);
   if (first_start_) {
     // Reported once the stop sequence is over, so that when `start` returns
     // nothing of the failed start is left running.
-    pending_failure_ = action::Report{false, code, message, true};
+    pending_failure_ = action::Report{false, code, message, quote_output};
     exit_status_ = code;
     begin_stop(false, false, e);
     return;

@@ -263,7 +263,8 @@ class Supervisor {
   void started(const Event& e);
   void enter_running(const Event& e);
   void enter_exited(const Event& e);
-  void start_failed(int code, const std::string& message, ServiceResult why, const Event& e);
+  // quote_output: the report quotes the last lines the service wrote.
+  void start_failed(int code, const std::string& message, ServiceResult why, const Event& e, bool quote_output = true);
   void skip_start(const std::string& why, const Event& e);
   bool has_pidfile() const { return unit_.key_lines.count("Service.PIDFile") > 0; }
   bool is_dbus() const { return unit_.type == ServiceType::Dbus; }

@@ -68,8 +68,8 @@ Result<std::unique_ptr<BusNameWatch>> BusNameWatch::open(const std::string& name
 
   sd_bus_error error = SD_BUS_ERROR_NULL;
   sd_bus_message* reply = nullptr;
-  r = lib->call_method(w->bus_, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                       "GetNameOwner", &error, &reply, "s", name.c_str());
+  r = lib->call_method(w->bus_, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+                       &error, &reply, "s", name.c_str());
   if (r < 0) {
     bool no_owner = lib->error_has_name(&error, "org.freedesktop.DBus.Error.NameHasNoOwner");
     std::string why = error.message ? error.message : errno_text(-r);
@@ -157,8 +157,8 @@ std::vector<BusNameWatch::Change> BusNameWatch::process() {
       std::memset(&off, 0, sizeof off);
       (void)::timerfd_settime(timer_.get(), 0, &off, nullptr);  // disarming a valid timerfd cannot fail
       std::string why = r < 0 ? errno_text(-r) : armed.error().message();
-      pending_.push_back({Change::Kind::Disconnected, "", "connection to the system bus at " + system_bus_address() +
-                                                              " lost: " + why});
+      pending_.push_back({Change::Kind::Disconnected, "",
+                          "connection to the system bus at " + system_bus_address() + " lost: " + why});
     }
   }
   std::vector<Change> out;
