@@ -3,7 +3,8 @@
 // SIGTERM (exit 0). SIGUSR1 releases the name and it runs on without it.
 // DELAY_MS "never": it never takes the name. "exit:CODE" as DELAY_MS: it
 // exits with CODE at once, without the name. Each step is written to stdout
-// (the unit's log): "connected", "acquired NAME", "released NAME".
+// (the unit's log): "connected", "requesting NAME", "acquired NAME",
+// "released NAME".
 //
 //   busnamer NAME DELAY_MS
 //
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
     }
+    // Said before: the name may be seen on the bus before our own call returns.
+    say("requesting " + name);
     r = sd_bus_request_name(bus, name.c_str(), 0);
     if (r < 0) die("sd_bus_request_name", r);
     say("acquired " + name);
