@@ -95,7 +95,7 @@ std::string since(uint64_t usec) {
   return " since " + format_time(usec) + "; " + format_ago(usec);
 }
 
-ActiveLine active_line(const RuntimeView& v) {
+ActiveLine active_line(const Unit& u, const RuntimeView& v) {
   const MonitorState* s = v.state ? &*v.state : nullptr;
   using terminal::Tone;
   switch (v.liveness) {
@@ -104,8 +104,11 @@ ActiveLine active_line(const RuntimeView& v) {
       // "deactivating (stop-sigterm)", ...
       SubState sub = s ? s->sub_state : SubState::Running;
       std::string active = to_string(active_state_of(sub));
-      return {active + " (" + to_string(sub) + ")", s ? since(s->main_started_usec) : "",
-              terminal::tone_of_active_state(active)};
+      std::string state = active + " (" + to_string(sub) + ")";
+      // What the start waits for, where it is not plain to see.
+      if (sub == SubState::Start && u.type == ServiceType::Dbus)
+        state += ": waiting for BusName=" + u.bus_name + " on the system bus";
+      return {state, s ? since(s->main_started_usec) : "", terminal::tone_of_active_state(active)};
     }
     case Liveness::Orphaned:
       return {"active (running, without its monitor: the monitor died; `stop` ends the service)", "", Tone::Good};
@@ -244,7 +247,7 @@ int status_one(const unit::UnitFile& file, bool json) {
 
   if (json) {
     nlohmann::json j = {{"name", u.name},      {"description", u.description},
-                        {"unit_path", u.path}, {"active", active_line(view).text()},
+                        {"unit_path", u.path}, {"active", active_line(u, view).text()},
                         {"exit_code", code},   {"pidfile", files.pidfile}};
     j["load_state"] = "loaded";
     nlohmann::json dropins = nlohmann::json::array();
@@ -302,7 +305,7 @@ int status_one(const unit::UnitFile& file, bool json) {
     return code;
   }
 
-  ActiveLine active = active_line(view);
+  ActiveLine active = active_line(u, view);
   using terminal::Glyph;
   const char* dot = terminal::glyph(code == 0                                 ? Glyph::ActiveDot
                                     : (s && s->sub_state == SubState::Failed) ? Glyph::FailedDot
@@ -310,8 +313,8 @@ int status_one(const unit::UnitFile& file, bool json) {
   // Everything below that a service (or a unit file's author) controls goes
   // through escape_for_terminal(): an ESC sequence in STATUS= or argv must
   // not reach the admin's terminal as a command.
-  std::printf("%s %s%s%s\n", terminal::paint(active.tone, dot).c_str(), escape_for_terminal(u.name).c_str(), u.description.empty() ? "" : " - ",
-              escape_for_terminal(u.description).c_str());
+  std::printf("%s %s%s%s\n", terminal::paint(active.tone, dot).c_str(), escape_for_terminal(u.name).c_str(),
+              u.description.empty() ? "" : " - ", escape_for_terminal(u.description).c_str());
   std::string enablement = enablement_of(r);
   std::printf("     Loaded: loaded (%s%s%s)\n", escape_for_terminal(u.path).c_str(), enablement.empty() ? "" : "; ",
               enablement.c_str());

@@ -24,6 +24,7 @@
 #include <deque>
 #include <exception>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "base/exit_codes.h"
@@ -34,6 +35,7 @@
 #include "monitor/restart_policy.h"
 #include "monitor/service_exec.h"
 #include "monitor/supervisor.h"
+#include "notify/bus_name_watch.h"
 #include "notify/notify_server.h"
 #include "notify/upstream.h"
 #include "process/cgroup.h"
@@ -135,6 +137,7 @@ class Monitor {
   void on_control_request(int fd);
   void on_inotify();
   void on_upstream_watchdog();
+  void on_bus();
   void drain_timer(int fd);
 
   // Carrying out actions.
@@ -151,6 +154,8 @@ class Monitor {
   void run(const action::CheckConditions&);
   void run(const action::PrepareExec&);
   void run(const action::GuessMainPid&);
+  void run(const action::WatchBusName&);
+  void run(const action::UnwatchBusName&);
   void run(const action::CleanUpRun&);
   void run(const action::NoteCondition&);
   void run(const action::RemoveStalePidfile&);
@@ -226,6 +231,7 @@ class Monitor {
   UniqueFd epoll_, signal_fd_, timer_fd_, watchdog_fd_, upstream_watchdog_fd_, inotify_fd_, control_fd_,
       notify_resume_fd_;
   std::optional<notify::NotifyServer> notify_;
+  std::unique_ptr<notify::BusNameWatch> bus_watch_;  // Type=dbus, while a run lasts
   std::deque<Event> queue_;
   MonitorState state_;
   bool state_dirty_ = false;
@@ -480,6 +486,8 @@ void Monitor::dispatch(int fd) {
     on_control_connection();
   } else if (inotify_fd_ && fd == inotify_fd_.get()) {
     on_inotify();
+  } else if (bus_watch_ && fd == bus_watch_->fd()) {
+    on_bus();
   } else if (oom_fd_ && fd == oom_fd_.get()) {
     on_oom();
   } else if (main_pidfd_ && fd == main_pidfd_.get()) {
@@ -1345,6 +1353,58 @@ void Monitor::run(const action::WatchPidfile&) {
   watch_pidfile_directory();
   step_done(Step::WatchPidfile);
   on_inotify();  // the daemon may have written it already
+}
+
+void Monitor::run(const action::WatchBusName&) {
+  run(action::UnwatchBusName{});
+  if (!notify::BusNameWatch::available())
+    return step_failed(
+        Step::WatchBusName,
+        "Type=dbus: libsystemd.so.0 with sd-bus cannot be loaded; BusName=" + unit_.bus_name + " cannot be watched",
+        true);
+  auto w = notify::BusNameWatch::open(unit_.bus_name);
+  if (!w)
+    return step_failed(Step::WatchBusName,
+                       "Type=dbus: " + w.error().message() + "; BusName=" + unit_.bus_name + " cannot be watched");
+  auto watched = watch((*w)->fd());
+  if (!watched) return step_failed(Step::WatchBusName, "cannot watch the system bus: " + watched.error().message());
+  bus_watch_ = std::move(*w);
+  Event e = make(Event::Kind::StepDone);
+  e.step = Step::WatchBusName;
+  e.message = bus_watch_->initial_owner();
+  enqueue(std::move(e));
+  on_bus();  // a change may have been read already, during the owner query
+}
+
+void Monitor::run(const action::UnwatchBusName&) {
+  if (!bus_watch_) return;
+  unwatch(bus_watch_->fd());
+  bus_watch_.reset();
+}
+
+void Monitor::on_bus() {
+  using Kind = notify::BusNameWatch::Change::Kind;
+  bool gone = false;
+  for (const auto& c : bus_watch_->process()) {
+    Event e;
+    switch (c.kind) {
+      case Kind::Acquired:
+        e = make(Event::Kind::BusNameAcquired);
+        e.message = c.owner;
+        break;
+      case Kind::Lost:
+        e = make(Event::Kind::BusNameLost);
+        e.message = c.detail;
+        break;
+      case Kind::Disconnected:
+        e = make(Event::Kind::BusGone);
+        e.message = c.detail;
+        gone = true;
+        break;
+    }
+    enqueue(std::move(e));
+  }
+  if (gone) run(action::UnwatchBusName{});
 }
 
 void Monitor::run(const action::UnwatchPidfile&) {

@@ -121,6 +121,8 @@ std::string describe(const Action& a) {
     std::string operator()(const action::UnwatchPidfile&) const { return "unwatch pidfile"; }
     std::string operator()(const action::RecheckPidfile&) const { return "recheck pidfile"; }
     std::string operator()(const action::GuessMainPid&) const { return "guess main pid"; }
+    std::string operator()(const action::WatchBusName&) const { return "watch bus name"; }
+    std::string operator()(const action::UnwatchBusName&) const { return "unwatch bus name"; }
     std::string operator()(const action::CleanUpRun& c) const {
       return std::string("clean up the run") + (c.restart ? " (restart)" : "");
     }
@@ -187,6 +189,9 @@ const std::vector<Supervisor::Rule>& Supervisor::rules() {
         {{S::Start}, K::Ready, &Sv::on_ready_while_starting},
         {{S::Start}, K::PidfileAdopted, &Sv::on_pidfile_adopted_while_starting},
         {{S::Start}, K::PidfileRefused, &Sv::on_pidfile_refused},
+        {{S::Start}, K::BusNameAcquired, &Sv::on_bus_name_acquired},
+        {{S::Start}, K::BusGone, &Sv::on_bus_gone_while_starting},
+        {{S::StartPost, S::Running, S::Exited, S::Reload}, K::BusGone, &Sv::on_bus_gone},
         {commands_in_start, K::Timeout, &Sv::on_command_timeout},
         {{S::StartPost, S::Stop, S::StopPost}, K::MainExited, &Sv::on_main_exited_during_command},
 
@@ -203,6 +208,8 @@ const std::vector<Supervisor::Rule>& Supervisor::rules() {
         {{S::Running, S::Exited}, K::Timeout, &Sv::on_runtime_max},
         {all_live, K::OomKill, &Sv::on_oom_kill},
         {{S::Running}, K::MainExited, &Sv::on_main_exited_while_running},
+        {{S::Running}, K::BusNameLost, &Sv::on_bus_name_lost},
+        {{S::Exited}, K::MainExited, &Sv::on_main_exited_while_exited},
         {{S::Running}, K::PidfileAdopted, &Sv::on_pidfile_adopted_while_running},
         {{S::Running}, K::PidfileGone, &Sv::on_pidfile_gone},
         {{S::Running, S::Reload}, K::Reloading, &Sv::on_reloading},
@@ -383,9 +390,17 @@ void Supervisor::on_step_done_in_start(const Event& e) {
     case Step::RemoveStalePidfile:
       emit(action::SpawnMain{});
       return;
+    case Step::WatchBusName:
+      // systemd ends the start on a change of owner only: a name someone
+      // else holds already is not the service's doing.
+      if (!e.message.empty())
+        record("BusName=" + unit_.bus_name + " is owned by " + e.message +
+               " already; the start waits until the service takes it over");
+      emit(action::SpawnMain{});
+      return;
     case Step::SpawnMain:
       has_main_ = true;
-      if (unit_.type == ServiceType::Forking || unit_.type == ServiceType::Notify)
+      if (unit_.type == ServiceType::Forking || unit_.type == ServiceType::Notify || is_dbus())
         arm(after(e.now, unit_.timeout_start));
       // A forking command is not the daemon: its pidfile names that once
       // it has exited. Everyone else's PID goes into the pidfile before
@@ -394,6 +409,7 @@ void Supervisor::on_step_done_in_start(const Event& e) {
       return;
     case Step::WritePidfile:
       if (unit_.type == ServiceType::Notify) return;  // READY=1 comes next
+      if (is_dbus()) return;                          // BusNameAcquired comes next
       return started(e);
     case Step::WatchPidfile:
     case Step::GuessMainPid:
@@ -407,7 +423,9 @@ void Supervisor::on_step_failed_in_start(const Event& e) {
   if (e.step == Step::SpawnControl) return on_control_step(e);
   ServiceResult why = e.step == Step::SpawnMain ? ServiceResult::ExitCode : ServiceResult::Resources;
   int code = e.not_installed ? exit_code::kNotInstalled : exit_code::kFailure;
-  start_failed(code, e.message, why, e);
+  // No bus to watch: the service never ran, and what its log ends with is
+  // an older run's.
+  start_failed(code, e.message, why, e, e.step != Step::WatchBusName);
 }
 
 void Supervisor::spawn_main(const Event& e) {
@@ -421,6 +439,12 @@ void Supervisor::spawn_main(const Event& e) {
     // crash. Its PID may have been reused by a stranger, which must not make
     // the start fail when the daemon is a moment late in writing its own.
     emit(action::RemoveStalePidfile{});
+    return;
+  }
+  if (is_dbus()) {
+    // The watch begins before the service exists, so that its taking the
+    // name can never come before we listen.
+    emit(action::WatchBusName{});
     return;
   }
   emit(action::SpawnMain{});
@@ -450,6 +474,7 @@ void Supervisor::on_main_exited_while_starting(const Event& e) {
     termination_ = t;
     return start_failed(exit_code::kFailure, "the service " + describe(t) + " while starting", result_of(unit_, t), e);
   }
+  if (is_dbus()) return main_exited_before_bus_name(t, e);
   termination_ = t;
   std::string why = unit_.type == ServiceType::Notify ? "the service " + describe(t) + " before it sent READY=1"
                                                       : "the service " + describe(t) + " while starting";
@@ -508,6 +533,75 @@ void Supervisor::on_reaped_while_running(const Event& e) {
   service_ended(e);
 }
 
+// ---- Type=dbus (systemd's service_bus_name_owner_change()) ----------------------
+
+void Supervisor::on_bus_name_acquired(const Event& e) {
+  if (!is_dbus() || !has_main_) return;
+  record("BusName=" + unit_.bus_name + " appeared on the system bus (owner " + e.message + ")");
+  started(e);
+}
+
+void Supervisor::main_exited_before_bus_name(const Termination& t, const Event& e) {
+  termination_ = t;
+  std::string what = "the service " + describe(t) + " before BusName=" + unit_.bus_name + " appeared on the system bus";
+  if (!is_clean(unit_, t)) return start_failed(exit_code::kFailure, what, result_of(unit_, t), e);
+  // systemd's service_enter_running() with a clean exit: the service is not
+  // "good" without its name, so it is done (Result=success), or active with
+  // nothing running under RemainAfterExit=yes.
+  arm(0);
+  if (unit_.remain_after_exit) {
+    record(what + "; active (RemainAfterExit=yes)");
+    reached_running_ = true;
+    emit(action::Notify{action::Upstream::Ready, ""});
+    enter_exited(e);
+    if (first_start_) report(action::Report{true, exit_code::kSuccess, "exited", false});
+    return;
+  }
+  record(what + "; stopping", true);
+  // The caller wanted a running service and gets none: said as a failure,
+  // although the unit ends dead, not failed, as in systemd.
+  if (first_start_ && options_.caller_waits && !pending_failure_)
+    pending_failure_ = action::Report{false, exit_code::kFailure, what, true};
+  begin_stop(!first_start_ && !stop_requested_ && should_restart(unit_, t), true, e);
+}
+
+void Supervisor::on_bus_name_lost(const Event& e) {
+  if (!is_dbus()) return;
+  // systemd: a Type=dbus service without its name is no longer good, even
+  // with its main process alive; the stop is a clean one (Result=success),
+  // and Restart= decides as after a clean exit.
+  std::string what = "BusName=" + unit_.bus_name + " left the system bus" +
+                     (e.message.empty() ? std::string() : " (released by " + e.message + ")");
+  emit(action::ArmWatchdog{0});
+  if (unit_.remain_after_exit) {
+    record(what + "; active (RemainAfterExit=yes)");
+    arm(0);
+    enter_exited(e);
+    return;
+  }
+  record(what + "; stopping", true);
+  Termination clean{0, 0, false, false};
+  begin_stop(!stop_requested_ && should_restart(unit_, clean), reached_running_, e);
+}
+
+void Supervisor::on_bus_gone_while_starting(const Event& e) {
+  start_failed(exit_code::kFailure, e.message + " while waiting for BusName=" + unit_.bus_name,
+               ServiceResult::Resources, e);
+}
+
+void Supervisor::on_bus_gone(const Event& e) {
+  // systemd keeps a running service when the bus goes (it cannot see the
+  // name any more either); so do we, and say so.
+  record(e.message + "; BusName=" + unit_.bus_name + " is no longer watched", true);
+}
+
+void Supervisor::on_main_exited_while_exited(const Event& e) {
+  // RemainAfterExit=yes after BusName= was lost: the main process may still
+  // end; the unit stays active until a stop.
+  has_main_ = false;
+  termination_ = e.termination;
+}
+
 void Supervisor::on_pidfile_refused(const Event& e) {
   start_failed(exit_code::kFailure, e.message, ServiceResult::Protocol, e);
 }
@@ -523,6 +617,7 @@ void Supervisor::on_start_timeout(const Event& e) {
   next_stop_mode_ = unit_.timeout_start_failure_mode;
   std::string what = "start timed out after " + values::format_timespan(unit_.timeout_start);
   if (unit_.type == ServiceType::Notify) what += " without READY=1";
+  if (is_dbus()) what += " without BusName=" + unit_.bus_name + " appearing on the system bus";
   if (unit_.type == ServiceType::Oneshot) what = "ExecStart timed out";
   start_failed(exit_code::kFailure, what, ServiceResult::Timeout, e);
 }
@@ -624,7 +719,8 @@ void Supervisor::on_oom_kill(const Event& e) {
   begin_stop(!stop_requested_ && !pending_failure_ && should_restart(unit_, t), reached_running_, e);
 }
 
-void Supervisor::start_failed(int code, const std::string& message, ServiceResult why, const Event& e) {
+void Supervisor::start_failed(int code, const std::string& message, ServiceResult why, const Event& e,
+                              bool quote_output) {
   arm(0);
   record("start failed: " + message, true);
   fail_with(why);
@@ -634,7 +730,7 @@ void Supervisor::start_failed(int code, const std::string& message, ServiceResul
   if (first_start_) {
     // Reported once the stop sequence is over, so that when `start` returns
     // nothing of the failed start is left running.
-    pending_failure_ = action::Report{false, code, message, true};
+    pending_failure_ = action::Report{false, code, message, quote_output};
     exit_status_ = code;
     begin_stop(false, false, e);
     return;
@@ -1076,6 +1172,7 @@ void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event&
   main_ended_during_command_ = false;
   emit(action::ArmWatchdog{0});
   emit(action::UnwatchPidfile{});
+  if (is_dbus()) emit(action::UnwatchBusName{});  // each run watches anew
   if (restart_after) {
     // A restart of our own: systemd's unit stays up.
   } else if (result_ == ServiceResult::Watchdog && !stop_requested_ && options_.upstream) {

@@ -38,6 +38,7 @@ enum class Step {
   WritePidfile,
   WatchPidfile,
   GuessMainPid,
+  WatchBusName,
   SpawnControl
 };
 
@@ -68,6 +69,9 @@ struct Event {
     AssertFailed,     // an Assert*= was not met: `message`
     NoMainProcess,    // Type=forking without PIDFile=: no main process to follow (GuessMainPID=no)
     OomKill,          // the kernel's OOM killer killed a process of the unit (its cgroup says so)
+    BusNameAcquired,  // Type=dbus: BusName= has a new owner on the system bus (`message`: its unique name)
+    BusNameLost,      // Type=dbus: BusName= has no owner any more (`message`: the last one)
+    BusGone,          // Type=dbus: the connection to the system bus ended (`message`: how)
     InternalError,    // unitrun's own bug, caught at the loop: `message`
   };
   Kind kind = Kind::Start;
@@ -113,8 +117,13 @@ struct WatchPidfile {};  // inotify on PIDFile='s directory, and a first look
 struct UnwatchPidfile {};
 struct RecheckPidfile {};  // once, after the main process exited: PidfileAdopted or PidfileGone
 struct GuessMainPid {};    // Type=forking without PIDFile=: PidfileAdopted, NoMainProcess or StepFailed
-struct CleanUpRun {        // the run is over: RuntimeDirectory= & co. and credentials go, the tty is reset
-  bool restart;            // a restart follows (RuntimeDirectoryPreserve=restart keeps them)
+// Type=dbus: connect to the system bus and follow BusName='s owner. StepDone
+// (`message`: the owner it has already, if any) or StepFailed; then
+// BusNameAcquired, BusNameLost and BusGone as they happen.
+struct WatchBusName {};
+struct UnwatchBusName {};
+struct CleanUpRun {  // the run is over: RuntimeDirectory= & co. and credentials go, the tty is reset
+  bool restart;      // a restart follows (RuntimeDirectoryPreserve=restart keeps them)
 };
 struct NoteCondition {  // the state record's "Condition:" line
   std::string message;
@@ -153,8 +162,9 @@ using Action =
     std::variant<action::CheckConditions, action::PrepareExec, action::RemoveStalePidfile, action::SpawnMain,
                  action::SpawnControl, action::Kill, action::ArmTimer, action::ArmWatchdog, action::WritePidfile,
                  action::RemovePidfile, action::WatchPidfile, action::UnwatchPidfile, action::RecheckPidfile,
-                 action::GuessMainPid, action::CleanUpRun, action::NoteCondition, action::Report, action::ReplyReloads,
-                 action::ReplyRestarts, action::Notify, action::Record, action::EnteredRunning, action::TrimMemory>;
+                 action::GuessMainPid, action::WatchBusName, action::UnwatchBusName, action::CleanUpRun,
+                 action::NoteCondition, action::Report, action::ReplyReloads, action::ReplyRestarts, action::Notify,
+                 action::Record, action::EnteredRunning, action::TrimMemory>;
 
 // "kill tree SIGTERM", "timer at 90s", "spawn ExecStartPre[0]", ...
 std::string describe(const Action& a);
@@ -245,6 +255,11 @@ class Supervisor {
   void on_final_timeout(const Event& e);
   void on_restart_timer(const Event& e);
   void on_internal_error(const Event& e);
+  void on_bus_name_acquired(const Event& e);
+  void on_bus_name_lost(const Event& e);
+  void on_bus_gone_while_starting(const Event& e);
+  void on_bus_gone(const Event& e);
+  void on_main_exited_while_exited(const Event& e);
   void ignore(const Event& e);
 
   // Transitions shared by several rows.
@@ -257,9 +272,12 @@ class Supervisor {
   void started(const Event& e);
   void enter_running(const Event& e);
   void enter_exited(const Event& e);
-  void start_failed(int code, const std::string& message, ServiceResult why, const Event& e);
+  // quote_output: the report quotes the last lines the service wrote.
+  void start_failed(int code, const std::string& message, ServiceResult why, const Event& e, bool quote_output = true);
   void skip_start(const std::string& why, const Event& e);
   bool has_pidfile() const { return unit_.key_lines.count("Service.PIDFile") > 0; }
+  bool is_dbus() const { return unit_.type == ServiceType::Dbus; }
+  void main_exited_before_bus_name(const Termination& t, const Event& e);
   // Whether a run leaves something to clean up after it (directories,
   // credentials, a terminal): CleanUpRun only then.
   bool has_run_state() const;

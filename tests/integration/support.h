@@ -82,10 +82,10 @@ struct RunOptions {
   std::vector<std::string> wrapper;              // argv prefix, e.g. strace
   std::string cwd;                               // the directory unitrun starts in (else the test's)
   bool controlling_tty = false;                  // unitrun leads a session whose controlling tty (a pty) is its stdin
-  bool stdout_tty = false;                       // stdout is a pty of its own (read back into out; \r\n as the tty writes it)
-  bool stderr_tty = false;                       // the same for stderr (into err)
-  int timeout_ms = 30000;                        // a hang fails the test (before ctest's 60 s) instead of blocking it
-  int eof_grace_ms = 5000;                       // after exit, how long stdout/stderr may stay open
+  bool stdout_tty = false;  // stdout is a pty of its own (read back into out; \r\n as the tty writes it)
+  bool stderr_tty = false;  // the same for stderr (into err)
+  int timeout_ms = 30000;   // a hang fails the test (before ctest's 60 s) instead of blocking it
+  int eof_grace_ms = 5000;  // after exit, how long stdout/stderr may stay open
 };
 
 struct RunResult {

@@ -6,7 +6,7 @@
 // - every event is handled with `now` and `no_children` filled in from the
 //   fake clock and world, as the loop fills them in when it handles it;
 // - a fallible action (PrepareExec, RemoveStalePidfile, SpawnMain,
-//   WritePidfile, WatchPidfile, SpawnControl) is answered with StepDone or
+//   WritePidfile, WatchPidfile, WatchBusName, SpawnControl) is answered with StepDone or
 //   StepFailed, queued behind the events already waiting, as the loop
 //   queues it; RecheckPidfile with PidfileAdopted or PidfileGone;
 // - the events of one batch (a SIGCHLD that reaped the main process: its
@@ -125,6 +125,7 @@ class Driver {
   // CheckConditions: what the evaluation says ("" = they pass).
   std::string condition_fails, assert_fails;
   bool pidfile_names_new_main = false;  // RecheckPidfile finds a new main process
+  std::string bus_owner;                // WatchBusName finds BusName= owned by this unique name ("" = nobody)
 
   // ---- events ----
   void start() { send(Event::Kind::Start); }
@@ -183,6 +184,13 @@ class Driver {
     --others;
     main = true;
     send(Event::Kind::PidfileAdopted);
+  }
+  // Type=dbus: BusName= changes owner on the system bus, or the bus goes.
+  void bus_event(Event::Kind kind, const std::string& message) {
+    Event e;
+    e.kind = kind;
+    e.message = message;
+    feed({e});
   }
   void pidfile_refused(const std::string& why) {
     Event e;
@@ -360,6 +368,19 @@ class Driver {
       answer(Step::RemoveStalePidfile, ignored);
     } else if (std::holds_alternative<act::SpawnMain>(a)) {
       answer(Step::SpawnMain, main);
+    } else if (std::holds_alternative<act::WatchBusName>(a)) {
+      Failure f;
+      Event e;
+      e.step = Step::WatchBusName;
+      if (fails(Step::WatchBusName, f)) {
+        e.kind = Event::Kind::StepFailed;
+        e.message = f.message;
+        e.not_installed = f.not_installed;
+      } else {
+        e.kind = Event::Kind::StepDone;
+        e.message = bus_owner;
+      }
+      queue_.push_back(std::move(e));
     } else if (std::holds_alternative<act::WritePidfile>(a)) {
       answer(Step::WritePidfile, ignored);
     } else if (std::holds_alternative<act::WatchPidfile>(a)) {
