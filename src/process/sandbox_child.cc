@@ -171,7 +171,12 @@ int run_op(const SandboxPlan& plan, const SandboxOp& op) {
       if (::mkdir(op.target.c_str(), static_cast<mode_t>(op.value)) < 0 && errno != EEXIST) return errno;
       return 0;
     case K::Mknod:
-      return ::mknod(op.target.c_str(), static_cast<mode_t>(op.value), static_cast<dev_t>(op.value2)) < 0 ? errno : 0;
+      // A mount point left by an earlier run (the plan was made before it
+      // existed) is fine: the mount that follows checks its type.
+      if (::mknod(op.target.c_str(), static_cast<mode_t>(op.value), static_cast<dev_t>(op.value2)) < 0 &&
+          errno != EEXIST)
+        return errno;
+      return 0;
     case K::Symlink:
       return ::symlink(op.source.c_str(), op.target.c_str()) < 0 ? errno : 0;
     case K::MoveRoot:

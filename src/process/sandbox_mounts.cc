@@ -65,6 +65,8 @@ std::string join(const std::string& root, const std::string& path) {
   return root + path;
 }
 
+bool is_exec_mode(Mode m) { return m == Mode::Exec || m == Mode::NoExec; }
+
 bool read_only_mode(const Entry& e) { return e.read_only || e.mode == Mode::ReadOnly || e.mode == Mode::Inaccessible; }
 
 // The mounts of the namespace being built, as the child's remounts will
@@ -382,10 +384,17 @@ Result<std::vector<SandboxOp>> plan(const Layout& layout, const std::vector<Host
     if (c != 0) return c < 0;
     return static_cast<int>(a.mode) < static_cast<int>(b.mode);
   });
+  // ExecPaths=/NoExecPaths= decide exec only, everything else what is
+  // mounted and whether it is writable: a path may carry one of each (as in
+  // systemd, whose noexec pass is separate), so "/" of ProtectSystem=strict
+  // and "/" of NoExecPaths=/ both stay.
   std::vector<Entry> kept;
   for (Entry& e : entries) {
-    if (!kept.empty() && kept.back().path == e.path) {
-      kept.back().read_only = kept.back().read_only || read_only_mode(e);
+    auto same = std::find_if(kept.rbegin(), kept.rend(), [&](const Entry& k) {
+      return k.path == e.path && is_exec_mode(k.mode) == is_exec_mode(e.mode);
+    });
+    if (same != kept.rend()) {
+      same->read_only = same->read_only || read_only_mode(e);
       continue;
     }
     kept.push_back(std::move(e));
@@ -519,8 +528,13 @@ Result<std::vector<SandboxOp>> plan(const Layout& layout, const std::vector<Host
       ops.push_back(op);
     }
   };
+  // The read-only pass leaves alone what another entry decides below it;
+  // an exec entry decides nothing about writing, so what it names follows
+  // its parent (ExecPaths=/usr/lib under ProtectSystem=strict stays
+  // read-only).
   std::vector<std::string> all_paths;
-  for (const Entry& e : entries) all_paths.push_back(e.path);
+  for (const Entry& e : entries)
+    if (!is_exec_mode(e.mode)) all_paths.push_back(e.path);
   for (const Entry& e : entries) {
     unsigned long set = 0;
     if (read_only_mode(e) || e.mode == Mode::PrivateDev) set |= MS_RDONLY;

@@ -599,7 +599,12 @@ daemon_gone() {
     [ -z "$(procs_of "${PROGRAM[$CASE]}")" ] || return 1
     [ -z "${PORT[$CASE]:-}" ] || ! listening "${PORT[$CASE]}"
 }
-serving() { "serves_$CASE"; }
+# Serves its original configuration, or the one the reload step changed
+# (a daemon started again after that step reads the changed one).
+serving() {
+    "serves_$CASE" && return 0
+    declare -F "changed_$CASE" >/dev/null && "changed_$CASE"
+}
 
 unitrun_files() {
     ls -d /run/unitrun/"$CASE".service.* /run/unitrun/."$CASE".service.* /var/log/unitrun/"$CASE".service.log 2>/dev/null | sort

@@ -294,6 +294,38 @@ TEST_CASE("mount plan: duplicates keep the stronger mode, inaccessible hides wha
   CHECK(describe(*ops) == expected);
 }
 
+TEST_CASE("mount plan: NoExecPaths=/ and ExecPaths= under ProtectSystem=strict keep both dimensions", "[sandbox]") {
+  // Debian's redis-server.service: ProtectSystem=strict, NoExecPaths=/,
+  // ExecPaths=/usr/lib. The exec entries decide exec only: / must end up
+  // read-only and noexec, /usr/lib read-only and exec. (A duplicate "/"
+  // once swallowed the noexec, and the /usr/lib entry shielded /usr/lib
+  // from the read-only pass, leaving it writable.)
+  mounts::Layout l;
+  using M = mounts::Mode;
+  l.entries = {entry("/", M::ReadOnly, "ProtectSystem="), entry("/", M::NoExec, "NoExecPaths="),
+               entry("/usr/lib", M::Exec, "ExecPaths=")};
+  auto ops = mounts::plan(l, mounts::parse_mountinfo(kMountinfo), fake_probe(fake_tree()));
+  REQUIRE(ops);
+  std::vector<std::string> expected = {
+      "- / rec,slave",
+      "/usr/lib /usr/lib bind,rec",
+      "- / remount,bind,ro",
+      "- /boot remount,bind,ro,nodev",
+      "- /dev remount,bind,ro,nosuid",
+      "- /proc remount,bind,ro,nosuid,nodev,noexec",
+      "- /sys remount,bind,ro,nosuid,nodev,noexec",
+      "- /usr/lib remount,bind,ro",  // read-only with the rest: ExecPaths= is about exec only
+      "- /var/lib/data remount,bind,ro",
+      "- / remount,bind,ro,noexec",  // then noexec, except below /usr/lib
+      "- /boot remount,bind,ro,nodev,noexec",
+      "- /dev remount,bind,ro,nosuid,noexec",
+      "- /mnt/with space remount,bind,ro,noexec",
+      "- /var/lib/data remount,bind,ro,noexec",
+      "- / rec,shared",
+  };
+  CHECK(describe(*ops) == expected);
+}
+
 TEST_CASE("mount plan: a missing path is the key's error unless it is optional", "[sandbox]") {
   mounts::Layout l;
   l.entries = {entry("/nope", mounts::Mode::ReadOnly, "ReadOnlyPaths=")};
