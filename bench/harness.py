@@ -170,21 +170,29 @@ class Tool:
 
 class Unitrun(Tool):
     name, label = "unitrun", "unitrun start / stop"
+    # Each variant writes a unit file of its own (stem, extra keys): a
+    # variant that rewrote the plain one's file would start its own token
+    # under the plain tool's name, and the plain tool would wait in vain.
+    stem = "ss"
+    extra = ()
+
+    def binary(self):
+        return self.ctx.unitrun
 
     def setup(self):
-        self.unit = self.ctx.write_unit("ss", [
+        self.unit = self.ctx.write_unit(self.stem, [
             "Type=exec",
             "ExecStart=/bin/sleep " + self.token,
-            "PIDFile=%s/unitrun-ss.pid" % self.ctx.tmp,
+            "PIDFile=%s/unitrun-%s.pid" % (self.ctx.tmp, self.stem),
             "StandardOutput=null",
             "StandardError=null",
-        ])
+        ] + list(self.extra))
 
     def start_argv(self):
-        return [self.ctx.unitrun, "start", self.unit]
+        return [self.binary(), "start", self.unit]
 
     def stop_argv(self):
-        return [self.ctx.unitrun, "stop", self.unit]
+        return [self.binary(), "stop", self.unit]
 
 
 class UnitrunBefore(Unitrun):
@@ -192,22 +200,10 @@ class UnitrunBefore(Unitrun):
     alternated with this one in the same run: a before/after ratio that the
     machine's mood cannot skew."""
     name, label = "unitrun-before", "unitrun (before) start / stop"
+    stem = "ssb"
 
-    def setup(self):
-        super().setup()
-        self.unit = self.ctx.write_unit("ssb", [
-            "Type=exec",
-            "ExecStart=/bin/sleep " + self.token,
-            "PIDFile=%s/unitrun-ssb.pid" % self.ctx.tmp,
-            "StandardOutput=null",
-            "StandardError=null",
-        ])
-
-    def start_argv(self):
-        return [self.ctx.args.unitrun_before, "start", self.unit]
-
-    def stop_argv(self):
-        return [self.ctx.args.unitrun_before, "stop", self.unit]
+    def binary(self):
+        return self.ctx.args.unitrun_before
 
 
 SANDBOX_KEYS = ["ProtectSystem=strict", "PrivateTmp=yes", "PrivateDevices=yes", "NoNewPrivileges=yes",
@@ -219,16 +215,8 @@ class UnitrunSandboxed(Unitrun):
     read-only tree, a private /tmp and /dev, no_new_privs and a seccomp
     filter. What the sandbox costs a start and a stop."""
     name, label = "unitrun-sandboxed", "unitrun start / stop, sandboxed (%s)" % ", ".join(SANDBOX_KEYS)
-
-    def setup(self):
-        super().setup()
-        self.unit = self.ctx.write_unit("sbx", [
-            "Type=exec",
-            "ExecStart=/bin/sleep " + self.token,
-            "PIDFile=%s/unitrun-sbx.pid" % self.ctx.tmp,
-            "StandardOutput=null",
-            "StandardError=null",
-        ] + SANDBOX_KEYS)
+    stem = "sbx"
+    extra = SANDBOX_KEYS
 
 
 STALE_UNITS = 1000
@@ -240,15 +228,10 @@ class UnitrunCrowded(Unitrun):
     must not cost more for it."""
     name, label = "unitrun-crowded", "unitrun start / stop, 1,000 stale units' runtime files present"
 
+    stem = "ssc"
+
     def setup(self):
         super().setup()
-        self.unit = self.ctx.write_unit("ssc", [
-            "Type=exec",
-            "ExecStart=/bin/sleep " + self.token,
-            "PIDFile=%s/unitrun-ssc.pid" % self.ctx.tmp,
-            "StandardOutput=null",
-            "StandardError=null",
-        ])
         rundir = "/run/unitrun"
         os.makedirs(rundir, mode=0o755, exist_ok=True)
         self.stale = []
@@ -443,7 +426,10 @@ def measure_start(ctx, tool):
         code, cmd_end = run_timed(ctx, argv, tool.name)
         if code != 0:
             raise Fail("%s start exited %d (see %s)" % (tool.name, code, ctx.logfile(tool.name)))
-    spid, exec_ts = wait_service(ctx, tool.token, t0)
+    try:
+        spid, exec_ts = wait_service(ctx, tool.token, t0)
+    except Fail as e:
+        raise Fail("%s: %s" % (tool.name, e))
     if argv is None and spid != pid:
         raise Fail("baseline: unexpected pid")
     end = max(cmd_end, exec_ts)
@@ -1057,7 +1043,8 @@ def cleanup(ctx, started):
                     os.unlink(os.path.join(rundir, f))
                 except OSError:
                     pass
-    shutil.rmtree(ctx.tmp, ignore_errors=True)
+    if not os.environ.get("UNITRUN_BENCH_KEEP"):
+        shutil.rmtree(ctx.tmp, ignore_errors=True)
     shutil.rmtree(ctx.shm, ignore_errors=True)
 
 

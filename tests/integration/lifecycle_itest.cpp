@@ -575,3 +575,61 @@ TEST_CASE("run: SIGTERM runs the stop sequence and exits 0; SIGINT too", "[lifec
   CHECK_FALSE(alive(service));
   CHECK(u.nothing_running());
 }
+
+namespace {
+
+// Whether `pid` is waiting for a stop in progress: blocked on the unit's
+// start lock (an OFD lock: the kernel's wait channel says so, /proc/locks
+// shows no pid for those), or watching the runtime directory for the
+// record's change (an inotify instance).
+bool waits_for_stop(pid_t pid) {
+  for (const auto& [fd, target] : proc_fds(pid))
+    if (target == "anon_inode:inotify") return true;
+  auto wchan = read_file("/proc/" + std::to_string(pid) + "/wchan");
+  return wchan && wchan->find("setlk") != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("trust 16: start during a stop in progress waits for the stop, then starts", "[lifecycle]") {
+  TempDir dir;
+  std::string go = dir / "go";
+  // The service takes its time to stop: until the test says so.
+  std::string service =
+      "/bin/sh -c 'trap \"while [ ! -e " + go + " ]; do sleep 0.05; done; exit 0\" TERM; while :; do sleep 0.05; done'";
+  TestUnit u(dir, "slowstop", service, {.extra = "TimeoutStopSec=30\n"});
+  REQUIRE(u.start().exit_code == 0);
+  std::optional<pid_t> first = read_pidfile(u.pidfile());
+  REQUIRE(first);
+
+  Running stop = u.spawn_verb("stop");
+  REQUIRE(wait_until(
+      [&] {
+        RunResult s = u.status_json();
+        return !s.out.empty() && parse_json(s.out).value("active_state", "") == "deactivating";
+      },
+      20000));
+  Running start = u.spawn_verb("start");
+  // The start is waiting on the stop before the service is let go: a start
+  // that answered at once ("already running") would not be.
+  REQUIRE(wait_until([&] { return waits_for_stop(start.pid()); }, 20000));
+  write_file(go, "");
+
+  RunResult stopped = stop.wait();
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  RunResult started = start.wait();
+  INFO(started.describe());
+  CHECK(started.exit_code == 0);
+  CHECK(started.out.find("started ") != std::string::npos);
+
+  RunResult status = u.status_json();
+  INFO(status.describe());
+  nlohmann::json j = parse_json(status.out);
+  CHECK(j["active_state"] == "active");
+  std::optional<pid_t> second = read_pidfile(u.pidfile());
+  REQUIRE(second);
+  CHECK(*second != *first);
+  CHECK(u.stop().exit_code == 0);  // "go" is there: the new run stops at once
+  CHECK(u.nothing_running());
+}
