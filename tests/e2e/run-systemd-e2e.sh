@@ -457,7 +457,10 @@ case_watchdog_active() {
     env_plain=$(cexec cat /run/e2e/e2e-wd-plain.env)
     env_ping=$(cexec cat /run/e2e/e2e-wd-ping.env)
     pid_ping=$(service_pid e2e-wd-ping)
-    echo "$env_plain" | grep -q '^NOTIFY_SOCKET=@unitrun/' || fail "e2e-wd-plain's NOTIFY_SOCKET is not unitrun's: $(echo "$env_plain" | grep NOTIFY_SOCKET)" || return 1
+    # e2e-wd-plain is Type=exec with NotifyAccess= unset (none): as under
+    # systemd it gets no NOTIFY_SOCKET at all; e2e-wd-ping's is unitrun's.
+    if echo "$env_plain" | grep -q '^NOTIFY_SOCKET='; then fail "e2e-wd-plain (NotifyAccess=none) got a NOTIFY_SOCKET: $(echo "$env_plain" | grep NOTIFY_SOCKET)" || return 1; fi
+    echo "$env_ping" | grep -q '^NOTIFY_SOCKET=@unitrun/' || fail "e2e-wd-ping's NOTIFY_SOCKET is not unitrun's: $(echo "$env_ping" | grep NOTIFY_SOCKET)" || return 1
     if echo "$env_plain" | grep -q '^WATCHDOG_'; then fail "systemd's watchdog variables leaked to the service: $(echo "$env_plain" | grep '^WATCHDOG_' | tr '\n' ' ')" || return 1; fi
     echo "$env_ping" | grep -qx 'WATCHDOG_USEC=3000000' || fail "e2e-wd-ping: WATCHDOG_USEC is not its own 3000000: $(echo "$env_ping" | grep '^WATCHDOG_' | tr '\n' ' ')" || return 1
     if echo "$env_ping" | grep -q '^WATCHDOG_PID=' && ! echo "$env_ping" | grep -qx "WATCHDOG_PID=$pid_ping"; then

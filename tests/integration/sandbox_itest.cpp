@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "helper_outside_tmp.h"
 #include "process/cgroup.h"
 #include "process/sandbox.h"
 #include "process/spawn.h"
@@ -35,7 +36,7 @@ using process::SandboxSpec;
 
 namespace {
 
-std::string probe() { return std::string(HELPERS_DIR) + "/sandboxprobe"; }
+std::string probe() { return itest::helper_outside_tmp(HELPERS_DIR, "sandboxprobe"); }
 
 std::string unique(const std::string& prefix) {
   static int n = 0;

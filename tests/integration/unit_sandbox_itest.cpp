@@ -14,13 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "helper_outside_tmp.h"
 #include "support.h"
 
 using namespace itest;
 
 namespace {
 
-std::string probe() { return helper("sandboxprobe"); }
+std::string probe() { return helper_outside_tmp(HELPERS_DIR, "sandboxprobe"); }
 
 // The JSON object a oneshot sandboxprobe wrote to the unit's log.
 nlohmann::json probe_report(const TestUnit& u) {
