@@ -149,6 +149,7 @@ class Monitor {
   void report_spawn_warnings(const process::SpawnResult& r);
   void on_oom();
   bool killed_by_oom(const Termination&);
+  bool new_oom_kill();
   void tear_down_sandbox();
   void remove_ipc();
   void run(const action::CheckConditions&);
@@ -1158,9 +1159,12 @@ void Monitor::report_spawn_warnings(const process::SpawnResult& r) {
 // systemd's check at SIGCHLD: a main process SIGKILLed while the cgroup's
 // OOM counter moved was the OOM killer's victim. The counter is read here,
 // not left to the watch, because the exit can be read before the OOM event.
-bool Monitor::killed_by_oom(const Termination& t) {
-  if (t.signal != SIGKILL || !cgroup_) return false;
-  uint64_t kills = cgroup_->oom_kills().value_or(0);
+bool Monitor::killed_by_oom(const Termination& t) { return t.signal == SIGKILL && new_oom_kill(); }
+
+// Whether the cgroup's OOM counter moved since last asked: each kill is
+// counted once, whether the exit or the OOM watch sees it first.
+bool Monitor::new_oom_kill() {
+  uint64_t kills = cgroup_ ? cgroup_->oom_kills().value_or(0) : 0;
   if (kills <= oom_kills_seen_) return false;
   oom_kills_seen_ = kills;
   return true;
@@ -1170,10 +1174,7 @@ void Monitor::on_oom() {
   char buf[4096];
   while (::read(oom_fd_.get(), buf, sizeof buf) > 0) {
   }
-  uint64_t kills = cgroup_ ? cgroup_->oom_kills().value_or(0) : 0;
-  if (kills <= oom_kills_seen_) return;
-  oom_kills_seen_ = kills;
-  enqueue(make(Event::Kind::OomKill));
+  if (new_oom_kill()) enqueue(make(Event::Kind::OomKill));
 }
 
 void Monitor::tear_down_sandbox() {

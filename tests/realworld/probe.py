@@ -232,8 +232,9 @@ def inside(pid, *cmd):
     raise ValueError("inside(): no emulation for %r" % (cmd,))
 
 
-def mount_options(pid, path):
-    """Options (per mount and super block) of the mount that holds path in pid's view."""
+def mount_options(pid, path, per_mount_only=False):
+    """Options of the mount that holds path in pid's view: per mount and
+    super block, or the per-mount ones alone (where ro of a bind shows)."""
     best, opts = "", set()
     with open(f"/proc/{pid}/mountinfo") as f:
         for line in f:
@@ -242,7 +243,9 @@ def mount_options(pid, path):
             sep = fields.index("-")
             if (path == mp or path.startswith(mp.rstrip("/") + "/")) and len(mp) >= len(best):
                 best = mp
-                opts = set(fields[5].split(",")) | set(fields[sep + 3].split(","))
+                opts = set(fields[5].split(","))
+                if not per_mount_only:
+                    opts |= set(fields[sep + 3].split(","))
     return best, opts
 
 
@@ -252,14 +255,7 @@ def writable_inside(pid, path):
     mount's own read-only flag is the evidence."""
     ok, kind = inside(pid, "stat", "-L", "-c", "%F", path)
     if ok and kind.strip() == "socket":
-        mp, _ = mount_options(pid, path)
-        per_mount = set()
-        with open(f"/proc/{pid}/mountinfo") as f:
-            for line in f:
-                fields = line.split()
-                if fields[4].replace("\\040", " ") == mp:
-                    per_mount = set(fields[5].split(","))
-        return "ro" not in per_mount
+        return "ro" not in mount_options(pid, path, per_mount_only=True)[1]
     return inside(pid, "test", "-w", path)[0]
 
 
