@@ -125,6 +125,7 @@ class Monitor {
   void handle(Event e);
   void enqueue(Event e) { queue_.push_back(std::move(e)); }
   void sync_state();
+  void release_start_lock_when_settled();
   bool no_children() const;
 
   // Turning fds into events.
@@ -224,6 +225,7 @@ class Monitor {
   Unit unit_;
   RuntimeFiles files_;
   UnitLock lock_;
+  bool start_lock_released_ = false;  // `run`: see release_start_lock_when_settled()
   Options options_;
   MonitorLog log_;
   notify::Upstream upstream_;
@@ -436,11 +438,26 @@ void Monitor::handle(Event e) {
     sync_state();
     for (const Action& a : actions) execute(a);
     sync_state();
+    release_start_lock_when_settled();
   } catch (const std::exception& ex) {
     Event failure = make(Event::Kind::InternalError);
     failure.message = ex.what();
     enqueue(std::move(failure));
   }
+}
+
+// A `start` that launched us holds nothing: we hold the start lock for it
+// and let go at the Report it reads. `run` has no such caller, so no Report
+// comes (supervisor.h): the lock goes once the first start has an outcome,
+// i.e. the unit is no longer activating. Kept until then, it makes a
+// concurrent `start` wait for that outcome; kept longer, it made every
+// `stop` of a foreground unit wait for ever behind it.
+void Monitor::release_start_lock_when_settled() {
+  if (!options_.foreground || start_lock_released_) return;
+  if (supervisor_.active_state() == ActiveState::Activating) return;
+  start_lock_released_ = true;
+  flush_state();  // whoever waits on the lock reads the record next
+  if (!supervisor_.done()) (void)lock_.unlock_start();
 }
 
 void Monitor::sync_state() {

@@ -576,6 +576,44 @@ TEST_CASE("run: SIGTERM runs the stop sequence and exits 0; SIGINT too", "[lifec
   CHECK(u.nothing_running());
 }
 
+TEST_CASE("run: stop and restart from another shell reach the foreground unit (its start lock is let go once it runs)",
+          "[lifecycle][run]") {
+  // The foreground monitor took the start lock for its start and, with no
+  // caller to report to, kept it for life: every `stop` waited behind it.
+  bool restart_first = GENERATE(false, true);
+  TempDir dir;
+  TestUnit u(dir, "fgother", "/bin/sleep 1000");
+  Running running = u.spawn_verb("run");
+  pid_t first = 0;
+  REQUIRE(wait_until(
+      [&] {
+        std::vector<pid_t> s = u.services();
+        if (s.size() == 1) first = s[0];
+        return s.size() == 1;
+      },
+      10000));
+  RunOptions opts;
+  opts.timeout_ms = 10000;
+  if (restart_first) {
+    // The foreground monitor carries the restart out itself, and goes on.
+    RunResult r = u.verb("restart", opts);
+    INFO(r.describe());
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 0);
+    std::vector<pid_t> now = u.services();
+    REQUIRE(now.size() == 1);
+    CHECK(now[0] != first);
+  }
+  RunResult r = u.verb("stop", opts);
+  INFO(r.describe());
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 0);
+  RunResult fg = running.wait();
+  INFO(fg.describe());
+  CHECK(fg.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
 namespace {
 
 // Whether `pid` is waiting for a stop in progress: blocked on the unit's
