@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "base/sys.h"
+#include "unit/unit_name.h"
 
 namespace unitrun::process {
 namespace {
@@ -341,11 +342,7 @@ std::optional<std::string> unit_cgroup_name(const std::string& unit_name) {
   if (unit_name.empty() || unit_name == "." || unit_name == ".." || unit_name.find('/') != std::string::npos ||
       unit_name.find('\n') != std::string::npos || unit_name.size() > 200)
     return std::nullopt;
-  const std::string suffix = ".service";
-  if (unit_name.size() > suffix.size() &&
-      unit_name.compare(unit_name.size() - suffix.size(), suffix.size(), suffix) == 0)
-    return unit_name;
-  return unit_name + suffix;
+  return unit::service_name(unit_name);
 }
 
 // ---------------------------------------------------------------- conversions

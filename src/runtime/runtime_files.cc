@@ -5,6 +5,7 @@
 
 #include "base/sys.h"
 #include "runtime/safe_files.h"
+#include "unit/unit_name.h"
 #include "unit/unit_show.h"
 #include "unit/user_dirs.h"
 
@@ -34,7 +35,7 @@ RuntimeFiles files_in(const std::string& name, const std::string& identity, cons
   f.state = stem + ".state";
   f.snapshot = stem + ".unit";
   f.control = f.directory + "/." + key + ".control";
-  f.name_lock = f.directory + "/" + name + ".name";
+  f.name_lock = f.directory + "/" + unit::service_name(name) + ".name";  // ./web.ini and web.service are one name
   return f;
 }
 

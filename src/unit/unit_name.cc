@@ -112,4 +112,10 @@ std::string unescape_path(std::string_view escaped) {
   return path[0] == '/' ? path : "/" + path;
 }
 
+std::string service_name(std::string_view name) {
+  constexpr std::string_view kSuffix = ".service";
+  if (name.size() > kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix) return std::string(name);
+  return std::string(name) + std::string(kSuffix);
+}
+
 }  // namespace unitrun::unit

@@ -32,6 +32,13 @@ bool is_valid_unit_name(std::string_view name);
 // shorter than 256 bytes, systemd's characters, not starting with '@'.
 bool is_valid_dependency_name(std::string_view name);
 
+// The name of a service as systemd knows it: NAME.service for a unit named
+// by its file NAME.ini (or any name without that suffix), the name itself
+// otherwise. One service has one such name, whatever its file is called:
+// its cgroup and its name lock are keyed by it, so that ./web.ini and
+// web.service never run at once under one name.
+std::string service_name(std::string_view name);
+
 // What a template is checked as when no instance is given: instance "i",
 // as `systemd-analyze verify foo@.service` checks foo@i.service.
 inline constexpr std::string_view kTemplateCheckInstance = "i";

@@ -316,6 +316,36 @@ TEST_CASE("trust 12: another file of the same name is not told that the running 
   }
 }
 
+TEST_CASE("trust 12: NAME.ini named by its path and NAME.service of the unit path are one name, never two services",
+          "[units][identity]") {
+  // Both would run in the cgroup NAME.service (systemd's name for either);
+  // the second start failed only once it found the first's processes there.
+  UnitDir u;
+  std::string name = u.name("pair");
+  std::filesystem::create_directories(u.dir() / "files");
+  std::string by_path = u.dir() / ("files/" + name + ".ini");
+  std::string text = "[Service]\nExecStart=/bin/sleep 1000\nEnvironment=UNITRUN_TEST_MARKER=" + u.marker() + "\n";
+  write_file(by_path, text);
+  std::string in_path = u.write(name + ".service", "/bin/sleep 1000");
+  u.started(name);
+  u.started(by_path);
+  bool path_first = GENERATE(true, false);
+  std::string first = path_first ? by_path : name, second = path_first ? name : by_path;
+  std::string first_file = path_first ? by_path : in_path;
+  RunResult one = u.unitrun({"start", first});
+  INFO(one.describe());
+  REQUIRE(one.exit_code == 0);
+  size_t processes = find_marked(u.marker()).size();  // the monitor and its service
+  RunResult two = u.unitrun({"start", second});
+  INFO(two.describe());
+  CHECK(two.exit_code == 1);
+  CHECK(contains(two.err, "another unit of that name is running (" + first_file + ")"));
+  CHECK_FALSE(contains(two.err, "cgroup"));
+  CHECK(find_marked(u.marker()).size() == processes);
+  CHECK(u.unitrun({"stop", first}).exit_code == 0);
+  CHECK(find_marked(u.marker()).empty());
+}
+
 TEST_CASE("trust 12: a unit started by its path keeps its runtime files when its directory joins the unit path",
           "[units][identity]") {
   // Started by its path from outside the unit path (keyed by that path, as
