@@ -39,7 +39,9 @@ bpf_insn add64_imm(uint8_t dst, int32_t imm) { return insn(BPF_ALU64 | BPF_ADD |
 bpf_insn or32_imm(uint8_t dst, int32_t imm) { return insn(BPF_ALU | BPF_OR | BPF_K, dst, 0, 0, imm); }
 bpf_insn load32(uint8_t dst, uint8_t src, int16_t off) { return insn(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0); }
 bpf_insn store32_imm(uint8_t dst, int16_t off, int32_t imm) { return insn(BPF_ST | BPF_MEM | BPF_W, dst, 0, off, imm); }
-bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm, int16_t off) { return insn(BPF_JMP | op | BPF_K, dst, 0, off, imm); }
+bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm, int16_t off) {
+  return insn(BPF_JMP | op | BPF_K, dst, 0, off, imm);
+}
 bpf_insn call(int32_t helper) { return insn(BPF_JMP | BPF_CALL, 0, 0, 0, helper); }
 bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
 
@@ -181,16 +183,18 @@ Status detach_ip_firewall(const std::string& cgroup_dir) {
   auto cgroup = open_cgroup(cgroup_dir);
   if (!cgroup) return cgroup.error();
   for (bpf_attach_type type : {BPF_CGROUP_INET_INGRESS, BPF_CGROUP_INET_EGRESS})
-    if (Status s = detach_all(cgroup->get(), type); !s) return Error{s.error().sys_errno, cgroup_dir + ": " + s.error().context};
+    if (Status s = detach_all(cgroup->get(), type); !s)
+      return Error{s.error().sys_errno, cgroup_dir + ": " + s.error().context};
   return ok();
 }
 
 Status attach_ip_firewall(const std::string& cgroup_dir, const std::vector<IpPrefix>& allow,
                           const std::vector<IpPrefix>& deny) {
   Maps maps;
-  for (auto [into, list, family, name] :
-       {std::tuple{&maps.allow_v4, &allow, AF_INET, "unitrun_allow4"}, std::tuple{&maps.allow_v6, &allow, AF_INET6, "unitrun_allow6"},
-        std::tuple{&maps.deny_v4, &deny, AF_INET, "unitrun_deny4"}, std::tuple{&maps.deny_v6, &deny, AF_INET6, "unitrun_deny6"}}) {
+  for (auto [into, list, family, name] : {std::tuple{&maps.allow_v4, &allow, AF_INET, "unitrun_allow4"},
+                                          std::tuple{&maps.allow_v6, &allow, AF_INET6, "unitrun_allow6"},
+                                          std::tuple{&maps.deny_v4, &deny, AF_INET, "unitrun_deny4"},
+                                          std::tuple{&maps.deny_v6, &deny, AF_INET6, "unitrun_deny6"}}) {
     auto map = make_map(*list, family, name);
     if (!map) return map.error();
     *into = std::move(*map);

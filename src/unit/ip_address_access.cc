@@ -117,7 +117,8 @@ bool ip_prefix_contains(const IpPrefix& p, int family, const uint8_t* address) {
 bool ip_access_allowed(const std::vector<IpPrefix>& allow, const std::vector<IpPrefix>& deny, int family,
                        const uint8_t* address) {
   auto matches = [&](const std::vector<IpPrefix>& list) {
-    return std::any_of(list.begin(), list.end(), [&](const IpPrefix& p) { return ip_prefix_contains(p, family, address); });
+    return std::any_of(list.begin(), list.end(),
+                       [&](const IpPrefix& p) { return ip_prefix_contains(p, family, address); });
   };
   if (matches(allow)) return true;
   return !matches(deny);
@@ -125,7 +126,8 @@ bool ip_access_allowed(const std::vector<IpPrefix>& allow, const std::vector<IpP
 
 bool ip_prefixes_cover_all(const std::vector<IpPrefix>& list) {
   auto has = [&](int family) {
-    return std::any_of(list.begin(), list.end(), [&](const IpPrefix& p) { return p.family == family && p.prefixlen == 0; });
+    return std::any_of(list.begin(), list.end(),
+                       [&](const IpPrefix& p) { return p.family == family && p.prefixlen == 0; });
   };
   return has(AF_INET) && has(AF_INET6);
 }

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -95,8 +96,7 @@ int connect_from_outside(const std::string& address, int port) {
 
 }  // namespace
 
-TEST_CASE("ip firewall: IPAddressDeny=any stops the service reaching a listener on 127.0.0.1",
-          "[ip-firewall]") {
+TEST_CASE("ip firewall: IPAddressDeny=any stops the service reaching a listener on 127.0.0.1", "[ip-firewall]") {
   TempDir dir;
   Listener listener("127.0.0.1");
   std::string target = "127.0.0.1 " + std::to_string(listener.port);
@@ -163,4 +163,32 @@ TEST_CASE("ip firewall: a listener in a unit with IPAddressDeny=any is unreachab
   CHECK(connect_from_outside("127.0.0.1", open_port) == 0);
   CHECK(denied->stop().exit_code == 0);
   CHECK(open->stop().exit_code == 0);
+}
+
+TEST_CASE("ip firewall: a cgroup left by a SIGKILLed monitor loses its filter when the unit no longer asks for it",
+          "[ip-firewall]") {
+  TempDir dir;
+  std::string port_file = dir / "reuse.port";
+  std::string exec = probe() + " listen 127.0.0.1 " + port_file;
+  TestUnit u(dir, "ipreuse", exec, {.extra = "Type=notify\nIPAddressDeny=any\n"});
+  REQUIRE(u.start().exit_code == 0);
+  auto port = read_file(port_file);
+  REQUIRE(port);
+  CHECK(connect_from_outside("127.0.0.1", std::stoi(*port)) == ETIMEDOUT);
+  std::vector<pid_t> monitors = u.monitors();
+  REQUIRE(monitors.size() == 1);
+  REQUIRE(::kill(monitors[0], SIGKILL) == 0);
+  REQUIRE(wait_exit(monitors[0], 30000));
+
+  // The same unit without the key: start ends what is left and reuses the
+  // cgroup directory, whose earlier programs must go.
+  REQUIRE(::unlink(port_file.c_str()) == 0);
+  u.rewrite(exec, {.extra = "Type=notify\n"});
+  RunResult again = u.start();
+  INFO(again.describe());
+  REQUIRE(again.exit_code == 0);
+  port = read_file(port_file);
+  REQUIRE(port);
+  CHECK(connect_from_outside("127.0.0.1", std::stoi(*port)) == 0);
+  CHECK(u.stop().exit_code == 0);
 }
