@@ -29,7 +29,7 @@ bool utf8_output() {
 
 // Where unitrun's answer differs from what systemd would run: one line.
 std::string differences(const Unit& unit, const std::vector<Inapplicable>& here, bool has_errors) {
-  std::string line = "Note: unitrun does not implement IPAddressDeny= or DynamicUser= (units setting them are refused)";
+  std::string line = "Note: unitrun does not implement DynamicUser= (units setting it are refused)";
   if (!here.empty()) {
     line += "; cannot apply here:";
     for (const Inapplicable& i : here) line += " " + (i.key.empty() ? std::string("?") : i.key + "=");

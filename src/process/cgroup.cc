@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "base/sys.h"
+#include "process/bpf_firewall.h"
 #include "unit/unit_name.h"
 
 namespace unitrun::process {
@@ -210,6 +211,20 @@ struct Problems {
   }
   void add(const std::string& key, const Error& e) { add(key, e.message()); }
 };
+
+// The key an IP filter is reported under: IPAddressDeny= when set (the one
+// that restricts), else IPAddressAllow=; nullptr when neither is.
+const char* ip_firewall_key(const CgroupLimits& limits) {
+  if (!limits.ip_address_deny.empty()) return "IPAddressDeny=";
+  if (!limits.ip_address_allow.empty()) return "IPAddressAllow=";
+  return nullptr;
+}
+
+std::string ip_firewall_needs_v2(const CgroupSupport& support) {
+  return "needs a BPF program on the unit's cgroup v2 directory, and there is no cgroup v2 tree unitrun can write "
+         "here (" +
+         support.describe() + ")";
+}
 
 bool wait_fds(std::vector<struct pollfd>& fds, uint64_t deadline_usec) {
   while (true) {
@@ -455,9 +470,16 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     }
   }
   for (const char* ctrl : {"memory", "pids", "cpuacct", "freezer"}) use(ctrl, "");
+  const char* ip_key = ip_firewall_key(limits);
+  bool want_ip_firewall = ip_key != nullptr;
+  if (ip_key && !support.v2_writable) {
+    problems.add(ip_key, ip_firewall_needs_v2(support));
+    want_ip_firewall = false;
+  }
   if (problems.error) return *problems.error;
 
   // ---- the directories
+  bool v2_reused = false;  // the v2 directory was left by an earlier run (it may carry its IP filter)
   auto make_dir = [&](const std::string& path) -> Result<bool> {
     if (::mkdir(path.c_str(), 0755) == 0) return true;
     if (errno == EEXIST) return false;
@@ -479,7 +501,9 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     }
     if (problems.error) return *problems.error;
     Node n{support.v2_base + "/" + *name, support.v2_mount, "v2", enabled};
-    if (auto r = make_dir(n.path); !r) return r.error();
+    auto made = make_dir(n.path);
+    if (!made) return made.error();
+    v2_reused = !*made;
     cg.nodes_.push_back(std::move(n));
   }
   for (const auto& [mount, h] : v1_mounts) {
@@ -493,6 +517,28 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
   if (auto m = cg.members(); !m.empty())
     return Error{EBUSY, "cgroup: " + cg.tracking_node()->path + " still has " + std::to_string(m.size()) +
                             " process(es) of an earlier run"};
+
+  // ---- the IP filter, before any process joins
+  if (want_ip_firewall) {
+    if (auto s = attach_ip_firewall(cg.v2_node()->path, limits.ip_address_allow, limits.ip_address_deny); !s) {
+      problems.add(ip_key, s.error());
+    } else {
+      auto shown = [](const char* key, const std::vector<IpPrefix>& list) {
+        std::string text = key;
+        if (ip_prefixes_cover_all(list) && list.size() == 2) return text + "any";
+        for (size_t i = 0; i < list.size(); ++i) text += (i ? " " : "") + ip_prefix_text(list[i]);
+        return text;
+      };
+      if (!limits.ip_address_deny.empty())
+        cg.in_force_.push_back(shown("IPAddressDeny=", limits.ip_address_deny) + " (v2 BPF filter)");
+      if (!limits.ip_address_allow.empty())
+        cg.in_force_.push_back(shown("IPAddressAllow=", limits.ip_address_allow) + " (v2 BPF filter)");
+    }
+  } else if (v2_reused) {
+    // An earlier run's filter must not outlive the line that asked for it.
+    if (auto s = detach_ip_firewall(cg.v2_node()->path); !s)
+      cg.warnings_.push_back("cannot remove an earlier run's IP filter: " + s.error().message());
+  }
 
   // ---- the limits
   // `shown` empty: applied, but summed up by another entry of in_force_.
@@ -979,6 +1025,12 @@ std::vector<std::string> check_limits(const CgroupSupport& support, const Cgroup
       support.carrier("devices") != "v1")
     add(!limits.device_allow.empty() ? "DeviceAllow=" : "DevicePolicy=",
         "no v1 devices controller here, and cgroup v2 device control needs a BPF program unitrun does not install");
+  if (const char* key = ip_firewall_key(limits)) {
+    if (!support.v2_writable)
+      add(key, ip_firewall_needs_v2(support));
+    else if (auto s = probe_ip_firewall(); !s)
+      add(key, "this kernel does not load the cgroup BPF filter (" + s.error().message() + ")");
+  }
   return problems;
 }
 

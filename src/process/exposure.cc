@@ -558,6 +558,15 @@ SecurityInfo security_info(const Unit& unit, const EffectiveSandbox& e) {
   i.system_call_filter_allow_list = e.syscall_allow_list;
   i.system_call_filter = e.syscalls;
   i.delegate = r.delegate;
+  // As systemd-analyze security reads a loaded unit: "any" denied (both
+  // families' /0), and what the allow list lets through.
+  i.ip_address_deny_all = ip_prefixes_cover_all(r.ip_address_deny);
+  for (const IpPrefix& p : r.ip_address_allow) {
+    if (ip_prefix_is_localhost(p))
+      i.ip_address_allow_localhost = true;
+    else
+      i.ip_address_allow_other = true;
+  }
   i.device_policy = r.device_policy == DevicePolicy::Closed   ? "closed"
                     : r.device_policy == DevicePolicy::Strict ? "strict"
                                                               : "auto";

@@ -59,7 +59,7 @@ struct SecurityInfo {
   bool delegate = false;
   std::string device_policy = "auto";     // auto, closed, strict (after PrivateDevices= made it closed)
   std::vector<std::string> device_allow;  // "char-rtc:r": the list systemd ends up with
-  bool ip_address_deny_all = false;       // IPAddressDeny=any (unitrun refuses the key: always false)
+  bool ip_address_deny_all = false;       // IPAddressDeny=any (0.0.0.0/0 and ::/0)
   bool ip_address_allow_localhost = false, ip_address_allow_other = false;
 };
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/ip_address_access.h"
+
 namespace unitrun {
 
 enum class DevicePolicy { Auto, Closed, Strict };
@@ -44,6 +46,9 @@ struct CgroupLimits {
   bool protect_clock = false;
   bool delegate = false;  // Delegate=yes: the cgroup is the service user's (chown)
   std::string slice;      // Slice=: accepted, not used (no slice tree without systemd)
+  // IPAddressAllow=/IPAddressDeny=: sorted, no duplicates; empty when unset.
+  // Enforced by a BPF program on the unit's cgroup v2 directory.
+  std::vector<IpPrefix> ip_address_allow, ip_address_deny;
   bool operator==(const CgroupLimits&) const = default;
 };
 

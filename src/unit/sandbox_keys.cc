@@ -385,6 +385,15 @@ Status slice(Assignment& a) {
   return ok();
 }
 
+// IPAddressAllow=, IPAddressDeny=: lines of prefixes that add up; an empty
+// line resets.
+template <std::vector<IpPrefix> CgroupLimits::*Field>
+Status ip_address_access(Assignment& a) {
+  auto& list = a.unit.resource_control.*Field;
+  if (a.value.empty()) return list.clear(), ok();
+  return add_ip_prefixes(a.value, list);
+}
+
 constexpr Directive refused(std::string_view name, Reason reason) {
   return {"Service", name, S::Refused, reason, nullptr};
 }
@@ -507,8 +516,8 @@ constexpr Directive kRows[] = {
     {"Service", "BlockIOAccounting", S::NoEffect, R::Accounting, &check_boolean},
     {"Service", "TasksAccounting", S::NoEffect, R::Accounting, &check_boolean},
     {"Service", "IPAccounting", S::NoEffect, R::Accounting, &check_boolean},
-    refused("IPAddressAllow", R::BpfFilter),
-    refused("IPAddressDeny", R::BpfFilter),
+    sandbox("IPAddressAllow", &ip_address_access<&CgroupLimits::ip_address_allow>),
+    sandbox("IPAddressDeny", &ip_address_access<&CgroupLimits::ip_address_deny>),
     refused("IPIngressFilterPath", R::BpfFilter),
     refused("IPEgressFilterPath", R::BpfFilter),
     refused("BPFProgram", R::BpfFilter),

@@ -280,6 +280,13 @@ void add_sandbox_properties(const Unit& u, std::vector<std::pair<std::string, st
   add("DeviceAllow", join_words(device_allow));
   add("Delegate", yes(r.delegate));
   add("Slice", r.slice);
+  auto prefixes = [](const std::vector<IpPrefix>& list) {
+    std::vector<std::string> words;
+    for (const IpPrefix& entry : list) words.push_back(ip_prefix_text(entry));
+    return join_words(words);
+  };
+  add("IPAddressAllow", prefixes(r.ip_address_allow));
+  add("IPAddressDeny", prefixes(r.ip_address_deny));
 }
 }  // namespace
 

@@ -12,10 +12,20 @@
 //   escape        forks a child that setsid()s and sleeps; prints its PID, sleeps
 //   umount        calls umount2() on a path that does not exist; exits 0
 //   sleep         sleeps until killed
+//   connect ADDR PORT [ADDR PORT ...]
+//                 a TCP connect() (one SYN retransmission) and a UDP send
+//                 to each; {"tcp": [e, ...], "udp": [e, ...]} (0: done)
+//   listen ADDR PORTFILE
+//                 listens on ADDR and a free port, writes the port to
+//                 PORTFILE, sends READY=1 to $NOTIFY_SOCKET, accepts and
+//                 closes connections until killed
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/keyctl.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/klog.h>
@@ -27,12 +37,14 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timex.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -335,6 +347,65 @@ int escape() {
   for (;;) pause();
 }
 
+sockaddr_in inet_address(const char* address, int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, address, &a.sin_addr) != 1) std::exit(2);
+  return a;
+}
+
+// A TCP connect() that gives up after one SYN retransmission (about 3 s:
+// a SYN the filter drops fails connect() only by timing out, as under
+// systemd), and a UDP datagram, whose send fails at once when dropped.
+int connect_each(int argc, char** argv) {
+  std::string tcp, udp;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    sockaddr_in a = inet_address(argv[i], std::atoi(argv[i + 1]));
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int syncnt = 1;
+    if (fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof syncnt) < 0) return 1;
+    int e = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 0 : errno;
+    close(fd);
+    tcp += (i > 2 ? ", " : "") + std::to_string(e);
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 1;
+    e = sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) == 1 ? 0 : errno;
+    close(fd);
+    udp += (i > 2 ? ", " : "") + std::to_string(e);
+  }
+  std::printf("{\"tcp\": [%s], \"udp\": [%s]}\n", tcp.c_str(), udp.c_str());
+  return 0;
+}
+
+int listen_and_accept(const char* address, const char* port_file) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 1;
+  sockaddr_in a = inet_address(address, 0);
+  socklen_t len = sizeof a;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || listen(fd, 16) < 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) < 0)
+    return 1;
+  FILE* f = std::fopen(port_file, "w");
+  if (!f) return 1;
+  std::fprintf(f, "%d\n", ntohs(a.sin_port));
+  if (std::fclose(f) != 0) return 1;
+  const char* notify = std::getenv("NOTIFY_SOCKET");
+  if (!notify || !*notify) return 1;
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  std::strncpy(un.sun_path, notify, sizeof un.sun_path - 1);
+  if (un.sun_path[0] == '@') un.sun_path[0] = '\0';
+  int n = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  socklen_t un_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::strlen(notify));
+  if (n < 0 || sendto(n, "READY=1", 7, 0, reinterpret_cast<sockaddr*>(&un), un_len) < 0) return 1;
+  close(n);
+  for (;;) {
+    int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c >= 0) close(c);
+  }
+}
+
 }  // namespace
 
 // Built with the sanitizers in their build: LeakSanitizer needs to ptrace
@@ -350,6 +421,8 @@ int main(int argc, char** argv) {
   if (mode == "spin" && argc > 2) return spin(std::atof(argv[2]));
   if (mode == "escape") return escape();
   if (mode == "umount") return umount2("/nonexistent-sandboxprobe", 0) < 0 ? 0 : 0;
+  if (mode == "connect" && argc >= 4) return connect_each(argc, argv);
+  if (mode == "listen" && argc == 4) return listen_and_accept(argv[2], argv[3]);
   if (mode == "sleep")
     for (;;) pause();
   return 2;

@@ -119,7 +119,7 @@ TEST_CASE("security: a plain unit is UNSAFE, redis-server's protections score OK
   CHECK(redis_level == "OK");
   CHECK(redis.out.find("Overall exposure level for redis-server.service") != std::string::npos);
   // Where unitrun differs from systemd is said under the table.
-  CHECK(redis.out.find("Note: unitrun does not implement IPAddressDeny=") != std::string::npos);
+  CHECK(redis.out.find("Note: unitrun does not implement DynamicUser=") != std::string::npos);
 }
 
 TEST_CASE("security: --threshold exits 1 above it, 0 at or below, 2 out of range", "[exposure]") {
@@ -166,10 +166,10 @@ TEST_CASE("security: --json is an array of every check", "[exposure]") {
 TEST_CASE("security: a unit with a key unitrun refuses is scored, and exits 6", "[exposure]") {
   TempDir dir;
   RunResult r =
-      run_unitrun({"security", write_unit(dir, "ipdeny.service", std::string(kPlain) + "IPAddressDeny=any\n")});
+      run_unitrun({"security", write_unit(dir, "dynamic.service", std::string(kPlain) + "DynamicUser=yes\n")});
   INFO(r.describe());
   CHECK(r.exit_code == 6);
-  CHECK(r.err.find("IPAddressDeny= is refused") != std::string::npos);
+  CHECK(r.err.find("DynamicUser= is refused") != std::string::npos);
   CHECK(r.out.find("unitrun refuses to start it") != std::string::npos);
   overall(r);
 }

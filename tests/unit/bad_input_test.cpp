@@ -516,6 +516,8 @@ const std::map<std::string, std::string>& bad_values() {
       {"Service.SystemCallErrorNumber", "ENOTANERRNO"},
       {"Service.SystemCallLog", "@bogus"},
       {"Service.Delegate", "cpux"},
+      {"Service.IPAddressAllow", "10.0.0.0/33"},
+      {"Service.IPAddressDeny", "example.com"},
       {"Service.StartupCPUWeight", "heavy"},
       {"Service.StartupCPUShares", "x"},
       {"Service.StartupIOWeight", "-1"},

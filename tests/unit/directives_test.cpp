@@ -130,15 +130,15 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
     INFO(d.name);
     CHECK(d.section == "Service");
   }
-  for (std::string_view key :
-       {"PrivateTmp", "ProtectSystem", "CapabilityBoundingSet", "NoNewPrivileges", "SystemCallFilter", "ReadWritePaths",
-        "DeviceAllow", "MemoryMax", "TasksMax", "CPUQuota", "Slice", "Delegate", "MemoryLimit", "RemoveIPC"}) {
+  for (std::string_view key : {"PrivateTmp", "ProtectSystem", "CapabilityBoundingSet", "NoNewPrivileges",
+                               "SystemCallFilter", "ReadWritePaths", "DeviceAllow", "MemoryMax", "TasksMax", "CPUQuota",
+                               "Slice", "Delegate", "MemoryLimit", "RemoveIPC", "IPAddressDeny", "IPAddressAllow"}) {
     INFO(key);
     REQUIRE(find_directive("Service", key));
     CHECK(find_directive("Service", key)->status == DirectiveStatus::Implemented);
   }
   for (auto [key, reason] : std::vector<std::pair<std::string_view, Reason>>{{"DynamicUser", Reason::DynamicUser},
-                                                                             {"IPAddressDeny", Reason::BpfFilter},
+                                                                             {"BPFProgram", Reason::BpfFilter},
                                                                              {"RootImage", Reason::ImageMount},
                                                                              {"MemoryLow", Reason::ResourceControl},
                                                                              {"MountAPIVFS", Reason::Sandboxing}}) {

@@ -118,6 +118,23 @@ TEST_CASE("security: rows carry systemd's texts and exposures") {
   CHECK(row(deny, "SystemCallFilter=~@clock").description ==
         "System call deny list defined for service, and @clock is included");
 
+  // IPAddressDeny= counts as systemd-analyze security counts it.
+  CHECK(exposure_of(plain, "IPAddressDeny=") == "0.2");
+  CHECK(row(plain, "IPAddressDeny=").description == "Service does not define an IP address allow list");
+  Assessment deny_all = score("IPAddressDeny=any\n");
+  CHECK(row(deny_all, "IPAddressDeny=").passed());
+  CHECK(row(deny_all, "IPAddressDeny=").description == "Service blocks all IP address ranges");
+  Assessment local = score("IPAddressDeny=any\nIPAddressAllow=localhost\n");
+  CHECK(exposure_of(local, "IPAddressDeny=") == "0.1");
+  CHECK(row(local, "IPAddressDeny=").description ==
+        "Service defines IP address allow list with only localhost entries");
+  Assessment other = score("IPAddressDeny=any\nIPAddressAllow=localhost 10.0.0.0/8\n");
+  CHECK(exposure_of(other, "IPAddressDeny=") == "0.1");
+  CHECK(row(other, "IPAddressDeny=").description == "Service defines IP address allow list with non-localhost entries");
+  // Only IPv4 denied is not "any" for systemd.
+  CHECK_FALSE(row(score("IPAddressDeny=0.0.0.0/0\n"), "IPAddressDeny=").passed());
+  CHECK(score("IPAddressDeny=any\n").exposure < plain.exposure);
+
   Assessment clock = score("PrivateDevices=yes\nProtectClock=yes\n");
   CHECK(row(clock, "DeviceAllow=").description == "Service has a device ACL with some special devices: char-rtc:r");
   CHECK(exposure_of(clock, "DeviceAllow=") == "0.1");

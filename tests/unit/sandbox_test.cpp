@@ -461,6 +461,18 @@ TEST_CASE("cgroup detection: hybrid (v1 controllers, v2 for tracking) and co-mou
   CHECK(v1.v2_mount.empty());
   auto nonroot = parse_cgroup_support(mi, "0::/\n", root.path(), false);
   CHECK_FALSE(nonroot.v1.at("memory").writable);
+
+  // The IP filter needs the v2 tree: on v1 alone, check names the key.
+  CgroupLimits ip;
+  REQUIRE(add_ip_prefixes("any", ip.ip_address_deny));
+  auto problems = check_limits(v1, ip);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].rfind("IPAddressDeny=: needs a BPF program on the unit's cgroup v2 directory", 0) == 0);
+  CgroupLimits allow_only;
+  REQUIRE(add_ip_prefixes("localhost", allow_only.ip_address_allow));
+  problems = check_limits(v1, allow_only);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].rfind("IPAddressAllow=: ", 0) == 0);
 }
 
 TEST_CASE("cgroup: names and systemd's conversions", "[cgroup]") {

@@ -585,6 +585,16 @@ const std::vector<Sample>& sandbox_samples() {
                      CHECK(u.resource_control.device_allow[0].access == "rw");
                    }});
     out.push_back({"Service.Delegate", "yes", [](const Unit& u) { CHECK(u.resource_control.delegate); }});
+    out.push_back({"Service.IPAddressAllow", "localhost 10.1.2.3/8", [](const Unit& u) {
+                     REQUIRE(u.resource_control.ip_address_allow.size() == 3);
+                     CHECK(ip_prefix_text(u.resource_control.ip_address_allow[0]) == "10.0.0.0/8");
+                     CHECK(ip_prefix_text(u.resource_control.ip_address_allow[1]) == "127.0.0.0/8");
+                     CHECK(ip_prefix_text(u.resource_control.ip_address_allow[2]) == "::1/128");
+                   }});
+    out.push_back({"Service.IPAddressDeny", "any", [](const Unit& u) {
+                     CHECK(u.resource_control.ip_address_deny.size() == 2);
+                     CHECK(ip_prefixes_cover_all(u.resource_control.ip_address_deny));
+                   }});
     out.push_back(
         {"Service.Slice", "system.slice", [](const Unit& u) { CHECK(u.resource_control.slice == "system.slice"); }});
     return out;
