@@ -64,8 +64,7 @@ struct DisablePlan {
 DisablePlan plan_disable(const InstallSource& source, const std::string& own_file);
 // Whether a symlink found at DIRECTORY/NAME (directory relative to the
 // config directory) pointing to TARGET is one the plan removes. Pure.
-bool removes(const DisablePlan& plan, const std::string& directory, const std::string& name,
-             const std::string& target);
+bool removes(const DisablePlan& plan, const std::string& directory, const std::string& name, const std::string& target);
 // The directories of the config directory that hold enablement links:
 // NAME.wants, NAME.requires, NAME.upholds.
 bool is_link_directory(const std::string& directory);

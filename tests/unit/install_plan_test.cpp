@@ -85,9 +85,9 @@ TEST_CASE("install plan: disable removes links by name or by target, never a mas
   CHECK(unit::removes(plan, "multi-user.target.wants", "web.service", "/elsewhere/web.service"));  // its name
   CHECK(unit::removes(plan, "", "www.service", "/etc/unitrun/web.service"));
   CHECK(unit::removes(plan, "", "old-alias.service", "/usr/lib/unitrun/web.service"));  // its target's name
-  CHECK_FALSE(unit::removes(plan, "", "web.service", "/opt/web.service"));            // its own file
-  CHECK(unit::removes(plan, "a.target.wants", "web.service", "/opt/web.service"));    // ... only at the top
-  CHECK_FALSE(unit::removes(plan, "", "www.service", "/dev/null"));                   // a mask: unmask's
+  CHECK_FALSE(unit::removes(plan, "", "web.service", "/opt/web.service"));              // its own file
+  CHECK(unit::removes(plan, "a.target.wants", "web.service", "/opt/web.service"));      // ... only at the top
+  CHECK_FALSE(unit::removes(plan, "", "www.service", "/dev/null"));                     // a mask: unmask's
   CHECK_FALSE(unit::removes(plan, "a.target.wants", "db.service", "/etc/unitrun/db.service"));
   // A link to a link removed before goes too.
   plan.targets = {"/etc/unitrun/www.service"};
