@@ -214,11 +214,9 @@ int for_each_word(const char* verb, const std::vector<std::string>& words, One o
 
 int enable_units(const std::vector<std::string>& words) {
   unit::UnitPath path = unit::unit_path_for_current_user();
-  auto config = open_config_dir(path, true);
-  if (!config) {
-    std::fprintf(stderr, "Failed to enable unit: %s\n", config.error().message().c_str());
-    return exit_code::kFailure;
-  }
+  // Opened (and made) once there is something to link: a unit not found
+  // is told as such (exit 5), whatever the config directory's state.
+  std::optional<Result<ConfigDir>> config;
   bool any_installable = false;
   int code = for_each_word("enable", words, [&](const std::string& word, std::vector<std::string>& also) {
     int find_code = 0;
@@ -229,8 +227,10 @@ int enable_units(const std::vector<std::string>& words) {
     if (!source) return std::optional<Failure>(Failure{source.error().message()});
     unit::EnablePlan plan = unit::plan_enable(*source);
     any_installable = any_installable || plan.installable;
+    if (!plan.links.empty() && !config) config.emplace(open_config_dir(path, true));
+    if (config && !*config) return std::optional<Failure>(Failure{(*config).error().message()});
     for (const unit::PlannedLink& link : plan.links)
-      if (auto failure = make_link(*config, link)) return failure;
+      if (auto failure = make_link(**config, link)) return failure;
     also = plan.also;
     return std::optional<Failure>();
   });
