@@ -45,6 +45,7 @@ _unitrun() {
     local prog=${COMP_WORDS[0]}
     local verbs="check security show cat start stop restart status reload force-reload try-restart condrestart run logs reopen-logs export"
     verbs+=" list list-units list-unit-files is-active is-failed is-enabled"
+    verbs+=" enable disable reenable mask unmask"
     COMPREPLY=()
 
     # --color takes auto, always or never (also as --color=WHEN), before or
@@ -104,6 +105,7 @@ _unitrun() {
             fi
             ;;
         is-active | is-failed | is-enabled) options+=" -q --quiet" ;;
+        enable | disable | reenable | mask) options+=" --now" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
@@ -130,6 +132,8 @@ _unitrun() {
             fi
             ;;
         list | list-units | list-unit-files) _unitrun_unit_names "$cur" "$prog" ;;
+        # Names only: the unit file verbs act on units of the unit path.
+        enable | disable | reenable | mask | unmask) _unitrun_unit_names "$cur" "$prog" ;;
         show | run | logs) ((positionals == 0)) && _unitrun_units "$cur" "$prog" ;;
         *) _unitrun_units "$cur" "$prog" ;;  # any number of units
     esac

@@ -48,6 +48,16 @@ int is_active(const std::vector<std::string>& units, bool quiet);
 int is_failed(const std::vector<std::string>& units, bool quiet);
 int is_enabled(const std::vector<std::string>& units, bool quiet);
 
+// systemctl's unit file verbs (cli/unit_files.cc, unit/install_plan.h):
+// symlinks in the unit path's config directory from the units' [Install]
+// sections. `now` starts (enable, reenable) or stops (disable, mask) the
+// units afterwards. Exit 0, 1 for a failure, 5 for a unit not found.
+int enable(const std::vector<std::string>& units, bool now);
+int disable(const std::vector<std::string>& units, bool now);
+int reenable(const std::vector<std::string>& units, bool now);
+int mask(const std::vector<std::string>& units, bool now);
+int unmask(const std::vector<std::string>& units);
+
 // The names shell completion offers (contrib/completion), one per line.
 int complete_units();
 

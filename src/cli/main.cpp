@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "       unitrun run|logs|show UNIT\n"
     "       unitrun check|cat|is-active|is-failed|is-enabled UNIT...\n"
     "       unitrun list|list-unit-files [PATTERN...], unitrun status\n"
+    "       unitrun enable|disable|reenable|mask [--now] UNIT..., unitrun unmask UNIT...\n"
     "       unitrun security [--json] [--threshold=N] UNIT...\n"
     "       unitrun export systemd|sysv UNIT\n"
     "       unitrun reopen-logs\n"
@@ -167,6 +168,20 @@ int run(int argc, char** argv) {
     query->add_flag("-q,--quiet", quiet, "Print nothing; only the exit code");
   }
 
+  // The unit file verbs (src/cli/unit_files.cc).
+  bool now = false;
+  auto* enable = app.add_subcommand("enable", "Link units into the targets their [Install] section names");
+  auto* disable = app.add_subcommand("disable", "Remove the links that enable made for units");
+  auto* reenable = app.add_subcommand("reenable", "disable, then enable units");
+  auto* mask = app.add_subcommand("mask", "Link units to /dev/null, so that they cannot start");
+  auto* unmask = app.add_subcommand("unmask", "Remove the /dev/null links of units");
+  for (auto* unit_file_verb : {enable, disable, reenable, mask, unmask}) {
+    if (!invoked(unit_file_verb)) continue;
+    unit_file_verb->add_option("unit", units, "Unit names (looked up in the unit path)")->required();
+    if (unit_file_verb != unmask)
+      unit_file_verb->add_flag("--now", now, "Then start (enable, reenable) or stop (disable, mask) them");
+  }
+
   // For the shell completion (contrib/completion): hidden from --help.
   auto* complete = app.add_subcommand("__complete-units", "");
   complete->group("");
@@ -211,6 +226,11 @@ int run(int argc, char** argv) {
   if (*is_active) return cli::is_active(units, quiet);
   if (*is_failed) return cli::is_failed(units, quiet);
   if (*is_enabled) return cli::is_enabled(units, quiet);
+  if (*enable) return cli::enable(units, now);
+  if (*disable) return cli::disable(units, now);
+  if (*reenable) return cli::reenable(units, now);
+  if (*mask) return cli::mask(units, now);
+  if (*unmask) return cli::unmask(units);
   if (*complete) return cli::complete_units();
   return exit_code::kBadArguments;
 }

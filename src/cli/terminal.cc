@@ -94,6 +94,10 @@ const char* glyph(Glyph g) {
       return u ? "│ " : "| ";
     case Glyph::TreeSpace:
       return "  ";
+    case Glyph::ArrowRight:
+      return u ? "→" : "->";
+    case Glyph::Bullet:
+      return u ? "•" : "*";
   }
   return "";
 }

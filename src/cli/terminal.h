@@ -41,7 +41,17 @@ bool utf8();       // glyphs may be UTF-8
 bool progress();   // stderr shows updating progress lines
 size_t columns();  // stderr's terminal width (0: unknown, or not a terminal)
 
-enum class Glyph { ActiveDot, InactiveDot, FailedDot, TreeBranch, TreeRight, TreeVertical, TreeSpace };
+enum class Glyph {
+  ActiveDot,
+  InactiveDot,
+  FailedDot,
+  TreeBranch,
+  TreeRight,
+  TreeVertical,
+  TreeSpace,
+  ArrowRight,  // "→" / "->": enable's "Created symlink A → B."
+  Bullet,      // "•" / "*"
+};
 const char* glyph(Glyph g);
 
 // systemctl's colours for a unit's ActiveState word ("active", "failed",

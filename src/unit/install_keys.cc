@@ -1,6 +1,6 @@
-// The [Install] directives: read by `systemctl enable` under systemd; here
-// WantedBy= is what `unitrun export systemd` writes, and the others are
-// parsed and checked for when units are managed together.
+// The [Install] directives: what `unitrun enable` links (unit/install_plan.h),
+// as `systemctl enable` does; WantedBy= is also what `unitrun export
+// systemd` writes.
 #include "unit/command_line.h"
 #include "unit/directives.h"
 #include "unit/key_parsers.h"
@@ -43,11 +43,11 @@ using S = DirectiveStatus;
 using R = Reason;
 
 constexpr Directive kRows[] = {
-    {"Install", "Alias", S::NoEffect, R::ManagedTogether, &parse_unit_names<&Unit::alias, true>},
+    {"Install", "Alias", S::Implemented, R::None, &parse_unit_names<&Unit::alias, true>},
     {"Install", "WantedBy", S::Implemented, R::None, &parse_unit_names<&Unit::wanted_by>},
-    {"Install", "RequiredBy", S::NoEffect, R::ManagedTogether, &parse_unit_names<&Unit::required_by>},
-    {"Install", "Also", S::NoEffect, R::ManagedTogether, &parse_unit_names<&Unit::also>},
-    {"Install", "DefaultInstance", S::NoEffect, R::ManagedTogether, &parse_default_instance},
+    {"Install", "RequiredBy", S::Implemented, R::None, &parse_unit_names<&Unit::required_by>},
+    {"Install", "Also", S::Implemented, R::None, &parse_unit_names<&Unit::also>},
+    {"Install", "DefaultInstance", S::Implemented, R::None, &parse_default_instance},
 };
 
 }  // namespace

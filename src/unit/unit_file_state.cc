@@ -1,6 +1,7 @@
 #include "unit/unit_file_state.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include "base/strings.h"
 #include "unit/ini_lines.h"
@@ -93,11 +94,29 @@ LinkIndex LinkIndex::read(const UnitPath& path) {
     DIR* dir = ::opendir(d.c_str());
     if (!dir) continue;
     bool runtime = is_runtime_directory(d);
+    auto mark = [&](const std::string& name) {
+      Links& slot = index.links_[name];
+      if (!runtime)
+        slot = Links::Persistent;
+      else if (slot == Links::None)
+        slot = Links::RuntimeOnly;
+    };
     std::vector<std::string> link_dirs;
     while (struct dirent* e = ::readdir(dir)) {
       std::string_view n = e->d_name;
       if (ends_with(n, ".wants") || ends_with(n, ".requires") || ends_with(n, ".upholds"))
         link_dirs.push_back(d + "/" + std::string(n));
+      // An alias that Alias= made (NAME -> a unit file of another name)
+      // enables the file it points to, as systemctl counts it.
+      if (e->d_type == DT_LNK && (ends_with(n, ".service") || ends_with(n, ".ini"))) {
+        char target[4096];
+        ssize_t len = ::readlinkat(::dirfd(dir), e->d_name, target, sizeof target - 1);
+        if (len <= 0) continue;
+        std::string_view t(target, static_cast<size_t>(len));
+        std::string_view base = t.substr(t.rfind('/') + 1);
+        if (t != "/dev/null" && base != n && (ends_with(base, ".service") || ends_with(base, ".ini")))
+          mark(std::string(base));
+      }
     }
     ::closedir(dir);
     for (const std::string& l : link_dirs) {
@@ -105,11 +124,7 @@ LinkIndex LinkIndex::read(const UnitPath& path) {
       if (!links) continue;
       while (struct dirent* e = ::readdir(links)) {
         if (e->d_name[0] == '.') continue;
-        Links& slot = index.links_[e->d_name];
-        if (!runtime)
-          slot = Links::Persistent;
-        else if (slot == Links::None)
-          slot = Links::RuntimeOnly;
+        mark(e->d_name);
       }
       ::closedir(links);
     }

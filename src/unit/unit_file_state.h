@@ -48,7 +48,9 @@ struct UnitFileSummary {
 UnitFileSummary summarize(std::string_view text);
 
 // The symlinks of the unit path's NAME.wants/, NAME.requires/ and
-// NAME.upholds/ directories, read once: which unit file names they link.
+// NAME.upholds/ directories, and its aliases (a symlink at a directory's top
+// level to a unit file of another name, as Alias= makes), read once: which
+// unit file names they link.
 class LinkIndex {
  public:
   static LinkIndex read(const UnitPath& path);

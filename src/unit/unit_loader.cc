@@ -132,7 +132,10 @@ LoadResult load(const UnitFile& file, ValidateMode mode) {
     r.unit.name = file.name;
     r.unit.path = file.fragment;
     r.unit.identity = file.identity;
-    r.diagnostics.push_back({S::Error, 0, "unit " + file.name + " is masked (its file is empty or /dev/null)"});
+    // systemctl's words ("Unit x.service is masked."), said by unitrun:
+    // the file is /dev/null or empty, no path worth naming.
+    r.diagnostics.push_back({S::Error, 0, "Unit " + file.name + " is masked."});
+    r.display_path = "unitrun";
     return r;
   }
   auto sources = read_sources(file);

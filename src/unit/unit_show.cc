@@ -416,6 +416,10 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
       add("LoadCredential", c.id + ":" + c.path);
   }
   add("WantedBy", words(u.wanted_by));
+  add("RequiredBy", words(u.required_by));
+  add("Alias", words(u.alias));
+  add("Also", words(u.also));
+  add("DefaultInstance", u.default_instance);
   // Keys accepted without effect, as written, and which they are.
   for (const KeyAssignment& k : u.without_effect) add(key_name(k.key), k.value);
   std::vector<std::string> names;
@@ -460,6 +464,10 @@ nlohmann::json show_json(const Unit& u) {
   j["PassEnvironment"] = u.pass_environment;
   j["UnsetEnvironment"] = u.unset_environment;
   j["WantedBy"] = u.wanted_by;
+  j["RequiredBy"] = u.required_by;
+  j["Alias"] = u.alias;
+  j["Also"] = u.also;
+  j["DefaultInstance"] = u.default_instance;
   for (const auto& [key, field] : sandbox_line_fields()) j[key] = u.sandbox.*field;
   nlohmann::json conditions = nlohmann::json::array();
   for (const Condition& c : u.conditions)

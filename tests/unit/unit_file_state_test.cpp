@@ -44,6 +44,11 @@ TEST_CASE("unit files: enablement in systemctl is-enabled's words", "[unit_file_
   REQUIRE(::symlink((lib + "/on.service").c_str(), (etc + "/multi-user.target.wants/on.service").c_str()) == 0);
   REQUIRE(::symlink((lib + "/rt.service").c_str(), (run + "/multi-user.target.wants/rt.service").c_str()) == 0);
   REQUIRE(::symlink((lib + "/web@.service").c_str(), (etc + "/multi-user.target.wants/web@1.service").c_str()) == 0);
+  // An alias that Alias= made enables the file it points to; a linked unit
+  // file of the same name, or a mask, enables nothing.
+  REQUIRE(::symlink((lib + "/aliased.service").c_str(), (etc + "/other-name.service").c_str()) == 0);
+  REQUIRE(::symlink((lib + "/linked.service").c_str(), (etc + "/linked.service").c_str()) == 0);
+  REQUIRE(::symlink("/dev/null", (etc + "/masked.service").c_str()) == 0);
   unit::LinkIndex links = unit::LinkIndex::read(path);
   auto state = [&](const std::string& name, const std::string& dir, std::string text, bool masked = false,
                    bool alias = false) {
@@ -55,6 +60,9 @@ TEST_CASE("unit files: enablement in systemctl is-enabled's words", "[unit_file_
   CHECK(state("on.service", lib, install) == "enabled");
   CHECK(state("rt.service", lib, install) == "enabled-runtime");
   CHECK(state("off.service", lib, install) == "disabled");
+  CHECK(state("aliased.service", lib, install) == "enabled");
+  CHECK(state("linked.service", lib, install) == "disabled");
+  CHECK(state("masked.service", lib, install) == "disabled");  // its lib file, read alone
   CHECK(state("plain.service", lib, "[Service]\nExecStart=/bin/true\n") == "static");
   CHECK(state("also.service", lib, "[Install]\nAlso=on.service\n") == "indirect");
   CHECK(state("m.service", etc, "", true) == "masked");

@@ -224,6 +224,13 @@ const std::vector<Sample>& samples() {
        [](const Unit& u) {
          CHECK(u.wanted_by == Words{"multi-user.target", "default.target"});
        }},
+      {"Install.RequiredBy", "app.target", [](const Unit& u) { CHECK(u.required_by == Words{"app.target"}); }},
+      {"Install.Alias", "www.service web2.service",
+       [](const Unit& u) {
+         CHECK(u.alias == Words{"www.service", "web2.service"});
+       }},
+      {"Install.Also", "helper.service", [](const Unit& u) { CHECK(u.also == Words{"helper.service"}); }},
+      {"Install.DefaultInstance", "tty1", [](const Unit& u) { CHECK(u.default_instance == "tty1"); }},
       // [Unit], systemd's compatibility spelling.
       {"Unit.StartLimitInterval", "20s", [](const Unit& u) { CHECK(u.start_limit_interval == 20 * kSec); }},
       // [Service] compatibility spellings of [Unit] keys.
