@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <string_view>
 
 #include "base/exit_codes.h"
@@ -29,7 +31,13 @@ constexpr const char* kUsage =
 
 int run(int argc, char** argv) {
   using namespace unitrun;
-  CLI::App app{"unitrun: run a program as a proper service, described by a systemd-style unit file"};
+  // Held through a pointer to be destroyed before the verb runs: start
+  // forks the monitor from this process, and what is alive then stays in
+  // the monitor's heap for as long as the service runs (the App of every
+  // verb and option is 28 kB).
+  auto app_owner =
+      std::make_unique<CLI::App>("unitrun: run a program as a proper service, described by a systemd-style unit file");
+  CLI::App& app = *app_owner;
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -206,32 +214,61 @@ int run(int argc, char** argv) {
 
   cli::terminal::init(no_color ? cli::terminal::ColorMode::Never : *cli::terminal::parse_color_mode(color_when));
 
-  if (*check) return cli::check(units);
-  if (*security) return cli::security(units, security_json, security_threshold);
-  if (*show) return cli::show(one_unit, json);
-  if (*cat) return cli::cat(units);
-  if (*start) return cli::start(units);
-  if (*stop) return cli::stop(units);
-  if (*restart) return cli::restart(units);
-  if (*status) return cli::status(units, json);
-  if (*reload) return cli::reload(units);
-  if (*force_reload) return cli::force_reload(units);
-  if (*try_restart) return cli::try_restart(units);
-  if (*run_cmd) return cli::run(one_unit);
-  if (*logs) return cli::logs(one_unit, log_lines, log_follow);
-  if (*reopen_logs) return cli::reopen_logs();
-  if (*export_cmd) return cli::export_unit(export_format, one_unit);
-  if (*list) return cli::list_units(list_options);
-  if (*list_files) return cli::list_unit_files(list_options);
-  if (*is_active) return cli::is_active(units, quiet);
-  if (*is_failed) return cli::is_failed(units, quiet);
-  if (*is_enabled) return cli::is_enabled(units, quiet);
-  if (*enable) return cli::enable(units, now);
-  if (*disable) return cli::disable(units, now);
-  if (*reenable) return cli::reenable(units, now);
-  if (*mask) return cli::mask(units, now);
-  if (*unmask) return cli::unmask(units);
-  if (*complete) return cli::complete_units();
+  std::function<int()> verb_run;
+  if (*check)
+    verb_run = [&] { return cli::check(units); };
+  else if (*security)
+    verb_run = [&] { return cli::security(units, security_json, security_threshold); };
+  else if (*show)
+    verb_run = [&] { return cli::show(one_unit, json); };
+  else if (*cat)
+    verb_run = [&] { return cli::cat(units); };
+  else if (*start)
+    verb_run = [&] { return cli::start(units); };
+  else if (*stop)
+    verb_run = [&] { return cli::stop(units); };
+  else if (*restart)
+    verb_run = [&] { return cli::restart(units); };
+  else if (*status)
+    verb_run = [&] { return cli::status(units, json); };
+  else if (*reload)
+    verb_run = [&] { return cli::reload(units); };
+  else if (*force_reload)
+    verb_run = [&] { return cli::force_reload(units); };
+  else if (*try_restart)
+    verb_run = [&] { return cli::try_restart(units); };
+  else if (*run_cmd)
+    verb_run = [&] { return cli::run(one_unit); };
+  else if (*logs)
+    verb_run = [&] { return cli::logs(one_unit, log_lines, log_follow); };
+  else if (*reopen_logs)
+    verb_run = [&] { return cli::reopen_logs(); };
+  else if (*export_cmd)
+    verb_run = [&] { return cli::export_unit(export_format, one_unit); };
+  else if (*list)
+    verb_run = [&] { return cli::list_units(list_options); };
+  else if (*list_files)
+    verb_run = [&] { return cli::list_unit_files(list_options); };
+  else if (*is_active)
+    verb_run = [&] { return cli::is_active(units, quiet); };
+  else if (*is_failed)
+    verb_run = [&] { return cli::is_failed(units, quiet); };
+  else if (*is_enabled)
+    verb_run = [&] { return cli::is_enabled(units, quiet); };
+  else if (*enable)
+    verb_run = [&] { return cli::enable(units, now); };
+  else if (*disable)
+    verb_run = [&] { return cli::disable(units, now); };
+  else if (*reenable)
+    verb_run = [&] { return cli::reenable(units, now); };
+  else if (*mask)
+    verb_run = [&] { return cli::mask(units, now); };
+  else if (*unmask)
+    verb_run = [&] { return cli::unmask(units); };
+  else if (*complete)
+    verb_run = [&] { return cli::complete_units(); };
+  app_owner.reset();  // the subcommand pointers die with it
+  if (verb_run) return verb_run();
   return exit_code::kBadArguments;
 }
 

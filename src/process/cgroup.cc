@@ -401,11 +401,26 @@ std::vector<std::string> UnitCgroup::paths() const {
 Status UnitCgroup::open_join_fds() {
   join_fds_.clear();
   join_fd_numbers_.clear();
+  thread_join_fds_.clear();
+  thread_join_fd_numbers_.clear();
+  v2_dir_fd_ = UniqueFd();
   for (const Node& n : nodes_) {
     auto fd = sys::open(n.path + "/cgroup.procs", O_WRONLY | O_NOCTTY);
     if (!fd) return fd.error();
     join_fd_numbers_.push_back(fd->get());
     join_fds_.push_back(std::move(*fd));
+    if (n.tree == "v2") {
+      auto dir = sys::open(n.path, O_RDONLY | O_DIRECTORY);
+      if (!dir) return dir.error();
+      v2_dir_fd_ = std::move(*dir);
+      thread_join_fd_numbers_.push_back(-1);
+      thread_join_fds_.emplace_back();
+    } else {
+      auto tasks = sys::open(n.path + "/tasks", O_WRONLY | O_NOCTTY);
+      if (!tasks) return tasks.error();
+      thread_join_fd_numbers_.push_back(tasks->get());
+      thread_join_fds_.push_back(std::move(*tasks));
+    }
   }
   return ok();
 }

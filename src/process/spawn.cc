@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -202,11 +203,15 @@ void sandbox_phase(const ExecSpec& spec, SandboxOp::Phase phase, Failure& failur
 // possible (a filter must not deny a call a later step makes).
 [[noreturn]] void exec_child(const ExecSpec& spec, char* const* argv, char* const* envp, char* watchdog_slot,
                              int devnull, const PreparedProperties& properties, const PreparedLimits& limits,
-                             Failure& failure) {
+                             bool thread_join, Failure& failure) {
   using Phase = SandboxOp::Phase;
   if (spec.cgroup) {
-    const std::vector<int>& fds = spec.cgroup->join_fds();
+    // thread_join: clone3() put us in the v2 cgroup already (or there is no
+    // v2 tree), and the v1 hierarchies are joined through "tasks", which
+    // moves this, the only thread, without the kernel's global lock.
+    const std::vector<int>& fds = thread_join ? spec.cgroup->thread_join_fds() : spec.cgroup->join_fds();
     for (size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i] < 0) continue;
       ssize_t n;
       do n = ::write(fds[i], "0", 1);
       while (n < 0 && errno == EINTR);
@@ -300,13 +305,55 @@ struct ChildArgs {
   int devnull;
   PreparedProperties properties;
   PreparedLimits limits;
+  bool thread_join;  // see exec_child()
   Failure failure;
 };
 
 int child_main(void* p) {
   auto* a = static_cast<ChildArgs*>(p);
-  exec_child(*a->spec, a->argv, a->envp, a->watchdog_slot, a->devnull, a->properties, a->limits, a->failure);
+  exec_child(*a->spec, a->argv, a->envp, a->watchdog_slot, a->devnull, a->properties, a->limits, a->thread_join,
+             a->failure);
 }
+
+// clone3()'s argument (linux/sched.h, which clashes with glibc's sched.h).
+struct Clone3Args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
+
+// clone3() with CLONE_VM: the child starts on the stack given in `args`, so
+// it cannot return into C++; it calls fn(arg) and exits with its result, as
+// glibc's clone() does (glibc 2.36 does not export its clone3 wrapper).
+// Returns the child's PID, or -errno. Only where this is written for.
+#if defined(__x86_64__)
+constexpr bool kHaveClone3 = true;
+long clone3_run(Clone3Args* args, int (*fn)(void*), void* arg) {
+  long ret;
+  register long fn_reg asm("r12") = reinterpret_cast<long>(fn);
+  register long arg_reg asm("r13") = reinterpret_cast<long>(arg);
+  asm volatile(
+      "syscall\n\t"
+      "test %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      // The child: rsp is the top of its stack (16-byte aligned).
+      "xor %%ebp, %%ebp\n\t"
+      "mov %%r13, %%rdi\n\t"
+      "call *%%r12\n\t"
+      "mov %%eax, %%edi\n\t"
+      "mov %[exit_nr], %%eax\n\t"
+      "syscall\n\t"
+      "hlt\n\t"
+      "1:\n\t"
+      : "=a"(ret)
+      : "a"(static_cast<long>(SYS_clone3)), "D"(args), "S"(sizeof(Clone3Args)), "r"(fn_reg),
+        "r"(arg_reg), [exit_nr] "i"(SYS_exit)
+      : "rcx", "r11", "memory");
+  return ret;
+}
+#else
+constexpr bool kHaveClone3 = false;
+long clone3_run(Clone3Args*, int (*)(void*), void*) { return -ENOSYS; }
+#endif
 
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
   std::vector<char*> out;
@@ -369,6 +416,7 @@ SpawnResult spawn(const ExecSpec& spec) {
                  devnull.get(),
                  prepare_properties(spec),
                  prepare_limits(spec.limit_nofile, spec.limit_core, spec.limits),
+                 false,
                  Failure{}};
   // The sandbox's namespaces (mount, network, UTS, IPC) are clone flags:
   // each works with CLONE_VM|CLONE_VFORK (CLONE_FS, which CLONE_NEWNS
@@ -376,9 +424,35 @@ SpawnResult spawn(const ExecSpec& spec) {
   // be written from this namespace while we sleep, which a helper the child
   // forks does (sandbox_child.cc).
   int ns_flags = spec.sandbox ? spec.sandbox->clone_flags : 0;
-  pid_t pid =
-      ::clone(child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD | ns_flags, &args);
-  int clone_errno = errno;
+  // Into the unit's cgroup without a write to cgroup.procs where the kernel
+  // can (UnitCgroup::v2_dir_fd()); any refusal of clone3() (an older
+  // kernel, a filter) falls back to clone() and the cgroup.procs writes,
+  // which also report a cgroup that cannot be joined by its path.
+  pid_t pid = -1;
+  int clone_errno = 0;
+  bool cloned = false;
+  if (spec.cgroup && spec.cgroup->v2_dir_fd() < 0) {
+    args.thread_join = true;  // v1 alone: "tasks" is enough
+  } else if (spec.cgroup && kHaveClone3) {
+    Clone3Args ca{};
+    ca.flags = CLONE_VM | CLONE_VFORK | static_cast<uint64_t>(static_cast<unsigned>(ns_flags)) | kCloneIntoCgroup;
+    ca.exit_signal = SIGCHLD;
+    ca.stack = reinterpret_cast<uint64_t>(stack);
+    ca.stack_size = kStack;
+    ca.cgroup = static_cast<uint64_t>(spec.cgroup->v2_dir_fd());
+    args.thread_join = true;
+    long r = clone3_run(&ca, child_main, &args);
+    if (r >= 0) {
+      pid = static_cast<pid_t>(r);
+      cloned = true;
+    } else {
+      args.thread_join = false;
+    }
+  }
+  if (!cloned) {
+    pid = ::clone(child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD | ns_flags, &args);
+    clone_errno = errno;
+  }
 #if defined(__SANITIZE_ADDRESS__)
   // The child's frames left their redzones poisoned in AddressSanitizer's
   // shadow of this stack: a later mapping at the same address must not

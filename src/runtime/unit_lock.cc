@@ -117,7 +117,22 @@ Result<std::optional<std::string>> UnitLock::claim_name(const std::string& name_
     return std::optional<std::string>(other);
   }
   // Ours: say which unit file holds the name. The content is only ever
-  // written under the lock.
+  // written under the lock. Mostly it says so already (the same unit
+  // started again): the truncate and write are left out then, as they cost
+  // a journal transaction where /run is not a tmpfs. The file read is the
+  // one locked (same inode), or it is written as before.
+  if (auto in = safe_files::open_for_reading(name_lock)) {
+    struct stat locked {
+    }, read{};
+    if (::fstat(fd->get(), &locked) == 0 && ::fstat(in->get(), &read) == 0 && locked.st_dev == read.st_dev &&
+        locked.st_ino == read.st_ino && static_cast<size_t>(read.st_size) == unit_path.size()) {
+      auto content = sys::read_all(in->get(), unit_path.size() + 1);
+      if (content && *content == unit_path) {
+        name_fd_ = std::move(*fd);
+        return std::optional<std::string>();
+      }
+    }
+  }
   if (::ftruncate(fd->get(), 0) < 0) return Error::from_errno("truncate name lock");
   auto written = sys::write_all(fd->get(), unit_path);
   if (!written) return written.error();

@@ -42,7 +42,8 @@ class UnitLock {
   // the monitor holds for its life like the alive lock, and which names the
   // holder's unit file. Takes it for `unit_path`; returns the path of
   // another unit file that holds it, or nullopt when it is ours now. One
-  // open and one lock: a start costs the same however many units this
+  // open and one lock (and a read: content already naming `unit_path` is
+  // not written again): a start costs the same however many units this
   // machine has seen.
   Result<std::optional<std::string>> claim_name(const std::string& name_lock, const std::string& unit_path);
 

@@ -1,5 +1,6 @@
 #include "runtime/unit_snapshot.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -60,7 +61,18 @@ std::optional<UnitSnapshot> parse_snapshot(const std::string& text) {
 }
 
 Status write_snapshot(const std::string& path, const UnitSnapshot& snapshot) {
-  return safe_files::write_atomic(path, serialize(snapshot), 0600);
+  std::string text = serialize(snapshot);
+  // The same unit started again finds its snapshot as it would write it:
+  // reading it is cheaper than a new file and a rename (a journal
+  // transaction each where /run is not a tmpfs). Callers hold the unit lock.
+  if (auto fd = safe_files::open_for_reading(path)) {
+    struct stat st {};
+    if (::fstat(fd->get(), &st) == 0 && static_cast<size_t>(st.st_size) == text.size()) {
+      auto old = sys::read_all(fd->get(), text.size() + 1);
+      if (old && *old == text) return ok();
+    }
+  }
+  return safe_files::write_atomic(path, text, 0600);
 }
 
 std::optional<UnitSnapshot> read_snapshot(const std::string& path) {

@@ -768,6 +768,17 @@ TEST_CASE("cgroup: the service is in its unit's cgroup from its first instructio
   json r = report(SandboxSpec{}, {}, o);
   std::string cg = r["cgroup"];
   CHECK(cg.find("/unitrun/" + f.name + ".service") != std::string::npos);
+  // In every tree, not just one: v2 is joined by clone3(CLONE_INTO_CGROUP),
+  // the v1 hierarchies by their "tasks" files (spawn.cc), and a tree missed
+  // would leave memory, pids or the freezer without the service.
+  for (const std::string& path : f.cg->paths()) {
+    std::string tree = path.substr(0, path.find("/unitrun/"));  // "/sys/fs/cgroup/memory"
+    std::string ctrl = tree.substr(tree.rfind('/') + 1);
+    bool v2 = tree == "/sys/fs/cgroup" || ctrl == "unified";
+    std::string line = (v2 ? std::string("0::") : ":" + ctrl) + (v2 ? "" : ":") + "/unitrun/" + f.name + ".service\n";
+    INFO("tree " << tree << ", /proc/self/cgroup:\n" << cg);
+    CHECK(cg.find(line) != std::string::npos);
+  }
   json plain = report(SandboxSpec{});
   CHECK(plain["cgroup"].get<std::string>().find(f.name) == std::string::npos);
 

@@ -3,12 +3,14 @@
 // snapshot a running unit is read from (runtime/unit_snapshot.h).
 #include "unit/unit_file_state.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "runtime/runtime_files.h"
+#include "runtime/unit_lock.h"
 #include "runtime/unit_snapshot.h"
 #include "test_support.h"
 #include "unit/unit_parser.h"
@@ -146,4 +148,54 @@ TEST_CASE("snapshot: what a running unit was started from, back as it was writte
   CHECK(text.find("[Service]") > text.find('\n'));  // the texts after the header line
   CHECK(std::filesystem::status(dir / "x.unit").permissions() ==
         (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));  // a unit may hold secrets
+}
+
+TEST_CASE("snapshot: a start with the same sources leaves the file alone, other sources replace it", "[snapshot]") {
+  UnitSnapshot s;
+  s.sources.name = "a.service";
+  s.sources.identity = "a.service";
+  s.sources.files = {{"/etc/unitrun/a.service", "[Service]\nExecStart=/bin/true\n"}};
+  TempDir dir;
+  std::string path = dir / "a.unit";
+  REQUIRE(write_snapshot(path, s));
+  auto inode = [&] {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return st.st_ino;
+  };
+  ino_t first = inode();
+  REQUIRE(write_snapshot(path, s));
+  CHECK(inode() == first);  // not written anew (a new file and a rename would be a new inode)
+  s.sources.files[0].text = "[Service]\nExecStart=/bin/false\n";
+  REQUIRE(write_snapshot(path, s));
+  CHECK(inode() != first);
+  auto back = read_snapshot(path);
+  REQUIRE(back);
+  CHECK(back->sources == s.sources);
+  // The same length with other bytes is other content too.
+  s.sources.files[0].text = "[Service]\nExecStart=/bin/fals3\n";
+  REQUIRE(write_snapshot(path, s));
+  back = read_snapshot(path);
+  REQUIRE(back);
+  CHECK(back->sources == s.sources);
+}
+
+TEST_CASE("name lock: names the unit file that holds it, whatever held it before", "[name_lock]") {
+  TempDir dir;
+  std::string name_lock = dir / "a.name";
+  auto claim = [&](const std::string& unit_path) {
+    auto lock = UnitLock::open(dir / "a.lock");
+    REQUIRE(lock);
+    auto other = lock->claim_name(name_lock, unit_path);
+    REQUIRE(other);
+    CHECK_FALSE(*other);
+    CHECK(UnitLock::name_holder(name_lock) == unit_path);  // held by this lock's open file description
+  };                                                       // released with the lock
+  claim("/etc/unitrun/a.service");
+  claim("/etc/unitrun/a.service");  // the same again: left as it is
+  claim("/srv/unitrun/a.service");  // same length, other bytes
+  claim("/a.service");              // shorter: nothing of the longer path is left
+  CHECK(unitrun::test::read_file(name_lock) == "/a.service");
+  claim("/etc/unitrun/a.service");
+  CHECK(unitrun::test::read_file(name_lock) == "/etc/unitrun/a.service");
 }
