@@ -105,7 +105,8 @@ TEST_CASE("X-Unitrun-Timestamps=yes stamps every line, cuts a long one, ends a p
   CHECK(text(3) == std::string(50000 - unitrun::kMaxStampedLine, 'x'));
   CHECK(text(4) == "no newline");
   CHECK(read_file(out).value_or("").back() == '\n');
-  for (size_t i = 1; i < lines.size(); ++i) CHECK(*unitrun::parse_stamp(lines[i - 1]) <= *unitrun::parse_stamp(lines[i]));
+  for (size_t i = 1; i < lines.size(); ++i)
+    CHECK(*unitrun::parse_stamp(lines[i - 1]) <= *unitrun::parse_stamp(lines[i]));
   // stderr to a file of its own: a pipe and stamps of its own.
   std::vector<std::string> errors = stamped_lines(err, 1);
   REQUIRE(errors.size() == 1);
@@ -123,9 +124,9 @@ TEST_CASE("logs strips the stamps, shows them with --timestamps, filters with --
              "#!/bin/sh\necho first\nread x < " + f1 + "\necho second >&2\nread x < " + f2 +
                  "\necho third\nexec /bin/sleep 1000\n",
              0755);
-  TestUnit u(dir, "stamplogs", dir / "talk.sh",
-             {.extra = "StandardOutput=append:" + out + "\nStandardError=append:" + err +
-                       "\nX-Unitrun-Timestamps=yes\n"});
+  TestUnit u(
+      dir, "stamplogs", dir / "talk.sh",
+      {.extra = "StandardOutput=append:" + out + "\nStandardError=append:" + err + "\nX-Unitrun-Timestamps=yes\n"});
   pid_t pid = start_ok(u);
   stamped_lines(out, 1);
   release(f1);
@@ -231,8 +232,7 @@ TEST_CASE("stamped output to a full disk is reported once and the service goes o
     return;
   }
   std::string done = dir / "done";
-  write_file(dir / "flood.sh",
-             "#!/bin/sh\nseq 1 200000\ntouch " + done + "\nexec /bin/sleep 1000\n", 0755);
+  write_file(dir / "flood.sh", "#!/bin/sh\nseq 1 200000\ntouch " + done + "\nexec /bin/sleep 1000\n", 0755);
   std::string out = small + "/out.log";
   {
     TestUnit u(dir, "full", dir / "flood.sh",
@@ -255,8 +255,8 @@ TEST_CASE("reopen-logs makes a monitor reopen a stamped output file", "[output][
   TempDir dir;
   std::string out = dir / "out.log", fifo = dir / "fifo";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-  write_file(dir / "talk.sh",
-             "#!/bin/sh\necho before\nread x < " + fifo + "\necho after\nexec /bin/sleep 1000\n", 0755);
+  write_file(dir / "talk.sh", "#!/bin/sh\necho before\nread x < " + fifo + "\necho after\nexec /bin/sleep 1000\n",
+             0755);
   TestUnit u(dir, "rotate", dir / "talk.sh",
              {.extra = "StandardOutput=append:" + out + "\nX-Unitrun-Timestamps=yes\n"});
   start_ok(u);

@@ -65,10 +65,10 @@ TEST_CASE("a stamp is ISO 8601 with microseconds and the UTC offset, and parses 
 }
 
 TEST_CASE("a line without a well-formed stamp is left alone", "[line_stamp]") {
-  for (const char* line : {"", "hello", "2026-12-06T20:31:07.123456+00:00",  // no space after
-                           "2026-12-06 20:31:07.123456+00:00 x", "2026-13-06T20:31:07.123456+00:00 x",
-                           "2026-12-06T20:31:07.12345+00:00 x", "2026-12-06T20:31:07.123456Z x",
-                           "2026-12-06T20:31:07.000 unitrun[12]: a line of the monitor's own log"}) {
+  for (const char* line :
+       {"", "hello", "2026-12-06T20:31:07.123456+00:00",  // no space after
+        "2026-12-06 20:31:07.123456+00:00 x", "2026-13-06T20:31:07.123456+00:00 x", "2026-12-06T20:31:07.12345+00:00 x",
+        "2026-12-06T20:31:07.123456Z x", "2026-12-06T20:31:07.000 unitrun[12]: a line of the monitor's own log"}) {
     INFO(line);
     CHECK_FALSE(parse_stamp(line).has_value());
     CHECK(strip_stamp(line) == line);
