@@ -275,3 +275,42 @@ TEST_CASE("reopen-logs makes a monitor reopen a stamped output file", "[output][
   CHECK(lines_of(read_file(out + ".1").value_or("")).size() == 1);
   CHECK(u.stop().exit_code == 0);
 }
+
+TEST_CASE("logs -f of stamped output prints whole lines as they come, stripped or stamped",
+          "[output][timestamps][logs]") {
+  TempDir dir;
+  std::string out = dir / "out.log", err = dir / "err.log", fifo = dir / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  write_file(dir / "talk.sh",
+             "#!/bin/sh\necho old\nread x < " + fifo + "\necho new >&2\nprintf 'half'\nread x < " + fifo +
+                 "\necho ' whole'\nexec /bin/sleep 1000\n",
+             0755);
+  TestUnit u(
+      dir, "stampfollow", dir / "talk.sh",
+      {.extra = "StandardOutput=append:" + out + "\nStandardError=append:" + err + "\nX-Unitrun-Timestamps=yes\n"});
+  start_ok(u);
+  stamped_lines(out, 1);
+  std::string plain = dir / "plain", stamped = dir / "stamped";
+  RunOptions po, so;
+  po.wrapper = {"/bin/sh", "-c", "exec \"$@\" > " + plain, "sh"};
+  so.wrapper = {"/bin/sh", "-c", "exec \"$@\" > " + stamped, "sh"};
+  Running follow_plain = spawn({unitrun_binary(), "logs", u.path(), "-f"}, po);
+  Running follow_stamped = spawn({unitrun_binary(), "logs", u.path(), "-f", "--timestamps"}, so);
+  REQUIRE(wait_until([&] { return read_file(plain) == "old\n"; }, 10000));
+  REQUIRE(wait_until([&] { return lines_of(read_file(stamped).value_or("")).size() == 1; }, 10000));
+  release(fifo);  // "new" to stderr's file, "half" without its newline to stdout's
+  CHECK(wait_until([&] { return read_file(plain) == "old\nnew\n"; }, 10000));
+  release(fifo);
+  CHECK(wait_until([&] { return read_file(plain) == "old\nnew\nhalf whole\n"; }, 10000));
+  CHECK(wait_until([&] { return lines_of(read_file(stamped).value_or("")).size() == 3; }, 10000));
+  for (Running* r : {&follow_plain, &follow_stamped}) {
+    REQUIRE(::kill(r->pid(), SIGTERM) == 0);
+    r->wait();
+  }
+  std::vector<std::string> lines = lines_of(read_file(stamped).value_or(""));
+  REQUIRE(lines.size() == 3);
+  CHECK(unitrun::strip_stamp(lines[1]) == "new");
+  CHECK(unitrun::strip_stamp(lines[2]) == "half whole");
+  for (const std::string& line : lines) CHECK(unitrun::parse_stamp(line).has_value());
+  CHECK(u.stop().exit_code == 0);
+}
