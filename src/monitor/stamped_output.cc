@@ -75,6 +75,10 @@ std::optional<std::string> StampedOutput::drain(size_t budget) {
                   pending_);
     if (auto r = write_out(); r && !report) report = std::move(r);
     budget -= static_cast<size_t>(n);
+    // Less than asked for: the pipe is empty now (what comes next wakes the
+    // loop again), and a read to learn so would be a syscall per write of
+    // the service's for nothing.
+    if (static_cast<size_t>(n) < sizeof buf) break;
   }
   return report;
 }

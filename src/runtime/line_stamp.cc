@@ -62,9 +62,7 @@ std::optional<int64_t> parse_stamp(std::string_view line) {
   return seconds * kUsec + micro;
 }
 
-std::string_view strip_stamp(std::string_view line) {
-  return parse_stamp(line) ? line.substr(kStampSize) : line;
-}
+std::string_view strip_stamp(std::string_view line) { return parse_stamp(line) ? line.substr(kStampSize) : line; }
 
 void LineStamper::append_stamp(int64_t usec, std::string& out) {
   int64_t second = floor_div(usec, kUsec);
