@@ -89,9 +89,9 @@ _unitrun() {
             [[ $prev == --threshold ]] && return 0
             ;;
         logs)
-            options+=" -n --lines -f --follow"
-            # -n takes a number: nothing to offer.
-            [[ $prev == -n || $prev == --lines ]] && return 0
+            options+=" -n --lines -f --follow --timestamps --since"
+            # -n takes a number, --since a time: nothing to offer.
+            [[ $prev == -n || $prev == --lines || $prev == --since ]] && return 0
             ;;
         list | list-units | list-unit-files)
             [[ $verb == list-unit-files ]] || options+=" -a --all"
@@ -113,11 +113,12 @@ _unitrun() {
     fi
 
     # The positional arguments already typed after the verb (a number after
-    # -n/--lines, a state after --state, are the option's, not ones).
+    # -n/--lines, a time after --since, a state after --state, are the
+    # option's, not ones).
     local positionals=0
     for ((i = verb_index + 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            -n | --lines | --state | --color | --threshold) ((i++)) ;;
+            -n | --lines | --since | --state | --color | --threshold) ((i++)) ;;
             -*) ;;
             *) ((positionals++)) ;;
         esac

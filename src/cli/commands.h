@@ -26,7 +26,14 @@ int reload(const std::vector<std::string>& units);
 int force_reload(const std::vector<std::string>& units);
 int try_restart(const std::vector<std::string>& units);
 int run(const std::string& unit);
-int logs(const std::string& unit, size_t lines, bool follow);
+struct LogsOptions {
+  size_t lines = 10;
+  bool lines_given = false;  // -n was given (with --since, the default is every line)
+  bool follow = false;
+  bool timestamps = false;  // show the stamps of X-Unitrun-Timestamps=yes (stripped otherwise)
+  std::string since;        // empty: from the tail
+};
+int logs(const std::string& unit, const LogsOptions& options);
 // Every daemonized monitor of the caller's runtime directory reopens its
 // log (logrotate's postrotate); no other process is signalled.
 int reopen_logs();

@@ -126,17 +126,23 @@ int run(int argc, char** argv) {
   if (invoked(try_restart)) try_restart->add_option("unit", units, kUnitHelp)->required();
   auto* run_cmd = app.add_subcommand("run", "Run the unit in the foreground (under systemd: Type=notify main process)");
   if (invoked(run_cmd)) run_cmd->add_option("unit", one_unit, kOneUnitHelp)->required();
-  size_t log_lines = 10;
-  bool log_follow = false;
+  cli::LogsOptions log_options;
   auto* logs = app.add_subcommand("logs", "Print the last lines of the service's output");
   if (invoked(logs)) {
     logs->add_option("unit", one_unit, kOneUnitHelp)->required();
-    logs->add_option("-n,--lines", log_lines, "How many lines (default 10)");
-    logs->add_flag("-f,--follow", log_follow, "Keep printing what the service writes");
+    logs->add_option("-n,--lines", log_options.lines, "How many lines (default 10; all of them with --since)");
+    logs->add_flag("-f,--follow", log_options.follow, "Keep printing what the service writes");
+    logs->add_flag("--timestamps", log_options.timestamps,
+                   "Show when unitrun received each line (units with X-Unitrun-Timestamps=yes)");
+    logs->add_option("--since", log_options.since,
+                     "Only lines received since TIME: 'YYYY-MM-DD HH:MM:SS', ISO 8601, -5min, '1h ago' "
+                     "(units with X-Unitrun-Timestamps=yes)");
   }
 
   auto* reopen_logs = app.add_subcommand(
-      "reopen-logs", "Make every running monitor reopen its own log (for logrotate); signals nothing else");
+      "reopen-logs",
+      "Make every running monitor reopen its own log and its services' stamped output files (for logrotate); "
+      "signals nothing else");
   (void)invoked(reopen_logs);  // no options: only its help flag
 
   std::string export_format;
@@ -239,8 +245,10 @@ int run(int argc, char** argv) {
     verb_run = [&] { return cli::try_restart(units); };
   else if (*run_cmd)
     verb_run = [&] { return cli::run(one_unit); };
-  else if (*logs)
-    verb_run = [&] { return cli::logs(one_unit, log_lines, log_follow); };
+  else if (*logs) {
+    log_options.lines_given = logs->count("--lines") > 0;
+    verb_run = [&] { return cli::logs(one_unit, log_options); };
+  }
   else if (*reopen_logs)
     verb_run = [&] { return cli::reopen_logs(); };
   else if (*export_cmd)

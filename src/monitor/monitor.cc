@@ -34,6 +34,7 @@
 #include "monitor/monitor_log.h"
 #include "monitor/restart_policy.h"
 #include "monitor/service_exec.h"
+#include "monitor/stamped_output.h"
 #include "monitor/supervisor.h"
 #include "notify/bus_name_watch.h"
 #include "notify/notify_server.h"
@@ -140,6 +141,9 @@ class Monitor {
   void on_upstream_watchdog();
   void on_bus();
   void drain_timer(int fd);
+  // X-Unitrun-Timestamps=: what the service wrote, stamped into its file;
+  // finish: the last line without its newline too (the run is over).
+  void drain_stamped(bool finish);
 
   // Carrying out actions.
   void execute(const Action& a);
@@ -240,7 +244,8 @@ class Monitor {
   bool state_dirty_ = false;
   std::optional<ExecContext> exec_context_;
   Outputs outputs_;
-  bool write_pidfile_ = true;  // `run` writes one only when PIDFile= asks for it
+  std::vector<StampedOutput> stamped_;  // X-Unitrun-Timestamps=yes: [stdout, stderr], made by the first run
+  bool write_pidfile_ = true;           // `run` writes one only when PIDFile= asks for it
 
   pid_t main_pid_ = 0;      // 0 when there is none (not started, or reaped)
   pid_t run_main_pid_ = 0;  // this run's main process, even once it is gone: what `start` is told
@@ -303,6 +308,7 @@ int Monitor::run() {
   }
   enqueue(make(Event::Kind::Start));
   loop();
+  drain_stamped(true);
   tear_down_sandbox();
   flush_state();
   log_.flush();
@@ -506,6 +512,9 @@ void Monitor::dispatch(int fd) {
     on_inotify();
   } else if (bus_watch_ && fd == bus_watch_->fd()) {
     on_bus();
+  } else if (std::any_of(stamped_.begin(), stamped_.end(),
+                         [fd](const StampedOutput& s) { return s.read_fd() == fd; })) {
+    drain_stamped(false);
   } else if (oom_fd_ && fd == oom_fd_.get()) {
     on_oom();
   } else if (main_pidfd_ && fd == main_pidfd_.get()) {
@@ -561,6 +570,9 @@ void Monitor::on_signal() {
           enqueue(make(Event::Kind::Reload));
         else
           log_.reopen();
+        for (StampedOutput& s : stamped_)
+          if (!s.path().empty())
+            if (auto r = s.reopen(); !r) log_.error("cannot reopen the service's output: " + r.error().message());
         break;
     }
   }
@@ -571,6 +583,7 @@ void Monitor::reap_children() {
   // still a zombie we can identify as ours (systemd, too, reads pending
   // notifications before it reaps): `sd_notify("STOPPING=1"); exit(0);`.
   if (notify_) on_notify();
+  drain_stamped(false);  // and what it wrote, before its end is told
   bool reaped_any = false;
   while (true) {
     int status;
@@ -603,6 +616,10 @@ void Monitor::reap_children() {
     }
     // Anything else is an orphan re-parented to us: reaping it is all we owe it.
   }
+  // No process of the service is left to finish a line without its
+  // newline (every one is our descendant: we are the subreaper): it is
+  // written out now, as journald does when a stream closes.
+  if (reaped_any && !stamped_.empty() && no_children()) drain_stamped(true);
   if (reaped_any) enqueue(make(Event::Kind::Reaped));
 }
 
@@ -1019,6 +1036,14 @@ void Monitor::run(const action::CleanUpRun& c) {
     log_.error("cannot remove the unit's directories: " + r.error().message());
   if (auto r = credentials_dir::remove(unit_); !r) log_.error("cannot remove the credentials: " + r.error().message());
   reset_tty(unit_);
+  drain_stamped(true);
+}
+
+void Monitor::drain_stamped(bool finish) {
+  for (StampedOutput& s : stamped_) {
+    if (s.path().empty()) continue;
+    if (auto report = finish ? s.finish() : s.drain()) log_.error(*report);
+  }
 }
 
 void Monitor::run(const action::PrepareExec&) {
@@ -1054,6 +1079,18 @@ void Monitor::run(const action::PrepareExec&) {
   // Inherit means the journal under systemd, /dev/null when daemonized.
   auto outputs = open_outputs(unit_, options_.foreground ? STDOUT_FILENO : -1, options_.foreground);
   if (!outputs) return step_failed(Step::Prepare, "cannot open the service's output: " + outputs.error().message());
+  bool first_pipes = stamped_.empty();
+  if (auto piped = route_through_pipes(unit_, options_.foreground, *outputs, stamped_); !piped) {
+    if (first_pipes) stamped_.clear();  // made again, whole, by the next start
+    return step_failed(Step::Prepare, "cannot set up X-Unitrun-Timestamps=: " + piped.error().message());
+  }
+  if (first_pipes) {
+    for (const StampedOutput& s : stamped_) {
+      if (s.path().empty()) continue;
+      if (auto w = watch(s.read_fd()); !w)
+        return step_failed(Step::Prepare, "watch the output pipe: " + w.error().message());
+    }
+  }
   outputs_ = std::move(*outputs);
   step_done(Step::Prepare);
 }

@@ -295,6 +295,9 @@ struct Unit {
   std::vector<EnvironmentFile> environment_files;
   std::string pid_file;  // empty: the default location
   OutputSpec standard_output, standard_error;
+  // X-Unitrun-Timestamps=yes: output that goes to a file passes through
+  // the monitor, which stamps each line with when it read it.
+  bool timestamps = false;
   RestartPolicy restart = RestartPolicy::No;
   Usec restart_sec = 100000;
   ExitStatusSet success_exit_status, restart_prevent_exit_status, restart_force_exit_status;

@@ -14,6 +14,7 @@
 #include "unit/ini_lines.h"
 #include "unit/key_parsers.h"
 #include "unit/specifiers.h"
+#include "unit/values.h"
 
 namespace unitrun::unit {
 namespace {
@@ -175,7 +176,7 @@ void record_line(ParseState& st, const Directive& d, std::string_view raw, int l
 }
 
 // unitrun's own keys, in systemd's extension namespace (systemd ignores
-// them): X-Unitrun-Sandbox=best-effort. A misspelled one is an error, as
+// them): X-Unitrun-Sandbox=best-effort, X-Unitrun-Timestamps=yes. A misspelled one is an error, as
 // any unknown key: it would be ignored silently otherwise.
 void on_unitrun_key(ParseState& st, std::string_view section, std::string_view name, std::string_view value, int line) {
   using S = Diagnostic::Severity;
@@ -190,9 +191,24 @@ void on_unitrun_key(ParseState& st, std::string_view section, std::string_view n
                "' (strict: a protection that cannot be applied fails the start; best-effort: it is a warning)");
     return;
   }
+  if (section == "Service" && name == "X-Unitrun-Timestamps") {
+    if (value.empty()) {
+      st.unit->timestamps = false;
+      st.unit->key_lines.erase("Service.X-Unitrun-Timestamps");
+      return;
+    }
+    auto on = values::parse_bool(value);
+    if (!on) {
+      report(st, S::Error, line, "X-Unitrun-Timestamps=: " + on.error().message());
+      return;
+    }
+    st.unit->timestamps = *on;
+    st.unit->key_lines["Service.X-Unitrun-Timestamps"] = line;
+    return;
+  }
   report(st, S::Error, line,
          "unknown unitrun key '" + std::string(name) + "' in [" + std::string(section) +
-             "] (unitrun's keys: X-Unitrun-Sandbox= in [Service])");
+             "] (unitrun's keys: X-Unitrun-Sandbox= and X-Unitrun-Timestamps= in [Service])");
 }
 
 int on_key(void* user, const char* section_c, const char* name_c, const char* value_c) {

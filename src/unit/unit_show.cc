@@ -344,6 +344,7 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   add("StandardOutput", output_text(u, u.standard_output));
   add("StandardError", u.standard_error.kind == OutputSpec::Kind::Default ? output_text(u, u.standard_output)
                                                                           : output_text(u, u.standard_error));
+  add("X-Unitrun-Timestamps", yes(u.timestamps));
   add("TTYPath", u.tty_path);
   add("TTYReset", yes(u.tty_reset));
   add("TTYVHangup", yes(u.tty_vhangup));

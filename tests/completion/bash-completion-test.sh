@@ -87,7 +87,7 @@ export PATH="$T/bin-fails:$PATH"
     for verb in $verbs; do
         expect "$verb: its options are unitrun $verb --help's" "unitrun $verb -" $(options_of "$verb")
     done
-    expect "logs: options by prefix" "unitrun logs --" --follow --help --lines
+    expect "logs: options by prefix" "unitrun logs --" --follow --help --lines --since --timestamps
 }
 expect "--color takes when" "unitrun --color " always auto never
 expect "--color= takes when" "unitrun --color=a" --color=always --color=auto

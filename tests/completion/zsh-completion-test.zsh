@@ -82,7 +82,7 @@ expect "every verb of unitrun --help" "unitrun " $verbs
 expect "verbs by prefix: st" "unitrun st" start status stop
 expect "export: the formats first" "unitrun export " systemd sysv
 expect "export: then unit files" "unitrun export sysv " a.ini b.service d
-expect "logs: its options" "unitrun logs -" -f --follow -h --help -n --lines
+expect "logs: its options" "unitrun logs -" -f --follow -h --help -n --lines --since --timestamps
 expect "status: its options" "unitrun status -" -h --help --json
 expect "status: unit files and directories, not c.txt" "unitrun status " a.ini b.service d
 expect "status: unit files under a typed directory" "unitrun status d/" x.ini

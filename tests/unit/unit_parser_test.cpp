@@ -1292,3 +1292,18 @@ TEST_CASE("parser: CapabilityBoundingSet= alone is the empty bounding set, not t
   Unit w = parse_clean("[Service]\nExecStart=/bin/true\nAmbientCapabilities=CAP_KILL\nAmbientCapabilities=\n");
   CHECK(w.sandbox.ambient_capabilities.empty());
 }
+
+TEST_CASE("X-Unitrun-Timestamps= is a boolean of [Service], off by default", "[parser]") {
+  const std::string head = "[Service]\nExecStart=/bin/true\n";
+  CHECK_FALSE(parse_clean(head).timestamps);
+  Unit on = parse_clean(head + "X-Unitrun-Timestamps=yes\n");
+  CHECK(on.timestamps);
+  CHECK(on.key_lines.at("Service.X-Unitrun-Timestamps") == 3);
+  CHECK(show_text(on).find("X-Unitrun-Timestamps=yes") != std::string::npos);
+  CHECK_FALSE(parse_clean(head + "X-Unitrun-Timestamps=yes\nX-Unitrun-Timestamps=\n").timestamps);  // reset
+  CHECK_FALSE(parse_clean(head + "X-Unitrun-Timestamps=off\n").timestamps);
+  require_error(head + "X-Unitrun-Timestamps=sometimes\n", 3, "X-Unitrun-Timestamps=: ");
+  require_error(head + "X-Unitrun-Timestamp=yes\n", 3,
+                "unknown unitrun key 'X-Unitrun-Timestamp' in [Service] (unitrun's keys: X-Unitrun-Sandbox= and "
+                "X-Unitrun-Timestamps= in [Service])");
+}
