@@ -22,7 +22,7 @@ constexpr const char* kUsage =
     "       unitrun list|list-unit-files [PATTERN...], unitrun status\n"
     "       unitrun security [--json] [--threshold=N] UNIT...\n"
     "       unitrun export systemd|sysv UNIT\n"
-    "       unitrun reopen-logs\n"
+    "       unitrun reopen-logs, unitrun boot, unitrun shutdown\n"
     "       unitrun COMMAND --help, unitrun --help, unitrun --version\n"
     "options: --color=auto|always|never, --no-color (before or after the command)\n";
 
@@ -129,6 +129,10 @@ int run(int argc, char** argv) {
   auto* reopen_logs = app.add_subcommand(
       "reopen-logs", "Make every running monitor reopen its own log (for logrotate); signals nothing else");
   (void)invoked(reopen_logs);  // no options: only its help flag
+  auto* boot = app.add_subcommand("boot", "Start default.target: every enabled unit, in dependency order");
+  (void)invoked(boot);
+  auto* shutdown = app.add_subcommand("shutdown", "Stop every running unit, in reverse dependency order");
+  (void)invoked(shutdown);
 
   std::string export_format;
   auto* export_cmd = app.add_subcommand("export", "Print a native systemd .service or an LSB init script for the unit");
@@ -205,6 +209,8 @@ int run(int argc, char** argv) {
   if (*run_cmd) return cli::run(one_unit);
   if (*logs) return cli::logs(one_unit, log_lines, log_follow);
   if (*reopen_logs) return cli::reopen_logs();
+  if (*boot) return cli::boot();
+  if (*shutdown) return cli::shutdown();
   if (*export_cmd) return cli::export_unit(export_format, one_unit);
   if (*list) return cli::list_units(list_options);
   if (*list_files) return cli::list_unit_files(list_options);
