@@ -251,3 +251,27 @@ TEST_CASE("dependencies: boot starts the enabled units in order, shutdown stops 
   CHECK(contains(failed.err, "dependency failed: " + b + " requires " + a + ", which failed"));
   (void)d.unitrun({"shutdown"});
 }
+
+TEST_CASE("dependencies: OnFailure= and OnSuccess= start their units when the unit ends", "[dependencies][onfailure]") {
+  DepDir d;
+  std::string failed_mark = d / "handler.ran", success_mark = d / "after.ran";
+  std::string handler = d.service("handler", "/bin/sh -c 'touch " + failed_mark + "'", "", "Type=oneshot\n");
+  std::string after = d.service("after", "/bin/sh -c 'touch " + success_mark + "'", "", "Type=oneshot\n");
+  std::string bad =
+      d.service("bad", "/bin/false", "OnFailure=" + handler + "\nOnSuccess=" + after + "\n", "Type=oneshot\n");
+  RunResult started = d.unitrun({"start", bad});
+  INFO(started.describe());
+  CHECK(started.exit_code == 1);
+  // Started detached by the monitor as it ends: waited for, not assumed.
+  CHECK(wait_until([&] { return exists(failed_mark); }, 10000));
+  CHECK(!exists(success_mark));
+
+  std::string good =
+      d.service("good", "/bin/true", "OnFailure=" + handler + "\nOnSuccess=" + after + "\n", "Type=oneshot\n");
+  remove_file(failed_mark);
+  RunResult ok = d.unitrun({"start", good});
+  INFO(ok.describe());
+  CHECK(ok.exit_code == 0);
+  CHECK(wait_until([&] { return exists(success_mark); }, 10000));
+  CHECK(!exists(failed_mark));
+}
