@@ -95,28 +95,6 @@ UnitJob unit_job(const LoadedGraph& loaded, const manager::Job& job) {
   return {job.unit, std::move(run), job.ready_after};
 }
 
-// The running units whose snapshot names one of `names` with a key that
-// propagates a stop (Requires=, BindsTo=, PartOf=, Requisite=), and theirs
-// in turn: what a stop of `names` must know about.
-std::vector<std::string> running_dependents(std::vector<std::string> names) {
-  RuntimeDirectory dir(runtime_directory());
-  std::vector<std::pair<std::string, std::string>> candidates;  // name, snapshot text
-  for (const RuntimeEntry& e : dir.entries()) {
-    if (e.snapshot.empty()) continue;
-    std::string text = sys::read_file(e.snapshot, 8 << 20).value_or("");
-    if (propagates_stop(text)) candidates.emplace_back(e.name, std::move(text));
-  }
-  std::vector<std::string> out;
-  for (size_t i = 0; i < names.size(); ++i)
-    for (auto& [name, text] : candidates) {
-      if (text.empty() || text.find(names[i]) == std::string::npos) continue;
-      text.clear();  // taken
-      out.push_back(name);
-      names.push_back(name);
-    }
-  return out;
-}
-
 }  // namespace
 
 std::optional<int> run_with_dependencies(Verb verb, const std::vector<Target>& targets, const unit::UnitPath& path,

@@ -3,12 +3,14 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <unordered_set>
 
 #include "base/sys.h"
 #include "cli/unit_catalog.h"
 #include "runtime/runtime_files.h"
+#include "runtime/safe_files.h"
 #include "unit/unit_loader.h"
 #include "unit/unit_name.h"
 
@@ -115,12 +117,63 @@ std::string unit_texts(const unit::UnitFile& file) {
   return text;
 }
 
+std::string requirements_path(const std::string& state_path) {
+  size_t slash = state_path.rfind('/');
+  std::string base = state_path.substr(slash + 1);
+  base = base.substr(0, base.size() - std::string_view(".state").size());
+  return state_path.substr(0, slash + 1) + "." + base + ".requires";
+}
+
+std::vector<std::string> names_of(const std::vector<unit::UnitFile>& units) {
+  std::vector<std::string> out;
+  for (const unit::UnitFile& f : units) out.push_back(f.name);
+  return out;
+}
+
 }  // namespace
 
-bool propagates_stop(std::string_view text) {
-  for (std::string_view key : {"Requires", "BindsTo", "PartOf", "Requisite"})
-    if (text.find(key) != std::string_view::npos) return true;
-  return false;
+void record_requirements(const Unit& unit, const RuntimeFiles& files) {
+  std::string names;
+  for (const unitrun::Dependency& d : unit.dependencies)
+    if (d.kind == DependencyKind::Requires || d.kind == DependencyKind::BindsTo || d.kind == DependencyKind::PartOf ||
+        d.kind == DependencyKind::Requisite)
+      names += d.unit + "\n";
+  if (names.empty()) return;  // no file: a unit without them costs nothing
+  if (auto w = safe_files::write_atomic(requirements_path(files.state), names, 0644); !w)
+    std::fprintf(stderr, "unitrun: %s: warning: %s\n", unit.name.c_str(), w.error().message().c_str());
+}
+
+std::vector<std::string> running_dependents(std::vector<std::string> names) {
+  constexpr std::string_view kSuffix = ".requires";
+  RuntimeDirectory dir(runtime_directory());
+  std::vector<std::pair<RuntimeEntry, std::string>> candidates;  // entry, the names it requires
+  if (DIR* d = ::opendir(dir.path().c_str())) {
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view f = e->d_name;
+      if (f.size() <= kSuffix.size() + 1 || f[0] != '.' || f.substr(f.size() - kSuffix.size()) != kSuffix) continue;
+      std::string base(f.substr(1, f.size() - 1 - kSuffix.size()));  // NAME.HASH
+      size_t dot = base.rfind('.');
+      if (dot == std::string::npos) continue;
+      RuntimeEntry entry;
+      entry.name = base.substr(0, dot);
+      entry.lock = dir.path() + "/" + base + ".lock";
+      entry.state = dir.path() + "/" + base + ".state";
+      candidates.emplace_back(std::move(entry),
+                              sys::read_file(dir.path() + "/" + std::string(f), 1 << 16).value_or(""));
+    }
+    ::closedir(d);
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < names.size(); ++i)
+    for (auto& [entry, text] : candidates) {
+      if (text.empty() || ("\n" + text).find("\n" + names[i] + "\n") == std::string::npos) continue;
+      text.clear();  // taken
+      ActiveState s = quick_state(entry, dir).active;
+      if (s == ActiveState::Inactive || s == ActiveState::Failed) continue;
+      out.push_back(entry.name);
+      names.push_back(entry.name);
+    }
+  return out;
 }
 
 unit::UnitFile own_unit(unit::UnitFile file) {
@@ -185,21 +238,7 @@ bool needs_manager(const std::vector<unit::UnitFile>& units, const unit::UnitPat
     if (f.found && !f.masked && sets_dependency_keys(unit_texts(f))) return true;
     if (!linked_units(f.name, path).empty()) return true;
   }
-  if (!running_names) return false;
-  // A running unit that names one of them with a key that propagates a
-  // stop: its snapshot holds the texts it was started from. Most have no
-  // such key at all, and cost one read.
-  std::unordered_set<std::string> requested;
-  for (const unit::UnitFile& f : units) requested.insert(f.name);
-  RuntimeDirectory dir(runtime_directory());
-  for (const RuntimeEntry& e : dir.entries()) {
-    if (e.snapshot.empty() || requested.count(e.name)) continue;
-    std::string text = sys::read_file(e.snapshot, 8 << 20).value_or("");
-    if (!propagates_stop(text)) continue;
-    for (const unit::UnitFile& f : units)
-      if (text.find(f.name) != std::string::npos && quick_state(e, dir).active != ActiveState::Inactive) return true;
-  }
-  return false;
+  return running_names && !running_dependents(names_of(units)).empty();
 }
 
 std::vector<std::string> running_unit_names() {

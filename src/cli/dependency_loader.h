@@ -17,6 +17,8 @@
 #include "base/result.h"
 #include "manager/active_state.h"
 #include "manager/dependency_graph.h"
+#include "runtime/runtime_files.h"
+#include "unit/unit.h"
 #include "unit/unit_lookup.h"
 #include "unit/unit_path.h"
 
@@ -50,10 +52,15 @@ LinkedUnits linked_units(const std::string& name, const unit::UnitPath& path);
 // ReloadPropagatedFrom=).
 bool sets_dependency_keys(std::string_view text, bool reload_only = false);
 
-// Whether a text (a snapshot) may set a key that propagates a stop
-// (Requires=, BindsTo=, PartOf=, Requisite=): a substring test, cheap
-// enough for every running unit.
-bool propagates_stop(std::string_view text);
+// What a stop must know of the running units without reading each: a
+// start of a unit with Requires=, BindsTo=, PartOf= or Requisite= leaves
+// `.NAME.HASH.requires` in the runtime directory, the names it lists, one
+// a line (nothing for any other unit). A stop reads the directory and
+// only those files.
+void record_requirements(const Unit& unit, const RuntimeFiles& files);
+// The running (or changing) units whose record names one of `names`, and
+// those naming them in turn.
+std::vector<std::string> running_dependents(std::vector<std::string> names);
 
 // Whether a request on these units needs the manager: a .target, a unit
 // whose files set a dependency key or whose name has a .wants/, .requires/

@@ -17,6 +17,7 @@
 #include "base/sys.h"
 #include "cli/commands.h"
 #include "cli/dependency_jobs.h"
+#include "cli/dependency_loader.h"
 #include "cli/job_runner.h"
 #include "cli/progress.h"
 #include "cli/targets.h"
@@ -255,6 +256,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   // No monitor runs, and we hold the start lock: nobody reads the snapshot
   // as the running unit's until the alive lock below is taken.
   write_unit_snapshot(load, files);
+  record_requirements(unit, files);  // for a stop of what it requires (cli/dependency_loader.h)
   auto alive = lock.try_lock_alive();
   if (!alive || !*alive) {
     std::fprintf(stderr, "unitrun: %s: lock is held by another monitor\n", unit.name.c_str());

@@ -11,7 +11,7 @@
 #include "test_support.h"
 
 using namespace unitrun;
-using manager::Dependency;
+using Dep = manager::Dependency;
 using unitrun::test::TempDir;
 
 namespace {
@@ -30,7 +30,7 @@ struct Path {
   unit::UnitFile file(const std::string& name) const { return *unit::find_unit(name, path); }
 };
 
-bool has(const cli::LoadedGraph& g, const std::string& from, Dependency kind, const std::string& to) {
+bool has(const cli::LoadedGraph& g, const std::string& from, Dep kind, const std::string& to) {
   auto a = g.graph.find(from), b = g.graph.find(to);
   return a && b && g.graph.has(*a, kind, *b);
 }
@@ -46,17 +46,17 @@ TEST_CASE("loader: dependency names are followed from the requested units only",
   p.unit("unrelated.service", "Requires=web.service\n");
   auto loaded = cli::load_graph({p.file("web")}, {}, p.path);
   REQUIRE(loaded);
-  CHECK(has(*loaded, "web.service", Dependency::Requires, "db.service"));
-  CHECK(has(*loaded, "db.service", Dependency::RequiredBy, "web.service"));
-  CHECK(has(*loaded, "db.service", Dependency::Requires, "disk.service"));
-  CHECK(has(*loaded, "web.service", Dependency::Wants, "cache.service"));
+  CHECK(has(*loaded, "web.service", Dep::Requires, "db.service"));
+  CHECK(has(*loaded, "db.service", Dep::RequiredBy, "web.service"));
+  CHECK(has(*loaded, "db.service", Dep::Requires, "disk.service"));
+  CHECK(has(*loaded, "web.service", Dep::Wants, "cache.service"));
   CHECK(loaded->graph.unit(*loaded->graph.find("disk.service")).loaded());
   // Nothing reached it: never read.
   CHECK(!loaded->graph.find("unrelated.service"));
   // Asked for (a running unit a stop must know): read, with its edges.
   auto with = cli::load_graph({p.file("web")}, {"unrelated.service"}, p.path);
   REQUIRE(with);
-  CHECK(has(*with, "web.service", Dependency::RequiredBy, "unrelated.service"));
+  CHECK(has(*with, "web.service", Dep::RequiredBy, "unrelated.service"));
 }
 
 TEST_CASE("loader: .wants/, .requires/ and .upholds/ symlinks are dependencies", "[dependency_loader]") {
@@ -71,13 +71,13 @@ TEST_CASE("loader: .wants/, .requires/ and .upholds/ symlinks are dependencies",
   p.link("multi-user.target.wants", "a.service");
   auto loaded = cli::load_graph({p.file("group.target")}, {}, p.path);
   REQUIRE(loaded);
-  CHECK(has(*loaded, "group.target", Dependency::Wants, "a.service"));
-  CHECK(has(*loaded, "group.target", Dependency::Requires, "b.service"));
-  CHECK(has(*loaded, "group.target", Dependency::Upholds, "c.service"));
+  CHECK(has(*loaded, "group.target", Dep::Wants, "a.service"));
+  CHECK(has(*loaded, "group.target", Dep::Requires, "b.service"));
+  CHECK(has(*loaded, "group.target", Dep::Upholds, "c.service"));
   // A target is ordered after what it pulls in (default dependencies).
-  CHECK(has(*loaded, "group.target", Dependency::After, "a.service"));
+  CHECK(has(*loaded, "group.target", Dep::After, "a.service"));
   // The built-in multi-user.target plus its .wants/ directory; default.target is it.
-  CHECK(has(*loaded, "multi-user.target", Dependency::Wants, "a.service"));
+  CHECK(has(*loaded, "multi-user.target", Dep::Wants, "a.service"));
   CHECK(loaded->graph.find("default.target") == loaded->graph.find("multi-user.target"));
 }
 
