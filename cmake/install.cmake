@@ -35,7 +35,8 @@ endif()
 
 # The contrib files that name the binary, written into the build tree at the
 # same relative paths (tests/e2e uses the configured copies).
-foreach(_file systemd/unitrun@.service sysv/unitrun default/unitrun logrotate/unitrun)
+foreach(_file systemd/unitrun@.service sysv/unitrun sysv/unitrun-boot openrc/unitrun runit/run default/unitrun
+    logrotate/unitrun)
   configure_file(${PROJECT_SOURCE_DIR}/contrib/${_file}.in ${PROJECT_BINARY_DIR}/contrib/${_file} @ONLY)
 endforeach()
 

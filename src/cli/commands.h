@@ -26,6 +26,10 @@ int reload(const std::vector<std::string>& units);
 int force_reload(const std::vector<std::string>& units);
 int try_restart(const std::vector<std::string>& units);
 int run(const std::string& unit);
+// Start default.target (every enabled unit, in dependency order), and stop
+// every running unit in reverse order (cli/dependency_jobs.h).
+int boot();
+int shutdown();
 struct LogsOptions {
   size_t lines = 10;
   bool lines_given = false;  // -n was given (with --since, the default is every line)

@@ -15,13 +15,14 @@
 namespace unitrun::cli {
 namespace {
 
-enum class State { Waiting, Running, Finished };
+using State = JobRunState;
 
 struct Slot {
   State state = State::Waiting;
   pid_t pid = -1;
   int code = exit_code::kFailure;
-  UniqueFd out, err;  // what the job wrote (memfds)
+  UniqueFd out, err;    // what the job wrote (memfds)
+  std::string message;  // a cancelled job's
 };
 
 UniqueFd memfd(const char* name) { return UniqueFd(::memfd_create(name, MFD_CLOEXEC)); }
@@ -59,7 +60,7 @@ bool ready(const UnitJob& job, const std::vector<Slot>& slots) {
 
 }  // namespace
 
-std::vector<int> run_jobs(const std::vector<UnitJob>& jobs, size_t parallel) {
+std::vector<int> run_jobs(const std::vector<UnitJob>& jobs, size_t parallel, const JobEnded& on_end) {
   if (jobs.size() == 1 && jobs[0].ready_after.empty()) return {jobs[0].run()};
   if (parallel == 0) parallel = 1;
   std::vector<Slot> slots(jobs.size());
@@ -70,6 +71,10 @@ std::vector<int> run_jobs(const std::vector<UnitJob>& jobs, size_t parallel) {
     while (printed < slots.size() && slots[printed].state == State::Finished) {
       copy_out(slots[printed].out.get(), stdout);
       copy_out(slots[printed].err.get(), stderr);
+      if (!slots[printed].message.empty()) {
+        std::fprintf(stderr, "%s\n", slots[printed].message.c_str());
+        std::fflush(stderr);
+      }
       slots[printed].out.reset();
       slots[printed].err.reset();
       ++printed;
@@ -99,11 +104,22 @@ std::vector<int> run_jobs(const std::vector<UnitJob>& jobs, size_t parallel) {
     while ((pid = ::waitpid(-1, &status, 0)) < 0 && errno == EINTR) {
     }
     if (pid < 0) break;
-    for (Slot& slot : slots) {
+    for (size_t i = 0; i < slots.size(); ++i) {
+      Slot& slot = slots[i];
       if (slot.state != State::Running || slot.pid != pid) continue;
       slot.state = State::Finished;
       slot.code = WIFEXITED(status) ? WEXITSTATUS(status) : exit_code::kFailure;
       --running;
+      if (!on_end) continue;
+      std::vector<State> states;
+      states.reserve(slots.size());
+      for (const Slot& s : slots) states.push_back(s.state);
+      for (CancelledJob& c : on_end(i, slot.code, states)) {
+        if (c.job >= slots.size() || slots[c.job].state != State::Waiting) continue;
+        slots[c.job].state = State::Finished;
+        slots[c.job].code = c.code;
+        slots[c.job].message = std::move(c.message);
+      }
     }
   }
   // What never became ready waited for something that cannot finish.

@@ -16,6 +16,8 @@
 #include "base/exit_codes.h"
 #include "base/sys.h"
 #include "cli/commands.h"
+#include "cli/dependency_jobs.h"
+#include "cli/dependency_loader.h"
 #include "cli/job_runner.h"
 #include "cli/progress.h"
 #include "cli/targets.h"
@@ -254,6 +256,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   // No monitor runs, and we hold the start lock: nobody reads the snapshot
   // as the running unit's until the alive lock below is taken.
   write_unit_snapshot(load, files);
+  record_requirements(unit, files);  // for a stop of what it requires (cli/dependency_loader.h)
   auto alive = lock.try_lock_alive();
   if (!alive || !*alive) {
     std::fprintf(stderr, "unitrun: %s: lock is held by another monitor\n", unit.name.c_str());
@@ -672,12 +675,15 @@ int force_reload_one(const unit::UnitFile& file) {
   return reload_running(p);
 }
 
-// One job per unit; a word that named no unit is a job that says so.
-int for_each_unit(const std::vector<std::string>& words, GlobScope scope, int (*verb)(const unit::UnitFile&)) {
+// One job per unit; a word that named no unit is a job that says so. Units
+// with dependencies (or targets) go through the manager instead.
+int for_each_unit(const std::vector<std::string>& words, GlobScope scope, int (*verb)(const unit::UnitFile&),
+                  Verb manager_verb) {
   unit::UnitPath path = unit::unit_path_for_current_user();
   std::vector<std::string> notes;
   std::vector<Target> targets = resolve_targets(words, path, scope, notes);
   for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
+  if (auto code = run_with_dependencies(manager_verb, targets, path)) return *code;
   std::vector<UnitJob> jobs;
   for (const Target& t : targets) {
     if (!t.error.empty()) {
@@ -694,6 +700,10 @@ int for_each_unit(const std::vector<std::string>& words, GlobScope scope, int (*
 }
 
 }  // namespace
+
+int start_unit(const unit::UnitFile& file) { return start_one(file); }
+int stop_unit(const unit::UnitFile& file) { return stop_one(file); }
+int reload_unit(const unit::UnitFile& file) { return reload_one(file); }
 
 int run(const std::string& spelling) {
   auto file = unit::find_unit(spelling, unit::unit_path_for_current_user());
@@ -742,17 +752,23 @@ int start(const std::vector<std::string>& units) {
     }
     return run(units[0]);
   }
-  return for_each_unit(units, GlobScope::Startable, start_one);
+  return for_each_unit(units, GlobScope::Startable, start_one, Verb::Start);
 }
 
-int stop(const std::vector<std::string>& units) { return for_each_unit(units, GlobScope::Running, stop_one); }
-int restart(const std::vector<std::string>& units) { return for_each_unit(units, GlobScope::Running, restart_one); }
-int try_restart(const std::vector<std::string>& units) {
-  return for_each_unit(units, GlobScope::Running, try_restart_one);
+int stop(const std::vector<std::string>& units) {
+  return for_each_unit(units, GlobScope::Running, stop_one, Verb::Stop);
 }
-int reload(const std::vector<std::string>& units) { return for_each_unit(units, GlobScope::Running, reload_one); }
+int restart(const std::vector<std::string>& units) {
+  return for_each_unit(units, GlobScope::Running, restart_one, Verb::Restart);
+}
+int try_restart(const std::vector<std::string>& units) {
+  return for_each_unit(units, GlobScope::Running, try_restart_one, Verb::TryRestart);
+}
+int reload(const std::vector<std::string>& units) {
+  return for_each_unit(units, GlobScope::Running, reload_one, Verb::Reload);
+}
 int force_reload(const std::vector<std::string>& units) {
-  return for_each_unit(units, GlobScope::Running, force_reload_one);
+  return for_each_unit(units, GlobScope::Running, force_reload_one, Verb::ForceReload);
 }
 
 }  // namespace unitrun::cli

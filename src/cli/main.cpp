@@ -25,7 +25,7 @@ constexpr const char* kUsage =
     "       unitrun enable|disable|reenable|mask [--now] UNIT..., unitrun unmask UNIT...\n"
     "       unitrun security [--json] [--threshold=N] UNIT...\n"
     "       unitrun export systemd|sysv UNIT\n"
-    "       unitrun reopen-logs\n"
+    "       unitrun reopen-logs, unitrun boot, unitrun shutdown\n"
     "       unitrun COMMAND --help, unitrun --help, unitrun --version\n"
     "options: --color=auto|always|never, --no-color (before or after the command)\n";
 
@@ -144,6 +144,10 @@ int run(int argc, char** argv) {
       "Make every running monitor reopen its own log and its services' stamped output files (for logrotate); "
       "signals nothing else");
   (void)invoked(reopen_logs);  // no options: only its help flag
+  auto* boot = app.add_subcommand("boot", "Start default.target: every enabled unit, in dependency order");
+  (void)invoked(boot);
+  auto* shutdown = app.add_subcommand("shutdown", "Stop every running unit, in reverse dependency order");
+  (void)invoked(shutdown);
 
   std::string export_format;
   auto* export_cmd = app.add_subcommand("export", "Print a native systemd .service or an LSB init script for the unit");
@@ -248,9 +252,12 @@ int run(int argc, char** argv) {
   else if (*logs) {
     log_options.lines_given = logs->count("--lines") > 0;
     verb_run = [&] { return cli::logs(one_unit, log_options); };
-  }
-  else if (*reopen_logs)
+  } else if (*reopen_logs)
     verb_run = [&] { return cli::reopen_logs(); };
+  else if (*boot)
+    verb_run = [&] { return cli::boot(); };
+  else if (*shutdown)
+    verb_run = [&] { return cli::shutdown(); };
   else if (*export_cmd)
     verb_run = [&] { return cli::export_unit(export_format, one_unit); };
   else if (*list)

@@ -5,6 +5,7 @@
 
 #include "base/exit_codes.h"
 #include "cli/commands.h"
+#include "cli/dependency_loader.h"
 #include "cli/targets.h"
 #include "cli/unit_catalog.h"
 #include "runtime/runtime_files.h"
@@ -22,7 +23,10 @@ std::vector<ActiveState> active_states(const std::vector<std::string>& words, bo
   std::vector<ActiveState> out;
   for (const Target& t : resolve_targets(words, path, GlobScope::Running, notes)) {
     ActiveState s = ActiveState::Inactive;
-    if (t.error.empty()) s = quick_state(t.file.name, runtime_files_for(t.file.name, t.file.identity)).active;
+    if (t.error.empty()) {
+      unit::UnitFile f = own_unit(t.file);  // default.target: multi-user.target
+      s = quick_state(f.name, runtime_files_for(f.name, f.identity)).active;
+    }
     if (!quiet) std::printf("%s\n", to_string(s));
     out.push_back(s);
   }

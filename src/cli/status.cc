@@ -13,13 +13,16 @@
 #include "base/strings.h"
 #include "base/sys.h"
 #include "cli/commands.h"
+#include "cli/dependency_loader.h"
 #include "cli/targets.h"
 #include "cli/terminal.h"
+#include "cli/unit_catalog.h"
 #include "cli/unit_runtime.h"
 #include "cli/unit_source.h"
 #include "process/cgroup.h"
 #include "runtime/output_tail.h"
 #include "runtime/safe_files.h"
+#include "runtime/target_state.h"
 #include "runtime/unit_lock.h"
 #include "unit/unit_file_state.h"
 #include "unit/unit_loader.h"
@@ -407,6 +410,41 @@ int status_one(const unit::UnitFile& file, bool json) {
   return code;
 }
 
+// A .target: no process, its record alone (runtime/target_state.h); a
+// well-known target without a file is built in.
+int status_target(const unit::UnitFile& file, bool json) {
+  RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  QuickState q = quick_state(file.name, files);
+  bool active = q.active == ActiveState::Active;
+  std::string description;
+  if (file.found && !file.masked) description = unit::load(file, unit::ValidateMode::Start).unit.description;
+  uint64_t since_usec = q.record ? q.record->state_since_usec : 0;
+  if (json) {
+    nlohmann::json j = {{"name", file.name},
+                        {"load_state", file.masked  ? "masked"
+                                       : file.found ? "loaded"
+                                                    : "built-in"},
+                        {"active_state", to_string(q.active)},
+                        {"sub_state", q.sub},
+                        {"description", description}};
+    if (since_usec) j["since_usec"] = since_usec;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s %s%s%s\n", terminal::paint(active ? terminal::Tone::Good : terminal::Tone::Plain, "●").c_str(),
+                escape_for_terminal(file.name).c_str(), description.empty() ? "" : " - ",
+                escape_for_terminal(description).c_str());
+    std::printf("     Loaded: %s\n", file.masked  ? "masked"
+                                     : file.found ? ("loaded (" + escape_for_terminal(file.fragment) + ")").c_str()
+                                                  : "built-in (no unit file: a well-known target)");
+    std::printf(
+        "     Active: %s%s\n",
+        terminal::paint(active ? terminal::Tone::Good : terminal::Tone::Plain, active ? "active" : "inactive (dead)")
+            .c_str(),
+        since_usec && q.record ? since(since_usec).c_str() : "");
+  }
+  return active ? exit_code::kStatusRunning : exit_code::kStatusNotRunning;
+}
+
 }  // namespace
 
 int status(const std::vector<std::string>& units, bool json) {
@@ -428,7 +466,7 @@ int status(const std::vector<std::string>& units, bool json) {
       if (json) std::printf("null\n");
       continue;
     }
-    codes.push_back(status_one(t.file, json));
+    codes.push_back(is_target_name(t.file.name) ? status_target(own_unit(t.file), json) : status_one(t.file, json));
     std::fflush(stdout);
   }
   if (json && several) std::printf("]\n");

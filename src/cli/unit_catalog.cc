@@ -7,6 +7,7 @@
 
 #include "cli/unit_runtime.h"
 #include "runtime/safe_files.h"
+#include "runtime/target_state.h"
 #include "runtime/unit_lock.h"
 
 namespace unitrun::cli {
@@ -101,6 +102,12 @@ QuickState from(const std::string& name, bool running, std::optional<MonitorStat
   QuickState q;
   q.record = std::move(record);
   const MonitorState* s = q.record ? &*q.record : nullptr;
+  if (is_target_name(name)) {  // no monitor: the record alone (runtime/target_state.h)
+    bool active = target_record_active(q.record);
+    q.active = active ? ActiveState::Active : ActiveState::Inactive;
+    q.sub = active ? "active" : "dead";
+    return q;
+  }
   if (running) {
     SubState sub = s ? s->sub_state : SubState::Running;
     q.active = active_state_of(sub);

@@ -36,6 +36,7 @@
 #include "monitor/service_exec.h"
 #include "monitor/stamped_output.h"
 #include "monitor/supervisor.h"
+#include "monitor/trigger_units.h"
 #include "notify/bus_name_watch.h"
 #include "notify/notify_server.h"
 #include "notify/upstream.h"
@@ -220,6 +221,7 @@ class Monitor {
   void arm(int timer_fd, uint64_t deadline);
   void save_state() { state_dirty_ = true; }
   void flush_state();
+  void trigger_units();
   void event(const std::string& text) {
     state_.add_event(text);
     save_state();
@@ -311,9 +313,25 @@ int Monitor::run() {
   drain_stamped(true);
   tear_down_sandbox();
   flush_state();
+  trigger_units();
   log_.flush();
   runtime::remove_control(files_.control);
   return loop_failed_ ? exit_code::kFailure : supervisor_.exit_status();
+}
+
+// OnFailure=/OnSuccess=: the unit ends here (no Restart= brings it back
+// once the loop is over). Not under `run`, whose supervisor is systemd.
+void Monitor::trigger_units() {
+  if (options_.foreground) return;
+  bool failed = state_.sub_state == SubState::Failed;
+  bool ran = state_.main_started_usec != 0 || state_.ready_usec != 0;
+  std::vector<std::string> units = units_to_trigger(unit_, failed, ran);
+  if (units.empty()) return;
+  std::string list;
+  for (const std::string& u : units) list += (list.empty() ? "" : " ") + u;
+  log_.info(std::string(failed ? "OnFailure=" : "OnSuccess=") + ": starting " + list);
+  if (auto started = start_detached(units); !started)
+    log_.error("cannot start " + list + ": " + started.error().message());
 }
 
 Status Monitor::watch(int fd) {

@@ -19,6 +19,7 @@ namespace unitrun::unit {
 namespace {
 
 constexpr std::string_view kServiceSuffix = ".service";
+constexpr std::string_view kTargetSuffix = ".target";  // a group of units, no process (the manager's)
 constexpr std::string_view kIniSuffix = ".ini";
 constexpr std::string_view kDropinSuffix = ".d";
 constexpr std::string_view kConfSuffix = ".conf";
@@ -29,6 +30,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 std::string_view suffix_of(std::string_view file_name) {
   if (ends_with(file_name, kServiceSuffix)) return kServiceSuffix;
+  if (ends_with(file_name, kTargetSuffix)) return kTargetSuffix;
   if (ends_with(file_name, kIniSuffix)) return kIniSuffix;
   return {};
 }

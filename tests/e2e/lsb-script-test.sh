@@ -221,5 +221,52 @@ else
     echo "SKIP contrib: /etc/default is not writable (run as root to test contrib/sysv/unitrun)"
 fi
 
+# ---- contrib/sysv/unitrun-boot: unitrun boot and shutdown ----
+# As nobody with a runtime directory of its own: shutdown stops every unit
+# of the caller's runtime directory, and other tests' units run beside.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    B=$T/boot
+    mkdir -p "$B/units/multi-user.target.wants" "$B/run" "$B/state"
+    chown nobody:nogroup "$B/run" "$B/state"
+    chmod 700 "$B/run" "$B/state"
+    chmod 777 "$B"
+    BOOTU=lsbboot-$$
+    for u in first second; do
+        {
+            printf '[Unit]\nDescription=unitrun boot script test %s\n' "$u"
+            [ "$u" = second ] && printf 'Requires=%s\nAfter=%s\n' "$BOOTU-first.service" "$BOOTU-first.service"
+            printf '[Service]\nExecStart=/bin/sh -c '\''echo start-%s >>%s/order; exec sleep 1000'\''\n' "$u" "$B"
+            printf 'ExecStopPost=/bin/sh -c '\''echo stop-%s >>%s/order'\''\nStandardOutput=null\n' "$u" "$B"
+        } >"$B/units/$BOOTU-$u.service"
+        ln -s "../$BOOTU-$u.service" "$B/units/multi-user.target.wants/$BOOTU-$u.service"
+    done
+    chmod -R a+rX "$B/units"
+    configured_contrib sysv/unitrun-boot "$T/init.d/unitrun-boot" "$BINARY"
+    sed -i "s|^UNITRUN=.*|UNITRUN=$BINARY|" "$T/init.d/unitrun-boot"
+    chmod 755 "$T/init.d/unitrun-boot"
+    check "boot script: valid sh" sh -n "$T/init.d/unitrun-boot"
+    check "boot script: LSB header" grep -q '^# Provides: *unitrun-boot' "$T/init.d/unitrun-boot"
+    printf '#!/bin/sh\nexec setpriv --reuid=nobody --regid=nogroup --clear-groups env XDG_RUNTIME_DIR=%s XDG_STATE_HOME=%s HOME=/nonexistent UNITRUN_UNIT_PATH=%s %s "$@"\n' \
+        "$B/run" "$B/state" "$B/units" "$T/init.d/unitrun-boot" >"$T/as-nobody"
+    chmod 755 "$T/as-nobody"
+    expect "boot script: status before start" 3 "$T/as-nobody" status
+    expect "boot script: start" 0 "$T/as-nobody" start
+    check "boot script: started in dependency order" test "$(cat "$B/order")" = "$(printf 'start-first\nstart-second')"
+    expect "boot script: status after start" 0 "$T/as-nobody" status
+    expect "boot script: stop" 0 "$T/as-nobody" stop
+    check "boot script: stopped in reverse order" test "$(cat "$B/order")" = "$(printf 'start-first\nstart-second\nstop-second\nstop-first')"
+    expect "boot script: status after stop" 3 "$T/as-nobody" status
+    run "$T/as-nobody" frobnicate
+    if [ "$RC" = 2 ] && [[ "$ERR" == *Usage:* ]]; then pass "boot script: unknown action gives 2"; else fail "boot script: unknown action gives 2" "exit $RC"; fi
+    "$T/as-nobody" stop >/dev/null 2>&1
+else
+    echo "SKIP boot script: needs root and setpriv (it runs the units as nobody)"
+fi
+# The OpenRC and runit/s6 scripts: their tools are not here; valid sh at least.
+for f in openrc/unitrun runit/run; do
+    configured_contrib "$f" "$T/contrib-check" "$BINARY"
+    check "contrib $f: valid sh" sh -n "$T/contrib-check"
+done
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -1,0 +1,333 @@
+#include "cli/dependency_loader.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <unordered_set>
+
+#include "base/sys.h"
+#include "cli/unit_catalog.h"
+#include "runtime/runtime_files.h"
+#include "runtime/safe_files.h"
+#include "unit/unit_loader.h"
+#include "unit/unit_name.h"
+
+namespace unitrun::cli {
+namespace {
+
+using manager::Dependency;
+
+std::optional<Dependency> manager_kind(unitrun::DependencyKind kind) {
+  using K = unitrun::DependencyKind;
+  switch (kind) {
+    case K::Requires:
+      return Dependency::Requires;
+    case K::Requisite:
+      return Dependency::Requisite;
+    case K::Wants:
+      return Dependency::Wants;
+    case K::BindsTo:
+      return Dependency::BindsTo;
+    case K::Upholds:
+      return Dependency::Upholds;
+    case K::Conflicts:
+      return Dependency::Conflicts;
+    case K::Before:
+      return Dependency::Before;
+    case K::After:
+      return Dependency::After;
+    case K::OnSuccess:
+      return Dependency::OnSuccess;
+    case K::OnFailure:
+      return Dependency::OnFailure;
+    case K::PropagatesReloadTo:
+      return Dependency::PropagatesReloadTo;
+    case K::ReloadPropagatedFrom:
+      return Dependency::ReloadPropagatedFrom;
+    case K::PartOf:
+      return Dependency::PartOf;
+    // Not modelled (docs/dependencies.md).
+    case K::PropagatesStopTo:
+    case K::StopPropagatedFrom:
+    case K::JoinsNamespaceOf:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void list_links(const std::string& directory, std::vector<std::string>& out) {
+  DIR* dir = ::opendir(directory.c_str());
+  if (!dir) return;
+  while (struct dirent* e = ::readdir(dir)) {
+    std::string n = e->d_name;
+    if (n == "." || n == ".." || !unit::is_valid_dependency_name(n)) continue;
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  }
+  ::closedir(dir);
+}
+
+// The well-known targets are unitrun's own: systemd's files and .wants/
+// directories of these names describe systemd's boot (sockets, mounts,
+// every unit systemctl enabled), not the units unitrun starts.
+bool is_builtin_target(std::string_view n) {
+  return n == manager::kSysinitTarget || n == manager::kBasicTarget || n == manager::kMultiUserTarget ||
+         n == manager::kShutdownTarget || n == manager::kDefaultTarget;
+}
+
+bool is_target(std::string_view name) { return name.size() > 7 && name.substr(name.size() - 7) == ".target"; }
+
+constexpr std::string_view kDependencyKeys[] = {"Requires",
+                                                "Requisite",
+                                                "Wants",
+                                                "BindsTo",
+                                                "PartOf",
+                                                "Upholds",
+                                                "Conflicts",
+                                                "Before",
+                                                "After",
+                                                "OnFailure",
+                                                "OnSuccess",
+                                                "PropagatesReloadTo",
+                                                "ReloadPropagatedFrom"};
+
+manager::ActiveState manager_state(ActiveState s) {
+  switch (s) {
+    case ActiveState::Inactive:
+      return manager::ActiveState::Inactive;
+    case ActiveState::Activating:
+      return manager::ActiveState::Activating;
+    case ActiveState::Active:
+      return manager::ActiveState::Active;
+    case ActiveState::Reloading:
+      return manager::ActiveState::Reloading;
+    case ActiveState::Deactivating:
+      return manager::ActiveState::Deactivating;
+    case ActiveState::Failed:
+      return manager::ActiveState::Failed;
+  }
+  return manager::ActiveState::Inactive;
+}
+
+std::string unit_texts(const unit::UnitFile& file) {
+  std::string text;
+  if (!file.fragment.empty()) text += sys::read_file(file.fragment).value_or("");
+  for (const std::string& d : file.dropins) text += "\n" + sys::read_file(d).value_or("");
+  return text;
+}
+
+std::string requirements_path(const std::string& state_path) {
+  size_t slash = state_path.rfind('/');
+  std::string base = state_path.substr(slash + 1);
+  base = base.substr(0, base.size() - std::string_view(".state").size());
+  return state_path.substr(0, slash + 1) + "." + base + ".requires";
+}
+
+std::vector<std::string> names_of(const std::vector<unit::UnitFile>& units) {
+  std::vector<std::string> out;
+  for (const unit::UnitFile& f : units) out.push_back(f.name);
+  return out;
+}
+
+}  // namespace
+
+void record_requirements(const Unit& unit, const RuntimeFiles& files) {
+  std::string names;
+  for (const unitrun::Dependency& d : unit.dependencies)
+    if (d.kind == DependencyKind::Requires || d.kind == DependencyKind::BindsTo || d.kind == DependencyKind::PartOf ||
+        d.kind == DependencyKind::Requisite)
+      names += d.unit + "\n";
+  if (names.empty()) return;  // no file: a unit without them costs nothing
+  if (auto w = safe_files::write_atomic(requirements_path(files.state), names, 0644); !w)
+    std::fprintf(stderr, "unitrun: %s: warning: %s\n", unit.name.c_str(), w.error().message().c_str());
+}
+
+std::vector<std::string> running_dependents(std::vector<std::string> names) {
+  constexpr std::string_view kSuffix = ".requires";
+  RuntimeDirectory dir(runtime_directory());
+  std::vector<std::pair<RuntimeEntry, std::string>> candidates;  // entry, the names it requires
+  if (DIR* d = ::opendir(dir.path().c_str())) {
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view f = e->d_name;
+      if (f.size() <= kSuffix.size() + 1 || f[0] != '.' || f.substr(f.size() - kSuffix.size()) != kSuffix) continue;
+      std::string base(f.substr(1, f.size() - 1 - kSuffix.size()));  // NAME.HASH
+      size_t dot = base.rfind('.');
+      if (dot == std::string::npos) continue;
+      RuntimeEntry entry;
+      entry.name = base.substr(0, dot);
+      entry.lock = dir.path() + "/" + base + ".lock";
+      entry.state = dir.path() + "/" + base + ".state";
+      candidates.emplace_back(std::move(entry),
+                              sys::read_file(dir.path() + "/" + std::string(f), 1 << 16).value_or(""));
+    }
+    ::closedir(d);
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < names.size(); ++i)
+    for (auto& [entry, text] : candidates) {
+      if (text.empty() || ("\n" + text).find("\n" + names[i] + "\n") == std::string::npos) continue;
+      text.clear();  // taken
+      ActiveState s = quick_state(entry, dir).active;
+      if (s == ActiveState::Inactive || s == ActiveState::Failed) continue;
+      out.push_back(entry.name);
+      names.push_back(entry.name);
+    }
+  return out;
+}
+
+unit::UnitFile own_unit(unit::UnitFile file) {
+  // The name typed, or the one it resolved to (an alias).
+  std::string name = is_builtin_target(file.spelling) ? file.spelling : is_builtin_target(file.name) ? file.name : "";
+  if (name.empty()) return file;
+  if (file.found && !unit::UnitPath::is_systemd_directory(file.directory)) return file;
+  // Built in: default.target is multi-user.target.
+  unit::UnitFile builtin;
+  builtin.spelling = file.spelling;
+  builtin.name = builtin.identity = name == manager::kDefaultTarget ? std::string(manager::kMultiUserTarget) : name;
+  builtin.by_name = true;
+  return builtin;
+}
+
+LinkedUnits linked_units(const std::string& name, const unit::UnitPath& path) {
+  LinkedUnits out;
+  bool own_only = is_builtin_target(name);
+  for (const std::string& d : path.directories) {
+    if (own_only && unit::UnitPath::is_systemd_directory(d)) continue;
+    std::string base = d + "/" + name;
+    list_links(base + ".wants", out.wants);
+    list_links(base + ".requires", out.required);
+    list_links(base + ".upholds", out.upheld);
+  }
+  return out;
+}
+
+bool sets_dependency_keys(std::string_view text, bool reload_only) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    size_t i = line.find_first_not_of(" \t");
+    if (i == std::string_view::npos) continue;
+    line.remove_prefix(i);
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, eq);
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.remove_suffix(1);
+    if (reload_only) {
+      if (key == "PropagatesReloadTo" || key == "ReloadPropagatedFrom") return true;
+      continue;
+    }
+    for (std::string_view k : kDependencyKeys)
+      if (key == k) return true;
+  }
+  return false;
+}
+
+bool needs_manager(const std::vector<unit::UnitFile>& units, const unit::UnitPath& path, bool running_names,
+                   bool reload_only) {
+  if (reload_only) {
+    for (const unit::UnitFile& f : units)
+      if (f.found && !f.masked && sets_dependency_keys(unit_texts(f), true)) return true;
+    return false;
+  }
+  for (const unit::UnitFile& f : units) {
+    if (is_target(f.name)) return true;
+    if (f.found && !f.masked && sets_dependency_keys(unit_texts(f))) return true;
+    if (!linked_units(f.name, path).empty()) return true;
+  }
+  return running_names && !running_dependents(names_of(units)).empty();
+}
+
+std::vector<std::string> running_unit_names() {
+  RuntimeDirectory dir(runtime_directory());
+  std::vector<std::string> out;
+  for (const RuntimeEntry& e : dir.entries()) {
+    ActiveState s = quick_state(e, dir).active;
+    if (s != ActiveState::Inactive && s != ActiveState::Failed) out.push_back(e.name);
+  }
+  return out;
+}
+
+Result<LoadedGraph> load_graph(const std::vector<unit::UnitFile>& roots, const std::vector<std::string>& also,
+                               const unit::UnitPath& path) {
+  LoadedGraph out;
+  std::vector<manager::UnitSpec> specs;
+  std::unordered_set<std::string> seen;  // names looked up (spellings and resolved names)
+  std::deque<unit::UnitFile> queue;
+  for (const unit::UnitFile& r : roots) queue.push_back(own_unit(r));
+  std::deque<std::string> names(also.begin(), also.end());
+  // A file of a well-known target's name replaces the built-in one.
+  for (std::string_view t : {manager::kSysinitTarget, manager::kBasicTarget, manager::kMultiUserTarget,
+                             manager::kShutdownTarget, manager::kDefaultTarget})
+    names.emplace_back(t);
+  // The name a dependency resolves to (an alias names its file's unit).
+  std::unordered_map<std::string, std::string> resolved;
+  auto resolve = [&](const std::string& spelling) -> std::string {
+    if (auto it = resolved.find(spelling); it != resolved.end()) return it->second;
+    auto found = unit::find_unit(spelling, path);
+    if (found) *found = own_unit(std::move(*found));
+    std::string name = found ? found->name : spelling;
+    resolved[spelling] = name;
+    if (found && !seen.count(name)) queue.push_back(*found);
+    return name;
+  };
+  while (!queue.empty() || !names.empty()) {
+    if (queue.empty()) {
+      std::string n = names.front();
+      names.pop_front();
+      if (!seen.count(n)) (void)resolve(n);
+      continue;
+    }
+    unit::UnitFile file = std::move(queue.front());
+    queue.pop_front();
+    if (!seen.insert(file.name).second) continue;
+    resolved[file.spelling] = file.name;
+    manager::UnitSpec spec;
+    spec.name = file.name;
+    LinkedUnits links = linked_units(file.name, path);
+    if (file.masked) {
+      spec.load_state = manager::LoadState::Masked;
+    } else if (!file.found) {
+      // A well-known target without a file is the built-in one (plus its
+      // .wants/ directory, when it has one); anything else is not-found.
+      if (is_builtin_target(file.name) && links.empty()) {
+        out.files[file.name] = file;
+        continue;
+      }
+      spec.load_state = manager::LoadState::NotFound;
+    } else {
+      unit::LoadResult load = unit::load(file, unit::ValidateMode::Start);
+      spec.default_dependencies = load.unit.default_dependencies;
+      spec.can_reload = !is_target(file.name) && !load.unit.exec_reload.empty();
+      for (const unitrun::Dependency& d : load.unit.dependencies) {
+        auto kind = manager_kind(d.kind);
+        if (!kind) continue;
+        std::string to = resolve(d.unit);
+        if (to == file.name) continue;  // an alias of itself: the graph would warn about nothing real
+        spec.dependencies[*kind].push_back(to);
+      }
+    }
+    for (const std::string& w : links.wants) spec.dependencies[Dependency::Wants].push_back(resolve(w));
+    for (const std::string& r : links.required) spec.dependencies[Dependency::Requires].push_back(resolve(r));
+    for (const std::string& u : links.upheld) spec.dependencies[Dependency::Upholds].push_back(resolve(u));
+    RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+    out.states.set(file.name, manager_state(quick_state(file.name, files).active));
+    out.files[file.name] = file;
+    specs.push_back(std::move(spec));
+  }
+  auto graph = manager::DependencyGraph::build(specs);
+  if (!graph) return graph.error();
+  out.graph = std::move(*graph);
+  // Built-in targets have a state record too, once started.
+  for (auto& [name, file] : out.files) {
+    if (out.states.all().count(name)) continue;
+    RuntimeFiles files = runtime_files_for(name, name);
+    out.states.set(name, manager_state(quick_state(name, files).active));
+  }
+  return out;
+}
+
+}  // namespace unitrun::cli

@@ -1,0 +1,24 @@
+// OnFailure= and OnSuccess= at run time: when the monitor's unit ends
+// failed (or inactive after it ran), the listed units are started by a
+// `unitrun start` of their own, detached (setsid, double fork, stdio on
+// /dev/null), so that the monitor never waits for them and their start
+// goes through the manager like any other (docs/dependencies.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "unit/unit.h"
+
+namespace unitrun::monitor {
+
+// The units to start when the unit ends: OnFailure= when `failed`, else
+// OnSuccess= when it `ran` (became active at some point).
+std::vector<std::string> units_to_trigger(const Unit& unit, bool failed, bool ran);
+
+// Runs `unitrun start UNITS...` (this very binary) detached. Returns once
+// the intermediate child has exited; the start runs on without the monitor.
+Status start_detached(const std::vector<std::string>& units);
+
+}  // namespace unitrun::monitor

@@ -1,0 +1,277 @@
+// Dependencies at run time (cli/dependency_jobs.h): Requires=, After=,
+// Wants=, cycles, stop propagation, .target units, boot and shutdown. Real
+// processes; each test has a unit path of its own (UNITRUN_UNIT_PATH) and
+// unique unit names. The services see the order themselves: a dependent's
+// command checks the file its requirement writes once it is up.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "support.h"
+
+using namespace itest;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A unit path of its own; names are PREFIX-short.service. The destructor
+// stops what the test started and removes the runtime files.
+class DepDir {
+ public:
+  DepDir() : prefix_(unique_name("d")), marker_(prefix_ + "-marker") { ::chmod(dir_.path().c_str(), 0755); }
+  ~DepDir() {
+    for (const std::string& n : started_) (void)run_unitrun({"stop", n}, options());
+    kill_marked(marker_);
+    reap_adopted();
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(runtime_, ec)) {
+      std::string n = e.path().filename();
+      if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove(e.path(), ec);
+    }
+  }
+  DepDir(const DepDir&) = delete;
+  DepDir& operator=(const DepDir&) = delete;
+
+  std::string path() const { return dir_.path(); }
+  std::string operator/(const std::string& f) const { return dir_ / f; }
+  // "PREFIX-short.service" (or .target with a suffix given).
+  std::string name(const std::string& short_name, const std::string& suffix = ".service") const {
+    return prefix_ + "-" + short_name + suffix;
+  }
+  // Writes the unit `short_name`.service; returns its name.
+  std::string service(const std::string& short_name, const std::string& exec_start,
+                      const std::string& unit_section = "", const std::string& more = "") {
+    std::string n = name(short_name);
+    write_file(dir_ / n, "[Unit]\n" + unit_section + "[Service]\nExecStart=" + exec_start +
+                             "\nEnvironment=UNITRUN_TEST_MARKER=" + marker_ + "\nStandardOutput=append:" + dir_.path() +
+                             "/" + n + ".log\n" + more);
+    started_.push_back(n);
+    return n;
+  }
+  void started(const std::string& n) { started_.push_back(n); }
+  void set_runtime(const std::string& dir) { runtime_ = dir; }
+  RunOptions& options() { return options_; }
+  RunResult unitrun(const std::vector<std::string>& args) { return run_unitrun(args, options()); }
+
+ private:
+  TempDir dir_;
+  std::string prefix_, marker_;
+  std::vector<std::string> started_;
+  std::string runtime_ = kRuntimeDir;
+  RunOptions options_ = [this] {
+    RunOptions o;
+    o.set_env = {"UNITRUN_UNIT_PATH=" + dir_.path(), "UNITRUN_TEST_MARKER=" + marker_};
+    return o;
+  }();
+};
+
+std::string active_of(DepDir& d, const std::string& unit) {
+  RunResult r = d.unitrun({"is-active", unit});
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+}  // namespace
+
+TEST_CASE("dependencies: Requires= and After= start the required unit first, as the dependent sees it",
+          "[dependencies]") {
+  DepDir d;
+  std::string ready = d / "db.ready";
+  std::string db = d.service("db", "/bin/sh -c 'touch " + ready + "'", "", "Type=oneshot\nRemainAfterExit=yes\n");
+  // The dependent fails unless the required unit's start is complete.
+  std::string web = d.service("web", "/bin/sh -c 'test -e " + ready + " && exec sleep 1000'",
+                              "Requires=" + db + "\nAfter=" + db + "\n",
+                              "Type=exec\nExecStartPost=/bin/sh -c 'test -e " + ready + "'\n");
+  RunResult started = d.unitrun({"start", web});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  // The pulled-in unit's outcome is reported before the dependent's.
+  size_t db_line = started.out.find("started " + db);
+  size_t web_line = started.out.find("started " + web);
+  REQUIRE(db_line != std::string::npos);
+  REQUIRE(web_line != std::string::npos);
+  CHECK(db_line < web_line);
+  CHECK(active_of(d, db) == "active");
+  CHECK(active_of(d, web) == "active");
+
+  // Stopping the required unit stops the unit that Requires= it, first.
+  RunResult stopped = d.unitrun({"stop", db});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(active_of(d, web) == "inactive");
+  CHECK(active_of(d, db) == "inactive");
+  CHECK(stopped.out.find(web) < stopped.out.find(db));
+}
+
+TEST_CASE("dependencies: a failed required unit fails the dependent, naming it", "[dependencies]") {
+  DepDir d;
+  std::string db = d.service("db", "/bin/false", "", "Type=oneshot\n");
+  std::string web = d.service("web", "/bin/sleep 1000", "Requires=" + db + "\nAfter=" + db + "\n");
+  RunResult started = d.unitrun({"start", web});
+  INFO(started.describe());
+  CHECK(started.exit_code == 1);
+  CHECK(contains(started.err, "dependency failed: " + web + " requires " + db + ", which failed"));
+  CHECK(active_of(d, web) == "inactive");
+  CHECK(!contains(started.out, "started " + web));
+
+  // A missing required unit: the dependent fails with its name, exit 1;
+  // the same unit only wanted is a note.
+  std::string missing = d.name("nothere");
+  std::string needs = d.service("needs", "/bin/sleep 1000", "Requires=" + missing + "\n");
+  RunResult refused = d.unitrun({"start", needs});
+  INFO(refused.describe());
+  CHECK(refused.exit_code == 1);
+  CHECK(contains(refused.err, missing));
+  CHECK(active_of(d, needs) == "inactive");
+  std::string wants = d.service("wants", "/bin/sleep 1000", "Wants=" + missing + "\n");
+  RunResult noted = d.unitrun({"start", wants});
+  INFO(noted.describe());
+  CHECK(noted.exit_code == 0);
+  CHECK(contains(noted.err, "note: "));
+  CHECK(contains(noted.err, missing));
+  CHECK(active_of(d, wants) == "active");
+}
+
+TEST_CASE("dependencies: an ordering cycle is reported with its units", "[dependencies]") {
+  DepDir d;
+  std::string a = d.name("a"), b = d.name("b");
+  d.service("a", "/bin/sleep 1000", "Wants=" + b + "\nAfter=" + b + "\n");
+  d.service("b", "/bin/sleep 1000", "After=" + a + "\n");
+  // b is only wanted: its job is deleted to break the cycle, with a warning.
+  RunResult started = d.unitrun({"start", a});
+  INFO(started.describe());
+  CHECK(started.exit_code == 0);
+  CHECK(contains(started.err, "warning: "));
+  CHECK(contains(started.err, "ordering cycle"));
+  CHECK(contains(started.err, a + "/start"));
+  CHECK(contains(started.err, b + "/start"));
+  CHECK(active_of(d, a) == "active");
+  (void)d.unitrun({"stop", a});
+  // Both requested: every job matters, the transaction fails naming both.
+  RunResult cyclic = d.unitrun({"start", a, b});
+  INFO(cyclic.describe());
+  CHECK(cyclic.exit_code == 1);
+  CHECK(contains(cyclic.err, "Transaction order is cyclic"));
+  CHECK(contains(cyclic.err, a));
+  CHECK(contains(cyclic.err, b));
+  CHECK(active_of(d, a) == "inactive");
+}
+
+TEST_CASE("dependencies: a .target starts what it wants, shows its state, and a built-in one works without a file",
+          "[dependencies][target]") {
+  DepDir d;
+  std::string svc = d.service("member", "/bin/sleep 1000");
+  std::string target = d.name("group", ".target");
+  write_file(d / target, "[Unit]\nDescription=a group\nWants=" + svc + "\n");
+  d.started(target);
+  RunResult started = d.unitrun({"start", target});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  CHECK(contains(started.out, "started " + svc));
+  CHECK(contains(started.out, "reached " + target));
+  CHECK(active_of(d, target) == "active");
+  CHECK(active_of(d, svc) == "active");
+  RunResult status = d.unitrun({"status", target});
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(contains(status.out, target + " - a group"));
+  CHECK(contains(status.out, "Active: active"));
+  RunResult list = d.unitrun({"list"});
+  CHECK(contains(list.out, target));
+
+  RunResult stopped = d.unitrun({"stop", target});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(contains(stopped.out, "stopped " + target));
+  CHECK(active_of(d, target) == "inactive");
+  CHECK(d.unitrun({"status", target}).exit_code == 3);
+  // Wants= does not propagate a stop.
+  CHECK(active_of(d, svc) == "active");
+}
+
+TEST_CASE("dependencies: boot starts the enabled units in order, shutdown stops them in reverse",
+          "[dependencies][boot]") {
+  // As nobody, with a runtime directory of its own: shutdown stops every
+  // unit of the caller's runtime directory, and other tests run beside.
+  DepDir d;
+  std::string runtime = d / "runtime";
+  std::string state = d / "state";
+  REQUIRE(::mkdir(runtime.c_str(), 0700) == 0);
+  REQUIRE(::mkdir(state.c_str(), 0700) == 0);
+  REQUIRE(::chown(runtime.c_str(), 65534, 65534) == 0);
+  REQUIRE(::chown(state.c_str(), 65534, 65534) == 0);
+  REQUIRE(::chmod(d.path().c_str(), 0777) == 0);  // the services write their logs there
+  d.set_runtime(runtime + "/unitrun");
+  d.options().wrapper = {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"};
+  d.options().set_env.push_back("XDG_RUNTIME_DIR=" + runtime);
+  d.options().set_env.push_back("XDG_STATE_HOME=" + state);
+  d.options().set_env.push_back("HOME=/nonexistent");
+  std::string order = d / "order";
+  write_file(order, "");
+  REQUIRE(::chmod(order.c_str(), 0666) == 0);
+  auto logged = [&](const std::string& word) {
+    return "/bin/sh -c 'echo " + word + " >> " + order + "; exec sleep 1000'";
+  };
+  std::string a = d.service("a", logged("start-a"), "", "ExecStopPost=/bin/sh -c 'echo stop-a >> " + order + "'\n");
+  std::string b = d.service("b", logged("start-b"), "Requires=" + a + "\nAfter=" + a + "\n",
+                            "ExecStopPost=/bin/sh -c 'echo stop-b >> " + order + "'\nType=exec\n" +
+                                "ExecStartPost=/bin/sh -c 'grep -q start-a " + order + "'\n");
+  std::string c = d.service("c", "/bin/sleep 1000");  // not enabled: boot leaves it alone
+  std::filesystem::create_directories(d / "multi-user.target.wants");
+  std::filesystem::create_symlink("../" + a, d / ("multi-user.target.wants/" + a));
+  std::filesystem::create_symlink("../" + b, d / ("multi-user.target.wants/" + b));
+
+  RunResult booted = d.unitrun({"boot"});
+  INFO(booted.describe());
+  REQUIRE(booted.exit_code == 0);
+  CHECK(active_of(d, a) == "active");
+  CHECK(active_of(d, b) == "active");
+  CHECK(active_of(d, c) == "inactive");
+  CHECK(active_of(d, "multi-user.target") == "active");
+  CHECK(active_of(d, "default.target") == "active");
+  CHECK(read_file(order).value_or("") == "start-a\nstart-b\n");
+
+  RunResult down = d.unitrun({"shutdown"});
+  INFO(down.describe());
+  CHECK(down.exit_code == 0);
+  CHECK(active_of(d, a) == "inactive");
+  CHECK(active_of(d, b) == "inactive");
+  CHECK(active_of(d, "multi-user.target") == "inactive");
+  CHECK(read_file(order).value_or("") == "start-a\nstart-b\nstop-b\nstop-a\n");
+
+  // A failure shows in boot's exit code.
+  write_file(d / a, "[Service]\nExecStart=/bin/false\nType=oneshot\n");
+  RunResult failed = d.unitrun({"boot"});
+  INFO(failed.describe());
+  CHECK(failed.exit_code != 0);
+  CHECK(contains(failed.err, "dependency failed: " + b + " requires " + a + ", which failed"));
+  (void)d.unitrun({"shutdown"});
+}
+
+TEST_CASE("dependencies: OnFailure= and OnSuccess= start their units when the unit ends", "[dependencies][onfailure]") {
+  DepDir d;
+  std::string failed_mark = d / "handler.ran", success_mark = d / "after.ran";
+  std::string handler = d.service("handler", "/bin/sh -c 'touch " + failed_mark + "'", "", "Type=oneshot\n");
+  std::string after = d.service("after", "/bin/sh -c 'touch " + success_mark + "'", "", "Type=oneshot\n");
+  std::string bad =
+      d.service("bad", "/bin/false", "OnFailure=" + handler + "\nOnSuccess=" + after + "\n", "Type=oneshot\n");
+  RunResult started = d.unitrun({"start", bad});
+  INFO(started.describe());
+  CHECK(started.exit_code == 1);
+  // Started detached by the monitor as it ends: waited for, not assumed.
+  CHECK(wait_until([&] { return exists(failed_mark); }, 10000));
+  CHECK(!exists(success_mark));
+
+  std::string good =
+      d.service("good", "/bin/true", "OnFailure=" + handler + "\nOnSuccess=" + after + "\n", "Type=oneshot\n");
+  remove_file(failed_mark);
+  RunResult ok = d.unitrun({"start", good});
+  INFO(ok.describe());
+  CHECK(ok.exit_code == 0);
+  CHECK(wait_until([&] { return exists(success_mark); }, 10000));
+  CHECK(!exists(failed_mark));
+}
