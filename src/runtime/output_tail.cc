@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "runtime/line_stamp.h"
 #include "runtime/safe_files.h"
 
 namespace unitrun {
@@ -63,7 +64,10 @@ Tail read_tail(const std::string& path, size_t count, size_t max_bytes) {
 
 std::string output_tail(const std::string& path, size_t count, const std::string& prefix) {
   std::string out;
-  for (const std::string& line : read_tail(path, count, 2048).lines) out += (out.empty() ? "" : "\n") + prefix + line;
+  // A failed start quotes what the service said, not when
+  // (X-Unitrun-Timestamps=yes): the stamps are `logs --timestamps`' business.
+  for (const std::string& line : read_tail(path, count, 2048).lines)
+    out += (out.empty() ? "" : "\n") + prefix + std::string(strip_stamp(line));
   return out;
 }
 

@@ -314,3 +314,16 @@ TEST_CASE("logs -f of stamped output prints whole lines as they come, stripped o
   for (const std::string& line : lines) CHECK(unitrun::parse_stamp(line).has_value());
   CHECK(u.stop().exit_code == 0);
 }
+
+TEST_CASE("X-Unitrun-Timestamps=yes: a failed start quotes what the service said, without the stamps", "[timestamps]") {
+  TempDir dir;
+  TestUnit u(dir, "stampfail", "/bin/sh -c \"echo it went wrong >&2; exit 3\"",
+             {.extra = "X-Unitrun-Timestamps=yes\nType=oneshot\n"});
+  RunResult r = u.start();
+  INFO(r.describe());
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("  | it went wrong") != std::string::npos);
+  for (const std::string& line : lines_of(r.err))
+    if (size_t quote = line.find("  | "); quote != std::string::npos)
+      CHECK_FALSE(unitrun::parse_stamp(std::string_view(line).substr(quote + 4)).has_value());
+}
