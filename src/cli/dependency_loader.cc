@@ -1,6 +1,9 @@
 #include "cli/dependency_loader.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -8,6 +11,7 @@
 #include <unordered_set>
 
 #include "base/sys.h"
+#include "base/unique_fd.h"
 #include "cli/unit_catalog.h"
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
@@ -117,11 +121,49 @@ std::string unit_texts(const unit::UnitFile& file) {
   return text;
 }
 
-std::string requirements_path(const std::string& state_path) {
-  size_t slash = state_path.rfind('/');
-  std::string base = state_path.substr(slash + 1);
-  base = base.substr(0, base.size() - std::string_view(".state").size());
-  return state_path.substr(0, slash + 1) + "." + base + ".requires";
+// The runtime directory's index of requirements: `.required-by/NAME/` holds
+// an empty file `UNIT.HASH` (the base of a running unit's runtime files)
+// for each unit whose start named NAME in Requires=, BindsTo=, PartOf= or
+// Requisite=. A stop of NAME opens one directory (usually absent), however
+// many units the machine runs or has seen.
+constexpr const char* kRequiredByIndex = ".required-by";
+
+// "UNIT.HASH" of a unit's runtime files, from its state file's path.
+std::string runtime_base(const std::string& state_path) {
+  std::string base = state_path.substr(state_path.rfind('/') + 1);
+  return base.substr(0, base.size() - std::string_view(".state").size());
+}
+
+// Creates the index entry `index/name/base`; directories without following
+// a symlink in place of one.
+Status mark_required(const std::string& index, const std::string& name, const std::string& base) {
+  if (::mkdir(index.c_str(), 0755) < 0 && errno != EEXIST) return Error::from_errno("mkdir " + index);
+  UniqueFd dir(::open(index.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) return Error::from_errno("open " + index);
+  if (::mkdirat(dir.get(), name.c_str(), 0755) < 0 && errno != EEXIST)
+    return Error::from_errno("mkdir " + index + "/" + name);
+  UniqueFd sub(::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!sub) return Error::from_errno("open " + index + "/" + name);
+  UniqueFd entry(::openat(sub.get(), base.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!entry) return Error::from_errno("create " + index + "/" + name + "/" + base);
+  return ok();
+}
+
+// The bases listed under `index/name/`; none when it does not exist.
+std::vector<std::string> required_by(const std::string& index, const std::string& name) {
+  std::vector<std::string> out;
+  std::string path = index + "/" + name;
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return out;
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return out;
+  }
+  while (struct dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') out.emplace_back(e->d_name);
+  ::closedir(d);
+  return out;
 }
 
 std::vector<std::string> names_of(const std::vector<unit::UnitFile>& units) {
@@ -133,43 +175,33 @@ std::vector<std::string> names_of(const std::vector<unit::UnitFile>& units) {
 }  // namespace
 
 void record_requirements(const Unit& unit, const RuntimeFiles& files) {
-  std::string names;
-  for (const unitrun::Dependency& d : unit.dependencies)
-    if (d.kind == DependencyKind::Requires || d.kind == DependencyKind::BindsTo || d.kind == DependencyKind::PartOf ||
-        d.kind == DependencyKind::Requisite)
-      names += d.unit + "\n";
-  if (names.empty()) return;  // no file: a unit without them costs nothing
-  if (auto w = safe_files::write_atomic(requirements_path(files.state), names, 0644); !w)
-    std::fprintf(stderr, "unitrun: %s: warning: %s\n", unit.name.c_str(), w.error().message().c_str());
+  const std::string base = runtime_base(files.state);
+  const std::string index = files.directory + "/" + kRequiredByIndex;
+  for (const unitrun::Dependency& d : unit.dependencies) {
+    if (d.kind != DependencyKind::Requires && d.kind != DependencyKind::BindsTo && d.kind != DependencyKind::PartOf &&
+        d.kind != DependencyKind::Requisite)
+      continue;
+    if (!unit::is_valid_dependency_name(d.unit)) continue;  // a name, never a path
+    if (auto marked = mark_required(index, d.unit, base); !marked)
+      std::fprintf(stderr, "unitrun: %s: warning: %s\n", unit.name.c_str(), marked.error().message().c_str());
+  }
 }
 
 std::vector<std::string> running_dependents(std::vector<std::string> names) {
-  constexpr std::string_view kSuffix = ".requires";
   RuntimeDirectory dir(runtime_directory());
-  std::vector<std::pair<RuntimeEntry, std::string>> candidates;  // entry, the names it requires
-  if (DIR* d = ::opendir(dir.path().c_str())) {
-    while (struct dirent* e = ::readdir(d)) {
-      std::string_view f = e->d_name;
-      if (f.size() <= kSuffix.size() + 1 || f[0] != '.' || f.substr(f.size() - kSuffix.size()) != kSuffix) continue;
-      std::string base(f.substr(1, f.size() - 1 - kSuffix.size()));  // NAME.HASH
+  const std::string index = dir.path() + "/" + kRequiredByIndex;
+  std::unordered_set<std::string> taken;  // bases already looked at
+  std::vector<std::string> out;
+  for (size_t i = 0; i < names.size(); ++i)
+    for (const std::string& base : required_by(index, names[i])) {
       size_t dot = base.rfind('.');
-      if (dot == std::string::npos) continue;
+      if (dot == std::string::npos || !taken.insert(base).second) continue;
       RuntimeEntry entry;
       entry.name = base.substr(0, dot);
       entry.lock = dir.path() + "/" + base + ".lock";
       entry.state = dir.path() + "/" + base + ".state";
-      candidates.emplace_back(std::move(entry),
-                              sys::read_file(dir.path() + "/" + std::string(f), 1 << 16).value_or(""));
-    }
-    ::closedir(d);
-  }
-  std::vector<std::string> out;
-  for (size_t i = 0; i < names.size(); ++i)
-    for (auto& [entry, text] : candidates) {
-      if (text.empty() || ("\n" + text).find("\n" + names[i] + "\n") == std::string::npos) continue;
-      text.clear();  // taken
       ActiveState s = quick_state(entry, dir).active;
-      if (s == ActiveState::Inactive || s == ActiveState::Failed) continue;
+      if (s == ActiveState::Inactive || s == ActiveState::Failed) continue;  // an entry of an earlier run
       out.push_back(entry.name);
       names.push_back(entry.name);
     }

@@ -53,10 +53,11 @@ LinkedUnits linked_units(const std::string& name, const unit::UnitPath& path);
 bool sets_dependency_keys(std::string_view text, bool reload_only = false);
 
 // What a stop must know of the running units without reading each: a
-// start of a unit with Requires=, BindsTo=, PartOf= or Requisite= leaves
-// `.NAME.HASH.requires` in the runtime directory, the names it lists, one
-// a line (nothing for any other unit). A stop reads the directory and
-// only those files.
+// start of a unit with Requires=, BindsTo=, PartOf= or Requisite= adds an
+// empty file named after its runtime files (`UNIT.HASH`) to
+// `.required-by/NAME/` in the runtime directory for each NAME it lists
+// (nothing for any other unit). A stop of NAME opens that one directory:
+// its cost does not grow with the units the machine runs or has seen.
 void record_requirements(const Unit& unit, const RuntimeFiles& files);
 // The running (or changing) units whose record names one of `names`, and
 // those naming them in turn.
