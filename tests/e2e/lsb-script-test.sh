@@ -235,7 +235,9 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
         {
             printf '[Unit]\nDescription=unitrun boot script test %s\n' "$u"
             [ "$u" = second ] && printf 'Requires=%s\nAfter=%s\n' "$BOOTU-first.service" "$BOOTU-first.service"
-            printf '[Service]\nExecStart=/bin/sh -c '\''echo start-%s >>%s/order; exec sleep 1000'\''\n' "$u" "$B"
+            # ExecStartPre= has run to its end when the start is over: an echo
+            # of the main process could come after the next unit's start.
+            printf '[Service]\nExecStartPre=/bin/sh -c '\''echo start-%s >>%s/order'\''\nExecStart=/bin/sleep 1000\n' "$u" "$B"
             printf 'ExecStopPost=/bin/sh -c '\''echo stop-%s >>%s/order'\''\nStandardOutput=null\n' "$u" "$B"
         } >"$B/units/$BOOTU-$u.service"
         ln -s "../$BOOTU-$u.service" "$B/units/multi-user.target.wants/$BOOTU-$u.service"

@@ -128,7 +128,7 @@ TEST_CASE("L2: 200 start/stop cycles leave nothing behind", "[concurrency]") {
   CHECK_FALSE(exists(u.pidfile()));
   // The runtime directory holds the unit's lock and state files, the state
   // record's spare (safe_files::rewrite), the snapshot of what the last
-  // monitor was started from and the name lock, nothing else (no
+  // monitor was started from and the name lock (NAME.service.name), nothing else (no
   // temporaries of atomic writes).
   std::vector<std::string> files = u.runtime_files();
   INFO("runtime files: " << nlohmann::json(files).dump());
@@ -142,7 +142,7 @@ TEST_CASE("L2: 200 start/stop cycles leave nothing behind", "[concurrency]") {
   CHECK(files[2].substr(files[2].size() - 6) == ".state");
   CHECK(files[3].rfind(stem, 0) == 0);
   CHECK(files[3].substr(files[3].size() - 5) == ".unit");
-  CHECK(files[4] == stem + "name");
+  CHECK(files[4] == stem + "service.name");  // keyed by the service name, NAME.ini or NAME.service alike
 }
 
 TEST_CASE("L3: interleaved starts and stops leave a consistent state", "[concurrency]") {
