@@ -131,6 +131,7 @@ std::optional<int> run_with_dependencies(Verb verb, const std::vector<Target>& t
   }
   for (const std::string& w : loaded->graph.warnings()) std::fprintf(stderr, "unitrun: warning: %s\n", w.c_str());
   for (const std::string& w : tx->warnings) std::fprintf(stderr, "unitrun: warning: %s\n", w.c_str());
+  for (const std::string& n : loaded->notes) std::fprintf(stderr, "unitrun: note: %s\n", n.c_str());
   for (const std::string& n : tx->notes) std::fprintf(stderr, "unitrun: note: %s\n", n.c_str());
   for (const manager::JobFailure& f : tx->failed) {
     std::fprintf(stderr, "unitrun: %s\n", f.message.c_str());

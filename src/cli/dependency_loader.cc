@@ -23,6 +23,25 @@ namespace {
 
 using manager::Dependency;
 
+// The suffix of a unit of a type unitrun does not run (systemd.unit(5)'s
+// other types), or empty: .service, .target and unitrun's .ini units run.
+std::string_view foreign_type(std::string_view name) {
+  for (std::string_view type :
+       {".socket", ".device", ".mount", ".automount", ".swap", ".path", ".timer", ".slice", ".scope"})
+    if (name.size() > type.size() && name.substr(name.size() - type.size()) == type) return type;
+  return {};
+}
+
+// A dependency on such a unit is left out of the graph: nothing here could
+// start it, and failing every unit that Requires= a socket or a mount would
+// refuse most packaged units. Said once, for the keys that pull a unit in;
+// an ordering against it has nothing to order.
+void skip_foreign(const std::string& from, Dependency kind, const std::string& to, std::vector<std::string>& notes) {
+  if (kind == Dependency::Before || kind == Dependency::After) return;
+  notes.push_back(from + ": " + to_string(kind) + "=" + to + " ignored: unitrun runs services and targets, not " +
+                  std::string(foreign_type(to).substr(1)) + " units");
+}
+
 std::optional<Dependency> manager_kind(unitrun::DependencyKind kind) {
   using K = unitrun::DependencyKind;
   switch (kind) {
@@ -337,14 +356,24 @@ Result<LoadedGraph> load_graph(const std::vector<unit::UnitFile>& roots, const s
       for (const unitrun::Dependency& d : load.unit.dependencies) {
         auto kind = manager_kind(d.kind);
         if (!kind) continue;
+        if (!foreign_type(d.unit).empty()) {
+          skip_foreign(file.name, *kind, d.unit, out.notes);
+          continue;
+        }
         std::string to = resolve(d.unit);
         if (to == file.name) continue;  // an alias of itself: the graph would warn about nothing real
         spec.dependencies[*kind].push_back(to);
       }
     }
-    for (const std::string& w : links.wants) spec.dependencies[Dependency::Wants].push_back(resolve(w));
-    for (const std::string& r : links.required) spec.dependencies[Dependency::Requires].push_back(resolve(r));
-    for (const std::string& u : links.upheld) spec.dependencies[Dependency::Upholds].push_back(resolve(u));
+    for (auto [kind, linked] :
+         {std::pair{Dependency::Wants, &links.wants}, std::pair{Dependency::Requires, &links.required},
+          std::pair{Dependency::Upholds, &links.upheld}})
+      for (const std::string& l : *linked) {
+        if (!foreign_type(l).empty())
+          skip_foreign(file.name, kind, l, out.notes);
+        else
+          spec.dependencies[kind].push_back(resolve(l));
+      }
     RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
     out.states.set(file.name, manager_state(quick_state(file.name, files).active));
     out.files[file.name] = file;

@@ -30,6 +30,9 @@ struct LoadedGraph {
   // Each unit the graph has a file for (or a name that was looked up and
   // not found), by its name in the graph.
   std::unordered_map<std::string, unit::UnitFile> files;
+  // What was left out, one line each: a dependency on a .socket, .mount,
+  // .device, ... unit, which unitrun does not run.
+  std::vector<std::string> notes;
 };
 
 // `roots` are the units the request names (resolved); `also` more names to

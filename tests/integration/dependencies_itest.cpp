@@ -136,6 +136,25 @@ TEST_CASE("dependencies: a failed required unit fails the dependent, naming it",
   CHECK(active_of(d, wants) == "active");
 }
 
+TEST_CASE("dependencies: on a .socket, .mount or other unit unitrun does not run, a note, and the unit starts",
+          "[dependencies]") {
+  // Debian's rsyslog.service: Requires=syslog.socket. The socket unit exists
+  // in the unit path (systemd's directory), unitrun cannot start it.
+  DepDir d;
+  std::string socket = d.name("log", ".socket");
+  write_file(d / socket, "[Socket]\nListenDatagram=/run/" + socket + "\n");
+  std::string svc =
+      d.service("logd", "/bin/sleep 1000", "Requires=" + socket + "\nAfter=" + socket + "\nWants=local-fs.mount\n");
+  RunResult started = d.unitrun({"start", svc});
+  INFO(started.describe());
+  CHECK(started.exit_code == 0);
+  CHECK(contains(started.err, "note: " + svc + ": Requires=" + socket +
+                                  " ignored: unitrun runs services and targets, not socket units"));
+  CHECK(contains(started.err, "note: " + svc + ": Wants=local-fs.mount ignored"));
+  CHECK_FALSE(contains(started.err, "After="));  // an ordering has nothing to order: no line
+  CHECK(active_of(d, svc) == "active");
+}
+
 TEST_CASE("dependencies: an ordering cycle is reported with its units", "[dependencies]") {
   DepDir d;
   std::string a = d.name("a"), b = d.name("b");
