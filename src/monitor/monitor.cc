@@ -71,14 +71,6 @@ Termination termination_of(int wait_status) {
   return t;
 }
 
-std::string describe(const Termination& t) {
-  if (t.exit_code >= 0) return "exited, code=" + std::to_string(t.exit_code);
-  if (t.oom_killed) return "killed by the OOM killer, signal=SIGKILL";
-  if (t.signal > 0)
-    return std::string(t.core_dumped ? "dumped core, signal=" : "killed, signal=") + values::signal_name(t.signal);
-  return "exited (status unknown)";
-}
-
 // LSB 5, "program is not installed": the exec found no such file.
 bool is_not_installed(const process::SpawnResult& r) { return r.failed_step == "exec" && r.error == ENOENT; }
 

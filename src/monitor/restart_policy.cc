@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "unit/values.h"
+
 namespace unitrun::monitor {
 namespace {
 
@@ -66,6 +68,14 @@ bool StartLimit::try_start(uint64_t now) {
   if (starts_.size() >= burst_) return false;
   starts_.push_back(now);
   return true;
+}
+
+std::string describe(const Termination& t) {
+  if (t.exit_code >= 0) return "exited, code=" + std::to_string(t.exit_code);
+  if (t.oom_killed) return "killed by the OOM killer, signal=SIGKILL";
+  if (t.signal > 0)
+    return std::string(t.core_dumped ? "dumped core, signal=" : "killed, signal=") + values::signal_name(t.signal);
+  return "exited (status unknown)";
 }
 
 }  // namespace unitrun::monitor

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <string>
 
 #include "runtime/service_state.h"
 #include "unit/unit.h"
@@ -19,6 +20,10 @@ struct Termination {
   bool core_dumped = false;  // with `signal`: the kernel wrote a core dump
   bool oom_killed = false;   // with SIGKILL: the unit's cgroup counted an OOM kill
 };
+
+// In words, as systemd logs it: "exited, code=1", "killed, signal=SIGTERM",
+// "dumped core, signal=SIGSEGV", "killed by the OOM killer, signal=SIGKILL".
+std::string describe(const Termination& t);
 
 // Clean: code 0 or listed in SuccessExitStatus=; for services other than
 // oneshot also SIGHUP, SIGINT, SIGTERM, SIGPIPE, or a listed signal.

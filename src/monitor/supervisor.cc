@@ -27,13 +27,6 @@ std::string exit_status_word(int signo) {
   return name.rfind("SIG", 0) == 0 ? name.substr(3) : name;
 }
 
-std::string describe(const Termination& t) {
-  if (t.exit_code >= 0) return "exited, code=" + std::to_string(t.exit_code);
-  if (t.signal > 0)
-    return std::string(t.core_dumped ? "dumped core, signal=" : "killed, signal=") + values::signal_name(t.signal);
-  return "exited (status unknown)";
-}
-
 std::string timer_text(uint64_t deadline) { return deadline == 0 ? "off" : "at " + values::format_timespan(deadline); }
 
 const char* target_text(action::Target t) {
