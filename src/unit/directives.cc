@@ -18,25 +18,45 @@ std::span<const Directive> directives() {
   return all;
 }
 
-const Directive* find_directive(std::string_view section, std::string_view name) {
-  // Sorted once: every line of every unit looks its key up here. One array of
-  // pointers (4 kB), not a hash map of vectors (a node and a vector per name,
-  // 45 kB): the index lives on in every idle monitor's heap.
+namespace {
+
+bool row_less(const Directive* a, const Directive* b) {
+  return std::tie(a->name, a->section) < std::tie(b->name, b->section);
+}
+
+// Every row by (name, section), built from the sections' own tables rather
+// than from directives(): that copy of all rows (23 kB) is only made for
+// check, the docs and suggestions, so the monitor's heap never holds it.
+// One array of pointers (4 kB), not a hash map of vectors (a node and a
+// vector per name, 45 kB): the index lives on in every idle monitor's heap.
+const std::vector<const Directive*>& sorted_rows() {
   static const std::vector<const Directive*> index = [] {
     std::vector<const Directive*> rows;
-    rows.reserve(directives().size());
-    for (const Directive& d : directives()) rows.push_back(&d);
-    std::sort(rows.begin(), rows.end(), [](const Directive* a, const Directive* b) {
-      return std::tie(a->name, a->section) < std::tie(b->name, b->section);
-    });
+    for (auto part : {unit_section_directives(), service_directives(), exec_directives(), sandbox_directives(),
+                      install_directives()})
+      for (const Directive& d : part) rows.push_back(&d);
+    std::sort(rows.begin(), rows.end(), row_less);
     return rows;
   }();
-  auto it = std::lower_bound(index.begin(), index.end(), std::tie(name, section),
-                             [](const Directive* d, const std::tuple<std::string_view&, std::string_view&>& key) {
-                               return std::tie(d->name, d->section) < key;
-                             });
+  return index;
+}
+
+}  // namespace
+
+const Directive* find_directive(std::string_view section, std::string_view name) {
+  // Sorted once: every line of every unit looks its key up here.
+  const auto& index = sorted_rows();
+  Directive key{section, name, {}, {}, nullptr};
+  auto it = std::lower_bound(index.begin(), index.end(), &key, row_less);
   if (it == index.end() || (*it)->name != name || (*it)->section != section) return nullptr;
   return *it;
+}
+
+size_t directive_count() { return sorted_rows().size(); }
+
+size_t directive_ordinal(const Directive& d) {
+  const auto& index = sorted_rows();
+  return static_cast<size_t>(std::lower_bound(index.begin(), index.end(), &d, row_less) - index.begin());
 }
 
 std::string_view reason_text(Reason reason) {
