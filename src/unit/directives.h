@@ -79,7 +79,14 @@ struct Directive {
 
 // Every row, [Unit] first, then [Service], then [Install].
 std::span<const Directive> directives();
+// The row of that key in its section's table (static storage; directives()
+// holds copies of these rows), nullptr when unknown.
 const Directive* find_directive(std::string_view section, std::string_view name);
+// How many rows there are, and a row's place among them (0 .. count-1, the
+// same for the same row in every call): to index per-row data by. Neither
+// builds directives()'s copy of the rows.
+size_t directive_count();
+size_t directive_ordinal(const Directive& row);
 
 std::string_view reason_text(Reason reason);
 

@@ -109,7 +109,7 @@ struct ParseState {
   // Per row of the registry, its entry in Unit::key_lines once it has one
   // (map iterators stay valid while other keys are inserted).
   std::vector<std::optional<std::map<std::string, int>::iterator>> key_line_slots =
-      std::vector<std::optional<std::map<std::string, int>::iterator>>(directives().size());
+      std::vector<std::optional<std::map<std::string, int>::iterator>>(directive_count());
 };
 
 // fgets-like: inih may ask for the line in several chunks.
@@ -164,7 +164,7 @@ void report_unknown(ParseState& st, std::string_view section, std::string_view n
 // its default, as if it had never been set: key_lines tells explicit values
 // from defaults (Type='s oneshot default, the oneshot start timeout).
 void record_line(ParseState& st, const Directive& d, std::string_view raw, int line) {
-  auto& slot = st.key_line_slots[static_cast<size_t>(&d - directives().data())];
+  auto& slot = st.key_line_slots[directive_ordinal(d)];
   if (raw.empty()) {
     st.unit->key_lines.erase(st.key_id);
     slot.reset();

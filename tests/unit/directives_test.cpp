@@ -103,10 +103,22 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
                                Reason::DynamicUser, Reason::BpfFilter,           Reason::NamespacePath,
                                Reason::MacLabel};
   std::map<DirectiveStatus, int> counts;
+  std::set<size_t> ordinals;
   for (const Directive& d : directives()) {
     INFO(d.section << "." << d.name);
     ++counts[d.status];
-    CHECK(find_directive(d.section, d.name) == &d);
+    // The row found is this one (the section's own table row: directives()
+    // is a copy of those): same key, same status, same parser.
+    const Directive* found = find_directive(d.section, d.name);
+    REQUIRE(found != nullptr);
+    CHECK(found->section == d.section);
+    CHECK(found->name == d.name);
+    CHECK(found->status == d.status);
+    CHECK(found->reason == d.reason);
+    CHECK(found->parse == d.parse);
+    CHECK(directive_ordinal(*found) == directive_ordinal(d));
+    CHECK(directive_ordinal(d) < directive_count());
+    ordinals.insert(directive_ordinal(d));
     switch (d.status) {
       case DirectiveStatus::Implemented:
         CHECK(d.reason == Reason::None);
@@ -124,6 +136,9 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
     }
   }
   CHECK(counts[DirectiveStatus::Implemented] > 150);
+  // One place per row: the parser keeps per-row state by it.
+  CHECK(ordinals.size() == directives().size());
+  CHECK(directive_count() == directives().size());
   // The sandbox's part of the registry is all in [Service]; what it
   // implements has no reason, what it does not implement says why.
   for (const Directive& d : sandbox_directives()) {
