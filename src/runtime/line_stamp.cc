@@ -2,7 +2,9 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace unitrun {
 namespace {
@@ -64,7 +66,8 @@ std::optional<int64_t> parse_stamp(std::string_view line) {
 
 std::string_view strip_stamp(std::string_view line) { return parse_stamp(line) ? line.substr(kStampSize) : line; }
 
-void LineStamper::append_stamp(int64_t usec, std::string& out) {
+void LineStamper::format(int64_t usec) {
+  if (usec == cached_usec_) return;
   int64_t second = floor_div(usec, kUsec);
   if (second != cached_second_) {
     time_t t = static_cast<time_t>(second);
@@ -73,47 +76,65 @@ void LineStamper::append_stamp(int64_t usec, std::string& out) {
       t = 0;  // out of the calendar's range: the epoch rather than garbage
       (void)::gmtime_r(&t, &tm);
     }
-    char head[64], offset[64];
-    std::snprintf(head, sizeof head, "%04d-%02d-%02dT%02d:%02d:%02d.", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     long off = tm.tm_gmtoff;
     char sign = off < 0 ? '-' : '+';
     if (off < 0) off = -off;
-    std::snprintf(offset, sizeof offset, "%c%02ld:%02ld ", sign, (off / 3600) % 100, (off / 60) % 60);
-    cached_head_ = head;
-    cached_offset_ = offset;
+    // 2026-12-06T20:31:07.123456+00:00<space>, the microseconds below.
+    char text[64];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.000000%c%02ld:%02ld ", (tm.tm_year + 1900) % 10000,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, (off / 3600) % 100,
+                  (off / 60) % 60);
+    std::memcpy(stamp_, text, kStampSize);
     cached_second_ = second;
   }
   int64_t micro = usec - second * kUsec;
-  char digits6[6];
-  for (int i = 5; i >= 0; --i) {
-    digits6[i] = static_cast<char>('0' + micro % 10);
+  for (int i = 25; i >= 20; --i) {
+    stamp_[i] = static_cast<char>('0' + micro % 10);
     micro /= 10;
   }
-  out += cached_head_;
-  out.append(digits6, 6);
-  out += cached_offset_;
+  cached_usec_ = usec;
+}
+
+void LineStamper::append_stamp(int64_t usec, std::string& out) {
+  format(usec);
+  out.append(stamp_, kStampSize);
 }
 
 void LineStamper::feed(std::string_view data, int64_t now_usec, std::string& out) {
-  while (!data.empty()) {
-    if (partial_.empty()) partial_since_ = now_usec;
+  const char* p = data.data();
+  const char* const end = p + data.size();
+  while (p != end) {
+    size_t left = static_cast<size_t>(end - p);
+    if (partial_.empty()) {
+      // The lines that begin in this read, all with its time: one stamp,
+      // then per line a newline search and two appends.
+      format(now_usec);
+      const char* newline;
+      while ((newline = static_cast<const char*>(std::memchr(p, '\n', std::min(left, max_line_ + 1))))) {
+        out.append(stamp_, kStampSize);
+        out.append(p, static_cast<size_t>(newline + 1 - p));
+        p = newline + 1;
+        left = static_cast<size_t>(end - p);
+      }
+      if (p == end) return;
+      partial_since_ = now_usec;
+    }
     size_t room = max_line_ - partial_.size();
-    size_t newline = data.find('\n');
-    if (newline != std::string_view::npos && newline <= room) {
-      // A whole line: straight from `data` unless it began in an earlier read.
+    const char* newline = static_cast<const char*>(std::memchr(p, '\n', std::min(left, room + 1)));
+    if (newline) {
+      // A line that began in an earlier read: the time of that read.
       append_stamp(partial_since_, out);
       out += partial_;
-      out.append(data.data(), newline + 1);
+      out.append(p, static_cast<size_t>(newline + 1 - p));
       partial_.clear();
-      data.remove_prefix(newline + 1);
-    } else if (data.size() < room) {
-      partial_.append(data);
+      p = newline + 1;
+    } else if (left < room) {
+      partial_.append(p, left);
       return;
     } else {
       // max_line_ bytes without a newline: out as a line of its own.
-      partial_.append(data.substr(0, room));
-      data.remove_prefix(room);
+      partial_.append(p, room);
+      p += room;
       flush(out);
     }
   }

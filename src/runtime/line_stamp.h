@@ -44,15 +44,19 @@ class LineStamper {
   bool has_partial() const { return !partial_.empty(); }
 
  private:
+  // The stamp for `usec` in stamp_ (kStampSize bytes).
+  void format(int64_t usec);
   void append_stamp(int64_t usec, std::string& out);
 
   size_t max_line_;
   std::string partial_;
   int64_t partial_since_ = 0;
-  // The stamp's text up to its seconds and its offset, for the last second
-  // formatted: localtime_r once a second, not once a line.
+  // The last stamp formatted, and the second it is of: localtime_r once a
+  // second, the microseconds once a read (every line a read completes from
+  // its own bytes has the read's time), not once a line.
   int64_t cached_second_ = INT64_MIN;
-  std::string cached_head_, cached_offset_;
+  int64_t cached_usec_ = INT64_MIN;
+  char stamp_[kStampSize] = {};
 };
 
 }  // namespace unitrun

@@ -130,6 +130,48 @@ TEST_CASE("a line longer than the limit is cut into stamped pieces", "[line_stam
   CHECK(big.has_partial());
 }
 
+TEST_CASE("however the stream is cut into reads, a line has the time of the read of its first byte", "[line_stamp]") {
+  // The splitter takes the lines that begin in a read from the read itself
+  // (one stamp for all of them) and the rest through the partial line: the
+  // same stream read one byte at a time, each byte with the time of the
+  // read it came in, is the reference. Limit 5: lines shorter and longer
+  // (not exactly 5 and a newline: one byte at a time, that is cut before
+  // its newline comes, as the test above says).
+  TimeZone utc("UTC0");
+  const std::string stream = "a\n\nabcd\nabcdef\nxy\nabcdefghijklm\n\n\nlonger line here\nend";
+  for (size_t size = 1; size <= stream.size(); ++size) {
+    CAPTURE(size);
+    LineStamper chunked(5), reference(5);
+    std::string got, want;
+    for (size_t at = 0; at < stream.size(); at += size) {
+      int64_t t = kT + static_cast<int64_t>(at) * (kSec + 1);  // another second and microsecond each read
+      std::string_view read = std::string_view(stream).substr(at, size);
+      chunked.feed(read, t, got);
+      for (char c : read) reference.feed(std::string_view(&c, 1), t, want);
+    }
+    chunked.flush(got);
+    reference.flush(want);
+    CHECK(got == want);
+  }
+  // The reference is the same splitter by another path; what it gives,
+  // spelled out: a line completed by a later read, one cut at the limit
+  // across reads, lines beginning in one read.
+  LineStamper s(5);
+  std::string out;
+  s.feed("ab\nc", kT, out);
+  s.feed("d\ne", kT + kSec, out);
+  s.feed("fghi", kT + 2 * kSec, out);
+  s.feed("j\nk\nl", kT + 3 * kSec, out);
+  s.flush(out);
+  CHECK(out ==
+        "2026-12-06T20:31:07.123456+00:00 ab\n"
+        "2026-12-06T20:31:07.123456+00:00 cd\n"
+        "2026-12-06T20:31:08.123456+00:00 efghi\n"
+        "2026-12-06T20:31:10.123456+00:00 j\n"
+        "2026-12-06T20:31:10.123456+00:00 k\n"
+        "2026-12-06T20:31:10.123456+00:00 l\n");
+}
+
 TEST_CASE("logs --since accepts absolute, ISO 8601 and relative times", "[line_stamp]") {
   TimeZone utc("UTC0");
   using cli::parse_since;
