@@ -64,7 +64,8 @@ std::string_view reason_text(Reason reason) {
     case Reason::None:
       return "";
     case Reason::ManagedTogether:
-      return "it takes effect when units are managed together; unitrun runs one unit at a time";
+      return "it takes effect while a manager watches units between commands; unitrun acts on dependencies when "
+             "a command starts or stops units";
     case Reason::NoJobQueue:
       return "unitrun has no job queue: a start or stop is never queued behind another";
     case Reason::NoIsolate:

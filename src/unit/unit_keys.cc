@@ -179,9 +179,15 @@ template <CK Kind>
 constexpr Directive assertion(std::string_view name) {
   return {"Unit", name, S::Implemented, R::None, &parse_condition_key<Kind, true>};
 }
+// The dependencies a unitrun command acts on (cli/dependency_jobs.h,
+// docs/dependencies.md); the others still take effect only under a manager
+// that watches units between commands.
 template <DK Kind>
 constexpr Directive dependency(std::string_view name) {
-  return {"Unit", name, S::NoEffect, R::ManagedTogether, &parse_dependency<Kind>};
+  constexpr bool acted_on =
+      Kind != DK::PropagatesStopTo && Kind != DK::StopPropagatedFrom && Kind != DK::JoinsNamespaceOf;
+  return {"Unit", name, acted_on ? S::Implemented : S::NoEffect, acted_on ? R::None : R::ManagedTogether,
+          &parse_dependency<Kind>};
 }
 
 constexpr Directive kRows[] = {
@@ -207,14 +213,14 @@ constexpr Directive kRows[] = {
     dependency<DK::StopPropagatedFrom>("StopPropagatedFrom"),
     dependency<DK::PartOf>("PartOf"),
     dependency<DK::JoinsNamespaceOf>("JoinsNamespaceOf"),
-    {"Unit", "RequiresOverridable", S::NoEffect, R::ManagedTogether, &parse_obsolete_dependency<DK::Requires>},
-    {"Unit", "RequisiteOverridable", S::NoEffect, R::ManagedTogether, &parse_obsolete_dependency<DK::Requisite>},
+    {"Unit", "RequiresOverridable", S::Implemented, R::None, &parse_obsolete_dependency<DK::Requires>},
+    {"Unit", "RequisiteOverridable", S::Implemented, R::None, &parse_obsolete_dependency<DK::Requisite>},
     {"Unit", "RequiresMountsFor", S::NoEffect, R::ManagedTogether, &parse_requires_mounts_for},
     {"Unit", "StopWhenUnneeded", S::NoEffect, R::ManagedTogether, &parse_boolean<&Unit::stop_when_unneeded, false>},
     {"Unit", "RefuseManualStart", S::NoEffect, R::ManagedTogether, &check_boolean},
     {"Unit", "RefuseManualStop", S::NoEffect, R::ManagedTogether, &check_boolean},
     {"Unit", "AllowIsolate", S::NoEffect, R::NoIsolate, &check_boolean},
-    {"Unit", "DefaultDependencies", S::NoEffect, R::ManagedTogether, &parse_boolean<&Unit::default_dependencies, true>},
+    {"Unit", "DefaultDependencies", S::Implemented, R::None, &parse_boolean<&Unit::default_dependencies, true>},
     {"Unit", "OnSuccessJobMode", S::NoEffect, R::ManagedTogether, &parse_job_mode<&Unit::on_success_job_mode, kFail>},
     {"Unit", "OnFailureJobMode", S::NoEffect, R::ManagedTogether,
      &parse_job_mode<&Unit::on_failure_job_mode, kReplace>},

@@ -307,6 +307,15 @@ std::string format_command(const Command& c) {
   return prefix + text;
 }
 
+namespace {
+// The dependencies a command acts on (unit_keys.cc): the others are
+// accepted without effect and shown as such.
+bool dependency_acted_on(DependencyKind d) {
+  return d != DependencyKind::PropagatesStopTo && d != DependencyKind::StopPropagatedFrom &&
+         d != DependencyKind::JoinsNamespaceOf;
+}
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   std::vector<std::pair<std::string, std::string>> p;
   auto add = [&](const std::string& k, std::string v) { p.emplace_back(k, std::move(v)); };
@@ -320,6 +329,16 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   add("StartLimitIntervalSec", values::format_timespan(u.start_limit_interval));
   add("StartLimitBurst", std::to_string(u.start_limit_burst));
   for (const Condition& c : u.conditions) add(condition_key(c), condition_text(c));
+  // The dependencies a command acts on, one line per kind, in file order.
+  for (int k = 0; k <= static_cast<int>(DependencyKind::JoinsNamespaceOf); ++k) {
+    auto kind = static_cast<DependencyKind>(k);
+    if (!dependency_acted_on(kind)) continue;  // a line of its own below
+    std::vector<std::string> units;
+    for (const Dependency& d : u.dependencies)
+      if (d.kind == kind) units.push_back(d.unit);
+    add(to_string(kind), words(units));
+  }
+  add("DefaultDependencies", yes(u.default_dependencies));
   add("Type", to_string(u.type));
   add("ExitType", to_string(u.exit_type));
   add("RemainAfterExit", yes(u.remain_after_exit));

@@ -786,8 +786,9 @@ TEST_CASE("unit names: a symlink names the instance, a template alone is checked
   CHECK(start.exit_code == kNotConfigured);
   CHECK(has_line(start.err, tmpl + ": ", "'echo@.service' is a template: start one of its instances"));
   // Notes are for check: start and show say nothing about keys without effect.
-  std::string with_after = dir.write("after.service", "[Unit]\nAfter=x.target\n[Service]\nExecStart=/bin/true\n");
-  CHECK(run_unitrun({"check", with_after}).err.find("note: After=") != std::string::npos);
+  std::string with_after =
+      dir.write("after.service", "[Unit]\nJoinsNamespaceOf=x.service\n[Service]\nExecStart=/bin/true\n");
+  CHECK(run_unitrun({"check", with_after}).err.find("note: JoinsNamespaceOf=") != std::string::npos);
   RunResult shown = run_unitrun({"show", with_after});
   CHECK(shown.exit_code == 0);
   CHECK(shown.err.empty());

@@ -217,9 +217,10 @@ TEST_CASE("parser: a MAC label with '-' is a warning, without it refused", "[dir
 TEST_CASE("parser: a key without effect is a note, and show lists it", "[directives]") {
   ParseResult r = parse(
       "[Unit]\n"
-      "After=network.target\n"
+      "JoinsNamespaceOf=network.service\n"
       "IgnoreOnIsolate=yes\n"
-      "Wants=a.service b.target\n"
+      "PropagatesStopTo=a.service b.target\n"
+      "After=c.service\n"
       "[Service]\n"
       "ExecStart=/bin/true\n"
       "UtmpIdentifier=tty1\n"
@@ -227,29 +228,33 @@ TEST_CASE("parser: a key without effect is a note, and show lists it", "[directi
       "Alias=other.service\n",
       context());
   INFO(describe(r.diagnostics));
-  // Alias= has an effect (unitrun enable): no note for it.
+  // Alias= and After= have an effect (unitrun enable, start): no note for them.
   REQUIRE(r.diagnostics.size() == 4);
   for (const Diagnostic& d : r.diagnostics) CHECK(d.severity == Diagnostic::Severity::Note);
   CHECK(r.diagnostics[0].line == 2);
   CHECK(r.diagnostics[0].format("u") ==
-        "u:2: note: After= is accepted without effect: it takes effect when units are managed together; unitrun "
-        "runs one unit at a time");
+        "u:2: note: JoinsNamespaceOf= is accepted without effect: it takes effect while a manager watches units "
+        "between commands; unitrun acts on dependencies when a command starts or stops units");
   CHECK(r.diagnostics[1].message == "IgnoreOnIsolate= is accepted without effect: unitrun has no isolate operation");
-  CHECK(r.diagnostics[3].line == 7);
+  CHECK(r.diagnostics[3].line == 8);
   CHECK_FALSE(has_errors(r.diagnostics));
   // Parsed all the same, for when units are managed together.
-  REQUIRE(r.unit.dependencies.size() == 3);
-  CHECK(r.unit.dependencies[0] == Dependency{DependencyKind::After, "network.target", 2});
-  CHECK(r.unit.dependencies[2] == Dependency{DependencyKind::Wants, "b.target", 4});
+  REQUIRE(r.unit.dependencies.size() == 4);
+  CHECK(r.unit.dependencies[0] == Dependency{DependencyKind::JoinsNamespaceOf, "network.service", 2});
+  CHECK(r.unit.dependencies[2] == Dependency{DependencyKind::PropagatesStopTo, "b.target", 4});
   CHECK(r.unit.alias == std::vector<std::string>{"other.service"});
   std::string text = show_text(r.unit);
-  CHECK_THAT(text, Catch::Contains("\nAfter=network.target\n"));
+  CHECK_THAT(text, Catch::Contains("\nJoinsNamespaceOf=network.service\n"));
   CHECK_THAT(text, Catch::Contains("\nUtmpIdentifier=tty1\n"));
-  CHECK_THAT(text, Catch::Contains("\nAcceptedWithoutEffect=After IgnoreOnIsolate Wants UtmpIdentifier\n"));
+  CHECK_THAT(text, Catch::Contains("\nAcceptedWithoutEffect=JoinsNamespaceOf IgnoreOnIsolate PropagatesStopTo "
+                                   "UtmpIdentifier\n"));
   CHECK_THAT(text, Catch::Contains("\nAlias=other.service\n"));
+  // A dependency a command acts on is a property of its own, as in systemctl show.
+  CHECK_THAT(text, Catch::Contains("\nAfter=c.service\n"));
+  CHECK_THAT(text, Catch::Contains("\nDefaultDependencies=yes\n"));
   nlohmann::json j = show_json(r.unit);
-  CHECK(j["AcceptedWithoutEffect"]["Wants"]["values"] == nlohmann::json::array({"a.service b.target"}));
-  CHECK(j["AcceptedWithoutEffect"]["Wants"]["section"] == "Unit");
+  CHECK(j["AcceptedWithoutEffect"]["PropagatesStopTo"]["values"] == nlohmann::json::array({"a.service b.target"}));
+  CHECK(j["AcceptedWithoutEffect"]["PropagatesStopTo"]["section"] == "Unit");
   CHECK(j["AcceptedWithoutEffect"]["UtmpIdentifier"]["reason"] == "unitrun writes no utmp or wtmp records");
   // A value without effect is still checked where systemd checks it.
   ParseResult bad =
@@ -310,15 +315,14 @@ TEST_CASE("parser: KillMode=none and the obsolete spellings warn as systemd does
       "[Unit]\nRequiresOverridable=a.service\n[Service]\nExecStart=/bin/true\nKillMode=none\nStandardOutput=syslog\n",
       context());
   INFO(describe(r.diagnostics));
-  REQUIRE(r.diagnostics.size() == 4);  // the obsolete dependency is also a note
+  REQUIRE(r.diagnostics.size() == 3);  // the obsolete dependency is acted on: no note
   CHECK(r.diagnostics[0].severity == Diagnostic::Severity::Warning);
   CHECK_THAT(r.diagnostics[0].message, Catch::Contains("RequiresOverridable= is obsolete"));
-  CHECK(r.diagnostics[1].severity == Diagnostic::Severity::Note);
-  CHECK(r.diagnostics[2].format("u") ==
+  CHECK(r.diagnostics[1].format("u") ==
         "u:5: warning: KillMode=none is unsafe, as it disables unitrun's process lifecycle management for the "
         "service: at stop only ExecStop= runs and no process is signalled. Please use a safer KillMode=, such as "
         "'mixed' or 'control-group'. systemd deprecates KillMode=none and will eventually remove it.");
-  CHECK_THAT(r.diagnostics[3].message, Catch::Contains("StandardOutput=syslog is obsolete"));
+  CHECK_THAT(r.diagnostics[2].message, Catch::Contains("StandardOutput=syslog is obsolete"));
   CHECK(r.unit.kill_mode == KillMode::None);
   CHECK(r.unit.standard_output.kind == OutputSpec::Kind::Journal);
   CHECK(r.unit.dependencies.at(0).kind == DependencyKind::Requires);

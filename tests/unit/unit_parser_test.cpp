@@ -102,6 +102,98 @@ const std::vector<Sample>& samples() {
        }},
       {"Unit.StartLimitIntervalSec", "1min", [](const Unit& u) { CHECK(u.start_limit_interval == 60 * kSec); }},
       {"Unit.StartLimitBurst", "3", [](const Unit& u) { CHECK(u.start_limit_burst == 3); }},
+      // Dependencies: the kind and units, in file order (line 2).
+      {"Unit.Requires", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::Requires, "a.service", 2},
+                                                       {DependencyKind::Requires, "b.target", 2}});
+       }},
+      {"Unit.Requisite", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::Requisite, "a.service", 2},
+                                                       {DependencyKind::Requisite, "b.target", 2}});
+       }},
+      {"Unit.Wants", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::Wants, "a.service", 2},
+                                                       {DependencyKind::Wants, "b.target", 2}});
+       }},
+      {"Unit.BindsTo", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::BindsTo, "a.service", 2},
+                                                       {DependencyKind::BindsTo, "b.target", 2}});
+       }},
+      {"Unit.BindTo", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::BindsTo, "a.service", 2},
+                                                       {DependencyKind::BindsTo, "b.target", 2}});
+       }},
+      {"Unit.Upholds", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::Upholds, "a.service", 2},
+                                                       {DependencyKind::Upholds, "b.target", 2}});
+       }},
+      {"Unit.Conflicts", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::Conflicts, "a.service", 2},
+                                                       {DependencyKind::Conflicts, "b.target", 2}});
+       }},
+      {"Unit.Before", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::Before, "a.service", 2},
+                                                       {DependencyKind::Before, "b.target", 2}});
+       }},
+      {"Unit.After", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::After, "a.service", 2},
+                                                       {DependencyKind::After, "b.target", 2}});
+       }},
+      {"Unit.OnSuccess", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::OnSuccess, "a.service", 2},
+                                                       {DependencyKind::OnSuccess, "b.target", 2}});
+       }},
+      {"Unit.OnFailure", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::OnFailure, "a.service", 2},
+                                                       {DependencyKind::OnFailure, "b.target", 2}});
+       }},
+      {"Unit.PropagatesReloadTo", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::PropagatesReloadTo, "a.service", 2},
+                                                       {DependencyKind::PropagatesReloadTo, "b.target", 2}});
+       }},
+      {"Unit.PropagateReloadTo", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::PropagatesReloadTo, "a.service", 2},
+                                                       {DependencyKind::PropagatesReloadTo, "b.target", 2}});
+       }},
+      {"Unit.ReloadPropagatedFrom", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::ReloadPropagatedFrom, "a.service", 2},
+                                                       {DependencyKind::ReloadPropagatedFrom, "b.target", 2}});
+       }},
+      {"Unit.PropagateReloadFrom", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::ReloadPropagatedFrom, "a.service", 2},
+                                                       {DependencyKind::ReloadPropagatedFrom, "b.target", 2}});
+       }},
+      {"Unit.PartOf", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::PartOf, "a.service", 2},
+                                                       {DependencyKind::PartOf, "b.target", 2}});
+       }},
+      {"Unit.RequiresOverridable", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::Requires, "a.service", 2},
+                                                       {DependencyKind::Requires, "b.target", 2}});
+       }},
+      {"Unit.RequisiteOverridable", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::Requisite, "a.service", 2},
+                                                       {DependencyKind::Requisite, "b.target", 2}});
+       }},
+      {"Unit.DefaultDependencies", "no", [](const Unit& u) { CHECK_FALSE(u.default_dependencies); }},
       {"Service.Type", "forking", [](const Unit& u) { CHECK(u.type == ServiceType::Forking); }},
       {"Service.ExecStart", "/bin/echo \"a b\" c",
        [](const Unit& u) {
@@ -641,7 +733,16 @@ TEST_CASE("parser: every key sets its field", "[parser]") {
     std::string content = "[" + section + "]\n" + key + "=" + s.value + "\n";
     if (section != "Service") content += "[Service]\nExecStart=/bin/true\n";
     INFO("unit:\n" << content);
-    Unit u = parse_clean(content);
+    // The obsolete dependency spellings warn, as systemd does, and nothing else.
+    bool obsolete = s.key == "Unit.RequiresOverridable" || s.key == "Unit.RequisiteOverridable";
+    ParseResult parsed = parse_text(content, "/srv/units/demo.ini");
+    if (obsolete) {
+      INFO(describe(parsed.diagnostics));
+      REQUIRE(parsed.diagnostics.size() == 1);
+      CHECK(parsed.diagnostics[0].severity == Diagnostic::Severity::Warning);
+      CHECK_THAT(parsed.diagnostics[0].message, Catch::Contains("is obsolete"));
+    }
+    Unit u = obsolete ? parsed.unit : parse_clean(content);
     s.check(u);
     CHECK(u.key_lines.at(s.key) == 2);
     // The key changes what show prints: nothing is parsed and then dropped.
