@@ -1,7 +1,12 @@
 #include "cli/dependency_jobs.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "base/exit_codes.h"
 #include "base/sys.h"
@@ -188,6 +193,20 @@ int shutdown() {
     std::printf("no unit is running\n");
     return exit_code::kSuccess;
   }
+  // While it lasts, a unit that ends starts no OnSuccess=/OnFailure= unit
+  // (runtime_files.h); gone with the shutdown, whatever its outcome.
+  struct Marker {
+    std::string path;
+    explicit Marker(std::string p) : path(std::move(p)) {
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd < 0)
+        std::fprintf(stderr, "unitrun: warning: %s: %s (OnSuccess=/OnFailure= units may start during the shutdown)\n",
+                     path.c_str(), std::strerror(errno));
+      else
+        ::close(fd);
+    }
+    ~Marker() { (void)::unlink(path.c_str()); }
+  } marker(shutdown_marker(runtime_directory()));
   return *run_with_dependencies(Verb::Stop, running, path, true);
 }
 

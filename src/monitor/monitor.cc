@@ -321,6 +321,14 @@ void Monitor::trigger_units() {
   if (units.empty()) return;
   std::string list;
   for (const std::string& u : units) list += (list.empty() ? "" : " ") + u;
+  if (shutdown_in_progress(files_.directory)) {
+    std::string why = std::string(failed ? "OnFailure=" : "OnSuccess=") + " " + list +
+                      " not started: unitrun shutdown is stopping every unit";
+    log_.info(why);
+    event(why);
+    flush_state();
+    return;
+  }
   log_.info(std::string(failed ? "OnFailure=" : "OnSuccess=") + ": starting " + list);
   if (auto started = start_detached(units); !started)
     log_.error("cannot start " + list + ": " + started.error().message());

@@ -445,8 +445,15 @@ SpawnResult spawn(const ExecSpec& spec) {
     if (r >= 0) {
       pid = static_cast<pid_t>(r);
       cloned = true;
+    } else if (r == -ENOSYS || r == -EPERM || r == -E2BIG || r == -EINVAL || r == -EOPNOTSUPP) {
+      args.thread_join = false;  // clone3 or CLONE_INTO_CGROUP unavailable here: the old way
     } else {
-      args.thread_join = false;
+      // A refusal of the process itself (EAGAIN: the unit's pids.max, which
+      // CLONE_INTO_CGROUP charges, or RLIMIT_NPROC; ENOMEM): clone() in the
+      // monitor's cgroup and a move would get past TasksMax=.
+      pid = -1;
+      clone_errno = static_cast<int>(-r);
+      cloned = true;
     }
   }
   if (!cloned) {

@@ -1,5 +1,8 @@
 #include "runtime/runtime_files.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -50,6 +53,13 @@ bool is_hex(std::string_view s) {
 std::string runtime_key(const std::string& identity) { return path_key(identity).substr(0, 12); }
 
 std::string runtime_directory() { return unit::user_dirs().runtime_dir + "/unitrun"; }
+
+std::string shutdown_marker(const std::string& directory) { return directory + "/.shutdown"; }
+
+bool shutdown_in_progress(const std::string& directory) {
+  struct stat st;
+  return ::fstatat(AT_FDCWD, shutdown_marker(directory).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
 
 RuntimeFiles runtime_files_for(const Unit& unit) {
   RuntimeFiles f = files_in(unit.name, identity_of(unit), runtime_directory());

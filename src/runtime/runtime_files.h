@@ -38,6 +38,11 @@ std::string runtime_key(const std::string& identity);
 // The runtime directory of the current user: /run/unitrun, or
 // $XDG_RUNTIME_DIR/unitrun (unit/user_dirs.h).
 std::string runtime_directory();
+// Present while `unitrun shutdown` stops every unit of `directory`: a
+// monitor that ends then starts no OnSuccess=/OnFailure= unit (systemd's
+// would conflict with shutdown.target).
+std::string shutdown_marker(const std::string& directory);
+bool shutdown_in_progress(const std::string& directory);
 
 // A runtime file's name split back into the unit's name and its kind
 // ("web.service.0123456789ab.state" → {"web.service", "state"}); nullopt

@@ -235,7 +235,11 @@ TEST_CASE("dependencies: boot starts the enabled units in order, shutdown stops 
   auto logged = [&](const std::string& word) {
     return "/bin/sh -c 'echo " + word + " >> " + order + "; exec sleep 1000'";
   };
-  std::string a = d.service("a", logged("start-a"), "", "ExecStopPost=/bin/sh -c 'echo stop-a >> " + order + "'\n");
+  // An OnSuccess= unit is not started while shutdown stops everything
+  // (systemd's would conflict with shutdown.target).
+  std::string after = d.service("after", "/bin/sh -c 'echo after >> " + order + "'", "", "Type=oneshot\n");
+  std::string a = d.service("a", logged("start-a"), "OnSuccess=" + after + "\n",
+                            "ExecStopPost=/bin/sh -c 'echo stop-a >> " + order + "'\n");
   std::string b = d.service("b", logged("start-b"), "Requires=" + a + "\nAfter=" + a + "\n",
                             "ExecStopPost=/bin/sh -c 'echo stop-b >> " + order + "'\nType=exec\n" +
                                 "ExecStartPost=/bin/sh -c 'grep -q start-a " + order + "'\n");
@@ -261,6 +265,10 @@ TEST_CASE("dependencies: boot starts the enabled units in order, shutdown stops 
   CHECK(active_of(d, b) == "inactive");
   CHECK(active_of(d, "multi-user.target") == "inactive");
   CHECK(read_file(order).value_or("") == "start-a\nstart-b\nstop-b\nstop-a\n");
+  RunResult a_status = d.unitrun({"status", a});
+  INFO(a_status.describe());
+  CHECK(contains(a_status.out, "OnSuccess= " + after + " not started: unitrun shutdown is stopping every unit"));
+  CHECK_FALSE(std::filesystem::exists(runtime + "/unitrun/.shutdown"));  // gone with the shutdown
 
   // A failure shows in boot's exit code.
   write_file(d / a, "[Service]\nExecStart=/bin/false\nType=oneshot\n");
