@@ -130,6 +130,14 @@ enum class DependencyKind {
   JoinsNamespaceOf,
 };
 
+// Whether a unitrun command acts on this kind (cli/dependency_jobs.h,
+// docs/dependencies.md); the others take effect only under a manager that
+// watches units between commands, and the registry says so.
+constexpr bool acted_on(DependencyKind kind) {
+  return kind != DependencyKind::PropagatesStopTo && kind != DependencyKind::StopPropagatedFrom &&
+         kind != DependencyKind::JoinsNamespaceOf;
+}
+
 struct Dependency {
   DependencyKind kind = DependencyKind::Wants;
   std::string unit;  // a valid unit name, specifiers expanded

@@ -179,14 +179,9 @@ template <CK Kind>
 constexpr Directive assertion(std::string_view name) {
   return {"Unit", name, S::Implemented, R::None, &parse_condition_key<Kind, true>};
 }
-// The dependencies a unitrun command acts on (cli/dependency_jobs.h,
-// docs/dependencies.md); the others still take effect only under a manager
-// that watches units between commands.
 template <DK Kind>
 constexpr Directive dependency(std::string_view name) {
-  constexpr bool acted_on =
-      Kind != DK::PropagatesStopTo && Kind != DK::StopPropagatedFrom && Kind != DK::JoinsNamespaceOf;
-  return {"Unit", name, acted_on ? S::Implemented : S::NoEffect, acted_on ? R::None : R::ManagedTogether,
+  return {"Unit", name, acted_on(Kind) ? S::Implemented : S::NoEffect, acted_on(Kind) ? R::None : R::ManagedTogether,
           &parse_dependency<Kind>};
 }
 

@@ -307,15 +307,6 @@ std::string format_command(const Command& c) {
   return prefix + text;
 }
 
-namespace {
-// The dependencies a command acts on (unit_keys.cc): the others are
-// accepted without effect and shown as such.
-bool dependency_acted_on(DependencyKind d) {
-  return d != DependencyKind::PropagatesStopTo && d != DependencyKind::StopPropagatedFrom &&
-         d != DependencyKind::JoinsNamespaceOf;
-}
-}  // namespace
-
 std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   std::vector<std::pair<std::string, std::string>> p;
   auto add = [&](const std::string& k, std::string v) { p.emplace_back(k, std::move(v)); };
@@ -332,7 +323,7 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
   // The dependencies a command acts on, one line per kind, in file order.
   for (int k = 0; k <= static_cast<int>(DependencyKind::JoinsNamespaceOf); ++k) {
     auto kind = static_cast<DependencyKind>(k);
-    if (!dependency_acted_on(kind)) continue;  // a line of its own below
+    if (!acted_on(kind)) continue;  // a line of its own below
     std::vector<std::string> units;
     for (const Dependency& d : u.dependencies)
       if (d.kind == kind) units.push_back(d.unit);

@@ -9,21 +9,12 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "support.h"
+#include "supervision_util.h"
 
 using namespace itest;
+using itest::sv::start_ok;
 
 namespace {
-
-pid_t start_ok(const TestUnit& u, RunOptions opts = {}) {
-  RunResult r = u.start(std::move(opts));
-  INFO(r.describe());
-  REQUIRE(r.exit_code == 0);
-  auto pid = read_pidfile(u.pidfile());
-  REQUIRE(pid);
-  REQUIRE(alive(*pid));
-  return *pid;
-}
 
 pid_t parent_of(pid_t pid) {
   auto s = proc_stat(pid);

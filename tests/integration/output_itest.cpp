@@ -6,9 +6,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "support.h"
+#include "supervision_util.h"
 
 using namespace itest;
+using itest::sv::start_ok;
 
 namespace {
 
@@ -18,21 +19,6 @@ std::string talker(const TempDir& dir) {
   std::string path = dir / "talker.sh";
   write_file(path, "#!/bin/sh\necho out\necho err >&2\nexec /bin/sleep 1000\n", 0755);
   return path;
-}
-
-std::string fd_target(pid_t pid, int fd) {
-  for (const auto& [n, target] : proc_fds(pid))
-    if (n == fd) return target;
-  return "<closed>";
-}
-
-pid_t start_ok(const TestUnit& u) {
-  RunResult r = u.start();
-  INFO(r.describe());
-  REQUIRE(r.exit_code == 0);
-  auto pid = read_pidfile(u.pidfile());
-  REQUIRE(pid);
-  return *pid;
 }
 
 bool file_becomes(const std::string& path, const std::string& content) {

@@ -18,20 +18,12 @@
 #include <set>
 #include <sstream>
 
-#include "support.h"
+#include "supervision_util.h"
 
 using namespace itest;
+using itest::sv::start_ok;
 
 namespace {
-
-pid_t start_ok(const TestUnit& u, RunOptions opts = {}) {
-  RunResult r = u.start(std::move(opts));
-  INFO(r.describe());
-  REQUIRE(r.exit_code == 0);
-  auto pid = read_pidfile(u.pidfile());
-  REQUIRE(pid);
-  return *pid;
-}
 
 std::string dump_env(const std::string& path) { return "Environment=ARGVDUMP_OUT=" + path + "\n"; }
 

@@ -575,6 +575,12 @@ std::vector<std::pair<int, std::string>> proc_fds(pid_t pid) {
   return out;
 }
 
+std::string fd_target(pid_t pid, int fd) {
+  for (const auto& [n, target] : proc_fds(pid))
+    if (n == fd) return target;
+  return "<closed>";
+}
+
 namespace {
 
 // The environment of a process that is in the middle of an exec. The

@@ -204,6 +204,8 @@ std::string proc_exe(pid_t pid);
 std::vector<std::string> proc_environ(pid_t pid);
 // Open fds of a process: fd → readlink target.
 std::vector<std::pair<int, std::string>> proc_fds(pid_t pid);
+// Where PID's descriptor FD points (as /proc/PID/fd shows it), or "<closed>".
+std::string fd_target(pid_t pid, int fd);
 // Live (not zombie) processes whose environment holds UNITRUN_TEST_MARKER=marker.
 std::vector<pid_t> find_marked(const std::string& marker);
 // Exists and is not a zombie.

@@ -16,9 +16,10 @@
 #include <vector>
 
 #include "runtime/line_stamp.h"
-#include "support.h"
+#include "supervision_util.h"
 
 using namespace itest;
+using itest::sv::start_ok;
 
 namespace {
 
@@ -31,21 +32,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   }
   if (start < text.size()) out.push_back(text.substr(start));
   return out;
-}
-
-std::string fd_target(pid_t pid, int fd) {
-  for (const auto& [n, target] : proc_fds(pid))
-    if (n == fd) return target;
-  return "<closed>";
-}
-
-pid_t start_ok(const TestUnit& u) {
-  RunResult r = u.start();
-  INFO(r.describe());
-  REQUIRE(r.exit_code == 0);
-  auto pid = read_pidfile(u.pidfile());
-  REQUIRE(pid);
-  return *pid;
 }
 
 // Lets a service blocked in `read < FIFO` go on: opens the FIFO for writing
