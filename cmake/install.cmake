@@ -52,6 +52,13 @@ install(FILES ${PROJECT_BINARY_DIR}/contrib/logrotate/unitrun DESTINATION ${CMAK
 install(FILES contrib/completion/unitrun.bash DESTINATION ${UNITRUN_BASH_COMPLETION_DIR} RENAME unitrun)
 install(FILES contrib/completion/_unitrun DESTINATION ${UNITRUN_ZSH_COMPLETION_DIR})
 # The user's documentation; README.md links docs/NAME.md, so the layout stays.
+# The boot hand-overs for other inits (docs/dependencies.md): examples to copy
+# into place and make executable, not active files, since installing an init
+# script or service enables nothing and on a systemd host would only add a
+# generated unit.
+install(FILES ${PROJECT_BINARY_DIR}/contrib/sysv/unitrun-boot DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/sysv)
+install(FILES ${PROJECT_BINARY_DIR}/contrib/openrc/unitrun DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/openrc)
+install(FILES ${PROJECT_BINARY_DIR}/contrib/runit/run DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/runit)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES docs/unit-format.md docs/systemd.md docs/sysvinit.md docs/coming-from.md docs/packaging.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
