@@ -42,9 +42,12 @@ int fail(const std::string& what) {
 InstallAction decide_install(bool pid1_is_systemd, ExistingSystemctl existing, bool force) {
   if (pid1_is_systemd) return InstallAction::RefuseSystemd;
   switch (existing) {
-    case ExistingSystemctl::None: return InstallAction::Install;
-    case ExistingSystemctl::Unitrun: return InstallAction::Already;
-    case ExistingSystemctl::Other: break;
+    case ExistingSystemctl::None:
+      return InstallAction::Install;
+    case ExistingSystemctl::Unitrun:
+      return InstallAction::Already;
+    case ExistingSystemctl::Other:
+      break;
   }
   return force ? InstallAction::ReplaceWithBackup : InstallAction::RefuseForeign;
 }
@@ -76,7 +79,8 @@ int install_systemctl(const std::string& path, bool force) {
       std::printf("Kept %s as %s.\n", path.c_str(), backup.c_str());
       break;
     }
-    case InstallAction::Install: break;
+    case InstallAction::Install:
+      break;
   }
   std::string self = self_executable();
   if (self.empty()) return fail("readlink /proc/self/exe");

@@ -18,10 +18,10 @@ enum class ExistingSystemctl {
 };
 
 enum class InstallAction {
-  Install,          // make the symlink
-  Already,          // nothing to do
-  RefuseSystemd,    // PID 1 is systemd
-  RefuseForeign,    // PATH holds something else, and no --force
+  Install,            // make the symlink
+  Already,            // nothing to do
+  RefuseSystemd,      // PID 1 is systemd
+  RefuseForeign,      // PATH holds something else, and no --force
   ReplaceWithBackup,  // --force: keep the old file as PATH.unitrun-orig, then install
 };
 

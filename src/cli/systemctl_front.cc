@@ -18,8 +18,8 @@ struct VerbSpec {
   std::string_view systemctl;  // the verb as typed
   std::string_view unitrun;    // what runs it
   size_t min_units;
-  bool any_units;    // false: no unit at all (daemon-reload)
-  bool unit_names;   // the arguments are unit names (.service added), not patterns
+  bool any_units;   // false: no unit at all (daemon-reload)
+  bool unit_names;  // the arguments are unit names (.service added), not patterns
 };
 
 // systemctl 252's verbs that unitrun answers (systemctl(1), "Commands").
@@ -54,8 +54,8 @@ constexpr VerbSpec kVerbs[] = {
     {"help", "help", 0, true, false},
 };
 
-constexpr std::string_view kUnitSuffixes[] = {".service", ".socket", ".target", ".timer",     ".mount", ".automount",
-                                              ".path",    ".slice",  ".scope",  ".device",    ".swap"};
+constexpr std::string_view kUnitSuffixes[] = {".service", ".socket", ".target", ".timer",  ".mount", ".automount",
+                                              ".path",    ".slice",  ".scope",  ".device", ".swap"};
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -206,19 +206,40 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
       };
       bool ok = true;
       switch (c) {
-        case 'a': r.all = true; break;
-        case 'q': r.quiet = true; break;
-        case 'f': force = true; break;
-        case 'l': break;  // --full
-        case 'h': positional.insert(positional.begin(), "help"); break;
-        case 'p': ok = value_option(&r.properties, nullptr); break;
-        case 't': ok = value_option(&types, nullptr); break;
-        case 's': ok = value_option(nullptr, &r.signal); break;
-        case 'n': ok = value_option(nullptr, nullptr) && (lines = true); break;
-        case 'o': ok = value_option(nullptr, nullptr) && (output = true); break;
+        case 'a':
+          r.all = true;
+          break;
+        case 'q':
+          r.quiet = true;
+          break;
+        case 'f':
+          force = true;
+          break;
+        case 'l':
+          break;  // --full
+        case 'h':
+          positional.insert(positional.begin(), "help");
+          break;
+        case 'p':
+          ok = value_option(&r.properties, nullptr);
+          break;
+        case 't':
+          ok = value_option(&types, nullptr);
+          break;
+        case 's':
+          ok = value_option(nullptr, &r.signal);
+          break;
+        case 'n':
+          ok = value_option(nullptr, nullptr) && (lines = true);
+          break;
+        case 'o':
+          ok = value_option(nullptr, nullptr) && (output = true);
+          break;
         case 'H':
-        case 'M': return refuse(r, std::string("unitrun: -") + c + " is not supported: unitrun acts on this machine only");
-        default: return refuse(r, std::string("systemctl: invalid option -- '") + c + "'");
+        case 'M':
+          return refuse(r, std::string("unitrun: -") + c + " is not supported: unitrun acts on this machine only");
+        default:
+          return refuse(r, std::string("systemctl: invalid option -- '") + c + "'");
       }
       if (!ok) return refuse(r, std::string("systemctl: option requires an argument -- '") + c + "'");
     }
@@ -254,9 +275,11 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
     note_once(r, "unitrun: --force: ignored: " + typed + " never replaces a link or file it did not make");
   else if (force)
     note_once(r, "unitrun: --force: ignored");
-  if (no_block)
-    note_once(r,
-              "unitrun: --no-block: unitrun has no job queue; " + typed + " returns once the unit is up or down");
+  bool job_verb = r.verb == "start" || r.verb == "stop" || r.verb == "restart" || r.verb == "try-restart" ||
+                  r.verb == "reload" || r.verb == "force-reload" || r.verb == "reload-or-restart" ||
+                  (unit_file_verb && r.now);
+  if (no_block && job_verb)
+    note_once(r, "unitrun: --no-block: unitrun has no job queue; " + typed + " returns once the job is done");
   if (lines) note_once(r, "unitrun: --lines: ignored: status shows the last 10 lines of the log (unitrun logs -n N)");
   if (output) note_once(r, "unitrun: --output: ignored: unitrun prints its log lines as written");
 

@@ -22,7 +22,7 @@ struct SystemctlRequest {
   // (systemd's properties), "daemon-reload", "reset-failed",
   // "reload-or-restart", "help", "version". Empty with `error` set.
   std::string verb;
-  std::vector<std::string> units;  // unit names (".service" added where systemctl adds it), paths, globs
+  std::vector<std::string> units;       // unit names (".service" added where systemctl adds it), paths, globs
   std::vector<std::string> properties;  // show -p/--property, split at ','
   bool value_only = false;              // show --value
   bool all = false;                     // -a/--all

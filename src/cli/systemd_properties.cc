@@ -92,16 +92,17 @@ Properties systemd_properties(const StatusRecord& record) {
   uint64_t since = get<uint64_t>(j, "since_usec", 0);
   bool up = active == "active" || active == "reloading" || active == "deactivating";
   add("StateChangeTimestamp", timestamp(since));
-  add("ActiveEnterTimestamp", timestamp(up ? get<uint64_t>(j, "ready_usec", since) : get<uint64_t>(j, "ready_usec", 0)));
+  add("ActiveEnterTimestamp",
+      timestamp(up ? get<uint64_t>(j, "ready_usec", since) : get<uint64_t>(j, "ready_usec", 0)));
   add("InactiveEnterTimestamp", timestamp(active == "inactive" || active == "failed" ? since : 0));
   add("NeedDaemonReload", get<bool>(j, "unit_file_changed", false) ? "yes" : "no");
   // Properties that do not apply to this kind of unit are not printed.
   p.erase(std::remove_if(p.begin(), p.end(),
                          [&](const auto& kv) {
-                           return !service && (kv.first == "Type" || kv.first == "Restart" ||
-                                               kv.first.rfind("ExecMain", 0) == 0 || kv.first == "NRestarts" ||
-                                               kv.first == "MainPID" || kv.first == "StatusErrno" ||
-                                               kv.first == "Result" || kv.first == "StatusText");
+                           return !service &&
+                                  (kv.first == "Type" || kv.first == "Restart" || kv.first.rfind("ExecMain", 0) == 0 ||
+                                   kv.first == "NRestarts" || kv.first == "MainPID" || kv.first == "StatusErrno" ||
+                                   kv.first == "Result" || kv.first == "StatusText");
                          }),
           p.end());
   return p;

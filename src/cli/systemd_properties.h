@@ -15,9 +15,9 @@ namespace unitrun::cli {
 
 // One unit's `status --json` record (status.cc), taken instead of printed.
 struct StatusRecord {
-  std::string name;                   // the unit's name (as typed when not found)
+  std::string name;                    // the unit's name (as typed when not found)
   std::optional<nlohmann::json> json;  // nullopt: no such unit
-  int code = 0;                       // status's exit code
+  int code = 0;                        // status's exit code
 };
 std::vector<StatusRecord> status_records(const std::vector<std::string>& units);
 

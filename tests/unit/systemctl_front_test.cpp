@@ -2,11 +2,12 @@
 // the request each becomes, systemd's properties from a status record
 // (cli/systemd_properties.h), and who owns systemd's directories and may
 // install itself as systemctl (unit/host_facts.h, cli/install_systemctl.h).
+#include "cli/systemctl_front.h"
+
 #include <catch2/catch.hpp>
 #include <sstream>
 
 #include "cli/install_systemctl.h"
-#include "cli/systemctl_front.h"
 #include "cli/systemd_properties.h"
 #include "unit/host_facts.h"
 
@@ -129,10 +130,12 @@ TEST_CASE("systemctl front: options", "[systemctl]") {
   // Accepted, with one line saying what unitrun does instead.
   for (const char* noted : {"--no-block", "-f", "--force", "-n 5", "--lines=5", "-o json"}) {
     INFO(noted);
-    q = tr(std::string(noted) + " enable nginx");
+    q = tr(std::string(noted) + " enable --now nginx");
     CHECK(q.error == "");
     CHECK(q.notes.size() == 1);
   }
+  CHECK(tr("--no-block enable nginx").notes.empty());  // no job: nothing --no-block would change
+  CHECK(tr("--no-block restart nginx").notes.size() == 1);
   // --user is unitrun's own mode for another user than root.
   CHECK(tr("--user start app", false).error == "");
 }
@@ -208,14 +211,17 @@ TEST_CASE("systemctl show: a running service's record as systemd's properties", 
 TEST_CASE("systemctl show: a stopped service, a failed one, one not found", "[systemctl]") {
   cli::StatusRecord r;
   r.name = "job.service";
-  r.json = nlohmann::json{{"name", "job.service"},       {"active_state", "failed"},  {"sub_state", "failed"},
-                          {"main_pid", 0},               {"exec_main_pid", 77},       {"result", "exit-code"},
-                          {"last_exit_code", 3},         {"last_exit_signal", 0},     {"load_state", "loaded"}};
+  r.json = nlohmann::json{{"name", "job.service"}, {"active_state", "failed"}, {"sub_state", "failed"},
+                          {"main_pid", 0},         {"exec_main_pid", 77},      {"result", "exit-code"},
+                          {"last_exit_code", 3},   {"last_exit_signal", 0},    {"load_state", "loaded"}};
   cli::Properties p = cli::systemd_properties(r);
   CHECK(cli::format_properties(p, {"MainPID", "ExecMainPID", "ExecMainCode", "ExecMainStatus", "Result"}, true) ==
         "0\n77\n1\n3\nexit-code\n");
-  r.json = nlohmann::json{{"name", "job.service"}, {"active_state", "failed"}, {"sub_state", "failed"},
-                          {"last_exit_code", -1},  {"last_exit_signal", 9}};
+  r.json = nlohmann::json{{"name", "job.service"},
+                          {"active_state", "failed"},
+                          {"sub_state", "failed"},
+                          {"last_exit_code", -1},
+                          {"last_exit_signal", 9}};
   CHECK(cli::format_properties(cli::systemd_properties(r), {"ExecMainCode", "ExecMainStatus"}, true) == "2\n9\n");
 
   cli::StatusRecord missing;
