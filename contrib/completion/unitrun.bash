@@ -45,7 +45,7 @@ _unitrun() {
     local prog=${COMP_WORDS[0]}
     local verbs="check security show cat start stop restart status reload force-reload try-restart condrestart run logs reopen-logs boot shutdown export"
     verbs+=" list list-units list-unit-files is-active is-failed is-enabled"
-    verbs+=" enable disable reenable mask unmask"
+    verbs+=" enable disable reenable mask unmask kill install-systemctl uninstall-systemctl"
     COMPREPLY=()
 
     # --color takes auto, always or never (also as --color=WHEN), before or
@@ -106,6 +106,16 @@ _unitrun() {
             ;;
         is-active | is-failed | is-enabled) options+=" -q --quiet" ;;
         enable | disable | reenable | mask) options+=" --now" ;;
+        kill)
+            options+=" -s --signal --kill-whom"
+            if [[ $prev == --kill-whom ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "main all" -- "$cur")
+                return 0
+            fi
+            # -s takes a signal: nothing to offer.
+            [[ $prev == -s || $prev == --signal ]] && return 0
+            ;;
+        install-systemctl) options+=" -f --force" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
@@ -118,13 +128,14 @@ _unitrun() {
     local positionals=0
     for ((i = verb_index + 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            -n | --lines | --since | --state | --color | --threshold) ((i++)) ;;
+            -n | --lines | --since | --state | --color | --threshold | -s | --signal | --kill-whom) ((i++)) ;;
             -*) ;;
             *) ((positionals++)) ;;
         esac
     done
     case $verb in
         reopen-logs | boot | shutdown) ;;  # no unit
+        install-systemctl | uninstall-systemctl) ((positionals == 0)) && _unitrun_unit_files "$cur" ;;
         export)
             if ((positionals == 0)); then
                 mapfile -t COMPREPLY < <(compgen -W "systemd sysv" -- "$cur")

@@ -51,6 +51,8 @@ struct ListOptions {
   bool all = false;                   // also the units that are inactive (list: every unit file)
   std::vector<std::string> states;    // --state=: LOAD, ACTIVE or SUB (list), STATE (list-unit-files)
   bool json = false;
+  bool legend = true;  // the header and the footer (systemctl --no-legend: false)
+  bool plain = false;  // systemctl --plain: no mark column
 };
 int list_units(const ListOptions& options);
 int list_unit_files(const ListOptions& options);
@@ -68,6 +70,16 @@ int disable(const std::vector<std::string>& units, bool now);
 int reenable(const std::vector<std::string>& units, bool now);
 int mask(const std::vector<std::string>& units, bool now);
 int unmask(const std::vector<std::string>& units);
+
+// systemctl kill: `signal` (a name or number, unit/values.h) to the main
+// process (main_only) or to every process of each running unit, each proven
+// a descendant of the unit's live monitor and pinned by a pidfd before it is
+// signalled. Exit 0, 1 when a unit does not run (main_only: has no main
+// process) or the signal is bad, 5 for a unit not found.
+int kill_units(const std::vector<std::string>& units, const std::string& signal, bool main_only);
+// systemctl reset-failed: a failed unit's record (no monitor alive) says
+// inactive (dead) again; no unit: every failed unit. Exit 0.
+int reset_failed(const std::vector<std::string>& units);
 
 // The names shell completion offers (contrib/completion), one per line.
 int complete_units();

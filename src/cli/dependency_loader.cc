@@ -15,6 +15,7 @@
 #include "cli/unit_catalog.h"
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
+#include "unit/host_facts.h"
 #include "unit/unit_loader.h"
 #include "unit/unit_name.h"
 
@@ -242,7 +243,9 @@ unit::UnitFile own_unit(unit::UnitFile file) {
 
 LinkedUnits linked_units(const std::string& name, const unit::UnitPath& path) {
   LinkedUnits out;
-  bool own_only = is_builtin_target(name);
+  // systemd's links are unitrun's to honour only where unitrun is the
+  // machine's systemctl (unit/host_facts.h).
+  bool own_only = is_builtin_target(name) && !unit::systemd_directories_are_ours();
   for (const std::string& d : path.directories) {
     if (own_only && unit::UnitPath::is_systemd_directory(d)) continue;
     std::string base = d + "/" + name;

@@ -88,7 +88,7 @@ void print_json(const std::vector<Row>& rows) {
 // systemctl's table: a mark for what failed, the columns padded to their
 // widest entry (a unit file's author controls names and descriptions:
 // escaped for the terminal).
-void print_table(const std::vector<Row>& rows) {
+void print_table(const std::vector<Row>& rows, const ListOptions& options) {
   std::vector<Row> shown;
   for (const Row& r : rows)
     shown.push_back({escape_for_terminal(r.unit), r.load, r.active, r.sub, escape_for_terminal(r.description)});
@@ -100,11 +100,12 @@ void print_table(const std::vector<Row>& rows) {
     w_sub = std::max(w_sub, r.sub.size());
   }
   auto line = [&](const char* mark, const Row& r) {
-    std::printf("%s %-*s %-*s %-*s %-*s %s\n", mark, static_cast<int>(w_unit), r.unit.c_str(), static_cast<int>(w_load),
+    if (!options.plain) std::printf("%s ", mark);
+    std::printf("%-*s %-*s %-*s %-*s %s\n", static_cast<int>(w_unit), r.unit.c_str(), static_cast<int>(w_load),
                 r.load.c_str(), static_cast<int>(w_active), r.active.c_str(), static_cast<int>(w_sub), r.sub.c_str(),
                 r.description.c_str());
   };
-  if (!shown.empty()) line(" ", {"UNIT", "LOAD", "ACTIVE", "SUB", "DESCRIPTION"});
+  if (!shown.empty() && options.legend) line(" ", {"UNIT", "LOAD", "ACTIVE", "SUB", "DESCRIPTION"});
   for (const Row& r : shown) line(r.active == "failed" || r.load != "loaded" ? "●" : " ", r);
 }
 
@@ -118,7 +119,8 @@ int list_units(const ListOptions& options) {
     print_json(found);
     return exit_code::kSuccess;
   }
-  print_table(found);
+  print_table(found, options);
+  if (!options.legend) return exit_code::kSuccess;
   if (!found.empty()) std::printf("\n");
   std::printf(
       "LOAD   = Reflects whether the unit definition was properly loaded.\n"
@@ -159,9 +161,10 @@ int list_unit_files(const ListOptions& options) {
   }
   size_t width = 9;
   for (const FileRow& r : found) width = std::max(width, escape_for_terminal(r.name).size());
-  if (!found.empty()) std::printf("%-*s %s\n", static_cast<int>(width), "UNIT FILE", "STATE");
+  if (!found.empty() && options.legend) std::printf("%-*s %s\n", static_cast<int>(width), "UNIT FILE", "STATE");
   for (const FileRow& r : found)
     std::printf("%-*s %s\n", static_cast<int>(width), escape_for_terminal(r.name).c_str(), r.state.c_str());
+  if (!options.legend) return exit_code::kSuccess;
   std::printf("%s%zu unit files listed.\n", found.empty() ? "" : "\n", found.size());
   return exit_code::kSuccess;
 }
@@ -200,7 +203,7 @@ int status_overview(bool json) {
   std::printf("  Runtime: %s\n", escape_for_terminal(runtime_directory()).c_str());
   if (!units.empty()) {
     std::printf("\n");
-    print_table(units);
+    print_table(units, everything);
   }
   return exit_code::kSuccess;
 }

@@ -10,6 +10,8 @@
 #include "base/exit_codes.h"
 #include "base/process_title.h"
 #include "cli/commands.h"
+#include "cli/install_systemctl.h"
+#include "cli/systemctl_front.h"
 #include "cli/terminal.h"
 #include "process/sandbox.h"
 #include "unit/directives.h"
@@ -26,6 +28,8 @@ constexpr const char* kUsage =
     "       unitrun security [--json] [--threshold=N] UNIT...\n"
     "       unitrun export systemd|sysv UNIT\n"
     "       unitrun reopen-logs, unitrun boot, unitrun shutdown\n"
+    "       unitrun kill [-s SIGNAL] [--kill-whom=main|all] UNIT...\n"
+    "       unitrun install-systemctl [--force] [PATH], unitrun uninstall-systemctl [PATH]\n"
     "       unitrun COMMAND --help, unitrun --help, unitrun --version\n"
     "options: --color=auto|always|never, --no-color (before or after the command)\n";
 
@@ -200,6 +204,25 @@ int run(int argc, char** argv) {
       unit_file_verb->add_flag("--now", now, "Then start (enable, reenable) or stop (disable, mask) them");
   }
 
+  // systemctl kill, and unitrun as the machine's systemctl (cli/systemctl_front.h).
+  std::string kill_signal = "SIGTERM", kill_whom = "all", systemctl_path = cli::kDefaultSystemctlPath;
+  bool force = false;
+  auto* kill = app.add_subcommand("kill", "Send a signal to the main process or every process of running units");
+  if (invoked(kill)) {
+    kill->add_option("unit", units, kUnitHelp)->required();
+    kill->add_option("-s,--signal", kill_signal, "The signal (default SIGTERM)");
+    kill->add_option("--kill-whom", kill_whom, "main or all (default)")->check(CLI::IsMember({"main", "all"}));
+  }
+  auto* install_systemctl =
+      app.add_subcommand("install-systemctl", "Make PATH (/usr/bin/systemctl) a symlink to unitrun; not under systemd");
+  auto* uninstall_systemctl =
+      app.add_subcommand("uninstall-systemctl", "Remove what install-systemctl made, and restore what it kept");
+  for (auto* sub : {install_systemctl, uninstall_systemctl}) {
+    if (!invoked(sub)) continue;
+    sub->add_option("path", systemctl_path, "Where (default /usr/bin/systemctl)");
+    if (sub == install_systemctl) sub->add_flag("-f,--force", force, "Replace a file that is not unitrun (kept)");
+  }
+
   // For the shell completion (contrib/completion): hidden from --help.
   auto* complete = app.add_subcommand("__complete-units", "");
   complete->group("");
@@ -280,6 +303,12 @@ int run(int argc, char** argv) {
     verb_run = [&] { return cli::mask(units, now); };
   else if (*unmask)
     verb_run = [&] { return cli::unmask(units); };
+  else if (*kill)
+    verb_run = [&] { return cli::kill_units(units, kill_signal, kill_whom == "main"); };
+  else if (*install_systemctl)
+    verb_run = [&] { return cli::install_systemctl(systemctl_path, force); };
+  else if (*uninstall_systemctl)
+    verb_run = [&] { return cli::uninstall_systemctl(systemctl_path); };
   else if (*complete)
     verb_run = [&] { return cli::complete_units(); };
   app_owner.reset();  // the subcommand pointers die with it
@@ -295,6 +324,8 @@ int main(int argc, char** argv) {
   // (capabilities, address families, system calls) checked too.
   unitrun::unit::set_sandbox_line_checker(&unitrun::process::check_sandbox_line);
   try {
+    if (argc > 0 && unitrun::cli::invoked_as_systemctl(argv[0]))
+      return unitrun::cli::systemctl_main(argc, argv, kVersion);
     return run(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "unitrun: internal error: %s\n", e.what());

@@ -14,6 +14,7 @@
 #include "base/sys.h"
 #include "cli/commands.h"
 #include "cli/dependency_loader.h"
+#include "cli/systemd_properties.h"
 #include "cli/targets.h"
 #include "cli/terminal.h"
 #include "cli/unit_catalog.h"
@@ -149,10 +150,15 @@ int exit_for(Liveness l) {
 }
 
 // A masked unit: systemctl's "Loaded: masked", and not running.
-int status_masked(const unit::LoadResult& r, bool json) {
+int status_masked(const unit::LoadResult& r, bool json, nlohmann::json* capture) {
   if (json) {
     nlohmann::json j = {{"name", r.unit.name},        {"unit_path", r.unit.path}, {"load_state", "masked"},
-                        {"active_state", "inactive"}, {"sub_state", "dead"},      {"exit_code", 3}};
+                        {"active_state", "inactive"}, {"sub_state", "dead"},      {"exit_code", 3},
+                        {"unit_file_state", "masked"}};
+    if (capture) {
+      *capture = std::move(j);
+      return exit_code::kStatusNotRunning;
+    }
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("○ %s\n", escape_for_terminal(r.unit.name).c_str());
@@ -176,12 +182,12 @@ std::string enablement_of(const unit::LoadResult& r) {
   return unit::to_string(state);
 }
 
-int status_one(const unit::UnitFile& file, bool json) {
+int status_one(const unit::UnitFile& file, bool json, nlohmann::json* capture = nullptr) {
   LoadedUnit loaded = load_unit(file, UnitSource::Running);
   const unit::LoadResult& r = loaded.load;
   print_diagnostics(r);
   warn_if_changed(loaded);
-  if (r.masked) return status_masked(r, json);
+  if (r.masked) return status_masked(r, json, capture);
   if (!r.readable || has_errors(r.diagnostics)) return exit_code::kStatusUnknown;
   const Unit& u = r.unit;
   RuntimeFiles files = runtime_files_for(u);
@@ -253,6 +259,9 @@ int status_one(const unit::UnitFile& file, bool json) {
                         {"unit_path", u.path}, {"active", active_line(u, view).text()},
                         {"exit_code", code},   {"pidfile", files.pidfile}};
     j["load_state"] = "loaded";
+    j["unit_file_state"] = enablement_of(r);
+    j["type"] = to_string(u.type);
+    j["restart"] = to_string(u.restart);
     nlohmann::json dropins = nlohmann::json::array();
     for (size_t i = 1; i < u.sources.size(); ++i) dropins.push_back(u.sources[i].path);
     j["drop_ins"] = dropins;
@@ -282,6 +291,7 @@ int status_one(const unit::UnitFile& file, bool json) {
       if (usage->oom_kills) j["oom_kills"] = *usage->oom_kills;
     }
     if (s) j["protections"] = s->protections;
+    if (s) j["exec_main_pid"] = s->main_pid;
     if (s) {
       j["result"] = to_string(s->result);
       j["since_usec"] = s->state_since_usec;
@@ -304,6 +314,10 @@ int status_one(const unit::UnitFile& file, bool json) {
     j["processes"] = procs;
     j["log"] = log;
     if (view.pidfile_content) j["pidfile_content"] = *view.pidfile_content;
+    if (capture) {
+      *capture = std::move(j);
+      return code;
+    }
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return code;
   }
@@ -412,7 +426,7 @@ int status_one(const unit::UnitFile& file, bool json) {
 
 // A .target: no process, its record alone (runtime/target_state.h); a
 // well-known target without a file is built in.
-int status_target(const unit::UnitFile& file, bool json) {
+int status_target(const unit::UnitFile& file, bool json, nlohmann::json* capture = nullptr) {
   RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
   QuickState q = quick_state(file.name, files);
   bool active = q.active == ActiveState::Active;
@@ -428,6 +442,11 @@ int status_target(const unit::UnitFile& file, bool json) {
                         {"sub_state", q.sub},
                         {"description", description}};
     if (since_usec) j["since_usec"] = since_usec;
+    if (file.found) j["unit_path"] = file.fragment;
+    if (capture) {
+      *capture = std::move(j);
+      return active ? exit_code::kStatusRunning : exit_code::kStatusNotRunning;
+    }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s %s%s%s\n", terminal::paint(active ? terminal::Tone::Good : terminal::Tone::Plain, "●").c_str(),
@@ -471,6 +490,34 @@ int status(const std::vector<std::string>& units, bool json) {
   }
   if (json && several) std::printf("]\n");
   return worst_exit_code(codes);
+}
+
+std::vector<StatusRecord> status_records(const std::vector<std::string>& units) {
+  unit::UnitPath path = unit::unit_path_for_current_user();
+  std::vector<std::string> notes;
+  std::vector<StatusRecord> out;
+  for (const std::string& name : units) {
+    std::vector<Target> targets = resolve_targets({name}, path, GlobScope::Running, notes);
+    for (const Target& t : targets) {
+      StatusRecord rec;
+      rec.name = t.file.name.empty() ? name : t.file.name;
+      if (!t.error.empty()) {
+        rec.code = t.code;
+        out.push_back(std::move(rec));
+        continue;
+      }
+      if (!t.file.found && !is_target_name(t.file.name)) {
+        rec.code = exit_code::kStatusUnknown;
+        out.push_back(std::move(rec));
+        continue;
+      }
+      nlohmann::json j;
+      rec.code = is_target_name(t.file.name) ? status_target(own_unit(t.file), true, &j) : status_one(t.file, true, &j);
+      if (!j.is_null()) rec.json = std::move(j);
+      out.push_back(std::move(rec));
+    }
+  }
+  return out;
 }
 
 }  // namespace unitrun::cli

@@ -1,5 +1,6 @@
 #include "unit/host_facts.h"
 
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -87,5 +88,49 @@ HostFacts read_host_facts() {
   }
   return h;
 }
+
+namespace {
+
+bool invoked_as_systemctl_flag = false;
+
+// Whether `path` (symlinks followed: it is only looked at) is the same file
+// as this process's executable.
+bool is_this_binary(const char* path) {
+  struct stat self, other;
+  if (::stat("/proc/self/exe", &self) != 0 || ::stat(path, &other) != 0) return false;
+  return self.st_dev == other.st_dev && self.st_ino == other.st_ino;
+}
+
+}  // namespace
+
+bool pid1_is_systemd(const InitFacts& facts) {
+  if (facts.pid1_comm.empty()) return facts.systemd_runtime_dir;
+  return facts.pid1_comm == "systemd";
+}
+
+bool systemd_directories_are_ours(const InitFacts& facts) {
+  return !pid1_is_systemd(facts) && (facts.systemctl_is_unitrun || facts.invoked_as_systemctl);
+}
+
+InitFacts read_init_facts() {
+  InitFacts f;
+  if (auto comm = read_text("/proc/1/comm")) {
+    f.pid1_comm = *comm;
+    while (!f.pid1_comm.empty() && (f.pid1_comm.back() == '\n' || f.pid1_comm.back() == ' ')) f.pid1_comm.pop_back();
+  }
+  struct stat st;
+  f.systemd_runtime_dir = ::stat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+  f.systemctl_is_unitrun = is_this_binary("/usr/bin/systemctl") || is_this_binary("/bin/systemctl");
+  f.invoked_as_systemctl = invoked_as_systemctl_flag;
+  return f;
+}
+
+bool systemd_directories_are_ours() {
+  static const bool ours = systemd_directories_are_ours(read_init_facts());
+  return ours;
+}
+
+void set_invoked_as_systemctl() { invoked_as_systemctl_flag = true; }
+bool is_invoked_as_systemctl() { return invoked_as_systemctl_flag; }
 
 }  // namespace unitrun::unit

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "unit/host_facts.h"
 #include "unit/user_dirs.h"
 
 namespace unitrun::unit {
@@ -70,6 +71,10 @@ UnitPath unit_path_from(std::string_view value, const UnitPath& defaults) {
 UnitPath unit_path_for_current_user() {
   UserDirs dirs = user_dirs();
   UnitPath defaults = default_unit_path({dirs.root, dirs.config_home, dirs.runtime_dir});
+  // As the machine's systemctl, enable writes where systemctl and
+  // deb-systemd-helper do (host_facts.h).
+  if (dirs.root && is_invoked_as_systemctl() && systemd_directories_are_ours())
+    defaults.config_dir = std::string(kSystemdUnitDirectories[0]);
   const char* value = std::getenv("UNITRUN_UNIT_PATH");
   if (!value || !*value) return defaults;
   return unit_path_from(value, defaults);

@@ -31,7 +31,8 @@ struct UnitPath {
 
   // The directories joined with ':', as the path is written.
   std::string to_string() const;
-  // Whether a directory is systemd's own (read by unitrun, never written).
+  // Whether a directory is systemd's own (read by unitrun; written only as the
+  // machine's systemctl, unit/host_facts.h).
   static bool is_systemd_directory(std::string_view directory);
 };
 
