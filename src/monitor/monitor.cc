@@ -106,7 +106,7 @@ class Monitor {
         lock_(std::move(lock)),
         options_(options),
         upstream_(options.foreground),
-        supervisor_(unit_, SupervisorOptions{options.ready_fd >= 0, upstream_.enabled()}) {}
+        supervisor_(unit_, SupervisorOptions{options.ready_fd >= 0, upstream_.enabled()}, options.earlier_starts) {}
 
   int run();
 
@@ -291,6 +291,8 @@ int Monitor::run() {
   state_.boot_id = sys::boot_id();
   state_.monitor_pid = ::getpid();
   state_.monitor_start_time = proc::start_time(::getpid()).value_or(0);
+  state_.start_limit_starts = options_.earlier_starts;
+  if (!options_.triggered_by.empty()) event("started by " + options_.triggered_by);
   if (options_.ready_fd >= 0)  // the caller may be gone (Ctrl-C): nothing to do then
     (void)sys::write_all(options_.ready_fd, daemon::identity_line(state_.monitor_pid, state_.monitor_start_time));
   auto ready = set_up();
@@ -321,6 +323,15 @@ void Monitor::trigger_units() {
   if (units.empty()) return;
   std::string list;
   for (const std::string& u : units) list += (list.empty() ? "" : " ") + u;
+  if (failed && supervisor_.starts_made() == 0 && options_.was_failed) {
+    // A start by a trigger that the start limit refused: the unit was
+    // failed already, and stays so; OnFailure= fired when it became so.
+    std::string why = "OnFailure= " + list + " not started: the unit was failed already and its start was refused";
+    log_.info(why);
+    event(why);
+    flush_state();
+    return;
+  }
   if (shutdown_in_progress(files_.directory)) {
     std::string why = std::string(failed ? "OnFailure=" : "OnSuccess=") + " " + list +
                       " not started: unitrun shutdown is stopping every unit";
@@ -330,7 +341,8 @@ void Monitor::trigger_units() {
     return;
   }
   log_.info(std::string(failed ? "OnFailure=" : "OnSuccess=") + ": starting " + list);
-  if (auto started = start_detached(units); !started)
+  if (auto started = start_detached(units, std::string(failed ? "OnFailure=" : "OnSuccess=") + " of " + unit_.name);
+      !started)
     log_.error("cannot start " + list + ": " + started.error().message());
 }
 
@@ -493,6 +505,10 @@ void Monitor::sync_state() {
   if (state_.result != supervisor_.result() || state_.restarts != supervisor_.restarts()) {
     state_.result = supervisor_.result();
     state_.restarts = supervisor_.restarts();
+    save_state();
+  }
+  if (std::vector<uint64_t> starts = supervisor_.start_history(); starts != state_.start_limit_starts) {
+    state_.start_limit_starts = std::move(starts);
     save_state();
   }
 }

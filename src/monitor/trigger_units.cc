@@ -7,8 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
+
+extern char** environ;
 
 #include "base/sys.h"
+#include "monitor/monitor.h"
 
 namespace unitrun::monitor {
 
@@ -21,7 +25,7 @@ std::vector<std::string> units_to_trigger(const Unit& unit, bool failed, bool ra
   return out;
 }
 
-Status start_detached(const std::vector<std::string>& units) {
+Status start_detached(const std::vector<std::string>& units, const std::string& why) {
   if (units.empty()) return ok();
   char exe[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -33,6 +37,13 @@ Status start_detached(const std::vector<std::string>& units) {
   std::vector<char*> argv;
   for (std::string& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
+  std::string prefix = std::string(kTriggeredByVariable) + "=";
+  std::vector<std::string> env_words = {prefix + why};
+  for (char** e = environ; e && *e; ++e)
+    if (std::string_view(*e).substr(0, prefix.size()) != prefix) env_words.emplace_back(*e);
+  std::vector<char*> envp;
+  for (std::string& w : env_words) envp.push_back(w.data());
+  envp.push_back(nullptr);
   pid_t child = ::fork();
   if (child < 0) return Error::from_errno("fork");
   if (child == 0) {
@@ -43,7 +54,7 @@ Status start_detached(const std::vector<std::string>& units) {
     if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0 || ::dup2(null, 2) < 0) ::_exit(1);
     if (::close_range(3, ~0U, 0) < 0) ::_exit(1);
     if (!sys::reset_signals()) ::_exit(1);
-    ::execv(exe, argv.data());
+    ::execve(exe, argv.data(), envp.data());
     ::_exit(127);
   }
   int status = 0;

@@ -19,6 +19,7 @@ std::vector<std::string> units_to_trigger(const Unit& unit, bool failed, bool ra
 
 // Runs `unitrun start UNITS...` (this very binary) detached. Returns once
 // the intermediate child has exited; the start runs on without the monitor.
-Status start_detached(const std::vector<std::string>& units);
+// `why` goes to kTriggeredByVariable (monitor.h) ("OnFailure= of a.service").
+Status start_detached(const std::vector<std::string>& units, const std::string& why);
 
 }  // namespace unitrun::monitor

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -301,4 +302,40 @@ TEST_CASE("dependencies: OnFailure= and OnSuccess= start their units when the un
   CHECK(ok.exit_code == 0);
   CHECK(wait_until([&] { return exists(success_mark); }, 10000));
   CHECK(!exists(failed_mark));
+}
+
+TEST_CASE("dependencies: OnFailure= of the unit itself meets StartLimitBurst= across the monitors it starts",
+          "[dependencies][onfailure][start-limit]") {
+  // Each triggered start is a monitor of its own: the starts before it
+  // come from the state record. Should the limit not hold, the command
+  // ends the chain itself after 10 runs (exit 0: OnFailure= is not fired).
+  DepDir d;
+  std::string count = d / "runs";
+  std::string self = d.name("loop");
+  d.service("loop", "/bin/sh -c 'echo run >> " + count + "; [ $(wc -l < " + count + ") -ge 10 ] && exit 0; exit 1'",
+            "OnFailure=" + self + "\nStartLimitBurst=3\nStartLimitIntervalSec=1h\n", "Type=oneshot\n");
+  RunResult started = d.unitrun({"start", self});
+  INFO(started.describe());
+  CHECK(started.exit_code == 1);
+  auto lines = [&] {
+    std::string text = read_file(count).value_or("");
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  // The chain ends with a start the limit refused, which starts nothing.
+  nlohmann::json status;
+  bool ended = wait_until(
+      [&] {
+        RunResult r = d.unitrun({"status", "--json", self});
+        status = parse_json(r.out);
+        if (!status.is_object() || status.value("active_state", "") != "failed") return false;
+        if (status.value("result", "") != "start-limit-hit") return lines() >= 10;
+        for (const auto& e : status["events"])
+          if (contains(e.value("text", ""), "its start was refused")) return true;
+        return false;
+      },
+      20000, 50);
+  INFO(status.dump(2));
+  CHECK(ended);
+  CHECK(status.value("result", "") == "start-limit-hit");
+  CHECK(lines() == 3);
 }
