@@ -235,6 +235,19 @@ monitor::Options trigger_options(const RuntimeView& view) {
   return options;
 }
 
+// A start by OnFailure=/OnSuccess= begins once the monitor that triggered
+// it has exited: until then that unit's locks are held and its record may
+// change (monitor.h, kTriggerMonitorVariable). The variable is dropped, so
+// that the monitors this start forks do not carry it.
+void wait_for_triggering_monitor() {
+  const char* id = std::getenv(monitor::kTriggerMonitorVariable);
+  if (!id) return;
+  int pid = 0;
+  unsigned long long start_time = 0;
+  if (std::sscanf(id, "%d %llu", &pid, &start_time) == 2) wait_for_exit(pid, start_time, -1);
+  ::unsetenv(monitor::kTriggerMonitorVariable);
+}
+
 // `load` is the unit as read from disk (its sources become the snapshot).
 int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lock) {
   const Unit& unit = load.unit;
@@ -761,6 +774,7 @@ int run(const std::string& spelling) {
 }
 
 int start(const std::vector<std::string>& units) {
+  wait_for_triggering_monitor();
   if (started_by_systemd()) {
     if (units.size() != 1) {
       std::fprintf(stderr, "unitrun: under systemd, start runs one unit in the foreground (it is the service)\n");

@@ -341,7 +341,9 @@ void Monitor::trigger_units() {
     return;
   }
   log_.info(std::string(failed ? "OnFailure=" : "OnSuccess=") + ": starting " + list);
-  if (auto started = start_detached(units, std::string(failed ? "OnFailure=" : "OnSuccess=") + " of " + unit_.name);
+  // The start waits for this monitor's exit (its locks and its record).
+  if (auto started = start_detached(units, std::string(failed ? "OnFailure=" : "OnSuccess=") + " of " + unit_.name,
+                                    state_.monitor_pid, state_.monitor_start_time);
       !started)
     log_.error("cannot start " + list + ": " + started.error().message());
 }

@@ -15,6 +15,11 @@ namespace unitrun::monitor {
 // "OnFailure= of NAME" (or OnSuccess=): that start counts against the unit's
 // start limit across monitors (Options::triggered_by, cli/lifecycle.cc).
 inline constexpr const char* kTriggeredByVariable = "UNITRUN_TRIGGERED_BY";
+// And to "PID STARTTIME" of the monitor that runs the trigger: the start
+// waits for that monitor to exit before it does anything, so that it finds
+// the triggering unit's locks free and its record final (OnFailure=%n, or an
+// OnFailure= unit that Requires= the failed one, would find it running).
+inline constexpr const char* kTriggerMonitorVariable = "UNITRUN_TRIGGER_MONITOR";
 
 struct Options {
   int ready_fd = -1;        // where "ok PID" or "fail CODE message" goes; -1: nobody waits

@@ -25,7 +25,8 @@ std::vector<std::string> units_to_trigger(const Unit& unit, bool failed, bool ra
   return out;
 }
 
-Status start_detached(const std::vector<std::string>& units, const std::string& why) {
+Status start_detached(const std::vector<std::string>& units, const std::string& why, pid_t monitor_pid,
+                      uint64_t monitor_start_time) {
   if (units.empty()) return ok();
   char exe[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -38,9 +39,14 @@ Status start_detached(const std::vector<std::string>& units, const std::string& 
   for (std::string& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
   std::string prefix = std::string(kTriggeredByVariable) + "=";
-  std::vector<std::string> env_words = {prefix + why};
-  for (char** e = environ; e && *e; ++e)
-    if (std::string_view(*e).substr(0, prefix.size()) != prefix) env_words.emplace_back(*e);
+  std::string monitor_prefix = std::string(kTriggerMonitorVariable) + "=";
+  std::vector<std::string> env_words = {
+      prefix + why, monitor_prefix + std::to_string(monitor_pid) + " " + std::to_string(monitor_start_time)};
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view v(*e);
+    if (v.substr(0, prefix.size()) != prefix && v.substr(0, monitor_prefix.size()) != monitor_prefix)
+      env_words.emplace_back(*e);
+  }
   std::vector<char*> envp;
   for (std::string& w : env_words) envp.push_back(w.data());
   envp.push_back(nullptr);

@@ -5,6 +5,9 @@
 // goes through the manager like any other (docs/dependencies.md).
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,7 +22,10 @@ std::vector<std::string> units_to_trigger(const Unit& unit, bool failed, bool ra
 
 // Runs `unitrun start UNITS...` (this very binary) detached. Returns once
 // the intermediate child has exited; the start runs on without the monitor.
-// `why` goes to kTriggeredByVariable (monitor.h) ("OnFailure= of a.service").
-Status start_detached(const std::vector<std::string>& units, const std::string& why);
+// `why` goes to kTriggeredByVariable (monitor.h) ("OnFailure= of a.service"),
+// the calling monitor's identity to kTriggerMonitorVariable: the start waits
+// for the monitor's exit.
+Status start_detached(const std::vector<std::string>& units, const std::string& why, pid_t monitor_pid,
+                      uint64_t monitor_start_time);
 
 }  // namespace unitrun::monitor

@@ -339,3 +339,43 @@ TEST_CASE("dependencies: OnFailure= of the unit itself meets StartLimitBurst= ac
   CHECK(status.value("result", "") == "start-limit-hit");
   CHECK(lines() == 3);
 }
+
+TEST_CASE("dependencies: a unit started by OnFailure= finds the failed unit's monitor gone, not running",
+          "[dependencies][onfailure]") {
+  DepDir d;
+  SECTION("OnFailure=%n: each failure starts the unit again, until a run succeeds") {
+    // Runs 1-4 fail at once (the start lock is long free: Type=simple),
+    // run 5 exits cleanly. A start that found the monitor still there
+    // would say "already running" and end the chain early.
+    std::string count = d / "runs";
+    std::string self = d.name("again");
+    d.service("again", "/bin/sh -c 'echo run >> " + count + "; [ $(wc -l < " + count + ") -ge 5 ] && exit 0; exit 1'",
+              "OnFailure=%n\nStartLimitBurst=10\n");
+    RunResult started = d.unitrun({"start", self});
+    INFO(started.describe());
+    CHECK(started.exit_code == 0);
+    bool five = wait_until(
+        [&] {
+          std::string text = read_file(count).value_or("");
+          return std::count(text.begin(), text.end(), '\n') >= 5 && active_of(d, self) == "inactive";
+        },
+        20000, 50);
+    INFO(read_file(count).value_or("(no runs)") << d.unitrun({"status", self}).out);
+    CHECK(five);
+  }
+  SECTION("an OnFailure= unit that Requires= the failed one starts it again") {
+    std::string runs = d / "dep-runs", mark = d / "handler.ran";
+    std::string dep = d.name("dep");
+    std::string handler = d.service("handler", "/bin/sh -c 'touch " + mark + "'",
+                                    "Requires=" + dep + "\nAfter=" + dep + "\n", "Type=oneshot\n");
+    d.service("dep",
+              "/bin/sh -c 'echo run >> " + runs + "; [ $(wc -l < " + runs + ") -ge 2 ] && exec sleep 600; exit 1'",
+              "OnFailure=" + handler + "\n");
+    RunResult started = d.unitrun({"start", dep});
+    INFO(started.describe());
+    CHECK(started.exit_code == 0);
+    CHECK(wait_until([&] { return exists(mark); }, 20000, 50));
+    INFO(d.unitrun({"status", dep}).out);
+    CHECK(active_of(d, dep) == "active");
+  }
+}
