@@ -267,6 +267,7 @@ class Monitor {
   std::vector<int> restart_replies_;   // restart requests waiting for the outcome
   std::vector<int> control_requests_;  // accepted connections, their request not read yet
   bool loop_failed_ = false;
+  UniqueFd own_binary_;  // the unitrun binary, for OnFailure=/OnSuccess= (trigger_units.h)
 };
 
 // ---- setup and the loop ----------------------------------------------------------------
@@ -292,6 +293,13 @@ int Monitor::run() {
   state_.monitor_pid = ::getpid();
   state_.monitor_start_time = proc::start_time(::getpid()).value_or(0);
   state_.start_limit_starts = options_.earlier_starts;
+  if (has_triggers(unit_) && !options_.foreground) {
+    // Now, while the path still names the binary that runs (trigger_units.h).
+    if (auto binary = open_own_binary())
+      own_binary_ = std::move(*binary);
+    else
+      log_.error("OnFailure=/OnSuccess= will not work: " + binary.error().message());
+  }
   if (!options_.triggered_by.empty()) event("started by " + options_.triggered_by);
   if (options_.ready_fd >= 0)  // the caller may be gone (Ctrl-C): nothing to do then
     (void)sys::write_all(options_.ready_fd, daemon::identity_line(state_.monitor_pid, state_.monitor_start_time));
@@ -342,10 +350,15 @@ void Monitor::trigger_units() {
   }
   log_.info(std::string(failed ? "OnFailure=" : "OnSuccess=") + ": starting " + list);
   // The start waits for this monitor's exit (its locks and its record).
-  if (auto started = start_detached(units, std::string(failed ? "OnFailure=" : "OnSuccess=") + " of " + unit_.name,
+  if (auto started = start_detached(own_binary_.get(), units,
+                                    std::string(failed ? "OnFailure=" : "OnSuccess=") + " of " + unit_.name,
                                     state_.monitor_pid, state_.monitor_start_time);
-      !started)
-    log_.error("cannot start " + list + ": " + started.error().message());
+      !started) {
+    std::string why = "cannot start " + list + ": " + started.error().message();
+    log_.error(why);
+    event(why);
+    flush_state();  // the start waits for our exit: the record is still ours
+  }
 }
 
 Status Monitor::watch(int fd) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "unit/unit.h"
 
 namespace unitrun::monitor {
@@ -20,12 +21,21 @@ namespace unitrun::monitor {
 // OnSuccess= when it `ran` (became active at some point).
 std::vector<std::string> units_to_trigger(const Unit& unit, bool failed, bool ran);
 
-// Runs `unitrun start UNITS...` (this very binary) detached. Returns once
-// the intermediate child has exited; the start runs on without the monitor.
-// `why` goes to kTriggeredByVariable (monitor.h) ("OnFailure= of a.service"),
-// the calling monitor's identity to kTriggerMonitorVariable: the start waits
-// for the monitor's exit.
-Status start_detached(const std::vector<std::string>& units, const std::string& why, pid_t monitor_pid,
+// Whether the unit lists any OnFailure= or OnSuccess= unit.
+bool has_triggers(const Unit& unit);
+
+// The running unitrun binary itself (O_PATH), opened when the monitor starts:
+// a package upgrade replaces the file at its path, or leaves the path
+// "... (deleted)", and the fd still execs the binary that runs.
+Result<UniqueFd> open_own_binary();
+
+// Runs `unitrun start UNITS...` (the binary `binary_fd` holds, see
+// open_own_binary()) detached. Returns once it has exec'd, or with the step
+// that failed and its errno (a close-on-exec pipe, as runtime/daemonize.cc);
+// the start runs on without the monitor. `why` goes to kTriggeredByVariable
+// (monitor.h) ("OnFailure= of a.service"), the calling monitor's identity to
+// kTriggerMonitorVariable: the start waits for the monitor's exit.
+Status start_detached(int binary_fd, const std::vector<std::string>& units, const std::string& why, pid_t monitor_pid,
                       uint64_t monitor_start_time);
 
 }  // namespace unitrun::monitor

@@ -3,6 +3,7 @@
 // processes; each test has a unit path of its own (UNITRUN_UNIT_PATH) and
 // unique unit names. The services see the order themselves: a dependent's
 // command checks the file its requirement writes once it is up.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -378,4 +379,31 @@ TEST_CASE("dependencies: a unit started by OnFailure= finds the failed unit's mo
     INFO(d.unitrun({"status", dep}).out);
     CHECK(active_of(d, dep) == "active");
   }
+}
+
+TEST_CASE("dependencies: OnFailure= works after the unitrun binary was replaced on disk (a package upgrade)",
+          "[dependencies][onfailure]") {
+  DepDir d;
+  TempDir bin;
+  std::string copy = bin / "unitrun";
+  std::filesystem::copy_file(unitrun_binary(), copy);
+  ::chmod(copy.c_str(), 0755);
+  std::string fifo = d / "go", mark = d / "handler.ran";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string handler = d.service("handler", "/bin/sh -c 'touch " + mark + "'", "", "Type=oneshot\n");
+  std::string dep = d.service("dep", "/bin/sh -c 'read x < " + fifo + "; exit 1'", "OnFailure=" + handler + "\n");
+  RunResult started = run({copy, "start", dep}, d.options());
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  // The monitor's binary is gone from its path ("... (deleted)" in /proc).
+  remove_file(copy);
+  {
+    int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the service reads it: the open returns
+    REQUIRE(w >= 0);
+    REQUIRE(::write(w, "go\n", 3) == 3);
+    ::close(w);
+  }
+  bool ran = wait_until([&] { return exists(mark); }, 20000, 50);
+  INFO(d.unitrun({"status", dep}).out);
+  CHECK(ran);
 }

@@ -1,0 +1,36 @@
+// OnFailure=/OnSuccess=: the detached start execs the binary by its fd and
+// reports a failure to exec (real fork and exec, nothing mocked).
+#include "monitor/trigger_units.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+
+using namespace unitrun;
+
+TEST_CASE("start_detached: an exec that fails is reported with its errno", "[trigger_units]") {
+  // A file without an execute bit: exec fails with EACCES, even for root.
+  char path[] = "/tmp/unitrun-trigger-XXXXXX";
+  int made = ::mkstemp(path);
+  REQUIRE(made >= 0);
+  ::close(made);
+  UniqueFd not_a_program(::open(path, O_PATH | O_CLOEXEC));
+  ::unlink(path);
+  REQUIRE(not_a_program);
+  Status started = monitor::start_detached(not_a_program.get(), {"x.service"}, "OnFailure= of test", ::getpid(), 0);
+  REQUIRE_FALSE(static_cast<bool>(started));
+  CHECK(started.error().sys_errno == EACCES);
+  CHECK(started.error().message().find("exec of the unitrun binary") != std::string::npos);
+}
+
+TEST_CASE("start_detached: an exec that works is ok, and nothing is asked without a unit", "[trigger_units]") {
+  UniqueFd program(::open("/bin/true", O_PATH | O_CLOEXEC));
+  REQUIRE(program);
+  Status started = monitor::start_detached(program.get(), {"x.service"}, "OnFailure= of test", ::getpid(), 0);
+  INFO((started ? std::string("ok") : started.error().message()));
+  CHECK(static_cast<bool>(started));
+  CHECK(static_cast<bool>(monitor::start_detached(-1, {}, "", ::getpid(), 0)));
+  CHECK_FALSE(static_cast<bool>(monitor::start_detached(-1, {"x.service"}, "", ::getpid(), 0)));
+}
