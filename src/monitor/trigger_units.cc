@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 
 #include "base/sys.h"
 #include "base/unique_fd.h"
 #include "monitor/monitor.h"
+#include "unit/unit_validate.h"
 
 extern char** environ;
 
@@ -68,6 +70,34 @@ bool has_triggers(const Unit& unit) {
   });
 }
 
+std::vector<std::string> trigger_environment(const char* const* environment, const std::string& why, pid_t monitor_pid,
+                                             uint64_t monitor_start_time) {
+  // What selects unitrun's own paths (the unit path, the runtime and
+  // configuration directories, the credential store, the bus), the locale,
+  // and UNITRUN_* (UNITRUN_UNIT_PATH, a test's marker); PATH is systemd's
+  // fixed one. Nothing else of whoever started the unit reaches the units a
+  // trigger starts: not NOTIFY_SOCKET, JOURNAL_STREAM or LISTEN_FDS, nor what
+  // PassEnvironment= of those units would pick up.
+  static constexpr const char* kKept[] = {
+      "HOME",   "LANG", "LC_ALL", "XDG_RUNTIME_DIR",       "XDG_CONFIG_HOME",        "XDG_CACHE_HOME", "XDG_STATE_HOME",
+      "TMPDIR", "TEMP", "TMP",    "CREDENTIALS_DIRECTORY", "DBUS_SYSTEM_BUS_ADDRESS"};
+  std::vector<std::string> out = {std::string("PATH=") + unit::kFixedPath,
+                                  std::string(kTriggeredByVariable) + "=" + why,
+                                  std::string(kTriggerMonitorVariable) + "=" + std::to_string(monitor_pid) + " " +
+                                      std::to_string(monitor_start_time)};
+  for (const char* const* e = environment; e && *e; ++e) {
+    std::string_view v(*e);
+    size_t eq = v.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view name = v.substr(0, eq);
+    if (name == kTriggeredByVariable || name == kTriggerMonitorVariable) continue;
+    bool keep = name.substr(0, 8) == "UNITRUN_" ||
+                std::any_of(std::begin(kKept), std::end(kKept), [&](const char* k) { return name == k; });
+    if (keep) out.emplace_back(v);
+  }
+  return out;
+}
+
 Result<UniqueFd> open_own_binary() {
   UniqueFd fd(::open("/proc/self/exe", O_PATH | O_CLOEXEC));
   if (!fd) return Error::from_errno("open /proc/self/exe");
@@ -84,15 +114,7 @@ Status start_detached(int binary_fd, const std::vector<std::string>& units, cons
   std::vector<char*> argv;
   for (std::string& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
-  std::string prefix = std::string(kTriggeredByVariable) + "=";
-  std::string monitor_prefix = std::string(kTriggerMonitorVariable) + "=";
-  std::vector<std::string> env_words = {
-      prefix + why, monitor_prefix + std::to_string(monitor_pid) + " " + std::to_string(monitor_start_time)};
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view v(*e);
-    if (v.substr(0, prefix.size()) != prefix && v.substr(0, monitor_prefix.size()) != monitor_prefix)
-      env_words.emplace_back(*e);
-  }
+  std::vector<std::string> env_words = trigger_environment(environ, why, monitor_pid, monitor_start_time);
   std::vector<char*> envp;
   for (std::string& w : env_words) envp.push_back(w.data());
   envp.push_back(nullptr);

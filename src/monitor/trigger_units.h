@@ -29,6 +29,13 @@ bool has_triggers(const Unit& unit);
 // "... (deleted)", and the fd still execs the binary that runs.
 Result<UniqueFd> open_own_binary();
 
+// The environment of that start, whole: PATH (systemd's fixed one), the
+// variables that select unitrun's paths (HOME, XDG_*, TMPDIR, UNITRUN_*,
+// ...), LANG and LC_ALL from `environment`, and the two trigger variables
+// (monitor.h). Nothing else of whoever started the failed unit.
+std::vector<std::string> trigger_environment(const char* const* environment, const std::string& why, pid_t monitor_pid,
+                                             uint64_t monitor_start_time);
+
 // Runs `unitrun start UNITS...` (the binary `binary_fd` holds, see
 // open_own_binary()) detached. Returns once it has exec'd, or with the step
 // that failed and its errno (a close-on-exec pipe, as runtime/daemonize.cc);

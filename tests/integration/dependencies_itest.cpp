@@ -407,3 +407,22 @@ TEST_CASE("dependencies: OnFailure= works after the unitrun binary was replaced 
   INFO(d.unitrun({"status", dep}).out);
   CHECK(ran);
 }
+
+TEST_CASE("dependencies: a unit OnSuccess= starts gets none of the environment the first unit was started with",
+          "[dependencies][onfailure]") {
+  // PassEnvironment= takes from the manager's environment: for a unit a
+  // trigger starts, that must not be whatever the caller of the first had.
+  DepDir d;
+  std::string seen = d / "seen";
+  std::string after = d.service("after", "/bin/sh -c 'echo \"secret=$TRIGGER_SECRET\" > " + seen + "'", "",
+                                "Type=oneshot\nPassEnvironment=TRIGGER_SECRET\n");
+  // UNITRUN_UNIT_PATH does reach it: the unit path found `after` itself.
+  std::string first = d.service("first", "/bin/true", "OnSuccess=" + after + "\n", "Type=oneshot\n");
+  RunOptions o = d.options();
+  o.set_env.push_back("TRIGGER_SECRET=leaked");
+  RunResult started = run_unitrun({"start", first}, o);
+  INFO(started.describe());
+  CHECK(started.exit_code == 0);
+  REQUIRE(wait_until([&] { return read_file(seen).value_or("").find('\n') != std::string::npos; }, 20000, 50));
+  CHECK(read_file(seen).value_or("") == "secret=\n");
+}

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <string>
+#include <vector>
 
 using namespace unitrun;
 
@@ -33,4 +35,30 @@ TEST_CASE("start_detached: an exec that works is ok, and nothing is asked withou
   CHECK(static_cast<bool>(started));
   CHECK(static_cast<bool>(monitor::start_detached(-1, {}, "", ::getpid(), 0)));
   CHECK_FALSE(static_cast<bool>(monitor::start_detached(-1, {"x.service"}, "", ::getpid(), 0)));
+}
+
+TEST_CASE("trigger_environment: the paths unitrun reads and UNITRUN_*, nothing of the caller's else",
+          "[trigger_units]") {
+  const char* env[] = {"PATH=/home/x/bin",
+                       "SECRET=leak",
+                       "NOTIFY_SOCKET=/run/systemd/notify",
+                       "JOURNAL_STREAM=8:123",
+                       "UNITRUN_UNIT_PATH=/srv/units:",
+                       "UNITRUN_TEST_MARKER=m1",
+                       "UNITRUN_TRIGGERED_BY=OnFailure= of older.service",
+                       "XDG_RUNTIME_DIR=/run/user/1000",
+                       "HOME=/home/x",
+                       "LANG=C.UTF-8",
+                       "NOEQUALS",
+                       nullptr};
+  std::vector<std::string> out = monitor::trigger_environment(env, "OnFailure= of a.service", 42, 7);
+  std::vector<std::string> expected = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                       "UNITRUN_TRIGGERED_BY=OnFailure= of a.service",
+                                       "UNITRUN_TRIGGER_MONITOR=42 7",
+                                       "UNITRUN_UNIT_PATH=/srv/units:",
+                                       "UNITRUN_TEST_MARKER=m1",
+                                       "XDG_RUNTIME_DIR=/run/user/1000",
+                                       "HOME=/home/x",
+                                       "LANG=C.UTF-8"};
+  CHECK(out == expected);
 }
