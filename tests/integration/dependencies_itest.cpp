@@ -35,6 +35,8 @@ class DepDir {
       std::string n = e.path().filename();
       if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove(e.path(), ec);
     }
+    for (const auto& e : std::filesystem::directory_iterator(runtime_ + "/.required-by", ec))
+      if (e.path().filename().string().rfind(prefix_, 0) == 0) std::filesystem::remove_all(e.path(), ec);
   }
   DepDir(const DepDir&) = delete;
   DepDir& operator=(const DepDir&) = delete;
@@ -425,4 +427,38 @@ TEST_CASE("dependencies: a unit OnSuccess= starts gets none of the environment t
   CHECK(started.exit_code == 0);
   REQUIRE(wait_until([&] { return read_file(seen).value_or("").find('\n') != std::string::npos; }, 20000, 50));
   CHECK(read_file(seen).value_or("") == "secret=\n");
+}
+
+TEST_CASE(
+    "dependencies: a stop finds a dependent that required it by an alias, and drops the index entries of "
+    "units that no longer run",
+    "[dependencies][required-by]") {
+  DepDir d;
+  std::string db = d.service("db", "/bin/sleep 600");
+  std::string alias = d.name("database");
+  REQUIRE(::symlink(db.c_str(), (d / alias).c_str()) == 0);
+  std::string web = d.service("web", "/bin/sleep 600", "Requires=" + alias + "\nAfter=" + alias + "\n");
+  RunResult started = d.unitrun({"start", web});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(active_of(d, db) == "active");
+  RunResult stopped = d.unitrun({"stop", db});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(active_of(d, web) == "inactive");  // Requires=: stopped with what it requires
+
+  // web's entry under db stays while web runs, and goes once a stop finds web gone.
+  REQUIRE(d.unitrun({"start", web}).exit_code == 0);
+  REQUIRE(d.unitrun({"stop", web}).exit_code == 0);
+  std::string index = std::string(kRuntimeDir) + "/.required-by/" + db;
+  auto entries_of_web = [&] {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(index, ec))
+      if (e.path().filename().string().rfind(web.substr(0, web.size() - 8), 0) == 0) ++n;
+    return n;
+  };
+  CHECK(entries_of_web() == 1);
+  REQUIRE(d.unitrun({"stop", db}).exit_code == 0);
+  CHECK(entries_of_web() == 0);
 }
