@@ -267,7 +267,8 @@ class Monitor {
   std::vector<int> restart_replies_;   // restart requests waiting for the outcome
   std::vector<int> control_requests_;  // accepted connections, their request not read yet
   bool loop_failed_ = false;
-  UniqueFd own_binary_;  // the unitrun binary, for OnFailure=/OnSuccess= (trigger_units.h)
+  UniqueFd own_binary_;           // the unitrun binary, for OnFailure=/OnSuccess= (trigger_units.h)
+  unsigned starts_recorded_ = 0;  // supervisor_.starts_made() when state_.start_limit_starts was copied
 };
 
 // ---- setup and the loop ----------------------------------------------------------------
@@ -522,8 +523,9 @@ void Monitor::sync_state() {
     state_.restarts = supervisor_.restarts();
     save_state();
   }
-  if (std::vector<uint64_t> starts = supervisor_.start_history(); starts != state_.start_limit_starts) {
-    state_.start_limit_starts = std::move(starts);
+  if (supervisor_.starts_made() != starts_recorded_) {  // a copy only when a start was counted
+    starts_recorded_ = supervisor_.starts_made();
+    state_.start_limit_starts = supervisor_.start_history();
     save_state();
   }
 }
