@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <deque>
+#include <optional>
 #include <unordered_set>
 
 #include "base/sys.h"
@@ -15,8 +17,10 @@
 #include "cli/unit_catalog.h"
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
+#include "runtime/unit_lock.h"
 #include "unit/host_facts.h"
 #include "unit/unit_loader.h"
+#include "unit/unit_lookup.h"
 #include "unit/unit_name.h"
 
 namespace unitrun::cli {
@@ -186,6 +190,28 @@ std::vector<std::string> required_by(const std::string& index, const std::string
   return out;
 }
 
+// Removes the entry `index/name/base` of a unit that does not run, when
+// no start of it is under way: a start takes its start lock before it
+// writes its entries (cli/lifecycle.cc), so holding that lock here, with
+// the alive lock free, proves the entry stale. A unit whose lock file is
+// gone (its runtime files were removed) has nothing under way either.
+void prune_entry(const std::string& index, const std::string& name, const std::string& base,
+                 const RuntimeDirectory& dir) {
+  const std::string lock_path = dir.path() + "/" + base + ".lock";
+  if (safe_files::open_for_reading_in(dir.fd(), base + ".lock", lock_path)) {
+    auto lock = UnitLock::open(lock_path);
+    if (!lock) return;
+    auto mine = lock->try_lock_start();
+    if (!mine || !*mine) return;  // a start or stop of it is under way
+    auto alive = lock->alive_held_elsewhere();
+    if (!alive || *alive) return;  // it runs after all (started since we looked)
+  }
+  std::string entry = index + "/" + name + "/" + base;
+  if (::unlink(entry.c_str()) < 0 && errno != ENOENT) return;  // another stop's prune, or not ours to remove
+  // The directory goes with its last entry; a start that adds one again makes it again.
+  (void)::rmdir((index + "/" + name).c_str());  // ENOTEMPTY: another unit requires it still
+}
+
 std::vector<std::string> names_of(const std::vector<unit::UnitFile>& units) {
   std::vector<std::string> out;
   for (const unit::UnitFile& f : units) out.push_back(f.name);
@@ -197,12 +223,17 @@ std::vector<std::string> names_of(const std::vector<unit::UnitFile>& units) {
 void record_requirements(const Unit& unit, const RuntimeFiles& files) {
   const std::string base = runtime_base(files.state);
   const std::string index = files.directory + "/" + kRequiredByIndex;
+  std::optional<unit::UnitPath> path;
   for (const unitrun::Dependency& d : unit.dependencies) {
     if (d.kind != DependencyKind::Requires && d.kind != DependencyKind::BindsTo && d.kind != DependencyKind::PartOf &&
         d.kind != DependencyKind::Requisite)
       continue;
     if (!unit::is_valid_dependency_name(d.unit)) continue;  // a name, never a path
-    if (auto marked = mark_required(index, d.unit, base); !marked)
+    // Under the name a stop of it is asked by: an alias resolved.
+    if (!path) path = unit::unit_path_for_current_user();
+    auto found = unit::find_unit(d.unit, *path);
+    std::string name = found && found->found && unit::is_valid_dependency_name(found->name) ? found->name : d.unit;
+    if (auto marked = mark_required(index, name, base); !marked)
       std::fprintf(stderr, "unitrun: %s: warning: %s\n", unit.name.c_str(), marked.error().message().c_str());
   }
 }
@@ -221,7 +252,10 @@ std::vector<std::string> running_dependents(std::vector<std::string> names) {
       entry.lock = dir.path() + "/" + base + ".lock";
       entry.state = dir.path() + "/" + base + ".state";
       ActiveState s = quick_state(entry, dir).active;
-      if (s == ActiveState::Inactive || s == ActiveState::Failed) continue;  // an entry of an earlier run
+      if (s == ActiveState::Inactive || s == ActiveState::Failed) {  // an entry of an earlier run
+        prune_entry(index, names[i], base, dir);
+        continue;
+      }
       out.push_back(entry.name);
       names.push_back(entry.name);
     }

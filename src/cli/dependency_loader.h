@@ -58,9 +58,11 @@ bool sets_dependency_keys(std::string_view text, bool reload_only = false);
 // What a stop must know of the running units without reading each: a
 // start of a unit with Requires=, BindsTo=, PartOf= or Requisite= adds an
 // empty file named after its runtime files (`UNIT.HASH`) to
-// `.required-by/NAME/` in the runtime directory for each NAME it lists
-// (nothing for any other unit). A stop of NAME opens that one directory:
-// its cost does not grow with the units the machine runs or has seen.
+// `.required-by/NAME/` in the runtime directory for each NAME it lists,
+// NAME resolved in the unit path (an alias: the unit's own name), nothing
+// for any other unit. A stop of NAME opens that one directory: its cost
+// does not grow with the units the machine runs or has seen.
+// running_dependents() removes the entries of units it finds not running.
 void record_requirements(const Unit& unit, const RuntimeFiles& files);
 // The running (or changing) units whose record names one of `names`, and
 // those naming them in turn.

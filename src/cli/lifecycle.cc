@@ -219,6 +219,35 @@ RuntimeView wait_out_stop(const Unit& unit, const RuntimeFiles& files, UnitLock&
   return view;
 }
 
+// A start by OnFailure=/OnSuccess= (the monitor that triggers it sets
+// UNITRUN_TRIGGERED_BY, monitor/trigger_units.h) counts against the starts
+// the unit's last record lists, this boot: a chain of triggers meets the
+// start limit. A start someone asks for begins anew, as a `restart` does.
+monitor::Options trigger_options(const RuntimeView& view) {
+  monitor::Options options;
+  const char* by = std::getenv(monitor::kTriggeredByVariable);
+  if (!by || !*by) return options;
+  options.triggered_by = by;
+  if (view.state && view.state->boot_id == sys::boot_id()) {
+    options.earlier_starts = view.state->start_limit_starts;
+    options.was_failed = view.state->sub_state == SubState::Failed;
+  }
+  return options;
+}
+
+// A start by OnFailure=/OnSuccess= begins once the monitor that triggered
+// it has exited: until then that unit's locks are held and its record may
+// change (monitor.h, kTriggerMonitorVariable). The variable is dropped, so
+// that the monitors this start forks do not carry it.
+void wait_for_triggering_monitor() {
+  const char* id = std::getenv(monitor::kTriggerMonitorVariable);
+  if (!id) return;
+  int pid = 0;
+  unsigned long long start_time = 0;
+  if (std::sscanf(id, "%d %llu", &pid, &start_time) == 2) wait_for_exit(pid, start_time, -1);
+  ::unsetenv(monitor::kTriggerMonitorVariable);
+}
+
 // `load` is the unit as read from disk (its sources become the snapshot).
 int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lock) {
   const Unit& unit = load.unit;
@@ -268,7 +297,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   WaitProgress progress(unit, files.state);
   daemon::StartOutcome outcome = daemon::daemonize(
       [&](int ready_fd) {
-        monitor::Options options;
+        monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
         return monitor::run(*as_caller, files, std::move(lock), options);
       },
@@ -745,6 +774,7 @@ int run(const std::string& spelling) {
 }
 
 int start(const std::vector<std::string>& units) {
+  wait_for_triggering_monitor();
   if (started_by_systemd()) {
     if (units.size() != 1) {
       std::fprintf(stderr, "unitrun: under systemd, start runs one unit in the foreground (it is the service)\n");

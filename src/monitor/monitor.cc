@@ -106,7 +106,7 @@ class Monitor {
         lock_(std::move(lock)),
         options_(options),
         upstream_(options.foreground),
-        supervisor_(unit_, SupervisorOptions{options.ready_fd >= 0, upstream_.enabled()}) {}
+        supervisor_(unit_, SupervisorOptions{options.ready_fd >= 0, upstream_.enabled()}, options.earlier_starts) {}
 
   int run();
 
@@ -267,6 +267,8 @@ class Monitor {
   std::vector<int> restart_replies_;   // restart requests waiting for the outcome
   std::vector<int> control_requests_;  // accepted connections, their request not read yet
   bool loop_failed_ = false;
+  UniqueFd own_binary_;           // the unitrun binary, for OnFailure=/OnSuccess= (trigger_units.h)
+  unsigned starts_recorded_ = 0;  // supervisor_.starts_made() when state_.start_limit_starts was copied
 };
 
 // ---- setup and the loop ----------------------------------------------------------------
@@ -291,6 +293,15 @@ int Monitor::run() {
   state_.boot_id = sys::boot_id();
   state_.monitor_pid = ::getpid();
   state_.monitor_start_time = proc::start_time(::getpid()).value_or(0);
+  state_.start_limit_starts = options_.earlier_starts;
+  if (has_triggers(unit_) && !options_.foreground) {
+    // Now, while the path still names the binary that runs (trigger_units.h).
+    if (auto binary = open_own_binary())
+      own_binary_ = std::move(*binary);
+    else
+      log_.error("OnFailure=/OnSuccess= will not work: " + binary.error().message());
+  }
+  if (!options_.triggered_by.empty()) event("started by " + options_.triggered_by);
   if (options_.ready_fd >= 0)  // the caller may be gone (Ctrl-C): nothing to do then
     (void)sys::write_all(options_.ready_fd, daemon::identity_line(state_.monitor_pid, state_.monitor_start_time));
   auto ready = set_up();
@@ -321,6 +332,15 @@ void Monitor::trigger_units() {
   if (units.empty()) return;
   std::string list;
   for (const std::string& u : units) list += (list.empty() ? "" : " ") + u;
+  if (failed && supervisor_.starts_made() == 0 && options_.was_failed) {
+    // A start by a trigger that the start limit refused: the unit was
+    // failed already, and stays so; OnFailure= fired when it became so.
+    std::string why = "OnFailure= " + list + " not started: the unit was failed already and its start was refused";
+    log_.info(why);
+    event(why);
+    flush_state();
+    return;
+  }
   if (shutdown_in_progress(files_.directory)) {
     std::string why = std::string(failed ? "OnFailure=" : "OnSuccess=") + " " + list +
                       " not started: unitrun shutdown is stopping every unit";
@@ -330,8 +350,16 @@ void Monitor::trigger_units() {
     return;
   }
   log_.info(std::string(failed ? "OnFailure=" : "OnSuccess=") + ": starting " + list);
-  if (auto started = start_detached(units); !started)
-    log_.error("cannot start " + list + ": " + started.error().message());
+  // The start waits for this monitor's exit (its locks and its record).
+  if (auto started = start_detached(own_binary_.get(), units,
+                                    std::string(failed ? "OnFailure=" : "OnSuccess=") + " of " + unit_.name,
+                                    state_.monitor_pid, state_.monitor_start_time);
+      !started) {
+    std::string why = "cannot start " + list + ": " + started.error().message();
+    log_.error(why);
+    event(why);
+    flush_state();  // the start waits for our exit: the record is still ours
+  }
 }
 
 Status Monitor::watch(int fd) {
@@ -493,6 +521,11 @@ void Monitor::sync_state() {
   if (state_.result != supervisor_.result() || state_.restarts != supervisor_.restarts()) {
     state_.result = supervisor_.result();
     state_.restarts = supervisor_.restarts();
+    save_state();
+  }
+  if (supervisor_.starts_made() != starts_recorded_) {  // a copy only when a start was counted
+    starts_recorded_ = supervisor_.starts_made();
+    state_.start_limit_starts = supervisor_.start_history();
     save_state();
   }
 }

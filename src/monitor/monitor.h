@@ -11,9 +11,28 @@
 
 namespace unitrun::monitor {
 
+// Set in the environment of the `unitrun start` a trigger runs, to
+// "OnFailure= of NAME" (or OnSuccess=): that start counts against the unit's
+// start limit across monitors (Options::triggered_by, cli/lifecycle.cc).
+inline constexpr const char* kTriggeredByVariable = "UNITRUN_TRIGGERED_BY";
+// And to "PID STARTTIME" of the monitor that runs the trigger: the start
+// waits for that monitor to exit before it does anything, so that it finds
+// the triggering unit's locks free and its record final (OnFailure=%n, or an
+// OnFailure= unit that Requires= the failed one, would find it running).
+inline constexpr const char* kTriggerMonitorVariable = "UNITRUN_TRIGGER_MONITOR";
+
 struct Options {
   int ready_fd = -1;        // where "ok PID" or "fail CODE message" goes; -1: nobody waits
   bool foreground = false;  // `run`: stdout/stderr are the caller's
+  // A start by OnFailure=/OnSuccess= of `triggered_by` (empty: a start asked
+  // for by someone): it counts against the starts the unit's last record
+  // lists (`earlier_starts`, this boot), so that a chain of triggers meets
+  // StartLimitBurst= as one monitor's restarts do. `was_failed`: that record
+  // said failed; a start it refuses then triggers no OnFailure= again
+  // (systemd fires it on a change to failed only), which ends the chain.
+  std::string triggered_by;
+  std::vector<uint64_t> earlier_starts;
+  bool was_failed = false;
 };
 
 // Runs until the unit has stopped for good; returns the monitor's exit

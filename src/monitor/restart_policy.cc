@@ -62,6 +62,12 @@ bool should_restart(const Unit& unit, const Termination& t) {
   return false;
 }
 
+StartLimit::StartLimit(Usec interval, unsigned burst, const std::vector<uint64_t>& earlier)
+    : interval_(interval), burst_(burst) {
+  size_t keep = std::min<size_t>(earlier.size(), burst);
+  starts_.assign(earlier.end() - static_cast<std::ptrdiff_t>(keep), earlier.end());
+}
+
 bool StartLimit::try_start(uint64_t now) {
   if (burst_ == 0 || interval_ == 0) return true;
   while (!starts_.empty() && (interval_ == kInfinity ? false : now - starts_.front() >= interval_)) starts_.pop_front();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "runtime/service_state.h"
 #include "unit/unit.h"
@@ -40,12 +41,19 @@ bool should_restart(const Unit& unit, const Termination& t);
 // StartLimitIntervalSec= / StartLimitBurst=: remembers start times on the
 // monotonic clock; a start is allowed while fewer than `burst` starts fall
 // within the interval. A burst or interval of 0 disables the limit.
+// The times outlive one monitor through the state record (`starts()`,
+// `StartLimit(..., earlier)`): a start by OnFailure=/OnSuccess= is a new
+// monitor, and counts against the starts its predecessors made.
 class StartLimit {
  public:
-  StartLimit(Usec interval, unsigned burst) : interval_(interval), burst_(burst) {}
+  // `earlier`: the last `burst` of them count (a record written under a
+  // larger burst holds more).
+  StartLimit(Usec interval, unsigned burst, const std::vector<uint64_t>& earlier = {});
   // Records a start at `now` and returns true, or returns false (hit).
   bool try_start(uint64_t now_usec);
   void reset() { starts_.clear(); }
+  // The recorded starts, oldest first (at most `burst` of them).
+  std::vector<uint64_t> starts() const { return {starts_.begin(), starts_.end()}; }
 
  private:
   Usec interval_;

@@ -1,6 +1,7 @@
 #include "monitor/stamped_output.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,7 +90,11 @@ std::optional<std::string> StampedOutput::drain(size_t budget) {
 }
 
 std::optional<std::string> StampedOutput::finish() {
-  std::optional<std::string> report = drain(SIZE_MAX);
+  // What the pipe holds now, and no more: a process still writing (one that
+  // outlived its unit's stop) could keep it full for ever.
+  int queued = 0;
+  if (::ioctl(read_.get(), FIONREAD, &queued) < 0) queued = 0;  // a pipe always answers; nothing to drain otherwise
+  std::optional<std::string> report = queued > 0 ? drain(static_cast<size_t>(queued)) : std::nullopt;
   stamper_.flush(pending_);
   if (auto r = write_out(); r && !report) report = std::move(r);
   return report;

@@ -45,8 +45,9 @@ class StampedOutput {
   // Reads what the pipe holds, at most `budget` bytes, and writes it out
   // stamped. A message the first time writing fails, nullopt otherwise.
   std::optional<std::string> drain(size_t budget = 4 << 20);
-  // drain(), then a last line without its newline too (no process of the
-  // service is left to finish it, or the run is over).
+  // drain() of what the pipe holds now (FIONREAD: a writer that is left
+  // cannot hold it up), then a last line without its newline too (no
+  // process of the service is left to finish it, or the run is over).
   std::optional<std::string> finish();
 
  private:

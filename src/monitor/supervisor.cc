@@ -259,8 +259,8 @@ Supervisor::Handler Supervisor::handler_for(SubState phase, Event::Kind kind) co
   return &Supervisor::ignore;
 }
 
-Supervisor::Supervisor(const Unit& unit, SupervisorOptions options)
-    : unit_(unit), options_(options), start_limit_(unit.start_limit_interval, unit.start_limit_burst) {}
+Supervisor::Supervisor(const Unit& unit, SupervisorOptions options, const std::vector<uint64_t>& earlier_starts)
+    : unit_(unit), options_(options), start_limit_(unit.start_limit_interval, unit.start_limit_burst, earlier_starts) {}
 
 std::vector<Action> Supervisor::handle(const Event& e) {
   out_.clear();
@@ -325,6 +325,7 @@ void Supervisor::begin_start(uint64_t now) {
     finish_for_good();
     return;
   }
+  ++starts_made_;
   if (phase_ == S::AutoRestart && !requested) ++restarts_;
   reached_running_ = false;
   awaiting_pidfile_ = false;

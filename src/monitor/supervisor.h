@@ -176,7 +176,10 @@ struct SupervisorOptions {
 
 class Supervisor {
  public:
-  Supervisor(const Unit& unit, SupervisorOptions options);
+  // `earlier_starts`: starts made by earlier monitors of the unit (monotonic
+  // usec, this boot): a start by OnFailure=/OnSuccess= counts against
+  // StartLimitBurst= with them.
+  Supervisor(const Unit& unit, SupervisorOptions options, const std::vector<uint64_t>& earlier_starts = {});
 
   // The table: the actions for one event, in order.
   std::vector<Action> handle(const Event& e);
@@ -185,6 +188,10 @@ class Supervisor {
   ActiveState active_state() const { return active_state_of(phase_); }
   ServiceResult result() const { return result_; }
   unsigned restarts() const { return restarts_; }
+  // The starts StartLimitBurst= counts (for the state record), and how many
+  // of them this monitor made (0: its first start was refused).
+  std::vector<uint64_t> start_history() const { return start_limit_.starts(); }
+  unsigned starts_made() const { return starts_made_; }
   bool has_main() const { return has_main_; }
   bool stop_requested() const { return stop_requested_; }
   // The monitor's work is over (Dead or Failed after a stop); exit_status()
@@ -321,6 +328,7 @@ class Supervisor {
   SubState phase_ = SubState::Dead;
   ServiceResult result_ = ServiceResult::Success;
   unsigned restarts_ = 0;
+  unsigned starts_made_ = 0;
   bool first_start_ = true;       // the run the caller waits for
   bool reached_running_ = false;  // this run started successfully: ExecStop= applies
   bool stop_requested_ = false;

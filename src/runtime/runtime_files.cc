@@ -128,6 +128,7 @@ std::string serialize(const MonitorState& s) {
                       {"condition_usec", s.condition_usec},
                       {"foreground", s.foreground},
                       {"unit_digest", s.unit_digest},
+                      {"start_limit_starts", s.start_limit_starts},
                       {"events", events}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -166,6 +167,9 @@ std::optional<MonitorState> parse_state(const std::string& text) {
     s.condition_usec = j.value("condition_usec", uint64_t{0});
     s.foreground = j.value("foreground", false);
     s.unit_digest = j.value("unit_digest", "");
+    if (j.contains("start_limit_starts") && j["start_limit_starts"].is_array())
+      for (const auto& t : j["start_limit_starts"])
+        if (t.is_number_unsigned()) s.start_limit_starts.push_back(t.get<uint64_t>());
     if (j.contains("events") && j["events"].is_array())
       for (const auto& e : j["events"]) s.events.push_back({e.value("time_usec", uint64_t{0}), e.value("text", "")});
   } catch (const nlohmann::json::exception&) {

@@ -90,6 +90,10 @@ struct MonitorState {
   bool foreground = false;               // `unitrun run`: output defaults to inherit, not the log file
   std::string unit_digest;               // unit_digest() of the unit the monitor runs
   std::vector<Event> events;             // newest last, at most kMaxEvents
+  // The starts StartLimitBurst= counts (monotonic usec, oldest first; only
+  // meaningful on the boot `boot_id` names): a start by OnFailure= or
+  // OnSuccess= counts against them (monitor/restart_policy.h).
+  std::vector<uint64_t> start_limit_starts;
 
   static constexpr size_t kMaxEvents = 20;
   void add_event(std::string text);

@@ -136,6 +136,14 @@ Diagnostics validate(const Unit& u, ValidateMode mode) {
                    std::string("Restart=") + to_string(u.restart) + " is not allowed for Type=oneshot"});
   // Type=forking without PIDFile=: the main PID is guessed, as systemd does
   // (GuessMainPID=).
+  // The monitor holds the stamped output's pipe: processes a stop leaves
+  // running would write into a pipe nobody reads once it exits (SIGPIPE).
+  if (u.timestamps && (u.kill_mode == KillMode::Process || u.kill_mode == KillMode::None))
+    out.push_back({S::Error, line_of(u, "Service.X-Unitrun-Timestamps"),
+                   std::string("X-Unitrun-Timestamps=yes cannot be used with KillMode=") +
+                       (u.kill_mode == KillMode::Process ? "process" : "none") +
+                       ": processes left running after a stop would write into a pipe nobody reads once the "
+                       "monitor exits; use KillMode=control-group or mixed"});
   if (u.type == ServiceType::Dbus && u.bus_name.empty())
     out.push_back({S::Error, line_of(u, "Service.Type"),
                    "Type=dbus needs BusName= (the name whose appearance on the system bus ends the start)"});

@@ -3,9 +3,11 @@
 // processes; each test has a unit path of its own (UNITRUN_UNIT_PATH) and
 // unique unit names. The services see the order themselves: a dependent's
 // command checks the file its requirement writes once it is up.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -33,6 +35,8 @@ class DepDir {
       std::string n = e.path().filename();
       if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove(e.path(), ec);
     }
+    for (const auto& e : std::filesystem::directory_iterator(runtime_ + "/.required-by", ec))
+      if (e.path().filename().string().rfind(prefix_, 0) == 0) std::filesystem::remove_all(e.path(), ec);
   }
   DepDir(const DepDir&) = delete;
   DepDir& operator=(const DepDir&) = delete;
@@ -301,4 +305,160 @@ TEST_CASE("dependencies: OnFailure= and OnSuccess= start their units when the un
   CHECK(ok.exit_code == 0);
   CHECK(wait_until([&] { return exists(success_mark); }, 10000));
   CHECK(!exists(failed_mark));
+}
+
+TEST_CASE("dependencies: OnFailure= of the unit itself meets StartLimitBurst= across the monitors it starts",
+          "[dependencies][onfailure][start-limit]") {
+  // Each triggered start is a monitor of its own: the starts before it
+  // come from the state record. Should the limit not hold, the command
+  // ends the chain itself after 10 runs (exit 0: OnFailure= is not fired).
+  DepDir d;
+  std::string count = d / "runs";
+  std::string self = d.name("loop");
+  d.service("loop", "/bin/sh -c 'echo run >> " + count + "; [ $(wc -l < " + count + ") -ge 10 ] && exit 0; exit 1'",
+            "OnFailure=" + self + "\nStartLimitBurst=3\nStartLimitIntervalSec=1h\n", "Type=oneshot\n");
+  RunResult started = d.unitrun({"start", self});
+  INFO(started.describe());
+  CHECK(started.exit_code == 1);
+  auto lines = [&] {
+    std::string text = read_file(count).value_or("");
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  // The chain ends with a start the limit refused, which starts nothing.
+  nlohmann::json status;
+  bool ended = wait_until(
+      [&] {
+        RunResult r = d.unitrun({"status", "--json", self});
+        status = parse_json(r.out);
+        if (!status.is_object() || status.value("active_state", "") != "failed") return false;
+        if (status.value("result", "") != "start-limit-hit") return lines() >= 10;
+        for (const auto& e : status["events"])
+          if (contains(e.value("text", ""), "its start was refused")) return true;
+        return false;
+      },
+      20000, 50);
+  INFO(status.dump(2));
+  CHECK(ended);
+  CHECK(status.value("result", "") == "start-limit-hit");
+  CHECK(lines() == 3);
+}
+
+TEST_CASE("dependencies: a unit started by OnFailure= finds the failed unit's monitor gone, not running",
+          "[dependencies][onfailure]") {
+  DepDir d;
+  SECTION("OnFailure=%n: each failure starts the unit again, until a run succeeds") {
+    // Runs 1-4 fail at once (the start lock is long free: Type=simple),
+    // run 5 exits cleanly. A start that found the monitor still there
+    // would say "already running" and end the chain early.
+    std::string count = d / "runs";
+    std::string self = d.name("again");
+    d.service("again", "/bin/sh -c 'echo run >> " + count + "; [ $(wc -l < " + count + ") -ge 5 ] && exit 0; exit 1'",
+              "OnFailure=%n\nStartLimitBurst=10\n");
+    RunResult started = d.unitrun({"start", self});
+    INFO(started.describe());
+    CHECK(started.exit_code == 0);
+    bool five = wait_until(
+        [&] {
+          std::string text = read_file(count).value_or("");
+          return std::count(text.begin(), text.end(), '\n') >= 5 && active_of(d, self) == "inactive";
+        },
+        20000, 50);
+    INFO(read_file(count).value_or("(no runs)") << d.unitrun({"status", self}).out);
+    CHECK(five);
+  }
+  SECTION("an OnFailure= unit that Requires= the failed one starts it again") {
+    std::string runs = d / "dep-runs", mark = d / "handler.ran";
+    std::string dep = d.name("dep");
+    std::string handler = d.service("handler", "/bin/sh -c 'touch " + mark + "'",
+                                    "Requires=" + dep + "\nAfter=" + dep + "\n", "Type=oneshot\n");
+    d.service("dep",
+              "/bin/sh -c 'echo run >> " + runs + "; [ $(wc -l < " + runs + ") -ge 2 ] && exec sleep 600; exit 1'",
+              "OnFailure=" + handler + "\n");
+    RunResult started = d.unitrun({"start", dep});
+    INFO(started.describe());
+    CHECK(started.exit_code == 0);
+    CHECK(wait_until([&] { return exists(mark); }, 20000, 50));
+    INFO(d.unitrun({"status", dep}).out);
+    CHECK(active_of(d, dep) == "active");
+  }
+}
+
+TEST_CASE("dependencies: OnFailure= works after the unitrun binary was replaced on disk (a package upgrade)",
+          "[dependencies][onfailure]") {
+  DepDir d;
+  TempDir bin;
+  std::string copy = bin / "unitrun";
+  std::filesystem::copy_file(unitrun_binary(), copy);
+  ::chmod(copy.c_str(), 0755);
+  std::string fifo = d / "go", mark = d / "handler.ran";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string handler = d.service("handler", "/bin/sh -c 'touch " + mark + "'", "", "Type=oneshot\n");
+  std::string dep = d.service("dep", "/bin/sh -c 'read x < " + fifo + "; exit 1'", "OnFailure=" + handler + "\n");
+  RunResult started = run({copy, "start", dep}, d.options());
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  // The monitor's binary is gone from its path ("... (deleted)" in /proc).
+  remove_file(copy);
+  {
+    int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the service reads it: the open returns
+    REQUIRE(w >= 0);
+    REQUIRE(::write(w, "go\n", 3) == 3);
+    ::close(w);
+  }
+  bool ran = wait_until([&] { return exists(mark); }, 20000, 50);
+  INFO(d.unitrun({"status", dep}).out);
+  CHECK(ran);
+}
+
+TEST_CASE("dependencies: a unit OnSuccess= starts gets none of the environment the first unit was started with",
+          "[dependencies][onfailure]") {
+  // PassEnvironment= takes from the manager's environment: for a unit a
+  // trigger starts, that must not be whatever the caller of the first had.
+  DepDir d;
+  std::string seen = d / "seen";
+  std::string after = d.service("after", "/bin/sh -c 'echo \"secret=$TRIGGER_SECRET\" > " + seen + "'", "",
+                                "Type=oneshot\nPassEnvironment=TRIGGER_SECRET\n");
+  // UNITRUN_UNIT_PATH does reach it: the unit path found `after` itself.
+  std::string first = d.service("first", "/bin/true", "OnSuccess=" + after + "\n", "Type=oneshot\n");
+  RunOptions o = d.options();
+  o.set_env.push_back("TRIGGER_SECRET=leaked");
+  RunResult started = run_unitrun({"start", first}, o);
+  INFO(started.describe());
+  CHECK(started.exit_code == 0);
+  REQUIRE(wait_until([&] { return read_file(seen).value_or("").find('\n') != std::string::npos; }, 20000, 50));
+  CHECK(read_file(seen).value_or("") == "secret=\n");
+}
+
+TEST_CASE(
+    "dependencies: a stop finds a dependent that required it by an alias, and drops the index entries of "
+    "units that no longer run",
+    "[dependencies][required-by]") {
+  DepDir d;
+  std::string db = d.service("db", "/bin/sleep 600");
+  std::string alias = d.name("database");
+  REQUIRE(::symlink(db.c_str(), (d / alias).c_str()) == 0);
+  std::string web = d.service("web", "/bin/sleep 600", "Requires=" + alias + "\nAfter=" + alias + "\n");
+  RunResult started = d.unitrun({"start", web});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(active_of(d, db) == "active");
+  RunResult stopped = d.unitrun({"stop", db});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(active_of(d, web) == "inactive");  // Requires=: stopped with what it requires
+
+  // web's entry under db stays while web runs, and goes once a stop finds web gone.
+  REQUIRE(d.unitrun({"start", web}).exit_code == 0);
+  REQUIRE(d.unitrun({"stop", web}).exit_code == 0);
+  std::string index = std::string(kRuntimeDir) + "/.required-by/" + db;
+  auto entries_of_web = [&] {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(index, ec))
+      if (e.path().filename().string().rfind(web.substr(0, web.size() - 8), 0) == 0) ++n;
+    return n;
+  };
+  CHECK(entries_of_web() == 1);
+  REQUIRE(d.unitrun({"stop", db}).exit_code == 0);
+  CHECK(entries_of_web() == 0);
 }

@@ -320,3 +320,18 @@ TEST_CASE("X-Unitrun-Timestamps=yes: a failed start quotes what the service said
     if (size_t quote = line.find("  | "); quote != std::string::npos)
       CHECK_FALSE(unitrun::parse_stamp(std::string_view(line).substr(quote + 4)).has_value());
 }
+
+TEST_CASE("X-Unitrun-Timestamps=yes with KillMode=process is refused at load, naming the line",
+          "[output][timestamps]") {
+  TempDir dir;
+  std::string unit = dir / (unique_name("stampkill") + ".service");
+  write_file(unit, "[Service]\nExecStart=/bin/true\nKillMode=process\nX-Unitrun-Timestamps=yes\n");
+  RunResult checked = run_unitrun({"check", unit});
+  INFO(checked.describe());
+  CHECK(checked.exit_code != 0);
+  CHECK(checked.err.find(unit + ":4: ") != std::string::npos);
+  CHECK(checked.err.find("KillMode=process") != std::string::npos);
+  RunResult started = run_unitrun({"start", unit});
+  INFO(started.describe());
+  CHECK(started.exit_code != 0);
+}

@@ -368,3 +368,20 @@ TEST_CASE("StartLimit: reset() begins afresh", "[restart_policy][start_limit]") 
   CHECK(limit.try_start(50 * kSec + 4));
   CHECK_FALSE(limit.try_start(50 * kSec + 5));
 }
+
+TEST_CASE("StartLimit: the starts of earlier monitors count, and only the last burst of them is kept",
+          "[restart_policy][start_limit]") {
+  const uint64_t t0 = 9000 * kSec;
+  StartLimit first(10 * kSec, 3);
+  for (int i = 0; i < 2; ++i) REQUIRE(first.try_start(t0 + static_cast<uint64_t>(i) * kSec));
+  // The next monitor (a start by OnFailure=) begins with what the record kept.
+  StartLimit next(10 * kSec, 3, first.starts());
+  CHECK(next.try_start(t0 + 2 * kSec));
+  CHECK_FALSE(next.try_start(t0 + 3 * kSec));
+  CHECK(next.starts().size() == 3);
+  // A record written under a larger burst: the window holds `burst` starts at most.
+  StartLimit smaller(10 * kSec, 2, {t0, t0 + 1, t0 + 2, t0 + 3});
+  CHECK(smaller.starts() == std::vector<uint64_t>{t0 + 2, t0 + 3});
+  CHECK_FALSE(smaller.try_start(t0 + 4));
+  CHECK(smaller.try_start(t0 + 10 * kSec + 2));
+}

@@ -260,3 +260,10 @@ TEST_CASE("resolve_programs: bare names in the fixed PATH", "[validate]") {
   Diagnostics d = validate_text("[Service]\nExecStart=sleep 1\n", ValidateMode::Check);
   CHECK_FALSE(has_errors(d));
 }
+
+TEST_CASE("validate: X-Unitrun-Timestamps=yes needs a KillMode= that leaves no process behind", "[validate]") {
+  require_error("[Service]\nExecStart=/bin/true\nKillMode=process\nX-Unitrun-Timestamps=yes\n", 4,
+                "X-Unitrun-Timestamps=yes cannot be used with KillMode=process");
+  require_valid("[Service]\nExecStart=/bin/true\nKillMode=mixed\nX-Unitrun-Timestamps=yes\n");
+  require_valid("[Service]\nExecStart=/bin/true\nKillMode=process\n");
+}
