@@ -115,7 +115,7 @@ pid_t start_command(const std::vector<std::string>& command) {
   if (pid == 0) {
     // Async-signal-safe from here. SIGTTOU is still blocked, so taking the
     // terminal from init's group cannot stop the child.
-    (void)::setpgid(0, 0);  // the parent does it too: whoever is first
+    (void)::setpgid(0, 0);                                        // the parent does it too: whoever is first
     if (foreground) (void)::tcsetpgrp(STDIN_FILENO, ::getpid());  // best effort: the command runs either way
     int err = 0;
     if (sys::reset_signals()) {
@@ -179,7 +179,8 @@ int init(const std::vector<std::string>& command) {
     int code = status_code(status);
     if (pid == boot_pid) {
       boot_pid = -1;
-      if (WIFSIGNALED(status)) std::fprintf(stderr, "unitrun init: the boot was killed by signal %d\n", WTERMSIG(status));
+      if (WIFSIGNALED(status))
+        std::fprintf(stderr, "unitrun init: the boot was killed by signal %d\n", WTERMSIG(status));
       queue(sequence.boot_ended(WIFSIGNALED(status) ? exit_code::kFailure : code));
     } else if (pid == command_pid) {
       command_pid = -1;

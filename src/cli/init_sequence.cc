@@ -69,7 +69,7 @@ std::vector<InitAction> InitSequence::signal(int signo) {
 const std::vector<int>& init_signals() {
   // SIGPIPE, SIGTTIN, SIGTTOU and SIGTSTP are read and dropped: init neither
   // dies of a closed stderr nor stops for the terminal.
-  static const std::vector<int> kSignals = {SIGCHLD, SIGTERM, SIGINT,  SIGQUIT, SIGPWR,  SIGHUP,  SIGUSR1,
+  static const std::vector<int> kSignals = {SIGCHLD, SIGTERM,  SIGINT,  SIGQUIT, SIGPWR,  SIGHUP,  SIGUSR1,
                                             SIGUSR2, SIGWINCH, SIGPIPE, SIGTTIN, SIGTTOU, SIGTSTP, SIGALRM};
   return kSignals;
 }

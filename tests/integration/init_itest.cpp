@@ -4,6 +4,7 @@
 // beside), as a child subreaper of the test, or as the real PID 1 of a PID
 // namespace (unshare). The order of starts and stops is what the services'
 // commands write to a file.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -165,8 +166,8 @@ TEST_CASE("init -- CMD: the command runs after the boot, and its exit status is 
   InitDir d;
   (void)d.enabled("a");
   // The command sees the unit started; it exits 7 (3 if the unit had not started).
-  RunResult seven = run_unitrun({"init", "--", "/bin/sh", "-c", "grep -q start-a " + d.order() + " && exit 7; exit 3"},
-                                d.options());
+  RunResult seven =
+      run_unitrun({"init", "--", "/bin/sh", "-c", "grep -q start-a " + d.order() + " && exit 7; exit 3"}, d.options());
   INFO(seven.describe());
   CHECK(seven.exit_code == 7);
   CHECK(d.order_text() == "start-a\nstop-a\n");  // and the unit stopped after the command ended
@@ -248,5 +249,35 @@ TEST_CASE("init: as PID 1 of a PID namespace, SIGTERM stops every unit cleanly a
   CHECK(r.exit_code == 0);
   CHECK_FALSE(contains(r.err, "not PID 1"));
   CHECK(d.order_text() == "start-a\nstart-b\nstop-b\nstop-a\npost-a\n");
+  CHECK(find_marked(d.marker()).empty());
+}
+
+TEST_CASE("init: a second SIGTERM or SIGINT during the shutdown changes nothing, the shutdown goes on", "[init]") {
+  InitDir d;
+  std::string fifo = d / "go";
+  REQUIRE(::mkfifo(fifo.c_str(), 0666) == 0);
+  REQUIRE(::chmod(fifo.c_str(), 0666) == 0);
+  // Its ExecStop= holds the shutdown until the test writes to the FIFO.
+  (void)d.enabled("slow", "",
+                  "ExecStopPost=/bin/sh -c 'echo stopping >> " + d.order() + "; read x < " + fifo + "; echo done-" +
+                      "$x >> " + d.order() + "'\n");
+  Running init = d.spawn_init();
+  wait_until_listening(init.pid());
+  REQUIRE(wait_until([&] { return d.order_text() == "start-slow\n"; }, 20000));
+  send(init.pid(), SIGTERM);
+  REQUIRE(wait_until([&] { return contains(d.order_text(), "stopping"); }, 20000));
+  send(init.pid(), SIGTERM);
+  send(init.pid(), SIGINT);
+  {
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the reader waits already
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, "ok\n", 3) == 3);
+    ::close(fd);
+  }
+  RunResult r = init.wait();
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.err, "already stopping every unit"));
+  CHECK(d.order_text() == "start-slow\nstop-slow\nstopping\ndone-ok\n");
   CHECK(find_marked(d.marker()).empty());
 }

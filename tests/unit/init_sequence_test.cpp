@@ -32,7 +32,7 @@ TEST_CASE("init sequence: without a command, boot, then a stop signal shuts down
 TEST_CASE("init sequence: a stop signal during the boot shuts down once the boot has ended", "[init]") {
   InitSequence s(true);
   CHECK(s.signal(SIGTERM) == Actions{{Kind::StopAfterBoot, SIGTERM}});
-  CHECK(s.signal(SIGINT).empty());  // said once
+  CHECK(s.signal(SIGINT).empty());                           // said once
   CHECK(s.boot_ended(0) == Actions{{Kind::StartShutdown}});  // the command never starts
   CHECK_FALSE(s.command_running());
   CHECK(s.shutdown_ended(0) == Actions{{Kind::Exit, 0}});
