@@ -94,12 +94,13 @@ pid_t fork_verb(int signal_fd, const char* title, int (*verb)()) {
 // The command in a process group of its own, in the terminal's foreground
 // when init was there; exec's failure is told through a close-on-exec pipe
 // (and the child exits 127 for a command not found, 126 otherwise, as a
-// shell does). -1 when it could not be forked.
-pid_t start_command(const std::vector<std::string>& command) {
+// shell does). -1 when it could not be forked. `foreground`: whether it got
+// the terminal (init takes it back when the command ends).
+pid_t start_command(const std::vector<std::string>& command, bool& foreground) {
   std::vector<char*> argv;
   for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  bool foreground = ::isatty(STDIN_FILENO) == 1 && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
+  foreground = ::isatty(STDIN_FILENO) == 1 && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     std::fprintf(stderr, "unitrun init: pipe: %s\n", std::strerror(errno));
@@ -170,6 +171,7 @@ int init(const std::vector<std::string>& command) {
   InitSequence sequence(!command.empty());
   pid_t boot_pid = fork_verb(signal_fd.get(), "boot", &boot_verb);
   pid_t command_pid = -1, shutdown_pid = -1;
+  bool command_has_terminal = false;
   std::deque<InitAction> pending;
   auto queue = [&](std::vector<InitAction> actions) { pending.insert(pending.end(), actions.begin(), actions.end()); };
   if (boot_pid < 0) queue(sequence.boot_ended(exit_code::kFailure));
@@ -184,6 +186,10 @@ int init(const std::vector<std::string>& command) {
       queue(sequence.boot_ended(WIFSIGNALED(status) ? exit_code::kFailure : code));
     } else if (pid == command_pid) {
       command_pid = -1;
+      // The shutdown writes to the terminal from init's group again (SIGTTOU
+      // is blocked here, so taking it back cannot stop init).
+      if (command_has_terminal && ::tcsetpgrp(STDIN_FILENO, ::getpgrp()) != 0)
+        std::fprintf(stderr, "unitrun init: tcsetpgrp: %s\n", std::strerror(errno));
       queue(sequence.command_ended(code));
     } else if (pid == shutdown_pid) {
       shutdown_pid = -1;
@@ -208,7 +214,7 @@ int init(const std::vector<std::string>& command) {
       pending.pop_front();
       switch (a.kind) {
         case InitAction::Kind::StartCommand:
-          command_pid = start_command(command);
+          command_pid = start_command(command, command_has_terminal);
           if (command_pid < 0) queue(sequence.command_ended(exit_code::kFailure));
           break;
         case InitAction::Kind::StartShutdown:

@@ -281,3 +281,16 @@ TEST_CASE("init: a second SIGTERM or SIGINT during the shutdown changes nothing,
   CHECK(d.order_text() == "start-slow\nstop-slow\nstopping\ndone-ok\n");
   CHECK(find_marked(d.marker()).empty());
 }
+
+TEST_CASE("init -- CMD: the command has the terminal's foreground, and init takes it back", "[init]") {
+  InitDir d;
+  (void)d.enabled("a");
+  RunOptions o = d.options();
+  o.controlling_tty = true;
+  // Exit 0 when its process group is the terminal's foreground group (fields 5 and 8 of its stat).
+  RunResult r = run_unitrun({"init", "--", "/bin/sh", "-c", "set -- $(cat /proc/$$/stat); [ \"$5\" = \"$8\" ]"}, o);
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(contains(r.err, "tcsetpgrp"));
+  CHECK(d.order_text() == "start-a\nstop-a\n");  // the shutdown ran after it, its output to the terminal
+}
