@@ -43,7 +43,7 @@ _unitrun() {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
     local prog=${COMP_WORDS[0]}
-    local verbs="check security show cat start stop restart status reload force-reload try-restart condrestart run logs reopen-logs boot shutdown export"
+    local verbs="check security show cat start stop restart status reload force-reload try-restart condrestart run logs reopen-logs boot shutdown init export"
     verbs+=" list list-units list-unit-files is-active is-failed is-enabled"
     verbs+=" enable disable reenable mask unmask kill install-systemctl uninstall-systemctl"
     COMPREPLY=()
@@ -134,7 +134,7 @@ _unitrun() {
         esac
     done
     case $verb in
-        reopen-logs | boot | shutdown) ;;  # no unit
+        reopen-logs | boot | shutdown | init) ;;  # no unit (init: a command after --)
         install-systemctl | uninstall-systemctl) ((positionals == 0)) && _unitrun_unit_files "$cur" ;;
         export)
             if ((positionals == 0)); then

@@ -30,6 +30,10 @@ int run(const std::string& unit);
 // every running unit in reverse order (cli/dependency_jobs.h).
 int boot();
 int shutdown();
+// A container's PID 1 (cli/init.cc, cli/init_sequence.h): boot, reap every
+// orphan, shut down on SIGTERM/SIGINT/SIGQUIT/SIGPWR; with `command`, run
+// it after the boot and shut down when it ends, exiting with its status.
+int init(const std::vector<std::string>& command);
 struct LogsOptions {
   size_t lines = 10;
   bool lines_given = false;  // -n was given (with --since, the default is every line)

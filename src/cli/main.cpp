@@ -1,6 +1,7 @@
 // unitrun's entry point: parses the command line and calls one verb.
 // This is the only place that catches exceptions and maps them to exit codes.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -27,7 +28,7 @@ constexpr const char* kUsage =
     "       unitrun enable|disable|reenable|mask [--now] UNIT..., unitrun unmask UNIT...\n"
     "       unitrun security [--json] [--threshold=N] UNIT...\n"
     "       unitrun export systemd|sysv UNIT\n"
-    "       unitrun reopen-logs, unitrun boot, unitrun shutdown\n"
+    "       unitrun reopen-logs, unitrun boot, unitrun shutdown, unitrun init [-- COMMAND [ARG...]]\n"
     "       unitrun kill [-s SIGNAL] [--kill-whom=main|all] UNIT...\n"
     "       unitrun install-systemctl [--force] [PATH], unitrun uninstall-systemctl [PATH]\n"
     "       unitrun COMMAND --help, unitrun --help, unitrun --version\n"
@@ -152,6 +153,14 @@ int run(int argc, char** argv) {
   (void)invoked(boot);
   auto* shutdown = app.add_subcommand("shutdown", "Stop every running unit, in reverse dependency order");
   (void)invoked(shutdown);
+  std::vector<std::string> init_command;
+  auto* init = app.add_subcommand(
+      "init",
+      "Be a container's PID 1: boot, reap orphans, shut down on SIGTERM; with -- COMMAND, run it and exit with it");
+  if (invoked(init)) {
+    init->add_option("command", init_command, "The container's main job, after -- (its exit status is init's)");
+    init->fallthrough(false);  // the command's own options are its own
+  }
 
   std::string export_format;
   auto* export_cmd = app.add_subcommand("export", "Print a native systemd .service or an LSB init script for the unit");
@@ -281,6 +290,8 @@ int run(int argc, char** argv) {
     verb_run = [&] { return cli::boot(); };
   else if (*shutdown)
     verb_run = [&] { return cli::shutdown(); };
+  else if (*init)
+    verb_run = [&] { return cli::init(init_command); };
   else if (*export_cmd)
     verb_run = [&] { return cli::export_unit(export_format, one_unit); };
   else if (*list)
@@ -326,6 +337,11 @@ int main(int argc, char** argv) {
   try {
     if (argc > 0 && unitrun::cli::invoked_as_systemctl(argv[0]))
       return unitrun::cli::systemctl_main(argc, argv, kVersion);
+    // `unitrun init` is a container's PID 1 for as long as it lives: the
+    // plain forms skip the command line parser, whose heap would stay
+    // dirty in it (--help and the rest go through run()).
+    if (argc >= 2 && std::string_view(argv[1]) == "init" && (argc == 2 || std::string_view(argv[2]) == "--"))
+      return unitrun::cli::init(std::vector<std::string>(argv + std::min(argc, 3), argv + argc));
     return run(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "unitrun: internal error: %s\n", e.what());
