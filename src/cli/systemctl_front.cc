@@ -51,6 +51,7 @@ constexpr VerbSpec kVerbs[] = {
     {"daemon-reload", "daemon-reload", 0, false, false},
     {"daemon-reexec", "daemon-reload", 0, false, false},
     {"reset-failed", "reset-failed", 0, true, true},
+    {"is-system-running", "is-system-running", 0, false, false},
     {"help", "help", 0, true, false},
 };
 
@@ -332,6 +333,13 @@ int run_systemctl(const SystemctlRequest& r) {
   if (v == "kill") return kill_units(r.units, r.signal, r.kill_whom == "main");
   if (v == "reset-failed") return reset_failed(r.units);
   if (v == "daemon-reload") return exit_code::kSuccess;  // unitrun reads unit files on every command
+  if (v == "is-system-running") {
+    // systemd's two answers for a machine that has finished booting:
+    // "running", or "degraded" (exit 1) while a unit is failed.
+    bool degraded = is_failed({"*"}, true) == exit_code::kSuccess;
+    if (!r.quiet) std::printf("%s\n", degraded ? "degraded" : "running");
+    return degraded ? exit_code::kFailure : exit_code::kSuccess;
+  }
   if (v == "list" || v == "list-unit-files") {
     ListOptions o;
     o.patterns = r.units;
@@ -347,7 +355,7 @@ int run_systemctl(const SystemctlRequest& r) {
         "This systemctl is unitrun (unitrun(1), \"Invoked as systemctl\").\n"
         "Commands: start stop restart try-restart reload reload-or-restart force-reload status show cat\n"
         "  enable disable reenable mask unmask is-active is-enabled is-failed kill list-units\n"
-        "  list-unit-files daemon-reload reset-failed\n");
+        "  list-unit-files daemon-reload reset-failed is-system-running\n");
     return exit_code::kSuccess;
   }
   return exit_code::kFailure;
@@ -363,7 +371,9 @@ int systemctl_main(int argc, char** argv, const char* version) {
   }
   for (const std::string& n : r.notes) std::fprintf(stderr, "%s\n", n.c_str());
   if (r.verb == "version") {
-    std::printf("%s (as systemctl)\n", version);
+    // Scripts read the first word after "systemd" as the feature level:
+    // the unit dialect unitrun implements is systemd 252's.
+    std::printf("systemd 252 (%s, as systemctl; not systemd)\n", version);
     return exit_code::kSuccess;
   }
   return run_systemctl(r);
