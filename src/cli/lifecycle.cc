@@ -189,8 +189,11 @@ bool deactivating(const RuntimeView& v) {
 // the monitor) is waited out, as systemd queues a start behind a stop job:
 // until the record says something else, or the monitor is gone. Woken by
 // the record's rewrites (inotify on the runtime directory) and by the
-// monitor's exit (its pidfd); no polling.
-RuntimeView wait_out_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, RuntimeView view) {
+// monitor's exit (its pidfd); no polling. Out of line: its read buffer would
+// otherwise be part of start_locked()'s frame, below which the monitor runs
+// (every stack page the monitor reaches stays dirty while it lives).
+[[gnu::noinline]] RuntimeView wait_out_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock,
+                                            RuntimeView view) {
   if (!view.state) return view;
   const pid_t monitor_pid = view.state->monitor_pid;
   const uint64_t monitor_start_time = view.state->monitor_start_time;
@@ -299,7 +302,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
       [&](int ready_fd) {
         monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
-        return monitor::run(*as_caller, files, std::move(lock), options);
+        return monitor::run(std::move(*as_caller), files, std::move(lock), options);
       },
       [&] { lock.close(); }, {progress.tick_ms(), [&] { progress.update(); }});
   progress.clear();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/fixed_text.h"
 #include "process/syscall_groups.h"
 
 namespace unitrun::process::exposure {
@@ -36,17 +37,19 @@ enum class Kind {
 
 using Flag = bool SecurityInfo::*;
 
+// The texts are arrays, not pointers (base/fixed_text.h): the table stays
+// out of the pages the loader relocates.
 struct Assessor {
-  const char* name;
-  const char* json_field;
-  const char* good;  // nullptr: the check writes its own description
-  const char* bad;
-  const char* not_applicable;
+  FixedText<64> name;
+  FixedText<64> json_field;
+  FixedText<72> good;  // empty: the check writes its own description
+  FixedText<80> bad;
+  FixedText<48> not_applicable;
   uint64_t weight, range;
   Kind kind;
   Flag flag = nullptr;
   uint64_t param = 0;
-  const char* group = nullptr;
+  FixedText<16> group = nullptr;
   bool inverted = false;                   // Kind::Bool: the flag set is the bad case
   bool default_dependencies_only = false;  // not applicable with DefaultDependencies=no
 };
@@ -55,7 +58,7 @@ constexpr uint64_t cap(unsigned c) { return uint64_t{1} << c; }
 
 // systemd 252's security_assessor_table, in its order (CAP_BPF as Debian's
 // 252 has it). The names, texts, weights and ranges are systemd's.
-const Assessor kAssessors[] = {
+constexpr Assessor kAssessors[] = {
     {"User=/DynamicUser=", "UserOrDynamicUser", nullptr, "Service runs as root user", nullptr, 2000, 10, Kind::User},
     {"SupplementaryGroups=", "SupplementaryGroups", "Service has no supplementary groups",
      "Service runs with supplementary groups", "Service runs as root, option does not matter", 200, 1,
@@ -340,8 +343,8 @@ Verdict judge(const Assessor& a, const SecurityInfo& i, const SyscallExists& exi
     case Kind::SyscallFilter: {
       if (!i.system_call_filter_configured || (!i.system_call_filter_allow_list && i.system_call_filter.empty()))
         return {10, "Service does not filter system calls"};
-      auto bad = offender(i, a.group, exists);
-      std::string g = a.group;
+      auto bad = offender(i, a.group.c_str(), exists);
+      std::string g = a.group.c_str();
       if (i.system_call_filter_allow_list) {
         if (bad)
           return {9, "System call allow list defined for service, and " + g + " is included (e.g. " + *bad +
@@ -414,8 +417,8 @@ Assessment assess(const SecurityInfo& info, const SyscallExists& exists, bool ut
   uint64_t badness_sum = 0, weight_sum = 0;
   for (const Assessor& a : kAssessors) {
     Check c;
-    c.name = a.name;
-    c.json_field = a.json_field;
+    c.name = a.name.c_str();
+    c.json_field = a.json_field.c_str();
     c.weight = a.weight;
     c.range = a.range;
     Verdict v;
@@ -431,11 +434,11 @@ Assessment assess(const SecurityInfo& info, const SyscallExists& exists, bool ut
     if (!v.description.empty())
       c.description = v.description;
     else if (!c.badness)
-      c.description = a.not_applicable ? a.not_applicable : "";
+      c.description = a.not_applicable.c_str();
     else if (*c.badness == a.range)
-      c.description = a.bad ? a.bad : "";
+      c.description = a.bad.c_str();
     else if (*c.badness == 0)
-      c.description = a.good ? a.good : "";
+      c.description = a.good.c_str();
     out.checks.push_back(std::move(c));
   }
   for (Check& c : out.checks)

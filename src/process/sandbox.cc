@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/fixed_text.h"
 #include "base/sys.h"
 #include "process/sandbox_mounts.h"
 #include "process/sandbox_seccomp.h"
@@ -230,7 +231,12 @@ std::string namespaces_text(unsigned long allowed) {
 
 #define UNITRUN_AF(x) \
   { #x, x }
-const std::pair<const char*, int> kFamilies[] = {
+// Names held in place, not pointed at (base/fixed_text.h): no relocation.
+struct NamedNumber {
+  FixedText<16> name;
+  int number;
+};
+constexpr NamedNumber kFamilies[] = {
     UNITRUN_AF(AF_UNIX),      UNITRUN_AF(AF_LOCAL),      UNITRUN_AF(AF_INET),     UNITRUN_AF(AF_AX25),
     UNITRUN_AF(AF_IPX),       UNITRUN_AF(AF_APPLETALK),  UNITRUN_AF(AF_NETROM),   UNITRUN_AF(AF_BRIDGE),
     UNITRUN_AF(AF_ATMPVC),    UNITRUN_AF(AF_X25),        UNITRUN_AF(AF_INET6),    UNITRUN_AF(AF_ROSE),
@@ -250,14 +256,14 @@ const std::pair<const char*, int> kFamilies[] = {
 #undef UNITRUN_AF
 
 std::optional<int> family_from_name(const std::string& name) {
-  for (const auto& [n, v] : kFamilies)
-    if (name == n) return v;
+  for (const NamedNumber& f : kFamilies)
+    if (name == f.name.view()) return f.number;
   return std::nullopt;
 }
 
 std::string family_name(int af) {
-  for (const auto& [n, v] : kFamilies)
-    if (v == af && std::strcmp(n, "AF_LOCAL") != 0 && std::strcmp(n, "AF_ROUTE") != 0) return n;
+  for (const NamedNumber& f : kFamilies)
+    if (f.number == af && f.name.view() != "AF_LOCAL" && f.name.view() != "AF_ROUTE") return f.name.c_str();
   return std::to_string(af);
 }
 
@@ -292,7 +298,7 @@ Result<std::optional<std::pair<bool, std::set<int>>>> combine_families(const std
 
 #define UNITRUN_E(x) \
   { #x, x }
-const std::pair<const char*, int> kErrnos[] = {
+constexpr NamedNumber kErrnos[] = {
     UNITRUN_E(EPERM),
     UNITRUN_E(ENOENT),
     UNITRUN_E(ESRCH),
@@ -433,8 +439,8 @@ const std::pair<const char*, int> kErrnos[] = {
 // An errno by name or number (systemd's errno_from_name / parse_errno);
 // seccomp's SECCOMP_RET_DATA holds 16 bits, and systemd takes 0..4095.
 std::optional<int> errno_from_text(const std::string& text) {
-  for (const auto& [n, v] : kErrnos)
-    if (text == n) return v;
+  for (const NamedNumber& e : kErrnos)
+    if (text == e.name.view()) return e.number;
   if (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
       text.size() < 6) {
     int v = std::atoi(text.c_str());

@@ -57,6 +57,13 @@ void close_inherited_fds() {
   for (int fd : inherited) ::close(fd);
 }
 
+StartOutcome start_failure(std::string message) {
+  StartOutcome o;
+  o.code = exit_code::kFailure;
+  o.message = std::move(message);
+  return o;
+}
+
 }  // namespace
 
 std::string identity_line(pid_t monitor_pid, uint64_t monitor_start_time) {
@@ -91,20 +98,45 @@ StartOutcome parse_report(const std::string& whole) {
   return o;
 }
 
+// The caller's wait for the monitor's report. Out of line, so that its read
+// buffer is not part of daemonize()'s frame: the monitor runs below that
+// frame on the stack it inherits, and every page it reaches stays dirty for
+// as long as it lives.
+namespace {
+
+[[gnu::noinline]] StartOutcome read_report(int read_fd, const WaitTicks& ticks) {
+  // The report ends at EOF: the monitor closes the pipe once it has
+  // reported (or exits).
+  std::string report;
+  while (true) {
+    struct pollfd p = {read_fd, POLLIN, 0};
+    int n = ::poll(&p, 1, ticks.tick ? ticks.interval_ms : -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return start_failure(std::string("waiting for the monitor's report: poll: ") + std::strerror(errno));
+    if (n == 0) {
+      ticks.tick();
+      continue;
+    }
+    char buf[4096];
+    ssize_t got = ::read(read_fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return start_failure(std::string("reading the monitor's report: ") + std::strerror(errno));
+    if (got == 0) break;
+    if (report.size() < 4096) report.append(buf, static_cast<size_t>(got));
+  }
+  return parse_report(report);
+}
+
+}  // namespace
+
 StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork,
                        const WaitTicks& ticks) {
   int fds[2];
-  auto failure = [](std::string message) {
-    StartOutcome o;
-    o.code = exit_code::kFailure;
-    o.message = std::move(message);
-    return o;
-  };
-  if (::pipe2(fds, O_CLOEXEC) < 0) return failure(std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(fds, O_CLOEXEC) < 0) return start_failure(std::string("pipe: ") + std::strerror(errno));
   UniqueFd read_end(fds[0]), write_end(fds[1]);
 
   pid_t child = ::fork();
-  if (child < 0) return failure(std::string("fork: ") + std::strerror(errno));
+  if (child < 0) return start_failure(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
     read_end.reset();
     // Session leader, so the monitor (its child) can never acquire a
@@ -147,26 +179,7 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
   int status;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  // The report ends at EOF: the monitor closes the pipe once it has
-  // reported (or exits).
-  std::string report;
-  while (true) {
-    struct pollfd p = {read_end.get(), POLLIN, 0};
-    int n = ::poll(&p, 1, ticks.tick ? ticks.interval_ms : -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return failure(std::string("waiting for the monitor's report: poll: ") + std::strerror(errno));
-    if (n == 0) {
-      ticks.tick();
-      continue;
-    }
-    char buf[4096];
-    ssize_t got = ::read(read_end.get(), buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return failure(std::string("reading the monitor's report: ") + std::strerror(errno));
-    if (got == 0) break;
-    if (report.size() < 4096) report.append(buf, static_cast<size_t>(got));
-  }
-  return parse_report(report);
+  return read_report(read_end.get(), ticks);
 }
 
 }  // namespace unitrun::daemon

@@ -37,6 +37,10 @@ Result<std::string> read_unit_file(const std::string& path) {
     done += static_cast<size_t>(n);
   }
   content.resize(done);
+  // The read past the end (to see EOF) grew the string by 4 KiB: give it
+  // back, since the sources live as long as the unit does, in the monitor
+  // too (whose heap is what it costs).
+  content.shrink_to_fit();
   return content;
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "base/fixed_text.h"
 #include "base/strings.h"
 
 namespace unitrun::values {
@@ -81,7 +82,7 @@ std::string lower(std::string_view s) {
 }
 
 struct ExitName {
-  std::string_view name;
+  FixedText<24> name;  // in place, not pointed at: no relocation (base/fixed_text.h)
   int code;
 };
 // systemd's names (systemd.exec(5), "PROCESS EXIT CODES", without EXIT_ and
@@ -364,7 +365,7 @@ Status parse_exit_status_list(std::string_view text, ExitStatusSet& into) {
     }
     bool found = false;
     for (const ExitName& e : kExitNames)
-      if (word == e.name) added.codes.push_back(e.code), found = true;
+      if (word == e.name.view()) added.codes.push_back(e.code), found = true;
     if (found) continue;
     auto sig = parse_signal(word);
     if (!sig)
@@ -380,7 +381,7 @@ Status parse_exit_status_list(std::string_view text, ExitStatusSet& into) {
 
 std::string exit_status_name(int code) {
   for (const ExitName& e : kExitNames)
-    if (e.code == code) return std::string(e.name);
+    if (e.code == code) return std::string(e.name.view());
   return std::to_string(code);
 }
 
