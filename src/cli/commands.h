@@ -63,6 +63,11 @@ int list_unit_files(const ListOptions& options);
 
 int is_active(const std::vector<std::string>& units, bool quiet);
 int is_failed(const std::vector<std::string>& units, bool quiet);
+// systemctl is-system-running: "starting" while `unitrun boot` (or init's
+// boot) runs, "stopping" during `unitrun shutdown`, "degraded" while a unit
+// is failed, else "running"; exit 0 for running only. `wait`: first block
+// (inotify, no polling) until a boot under way has ended.
+int is_system_running(bool quiet, bool wait);
 int is_enabled(const std::vector<std::string>& units, bool quiet);
 
 // systemctl's unit file verbs (cli/unit_files.cc, unit/install_plan.h):

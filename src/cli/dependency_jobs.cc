@@ -16,6 +16,7 @@
 #include "manager/job_outcome.h"
 #include "manager/transaction.h"
 #include "runtime/runtime_files.h"
+#include "runtime/safe_files.h"
 #include "runtime/target_state.h"
 
 namespace unitrun::cli {
@@ -171,7 +172,34 @@ std::optional<int> run_with_dependencies(Verb verb, const std::vector<Target>& t
   return worst_exit_code(codes);
 }
 
+namespace {
+
+// A marker file in the runtime directory for as long as it lives
+// (runtime_files.h: .shutdown, .booting); made without following a link.
+class RuntimeMarker {
+ public:
+  RuntimeMarker(std::string path, const char* unless_made) : path_(std::move(path)) {
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+      std::fprintf(stderr, "unitrun: warning: %s: %s (%s)\n", path_.c_str(), std::strerror(errno), unless_made);
+    else
+      ::close(fd);
+  }
+  ~RuntimeMarker() { (void)::unlink(path_.c_str()); }
+  RuntimeMarker(const RuntimeMarker&) = delete;
+  RuntimeMarker& operator=(const RuntimeMarker&) = delete;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
 int boot() {
+  // The runtime directory is made by the first start otherwise; the marker
+  // needs it now (a failure shows again, and counts, at that start).
+  (void)safe_files::ensure_private_directory(runtime_directory());
+  RuntimeMarker marker(boot_marker(runtime_directory()), "is-system-running will not say starting");
   unit::UnitPath path = unit::unit_path_for_current_user();
   std::vector<std::string> notes;
   std::vector<Target> targets =
@@ -180,6 +208,12 @@ int boot() {
 }
 
 int shutdown() {
+  // While it lasts, a unit that ends starts no OnSuccess=/OnFailure= unit,
+  // and a start such a unit triggered just before is refused (runtime_files.h);
+  // made before the running units are listed, so that no trigger slips in
+  // between; gone with the shutdown, whatever its outcome.
+  RuntimeMarker marker(shutdown_marker(runtime_directory()),
+                       "OnSuccess=/OnFailure= units may start during the shutdown");
   unit::UnitPath path = unit::unit_path_for_current_user();
   std::vector<std::string> notes;
   std::vector<Target> running;
@@ -193,20 +227,6 @@ int shutdown() {
     std::printf("no unit is running\n");
     return exit_code::kSuccess;
   }
-  // While it lasts, a unit that ends starts no OnSuccess=/OnFailure= unit
-  // (runtime_files.h); gone with the shutdown, whatever its outcome.
-  struct Marker {
-    std::string path;
-    explicit Marker(std::string p) : path(std::move(p)) {
-      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (fd < 0)
-        std::fprintf(stderr, "unitrun: warning: %s: %s (OnSuccess=/OnFailure= units may start during the shutdown)\n",
-                     path.c_str(), std::strerror(errno));
-      else
-        ::close(fd);
-    }
-    ~Marker() { (void)::unlink(path.c_str()); }
-  } marker(shutdown_marker(runtime_directory()));
   return *run_with_dependencies(Verb::Stop, running, path, true);
 }
 

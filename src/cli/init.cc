@@ -65,6 +65,12 @@ int shutdown_verb() {
   return code;
 }
 
+bool ignore_terminal_signals() {
+  for (int s : {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU})
+    if (std::signal(s, SIG_IGN) == SIG_ERR) return false;
+  return true;
+}
+
 // A child that runs `verb` (boot or shutdown) with the signal state a
 // process should start with, and exits with its code. -1 when fork fails.
 pid_t fork_verb(int signal_fd, const char* title, int (*verb)()) {
@@ -77,8 +83,12 @@ pid_t fork_verb(int signal_fd, const char* title, int (*verb)()) {
   if (pid > 0) return pid;
   ::close(signal_fd);
   int code = exit_code::kFailure;
-  if (!sys::reset_signals()) {
-    std::fprintf(stderr, "unitrun init: sigprocmask: %s\n", std::strerror(errno));
+  // The child stays in init's process group, which may hold the terminal:
+  // a Ctrl-C, Ctrl-\\, Ctrl-Z or a hangup there must not kill or stop a boot
+  // or a shutdown half-way (init reads those signals from its signalfd and
+  // decides). Each service gets default dispositions back when it is spawned.
+  if (!sys::reset_signals() || !ignore_terminal_signals()) {
+    std::fprintf(stderr, "unitrun init: signals: %s\n", std::strerror(errno));
   } else {
     (void)set_process_title({"unitrun", "init", title});  // cosmetic: ps names what the child does
     try {
@@ -89,6 +99,20 @@ pid_t fork_verb(int signal_fd, const char* title, int (*verb)()) {
   }
   std::fflush(nullptr);
   ::_exit(code);
+}
+
+// Init cannot go on (its signalfd failed, or an internal error): it still
+// stops every unit before it returns, since the exit of PID 1 SIGKILLs them
+// all and no ExecStop= would run. `running`: a shutdown already under way.
+int emergency_shutdown(int signal_fd, pid_t running) {
+  pid_t pid = running > 0 ? running : fork_verb(signal_fd, "shutdown", &shutdown_verb);
+  while (pid > 0) {
+    int status = 0;
+    pid_t reaped = ::waitpid(-1, &status, 0);  // orphans too, on the way
+    if (reaped < 0 && errno == EINTR) continue;
+    if (reaped < 0 || reaped == pid) break;
+  }
+  return exit_code::kFailure;
 }
 
 // The command in a process group of its own, in the terminal's foreground
@@ -208,49 +232,54 @@ int init(const std::vector<std::string>& command) {
     }
   };
 
-  while (true) {
-    while (!pending.empty()) {
-      InitAction a = pending.front();
-      pending.pop_front();
-      switch (a.kind) {
-        case InitAction::Kind::StartCommand:
-          command_pid = start_command(command, command_has_terminal);
-          if (command_pid < 0) queue(sequence.command_ended(exit_code::kFailure));
-          break;
-        case InitAction::Kind::StartShutdown:
-          shutdown_pid = fork_verb(signal_fd.get(), "shutdown", &shutdown_verb);
-          if (shutdown_pid < 0) queue(sequence.shutdown_ended(exit_code::kFailure));
-          break;
-        case InitAction::Kind::SignalCommand:
-          // Not reaped yet (only this loop reaps), so the PID is still the command's.
-          if (command_pid > 0 && ::kill(command_pid, a.value) != 0 && errno != ESRCH)
-            std::fprintf(stderr, "unitrun init: kill: %s\n", std::strerror(errno));
-          break;
-        case InitAction::Kind::StopAfterBoot:
-          std::fprintf(stderr, "unitrun init: %s: stopping every unit once the boot has ended\n", strsignal(a.value));
-          break;
-        case InitAction::Kind::AlreadyStopping:
-          std::fprintf(stderr, "unitrun init: %s: already stopping every unit\n", strsignal(a.value));
-          break;
-        case InitAction::Kind::Exit:
-          reap_all();  // what is left runs on: as PID 1, the kernel kills it when init exits
-          return a.value;
+  try {
+    while (true) {
+      while (!pending.empty()) {
+        InitAction a = pending.front();
+        pending.pop_front();
+        switch (a.kind) {
+          case InitAction::Kind::StartCommand:
+            command_pid = start_command(command, command_has_terminal);
+            if (command_pid < 0) queue(sequence.command_ended(exit_code::kFailure));
+            break;
+          case InitAction::Kind::StartShutdown:
+            shutdown_pid = fork_verb(signal_fd.get(), "shutdown", &shutdown_verb);
+            if (shutdown_pid < 0) queue(sequence.shutdown_ended(exit_code::kFailure));
+            break;
+          case InitAction::Kind::SignalCommand:
+            // Not reaped yet (only this loop reaps), so the PID is still the command's.
+            if (command_pid > 0 && ::kill(command_pid, a.value) != 0 && errno != ESRCH)
+              std::fprintf(stderr, "unitrun init: kill: %s\n", std::strerror(errno));
+            break;
+          case InitAction::Kind::StopAfterBoot:
+            std::fprintf(stderr, "unitrun init: %s: stopping every unit once the boot has ended\n", strsignal(a.value));
+            break;
+          case InitAction::Kind::AlreadyStopping:
+            std::fprintf(stderr, "unitrun init: %s: already stopping every unit\n", strsignal(a.value));
+            break;
+          case InitAction::Kind::Exit:
+            reap_all();  // what is left runs on: as PID 1, the kernel kills it when init exits
+            return a.value;
+        }
+      }
+      signalfd_siginfo infos[16];
+      ssize_t n = ::read(signal_fd.get(), infos, sizeof infos);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        std::fprintf(stderr, "unitrun init: read signalfd: %s\n", std::strerror(errno));
+        return emergency_shutdown(signal_fd.get(), shutdown_pid);
+      }
+      for (size_t i = 0; i < static_cast<size_t>(n) / sizeof infos[0]; ++i) {
+        int signo = static_cast<int>(infos[i].ssi_signo);
+        if (signo == SIGCHLD)
+          reap_all();
+        else
+          queue(sequence.signal(signo));
       }
     }
-    signalfd_siginfo infos[16];
-    ssize_t n = ::read(signal_fd.get(), infos, sizeof infos);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      std::fprintf(stderr, "unitrun init: read signalfd: %s\n", std::strerror(errno));
-      return exit_code::kFailure;
-    }
-    for (size_t i = 0; i < static_cast<size_t>(n) / sizeof infos[0]; ++i) {
-      int signo = static_cast<int>(infos[i].ssi_signo);
-      if (signo == SIGCHLD)
-        reap_all();
-      else
-        queue(sequence.signal(signo));
-    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "unitrun init: internal error: %s\n", e.what());
+    return emergency_shutdown(signal_fd.get(), shutdown_pid);
   }
 }
 

@@ -6,7 +6,15 @@
 namespace unitrun::cli {
 namespace {
 
-bool is_stop_signal(int signo) { return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT || signo == SIGPWR; }
+// systemd's own requests to a PID 1 that is systemd: SIGRTMIN+3 halt, +4
+// poweroff, +5 reboot, +6 kexec (systemd(1), "Signals"). podman (for a
+// command of /sbin/init) and LXC stop a container with SIGRTMIN+3; in a
+// container each of them means: stop every unit and exit.
+bool is_systemd_stop_request(int signo) { return signo >= SIGRTMIN + 3 && signo <= SIGRTMIN + 6; }
+
+bool is_stop_signal(int signo) {
+  return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT || signo == SIGPWR || is_systemd_stop_request(signo);
+}
 
 bool is_forwarded(int signo) {
   return signo == SIGTERM || signo == SIGINT || signo == SIGQUIT || signo == SIGHUP || signo == SIGUSR1 ||
@@ -52,7 +60,7 @@ std::vector<InitAction> InitSequence::signal(int signo) {
       return {{InitAction::Kind::StopAfterBoot, signo}};
     case Phase::Running:
       if (command_running_) {
-        if (signo == SIGPWR) return {{InitAction::Kind::SignalCommand, SIGTERM}};
+        if (signo == SIGPWR || is_systemd_stop_request(signo)) return {{InitAction::Kind::SignalCommand, SIGTERM}};
         if (is_forwarded(signo)) return {{InitAction::Kind::SignalCommand, signo}};
         return {};
       }
@@ -69,8 +77,9 @@ std::vector<InitAction> InitSequence::signal(int signo) {
 const std::vector<int>& init_signals() {
   // SIGPIPE, SIGTTIN, SIGTTOU and SIGTSTP are read and dropped: init neither
   // dies of a closed stderr nor stops for the terminal.
-  static const std::vector<int> kSignals = {SIGCHLD, SIGTERM,  SIGINT,  SIGQUIT, SIGPWR,  SIGHUP,  SIGUSR1,
-                                            SIGUSR2, SIGWINCH, SIGPIPE, SIGTTIN, SIGTTOU, SIGTSTP, SIGALRM};
+  static const std::vector<int> kSignals = {SIGCHLD, SIGTERM, SIGINT,       SIGQUIT,      SIGPWR,       SIGHUP,
+                                            SIGUSR1, SIGUSR2, SIGWINCH,     SIGPIPE,      SIGTTIN,      SIGTTOU,
+                                            SIGTSTP, SIGALRM, SIGRTMIN + 3, SIGRTMIN + 4, SIGRTMIN + 5, SIGRTMIN + 6};
   return kSignals;
 }
 

@@ -4,14 +4,15 @@
 // turns the signalfd into these events and carries out the actions.
 //
 // The sequence: boot (default.target) → run → shutdown (every unit) → exit.
-// - Without a command, SIGTERM, SIGINT, SIGQUIT and SIGPWR start the
+// - Without a command, SIGTERM, SIGINT, SIGQUIT, SIGPWR and systemd's
+//   SIGRTMIN+3..6 (halt, poweroff, reboot, kexec: podman and LXC) start the
 //   shutdown; one that arrives during the boot starts it once the boot has
 //   ended (each start is bounded by its TimeoutStartSec=). The exit code is
 //   the worst of the boot's and the shutdown's (LSB codes, exit_codes.h).
 // - With a command (`unitrun init -- CMD`): it starts once the boot has
 //   ended, whatever the boot's outcome. SIGTERM, SIGINT, SIGQUIT, SIGHUP,
 //   SIGUSR1, SIGUSR2 and SIGWINCH are forwarded to it (as tini does),
-//   SIGPWR as SIGTERM; when it ends, the shutdown starts, and init exits with
+//   SIGPWR and SIGRTMIN+3..6 as SIGTERM; when it ends, the shutdown starts, and init exits with
 //   the command's status (128+N when signal N killed it). A stop signal that
 //   arrives during the boot means the command never starts: the exit code
 //   is then as without a command.

@@ -29,6 +29,7 @@
 #include "runtime/control_socket.h"
 #include "runtime/daemonize.h"
 #include "runtime/reply.h"
+#include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
 #include "runtime/unit_snapshot.h"
 #include "unit/unit_loader.h"
@@ -778,6 +779,14 @@ int run(const std::string& spelling) {
 
 int start(const std::vector<std::string>& units) {
   wait_for_triggering_monitor();
+  if (const char* by = std::getenv(monitor::kTriggeredByVariable);
+      by && *by && shutdown_in_progress(runtime_directory())) {
+    // Triggered just before `unitrun shutdown` began: it would start a unit
+    // after the shutdown listed what runs (systemd's conflicts with
+    // shutdown.target).
+    std::fprintf(stderr, "unitrun: %s: not started: unitrun shutdown is stopping every unit\n", by);
+    return exit_code::kFailure;
+  }
   if (started_by_systemd()) {
     if (units.size() != 1) {
       std::fprintf(stderr, "unitrun: under systemd, start runs one unit in the foreground (it is the service)\n");

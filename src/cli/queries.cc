@@ -1,9 +1,14 @@
 // `is-active`, `is-failed` and `is-enabled`: one word per unit on stdout
 // (none with --quiet) and an exit code for scripts, systemctl's way: 0 when
 // at least one of the units is what is asked.
+#include <poll.h>
+#include <sys/inotify.h>
+
+#include <cerrno>
 #include <cstdio>
 
 #include "base/exit_codes.h"
+#include "base/unique_fd.h"
 #include "cli/commands.h"
 #include "cli/dependency_loader.h"
 #include "cli/targets.h"
@@ -33,7 +38,35 @@ std::vector<ActiveState> active_states(const std::vector<std::string>& words, bo
   return out;
 }
 
+// Returns once no boot is under way in `directory` (its marker is gone),
+// woken by the directory's changes; at once when it cannot watch.
+void wait_for_boot(const std::string& directory) {
+  UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  if (!watch || ::inotify_add_watch(watch.get(), directory.c_str(), IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR) < 0) return;
+  while (boot_in_progress(directory)) {
+    struct pollfd p = {watch.get(), POLLIN, 0};
+    if (::poll(&p, 1, -1) < 0 && errno != EINTR) return;
+    char buf[4096];
+    while (::read(watch.get(), buf, sizeof buf) > 0) {
+    }
+  }
+}
+
 }  // namespace
+
+int is_system_running(bool quiet, bool wait) {
+  std::string directory = runtime_directory();
+  if (wait) wait_for_boot(directory);
+  const char* state = "running";
+  if (shutdown_in_progress(directory))
+    state = "stopping";
+  else if (boot_in_progress(directory))
+    state = "starting";
+  else if (is_failed({"*"}, true) == exit_code::kSuccess)
+    state = "degraded";
+  if (!quiet) std::printf("%s\n", state);
+  return std::string_view(state) == "running" ? exit_code::kSuccess : exit_code::kFailure;
+}
 
 int is_active(const std::vector<std::string>& units, bool quiet) {
   for (ActiveState s : active_states(units, quiet))

@@ -163,6 +163,8 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
         ok = flag(r.quiet);
       } else if (name == "--now") {
         ok = flag(r.now);
+      } else if (name == "--wait") {
+        ok = flag(r.wait);
       } else if (name == "--no-legend") {
         ok = flag(r.no_legend);
       } else if (name == "--plain") {
@@ -281,6 +283,8 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
                   (unit_file_verb && r.now);
   if (no_block && job_verb)
     note_once(r, "unitrun: --no-block: unitrun has no job queue; " + typed + " returns once the job is done");
+  if (r.wait && r.verb != "is-system-running")
+    note_once(r, "unitrun: --wait: ignored: only is-system-running waits (for the boot to end)");
   if (lines) note_once(r, "unitrun: --lines: ignored: status shows the last 10 lines of the log (unitrun logs -n N)");
   if (output) note_once(r, "unitrun: --output: ignored: unitrun prints its log lines as written");
 
@@ -333,13 +337,7 @@ int run_systemctl(const SystemctlRequest& r) {
   if (v == "kill") return kill_units(r.units, r.signal, r.kill_whom == "main");
   if (v == "reset-failed") return reset_failed(r.units);
   if (v == "daemon-reload") return exit_code::kSuccess;  // unitrun reads unit files on every command
-  if (v == "is-system-running") {
-    // systemd's two answers for a machine that has finished booting:
-    // "running", or "degraded" (exit 1) while a unit is failed.
-    bool degraded = is_failed({"*"}, true) == exit_code::kSuccess;
-    if (!r.quiet) std::printf("%s\n", degraded ? "degraded" : "running");
-    return degraded ? exit_code::kFailure : exit_code::kSuccess;
-  }
+  if (v == "is-system-running") return is_system_running(r.quiet, r.wait);
   if (v == "list" || v == "list-unit-files") {
     ListOptions o;
     o.patterns = r.units;

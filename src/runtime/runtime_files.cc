@@ -56,10 +56,18 @@ std::string runtime_directory() { return unit::user_dirs().runtime_dir + "/unitr
 
 std::string shutdown_marker(const std::string& directory) { return directory + "/.shutdown"; }
 
-bool shutdown_in_progress(const std::string& directory) {
+namespace {
+bool marker_present(const std::string& path) {
   struct stat st;
-  return ::fstatat(AT_FDCWD, shutdown_marker(directory).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+  return ::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
+}  // namespace
+
+bool shutdown_in_progress(const std::string& directory) { return marker_present(shutdown_marker(directory)); }
+
+std::string boot_marker(const std::string& directory) { return directory + "/.booting"; }
+
+bool boot_in_progress(const std::string& directory) { return marker_present(boot_marker(directory)); }
 
 RuntimeFiles runtime_files_for(const Unit& unit) {
   RuntimeFiles f = files_in(unit.name, identity_of(unit), runtime_directory());

@@ -43,6 +43,10 @@ std::string runtime_directory();
 // would conflict with shutdown.target).
 std::string shutdown_marker(const std::string& directory);
 bool shutdown_in_progress(const std::string& directory);
+// Present while `unitrun boot` (and so `unitrun init`'s boot) starts
+// default.target: `systemctl is-system-running` says "starting" then.
+std::string boot_marker(const std::string& directory);
+bool boot_in_progress(const std::string& directory);
 
 // A runtime file's name split back into the unit's name and its kind
 // ("web.service.0123456789ab.state" → {"web.service", "state"}); nullopt

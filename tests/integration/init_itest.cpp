@@ -282,6 +282,79 @@ TEST_CASE("init: a second SIGTERM or SIGINT during the shutdown changes nothing,
   CHECK(find_marked(d.marker()).empty());
 }
 
+TEST_CASE("init: a Ctrl-C, Ctrl-\\ or hangup at the terminal (init's process group) does not cut the shutdown short",
+          "[init]") {
+  InitDir d;
+  std::string fifo = d / "go";
+  REQUIRE(::mkfifo(fifo.c_str(), 0666) == 0);
+  REQUIRE(::chmod(fifo.c_str(), 0666) == 0);
+  std::string systemctl = d / "systemctl";  // unitrun under systemctl's name
+  REQUIRE(::symlink(unitrun_binary().c_str(), systemctl.c_str()) == 0);
+  (void)d.enabled("slow", "",
+                  "ExecStopPost=/bin/sh -c 'echo stopping >> " + d.order() + "; read x < " + fifo + "; echo done-" +
+                      "$x >> " + d.order() + "'\n");
+  d.options().controlling_tty = true;  // a session of its own on a pty: its group is the terminal's foreground
+  Running init = d.spawn_init();
+  d.options().controlling_tty = false;
+  wait_until_listening(init.pid());
+  REQUIRE(wait_until([&] { return d.order_text() == "start-slow\n"; }, 20000));
+  RunResult running = spawn({systemctl, "is-system-running", "--wait"}, d.options()).wait();
+  CHECK(running.out == "running\n");
+  CHECK(running.exit_code == 0);
+  send(init.pid(), SIGTERM);
+  REQUIRE(wait_until([&] { return contains(d.order_text(), "stopping"); }, 20000));
+  RunResult stopping = spawn({systemctl, "is-system-running"}, d.options()).wait();
+  CHECK(stopping.out == "stopping\n");
+  CHECK(stopping.exit_code == 1);
+  // What the terminal sends to its foreground group: init and the shutdown
+  // child it forked (the services run in sessions of their own).
+  for (int sig : {SIGINT, SIGQUIT, SIGHUP, SIGTSTP}) REQUIRE(::kill(-init.pid(), sig) == 0);
+  {
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the reader waits already
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, "ok\n", 3) == 3);
+    ::close(fd);
+  }
+  RunResult r = init.wait();
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(contains(r.err, "killed by signal"));
+  CHECK(d.order_text() == "start-slow\nstop-slow\nstopping\ndone-ok\n");
+  CHECK(find_marked(d.marker()).empty());
+}
+
+TEST_CASE("init: is-system-running says starting while the boot runs, and --wait returns once it has ended", "[init]") {
+  InitDir d;
+  std::string fifo = d / "go";
+  REQUIRE(::mkfifo(fifo.c_str(), 0666) == 0);
+  REQUIRE(::chmod(fifo.c_str(), 0666) == 0);
+  std::string systemctl = d / "systemctl";
+  REQUIRE(::symlink(unitrun_binary().c_str(), systemctl.c_str()) == 0);
+  // Its ExecStartPre= holds the boot until the test writes to the FIFO.
+  (void)d.enabled("held", "", "ExecStartPre=/bin/sh -c 'echo pre >> " + d.order() + "; read x < " + fifo + "'\n");
+  Running init = d.spawn_init();
+  wait_until_listening(init.pid());
+  REQUIRE(wait_until([&] { return d.order_text() == "pre\n"; }, 20000));
+  RunResult starting = spawn({systemctl, "is-system-running"}, d.options()).wait();
+  CHECK(starting.out == "starting\n");
+  CHECK(starting.exit_code == 1);
+  Running waiting = spawn({systemctl, "is-system-running", "--wait"}, d.options());
+  {
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the reader waits already
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, "ok\n", 3) == 3);
+    ::close(fd);
+  }
+  RunResult waited = waiting.wait();
+  INFO(waited.describe());
+  CHECK(waited.out == "running\n");  // the boot is over, and the unit runs
+  CHECK(waited.exit_code == 0);
+  CHECK(d.order_text() == "pre\nstart-held\n");
+  send(init.pid(), SIGTERM);
+  RunResult r = init.wait();
+  CHECK(r.exit_code == 0);
+}
+
 TEST_CASE("init -- CMD: the command has the terminal's foreground, and init takes it back", "[init]") {
   InitDir d;
   (void)d.enabled("a");

@@ -21,7 +21,8 @@ TEST_CASE("init sequence: without a command, boot, then a stop signal shuts down
   CHECK(s.shutdown_ended(0) == Actions{{Kind::Exit, 1}});  // the boot failed
   CHECK(s.phase() == InitSequence::Phase::Done);
 
-  for (int sig : {SIGINT, SIGQUIT, SIGPWR}) {
+  // SIGRTMIN+3 is how podman and LXC stop a container whose init is systemd.
+  for (int sig : {SIGINT, SIGQUIT, SIGPWR, SIGRTMIN + 3, SIGRTMIN + 4, SIGRTMIN + 5, SIGRTMIN + 6}) {
     InitSequence t(false);
     CHECK(t.boot_ended(0).empty());
     CHECK(t.signal(sig) == Actions{{Kind::StartShutdown}});
@@ -57,14 +58,17 @@ TEST_CASE("init sequence: the command starts after the boot, gets the signals, a
   for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH})
     CHECK(s.signal(sig) == Actions{{Kind::SignalCommand, sig}});
   CHECK(s.signal(SIGPWR) == Actions{{Kind::SignalCommand, SIGTERM}});
+  CHECK(s.signal(SIGRTMIN + 3) == Actions{{Kind::SignalCommand, SIGTERM}});
   CHECK(s.signal(SIGPIPE).empty());
+  CHECK(s.signal(SIGRTMIN + 7).empty());
   CHECK(s.command_ended(128 + SIGTERM) == Actions{{Kind::StartShutdown}});
   CHECK(s.signal(SIGTERM) == Actions{{Kind::AlreadyStopping, SIGTERM}});  // not forwarded any more
   CHECK(s.shutdown_ended(1) == Actions{{Kind::Exit, 128 + SIGTERM}});
 }
 
 TEST_CASE("init sequence: the signals init reads are the ones it handles", "[init]") {
-  for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGPWR, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE})
+  for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGPWR, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE, SIGRTMIN + 3,
+                  SIGRTMIN + 4, SIGRTMIN + 5, SIGRTMIN + 6})
     CHECK(init_handles_signal(sig));
   CHECK_FALSE(init_handles_signal(SIGKILL));
   CHECK_FALSE(init_handles_signal(SIGSEGV));  // a crash is not a message
