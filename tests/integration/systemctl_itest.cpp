@@ -190,6 +190,12 @@ TEST_CASE("systemctl: unknown units, verbs and options as systemctl answers them
   r = systemctl({"--version"});
   CHECK(r.out.rfind("systemd 252 (unitrun ", 0) == 0);
   CHECK(r.exit_code == 0);
+  r = systemctl({"show"});  // the manager's properties
+  CHECK(r.out == "Version=252\n");
+  CHECK(r.exit_code == 0);
+  r = systemctl({"show", "-P", "Version"});
+  CHECK(r.out == "252\n");
+
   // kill and reset-failed act on loaded units only, in systemctl's words;
   // and a look creates no runtime file for a unit that never ran.
   std::string gone = unique_name("sc-gone");
