@@ -159,18 +159,30 @@ std::string runtime_base(const std::string& state_path) {
 }
 
 // Creates the index entry `index/name/base`; directories without following
-// a symlink in place of one.
+// a symlink in place of one. A prune (prune_entry) removes `index/name`
+// with its last entry: between our mkdirat and openat, or before the
+// entry is made in it, the directory may be gone; then it is made again.
 Status mark_required(const std::string& index, const std::string& name, const std::string& base) {
   if (::mkdir(index.c_str(), 0755) < 0 && errno != EEXIST) return Error::from_errno("mkdir " + index);
   UniqueFd dir(::open(index.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) return Error::from_errno("open " + index);
-  if (::mkdirat(dir.get(), name.c_str(), 0755) < 0 && errno != EEXIST)
-    return Error::from_errno("mkdir " + index + "/" + name);
-  UniqueFd sub(::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!sub) return Error::from_errno("open " + index + "/" + name);
-  UniqueFd entry(::openat(sub.get(), base.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!entry) return Error::from_errno("create " + index + "/" + name + "/" + base);
-  return ok();
+  // Each retry follows a removal by another stop's prune, which needs an
+  // empty directory: a few are plenty, and the bound keeps this finite.
+  for (int attempt = 0;; ++attempt) {
+    if (::mkdirat(dir.get(), name.c_str(), 0755) < 0 && errno != EEXIST)
+      return Error::from_errno("mkdir " + index + "/" + name);
+    UniqueFd sub(::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) {
+      if (errno == ENOENT && attempt < 8) continue;  // removed by a prune since our mkdirat
+      return Error::from_errno("open " + index + "/" + name);
+    }
+    UniqueFd entry(::openat(sub.get(), base.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!entry) {
+      if (errno == ENOENT && attempt < 8) continue;  // the directory was removed after we opened it
+      return Error::from_errno("create " + index + "/" + name + "/" + base);
+    }
+    return ok();
+  }
 }
 
 // The bases listed under `index/name/`; none when it does not exist.
@@ -193,23 +205,35 @@ std::vector<std::string> required_by(const std::string& index, const std::string
 // Removes the entry `index/name/base` of a unit that does not run, when
 // no start of it is under way: a start takes its start lock before it
 // writes its entries (cli/lifecycle.cc), so holding that lock here, with
-// the alive lock free, proves the entry stale. A unit whose lock file is
-// gone (its runtime files were removed) has nothing under way either.
+// the alive lock free, proves the entry stale, and holding it until the
+// entry is gone keeps a start from marking it (finding it there) in
+// between. A unit whose lock file is gone (ENOENT: its runtime files were
+// removed) has nothing under way either; any other failure to look leaves
+// the entry. Removal is by directory fds opened without following a
+// symlink (root writes here).
 void prune_entry(const std::string& index, const std::string& name, const std::string& base,
                  const RuntimeDirectory& dir) {
   const std::string lock_path = dir.path() + "/" + base + ".lock";
-  if (safe_files::open_for_reading_in(dir.fd(), base + ".lock", lock_path)) {
-    auto lock = UnitLock::open(lock_path);
-    if (!lock) return;
+  std::optional<UnitLock> lock;  // held across the removal
+  if (auto probe = safe_files::open_for_reading_in(dir.fd(), base + ".lock", lock_path); probe) {
+    auto opened = UnitLock::open(lock_path);
+    if (!opened) return;
+    lock = std::move(*opened);
     auto mine = lock->try_lock_start();
     if (!mine || !*mine) return;  // a start or stop of it is under way
     auto alive = lock->alive_held_elsewhere();
     if (!alive || *alive) return;  // it runs after all (started since we looked)
+  } else if (probe.error().sys_errno != ENOENT) {
+    return;  // a symlink, no permission...: not provably stale
   }
-  std::string entry = index + "/" + name + "/" + base;
-  if (::unlink(entry.c_str()) < 0 && errno != ENOENT) return;  // another stop's prune, or not ours to remove
-  // The directory goes with its last entry; a start that adds one again makes it again.
-  (void)::rmdir((index + "/" + name).c_str());  // ENOTEMPTY: another unit requires it still
+  UniqueFd index_fd(::open(index.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!index_fd) return;
+  UniqueFd sub(::openat(index_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!sub) return;
+  if (::unlinkat(sub.get(), base.c_str(), 0) < 0 && errno != ENOENT) return;  // not ours to remove
+  // The directory goes with its last entry; a start that adds one again
+  // makes it again (mark_required retries when this comes in between).
+  (void)::unlinkat(index_fd.get(), name.c_str(), AT_REMOVEDIR);  // ENOTEMPTY: another unit requires it still
 }
 
 std::vector<std::string> names_of(const std::vector<unit::UnitFile>& units) {

@@ -2,7 +2,11 @@
 // (dead) again, as systemd forgets a unit's failure. The record is changed
 // only under the unit's start and alive locks, so no start or monitor
 // writes it meanwhile.
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <vector>
 
 #include "base/exit_codes.h"
 #include "base/sys.h"
@@ -17,17 +21,26 @@ namespace {
 
 void reset_one(const std::string& lock_path, const std::string& state_path) {
   if (lock_path.empty() || state_path.empty()) return;
+  // UnitLock::open creates the lock file: a unit that never ran gets none.
+  struct stat st;
+  if (::lstat(lock_path.c_str(), &st) != 0 && errno == ENOENT) return;  // never ran: nothing failed
   auto lock = UnitLock::open(lock_path);
-  if (!lock) return;  // never ran: nothing failed
+  if (!lock) return;
   auto start = lock->try_lock_start();
   if (!start || !*start) return;  // a start or stop is under way: it writes the record
   auto alive = lock->try_lock_alive();
   if (alive && *alive) {
-    if (auto s = read_state(state_path); s && s->sub_state == SubState::Failed) {
-      s->sub_state = SubState::Dead;
-      s->result = ServiceResult::Success;
-      s->state_since_usec = sys::now_realtime_usec();
-      s->add_event("failed state reset");
+    auto s = read_state(state_path);
+    // systemd.unit(5): reset-failed also flushes the start rate counter
+    // (StartLimitBurst=), of any unit, failed or not.
+    if (s && (s->sub_state == SubState::Failed || !s->start_limit_starts.empty())) {
+      if (s->sub_state == SubState::Failed) {
+        s->sub_state = SubState::Dead;
+        s->result = ServiceResult::Success;
+        s->state_since_usec = sys::now_realtime_usec();
+        s->add_event("failed state reset");
+      }
+      s->start_limit_starts.clear();
       if (Status w = write_state(state_path, *s); !w)
         std::fprintf(stderr, "unitrun: %s\n", w.error().message().c_str());
     }
@@ -46,12 +59,24 @@ int reset_failed(const std::vector<std::string>& units) {
   }
   unit::UnitPath path = unit::unit_path_for_current_user();
   std::vector<std::string> notes;
+  std::vector<int> codes;
   for (const Target& t : resolve_targets(units, path, GlobScope::Running, notes)) {
-    if (!t.error.empty()) continue;  // systemd: nothing to reset
+    if (!t.error.empty()) {
+      std::fprintf(stderr, "%s\n", t.error.c_str());
+      codes.push_back(t.code);
+      continue;
+    }
+    if (!is_loaded(t.file)) {  // systemctl's words and exit code
+      std::fprintf(stderr, "Failed to reset failed state of unit %s: Unit %s not loaded.\n", t.file.name.c_str(),
+                   t.file.name.c_str());
+      codes.push_back(exit_code::kFailure);
+      continue;
+    }
     RuntimeFiles f = runtime_files_for(t.file.name, t.file.identity.empty() ? t.file.name : t.file.identity);
     reset_one(f.lock, f.state);
   }
-  return exit_code::kSuccess;
+  for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
+  return worst_exit_code(codes);
 }
 
 }  // namespace unitrun::cli

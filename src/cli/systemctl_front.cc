@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "base/exit_codes.h"
 #include "cli/commands.h"
@@ -35,7 +36,7 @@ constexpr VerbSpec kVerbs[] = {
     {"try-reload-or-restart", "force-reload", 1, true, true},
     {"reload-or-restart", "reload-or-restart", 1, true, true},
     {"status", "status", 0, true, true},
-    {"show", "show", 1, true, true},
+    {"show", "show", 0, true, true},  // without a unit: the manager's properties
     {"cat", "cat", 1, true, true},
     {"enable", "enable", 1, true, true},
     {"disable", "disable", 1, true, true},
@@ -73,6 +74,22 @@ void split_commas(std::string_view value, std::vector<std::string>& into) {
 
 void note_once(SystemctlRequest& r, std::string line) {
   if (std::find(r.notes.begin(), r.notes.end(), line) == r.notes.end()) r.notes.push_back(std::move(line));
+}
+
+// `systemctl show` without a unit: the manager's properties that unitrun
+// can state truly. Version is the systemd release whose semantics unitrun
+// follows (what --version's first line says), not a systemd that runs.
+int show_manager(const std::vector<std::string>& properties, bool value_only) {
+  const std::pair<std::string_view, std::string_view> known[] = {{"Version", "252"}};
+  for (const auto& [name, value] : known) {
+    if (!properties.empty() && std::find(properties.begin(), properties.end(), name) == properties.end()) continue;
+    if (value_only)
+      std::printf("%.*s\n", static_cast<int>(value.size()), value.data());
+    else
+      std::printf("%.*s=%.*s\n", static_cast<int>(name.size()), name.data(), static_cast<int>(value.size()),
+                  value.data());
+  }
+  return exit_code::kSuccess;
 }
 
 SystemctlRequest refuse(SystemctlRequest r, std::string message, int code = exit_code::kFailure) {
@@ -157,6 +174,9 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
         ok = take_value(from, value) && (output = true);
       } else if (name == "--value") {
         ok = flag(r.value_only);
+      } else if (name == "--failed") {
+        bool failed = false;
+        if ((ok = flag(failed)) && failed) r.states.emplace_back("failed");  // systemctl: --state=failed
       } else if (name == "--all") {
         ok = flag(r.all);
       } else if (name == "--quiet") {
@@ -226,6 +246,10 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
         case 'p':
           ok = value_option(&r.properties, nullptr);
           break;
+        case 'P':  // systemd 246+: --value --property=
+          ok = value_option(&r.properties, nullptr);
+          r.value_only = true;
+          break;
         case 't':
           ok = value_option(&types, nullptr);
           break;
@@ -264,6 +288,7 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
   if (!spec->any_units && !positional.empty()) return refuse(r, "Too many arguments.");
   if (positional.size() < spec->min_units) return refuse(r, "Too few arguments.");
   for (const std::string& p : positional) r.units.push_back(spec->unit_names ? systemctl_unit_name(p) : p);
+  if (r.verb == "show" && r.units.empty()) r.verb = "show-manager";
 
   if (r.user && root)
     return refuse(r,
@@ -325,6 +350,7 @@ int run_systemctl(const SystemctlRequest& r) {
   }
   if (v == "status") return status(r.units, false);
   if (v == "show") return show_properties(r.units, r.properties, r.value_only);
+  if (v == "show-manager") return show_manager(r.properties, r.value_only);
   if (v == "cat") return cat(r.units);
   if (v == "enable") return enable(r.units, r.now);
   if (v == "disable") return disable(r.units, r.now);

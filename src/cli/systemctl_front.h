@@ -19,19 +19,19 @@ bool invoked_as_systemctl(std::string_view argv0);
 struct SystemctlRequest {
   // The verb as unitrun runs it: a unitrun verb ("start", "list",
   // "is-active", ...), or one the front end answers itself: "show"
-  // (systemd's properties), "daemon-reload", "reset-failed",
+  // (systemd's properties), "show-manager" (show without a unit), "daemon-reload", "reset-failed",
   // "reload-or-restart", "help", "version". Empty with `error` set.
   std::string verb;
   std::vector<std::string> units;       // unit names (".service" added where systemctl adds it), paths, globs
-  std::vector<std::string> properties;  // show -p/--property, split at ','
-  bool value_only = false;              // show --value
+  std::vector<std::string> properties;  // show -p/--property (and -P), split at ','
+  bool value_only = false;              // show --value (and -P)
   bool all = false;                     // -a/--all
   bool quiet = false;                   // -q/--quiet
   bool now = false;                     // --now (enable, disable, reenable, mask)
   bool wait = false;                    // --wait (is-system-running: until the boot has ended)
   bool no_legend = false;               // --no-legend (list-units, list-unit-files)
   bool plain = false;                   // --plain (list-units)
-  std::vector<std::string> states;      // --state=
+  std::vector<std::string> states;      // --state= (and --failed)
   std::string signal = "SIGTERM";       // kill -s/--signal
   std::string kill_whom = "all";        // kill --kill-whom=main|all
   std::vector<std::string> notes;       // for stderr: options that change nothing here, said once each

@@ -1,9 +1,11 @@
 #include "cli/targets.h"
 
 #include <fnmatch.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 #include "base/exit_codes.h"
@@ -94,6 +96,13 @@ std::vector<Target> resolve_targets(const std::vector<std::string>& words, const
     if (out.size() == before) notes.push_back("unitrun: no unit matches '" + word + "'");
   }
   return out;
+}
+
+bool is_loaded(const unit::UnitFile& file) {
+  if (file.found) return true;
+  struct stat st;
+  // Only a lock file known absent makes it unloaded: another failure to look is no proof.
+  return ::lstat(runtime_files_for(file.name, file.identity).lock.c_str(), &st) == 0 || errno != ENOENT;
 }
 
 int worst_exit_code(const std::vector<int>& codes) {

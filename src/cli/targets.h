@@ -38,6 +38,12 @@ std::vector<Target> resolve_targets(const std::vector<std::string>& words, const
 // resolve_targets() applies it to every target.
 unit::UnitFile with_running_key(unit::UnitFile file);
 
+// Whether systemctl would call the unit loaded: a file of it is found, or
+// it ran (its lock file is there). systemctl's verbs that only act on a
+// loaded unit (kill, reset-failed) fail with "Unit NAME not loaded." for
+// the others. Looks without creating anything.
+bool is_loaded(const unit::UnitFile& file);
+
 // Exit codes of several units: the worst (the highest), 0 for none.
 int worst_exit_code(const std::vector<int>& codes);
 

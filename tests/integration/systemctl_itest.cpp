@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "support.h"
 
@@ -68,6 +70,30 @@ class Systemctl {
   std::vector<std::string> started_;
 };
 
+// The runtime files of `unit` (its full name) that end with `suffix`.
+std::vector<std::string> runtime_files_of(const std::string& unit, const std::string& suffix) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(kRuntimeDir, ec)) {
+    std::string n = e.path().filename();
+    if (n.rfind(unit + ".", 0) == 0 && n.size() > suffix.size() &&
+        n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
+      out.push_back(e.path());
+  }
+  return out;
+}
+
+// Whether a state record lists starts for the start rate limit
+// ("start_limit_starts": [ NUMBER...).
+bool starts_recorded(const std::string& state) {
+  size_t at = state.find("\"start_limit_starts\"");
+  if (at == std::string::npos) return false;
+  at = state.find('[', at);
+  if (at == std::string::npos) return false;
+  at = state.find_first_not_of(" \n\t", at + 1);
+  return at != std::string::npos && state[at] >= '0' && state[at] <= '9';
+}
+
 }  // namespace
 
 TEST_CASE("systemctl: start, is-active, show MainPID and ActiveState, restart, kill, stop", "[systemctl]") {
@@ -118,8 +144,13 @@ TEST_CASE("systemctl: start, is-active, show MainPID and ActiveState, restart, k
   r = systemctl({"is-system-running"});
   CHECK(r.out == "degraded\n");
   CHECK(r.exit_code == 1);
+  std::vector<std::string> state = runtime_files_of(name + ".service", ".state");
+  REQUIRE(state.size() == 1);
+  CHECK(starts_recorded(read_file(state[0]).value_or("")));
   r = systemctl({"reset-failed", name});
   CHECK(r.exit_code == 0);
+  // systemd.unit(5): reset-failed also flushes the start rate counter.
+  CHECK_FALSE(starts_recorded(read_file(state[0]).value_or("")));
   r = systemctl({"is-system-running"});
   CHECK(r.out == "running\n");
   CHECK(r.exit_code == 0);
@@ -159,6 +190,22 @@ TEST_CASE("systemctl: unknown units, verbs and options as systemctl answers them
   r = systemctl({"--version"});
   CHECK(r.out.rfind("systemd 252 (unitrun ", 0) == 0);
   CHECK(r.exit_code == 0);
+  r = systemctl({"show"});  // the manager's properties
+  CHECK(r.out == "Version=252\n");
+  CHECK(r.exit_code == 0);
+  r = systemctl({"show", "-P", "Version"});
+  CHECK(r.out == "252\n");
+
+  // kill and reset-failed act on loaded units only, in systemctl's words;
+  // and a look creates no runtime file for a unit that never ran.
+  std::string gone = unique_name("sc-gone");
+  r = systemctl({"kill", gone});
+  CHECK(r.err == "Failed to kill unit " + gone + ".service: Unit " + gone + ".service not loaded.\n");
+  CHECK(r.exit_code == 1);
+  r = systemctl({"reset-failed", gone});
+  CHECK(r.err == "Failed to reset failed state of unit " + gone + ".service: Unit " + gone + ".service not loaded.\n");
+  CHECK(r.exit_code == 1);
+  CHECK(runtime_files_of(gone + ".service", "").empty());
 }
 
 TEST_CASE("systemctl: enable and is-enabled, and a link made by deb-systemd-helper", "[systemctl]") {

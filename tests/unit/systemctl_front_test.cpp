@@ -70,6 +70,9 @@ TEST_CASE("systemctl front: command lines and the unitrun verbs they become", "[
       {"status", "status", ""},
       {"--no-pager status nginx", "status", "nginx.service"},
       {"show nginx", "show", "nginx.service"},
+      {"show", "show-manager", ""},
+      {"show -p Version", "show-manager", ""},
+      {"-P MainPID show nginx", "show", "nginx.service"},
       {"cat nginx", "cat", "nginx.service"},
       {"enable --now nginx", "enable", "nginx.service"},
       {"disable nginx", "disable", "nginx.service"},
@@ -108,6 +111,16 @@ TEST_CASE("systemctl front: options", "[systemctl]") {
   CHECK(tr("enable --now nginx").now);
   CHECK(tr("-aq list-units").all);
   CHECK(tr("-aq list-units").quiet);
+  q = tr("show -P MainPID nginx");
+  CHECK(joined(q.properties) == "MainPID");
+  CHECK(q.value_only);
+  q = tr("show -PActiveState,SubState nginx");
+  CHECK(joined(q.properties) == "ActiveState SubState");
+  CHECK(q.value_only);
+  CHECK_FALSE(tr("show -p MainPID nginx").value_only);
+  CHECK(joined(tr("list-units --failed").states) == "failed");
+  CHECK(joined(tr("--failed --state=running list-units").states) == "failed running");
+  CHECK(tr("list-units --failed=yes").error == "systemctl: option '--failed' doesn't allow an argument");
   q = tr("list-units --all --state=failed,running --state active --no-legend --plain");
   CHECK(q.all);
   CHECK(joined(q.states) == "failed running active");
@@ -147,11 +160,11 @@ TEST_CASE("systemctl front: what systemctl refuses, and what unitrun cannot hono
   const Row rows[] = {
       {"frobnicate nginx", "Unknown command verb 'frobnicate'."},
       {"start", "Too few arguments."},
-      {"show", "Too few arguments."},
       {"daemon-reload nginx", "Too many arguments."},
       {"--frob start nginx", "systemctl: unrecognized option '--frob'"},
       {"-Z start nginx", "systemctl: invalid option -- 'Z'"},
       {"show nginx -p", "systemctl: option requires an argument -- 'p'"},
+      {"show nginx -P", "systemctl: option requires an argument -- 'P'"},
       {"show nginx --property", "systemctl: option '--property' requires an argument"},
       {"--value=x show nginx", "systemctl: option '--value' doesn't allow an argument"},
   };
