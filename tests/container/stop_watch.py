@@ -8,7 +8,10 @@ Before the signal it opens a pidfd on PID 1 and on each of its descendants.
 When a descendant's pidfd becomes readable (it ended), it reads PID 1's
 flags in /proc/PID/stat: without PF_EXITING, PID 1 was still running, so
 the process ended by the ordered shutdown; with it, the kernel killed it
-because PID 1 had exited (SIGKILL, as after docker stop's 10 s). One line
+because PID 1 had exited (SIGKILL, as after docker stop's 10 s). The watch
+runs under SCHED_FIFO, so that it reads the flags as soon as the process
+ends, not whenever a loaded machine schedules it (then PID 1 may have ended
+meanwhile, a process that ended in order would be counted as killed). One line
 per process: "ended PID COMM after MS ms (by the shutdown|after PID 1 exited)",
 then "pid1 ended after MS ms". Exit 0 if every process ended by the shutdown
 and PID 1 ended within the deadline, 1 otherwise, 2 on a usage error.
@@ -67,6 +70,10 @@ def main():
             names[pid] = comm(pid)
         except ProcessLookupError:
             pass
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))
+    except OSError as e:
+        print(f"note: no SCHED_FIFO ({e}); a late read may count a process as killed", file=sys.stderr)
     poller = select.poll()
     poller.register(pid1_fd, select.POLLIN)
     for fd in fds:
