@@ -14,9 +14,9 @@ namespace unitrun::unit {
 namespace {
 
 const std::vector<std::string>& system_preset_dirs() {
-  static const std::vector<std::string> dirs = {
-      "/etc/systemd/system-preset", "/run/systemd/system-preset", "/usr/local/lib/systemd/system-preset",
-      "/usr/lib/systemd/system-preset", "/lib/systemd/system-preset"};
+  static const std::vector<std::string> dirs = {"/etc/systemd/system-preset", "/run/systemd/system-preset",
+                                                "/usr/local/lib/systemd/system-preset",
+                                                "/usr/lib/systemd/system-preset", "/lib/systemd/system-preset"};
   return dirs;
 }
 

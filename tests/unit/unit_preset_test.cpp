@@ -34,7 +34,7 @@ TEST_CASE("preset: files in name order, a name in an earlier directory hides a l
   std::ofstream(lib + "/90-default.preset") << "disable *\n";
   std::ofstream(lib + "/10-pkg.preset") << "disable nginx.service\n";
   std::ofstream(etc + "/10-pkg.preset") << "enable nginx.service\n";  // hides lib's 10-pkg.preset
-  std::ofstream(etc + "/notes.txt") << "enable *\n";                   // not a .preset file
+  std::ofstream(etc + "/notes.txt") << "enable *\n";                  // not a .preset file
   auto files = unit::preset_files({etc, lib});
   REQUIRE(files.size() == 2);
   CHECK(files[0].name == "10-pkg.preset");
@@ -46,8 +46,8 @@ TEST_CASE("preset: files in name order, a name in an earlier directory hides a l
 
 TEST_CASE("systemctl front: deb-systemd-helper's preset command line", "[systemctl][preset]") {
   // init-system-helpers 1.65, on a package's first installation.
-  cli::SystemctlRequest r = cli::translate_systemctl(
-      {"--root=/", "--system", "--preset-mode=enable-only", "preset", "nginx.service"}, true);
+  cli::SystemctlRequest r =
+      cli::translate_systemctl({"--root=/", "--system", "--preset-mode=enable-only", "preset", "nginx.service"}, true);
   REQUIRE(r.error.empty());
   CHECK(r.verb == "preset");
   CHECK(r.units == std::vector<std::string>{"nginx.service"});
