@@ -26,6 +26,7 @@
 #include "base/unique_fd.h"
 #include "cli/commands.h"
 #include "cli/init_sequence.h"
+#include "cli/systemd_run_dir.h"
 #include "cli/targets.h"
 #include "cli/unit_catalog.h"
 #include "runtime/runtime_files.h"
@@ -57,7 +58,16 @@ bool any_unit_failed() {
   return false;
 }
 
-int boot_verb() { return boot(); }
+// In the boot's child, not in PID 1 (whose heap stays clean): where unitrun
+// is the machine's systemctl, /run/systemd/system, without which Debian's
+// maintainer scripts never call systemctl (cli/systemd_run_dir.h).
+int boot_verb() {
+  if (should_make_systemd_run_dir(unit::read_init_facts())) {
+    if (Status made = make_systemd_run_dir(); !made.ok())
+      std::fprintf(stderr, "unitrun init: %s\n", made.error().message().c_str());
+  }
+  return boot();
+}
 
 int shutdown_verb() {
   int code = shutdown();

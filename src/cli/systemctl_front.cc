@@ -1,5 +1,7 @@
 #include "cli/systemctl_front.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/systemd_properties.h"
 #include "unit/host_facts.h"
+#include "unit/unit_preset.h"
 
 namespace unitrun::cli {
 namespace {
@@ -53,6 +56,7 @@ constexpr VerbSpec kVerbs[] = {
     {"daemon-reexec", "daemon-reload", 0, false, false},
     {"reset-failed", "reset-failed", 0, true, true},
     {"is-system-running", "is-system-running", 0, false, false},
+    {"preset", "preset", 1, true, true},
     {"help", "help", 0, true, false},
 };
 
@@ -172,6 +176,12 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
         ok = take_value(from, value) && (lines = true);
       } else if (name == "--output") {
         ok = take_value(from, value) && (output = true);
+      } else if (name == "--root") {
+        ok = take_value(from, r.root_dir);
+      } else if (name == "--preset-mode") {
+        ok = take_value(from, r.preset_mode);
+        if (ok && r.preset_mode != "full" && r.preset_mode != "enable-only" && r.preset_mode != "disable-only")
+          return refuse(r, "Failed to parse preset mode: " + r.preset_mode + ".");
       } else if (name == "--value") {
         ok = flag(r.value_only);
       } else if (name == "--failed") {
@@ -362,6 +372,21 @@ int run_systemctl(const SystemctlRequest& r) {
   if (v == "is-failed") return is_failed(r.units, r.quiet);
   if (v == "kill") return kill_units(r.units, r.signal, r.kill_whom == "main");
   if (v == "reset-failed") return reset_failed(r.units);
+  if (v == "preset") {
+    // systemd.preset(5): enable or disable each unit as the preset files
+    // say (enable when none names it), as far as --preset-mode allows.
+    // deb-systemd-helper enables a newly installed package's unit this way.
+    std::vector<unit::PresetFile> files = unit::preset_files();
+    int worst = exit_code::kSuccess;
+    for (const std::string& u : r.units) {
+      unit::Preset p = unit::preset_for(u, files);
+      int code = exit_code::kSuccess;
+      if (p == unit::Preset::Enable && r.preset_mode != "disable-only") code = enable({u}, r.now);
+      if (p == unit::Preset::Disable && r.preset_mode != "enable-only") code = disable({u}, r.now);
+      worst = std::max(worst, code);
+    }
+    return worst;
+  }
   if (v == "daemon-reload") return exit_code::kSuccess;  // unitrun reads unit files on every command
   if (v == "is-system-running") return is_system_running(r.quiet, r.wait);
   if (v == "list" || v == "list-unit-files") {
@@ -379,7 +404,7 @@ int run_systemctl(const SystemctlRequest& r) {
         "This systemctl is unitrun (unitrun(1), \"Invoked as systemctl\").\n"
         "Commands: start stop restart try-restart reload reload-or-restart force-reload status show cat\n"
         "  enable disable reenable mask unmask is-active is-enabled is-failed kill list-units\n"
-        "  list-unit-files daemon-reload reset-failed is-system-running\n");
+        "  list-unit-files daemon-reload reset-failed is-system-running preset\n");
     return exit_code::kSuccess;
   }
   return exit_code::kFailure;
@@ -392,6 +417,16 @@ int systemctl_main(int argc, char** argv, const char* version) {
   if (!r.error.empty()) {
     std::fprintf(stderr, "%s\n", r.error.c_str());
     return r.error_code;
+  }
+  if (!r.root_dir.empty()) {
+    // deb-systemd-helper passes --root=/ (or $DPKG_ROOT): only this
+    // machine's own root is unitrun's to change.
+    char resolved[PATH_MAX];
+    if (::realpath(r.root_dir.c_str(), resolved) == nullptr || std::string_view(resolved) != "/") {
+      std::fprintf(stderr, "unitrun: --root=%s is not supported: unitrun acts on this machine's / only\n",
+                   r.root_dir.c_str());
+      return exit_code::kFailure;
+    }
   }
   for (const std::string& n : r.notes) std::fprintf(stderr, "%s\n", n.c_str());
   if (r.verb == "version") {

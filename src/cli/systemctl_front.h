@@ -39,7 +39,9 @@ struct SystemctlRequest {
   // the message (without a trailing newline) and systemctl's exit code.
   std::string error;
   int error_code = 0;
-  bool user = false;  // --user (allowed only where unitrun runs as that user)
+  bool user = false;                 // --user (allowed only where unitrun runs as that user)
+  std::string root_dir;              // --root= (only "/" itself is accepted, by systemctl_main)
+  std::string preset_mode = "full";  // --preset-mode=full|enable-only|disable-only (preset)
 };
 
 // Pure: `args` without argv[0]; `root` says whether the caller is root

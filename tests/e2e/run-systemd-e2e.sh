@@ -28,10 +28,7 @@ SOURCE_DIR=$(cd "$HERE/../.." && pwd)
 REQUIRED=${UNITRUN_E2E_REQUIRED:-0}
 CACHE_ROOT=${UNITRUN_E2E_CACHE:-/var/cache/unitrun-e2e}
 ROOTFS=$CACHE_ROOT/bookworm
-STAMP=$CACHE_ROOT/bookworm.stamp
 INCLUDE=systemd,systemd-sysv,dbus,libinih1,libspdlog1.10,libfmt9,libsystemd0,python3-minimal,procps
-# Changing what goes into the rootfs changes the stamp, and so rebuilds it.
-STAMP_CONTENT="debootstrap --variant=minbase --include=$INCLUDE bookworm (format 1)"
 PATH_IN_CONTAINER=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 SUITE_START=$(date +%s)
@@ -100,78 +97,11 @@ install_missing
 command -v systemd-nspawn >/dev/null 2>&1 || skip "no systemd-nspawn (package systemd-container) and it could not be installed"
 command -v nsenter >/dev/null 2>&1 || skip "no nsenter (package util-linux)"
 
-# The Debian mirror this machine's apt uses for bookworm (deb822 .sources or
-# one-line .list), so that no host is written into this script.
-find_mirror() {
-    [ -n "${UNITRUN_E2E_MIRROR:-}" ] && { echo "$UNITRUN_E2E_MIRROR"; return 0; }
-    local f
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -r "$f" ] || continue
-        awk '$1 == "deb" {
-                i = 2
-                if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-                if ($(i + 1) == "bookworm") { print $i; exit }
-             }' "$f"
-    done
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -r "$f" ] || continue
-        awk 'function flush() {
-                 if (types ~ /(^| )deb( |$)/ && suites ~ /(^| )bookworm( |$)/ && enabled != "no" && uris != "") {
-                     split(uris, u, " "); print u[1]; found = 1
-                 }
-                 types = ""; suites = ""; uris = ""; enabled = ""
-             }
-             /^[ \t]*$/ { flush(); if (found) exit; next }
-             /^#/ { next }
-             tolower($1) == "types:" { $1 = ""; types = $0 }
-             tolower($1) == "suites:" { $1 = ""; suites = $0 }
-             tolower($1) == "uris:" { $1 = ""; uris = $0 }
-             tolower($1) == "enabled:" { enabled = tolower($2) }
-             END { if (!found) flush() }' "$f"
-    done
-}
-
-# Makes (or reuses) the cached rootfs. A lock serialises concurrent runs; the
-# stamp is written last, so an interrupted build is redone from scratch.
-prepare_rootfs() {
-    mkdir -p "$CACHE_ROOT" || skip "cannot create the cache directory $CACHE_ROOT"
-    exec 9>"$CACHE_ROOT/.lock"
-    flock -w 1800 9 || skip "the rootfs cache $CACHE_ROOT is locked by another run"
-    if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_CONTENT" ] && [ -x "$ROOTFS/lib/systemd/systemd" ]; then
-        flock -s 9  # others may use it at the same time; nobody rebuilds it meanwhile
-        return 0
-    fi
-    command -v debootstrap >/dev/null 2>&1 || skip "no debootstrap and no cached rootfs in $ROOTFS"
-    local mirror
-    mirror=$(find_mirror | head -n 1)
-    [ -n "$mirror" ] || skip "no Debian bookworm mirror in /etc/apt/sources.list(.d) to debootstrap from (set UNITRUN_E2E_MIRROR)"
-    if command -v wget >/dev/null 2>&1; then
-        wget -q -T 20 -t 2 -O /dev/null "${mirror%/}/dists/bookworm/InRelease" ||
-            skip "no network: $mirror is unreachable, and the rootfs is not cached yet"
-    fi
-    rm -f "$STAMP"
-    rm -rf "$ROOTFS" "$ROOTFS.tmp"
-    log "building the rootfs in $ROOTFS from $mirror (once; cached afterwards)"
-    local t0 t1
-    t0=$(date +%s)
-    if ! debootstrap --variant=minbase --include="$INCLUDE" bookworm "$ROOTFS.tmp" "$mirror" \
-        >"$CACHE_ROOT/debootstrap.log" 2>&1; then
-        tail -n 20 "$CACHE_ROOT/debootstrap.log" >&2
-        rm -rf "$ROOTFS.tmp"
-        abort rootfs "debootstrap failed; see $CACHE_ROOT/debootstrap.log"
-    fi
-    # A fresh machine-id on every boot (the overlay keeps the cache clean).
-    : >"$ROOTFS.tmp/etc/machine-id"
-    rm -rf "$ROOTFS.tmp/var/cache/apt/archives/"*.deb
-    mv "$ROOTFS.tmp" "$ROOTFS"
-    echo "$STAMP_CONTENT" >"$STAMP"
-    t1=$(date +%s)
-    log "rootfs built in $((t1 - t0)) s"
-    echo "rootfs: debootstrap took $((t1 - t0)) s"
-    flock -s 9
-}
-
-prepare_rootfs
+# The cached rootfs (tests/lib/debian-rootfs.sh: the mirror apt uses here,
+# debootstrap once, a stamp and a lock).
+# shellcheck source=tests/lib/debian-rootfs.sh
+. "$SOURCE_DIR/tests/lib/debian-rootfs.sh"
+prepare_debian_rootfs "$CACHE_ROOT" "$INCLUDE" lib/systemd/systemd
 [ "$PREPARE_ONLY" = 1 ] && { echo "rootfs ready in $ROOTFS"; exit 0; }
 
 if [ -z "$BINARY" ]; then
@@ -250,16 +180,10 @@ boot_container() {
     NSPAWN_PID=$!
     # The container's PID 1 is the descendant of systemd-nspawn whose PID in
     # its own namespace is 1.
-    local i pid nspid
+    local i
     for i in $(seq 1 100); do
         kill -0 "$NSPAWN_PID" 2>/dev/null || break
-        for pid in $(descendants "$NSPAWN_PID"); do
-            nspid=$(awk '$1 == "NSpid:" { print $NF }' "/proc/$pid/status" 2>/dev/null)
-            if [ "$nspid" = 1 ]; then
-                CPID=$pid
-                break 2
-            fi
-        done
+        CPID=$(container_pid1 "$NSPAWN_PID") && break
         sleep 0.2
     done
     if [ -z "$CPID" ]; then
@@ -281,14 +205,6 @@ boot_container() {
             abort boot "the container's systemd did not reach running/degraded within 90 s (state: '${state:-none}')"
             ;;
     esac
-}
-
-descendants() {
-    local pid=$1 child
-    for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-        echo "$child"
-        descendants "$child"
-    done
 }
 
 # ---- helpers for the cases -----------------------------------------------------------
