@@ -48,20 +48,21 @@ zpty -w z 'compadd() {
 }'
 zpty -w z "bindkey '^I' complete-word"
 
-# Waits (10 s at most) until the shell has run everything typed so far: it
+# Waits (60 s at most: a hang guard; under ASan on a loaded machine the
+# first completion took over 10 s) until the shell has run everything typed so far: it
 # prints a marker whose typed form (echoed) differs from its output.
 sync_shell() {
   local buf= chunk
   zpty -w z "print -r -- __sy''nc__"
   SECONDS=0
-  while (( SECONDS < 10 )); do
+  while (( SECONDS < 60 )); do
     zpty -rt z chunk && buf+=$chunk
     [[ $buf == *__sync__[$'\r\n']* ]] && return 0
     sleep 0.05
   done
   return 1
 }
-sync_shell || { fail "interactive zsh" "it did not answer in 10 s"; exit 1 }
+sync_shell || { fail "interactive zsh" "it did not answer in 60 s"; exit 1 }
 
 # expect NAME LINE WORD...: a TAB after LINE offers exactly WORD...
 expect() {
