@@ -17,6 +17,10 @@ int check(const std::vector<std::string>& units);
 int show(const std::string& unit, bool json);
 int cat(const std::vector<std::string>& units);
 int start(const std::vector<std::string>& units);
+// What a start or stop run by a monitor as it ends (OnFailure=, BindsTo=)
+// does first: wait for that monitor's exit (monitor.h,
+// kTriggerMonitorVariable); nothing without the variable.
+void wait_for_triggering_monitor();
 int stop(const std::vector<std::string>& units);
 int restart(const std::vector<std::string>& units);
 // No unit: the overview of every unit (status_overview).

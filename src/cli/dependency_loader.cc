@@ -150,7 +150,6 @@ std::string unit_texts(const unit::UnitFile& file) {
 // for each unit whose start named NAME in Requires=, BindsTo=, PartOf= or
 // Requisite=. A stop of NAME opens one directory (usually absent), however
 // many units the machine runs or has seen.
-constexpr const char* kRequiredByIndex = ".required-by";
 
 // "UNIT.HASH" of a unit's runtime files, from its state file's path.
 std::string runtime_base(const std::string& state_path) {
@@ -262,28 +261,49 @@ void record_requirements(const Unit& unit, const RuntimeFiles& files) {
   }
 }
 
+namespace {
+
+// The running units `index/name/` lists, by name; the entries of units
+// that no longer run are pruned. `taken`: bases already looked at.
+std::vector<std::string> running_in(const std::string& index, const std::string& name, const RuntimeDirectory& dir,
+                                    std::unordered_set<std::string>& taken) {
+  std::vector<std::string> out;
+  for (const std::string& base : required_by(index, name)) {
+    size_t dot = base.rfind('.');
+    if (dot == std::string::npos || !taken.insert(base).second) continue;
+    RuntimeEntry entry;
+    entry.name = base.substr(0, dot);
+    entry.lock = dir.path() + "/" + base + ".lock";
+    entry.state = dir.path() + "/" + base + ".state";
+    ActiveState s = quick_state(entry, dir).active;
+    if (s == ActiveState::Inactive || s == ActiveState::Failed) {  // an entry of an earlier run
+      prune_entry(index, name, base, dir);
+      continue;
+    }
+    out.push_back(entry.name);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> running_dependents(std::vector<std::string> names) {
   RuntimeDirectory dir(runtime_directory());
   const std::string index = dir.path() + "/" + kRequiredByIndex;
   std::unordered_set<std::string> taken;  // bases already looked at
   std::vector<std::string> out;
   for (size_t i = 0; i < names.size(); ++i)
-    for (const std::string& base : required_by(index, names[i])) {
-      size_t dot = base.rfind('.');
-      if (dot == std::string::npos || !taken.insert(base).second) continue;
-      RuntimeEntry entry;
-      entry.name = base.substr(0, dot);
-      entry.lock = dir.path() + "/" + base + ".lock";
-      entry.state = dir.path() + "/" + base + ".state";
-      ActiveState s = quick_state(entry, dir).active;
-      if (s == ActiveState::Inactive || s == ActiveState::Failed) {  // an entry of an earlier run
-        prune_entry(index, names[i], base, dir);
-        continue;
-      }
-      out.push_back(entry.name);
-      names.push_back(entry.name);
+    for (std::string& n : running_in(index, names[i], dir, taken)) {
+      out.push_back(n);
+      names.push_back(std::move(n));
     }
   return out;
+}
+
+std::vector<std::string> running_required_by(const std::string& name) {
+  RuntimeDirectory dir(runtime_directory());
+  std::unordered_set<std::string> taken;
+  return running_in(dir.path() + "/" + kRequiredByIndex, name, dir, taken);
 }
 
 unit::UnitFile own_unit(unit::UnitFile file) {

@@ -67,6 +67,8 @@ void record_requirements(const Unit& unit, const RuntimeFiles& files);
 // The running (or changing) units whose record names one of `names`, and
 // those naming them in turn.
 std::vector<std::string> running_dependents(std::vector<std::string> names);
+// Only those whose record names `name` itself (not their dependents).
+std::vector<std::string> running_required_by(const std::string& name);
 
 // Whether a request on these units needs the manager: a .target, a unit
 // whose files set a dependency key or whose name has a .wants/, .requires/

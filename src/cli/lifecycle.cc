@@ -239,6 +239,8 @@ monitor::Options trigger_options(const RuntimeView& view) {
   return options;
 }
 
+}  // namespace
+
 // A start by OnFailure=/OnSuccess= begins once the monitor that triggered
 // it has exited: until then that unit's locks are held and its record may
 // change (monitor.h, kTriggerMonitorVariable). The variable is dropped, so
@@ -251,6 +253,8 @@ void wait_for_triggering_monitor() {
   if (std::sscanf(id, "%d %llu", &pid, &start_time) == 2) wait_for_exit(pid, start_time, -1);
   ::unsetenv(monitor::kTriggerMonitorVariable);
 }
+
+namespace {
 
 // `load` is the unit as read from disk (its sources become the snapshot).
 int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lock) {

@@ -217,6 +217,7 @@ class Monitor {
   void save_state() { state_dirty_ = true; }
   void flush_state();
   void trigger_units();
+  void stop_bound_units();
   void event(const std::string& text) {
     state_.add_event(text);
     save_state();
@@ -320,6 +321,7 @@ int Monitor::run() {
   tear_down_sandbox();
   flush_state();
   trigger_units();
+  stop_bound_units();
   log_.flush();
   runtime::remove_control(files_.control);
   return loop_failed_ ? exit_code::kFailure : supervisor_.exit_status();
@@ -362,6 +364,35 @@ void Monitor::trigger_units() {
     log_.error(why);
     event(why);
     flush_state();  // the start waits for our exit: the record is still ours
+  }
+}
+
+// BindsTo= at run time: the unit ended on its own (no stop was asked: a
+// `unitrun stop` of it, or of what it requires, stops its dependents
+// through its transaction), so the running units bound to it stop too.
+// Only when the index lists a unit that requires it (one lstat; nothing
+// else otherwise); which of them BindsTo= it is the stop's to tell
+// (cli/bound_units.h): it waits for this monitor's exit. Not under `run`
+// (systemd is the manager), nor during `unitrun shutdown`, which stops
+// every unit in order anyway.
+void Monitor::stop_bound_units() {
+  if (options_.foreground || supervisor_.stop_requested()) return;
+  if (state_.sub_state != SubState::Dead && state_.sub_state != SubState::Failed) return;
+  struct stat st;
+  std::string index = files_.directory + "/" + kRequiredByIndex + "/" + unit_.name;
+  if (::lstat(index.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) return;
+  if (shutdown_in_progress(files_.directory)) return;
+  if (!own_binary_) {
+    // /proc/self/exe names the binary that runs even once its path is gone.
+    if (auto binary = open_own_binary()) own_binary_ = std::move(*binary);
+  }
+  if (auto stopping = run_detached(own_binary_.get(), {"stop", "--bound-to-ended", unit_.name},
+                                   "BindsTo= of " + unit_.name, state_.monitor_pid, state_.monitor_start_time);
+      !stopping) {
+    std::string why = "cannot stop the units bound to it (BindsTo=): " + stopping.error().message();
+    log_.error(why);
+    event(why);
+    flush_state();  // the stop waits for our exit: the record is still ours
   }
 }
 

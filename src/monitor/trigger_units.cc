@@ -107,10 +107,18 @@ Result<UniqueFd> open_own_binary() {
 Status start_detached(int binary_fd, const std::vector<std::string>& units, const std::string& why, pid_t monitor_pid,
                       uint64_t monitor_start_time) {
   if (units.empty()) return ok();
-  if (binary_fd < 0) return Error::plain("no handle on the unitrun binary (it could not be opened at the start)");
+  std::vector<std::string> args = {"start"};
+  args.insert(args.end(), units.begin(), units.end());
+  return run_detached(binary_fd, args, why, monitor_pid, monitor_start_time);
+}
+
+Status run_detached(int binary_fd, const std::vector<std::string>& args, const std::string& why, pid_t monitor_pid,
+                    uint64_t monitor_start_time) {
+  if (args.empty()) return Error::plain("run_detached: no verb");
+  if (binary_fd < 0) return Error::plain("no handle on the unitrun binary (it could not be opened)");
   // Everything the child needs, allocated before the fork.
-  std::vector<std::string> words = {"unitrun", "start"};
-  words.insert(words.end(), units.begin(), units.end());
+  std::vector<std::string> words = {"unitrun"};
+  words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
@@ -153,9 +161,10 @@ Status start_detached(int binary_fd, const std::vector<std::string>& units, cons
   do got = ::read(report_read.get(), &failure, sizeof failure);
   while (got < 0 && errno == EINTR);
   if (got == static_cast<ssize_t>(sizeof failure))
-    return Error{failure.error, std::string("the detached start: ") + step_name(failure.step)};
-  if (got < 0) return Error::from_errno("reading the detached start's report");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Error::plain("the detached start could not be forked");
+    return Error{failure.error, "the detached " + args.front() + ": " + step_name(failure.step)};
+  if (got < 0) return Error::from_errno("reading the detached " + args.front() + "'s report");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return Error::plain("the detached " + args.front() + " could not be forked");
   return ok();
 }
 

@@ -42,6 +42,10 @@ std::string runtime_directory();
 // monitor that ends then starts no OnSuccess=/OnFailure= unit (systemd's
 // would conflict with shutdown.target).
 std::string shutdown_marker(const std::string& directory);
+// The index of requirements in `directory` (cli/dependency_loader.h):
+// `.required-by/NAME/` lists the running units whose start named NAME in
+// Requires=, BindsTo=, PartOf= or Requisite=.
+inline constexpr const char* kRequiredByIndex = ".required-by";
 bool shutdown_in_progress(const std::string& directory);
 // Present while `unitrun boot` (and so `unitrun init`'s boot) starts
 // default.target: `systemctl is-system-running` says "starting" then.

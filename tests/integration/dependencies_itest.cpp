@@ -4,6 +4,7 @@
 // unique unit names. The services see the order themselves: a dependent's
 // command checks the file its requirement writes once it is up.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -461,4 +462,69 @@ TEST_CASE(
   CHECK(entries_of_web() == 1);
   REQUIRE(d.unitrun({"stop", db}).exit_code == 0);
   CHECK(entries_of_web() == 0);
+}
+
+namespace {
+
+// The pid a service's shell wrote to `pidfile` before it exec'd, once there.
+pid_t written_pid(const std::string& pidfile) {
+  std::string text;
+  if (!wait_until([&] { return !(text = read_file(pidfile).value_or("")).empty() && text.back() == '\n'; }, 10000))
+    return 0;
+  return static_cast<pid_t>(std::stol(text));
+}
+
+size_t lines_of(const std::string& path) {
+  std::string text = read_file(path).value_or("");
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "dependencies: BindsTo= stops the bound unit when the unit it is bound to dies on its own, Requires= does not",
+    "[dependencies][bindsto]") {
+  DepDir d;
+  std::string pidfile = d / "x.pid", bound_stopped = d / "bound.stopped", required_stopped = d / "required.stopped";
+  std::string x = d.service("x", "/bin/sh -c 'echo $$$$ > " + pidfile + " && exec sleep 600'", "", "Restart=no\n");
+  std::string bound = d.service("bound", "/bin/sleep 600", "BindsTo=" + x + "\nAfter=" + x + "\n",
+                                "ExecStop=/bin/sh -c 'echo stopped >> " + bound_stopped + "'\n");
+  std::string required = d.service("required", "/bin/sleep 600", "Requires=" + x + "\nAfter=" + x + "\n",
+                                   "ExecStop=/bin/sh -c 'echo stopped >> " + required_stopped + "'\n");
+  RunResult started = d.unitrun({"start", bound, required});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(active_of(d, bound) == "active");
+  REQUIRE(active_of(d, required) == "active");
+  pid_t main_pid = written_pid(pidfile);
+  REQUIRE(main_pid > 0);
+  // The unit's own main process (its shell wrote its pid, $$ in a unit file, then exec'd).
+  REQUIRE(::kill(main_pid, SIGKILL) == 0);
+  // Stopped through its ExecStop=, after X's monitor ended: waited for.
+  CHECK(wait_until([&] { return exists(bound_stopped); }, 15000));
+  CHECK(wait_until([&] { return active_of(d, bound) == "inactive"; }, 15000));
+  CHECK(active_of(d, x) == "failed");
+  // The same pass looked at the unit that only Requires= it: left running.
+  CHECK(active_of(d, required) == "active");
+  CHECK(!exists(required_stopped));
+  CHECK(lines_of(bound_stopped) == 1);
+}
+
+TEST_CASE("dependencies: a stop of the unit a unit is bound to stops that unit once", "[dependencies][bindsto]") {
+  DepDir d;
+  std::string stopped_mark = d / "bound.stopped";
+  std::string x = d.service("x", "/bin/sleep 600");
+  std::string bound = d.service("bound", "/bin/sleep 600", "BindsTo=" + x + "\nAfter=" + x + "\n",
+                                "ExecStop=/bin/sh -c 'echo stopped >> " + stopped_mark + "'\n");
+  RunResult started = d.unitrun({"start", bound});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(active_of(d, x) == "active");
+  RunResult stopped = d.unitrun({"stop", x});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(stopped.err.empty());
+  CHECK(active_of(d, bound) == "inactive");
+  CHECK(active_of(d, x) == "inactive");
+  CHECK(lines_of(stopped_mark) == 1);
 }

@@ -37,6 +37,24 @@ TEST_CASE("start_detached: an exec that works is ok, and nothing is asked withou
   CHECK_FALSE(static_cast<bool>(monitor::start_detached(-1, {"x.service"}, "", ::getpid(), 0)));
 }
 
+TEST_CASE("run_detached: any verb, whose name a failure to exec gives", "[trigger_units]") {
+  char path[] = "/tmp/unitrun-trigger-XXXXXX";
+  int made = ::mkstemp(path);
+  REQUIRE(made >= 0);
+  ::close(made);
+  UniqueFd not_a_program(::open(path, O_PATH | O_CLOEXEC));
+  ::unlink(path);
+  REQUIRE(not_a_program);
+  Status stopped = monitor::run_detached(not_a_program.get(), {"stop", "--bound-to-ended", "x.service"},
+                                         "BindsTo= of x", ::getpid(), 0);
+  REQUIRE_FALSE(static_cast<bool>(stopped));
+  CHECK(stopped.error().message().find("the detached stop: exec of the unitrun binary") != std::string::npos);
+  UniqueFd program(::open("/bin/true", O_PATH | O_CLOEXEC));
+  REQUIRE(program);
+  CHECK(static_cast<bool>(monitor::run_detached(program.get(), {"stop", "x.service"}, "", ::getpid(), 0)));
+  CHECK_FALSE(static_cast<bool>(monitor::run_detached(program.get(), {}, "", ::getpid(), 0)));
+}
+
 TEST_CASE("trigger_environment: the paths unitrun reads and UNITRUN_*, nothing of the caller's else",
           "[trigger_units]") {
   const char* env[] = {"PATH=/home/x/bin",
