@@ -46,7 +46,8 @@ int stop_bound_to_ended(const std::string& name) {
     LoadedUnit loaded = load_unit(*file, UnitSource::Running);
     const Unit& unit = loaded.load.unit;
     bool binds = std::any_of(unit.dependencies.begin(), unit.dependencies.end(), [&](const Dependency& d) {
-      return d.kind == DependencyKind::BindsTo && unit::is_valid_dependency_name(d.unit) && resolved(d.unit, path) == name;
+      return d.kind == DependencyKind::BindsTo && unit::is_valid_dependency_name(d.unit) &&
+             resolved(d.unit, path) == name;
     });
     if (!binds) continue;
     bound.push_back(dependent);
