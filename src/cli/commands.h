@@ -76,13 +76,16 @@ int is_enabled(const std::vector<std::string>& units, bool quiet);
 
 // systemctl's unit file verbs (cli/unit_files.cc, unit/install_plan.h):
 // symlinks in the unit path's config directory from the units' [Install]
-// sections. `now` starts (enable, reenable) or stops (disable, mask) the
-// units afterwards. Exit 0, 1 for a failure, 5 for a unit not found.
-int enable(const std::vector<std::string>& units, bool now);
-int disable(const std::vector<std::string>& units, bool now);
-int reenable(const std::vector<std::string>& units, bool now);
-int mask(const std::vector<std::string>& units, bool now);
-int unmask(const std::vector<std::string>& units);
+// sections, or (LinkScope::Runtime, systemctl's --runtime) in its runtime
+// directory, where they last until the next boot. `now` starts (enable,
+// reenable) or stops (disable, mask) the units afterwards. Exit 0, 1 for a
+// failure, 5 for a unit not found.
+enum class LinkScope { Persistent, Runtime };
+int enable(const std::vector<std::string>& units, bool now, LinkScope scope = LinkScope::Persistent);
+int disable(const std::vector<std::string>& units, bool now, LinkScope scope = LinkScope::Persistent);
+int reenable(const std::vector<std::string>& units, bool now, LinkScope scope = LinkScope::Persistent);
+int mask(const std::vector<std::string>& units, bool now, LinkScope scope = LinkScope::Persistent);
+int unmask(const std::vector<std::string>& units, LinkScope scope = LinkScope::Persistent);
 
 // systemctl kill: `signal` (a name or number, unit/values.h) to the main
 // process (main_only) or to every process of each running unit, each proven

@@ -205,7 +205,7 @@ int run(int argc, char** argv) {
   }
 
   // The unit file verbs (src/cli/unit_files.cc).
-  bool now = false;
+  bool now = false, runtime_links = false;
   auto* enable = app.add_subcommand("enable", "Link units into the targets their [Install] section names");
   auto* disable = app.add_subcommand("disable", "Remove the links that enable made for units");
   auto* reenable = app.add_subcommand("reenable", "disable, then enable units");
@@ -216,7 +216,11 @@ int run(int argc, char** argv) {
     unit_file_verb->add_option("unit", units, "Unit names (looked up in the unit path)")->required();
     if (unit_file_verb != unmask)
       unit_file_verb->add_flag("--now", now, "Then start (enable, reenable) or stop (disable, mask) them");
+    unit_file_verb->add_flag("--runtime", runtime_links,
+                             "Only until the next boot: the links go to the runtime directory (/run/unitrun/units)");
   }
+  // Read once the command line is parsed (in the verbs' lambdas).
+  auto link_scope = [&] { return runtime_links ? cli::LinkScope::Runtime : cli::LinkScope::Persistent; };
 
   // systemctl kill, and unitrun as the machine's systemctl (cli/systemctl_front.h).
   std::string kill_signal = "SIGTERM", kill_whom = "all", systemctl_path = cli::kDefaultSystemctlPath;
@@ -310,15 +314,15 @@ int run(int argc, char** argv) {
   else if (*is_enabled)
     verb_run = [&] { return cli::is_enabled(units, quiet); };
   else if (*enable)
-    verb_run = [&] { return cli::enable(units, now); };
+    verb_run = [&] { return cli::enable(units, now, link_scope()); };
   else if (*disable)
-    verb_run = [&] { return cli::disable(units, now); };
+    verb_run = [&] { return cli::disable(units, now, link_scope()); };
   else if (*reenable)
-    verb_run = [&] { return cli::reenable(units, now); };
+    verb_run = [&] { return cli::reenable(units, now, link_scope()); };
   else if (*mask)
-    verb_run = [&] { return cli::mask(units, now); };
+    verb_run = [&] { return cli::mask(units, now, link_scope()); };
   else if (*unmask)
-    verb_run = [&] { return cli::unmask(units); };
+    verb_run = [&] { return cli::unmask(units, link_scope()); };
   else if (*kill)
     verb_run = [&] { return cli::kill_units(units, kill_signal, kill_whom == "main"); };
   else if (*install_systemctl)

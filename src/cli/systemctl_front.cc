@@ -13,7 +13,10 @@
 #include "cli/commands.h"
 #include "cli/systemd_properties.h"
 #include "unit/host_facts.h"
+#include "unit/unit_file_state.h"
+#include "unit/unit_lookup.h"
 #include "unit/unit_preset.h"
+#include "unit/unit_sources.h"
 
 namespace unitrun::cli {
 namespace {
@@ -57,6 +60,7 @@ constexpr VerbSpec kVerbs[] = {
     {"reset-failed", "reset-failed", 0, true, true},
     {"is-system-running", "is-system-running", 0, false, false},
     {"preset", "preset", 1, true, true},
+    {"preset-all", "preset-all", 0, false, false},
     {"help", "help", 0, true, false},
 };
 
@@ -219,6 +223,10 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
         ok = flag(ignored);
       } else if (name == "--host" || name == "--machine") {
         return refuse(r, "unitrun: " + name + " is not supported: unitrun acts on this machine only");
+      } else if (name == "--global") {
+        return refuse(r,
+                      "unitrun: --global is not supported: there is no user manager; a user's units are enabled "
+                      "by that user, in ~/.config/unitrun");
       } else {
         return refuse(r, "systemctl: unrecognized option '" + a + "'");
       }
@@ -306,9 +314,9 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
                   "then uses that user's unit path and runtime directory)");
   bool unit_file_verb =
       r.verb == "enable" || r.verb == "disable" || r.verb == "reenable" || r.verb == "mask" || r.verb == "unmask";
-  if (runtime && unit_file_verb)
-    return refuse(r, "unitrun: --runtime is not supported: " + typed + " changes the persistent configuration only");
-  if (runtime) note_once(r, "unitrun: --runtime: ignored (it applies to enable, disable, mask and unmask)");
+  r.runtime = runtime && (unit_file_verb || r.verb == "preset" || r.verb == "preset-all");
+  if (runtime && !r.runtime)
+    note_once(r, "unitrun: --runtime: ignored (it applies to enable, disable, reenable, mask, unmask and preset)");
   if (force && unit_file_verb)
     note_once(r, "unitrun: --force: ignored: " + typed + " never replaces a link or file it did not make");
   else if (force)
@@ -342,6 +350,42 @@ SystemctlRequest translate_systemctl(const std::vector<std::string>& args, bool 
   return r;
 }
 
+namespace {
+
+// systemd.preset(5): enable or disable each unit as the preset files say
+// (enable when none names it), as far as --preset-mode allows.
+// deb-systemd-helper enables a newly installed package's unit this way.
+int apply_presets(const std::vector<std::string>& units, const SystemctlRequest& r, LinkScope scope) {
+  std::vector<unit::PresetFile> files = unit::preset_files();
+  int worst = exit_code::kSuccess;
+  for (const std::string& u : units) {
+    unit::Preset p = unit::preset_for(u, files);
+    int code = exit_code::kSuccess;
+    if (p == unit::Preset::Enable && r.preset_mode != "disable-only") code = enable({u}, r.now, scope);
+    if (p == unit::Preset::Disable && r.preset_mode != "enable-only") code = disable({u}, r.now, scope);
+    worst = std::max(worst, code);
+  }
+  return worst;
+}
+
+// What preset-all presets: every unit file of the unit path that [Install]
+// can link (WantedBy=, RequiredBy=, UpheldBy=, Alias=; a template only with
+// DefaultInstance=), neither masked nor an alias, as systemctl preset-all.
+std::vector<std::string> installable_unit_files() {
+  std::vector<std::string> names;
+  for (const unit::UnitFileEntry& e : unit::list_unit_files(unit::unit_path_for_current_user())) {
+    if (e.masked || e.alias) continue;
+    auto text = unit::read_unit_file(e.path);
+    if (!text) continue;
+    unit::InstallInfo install = unit::summarize(*text).install;
+    if (e.is_template && install.default_instance.empty()) continue;
+    if (install.has_targets || install.has_alias) names.push_back(e.name);
+  }
+  return names;
+}
+
+}  // namespace
+
 int run_systemctl(const SystemctlRequest& r) {
   const std::string& v = r.verb;
   if (v == "start") return start(r.units);
@@ -362,31 +406,19 @@ int run_systemctl(const SystemctlRequest& r) {
   if (v == "show") return show_properties(r.units, r.properties, r.value_only);
   if (v == "show-manager") return show_manager(r.properties, r.value_only);
   if (v == "cat") return cat(r.units);
-  if (v == "enable") return enable(r.units, r.now);
-  if (v == "disable") return disable(r.units, r.now);
-  if (v == "reenable") return reenable(r.units, r.now);
-  if (v == "mask") return mask(r.units, r.now);
-  if (v == "unmask") return unmask(r.units);
+  const LinkScope scope = r.runtime ? LinkScope::Runtime : LinkScope::Persistent;
+  if (v == "enable") return enable(r.units, r.now, scope);
+  if (v == "disable") return disable(r.units, r.now, scope);
+  if (v == "reenable") return reenable(r.units, r.now, scope);
+  if (v == "mask") return mask(r.units, r.now, scope);
+  if (v == "unmask") return unmask(r.units, scope);
   if (v == "is-active") return is_active(r.units, r.quiet);
   if (v == "is-enabled") return is_enabled(r.units, r.quiet);
   if (v == "is-failed") return is_failed(r.units, r.quiet);
   if (v == "kill") return kill_units(r.units, r.signal, r.kill_whom == "main");
   if (v == "reset-failed") return reset_failed(r.units);
-  if (v == "preset") {
-    // systemd.preset(5): enable or disable each unit as the preset files
-    // say (enable when none names it), as far as --preset-mode allows.
-    // deb-systemd-helper enables a newly installed package's unit this way.
-    std::vector<unit::PresetFile> files = unit::preset_files();
-    int worst = exit_code::kSuccess;
-    for (const std::string& u : r.units) {
-      unit::Preset p = unit::preset_for(u, files);
-      int code = exit_code::kSuccess;
-      if (p == unit::Preset::Enable && r.preset_mode != "disable-only") code = enable({u}, r.now);
-      if (p == unit::Preset::Disable && r.preset_mode != "enable-only") code = disable({u}, r.now);
-      worst = std::max(worst, code);
-    }
-    return worst;
-  }
+  if (v == "preset") return apply_presets(r.units, r, scope);
+  if (v == "preset-all") return apply_presets(installable_unit_files(), r, scope);
   if (v == "daemon-reload") return exit_code::kSuccess;  // unitrun reads unit files on every command
   if (v == "is-system-running") return is_system_running(r.quiet, r.wait);
   if (v == "list" || v == "list-unit-files") {
@@ -404,7 +436,7 @@ int run_systemctl(const SystemctlRequest& r) {
         "This systemctl is unitrun (unitrun(1), \"Invoked as systemctl\").\n"
         "Commands: start stop restart try-restart reload reload-or-restart force-reload status show cat\n"
         "  enable disable reenable mask unmask is-active is-enabled is-failed kill list-units\n"
-        "  list-unit-files daemon-reload reset-failed is-system-running preset\n");
+        "  list-unit-files daemon-reload reset-failed is-system-running preset preset-all\n");
     return exit_code::kSuccess;
   }
   return exit_code::kFailure;

@@ -28,6 +28,7 @@ struct SystemctlRequest {
   bool all = false;                     // -a/--all
   bool quiet = false;                   // -q/--quiet
   bool now = false;                     // --now (enable, disable, reenable, mask)
+  bool runtime = false;                 // --runtime (the unit file verbs and preset: until the next boot)
   bool wait = false;                    // --wait (is-system-running: until the boot has ended)
   bool no_legend = false;               // --no-legend (list-units, list-unit-files)
   bool plain = false;                   // --plain (list-units)

@@ -1,6 +1,7 @@
 // `enable`, `disable`, `reenable`, `mask` and `unmask`: systemctl's unit
 // file verbs. What to link is planned by unit/install_plan.h; this file
-// only carries the plan out in the config directory (unit_path.h), through
+// only carries the plan out in the config directory (unit_path.h), or with
+// --runtime in the runtime directory (/run/unitrun/units), through
 // directory fds: every directory below it is opened with O_NOFOLLOW (a
 // symlinked .wants/ is refused, never followed), links are made with
 // symlinkat() and removed with unlinkat() only once lstat says they are
@@ -75,15 +76,22 @@ class ConfigDir {
   UniqueFd fd_;
 };
 
-Result<ConfigDir> open_config_dir(const unit::UnitPath& path, bool create) {
-  if (path.config_dir.empty())
-    return Error::plain("no directory to write to: the unit path (" + path.to_string() +
-                        ") holds no config directory (docs/units.md)");
-  auto parent = safe_files::open_parent_directory(path.config_dir + "/.", create);
+// The directory a scope's links go to: the config directory, or the
+// runtime one (systemctl --runtime: gone at the next boot).
+const std::string& links_directory(const unit::UnitPath& path, LinkScope scope) {
+  return scope == LinkScope::Runtime ? path.runtime_dir : path.config_dir;
+}
+
+Result<ConfigDir> open_config_dir(const unit::UnitPath& path, LinkScope scope, bool create) {
+  const std::string& dir = links_directory(path, scope);
+  if (dir.empty())
+    return Error::plain("no directory to write to: the unit path (" + path.to_string() + ") holds no " +
+                        (scope == LinkScope::Runtime ? "runtime" : "config") + " directory (docs/units.md)");
+  auto parent = safe_files::open_parent_directory(dir + "/.", create);
   if (!parent) return parent.error();
   UniqueFd fd(::openat(parent->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return Error::from_errno("open '" + path.config_dir + "'");
-  return ConfigDir(path.config_dir, std::move(fd));
+  if (!fd) return Error::from_errno("open '" + dir + "'");
+  return ConfigDir(dir, std::move(fd));
 }
 
 // Where the symlink at dir_fd/name points; nullopt with errno set when it
@@ -152,8 +160,10 @@ Result<Found> find(const std::string& word, const unit::UnitPath& path, int& cod
   return Found{*file, link_name_of(*file)};
 }
 
-std::string own_file_of(const Found& f, const unit::UnitPath& path) {
-  return f.file.directory == path.config_dir ? f.link_name : "";
+// The unit's own file when it lies in the directory the links are in
+// (disable keeps it: it is no link enable made).
+std::string own_file_of(const Found& f, const unit::UnitPath& path, LinkScope scope) {
+  return f.file.directory == links_directory(path, scope) ? f.link_name : "";
 }
 
 Result<unit::InstallSource> install_source(const Found& f) {
@@ -212,7 +222,7 @@ int for_each_word(const char* verb, const std::vector<std::string>& words, One o
   return worst_exit_code(codes);
 }
 
-int enable_units(const std::vector<std::string>& words) {
+int enable_units(const std::vector<std::string>& words, LinkScope scope) {
   unit::UnitPath path = unit::unit_path_for_current_user();
   // Opened (and made) once there is something to link: a unit not found
   // is told as such (exit 5), whatever the config directory's state.
@@ -227,7 +237,7 @@ int enable_units(const std::vector<std::string>& words) {
     if (!source) return std::optional<Failure>(Failure{source.error().message()});
     unit::EnablePlan plan = unit::plan_enable(*source);
     any_installable = any_installable || plan.installable;
-    if (!plan.links.empty() && !config) config.emplace(open_config_dir(path, true));
+    if (!plan.links.empty() && !config) config.emplace(open_config_dir(path, scope, true));
     if (config && !*config) return std::optional<Failure>(Failure{(*config).error().message()});
     for (const unit::PlannedLink& link : plan.links)
       if (auto failure = make_link(**config, link)) return failure;
@@ -300,9 +310,9 @@ std::optional<Failure> remove_links(const ConfigDir& config, unit::DisablePlan p
   return std::nullopt;
 }
 
-int disable_units(const std::vector<std::string>& words) {
+int disable_units(const std::vector<std::string>& words, LinkScope scope) {
   unit::UnitPath path = unit::unit_path_for_current_user();
-  auto config = open_config_dir(path, false);
+  auto config = open_config_dir(path, scope, false);
   if (!config && config.error().sys_errno != ENOENT) {
     std::fprintf(stderr, "Failed to disable unit: %s\n", config.error().message().c_str());
     return exit_code::kFailure;
@@ -314,7 +324,7 @@ int disable_units(const std::vector<std::string>& words) {
     if (found->file.masked) return std::optional<Failure>();  // nothing of it is enabled; unmask removes the mask
     auto source = install_source(*found);
     if (!source) return std::optional<Failure>(Failure{source.error().message()});
-    unit::DisablePlan plan = unit::plan_disable(*source, own_file_of(*found, path));
+    unit::DisablePlan plan = unit::plan_disable(*source, own_file_of(*found, path, scope));
     also = plan.also;
     if (!config) return std::optional<Failure>();  // no config directory: nothing is linked
     return remove_links(*config, plan);
@@ -332,9 +342,9 @@ Result<std::string> name_to_mask(const std::string& word, const unit::UnitPath& 
   return unit::candidate_file_names(word).front();
 }
 
-int mask_units(const std::vector<std::string>& words) {
+int mask_units(const std::vector<std::string>& words, LinkScope scope) {
   unit::UnitPath path = unit::unit_path_for_current_user();
-  auto config = open_config_dir(path, true);
+  auto config = open_config_dir(path, scope, true);
   if (!config) {
     std::fprintf(stderr, "Failed to mask unit: %s\n", config.error().message().c_str());
     return exit_code::kFailure;
@@ -346,9 +356,9 @@ int mask_units(const std::vector<std::string>& words) {
   });
 }
 
-int unmask_units(const std::vector<std::string>& words) {
+int unmask_units(const std::vector<std::string>& words, LinkScope scope) {
   unit::UnitPath path = unit::unit_path_for_current_user();
-  auto config = open_config_dir(path, false);
+  auto config = open_config_dir(path, scope, false);
   if (!config && config.error().sys_errno != ENOENT) {
     std::fprintf(stderr, "Failed to unmask unit: %s\n", config.error().message().c_str());
     return exit_code::kFailure;
@@ -378,30 +388,30 @@ int unmask_units(const std::vector<std::string>& words) {
 
 }  // namespace
 
-int enable(const std::vector<std::string>& units, bool now) {
-  int code = enable_units(units);
+int enable(const std::vector<std::string>& units, bool now, LinkScope scope) {
+  int code = enable_units(units, scope);
   if (code != exit_code::kSuccess || !now) return code;
   return start(units);
 }
 
-int disable(const std::vector<std::string>& units, bool now) {
-  int code = disable_units(units);
+int disable(const std::vector<std::string>& units, bool now, LinkScope scope) {
+  int code = disable_units(units, scope);
   if (code != exit_code::kSuccess || !now) return code;
   return stop(units);
 }
 
-int reenable(const std::vector<std::string>& units, bool now) {
-  int code = disable_units(units);
+int reenable(const std::vector<std::string>& units, bool now, LinkScope scope) {
+  int code = disable_units(units, scope);
   if (code != exit_code::kSuccess) return code;
-  return enable(units, now);
+  return enable(units, now, scope);
 }
 
-int mask(const std::vector<std::string>& units, bool now) {
-  int code = mask_units(units);
+int mask(const std::vector<std::string>& units, bool now, LinkScope scope) {
+  int code = mask_units(units, scope);
   if (code != exit_code::kSuccess || !now) return code;
   return stop(units);
 }
 
-int unmask(const std::vector<std::string>& units) { return unmask_units(units); }
+int unmask(const std::vector<std::string>& units, LinkScope scope) { return unmask_units(units, scope); }
 
 }  // namespace unitrun::cli

@@ -271,3 +271,39 @@ TEST_CASE("install-systemctl: a symlink to unitrun, refused over another file un
   CHECK_FALSE(exists(path + ".unitrun-orig"));
   CHECK(run_unitrun({"uninstall-systemctl", path}).exit_code == 1);  // not unitrun's
 }
+
+TEST_CASE("systemctl preset-all: each installable unit file of the path enabled or disabled as the presets say",
+          "[systemctl]") {
+  Systemctl systemctl;
+  std::string on = systemctl.unit("on", systemctl.sysd());
+  std::string off = systemctl.unit("off", systemctl.sysd());
+  std::string prefix = on.substr(0, on.size() - 3);  // the test's own prefix, "sc-...-"
+  std::string fixed = prefix + "static.service";     // no [Install]: nothing to preset
+  write_file(systemctl.sysd() + "/" + fixed, "[Service]\nExecStart=/bin/sleep 1000\n");
+  // A preset file of this test's units only, in systemd's runtime preset
+  // directory (one of the machine's; removed at the end).
+  std::filesystem::create_directories("/run/systemd/system-preset");
+  std::string presets = "/run/systemd/system-preset/50-" + prefix + "test.preset";
+  write_file(presets, "disable " + off + ".service\nenable " + prefix + "*\n");
+  std::filesystem::create_directories(systemctl.etc() + "/multi-user.target.wants");
+  std::filesystem::create_symlink(systemctl.sysd() + "/" + off + ".service",
+                                  systemctl.etc() + "/multi-user.target.wants/" + off + ".service");
+
+  RunResult r = systemctl({"preset-all"});
+  std::filesystem::remove(presets);
+  INFO(r.describe());
+  CHECK(r.exit_code == 0);
+  CHECK(systemctl({"is-enabled", on}).out == "enabled\n");
+  CHECK(systemctl({"is-enabled", off}).out == "disabled\n");
+  CHECK(systemctl({"is-enabled", fixed}).out == "static\n");
+  CHECK_FALSE(exists(systemctl.etc() + "/multi-user.target.wants/" + off + ".service"));
+
+  // --runtime: the links go to the runtime directory, which this unit path
+  // does not have: refused with a message, nothing linked.
+  r = systemctl({"disable", on});
+  CHECK(r.exit_code == 0);
+  r = systemctl({"preset-all", "--runtime"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("holds no runtime directory") != std::string::npos);
+  CHECK(systemctl({"is-enabled", on}).out == "disabled\n");
+}

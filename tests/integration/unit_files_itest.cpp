@@ -2,7 +2,9 @@
 // the links they make in the config directory, what is-enabled and
 // list-unit-files then say, the links they refuse to replace or follow,
 // and --now. Each test has a unit path of its own: UNITRUN_UNIT_PATH=
-// ETC:LIB, whose first directory, ETC, is where enable writes (unit_path.h).
+// ETC:LIB, whose first directory, ETC, is where enable writes (unit_path.h);
+// the --runtime test puts the machine's runtime directory between them
+// (its links go there, named after the test's prefix, removed at the end).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,21 +34,28 @@ std::string link_of(const std::string& path) {
   return ec ? "" : target.string();
 }
 
+// The runtime directory of root's default unit path (unit_path.h), where
+// --runtime links go.
+const std::string kRuntimeUnits = "/run/unitrun/units";
+
 class ConfigUnits {
  public:
-  ConfigUnits() : prefix_(unique_name("en")), marker_(prefix_ + "-marker") {
+  enum class Path { ConfigAndLib, WithRuntimeDirectory };
+  explicit ConfigUnits(Path path = Path::ConfigAndLib) : prefix_(unique_name("en")), marker_(prefix_ + "-marker") {
     std::filesystem::create_directories(etc());
     std::filesystem::create_directories(lib());
+    unit_path_ = path == Path::WithRuntimeDirectory ? etc() + ":" + kRuntimeUnits + ":" + lib() : etc() + ":" + lib();
   }
   ~ConfigUnits() {
     for (const std::string& n : started_) (void)unitrun({"stop", n});
     kill_marked(marker_);
     reap_adopted();
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(kRuntimeDir, ec)) {
-      std::string n = e.path().filename();
-      if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove(e.path(), ec);
-    }
+    for (const std::string& dir : {std::string(kRuntimeDir), kRuntimeUnits})
+      for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        std::string n = e.path().filename();
+        if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove_all(e.path(), ec);
+      }
   }
   std::string etc() const { return dir_ / "etc"; }
   std::string lib() const { return dir_ / "lib"; }
@@ -62,7 +71,7 @@ class ConfigUnits {
   void started(const std::string& n) { started_.push_back(n); }
   RunResult unitrun(const std::vector<std::string>& args) const {
     RunOptions o;
-    o.set_env = {"UNITRUN_UNIT_PATH=" + etc() + ":" + lib(), "UNITRUN_TEST_MARKER=" + marker_, "LC_ALL=C"};
+    o.set_env = {"UNITRUN_UNIT_PATH=" + unit_path_, "UNITRUN_TEST_MARKER=" + marker_, "LC_ALL=C"};
     return run_unitrun(args, o);
   }
   std::string is_enabled(const std::string& unit) const { return unitrun({"is-enabled", unit}).out; }
@@ -76,7 +85,7 @@ class ConfigUnits {
 
  private:
   TempDir dir_;
-  std::string prefix_, marker_;
+  std::string prefix_, marker_, unit_path_;
   std::vector<std::string> started_;
 };
 
@@ -323,4 +332,52 @@ TEST_CASE("enable --now starts, disable --now and mask --now stop", "[unit_files
   CHECK(mask.exit_code == 0);
   CHECK(u.unitrun({"is-active", x}).out == "inactive\n");
   CHECK(u.unitrun({"unmask", x}).exit_code == 0);
+}
+
+TEST_CASE("enable, disable, mask and unmask --runtime: links in the runtime directory, apart from the config's",
+          "[unit_files]") {
+  ConfigUnits u(ConfigUnits::Path::WithRuntimeDirectory);
+  std::string x = u.name("x") + ".service", target = u.name("app") + ".target";
+  std::string file = u.write(u.lib(), x, "WantedBy=" + target + "\n");
+  std::string wants = kRuntimeUnits + "/" + target + ".wants/" + x;
+
+  RunResult enable = u.unitrun({"enable", "--runtime", x});
+  INFO(enable.describe());
+  CHECK(enable.exit_code == 0);
+  CHECK(created(enable.err, wants, file));
+  CHECK(link_of(wants) == file);
+  CHECK_FALSE(exists(u.etc() + "/" + target + ".wants"));
+  CHECK(u.is_enabled(x) == "enabled-runtime\n");
+  CHECK(u.unitrun({"is-enabled", x}).exit_code == 0);
+  CHECK(u.listed(x) == "enabled-runtime");
+
+  // A persistent disable has nothing of it to remove (systemctl 252: one
+  // directory per call); --runtime removes the runtime links.
+  RunResult persistent = u.unitrun({"disable", x});
+  CHECK(persistent.exit_code == 0);
+  CHECK(persistent.err.empty());
+  CHECK(link_of(wants) == file);
+  RunResult disable = u.unitrun({"disable", "--runtime", x});
+  INFO(disable.describe());
+  CHECK(disable.exit_code == 0);
+  CHECK(contains(disable.err, "Removed \"" + wants + "\".\n"));
+  CHECK_FALSE(exists(kRuntimeUnits + "/" + target + ".wants"));
+  CHECK(u.is_enabled(x) == "disabled\n");
+
+  RunResult mask = u.unitrun({"mask", "--runtime", x});
+  INFO(mask.describe());
+  CHECK(mask.exit_code == 0);
+  CHECK(link_of(kRuntimeUnits + "/" + x) == "/dev/null");
+  CHECK(u.is_enabled(x) == "masked-runtime\n");
+  u.started(x);
+  RunResult start = u.unitrun({"start", x});
+  CHECK(start.exit_code == 1);
+  CHECK(contains(start.err, "Unit " + x + " is masked."));
+  CHECK(u.unitrun({"unmask", x}).exit_code == 0);  // the config directory has no mask of it
+  CHECK(link_of(kRuntimeUnits + "/" + x) == "/dev/null");
+  RunResult unmask = u.unitrun({"unmask", "--runtime", x});
+  INFO(unmask.describe());
+  CHECK(unmask.exit_code == 0);
+  CHECK_FALSE(exists(kRuntimeUnits + "/" + x));
+  CHECK(u.is_enabled(x) == "disabled\n");
 }

@@ -175,7 +175,7 @@ TEST_CASE("systemctl front: what systemctl refuses, and what unitrun cannot hono
     CHECK(q.error == r.error);
     CHECK(q.error_code == 1);
   }
-  for (const char* line : {"--user start nginx", "enable --runtime nginx", "-H host start nginx",
+  for (const char* line : {"--user start nginx", "-H host start nginx", "--global enable nginx",
                            "--machine=c start nginx", "kill --kill-whom=control nginx"}) {
     INFO(line);
     SystemctlRequest q = tr(line);
@@ -183,6 +183,24 @@ TEST_CASE("systemctl front: what systemctl refuses, and what unitrun cannot hono
     CHECK(q.error.rfind("unitrun: ", 0) == 0);
     CHECK(q.error_code == 1);
   }
+}
+
+TEST_CASE("systemctl --runtime: the unit file verbs and preset link until the next boot, others note it",
+          "[systemctl]") {
+  for (const char* line : {"enable --runtime nginx", "--runtime disable nginx", "reenable --runtime nginx",
+                           "mask --runtime nginx", "unmask --runtime nginx", "preset --runtime nginx"}) {
+    INFO(line);
+    SystemctlRequest q = tr(line);
+    CHECK(q.error.empty());
+    CHECK(q.runtime);
+    CHECK(q.notes.empty());
+  }
+  CHECK_FALSE(tr("enable nginx").runtime);
+  SystemctlRequest start = tr("start --runtime nginx");
+  CHECK(start.verb == "start");
+  CHECK_FALSE(start.runtime);
+  REQUIRE(start.notes.size() == 1);
+  CHECK(start.notes[0].find("--runtime: ignored") != std::string::npos);
 }
 
 TEST_CASE("systemctl show: a running service's record as systemd's properties", "[systemctl]") {
