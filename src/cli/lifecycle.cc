@@ -347,7 +347,7 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
     return exit_code::kSuccess;
   }
   UnitLock& lock = *lock_or_null;
-  RuntimeView view = inspect(unit, files, lock);
+  RuntimeView view = inspect(unit, files, lock, false);
   // No monitor holds the alive lock, and we hold the start lock, so none can
   // appear: a control socket there was left by a monitor that was killed.
   if (view.liveness != Liveness::Running) runtime::remove_control(files.control);
