@@ -109,7 +109,8 @@ std::optional<int> run_with_dependencies(Verb verb, const std::vector<Target>& t
   std::vector<int> codes;
   for (const Target& t : targets)
     if (t.error.empty()) roots.push_back(own_unit(t.file));
-  if (!whole_system && (roots.empty() || !needs_manager(roots, path, stops(verb), verb == Verb::Reload)))
+  std::optional<std::vector<std::string>> dependents;  // the index, when needs_manager() read it
+  if (!whole_system && (roots.empty() || !needs_manager(roots, path, stops(verb), verb == Verb::Reload, &dependents)))
     return std::nullopt;
   for (const Target& t : targets)
     if (!t.error.empty()) {
@@ -117,7 +118,9 @@ std::optional<int> run_with_dependencies(Verb verb, const std::vector<Target>& t
       codes.push_back(t.code);
     }
   std::vector<std::string> also;
-  if (stops(verb)) {
+  if (stops(verb) && dependents) {
+    also = std::move(*dependents);
+  } else if (stops(verb)) {
     std::vector<std::string> names;
     for (const unit::UnitFile& f : roots) names.push_back(f.name);
     also = running_dependents(names);

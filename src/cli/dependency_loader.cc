@@ -359,7 +359,7 @@ bool sets_dependency_keys(std::string_view text, bool reload_only) {
 }
 
 bool needs_manager(const std::vector<unit::UnitFile>& units, const unit::UnitPath& path, bool running_names,
-                   bool reload_only) {
+                   bool reload_only, std::optional<std::vector<std::string>>* dependents) {
   if (reload_only) {
     for (const unit::UnitFile& f : units)
       if (f.found && !f.masked && sets_dependency_keys(unit_texts(f), true)) return true;
@@ -370,7 +370,11 @@ bool needs_manager(const std::vector<unit::UnitFile>& units, const unit::UnitPat
     if (f.found && !f.masked && sets_dependency_keys(unit_texts(f))) return true;
     if (!linked_units(f.name, path).empty()) return true;
   }
-  return running_names && !running_dependents(names_of(units)).empty();
+  if (!running_names) return false;
+  std::vector<std::string> found = running_dependents(names_of(units));
+  bool any = !found.empty();
+  if (dependents) *dependents = std::move(found);
+  return any;
 }
 
 std::vector<std::string> running_unit_names() {

@@ -9,6 +9,7 @@
 // exactly as a single unit always did.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -77,8 +78,11 @@ std::vector<std::string> running_required_by(const std::string& name);
 // A reload (`reload_only`) needs it only for a unit that propagates reloads:
 // anything else reloads exactly as one unit does (exit 3 without
 // ExecReload=).
+// `dependents`, when given, receives running_dependents() of the units if
+// that was looked up (a stop that needs the manager for them reads the
+// index once).
 bool needs_manager(const std::vector<unit::UnitFile>& units, const unit::UnitPath& path, bool running_names,
-                   bool reload_only = false);
+                   bool reload_only = false, std::optional<std::vector<std::string>>* dependents = nullptr);
 
 // The unit itself, except a well-known target's file in systemd's own
 // directories (it describes systemd's boot): the built-in target instead;

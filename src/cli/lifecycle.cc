@@ -347,7 +347,7 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
     return exit_code::kSuccess;
   }
   UnitLock& lock = *lock_or_null;
-  RuntimeView view = inspect(unit, files, lock);
+  RuntimeView view = inspect(unit, files, lock, false);
   // No monitor holds the alive lock, and we hold the start lock, so none can
   // appear: a control socket there was left by a monitor that was killed.
   if (view.liveness != Liveness::Running) runtime::remove_control(files.control);
@@ -402,39 +402,41 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
       return privilege_or_failure(sent.error());
     }
   }
-  // The monitor releases the alive lock when it exits, which is after every
-  // process of the unit is gone: waiting for the lock is waiting for that.
-  // On a terminal, the wait is first one on the monitor's exit, with a
-  // progress line updated between its timeouts.
+  // The monitor exits after every process of the unit is gone, and its
+  // alive lock goes with its fds: the wait is one on its exit (with a
+  // progress line updated between timeouts on a terminal), so that when
+  // stop returns no process of the unit is left, the monitor included.
+  // One wake-up: waiting for the lock first woke this process once more,
+  // a moment before the monitor's exit.
   if (is_monitor) {
     WaitProgress progress(unit, files.state);
-    if (progress.tick_ms() >= 0)
-      while (sys::wait_readable(pidfd->get(), progress.tick_ms()).value_or(true) == false) progress.update();
+    while (sys::wait_readable(pidfd->get(), progress.tick_ms()).value_or(true) == false) progress.update();
   }
+  // Free by now when the monitor was the holder; else waited for.
   auto waited = lock.lock_alive_wait();
   if (!waited) {
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), waited.error().message().c_str());
     return exit_code::kFailure;
   }
-  // The lock goes with the monitor's last fd, a moment before the monitor
-  // itself: wait for its exit too, so that when stop returns no process of
-  // the unit is left, the monitor included. It is exiting: no timeout.
-  if (is_monitor) (void)sys::wait_readable(pidfd->get(), -1);
   // A monitor that died without finishing its stop (SIGKILLed just before
   // or during it) left the service behind: its record says so, and the
-  // survivors are ended here, as for any orphan.
-  RuntimeView after = inspect(unit, files, lock);
-  if (after.liveness == Liveness::Orphaned) {
-    end_orphans(unit, after.orphans, after.state ? &*after.state : nullptr);
+  // survivors are ended here, as for any orphan. We hold the alive lock:
+  // the record is final, and only the record decides (inspect()'s pidfile
+  // and name lock tell apart kinds of "not running", which end the same
+  // way here).
+  std::optional<MonitorState> after = read_state(files.state);
+  std::vector<proc::Stat> orphans = after ? find_orphans(unit.name, *after) : std::vector<proc::Stat>{};
+  if (!orphans.empty()) {
+    end_orphans(unit, orphans, &*after);
     (void)safe_files::remove(files.pidfile);
-    if (after.state) record_orphans_stopped(files, *after.state);
+    record_orphans_stopped(files, *after);
   }
-  if (after.liveness != Liveness::Running) runtime::remove_control(files.control);
+  runtime::remove_control(files.control);
   (void)lock.unlock_alive();
   // A stop that needed FinalKillSignal= is still a stop (exit 0), but not a
   // clean one: say so, as the record does (Result=timeout).
-  if (after.state && after.state->result == ServiceResult::Timeout)
-    for (const Event& e : after.state->events)
+  if (after && after->result == ServiceResult::Timeout)
+    for (const Event& e : after->events)
       if (e.text.rfind("did not stop within", 0) == 0)
         std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), e.text.c_str());
   if (!quiet) std::printf("stopped %s\n", unit.name.c_str());

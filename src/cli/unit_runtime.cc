@@ -72,7 +72,7 @@ std::vector<proc::Stat> find_orphans(const std::string& unit_name, const Monitor
   return out;
 }
 
-RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock) {
+RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, bool pidfile_when_running) {
   auto alive_held = [&] {
     auto held = lock.alive_held_elsewhere();
     return held && *held;
@@ -90,8 +90,13 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock)
   for (int attempt = 0; attempt < 4; ++attempt) {
     v = RuntimeView{};
     v.state = read_state(files.state);
-    if (auto fd = safe_files::open_for_reading(files.pidfile)) {
-      if (auto content = sys::read_all(fd->get(), 4096)) v.pidfile_content = *content;
+    // Left unread only when it cannot be what this look returns: the lock
+    // was held, and is looked at again (a change reads it on the next look;
+    // the last look reads it whatever the lock said).
+    if (pidfile_when_running || !running || attempt == 3) {
+      if (auto fd = safe_files::open_for_reading(files.pidfile)) {
+        if (auto content = sys::read_all(fd->get(), 4096)) v.pidfile_content = *content;
+      }
     }
     bool held_before = running;
     running = alive_held();
