@@ -112,7 +112,7 @@ Status write_atomic(const std::string& path, std::string_view content, mode_t mo
   const UniqueFd& dir = target->dir;
   const std::string& name = target->name;
 
-  static std::mt19937_64 rng{std::random_device{}()};
+  static std::mt19937_64 rng{sys::random_u64()};
   std::string tmp;
   UniqueFd fd;
   for (int attempt = 0; attempt < 16 && !fd; ++attempt) {
