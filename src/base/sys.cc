@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <random>
 
 namespace unitrun::sys {
 
@@ -89,6 +91,13 @@ bool reset_signals() {
 }
 
 bool journald_listening() { return ::access("/run/systemd/journal/stdout", F_OK) == 0; }
+
+uint64_t random_u64() {
+  uint64_t v = 0;
+  if (::getrandom(&v, sizeof v, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof v)) return v;
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
 
 std::string boot_id() {
   auto id = read_file("/proc/sys/kernel/random/boot_id", 128);

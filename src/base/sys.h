@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,12 @@ bool journald_listening();
 
 // The kernel's boot id, to tell a PID of this boot from one of a previous boot.
 std::string boot_id();
+
+// 64 unpredictable bits for names (temporary files, abstract sockets):
+// getrandom() without blocking, std::random_device when the kernel's pool is
+// not ready yet (early boot). Not std::random_device first: constructing one
+// probes the CPU (cpuid, about 40 us under a hypervisor) every time.
+uint64_t random_u64();
 
 // Whether capability `cap` (CAP_*) is in this process's effective set
 // (capget); false when it cannot be read.

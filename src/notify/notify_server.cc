@@ -6,8 +6,10 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
-#include <random>
+
+#include "base/sys.h"
 
 namespace unitrun::notify {
 
@@ -30,8 +32,8 @@ Result<NotifyServer> NotifyServer::open() {
   if (!fd) return Error::from_errno("notify socket");
   int one = 1;
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) return Error::from_errno("SO_PASSCRED");
-  std::random_device rd;
-  std::string name = "unitrun/notify/" + std::to_string(::getpid()) + "/" + std::to_string(rd());
+  std::string name =
+      "unitrun/notify/" + std::to_string(::getpid()) + "/" + std::to_string(static_cast<uint32_t>(sys::random_u64()));
   struct sockaddr_un addr;
   std::memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;

@@ -405,10 +405,6 @@ Status UnitCgroup::open_join_fds() {
   thread_join_fd_numbers_.clear();
   v2_dir_fd_ = UniqueFd();
   for (const Node& n : nodes_) {
-    auto fd = sys::open(n.path + "/cgroup.procs", O_WRONLY | O_NOCTTY);
-    if (!fd) return fd.error();
-    join_fd_numbers_.push_back(fd->get());
-    join_fds_.push_back(std::move(*fd));
     if (n.tree == "v2") {
       auto dir = sys::open(n.path, O_RDONLY | O_DIRECTORY);
       if (!dir) return dir.error();
@@ -422,6 +418,21 @@ Status UnitCgroup::open_join_fds() {
       thread_join_fds_.push_back(std::move(*tasks));
     }
   }
+  return ok();
+}
+
+Status UnitCgroup::open_process_join_fds() const {
+  if (!join_fds_.empty() || nodes_.empty()) return ok();
+  std::vector<UniqueFd> fds;
+  std::vector<int> numbers;
+  for (const Node& n : nodes_) {
+    auto fd = sys::open(n.path + "/cgroup.procs", O_WRONLY | O_NOCTTY);
+    if (!fd) return fd.error();
+    numbers.push_back(fd->get());
+    fds.push_back(std::move(*fd));
+  }
+  join_fds_ = std::move(fds);
+  join_fd_numbers_ = std::move(numbers);
   return ok();
 }
 

@@ -127,8 +127,12 @@ class UnitCgroup {
 
   // The directories, one per tree ("/sys/fs/cgroup/unified/unitrun/x.service", ...).
   std::vector<std::string> paths() const;
-  // The cgroup.procs files the child writes "0" to, opened O_WRONLY|O_CLOEXEC
-  // by create() (empty for find(): it is not for starting anything).
+  // The cgroup.procs files the child writes "0" to where clone3() cannot put
+  // it in the cgroup (the fallback below), opened O_WRONLY|O_CLOEXEC by
+  // open_process_join_fds(), which spawn calls only on that path: empty
+  // before (and for find(): it is not for starting anything). Opening five
+  // cgroup files a start does not use cost about 15 us each.
+  Status open_process_join_fds() const;
   const std::vector<int>& join_fds() const { return join_fd_numbers_; }
   // The cheap way in, which spawn takes where it can: clone3() with
   // CLONE_INTO_CGROUP into the v2 directory (v2_dir_fd(), -1 without a v2
@@ -193,8 +197,8 @@ class UnitCgroup {
     std::vector<std::string> controllers;
   };
   std::vector<Node> nodes_;
-  std::vector<UniqueFd> join_fds_;
-  std::vector<int> join_fd_numbers_;
+  mutable std::vector<UniqueFd> join_fds_;  // opened on demand: open_process_join_fds()
+  mutable std::vector<int> join_fd_numbers_;
   UniqueFd v2_dir_fd_;
   std::vector<UniqueFd> thread_join_fds_;
   std::vector<int> thread_join_fd_numbers_;

@@ -456,6 +456,17 @@ SpawnResult spawn(const ExecSpec& spec) {
       cloned = true;
     }
   }
+  if (!cloned && spec.cgroup && !args.thread_join) {
+    // The old way in: cgroup.procs, opened only now (UnitCgroup::join_fds()).
+    if (Status opened = spec.cgroup->open_process_join_fds(); !opened) {
+      (void)::munmap(stack, kStack);
+      SpawnResult r;
+      r.failed_step = "cgroup (open cgroup.procs)";
+      r.error = opened.error().sys_errno;
+      r.exit_status = 219;  // CGROUP
+      return r;
+    }
+  }
   if (!cloned) {
     pid = ::clone(child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD | ns_flags, &args);
     clone_errno = errno;

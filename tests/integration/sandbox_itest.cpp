@@ -5,10 +5,13 @@
 // without it the same probe succeeds, so a test that cannot fail fails.
 // Needs root (namespaces, cgroups), as the other integration tests.
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -17,6 +20,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -798,6 +802,62 @@ TEST_CASE("cgroup: the service is in its unit's cgroup from its first instructio
   CHECK(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGKILL);
   CHECK(found->members().empty());
+}
+
+// Where clone3() is refused (ENOSYS, as container runtimes' seccomp profiles
+// answer it), spawn falls back to clone() and cgroup.procs, which it opens
+// only then (UnitCgroup::open_process_join_fds()): the service must still
+// be in every tree.
+TEST_CASE("cgroup: where clone3() is refused the service joins every tree through cgroup.procs", "[cgroup]") {
+  CgroupFixture f;
+  process::PlanContext ctx;
+  ctx.unit_name = unique("sbx");
+  auto plan = process::build_plan(SandboxSpec{}, ctx);
+  REQUIRE(plan);
+  int out = ::memfd_create("probe-out", MFD_CLOEXEC), err = ::memfd_create("probe-err", MFD_CLOEXEC);
+  REQUIRE(out >= 0);
+  REQUIRE(err >= 0);
+  process::ExecSpec e = exec_spec({"report"}, out, err);
+  e.sandbox = &*plan;
+  e.cgroup = &*f.cg;
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) ::_exit(2);
+    process::SpawnResult r = process::spawn(e);
+    if (!r.ok()) {
+      std::string m = r.message(e);
+      (void)!::write(err, m.data(), m.size());
+      ::_exit(3);
+    }
+    int status = wait_child(r.pid, 30000);
+    ::_exit(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 4);
+  }
+  int status = wait_child(child, 60000);
+  std::string report_text = read_fd(out);
+  INFO("wait status " << status << ", stdout: " << report_text << ", stderr: " << read_fd(err));
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  json r = json::parse(report_text, nullptr, false);
+  REQUIRE(r.is_object());
+  std::string cg = r["cgroup"];
+  for (const std::string& path : f.cg->paths()) {
+    std::string tree = path.substr(0, path.find("/unitrun/"));
+    std::string ctrl = tree.substr(tree.rfind('/') + 1);
+    bool v2 = tree == "/sys/fs/cgroup" || ctrl == "unified";
+    std::string line = (v2 ? std::string("0::") : ":" + ctrl) + (v2 ? "" : ":") + "/unitrun/" + f.name + ".service\n";
+    INFO("tree " << tree << ", /proc/self/cgroup:\n" << cg);
+    CHECK(cg.find(line) != std::string::npos);
+  }
+  ::close(out);
+  ::close(err);
 }
 
 TEST_CASE("cgroup: kill_all() ends setsid()'d escapees that the process tree no longer links", "[cgroup]") {
