@@ -14,6 +14,7 @@
 #include "cli/job_runner.h"
 #include "cli/unit_catalog.h"
 #include "cli/unit_reactions.h"
+#include "cli/unit_source.h"
 #include "manager/job_outcome.h"
 #include "manager/transaction.h"
 #include "runtime/runtime_files.h"
@@ -57,6 +58,15 @@ int target_job(const unit::UnitFile& file, bool start, bool requested) {
     return exit_code::kFailure;
   }
   RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  if (start) {
+    // Its requirements and what it upholds (a NAME.upholds/ link, most
+    // often), in the index as a service's start records them: a unit it
+    // upholds that ends is started again (unit_reactions.h).
+    Unit unit;
+    if (file.found) unit = load_unit(file, UnitSource::Disk).load.unit;
+    unit.name = file.name;
+    record_requirements(unit, files);
+  }
   if (auto written = write_target_state(file.name, files, start); !written) {
     std::fprintf(stderr, "unitrun: %s: %s\n", file.name.c_str(), written.error().message().c_str());
     return exit_code::kFailure;

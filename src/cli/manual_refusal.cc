@@ -68,9 +68,8 @@ void refuse_manual_jobs(Verb verb, std::vector<Target>& targets) {
     LoadedUnit loaded = load_unit(t.file, verb == Verb::Start ? UnitSource::Disk : UnitSource::Running);
     if (!refuses(verb, loaded.load.unit)) continue;
     // systemctl's words: "Failed to start x.service: Operation refused, ..."
-    t.error = "unitrun: failed to " + std::string(verb_word(verb)) + " " + t.file.name +
-              ": Operation refused, unit " + t.file.name +
-              " may be requested by dependency only (it is configured to refuse manual start/stop).";
+    t.error = "unitrun: failed to " + std::string(verb_word(verb)) + " " + t.file.name + ": Operation refused, unit " +
+              t.file.name + " may be requested by dependency only (it is configured to refuse manual start/stop).";
     t.code = exit_code::kFailure;
   }
 }

@@ -101,8 +101,8 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
   }
   for (const manager::FollowUp& f : follow_ups) {
     bool stop = f.type == manager::RequestType::Stop;
-    std::string line = std::string(stop ? "stopping" : "starting again") + ": " + f.reason + " (" +
-                       manager::to_string(f.cause) + ")";
+    std::string line =
+        std::string(stop ? "stopping" : "starting again") + ": " + f.reason + " (" + manager::to_string(f.cause) + ")";
     std::printf("%s: %s\n", f.unit.c_str(), line.c_str());
     log_reason(*loaded, f.unit, line);
     as_triggered(std::string(manager::to_string(f.cause)) + " (" + f.reason + ")", stop ? &cli::stop : &cli::start,

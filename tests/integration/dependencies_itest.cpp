@@ -730,3 +730,25 @@ TEST_CASE("dependencies: PropagatesStopTo= and StopPropagatedFrom= stop the othe
   REQUIRE(::kill(main_pid, SIGKILL) == 0);
   CHECK(wait_until([&] { return active_of(d, b) == "inactive" && active_of(d, c) == "inactive"; }, 15000));
 }
+
+TEST_CASE("dependencies: a target that upholds a unit by a .upholds/ link starts it again when it dies",
+          "[dependencies][upholds]") {
+  DepDir d;
+  std::string pids = d / "x.pids";
+  std::string x = d.service("x", "/bin/sh -c 'echo $$$$ >> " + pids + " && exec sleep 600'", "", "Restart=no\n");
+  std::string target = d.name("keep", ".target");
+  write_file(d / target, "[Unit]\nDescription=keeps x\n");
+  REQUIRE(::mkdir((d / (target + ".upholds")).c_str(), 0755) == 0);
+  REQUIRE(::symlink((d / x).c_str(), (d / (target + ".upholds/" + x)).c_str()) == 0);
+  RunResult started = d.unitrun({"start", target});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(wait_until([&] { return lines_of(pids) == 1; }, 10000));
+  pid_t first = written_pid(pids);
+  REQUIRE(first > 0);
+  REQUIRE(::kill(first, SIGKILL) == 0);
+  CHECK(wait_until([&] { return lines_of(pids) == 2 && active_of(d, x) == "active"; }, 15000));
+  REQUIRE(d.unitrun({"stop", target}).exit_code == 0);
+  REQUIRE(d.unitrun({"stop", x}).exit_code == 0);
+  CHECK(active_of(d, x) == "inactive");
+}
