@@ -22,7 +22,9 @@ bool mentions_refusal(const unit::UnitFile& file) {
   return false;
 }
 
-bool refuses(Verb verb, const Unit& unit) {
+}  // namespace
+
+bool refuses_manual(Verb verb, const Unit& unit) {
   bool either = unit.refuse_manual_start || unit.refuse_manual_stop;
   switch (verb) {
     case Verb::Start:
@@ -39,6 +41,8 @@ bool refuses(Verb verb, const Unit& unit) {
   }
   return false;
 }
+
+namespace {
 
 const char* verb_word(Verb verb) {
   switch (verb) {
@@ -66,7 +70,7 @@ void refuse_manual_jobs(Verb verb, std::vector<Target>& targets) {
   for (Target& t : targets) {
     if (!t.error.empty() || !t.file.found || t.file.masked || !mentions_refusal(t.file)) continue;
     LoadedUnit loaded = load_unit(t.file, verb == Verb::Start ? UnitSource::Disk : UnitSource::Running);
-    if (!refuses(verb, loaded.load.unit)) continue;
+    if (!refuses_manual(verb, loaded.load.unit)) continue;
     // systemctl's words: "Failed to start x.service: Operation refused, ..."
     t.error = "unitrun: failed to " + std::string(verb_word(verb)) + " " + t.file.name + ": Operation refused, unit " +
               t.file.name + " may be requested by dependency only (it is configured to refuse manual start/stop).";

@@ -11,6 +11,7 @@
 
 #include "cli/dependency_jobs.h"
 #include "cli/targets.h"
+#include "unit/unit.h"
 
 namespace unitrun::cli {
 
@@ -20,5 +21,8 @@ namespace unitrun::cli {
 // by either, force-reload (try-reload-or-restart) by either when the unit
 // cannot reload; reload never. The others are left as they are.
 void refuse_manual_jobs(Verb verb, std::vector<Target>& targets);
+
+// Whether `unit` refuses `verb` from a command line, by the rule above. Pure.
+bool refuses_manual(Verb verb, const Unit& unit);
 
 }  // namespace unitrun::cli
