@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/dependency_loader.h"
 #include "cli/unit_catalog.h"
+#include "cli/unit_reactions.h"
 #include "cli/unit_source.h"
 #include "monitor/monitor_log.h"
 #include "runtime/runtime_files.h"
@@ -26,7 +27,7 @@ std::string resolved(const std::string& name, const unit::UnitPath& path) {
 
 }  // namespace
 
-int stop_bound_to_ended(const std::string& name) {
+int after_unit_ended(const std::string& name) {
   wait_for_triggering_monitor();
   if (shutdown_in_progress(runtime_directory())) return exit_code::kSuccess;
   unit::UnitPath path = unit::unit_path_for_current_user();
@@ -53,8 +54,7 @@ int stop_bound_to_ended(const std::string& name) {
     bound.push_back(dependent);
     units.push_back(unit);
   }
-  if (bound.empty()) return exit_code::kSuccess;
-  int code = stop(bound);
+  int code = bound.empty() ? exit_code::kSuccess : stop(bound);
   for (const Unit& unit : units) {
     monitor::MonitorLog log;
     log.open(unit, false);
@@ -64,6 +64,7 @@ int stop_bound_to_ended(const std::string& name) {
       log.error("bound to " + name + ", which ended (BindsTo=): the stop failed (exit " + std::to_string(code) + ")");
     log.flush();
   }
+  react_to_changes({name}, {}, false, path);
   return code;
 }
 

@@ -13,6 +13,8 @@
 #include "cli/dependency_loader.h"
 #include "cli/job_runner.h"
 #include "cli/unit_catalog.h"
+#include "cli/unit_reactions.h"
+#include "cli/unit_source.h"
 #include "manager/job_outcome.h"
 #include "manager/transaction.h"
 #include "runtime/runtime_files.h"
@@ -56,6 +58,15 @@ int target_job(const unit::UnitFile& file, bool start, bool requested) {
     return exit_code::kFailure;
   }
   RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  if (start) {
+    // Its requirements and what it upholds (a NAME.upholds/ link, most
+    // often), in the index as a service's start records them: a unit it
+    // upholds that ends is started again (unit_reactions.h).
+    Unit unit;
+    if (file.found) unit = load_unit(file, UnitSource::Disk).load.unit;
+    unit.name = file.name;
+    record_requirements(unit, files);
+  }
   if (auto written = write_target_state(file.name, files, start); !written) {
     std::fprintf(stderr, "unitrun: %s: %s\n", file.name.c_str(), written.error().message().c_str());
     return exit_code::kFailure;
@@ -70,6 +81,32 @@ int verify_active(const unit::UnitFile& file) {
   if (s == ActiveState::Active || s == ActiveState::Reloading) return exit_code::kSuccess;
   std::fprintf(stderr, "unitrun: %s is not active (a unit has Requisite= on it)\n", file.name.c_str());
   return exit_code::kNotRunning;
+}
+
+manager::ActiveState state_now(const LoadedGraph& loaded, const std::string& name) {
+  unit::UnitFile file = file_of(loaded, name);
+  RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  switch (quick_state(file.name, files).active) {
+    case ActiveState::Inactive:
+      return manager::ActiveState::Inactive;
+    case ActiveState::Activating:
+      return manager::ActiveState::Activating;
+    case ActiveState::Active:
+      return manager::ActiveState::Active;
+    case ActiveState::Reloading:
+      return manager::ActiveState::Reloading;
+    case ActiveState::Deactivating:
+      return manager::ActiveState::Deactivating;
+    case ActiveState::Failed:
+      return manager::ActiveState::Failed;
+  }
+  return manager::ActiveState::Inactive;
+}
+
+// Whether a unit of the graph has Requisite= on `name`.
+bool requisite_of(const manager::DependencyGraph& graph, const std::string& name) {
+  auto id = graph.find(name);
+  return id && !graph.unit(*id)[manager::Dependency::RequisiteOf].empty();
 }
 
 UnitJob unit_job(const LoadedGraph& loaded, const manager::Job& job) {
@@ -156,22 +193,49 @@ std::optional<int> run_with_dependencies(Verb verb, const std::vector<Target>& t
   for (const manager::Job& job : tx->jobs) jobs.push_back(unit_job(*loaded, job));
   auto on_end = [&](size_t j, int code, const std::vector<JobRunState>& run_states) {
     std::vector<CancelledJob> cancelled;
-    if (code == exit_code::kSuccess) return cancelled;
+    const manager::Job& job = tx->jobs[j];
+    manager::JobResult result = manager::JobResult::Failed;
+    manager::ActiveState unit_state = manager::ActiveState::Failed;
+    if (code == exit_code::kSuccess) {
+      // A start that succeeded but left its unit inactive (a oneshot
+      // without RemainAfterExit=, a condition that failed) fails the units
+      // with Requisite= on it, as systemd's verify-active would.
+      if (job.type != manager::JobType::Start || !requisite_of(loaded->graph, job.unit)) return cancelled;
+      unit_state = state_now(*loaded, job.unit);
+      if (manager::is_active_or_reloading(unit_state)) return cancelled;
+      result = manager::JobResult::Done;
+    } else if (job.type == manager::JobType::VerifyActive) {
+      result = manager::JobResult::Skipped;
+      unit_state = manager::ActiveState::Inactive;
+    }
     std::vector<manager::JobState> states;
     for (JobRunState s : run_states)
       states.push_back(s == JobRunState::Waiting   ? manager::JobState::Waiting
                        : s == JobRunState::Running ? manager::JobState::Running
                                                    : manager::JobState::Finished);
-    bool verify = tx->jobs[j].type == manager::JobType::VerifyActive;
-    manager::JobConsequences c = manager::job_finished(
-        loaded->graph, *tx, states, j, verify ? manager::JobResult::Skipped : manager::JobResult::Failed,
-        verify ? manager::ActiveState::Inactive : manager::ActiveState::Failed);
+    manager::JobConsequences c = manager::job_finished(loaded->graph, *tx, states, j, result, unit_state);
     for (manager::FailedJob& f : c.failed) cancelled.push_back({f.job, "unitrun: " + f.message, exit_code::kFailure});
     return cancelled;
   };
   std::vector<int> results = jobs.empty() ? std::vector<int>{} : run_jobs(jobs, kParallelJobs, on_end);
   for (size_t i = 0; i < results.size(); ++i)
     if (tx->jobs[i].requested || whole_system) codes.push_back(results[i]);
+  // StopWhenUnneeded= and Upholds= for what the jobs changed (not while
+  // `unitrun shutdown` stops everything).
+  if (!(whole_system && stops(verb))) {
+    std::vector<std::string> ended, started;
+    for (size_t i = 0; i < results.size(); ++i) {
+      const manager::Job& job = tx->jobs[i];
+      if (results[i] != exit_code::kSuccess) continue;
+      // A stop of a unit that was not running changes nothing (systemd:
+      // no state change, no unit_notify()).
+      if (job.type == manager::JobType::Stop && !job.restart &&
+          !manager::is_inactive_or_failed(loaded->states.of(job.unit)))
+        ended.push_back(job.unit);
+      if (job.type == manager::JobType::Start) started.push_back(job.unit);
+    }
+    react_to_changes(ended, started, true, path, &loaded->graph);
+  }
   return worst_exit_code(codes);
 }
 

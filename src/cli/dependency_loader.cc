@@ -76,9 +76,11 @@ std::optional<Dependency> manager_kind(unitrun::DependencyKind kind) {
       return Dependency::ReloadPropagatedFrom;
     case K::PartOf:
       return Dependency::PartOf;
-    // Not modelled (docs/dependencies.md).
     case K::PropagatesStopTo:
+      return Dependency::PropagatesStopTo;
     case K::StopPropagatedFrom:
+      return Dependency::StopPropagatedFrom;
+    // Not modelled (docs/dependencies.md).
     case K::JoinsNamespaceOf:
       return std::nullopt;
   }
@@ -114,19 +116,12 @@ bool is_builtin_target(std::string_view n) {
 
 bool is_target(std::string_view name) { return name.size() > 7 && name.substr(name.size() - 7) == ".target"; }
 
-constexpr std::string_view kDependencyKeys[] = {"Requires",
-                                                "Requisite",
-                                                "Wants",
-                                                "BindsTo",
-                                                "PartOf",
-                                                "Upholds",
-                                                "Conflicts",
-                                                "Before",
-                                                "After",
-                                                "OnFailure",
-                                                "OnSuccess",
-                                                "PropagatesReloadTo",
-                                                "ReloadPropagatedFrom"};
+constexpr std::string_view kDependencyKeys[] = {
+    "Requires", "Requisite", "Wants", "BindsTo", "PartOf", "Upholds", "Conflicts", "Before", "After", "OnFailure",
+    "OnSuccess", "PropagatesReloadTo", "ReloadPropagatedFrom", "PropagatesStopTo", "StopPropagatedFrom",
+    // Not a dependency, but it needs the manager's
+    // check at the end of a start (unit_reactions.h).
+    "StopWhenUnneeded"};
 
 manager::ActiveState manager_state(ActiveState s) {
   switch (s) {
@@ -255,18 +250,23 @@ void record_requirements(const Unit& unit, const RuntimeFiles& files) {
   const std::string base = runtime_base(files.state);
   const std::string index = files.directory + "/" + kRequiredByIndex;
   std::optional<unit::UnitPath> path;
-  for (const unitrun::Dependency& d : unit.dependencies) {
-    if (d.kind != DependencyKind::Requires && d.kind != DependencyKind::BindsTo && d.kind != DependencyKind::PartOf &&
-        d.kind != DependencyKind::Requisite)
-      continue;
-    if (!unit::is_valid_dependency_name(d.unit)) continue;  // a name, never a path
+  auto mark = [&](const std::string& named) {
+    if (!unit::is_valid_dependency_name(named)) return;  // a name, never a path
     // Under the name a stop of it is asked by: an alias resolved.
     if (!path) path = unit::unit_path_for_current_user();
-    auto found = unit::find_unit(d.unit, *path);
-    std::string name = found && found->found && unit::is_valid_dependency_name(found->name) ? found->name : d.unit;
+    auto found = unit::find_unit(named, *path);
+    std::string name = found && found->found && unit::is_valid_dependency_name(found->name) ? found->name : named;
     if (auto marked = mark_required(index, name, base); !marked)
       std::fprintf(stderr, "unitrun: %s: warning: %s\n", unit.name.c_str(), marked.error().message().c_str());
-  }
+  };
+  for (const unitrun::Dependency& d : unit.dependencies)
+    if (d.kind == DependencyKind::Requires || d.kind == DependencyKind::BindsTo || d.kind == DependencyKind::PartOf ||
+        d.kind == DependencyKind::Requisite || d.kind == DependencyKind::Upholds ||
+        d.kind == DependencyKind::StopPropagatedFrom)
+      mark(d.unit);
+  // Upholds= is most often a NAME.upholds/ link (UpheldBy= in [Install]).
+  if (!path) path = unit::unit_path_for_current_user();
+  for (const std::string& upheld : linked_units(unit.name, *path).upheld) mark(upheld);
 }
 
 namespace {
@@ -448,6 +448,7 @@ Result<LoadedGraph> load_graph(const std::vector<unit::UnitFile>& roots, const s
     } else {
       unit::LoadResult load = unit::load(file, unit::ValidateMode::Start);
       spec.default_dependencies = load.unit.default_dependencies;
+      spec.stop_when_unneeded = load.unit.stop_when_unneeded;
       spec.can_reload = !is_target(file.name) && !load.unit.exec_reload.empty();
       for (const unitrun::Dependency& d : load.unit.dependencies) {
         auto kind = manager_kind(d.kind);

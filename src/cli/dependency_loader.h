@@ -57,9 +57,11 @@ LinkedUnits linked_units(const std::string& name, const unit::UnitPath& path);
 bool sets_dependency_keys(std::string_view text, bool reload_only = false);
 
 // What a stop must know of the running units without reading each: a
-// start of a unit with Requires=, BindsTo=, PartOf= or Requisite= adds an
-// empty file named after its runtime files (`UNIT.HASH`) to
-// `.required-by/NAME/` in the runtime directory for each NAME it lists,
+// start of a unit with Requires=, BindsTo=, PartOf=, Requisite=, Upholds=
+// or StopPropagatedFrom= adds an empty file named after its runtime files (`UNIT.HASH`)
+// to `.required-by/NAME/` in the runtime directory for each NAME it lists
+// (and each NAME its UNIT.upholds/ links name: who upholds a unit that
+// ends is found there, unit_reactions.h),
 // NAME resolved in the unit path (an alias: the unit's own name), nothing
 // for any other unit. A stop of NAME opens that one directory: its cost
 // does not grow with the units the machine runs or has seen.

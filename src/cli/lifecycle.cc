@@ -19,6 +19,7 @@
 #include "cli/dependency_jobs.h"
 #include "cli/dependency_loader.h"
 #include "cli/job_runner.h"
+#include "cli/manual_refusal.h"
 #include "cli/progress.h"
 #include "cli/targets.h"
 #include "cli/unit_runtime.h"
@@ -722,6 +723,7 @@ int for_each_unit(const std::vector<std::string>& words, GlobScope scope, int (*
   std::vector<std::string> notes;
   std::vector<Target> targets = resolve_targets(words, path, scope, notes);
   for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
+  refuse_manual_jobs(manager_verb, targets);
   if (auto code = run_with_dependencies(manager_verb, targets, path)) return *code;
   std::vector<UnitJob> jobs;
   for (const Target& t : targets) {

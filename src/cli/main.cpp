@@ -112,10 +112,10 @@ int run(int argc, char** argv) {
   auto* start = app.add_subcommand("start", "Start units as daemons; return once they run (or say why not)");
   if (invoked(start)) start->add_option("unit", units, kUnitHelp)->required();
   auto* stop = app.add_subcommand("stop", "Stop units and every process they made");
-  bool bound_to_ended = false;  // run by a monitor as its unit ends (cli/bound_units.h)
+  bool unit_ended = false;  // run by a monitor as its unit ends (cli/bound_units.h)
   if (invoked(stop)) {
     stop->add_option("unit", units, kUnitHelp)->required();
-    stop->add_flag("--bound-to-ended", bound_to_ended)->group("");
+    stop->add_flag("--ended", unit_ended)->group("");
   }
   auto* restart = app.add_subcommand("restart", "Stop units if they run, then start them");
   if (invoked(restart)) restart->add_option("unit", units, kUnitHelp)->required();
@@ -277,7 +277,7 @@ int run(int argc, char** argv) {
   else if (*start)
     verb_run = [&] { return cli::start(units); };
   else if (*stop)
-    verb_run = [&] { return bound_to_ended ? cli::stop_bound_to_ended(units.front()) : cli::stop(units); };
+    verb_run = [&] { return unit_ended ? cli::after_unit_ended(units.front()) : cli::stop(units); };
   else if (*restart)
     verb_run = [&] { return cli::restart(units); };
   else if (*status)

@@ -30,6 +30,8 @@ constexpr std::array<KindInfo, kDependencyKinds> kKinds = {{
      "propagates reloads to"},
     {Dependency::ReloadPropagatedFrom, "ReloadPropagatedFrom", Dependency::PropagatesReloadTo, true,
      "takes reloads from"},
+    {Dependency::PropagatesStopTo, "PropagatesStopTo", Dependency::StopPropagatedFrom, true, "propagates stops to"},
+    {Dependency::StopPropagatedFrom, "StopPropagatedFrom", Dependency::PropagatesStopTo, true, "takes stops from"},
     {Dependency::RequiredBy, "RequiredBy", Dependency::Requires, false, ""},
     {Dependency::RequisiteOf, "RequisiteOf", Dependency::Requisite, false, ""},
     {Dependency::WantedBy, "WantedBy", Dependency::Wants, false, ""},

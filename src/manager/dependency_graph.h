@@ -39,6 +39,8 @@ enum class Dependency : uint8_t {
   OnSuccess,
   PropagatesReloadTo,
   ReloadPropagatedFrom,
+  PropagatesStopTo,
+  StopPropagatedFrom,
   // Derived.
   RequiredBy,
   RequisiteOf,
@@ -50,7 +52,7 @@ enum class Dependency : uint8_t {
   OnFailureOf,
   OnSuccessOf,
 };
-inline constexpr size_t kDependencyKinds = 22;
+inline constexpr size_t kDependencyKinds = 24;
 
 using UnitId = uint32_t;
 class DependencyGraph;

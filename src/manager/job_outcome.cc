@@ -25,19 +25,39 @@ std::string what_happened(const Job& job, JobResult result) {
 }
 
 void add_follow_up(std::vector<FollowUp>& out, RequestType type, const std::string& unit, JobMode mode,
-                   std::string reason) {
+                   std::string reason, FollowUpCause cause) {
   for (const FollowUp& f : out)
     if (f.type == type && f.unit == unit) return;
-  out.push_back(FollowUp{type, unit, mode, std::move(reason)});
+  out.push_back(FollowUp{type, unit, mode, std::move(reason), cause});
 }
 
 void start_on_failure(const DependencyGraph& graph, UnitId unit, const std::string& why, std::vector<FollowUp>& out) {
   for (UnitId other : graph.unit(unit)[Dependency::OnFailure])
     add_follow_up(out, RequestType::Start, graph.name(other), JobMode::Replace,
-                  why + ": " + describe_edge(graph, unit, Dependency::OnFailure, other));
+                  why + ": " + describe_edge(graph, unit, Dependency::OnFailure, other), FollowUpCause::OnFailure);
 }
 
 }  // namespace
+
+const char* to_string(FollowUpCause cause) {
+  switch (cause) {
+    case FollowUpCause::OnFailure:
+      return "OnFailure=";
+    case FollowUpCause::OnSuccess:
+      return "OnSuccess=";
+    case FollowUpCause::BindsTo:
+      return "BindsTo=";
+    case FollowUpCause::StopWhenUnneeded:
+      return "StopWhenUnneeded=";
+    case FollowUpCause::Upholds:
+      return "Upholds=";
+    case FollowUpCause::PropagatesStopTo:
+      return "PropagatesStopTo=";
+    case FollowUpCause::Retroactive:
+      return "retroactive";
+  }
+  return "retroactive";
+}
 
 const char* to_string(JobResult result) {
   switch (result) {
@@ -171,19 +191,22 @@ class StateRules {
   void stop_if_unneeded(UnitId id, std::vector<FollowUp>& out) const {
     if (unneeded(id))
       add_follow_up(out, RequestType::Stop, g_.name(id), JobMode::Replace,
-                    g_.name(id) + " has StopWhenUnneeded=yes and no active unit needs it");
+                    g_.name(id) + " has StopWhenUnneeded=yes and no active unit needs it",
+                    FollowUpCause::StopWhenUnneeded);
   }
 
   void stop_if_bound_to_inactive(UnitId id, std::vector<FollowUp>& out) const {
     if (std::optional<UnitId> culprit = bound_to_inactive(id))
       add_follow_up(out, RequestType::Stop, g_.name(id), JobMode::Replace,
-                    describe_edge(g_, id, Dependency::BindsTo, *culprit) + ", which is " + to_string(state(*culprit)));
+                    describe_edge(g_, id, Dependency::BindsTo, *culprit) + ", which is " + to_string(state(*culprit)),
+                    FollowUpCause::BindsTo);
   }
 
   void start_if_upheld(UnitId id, std::vector<FollowUp>& out) const {
     if (std::optional<UnitId> upholder = upheld_by_active(id))
       add_follow_up(out, RequestType::Start, g_.name(id), JobMode::Replace,
-                    describe_edge(g_, *upholder, Dependency::Upholds, id) + ", which is " + to_string(state(id)));
+                    describe_edge(g_, *upholder, Dependency::Upholds, id) + ", which is " + to_string(state(id)),
+                    FollowUpCause::Upholds);
   }
 
  private:
@@ -218,13 +241,13 @@ std::vector<FollowUp> after_state_change(const DependencyGraph& graph, const Uni
         for (UnitId other : unit[kind])
           if (!graph.has(u, Dependency::After, other) && !is_active_or_activating(rules.state(other)))
             add_follow_up(out, RequestType::Start, graph.name(other), mode,
-                          describe_edge(graph, u, kind, other) + ", and " + became);
+                          describe_edge(graph, u, kind, other) + ", and " + became, FollowUpCause::Retroactive);
       }
       for (Dependency kind : {Dependency::Conflicts, Dependency::ConflictedBy})
         for (UnitId other : unit[kind])
           if (!is_inactive_or_deactivating(rules.state(other)))
             add_follow_up(out, RequestType::Stop, graph.name(other), JobMode::Replace,
-                          describe_edge(graph, u, kind, other) + ", and " + became);
+                          describe_edge(graph, u, kind, other) + ", and " + became, FollowUpCause::Retroactive);
     }
     // retroactively_stop_dependencies(): BindsTo= "if the unit bound to is
     // stopped, this unit will be stopped too".
@@ -232,7 +255,14 @@ std::vector<FollowUp> after_state_change(const DependencyGraph& graph, const Uni
       for (UnitId other : unit[Dependency::BoundBy])
         if (!is_inactive_or_deactivating(rules.state(other)))
           add_follow_up(out, RequestType::Stop, graph.name(other), JobMode::Replace,
-                        describe_edge(graph, other, Dependency::BindsTo, u) + ", and " + became);
+                        describe_edge(graph, other, Dependency::BindsTo, u) + ", and " + became,
+                        FollowUpCause::BindsTo);
+      // PropagatesStopTo= has the same atom (UNIT_ATOM_RETROACTIVE_STOP_ON_STOP).
+      for (UnitId other : unit[Dependency::PropagatesStopTo])
+        if (!is_inactive_or_deactivating(rules.state(other)))
+          add_follow_up(out, RequestType::Stop, graph.name(other), JobMode::Replace,
+                        describe_edge(graph, u, Dependency::PropagatesStopTo, other) + ", and " + became,
+                        FollowUpCause::PropagatesStopTo);
     }
   }
 
@@ -244,7 +274,7 @@ std::vector<FollowUp> after_state_change(const DependencyGraph& graph, const Uni
     if (to == ActiveState::Inactive && from != ActiveState::Failed && from != ActiveState::Inactive)
       for (UnitId other : unit[Dependency::OnSuccess])
         add_follow_up(out, RequestType::Start, graph.name(other), JobMode::Replace,
-                      became + ": " + describe_edge(graph, u, Dependency::OnSuccess, other));
+                      became + ": " + describe_edge(graph, u, Dependency::OnSuccess, other), FollowUpCause::OnSuccess);
   }
 
   if (is_inactive_or_failed(to)) {

@@ -39,6 +39,19 @@ struct FailedJob {
   std::string message;
 };
 
+// Which rule asked for a follow-up job: a runner that carries out only some
+// of them (cli/unit_reactions.h) picks by it.
+enum class FollowUpCause {
+  OnFailure,
+  OnSuccess,
+  BindsTo,           // bound to a unit that went down
+  StopWhenUnneeded,  // no active unit needs it
+  Upholds,           // an active unit upholds it
+  PropagatesStopTo,  // a unit that propagates its stops to it went down
+  Retroactive,       // a unit came up outside a job: what it needs, what it conflicts with
+};
+const char* to_string(FollowUpCause cause);
+
 // A job to request (a transaction of its own), and why.
 struct FollowUp {
   RequestType type = RequestType::Start;  // Start or Stop
@@ -47,6 +60,7 @@ struct FollowUp {
   // which systemd enqueues with mode fail.
   JobMode mode = JobMode::Replace;
   std::string reason;
+  FollowUpCause cause = FollowUpCause::OnFailure;
 };
 
 struct JobConsequences {
@@ -97,7 +111,8 @@ struct StateChange {
 // which these rules leave alone.
 // - unexpectedly active: start what it Requires=/BindsTo=/Upholds= or
 //   Wants= and is not ordered after, stop what it conflicts with;
-// - unexpectedly inactive: stop the units that BindsTo= it;
+// - unexpectedly inactive: stop the units that BindsTo= it, and those it
+//   PropagatesStopTo= (or that have StopPropagatedFrom= it);
 // - failed: start its OnFailure= units; inactive after running: start its
 //   OnSuccess= units;
 // - inactive or failed: stop a unit it needed that has StopWhenUnneeded=yes

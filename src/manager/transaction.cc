@@ -255,6 +255,14 @@ class Builder {
         }
       }
     }
+    if (type == JobType::Stop) {
+      // PropagatesStopTo=: "Issuing a stop request on a unit will
+      // automatically also enqueue stop requests on all units that are
+      // linked to it" (systemd's UNIT_ATOM_PROPAGATE_STOP: a stop, not a
+      // restart, and required, as the propagation of Requires=).
+      for (UnitId other : node[Dependency::PropagatesStopTo])
+        pull(job, JobType::Stop, other, Dependency::PropagatesStopTo, true, false);
+    }
     if (type == JobType::Reload) {
       // PropagatesReloadTo=: "Issuing a reload request on a unit will
       // automatically also enqueue reload requests on all units that are

@@ -367,29 +367,41 @@ void Monitor::trigger_units() {
   }
 }
 
-// BindsTo= at run time: the unit ended on its own (no stop was asked: a
-// `unitrun stop` of it, or of what it requires, stops its dependents
-// through its transaction), so the running units bound to it stop too.
-// Only when the index lists a unit that requires it (one lstat; nothing
-// else otherwise); which of them BindsTo= it is the stop's to tell
-// (cli/bound_units.h): it waits for this monitor's exit. Not under `run`
-// (systemd is the manager), nor during `unitrun shutdown`, which stops
-// every unit in order anyway.
+// The unit ended on its own (no stop was asked: a `unitrun stop` of it, or
+// of what it requires, does all this at its own end through its
+// transaction): the running units bound to it stop too (BindsTo=, and
+// PropagatesStopTo=/StopPropagatedFrom= likewise), a unit
+// it needed with StopWhenUnneeded=yes that nothing else needs stops, and
+// an active unit that Upholds= it starts it again. One detached `unitrun
+// stop --ended NAME` does all three (cli/bound_units.h), after this
+// monitor's exit; only when one may apply: the index lists a unit that
+// requires or upholds it (one lstat), or its file names a unit it needs.
+// Not under `run` (systemd is the manager), nor during `unitrun shutdown`,
+// which stops every unit in order anyway, nor when its start was refused
+// (the start limit: it did not run, so nothing changed; and an upheld unit
+// that keeps failing ends there).
 void Monitor::stop_bound_units() {
   if (options_.foreground || supervisor_.stop_requested()) return;
   if (state_.sub_state != SubState::Dead && state_.sub_state != SubState::Failed) return;
+  if (supervisor_.starts_made() == 0) return;
   struct stat st;
   std::string index = files_.directory + "/" + kRequiredByIndex + "/" + unit_.name;
-  if (::lstat(index.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) return;
+  bool indexed = ::lstat(index.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  bool needs_units = std::any_of(unit_.dependencies.begin(), unit_.dependencies.end(), [](const Dependency& d) {
+    return d.kind == DependencyKind::Requires || d.kind == DependencyKind::Requisite ||
+           d.kind == DependencyKind::Wants || d.kind == DependencyKind::BindsTo || d.kind == DependencyKind::Upholds ||
+           d.kind == DependencyKind::PropagatesStopTo;
+  });
+  if (!indexed && !needs_units) return;
   if (shutdown_in_progress(files_.directory)) return;
   if (!own_binary_) {
     // /proc/self/exe names the binary that runs even once its path is gone.
     if (auto binary = open_own_binary()) own_binary_ = std::move(*binary);
   }
-  if (auto stopping = run_detached(own_binary_.get(), {"stop", "--bound-to-ended", unit_.name},
-                                   "BindsTo= of " + unit_.name, state_.monitor_pid, state_.monitor_start_time);
+  if (auto stopping = run_detached(own_binary_.get(), {"stop", "--ended", unit_.name}, "the end of " + unit_.name,
+                                   state_.monitor_pid, state_.monitor_start_time);
       !stopping) {
-    std::string why = "cannot stop the units bound to it (BindsTo=): " + stopping.error().message();
+    std::string why = "cannot act on its end (BindsTo=, StopWhenUnneeded=, Upholds=): " + stopping.error().message();
     log_.error(why);
     event(why);
     flush_state();  // the stop waits for our exit: the record is still ours

@@ -47,7 +47,7 @@ Status start_detached(int binary_fd, const std::vector<std::string>& units, cons
 
 // The same for any verb: `unitrun ARGS...` (ARGS not empty), detached, with
 // that environment. start_detached is `run_detached(fd, {"start", UNITS...})`;
-// BindsTo= runs `unitrun stop --bound-to-ended NAME` (monitor.cc).
+// a unit that ends on its own runs `unitrun stop --ended NAME` (monitor.cc).
 Status run_detached(int binary_fd, const std::vector<std::string>& args, const std::string& why, pid_t monitor_pid,
                     uint64_t monitor_start_time);
 

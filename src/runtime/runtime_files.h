@@ -44,7 +44,8 @@ std::string runtime_directory();
 std::string shutdown_marker(const std::string& directory);
 // The index of requirements in `directory` (cli/dependency_loader.h):
 // `.required-by/NAME/` lists the running units whose start named NAME in
-// Requires=, BindsTo=, PartOf= or Requisite=.
+// Requires=, BindsTo=, PartOf=, Requisite=, Upholds= or StopPropagatedFrom=.
+// (Upholds= also by a link in the unit's UNIT.upholds/ directories.)
 inline constexpr const char* kRequiredByIndex = ".required-by";
 bool shutdown_in_progress(const std::string& directory);
 // Present while `unitrun boot` (and so `unitrun init`'s boot) starts

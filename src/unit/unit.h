@@ -133,10 +133,7 @@ enum class DependencyKind {
 // Whether a unitrun command acts on this kind (cli/dependency_jobs.h,
 // docs/dependencies.md); the others take effect only under a manager that
 // watches units between commands, and the registry says so.
-constexpr bool acted_on(DependencyKind kind) {
-  return kind != DependencyKind::PropagatesStopTo && kind != DependencyKind::StopPropagatedFrom &&
-         kind != DependencyKind::JoinsNamespaceOf;
-}
+constexpr bool acted_on(DependencyKind kind) { return kind != DependencyKind::JoinsNamespaceOf; }
 
 struct Dependency {
   DependencyKind kind = DependencyKind::Wants;
@@ -285,6 +282,9 @@ struct Unit {
   std::vector<Dependency> dependencies;          // in file order
   std::vector<std::string> requires_mounts_for;  // absolute paths
   bool stop_when_unneeded = false;
+  // Only by dependency: a start or stop named on a command line is refused
+  // (cli/manual_refusal.h).
+  bool refuse_manual_start = false, refuse_manual_stop = false;
   bool default_dependencies = true;
   std::string on_success_job_mode = "fail", on_failure_job_mode = "replace";
   std::vector<Condition> conditions;  // Condition*= and Assert*=, in file order

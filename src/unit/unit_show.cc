@@ -330,6 +330,9 @@ std::vector<std::pair<std::string, std::string>> properties(const Unit& u) {
     add(to_string(kind), words(units));
   }
   add("DefaultDependencies", yes(u.default_dependencies));
+  add("StopWhenUnneeded", yes(u.stop_when_unneeded));
+  add("RefuseManualStart", yes(u.refuse_manual_start));
+  add("RefuseManualStop", yes(u.refuse_manual_stop));
   add("Type", to_string(u.type));
   add("ExitType", to_string(u.exit_type));
   add("RemainAfterExit", yes(u.remain_after_exit));

@@ -528,3 +528,227 @@ TEST_CASE("dependencies: a stop of the unit a unit is bound to stops that unit o
   CHECK(active_of(d, x) == "inactive");
   CHECK(lines_of(stopped_mark) == 1);
 }
+
+TEST_CASE("dependencies: StopWhenUnneeded= stops a helper once no active unit needs it, by a stop or a death",
+          "[dependencies][stopwhenunneeded]") {
+  DepDir d;
+  std::string pidfile = d / "web.pid";
+  std::string helper = d.service("helper", "/bin/sleep 600", "StopWhenUnneeded=yes\n");
+  std::string web = d.service("web", "/bin/sh -c 'echo $$$$ > " + pidfile + " && exec sleep 600'",
+                              "Requires=" + helper + "\nAfter=" + helper + "\n", "Restart=no\n");
+  std::string api = d.service("api", "/bin/sleep 600", "Wants=" + helper + "\n");
+  RunResult started = d.unitrun({"start", web, api});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(active_of(d, helper) == "active");
+
+  // web stops: api still wants the helper.
+  RunResult stopped = d.unitrun({"stop", web});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(active_of(d, helper) == "active");
+  // api stops: nobody needs it; stopped within the same command.
+  stopped = d.unitrun({"stop", api});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(contains(stopped.out, "StopWhenUnneeded="));
+  CHECK(active_of(d, helper) == "inactive");
+  // One line in the monitor log says why.
+  CHECK(contains(read_file("/var/log/unitrun.log").value_or(""),
+                 "stopping: " + helper + " has StopWhenUnneeded=yes and no active unit needs it"));
+
+  // web dies on its own: its monitor's end stops the helper.
+  REQUIRE(d.unitrun({"start", web}).exit_code == 0);
+  REQUIRE(active_of(d, helper) == "active");
+  pid_t main_pid = written_pid(pidfile);
+  REQUIRE(main_pid > 0);
+  REQUIRE(::kill(main_pid, SIGKILL) == 0);
+  CHECK(wait_until([&] { return active_of(d, helper) == "inactive"; }, 15000));
+  CHECK(active_of(d, web) == "failed");
+}
+
+TEST_CASE("dependencies: StopWhenUnneeded= unit started alone is stopped again by the same start",
+          "[dependencies][stopwhenunneeded]") {
+  DepDir d;
+  std::string ran = d / "helper.ran";
+  std::string helper =
+      d.service("helper", "/bin/sh -c 'touch " + ran + " && exec sleep 600'", "StopWhenUnneeded=yes\n");
+  RunResult started = d.unitrun({"start", helper});
+  INFO(started.describe());
+  CHECK(started.exit_code == 0);  // systemctl start succeeds too: the start job did
+  CHECK(exists(ran));
+  CHECK(active_of(d, helper) == "inactive");
+}
+
+TEST_CASE("dependencies: Upholds= starts the upheld unit again when it dies or is stopped, while the upholder runs",
+          "[dependencies][upholds]") {
+  DepDir d;
+  std::string pids = d / "x.pids";
+  std::string x = d.service("x", "/bin/sh -c 'echo $$$$ >> " + pids + " && exec sleep 600'", "", "Restart=no\n");
+  std::string keeper = d.service("keeper", "/bin/sleep 600", "Upholds=" + x + "\n");
+  RunResult started = d.unitrun({"start", keeper});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(active_of(d, x) == "active");
+  REQUIRE(wait_until([&] { return lines_of(pids) == 1; }, 10000));
+  pid_t first = written_pid(pids);
+  REQUIRE(first > 0);
+  REQUIRE(::kill(first, SIGKILL) == 0);
+  // Its monitor's end starts it again: a second run, active.
+  CHECK(wait_until([&] { return lines_of(pids) == 2 && active_of(d, x) == "active"; }, 15000));
+  CHECK(contains(read_file("/var/log/unitrun.log").value_or(""),
+                 "starting again: " + keeper + " upholds " + x + ", which is failed (Upholds=)"));
+  RunResult status = d.unitrun({"status", "--json", x});
+  CHECK(contains(status.out, "started by Upholds="));
+
+  // A stop is undone too, as systemd's: the upholder is still up.
+  RunResult stopped = d.unitrun({"stop", x});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(contains(stopped.out, "Upholds="));
+  CHECK(lines_of(pids) == 3);
+  CHECK(active_of(d, x) == "active");
+
+  // Once the upholder is down, a stop stays a stop.
+  REQUIRE(d.unitrun({"stop", keeper}).exit_code == 0);
+  REQUIRE(d.unitrun({"stop", x}).exit_code == 0);
+  CHECK(active_of(d, x) == "inactive");
+  CHECK(lines_of(pids) == 3);
+}
+
+TEST_CASE("dependencies: Upholds= restarts a failing unit only up to its start limit",
+          "[dependencies][upholds][start-limit]") {
+  // Should the limit not hold, the unit stays up after its 10th run.
+  DepDir d;
+  std::string count = d / "runs";
+  std::string x = d.service(
+      "x", "/bin/sh -c 'echo run >> " + count + "; [ $(wc -l < " + count + ") -ge 10 ] && exec sleep 600; exit 1'",
+      "StartLimitBurst=3\nStartLimitIntervalSec=1h\n");
+  std::string keeper = d.service("keeper", "/bin/sleep 600", "Upholds=" + x + "\n");
+  RunResult started = d.unitrun({"start", keeper});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  nlohmann::json status;
+  bool ended = wait_until(
+      [&] {
+        RunResult r = d.unitrun({"status", "--json", x});
+        status = parse_json(r.out);
+        return status.is_object() && (status.value("result", "") == "start-limit-hit" || lines_of(count) >= 10);
+      },
+      20000, 50);
+  INFO(status.dump(2));
+  CHECK(ended);
+  CHECK(status.value("result", "") == "start-limit-hit");
+  CHECK(lines_of(count) == 3);
+  CHECK(active_of(d, keeper) == "active");
+}
+
+TEST_CASE("dependencies: Requisite= on a unit its start left inactive fails the dependent, naming it",
+          "[dependencies][requisite]") {
+  DepDir d;
+  std::string ran = d / "y.ran";
+  std::string x = d.service("x", "/bin/true", "", "Type=oneshot\n");
+  std::string y =
+      d.service("y", "/bin/sh -c 'touch " + ran + " && exec sleep 600'", "Requisite=" + x + "\nAfter=" + x + "\n");
+  RunResult started = d.unitrun({"start", x, y});
+  INFO(started.describe());
+  CHECK(started.exit_code == 1);
+  CHECK(contains(started.err, x));
+  CHECK(contains(started.err, "not active"));
+  CHECK(active_of(d, y) == "inactive");
+  CHECK(!exists(ran));
+
+  // The same oneshot with RemainAfterExit=yes stays active: y starts.
+  d.service("x", "/bin/true", "", "Type=oneshot\nRemainAfterExit=yes\n");
+  RunResult again = d.unitrun({"start", x, y});
+  INFO(again.describe());
+  CHECK(again.exit_code == 0);
+  CHECK(active_of(d, y) == "active");
+}
+
+TEST_CASE("dependencies: RefuseManualStart= and RefuseManualStop= refuse the command line, not a dependency",
+          "[dependencies][refuse-manual]") {
+  DepDir d;
+  std::string r = d.service("r", "/bin/sleep 600", "RefuseManualStart=yes\n");
+  std::string s = d.service("s", "/bin/sleep 600", "RefuseManualStop=yes\nPartOf=" + d.name("p") + "\n");
+  std::string p = d.service("p", "/bin/sleep 600", "Requires=" + r + " " + s + "\nAfter=" + r + " " + s + "\n");
+  RunResult refused = d.unitrun({"start", r});
+  INFO(refused.describe());
+  CHECK(refused.exit_code == 1);
+  CHECK(contains(refused.err, "Operation refused, unit " + r +
+                                  " may be requested by dependency only (it is configured to refuse manual "
+                                  "start/stop)."));
+  CHECK(active_of(d, r) == "inactive");
+  RunResult pulled = d.unitrun({"start", p});
+  INFO(pulled.describe());
+  CHECK(pulled.exit_code == 0);
+  CHECK(active_of(d, r) == "active");
+  CHECK(active_of(d, s) == "active");
+
+  RunResult stop_refused = d.unitrun({"stop", s});
+  INFO(stop_refused.describe());
+  CHECK(stop_refused.exit_code == 1);
+  CHECK(contains(stop_refused.err, "failed to stop " + s + ": Operation refused"));
+  CHECK(active_of(d, s) == "active");
+  CHECK(d.unitrun({"restart", r}).exit_code == 1);  // restart: refused by either key
+
+  RunResult propagated = d.unitrun({"stop", p});  // PartOf=: s's stop is propagated
+  INFO(propagated.describe());
+  CHECK(propagated.exit_code == 0);
+  CHECK(active_of(d, s) == "inactive");
+  CHECK(active_of(d, r) == "active");  // Requires= does not stop what it requires
+  d.started(r);
+}
+
+TEST_CASE("dependencies: PropagatesStopTo= and StopPropagatedFrom= stop the other unit, by a stop or a death",
+          "[dependencies][propagatesstopto]") {
+  DepDir d;
+  std::string pidfile = d / "a.pid";
+  std::string b = d.service("b", "/bin/sleep 600");
+  std::string c = d.service("c", "/bin/sleep 600", "StopPropagatedFrom=" + d.name("a") + "\n");
+  std::string a = d.service("a", "/bin/sh -c 'echo $$$$ > " + pidfile + " && exec sleep 600'",
+                            "PropagatesStopTo=" + b + "\n", "Restart=no\n");
+  RunResult started = d.unitrun({"start", a, b, c});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  // One-way: a stop of b (or c) leaves a running.
+  REQUIRE(d.unitrun({"stop", b}).exit_code == 0);
+  CHECK(active_of(d, a) == "active");
+  REQUIRE(d.unitrun({"start", b}).exit_code == 0);
+  RunResult stopped = d.unitrun({"stop", a});
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(active_of(d, b) == "inactive");
+  CHECK(active_of(d, c) == "inactive");
+
+  // a dies on its own: its monitor's end stops both.
+  remove_file(pidfile);
+  started = d.unitrun({"start", a, b, c});
+  REQUIRE(started.exit_code == 0);
+  pid_t main_pid = written_pid(pidfile);
+  REQUIRE(main_pid > 0);
+  REQUIRE(::kill(main_pid, SIGKILL) == 0);
+  CHECK(wait_until([&] { return active_of(d, b) == "inactive" && active_of(d, c) == "inactive"; }, 15000));
+}
+
+TEST_CASE("dependencies: a target that upholds a unit by a .upholds/ link starts it again when it dies",
+          "[dependencies][upholds]") {
+  DepDir d;
+  std::string pids = d / "x.pids";
+  std::string x = d.service("x", "/bin/sh -c 'echo $$$$ >> " + pids + " && exec sleep 600'", "", "Restart=no\n");
+  std::string target = d.name("keep", ".target");
+  write_file(d / target, "[Unit]\nDescription=keeps x\n");
+  REQUIRE(::mkdir((d / (target + ".upholds")).c_str(), 0755) == 0);
+  REQUIRE(::symlink((d / x).c_str(), (d / (target + ".upholds/" + x)).c_str()) == 0);
+  RunResult started = d.unitrun({"start", target});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(wait_until([&] { return lines_of(pids) == 1; }, 10000));
+  pid_t first = written_pid(pids);
+  REQUIRE(first > 0);
+  REQUIRE(::kill(first, SIGKILL) == 0);
+  CHECK(wait_until([&] { return lines_of(pids) == 2 && active_of(d, x) == "active"; }, 15000));
+  REQUIRE(d.unitrun({"stop", target}).exit_code == 0);
+  REQUIRE(d.unitrun({"stop", x}).exit_code == 0);
+  CHECK(active_of(d, x) == "inactive");
+}

@@ -219,8 +219,9 @@ TEST_CASE("parser: a key without effect is a note, and show lists it", "[directi
       "[Unit]\n"
       "JoinsNamespaceOf=network.service\n"
       "IgnoreOnIsolate=yes\n"
-      "PropagatesStopTo=a.service b.target\n"
+      "RequiresMountsFor=/var /srv\n"
       "After=c.service\n"
+      "PropagatesStopTo=a.service b.target\n"
       "[Service]\n"
       "ExecStart=/bin/true\n"
       "UtmpIdentifier=tty1\n"
@@ -228,7 +229,7 @@ TEST_CASE("parser: a key without effect is a note, and show lists it", "[directi
       "Alias=other.service\n",
       context());
   INFO(describe(r.diagnostics));
-  // Alias= and After= have an effect (unitrun enable, start): no note for them.
+  // Alias=, After= and PropagatesStopTo= have an effect (unitrun enable, start, stop): no note for them.
   REQUIRE(r.diagnostics.size() == 4);
   for (const Diagnostic& d : r.diagnostics) CHECK(d.severity == Diagnostic::Severity::Note);
   CHECK(r.diagnostics[0].line == 2);
@@ -236,25 +237,27 @@ TEST_CASE("parser: a key without effect is a note, and show lists it", "[directi
         "u:2: note: JoinsNamespaceOf= is accepted without effect: it takes effect while a manager watches units "
         "between commands; unitrun acts on dependencies when a command starts or stops units");
   CHECK(r.diagnostics[1].message == "IgnoreOnIsolate= is accepted without effect: unitrun has no isolate operation");
-  CHECK(r.diagnostics[3].line == 8);
+  CHECK(r.diagnostics[3].line == 9);
   CHECK_FALSE(has_errors(r.diagnostics));
   // Parsed all the same, for when units are managed together.
   REQUIRE(r.unit.dependencies.size() == 4);
   CHECK(r.unit.dependencies[0] == Dependency{DependencyKind::JoinsNamespaceOf, "network.service", 2});
-  CHECK(r.unit.dependencies[2] == Dependency{DependencyKind::PropagatesStopTo, "b.target", 4});
+  CHECK(r.unit.dependencies[3] == Dependency{DependencyKind::PropagatesStopTo, "b.target", 6});
+  CHECK(r.unit.requires_mounts_for == std::vector<std::string>{"/var", "/srv"});
   CHECK(r.unit.alias == std::vector<std::string>{"other.service"});
   std::string text = show_text(r.unit);
   CHECK_THAT(text, Catch::Contains("\nJoinsNamespaceOf=network.service\n"));
   CHECK_THAT(text, Catch::Contains("\nUtmpIdentifier=tty1\n"));
-  CHECK_THAT(text, Catch::Contains("\nAcceptedWithoutEffect=JoinsNamespaceOf IgnoreOnIsolate PropagatesStopTo "
+  CHECK_THAT(text, Catch::Contains("\nAcceptedWithoutEffect=JoinsNamespaceOf IgnoreOnIsolate RequiresMountsFor "
                                    "UtmpIdentifier\n"));
+  CHECK_THAT(text, Catch::Contains("\nPropagatesStopTo=a.service b.target\n"));
   CHECK_THAT(text, Catch::Contains("\nAlias=other.service\n"));
   // A dependency a command acts on is a property of its own, as in systemctl show.
   CHECK_THAT(text, Catch::Contains("\nAfter=c.service\n"));
   CHECK_THAT(text, Catch::Contains("\nDefaultDependencies=yes\n"));
   nlohmann::json j = show_json(r.unit);
-  CHECK(j["AcceptedWithoutEffect"]["PropagatesStopTo"]["values"] == nlohmann::json::array({"a.service b.target"}));
-  CHECK(j["AcceptedWithoutEffect"]["PropagatesStopTo"]["section"] == "Unit");
+  CHECK(j["AcceptedWithoutEffect"]["RequiresMountsFor"]["values"] == nlohmann::json::array({"/var /srv"}));
+  CHECK(j["AcceptedWithoutEffect"]["RequiresMountsFor"]["section"] == "Unit");
   CHECK(j["AcceptedWithoutEffect"]["UtmpIdentifier"]["reason"] == "unitrun writes no utmp or wtmp records");
   // A value without effect is still checked where systemd checks it.
   ParseResult bad =

@@ -28,6 +28,8 @@ constexpr Dependency kRequisite = Dependency::Requisite;
 constexpr Dependency kWants = Dependency::Wants;
 constexpr Dependency kBindsTo = Dependency::BindsTo;
 constexpr Dependency kPartOf = Dependency::PartOf;
+constexpr Dependency kPropagatesStopTo = Dependency::PropagatesStopTo;
+constexpr Dependency kStopPropagatedFrom = Dependency::StopPropagatedFrom;
 constexpr Dependency kUpholds = Dependency::Upholds;
 constexpr Dependency kConflicts = Dependency::Conflicts;
 constexpr Dependency kBefore = Dependency::Before;
@@ -40,6 +42,7 @@ constexpr Dependency kReloadPropagatedFrom = Dependency::ReloadPropagatedFrom;
 constexpr ActiveState kActive = ActiveState::Active;
 constexpr ActiveState kInactive = ActiveState::Inactive;
 constexpr ActiveState kFailed = ActiveState::Failed;
+constexpr ActiveState kActivating = ActiveState::Activating;
 
 // A unit with DefaultDependencies=no, so that a row shows only what it is
 // about; the rows on default dependencies use with_defaults().
@@ -479,6 +482,35 @@ const std::vector<Case>& cases() {
        {"a.service/stop", "b.service/stop"},
        {{"a.service/stop", "b.service/stop"}}},
 
+      // --- PropagatesStopTo=, StopPropagatedFrom= --------------------
+      {"PropagatesStopTo=: a stop of this unit stops the listed one",
+       "systemd.unit(5), PropagatesStopTo=: \"Issuing a stop request on a unit will automatically also enqueue "
+       "stop requests on all units that are linked to it using these two settings.\"",
+       {plain("a.service").add(kPropagatesStopTo, {"b.service"}), plain("b.service")},
+       {{"a.service", kActive}, {"b.service", kActive}},
+       request(RequestType::Stop, {"a.service"}),
+       {"a.service/stop", "b.service/stop"}},
+      {"StopPropagatedFrom=: a stop of the listed unit stops this one",
+       "systemd.unit(5), StopPropagatedFrom= (as above: \"or units from which stop requests shall be propagated "
+       "to this unit\")",
+       {plain("b.service").add(kStopPropagatedFrom, {"a.service"}), plain("a.service")},
+       {{"a.service", kActive}, {"b.service", kActive}},
+       request(RequestType::Stop, {"a.service"}),
+       {"a.service/stop", "b.service/stop"}},
+      {"PropagatesStopTo= is one-way and for stops only: a stop of the listed unit, a restart or a start of this "
+       "one pull nothing",
+       "systemd.unit(5), PropagatesStopTo= (stop requests); systemd's atoms: UNIT_ATOM_PROPAGATE_STOP, not "
+       "UNIT_ATOM_PROPAGATE_RESTART",
+       {plain("a.service").add(kPropagatesStopTo, {"b.service"}), plain("b.service")},
+       {{"a.service", kActive}, {"b.service", kActive}},
+       request(RequestType::Restart, {"a.service"}),
+       {"a.service/restart (stop)", "a.service/restart (start)"}},
+      {"PropagatesStopTo= is one-way: a stop of the listed unit leaves this one",
+       "systemd.unit(5), PropagatesStopTo=: \"stop requests from this unit shall be propagated to\" the listed units",
+       {plain("a.service").add(kPropagatesStopTo, {"b.service"}), plain("b.service")},
+       {{"a.service", kActive}, {"b.service", kActive}},
+       request(RequestType::Stop, {"b.service"}),
+       {"b.service/stop"}},
       // --- PartOf= -----------------------------------------------------
       {"PartOf=: a stop of the listed unit is propagated to this one",
        "systemd.unit(5), PartOf=: \"When systemd stops or restarts the units listed here, the action is propagated "
@@ -1037,6 +1069,53 @@ const std::vector<StateCase>& state_cases() {
        {},
        change("helper.service", kInactive, kActive, true),
        {"stop helper.service"}},
+      {"StopWhenUnneeded=: kept while an active target wants it (an enabled unit's .wants/ link)",
+       "systemd.unit(5), StopWhenUnneeded=: Wants= counts as needing it (systemd's unit_is_unneeded())",
+       {plain("web.service").add(kRequires, {"helper.service"}),
+        plain("multi-user.target").add(kWants, {"helper.service"}), unneeded(plain("helper.service"))},
+       {{"helper.service", kActive}, {"multi-user.target", kActive}},
+       {},
+       change("web.service", kActive, kInactive, true),
+       {}},
+      {"StopWhenUnneeded=: a unit that was Requisite=, BindsTo= or Upholds= of the stopped one is stopped too",
+       "systemd's check_unneeded_dependencies(): the atom UNIT_ATOM_ADD_STOP_WHEN_UNNEEDED_QUEUE of Requires=, "
+       "Requisite=, Wants=, BindsTo= and Upholds=",
+       {plain("web.service")
+            .add(kRequisite, {"a.service"})
+            .add(kBindsTo, {"b.service"})
+            .add(kUpholds, {"c.service"})
+            .add(kConflicts, {"d.service"}),
+        unneeded(plain("a.service")), unneeded(plain("b.service")), unneeded(plain("c.service")),
+        unneeded(plain("d.service"))},
+       {{"a.service", kActive}, {"b.service", kActive}, {"c.service", kActive}, {"d.service", kActive}},
+       {},
+       change("web.service", kActive, kFailed),
+       {"stop a.service", "stop b.service", "stop c.service"}},
+      {"StopWhenUnneeded=: not a unit that is still starting",
+       "systemd's unit_is_unneeded(): \"if (!UNIT_IS_ACTIVE_OR_RELOADING(unit_active_state(u)))\" (only active "
+       "units are cleaned up)",
+       {plain("web.service").add(kRequires, {"helper.service"}), unneeded(plain("helper.service"))},
+       {{"helper.service", kActivating}},
+       {},
+       change("web.service", kActive, kInactive, true),
+       {}},
+      {"Upholds=: an upheld unit stopped by a job is started again",
+       "systemd.unit(5), Upholds=: \"started whenever found to be inactive or failed, and no job is queued for "
+       "them\" (the stop job is over)",
+       {plain("keeper.service").add(kUpholds, {"db.service"}), plain("db.service")},
+       {{"keeper.service", kActive}},
+       {},
+       change("db.service", kActive, kInactive, true),
+       {"start db.service"}},
+      {"PropagatesStopTo=: a unit that goes down on its own stops the listed units",
+       "systemd's unit_notify(): retroactively_stop_dependencies(), UNIT_ATOM_RETROACTIVE_STOP_ON_STOP of "
+       "PropagatesStopTo=",
+       {plain("a.service").add(kPropagatesStopTo, {"b.service"}), plain("b.service"),
+        plain("c.service").add(kStopPropagatedFrom, {"a.service"})},
+       {{"b.service", kActive}, {"c.service", kActive}},
+       {},
+       change("a.service", kActive, kFailed),
+       {"stop b.service", "stop c.service"}},
       {"Upholds=: an upheld unit that stops is started again",
        "systemd.unit(5), Upholds=: \"as long as this unit is up, all units listed in Upholds= are started whenever "
        "found to be inactive or failed\"",
@@ -1098,6 +1177,23 @@ TEST_CASE("after_state_change: systemd's documented run-time rules", "[transacti
     }
     CHECK(got == c.follow_ups);
   }
+}
+
+TEST_CASE("after_state_change: each follow-up names the rule that asked for it", "[transaction][job_outcome]") {
+  Result<DependencyGraph> g = DependencyGraph::build(
+      {plain("web.service")
+           .add(kRequires, {"helper.service"})
+           .add(kOnFailure, {"alarm.service"})
+           .add(kWants, {"x.service"}),
+       unneeded(plain("helper.service")), plain("alarm.service"), plain("bound.service").add(kBindsTo, {"web.service"}),
+       plain("keeper.service").add(kUpholds, {"web.service"}), plain("x.service")});
+  REQUIRE(g.ok());
+  UnitStates now = {{"helper.service", kActive}, {"bound.service", kActive}, {"keeper.service", kActive}};
+  std::vector<FollowUp> f = after_state_change(*g, now, {}, change("web.service", kActive, kFailed));
+  std::vector<std::string> got;
+  for (const FollowUp& u : f) got.push_back(std::string(to_string(u.cause)) + " " + to_string(u.type) + " " + u.unit);
+  CHECK(got == std::vector<std::string>{"BindsTo= stop bound.service", "OnFailure= start alarm.service",
+                                        "StopWhenUnneeded= stop helper.service", "Upholds= start web.service"});
 }
 
 TEST_CASE("after_state_change: Wants= pulled in retroactively uses job mode fail, and the reasons name the edge",

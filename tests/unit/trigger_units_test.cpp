@@ -45,8 +45,8 @@ TEST_CASE("run_detached: any verb, whose name a failure to exec gives", "[trigge
   UniqueFd not_a_program(::open(path, O_PATH | O_CLOEXEC));
   ::unlink(path);
   REQUIRE(not_a_program);
-  Status stopped = monitor::run_detached(not_a_program.get(), {"stop", "--bound-to-ended", "x.service"},
-                                         "BindsTo= of x", ::getpid(), 0);
+  Status stopped =
+      monitor::run_detached(not_a_program.get(), {"stop", "--ended", "x.service"}, "BindsTo= of x", ::getpid(), 0);
   REQUIRE_FALSE(static_cast<bool>(stopped));
   CHECK(stopped.error().message().find("the detached stop: exec of the unitrun binary") != std::string::npos);
   UniqueFd program(::open("/bin/true", O_PATH | O_CLOEXEC));

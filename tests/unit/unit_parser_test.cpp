@@ -178,6 +178,15 @@ const std::vector<Sample>& samples() {
          CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::ReloadPropagatedFrom, "a.service", 2},
                                                        {DependencyKind::ReloadPropagatedFrom, "b.target", 2}});
        }},
+      {"Unit.PropagatesStopTo", "a.service b.target",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::PropagatesStopTo, "a.service", 2},
+                                                       {DependencyKind::PropagatesStopTo, "b.target", 2}});
+       }},
+      {"Unit.StopPropagatedFrom", "a.service",
+       [](const Unit& u) {
+         CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::StopPropagatedFrom, "a.service", 2}});
+       }},
       {"Unit.PartOf", "a.service b.target",
        [](const Unit& u) {
          CHECK(u.dependencies == std::vector<Dependency>{{DependencyKind::PartOf, "a.service", 2},
@@ -194,6 +203,17 @@ const std::vector<Sample>& samples() {
                                                        {DependencyKind::Requisite, "b.target", 2}});
        }},
       {"Unit.DefaultDependencies", "no", [](const Unit& u) { CHECK_FALSE(u.default_dependencies); }},
+      {"Unit.StopWhenUnneeded", "yes", [](const Unit& u) { CHECK(u.stop_when_unneeded); }},
+      {"Unit.RefuseManualStart", "yes",
+       [](const Unit& u) {
+         CHECK(u.refuse_manual_start);
+         CHECK_FALSE(u.refuse_manual_stop);
+       }},
+      {"Unit.RefuseManualStop", "true",
+       [](const Unit& u) {
+         CHECK(u.refuse_manual_stop);
+         CHECK_FALSE(u.refuse_manual_start);
+       }},
       {"Service.Type", "forking", [](const Unit& u) { CHECK(u.type == ServiceType::Forking); }},
       {"Service.ExecStart", "/bin/echo \"a b\" c",
        [](const Unit& u) {

@@ -1,0 +1,113 @@
+#include "cli/unit_reactions.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <unordered_set>
+
+#include "cli/commands.h"
+#include "cli/dependency_loader.h"
+#include "cli/unit_source.h"
+#include "manager/job_outcome.h"
+#include "monitor/monitor.h"
+#include "monitor/monitor_log.h"
+#include "runtime/runtime_files.h"
+#include "unit/unit_lookup.h"
+
+namespace unitrun::cli {
+namespace {
+
+bool has_unneeded_unit(const manager::DependencyGraph& graph) {
+  for (manager::UnitId id = 0; id < graph.size(); ++id)
+    if (graph.unit(id).stop_when_unneeded) return true;
+  return false;
+}
+
+// One line in the unit's monitor log (where `status` and `logs` show it).
+void log_reason(const LoadedGraph& loaded, const std::string& name, const std::string& line) {
+  auto it = loaded.files.find(name);
+  if (it == loaded.files.end() || !it->second.found || it->second.masked) return;
+  LoadedUnit unit = load_unit(it->second, UnitSource::Running);
+  monitor::MonitorLog log;
+  log.open(unit.load.unit, false);
+  log.info(line);
+  log.flush();
+}
+
+// Runs `verb` as a start or stop a unit's end asked for, not a person:
+// RefuseManualStart=/RefuseManualStop= do not apply (manual_refusal.h), and
+// a start counts against the unit's start limit with the starts before it.
+int as_triggered(const std::string& why, int (*verb)(const std::vector<std::string>&),
+                 const std::vector<std::string>& units) {
+  const char* before = std::getenv(monitor::kTriggeredByVariable);
+  std::string saved = before ? before : "";
+  (void)::setenv(monitor::kTriggeredByVariable, why.c_str(), 1);  // ENOMEM only: the start then counts afresh
+  std::fflush(stdout);
+  int code = verb(units);
+  if (before)
+    (void)::setenv(monitor::kTriggeredByVariable, saved.c_str(), 1);
+  else
+    (void)::unsetenv(monitor::kTriggeredByVariable);
+  return code;
+}
+
+}  // namespace
+
+void react_to_changes(const std::vector<std::string>& ended, const std::vector<std::string>& started, bool by_job,
+                      const unit::UnitPath& path, const manager::DependencyGraph* known) {
+  if (ended.empty() && started.empty()) return;
+  if (known && !has_unneeded_unit(*known) && std::none_of(ended.begin(), ended.end(), [&](const std::string& e) {
+        auto id = known->find(e);
+        return id && !known->unit(*id)[manager::Dependency::UpheldBy].empty();
+      }))
+    return;
+  if (shutdown_in_progress(runtime_directory())) return;
+  std::vector<unit::UnitFile> roots;
+  for (const std::vector<std::string>* names : {&ended, &started})
+    for (const std::string& n : *names)
+      if (auto f = unit::find_unit(n, path); f && f->found) roots.push_back(*f);
+  // The units that Upholds= an ended one are in its index (record_requirements).
+  std::vector<std::string> also;
+  for (const std::string& e : ended)
+    for (std::string& n : running_required_by(e)) also.push_back(std::move(n));
+  auto loaded = load_graph(roots, also, path);
+  if (!loaded) return;
+  if (has_unneeded_unit(loaded->graph)) {
+    // Whether a unit is still needed: every running unit may pull it in
+    // (a target's .wants/, a Wants= nobody indexes). Read only now.
+    for (std::string& n : running_unit_names()) also.push_back(std::move(n));
+    loaded = load_graph(roots, also, path);
+    if (!loaded) return;
+  }
+  std::vector<manager::FollowUp> follow_ups;
+  auto take = [&](const manager::StateChange& change, bool upholds) {
+    for (manager::FollowUp& f : manager::after_state_change(loaded->graph, loaded->states, {}, change)) {
+      bool wanted = f.cause == manager::FollowUpCause::StopWhenUnneeded ||
+                    f.cause == manager::FollowUpCause::PropagatesStopTo ||
+                    (upholds && f.cause == manager::FollowUpCause::Upholds && f.unit == change.unit);
+      bool seen = std::any_of(follow_ups.begin(), follow_ups.end(),
+                              [&](const manager::FollowUp& o) { return o.unit == f.unit && o.type == f.type; });
+      if (wanted && !seen) follow_ups.push_back(std::move(f));
+    }
+  };
+  for (const std::string& e : ended) {
+    manager::ActiveState now = loaded->states.of(e);
+    if (!manager::is_inactive_or_failed(now)) continue;  // runs again
+    take({e, manager::ActiveState::Active, now, by_job, false}, true);
+  }
+  for (const std::string& s : started) {
+    if (loaded->states.of(s) != manager::ActiveState::Active) continue;
+    take({s, manager::ActiveState::Inactive, manager::ActiveState::Active, true, false}, false);
+  }
+  for (const manager::FollowUp& f : follow_ups) {
+    bool stop = f.type == manager::RequestType::Stop;
+    std::string line =
+        std::string(stop ? "stopping" : "starting again") + ": " + f.reason + " (" + manager::to_string(f.cause) + ")";
+    std::printf("%s: %s\n", f.unit.c_str(), line.c_str());
+    log_reason(*loaded, f.unit, line);
+    as_triggered(std::string(manager::to_string(f.cause)) + " (" + f.reason + ")", stop ? &cli::stop : &cli::start,
+                 {f.unit});
+  }
+}
+
+}  // namespace unitrun::cli
