@@ -214,9 +214,7 @@ bool deactivating(const RuntimeView& v) {
       progress.update();
       continue;
     }
-    char buf[4096];
-    while (::read(watch.get(), buf, sizeof buf) > 0) {
-    }
+    sys::drain(watch.get());
     if (fds[1].revents & POLLIN) (void)sys::wait_readable(pidfd->get(), -1);  // exited: its lock is free now
     view = inspect(unit, files, lock);
   }
