@@ -113,6 +113,14 @@ TEST_CASE("systemctl: start, is-active, show MainPID and ActiveState, restart, k
   REQUIRE(pid > 0);
   CHECK(alive(pid));
   CHECK(proc_cmdline(pid) == "/bin/sleep 1000");
+  // The monitor, forked by a process whose argv[0] is systemctl, is
+  // unitrun by its command name as by its title.
+  auto service_stat = proc_stat(pid);
+  REQUIRE(service_stat);
+  auto monitor_stat = proc_stat(service_stat->ppid);
+  REQUIRE(monitor_stat);
+  CHECK(monitor_stat->comm == "unitrun");
+  CHECK(proc_cmdline(service_stat->ppid).rfind("unitrun", 0) == 0);
   std::vector<pid_t> marked = find_marked(systemctl.marker());
   CHECK(std::find(marked.begin(), marked.end(), pid) != marked.end());
 
