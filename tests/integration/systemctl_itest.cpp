@@ -25,16 +25,7 @@ class Systemctl {
     std::filesystem::create_directories(sysd());
     std::filesystem::create_symlink(unitrun_binary(), dir_ / "systemctl");
   }
-  ~Systemctl() {
-    for (const std::string& n : started_) (void)run_unitrun({"stop", n}, options());
-    kill_marked(marker_);
-    reap_adopted();
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(kRuntimeDir, ec)) {
-      std::string n = e.path().filename();
-      if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove(e.path(), ec);
-    }
-  }
+  ~Systemctl() { end_units(started_, options(), marker_, prefix_); }
   std::string etc() const { return dir_ / "etc"; }
   std::string sysd() const { return dir_ / "sysd"; }
   const std::string& marker() const { return marker_; }

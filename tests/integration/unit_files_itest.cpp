@@ -38,16 +38,7 @@ class ConfigUnits {
     std::filesystem::create_directories(etc());
     std::filesystem::create_directories(lib());
   }
-  ~ConfigUnits() {
-    for (const std::string& n : started_) (void)unitrun({"stop", n});
-    kill_marked(marker_);
-    reap_adopted();
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(kRuntimeDir, ec)) {
-      std::string n = e.path().filename();
-      if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove(e.path(), ec);
-    }
-  }
+  ~ConfigUnits() { end_units(started_, options(), marker_, prefix_); }
   std::string etc() const { return dir_ / "etc"; }
   std::string lib() const { return dir_ / "lib"; }
   std::string name(const std::string& short_name) const { return prefix_ + "-" + short_name; }
@@ -60,11 +51,12 @@ class ConfigUnits {
     return dir + "/" + file_name;
   }
   void started(const std::string& n) { started_.push_back(n); }
-  RunResult unitrun(const std::vector<std::string>& args) const {
+  RunOptions options() const {
     RunOptions o;
     o.set_env = {"UNITRUN_UNIT_PATH=" + etc() + ":" + lib(), "UNITRUN_TEST_MARKER=" + marker_, "LC_ALL=C"};
-    return run_unitrun(args, o);
+    return o;
   }
+  RunResult unitrun(const std::vector<std::string>& args) const { return run_unitrun(args, options()); }
   std::string is_enabled(const std::string& unit) const { return unitrun({"is-enabled", unit}).out; }
   // The state list-unit-files gives the file.
   std::string listed(const std::string& file_name) const {
