@@ -1,7 +1,10 @@
 #include "base/process_title.h"
 
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 namespace unitrun {
 namespace {
@@ -24,6 +27,12 @@ void init_process_title(int argc, char** argv) {
 size_t process_title_capacity() { return title_size; }
 
 bool set_process_title(std::initializer_list<std::string_view> words) {
+  if (words.size() > 0) {
+    std::string name(*words.begin());
+    if (!name.empty() && name.back() == ':') name.pop_back();
+    // Cosmetic, and it cannot fail for a string (the kernel cuts it to 15 bytes).
+    (void)::prctl(PR_SET_NAME, name.c_str(), 0, 0, 0);
+  }
   if (title_area == nullptr || title_size < 2) return false;
   size_t at = 0;
   for (std::string_view w : words) {

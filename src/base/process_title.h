@@ -16,7 +16,10 @@ void init_process_title(int argc, char** argv);
 
 // Writes `words` (NUL-separated in the area, so readers see them as
 // arguments) into argv's memory, cut to fit; returns false when nothing
-// could be written (no argv recorded).
+// could be written (no argv recorded). The command name (/proc/PID/comm,
+// what `ps -o comm`, `pgrep` and `top` show) becomes the first word, a
+// trailing ':' left out ("unitrun"): it was argv[0]'s, `systemctl` where
+// unitrun runs as systemctl.
 bool set_process_title(std::initializer_list<std::string_view> words);
 
 // How many bytes a title may take, its final NUL included (0: none recorded).

@@ -77,6 +77,15 @@ Result<bool> wait_readable(int fd, int timeout_ms) {
   }
 }
 
+void drain(int fd) {
+  char buf[4096];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // EAGAIN: drained; another error or EOF: nothing more to read either
+  }
+}
+
 bool reset_signals() {
   struct sigaction dfl;
   std::memset(&dfl, 0, sizeof dfl);

@@ -26,6 +26,10 @@ Result<bool> pidfd_send_signal(int pidfd, int sig);
 
 // Waits until fd is readable or the timeout (ms, -1 = none) passes; true when readable.
 Result<bool> wait_readable(int fd, int timeout_ms);
+// Reads a non-blocking fd until nothing is left (or EOF), and discards what
+// it read: an inotify or event fd whose readiness only says "look again".
+// Out of line, so that its buffer is no part of the caller's frame.
+void drain(int fd);
 
 // Every signal's disposition back to SIG_DFL and an empty mask: what a
 // process inherited (an ignored SIGCHLD or SIGPIPE, a blocked SIGTERM) is

@@ -8,6 +8,7 @@
 // the worst code (cli/targets.h, cli/job_runner.h).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,10 @@ int is_failed(const std::vector<std::string>& units, bool quiet);
 // is failed, else "running"; exit 0 for running only. `wait`: first block
 // (inotify, no polling) until a boot under way has ended.
 int is_system_running(bool quiet, bool wait);
+// The name of a unit of the caller's runtime directory that is failed, the
+// first one found; nullopt when none is (is-system-running's "degraded",
+// init's shutdown).
+std::optional<std::string> first_failed_unit();
 int is_enabled(const std::vector<std::string>& units, bool quiet);
 
 // systemctl's unit file verbs (cli/unit_files.cc, unit/install_plan.h):

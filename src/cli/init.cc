@@ -27,9 +27,6 @@
 #include "cli/commands.h"
 #include "cli/init_sequence.h"
 #include "cli/systemd_run_dir.h"
-#include "cli/targets.h"
-#include "cli/unit_catalog.h"
-#include "runtime/runtime_files.h"
 
 namespace unitrun::cli {
 namespace {
@@ -39,23 +36,6 @@ int status_code(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return exit_code::kFailure;
-}
-
-// A unit left failed once the shutdown is over: one that failed while it
-// ran (shutdown() stops only what runs, and a unit that failed to stop
-// already shows in its exit code).
-bool any_unit_failed() {
-  unit::UnitPath path = unit::unit_path_for_current_user();
-  std::vector<std::string> notes;
-  for (Target& t : resolve_targets({"*"}, path, GlobScope::Running, notes)) {
-    if (!t.error.empty()) continue;
-    RuntimeFiles files = runtime_files_for(t.file.name, t.file.identity.empty() ? t.file.name : t.file.identity);
-    if (quick_state(t.file.name, files).active == ActiveState::Failed) {
-      std::fprintf(stderr, "unitrun init: %s failed\n", t.file.name.c_str());
-      return true;
-    }
-  }
-  return false;
 }
 
 // In the boot's child, not in PID 1 (whose heap stays clean): where unitrun
@@ -71,7 +51,13 @@ int boot_verb() {
 
 int shutdown_verb() {
   int code = shutdown();
-  if (any_unit_failed() && code == exit_code::kSuccess) code = exit_code::kFailure;
+  // A unit left failed once the shutdown is over: one that failed while it
+  // ran (shutdown() stops only what runs, and a unit that failed to stop
+  // already shows in its exit code).
+  if (auto failed = first_failed_unit()) {
+    std::fprintf(stderr, "unitrun init: %s failed\n", failed->c_str());
+    if (code == exit_code::kSuccess) code = exit_code::kFailure;
+  }
   return code;
 }
 

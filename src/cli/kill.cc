@@ -98,24 +98,8 @@ int kill_units(const std::vector<std::string>& units, const std::string& signal,
     std::fprintf(stderr, "Failed to parse signal string %s.\n", signal.c_str());
     return exit_code::kFailure;
   }
-  unit::UnitPath path = unit::unit_path_for_current_user();
-  std::vector<std::string> notes;
-  std::vector<int> codes;
-  for (const Target& t : resolve_targets(units, path, GlobScope::Running, notes)) {
-    if (!t.error.empty()) {
-      std::fprintf(stderr, "%s\n", t.error.c_str());
-      codes.push_back(t.code);
-      continue;
-    }
-    if (!is_loaded(t.file)) {  // systemctl's words and exit code
-      std::fprintf(stderr, "Failed to kill unit %s: Unit %s not loaded.\n", t.file.name.c_str(), t.file.name.c_str());
-      codes.push_back(exit_code::kFailure);
-      continue;
-    }
-    codes.push_back(kill_one(t.file, *sig, main_only));
-  }
-  for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
-  return worst_exit_code(codes);
+  return for_each_loaded_target(units, "kill",
+                                [&](const unit::UnitFile& file) { return kill_one(file, *sig, main_only); });
 }
 
 }  // namespace unitrun::cli

@@ -191,7 +191,7 @@ bool deactivating(const RuntimeView& v) {
 // the monitor) is waited out, as systemd queues a start behind a stop job:
 // until the record says something else, or the monitor is gone. Woken by
 // the record's rewrites (inotify on the runtime directory) and by the
-// monitor's exit (its pidfd); no polling. Out of line: its read buffer would
+// monitor's exit (its pidfd); no polling. Out of line: its locals would
 // otherwise be part of start_locked()'s frame, below which the monitor runs
 // (every stack page the monitor reaches stays dirty while it lives).
 [[gnu::noinline]] RuntimeView wait_out_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock,
@@ -215,9 +215,7 @@ bool deactivating(const RuntimeView& v) {
       progress.update();
       continue;
     }
-    char buf[4096];
-    while (::read(watch.get(), buf, sizeof buf) > 0) {
-    }
+    sys::drain(watch.get());
     if (fds[1].revents & POLLIN) (void)sys::wait_readable(pidfd->get(), -1);  // exited: its lock is free now
     view = inspect(unit, files, lock);
   }

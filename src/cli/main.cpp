@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "base/exit_codes.h"
 #include "base/process_title.h"
@@ -265,72 +266,46 @@ int run(int argc, char** argv) {
 
   cli::terminal::init(no_color ? cli::terminal::ColorMode::Never : *cli::terminal::parse_color_mode(color_when));
 
+  if (*logs) log_options.lines_given = logs->count("--lines") > 0;
+  // What each verb runs; the one given (CLI11 takes one) runs, with what
+  // was parsed into the variables above.
+  const std::pair<CLI::App*, std::function<int()>> verbs[] = {
+      {check, [&] { return cli::check(units); }},
+      {security, [&] { return cli::security(units, security_json, security_threshold); }},
+      {show, [&] { return cli::show(one_unit, json); }},
+      {cat, [&] { return cli::cat(units); }},
+      {start, [&] { return cli::start(units); }},
+      {stop, [&] { return unit_ended ? cli::after_unit_ended(units.front()) : cli::stop(units); }},
+      {restart, [&] { return cli::restart(units); }},
+      {status, [&] { return cli::status(units, json); }},
+      {reload, [&] { return cli::reload(units); }},
+      {force_reload, [&] { return cli::force_reload(units); }},
+      {try_restart, [&] { return cli::try_restart(units); }},
+      {run_cmd, [&] { return cli::run(one_unit); }},
+      {logs, [&] { return cli::logs(one_unit, log_options); }},
+      {reopen_logs, [&] { return cli::reopen_logs(); }},
+      {boot, [&] { return cli::boot(); }},
+      {shutdown, [&] { return cli::shutdown(); }},
+      {init, [&] { return cli::init(init_command); }},
+      {export_cmd, [&] { return cli::export_unit(export_format, one_unit); }},
+      {list, [&] { return cli::list_units(list_options); }},
+      {list_files, [&] { return cli::list_unit_files(list_options); }},
+      {is_active, [&] { return cli::is_active(units, quiet); }},
+      {is_failed, [&] { return cli::is_failed(units, quiet); }},
+      {is_enabled, [&] { return cli::is_enabled(units, quiet); }},
+      {enable, [&] { return cli::enable(units, now, link_scope()); }},
+      {disable, [&] { return cli::disable(units, now, link_scope()); }},
+      {reenable, [&] { return cli::reenable(units, now, link_scope()); }},
+      {mask, [&] { return cli::mask(units, now, link_scope()); }},
+      {unmask, [&] { return cli::unmask(units, link_scope()); }},
+      {kill, [&] { return cli::kill_units(units, kill_signal, kill_whom == "main"); }},
+      {install_systemctl, [&] { return cli::install_systemctl(systemctl_path, force); }},
+      {uninstall_systemctl, [&] { return cli::uninstall_systemctl(systemctl_path); }},
+      {complete, [&] { return cli::complete_units(); }},
+  };
   std::function<int()> verb_run;
-  if (*check)
-    verb_run = [&] { return cli::check(units); };
-  else if (*security)
-    verb_run = [&] { return cli::security(units, security_json, security_threshold); };
-  else if (*show)
-    verb_run = [&] { return cli::show(one_unit, json); };
-  else if (*cat)
-    verb_run = [&] { return cli::cat(units); };
-  else if (*start)
-    verb_run = [&] { return cli::start(units); };
-  else if (*stop)
-    verb_run = [&] { return unit_ended ? cli::after_unit_ended(units.front()) : cli::stop(units); };
-  else if (*restart)
-    verb_run = [&] { return cli::restart(units); };
-  else if (*status)
-    verb_run = [&] { return cli::status(units, json); };
-  else if (*reload)
-    verb_run = [&] { return cli::reload(units); };
-  else if (*force_reload)
-    verb_run = [&] { return cli::force_reload(units); };
-  else if (*try_restart)
-    verb_run = [&] { return cli::try_restart(units); };
-  else if (*run_cmd)
-    verb_run = [&] { return cli::run(one_unit); };
-  else if (*logs) {
-    log_options.lines_given = logs->count("--lines") > 0;
-    verb_run = [&] { return cli::logs(one_unit, log_options); };
-  } else if (*reopen_logs)
-    verb_run = [&] { return cli::reopen_logs(); };
-  else if (*boot)
-    verb_run = [&] { return cli::boot(); };
-  else if (*shutdown)
-    verb_run = [&] { return cli::shutdown(); };
-  else if (*init)
-    verb_run = [&] { return cli::init(init_command); };
-  else if (*export_cmd)
-    verb_run = [&] { return cli::export_unit(export_format, one_unit); };
-  else if (*list)
-    verb_run = [&] { return cli::list_units(list_options); };
-  else if (*list_files)
-    verb_run = [&] { return cli::list_unit_files(list_options); };
-  else if (*is_active)
-    verb_run = [&] { return cli::is_active(units, quiet); };
-  else if (*is_failed)
-    verb_run = [&] { return cli::is_failed(units, quiet); };
-  else if (*is_enabled)
-    verb_run = [&] { return cli::is_enabled(units, quiet); };
-  else if (*enable)
-    verb_run = [&] { return cli::enable(units, now, link_scope()); };
-  else if (*disable)
-    verb_run = [&] { return cli::disable(units, now, link_scope()); };
-  else if (*reenable)
-    verb_run = [&] { return cli::reenable(units, now, link_scope()); };
-  else if (*mask)
-    verb_run = [&] { return cli::mask(units, now, link_scope()); };
-  else if (*unmask)
-    verb_run = [&] { return cli::unmask(units, link_scope()); };
-  else if (*kill)
-    verb_run = [&] { return cli::kill_units(units, kill_signal, kill_whom == "main"); };
-  else if (*install_systemctl)
-    verb_run = [&] { return cli::install_systemctl(systemctl_path, force); };
-  else if (*uninstall_systemctl)
-    verb_run = [&] { return cli::uninstall_systemctl(systemctl_path); };
-  else if (*complete)
-    verb_run = [&] { return cli::complete_units(); };
+  for (const auto& [subcommand, runs] : verbs)
+    if (*subcommand) verb_run = runs;
   app_owner.reset();  // the subcommand pointers die with it
   if (verb_run) return verb_run();
   return exit_code::kBadArguments;

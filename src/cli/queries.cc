@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "base/exit_codes.h"
+#include "base/sys.h"
 #include "base/unique_fd.h"
 #include "cli/commands.h"
 #include "cli/dependency_loader.h"
@@ -20,6 +21,11 @@
 namespace unitrun::cli {
 namespace {
 
+ActiveState active_state_of(const unit::UnitFile& file) {
+  unit::UnitFile f = own_unit(file);  // default.target: multi-user.target
+  return quick_state(f.name, runtime_files_for(f.name, f.identity.empty() ? f.name : f.identity)).active;
+}
+
 // The ActiveState of each unit the words name; a word that names none is
 // "inactive", as systemctl says of a unit it cannot find.
 std::vector<ActiveState> active_states(const std::vector<std::string>& words, bool quiet) {
@@ -27,11 +33,7 @@ std::vector<ActiveState> active_states(const std::vector<std::string>& words, bo
   std::vector<std::string> notes;
   std::vector<ActiveState> out;
   for (const Target& t : resolve_targets(words, path, GlobScope::Running, notes)) {
-    ActiveState s = ActiveState::Inactive;
-    if (t.error.empty()) {
-      unit::UnitFile f = own_unit(t.file);  // default.target: multi-user.target
-      s = quick_state(f.name, runtime_files_for(f.name, f.identity)).active;
-    }
+    ActiveState s = t.error.empty() ? active_state_of(t.file) : ActiveState::Inactive;
     if (!quiet) std::printf("%s\n", to_string(s));
     out.push_back(s);
   }
@@ -46,13 +48,19 @@ void wait_for_boot(const std::string& directory) {
   while (boot_in_progress(directory)) {
     struct pollfd p = {watch.get(), POLLIN, 0};
     if (::poll(&p, 1, -1) < 0 && errno != EINTR) return;
-    char buf[4096];
-    while (::read(watch.get(), buf, sizeof buf) > 0) {
-    }
+    sys::drain(watch.get());
   }
 }
 
 }  // namespace
+
+std::optional<std::string> first_failed_unit() {
+  unit::UnitPath path = unit::unit_path_for_current_user();
+  std::vector<std::string> notes;
+  for (const Target& t : resolve_targets({"*"}, path, GlobScope::Running, notes))
+    if (t.error.empty() && active_state_of(t.file) == ActiveState::Failed) return t.file.name;
+  return std::nullopt;
+}
 
 int is_system_running(bool quiet, bool wait) {
   std::string directory = runtime_directory();
@@ -62,7 +70,7 @@ int is_system_running(bool quiet, bool wait) {
     state = "stopping";
   else if (boot_in_progress(directory))
     state = "starting";
-  else if (is_failed({"*"}, true) == exit_code::kSuccess)
+  else if (first_failed_unit())
     state = "degraded";
   if (!quiet) std::printf("%s\n", state);
   return std::string_view(state) == "running" ? exit_code::kSuccess : exit_code::kFailure;

@@ -57,26 +57,11 @@ int reset_failed(const std::vector<std::string>& units) {
     for (const RuntimeEntry& e : dir.entries()) reset_one(e.lock, e.state);
     return exit_code::kSuccess;
   }
-  unit::UnitPath path = unit::unit_path_for_current_user();
-  std::vector<std::string> notes;
-  std::vector<int> codes;
-  for (const Target& t : resolve_targets(units, path, GlobScope::Running, notes)) {
-    if (!t.error.empty()) {
-      std::fprintf(stderr, "%s\n", t.error.c_str());
-      codes.push_back(t.code);
-      continue;
-    }
-    if (!is_loaded(t.file)) {  // systemctl's words and exit code
-      std::fprintf(stderr, "Failed to reset failed state of unit %s: Unit %s not loaded.\n", t.file.name.c_str(),
-                   t.file.name.c_str());
-      codes.push_back(exit_code::kFailure);
-      continue;
-    }
-    RuntimeFiles f = runtime_files_for(t.file.name, t.file.identity.empty() ? t.file.name : t.file.identity);
+  return for_each_loaded_target(units, "reset failed state of", [](const unit::UnitFile& file) {
+    RuntimeFiles f = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
     reset_one(f.lock, f.state);
-  }
-  for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
-  return worst_exit_code(codes);
+    return exit_code::kSuccess;
+  });
 }
 
 }  // namespace unitrun::cli

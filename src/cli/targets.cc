@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <set>
 
 #include "base/exit_codes.h"
@@ -103,6 +104,29 @@ bool is_loaded(const unit::UnitFile& file) {
   struct stat st;
   // Only a lock file known absent makes it unloaded: another failure to look is no proof.
   return ::lstat(runtime_files_for(file.name, file.identity).lock.c_str(), &st) == 0 || errno != ENOENT;
+}
+
+int for_each_loaded_target(const std::vector<std::string>& words, const char* what,
+                           const std::function<int(const unit::UnitFile&)>& act) {
+  unit::UnitPath path = unit::unit_path_for_current_user();
+  std::vector<std::string> notes;
+  std::vector<int> codes;
+  for (const Target& t : resolve_targets(words, path, GlobScope::Running, notes)) {
+    if (!t.error.empty()) {
+      std::fprintf(stderr, "%s\n", t.error.c_str());
+      codes.push_back(t.code);
+      continue;
+    }
+    if (!is_loaded(t.file)) {
+      std::fprintf(stderr, "Failed to %s unit %s: Unit %s not loaded.\n", what, t.file.name.c_str(),
+                   t.file.name.c_str());
+      codes.push_back(exit_code::kFailure);
+      continue;
+    }
+    codes.push_back(act(t.file));
+  }
+  for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
+  return worst_exit_code(codes);
 }
 
 int worst_exit_code(const std::vector<int>& codes) {

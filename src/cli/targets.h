@@ -6,6 +6,7 @@
 // and reports each outcome (systemctl's way).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,15 @@ unit::UnitFile with_running_key(unit::UnitFile file);
 // loaded unit (kill, reset-failed) fail with "Unit NAME not loaded." for
 // the others. Looks without creating anything.
 bool is_loaded(const unit::UnitFile& file);
+
+// systemctl's way for the verbs that act on loaded units only (kill,
+// reset-failed): `act` on each running unit the words name that is loaded,
+// its exit code kept. A word that names none says why on stderr (its
+// code); a unit not loaded says "Failed to WHAT unit NAME: Unit NAME not
+// loaded." (exit 1); the notes of globs that matched nothing come last.
+// Returns the worst exit code.
+int for_each_loaded_target(const std::vector<std::string>& words, const char* what,
+                           const std::function<int(const unit::UnitFile&)>& act);
 
 // Exit codes of several units: the worst (the highest), 0 for none.
 int worst_exit_code(const std::vector<int>& codes);

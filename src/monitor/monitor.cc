@@ -1024,9 +1024,7 @@ void Monitor::watch_pidfile_directory() {
 }
 
 void Monitor::on_inotify() {
-  char buf[4096];
-  while (::read(inotify_fd_.get(), buf, sizeof buf) > 0) {
-  }
+  sys::drain(inotify_fd_.get());
   watch_pidfile_directory();  // a directory on the way may have appeared
   std::string why;
   switch (check_pidfile(why)) {
@@ -1322,9 +1320,7 @@ bool Monitor::new_oom_kill() {
 }
 
 void Monitor::on_oom() {
-  char buf[4096];
-  while (::read(oom_fd_.get(), buf, sizeof buf) > 0) {
-  }
+  sys::drain(oom_fd_.get());
   if (new_oom_kill()) enqueue(make(Event::Kind::OomKill));
 }
 

@@ -866,9 +866,7 @@ Result<bool> UnitCgroup::wait_empty(int timeout_ms) const {
       if (!populated || *populated == 0) return true;
       std::vector<struct pollfd> fds{{in.get(), POLLIN, 0}};
       if (!wait_fds(fds, deadline)) return false;
-      char buf[4096];
-      while (::read(in.get(), buf, sizeof buf) > 0) {
-      }
+      sys::drain(in.get());
     }
   }
   // v1: each member's pidfd becomes readable when it exits.

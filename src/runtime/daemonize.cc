@@ -152,7 +152,10 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
                            format_reply_fail(exit_code::kFailure, std::string("fork: ") + std::strerror(errno)));
       ::_exit(1);
     }
-    if (monitor > 0) ::_exit(0);
+    if (monitor > 0) {
+      after_fork();
+      ::_exit(0);
+    }
     if (!detach_stdio()) {
       (void)sys::write_all(
           write_end.get(),

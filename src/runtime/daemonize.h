@@ -42,7 +42,10 @@ struct WaitTicks {
 // Runs monitor_main(ready_fd) in a daemonized grandchild and waits for its
 // report. monitor_main's return value becomes the monitor's exit status.
 // after_fork runs in the caller once the first child exists: the place to
-// close what only the monitor should keep.
+// close what only the monitor should keep. It runs in that child too, once
+// the monitor is forked and before the child exits, so that what it closes
+// is closed in its order there as well, not in whatever order exit closes
+// fds (a lock released before another one that must go first).
 StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork,
                        const WaitTicks& ticks = {});
 

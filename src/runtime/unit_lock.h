@@ -61,13 +61,19 @@ class UnitLock {
   int fd() const { return fd_.get(); }
   // Lets go of this process's handle. The locks stay with the open file
   // description for as long as another process (the monitor) holds it.
+  // The name lock goes first: whoever closes last lets go of the locks
+  // (the start caller, when its monitor ended before it closed), and a
+  // start that takes the start lock the moment it is free must find the
+  // name free too, not "another unit of that name is running".
   void close() {
-    fd_.reset();
     name_fd_.reset();
+    fd_.reset();
   }
 
  private:
   explicit UnitLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  // Declared in this order so that the destructor, like close(), closes
+  // name_fd_ before fd_.
   UniqueFd fd_;
   UniqueFd name_fd_;  // the name lock, once claimed
 };

@@ -43,46 +43,17 @@ PATH_IN_CONTAINER=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # docker stop's window between SIGTERM and SIGKILL.
 STOP_WINDOW=10
 
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
 WORK=""
 NSPAWN_PID=""
 CPID=""
 MACHINE="unitrun-ctr-$$"
 
-log() { echo "container: $*" >&2; }
-
-skip() {
-    echo "SKIPPED: $*"
-    if [ "$REQUIRED" = 1 ]; then
-        echo "UNITRUN_CONTAINER_REQUIRED=1: the container suite had to run" >&2
-        exit 1
-    fi
-    exit 0
-}
-
-abort() {
-    echo "FAIL $1: $2"
-    FAILED=$((FAILED + 1))
-    finish
-}
-
-finish() {
-    [ "$FAILED" -gt 0 ] && log "failed: ${FAILED_NAMES[*]:-setup}"
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ] && exit 0
-    exit 1
-}
-
-PREPARE_ONLY=0
-BINARY=${UNITRUN_BINARY:-}
-case "${1:-}" in
-    --prepare-only) PREPARE_ONLY=1 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
-    "") ;;
-    *) BINARY=$1 ;;
-esac
+SUITE=container
+REQUIRED_NOTE="UNITRUN_CONTAINER_REQUIRED=1: the container suite had to run"
+HELP_LINES=2,28p
+# shellcheck source=tests/lib/suite.sh
+. "$SOURCE_DIR/tests/lib/suite.sh"
+parse_suite_arguments "$@"
 
 [ "$(id -u)" -eq 0 ] || skip "not root (systemd-nspawn and debootstrap need root)"
 command -v systemd-nspawn >/dev/null 2>&1 || skip "no systemd-nspawn (package systemd-container)"

@@ -32,49 +32,20 @@ INCLUDE=systemd,systemd-sysv,dbus,libinih1,libspdlog1.10,libfmt9,libsystemd0,pyt
 PATH_IN_CONTAINER=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 SUITE_START=$(date +%s)
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
 WORK=""
 NSPAWN_PID=""
 CPID=""
 MACHINE="unitrun-e2e-$$"
 
-log() { echo "e2e: $*" >&2; }
-
-skip() {
-    echo "SKIPPED: $*"
-    if [ "$REQUIRED" = 1 ]; then
-        echo "UNITRUN_E2E_REQUIRED=1: the systemd end-to-end suite had to run" >&2
-        exit 1
-    fi
-    exit 0
-}
-
-# A failure of the harness itself, before any case ran.
-abort() {
-    echo "FAIL $1: $2"
-    FAILED=$((FAILED + 1))
-    finish
-}
-
-finish() {
-    [ "$FAILED" -gt 0 ] && log "failed: ${FAILED_NAMES[*]:-setup}"
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ] && exit 0
-    exit 1
-}
+SUITE=e2e
+REQUIRED_NOTE="UNITRUN_E2E_REQUIRED=1: the systemd end-to-end suite had to run"
+HELP_LINES=2,25p
+# shellcheck source=tests/lib/suite.sh
+. "$SOURCE_DIR/tests/lib/suite.sh"
 
 # ---- preconditions ---------------------------------------------------------------
 
-PREPARE_ONLY=0
-BINARY=${UNITRUN_BINARY:-}
-case "${1:-}" in
-    --prepare-only) PREPARE_ONLY=1 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
-    "") ;;
-    *) BINARY=$1 ;;
-esac
+parse_suite_arguments "$@"
 
 [ "$(id -u)" -eq 0 ] || skip "not root (systemd-nspawn and debootstrap need root)"
 

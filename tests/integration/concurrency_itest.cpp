@@ -233,13 +233,7 @@ TEST_CASE("two unit files of the same name never run at once: they would share t
   CHECK(run_unitrun({"stop", b / (name + ".ini")}).exit_code == 0);
   CHECK(find_marked(name).empty());
   // The runtime files of both, and the shared default log.
-  if (DIR* d = ::opendir(kRuntimeDir)) {
-    std::vector<std::string> ours;
-    while (struct dirent* e = ::readdir(d))
-      if (std::string(e->d_name).rfind(name + ".", 0) == 0) ours.push_back(std::string(kRuntimeDir) + "/" + e->d_name);
-    ::closedir(d);
-    for (const std::string& f : ours) remove_file(f);
-  }
+  remove_runtime_files(name + ".");
   remove_file(std::string(kDefaultLogDir) + "/" + name + ".log");
 }
 

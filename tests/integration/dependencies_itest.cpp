@@ -27,18 +27,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 class DepDir {
  public:
   DepDir() : prefix_(unique_name("d")), marker_(prefix_ + "-marker") { ::chmod(dir_.path().c_str(), 0755); }
-  ~DepDir() {
-    for (const std::string& n : started_) (void)run_unitrun({"stop", n}, options());
-    kill_marked(marker_);
-    reap_adopted();
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(runtime_, ec)) {
-      std::string n = e.path().filename();
-      if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove(e.path(), ec);
-    }
-    for (const auto& e : std::filesystem::directory_iterator(runtime_ + "/.required-by", ec))
-      if (e.path().filename().string().rfind(prefix_, 0) == 0) std::filesystem::remove_all(e.path(), ec);
-  }
+  ~DepDir() { end_units(started_, options(), marker_, prefix_, runtime_); }
   DepDir(const DepDir&) = delete;
   DepDir& operator=(const DepDir&) = delete;
 
@@ -392,7 +381,7 @@ TEST_CASE("dependencies: OnFailure= works after the unitrun binary was replaced 
   std::filesystem::copy_file(unitrun_binary(), copy);
   ::chmod(copy.c_str(), 0755);
   std::string fifo = d / "go", mark = d / "handler.ran";
-  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  make_fifo(fifo);
   std::string handler = d.service("handler", "/bin/sh -c 'touch " + mark + "'", "", "Type=oneshot\n");
   std::string dep = d.service("dep", "/bin/sh -c 'read x < " + fifo + "; exit 1'", "OnFailure=" + handler + "\n");
   RunResult started = run({copy, "start", dep}, d.options());
@@ -400,12 +389,7 @@ TEST_CASE("dependencies: OnFailure= works after the unitrun binary was replaced 
   REQUIRE(started.exit_code == 0);
   // The monitor's binary is gone from its path ("... (deleted)" in /proc).
   remove_file(copy);
-  {
-    int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the service reads it: the open returns
-    REQUIRE(w >= 0);
-    REQUIRE(::write(w, "go\n", 3) == 3);
-    ::close(w);
-  }
+  write_fifo(fifo, "go\n");  // the service reads it: the open returns
   bool ran = wait_until([&] { return exists(mark); }, 20000, 50);
   INFO(d.unitrun({"status", dep}).out);
   CHECK(ran);

@@ -255,8 +255,7 @@ TEST_CASE("init: as PID 1 of a PID namespace, SIGTERM stops every unit cleanly a
 TEST_CASE("init: a second SIGTERM or SIGINT during the shutdown changes nothing, the shutdown goes on", "[init]") {
   InitDir d;
   std::string fifo = d / "go";
-  REQUIRE(::mkfifo(fifo.c_str(), 0666) == 0);
-  REQUIRE(::chmod(fifo.c_str(), 0666) == 0);
+  make_fifo(fifo);
   // Its ExecStop= holds the shutdown until the test writes to the FIFO.
   (void)d.enabled("slow", "",
                   "ExecStopPost=/bin/sh -c 'echo stopping >> " + d.order() + "; read x < " + fifo + "; echo done-" +
@@ -268,12 +267,7 @@ TEST_CASE("init: a second SIGTERM or SIGINT during the shutdown changes nothing,
   REQUIRE(wait_until([&] { return contains(d.order_text(), "stopping"); }, 20000));
   send(init.pid(), SIGTERM);
   send(init.pid(), SIGINT);
-  {
-    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the reader waits already
-    REQUIRE(fd >= 0);
-    REQUIRE(::write(fd, "ok\n", 3) == 3);
-    ::close(fd);
-  }
+  write_fifo(fifo, "ok\n");  // the reader waits already
   RunResult r = init.wait();
   INFO(r.describe());
   CHECK(r.exit_code == 0);
@@ -286,8 +280,7 @@ TEST_CASE("init: a Ctrl-C, Ctrl-\\ or hangup at the terminal (init's process gro
           "[init]") {
   InitDir d;
   std::string fifo = d / "go";
-  REQUIRE(::mkfifo(fifo.c_str(), 0666) == 0);
-  REQUIRE(::chmod(fifo.c_str(), 0666) == 0);
+  make_fifo(fifo);
   std::string systemctl = d / "systemctl";  // unitrun under systemctl's name
   REQUIRE(::symlink(unitrun_binary().c_str(), systemctl.c_str()) == 0);
   (void)d.enabled("slow", "",
@@ -309,12 +302,7 @@ TEST_CASE("init: a Ctrl-C, Ctrl-\\ or hangup at the terminal (init's process gro
   // What the terminal sends to its foreground group: init and the shutdown
   // child it forked (the services run in sessions of their own).
   for (int sig : {SIGINT, SIGQUIT, SIGHUP, SIGTSTP}) REQUIRE(::kill(-init.pid(), sig) == 0);
-  {
-    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the reader waits already
-    REQUIRE(fd >= 0);
-    REQUIRE(::write(fd, "ok\n", 3) == 3);
-    ::close(fd);
-  }
+  write_fifo(fifo, "ok\n");  // the reader waits already
   RunResult r = init.wait();
   INFO(r.describe());
   CHECK(r.exit_code == 0);
@@ -329,8 +317,7 @@ TEST_CASE("init: is-system-running says starting while the boot runs, --wait ret
           "[init]") {
   InitDir d;
   std::string fifo = d / "go";
-  REQUIRE(::mkfifo(fifo.c_str(), 0666) == 0);
-  REQUIRE(::chmod(fifo.c_str(), 0666) == 0);
+  make_fifo(fifo);
   std::string systemctl = d / "systemctl";
   REQUIRE(::symlink(unitrun_binary().c_str(), systemctl.c_str()) == 0);
   // Its ExecStartPre= holds the boot until the test writes to the FIFO.
@@ -343,12 +330,7 @@ TEST_CASE("init: is-system-running says starting while the boot runs, --wait ret
   CHECK(starting.out == "starting\n");
   CHECK(starting.exit_code == 1);
   Running waiting = spawn({systemctl, "is-system-running", "--wait"}, d.options());
-  {
-    int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // the reader waits already
-    REQUIRE(fd >= 0);
-    REQUIRE(::write(fd, "ok\n", 3) == 3);
-    ::close(fd);
-  }
+  write_fifo(fifo, "ok\n");  // the reader waits already
   RunResult waited = waiting.wait();
   INFO(waited.describe());
   CHECK(waited.out == "degraded\n");  // the boot is over, and one unit failed

@@ -19,6 +19,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <set>
 #include <sstream>
@@ -731,6 +732,37 @@ void kill_marked(const std::string& marker) {
     for (pid_t p : pids) wait_exit(p, 2000);
     reap_adopted();
   }
+}
+
+void make_fifo(const std::string& path) {
+  REQUIRE(::mkfifo(path.c_str(), 0666) == 0);
+  REQUIRE(::chmod(path.c_str(), 0666) == 0);
+}
+
+void write_fifo(const std::string& path, const std::string& line) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  REQUIRE(written);
+}
+
+void end_units(const std::vector<std::string>& started, const RunOptions& options, const std::string& marker,
+               const std::string& prefix, const std::string& runtime_dir) {
+  for (const std::string& n : started) (void)run_unitrun({"stop", n}, options);
+  kill_marked(marker);
+  reap_adopted();
+  remove_runtime_files(prefix, runtime_dir);
+}
+
+void remove_runtime_files(const std::string& prefix, const std::string& runtime_dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(runtime_dir, ec)) {
+    std::string n = e.path().filename();
+    if (n.rfind(prefix, 0) == 0 || n.rfind("." + prefix, 0) == 0) std::filesystem::remove(e.path(), ec);
+  }
+  for (const auto& e : std::filesystem::directory_iterator(runtime_dir + "/.required-by", ec))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove_all(e.path(), ec);
 }
 
 // ---------------------------------------------------------------- JSON

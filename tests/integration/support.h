@@ -246,6 +246,23 @@ std::string describe_processes(const std::vector<pid_t>& pids);
 // SIGKILLs every live process carrying the marker and waits for them to go.
 void kill_marked(const std::string& marker);
 
+// A FIFO at `path`, mode 0666 whatever the umask (a service may read it as
+// another user): a service's `read x < FIFO` waits there until the test
+// writes a line with write_fifo().
+void make_fifo(const std::string& path);
+// Writes `line` to the FIFO; the open waits for its reader.
+void write_fifo(const std::string& path, const std::string& line);
+
+// What units named PREFIX... left in `runtime_dir`: the files named after
+// them (PREFIX..., and .PREFIX... such as a state record's spare) and their
+// .required-by index entries are removed. Nothing else there.
+void remove_runtime_files(const std::string& prefix, const std::string& runtime_dir = kRuntimeDir);
+// The end of a fixture whose units are named PREFIX-...: `started` stopped
+// (run with `options`), what carries `marker` killed, adopted children
+// reaped, and remove_runtime_files(prefix, runtime_dir).
+void end_units(const std::vector<std::string>& started, const RunOptions& options, const std::string& marker,
+               const std::string& prefix, const std::string& runtime_dir = kRuntimeDir);
+
 // ---------------------------------------------------------------- JSON from argvdump
 
 // Waits up to timeout_ms for argvdump's output file (written atomically, so

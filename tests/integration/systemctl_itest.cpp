@@ -25,16 +25,7 @@ class Systemctl {
     std::filesystem::create_directories(sysd());
     std::filesystem::create_symlink(unitrun_binary(), dir_ / "systemctl");
   }
-  ~Systemctl() {
-    for (const std::string& n : started_) (void)run_unitrun({"stop", n}, options());
-    kill_marked(marker_);
-    reap_adopted();
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(kRuntimeDir, ec)) {
-      std::string n = e.path().filename();
-      if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove(e.path(), ec);
-    }
-  }
+  ~Systemctl() { end_units(started_, options(), marker_, prefix_); }
   std::string etc() const { return dir_ / "etc"; }
   std::string sysd() const { return dir_ / "sysd"; }
   const std::string& marker() const { return marker_; }
@@ -113,6 +104,14 @@ TEST_CASE("systemctl: start, is-active, show MainPID and ActiveState, restart, k
   REQUIRE(pid > 0);
   CHECK(alive(pid));
   CHECK(proc_cmdline(pid) == "/bin/sleep 1000");
+  // The monitor, forked by a process whose argv[0] is systemctl, is
+  // unitrun by its command name as by its title.
+  auto service_stat = proc_stat(pid);
+  REQUIRE(service_stat);
+  auto monitor_stat = proc_stat(service_stat->ppid);
+  REQUIRE(monitor_stat);
+  CHECK(monitor_stat->comm == "unitrun");
+  CHECK(proc_cmdline(service_stat->ppid).rfind("unitrun", 0) == 0);
   std::vector<pid_t> marked = find_marked(systemctl.marker());
   CHECK(std::find(marked.begin(), marked.end(), pid) != marked.end());
 

@@ -47,15 +47,12 @@ class ConfigUnits {
     unit_path_ = path == Path::WithRuntimeDirectory ? etc() + ":" + kRuntimeUnits + ":" + lib() : etc() + ":" + lib();
   }
   ~ConfigUnits() {
-    for (const std::string& n : started_) (void)unitrun({"stop", n});
-    kill_marked(marker_);
-    reap_adopted();
+    end_units(started_, options(), marker_, prefix_);
     std::error_code ec;
-    for (const std::string& dir : {std::string(kRuntimeDir), kRuntimeUnits})
-      for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-        std::string n = e.path().filename();
-        if (n.rfind(prefix_, 0) == 0 || n.rfind("." + prefix_, 0) == 0) std::filesystem::remove_all(e.path(), ec);
-      }
+    for (const auto& e : std::filesystem::directory_iterator(kRuntimeUnits, ec)) {
+      std::string n = e.path().filename();
+      if (n.rfind(prefix_, 0) == 0) std::filesystem::remove_all(e.path(), ec);
+    }
   }
   std::string etc() const { return dir_ / "etc"; }
   std::string lib() const { return dir_ / "lib"; }
@@ -69,11 +66,12 @@ class ConfigUnits {
     return dir + "/" + file_name;
   }
   void started(const std::string& n) { started_.push_back(n); }
-  RunResult unitrun(const std::vector<std::string>& args) const {
+  RunOptions options() const {
     RunOptions o;
     o.set_env = {"UNITRUN_UNIT_PATH=" + unit_path_, "UNITRUN_TEST_MARKER=" + marker_, "LC_ALL=C"};
-    return run_unitrun(args, o);
+    return o;
   }
+  RunResult unitrun(const std::vector<std::string>& args) const { return run_unitrun(args, options()); }
   std::string is_enabled(const std::string& unit) const { return unitrun({"is-enabled", unit}).out; }
   // The state list-unit-files gives the file.
   std::string listed(const std::string& file_name) const {

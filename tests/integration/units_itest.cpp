@@ -265,10 +265,7 @@ TEST_CASE("trust 12: a unit is its file, whatever the spelling", "[units][identi
   reap_adopted();
   for (pid_t p : services) CHECK_FALSE(alive(p));
   (void)run_unitrun({"stop", via_link}, opts);
-  for (const auto& e : std::filesystem::directory_iterator(kRuntimeDir)) {
-    std::string n = e.path().filename();
-    if (n.rfind(name, 0) == 0) std::filesystem::remove(e.path());
-  }
+  remove_runtime_files(name);
 }
 
 TEST_CASE("trust 12: another file of the same name is not told that the running one's pidfile is stale",
@@ -310,10 +307,7 @@ TEST_CASE("trust 12: another file of the same name is not told that the running 
   CHECK(contains(start_two.err, "another unit of that name is running (" + one + ")"));
   CHECK(run_unitrun({"stop", one}, opts).exit_code == 0);
   CHECK(find_marked(marker).empty());
-  for (const auto& e : std::filesystem::directory_iterator(kRuntimeDir)) {
-    std::string n = e.path().filename();
-    if (n.rfind(name, 0) == 0) std::filesystem::remove(e.path());
-  }
+  remove_runtime_files(name);
 }
 
 TEST_CASE("trust 12: NAME.ini named by its path and NAME.service of the unit path are one name, never two services",

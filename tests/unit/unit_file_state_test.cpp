@@ -3,7 +3,10 @@
 // snapshot a running unit is read from (runtime/unit_snapshot.h).
 #include "unit/unit_file_state.h"
 
+#include <signal.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -198,4 +201,55 @@ TEST_CASE("name lock: names the unit file that holds it, whatever held it before
   CHECK(unitrun::test::read_file(name_lock) == "/a.service");
   claim("/etc/unitrun/a.service");
   CHECK(unitrun::test::read_file(name_lock) == "/etc/unitrun/a.service");
+}
+
+// Whoever closes a unit lock last lets go of its locks: the start caller,
+// when its monitor ended before the caller closed its handle. A start
+// waiting for the start lock runs the moment it is free and claims the
+// name: the name lock must be free by then. The closing process is stopped
+// at each of its system calls (ptrace), and at every stop a unit lock
+// already free implies a name lock free as well.
+TEST_CASE("unit lock: close() lets go of the name lock before the unit's locks", "[name_lock]") {
+  TempDir dir;
+  std::string lock_path = dir / "a.lock";
+  std::string name_lock = dir / "a.name";
+  auto lock = UnitLock::open(lock_path);
+  REQUIRE(lock);
+  auto other = lock->claim_name(name_lock, "/etc/unitrun/a.service");
+  REQUIRE(other);
+  REQUIRE_FALSE(*other);
+  auto alive = lock->try_lock_alive();
+  REQUIRE(alive);
+  REQUIRE(*alive);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) < 0 || ::raise(SIGSTOP) != 0) ::_exit(2);
+    lock->close();
+    ::_exit(0);
+  }
+  lock->close();  // the child's handle is the last one now
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSTOPPED(status));
+  REQUIRE(::ptrace(PTRACE_SETOPTIONS, child, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) == 0);
+  int stops = 0;
+  bool name_went_first = false;
+  while (true) {
+    REQUIRE(::ptrace(PTRACE_SYSCALL, child, nullptr, nullptr) == 0);
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    if (WIFEXITED(status) || WIFSIGNALED(status)) break;
+    ++stops;
+    auto unit_held = UnitLock::alive_held(lock_path);
+    REQUIRE(unit_held);
+    bool name_held = UnitLock::name_holder(name_lock).has_value();
+    INFO("system call stop " << stops);
+    CHECK((*unit_held || !name_held));
+    if (*unit_held && !name_held) name_went_first = true;
+  }
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(name_went_first);  // the stops saw the moment between the two closes
+  CHECK_FALSE(*UnitLock::alive_held(lock_path));
+  CHECK_FALSE(UnitLock::name_holder(name_lock));
 }
