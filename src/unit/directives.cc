@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace unitrun::unit {
@@ -21,7 +21,14 @@ std::span<const Directive> directives() {
 namespace {
 
 bool row_less(const Directive* a, const Directive* b) {
-  return std::tie(a->name, a->section) < std::tie(b->name, b->section);
+  return std::pair(a->name(), a->section()) < std::pair(b->name(), b->section());
+}
+
+struct Key {
+  std::string_view section, name;
+};
+bool row_less_key(const Directive* a, const Key& b) {
+  return std::pair(a->name(), a->section()) < std::pair(b.name, b.section);
 }
 
 // Every row by (name, section), built from the sections' own tables rather
@@ -46,9 +53,8 @@ const std::vector<const Directive*>& sorted_rows() {
 const Directive* find_directive(std::string_view section, std::string_view name) {
   // Sorted once: every line of every unit looks its key up here.
   const auto& index = sorted_rows();
-  Directive key{section, name, {}, {}, nullptr};
-  auto it = std::lower_bound(index.begin(), index.end(), &key, row_less);
-  if (it == index.end() || (*it)->name != name || (*it)->section != section) return nullptr;
+  auto it = std::lower_bound(index.begin(), index.end(), Key{section, name}, row_less_key);
+  if (it == index.end() || (*it)->name() != name || (*it)->section() != section) return nullptr;
   return *it;
 }
 
@@ -57,6 +63,41 @@ size_t directive_count() { return sorted_rows().size(); }
 size_t directive_ordinal(const Directive& d) {
   const auto& index = sorted_rows();
   return static_cast<size_t>(std::lower_bound(index.begin(), index.end(), &d, row_less) - index.begin());
+}
+
+std::string_view Directive::section() const {
+  switch (section_) {
+    case DirectiveSection::Unit:
+      return "Unit";
+    case DirectiveSection::Service:
+      return "Service";
+    case DirectiveSection::Install:
+      return "Install";
+  }
+  return "";
+}
+
+KeyParser Directive::parse() const {
+  if (parser_ == 0) return nullptr;
+  std::span<const KeyParser> parsers;
+  switch (part_) {
+    case DirectivePart::Unit:
+      parsers = unit_section_parsers();
+      break;
+    case DirectivePart::Service:
+      parsers = service_parsers();
+      break;
+    case DirectivePart::Exec:
+      parsers = exec_parsers();
+      break;
+    case DirectivePart::Sandbox:
+      parsers = sandbox_parsers();
+      break;
+    case DirectivePart::Install:
+      parsers = install_parsers();
+      break;
+  }
+  return parser_ <= parsers.size() ? parsers[parser_ - 1] : nullptr;
 }
 
 std::string_view reason_text(Reason reason) {
