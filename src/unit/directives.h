@@ -16,6 +16,7 @@
 // docs/unitrun.unit.5 are generated from, or tested against, this registry.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -105,6 +106,7 @@ class Directive {
   // Implemented: parses the value into the Unit. No effect: checks the value
   // (nullptr: any value). Refused: nullptr (the value is not looked at).
   KeyParser parse() const;
+  DirectivePart part() const { return part_; }
 
  private:
   FixedText<32> name_ = nullptr;
@@ -120,7 +122,8 @@ class Directive {
 //   constexpr DirectiveSpec kSpecs[] = {...};
 //   constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
 //   constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Unit, kParsers);
-// kRows is constant data; kParsers is the only relocated part.
+//   constexpr auto kByName = rows_by_name(kSpecs);
+// kRows and kByName are constant data; kParsers is the only relocated part.
 template <size_t N>
 constexpr size_t distinct_parsers(const DirectiveSpec (&specs)[N]) {
   size_t n = 0;
@@ -159,6 +162,19 @@ constexpr std::array<Directive, N> directive_rows(const DirectiveSpec (&specs)[N
   return rows;
 }
 
+// The rows' places in their table, ordered by (name, section): the index
+// that find_directive() searches, made at compile time, so that no process
+// builds one on its heap (an idle monitor would keep it).
+template <size_t N>
+constexpr std::array<uint16_t, N> rows_by_name(const DirectiveSpec (&specs)[N]) {
+  std::array<uint16_t, N> order{};
+  for (size_t k = 0; k < N; ++k) order[k] = static_cast<uint16_t>(k);
+  std::sort(order.begin(), order.end(), [&](uint16_t a, uint16_t b) {
+    return specs[a].name < specs[b].name || (specs[a].name == specs[b].name && specs[a].section < specs[b].section);
+  });
+  return order;
+}
+
 template <size_t M, size_t N>
 constexpr std::array<KeyParser, M> parser_table(const DirectiveSpec (&specs)[N]) {
   std::array<KeyParser, M> parsers{};
@@ -195,17 +211,18 @@ using SandboxLineChecker = std::optional<std::string> (*)(const std::string& key
 void set_sandbox_line_checker(SandboxLineChecker checker);
 const char* to_string(DirectiveStatus status);
 
-// The rows of each part of the registry (for directives.cc).
-std::span<const Directive> unit_section_directives();
-std::span<const Directive> service_directives();
-std::span<const Directive> exec_directives();
-std::span<const Directive> install_directives();
-std::span<const Directive> sandbox_directives();
-// Each part's distinct parsers, which its rows name by index.
-std::span<const KeyParser> unit_section_parsers();
-std::span<const KeyParser> service_parsers();
-std::span<const KeyParser> exec_parsers();
-std::span<const KeyParser> install_parsers();
-std::span<const KeyParser> sandbox_parsers();
+// Each part of the registry (for directives.cc): its rows, in the order
+// written; their places ordered by (name, section); the distinct parsers
+// the rows name by index.
+struct DirectivePartTable {
+  std::span<const Directive> rows;
+  std::span<const uint16_t> by_name;
+  std::span<const KeyParser> parsers;
+};
+DirectivePartTable unit_section_directives();
+DirectivePartTable service_directives();
+DirectivePartTable exec_directives();
+DirectivePartTable sandbox_directives();
+DirectivePartTable install_directives();
 
 }  // namespace unitrun::unit

@@ -636,10 +636,10 @@ constexpr DirectiveSpec kSpecs[] = {
 };
 constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
 constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Exec, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> exec_directives() { return kRows; }
-std::span<const KeyParser> exec_parsers() { return kParsers; }
+DirectivePartTable exec_directives() { return {kRows, kByName, kParsers}; }
 
 }  // namespace unitrun::unit

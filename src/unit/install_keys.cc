@@ -51,10 +51,10 @@ constexpr DirectiveSpec kSpecs[] = {
 };
 constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
 constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Install, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> install_directives() { return kRows; }
-std::span<const KeyParser> install_parsers() { return kParsers; }
+DirectivePartTable install_directives() { return {kRows, kByName, kParsers}; }
 
 }  // namespace unitrun::unit

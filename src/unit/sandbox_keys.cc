@@ -527,11 +527,11 @@ constexpr DirectiveSpec kSpecs[] = {
 };
 constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
 constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Sandbox, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> sandbox_directives() { return kRows; }
-std::span<const KeyParser> sandbox_parsers() { return kParsers; }
+DirectivePartTable sandbox_directives() { return {kRows, kByName, kParsers}; }
 
 void set_sandbox_line_checker(SandboxLineChecker checker) { line_checker = checker; }
 

@@ -222,10 +222,10 @@ constexpr DirectiveSpec kSpecs[] = {
 };
 constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
 constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Service, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> service_directives() { return kRows; }
-std::span<const KeyParser> service_parsers() { return kParsers; }
+DirectivePartTable service_directives() { return {kRows, kByName, kParsers}; }
 
 }  // namespace unitrun::unit

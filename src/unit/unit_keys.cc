@@ -303,10 +303,10 @@ constexpr DirectiveSpec kSpecs[] = {
 };
 constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
 constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Unit, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> unit_section_directives() { return kRows; }
-std::span<const KeyParser> unit_section_parsers() { return kParsers; }
+DirectivePartTable unit_section_directives() { return {kRows, kByName, kParsers}; }
 
 }  // namespace unitrun::unit

@@ -141,7 +141,7 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
   CHECK(directive_count() == directives().size());
   // The sandbox's part of the registry is all in [Service]; what it
   // implements has no reason, what it does not implement says why.
-  for (const Directive& d : sandbox_directives()) {
+  for (const Directive& d : sandbox_directives().rows) {
     INFO(d.name());
     CHECK(d.section() == "Service");
   }
