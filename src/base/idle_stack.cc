@@ -60,8 +60,7 @@ constexpr uintptr_t kPage = 4096;
   if (!start) return start.error();
   uintptr_t end = (frame & ~(kPage - 1)) - kPage;
   if (*start == 0 || end <= *start) return size_t{0};
-  if (::madvise(reinterpret_cast<void*>(*start), end - *start, MADV_DONTNEED) < 0)
-    return Error::from_errno("madvise");
+  if (::madvise(reinterpret_cast<void*>(*start), end - *start, MADV_DONTNEED) < 0) return Error::from_errno("madvise");
   return static_cast<size_t>(end - *start);
 }
 

@@ -1035,19 +1035,19 @@ std::string detect_vm() {
     std::memcpy(sig + 8, &edx, 4);
     std::string_view s = sig;
     struct Entry {
-      std::string_view signature, name;
+      FixedText<16> signature, name;
     };
     static constexpr Entry kSignatures[] = {
         {"XenVMMXenVMM", "xen"},    {"KVMKVMKVM", "kvm"},          {"Linux KVM Hv", "kvm"},   {"TCGTCGTCGTCG", "qemu"},
         {"VMwareVMware", "vmware"}, {"Microsoft Hv", "microsoft"}, {"bhyve bhyve ", "bhyve"}, {"QNXQVMBSQG", "qnx"},
         {"ACRNACRNACRN", "acrn"},   {"SRESRESRESRE", "sre"}};
     for (const Entry& e : kSignatures)
-      if (s == e.signature) return std::string(e.name);
+      if (s == e.signature.view()) return std::string(e.name.view());
   }
 #endif
   if (first_line("/sys/hypervisor/type") == "xen" || exists("/proc/xen")) return "xen";
   struct Entry {
-    std::string_view vendor, name;
+    FixedText<24> vendor, name;
   };
   static constexpr Entry kVendors[] = {{"KVM", "kvm"},
                                        {"OpenStack", "kvm"},
@@ -1068,7 +1068,7 @@ std::string detect_vm() {
   for (const char* file : {"product_name", "sys_vendor", "board_vendor", "bios_vendor", "product_version"}) {
     std::string value = first_line(std::string("/sys/class/dmi/id/") + file);
     for (const Entry& e : kVendors)
-      if (!value.empty() && value.rfind(e.vendor, 0) == 0) return std::string(e.name);
+      if (!value.empty() && value.rfind(e.vendor.view(), 0) == 0) return std::string(e.name.view());
   }
   std::string cpuinfo = read_small("/proc/cpuinfo", 1 << 20);
   if (cpuinfo.find("User Mode Linux") != std::string::npos) return "uml";
