@@ -780,7 +780,7 @@ int run(const std::string& spelling) {
   if (!alive || !*alive) return exit_code::kFailure;
   monitor::Options options;
   options.foreground = true;
-  return monitor::run(*as_caller, p.files, std::move(*p.lock), options);
+  return monitor::run(std::move(*as_caller), p.files, std::move(*p.lock), options);
 }
 
 int start(const std::vector<std::string>& units) {

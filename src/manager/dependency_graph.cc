@@ -2,15 +2,17 @@
 
 #include <unordered_set>
 
+#include "base/fixed_text.h"
+
 namespace unitrun::manager {
 namespace {
 
 struct KindInfo {
   Dependency kind;
-  const char* name;
+  FixedText<24> name;  // in place (base/fixed_text.h): no relocation dirties the table
   Dependency inverse;
   bool configurable;
-  const char* verb;  // configurable kinds: "requires" in "a requires b"
+  FixedText<24> verb;  // configurable kinds: "requires" in "a requires b"
 };
 
 // systemd's inverse table (unit_add_dependency() in src/core/unit.c).
@@ -62,11 +64,11 @@ uint64_t edge_key(UnitId from, Dependency kind, UnitId to) {
 
 }  // namespace
 
-const char* to_string(Dependency kind) { return info(kind).name; }
+const char* to_string(Dependency kind) { return info(kind).name.c_str(); }
 
 std::string describe_edge(const DependencyGraph& graph, UnitId from, Dependency kind, UnitId to) {
   if (!is_configurable(kind)) return describe_edge(graph, to, inverse(kind), from);
-  return graph.name(from) + " " + info(kind).verb + " " + graph.name(to);
+  return graph.name(from) + " " + info(kind).verb.c_str() + " " + graph.name(to);
 }
 Dependency inverse(Dependency kind) { return info(kind).inverse; }
 bool is_configurable(Dependency kind) { return info(kind).configurable; }

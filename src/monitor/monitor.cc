@@ -28,6 +28,7 @@
 #include <optional>
 
 #include "base/exit_codes.h"
+#include "base/idle_stack.h"
 #include "base/process_title.h"
 #include "base/strings.h"
 #include "base/sys.h"
@@ -100,7 +101,10 @@ Event make(Event::Kind kind) {
 
 class Monitor {
  public:
-  Monitor(Unit unit, RuntimeFiles files, UnitLock lock, Options options)
+  // The unit by reference: a Unit is 3 kB, and each copy made on the way
+  // in (a by-value parameter is the caller's temporary) stays in the stack
+  // pages of the monitor for as long as it lives.
+  Monitor(Unit&& unit, RuntimeFiles files, UnitLock lock, Options options)
       : unit_(std::move(unit)),
         files_(std::move(files)),
         lock_(std::move(lock)),
@@ -177,7 +181,12 @@ class Monitor {
   void run(const action::Notify&);
   void run(const action::Record&);
   void run(const action::EnteredRunning&);
-  void run(const action::TrimMemory&) { (void)malloc_trim(0); }
+  // The heap's free pages now; the stack's below the loop once the loop is
+  // about to sleep (release_stack_below_caller() from there).
+  void run(const action::TrimMemory&) {
+    (void)malloc_trim(0);
+    trim_stack_ = true;
+  }
 
   void step_done(Step s) {
     Event e = make(Event::Kind::StepDone);
@@ -227,7 +236,9 @@ class Monitor {
   Unit unit_;
   RuntimeFiles files_;
   UnitLock lock_;
-  bool start_lock_released_ = false;  // `run`: see release_start_lock_when_settled()
+  bool start_lock_released_ = false;
+  bool trim_stack_ = false;  // the loop gives back the stack below it before it sleeps next  // `run`: see
+                             // release_start_lock_when_settled()
   Options options_;
   MonitorLog log_;
   notify::Upstream upstream_;
@@ -505,6 +516,14 @@ void Monitor::loop() {
     if (supervisor_.done()) break;
     flush_state();
     log_.flush();
+    if (trim_stack_) {
+      // Starting ran deeper than the loop will while the service runs
+      // (forks, the state record, logging): those pages would stay dirty
+      // for as long as the monitor lives. Once per start, not per event.
+      trim_stack_ = false;
+      if (auto released = release_stack_below_caller(); !released)
+        log_.error("giving back the stack below the loop: " + released.error().message());
+    }
     struct epoll_event events[8];
     int n = ::epoll_wait(epoll_.get(), events, 8, -1);
     if (n < 0) {
@@ -1685,7 +1704,7 @@ void Monitor::flush_state() {
 
 }  // namespace
 
-int run(Unit unit, RuntimeFiles files, UnitLock lock, Options options) {
+int run(Unit&& unit, RuntimeFiles files, UnitLock lock, Options options) {
   Monitor m(std::move(unit), std::move(files), std::move(lock), options);
   return m.run();
 }

@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <array>
+#include <cstdint>
+#include <initializer_list>
 
 #include "base/exit_codes.h"
 #include "base/strings.h"
@@ -143,119 +145,123 @@ std::string describe(const Action& a) {
 
 // ---- the table -------------------------------------------------------------------
 
-const std::vector<Supervisor::Rule>& Supervisor::rules() {
+namespace {
+
+// A set of phases, one bit per SubState.
+using PhaseSet = uint32_t;
+static_assert(static_cast<unsigned>(SubState::AutoRestart) < 32);
+constexpr PhaseSet phases(std::initializer_list<SubState> list) {
+  PhaseSet set = 0;
+  for (SubState p : list) set |= PhaseSet{1} << static_cast<unsigned>(p);
+  return set;
+}
+
+}  // namespace
+
+Supervisor::Handler Supervisor::handler_for(SubState phase, Event::Kind kind) const {
   using Sv = Supervisor;
-  // Rows are (phases, event, handler); a pair that is not listed is ignored.
+  // Rows are (phases, event, handler); a pair that is not listed is ignored,
+  // the first row that lists it applies. A constant table: built at run
+  // time (a vector of vectors flattened into 250 rules), it left 6 kB on the
+  // heap of every monitor, and more in freed chunks. The table is small; a
+  // linear scan per event costs nothing next to the system calls an event
+  // brings.
   struct Row {
-    std::vector<S> phases;
+    PhaseSet phases;
     K event;
     Handler handler;
   };
-  const std::vector<S> commands_in_start = {S::Condition, S::StartPre, S::StartPost};
-  const std::vector<S> command_phases = {S::Condition, S::StartPre, S::Start,   S::StartPost,
-                                         S::Reload,    S::Stop,     S::StopPost};
-  const std::vector<S> kill_phases = {S::StopWatchdog, S::StopSigterm, S::StopSigkill, S::FinalSigterm,
-                                      S::FinalSigkill};
-  const std::vector<S> stop_phases = {S::Stop,     S::StopWatchdog, S::StopSigterm, S::StopSigkill,
-                                      S::StopPost, S::FinalSigterm, S::FinalSigkill};
-  const std::vector<S> all_live = {S::Condition,   S::StartPre, S::Start,        S::StartPost,    S::Running,
-                                   S::Exited,      S::Reload,   S::Stop,         S::StopWatchdog, S::StopSigterm,
-                                   S::StopSigkill, S::StopPost, S::FinalSigterm, S::FinalSigkill, S::AutoRestart};
-  static const std::vector<Rule> table = [&] {
-    const std::vector<Row> rows = {
-        // Starting.
-        {{S::Dead}, K::Start, &Sv::on_start},
-        {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Reload}, K::Stop, &Sv::on_stop_while_starting},
-        {{S::Condition, S::StartPre, S::Start, S::StartPost}, K::Reload, &Sv::on_reload_refused},
-        {{S::StartPre}, K::ConditionFailed, &Sv::on_condition_failed},
-        {{S::StartPre}, K::AssertFailed, &Sv::on_condition_failed},
-        {{S::Start}, K::NoMainProcess, &Sv::on_no_main_process},
-        {{S::StopWatchdog, S::Stop, S::StopSigterm, S::StopSigkill, S::StopPost, S::FinalSigterm, S::FinalSigkill,
-          S::AutoRestart},
-         K::Reload,
-         &Sv::on_reload_refused},
-        {{S::Condition, S::StartPre, S::Start, S::StartPost}, K::StepDone, &Sv::on_step_done_in_start},
-        {{S::Condition, S::StartPre, S::Start, S::StartPost}, K::StepFailed, &Sv::on_step_failed_in_start},
-        {{S::Start}, K::MainExited, &Sv::on_main_exited_while_starting},
-        {{S::Start}, K::Reaped, &Sv::on_reaped_while_starting},
-        {{S::Start}, K::Timeout, &Sv::on_start_timeout},
-        {{S::Start}, K::Ready, &Sv::on_ready_while_starting},
-        {{S::Start}, K::PidfileAdopted, &Sv::on_pidfile_adopted_while_starting},
-        {{S::Start}, K::PidfileRefused, &Sv::on_pidfile_refused},
-        {{S::Start}, K::BusNameAcquired, &Sv::on_bus_name_acquired},
-        {{S::Start}, K::BusGone, &Sv::on_bus_gone_while_starting},
-        {{S::StartPost, S::Running, S::Exited, S::Reload}, K::BusGone, &Sv::on_bus_gone},
-        {commands_in_start, K::Timeout, &Sv::on_command_timeout},
-        {{S::StartPost, S::Stop, S::StopPost}, K::MainExited, &Sv::on_main_exited_during_command},
+  constexpr PhaseSet kCommandsInStart = phases({S::Condition, S::StartPre, S::StartPost});
+  constexpr PhaseSet kCommandPhases =
+      phases({S::Condition, S::StartPre, S::Start, S::StartPost, S::Reload, S::Stop, S::StopPost});
+  constexpr PhaseSet kKillPhases =
+      phases({S::StopWatchdog, S::StopSigterm, S::StopSigkill, S::FinalSigterm, S::FinalSigkill});
+  constexpr PhaseSet kStopPhases =
+      phases({S::Stop, S::StopWatchdog, S::StopSigterm, S::StopSigkill, S::StopPost, S::FinalSigterm, S::FinalSigkill});
+  constexpr PhaseSet kAllLive = phases({S::Condition, S::StartPre, S::Start, S::StartPost, S::Running, S::Exited,
+                                        S::Reload, S::Stop, S::StopWatchdog, S::StopSigterm, S::StopSigkill,
+                                        S::StopPost, S::FinalSigterm, S::FinalSigkill, S::AutoRestart});
+  static constexpr Row kRows[] = {
+      // Starting.
+      {phases({S::Dead}), K::Start, &Sv::on_start},
+      {phases({S::Condition, S::StartPre, S::Start, S::StartPost, S::Reload}), K::Stop, &Sv::on_stop_while_starting},
+      {phases({S::Condition, S::StartPre, S::Start, S::StartPost}), K::Reload, &Sv::on_reload_refused},
+      {phases({S::StartPre}), K::ConditionFailed, &Sv::on_condition_failed},
+      {phases({S::StartPre}), K::AssertFailed, &Sv::on_condition_failed},
+      {phases({S::Start}), K::NoMainProcess, &Sv::on_no_main_process},
+      {phases({S::StopWatchdog, S::Stop, S::StopSigterm, S::StopSigkill, S::StopPost, S::FinalSigterm, S::FinalSigkill,
+               S::AutoRestart}),
+       K::Reload, &Sv::on_reload_refused},
+      {phases({S::Condition, S::StartPre, S::Start, S::StartPost}), K::StepDone, &Sv::on_step_done_in_start},
+      {phases({S::Condition, S::StartPre, S::Start, S::StartPost}), K::StepFailed, &Sv::on_step_failed_in_start},
+      {phases({S::Start}), K::MainExited, &Sv::on_main_exited_while_starting},
+      {phases({S::Start}), K::Reaped, &Sv::on_reaped_while_starting},
+      {phases({S::Start}), K::Timeout, &Sv::on_start_timeout},
+      {phases({S::Start}), K::Ready, &Sv::on_ready_while_starting},
+      {phases({S::Start}), K::PidfileAdopted, &Sv::on_pidfile_adopted_while_starting},
+      {phases({S::Start}), K::PidfileRefused, &Sv::on_pidfile_refused},
+      {phases({S::Start}), K::BusNameAcquired, &Sv::on_bus_name_acquired},
+      {phases({S::Start}), K::BusGone, &Sv::on_bus_gone_while_starting},
+      {phases({S::StartPost, S::Running, S::Exited, S::Reload}), K::BusGone, &Sv::on_bus_gone},
+      {kCommandsInStart, K::Timeout, &Sv::on_command_timeout},
+      {phases({S::StartPost, S::Stop, S::StopPost}), K::MainExited, &Sv::on_main_exited_during_command},
 
-        // Commands, in whichever phase runs them.
-        {{S::Reload, S::Stop, S::StopPost}, K::StepDone, &Sv::on_control_step},
-        {{S::Reload, S::Stop, S::StopPost}, K::StepFailed, &Sv::on_control_step},
-        {command_phases, K::ControlExited, &Sv::on_control_exited},
-        {{S::Stop, S::StopPost}, K::Timeout, &Sv::on_command_timeout},
+      // Commands, in whichever phase runs them.
+      {phases({S::Reload, S::Stop, S::StopPost}), K::StepDone, &Sv::on_control_step},
+      {phases({S::Reload, S::Stop, S::StopPost}), K::StepFailed, &Sv::on_control_step},
+      {kCommandPhases, K::ControlExited, &Sv::on_control_exited},
+      {phases({S::Stop, S::StopPost}), K::Timeout, &Sv::on_command_timeout},
 
-        // Running.
-        {{S::Running, S::Exited}, K::Stop, &Sv::on_stop_while_running},
-        {{S::Running, S::Exited}, K::Reload, &Sv::on_reload_while_running},
-        {{S::Running}, K::Reaped, &Sv::on_reaped_while_running},
-        {{S::Running, S::Exited}, K::Timeout, &Sv::on_runtime_max},
-        {all_live, K::OomKill, &Sv::on_oom_kill},
-        {{S::Running}, K::MainExited, &Sv::on_main_exited_while_running},
-        {{S::Running}, K::BusNameLost, &Sv::on_bus_name_lost},
-        {{S::Exited}, K::MainExited, &Sv::on_main_exited_while_exited},
-        {{S::Running}, K::PidfileAdopted, &Sv::on_pidfile_adopted_while_running},
-        {{S::Running}, K::PidfileGone, &Sv::on_pidfile_gone},
-        {{S::Running, S::Reload}, K::Reloading, &Sv::on_reloading},
-        {{S::Running, S::Reload}, K::WatchdogTimeout, &Sv::on_watchdog_timeout},
-        {{S::Running, S::Reload}, K::WatchdogTrigger, &Sv::on_watchdog_timeout},
-        {{S::Start, S::StartPost, S::Running, S::Reload}, K::WatchdogPing, &Sv::on_watchdog_ping},
-        {all_live, K::WatchdogUsec, &Sv::on_watchdog_usec},
-        {all_live, K::Stopping, &Sv::on_stopping_notice},
-        {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Stop, S::StopWatchdog, S::StopSigterm, S::StopSigkill,
-          S::StopPost},
-         K::ExtendTimeout,
-         &Sv::on_extend_timeout},
+      // Running.
+      {phases({S::Running, S::Exited}), K::Stop, &Sv::on_stop_while_running},
+      {phases({S::Running, S::Exited}), K::Reload, &Sv::on_reload_while_running},
+      {phases({S::Running}), K::Reaped, &Sv::on_reaped_while_running},
+      {phases({S::Running, S::Exited}), K::Timeout, &Sv::on_runtime_max},
+      {kAllLive, K::OomKill, &Sv::on_oom_kill},
+      {phases({S::Running}), K::MainExited, &Sv::on_main_exited_while_running},
+      {phases({S::Running}), K::BusNameLost, &Sv::on_bus_name_lost},
+      {phases({S::Exited}), K::MainExited, &Sv::on_main_exited_while_exited},
+      {phases({S::Running}), K::PidfileAdopted, &Sv::on_pidfile_adopted_while_running},
+      {phases({S::Running}), K::PidfileGone, &Sv::on_pidfile_gone},
+      {phases({S::Running, S::Reload}), K::Reloading, &Sv::on_reloading},
+      {phases({S::Running, S::Reload}), K::WatchdogTimeout, &Sv::on_watchdog_timeout},
+      {phases({S::Running, S::Reload}), K::WatchdogTrigger, &Sv::on_watchdog_timeout},
+      {phases({S::Start, S::StartPost, S::Running, S::Reload}), K::WatchdogPing, &Sv::on_watchdog_ping},
+      {kAllLive, K::WatchdogUsec, &Sv::on_watchdog_usec},
+      {kAllLive, K::Stopping, &Sv::on_stopping_notice},
+      {phases({S::Condition, S::StartPre, S::Start, S::StartPost, S::Stop, S::StopWatchdog, S::StopSigterm,
+               S::StopSigkill, S::StopPost}),
+       K::ExtendTimeout, &Sv::on_extend_timeout},
 
-        // Reloading.
-        {{S::Reload}, K::Reload, &Sv::on_reload_while_reloading},
-        {{S::Reload}, K::Ready, &Sv::on_ready_while_reloading},
-        {{S::Reload}, K::Timeout, &Sv::on_reload_timeout},
-        {{S::Reload}, K::MainExited, &Sv::on_main_exited_during_command},
+      // Reloading.
+      {phases({S::Reload}), K::Reload, &Sv::on_reload_while_reloading},
+      {phases({S::Reload}), K::Ready, &Sv::on_ready_while_reloading},
+      {phases({S::Reload}), K::Timeout, &Sv::on_reload_timeout},
+      {phases({S::Reload}), K::MainExited, &Sv::on_main_exited_during_command},
 
-        // Stopping.
-        {stop_phases, K::Stop, &Sv::on_stop_while_stopping},
-        {kill_phases, K::MainExited, &Sv::on_stop_progress},
-        {kill_phases, K::ControlExited, &Sv::on_stop_progress},
-        {kill_phases, K::Reaped, &Sv::on_stop_progress},
-        {kill_phases, K::Timeout, &Sv::on_stop_timeout},
+      // Stopping.
+      {kStopPhases, K::Stop, &Sv::on_stop_while_stopping},
+      {kKillPhases, K::MainExited, &Sv::on_stop_progress},
+      {kKillPhases, K::ControlExited, &Sv::on_stop_progress},
+      {kKillPhases, K::Reaped, &Sv::on_stop_progress},
+      {kKillPhases, K::Timeout, &Sv::on_stop_timeout},
 
-        // Waiting to restart.
-        {{S::AutoRestart}, K::Stop, &Sv::on_stop_while_restarting},
+      // Waiting to restart.
+      {phases({S::AutoRestart}), K::Stop, &Sv::on_stop_while_restarting},
 
-        // A requested restart (`unitrun restart`): one job of the monitor's.
-        {{S::Condition, S::StartPre, S::Start, S::StartPost, S::Running, S::Exited, S::Reload, S::AutoRestart},
-         K::Restart,
-         &Sv::on_restart_request},
-        {stop_phases, K::Restart, &Sv::on_restart_while_stopping},
-        {{S::AutoRestart}, K::Timeout, &Sv::on_restart_timer},
+      // A requested restart (`unitrun restart`): one job of the monitor's.
+      {phases({S::Condition, S::StartPre, S::Start, S::StartPost, S::Running, S::Exited, S::Reload, S::AutoRestart}),
+       K::Restart, &Sv::on_restart_request},
+      {kStopPhases, K::Restart, &Sv::on_restart_while_stopping},
+      {phases({S::AutoRestart}), K::Timeout, &Sv::on_restart_timer},
 
-        // unitrun's own bugs, wherever they happen.
-        {all_live, K::InternalError, &Sv::on_internal_error},
-        {{S::Dead}, K::InternalError, &Sv::on_internal_error},
-    };
-    std::vector<Rule> flat;
-    for (const Row& r : rows)
-      for (S p : r.phases) flat.push_back({p, r.event, r.handler});
-    return flat;
-  }();
-  return table;
-}
-
-Supervisor::Handler Supervisor::handler_for(SubState phase, Event::Kind kind) const {
-  // The table is small (about 200 rows); a linear scan per event costs
-  // nothing next to the system calls an event brings.
-  for (const Rule& r : rules())
-    if (r.phase == phase && r.event == kind) return r.handler;
+      // unitrun's own bugs, wherever they happen.
+      {kAllLive, K::InternalError, &Sv::on_internal_error},
+      {phases({S::Dead}), K::InternalError, &Sv::on_internal_error},
+  };
+  const PhaseSet bit = PhaseSet{1} << static_cast<unsigned>(phase);
+  for (const Row& r : kRows)
+    if ((r.phases & bit) && r.event == kind) return r.handler;
   return &Supervisor::ignore;
 }
 

@@ -209,12 +209,6 @@ class Supervisor {
 
  private:
   using Handler = void (Supervisor::*)(const Event&);
-  struct Rule {
-    SubState phase;
-    Event::Kind event;
-    Handler handler;
-  };
-  static const std::vector<Rule>& rules();
   Handler handler_for(SubState phase, Event::Kind kind) const;
 
   // Handlers: one row of the table each.

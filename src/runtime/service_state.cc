@@ -3,10 +3,13 @@
 #include <array>
 #include <utility>
 
+#include "base/fixed_text.h"
+
 namespace unitrun {
 namespace {
 
-constexpr std::array<std::pair<SubState, const char*>, 17> kSubStates = {{
+// Names in place (base/fixed_text.h): no relocation dirties the table.
+constexpr std::array<std::pair<SubState, FixedText<16>>, 17> kSubStates = {{
     {SubState::Dead, "dead"},
     {SubState::Condition, "condition"},
     {SubState::StartPre, "start-pre"},
@@ -26,7 +29,7 @@ constexpr std::array<std::pair<SubState, const char*>, 17> kSubStates = {{
     {SubState::AutoRestart, "auto-restart"},
 }};
 
-constexpr std::array<std::pair<ServiceResult, const char*>, 11> kResults = {{
+constexpr std::array<std::pair<ServiceResult, FixedText<16>>, 11> kResults = {{
     {ServiceResult::Success, "success"},
     {ServiceResult::Resources, "resources"},
     {ServiceResult::Protocol, "protocol"},
@@ -74,7 +77,7 @@ ActiveState active_state_of(SubState s) {
 
 const char* to_string(SubState s) {
   for (const auto& [value, name] : kSubStates)
-    if (value == s) return name;
+    if (value == s) return name.c_str();
   return "dead";
 }
 
@@ -98,19 +101,19 @@ const char* to_string(ActiveState s) {
 
 const char* to_string(ServiceResult r) {
   for (const auto& [value, name] : kResults)
-    if (value == r) return name;
+    if (value == r) return name.c_str();
   return "success";
 }
 
 std::optional<SubState> parse_sub_state(std::string_view text) {
   for (const auto& [value, name] : kSubStates)
-    if (text == name) return value;
+    if (text == name.view()) return value;
   return std::nullopt;
 }
 
 std::optional<ServiceResult> parse_service_result(std::string_view text) {
   for (const auto& [value, name] : kResults)
-    if (text == name) return value;
+    if (text == name.view()) return value;
   return std::nullopt;
 }
 

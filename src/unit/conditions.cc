@@ -31,6 +31,7 @@
 
 #include <linux/netlink.h>
 
+#include "base/fixed_text.h"
 #include "base/strings.h"
 #include "unit/command_line.h"
 #include "unit/values.h"
@@ -200,75 +201,79 @@ Result<uint64_t> parse_size(std::string_view s) {
 }
 
 // ---- names ---------------------------------------------------------------------------
+// Held in place (base/fixed_text.h), not as string_views: a table of
+// pointers is relocated, and so dirty, in every unitrun process.
 
-constexpr std::array<std::string_view, 34> kArchitectures = {
+using Name = FixedText<24>;
+
+constexpr std::array<Name, 34> kArchitectures = {
     "x86",   "x86-64",  "ppc",     "ppc-le",   "ppc64",  "ppc64-le",    "ia64",   "parisc",    "parisc64",
     "s390",  "s390x",   "sparc",   "sparc64",  "mips",   "mips-le",     "mips64", "mips64-le", "alpha",
     "arm",   "arm-be",  "arm64",   "arm64-be", "sh",     "sh64",        "m68k",   "tilegx",    "cris",
     "nios2", "riscv32", "riscv64", "arc",      "arc-be", "loongarch64", "native"};
 
-constexpr std::array<std::string_view, 28> kVirtualizations = {
+constexpr std::array<Name, 28> kVirtualizations = {
     "vm",      "container",   "private-users",  "qemu",   "kvm",    "amazon", "zvm",  "vmware", "microsoft", "oracle",
     "powervm", "xen",         "bochs",          "uml",    "bhyve",  "qnx",    "acrn", "apple",  "sre",       "openvz",
     "lxc",     "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt",    "wsl",  "proot"};
 
-constexpr std::array<std::string_view, 8> kSecurity = {"selinux", "apparmor", "tomoyo",          "ima",
-                                                       "smack",   "audit",    "uefi-secureboot", "tpm2"};
+constexpr std::array<Name, 8> kSecurity = {"selinux", "apparmor", "tomoyo",          "ima",
+                                           "smack",   "audit",    "uefi-secureboot", "tpm2"};
 
-constexpr std::array<std::string_view, 41> kCapabilities = {"cap_chown",
-                                                            "cap_dac_override",
-                                                            "cap_dac_read_search",
-                                                            "cap_fowner",
-                                                            "cap_fsetid",
-                                                            "cap_kill",
-                                                            "cap_setgid",
-                                                            "cap_setuid",
-                                                            "cap_setpcap",
-                                                            "cap_linux_immutable",
-                                                            "cap_net_bind_service",
-                                                            "cap_net_broadcast",
-                                                            "cap_net_admin",
-                                                            "cap_net_raw",
-                                                            "cap_ipc_lock",
-                                                            "cap_ipc_owner",
-                                                            "cap_sys_module",
-                                                            "cap_sys_rawio",
-                                                            "cap_sys_chroot",
-                                                            "cap_sys_ptrace",
-                                                            "cap_sys_pacct",
-                                                            "cap_sys_admin",
-                                                            "cap_sys_boot",
-                                                            "cap_sys_nice",
-                                                            "cap_sys_resource",
-                                                            "cap_sys_time",
-                                                            "cap_sys_tty_config",
-                                                            "cap_mknod",
-                                                            "cap_lease",
-                                                            "cap_audit_write",
-                                                            "cap_audit_control",
-                                                            "cap_setfcap",
-                                                            "cap_mac_override",
-                                                            "cap_mac_admin",
-                                                            "cap_syslog",
-                                                            "cap_wake_alarm",
-                                                            "cap_block_suspend",
-                                                            "cap_audit_read",
-                                                            "cap_perfmon",
-                                                            "cap_bpf",
-                                                            "cap_checkpoint_restore"};
+constexpr std::array<Name, 41> kCapabilities = {"cap_chown",
+                                                "cap_dac_override",
+                                                "cap_dac_read_search",
+                                                "cap_fowner",
+                                                "cap_fsetid",
+                                                "cap_kill",
+                                                "cap_setgid",
+                                                "cap_setuid",
+                                                "cap_setpcap",
+                                                "cap_linux_immutable",
+                                                "cap_net_bind_service",
+                                                "cap_net_broadcast",
+                                                "cap_net_admin",
+                                                "cap_net_raw",
+                                                "cap_ipc_lock",
+                                                "cap_ipc_owner",
+                                                "cap_sys_module",
+                                                "cap_sys_rawio",
+                                                "cap_sys_chroot",
+                                                "cap_sys_ptrace",
+                                                "cap_sys_pacct",
+                                                "cap_sys_admin",
+                                                "cap_sys_boot",
+                                                "cap_sys_nice",
+                                                "cap_sys_resource",
+                                                "cap_sys_time",
+                                                "cap_sys_tty_config",
+                                                "cap_mknod",
+                                                "cap_lease",
+                                                "cap_audit_write",
+                                                "cap_audit_control",
+                                                "cap_setfcap",
+                                                "cap_mac_override",
+                                                "cap_mac_admin",
+                                                "cap_syslog",
+                                                "cap_wake_alarm",
+                                                "cap_block_suspend",
+                                                "cap_audit_read",
+                                                "cap_perfmon",
+                                                "cap_bpf",
+                                                "cap_checkpoint_restore"};
 
 int capability_number(std::string_view name) {
   std::string lower(name);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (size_t i = 0; i < kCapabilities.size(); ++i)
-    if (lower == kCapabilities[i]) return static_cast<int>(i);
+    if (lower == kCapabilities[i].view()) return static_cast<int>(i);
   auto n = values::parse_unsigned(name, 63);
   return n ? static_cast<int>(*n) : -1;
 }
 
 template <size_t N>
-bool one_of(const std::array<std::string_view, N>& names, std::string_view v) {
-  return std::find(names.begin(), names.end(), v) != names.end();
+bool one_of(const std::array<Name, N>& names, std::string_view v) {
+  return std::any_of(names.begin(), names.end(), [&](const Name& n) { return n.view() == v; });
 }
 
 bool is_path_kind(ConditionKind k) {
@@ -948,7 +953,7 @@ std::string architecture_name() {
   if (::uname(&u) != 0) return "";
   std::string_view m = u.machine;
   struct Entry {
-    std::string_view machine, name;
+    FixedText<16> machine, name;
   };
   static constexpr Entry kMap[] = {{"x86_64", "x86-64"},
                                    {"i686", "x86"},
@@ -976,7 +981,7 @@ std::string architecture_name() {
                                    {"parisc64", "parisc64"},
                                    {"parisc", "parisc"}};
   for (const Entry& e : kMap)
-    if (m == e.machine) return std::string(e.name);
+    if (m == e.machine.view()) return std::string(e.name.view());
   if (m.substr(0, 3) == "arm") return m.size() > 2 && m.substr(m.size() - 1) == "b" ? "arm-be" : "arm";
   return std::string(m);
 }
@@ -1030,19 +1035,19 @@ std::string detect_vm() {
     std::memcpy(sig + 8, &edx, 4);
     std::string_view s = sig;
     struct Entry {
-      std::string_view signature, name;
+      FixedText<16> signature, name;
     };
     static constexpr Entry kSignatures[] = {
         {"XenVMMXenVMM", "xen"},    {"KVMKVMKVM", "kvm"},          {"Linux KVM Hv", "kvm"},   {"TCGTCGTCGTCG", "qemu"},
         {"VMwareVMware", "vmware"}, {"Microsoft Hv", "microsoft"}, {"bhyve bhyve ", "bhyve"}, {"QNXQVMBSQG", "qnx"},
         {"ACRNACRNACRN", "acrn"},   {"SRESRESRESRE", "sre"}};
     for (const Entry& e : kSignatures)
-      if (s == e.signature) return std::string(e.name);
+      if (s == e.signature.view()) return std::string(e.name.view());
   }
 #endif
   if (first_line("/sys/hypervisor/type") == "xen" || exists("/proc/xen")) return "xen";
   struct Entry {
-    std::string_view vendor, name;
+    FixedText<24> vendor, name;
   };
   static constexpr Entry kVendors[] = {{"KVM", "kvm"},
                                        {"OpenStack", "kvm"},
@@ -1063,7 +1068,7 @@ std::string detect_vm() {
   for (const char* file : {"product_name", "sys_vendor", "board_vendor", "bios_vendor", "product_version"}) {
     std::string value = first_line(std::string("/sys/class/dmi/id/") + file);
     for (const Entry& e : kVendors)
-      if (!value.empty() && value.rfind(e.vendor, 0) == 0) return std::string(e.name);
+      if (!value.empty() && value.rfind(e.vendor.view(), 0) == 0) return std::string(e.name.view());
   }
   std::string cpuinfo = read_small("/proc/cpuinfo", 1 << 20);
   if (cpuinfo.find("User Mode Linux") != std::string::npos) return "uml";

@@ -16,9 +16,9 @@ constexpr std::string_view kSections[] = {"Unit", "Service", "Install"};
 std::vector<std::pair<Reason, std::vector<const Directive*>>> by_reason(DirectiveStatus status) {
   std::vector<std::pair<Reason, std::vector<const Directive*>>> groups;
   for (const Directive& d : directives()) {
-    if (d.status != status) continue;
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == d.reason; });
-    if (it == groups.end()) it = groups.insert(groups.end(), {d.reason, {}});
+    if (d.status() != status) continue;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == d.reason(); });
+    if (it == groups.end()) it = groups.insert(groups.end(), {d.reason(), {}});
     it->second.push_back(&d);
   }
   return groups;
@@ -26,7 +26,7 @@ std::vector<std::pair<Reason, std::vector<const Directive*>>> by_reason(Directiv
 
 int count(std::string_view section, DirectiveStatus status) {
   int n = 0;
-  for (const Directive& d : directives()) n += d.section == section && d.status == status;
+  for (const Directive& d : directives()) n += d.section() == section && d.status() == status;
   return n;
 }
 
@@ -70,9 +70,9 @@ std::string directives_markdown() {
       bool first = true;
       for (const Directive* d : keys) {
         if (!first) out += ", ";
-        if (d->section != section) out += "[" + std::string(d->section) + "] ";
-        section = d->section;
-        out += "`" + std::string(d->name) + "=`";
+        if (d->section() != section) out += "[" + std::string(d->section()) + "] ";
+        section = d->section();
+        out += "`" + std::string(d->name()) + "=`";
         first = false;
       }
       out += " |\n";
@@ -93,9 +93,9 @@ std::string directives_man() {
       std::string names;
       std::string_view section;
       for (const Directive* d : keys) {
-        if (d->section != section) names += " [" + std::string(d->section) + "]";
-        section = d->section;
-        names += " \\%" + std::string(d->name) + "=";  // \% : never hyphenated
+        if (d->section() != section) names += " [" + std::string(d->section()) + "]";
+        section = d->section();
+        names += " \\%" + std::string(d->name()) + "=";  // \% : never hyphenated
       }
       out += ".B" + names + "\n";
       out += roff_escape(reason_text(reason)) + ".\n";
@@ -109,7 +109,7 @@ std::string directives_list() {
   for (std::string_view s : kSections) {
     out += "[" + std::string(s) + "]\n";
     for (const Directive& d : directives())
-      if (d.section == s) out += std::string(d.name) + "\n";
+      if (d.section() == s) out += std::string(d.name()) + "\n";
   }
   return out;
 }

@@ -1,62 +1,113 @@
 #include "unit/directives.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace unitrun::unit {
 
+namespace {
+
+// The parts in directives()' order, which is also DirectivePart's.
+DirectivePartTable part_table(DirectivePart part) {
+  switch (part) {
+    case DirectivePart::Unit:
+      return unit_section_directives();
+    case DirectivePart::Service:
+      return service_directives();
+    case DirectivePart::Exec:
+      return exec_directives();
+    case DirectivePart::Sandbox:
+      return sandbox_directives();
+    case DirectivePart::Install:
+      return install_directives();
+  }
+  return {};
+}
+
+constexpr DirectivePart kParts[] = {DirectivePart::Unit, DirectivePart::Service, DirectivePart::Exec,
+                                    DirectivePart::Sandbox, DirectivePart::Install};
+
+}  // namespace
+
 std::span<const Directive> directives() {
+  // A copy of all rows, for check, the docs and suggestions: a lookup never
+  // makes it (find_directive() searches the parts' own tables), so the
+  // monitor's heap never holds it.
   static const std::vector<Directive> all = [] {
     std::vector<Directive> rows;
-    for (auto part : {unit_section_directives(), service_directives(), exec_directives(), sandbox_directives(),
-                      install_directives()})
-      rows.insert(rows.end(), part.begin(), part.end());
+    for (DirectivePart part : kParts) {
+      auto table = part_table(part).rows;
+      rows.insert(rows.end(), table.begin(), table.end());
+    }
     return rows;
   }();
   return all;
 }
 
+// Every line of every unit looks its key up here: a binary search of each
+// part's index, made at compile time (rows_by_name()), so nothing is built
+// on the heap (a sorted array of pointers was 4 kB in every idle monitor's).
 namespace {
 
-bool row_less(const Directive* a, const Directive* b) {
-  return std::tie(a->name, a->section) < std::tie(b->name, b->section);
-}
-
-// Every row by (name, section), built from the sections' own tables rather
-// than from directives(): that copy of all rows (23 kB) is only made for
-// check, the docs and suggestions, so the monitor's heap never holds it.
-// One array of pointers (4 kB), not a hash map of vectors (a node and a
-// vector per name, 45 kB): the index lives on in every idle monitor's heap.
-const std::vector<const Directive*>& sorted_rows() {
-  static const std::vector<const Directive*> index = [] {
-    std::vector<const Directive*> rows;
-    for (auto part : {unit_section_directives(), service_directives(), exec_directives(), sandbox_directives(),
-                      install_directives()})
-      for (const Directive& d : part) rows.push_back(&d);
-    std::sort(rows.begin(), rows.end(), row_less);
-    return rows;
-  }();
-  return index;
+// The place of the row of that key in the part's rows, or nullopt.
+std::optional<size_t> find_in(const DirectivePartTable& table, std::string_view section, std::string_view name) {
+  auto key = std::pair(name, section);
+  auto it = std::lower_bound(table.by_name.begin(), table.by_name.end(), key, [&](uint16_t row, const auto& k) {
+    return std::pair(table.rows[row].name(), table.rows[row].section()) < k;
+  });
+  if (it == table.by_name.end() || table.rows[*it].name() != name || table.rows[*it].section() != section)
+    return std::nullopt;
+  return *it;
 }
 
 }  // namespace
 
+// Every line of every unit looks its key up here: a binary search of each
+// part's index, made at compile time (rows_by_name()), so nothing is built
+// on the heap (a sorted array of pointers was 4 kB in every idle monitor's).
 const Directive* find_directive(std::string_view section, std::string_view name) {
-  // Sorted once: every line of every unit looks its key up here.
-  const auto& index = sorted_rows();
-  Directive key{section, name, {}, {}, nullptr};
-  auto it = std::lower_bound(index.begin(), index.end(), &key, row_less);
-  if (it == index.end() || (*it)->name != name || (*it)->section != section) return nullptr;
-  return *it;
+  for (DirectivePart part : kParts) {
+    DirectivePartTable table = part_table(part);
+    if (auto k = find_in(table, section, name)) return &table.rows[*k];
+  }
+  return nullptr;
 }
 
-size_t directive_count() { return sorted_rows().size(); }
+size_t directive_count() {
+  size_t n = 0;
+  for (DirectivePart part : kParts) n += part_table(part).rows.size();
+  return n;
+}
 
 size_t directive_ordinal(const Directive& d) {
-  const auto& index = sorted_rows();
-  return static_cast<size_t>(std::lower_bound(index.begin(), index.end(), &d, row_less) - index.begin());
+  size_t before = 0;
+  for (DirectivePart part : kParts) {
+    DirectivePartTable table = part_table(part);
+    if (part == d.part()) return before + find_in(table, d.section(), d.name()).value_or(0);
+    before += table.rows.size();
+  }
+  return before;
+}
+
+std::string_view Directive::section() const {
+  switch (section_) {
+    case DirectiveSection::Unit:
+      return "Unit";
+    case DirectiveSection::Service:
+      return "Service";
+    case DirectiveSection::Install:
+      return "Install";
+  }
+  return "";
+}
+
+KeyParser Directive::parse() const {
+  if (parser_ == 0) return nullptr;
+  std::span<const KeyParser> parsers = part_table(part_).parsers;
+  return parser_ <= parsers.size() ? parsers[parser_ - 1] : nullptr;
 }
 
 std::string_view reason_text(Reason reason) {

@@ -16,12 +16,15 @@
 // docs/unitrun.unit.5 are generated from, or tested against, this registry.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "base/fixed_text.h"
 #include "base/result.h"
 
 namespace unitrun::unit {
@@ -67,7 +70,9 @@ enum class Reason : uint8_t {
   EncryptedCredential,
 };
 
-struct Directive {
+// How a part of the registry writes its rows (unit_keys.cc and the rest):
+// the section, the key, what unitrun does with it, and the parser.
+struct DirectiveSpec {
   std::string_view section;  // "Unit", "Service", "Install"
   std::string_view name;     // "RemainAfterExit"
   DirectiveStatus status;
@@ -76,6 +81,111 @@ struct Directive {
   // (nullptr: any value). Refused: nullptr (the value is not looked at).
   KeyParser parse;
 };
+
+enum class DirectiveSection : uint8_t { Unit, Service, Install };
+// The five parts of the registry, each with its own table of parsers.
+enum class DirectivePart : uint8_t { Unit, Service, Exec, Sandbox, Install };
+
+// One row as stored: no pointer in it, so the tables are constant data.
+// A row that pointed at its strings and its parser (two string_views and a
+// function pointer, 3 relocations) would be written by the loader in every
+// unitrun process, each idle monitor included (17 kB of dirty pages); these
+// hold their characters in place and name their parser by its index in
+// their part's table of distinct parsers (directive_table() below).
+class Directive {
+ public:
+  constexpr Directive() = default;
+  constexpr Directive(DirectiveSection section, const char* name, DirectiveStatus status, Reason reason,
+                      DirectivePart part, uint16_t parser)
+      : name_(name), section_(section), status_(status), reason_(reason), part_(part), parser_(parser) {}
+
+  std::string_view section() const;  // "Unit", "Service", "Install"
+  std::string_view name() const { return name_.view(); }
+  DirectiveStatus status() const { return status_; }
+  Reason reason() const { return reason_; }
+  // Implemented: parses the value into the Unit. No effect: checks the value
+  // (nullptr: any value). Refused: nullptr (the value is not looked at).
+  KeyParser parse() const;
+  DirectivePart part() const { return part_; }
+
+ private:
+  FixedText<32> name_ = nullptr;
+  DirectiveSection section_ = DirectiveSection::Unit;
+  DirectiveStatus status_ = DirectiveStatus::Refused;
+  Reason reason_ = Reason::None;
+  DirectivePart part_ = DirectivePart::Unit;
+  uint16_t parser_ = 0;  // 0: none; k: the part's parsers()[k - 1]
+};
+
+// A part's rows and its distinct parsers, built at compile time from its
+// specs (whose pointers are never stored: the specs are used only here):
+//   constexpr DirectiveSpec kSpecs[] = {...};
+//   constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
+//   constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Unit, kParsers);
+//   constexpr auto kByName = rows_by_name(kSpecs);
+// kRows and kByName are constant data; kParsers is the only relocated part.
+template <size_t N>
+constexpr size_t distinct_parsers(const DirectiveSpec (&specs)[N]) {
+  size_t n = 0;
+  for (size_t k = 0; k < N; ++k) {
+    bool seen = specs[k].parse == nullptr;
+    for (size_t j = 0; j < k && !seen; ++j) seen = specs[j].parse == specs[k].parse;
+    n += !seen;
+  }
+  return n;
+}
+
+constexpr DirectiveSection directive_section(std::string_view section) {
+  if (section == "Unit") return DirectiveSection::Unit;
+  if (section == "Service") return DirectiveSection::Service;
+  if (section == "Install") return DirectiveSection::Install;
+  throw "directive_section: not a section of the registry";
+}
+
+// (A function, not a class whose constructor fills the array: GCC places
+// such an object in .data, writable, where a function's result is .rodata.)
+template <size_t N, size_t M>
+constexpr std::array<Directive, N> directive_rows(const DirectiveSpec (&specs)[N], DirectivePart part,
+                                                  const std::array<KeyParser, M>& parsers) {
+  std::array<Directive, N> rows;
+  for (size_t k = 0; k < N; ++k) {
+    uint16_t index = 0;
+    for (size_t j = 0; j < M && specs[k].parse; ++j)
+      if (parsers[j] == specs[k].parse) index = static_cast<uint16_t>(j + 1);
+    char name[32] = {};
+    for (size_t c = 0; c < specs[k].name.size(); ++c) {
+      if (c + 1 >= sizeof name) throw "directive_rows: the key does not fit";
+      name[c] = specs[k].name[c];
+    }
+    rows[k] = Directive(directive_section(specs[k].section), name, specs[k].status, specs[k].reason, part, index);
+  }
+  return rows;
+}
+
+// The rows' places in their table, ordered by (name, section): the index
+// that find_directive() searches, made at compile time, so that no process
+// builds one on its heap (an idle monitor would keep it).
+template <size_t N>
+constexpr std::array<uint16_t, N> rows_by_name(const DirectiveSpec (&specs)[N]) {
+  std::array<uint16_t, N> order{};
+  for (size_t k = 0; k < N; ++k) order[k] = static_cast<uint16_t>(k);
+  std::sort(order.begin(), order.end(), [&](uint16_t a, uint16_t b) {
+    return specs[a].name < specs[b].name || (specs[a].name == specs[b].name && specs[a].section < specs[b].section);
+  });
+  return order;
+}
+
+template <size_t M, size_t N>
+constexpr std::array<KeyParser, M> parser_table(const DirectiveSpec (&specs)[N]) {
+  std::array<KeyParser, M> parsers{};
+  size_t n = 0;
+  for (size_t k = 0; k < N; ++k) {
+    bool seen = specs[k].parse == nullptr;
+    for (size_t j = 0; j < n && !seen; ++j) seen = parsers[j] == specs[k].parse;
+    if (!seen) parsers[n++] = specs[k].parse;
+  }
+  return parsers;
+}
 
 // Every row, [Unit] first, then [Service], then [Install].
 std::span<const Directive> directives();
@@ -101,11 +211,18 @@ using SandboxLineChecker = std::optional<std::string> (*)(const std::string& key
 void set_sandbox_line_checker(SandboxLineChecker checker);
 const char* to_string(DirectiveStatus status);
 
-// The rows of each part of the registry (for directives.cc).
-std::span<const Directive> unit_section_directives();
-std::span<const Directive> service_directives();
-std::span<const Directive> exec_directives();
-std::span<const Directive> install_directives();
-std::span<const Directive> sandbox_directives();
+// Each part of the registry (for directives.cc): its rows, in the order
+// written; their places ordered by (name, section); the distinct parsers
+// the rows name by index.
+struct DirectivePartTable {
+  std::span<const Directive> rows;
+  std::span<const uint16_t> by_name;
+  std::span<const KeyParser> parsers;
+};
+DirectivePartTable unit_section_directives();
+DirectivePartTable service_directives();
+DirectivePartTable exec_directives();
+DirectivePartTable sandbox_directives();
+DirectivePartTable install_directives();
 
 }  // namespace unitrun::unit

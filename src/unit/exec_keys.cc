@@ -550,9 +550,11 @@ using S = DirectiveStatus;
 using R = Reason;
 using DT = DirectoryType;
 
-constexpr Directive limit(std::string_view name) { return {"Service", name, S::Implemented, R::None, &parse_limit}; }
+constexpr DirectiveSpec limit(std::string_view name) {
+  return {"Service", name, S::Implemented, R::None, &parse_limit};
+}
 
-constexpr Directive kRows[] = {
+constexpr DirectiveSpec kSpecs[] = {
     {"Service", "WorkingDirectory", S::Implemented, R::None, &parse_working_directory},
     {"Service", "User", S::Implemented, R::None, &parse_user},
     {"Service", "Group", S::Implemented, R::None, &parse_group},
@@ -632,9 +634,12 @@ constexpr Directive kRows[] = {
     {"Service", "UtmpIdentifier", S::NoEffect, R::NoUtmp, nullptr},
     {"Service", "UtmpMode", S::NoEffect, R::NoUtmp, &check_utmp_mode},
 };
+constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
+constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Exec, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> exec_directives() { return kRows; }
+DirectivePartTable exec_directives() { return {kRows, kByName, kParsers}; }
 
 }  // namespace unitrun::unit

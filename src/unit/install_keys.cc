@@ -42,16 +42,19 @@ Status parse_default_instance(Assignment& a) {
 using S = DirectiveStatus;
 using R = Reason;
 
-constexpr Directive kRows[] = {
+constexpr DirectiveSpec kSpecs[] = {
     {"Install", "Alias", S::Implemented, R::None, &parse_unit_names<&Unit::alias, true>},
     {"Install", "WantedBy", S::Implemented, R::None, &parse_unit_names<&Unit::wanted_by>},
     {"Install", "RequiredBy", S::Implemented, R::None, &parse_unit_names<&Unit::required_by>},
     {"Install", "Also", S::Implemented, R::None, &parse_unit_names<&Unit::also>},
     {"Install", "DefaultInstance", S::Implemented, R::None, &parse_default_instance},
 };
+constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
+constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Install, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> install_directives() { return kRows; }
+DirectivePartTable install_directives() { return {kRows, kByName, kParsers}; }
 
 }  // namespace unitrun::unit

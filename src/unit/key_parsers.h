@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/fixed_text.h"
 #include "base/result.h"
 #include "unit/diagnostic.h"
 #include "unit/unit.h"
@@ -82,20 +83,22 @@ Status parse_words(Assignment& a) {
 }
 
 // An enumeration: the empty value gives `fallback`; anything else must be
-// one of `names`.
+// one of `names`. The name is held in place (base/fixed_text.h): a table
+// of string_views would be relocated, so dirty, in every unitrun process.
 template <typename E>
 struct EnumName {
-  std::string_view name;
+  FixedText<24> text;
   E value;
+  std::string_view name() const { return text.view(); }
 };
 Error invalid_choice(std::string_view value, const std::vector<std::string_view>& names, std::string_view hint = {});
 template <typename E, size_t N>
 Status choose(Assignment& a, E& into, E fallback, const EnumName<E> (&names)[N], std::string_view hint = {}) {
   if (a.value.empty()) return into = fallback, ok();
   for (const EnumName<E>& n : names)
-    if (a.value == n.name) return into = n.value, ok();
+    if (a.value == n.name()) return into = n.value, ok();
   std::vector<std::string_view> allowed;
-  for (const EnumName<E>& n : names) allowed.push_back(n.name);
+  for (const EnumName<E>& n : names) allowed.push_back(n.name());
   return invalid_choice(a.value, allowed, hint);
 }
 

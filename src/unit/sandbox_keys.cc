@@ -394,14 +394,14 @@ Status ip_address_access(Assignment& a) {
   return add_ip_prefixes(a.value, list);
 }
 
-constexpr Directive refused(std::string_view name, Reason reason) {
+constexpr DirectiveSpec refused(std::string_view name, Reason reason) {
   return {"Service", name, S::Refused, reason, nullptr};
 }
-constexpr Directive sandbox(std::string_view name, KeyParser parse) {
+constexpr DirectiveSpec sandbox(std::string_view name, KeyParser parse) {
   return {"Service", name, S::Implemented, R::None, parse};
 }
 
-constexpr Directive kRows[] = {
+constexpr DirectiveSpec kSpecs[] = {
     // ---- process restrictions
     sandbox("NoNewPrivileges", &sandbox_bool<&SandboxSpec::no_new_privileges>),
     sandbox("SecureBits", &sandbox_lines<&SandboxSpec::secure_bits>),
@@ -525,10 +525,13 @@ constexpr Directive kRows[] = {
     refused("SocketBindDeny", R::BpfFilter),
     refused("RestrictNetworkInterfaces", R::BpfFilter),
 };
+constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
+constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Sandbox, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> sandbox_directives() { return kRows; }
+DirectivePartTable sandbox_directives() { return {kRows, kByName, kParsers}; }
 
 void set_sandbox_line_checker(SandboxLineChecker checker) { line_checker = checker; }
 

@@ -164,7 +164,7 @@ Status check_oom_policy(Assignment& a) {
 using S = DirectiveStatus;
 using R = Reason;
 
-constexpr Directive kRows[] = {
+constexpr DirectiveSpec kSpecs[] = {
     {"Service", "PIDFile", S::Implemented, R::None, &parse_pid_file},
     {"Service", "ExecCondition", S::Implemented, R::None, &parse_commands<&Unit::exec_condition>},
     {"Service", "ExecStartPre", S::Implemented, R::None, &parse_commands<&Unit::exec_start_pre>},
@@ -220,9 +220,12 @@ constexpr Directive kRows[] = {
     {"Service", "FinalKillSignal", S::Implemented, R::None, &parse_signal<&Unit::final_kill_signal, 9>},
     {"Service", "WatchdogSignal", S::Implemented, R::None, &parse_signal<&Unit::watchdog_signal, 6>},
 };
+constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
+constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Service, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> service_directives() { return kRows; }
+DirectivePartTable service_directives() { return {kRows, kByName, kParsers}; }
 
 }  // namespace unitrun::unit

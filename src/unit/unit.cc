@@ -1,5 +1,7 @@
 #include "unit/unit.h"
 
+#include "base/fixed_text.h"
+
 namespace unitrun {
 
 const char* to_string(ServiceType t) {
@@ -87,60 +89,60 @@ const char* to_string(TimeoutFailureMode m) {
 }
 
 const char* to_string(DependencyKind d) {
-  static constexpr const char* kNames[] = {"Requires",
-                                           "Requisite",
-                                           "Wants",
-                                           "BindsTo",
-                                           "Upholds",
-                                           "Conflicts",
-                                           "Before",
-                                           "After",
-                                           "OnSuccess",
-                                           "OnFailure",
-                                           "PropagatesReloadTo",
-                                           "ReloadPropagatedFrom",
-                                           "PropagatesStopTo",
-                                           "StopPropagatedFrom",
-                                           "PartOf",
-                                           "JoinsNamespaceOf"};
-  return kNames[static_cast<int>(d)];
+  static constexpr FixedText<24> kNames[] = {"Requires",
+                                             "Requisite",
+                                             "Wants",
+                                             "BindsTo",
+                                             "Upholds",
+                                             "Conflicts",
+                                             "Before",
+                                             "After",
+                                             "OnSuccess",
+                                             "OnFailure",
+                                             "PropagatesReloadTo",
+                                             "ReloadPropagatedFrom",
+                                             "PropagatesStopTo",
+                                             "StopPropagatedFrom",
+                                             "PartOf",
+                                             "JoinsNamespaceOf"};
+  return kNames[static_cast<int>(d)].c_str();
 }
 
 const char* to_string(ConditionKind c) {
-  static constexpr const char* kNames[] = {"PathExists",
-                                           "PathExistsGlob",
-                                           "PathIsDirectory",
-                                           "PathIsSymbolicLink",
-                                           "PathIsMountPoint",
-                                           "PathIsReadWrite",
-                                           "PathIsEncrypted",
-                                           "DirectoryNotEmpty",
-                                           "FileNotEmpty",
-                                           "FileIsExecutable",
-                                           "NeedsUpdate",
-                                           "FirstBoot",
-                                           "Architecture",
-                                           "Firmware",
-                                           "Virtualization",
-                                           "Host",
-                                           "KernelCommandLine",
-                                           "KernelVersion",
-                                           "Credential",
-                                           "Security",
-                                           "Capability",
-                                           "ACPower",
-                                           "Memory",
-                                           "CPUFeature",
-                                           "CPUs",
-                                           "Environment",
-                                           "User",
-                                           "Group",
-                                           "ControlGroupController",
-                                           "OSRelease",
-                                           "MemoryPressure",
-                                           "CPUPressure",
-                                           "IOPressure"};
-  return kNames[static_cast<int>(c)];
+  static constexpr FixedText<24> kNames[] = {"PathExists",
+                                             "PathExistsGlob",
+                                             "PathIsDirectory",
+                                             "PathIsSymbolicLink",
+                                             "PathIsMountPoint",
+                                             "PathIsReadWrite",
+                                             "PathIsEncrypted",
+                                             "DirectoryNotEmpty",
+                                             "FileNotEmpty",
+                                             "FileIsExecutable",
+                                             "NeedsUpdate",
+                                             "FirstBoot",
+                                             "Architecture",
+                                             "Firmware",
+                                             "Virtualization",
+                                             "Host",
+                                             "KernelCommandLine",
+                                             "KernelVersion",
+                                             "Credential",
+                                             "Security",
+                                             "Capability",
+                                             "ACPower",
+                                             "Memory",
+                                             "CPUFeature",
+                                             "CPUs",
+                                             "Environment",
+                                             "User",
+                                             "Group",
+                                             "ControlGroupController",
+                                             "OSRelease",
+                                             "MemoryPressure",
+                                             "CPUPressure",
+                                             "IOPressure"};
+  return kNames[static_cast<int>(c)].c_str();
 }
 
 const char* to_string(DirectoryType t) {

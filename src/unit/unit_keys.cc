@@ -172,20 +172,20 @@ using CK = ConditionKind;
 using DK = DependencyKind;
 
 template <CK Kind>
-constexpr Directive condition(std::string_view name) {
+constexpr DirectiveSpec condition(std::string_view name) {
   return {"Unit", name, S::Implemented, R::None, &parse_condition_key<Kind, false>};
 }
 template <CK Kind>
-constexpr Directive assertion(std::string_view name) {
+constexpr DirectiveSpec assertion(std::string_view name) {
   return {"Unit", name, S::Implemented, R::None, &parse_condition_key<Kind, true>};
 }
 template <DK Kind>
-constexpr Directive dependency(std::string_view name) {
+constexpr DirectiveSpec dependency(std::string_view name) {
   return {"Unit", name, acted_on(Kind) ? S::Implemented : S::NoEffect, acted_on(Kind) ? R::None : R::ManagedTogether,
           &parse_dependency<Kind>};
 }
 
-constexpr Directive kRows[] = {
+constexpr DirectiveSpec kSpecs[] = {
     {"Unit", "Description", S::Implemented, R::None, &parse_description},
     {"Unit", "Documentation", S::Implemented, R::None, &parse_words<&Unit::documentation>},
     {"Unit", "SourcePath", S::NoEffect, R::GeneratorRecord, &check_absolute},
@@ -301,9 +301,12 @@ constexpr Directive kRows[] = {
     assertion<CK::IOPressure>("AssertIOPressure"),
     {"Unit", "CollectMode", S::NoEffect, R::NoGarbageCollection, &check_collect_mode},
 };
+constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
+constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Unit, kParsers);
+constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
 
-std::span<const Directive> unit_section_directives() { return kRows; }
+DirectivePartTable unit_section_directives() { return {kRows, kByName, kParsers}; }
 
 }  // namespace unitrun::unit

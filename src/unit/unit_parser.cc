@@ -43,7 +43,7 @@ const std::vector<std::string_view>& every_key_name() {
   static const std::vector<std::string_view> names = [] {
     std::vector<std::string_view> out;
     for (const Directive& d : directives())
-      if (std::find(out.begin(), out.end(), d.name) == out.end()) out.push_back(d.name);
+      if (std::find(out.begin(), out.end(), d.name()) == out.end()) out.push_back(d.name());
     return out;
   }();
   return names;
@@ -51,7 +51,7 @@ const std::vector<std::string_view>& every_key_name() {
 
 std::string_view section_of_key(std::string_view name) {
   for (const Directive& d : directives())
-    if (d.name == name) return d.section;
+    if (d.name() == name) return d.section();
   return {};
 }
 
@@ -233,8 +233,8 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
     report_unknown(st, section, name, line);
     return 1;
   }
-  if (d->status == DirectiveStatus::Refused) {
-    report(st, S::Error, line, std::string(name) + "= is refused: " + std::string(reason_text(d->reason)));
+  if (d->status() == DirectiveStatus::Refused) {
+    report(st, S::Error, line, std::string(name) + "= is refused: " + std::string(reason_text(d->reason())));
     return 1;
   }
 
@@ -255,9 +255,9 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
       it->second = *value;
     }
   }
-  if (d->parse) {
+  if (d->parse()) {
     Assignment a{*st.unit, name, *value, line, *st.context, *st.diagnostics};
-    Status r = d->parse(a);
+    Status r = d->parse()(a);
     if (!r) {
       // A refused value names its key itself ("SuccessAction=reboot is
       // refused: ..."); any other error gets the key in front.
@@ -269,12 +269,12 @@ int on_key(void* user, const char* section_c, const char* name_c, const char* va
       return 1;
     }
   }
-  if (d->status == DirectiveStatus::NoEffect) {
+  if (d->status() == DirectiveStatus::NoEffect) {
     st.unit->without_effect.push_back({key_id, std::string(*value), line});
     // A MAC label key's parser warns itself, naming the value.
-    if (!raw.empty() && d->reason != Reason::MacLabelIgnorable)
+    if (!raw.empty() && d->reason() != Reason::MacLabelIgnorable)
       report(st, S::Note, line,
-             std::string(name) + "= is accepted without effect: " + std::string(reason_text(d->reason)));
+             std::string(name) + "= is accepted without effect: " + std::string(reason_text(d->reason())));
   }
   record_line(st, *d, raw, line);
   return 1;
@@ -364,7 +364,8 @@ std::string resolve_path(std::string_view path, std::string_view directory) {
 std::vector<std::string> known_keys() {
   std::vector<std::string> keys;
   for (const Directive& d : directives())
-    if (d.status == DirectiveStatus::Implemented) keys.push_back(std::string(d.section) + "." + std::string(d.name));
+    if (d.status() == DirectiveStatus::Implemented)
+      keys.push_back(std::string(d.section()) + "." + std::string(d.name()));
   return keys;
 }
 

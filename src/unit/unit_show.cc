@@ -518,7 +518,7 @@ nlohmann::json show_json(const Unit& u) {
     nlohmann::json values = nlohmann::json::array();
     for (const KeyAssignment& k : u.without_effect)
       if (k.key == key) values.push_back(k.value);
-    accepted[name] = {{"section", section}, {"values", values}, {"reason", d ? reason_text(d->reason) : ""}};
+    accepted[name] = {{"section", section}, {"values", values}, {"reason", d ? reason_text(d->reason()) : ""}};
   }
   j["AcceptedWithoutEffect"] = accepted;
   return j;

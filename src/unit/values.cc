@@ -20,9 +20,12 @@
 namespace unitrun::values {
 namespace {
 
+// The tables below hold their names in place (base/fixed_text.h): a table
+// of string_views is relocated, so dirty, in every unitrun process.
 struct TimeUnit {
-  std::string_view name;
+  FixedText<16> text;
   Usec usec;
+  std::string_view name() const { return text.view(); }
 };
 
 // Longest names first, so that "min" wins over "m" and "ms" over "m".
@@ -63,9 +66,9 @@ constexpr std::array<TimeUnit, 2> kTimeUnitsTail{{{"M", 2629800 * kUsecPerSec}, 
 
 const TimeUnit* match_time_unit(std::string_view rest) {
   for (const TimeUnit& u : kTimeUnits)
-    if (rest.substr(0, u.name.size()) == u.name) return &u;
+    if (rest.substr(0, u.name().size()) == u.name()) return &u;
   for (const TimeUnit& u : kTimeUnitsTail)
-    if (rest.substr(0, u.name.size()) == u.name) return &u;
+    if (rest.substr(0, u.name().size()) == u.name()) return &u;
   return nullptr;
 }
 
@@ -196,7 +199,7 @@ Result<Usec> parse_timespan(std::string_view text) {
       const TimeUnit* u = match_time_unit(s.substr(i));
       if (!u) return Error::plain("unknown time unit in '" + std::string(s) + "'");
       unit = u->usec;
-      i += u->name.size();
+      i += u->name().size();
     }
     Usec part;
     auto frac_part = static_cast<Usec>(static_cast<unsigned __int128>(frac) * unit / frac_scale);
@@ -462,24 +465,25 @@ std::string format_cpu_set(const CpuSet& set) {
 
 namespace {
 struct Named {
-  std::string_view name;
+  FixedText<16> text;
   int value;
+  std::string_view name() const { return text.view(); }
 };
 
 template <size_t N>
 Result<int> lookup(const std::array<Named, N>& table, std::string_view text, std::string_view what) {
   std::string_view s = trim(text);
   for (const Named& n : table)
-    if (s == n.name) return n.value;
+    if (s == n.name()) return n.value;
   std::string allowed;
-  for (const Named& n : table) allowed += (allowed.empty() ? "" : ", ") + std::string(n.name);
+  for (const Named& n : table) allowed += (allowed.empty() ? "" : ", ") + std::string(n.name());
   return Error::plain("invalid " + std::string(what) + " '" + std::string(text) + "' (one of: " + allowed + ")");
 }
 
 template <size_t N>
 std::string name_in(const std::array<Named, N>& table, int value) {
   for (const Named& n : table)
-    if (n.value == value) return std::string(n.name);
+    if (n.value == value) return std::string(n.name());
   return std::to_string(value);
 }
 
@@ -596,8 +600,9 @@ Result<uint64_t> parse_coredump_filter(std::string_view text) {
 
 namespace {
 struct LimitKey {
-  std::string_view key;
+  FixedText<16> text;
   int resource;
+  std::string_view key() const { return text.view(); }
 };
 constexpr std::array<LimitKey, 16> kLimitKeys{{{"LimitCPU", RLIMIT_CPU},
                                                {"LimitFSIZE", RLIMIT_FSIZE},
@@ -657,13 +662,13 @@ Result<uint64_t> parse_limit_side(int resource, std::string_view s) {
 
 int rlimit_of(std::string_view key) {
   for (const LimitKey& k : kLimitKeys)
-    if (k.key == key) return k.resource;
+    if (k.key() == key) return k.resource;
   return -1;
 }
 
 std::string_view rlimit_key(int resource) {
   for (const LimitKey& k : kLimitKeys)
-    if (k.resource == resource) return k.key;
+    if (k.resource == resource) return k.key();
   return "";
 }
 

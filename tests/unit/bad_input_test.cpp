@@ -675,8 +675,8 @@ TEST_CASE("bad input: every checked key with a bad value gives path:line and exi
       "Service.ManagedOOMMemoryPressureLimit", "Service.ManagedOOMPreference"};
   int checked = 0;
   for (const unitrun::unit::Directive& d : unitrun::unit::directives()) {
-    std::string id = std::string(d.section) + "." + std::string(d.name);
-    if (d.status == DirectiveStatus::Refused || any_value.count(id)) continue;
+    std::string id = std::string(d.section()) + "." + std::string(d.name());
+    if (d.status() == DirectiveStatus::Refused || any_value.count(id)) continue;
     std::string bad;
     if (id.rfind("Unit.Condition", 0) == 0 || id.rfind("Unit.Assert", 0) == 0) {
       std::string kind_name = id.substr(id.rfind("Unit.Condition", 0) == 0 ? 14 : 11);
@@ -686,8 +686,8 @@ TEST_CASE("bad input: every checked key with a bad value gives path:line and exi
       if (bad.empty()) continue;
     } else if (auto it = bad_values().find(id); it != bad_values().end()) {
       bad = it->second;
-    } else if (d.status == DirectiveStatus::Implemented &&
-               unitrun::unit::find_directive(d.section, d.name)->parse == nullptr) {
+    } else if (d.status() == DirectiveStatus::Implemented &&
+               unitrun::unit::find_directive(d.section(), d.name())->parse() == nullptr) {
       continue;
     } else {
       // The keys today's tests cover one by one (UMask=, User=, ...).
@@ -751,12 +751,12 @@ TEST_CASE("bad input: every checked key with a bad value gives path:line and exi
       else
         continue;
     }
-    std::string section = std::string(d.section);
-    std::string content = "[" + section + "]\n" + std::string(d.name) + "=" + bad + "\n";
+    std::string section = std::string(d.section());
+    std::string content = "[" + section + "]\n" + std::string(d.name()) + "=" + bad + "\n";
     if (section != "Service") content += "[Service]\n";
     content += "ExecStart=/bin/true\n";
     INFO(id << "=" << bad);
-    expect_rejected(dir, content, 2, std::string(d.name) + "=");
+    expect_rejected(dir, content, 2, std::string(d.name()) + "=");
     ++checked;
   }
   CHECK(checked > 180);

@@ -105,33 +105,33 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
   std::map<DirectiveStatus, int> counts;
   std::set<size_t> ordinals;
   for (const Directive& d : directives()) {
-    INFO(d.section << "." << d.name);
-    ++counts[d.status];
+    INFO(d.section() << "." << d.name());
+    ++counts[d.status()];
     // The row found is this one (the section's own table row: directives()
     // is a copy of those): same key, same status, same parser.
-    const Directive* found = find_directive(d.section, d.name);
+    const Directive* found = find_directive(d.section(), d.name());
     REQUIRE(found != nullptr);
-    CHECK(found->section == d.section);
-    CHECK(found->name == d.name);
-    CHECK(found->status == d.status);
-    CHECK(found->reason == d.reason);
-    CHECK(found->parse == d.parse);
+    CHECK(found->section() == d.section());
+    CHECK(found->name() == d.name());
+    CHECK(found->status() == d.status());
+    CHECK(found->reason() == d.reason());
+    CHECK(found->parse() == d.parse());
     CHECK(directive_ordinal(*found) == directive_ordinal(d));
     CHECK(directive_ordinal(d) < directive_count());
     ordinals.insert(directive_ordinal(d));
-    switch (d.status) {
+    switch (d.status()) {
       case DirectiveStatus::Implemented:
-        CHECK(d.reason == Reason::None);
-        CHECK(d.parse != nullptr);
+        CHECK(d.reason() == Reason::None);
+        CHECK(d.parse() != nullptr);
         break;
       case DirectiveStatus::NoEffect:
-        CHECK(d.reason != Reason::None);
-        CHECK(refusals.count(d.reason) == 0);
-        CHECK_FALSE(reason_text(d.reason).empty());
+        CHECK(d.reason() != Reason::None);
+        CHECK(refusals.count(d.reason()) == 0);
+        CHECK_FALSE(reason_text(d.reason()).empty());
         break;
       case DirectiveStatus::Refused:
-        CHECK(refusals.count(d.reason) == 1);
-        CHECK(d.parse == nullptr);  // a refused value is never looked at
+        CHECK(refusals.count(d.reason()) == 1);
+        CHECK(d.parse() == nullptr);  // a refused value is never looked at
         break;
     }
   }
@@ -141,16 +141,16 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
   CHECK(directive_count() == directives().size());
   // The sandbox's part of the registry is all in [Service]; what it
   // implements has no reason, what it does not implement says why.
-  for (const Directive& d : sandbox_directives()) {
-    INFO(d.name);
-    CHECK(d.section == "Service");
+  for (const Directive& d : sandbox_directives().rows) {
+    INFO(d.name());
+    CHECK(d.section() == "Service");
   }
   for (std::string_view key : {"PrivateTmp", "ProtectSystem", "CapabilityBoundingSet", "NoNewPrivileges",
                                "SystemCallFilter", "ReadWritePaths", "DeviceAllow", "MemoryMax", "TasksMax", "CPUQuota",
                                "Slice", "Delegate", "MemoryLimit", "RemoveIPC", "IPAddressDeny", "IPAddressAllow"}) {
     INFO(key);
     REQUIRE(find_directive("Service", key));
-    CHECK(find_directive("Service", key)->status == DirectiveStatus::Implemented);
+    CHECK(find_directive("Service", key)->status() == DirectiveStatus::Implemented);
   }
   for (auto [key, reason] : std::vector<std::pair<std::string_view, Reason>>{{"DynamicUser", Reason::DynamicUser},
                                                                              {"BPFProgram", Reason::BpfFilter},
@@ -159,15 +159,15 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
                                                                              {"MountAPIVFS", Reason::Sandboxing}}) {
     INFO(key);
     REQUIRE(find_directive("Service", key));
-    CHECK(find_directive("Service", key)->status == DirectiveStatus::Refused);
-    CHECK(find_directive("Service", key)->reason == reason);
+    CHECK(find_directive("Service", key)->status() == DirectiveStatus::Refused);
+    CHECK(find_directive("Service", key)->reason() == reason);
   }
   // A MAC label is accepted only with systemd's '-' (ignore where unavailable).
   for (std::string_view key : {"AppArmorProfile", "SELinuxContext", "SmackProcessLabel"}) {
     INFO(key);
     REQUIRE(find_directive("Service", key));
-    CHECK(find_directive("Service", key)->status == DirectiveStatus::NoEffect);
-    CHECK(find_directive("Service", key)->reason == Reason::MacLabelIgnorable);
+    CHECK(find_directive("Service", key)->status() == DirectiveStatus::NoEffect);
+    CHECK(find_directive("Service", key)->reason() == Reason::MacLabelIgnorable);
   }
   // The compatibility spellings are in both sections.
   for (std::string_view key : {"StartLimitBurst", "StartLimitInterval"}) {

@@ -129,17 +129,17 @@ TEST_CASE("man pages: the registry's lists are generated, and current", "[man]")
   CHECK(md == unit::directives_markdown());
   // Every key accepted without effect or refused is in a row with its reason.
   for (const unit::Directive& d : unit::directives()) {
-    if (d.status == unit::DirectiveStatus::Implemented) continue;
-    INFO(d.section << "." << d.name);
+    if (d.status() == unit::DirectiveStatus::Implemented) continue;
+    INFO(d.section() << "." << d.name());
     bool found = false;
     std::istringstream rows(md);
     std::string row;
     while (std::getline(rows, row))
-      if (row.find("`" + std::string(d.name) + "=`") != std::string::npos &&
-          row.find(std::string(unit::reason_text(d.reason))) != std::string::npos)
+      if (row.find("`" + std::string(d.name()) + "=`") != std::string::npos &&
+          row.find(std::string(unit::reason_text(d.reason()))) != std::string::npos)
         found = true;
     CHECK(found);
-    CHECK(man.find("\\%" + std::string(d.name) + "=") != std::string::npos);
+    CHECK(man.find("\\%" + std::string(d.name()) + "=") != std::string::npos);
   }
 }
 
