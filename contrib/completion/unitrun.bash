@@ -105,7 +105,8 @@ _unitrun() {
             fi
             ;;
         is-active | is-failed | is-enabled) options+=" -q --quiet" ;;
-        enable | disable | reenable | mask) options+=" --now" ;;
+        enable | disable | reenable | mask) options+=" --now --runtime" ;;
+        unmask) options+=" --runtime" ;;
         kill)
             options+=" -s --signal --kill-whom"
             if [[ $prev == --kill-whom ]]; then
