@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "base/unique_fd.h"
 
@@ -36,7 +37,12 @@ constexpr uintptr_t kPage = 4096;
       char* dash = nullptr;
       uintptr_t start = std::strtoull(line, &dash, 16);
       uintptr_t end = *dash == '-' ? std::strtoull(dash + 1, nullptr, 16) : 0;
-      if (start <= address && address < end) return start;
+      // Only the main thread's stack: under ASan a local may live on a
+      // heap-mapped fake stack, and another mapping is no stack of ours.
+      if (start <= address && address < end) {
+        std::string_view rest(line, static_cast<size_t>(nl - line));
+        return rest.size() >= 7 && rest.substr(rest.size() - 7) == "[stack]" ? start : uintptr_t{0};
+      }
       line = nl + 1;
     }
     if (got == 0) return uintptr_t{0};
@@ -50,12 +56,11 @@ constexpr uintptr_t kPage = 4096;
 }  // namespace
 
 [[gnu::noinline]] Result<size_t> release_stack_below_caller() {
-  // Our frame's address stands for the stack pointer: the caller's frame and
+  // Our frame's address (the frame pointer, never a sanitizer's fake
+  // stack) stands for the stack pointer: the caller's frame and
   // everything above it are left alone, and so is one whole page below this
   // frame (the frames of the calls made from here, the red zone).
-  char here = 0;
-  auto frame = reinterpret_cast<uintptr_t>(&here);
-  asm volatile("" : : "r"(&here) : "memory");
+  auto frame = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   auto start = mapping_start(frame);
   if (!start) return start.error();
   uintptr_t end = (frame & ~(kPage - 1)) - kPage;

@@ -63,9 +63,16 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
     return;
   if (shutdown_in_progress(runtime_directory())) return;
   std::vector<unit::UnitFile> roots;
+  // A unit of this change that its name does not find in the unit path (one
+  // started by its path) has dependencies the graph cannot see: whether it
+  // still needs a StopWhenUnneeded= unit is unknown, so none is stopped.
+  bool all_known = true;
   for (const std::vector<std::string>* names : {&ended, &started})
     for (const std::string& n : *names)
-      if (auto f = unit::find_unit(n, path); f && f->found) roots.push_back(*f);
+      if (auto f = unit::find_unit(n, path); f && f->found)
+        roots.push_back(*f);
+      else
+        all_known = false;
   // The units that Upholds= an ended one are in its index (record_requirements).
   std::vector<std::string> also;
   for (const std::string& e : ended)
@@ -82,7 +89,7 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
   std::vector<manager::FollowUp> follow_ups;
   auto take = [&](const manager::StateChange& change, bool upholds) {
     for (manager::FollowUp& f : manager::after_state_change(loaded->graph, loaded->states, {}, change)) {
-      bool wanted = f.cause == manager::FollowUpCause::StopWhenUnneeded ||
+      bool wanted = (f.cause == manager::FollowUpCause::StopWhenUnneeded && all_known) ||
                     f.cause == manager::FollowUpCause::PropagatesStopTo ||
                     (upholds && f.cause == manager::FollowUpCause::Upholds && f.unit == change.unit);
       bool seen = std::any_of(follow_ups.begin(), follow_ups.end(),

@@ -564,6 +564,23 @@ TEST_CASE("dependencies: StopWhenUnneeded= unit started alone is stopped again b
   CHECK(active_of(d, helper) == "inactive");
 }
 
+TEST_CASE("dependencies: StopWhenUnneeded= keeps a helper that a unit started by its path requires",
+          "[dependencies][stopwhenunneeded]") {
+  DepDir d;
+  std::string helper = d.service("helper", "/bin/sleep 600", "StopWhenUnneeded=yes\n");
+  // The dependent lies outside the unit path: its name finds no file, and
+  // the start that pulled the helper in must not take it for unneeded.
+  TempDir elsewhere;
+  std::string outside = elsewhere / d.name("outside");
+  write_file(outside, "[Unit]\nRequires=" + helper + "\nAfter=" + helper + "\n[Service]\nExecStart=/bin/sleep 600\n");
+  d.started(outside);  // stopped by its path at the end, if the test stops early
+  RunResult started = d.unitrun({"start", outside});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  CHECK(active_of(d, helper) == "active");
+  CHECK(d.unitrun({"stop", outside}).exit_code == 0);
+}
+
 TEST_CASE("dependencies: Upholds= starts the upheld unit again when it dies or is stopped, while the upholder runs",
           "[dependencies][upholds]") {
   DepDir d;
@@ -590,7 +607,8 @@ TEST_CASE("dependencies: Upholds= starts the upheld unit again when it dies or i
   INFO(stopped.describe());
   CHECK(stopped.exit_code == 0);
   CHECK(contains(stopped.out, "Upholds="));
-  CHECK(lines_of(pids) == 3);
+  // The new run writes its PID once its shell runs, after start returned.
+  CHECK(wait_until([&] { return lines_of(pids) == 3; }, 15000));
   CHECK(active_of(d, x) == "active");
 
   // Once the upholder is down, a stop stays a stop.
