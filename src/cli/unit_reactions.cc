@@ -51,14 +51,25 @@ int as_triggered(const std::string& why, int (*verb)(const std::vector<std::stri
   return code;
 }
 
+// How deep follow-ups may nest: each one runs a start or stop whose own
+// end reacts again (as_triggered below). Two units that each uphold a unit
+// the other's conflicts stop would otherwise ping-pong one level deeper
+// each time, without end where start limits are off; systemd loops there
+// too, but never runs out of stack.
+constexpr int kMaxNestedReactions = 8;
+int nested_reactions = 0;
+
 }  // namespace
 
 void react_to_changes(const std::vector<std::string>& ended, const std::vector<std::string>& started, bool by_job,
                       const unit::UnitPath& path, const manager::DependencyGraph* known) {
   if (ended.empty() && started.empty()) return;
+  // Nothing to do unless a unit may be unneeded now, or an ended unit is
+  // upheld: by a unit of the command's graph, or by a running one outside
+  // it (the ended unit's .required-by index names those).
   if (known && !has_unneeded_unit(*known) && std::none_of(ended.begin(), ended.end(), [&](const std::string& e) {
         auto id = known->find(e);
-        return id && !known->unit(*id)[manager::Dependency::UpheldBy].empty();
+        return (id && !known->unit(*id)[manager::Dependency::UpheldBy].empty()) || !running_required_by(e).empty();
       }))
     return;
   if (shutdown_in_progress(runtime_directory())) return;
@@ -106,6 +117,19 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
     if (loaded->states.of(s) != manager::ActiveState::Active) continue;
     take({s, manager::ActiveState::Inactive, manager::ActiveState::Active, true, false}, false);
   }
+  if (!follow_ups.empty() && nested_reactions >= kMaxNestedReactions) {
+    for (const manager::FollowUp& f : follow_ups)
+      std::fprintf(stderr,
+                   "unitrun: %s: left as it is: %d follow-ups nested (a loop of Upholds=, Conflicts= or "
+                   "PropagatesStopTo=?); would have been %s: %s\n",
+                   f.unit.c_str(), kMaxNestedReactions,
+                   f.type == manager::RequestType::Stop ? "stopped" : "started again", f.reason.c_str());
+    return;
+  }
+  ++nested_reactions;
+  struct Unnest {
+    ~Unnest() { --nested_reactions; }
+  } unnest;
   for (const manager::FollowUp& f : follow_ups) {
     bool stop = f.type == manager::RequestType::Stop;
     std::string line =

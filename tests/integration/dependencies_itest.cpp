@@ -581,6 +581,26 @@ TEST_CASE("dependencies: StopWhenUnneeded= keeps a helper that a unit started by
   CHECK(d.unitrun({"stop", outside}).exit_code == 0);
 }
 
+TEST_CASE("dependencies: two upheld units that conflict ping-pong a bounded number of times, then are left alone",
+          "[dependencies][upholds]") {
+  DepDir d;
+  std::string a = d.name("a"), b = d.name("b");
+  // No start limit: only the bound on nested follow-ups ends the loop.
+  d.service("a", "/bin/sleep 600", "Conflicts=" + b + "\nStartLimitIntervalSec=0\n", "Restart=no\n");
+  d.service("b", "/bin/sleep 600", "Conflicts=" + a + "\nStartLimitIntervalSec=0\n", "Restart=no\n");
+  std::string k1 = d.service("k1", "/bin/sleep 600", "Upholds=" + a + "\n");
+  std::string k2 = d.service("k2", "/bin/sleep 600", "Upholds=" + b + "\n");
+  REQUIRE(d.unitrun({"start", k1}).exit_code == 0);
+  REQUIRE(active_of(d, a) == "active");
+  // b's start stops a, which k1 upholds: a again, which stops b, which k2
+  // upholds, and so on, each round nested in the one before.
+  RunResult r = d.unitrun({"start", k2});
+  INFO(r.describe());
+  CHECK(contains(r.err, "follow-ups nested (a loop of Upholds=, Conflicts= or PropagatesStopTo=?)"));
+  CHECK(active_of(d, k1) == "active");
+  CHECK(active_of(d, k2) == "active");
+}
+
 TEST_CASE("dependencies: Upholds= starts the upheld unit again when it dies or is stopped, while the upholder runs",
           "[dependencies][upholds]") {
   DepDir d;
