@@ -12,6 +12,7 @@
 #include "monitor/monitor.h"
 #include "monitor/monitor_log.h"
 #include "runtime/runtime_files.h"
+#include "runtime/unit_lock.h"
 #include "unit/unit_lookup.h"
 
 namespace unitrun::cli {
@@ -49,6 +50,19 @@ int as_triggered(const std::string& why, int (*verb)(const std::vector<std::stri
   else
     (void)::unsetenv(monitor::kTriggeredByVariable);
   return code;
+}
+
+// The units of the graph that another process is starting or stopping
+// now (their start lock is held): systemd leaves a unit with a job alone,
+// neither unneeded nor to be upheld, and so does this. A lock that cannot
+// be read counts as held: when in doubt, leave the unit as it is.
+std::unordered_set<std::string> units_with_jobs(const LoadedGraph& loaded) {
+  std::unordered_set<std::string> out;
+  for (const auto& [name, file] : loaded.files) {
+    RuntimeFiles files = runtime_files_for(name, file.identity.empty() ? name : file.identity);
+    if (UnitLock::start_held(files.lock).value_or(true)) out.insert(name);
+  }
+  return out;
 }
 
 // How deep follow-ups may nest: each one runs a start or stop whose own
@@ -97,9 +111,10 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
     loaded = load_graph(roots, also, path);
     if (!loaded) return;
   }
+  const std::unordered_set<std::string> with_jobs = units_with_jobs(*loaded);
   std::vector<manager::FollowUp> follow_ups;
   auto take = [&](const manager::StateChange& change, bool upholds) {
-    for (manager::FollowUp& f : manager::after_state_change(loaded->graph, loaded->states, {}, change)) {
+    for (manager::FollowUp& f : manager::after_state_change(loaded->graph, loaded->states, with_jobs, change)) {
       bool wanted = (f.cause == manager::FollowUpCause::StopWhenUnneeded && all_known) ||
                     f.cause == manager::FollowUpCause::PropagatesStopTo ||
                     (upholds && f.cause == manager::FollowUpCause::Upholds && f.unit == change.unit);

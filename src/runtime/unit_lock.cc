@@ -91,6 +91,15 @@ Result<bool> UnitLock::alive_held(const std::string& lock_path) {
   return held_elsewhere(fd->get(), kAliveByte);
 }
 
+Result<bool> UnitLock::start_held(const std::string& lock_path) {
+  auto fd = safe_files::open_for_reading(lock_path);
+  if (!fd) {
+    if (fd.error().sys_errno == ENOENT) return false;
+    return fd.error();
+  }
+  return held_elsewhere(fd->get(), kStartByte);
+}
+
 Result<bool> UnitLock::alive_held_on(int lock_fd) { return held_elsewhere(lock_fd, kAliveByte); }
 
 std::optional<std::string> UnitLock::name_holder(const std::string& name_lock) {

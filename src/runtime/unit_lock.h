@@ -51,6 +51,9 @@ class UnitLock {
   // monitor holds the alive lock of this lock file (false when there is no
   // lock file), for the verbs that only look (list, is-active).
   static Result<bool> alive_held(const std::string& lock_path);
+  // The same for the start lock: whether a start or stop of the unit is
+  // under way in another process (a job, in systemd's words).
+  static Result<bool> start_held(const std::string& lock_path);
   // The same on a lock file opened for reading (safe_files), to look more
   // than once without opening it again.
   static Result<bool> alive_held_on(int lock_fd);

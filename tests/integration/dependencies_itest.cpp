@@ -551,6 +551,40 @@ TEST_CASE("dependencies: StopWhenUnneeded= stops a helper once no active unit ne
   CHECK(active_of(d, web) == "failed");
 }
 
+TEST_CASE("dependencies: StopWhenUnneeded= leaves alone a helper that another command is starting or stopping",
+          "[dependencies][stopwhenunneeded]") {
+  DepDir d;
+  std::string helper = d.service("helper", "/bin/sleep 600", "StopWhenUnneeded=yes\n");
+  std::string web = d.service("web", "/bin/sleep 600", "Requires=" + helper + "\nAfter=" + helper + "\n");
+  REQUIRE(d.unitrun({"start", web}).exit_code == 0);
+  REQUIRE(active_of(d, helper) == "active");
+  // Another command's job on the helper, as its start lock (byte 1 of the
+  // unit's lock file) says: held here, on an open file description.
+  std::string lock;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(kRuntimeDir, ec)) {
+    std::string n = e.path().filename();
+    if (n.rfind(helper + ".", 0) == 0 && n.size() > 5 && n.compare(n.size() - 5, 5, ".lock") == 0) lock = e.path();
+  }
+  REQUIRE(!lock.empty());
+  int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 1;
+  fl.l_len = 1;
+  REQUIRE(::fcntl(fd, F_OFD_SETLK, &fl) == 0);
+  // web stops: the helper is unneeded, but has a job: left alone (a stop
+  // of it would wait for that lock, and this command with it).
+  RunResult stopped = d.unitrun({"stop", web});
+  ::close(fd);
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK_FALSE(contains(stopped.out, "StopWhenUnneeded="));
+  CHECK(active_of(d, helper) == "active");
+}
+
 TEST_CASE("dependencies: StopWhenUnneeded= unit started alone is stopped again by the same start",
           "[dependencies][stopwhenunneeded]") {
   DepDir d;
