@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -120,10 +121,23 @@ class Directive {
 // A part's rows and its distinct parsers, built at compile time from its
 // specs (whose pointers are never stored: the specs are used only here):
 //   constexpr DirectiveSpec kSpecs[] = {...};
-//   constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
-//   constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Unit, kParsers);
+//   UNITRUN_DIRECTIVE_TABLE auto kParsers = parser_table<UNITRUN_PARSER_SLOTS(kSpecs)>(kSpecs);
+//   UNITRUN_DIRECTIVE_TABLE auto kRows = directive_rows(kSpecs, DirectivePart::Unit, kParsers);
 //   constexpr auto kByName = rows_by_name(kSpecs);
 // kRows and kByName are constant data; kParsers is the only relocated part.
+//
+// GCC cannot compare function addresses in a constant expression where it
+// keeps null pointer checks (-fsanitize=null, which the sanitizer build
+// has: "f<1> == 0 is not a constant expression"). There the parsers and
+// rows are made at static initialisation, one parser slot per row; the
+// tables hold the same rows either way.
+#ifdef UNITRUN_SANITIZE_BUILD
+#define UNITRUN_DIRECTIVE_TABLE const
+#define UNITRUN_PARSER_SLOTS(specs) std::size(specs)
+#else
+#define UNITRUN_DIRECTIVE_TABLE constexpr
+#define UNITRUN_PARSER_SLOTS(specs) distinct_parsers(specs)
+#endif
 template <size_t N>
 constexpr size_t distinct_parsers(const DirectiveSpec (&specs)[N]) {
   size_t n = 0;

@@ -634,8 +634,8 @@ constexpr DirectiveSpec kSpecs[] = {
     {"Service", "UtmpIdentifier", S::NoEffect, R::NoUtmp, nullptr},
     {"Service", "UtmpMode", S::NoEffect, R::NoUtmp, &check_utmp_mode},
 };
-constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
-constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Exec, kParsers);
+UNITRUN_DIRECTIVE_TABLE auto kParsers = parser_table<UNITRUN_PARSER_SLOTS(kSpecs)>(kSpecs);
+UNITRUN_DIRECTIVE_TABLE auto kRows = directive_rows(kSpecs, DirectivePart::Exec, kParsers);
 constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace

@@ -49,8 +49,8 @@ constexpr DirectiveSpec kSpecs[] = {
     {"Install", "Also", S::Implemented, R::None, &parse_unit_names<&Unit::also>},
     {"Install", "DefaultInstance", S::Implemented, R::None, &parse_default_instance},
 };
-constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
-constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Install, kParsers);
+UNITRUN_DIRECTIVE_TABLE auto kParsers = parser_table<UNITRUN_PARSER_SLOTS(kSpecs)>(kSpecs);
+UNITRUN_DIRECTIVE_TABLE auto kRows = directive_rows(kSpecs, DirectivePart::Install, kParsers);
 constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace

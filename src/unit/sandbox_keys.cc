@@ -525,8 +525,8 @@ constexpr DirectiveSpec kSpecs[] = {
     refused("SocketBindDeny", R::BpfFilter),
     refused("RestrictNetworkInterfaces", R::BpfFilter),
 };
-constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
-constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Sandbox, kParsers);
+UNITRUN_DIRECTIVE_TABLE auto kParsers = parser_table<UNITRUN_PARSER_SLOTS(kSpecs)>(kSpecs);
+UNITRUN_DIRECTIVE_TABLE auto kRows = directive_rows(kSpecs, DirectivePart::Sandbox, kParsers);
 constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace

@@ -220,8 +220,8 @@ constexpr DirectiveSpec kSpecs[] = {
     {"Service", "FinalKillSignal", S::Implemented, R::None, &parse_signal<&Unit::final_kill_signal, 9>},
     {"Service", "WatchdogSignal", S::Implemented, R::None, &parse_signal<&Unit::watchdog_signal, 6>},
 };
-constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
-constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Service, kParsers);
+UNITRUN_DIRECTIVE_TABLE auto kParsers = parser_table<UNITRUN_PARSER_SLOTS(kSpecs)>(kSpecs);
+UNITRUN_DIRECTIVE_TABLE auto kRows = directive_rows(kSpecs, DirectivePart::Service, kParsers);
 constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace

@@ -301,8 +301,8 @@ constexpr DirectiveSpec kSpecs[] = {
     assertion<CK::IOPressure>("AssertIOPressure"),
     {"Unit", "CollectMode", S::NoEffect, R::NoGarbageCollection, &check_collect_mode},
 };
-constexpr auto kParsers = parser_table<distinct_parsers(kSpecs)>(kSpecs);
-constexpr auto kRows = directive_rows(kSpecs, DirectivePart::Unit, kParsers);
+UNITRUN_DIRECTIVE_TABLE auto kParsers = parser_table<UNITRUN_PARSER_SLOTS(kSpecs)>(kSpecs);
+UNITRUN_DIRECTIVE_TABLE auto kRows = directive_rows(kSpecs, DirectivePart::Unit, kParsers);
 constexpr auto kByName = rows_by_name(kSpecs);
 
 }  // namespace
