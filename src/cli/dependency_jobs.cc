@@ -86,21 +86,7 @@ int verify_active(const unit::UnitFile& file) {
 manager::ActiveState state_now(const LoadedGraph& loaded, const std::string& name) {
   unit::UnitFile file = file_of(loaded, name);
   RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
-  switch (quick_state(file.name, files).active) {
-    case ActiveState::Inactive:
-      return manager::ActiveState::Inactive;
-    case ActiveState::Activating:
-      return manager::ActiveState::Activating;
-    case ActiveState::Active:
-      return manager::ActiveState::Active;
-    case ActiveState::Reloading:
-      return manager::ActiveState::Reloading;
-    case ActiveState::Deactivating:
-      return manager::ActiveState::Deactivating;
-    case ActiveState::Failed:
-      return manager::ActiveState::Failed;
-  }
-  return manager::ActiveState::Inactive;
+  return manager_state(quick_state(file.name, files).active);
 }
 
 // Whether a unit of the graph has Requisite= on `name`.

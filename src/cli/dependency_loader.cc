@@ -123,24 +123,6 @@ constexpr std::string_view kDependencyKeys[] = {
     // check at the end of a start (unit_reactions.h).
     "StopWhenUnneeded"};
 
-manager::ActiveState manager_state(ActiveState s) {
-  switch (s) {
-    case ActiveState::Inactive:
-      return manager::ActiveState::Inactive;
-    case ActiveState::Activating:
-      return manager::ActiveState::Activating;
-    case ActiveState::Active:
-      return manager::ActiveState::Active;
-    case ActiveState::Reloading:
-      return manager::ActiveState::Reloading;
-    case ActiveState::Deactivating:
-      return manager::ActiveState::Deactivating;
-    case ActiveState::Failed:
-      return manager::ActiveState::Failed;
-  }
-  return manager::ActiveState::Inactive;
-}
-
 std::string unit_texts(const unit::UnitFile& file) {
   std::string text;
   if (!file.fragment.empty()) text += sys::read_file(file.fragment).value_or("");
@@ -245,6 +227,24 @@ std::vector<std::string> names_of(const std::vector<unit::UnitFile>& units) {
 }
 
 }  // namespace
+
+manager::ActiveState manager_state(ActiveState s) {
+  switch (s) {
+    case ActiveState::Inactive:
+      return manager::ActiveState::Inactive;
+    case ActiveState::Activating:
+      return manager::ActiveState::Activating;
+    case ActiveState::Active:
+      return manager::ActiveState::Active;
+    case ActiveState::Reloading:
+      return manager::ActiveState::Reloading;
+    case ActiveState::Deactivating:
+      return manager::ActiveState::Deactivating;
+    case ActiveState::Failed:
+      return manager::ActiveState::Failed;
+  }
+  return manager::ActiveState::Inactive;
+}
 
 void record_requirements(const Unit& unit, const RuntimeFiles& files) {
   const std::string base = runtime_base(files.state);

@@ -91,6 +91,9 @@ bool needs_manager(const std::vector<unit::UnitFile>& units, const unit::UnitPat
 // default.target without a file of its own is multi-user.target.
 unit::UnitFile own_unit(unit::UnitFile file);
 
+// A state as the status record says it, in the manager's words.
+manager::ActiveState manager_state(ActiveState s);
+
 // The running (or activating) units of the caller's runtime directory,
 // by name: what a stop must consider and what `shutdown` stops.
 std::vector<std::string> running_unit_names();

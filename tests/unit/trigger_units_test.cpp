@@ -12,15 +12,25 @@
 
 using namespace unitrun;
 
-TEST_CASE("start_detached: an exec that fails is reported with its errno", "[trigger_units]") {
-  // A file without an execute bit: exec fails with EACCES, even for root.
+namespace {
+
+// A file without an execute bit (exec fails with EACCES, even for root),
+// already unlinked: an O_PATH fd to it.
+UniqueFd non_executable_file() {
   char path[] = "/tmp/unitrun-trigger-XXXXXX";
   int made = ::mkstemp(path);
   REQUIRE(made >= 0);
   ::close(made);
-  UniqueFd not_a_program(::open(path, O_PATH | O_CLOEXEC));
+  UniqueFd fd(::open(path, O_PATH | O_CLOEXEC));
   ::unlink(path);
-  REQUIRE(not_a_program);
+  REQUIRE(fd);
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("start_detached: an exec that fails is reported with its errno", "[trigger_units]") {
+  UniqueFd not_a_program = non_executable_file();
   Status started = monitor::start_detached(not_a_program.get(), {"x.service"}, "OnFailure= of test", ::getpid(), 0);
   REQUIRE_FALSE(static_cast<bool>(started));
   CHECK(started.error().sys_errno == EACCES);
@@ -38,13 +48,7 @@ TEST_CASE("start_detached: an exec that works is ok, and nothing is asked withou
 }
 
 TEST_CASE("run_detached: any verb, whose name a failure to exec gives", "[trigger_units]") {
-  char path[] = "/tmp/unitrun-trigger-XXXXXX";
-  int made = ::mkstemp(path);
-  REQUIRE(made >= 0);
-  ::close(made);
-  UniqueFd not_a_program(::open(path, O_PATH | O_CLOEXEC));
-  ::unlink(path);
-  REQUIRE(not_a_program);
+  UniqueFd not_a_program = non_executable_file();
   Status stopped =
       monitor::run_detached(not_a_program.get(), {"stop", "--ended", "x.service"}, "BindsTo= of x", ::getpid(), 0);
   REQUIRE_FALSE(static_cast<bool>(stopped));
