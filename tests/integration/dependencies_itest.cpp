@@ -589,8 +589,10 @@ TEST_CASE("dependencies: StopWhenUnneeded= unit started alone is stopped again b
           "[dependencies][stopwhenunneeded]") {
   DepDir d;
   std::string ran = d / "helper.ran";
+  // ExecStartPre= has run once the start returns (a Type=simple service's
+  // own shell may not have, before the same start stops it).
   std::string helper =
-      d.service("helper", "/bin/sh -c 'touch " + ran + " && exec sleep 600'", "StopWhenUnneeded=yes\n");
+      d.service("helper", "/bin/sleep 600", "StopWhenUnneeded=yes\n", "ExecStartPre=/bin/touch " + ran + "\n");
   RunResult started = d.unitrun({"start", helper});
   INFO(started.describe());
   CHECK(started.exit_code == 0);  // systemctl start succeeds too: the start job did
