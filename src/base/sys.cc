@@ -18,7 +18,7 @@ namespace unitrun::sys {
 
 Result<UniqueFd> open(const std::string& path, int flags, mode_t mode) {
   while (true) {
-    int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY, mode);
     if (fd >= 0) return UniqueFd(fd);
     if (errno != EINTR) return Error::from_errno("open '" + path + "'");
   }

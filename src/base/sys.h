@@ -13,6 +13,8 @@
 
 namespace unitrun::sys {
 
+// O_NOCTTY always: the monitor leads a session without a terminal, and a
+// terminal it opened without that flag would become its controlling one.
 Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0);
 Status write_all(int fd, std::string_view data);
 // Reads until EOF (or `limit` bytes).

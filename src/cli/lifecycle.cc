@@ -312,8 +312,8 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   progress.clear();
   if (outcome.code != 0) {
     // The monitor reports a failure as its last act; when start returns,
-    // it must be gone too.
-    wait_for_exit(outcome.monitor_pid, outcome.monitor_start_time, -1);
+    // it must be gone too (reaped: it is this process's child).
+    daemon::reap_monitor(outcome);
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), outcome.message.c_str());
     return outcome.code;
   }
@@ -323,8 +323,9 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   } else if (outcome.pid == 0) {
     // A oneshot has run to completion, or a condition said not to start; the
     // monitor reports as its last act: when `start` returns, it is gone too,
-    // and status says so.
-    wait_for_exit(outcome.monitor_pid, outcome.monitor_start_time, -1);
+    // and status says so. It is this process's child: reaped, not left a
+    // zombie until this process exits.
+    daemon::reap_monitor(outcome);
     if (outcome.detail == "skipped") {
       RuntimeView after = inspect(unit, files, lock);
       std::string why = after.state ? after.state->condition_text : "";

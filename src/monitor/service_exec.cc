@@ -135,11 +135,11 @@ Result<UniqueFd> open_output(const Unit& unit, const OutputSpec& spec, int inher
     case K::Tty:
       return open_tty(unit, O_WRONLY);
     case K::File:
-      return safe_files::open_for_writing(spec.path, false, false, 0640);
+      return safe_files::open_output(spec.path, false, false, 0640);
     case K::Append:
-      return safe_files::open_for_writing(spec.path, true, false, 0640);
+      return safe_files::open_output(spec.path, true, false, 0640);
     case K::Truncate:
-      return safe_files::open_for_writing(spec.path, false, true, 0640);
+      return safe_files::open_output(spec.path, false, true, 0640);
     case K::Default:
       return safe_files::open_for_writing(unit.log_file, true, false, 0640);
   }

@@ -104,9 +104,10 @@ StartOutcome parse_report(const std::string& whole) {
 // as long as it lives.
 namespace {
 
-[[gnu::noinline]] StartOutcome read_report(int read_fd, const WaitTicks& ticks) {
+[[gnu::noinline]] StartOutcome read_report(int read_fd, const WaitTicks& ticks, bool& eof) {
   // The report ends at EOF: the monitor closes the pipe once it has
   // reported (or exits).
+  eof = false;
   std::string report;
   while (true) {
     struct pollfd p = {read_fd, POLLIN, 0};
@@ -121,7 +122,10 @@ namespace {
     ssize_t got = ::read(read_fd, buf, sizeof buf);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return start_failure(std::string("reading the monitor's report: ") + std::strerror(errno));
-    if (got == 0) break;
+    if (got == 0) {
+      eof = true;
+      break;
+    }
     if (report.size() < 4096) report.append(buf, static_cast<size_t>(got));
   }
   return parse_report(report);
@@ -139,22 +143,16 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
   if (child < 0) return start_failure(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
     read_end.reset();
-    // Session leader, so the monitor (its child) can never acquire a
-    // controlling terminal.
+    // The monitor leads a session of its own, as systemd runs every
+    // service: no terminal's signals reach it, and it has no controlling
+    // terminal. As a session leader it would acquire one by opening a
+    // terminal without O_NOCTTY: every open of the monitor has that flag
+    // (sys::open, safe_files), and only the service's own child, in a
+    // session of its own, takes a terminal (TIOCSCTTY).
     if (::setsid() < 0) {
       (void)sys::write_all(write_end.get(),
                            format_reply_fail(exit_code::kFailure, std::string("setsid: ") + std::strerror(errno)));
       ::_exit(1);
-    }
-    pid_t monitor = ::fork();
-    if (monitor < 0) {
-      (void)sys::write_all(write_end.get(),
-                           format_reply_fail(exit_code::kFailure, std::string("fork: ") + std::strerror(errno)));
-      ::_exit(1);
-    }
-    if (monitor > 0) {
-      after_fork();
-      ::_exit(0);
     }
     if (!detach_stdio()) {
       (void)sys::write_all(
@@ -179,10 +177,23 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
 
   write_end.reset();
   after_fork();
+  bool eof = false;
+  StartOutcome outcome = read_report(read_end.get(), ticks, eof);
+  // The monitor is this process's child: its PID is the one fork returned,
+  // whatever the report said, or when it exited without a word. Not when
+  // the report could not be read: that monitor may run on, and nobody
+  // should wait for it.
+  outcome.monitor_pid = eof ? child : 0;
+  return outcome;
+}
+
+void reap_monitor(const StartOutcome& outcome) {
+  if (outcome.monitor_pid <= 1) return;
   int status;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  // ECHILD: reaped already (a waitpid(-1) of this process), or this is not
+  // the process that forked it; either way it is gone or not ours to wait for.
+  while (::waitpid(outcome.monitor_pid, &status, 0) < 0 && errno == EINTR) {
   }
-  return read_report(read_end.get(), ticks);
 }
 
 }  // namespace unitrun::daemon

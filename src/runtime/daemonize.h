@@ -1,4 +1,10 @@
-// The SysV double fork (daemon(7)): caller → fork → setsid → fork → monitor.
+// The monitor's start, one fork (the shape of daemon(7) minus its second
+// fork): caller → fork → setsid → monitor. The monitor leads a session and a
+// process group of its own, without a controlling terminal (as systemd runs
+// every service); it never acquires one, since every open of the monitor
+// carries O_NOCTTY (sys::open, safe_files), and a session leader only takes
+// a terminal it opens without that flag. It stays the caller's child until
+// the caller exits (then its parent is the nearest subreaper, or init).
 // The caller learns the outcome through a readiness pipe: the monitor first
 // writes "monitor PID STARTTIME" (who it is), then "ok PID" once the service
 // runs, or "fail CODE message". Nobody but the caller keeps the caller's
@@ -17,8 +23,10 @@ struct StartOutcome {
   int code = 1;         // LSB exit code
   pid_t pid = 0;        // the service's main PID, on success
   std::string message;  // on failure: one line for the user
-  // The monitor, when it said who it is: a failed start waits for it to be
-  // gone, so that nothing of the unit is left when `start` returns.
+  // The monitor, this process's child (the PID fork returned), and its
+  // start time when it said who it is: a failed start reaps it
+  // (reap_monitor), so that nothing of the unit is left when `start`
+  // returns.
   pid_t monitor_pid = 0;
   uint64_t monitor_start_time = 0;
   // On success, what the monitor said besides: "" (the service runs, `pid`),
@@ -39,15 +47,20 @@ struct WaitTicks {
   std::function<void()> tick;
 };
 
-// Runs monitor_main(ready_fd) in a daemonized grandchild and waits for its
-// report. monitor_main's return value becomes the monitor's exit status.
-// after_fork runs in the caller once the first child exists: the place to
-// close what only the monitor should keep. It runs in that child too, once
-// the monitor is forked and before the child exits, so that what it closes
-// is closed in its order there as well, not in whatever order exit closes
-// fds (a lock released before another one that must go first).
+// Runs monitor_main(ready_fd) in a daemonized child and waits for its
+// report (not for the child: on success it lives on). monitor_main's return
+// value becomes the monitor's exit status. after_fork runs in the caller
+// once the monitor exists: the place to close what only the monitor should
+// keep, in the order it must go (the caller's lock handle: UnitLock::close()).
 StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork,
                        const WaitTicks& ticks = {});
+
+// Waits for the monitor of a start this process made to exit, and reaps it:
+// for a report the monitor gives as its last act (a failure, a oneshot that
+// ran, a condition that failed). Without it the monitor would stay a zombie
+// as long as this process lives. Call it before anything of this process
+// waits for any child (waitpid(-1)): the PID is ours until it is reaped.
+void reap_monitor(const StartOutcome& outcome);
 
 // Parses the monitor's report; exposed for tests.
 StartOutcome parse_report(const std::string& report);

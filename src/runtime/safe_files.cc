@@ -57,14 +57,17 @@ Result<UniqueFd> open_component(int dirfd, const std::string& name, const std::s
 
 // Refuses what must never be written through: a symlink, a hard link, or
 // anything that is not a regular file.
-Status check_target(int dirfd, const std::string& name, const std::string& path) {
+// `device`: a character device (a terminal, /dev/null, /dev/console) is a
+// target too, for the outputs a unit names (StandardOutput=file:).
+Status check_target(int dirfd, const std::string& name, const std::string& path, bool device = false) {
   struct stat st;
   if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
     if (errno == ENOENT) return ok();
     return Error::from_errno("stat '" + path + "'");
   }
   if (S_ISLNK(st.st_mode)) return Error{ELOOP, "refusing to write through symlink '" + path + "'"};
-  if (!S_ISREG(st.st_mode)) return Error::plain("refusing to replace '" + path + "': not a regular file");
+  if (!S_ISREG(st.st_mode) && !(device && S_ISCHR(st.st_mode)))
+    return Error::plain("refusing to replace '" + path + "': not a regular file");
   if (st.st_nlink > 1) return Error::plain("refusing to write '" + path + "': it has other hard links");
   return ok();
 }
@@ -77,11 +80,11 @@ struct WriteTarget {
   std::string name;
 };
 
-Result<WriteTarget> open_write_target(const std::string& path) {
+Result<WriteTarget> open_write_target(const std::string& path, bool device = false) {
   auto dir = open_parent_directory(path, true);
   if (!dir) return dir.error();
   WriteTarget t{std::move(*dir), base_name(path)};
-  auto target_ok = check_target(t.dir.get(), t.name, path);
+  auto target_ok = check_target(t.dir.get(), t.name, path, device);
   if (!target_ok) return target_ok.error();
   return t;
 }
@@ -190,11 +193,15 @@ Status rewrite(const std::string& path, std::string_view content, mode_t mode) {
   return ok();
 }
 
-Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode) {
-  auto target = open_write_target(path);
+namespace {
+
+Result<UniqueFd> open_writable(const std::string& path, bool append, bool truncate, mode_t mode, bool device) {
+  auto target = open_write_target(path, device);
   if (!target) return target.error();
   // Never O_TRUNC: the name may be swapped for a hard link between the check
   // above and the open; the file is cut only once the fd is checked below.
+  // O_NOCTTY: the monitor leads a session without a terminal, and would
+  // acquire the one it opened here as its controlling terminal.
   int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   if (append) flags |= O_APPEND;
   int fd;
@@ -209,13 +216,25 @@ Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool tru
   // check above.
   struct stat st;
   if (::fstat(fd, &st) < 0) return Error::from_errno("stat '" + path + "'");
-  if (!S_ISREG(st.st_mode)) return Error::plain("refusing to write '" + path + "': not a regular file");
+  bool regular = S_ISREG(st.st_mode);
+  if (!regular && !(device && S_ISCHR(st.st_mode)))
+    return Error::plain("refusing to write '" + path + "': not a regular file");
   if (st.st_nlink > 1) return Error::plain("refusing to write '" + path + "': it has other hard links");
-  if (truncate && ::ftruncate(fd, 0) < 0) return Error::from_errno("truncate '" + path + "'");
+  if (truncate && regular && ::ftruncate(fd, 0) < 0) return Error::from_errno("truncate '" + path + "'");
   // O_NONBLOCK only guarded the open; the service gets a normal blocking fd.
   int fl = ::fcntl(fd, F_GETFL);
   if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) return Error::from_errno("fcntl '" + path + "'");
   return out;
+}
+
+}  // namespace
+
+Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode) {
+  return open_writable(path, append, truncate, mode, false);
+}
+
+Result<UniqueFd> open_output(const std::string& path, bool append, bool truncate, mode_t mode) {
+  return open_writable(path, append, truncate, mode, true);
 }
 
 Result<UniqueFd> open_for_reading(const std::string& path) {

@@ -39,6 +39,13 @@ Status rewrite(const std::string& path, std::string_view content, mode_t mode);
 // link), creating it with `mode` (0640 for logs). The fd is close-on-exec.
 Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode);
 
+// open_for_writing() for an output a unit names (StandardOutput=file:,
+// append:, truncate:): a character device is accepted as well (a terminal,
+// /dev/console, /dev/null, as systemd does), and never cut. Opened with
+// O_NOCTTY, like every open of the monitor: a terminal named here never
+// becomes the monitor's controlling terminal.
+Result<UniqueFd> open_output(const std::string& path, bool append, bool truncate, mode_t mode);
+
 // Opens an existing regular file for reading without following a symlink in
 // its last component (symlinked parent directories only when a trusted user
 // owns them), never blocking (a FIFO is refused, not waited on), and never

@@ -671,3 +671,23 @@ TEST_CASE("trust 16: start during a stop in progress waits for the stop, then st
   CHECK(u.stop().exit_code == 0);  // "go" is there: the new run stops at once
   CHECK(u.nothing_running());
 }
+
+// The monitor is the start's own child (one fork): a start whose monitor
+// reports as its last act (a oneshot that ran, a condition that failed, a
+// failure) reaps it before it returns. An unreaped monitor would be a zombie
+// handed to this test (a subreaper) when the start exits.
+TEST_CASE("start reaps a monitor that ended with its report: no zombie is left behind", "[lifecycle][reaping]") {
+  TempDir dir;
+  TestUnit ran(dir, "reaped-ran", "/bin/true", {.extra = "Type=oneshot\n"});
+  TestUnit failed(dir, "reaped-failed", "/bin/false", {.extra = "Type=oneshot\n"});
+  TestUnit skipped(dir, "reaped-skipped", "/bin/true",
+                   {.extra = "Type=oneshot\n", .unit_section = "ConditionPathExists=" + (dir / "absent") + "\n"});
+  for (const TestUnit* u : {&ran, &failed, &skipped}) {
+    INFO(u->name());
+    reap_adopted();
+    RunResult start = u->start();
+    INFO(start.describe());
+    CHECK(start.exit_code == (u == &failed ? 1 : 0));
+    CHECK(zombies_of(::getpid()).empty());
+  }
+}

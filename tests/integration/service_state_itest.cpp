@@ -2,11 +2,16 @@
 // the service and from /proc: its own session and process group, no
 // controlling tty, cwd, umask, signal state, fds, argv. And the monitor's
 // own detachment from its caller.
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
 
 #include "support.h"
 
@@ -19,6 +24,25 @@ std::vector<std::pair<int, std::string>> dumped_fds(const nlohmann::json& j) {
   for (const auto& f : j.at("fds")) out.emplace_back(f.at("fd").get<int>(), f.at("target").get<std::string>());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// Reads the pty master until `text` arrived (true) or timeout_ms passed.
+bool read_until(int master, const std::string& text, std::string& got, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (got.find(text) == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    struct pollfd p = {master, POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    char buf[256];
+    ssize_t r = ::read(master, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    got.append(buf, static_cast<size_t>(r));
+  }
+  return true;
 }
 
 }  // namespace
@@ -64,7 +88,10 @@ TEST_CASE("the service starts in a clean state: own session, no tty, cwd /, umas
   auto ms = proc_stat(monitor);
   REQUIRE(ms);
   CHECK(ms->tty_nr == 0);
-  CHECK(ms->sid != ms->pid);  // not a session leader: it can never acquire a terminal
+  // It leads a session and a process group of its own, as systemd runs every
+  // service (one fork, docs/architecture.md), without a terminal.
+  CHECK(ms->sid == ms->pid);
+  CHECK(ms->pgid == ms->pid);
   auto mfds = proc_fds(monitor);
   for (const auto& [fd, target] : mfds) {
     INFO("monitor fd " << fd << " -> " << target);
@@ -96,4 +123,45 @@ TEST_CASE("WorkingDirectory= is the service's cwd", "[state]") {
   REQUIRE(start.exit_code == 0);
   nlohmann::json j = wait_for_dump(dump);
   CHECK(j.at("cwd") == work);
+}
+
+// The monitor leads a session without a terminal: opening one without
+// O_NOCTTY would make it the monitor's controlling terminal. The unit's
+// stdin and stdout that name a terminal are opened by the monitor; the
+// service writes to it, and the monitor still has no controlling terminal.
+// (Linux since 5.11 never gives a write-only open a controlling terminal,
+// so it is the read open of StandardInput= that fails without O_NOCTTY
+// there; StandardOutput='s matters on older kernels.)
+TEST_CASE("StandardInput=file:, StandardOutput=file: naming a terminal: the monitor acquires no controlling tty",
+          "[state][tty]") {
+  TempDir dir;
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  REQUIRE(master >= 0);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } master_closer{master};
+  REQUIRE(::grantpt(master) == 0);
+  REQUIRE(::unlockpt(master) == 0);
+  const char* name = ::ptsname(master);
+  REQUIRE(name);
+  std::string pts = name;
+  TestUnit u(dir, "ttyout", "/bin/sh -c 'echo hello-from-the-service; exec /bin/sleep 1000'",
+             {.extra = "StandardInput=file:" + pts + "\nStandardOutput=file:" + pts + "\n", .log_to_tempdir = false});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  std::string got;
+  CHECK(read_until(master, "hello-from-the-service", got, 10000));
+  INFO("pty: " << got);
+  std::vector<pid_t> monitors = u.monitors();
+  REQUIRE(monitors.size() == 1);
+  auto ms = proc_stat(monitors[0]);
+  REQUIRE(ms);
+  CHECK(ms->sid == ms->pid);  // a session leader: the case where O_NOCTTY matters
+  CHECK(ms->tty_nr == 0);     // /proc/MONITOR/stat field 7
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
 }
