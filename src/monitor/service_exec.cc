@@ -154,7 +154,7 @@ Result<UniqueFd> open_input_data(const std::string& data) {
   if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
     return Error::from_errno("seal StandardInputData=");
   std::string self = "/proc/self/fd/" + std::to_string(memfd.get());
-  int fd = ::open(self.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(self.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return Error::from_errno("reopen StandardInputData= read-only");
   return UniqueFd(fd);
 }
@@ -292,7 +292,7 @@ Result<Outputs> open_outputs(const Unit& unit, int inherit_fd, bool foreground) 
                    err.kind != K::Null;
   if (stderr_joins_stdout(unit) || same_file) return o;
   if (err.kind == K::Null) {
-    int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int fd = ::open("/dev/null", O_WRONLY | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return Error::from_errno("open /dev/null");
     o.err.reset(fd);
     return o;
@@ -300,7 +300,7 @@ Result<Outputs> open_outputs(const Unit& unit, int inherit_fd, bool foreground) 
   auto e = open_output(unit, err, inherit_fd, foreground);
   if (!e) return e.error();
   o.err = std::move(*e);
-  if (!o.err) o.err.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  if (!o.err) o.err.reset(::open("/dev/null", O_WRONLY | O_NOCTTY | O_CLOEXEC));
   return o;
 }
 

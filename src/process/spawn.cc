@@ -388,7 +388,7 @@ SpawnResult spawn(const ExecSpec& spec) {
   std::string watchdog_slot = "WATCHDOG_PID=0000000000000000";  // room for any PID
   if (spec.set_watchdog_pid) envp.insert(envp.end() - 1, watchdog_slot.data());
 
-  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  UniqueFd devnull(::open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!devnull) {
     SpawnResult r;
     r.failed_step = "open /dev/null";

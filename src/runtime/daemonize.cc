@@ -26,7 +26,7 @@ namespace {
 // false (errno set) when it could not: a monitor that kept the caller's
 // stdout would keep `unitrun start x | cat` waiting, so it must not run.
 bool detach_stdio() {
-  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  int null = ::open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (null < 0) return false;
   for (int fd = 0; fd <= 2; ++fd)
     if (::dup2(null, fd) < 0) return false;
@@ -146,9 +146,9 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
     // The monitor leads a session of its own, as systemd runs every
     // service: no terminal's signals reach it, and it has no controlling
     // terminal. As a session leader it would acquire one by opening a
-    // terminal without O_NOCTTY: every open of the monitor has that flag
-    // (sys::open, safe_files), and only the service's own child, in a
-    // session of its own, takes a terminal (TIOCSCTTY).
+    // terminal without O_NOCTTY: every open of the monitor that could name
+    // a terminal has that flag (daemonize.h), and only the service's own
+    // child, in a session of its own, takes a terminal (TIOCSCTTY).
     if (::setsid() < 0) {
       (void)sys::write_all(write_end.get(),
                            format_reply_fail(exit_code::kFailure, std::string("setsid: ") + std::strerror(errno)));

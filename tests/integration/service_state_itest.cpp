@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,6 +45,34 @@ bool read_until(int master, const std::string& text, std::string& got, int timeo
   }
   return true;
 }
+
+// A pty pair: the test keeps the master; nobody has the slave open yet, and
+// it is no session's controlling terminal.
+struct Pty {
+  int master = -1;
+  std::string path;  // the slave, /dev/pts/N
+  Pty() {
+    master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    const char* name = ::ptsname(master);
+    REQUIRE(name);
+    path = name;
+  }
+  ~Pty() {
+    if (master >= 0) ::close(master);
+  }
+  Pty(const Pty&) = delete;
+  Pty& operator=(const Pty&) = delete;
+  // The slave as /proc/PID/stat's tty_nr encodes it.
+  int tty_nr() const {
+    struct stat st;
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    unsigned maj = major(st.st_rdev), min = minor(st.st_rdev);
+    return static_cast<int>((min & 0xff) | (maj << 8) | ((min & ~0xffu) << 12));
+  }
+};
 
 }  // namespace
 
@@ -135,17 +164,9 @@ TEST_CASE("WorkingDirectory= is the service's cwd", "[state]") {
 TEST_CASE("StandardInput=file:, StandardOutput=file: naming a terminal: the monitor acquires no controlling tty",
           "[state][tty]") {
   TempDir dir;
-  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  REQUIRE(master >= 0);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } master_closer{master};
-  REQUIRE(::grantpt(master) == 0);
-  REQUIRE(::unlockpt(master) == 0);
-  const char* name = ::ptsname(master);
-  REQUIRE(name);
-  std::string pts = name;
+  Pty pty;
+  int master = pty.master;
+  const std::string& pts = pty.path;
   TestUnit u(dir, "ttyout", "/bin/sh -c 'echo hello-from-the-service; exec /bin/sleep 1000'",
              {.extra = "StandardInput=file:" + pts + "\nStandardOutput=file:" + pts + "\n", .log_to_tempdir = false});
   RunResult start = u.start();
@@ -160,6 +181,35 @@ TEST_CASE("StandardInput=file:, StandardOutput=file: naming a terminal: the moni
   REQUIRE(ms);
   CHECK(ms->sid == ms->pid);  // a session leader: the case where O_NOCTTY matters
   CHECK(ms->tty_nr == 0);     // /proc/MONITOR/stat field 7
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
+// StandardInput=tty: the service takes TTYPath= as its controlling terminal,
+// in its own session (as systemd's services do), while the monitor that
+// opened it for the service stays without one.
+TEST_CASE("StandardInput=tty: the service's controlling terminal is TTYPath=, the monitor has none", "[state][tty]") {
+  TempDir dir;
+  Pty pty;
+  TestUnit u(dir, "ttyin", "/bin/sh -c 'echo hello-on-my-tty; exec /bin/sleep 1000'",
+             {.extra = "StandardInput=tty\nStandardOutput=tty\nTTYPath=" + pty.path + "\n", .log_to_tempdir = false});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  std::string got;
+  CHECK(read_until(pty.master, "hello-on-my-tty", got, 10000));
+  std::vector<pid_t> monitors = u.monitors(), services = u.services();
+  REQUIRE(monitors.size() == 1);
+  REQUIRE(services.size() == 1);
+  auto ms = proc_stat(monitors[0]);
+  auto ss = proc_stat(services[0]);
+  REQUIRE(ms);
+  REQUIRE(ss);
+  CHECK(ms->tty_nr == 0);
+  CHECK(ss->sid == ss->pid);
+  CHECK(ss->tty_nr == pty.tty_nr());
   RunResult stop = u.stop();
   INFO(stop.describe());
   CHECK(stop.exit_code == 0);
