@@ -4,8 +4,8 @@
 // every service); it never acquires one, since every open of the monitor
 // that could name a terminal carries O_NOCTTY (sys::open, safe_files, the
 // unit's stdin and TTYPath=), and a session leader only takes a terminal it
-// opens without that flag. It stays the caller's child until
-// the caller exits (then its parent is the nearest subreaper, or init).
+// opens without that flag. It stays the caller's child until the caller
+// exits (then its parent is the nearest subreaper, or init).
 // The caller learns the outcome through a readiness pipe: the monitor first
 // writes "monitor PID STARTTIME" (who it is), then "ok PID" once the service
 // runs, or "fail CODE message". Nobody but the caller keeps the caller's
