@@ -158,9 +158,10 @@ TEST_CASE("WorkingDirectory= is the service's cwd", "[state]") {
 // O_NOCTTY would make it the monitor's controlling terminal. The unit's
 // stdin and stdout that name a terminal are opened by the monitor; the
 // service writes to it, and the monitor still has no controlling terminal.
-// (Linux since 5.11 never gives a write-only open a controlling terminal,
-// so it is the read open of StandardInput= that fails without O_NOCTTY
-// there; StandardOutput='s matters on older kernels.)
+// (Linux gives a write-only open no controlling terminal: its
+// tty_open_proc_set_tty() wants FMODE_READ. So here it is the read open of
+// StandardInput= that fails this test without O_NOCTTY; StandardOutput='s
+// O_NOCTTY matters where a kernel lacks that check.)
 TEST_CASE("StandardInput=file:, StandardOutput=file: naming a terminal: the monitor acquires no controlling tty",
           "[state][tty]") {
   TempDir dir;
