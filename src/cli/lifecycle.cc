@@ -33,6 +33,7 @@
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
 #include "runtime/unit_snapshot.h"
+#include "unit/command_reads.h"
 #include "unit/unit_loader.h"
 #include "unit/user_dirs.h"
 #include "unit/values.h"
@@ -304,6 +305,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   WaitProgress progress(unit, files.state);
   daemon::StartOutcome outcome = daemon::daemonize(
       [&](int ready_fd) {
+        unit::CommandReads::leave();  // the monitor outlives the command
         monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
         return monitor::run(std::move(*as_caller), files, std::move(lock), options);
@@ -717,6 +719,10 @@ int force_reload_one(const unit::UnitFile& file) {
 // with dependencies (or targets) go through the manager instead.
 int for_each_unit(const std::vector<std::string>& words, GlobScope scope, int (*verb)(const unit::UnitFile&),
                   Verb manager_verb) {
+  // The configuration read once for the command (unit/command_reads.h):
+  // the units' files and links are looked at by the dependency check, the
+  // manual-start check, the load and the record of requirements.
+  unit::CommandReads reads;
   unit::UnitPath path = unit::unit_path_for_current_user();
   std::vector<std::string> notes;
   std::vector<Target> targets = resolve_targets(words, path, scope, notes);
