@@ -49,8 +49,8 @@ class CommandReads {
   static void leave();
 
   std::optional<UserDirs> user_dirs;
-  std::map<std::string, Result<std::string>> unit_files;          // by the path read
-  std::map<std::string, UnitLinks> unit_links;  // by the unit path's directories and the unit's name
+  std::map<std::string, Result<std::string>> unit_files;  // by the path read
+  std::map<std::string, UnitLinks> unit_links;            // by the unit path's directories and the unit's name
 
  private:
   bool in_charge_ = false;
