@@ -18,10 +18,12 @@
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
 #include "runtime/unit_lock.h"
+#include "unit/command_reads.h"
 #include "unit/host_facts.h"
 #include "unit/unit_loader.h"
 #include "unit/unit_lookup.h"
 #include "unit/unit_name.h"
+#include "unit/unit_sources.h"
 
 namespace unitrun::cli {
 namespace {
@@ -123,10 +125,12 @@ constexpr std::string_view kDependencyKeys[] = {
     // check at the end of a start (unit_reactions.h).
     "StopWhenUnneeded"};
 
+// Read as the load reads them (unit_sources.h), so that a command reads
+// each file once (unit/command_reads.h).
 std::string unit_texts(const unit::UnitFile& file) {
   std::string text;
-  if (!file.fragment.empty()) text += sys::read_file(file.fragment).value_or("");
-  for (const std::string& d : file.dropins) text += "\n" + sys::read_file(d).value_or("");
+  if (!file.fragment.empty()) text += unit::read_unit_file(file.fragment).value_or("");
+  for (const std::string& d : file.dropins) text += "\n" + unit::read_unit_file(d).value_or("");
   return text;
 }
 
@@ -327,7 +331,9 @@ unit::UnitFile own_unit(unit::UnitFile file) {
   return builtin;
 }
 
-LinkedUnits linked_units(const std::string& name, const unit::UnitPath& path) {
+namespace {
+
+LinkedUnits read_linked_units(const std::string& name, const unit::UnitPath& path) {
   LinkedUnits out;
   // systemd's links are unitrun's to honour only where unitrun is the
   // machine's systemctl (unit/host_facts.h).
@@ -342,6 +348,24 @@ LinkedUnits linked_units(const std::string& name, const unit::UnitPath& path) {
     list_links(dir.get(), name + ".requires", out.required);
     list_links(dir.get(), name + ".upholds", out.upheld);
   }
+  return out;
+}
+
+}  // namespace
+
+LinkedUnits linked_units(const std::string& name, const unit::UnitPath& path) {
+  unit::CommandReads* reads = unit::CommandReads::current();
+  if (!reads) return read_linked_units(name, path);
+  const std::string key = path.to_string() + '\n' + name;
+  auto it = reads->unit_links.find(key);
+  if (it == reads->unit_links.end()) {
+    LinkedUnits read = read_linked_units(name, path);
+    it = reads->unit_links.emplace(key, unit::UnitLinks{read.wants, read.required, read.upheld}).first;
+  }
+  LinkedUnits out;
+  out.wants = it->second.wants;
+  out.required = it->second.required;
+  out.upheld = it->second.upheld;
   return out;
 }
 

@@ -43,7 +43,8 @@ Result<LoadedGraph> load_graph(const std::vector<unit::UnitFile>& roots, const s
                                const unit::UnitPath& path);
 
 // The names a unit's file links through the path's NAME.wants/,
-// NAME.requires/ and NAME.upholds/ directories, as dependencies.
+// NAME.requires/ and NAME.upholds/ directories, as dependencies; within a
+// unit::CommandReads, looked at once per command.
 struct LinkedUnits {
   std::vector<std::string> wants, required, upheld;
   bool empty() const { return wants.empty() && required.empty() && upheld.empty(); }

@@ -33,6 +33,7 @@
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
 #include "runtime/unit_snapshot.h"
+#include "unit/command_reads.h"
 #include "unit/unit_loader.h"
 #include "unit/user_dirs.h"
 #include "unit/values.h"
@@ -55,9 +56,24 @@ struct Prepared {
   const Unit& unit() const { return loaded.load.unit; }
 };
 
+// A verb on a running unit that creates nothing opens the unit's lock file
+// first, when there is one: the load asks it whether a monitor lives (to
+// read the snapshot then), and the verb takes its locks on it; one open for
+// both. Empty when there is none, or it cannot be opened (prepare() then
+// opens it as before, and says why it cannot).
+std::optional<UnitLock> lock_to_load_with(const std::string& lock_path) {
+  if (::access(lock_path.c_str(), F_OK) != 0) return std::nullopt;
+  auto lock = UnitLock::open(lock_path);
+  if (!lock) return std::nullopt;
+  return std::move(*lock);
+}
+
 Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource source) {
   Prepared p;
-  p.loaded = load_unit(file, source);
+  const bool look_first = !create_runtime_dir && source == UnitSource::Running;
+  const std::string keyed_lock = look_first ? runtime_files_for(file.name, file.identity).lock : std::string();
+  std::optional<UnitLock> opened = look_first ? lock_to_load_with(keyed_lock) : std::nullopt;
+  p.loaded = load_unit(file, source, opened ? &*opened : nullptr);
   const unit::LoadResult& load = p.loaded.load;
   print_diagnostics(load);
   warn_if_changed(p.loaded);
@@ -93,6 +109,9 @@ Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource
       p.failure = privilege_or_failure(dir.error());
       return p;
     }
+  } else if (opened && keyed_lock == p.files.lock) {
+    p.lock.emplace(std::move(*opened));
+    return p;
   } else if (::access(p.files.lock.c_str(), F_OK) != 0) {
     return p;  // no lock file: never started by this user; nothing to open
   }
@@ -304,6 +323,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   WaitProgress progress(unit, files.state);
   daemon::StartOutcome outcome = daemon::daemonize(
       [&](int ready_fd) {
+        unit::CommandReads::leave();  // the monitor outlives the command
         monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
         return monitor::run(std::move(*as_caller), files, std::move(lock), options);
@@ -618,19 +638,22 @@ bool started_by_systemd() {
 // systemctl stop cancels a start job: once its monitor is known (the state
 // record names it and its start time matches), it gets SIGTERM and ends the
 // start; the start then reports failure, and this stop finds the unit gone.
-void cancel_pending_start(Prepared& p) {
+// True when the start lock was free: then it is ours already.
+bool cancel_pending_start(Prepared& p) {
   auto free = p.lock->try_lock_start();
-  if (!free || *free) return;  // no start in progress: we hold the lock now
+  if (!free) return false;
+  if (*free) return true;  // no start in progress: we hold the lock now
   RuntimeView view = inspect(p.unit(), p.files, *p.lock);
   const MonitorState* s = view.state ? &*view.state : nullptr;
   // Only a start: the start lock may as well be another stop's, or a
   // start's that is about to answer "already running".
   if (view.liveness != Liveness::Running || !s || s->monitor_pid <= 1 || s->active_state() != ActiveState::Activating)
-    return;
+    return false;
   auto pidfd = sys::pidfd_open(s->monitor_pid);
-  if (!pidfd || !proc::is_same_process(s->monitor_pid, s->monitor_start_time)) return;  // not yet, or not it
+  if (!pidfd || !proc::is_same_process(s->monitor_pid, s->monitor_start_time)) return false;  // not yet, or not it
   if (sys::pidfd_send_signal(pidfd->get(), SIGTERM).value_or(false))
     std::printf("cancelling the start of %s\n", p.unit().name.c_str());
+  return false;
 }
 
 // The verbs for one unit.
@@ -653,8 +676,7 @@ int stop_one(const unit::UnitFile& file) {
   if (p.loaded.load.masked) return masked(p, true);
   if (p.failure >= 0) return p.failure;
   if (int refused = refuse_root_instance(p, "stop"); refused >= 0) return refused;
-  if (p.lock) {
-    cancel_pending_start(p);
+  if (p.lock && !cancel_pending_start(p)) {
     auto locked = p.lock->lock_start_wait();
     if (!locked) return exit_code::kFailure;
   }
@@ -718,6 +740,10 @@ int force_reload_one(const unit::UnitFile& file) {
 // with dependencies (or targets) go through the manager instead.
 int for_each_unit(const std::vector<std::string>& words, GlobScope scope, int (*verb)(const unit::UnitFile&),
                   Verb manager_verb) {
+  // The configuration read once for the command (unit/command_reads.h):
+  // the units' files and links are looked at by the dependency check, the
+  // manual-start check, the load and the record of requirements.
+  unit::CommandReads reads;
   unit::UnitPath path = unit::unit_path_for_current_user();
   std::vector<std::string> notes;
   std::vector<Target> targets = resolve_targets(words, path, scope, notes);

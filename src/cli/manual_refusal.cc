@@ -4,9 +4,9 @@
 #include <string_view>
 
 #include "base/exit_codes.h"
-#include "base/sys.h"
 #include "cli/unit_source.h"
 #include "monitor/monitor.h"
+#include "unit/unit_sources.h"
 
 namespace unitrun::cli {
 namespace {
@@ -14,7 +14,7 @@ namespace {
 // The cheap test first: most units never mention the keys.
 bool mentions_refusal(const unit::UnitFile& file) {
   auto mentions = [](const std::string& path) {
-    return sys::read_file(path).value_or("").find("RefuseManualSt") != std::string::npos;
+    return unit::read_unit_file(path).value_or("").find("RefuseManualSt") != std::string::npos;
   };
   if (!file.fragment.empty() && mentions(file.fragment)) return true;
   for (const std::string& d : file.dropins)

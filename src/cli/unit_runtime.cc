@@ -109,8 +109,8 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock,
   if (v.state) v.orphans = find_orphans(unit.name, *v.state);
   if (!v.orphans.empty()) {
     v.liveness = Liveness::Orphaned;
-  } else if (auto holder = UnitLock::name_holder(files.name_lock);
-             v.pidfile_content && holder && *holder != unit.path) {
+  } else if (auto holder = v.pidfile_content ? UnitLock::name_holder(files.name_lock) : std::nullopt;
+             holder && *holder != unit.path) {
     // Another unit file of this name runs, and the pidfile is its: not
     // stale, and nothing of this unit.
     v.liveness = Liveness::NotRunning;

@@ -9,13 +9,14 @@
 
 namespace unitrun::cli {
 
-LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source) {
+LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source, UnitLock* lock) {
   LoadedUnit loaded;
   if (source == UnitSource::Running) {
     RuntimeFiles files = runtime_files_for(file.name, file.identity);
     // Only while a monitor lives: a snapshot left by one that has exited
     // says nothing about the next start.
-    if (UnitLock::alive_held(files.lock).value_or(false)) {
+    auto alive = lock ? lock->alive_held_elsewhere() : UnitLock::alive_held(files.lock);
+    if (alive.value_or(false)) {
       auto snapshot = read_snapshot(files.snapshot);
       if (snapshot && snapshot->sources.identity == file.identity && snapshot->sources.name == file.name) {
         unit::LoadResult from_snapshot = unit::load_sources(snapshot->sources, file, unit::ValidateMode::Start);

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "runtime/unit_lock.h"
 #include "unit/unit_loader.h"
 
 namespace unitrun::cli {
@@ -25,8 +26,10 @@ struct LoadedUnit {
   std::string disk_change;
 };
 
-// Loads the unit; prints nothing.
-LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source);
+// Loads the unit; prints nothing. `lock`, when given, is the unit's lock
+// file opened already: asked whether a monitor lives, instead of opening
+// the file once more.
+LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source, UnitLock* lock = nullptr);
 
 // Every diagnostic as path:line: message, on stderr.
 void print_diagnostics(const unit::LoadResult& load);

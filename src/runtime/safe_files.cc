@@ -195,14 +195,15 @@ Status rewrite(const std::string& path, std::string_view content, mode_t mode) {
 
 namespace {
 
-Result<UniqueFd> open_writable(const std::string& path, bool append, bool truncate, mode_t mode, bool device) {
+Result<UniqueFd> open_writable(const std::string& path, int access, bool append, bool truncate, mode_t mode,
+                               bool device) {
   auto target = open_write_target(path, device);
   if (!target) return target.error();
   // Never O_TRUNC: the name may be swapped for a hard link between the check
   // above and the open; the file is cut only once the fd is checked below.
   // O_NOCTTY: the monitor leads a session without a terminal, and would
   // acquire the one it opened here as its controlling terminal.
-  int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  int flags = access | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   if (append) flags |= O_APPEND;
   int fd;
   do fd = ::openat(target->dir.get(), target->name.c_str(), flags, mode);
@@ -230,11 +231,15 @@ Result<UniqueFd> open_writable(const std::string& path, bool append, bool trunca
 }  // namespace
 
 Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode) {
-  return open_writable(path, append, truncate, mode, false);
+  return open_writable(path, O_WRONLY, append, truncate, mode, false);
 }
 
 Result<UniqueFd> open_output(const std::string& path, bool append, bool truncate, mode_t mode) {
-  return open_writable(path, append, truncate, mode, true);
+  return open_writable(path, O_WRONLY, append, truncate, mode, true);
+}
+
+Result<UniqueFd> open_for_reading_and_writing(const std::string& path, mode_t mode) {
+  return open_writable(path, O_RDWR, false, false, mode, false);
 }
 
 Result<UniqueFd> open_for_reading(const std::string& path) {

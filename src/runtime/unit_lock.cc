@@ -113,36 +113,31 @@ std::optional<std::string> UnitLock::name_holder(const std::string& name_lock) {
 }
 
 Result<std::optional<std::string>> UnitLock::claim_name(const std::string& name_lock, const std::string& unit_path) {
-  auto fd = safe_files::open_for_writing(name_lock, false, false, 0644);
+  // Read and written through one fd: what is read is the file locked.
+  auto fd = safe_files::open_for_reading_and_writing(name_lock, 0644);
   if (!fd) return fd.error();
   auto mine = set_lock(fd->get(), F_OFD_SETLK, F_WRLCK, kAliveByte);
   if (!mine) return mine.error();
   if (!*mine) {
     // Held: the holder wrote its unit file's path after it took the lock.
-    std::string other;
-    if (auto in = safe_files::open_for_reading(name_lock))
-      if (auto content = sys::read_all(in->get(), 4096)) other = *content;
+    std::string other = sys::read_all(fd->get(), 4096).value_or("");
     if (other.empty()) other = name_lock;  // written a moment from now
     return std::optional<std::string>(other);
   }
   // Ours: say which unit file holds the name. The content is only ever
   // written under the lock. Mostly it says so already (the same unit
   // started again): the truncate and write are left out then, as they cost
-  // a journal transaction where /run is not a tmpfs. The file read is the
-  // one locked (same inode), or it is written as before.
-  if (auto in = safe_files::open_for_reading(name_lock)) {
-    struct stat locked {
-    }, read{};
-    if (::fstat(fd->get(), &locked) == 0 && ::fstat(in->get(), &read) == 0 && locked.st_dev == read.st_dev &&
-        locked.st_ino == read.st_ino && static_cast<size_t>(read.st_size) == unit_path.size()) {
-      auto content = sys::read_all(in->get(), unit_path.size() + 1);
-      if (content && *content == unit_path) {
-        name_fd_ = std::move(*fd);
-        return std::optional<std::string>();
-      }
+  // a journal transaction where /run is not a tmpfs.
+  struct stat st {};
+  if (::fstat(fd->get(), &st) == 0 && static_cast<size_t>(st.st_size) == unit_path.size()) {
+    auto content = sys::read_all(fd->get(), unit_path.size() + 1);
+    if (content && *content == unit_path) {
+      name_fd_ = std::move(*fd);
+      return std::optional<std::string>();
     }
   }
   if (::ftruncate(fd->get(), 0) < 0) return Error::from_errno("truncate name lock");
+  if (::lseek(fd->get(), 0, SEEK_SET) < 0) return Error::from_errno("seek name lock");
   auto written = sys::write_all(fd->get(), unit_path);
   if (!written) return written.error();
   name_fd_ = std::move(*fd);

@@ -288,7 +288,6 @@ UnitFile find_by_path(std::string_view spelling, const UnitPath& path) {
   u.spelling = std::string(spelling);
   std::string abs = absolute(spelling);
   std::string file_name = base_name(abs);
-  std::string directory = real_path(dir_name(abs)).value_or(dir_name(abs));
   struct stat st;
   if (::lstat(abs.c_str(), &st) == 0) {
     resolve_found(u, abs, file_name);
@@ -302,7 +301,7 @@ UnitFile find_by_path(std::string_view spelling, const UnitPath& path) {
   } else {
     u.fragment = abs;  // not there: reading it says why, as it always did
     u.name = name_of_file(file_name);
-    u.identity = join(directory, file_name);
+    u.identity = join(real_path(dir_name(abs)).value_or(dir_name(abs)), file_name);
     return u;
   }
   std::string_view suffix = suffix_of(file_name);

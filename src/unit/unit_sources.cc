@@ -8,10 +8,13 @@
 #include <cerrno>
 
 #include "base/unique_fd.h"
+#include "unit/command_reads.h"
 
 namespace unitrun::unit {
 
-Result<std::string> read_unit_file(const std::string& path) {
+namespace {
+
+Result<std::string> read_regular_file(const std::string& path) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) return Error::from_errno("cannot open unit file");
@@ -42,6 +45,16 @@ Result<std::string> read_unit_file(const std::string& path) {
   // too (whose heap is what it costs).
   content.shrink_to_fit();
   return content;
+}
+
+}  // namespace
+
+Result<std::string> read_unit_file(const std::string& path) {
+  CommandReads* reads = CommandReads::current();
+  if (!reads) return read_regular_file(path);
+  auto it = reads->unit_files.find(path);
+  if (it == reads->unit_files.end()) it = reads->unit_files.emplace(path, read_regular_file(path)).first;
+  return it->second;
 }
 
 Result<UnitSources> read_sources(const UnitFile& file) {

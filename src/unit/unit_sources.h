@@ -35,7 +35,7 @@ struct UnitSources {
 
 // Reads a regular file of at most kMaxUnitFileBytes, never blocking on a
 // FIFO: "cannot open unit file: No such file or directory", "unit file is
-// a directory", ...
+// a directory", ...; within a CommandReads, each path once per command.
 Result<std::string> read_unit_file(const std::string& path);
 
 // Reads the unit file and drop-ins `file` names. Fails only when the unit

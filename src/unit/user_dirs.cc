@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+#include "unit/command_reads.h"
+
 namespace unitrun::unit {
 namespace {
 
@@ -31,7 +33,9 @@ bool is_directory(const std::string& path) {
 
 std::string fallback_runtime_dir(uid_t uid) { return "/tmp/unitrun-" + std::to_string(uid); }
 
-UserDirs user_dirs() {
+namespace {
+
+UserDirs read_user_dirs() {
   UserDirs d;
   d.uid = ::geteuid();
   d.root = d.uid == 0;
@@ -74,6 +78,15 @@ UserDirs user_dirs() {
   if (state.empty() && is_directory(d.home)) state = d.home + "/.local/state";
   d.log_dir = state.empty() ? d.runtime_dir + "/unitrun/log" : state + "/unitrun";
   return d;
+}
+
+}  // namespace
+
+UserDirs user_dirs() {
+  CommandReads* reads = CommandReads::current();
+  if (!reads) return read_user_dirs();
+  if (!reads->user_dirs) reads->user_dirs = read_user_dirs();
+  return *reads->user_dirs;
 }
 
 }  // namespace unitrun::unit

@@ -31,7 +31,7 @@ struct UserDirs {
 };
 
 // Reads the environment, the user database and, for a fallback, the file
-// system (nothing is created).
+// system (nothing is created); within a CommandReads, once per command.
 UserDirs user_dirs();
 
 }  // namespace unitrun::unit

@@ -1,0 +1,30 @@
+#include "unit/command_reads.h"
+
+namespace unitrun::unit {
+namespace {
+
+CommandReads* g_current = nullptr;
+
+}  // namespace
+
+CommandReads::CommandReads() {
+  if (g_current) return;
+  g_current = this;
+  in_charge_ = true;
+}
+
+CommandReads::~CommandReads() {
+  if (in_charge_) g_current = nullptr;
+}
+
+CommandReads* CommandReads::current() { return g_current; }
+
+void CommandReads::leave() {
+  if (!g_current) return;
+  g_current->user_dirs.reset();
+  g_current->unit_files.clear();
+  g_current->unit_links.clear();
+  g_current = nullptr;
+}
+
+}  // namespace unitrun::unit

@@ -1,0 +1,59 @@
+// What one command reads of the configuration, read once: the caller's
+// user entry and directories (user_dirs()), the texts of unit files
+// (read_unit_file()), and the listings of the unit path's link directories
+// (NAME.wants/ and the like). A verb that looks at the same unit from
+// several places (whether it needs the manager, whether it refuses a
+// manual start, the load itself, the record of its requirements) then
+// costs one getpwuid, one read of each file and one look at each
+// directory.
+//
+// A CommandReads lives on the stack of the command it serves: while it
+// does, the functions above answer from it; once it is gone, they read
+// again. Never longer than a command (`unitrun init` runs many in one
+// process, and each must see the files as they are when it begins), and
+// only for what no monitor changes: the runtime directory's files (locks,
+// state records, pidfiles) are never kept here, since a lock taken in
+// between may reveal them changed. A scope opened while another lives
+// leaves the outer one in charge. Single-threaded, as unitrun is (its
+// parallel jobs are forked processes, each with its copy).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "unit/user_dirs.h"
+
+namespace unitrun::unit {
+
+// The names a unit's NAME.wants/, NAME.requires/ and NAME.upholds/
+// directories of the unit path link.
+struct UnitLinks {
+  std::vector<std::string> wants, required, upheld;
+};
+
+class CommandReads {
+ public:
+  CommandReads();
+  ~CommandReads();
+  CommandReads(const CommandReads&) = delete;
+  CommandReads& operator=(const CommandReads&) = delete;
+
+  // The scope in charge, or null outside any.
+  static CommandReads* current();
+  // For a process forked by the command that lives on after it (a
+  // monitor): what the scope holds is dropped, and nothing answers from it
+  // in this process again.
+  static void leave();
+
+  std::optional<UserDirs> user_dirs;
+  std::map<std::string, Result<std::string>> unit_files;  // by the path read
+  std::map<std::string, UnitLinks> unit_links;            // by the unit path's directories and the unit's name
+
+ private:
+  bool in_charge_ = false;
+};
+
+}  // namespace unitrun::unit

@@ -1,0 +1,78 @@
+// What one command reads once (unit/command_reads.h): the texts of unit
+// files and the unit path's link directories are read again once the
+// command's scope is gone, and never from a scope that is gone or left.
+#include "unit/command_reads.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "cli/dependency_loader.h"
+#include "test_support.h"
+#include "unit/unit_sources.h"
+
+using namespace unitrun;
+using unitrun::test::TempDir;
+
+namespace {
+
+std::string text_of(const std::string& path) { return unit::read_unit_file(path).value_or("(unreadable)"); }
+
+}  // namespace
+
+TEST_CASE("command reads: a unit file is read once in a scope, and as it is now outside one", "[command_reads]") {
+  TempDir dir;
+  std::string path = dir.write("a.service", "[Service]\nExecStart=/bin/true\n");
+  CHECK(unit::CommandReads::current() == nullptr);
+  {
+    unit::CommandReads reads;
+    CHECK(unit::CommandReads::current() == &reads);
+    CHECK(text_of(path) == "[Service]\nExecStart=/bin/true\n");
+    dir.write("a.service", "[Service]\nExecStart=/bin/false\n");
+    CHECK(text_of(path) == "[Service]\nExecStart=/bin/true\n");  // the command's first look
+    {
+      unit::CommandReads inner;  // the outer one stays in charge
+      CHECK(unit::CommandReads::current() == &reads);
+      CHECK(text_of(path) == "[Service]\nExecStart=/bin/true\n");
+    }
+    CHECK(unit::CommandReads::current() == &reads);
+    // A missing file is remembered as missing too.
+    std::string missing = dir / "b.service";
+    CHECK_FALSE(unit::read_unit_file(missing));
+    dir.write("b.service", "[Service]\n");
+    CHECK_FALSE(unit::read_unit_file(missing));
+  }
+  CHECK(unit::CommandReads::current() == nullptr);
+  CHECK(text_of(path) == "[Service]\nExecStart=/bin/false\n");
+  CHECK(text_of(dir / "b.service") == "[Service]\n");
+}
+
+TEST_CASE("command reads: a process that leaves the command (a monitor) reads the files again", "[command_reads]") {
+  TempDir dir;
+  std::string path = dir.write("a.service", "one\n");
+  unit::CommandReads reads;
+  CHECK(text_of(path) == "one\n");
+  dir.write("a.service", "two\n");
+  CHECK(text_of(path) == "one\n");
+  unit::CommandReads::leave();
+  CHECK(unit::CommandReads::current() == nullptr);
+  CHECK(reads.unit_files.empty());
+  CHECK(text_of(path) == "two\n");
+}
+
+TEST_CASE("command reads: a unit's link directories are looked at once in a scope", "[command_reads]") {
+  TempDir dir;
+  unit::UnitPath path;
+  path.directories = {dir.path()};
+  {
+    unit::CommandReads reads;
+    CHECK(cli::linked_units("a.service", path).empty());
+    std::filesystem::create_directories(dir / "a.service.wants");
+    REQUIRE(::symlink("/dev/null", (dir / "a.service.wants/b.service").c_str()) == 0);
+    CHECK(cli::linked_units("a.service", path).empty());  // the command's first look
+    CHECK(cli::linked_units("c.service", path).empty());  // another unit: a look of its own
+  }
+  CHECK(cli::linked_units("a.service", path).wants == std::vector<std::string>{"b.service"});
+}
