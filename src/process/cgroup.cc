@@ -453,15 +453,28 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     if (errno == EEXIST) return false;
     return Error::from_errno("cgroup: create " + path);
   };
-  // What the v2 tree's unit directories offer, asked of its base (made
-  // first; the root cgroup has neither file): cgroup.kill (5.14) implies
-  // cgroup.freeze (5.2) and cpu.stat (4.15), so one access() answers both
-  // on a current kernel.
+  // A unit's directory in a tree's shared "unitrun" base, which is made
+  // only when the unit's mkdir says it is missing (ENOENT): one mkdir a
+  // start where the base is there, as it is after the first start.
+  auto make_unit_dir = [&](const std::string& base, const std::string& path) -> Result<bool> {
+    if (::mkdir(path.c_str(), 0755) == 0) return true;
+    if (errno == EEXIST) return false;
+    if (errno != ENOENT) return Error::from_errno("cgroup: create " + path);
+    if (auto r = make_dir(base); !r) return r.error();
+    return make_dir(path);
+  };
+  // What the v2 tree's unit directories offer, asked of its base (the root
+  // cgroup has neither file): cgroup.kill (5.14) implies cgroup.freeze
+  // (5.2) and cpu.stat (4.15), and that the base exists, so one access()
+  // answers all on a current kernel; else the base is made and asked again.
   CgroupV2Features v2_features;
   if (support.v2_writable) {
-    if (auto r = make_dir(support.v2_base); !r) return r.error();
     const std::string& b = support.v2_base;
-    v2_features.kill_or_freeze = exists(b + "/cgroup.kill") || exists(b + "/cgroup.freeze");
+    v2_features.kill_or_freeze = exists(b + "/cgroup.kill");
+    if (!v2_features.kill_or_freeze) {
+      if (auto r = make_dir(b); !r) return r.error();
+      v2_features.kill_or_freeze = exists(b + "/cgroup.kill") || exists(b + "/cgroup.freeze");
+    }
     v2_features.cpu_stat = v2_features.kill_or_freeze || exists(b + "/cpu.stat");
   }
   CgroupPlan plan = plan_unit_cgroup(support, limits, v2_features);
@@ -500,9 +513,8 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     for (const auto& [c, hier] : support.v1)
       if (hier.mount_point == mount) h = &hier;
     std::string base = mount + "/unitrun";
-    if (auto r = make_dir(base); !r) return r.error();
     Node n{base + "/" + *name, mount, h->controllers.front(), h->controllers};
-    auto made = make_dir(n.path);
+    auto made = make_unit_dir(base, n.path);
     if (!made) return made.error();
     reused = reused || !*made;
     cg.nodes_.push_back(std::move(n));
@@ -512,7 +524,9 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
   // use are removed with the rest at its end.
   if (reused) cg.adopt_leftovers(support, *name);
   if (cg.nodes_.empty()) return Error::plain("cgroup: no tree to create " + *name + " in (" + support.describe() + ")");
-  if (auto m = cg.members(); !m.empty())
+  // Only a directory an earlier run left can have members: one mkdir just
+  // made has none (no cgroup.procs read on a start's common path).
+  if (auto m = reused ? cg.members() : std::vector<pid_t>{}; !m.empty())
     return Error{EBUSY, "cgroup: " + cg.tracking_node()->path + " still has " + std::to_string(m.size()) +
                             " process(es) of an earlier run"};
 

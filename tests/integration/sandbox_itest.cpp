@@ -873,6 +873,44 @@ TEST_CASE("cgroup: a plain unit gets no v1 cpuacct or freezer beside v2, and an 
   CHECK_FALSE(process::find_unit_cgroup(name));
 }
 
+// The shared "unitrun" bases are made by the first start only: a start
+// makes the unit's directory and makes the base only when that mkdir says
+// it is missing. Here the bases are moved to fresh places inside the real
+// trees, so they are missing.
+TEST_CASE("cgroup: a start makes the trees' unitrun bases where they are missing", "[cgroup]") {
+  auto support = process::detect_cgroups();
+  if (!support.usable()) {
+    WARN("no cgroup tree here (" << support.describe() << ")");
+    return;
+  }
+  std::string fresh = unique("itest-base");
+  std::vector<std::string> made_here;  // removed at the end, deepest first
+  if (support.v2_writable) support.v2_base = support.v2_mount + "/" + fresh;
+  for (auto& [c, h] : support.v1) {
+    if (!h.writable || h.mount_point.find(fresh) != std::string::npos) continue;
+    std::string moved = h.mount_point + "/" + fresh;
+    for (auto& [c2, h2] : support.v1)
+      if (&h2 != &h && h2.mount_point == h.mount_point) h2.mount_point = moved;
+    REQUIRE(::mkdir(moved.c_str(), 0755) == 0);
+    made_here.push_back(moved);
+    h.mount_point = moved;
+  }
+  std::string name = unique("sbx-cg");
+  auto cg = process::UnitCgroup::create(support, name, {});
+  REQUIRE(cg);
+  for (const std::string& p : cg->paths()) {
+    INFO(p);
+    CHECK(p.find("/" + fresh) != std::string::npos);
+    CHECK(::access(p.c_str(), F_OK) == 0);
+  }
+  REQUIRE(cg->remove());
+  if (support.v2_writable) CHECK(::rmdir(support.v2_base.c_str()) == 0);
+  for (const std::string& m : made_here) {
+    (void)::rmdir((m + "/unitrun").c_str());  // made where this unit had a directory
+    CHECK(::rmdir(m.c_str()) == 0);
+  }
+}
+
 // Where clone3() is refused (ENOSYS, as container runtimes' seccomp profiles
 // answer it), spawn falls back to clone() and cgroup.procs, which it opens
 // only then (UnitCgroup::open_process_join_fds()): the service must still
