@@ -16,7 +16,7 @@ std::vector<Inapplicable> inapplicable(const Unit& unit) {
   problems = process::check_sandbox(unit.sandbox, credentials);
 
   CgroupLimits limits = unit.resource_control;
-  if (!(limits == CgroupLimits{})) {
+  if (limits.asks_for_control()) {
     limits.private_devices = unit.sandbox.private_devices;
     limits.protect_clock = unit.sandbox.protect_clock;
     process::CgroupSupport support = process::detect_cgroups();

@@ -1227,7 +1227,7 @@ Status Monitor::set_up_sandbox() {
       options.delegate_uid = uid;
       options.delegate_gid = gid;
     }
-    bool asks_for_limits = !(unit_.resource_control == CgroupLimits{}) || spec.private_devices || spec.protect_clock;
+    bool asks_for_limits = unit_.resource_control.asks_for_control() || spec.private_devices || spec.protect_clock;
     process::CgroupSupport support = process::detect_cgroups();
     if (support.usable()) {
       auto made = process::UnitCgroup::create(support, unit_.name, limits, options);
@@ -1239,7 +1239,7 @@ Status Monitor::set_up_sandbox() {
       } else {
         log_.error("no cgroup for the unit (its processes are tracked through the monitor): " + made.error().message());
       }
-    } else if (asks_for_limits && !(unit_.resource_control == CgroupLimits{})) {
+    } else if (unit_.resource_control.asks_for_control()) {
       std::string why = "resource control needs a cgroup, and none can be made here (" + support.describe() + ")";
       if (!spec.best_effort) return Error::plain(why);
       event("warning: " + why);
@@ -1347,9 +1347,10 @@ void Monitor::tear_down_sandbox() {
   // The monitor is ending: nothing of the unit may be left in its cgroup
   // (KillMode=process and none leave the rest running: their cgroup stays).
   if (cgroup_ && unit_.kill_mode != KillMode::Process && unit_.kill_mode != KillMode::None) {
-    if (cgroup_->empty()) {
-      if (auto r = cgroup_->remove(); !r) log_.error("cannot remove the unit's cgroup: " + r.error().message());
-    }
+    // remove() keeps a cgroup that still has a member (EBUSY from its
+    // rmdir, the kernel's own answer: no listing of the members before).
+    if (auto r = cgroup_->remove(); !r && r.error().sys_errno != EBUSY)
+      log_.error("cannot remove the unit's cgroup: " + r.error().message());
   }
   if (private_tmp_ && !private_tmp_->remove()) log_.error("cannot remove the unit's private /tmp entirely");
   remove_ipc();

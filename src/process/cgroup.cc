@@ -19,6 +19,7 @@
 
 #include "base/sys.h"
 #include "process/bpf_firewall.h"
+#include "process/cgroup_plan.h"
 #include "unit/unit_name.h"
 
 namespace unitrun::process {
@@ -445,65 +446,6 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
   if (!support.usable())
     return Error::plain("cgroup: no cgroup tree unitrun can write here (" + support.describe() + ")");
 
-  bool want_memory = limits.memory_max || limits.memory_high || limits.memory_swap_max;
-  bool want_pids = limits.tasks_max.has_value();
-  bool want_cpu = limits.cpu_quota_per_sec_usec || limits.cpu_weight;
-  bool want_io = limits.io_weight || !limits.io_device_weight.empty();
-  bool want_devices = limits.device_policy != DevicePolicy::Auto || !limits.device_allow.empty() ||
-                      limits.private_devices || limits.protect_clock;
-
-  // Which tree carries each controller: v2 where it has it, else v1. A
-  // controller a limit needs is required (its key is the error); the
-  // accounting ones (status, kill_all's freezer) are taken where they are.
-  std::map<std::string, std::string> v2_ctrls;                // controller -> the key that needs it ("" for accounting)
-  std::map<std::string, const CgroupV1Hierarchy*> v1_mounts;  // mount point -> hierarchy
-  auto use = [&](const std::string& ctrl, const std::string& key) {
-    std::string c = support.carrier(ctrl);
-    if (c == "v2") {
-      if (!v2_ctrls.count(ctrl) || v2_ctrls[ctrl].empty()) v2_ctrls[ctrl] = key;
-    } else if (c == "v1") {
-      const CgroupV1Hierarchy& h = support.v1.at(ctrl == "io" ? "blkio" : ctrl);
-      v1_mounts[h.mount_point] = &h;
-    } else if (!key.empty()) {
-      problems.add(key, "no " + ctrl + " controller unitrun can use here (" + support.describe() + ")");
-    }
-  };
-  if (want_memory)
-    use("memory", limits.memory_max ? "MemoryMax=" : limits.memory_high ? "MemoryHigh=" : "MemorySwapMax=");
-  if (want_pids) use("pids", "TasksMax=");
-  if (want_cpu) use("cpu", limits.cpu_quota_per_sec_usec ? "CPUQuota=" : "CPUWeight=");
-  if (want_io) use("io", limits.io_weight ? "IOWeight=" : "IODeviceWeight=");
-  if (want_devices) {
-    if (support.carrier("devices") == "v1") {
-      use("devices", "DeviceAllow=");
-    } else {
-      const char* key = !limits.device_allow.empty()                 ? "DeviceAllow="
-                        : limits.device_policy != DevicePolicy::Auto ? "DevicePolicy="
-                        : limits.private_devices                     ? "PrivateDevices="
-                                                                     : "ProtectClock=";
-      if (limits.device_allow.empty() && limits.device_policy == DevicePolicy::Auto) {
-        // PrivateDevices=/ProtectClock= alone: the private /dev or the
-        // capability drop does the work; the device list is systemd's second
-        // layer, in force only where a devices controller is. Said, not hidden.
-        cg.warnings_.push_back(std::string(key) +
-                               " device access list not applied: no v1 devices controller, and cgroup v2 needs a BPF "
-                               "program unitrun does not install (the mount/capability part is in force)");
-      } else {
-        problems.add(key,
-                     "no v1 devices controller here, and cgroup v2 device control needs a BPF program unitrun "
-                     "does not install");
-      }
-    }
-  }
-  for (const char* ctrl : {"memory", "pids", "cpuacct", "freezer"}) use(ctrl, "");
-  const char* ip_key = ip_firewall_key(limits);
-  bool want_ip_firewall = ip_key != nullptr;
-  if (ip_key && !support.v2_writable) {
-    problems.add(ip_key, ip_firewall_needs_v2(support));
-    want_ip_firewall = false;
-  }
-  if (problems.error) return *problems.error;
-
   // ---- the directories
   bool v2_reused = false;  // the v2 directory was left by an earlier run (it may carry its IP filter)
   auto make_dir = [&](const std::string& path) -> Result<bool> {
@@ -511,13 +453,46 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     if (errno == EEXIST) return false;
     return Error::from_errno("cgroup: create " + path);
   };
+  // A unit's directory in a tree's shared "unitrun" base, which is made
+  // only when the unit's mkdir says it is missing (ENOENT): one mkdir a
+  // start where the base is there, as it is after the first start.
+  auto make_unit_dir = [&](const std::string& base, const std::string& path) -> Result<bool> {
+    if (::mkdir(path.c_str(), 0755) == 0) return true;
+    if (errno == EEXIST) return false;
+    if (errno != ENOENT) return Error::from_errno("cgroup: create " + path);
+    if (auto r = make_dir(base); !r) return r.error();
+    return make_dir(path);
+  };
+  // What the v2 tree's unit directories offer, asked of its base (the root
+  // cgroup has neither file): cgroup.kill (5.14) implies cgroup.freeze
+  // (5.2) and cpu.stat (4.15), and that the base exists, so one access()
+  // answers all on a current kernel; else the base is made and asked again.
+  CgroupV2Features v2_features;
   if (support.v2_writable) {
+    const std::string& b = support.v2_base;
+    v2_features.kill_or_freeze = exists(b + "/cgroup.kill");
+    if (!v2_features.kill_or_freeze) {
+      if (auto r = make_dir(b); !r) return r.error();
+      v2_features.kill_or_freeze = exists(b + "/cgroup.kill") || exists(b + "/cgroup.freeze");
+    }
+    v2_features.cpu_stat = v2_features.kill_or_freeze || exists(b + "/cpu.stat");
+  }
+  CgroupPlan plan = plan_unit_cgroup(support, limits, v2_features);
+  for (const auto& [key, reason] : plan.problems) problems.add(key, reason);
+  for (std::string& w : plan.warnings) cg.warnings_.push_back(std::move(w));
+  const char* ip_key = ip_firewall_key(limits);
+  bool want_ip_firewall = ip_key != nullptr;
+  if (ip_key && !support.v2_writable) {
+    problems.add(ip_key, ip_firewall_needs_v2(support));
+    want_ip_firewall = false;
+  }
+  if (problems.error) return *problems.error;
+  if (plan.v2) {
     // Controllers are handed down level by level: the base's parent (the
     // root of the tree) enables them for the base, the base for the units.
     std::string parent = support.v2_base.substr(0, support.v2_base.rfind('/'));
-    if (auto r = make_dir(support.v2_base); !r) return r.error();
     std::vector<std::string> enabled;
-    for (const auto& [c, key] : v2_ctrls) {
+    for (const auto& [c, key] : plan.v2_controllers) {
       Status s = write_value(parent + "/cgroup.subtree_control", "+" + c);
       if (s) s = write_value(support.v2_base + "/cgroup.subtree_control", "+" + c);
       if (s)
@@ -532,15 +507,26 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     v2_reused = !*made;
     cg.nodes_.push_back(std::move(n));
   }
-  for (const auto& [mount, h] : v1_mounts) {
+  bool reused = v2_reused;
+  for (const std::string& mount : plan.v1_mounts) {
+    const CgroupV1Hierarchy* h = nullptr;
+    for (const auto& [c, hier] : support.v1)
+      if (hier.mount_point == mount) h = &hier;
     std::string base = mount + "/unitrun";
-    if (auto r = make_dir(base); !r) return r.error();
     Node n{base + "/" + *name, mount, h->controllers.front(), h->controllers};
-    if (auto r = make_dir(n.path); !r) return r.error();
+    auto made = make_unit_dir(base, n.path);
+    if (!made) return made.error();
+    reused = reused || !*made;
     cg.nodes_.push_back(std::move(n));
   }
+  // An earlier run left its directories (a dead monitor, KillMode=process,
+  // an older unitrun that made more of them): the ones this run does not
+  // use are removed with the rest at its end.
+  if (reused) cg.adopt_leftovers(support, *name);
   if (cg.nodes_.empty()) return Error::plain("cgroup: no tree to create " + *name + " in (" + support.describe() + ")");
-  if (auto m = cg.members(); !m.empty())
+  // Only a directory an earlier run left can have members: one mkdir just
+  // made has none (no cgroup.procs read on a start's common path).
+  if (auto m = reused ? cg.members() : std::vector<pid_t>{}; !m.empty())
     return Error{EBUSY, "cgroup: " + cg.tracking_node()->path + " still has " + std::to_string(m.size()) +
                             " process(es) of an earlier run"};
 
@@ -669,7 +655,8 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
       }
     }
   }
-  if (want_devices && cg.node_with("devices")) {
+  // The plan takes the devices controller for a device rule only.
+  if (cg.node_with("devices")) {
     // systemd's closed policy: the API pseudo devices stay usable.
     std::vector<DeviceAllow> allow;
     bool closed = limits.device_policy == DevicePolicy::Closed ||
@@ -745,6 +732,16 @@ std::optional<UnitCgroup> UnitCgroup::find(const CgroupSupport& support, const s
   }
   if (cg.nodes_.empty()) return std::nullopt;
   return cg;
+}
+
+void UnitCgroup::adopt_leftovers(const CgroupSupport& support, const std::string& name) {
+  std::set<std::string> seen;
+  for (const Node& n : nodes_) seen.insert(n.mount);
+  for (const auto& [c, h] : support.v1) {
+    if (!seen.insert(h.mount_point).second) continue;
+    std::string p = h.mount_point + "/unitrun/" + name;
+    if (exists(p)) leftovers_.push_back(p);
+  }
 }
 
 std::optional<UnitCgroup> find_unit_cgroup(const std::string& unit_name) {
@@ -958,9 +955,20 @@ Result<bool> UnitCgroup::kill_all(int timeout_ms) const {
 }
 
 Status UnitCgroup::remove() const {
-  Status result = ok();
+  // The tracking directory first: the kernel refuses to remove a cgroup
+  // with a live member (EBUSY), atomically, so that answer is "not empty"
+  // and the rest is left as it is.
+  std::vector<std::string> order;
+  if (const Node* t = tracking_node()) order.push_back(t->path);
   for (const Node& n : nodes_)
-    if (::rmdir(n.path.c_str()) < 0 && errno != ENOENT && result) result = Error::from_errno("rmdir " + n.path);
+    if (order.empty() || n.path != order.front()) order.push_back(n.path);
+  for (const std::string& p : leftovers_) order.push_back(p);
+  Status result = ok();
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (::rmdir(order[i].c_str()) == 0 || errno == ENOENT) continue;
+    if (i == 0 && errno == EBUSY) return Error{EBUSY, "cgroup: " + order[i] + " still has processes"};
+    if (result) result = Error::from_errno("rmdir " + order[i]);
+  }
   return result;
 }
 

@@ -185,8 +185,11 @@ class UnitCgroup {
   // inotify; v1: each member's pidfd). True when empty in time.
   Result<bool> wait_empty(int timeout_ms) const;
 
-  // Removes the unit's directories (rmdir; an empty cgroup only: EBUSY while
-  // members live). The shared "unitrun" parents stay.
+  // Removes the unit's directories (rmdir; an empty cgroup only), and those
+  // an earlier run left in trees this one does not use. The tracking
+  // directory goes first: while it has a live member, rmdir fails with
+  // EBUSY and nothing is removed (the error's sys_errno is EBUSY), so no
+  // empty() is needed before. The shared "unitrun" parents stay.
   Status remove() const;
 
  private:
@@ -203,7 +206,9 @@ class UnitCgroup {
   std::vector<UniqueFd> thread_join_fds_;
   std::vector<int> thread_join_fd_numbers_;
   std::vector<std::string> warnings_, in_force_;
+  std::vector<std::string> leftovers_;  // an earlier run's directories in trees this run does not use
 
+  void adopt_leftovers(const CgroupSupport& support, const std::string& name);
   const Node* node_with(const std::string& controller) const;
   const Node* v2_node() const;
   const Node* tracking_node() const;

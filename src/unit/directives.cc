@@ -131,7 +131,8 @@ std::string_view reason_text(Reason reason) {
     case Reason::SystemActionDetail:
       return "it only qualifies a reboot or exit action, which unitrun never takes";
     case Reason::Accounting:
-      return "accounting limits nothing: unitrun status shows the unit's memory and tasks whether asked or not";
+      return "accounting limits nothing: unitrun keeps no I/O or IP counters (status shows memory, tasks and CPU "
+             "time, as MemoryAccounting=, TasksAccounting= and CPUAccounting= say)";
     case Reason::SocketActivationOption:
       return "it applies to sockets passed by socket activation, which unitrun does not do";
     case Reason::FileDescriptorStore:

@@ -8,8 +8,10 @@
 //
 // What unitrun does not implement is refused here, with the reason: a unit
 // that asks for a protection or a limit is never run without it.
-// Accounting, start-up-only weights and systemd-oomd's settings limit
-// nothing and are accepted without effect.
+// IO and IP accounting, start-up-only weights and systemd-oomd's settings
+// limit nothing and are accepted without effect; MemoryAccounting=,
+// TasksAccounting= and CPUAccounting= decide which accounting controllers
+// the unit's cgroup uses.
 #include <sys/sysinfo.h>
 
 #include <algorithm>
@@ -205,6 +207,14 @@ Status memory_limit(Assignment& a) {
   if (!bytes) return bytes.error();
   a.unit.resource_control.*Field = *bytes;
   return ok();
+}
+
+// MemoryAccounting=, TasksAccounting=, CPUAccounting=: a boolean, empty
+// for the default (yes; process/cgroup_plan.h says where each is counted).
+template <bool CgroupLimits::*Field>
+Status accounting(Assignment& a) {
+  if (a.value.empty()) return a.unit.resource_control.*Field = true, ok();
+  return assign(values::parse_bool(a.value), a.unit.resource_control.*Field);
 }
 
 Status tasks_max(Assignment& a) {
@@ -510,11 +520,11 @@ constexpr DirectiveSpec kSpecs[] = {
     refused("IODeviceLatencyTargetSec", R::ResourceControl),
     refused("BlockIOReadBandwidth", R::ResourceControl),
     refused("BlockIOWriteBandwidth", R::ResourceControl),
-    {"Service", "CPUAccounting", S::NoEffect, R::Accounting, &check_boolean},
-    {"Service", "MemoryAccounting", S::NoEffect, R::Accounting, &check_boolean},
+    sandbox("CPUAccounting", &accounting<&CgroupLimits::cpu_accounting>),
+    sandbox("MemoryAccounting", &accounting<&CgroupLimits::memory_accounting>),
     {"Service", "IOAccounting", S::NoEffect, R::Accounting, &check_boolean},
     {"Service", "BlockIOAccounting", S::NoEffect, R::Accounting, &check_boolean},
-    {"Service", "TasksAccounting", S::NoEffect, R::Accounting, &check_boolean},
+    sandbox("TasksAccounting", &accounting<&CgroupLimits::tasks_accounting>),
     {"Service", "IPAccounting", S::NoEffect, R::Accounting, &check_boolean},
     sandbox("IPAddressAllow", &ip_address_access<&CgroupLimits::ip_address_allow>),
     sandbox("IPAddressDeny", &ip_address_access<&CgroupLimits::ip_address_deny>),

@@ -279,6 +279,9 @@ void add_sandbox_properties(const Unit& u, std::vector<std::pair<std::string, st
   add("DevicePolicy", device_policy_name(r.device_policy));
   add("DeviceAllow", join_words(device_allow));
   add("Delegate", yes(r.delegate));
+  add("MemoryAccounting", yes(r.memory_accounting));
+  add("TasksAccounting", yes(r.tasks_accounting));
+  add("CPUAccounting", yes(r.cpu_accounting));
   add("Slice", r.slice);
   auto prefixes = [](const std::vector<IpPrefix>& list) {
     std::vector<std::string> words;

@@ -804,6 +804,113 @@ TEST_CASE("cgroup: the service is in its unit's cgroup from its first instructio
   CHECK(found->members().empty());
 }
 
+// systemd's defaults where a v2 tree exists (process/cgroup_plan.h): no v1
+// cpuacct and no v1 freezer for a plain unit; and what an older unitrun
+// left (those two directories) is still found, killed and removed.
+TEST_CASE("cgroup: a plain unit gets no v1 cpuacct or freezer beside v2, and an older run's ones are still handled",
+          "[cgroup]") {
+  auto support = process::detect_cgroups();
+  if (!support.v2_writable || ::access((support.v2_base + "/cgroup.kill").c_str(), F_OK) != 0 ||
+      !support.v1.count("freezer") || !support.v1.count("cpuacct") || !support.v1.at("freezer").writable ||
+      !support.v1.at("cpuacct").writable) {
+    WARN("not hybrid with cgroup.kill here (" << support.describe() << "): the case needs both");
+    return;
+  }
+  std::string name = unique("sbx-cg");
+  std::string freezer = support.v1.at("freezer").mount_point + "/unitrun/" + name + ".service";
+  std::string cpuacct = support.v1.at("cpuacct").mount_point + "/unitrun/" + name + ".service";
+  {
+    auto made = process::UnitCgroup::create(support, name, {});
+    REQUIRE(made);
+    for (const std::string& p : made->paths()) {
+      INFO(p);
+      CHECK(p.find("/freezer/") == std::string::npos);
+      CHECK(p.find("cpuacct/") == std::string::npos);
+    }
+    CHECK(made->paths().size() == 1 + support.v1.count("memory") + support.v1.count("pids"));
+    REQUIRE(made->remove());
+  }
+  // An older unitrun's run, monitor gone: its v2 directory and a freezer
+  // and cpuacct directory with a process in each.
+  auto made = process::UnitCgroup::create(support, name, {});
+  REQUIRE(made);
+  for (const std::string& d : {freezer, cpuacct}) REQUIRE(::mkdir(d.c_str(), 0755) == 0);
+  Options o;
+  o.cgroup = &*made;
+  o.wait = false;
+  Outcome sleeper = run(SandboxSpec{}, {"sleep"}, o);
+  REQUIRE(sleeper.spawn.ok());
+  for (const std::string& d : {freezer, cpuacct}) {
+    int fd = ::open((d + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    std::string pid = std::to_string(sleeper.spawn.pid);
+    CHECK(::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size()));
+    ::close(fd);
+  }
+  // status and stop find it whole...
+  auto found = process::find_unit_cgroup(name);
+  REQUIRE(found);
+  auto paths = found->paths();
+  CHECK(std::find(paths.begin(), paths.end(), freezer) != paths.end());
+  CHECK(std::find(paths.begin(), paths.end(), cpuacct) != paths.end());
+  CHECK(found->usage().cpu_usage_nsec.has_value());
+  // ... a remove() while it has a member takes nothing away ...
+  auto busy = found->remove();
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error().sys_errno == EBUSY);
+  CHECK(::access(freezer.c_str(), F_OK) == 0);
+  auto killed = found->kill_all(10000);
+  REQUIRE(killed);
+  CHECK(*killed);
+  CHECK(WIFSIGNALED(wait_child(sleeper.spawn.pid, 5000)));
+  // ... and a new start reusing its v2 directory removes the old ones at its end.
+  auto again = process::UnitCgroup::create(support, name, {});
+  REQUIRE(again);
+  CHECK(again->paths().size() == 1 + support.v1.count("memory") + support.v1.count("pids"));
+  REQUIRE(again->remove());
+  CHECK(::access(freezer.c_str(), F_OK) != 0);
+  CHECK(::access(cpuacct.c_str(), F_OK) != 0);
+  CHECK_FALSE(process::find_unit_cgroup(name));
+}
+
+// The shared "unitrun" bases are made by the first start only: a start
+// makes the unit's directory and makes the base only when that mkdir says
+// it is missing. Here the bases are moved to fresh places inside the real
+// trees, so they are missing.
+TEST_CASE("cgroup: a start makes the trees' unitrun bases where they are missing", "[cgroup]") {
+  auto support = process::detect_cgroups();
+  if (!support.usable()) {
+    WARN("no cgroup tree here (" << support.describe() << ")");
+    return;
+  }
+  std::string fresh = unique("itest-base");
+  std::vector<std::string> made_here;  // removed at the end, deepest first
+  if (support.v2_writable) support.v2_base = support.v2_mount + "/" + fresh;
+  for (auto& [c, h] : support.v1) {
+    if (!h.writable || h.mount_point.find(fresh) != std::string::npos) continue;
+    std::string moved = h.mount_point + "/" + fresh;
+    for (auto& [c2, h2] : support.v1)
+      if (&h2 != &h && h2.mount_point == h.mount_point) h2.mount_point = moved;
+    REQUIRE(::mkdir(moved.c_str(), 0755) == 0);
+    made_here.push_back(moved);
+    h.mount_point = moved;
+  }
+  std::string name = unique("sbx-cg");
+  auto cg = process::UnitCgroup::create(support, name, {});
+  REQUIRE(cg);
+  for (const std::string& p : cg->paths()) {
+    INFO(p);
+    CHECK(p.find("/" + fresh) != std::string::npos);
+    CHECK(::access(p.c_str(), F_OK) == 0);
+  }
+  REQUIRE(cg->remove());
+  if (support.v2_writable) CHECK(::rmdir(support.v2_base.c_str()) == 0);
+  for (const std::string& m : made_here) {
+    (void)::rmdir((m + "/unitrun").c_str());  // made where this unit had a directory
+    CHECK(::rmdir(m.c_str()) == 0);
+  }
+}
+
 // Where clone3() is refused (ENOSYS, as container runtimes' seccomp profiles
 // answer it), spawn falls back to clone() and cgroup.procs, which it opens
 // only then (UnitCgroup::open_process_join_fds()): the service must still

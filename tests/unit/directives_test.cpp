@@ -145,9 +145,10 @@ TEST_CASE("registry: statuses, reasons and parsers fit together", "[directives]"
     INFO(d.name());
     CHECK(d.section() == "Service");
   }
-  for (std::string_view key : {"PrivateTmp", "ProtectSystem", "CapabilityBoundingSet", "NoNewPrivileges",
-                               "SystemCallFilter", "ReadWritePaths", "DeviceAllow", "MemoryMax", "TasksMax", "CPUQuota",
-                               "Slice", "Delegate", "MemoryLimit", "RemoveIPC", "IPAddressDeny", "IPAddressAllow"}) {
+  for (std::string_view key :
+       {"PrivateTmp", "ProtectSystem", "CapabilityBoundingSet", "NoNewPrivileges", "SystemCallFilter", "ReadWritePaths",
+        "DeviceAllow", "MemoryMax", "TasksMax", "CPUQuota", "Slice", "Delegate", "MemoryLimit", "RemoveIPC",
+        "IPAddressDeny", "IPAddressAllow", "MemoryAccounting", "TasksAccounting", "CPUAccounting"}) {
     INFO(key);
     REQUIRE(find_directive("Service", key));
     CHECK(find_directive("Service", key)->status() == DirectiveStatus::Implemented);

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "process/cgroup.h"
+#include "process/cgroup_plan.h"
 #include "process/sandbox_mounts.h"
 #include "process/syscall_groups.h"
 #include "test_support.h"
@@ -473,6 +474,129 @@ TEST_CASE("cgroup detection: hybrid (v1 controllers, v2 for tracking) and co-mou
   problems = check_limits(v1, allow_only);
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].rfind("IPAddressAllow=: ", 0) == 0);
+}
+
+namespace {
+
+// The hybrid layout of the reference machine (Debian 12 with a v1
+// systemd): v1 cpu,cpuacct co-mounted, freezer, memory, pids, devices, and
+// an unified v2 tree without controllers.
+const char* const kHybridMountinfo =
+    "31 23 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+    "32 23 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+    "33 23 0:29 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
+    "34 23 0:30 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+    "35 23 0:31 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer\n"
+    "36 23 0:32 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices\n"
+    "37 23 0:33 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n";
+
+CgroupSupport fake_support(const test::TempDir& root, const std::string& mountinfo, const std::string& v2_controllers) {
+  put(root.path() + "/sys/fs/cgroup/unified/cgroup.controllers", v2_controllers);
+  put(root.path() + "/sys/fs/cgroup/cgroup.controllers", v2_controllers);
+  for (const char* d : {"memory", "pids", "cpu,cpuacct", "freezer", "devices", "systemd"})
+    std::filesystem::create_directories(root.path() + "/sys/fs/cgroup/" + d);
+  return parse_cgroup_support(mountinfo, "0::/\n", root.path(), true);
+}
+
+const CgroupV2Features kCurrentKernel{true, true};  // cgroup.kill, cpu.stat
+const CgroupV2Features kOldKernel{false, false};    // before 4.15: neither
+
+std::vector<std::string> v2_controllers_of(const CgroupPlan& p) {
+  std::vector<std::string> out;
+  for (const auto& [c, key] : p.v2_controllers) out.push_back(c);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cgroup plan: a plain unit on hybrid gets v2, v1 memory and pids: no cpuacct, no freezer", "[cgroup]") {
+  test::TempDir root;
+  CgroupSupport s = fake_support(root, kHybridMountinfo, "");
+  REQUIRE(s.layout == CgroupSupport::Layout::Hybrid);
+  CgroupPlan p = plan_unit_cgroup(s, CgroupLimits{}, kCurrentKernel);
+  CHECK(p.v2);
+  CHECK(p.v2_controllers.empty());
+  CHECK(p.v1_mounts == std::vector<std::string>{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
+  CHECK(p.problems.empty());
+  // A kernel whose v2 directories can neither be killed nor frozen, nor
+  // count CPU time: the v1 freezer (kill_all) and cpuacct (status) again.
+  CgroupPlan old = plan_unit_cgroup(s, CgroupLimits{}, kOldKernel);
+  CHECK(old.v1_mounts == std::vector<std::string>{"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/freezer",
+                                                  "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
+}
+
+TEST_CASE("cgroup plan: CPUQuota= on hybrid brings the co-mounted cpu,cpuacct hierarchy", "[cgroup]") {
+  test::TempDir root;
+  CgroupSupport s = fake_support(root, kHybridMountinfo, "");
+  CgroupLimits l;
+  l.cpu_quota_per_sec_usec = 500000;
+  CgroupPlan p = plan_unit_cgroup(s, l, kCurrentKernel);
+  CHECK(p.v2);
+  CHECK(p.v1_mounts ==
+        std::vector<std::string>{"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
+  CHECK(p.problems.empty());
+  // CPUAccounting=no does not drop what a limit needs.
+  l.cpu_accounting = false;
+  CHECK(plan_unit_cgroup(s, l, kCurrentKernel).v1_mounts == p.v1_mounts);
+}
+
+TEST_CASE("cgroup plan: MemoryAccounting=no and TasksAccounting=no drop their directories unless a limit needs them",
+          "[cgroup]") {
+  test::TempDir root;
+  CgroupSupport s = fake_support(root, kHybridMountinfo, "");
+  CgroupLimits l;
+  l.memory_accounting = false;
+  CHECK(plan_unit_cgroup(s, l, kCurrentKernel).v1_mounts == std::vector<std::string>{"/sys/fs/cgroup/pids"});
+  l.tasks_accounting = false;
+  CgroupPlan bare = plan_unit_cgroup(s, l, kCurrentKernel);
+  CHECK(bare.v2);  // the v2 directory tracks the processes whatever is accounted
+  CHECK(bare.v1_mounts.empty());
+  // A limit implies its accounting (systemd).
+  l.memory_max = 1 << 20;
+  l.tasks_max = 10;
+  CHECK(plan_unit_cgroup(s, l, kCurrentKernel).v1_mounts ==
+        std::vector<std::string>{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
+}
+
+TEST_CASE("cgroup plan: pure v2 enables memory and pids, with a directory in the one tree", "[cgroup]") {
+  test::TempDir root;
+  CgroupSupport s = fake_support(root, "30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n",
+                                 "cpuset cpu io memory pids");
+  REQUIRE(s.layout == CgroupSupport::Layout::V2);
+  CgroupPlan p = plan_unit_cgroup(s, CgroupLimits{}, kCurrentKernel);
+  CHECK(p.v2);
+  CHECK(p.v1_mounts.empty());
+  CHECK(v2_controllers_of(p) == std::vector<std::string>{"memory", "pids"});
+  CHECK(p.v2_controllers.at("memory").empty());  // accounting: no key to blame
+  CgroupLimits l;
+  l.memory_accounting = false;
+  l.cpu_weight = 200;
+  p = plan_unit_cgroup(s, l, kCurrentKernel);
+  CHECK(v2_controllers_of(p) == std::vector<std::string>{"cpu", "pids"});
+  CHECK(p.v2_controllers.at("cpu") == "CPUWeight=");
+}
+
+TEST_CASE("cgroup plan: pure v1 keeps cpuacct (status's CPU time) and the freezer (kill_all)", "[cgroup]") {
+  test::TempDir root;
+  std::string v1_only = std::string(kHybridMountinfo).substr(std::string(kHybridMountinfo).find('\n') + 1);
+  CgroupSupport s = fake_support(root, v1_only, "");
+  REQUIRE(s.layout == CgroupSupport::Layout::V1);
+  CgroupPlan p = plan_unit_cgroup(s, CgroupLimits{}, kCurrentKernel);
+  CHECK_FALSE(p.v2);
+  CHECK(p.v1_mounts == std::vector<std::string>{"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/freezer",
+                                                "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
+  // CPUAccounting=no drops cpuacct there; the freezer stays (kill_all's).
+  CgroupLimits l;
+  l.cpu_accounting = false;
+  l.memory_accounting = false;
+  l.tasks_accounting = false;
+  CHECK(plan_unit_cgroup(s, l, kCurrentKernel).v1_mounts == std::vector<std::string>{"/sys/fs/cgroup/freezer"});
+  // A limit whose controller is missing is a problem named by its key.
+  CgroupLimits weight;
+  weight.io_weight = 50;
+  CgroupPlan io = plan_unit_cgroup(s, weight, kCurrentKernel);
+  REQUIRE(io.problems.size() == 1);
+  CHECK(io.problems[0].first == "IOWeight=");
 }
 
 TEST_CASE("cgroup: names and systemd's conversions", "[cgroup]") {

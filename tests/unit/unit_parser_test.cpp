@@ -704,6 +704,14 @@ const std::vector<Sample>& sandbox_samples() {
                      CHECK(u.resource_control.device_allow[0].access == "rw");
                    }});
     out.push_back({"Service.Delegate", "yes", [](const Unit& u) { CHECK(u.resource_control.delegate); }});
+    out.push_back({"Service.MemoryAccounting", "no", [](const Unit& u) {
+                     CHECK_FALSE(u.resource_control.memory_accounting);
+                     CHECK_FALSE(u.resource_control.asks_for_control());  // accounting alone needs no cgroup
+                   }});
+    out.push_back(
+        {"Service.TasksAccounting", "false", [](const Unit& u) { CHECK_FALSE(u.resource_control.tasks_accounting); }});
+    out.push_back(
+        {"Service.CPUAccounting", "0", [](const Unit& u) { CHECK_FALSE(u.resource_control.cpu_accounting); }});
     out.push_back({"Service.IPAddressAllow", "localhost 10.1.2.3/8", [](const Unit& u) {
                      REQUIRE(u.resource_control.ip_address_allow.size() == 3);
                      CHECK(ip_prefix_text(u.resource_control.ip_address_allow[0]) == "10.0.0.0/8");
@@ -1374,6 +1382,21 @@ TEST_CASE("output_file and error_file: which file holds what the service wrote",
   Unit silent = parse_clean(head + "StandardOutput=null\n");
   CHECK(output_file(silent, false, true).empty());
   CHECK(error_file(silent, false, true).empty());  // stderr follows stdout to /dev/null
+}
+
+TEST_CASE("parser: MemoryAccounting=, TasksAccounting=, CPUAccounting= default to yes, an empty line resets",
+          "[parser]") {
+  Unit plain = parse_clean("[Service]\nExecStart=/bin/true\n");
+  CHECK(plain.resource_control.memory_accounting);
+  CHECK(plain.resource_control.tasks_accounting);
+  CHECK(plain.resource_control.cpu_accounting);
+  Unit reset =
+      parse_clean("[Service]\nExecStart=/bin/true\nMemoryAccounting=no\nMemoryAccounting=\nTasksAccounting=no\n");
+  CHECK(reset.resource_control.memory_accounting);
+  CHECK_FALSE(reset.resource_control.tasks_accounting);
+  CHECK_FALSE(reset.resource_control.asks_for_control());
+  Unit limited = parse_clean("[Service]\nExecStart=/bin/true\nMemoryAccounting=no\nTasksMax=5\n");
+  CHECK(limited.resource_control.asks_for_control());
 }
 
 TEST_CASE("parser: percentages in the resource-control keys are literal, as systemd reads them", "[parser]") {
