@@ -19,6 +19,7 @@
 #include "manager/transaction.h"
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
+#include "runtime/shutdown_lock.h"
 #include "runtime/target_state.h"
 
 namespace unitrun::cli {
@@ -265,8 +266,15 @@ int shutdown() {
   // and a start such a unit triggered just before is refused (runtime_files.h);
   // made before the running units are listed, so that no trigger slips in
   // between; gone with the shutdown, whatever its outcome.
+  (void)safe_files::ensure_private_directory(runtime_directory());  // as boot(): a failure shows below
   RuntimeMarker marker(shutdown_marker(runtime_directory()),
                        "OnSuccess=/OnFailure= units may start during the shutdown");
+  // A start triggered before the marker was made may be under way: waited
+  // for, so that its units are in the list below (runtime/shutdown_lock.h).
+  auto lock = ShutdownLock::exclusive(runtime_directory());
+  if (!lock)
+    std::fprintf(stderr, "unitrun: warning: %s (units may start during the shutdown)\n",
+                 lock.error().message().c_str());
   unit::UnitPath path = unit::unit_path_for_current_user();
   std::vector<std::string> notes;
   std::vector<Target> running;

@@ -12,6 +12,7 @@
 #include "monitor/monitor.h"
 #include "monitor/monitor_log.h"
 #include "runtime/runtime_files.h"
+#include "runtime/shutdown_lock.h"
 #include "runtime/unit_lock.h"
 #include "unit/unit_lookup.h"
 
@@ -86,6 +87,15 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
         return (id && !known->unit(*id)[manager::Dependency::UpheldBy].empty()) || !running_required_by(e).empty();
       }))
     return;
+  // Upholds= starts units: not once `unitrun shutdown` began, and held
+  // until the reaction's jobs are done, so that a shutdown that begins
+  // after the check lists what they started (runtime/shutdown_lock.h).
+  auto shutdown_lock = ShutdownLock::shared(runtime_directory());
+  if (shutdown_lock && !*shutdown_lock) {
+    std::fprintf(stderr, "unitrun: StopWhenUnneeded=/Upholds= not acted on: unitrun shutdown is stopping every unit\n");
+    return;
+  }
+  if (!shutdown_lock) std::fprintf(stderr, "unitrun: warning: %s\n", shutdown_lock.error().message().c_str());
   if (shutdown_in_progress(runtime_directory())) return;
   std::vector<unit::UnitFile> roots;
   // A unit of this change that its name does not find in the unit path (one

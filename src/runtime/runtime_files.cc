@@ -56,6 +56,8 @@ std::string runtime_directory() { return unit::user_dirs().runtime_dir + "/unitr
 
 std::string shutdown_marker(const std::string& directory) { return directory + "/.shutdown"; }
 
+std::string shutdown_lock(const std::string& directory) { return directory + "/.shutdown.lock"; }
+
 namespace {
 bool marker_present(const std::string& path) {
   struct stat st;

@@ -42,6 +42,9 @@ std::string runtime_directory();
 // monitor that ends then starts no OnSuccess=/OnFailure= unit (systemd's
 // would conflict with shutdown.target).
 std::string shutdown_marker(const std::string& directory);
+// Held by `unitrun shutdown` exclusively and by triggered starts shared
+// (runtime/shutdown_lock.h).
+std::string shutdown_lock(const std::string& directory);
 // The index of requirements in `directory` (cli/dependency_loader.h):
 // `.required-by/NAME/` lists the running units whose start named NAME in
 // Requires=, BindsTo=, PartOf=, Requisite=, Upholds= or StopPropagatedFrom=.

@@ -190,12 +190,15 @@ Status rewrite(const std::string& path, std::string_view content, mode_t mode) {
   return ok();
 }
 
-Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode) {
+namespace {
+
+// open_for_writing(), with `access` O_WRONLY or O_RDWR.
+Result<UniqueFd> open_writable(const std::string& path, int access, bool append, bool truncate, mode_t mode) {
   auto target = open_write_target(path);
   if (!target) return target.error();
   // Never O_TRUNC: the name may be swapped for a hard link between the check
   // above and the open; the file is cut only once the fd is checked below.
-  int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  int flags = access | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   if (append) flags |= O_APPEND;
   int fd;
   do fd = ::openat(target->dir.get(), target->name.c_str(), flags, mode);
@@ -216,6 +219,16 @@ Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool tru
   int fl = ::fcntl(fd, F_GETFL);
   if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) return Error::from_errno("fcntl '" + path + "'");
   return out;
+}
+
+}  // namespace
+
+Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode) {
+  return open_writable(path, O_WRONLY, append, truncate, mode);
+}
+
+Result<UniqueFd> open_for_locking(const std::string& path, mode_t mode) {
+  return open_writable(path, O_RDWR, false, false, mode);
 }
 
 Result<UniqueFd> open_for_reading(const std::string& path) {

@@ -38,6 +38,9 @@ Status rewrite(const std::string& path, std::string_view content, mode_t mode);
 // when truncate, but only after the fd is known to be no symlink and no hard
 // link), creating it with `mode` (0640 for logs). The fd is close-on-exec.
 Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode);
+// The same for reading and writing, neither appending nor cutting: a lock
+// file, on which a read lock (F_RDLCK) needs read access.
+Result<UniqueFd> open_for_locking(const std::string& path, mode_t mode);
 
 // Opens an existing regular file for reading without following a symlink in
 // its last component (symlinked parent directories only when a trusted user
