@@ -35,7 +35,7 @@ int after_unit_ended(const std::string& name) {
   if (ended && ended->found) {
     // Started again since (by hand, or by its own OnFailure=): nothing is
     // bound to an inactive unit any more.
-    RuntimeFiles files = runtime_files_for(ended->name, ended->identity.empty() ? ended->name : ended->identity);
+    RuntimeFiles files = runtime_files_for(*ended);
     ActiveState s = quick_state(ended->name, files).active;
     if (s != ActiveState::Inactive && s != ActiveState::Failed) return exit_code::kSuccess;
   }

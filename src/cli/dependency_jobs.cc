@@ -58,7 +58,7 @@ int target_job(const unit::UnitFile& file, bool start, bool requested) {
     std::fprintf(stderr, "unitrun: %s is masked\n", file.name.c_str());
     return exit_code::kFailure;
   }
-  RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  RuntimeFiles files = runtime_files_for(file);
   if (start) {
     // Its requirements and what it upholds (a NAME.upholds/ link, most
     // often), in the index as a service's start records them: a unit it
@@ -77,7 +77,7 @@ int target_job(const unit::UnitFile& file, bool start, bool requested) {
 }
 
 int verify_active(const unit::UnitFile& file) {
-  RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  RuntimeFiles files = runtime_files_for(file);
   ActiveState s = quick_state(file.name, files).active;
   if (s == ActiveState::Active || s == ActiveState::Reloading) return exit_code::kSuccess;
   std::fprintf(stderr, "unitrun: %s is not active (a unit has Requisite= on it)\n", file.name.c_str());
@@ -86,7 +86,7 @@ int verify_active(const unit::UnitFile& file) {
 
 manager::ActiveState state_now(const LoadedGraph& loaded, const std::string& name) {
   unit::UnitFile file = file_of(loaded, name);
-  RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  RuntimeFiles files = runtime_files_for(file);
   return manager_state(quick_state(file.name, files).active);
 }
 
@@ -280,7 +280,7 @@ int shutdown() {
   std::vector<Target> running;
   for (Target& t : resolve_targets({"*"}, path, GlobScope::Running, notes)) {
     if (!t.error.empty()) continue;
-    RuntimeFiles files = runtime_files_for(t.file.name, t.file.identity.empty() ? t.file.name : t.file.identity);
+    RuntimeFiles files = runtime_files_for(t.file);
     ActiveState s = quick_state(t.file.name, files).active;
     if (s != ActiveState::Inactive && s != ActiveState::Failed) running.push_back(std::move(t));
   }

@@ -60,7 +60,7 @@ int as_triggered(const std::string& why, int (*verb)(const std::vector<std::stri
 std::unordered_set<std::string> units_with_jobs(const LoadedGraph& loaded) {
   std::unordered_set<std::string> out;
   for (const auto& [name, file] : loaded.files) {
-    RuntimeFiles files = runtime_files_for(name, file.identity.empty() ? name : file.identity);
+    RuntimeFiles files = runtime_files_for(file);
     if (UnitLock::start_held(files.lock).value_or(true)) out.insert(name);
   }
   return out;
