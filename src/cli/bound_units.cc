@@ -41,7 +41,8 @@ int after_unit_ended(const std::string& name) {
   }
   std::vector<std::string> bound;
   std::vector<Unit> units;  // for their log lines
-  for (const std::string& dependent : running_required_by(name)) {
+  const std::vector<std::string> required_by = running_required_by(name);
+  for (const std::string& dependent : required_by) {
     auto file = unit::find_unit(dependent, path);
     if (!file || !file->found) continue;
     LoadedUnit loaded = load_unit(*file, UnitSource::Running);
@@ -64,7 +65,7 @@ int after_unit_ended(const std::string& name) {
       log.error("bound to " + name + ", which ended (BindsTo=): the stop failed (exit " + std::to_string(code) + ")");
     log.flush();
   }
-  react_to_changes({name}, {}, false, path);
+  react_to_changes({name}, {}, false, path, nullptr, &required_by);
   return code;
 }
 

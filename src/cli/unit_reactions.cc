@@ -77,7 +77,8 @@ int nested_reactions = 0;
 }  // namespace
 
 void react_to_changes(const std::vector<std::string>& ended, const std::vector<std::string>& started, bool by_job,
-                      const unit::UnitPath& path, const manager::DependencyGraph* known) {
+                      const unit::UnitPath& path, const manager::DependencyGraph* known,
+                      const std::vector<std::string>* ended_required_by) {
   if (ended.empty() && started.empty()) return;
   // Nothing to do unless a unit may be unneeded now, or an ended unit is
   // upheld: by a unit of the command's graph, or by a running one outside
@@ -110,8 +111,11 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
         all_known = false;
   // The units that Upholds= an ended one are in its index (record_requirements).
   std::vector<std::string> also;
-  for (const std::string& e : ended)
-    for (std::string& n : running_required_by(e)) also.push_back(std::move(n));
+  if (ended_required_by)
+    also = *ended_required_by;
+  else
+    for (const std::string& e : ended)
+      for (std::string& n : running_required_by(e)) also.push_back(std::move(n));
   auto loaded = load_graph(roots, also, path);
   if (!loaded) return;
   if (has_unneeded_unit(loaded->graph)) {
