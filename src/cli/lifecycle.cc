@@ -305,6 +305,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   WaitProgress progress(unit, files.state);
   daemon::StartOutcome outcome = daemon::daemonize(
       [&](int ready_fd) {
+        ShutdownLock::forget_in_fork();  // a triggered start's: the monitor holds no part of it
         monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
         return monitor::run(std::move(*as_caller), files, std::move(lock), options);

@@ -63,8 +63,13 @@ Result<std::optional<ShutdownLock>> ShutdownLock::shared(const std::string& dire
   return std::optional<ShutdownLock>(ShutdownLock());
 }
 
+void ShutdownLock::forget_in_fork() {
+  if (held().fd >= 0) (void)::close(held().fd);  // only this process's fd: nothing to report
+  held() = Held{};
+}
+
 ShutdownLock::~ShutdownLock() {
-  if (!holds_ || --held().holders > 0) return;
+  if (!holds_ || held().holders == 0 || --held().holders > 0) return;
   // The close lets go of the lock; close() errors do not keep it held.
   (void)::close(held().fd);
   held().fd = -1;

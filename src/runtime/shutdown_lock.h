@@ -31,6 +31,11 @@ class ShutdownLock {
   // Holds it shared; nullopt when a shutdown holds it now.
   static Result<std::optional<ShutdownLock>> shared(const std::string& directory);
 
+  // In a process forked while this process held it (a monitor): closes the
+  // inherited fd, by which the fork holds nothing (the lock stays its
+  // parent's), so that the file is not kept open for the fork's life.
+  static void forget_in_fork();
+
   ShutdownLock(ShutdownLock&& other) noexcept : holds_(other.holds_) { other.holds_ = false; }
   ShutdownLock& operator=(ShutdownLock&&) = delete;
   ShutdownLock(const ShutdownLock&) = delete;

@@ -123,6 +123,21 @@ class RecordLock {
   int fd_;
 };
 
+// The processes that have `path` open.
+std::vector<pid_t> holding_open(const std::string& path) {
+  std::vector<pid_t> out;
+  for (const auto& p : std::filesystem::directory_iterator("/proc")) {
+    std::string pid = p.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code ec;
+    for (const auto& fd : std::filesystem::directory_iterator(p.path() / "fd", ec)) {
+      std::error_code link_ec;
+      if (std::filesystem::read_symlink(fd.path(), link_ec) == path) out.push_back(std::stoi(pid));
+    }
+  }
+  return out;
+}
+
 // Whether process `pid` waits for a POSIX lock (a "->" line of /proc/locks).
 bool waits_for_record_lock(pid_t pid) {
   std::string locks = read_file("/proc/locks").value_or("");
@@ -880,6 +895,9 @@ TEST_CASE("shutdown: a triggered start is refused while a shutdown holds its loc
   INFO(first.describe());
   REQUIRE(first.exit_code == 0);
   REQUIRE(active_of(d, svc) == "active");
+  // Its monitor does not keep the lock file open (it was forked while the
+  // start held the lock).
+  CHECK(holding_open(runtime + "/unitrun/.shutdown.lock").empty());
   REQUIRE(d.unitrun({"stop", svc}).exit_code == 0);
   REQUIRE(active_of(d, svc) == "inactive");
 
