@@ -35,13 +35,14 @@ int after_unit_ended(const std::string& name) {
   if (ended && ended->found) {
     // Started again since (by hand, or by its own OnFailure=): nothing is
     // bound to an inactive unit any more.
-    RuntimeFiles files = runtime_files_for(ended->name, ended->identity.empty() ? ended->name : ended->identity);
+    RuntimeFiles files = runtime_files_for(*ended);
     ActiveState s = quick_state(ended->name, files).active;
     if (s != ActiveState::Inactive && s != ActiveState::Failed) return exit_code::kSuccess;
   }
   std::vector<std::string> bound;
   std::vector<Unit> units;  // for their log lines
-  for (const std::string& dependent : running_required_by(name)) {
+  const std::vector<std::string> required_by = running_required_by(name);
+  for (const std::string& dependent : required_by) {
     auto file = unit::find_unit(dependent, path);
     if (!file || !file->found) continue;
     LoadedUnit loaded = load_unit(*file, UnitSource::Running);
@@ -64,7 +65,7 @@ int after_unit_ended(const std::string& name) {
       log.error("bound to " + name + ", which ended (BindsTo=): the stop failed (exit " + std::to_string(code) + ")");
     log.flush();
   }
-  react_to_changes({name}, {}, false, path);
+  react_to_changes({name}, {}, false, path, nullptr, &required_by);
   return code;
 }
 

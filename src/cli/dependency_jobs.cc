@@ -19,6 +19,7 @@
 #include "manager/transaction.h"
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
+#include "runtime/shutdown_lock.h"
 #include "runtime/target_state.h"
 
 namespace unitrun::cli {
@@ -57,7 +58,7 @@ int target_job(const unit::UnitFile& file, bool start, bool requested) {
     std::fprintf(stderr, "unitrun: %s is masked\n", file.name.c_str());
     return exit_code::kFailure;
   }
-  RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  RuntimeFiles files = runtime_files_for(file);
   if (start) {
     // Its requirements and what it upholds (a NAME.upholds/ link, most
     // often), in the index as a service's start records them: a unit it
@@ -76,7 +77,7 @@ int target_job(const unit::UnitFile& file, bool start, bool requested) {
 }
 
 int verify_active(const unit::UnitFile& file) {
-  RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  RuntimeFiles files = runtime_files_for(file);
   ActiveState s = quick_state(file.name, files).active;
   if (s == ActiveState::Active || s == ActiveState::Reloading) return exit_code::kSuccess;
   std::fprintf(stderr, "unitrun: %s is not active (a unit has Requisite= on it)\n", file.name.c_str());
@@ -85,7 +86,7 @@ int verify_active(const unit::UnitFile& file) {
 
 manager::ActiveState state_now(const LoadedGraph& loaded, const std::string& name) {
   unit::UnitFile file = file_of(loaded, name);
-  RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  RuntimeFiles files = runtime_files_for(file);
   return manager_state(quick_state(file.name, files).active);
 }
 
@@ -265,14 +266,21 @@ int shutdown() {
   // and a start such a unit triggered just before is refused (runtime_files.h);
   // made before the running units are listed, so that no trigger slips in
   // between; gone with the shutdown, whatever its outcome.
+  (void)safe_files::ensure_private_directory(runtime_directory());  // as boot(): a failure shows below
   RuntimeMarker marker(shutdown_marker(runtime_directory()),
                        "OnSuccess=/OnFailure= units may start during the shutdown");
+  // A start triggered before the marker was made may be under way: waited
+  // for, so that its units are in the list below (runtime/shutdown_lock.h).
+  auto lock = ShutdownLock::exclusive(runtime_directory());
+  if (!lock)
+    std::fprintf(stderr, "unitrun: warning: %s (units may start during the shutdown)\n",
+                 lock.error().message().c_str());
   unit::UnitPath path = unit::unit_path_for_current_user();
   std::vector<std::string> notes;
   std::vector<Target> running;
   for (Target& t : resolve_targets({"*"}, path, GlobScope::Running, notes)) {
     if (!t.error.empty()) continue;
-    RuntimeFiles files = runtime_files_for(t.file.name, t.file.identity.empty() ? t.file.name : t.file.identity);
+    RuntimeFiles files = runtime_files_for(t.file);
     ActiveState s = quick_state(t.file.name, files).active;
     if (s != ActiveState::Inactive && s != ActiveState::Failed) running.push_back(std::move(t));
   }

@@ -495,7 +495,7 @@ Result<LoadedGraph> load_graph(const std::vector<unit::UnitFile>& roots, const s
         else
           spec.dependencies[kind].push_back(resolve(l));
       }
-    RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+    RuntimeFiles files = runtime_files_for(file);
     out.states.set(file.name, manager_state(quick_state(file.name, files).active));
     out.files[file.name] = file;
     specs.push_back(std::move(spec));

@@ -32,6 +32,7 @@
 #include "runtime/reply.h"
 #include "runtime/runtime_files.h"
 #include "runtime/safe_files.h"
+#include "runtime/shutdown_lock.h"
 #include "runtime/unit_snapshot.h"
 #include "unit/command_reads.h"
 #include "unit/unit_loader.h"
@@ -323,7 +324,8 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
   WaitProgress progress(unit, files.state);
   daemon::StartOutcome outcome = daemon::daemonize(
       [&](int ready_fd) {
-        unit::CommandReads::leave();  // the monitor outlives the command
+        unit::CommandReads::leave();     // the monitor outlives the command
+        ShutdownLock::forget_in_fork();  // a triggered start's: the monitor holds no part of it
         monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
         return monitor::run(std::move(*as_caller), files, std::move(lock), options);
@@ -812,13 +814,22 @@ int run(const std::string& spelling) {
 
 int start(const std::vector<std::string>& units) {
   wait_for_triggering_monitor();
-  if (const char* by = std::getenv(monitor::kTriggeredByVariable);
-      by && *by && shutdown_in_progress(runtime_directory())) {
-    // Triggered just before `unitrun shutdown` began: it would start a unit
-    // after the shutdown listed what runs (systemd's conflicts with
-    // shutdown.target).
-    std::fprintf(stderr, "unitrun: %s: not started: unitrun shutdown is stopping every unit\n", by);
-    return exit_code::kFailure;
+  // Triggered just before `unitrun shutdown` began: it would start a unit
+  // after the shutdown listed what runs (systemd's conflicts with
+  // shutdown.target). Held until the start returns, so that a shutdown
+  // that begins after the check lists what it started
+  // (runtime/shutdown_lock.h).
+  std::optional<ShutdownLock> shutdown_lock;
+  if (const char* by = std::getenv(monitor::kTriggeredByVariable); by && *by) {
+    auto lock = ShutdownLock::shared(runtime_directory());
+    if (!lock)
+      std::fprintf(stderr, "unitrun: %s: warning: %s\n", by, lock.error().message().c_str());
+    else if (*lock)
+      shutdown_lock.emplace(std::move(**lock));
+    if ((lock && !*lock) || shutdown_in_progress(runtime_directory())) {
+      std::fprintf(stderr, "unitrun: %s: not started: unitrun shutdown is stopping every unit\n", by);
+      return exit_code::kFailure;
+    }
   }
   if (started_by_systemd()) {
     if (units.size() != 1) {

@@ -23,7 +23,7 @@ namespace {
 
 ActiveState active_state_of(const unit::UnitFile& file) {
   unit::UnitFile f = own_unit(file);  // default.target: multi-user.target
-  return quick_state(f.name, runtime_files_for(f.name, f.identity.empty() ? f.name : f.identity)).active;
+  return quick_state(f.name, runtime_files_for(f)).active;
 }
 
 // The ActiveState of each unit the words name; a word that names none is

@@ -58,7 +58,7 @@ int reset_failed(const std::vector<std::string>& units) {
     return exit_code::kSuccess;
   }
   return for_each_loaded_target(units, "reset failed state of", [](const unit::UnitFile& file) {
-    RuntimeFiles f = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+    RuntimeFiles f = runtime_files_for(file);
     reset_one(f.lock, f.state);
     return exit_code::kSuccess;
   });

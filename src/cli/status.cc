@@ -427,7 +427,7 @@ int status_one(const unit::UnitFile& file, bool json, nlohmann::json* capture = 
 // A .target: no process, its record alone (runtime/target_state.h); a
 // well-known target without a file is built in.
 int status_target(const unit::UnitFile& file, bool json, nlohmann::json* capture = nullptr) {
-  RuntimeFiles files = runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
+  RuntimeFiles files = runtime_files_for(file);
   QuickState q = quick_state(file.name, files);
   bool active = q.active == ActiveState::Active;
   std::string description;

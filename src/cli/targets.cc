@@ -103,7 +103,7 @@ bool is_loaded(const unit::UnitFile& file) {
   if (file.found) return true;
   struct stat st;
   // Only a lock file known absent makes it unloaded: another failure to look is no proof.
-  return ::lstat(runtime_files_for(file.name, file.identity).lock.c_str(), &st) == 0 || errno != ENOENT;
+  return ::lstat(runtime_files_for(file).lock.c_str(), &st) == 0 || errno != ENOENT;
 }
 
 int for_each_loaded_target(const std::vector<std::string>& words, const char* what,

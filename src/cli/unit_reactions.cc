@@ -12,6 +12,7 @@
 #include "monitor/monitor.h"
 #include "monitor/monitor_log.h"
 #include "runtime/runtime_files.h"
+#include "runtime/shutdown_lock.h"
 #include "runtime/unit_lock.h"
 #include "unit/unit_lookup.h"
 
@@ -59,7 +60,7 @@ int as_triggered(const std::string& why, int (*verb)(const std::vector<std::stri
 std::unordered_set<std::string> units_with_jobs(const LoadedGraph& loaded) {
   std::unordered_set<std::string> out;
   for (const auto& [name, file] : loaded.files) {
-    RuntimeFiles files = runtime_files_for(name, file.identity.empty() ? name : file.identity);
+    RuntimeFiles files = runtime_files_for(file);
     if (UnitLock::start_held(files.lock).value_or(true)) out.insert(name);
   }
   return out;
@@ -76,7 +77,8 @@ int nested_reactions = 0;
 }  // namespace
 
 void react_to_changes(const std::vector<std::string>& ended, const std::vector<std::string>& started, bool by_job,
-                      const unit::UnitPath& path, const manager::DependencyGraph* known) {
+                      const unit::UnitPath& path, const manager::DependencyGraph* known,
+                      const std::vector<std::string>* ended_required_by) {
   if (ended.empty() && started.empty()) return;
   // Nothing to do unless a unit may be unneeded now, or an ended unit is
   // upheld: by a unit of the command's graph, or by a running one outside
@@ -86,6 +88,15 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
         return (id && !known->unit(*id)[manager::Dependency::UpheldBy].empty()) || !running_required_by(e).empty();
       }))
     return;
+  // Upholds= starts units: not once `unitrun shutdown` began, and held
+  // until the reaction's jobs are done, so that a shutdown that begins
+  // after the check lists what they started (runtime/shutdown_lock.h).
+  auto shutdown_lock = ShutdownLock::shared(runtime_directory());
+  if (shutdown_lock && !*shutdown_lock) {
+    std::fprintf(stderr, "unitrun: StopWhenUnneeded=/Upholds= not acted on: unitrun shutdown is stopping every unit\n");
+    return;
+  }
+  if (!shutdown_lock) std::fprintf(stderr, "unitrun: warning: %s\n", shutdown_lock.error().message().c_str());
   if (shutdown_in_progress(runtime_directory())) return;
   std::vector<unit::UnitFile> roots;
   // A unit of this change that its name does not find in the unit path (one
@@ -100,8 +111,11 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
         all_known = false;
   // The units that Upholds= an ended one are in its index (record_requirements).
   std::vector<std::string> also;
-  for (const std::string& e : ended)
-    for (std::string& n : running_required_by(e)) also.push_back(std::move(n));
+  if (ended_required_by)
+    also = *ended_required_by;
+  else
+    for (const std::string& e : ended)
+      for (std::string& n : running_required_by(e)) also.push_back(std::move(n));
   auto loaded = load_graph(roots, also, path);
   if (!loaded) return;
   if (has_unneeded_unit(loaded->graph)) {

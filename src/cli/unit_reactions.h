@@ -33,7 +33,12 @@ namespace unitrun::cli {
 // `known`: the graph the command's transaction was built from, if any;
 // when it has no unit with StopWhenUnneeded=yes and no ended unit that a
 // unit Upholds=, nothing is read (a command's usual case).
+// `ended_required_by`: what running_required_by() (cli/dependency_loader.h)
+// gave for the ended units, when the caller has read it already; else it is
+// read here. A unit listed that has stopped since is loaded with its state
+// as it is now, and so pulls nothing in and upholds nothing.
 void react_to_changes(const std::vector<std::string>& ended, const std::vector<std::string>& started, bool by_job,
-                      const unit::UnitPath& path, const manager::DependencyGraph* known = nullptr);
+                      const unit::UnitPath& path, const manager::DependencyGraph* known = nullptr,
+                      const std::vector<std::string>* ended_required_by = nullptr);
 
 }  // namespace unitrun::cli

@@ -12,7 +12,7 @@ namespace unitrun::cli {
 LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source, UnitLock* lock) {
   LoadedUnit loaded;
   if (source == UnitSource::Running) {
-    RuntimeFiles files = runtime_files_for(file.name, file.identity);
+    RuntimeFiles files = runtime_files_for(file);
     // Only while a monitor lives: a snapshot left by one that has exited
     // says nothing about the next start.
     auto alive = lock ? lock->alive_held_elsewhere() : UnitLock::alive_held(files.lock);

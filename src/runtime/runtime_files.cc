@@ -8,6 +8,7 @@
 
 #include "base/sys.h"
 #include "runtime/safe_files.h"
+#include "unit/unit_lookup.h"
 #include "unit/unit_name.h"
 #include "unit/unit_show.h"
 #include "unit/user_dirs.h"
@@ -56,6 +57,8 @@ std::string runtime_directory() { return unit::user_dirs().runtime_dir + "/unitr
 
 std::string shutdown_marker(const std::string& directory) { return directory + "/.shutdown"; }
 
+std::string shutdown_lock(const std::string& directory) { return directory + "/.shutdown.lock"; }
+
 namespace {
 bool marker_present(const std::string& path) {
   struct stat st;
@@ -77,6 +80,10 @@ RuntimeFiles runtime_files_for(const Unit& unit) {
 
 RuntimeFiles runtime_files_for(const std::string& name, const std::string& identity) {
   return files_in(name, identity, runtime_directory());
+}
+
+RuntimeFiles runtime_files_for(const unit::UnitFile& file) {
+  return runtime_files_for(file.name, file.identity.empty() ? file.name : file.identity);
 }
 
 RuntimeFiles system_runtime_files_for(const Unit& unit) {

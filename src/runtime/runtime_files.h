@@ -19,6 +19,10 @@
 
 namespace unitrun {
 
+namespace unit {
+struct UnitFile;
+}
+
 struct RuntimeFiles {
   std::string directory;  // /run/unitrun, or $XDG_RUNTIME_DIR/unitrun
   std::string lock;
@@ -33,6 +37,9 @@ RuntimeFiles runtime_files_for(const Unit& unit);
 // The same before the unit is read (no pidfile yet): from its name and
 // identity (unit::UnitFile), in the current user's runtime directory.
 RuntimeFiles runtime_files_for(const std::string& name, const std::string& identity);
+// The same for a unit file found (unit/unit_lookup.h): keyed by its
+// identity, or by its name when it has none.
+RuntimeFiles runtime_files_for(const unit::UnitFile& file);
 // The key a unit's identity gives its runtime files' names (12 hex digits).
 std::string runtime_key(const std::string& identity);
 // The runtime directory of the current user: /run/unitrun, or
@@ -42,6 +49,9 @@ std::string runtime_directory();
 // monitor that ends then starts no OnSuccess=/OnFailure= unit (systemd's
 // would conflict with shutdown.target).
 std::string shutdown_marker(const std::string& directory);
+// Held by `unitrun shutdown` exclusively and by triggered starts shared
+// (runtime/shutdown_lock.h).
+std::string shutdown_lock(const std::string& directory);
 // The index of requirements in `directory` (cli/dependency_loader.h):
 // `.required-by/NAME/` lists the running units whose start named NAME in
 // Requires=, BindsTo=, PartOf=, Requisite=, Upholds= or StopPropagatedFrom=.

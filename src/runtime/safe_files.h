@@ -38,8 +38,9 @@ Status rewrite(const std::string& path, std::string_view content, mode_t mode);
 // when truncate, but only after the fd is known to be no symlink and no hard
 // link), creating it with `mode` (0640 for logs). The fd is close-on-exec.
 Result<UniqueFd> open_for_writing(const std::string& path, bool append, bool truncate, mode_t mode);
-// The same, for reading too (O_RDWR), never cut: a lock file whose holder
-// writes what it is, read back through the one fd.
+// The same, for reading too (O_RDWR), never cut: a lock file (a read lock,
+// F_RDLCK, needs read access), or one whose holder writes what it is, read
+// back through the one fd.
 Result<UniqueFd> open_for_reading_and_writing(const std::string& path, mode_t mode);
 
 // open_for_writing() for an output a unit names (StandardOutput=file:,

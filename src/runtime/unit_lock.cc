@@ -36,6 +36,24 @@ Result<bool> set_lock(int fd, int cmd, short type, off_t byte) {
   return true;
 }
 
+// The name lock's fd is kept above the unit lock's. A monitor killed with
+// SIGKILL lets go of its locks in the kernel's order, not close()'s:
+// exit_files() -> close_files() (fs/file.c) walks the fd table from fd 0
+// upward, and each last fput() queues the file's release (____fput(), which
+// drops its OFD locks in locks_remove_file()) with task_work_add(), which
+// pushes onto the head of a list that task_work_run() (kernel/task_work.c)
+// runs from the head: the releases run newest first, from the highest fd
+// down. The name lock must go first (close() says why), so its fd must be
+// the higher one. Usually it is already (it is opened later); a lower fd
+// freed in between is the exception. The dup shares the open file
+// description, and with it the lock.
+Result<UniqueFd> above(UniqueFd fd, int floor) {
+  if (fd.get() > floor) return fd;
+  int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, floor + 1);
+  if (moved < 0) return Error::from_errno("move name lock fd");
+  return UniqueFd(moved);
+}
+
 }  // namespace
 
 Result<UnitLock> UnitLock::open(const std::string& path) {
@@ -132,15 +150,20 @@ Result<std::optional<std::string>> UnitLock::claim_name(const std::string& name_
   if (::fstat(fd->get(), &st) == 0 && static_cast<size_t>(st.st_size) == unit_path.size()) {
     auto content = sys::read_all(fd->get(), unit_path.size() + 1);
     if (content && *content == unit_path) {
-      name_fd_ = std::move(*fd);
-      return std::optional<std::string>();
+      return hold_name(std::move(*fd));
     }
   }
   if (::ftruncate(fd->get(), 0) < 0) return Error::from_errno("truncate name lock");
   if (::lseek(fd->get(), 0, SEEK_SET) < 0) return Error::from_errno("seek name lock");
   auto written = sys::write_all(fd->get(), unit_path);
   if (!written) return written.error();
-  name_fd_ = std::move(*fd);
+  return hold_name(std::move(*fd));
+}
+
+Result<std::optional<std::string>> UnitLock::hold_name(UniqueFd locked) {
+  auto kept = above(std::move(locked), fd_.get());
+  if (!kept) return kept.error();
+  name_fd_ = std::move(*kept);
   return std::optional<std::string>();
 }
 

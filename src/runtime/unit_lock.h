@@ -67,7 +67,10 @@ class UnitLock {
   // The name lock goes first: whoever closes last lets go of the locks
   // (the start caller, when its monitor ended before it closed), and a
   // start that takes the start lock the moment it is free must find the
-  // name free too, not "another unit of that name is running".
+  // name free too, not "another unit of that name is running". A monitor
+  // that is killed lets go of them in the kernel's order, from its highest
+  // fd down: the name lock's fd is kept above the unit lock's
+  // (unit_lock.cc).
   void close() {
     name_fd_.reset();
     fd_.reset();
@@ -75,6 +78,9 @@ class UnitLock {
 
  private:
   explicit UnitLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  // Keeps the claimed name lock, on an fd above fd_'s (unit_lock.cc: the
+  // order in which the kernel lets go of a killed monitor's locks).
+  Result<std::optional<std::string>> hold_name(UniqueFd locked);
   // Declared in this order so that the destructor, like close(), closes
   // name_fd_ before fd_.
   UniqueFd fd_;

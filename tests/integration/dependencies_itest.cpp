@@ -69,6 +69,89 @@ std::string active_of(DepDir& d, const std::string& unit) {
   return r.out.substr(0, r.out.find('\n'));
 }
 
+// As nobody, with a runtime directory of its own: shutdown stops every
+// unit of the caller's runtime directory, and other tests run beside.
+// Returns XDG_RUNTIME_DIR (unitrun's directory is its unitrun/).
+std::string as_nobody_apart(DepDir& d) {
+  std::string runtime = d / "runtime";
+  std::string state = d / "state";
+  REQUIRE(::mkdir(runtime.c_str(), 0700) == 0);
+  REQUIRE(::mkdir(state.c_str(), 0700) == 0);
+  REQUIRE(::chown(runtime.c_str(), 65534, 65534) == 0);
+  REQUIRE(::chown(state.c_str(), 65534, 65534) == 0);
+  REQUIRE(::chmod(d.path().c_str(), 0777) == 0);  // the services write their logs there
+  d.set_runtime(runtime + "/unitrun");
+  d.options().wrapper = {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"};
+  d.options().set_env.push_back("XDG_RUNTIME_DIR=" + runtime);
+  d.options().set_env.push_back("XDG_STATE_HOME=" + state);
+  d.options().set_env.push_back("HOME=/nonexistent");
+  return runtime;
+}
+
+// The shutdown lock file of unitrun's directory in `runtime`, made as
+// nobody's (unitrun makes it at its first use).
+std::string shutdown_lock_file(const std::string& runtime) {
+  std::string path = runtime + "/unitrun/.shutdown.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::fchown(fd, 65534, 65534) == 0);
+  ::close(fd);
+  return path;
+}
+
+// A POSIX record lock on the whole of `path`, as unitrun's shutdown (F_WRLCK)
+// or a triggered start (F_RDLCK) holds it (runtime/shutdown_lock.h); let
+// go of when it goes out of scope.
+class RecordLock {
+ public:
+  RecordLock(const std::string& path, short type) : fd_(::open(path.c_str(), O_RDWR | O_CLOEXEC)) {
+    REQUIRE(fd_ >= 0);
+    struct flock fl {};
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    REQUIRE(::fcntl(fd_, F_SETLK, &fl) == 0);
+  }
+  ~RecordLock() { release(); }
+  RecordLock(const RecordLock&) = delete;
+  RecordLock& operator=(const RecordLock&) = delete;
+  void release() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+// The processes that have `path` open.
+std::vector<pid_t> holding_open(const std::string& path) {
+  std::vector<pid_t> out;
+  for (const auto& p : std::filesystem::directory_iterator("/proc")) {
+    std::string pid = p.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code ec;
+    for (const auto& fd : std::filesystem::directory_iterator(p.path() / "fd", ec)) {
+      std::error_code link_ec;
+      if (std::filesystem::read_symlink(fd.path(), link_ec) == path) out.push_back(std::stoi(pid));
+    }
+  }
+  return out;
+}
+
+// Whether process `pid` waits for a POSIX lock (a "->" line of /proc/locks).
+bool waits_for_record_lock(pid_t pid) {
+  std::string locks = read_file("/proc/locks").value_or("");
+  std::string needle = " " + std::to_string(pid) + " ";
+  size_t at = 0;
+  while ((at = locks.find("->", at)) != std::string::npos) {
+    size_t end = locks.find('\n', at);
+    std::string line = locks.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    if (line.find("POSIX") != std::string::npos && line.find(needle) != std::string::npos) return true;
+    at = end == std::string::npos ? locks.size() : end;
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("dependencies: Requires= and After= start the required unit first, as the dependent sees it",
@@ -208,21 +291,8 @@ TEST_CASE("dependencies: a .target starts what it wants, shows its state, and a 
 
 TEST_CASE("dependencies: boot starts the enabled units in order, shutdown stops them in reverse",
           "[dependencies][boot]") {
-  // As nobody, with a runtime directory of its own: shutdown stops every
-  // unit of the caller's runtime directory, and other tests run beside.
   DepDir d;
-  std::string runtime = d / "runtime";
-  std::string state = d / "state";
-  REQUIRE(::mkdir(runtime.c_str(), 0700) == 0);
-  REQUIRE(::mkdir(state.c_str(), 0700) == 0);
-  REQUIRE(::chown(runtime.c_str(), 65534, 65534) == 0);
-  REQUIRE(::chown(state.c_str(), 65534, 65534) == 0);
-  REQUIRE(::chmod(d.path().c_str(), 0777) == 0);  // the services write their logs there
-  d.set_runtime(runtime + "/unitrun");
-  d.options().wrapper = {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"};
-  d.options().set_env.push_back("XDG_RUNTIME_DIR=" + runtime);
-  d.options().set_env.push_back("XDG_STATE_HOME=" + state);
-  d.options().set_env.push_back("HOME=/nonexistent");
+  std::string runtime = as_nobody_apart(d);
   std::string order = d / "order";
   write_file(order, "");
   REQUIRE(::chmod(order.c_str(), 0666) == 0);
@@ -809,4 +879,61 @@ TEST_CASE("dependencies: a target that upholds a unit by a .upholds/ link starts
   REQUIRE(d.unitrun({"stop", target}).exit_code == 0);
   REQUIRE(d.unitrun({"stop", x}).exit_code == 0);
   CHECK(active_of(d, x) == "inactive");
+}
+
+// A start that OnFailure=/OnSuccess= triggered (UNITRUN_TRIGGERED_BY) is
+// refused while a shutdown holds the shutdown lock, as `unitrun shutdown`
+// does from before it lists the running units to its end: it cannot start a
+// unit after that list was made. Held here by the test, as shutdown would.
+TEST_CASE("shutdown: a triggered start is refused while a shutdown holds its lock", "[dependencies][boot]") {
+  DepDir d;
+  std::string runtime = as_nobody_apart(d);
+  std::string svc = d.service("svc", "/bin/sleep 1000");
+  d.options().set_env.push_back("UNITRUN_TRIGGERED_BY=OnFailure= of " + d.name("other"));
+  // Nothing holds it: the triggered start starts the unit.
+  RunResult first = d.unitrun({"start", svc});
+  INFO(first.describe());
+  REQUIRE(first.exit_code == 0);
+  REQUIRE(active_of(d, svc) == "active");
+  // Its monitor does not keep the lock file open (it was forked while the
+  // start held the lock).
+  CHECK(holding_open(runtime + "/unitrun/.shutdown.lock").empty());
+  REQUIRE(d.unitrun({"stop", svc}).exit_code == 0);
+  REQUIRE(active_of(d, svc) == "inactive");
+
+  RecordLock shutdown(shutdown_lock_file(runtime), F_WRLCK);
+  RunResult refused = d.unitrun({"start", svc});
+  INFO(refused.describe());
+  CHECK(refused.exit_code == 1);
+  CHECK(contains(refused.err, "not started: unitrun shutdown is stopping every unit"));
+  CHECK(active_of(d, svc) == "inactive");
+}
+
+// A start triggered just before a shutdown began holds the shutdown lock
+// shared from its check of the shutdown marker until its monitors run:
+// shutdown waits for it before it lists the running units, and so stops
+// the unit that start started too. The test holds it, and starts a unit
+// while the shutdown waits, as that start would.
+TEST_CASE("shutdown: waits for a triggered start under way and stops what it started", "[dependencies][boot]") {
+  DepDir d;
+  std::string runtime = as_nobody_apart(d);
+  std::string early = d.service("early", "/bin/sleep 1000");
+  std::string late = d.service("late", "/bin/sleep 1000");
+  RunResult started = d.unitrun({"start", early});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  RecordLock start_under_way(shutdown_lock_file(runtime), F_RDLCK);
+  std::vector<std::string> argv{unitrun_binary(), "shutdown"};
+  Running shutdown = spawn(argv, d.options());
+  REQUIRE(wait_until([&] { return waits_for_record_lock(shutdown.pid()); }, 20000));
+  CHECK(active_of(d, early) == "active");  // nothing stopped before the lock is free
+  RunResult late_start = d.unitrun({"start", late});
+  INFO(late_start.describe());
+  REQUIRE(late_start.exit_code == 0);
+  start_under_way.release();
+  RunResult down = shutdown.wait();
+  INFO(down.describe());
+  CHECK(down.exit_code == 0);
+  CHECK(active_of(d, early) == "inactive");
+  CHECK(active_of(d, late) == "inactive");
 }

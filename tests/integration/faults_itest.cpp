@@ -1,12 +1,15 @@
 // Faults (reliability.md §3.2): a killed monitor, services that resist or
 // escape a stop, start failures of every kind, resource exhaustion, stale
 // pidfiles. After each failure: no process left, no pidfile, no lock held.
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <set>
 
 #include "supervision_util.h"
@@ -107,6 +110,71 @@ TEST_CASE("F1: after the monitor is SIGKILLed, status tells the truth and stop e
     CHECK(j["since_usec"].get<uint64_t>() > j["main_started_usec"].get<uint64_t>());
     CHECK(j["active_state"] == "inactive");
   }
+}
+
+// A start that waits on the unit lock claims the unit's name the moment the
+// lock is free: a monitor's name lock must be gone by then, also when the
+// monitor is SIGKILLed and the kernel lets go of its locks in its own
+// order, from the highest fd down (runtime/unit_lock.cc). The monitor's fds
+// (its /proc links) put the name lock above the unit lock, and the order in
+// which the kernel released the two files (their close events, sent by the
+// release that drops the locks) is the name lock's first.
+TEST_CASE("F1: a SIGKILLed monitor lets go of the name lock before the unit lock", "[faults]") {
+  TempDir dir;
+  TestUnit u(dir, "f1order", "/bin/sleep 1000");
+  pid_t main_pid = start_ok(u);
+  pid_t monitor = parent_of(main_pid);
+  REQUIRE(u.monitors() == std::vector<pid_t>{monitor});
+  const std::string prefix = std::string(kRuntimeDir) + "/" + u.name() + ".";
+  auto ends_with = [](const std::string& s, const std::string& suffix) {
+    return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  int unit_fd = -1, name_fd = -1;
+  std::string unit_lock, name_lock;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(monitor) + "/fd")) {
+    std::error_code ec;
+    std::string target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (target.rfind(prefix, 0) != 0) continue;
+    int fd = std::stoi(e.path().filename().string());
+    if (ends_with(target, ".lock")) unit_fd = fd, unit_lock = target.substr(target.rfind('/') + 1);
+    if (ends_with(target, ".name")) name_fd = fd, name_lock = target.substr(target.rfind('/') + 1);
+  }
+  INFO("unit lock " << unit_lock << " on fd " << unit_fd << ", name lock " << name_lock << " on fd " << name_fd);
+  REQUIRE(unit_fd >= 0);
+  REQUIRE(name_fd >= 0);
+  CHECK(name_fd > unit_fd);
+
+  struct Inotify {
+    int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    ~Inotify() {
+      if (fd >= 0) ::close(fd);
+    }
+    int get() const { return fd; }
+  } events;
+  REQUIRE(events.get() >= 0);
+  REQUIRE(::inotify_add_watch(events.get(), kRuntimeDir, IN_CLOSE_WRITE) >= 0);
+  REQUIRE(::kill(monitor, SIGKILL) == 0);
+  std::vector<std::string> closed;  // other units' files close here too
+  while (closed.size() < 2) {
+    struct pollfd p = {events.get(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 30000) == 1);  // a bound so that a hang fails
+    alignas(struct inotify_event) char buf[4096];
+    ssize_t n = ::read(events.get(), buf, sizeof buf);
+    REQUIRE(n > 0);
+    for (char* at = buf; at < buf + n;) {
+      auto* e = reinterpret_cast<struct inotify_event*>(at);
+      if (e->len > 0 && (e->name == unit_lock || e->name == name_lock)) closed.push_back(e->name);
+      at += sizeof *e + e->len;
+    }
+  }
+  CHECK(closed == std::vector<std::string>{name_lock, unit_lock});
+  REQUIRE(wait_exit(monitor, 5000));
+  reap_adopted();
+  // The survivor is ended by the next start, which finds the name free.
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 0);
+  CHECK_FALSE(alive(main_pid));
 }
 
 TEST_CASE("F1: the survivors of a SIGKILLed monitor are stopped as KillMode= says", "[faults]") {

@@ -3,7 +3,10 @@
 // snapshot a running unit is read from (runtime/unit_snapshot.h).
 #include "unit/unit_file_state.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -250,6 +253,82 @@ TEST_CASE("unit lock: close() lets go of the name lock before the unit's locks",
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(name_went_first);  // the stops saw the moment between the two closes
+  CHECK_FALSE(*UnitLock::alive_held(lock_path));
+  CHECK_FALSE(UnitLock::name_holder(name_lock));
+}
+
+namespace {
+
+// The fd of this process whose link names `path`, or -1.
+int fd_naming(const std::string& path) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(e.path(), ec) == path) return std::stoi(e.path().filename().string());
+  }
+  return -1;
+}
+
+}  // namespace
+
+// A monitor killed with SIGKILL lets go of its locks as the kernel closes
+// its fds, not as close() would: here from the highest fd down (unit_lock.cc
+// cites the kernel). The name lock must go first, so its fd must be above
+// the unit lock's even when a lower fd was free when it was opened (before
+// the fix, it got that lower fd). The holder is then killed, and the order
+// in which the kernel released the two files is read from inotify: the
+// close event comes from the same release (__fput) as the lock's removal.
+TEST_CASE("unit lock: a killed holder lets go of the name lock before the unit's locks", "[name_lock]") {
+  TempDir dir;
+  std::string lock_path = dir / "a.lock";
+  std::string name_lock = dir / "a.name";
+  // Two fds below the unit lock's are free when the name lock is opened
+  // (the open takes one for the directory first).
+  UniqueFd below[2] = {UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)),
+                       UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC))};
+  REQUIRE(below[0]);
+  REQUIRE(below[1]);
+  auto lock = UnitLock::open(lock_path);
+  REQUIRE(lock);
+  REQUIRE(lock->fd() > below[1].get());
+  below[0].reset();
+  below[1].reset();
+  auto other = lock->claim_name(name_lock, "/etc/unitrun/a.service");
+  REQUIRE(other);
+  REQUIRE_FALSE(*other);
+  auto alive = lock->try_lock_alive();
+  REQUIRE(alive);
+  REQUIRE(*alive);
+  CHECK(fd_naming(lock_path) == lock->fd());
+  CHECK(fd_naming(name_lock) > lock->fd());
+
+  UniqueFd events(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  REQUIRE(events);
+  REQUIRE(::inotify_add_watch(events.get(), dir.path().c_str(), IN_CLOSE_WRITE) >= 0);
+  pid_t child = ::fork();  // the child has the fds once fork returns
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  lock->close();  // the child's handles are the last ones now
+  REQUIRE(*UnitLock::alive_held(lock_path));
+  REQUIRE(::kill(child, SIGKILL) == 0);
+  std::vector<std::string> closed;
+  while (closed.size() < 2) {
+    struct pollfd p = {events.get(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 30000) == 1);  // a bound so that a hang fails
+    alignas(struct inotify_event) char buf[4096];
+    ssize_t n = ::read(events.get(), buf, sizeof buf);
+    REQUIRE(n > 0);
+    for (char* at = buf; at < buf + n;) {
+      auto* e = reinterpret_cast<struct inotify_event*>(at);
+      closed.push_back(e->name);
+      at += sizeof *e + e->len;
+    }
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(closed == std::vector<std::string>{"a.name", "a.lock"});
   CHECK_FALSE(*UnitLock::alive_held(lock_path));
   CHECK_FALSE(UnitLock::name_holder(name_lock));
 }
