@@ -1,5 +1,6 @@
 #include "cli/job_runner.h"
 
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <exception>
 
 #include "base/exit_codes.h"
+#include "base/sys.h"
 #include "base/unique_fd.h"
 
 namespace unitrun::cli {
@@ -20,6 +22,7 @@ using State = JobRunState;
 struct Slot {
   State state = State::Waiting;
   pid_t pid = -1;
+  UniqueFd pidfd;  // readable once the job's process has exited
   int code = exit_code::kFailure;
   UniqueFd out, err;    // what the job wrote (memfds)
   std::string message;  // a cancelled job's
@@ -50,6 +53,44 @@ void copy_out(int from, FILE* to) {
   std::fflush(stdout);
   std::fflush(stderr);
   ::_exit(code);
+}
+
+// The next of this run's own jobs to end: its slot, its wait status
+// reaped. Never waitpid(-1): a job run in-process may have started a
+// monitor, this process's child that outlives the command's jobs, and
+// must be neither reaped here nor waited for (daemon::reap_monitor).
+// A slot without a pidfd (pidfd_open failed) is waited for by its PID.
+size_t wait_for_one(std::vector<Slot>& slots, int& status) {
+  std::vector<struct pollfd> fds;
+  std::vector<size_t> owners;
+  size_t blocking = slots.size();
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i].state != State::Running) continue;
+    if (!slots[i].pidfd) {
+      blocking = i;
+      break;
+    }
+    fds.push_back({slots[i].pidfd.get(), POLLIN, 0});
+    owners.push_back(i);
+  }
+  size_t which = blocking;
+  while (which == slots.size()) {
+    int n = ::poll(fds.data(), fds.size(), -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      which = owners.front();  // cannot poll: wait for the first in turn
+      break;
+    }
+    for (size_t k = 0; k < fds.size() && which == slots.size(); ++k)
+      if (fds[k].revents) which = owners[k];
+  }
+  while (::waitpid(slots[which].pid, &status, 0) < 0) {
+    if (errno == EINTR) continue;
+    status = -1;  // ECHILD: not ours to wait for any more (reaped by someone else)
+    break;
+  }
+  slots[which].pidfd.reset();
+  return which;
 }
 
 bool ready(const UnitJob& job, const std::vector<Slot>& slots) {
@@ -94,32 +135,29 @@ std::vector<int> run_jobs(const std::vector<UnitJob>& jobs, size_t parallel, con
         continue;
       }
       slot.pid = pid;
+      // Not reaped yet, so the PID is still this child's. Without a
+      // pidfd (an old kernel, no fds left) it is waited for by PID.
+      if (auto fd = sys::pidfd_open(pid)) slot.pidfd = std::move(*fd);
       slot.state = State::Running;
       ++running;
     }
     print_finished();
     if (running == 0) break;
     int status = 0;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, 0)) < 0 && errno == EINTR) {
-    }
-    if (pid < 0) break;
-    for (size_t i = 0; i < slots.size(); ++i) {
-      Slot& slot = slots[i];
-      if (slot.state != State::Running || slot.pid != pid) continue;
-      slot.state = State::Finished;
-      slot.code = WIFEXITED(status) ? WEXITSTATUS(status) : exit_code::kFailure;
-      --running;
-      if (!on_end) continue;
-      std::vector<State> states;
-      states.reserve(slots.size());
-      for (const Slot& s : slots) states.push_back(s.state);
-      for (CancelledJob& c : on_end(i, slot.code, states)) {
-        if (c.job >= slots.size() || slots[c.job].state != State::Waiting) continue;
-        slots[c.job].state = State::Finished;
-        slots[c.job].code = c.code;
-        slots[c.job].message = std::move(c.message);
-      }
+    size_t i = wait_for_one(slots, status);
+    Slot& slot = slots[i];
+    slot.state = State::Finished;
+    slot.code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : exit_code::kFailure;
+    --running;
+    if (!on_end) continue;
+    std::vector<State> states;
+    states.reserve(slots.size());
+    for (const Slot& s : slots) states.push_back(s.state);
+    for (CancelledJob& c : on_end(i, slot.code, states)) {
+      if (c.job >= slots.size() || slots[c.job].state != State::Waiting) continue;
+      slots[c.job].state = State::Finished;
+      slots[c.job].code = c.code;
+      slots[c.job].message = std::move(c.message);
     }
   }
   // What never became ready waited for something that cannot finish.

@@ -2,7 +2,10 @@
 // This is the only place that catches exceptions and maps them to exit codes.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -327,6 +330,14 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything forks: a SIGCHLD the caller left ignored (it survives
+  // exec) makes the kernel reap this process's children itself, and a
+  // waitpid() for one of them (a job, a monitor) then waits for all of
+  // them and loses its exit status.
+  if (std::signal(SIGCHLD, SIG_DFL) == SIG_ERR) {
+    std::fprintf(stderr, "unitrun: cannot reset SIGCHLD: %s\n", std::strerror(errno));
+    return unitrun::exit_code::kFailure;
+  }
   unitrun::init_process_title(argc, argv);
   // Unit files are read with the names only the process module knows
   // (capabilities, address families, system calls) checked too.

@@ -744,6 +744,38 @@ TEST_CASE("dependencies: Upholds= starts the upheld unit again when it dies or i
   CHECK(lines_of(pids) == 3);
 }
 
+// A caller that ignores SIGCHLD (it survives exec): unitrun resets it, and
+// waits only for its own jobs. Here the stop's follow-ups start x again in
+// this process (one job: its monitor is the command's child, and runs on),
+// then y with z, which it wants (two jobs, run in parallel). Waiting for
+// "any child" with SIGCHLD ignored would wait for x's monitor as well, for
+// as long as x runs, and lose every job's exit status.
+TEST_CASE(
+    "dependencies: a caller's ignored SIGCHLD neither hangs nor loses the jobs of a command that started a "
+    "monitor in-process",
+    "[dependencies][upholds][signals]") {
+  DepDir d;
+  std::string x = d.service("x", "/bin/sleep 600");
+  std::string z = d.service("z", "/bin/sleep 600");
+  std::string y = d.service("y", "/bin/sleep 600", "Wants=" + z + "\n");
+  std::string keeper = d.service("keeper", "/bin/sleep 600", "Upholds=" + x + " " + y + "\n");
+  RunResult started = d.unitrun({"start", keeper});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  for (const std::string& u : {x, y, z}) REQUIRE(active_of(d, u) == "active");
+  RunOptions ignoring = d.options();
+  ignoring.ignore_signals = {SIGCHLD};
+  ignoring.timeout_ms = 20000;
+  RunResult stopped = run_unitrun({"stop", x, y, z}, ignoring);
+  INFO(stopped.describe());
+  CHECK_FALSE(stopped.timed_out);
+  CHECK(stopped.exit_code == 0);
+  CHECK(contains(stopped.out, "started " + x));
+  CHECK(contains(stopped.out, "started " + y));
+  CHECK(contains(stopped.out, "started " + z));
+  for (const std::string& u : {x, y, z}) CHECK(active_of(d, u) == "active");
+}
+
 TEST_CASE("dependencies: Upholds= restarts a failing unit only up to its start limit",
           "[dependencies][upholds][start-limit]") {
   // Should the limit not hold, the unit stays up after its 10th run.
