@@ -182,8 +182,15 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
   // The monitor is this process's child: its PID is the one fork returned,
   // whatever the report said, or when it exited without a word. Not when
   // the report could not be read: that monitor may run on, and nobody
-  // should wait for it.
+  // should wait for it. It is still provably ours (unreaped, its PID cannot
+  // name another process): one that has ended already is reaped now, not
+  // left a zombie for as long as this process lives.
   outcome.monitor_pid = eof ? child : 0;
+  if (!eof) {
+    int status;
+    while (::waitpid(child, &status, WNOHANG) < 0 && errno == EINTR) {
+    }
+  }
   return outcome;
 }
 
