@@ -688,6 +688,20 @@ TEST_CASE("start reaps a monitor that ended with its report: no zombie is left b
     RunResult start = u->start();
     INFO(start.describe());
     CHECK(start.exit_code == (u == &failed ? 1 : 0));
+    // The monitor, by the PID and start time its state record gives: gone
+    // the moment start returns. Not reaped, it would still be there, a
+    // zombie of the start or (handed to this test, a subreaper) of ours,
+    // whether it exited before the start did or after.
+    pid_t monitor = 0;
+    uint64_t monitor_start = 0;
+    for (const std::string& f : u->runtime_files())
+      if (f.size() > 6 && f.compare(f.size() - 6, 6, ".state") == 0) {
+        nlohmann::json state = parse_json(read_file(f).value_or(""));
+        monitor = state.value("monitor_pid", 0);
+        monitor_start = state.value("monitor_start_time", uint64_t{0});
+      }
+    REQUIRE(monitor > 1);
+    CHECK_FALSE(still_there(monitor, monitor_start));
     CHECK(zombies_of(::getpid()).empty());
   }
 }
