@@ -21,7 +21,7 @@ CommandReads* CommandReads::current() { return g_current; }
 
 void CommandReads::leave() {
   if (!g_current) return;
-  g_current->user_dirs.reset();
+  g_current->user_entry.reset();
   g_current->unit_files.clear();
   g_current->unit_links.clear();
   g_current = nullptr;

@@ -1,5 +1,5 @@
 // What one command reads of the configuration, read once: the caller's
-// user entry and directories (user_dirs()), the texts of unit files
+// user entry (user_dirs(), not the directories it looks at), the texts of unit files
 // (read_unit_file()), and the listings of the unit path's link directories
 // (NAME.wants/ and the like). A verb that looks at the same unit from
 // several places (whether it needs the manager, whether it refuses a
@@ -48,7 +48,10 @@ class CommandReads {
   // in this process again.
   static void leave();
 
-  std::optional<UserDirs> user_dirs;
+  // user_dirs() without what it finds in the file system: the user entry
+  // (and root's fixed directories). Another user's runtime directory is
+  // looked at on every call (user_dirs.cc).
+  std::optional<UserDirs> user_entry;
   std::map<std::string, Result<std::string>> unit_files;  // by the path read
   std::map<std::string, UnitLinks> unit_links;            // by the unit path's directories and the unit's name
 

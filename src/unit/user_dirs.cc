@@ -35,7 +35,9 @@ std::string fallback_runtime_dir(uid_t uid) { return "/tmp/unitrun-" + std::to_s
 
 namespace {
 
-UserDirs read_user_dirs() {
+// What the user database and the environment say, no file system looked
+// at: what a command may keep (root's directories are fixed, all of them).
+UserDirs read_user_entry() {
   UserDirs d;
   d.uid = ::geteuid();
   d.root = d.uid == 0;
@@ -50,7 +52,13 @@ UserDirs read_user_dirs() {
   }
   std::string config = absolute_env("XDG_CONFIG_HOME");
   d.config_home = config.empty() ? d.home + "/.config" : config;
+  return d;
+}
 
+// Another user's runtime and log directories: chosen by what is there now,
+// so looked at on every call, never kept for a command (which may run for
+// minutes while another user plants /tmp/unitrun-UID).
+void add_user_directories(UserDirs& d) {
   // $XDG_RUNTIME_DIR when set; else the one systemd-logind made at login;
   // else (cron, su without a session, a user without logins such as
   // nobody) a directory of the user's own under /tmp, as tmux and ssh-agent
@@ -77,16 +85,16 @@ UserDirs read_user_dirs() {
   std::string state = absolute_env("XDG_STATE_HOME");
   if (state.empty() && is_directory(d.home)) state = d.home + "/.local/state";
   d.log_dir = state.empty() ? d.runtime_dir + "/unitrun/log" : state + "/unitrun";
-  return d;
 }
 
 }  // namespace
 
 UserDirs user_dirs() {
   CommandReads* reads = CommandReads::current();
-  if (!reads) return read_user_dirs();
-  if (!reads->user_dirs) reads->user_dirs = read_user_dirs();
-  return *reads->user_dirs;
+  UserDirs d =
+      reads ? (reads->user_entry ? *reads->user_entry : *(reads->user_entry = read_user_entry())) : read_user_entry();
+  if (!d.root) add_user_directories(d);
+  return d;
 }
 
 }  // namespace unitrun::unit

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 
 #include "cli/dependency_loader.h"
 #include "test_support.h"
 #include "unit/unit_sources.h"
+#include "unit/user_dirs.h"
 
 using namespace unitrun;
 using unitrun::test::TempDir;
@@ -75,4 +77,38 @@ TEST_CASE("command reads: a unit's link directories are looked at once in a scop
     CHECK(cli::linked_units("c.service", path).empty());  // another unit: a look of its own
   }
   CHECK(cli::linked_units("a.service", path).wants == std::vector<std::string>{"b.service"});
+}
+
+// What the file system shows is never kept for a command: a runtime
+// directory another user plants at /tmp/unitrun-UID while a command runs
+// (a multi-unit start can take minutes) is refused by the next look.
+TEST_CASE("command reads: the fallback runtime directory is looked at again on every call", "[command_reads]") {
+  REQUIRE(::geteuid() == 0);
+  const uid_t uid = 64999;  // no user of the system, nor of another test
+  const std::string fallback = unit::fallback_runtime_dir(uid);
+  (void)::rmdir(fallback.c_str());
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  std::string saved_xdg = xdg ? xdg : "";
+  ::unsetenv("XDG_RUNTIME_DIR");
+  struct Restore {
+    std::string path, xdg;
+    bool had_xdg;
+    ~Restore() {
+      if (::seteuid(0) != 0) std::abort();  // the tests after this one run as root
+      (void)::rmdir(path.c_str());
+      if (had_xdg) ::setenv("XDG_RUNTIME_DIR", xdg.c_str(), 1);
+    }
+  } restore{fallback, saved_xdg, xdg != nullptr};
+  REQUIRE(::seteuid(uid) == 0);
+  unit::CommandReads reads;
+  unit::UserDirs before = unit::user_dirs();
+  CHECK(before.runtime_dir == fallback);
+  CHECK(before.runtime_dir_problem.empty());
+  // Planted by root, writable by nobody else but not this user's.
+  REQUIRE(::seteuid(0) == 0);
+  REQUIRE(::mkdir(fallback.c_str(), 0755) == 0);
+  REQUIRE(::seteuid(uid) == 0);
+  unit::UserDirs after = unit::user_dirs();
+  CHECK(after.runtime_dir == fallback);
+  CHECK(after.runtime_dir_problem.find(fallback + " is not a directory of uid 64999") != std::string::npos);
 }
