@@ -80,10 +80,18 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
                       const unit::UnitPath& path, const manager::DependencyGraph* known,
                       const std::vector<std::string>* ended_required_by) {
   if (ended.empty() && started.empty()) return;
-  // Nothing to do unless a unit may be unneeded now, or an ended unit is
-  // upheld: by a unit of the command's graph, or by a running one outside
-  // it (the ended unit's .required-by index names those).
-  if (known && !has_unneeded_unit(*known) && std::none_of(ended.begin(), ended.end(), [&](const std::string& e) {
+  // Nothing to do unless a unit may be unneeded now, an ended unit is
+  // upheld (by a unit of the command's graph, or by a running one outside
+  // it: the ended unit's .required-by index names those), or a started unit
+  // upholds one (which may have ended before the upholder was up: its end
+  // found no active upholder, and so did nothing).
+  if (known && !has_unneeded_unit(*known) &&
+      std::none_of(started.begin(), started.end(),
+                   [&](const std::string& s) {
+                     auto id = known->find(s);
+                     return id && !known->unit(*id)[manager::Dependency::Upholds].empty();
+                   }) &&
+      std::none_of(ended.begin(), ended.end(), [&](const std::string& e) {
         auto id = known->find(e);
         return (id && !known->unit(*id)[manager::Dependency::UpheldBy].empty()) || !running_required_by(e).empty();
       }))
@@ -127,11 +135,13 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
   }
   const std::unordered_set<std::string> with_jobs = units_with_jobs(*loaded);
   std::vector<manager::FollowUp> follow_ups;
-  auto take = [&](const manager::StateChange& change, bool upholds) {
+  // Upholds=: an ended unit that an active unit upholds, and (systemd's
+  // check_uphold_dependencies() as a unit becomes active) a unit that a
+  // started one upholds and that is inactive or failed by now.
+  auto take = [&](const manager::StateChange& change) {
     for (manager::FollowUp& f : manager::after_state_change(loaded->graph, loaded->states, with_jobs, change)) {
       bool wanted = (f.cause == manager::FollowUpCause::StopWhenUnneeded && all_known) ||
-                    f.cause == manager::FollowUpCause::PropagatesStopTo ||
-                    (upholds && f.cause == manager::FollowUpCause::Upholds && f.unit == change.unit);
+                    f.cause == manager::FollowUpCause::PropagatesStopTo || f.cause == manager::FollowUpCause::Upholds;
       bool seen = std::any_of(follow_ups.begin(), follow_ups.end(),
                               [&](const manager::FollowUp& o) { return o.unit == f.unit && o.type == f.type; });
       if (wanted && !seen) follow_ups.push_back(std::move(f));
@@ -140,11 +150,11 @@ void react_to_changes(const std::vector<std::string>& ended, const std::vector<s
   for (const std::string& e : ended) {
     manager::ActiveState now = loaded->states.of(e);
     if (!manager::is_inactive_or_failed(now)) continue;  // runs again
-    take({e, manager::ActiveState::Active, now, by_job, false}, true);
+    take({e, manager::ActiveState::Active, now, by_job, false});
   }
   for (const std::string& s : started) {
     if (loaded->states.of(s) != manager::ActiveState::Active) continue;
-    take({s, manager::ActiveState::Inactive, manager::ActiveState::Active, true, false}, false);
+    take({s, manager::ActiveState::Inactive, manager::ActiveState::Active, true, false});
   }
   if (!follow_ups.empty() && nested_reactions >= kMaxNestedReactions) {
     for (const manager::FollowUp& f : follow_ups)

@@ -25,14 +25,18 @@ namespace unitrun::cli {
 //   running unit is read for that, only when such a unit exists);
 // - the units an ended unit PropagatesStopTo= (or that StopPropagatedFrom=
 //   it) are stopped, when it ended on its own (a stop job propagated it);
-// - each ended unit that an active unit Upholds= is started again, counted
-//   against its start limit as a trigger's start (kTriggeredByVariable).
+// - each ended unit that an active unit Upholds= is started again, and so
+//   is each unit that a started unit Upholds= and that is inactive or failed
+//   by the command's end (it died, or its start failed, before its upholder
+//   was up, when its own end found no active upholder); counted against its
+//   start limit as a trigger's start (kTriggeredByVariable).
 // Each unit acted on gets one line in its monitor log saying why, and one
 // on stdout. Nothing during `unitrun shutdown`. The outcome of those jobs is
 // reported, never returned: they are not what the command asked for.
 // `known`: the graph the command's transaction was built from, if any;
-// when it has no unit with StopWhenUnneeded=yes and no ended unit that a
-// unit Upholds=, nothing is read (a command's usual case).
+// when it has no unit with StopWhenUnneeded=yes, no ended unit that a unit
+// Upholds= and no started unit that Upholds= one, nothing is read (a
+// command's usual case).
 // `ended_required_by`: what running_required_by() (cli/dependency_loader.h)
 // gave for the ended units, when the caller has read it already; else it is
 // read here. A unit listed that has stopped since is loaded with its state

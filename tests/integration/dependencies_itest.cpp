@@ -803,6 +803,35 @@ TEST_CASE("dependencies: Upholds= restarts a failing unit only up to its start l
   CHECK(active_of(d, keeper) == "active");
 }
 
+TEST_CASE("dependencies: Upholds= restarts a unit that failed before its upholder was up and stops at its start limit",
+          "[dependencies][upholds][start-limit]") {
+  // keeper starts only after x's start failed: x's start returns once x's
+  // monitor is gone, and that monitor's end looked for an upholder before
+  // keeper's start recorded itself as one. Only the end of keeper's start
+  // finds x failed with its upholder up.
+  DepDir d;
+  std::string count = d / "runs";
+  std::string x = d.service("x", "/bin/sh -c 'echo run >> " + count + "; exit 1'",
+                            "StartLimitBurst=3\nStartLimitIntervalSec=1h\n", "Type=oneshot\n");
+  std::string keeper = d.service("keeper", "/bin/sleep 600", "Upholds=" + x + "\nAfter=" + x + "\n");
+  RunResult started = d.unitrun({"start", keeper});
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  CHECK(contains(started.out, x + ": starting again: " + keeper + " upholds " + x + ", which is failed (Upholds=)"));
+  nlohmann::json status;
+  bool ended = wait_until(
+      [&] {
+        RunResult r = d.unitrun({"status", "--json", x});
+        status = parse_json(r.out);
+        return status.is_object() && status.value("result", "") == "start-limit-hit";
+      },
+      20000, 50);
+  INFO(status.dump(2));
+  CHECK(ended);
+  CHECK(lines_of(count) == 3);
+  CHECK(active_of(d, keeper) == "active");
+}
+
 TEST_CASE("dependencies: Requisite= on a unit its start left inactive fails the dependent, naming it",
           "[dependencies][requisite]") {
   DepDir d;
