@@ -521,8 +521,14 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
   }
   // An earlier run left its directories (a dead monitor, KillMode=process,
   // an older unitrun that made more of them): the ones this run does not
-  // use are removed with the rest at its end.
-  if (reused) cg.adopt_leftovers(support, *name);
+  // use are removed with the rest at its end. A fresh v2 directory does not
+  // prove there are none (an older monitor killed between its rmdirs, a v2
+  // directory removed by hand): the two hierarchies a v2 tree made
+  // unnecessary are looked at too, two stat()s where they are skipped.
+  if (reused)
+    cg.adopt_leftovers(support, *name);
+  else if (plan.v2)
+    cg.adopt_leftovers(support, *name, {"cpuacct", "freezer"});
   if (cg.nodes_.empty()) return Error::plain("cgroup: no tree to create " + *name + " in (" + support.describe() + ")");
   // Only a directory an earlier run left can have members: one mkdir just
   // made has none (no cgroup.procs read on a start's common path).
@@ -734,10 +740,12 @@ std::optional<UnitCgroup> UnitCgroup::find(const CgroupSupport& support, const s
   return cg;
 }
 
-void UnitCgroup::adopt_leftovers(const CgroupSupport& support, const std::string& name) {
+void UnitCgroup::adopt_leftovers(const CgroupSupport& support, const std::string& name,
+                                 const std::vector<std::string>& only) {
   std::set<std::string> seen;
   for (const Node& n : nodes_) seen.insert(n.mount);
   for (const auto& [c, h] : support.v1) {
+    if (!only.empty() && std::find(only.begin(), only.end(), c) == only.end()) continue;
     if (!seen.insert(h.mount_point).second) continue;
     std::string p = h.mount_point + "/unitrun/" + name;
     if (exists(p)) leftovers_.push_back(p);

@@ -871,6 +871,17 @@ TEST_CASE("cgroup: a plain unit gets no v1 cpuacct or freezer beside v2, and an 
   CHECK(::access(freezer.c_str(), F_OK) != 0);
   CHECK(::access(cpuacct.c_str(), F_OK) != 0);
   CHECK_FALSE(process::find_unit_cgroup(name));
+  // The old run's v2 directory gone (removed by hand, or an older monitor
+  // killed after its first rmdir) but its freezer and cpuacct directories
+  // left: a start with a fresh v2 directory adopts them all the same.
+  for (const std::string& d : {freezer, cpuacct}) REQUIRE(::mkdir(d.c_str(), 0755) == 0);
+  auto fresh = process::UnitCgroup::create(support, name, {});
+  REQUIRE(fresh);
+  REQUIRE(fresh->remove());
+  CHECK(::access(freezer.c_str(), F_OK) != 0);
+  CHECK(::access(cpuacct.c_str(), F_OK) != 0);
+  CHECK_FALSE(process::find_unit_cgroup(name));
+  for (const std::string& d : {freezer, cpuacct}) (void)::rmdir(d.c_str());  // a failed run's
 }
 
 // Delegate=yes: the service makes sub-cgroups of its own, which stay after
