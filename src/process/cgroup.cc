@@ -531,10 +531,19 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     cg.adopt_leftovers(support, *name, {"cpuacct", "freezer"});
   if (cg.nodes_.empty()) return Error::plain("cgroup: no tree to create " + *name + " in (" + support.describe() + ")");
   // Only a directory an earlier run left can have members: one mkdir just
-  // made has none (no cgroup.procs read on a start's common path).
-  if (auto m = reused ? cg.members() : std::vector<pid_t>{}; !m.empty())
-    return Error{EBUSY, "cgroup: " + cg.tracking_node()->path + " still has " + std::to_string(m.size()) +
-                            " process(es) of an earlier run"};
+  // made has none (no cgroup.procs read on a start's common path). In v2
+  // its cgroup.events counts the sub-cgroups too (Delegate=yes: an earlier
+  // run's processes may live only below it).
+  if (reused) {
+    const Node* t = cg.tracking_node();
+    auto m = cg.members();
+    bool below = false;
+    if (m.empty() && t->tree == "v2") below = read_keyed(t->path + "/cgroup.events", "populated").value_or(0) != 0;
+    if (!m.empty())
+      return Error{EBUSY,
+                   "cgroup: " + t->path + " still has " + std::to_string(m.size()) + " process(es) of an earlier run"};
+    if (below) return Error{EBUSY, "cgroup: " + t->path + " still has processes of an earlier run in its sub-cgroups"};
+  }
 
   // ---- the IP filter, before any process joins
   if (want_ip_firewall) {

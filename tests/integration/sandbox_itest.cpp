@@ -926,6 +926,10 @@ TEST_CASE(
   REQUIRE_FALSE(busy);
   CHECK(busy.error().sys_errno == EBUSY);
   CHECK(busy.error().message().find("still has processes") != std::string::npos);
+  // A new start of the unit is refused: its earlier run lives on, if only below.
+  auto again = process::UnitCgroup::create(support, name, {}, {});
+  REQUIRE_FALSE(again);
+  CHECK(again.error().sys_errno == EBUSY);
   for (const std::string& d : made_dirs) {
     INFO(d);
     CHECK(::access(d.c_str(), F_OK) == 0);
