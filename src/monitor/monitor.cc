@@ -1347,8 +1347,9 @@ void Monitor::tear_down_sandbox() {
   // The monitor is ending: nothing of the unit may be left in its cgroup
   // (KillMode=process and none leave the rest running: their cgroup stays).
   if (cgroup_ && unit_.kill_mode != KillMode::Process && unit_.kill_mode != KillMode::None) {
-    // remove() keeps a cgroup that still has a member (EBUSY from its
-    // rmdir, the kernel's own answer: no listing of the members before).
+    // remove() keeps a cgroup that still has a member (EBUSY, the kernel's
+    // own answer: no listing of the members before), and says EBUSY for
+    // that alone; sub-cgroups a Delegate=yes service left empty it removes.
     if (auto r = cgroup_->remove(); !r && r.error().sys_errno != EBUSY)
       log_.error("cannot remove the unit's cgroup: " + r.error().message());
   }

@@ -521,14 +521,29 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
   }
   // An earlier run left its directories (a dead monitor, KillMode=process,
   // an older unitrun that made more of them): the ones this run does not
-  // use are removed with the rest at its end.
-  if (reused) cg.adopt_leftovers(support, *name);
+  // use are removed with the rest at its end. A fresh v2 directory does not
+  // prove there are none (an older monitor killed between its rmdirs, a v2
+  // directory removed by hand): the two hierarchies a v2 tree made
+  // unnecessary are looked at too, two stat()s where they are skipped.
+  if (reused)
+    cg.adopt_leftovers(support, *name);
+  else if (plan.v2)
+    cg.adopt_leftovers(support, *name, {"cpuacct", "freezer"});
   if (cg.nodes_.empty()) return Error::plain("cgroup: no tree to create " + *name + " in (" + support.describe() + ")");
   // Only a directory an earlier run left can have members: one mkdir just
-  // made has none (no cgroup.procs read on a start's common path).
-  if (auto m = reused ? cg.members() : std::vector<pid_t>{}; !m.empty())
-    return Error{EBUSY, "cgroup: " + cg.tracking_node()->path + " still has " + std::to_string(m.size()) +
-                            " process(es) of an earlier run"};
+  // made has none (no cgroup.procs read on a start's common path). In v2
+  // its cgroup.events counts the sub-cgroups too (Delegate=yes: an earlier
+  // run's processes may live only below it).
+  if (reused) {
+    const Node* t = cg.tracking_node();
+    auto m = cg.members();
+    bool below = false;
+    if (m.empty() && t->tree == "v2") below = read_keyed(t->path + "/cgroup.events", "populated").value_or(0) != 0;
+    if (!m.empty())
+      return Error{EBUSY,
+                   "cgroup: " + t->path + " still has " + std::to_string(m.size()) + " process(es) of an earlier run"};
+    if (below) return Error{EBUSY, "cgroup: " + t->path + " still has processes of an earlier run in its sub-cgroups"};
+  }
 
   // ---- the IP filter, before any process joins
   if (want_ip_firewall) {
@@ -734,10 +749,12 @@ std::optional<UnitCgroup> UnitCgroup::find(const CgroupSupport& support, const s
   return cg;
 }
 
-void UnitCgroup::adopt_leftovers(const CgroupSupport& support, const std::string& name) {
+void UnitCgroup::adopt_leftovers(const CgroupSupport& support, const std::string& name,
+                                 const std::vector<std::string>& only) {
   std::set<std::string> seen;
   for (const Node& n : nodes_) seen.insert(n.mount);
   for (const auto& [c, h] : support.v1) {
+    if (!only.empty() && std::find(only.begin(), only.end(), c) == only.end()) continue;
     if (!seen.insert(h.mount_point).second) continue;
     std::string p = h.mount_point + "/unitrun/" + name;
     if (exists(p)) leftovers_.push_back(p);
@@ -954,20 +971,95 @@ Result<bool> UnitCgroup::kill_all(int timeout_ms) const {
   }
 }
 
+namespace {
+
+// Removes the sub-cgroups below the directory `fd` (which `path` names),
+// deepest first: what a Delegate=yes service made and left. Directories
+// only, each opened with O_NOFOLLOW relative to its parent's fd (cgroupfs
+// has no symlinks; a path is never resolved twice). The first failure
+// stops it: EBUSY is a sub-cgroup with a member (v1's only answer).
+Status remove_sub_cgroups(int fd, const std::string& path, int depth) {
+  if (depth > 64) return Error{ELOOP, "cgroup: " + path + " nests deeper than 64 levels"};
+  std::vector<std::string> subs;
+  {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) return Error::from_errno("cgroup: dup " + path);
+    DIR* dir = ::fdopendir(copy);
+    if (!dir) {
+      Error e = Error::from_errno("cgroup: read " + path);
+      ::close(copy);
+      return e;
+    }
+    errno = 0;
+    while (struct dirent* e = ::readdir(dir)) {
+      if (e->d_type == DT_DIR && std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+        subs.emplace_back(e->d_name);
+      errno = 0;
+    }
+    int read_errno = errno;
+    ::closedir(dir);
+    if (read_errno != 0) return Error{read_errno, "cgroup: read " + path};
+  }
+  for (const std::string& sub : subs) {
+    std::string sub_path = path + "/" + sub;
+    int child = ::openat(fd, sub.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (child < 0) {
+      if (errno == ENOENT) continue;
+      return Error::from_errno("cgroup: open " + sub_path);
+    }
+    UniqueFd child_fd(child);
+    if (auto r = remove_sub_cgroups(child_fd.get(), sub_path, depth + 1); !r) return r;
+    if (::unlinkat(fd, sub.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+      return Error::from_errno("cgroup: rmdir " + sub_path);
+  }
+  return ok();
+}
+
+// Removes one cgroup directory. Its rmdir's EBUSY means a member or a
+// sub-cgroup (Delegate=yes: the service's own, left after it ended); with
+// no process anywhere below (v2: cgroup.events says "populated 0"; v1,
+// which has no such file: every sub-cgroup's rmdir, deepest first,
+// succeeds) the sub-cgroups go and it is removed, as systemd trims a
+// delegated subtree. Else all is kept: EBUSY, "still has processes".
+Status remove_cgroup_dir(const std::string& path, bool v2) {
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return ok();
+  if (errno != EBUSY) return Error::from_errno("rmdir " + path);
+  Error busy{EBUSY, "cgroup: " + path + " still has processes"};
+  if (v2) {
+    auto populated = read_keyed(path + "/cgroup.events", "populated");
+    if (!populated) return Error::plain("cgroup: rmdir " + path + " is refused and its cgroup.events unreadable");
+    if (*populated != 0) return busy;
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? ok() : Status{Error::from_errno("cgroup: open " + path)};
+  UniqueFd dir(fd);
+  if (auto r = remove_sub_cgroups(dir.get(), path, 0); !r) {
+    if (!v2 && r.error().sys_errno == EBUSY) return busy;
+    return Error::plain(r.error().message());  // not "has processes": a failure to report
+  }
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return ok();
+  if (errno == EBUSY) return busy;  // a process joined meanwhile
+  return Error::from_errno("rmdir " + path);
+}
+
+}  // namespace
+
 Status UnitCgroup::remove() const {
   // The tracking directory first: the kernel refuses to remove a cgroup
   // with a live member (EBUSY), atomically, so that answer is "not empty"
-  // and the rest is left as it is.
-  std::vector<std::string> order;
-  if (const Node* t = tracking_node()) order.push_back(t->path);
+  // and the rest is left as it is. Only that answer has EBUSY: any other
+  // failure (a later tree's directory too) is one to report.
+  std::vector<std::pair<std::string, bool>> order;  // path, v2
+  if (const Node* t = tracking_node()) order.emplace_back(t->path, t->tree == "v2");
   for (const Node& n : nodes_)
-    if (order.empty() || n.path != order.front()) order.push_back(n.path);
-  for (const std::string& p : leftovers_) order.push_back(p);
+    if (order.empty() || n.path != order.front().first) order.emplace_back(n.path, n.tree == "v2");
+  for (const std::string& p : leftovers_) order.emplace_back(p, false);
   Status result = ok();
   for (size_t i = 0; i < order.size(); ++i) {
-    if (::rmdir(order[i].c_str()) == 0 || errno == ENOENT) continue;
-    if (i == 0 && errno == EBUSY) return Error{EBUSY, "cgroup: " + order[i] + " still has processes"};
-    if (result) result = Error::from_errno("rmdir " + order[i]);
+    Status s = remove_cgroup_dir(order[i].first, order[i].second);
+    if (s) continue;
+    if (i == 0 && s.error().sys_errno == EBUSY) return s;
+    if (result) result = s.error().sys_errno == EBUSY ? Error::plain(s.error().message()) : s.error();
   }
   return result;
 }

@@ -208,7 +208,10 @@ class UnitCgroup {
   std::vector<std::string> warnings_, in_force_;
   std::vector<std::string> leftovers_;  // an earlier run's directories in trees this run does not use
 
-  void adopt_leftovers(const CgroupSupport& support, const std::string& name);
+  // In the v1 hierarchies this run does not use (of `only`'s controllers,
+  // when it is not empty): the unit's directory, where one exists.
+  void adopt_leftovers(const CgroupSupport& support, const std::string& name,
+                       const std::vector<std::string>& only = {});
   const Node* node_with(const std::string& controller) const;
   const Node* v2_node() const;
   const Node* tracking_node() const;

@@ -62,7 +62,10 @@ CgroupPlan plan_unit_cgroup(const CgroupSupport& support, const CgroupLimits& li
   // Accounting: systemd's defaults, and what kill_all needs.
   if (limits.memory_accounting) use("memory", "");
   if (limits.tasks_accounting) use("pids", "");
-  if (limits.cpu_accounting && !(plan.v2 && v2.cpu_stat)) use("cpuacct", "");
+  // CPU time: free in a v2 cgroup's cpu.stat; v1's cpuacct only when
+  // CPUAccounting=yes is said (systemd's DefaultCPUAccounting= is yes only
+  // where accounting is cheap; a CPU limit brings cpu, not cpuacct).
+  if (limits.cpu_accounting.value_or(false) && !(plan.v2 && v2.cpu_stat)) use("cpuacct", "");
   if (!(plan.v2 && v2.kill_or_freeze)) use("freezer", "");
   std::sort(plan.v1_mounts.begin(), plan.v1_mounts.end());
   return plan;

@@ -10,8 +10,10 @@
 // v2's cgroup.kill / cgroup.freeze make the v1 freezer unnecessary for
 // kill_all (the v1 freezer is otherwise only `systemctl freeze`'s, which
 // unitrun does not have). A limit implies its controller, accounting or
-// not. Without a writable v2 tree (pure v1) a unit keeps cpuacct (unless
-// CPUAccounting=no) and the freezer (kill_all's only way to stop forks).
+// not. Without a writable v2 tree (pure v1) a unit keeps the freezer
+// (kill_all's only way to stop forks) and gets cpuacct only with an explicit
+// CPUAccounting=yes (systemd 252: DefaultCPUAccounting=yes only where CPU
+// accounting is cheap, the unified tree on kernel >= 4.15).
 #pragma once
 
 #include <map>

@@ -51,18 +51,20 @@ struct CgroupLimits {
   std::vector<IpPrefix> ip_address_allow, ip_address_deny;
   // MemoryAccounting=, TasksAccounting=, CPUAccounting=: systemd's defaults
   // are yes for memory and tasks; CPU time is counted where it is free (a
-  // v2 tree's cpu.stat) and, on cgroup v1 alone, through cpuacct. =no drops
-  // the controller's directory where no limit needs it (a limit implies its
-  // accounting). process/cgroup_plan.h applies them.
+  // v2 tree's cpu.stat), and through v1's cpuacct only when CPUAccounting=yes
+  // is said (nullopt: unset, systemd's DefaultCPUAccounting=, yes only where
+  // it is cheap). =no drops the controller's directory where no limit needs
+  // it (a limit implies its accounting). process/cgroup_plan.h applies them.
   bool memory_accounting = true;
   bool tasks_accounting = true;
-  bool cpu_accounting = true;
+  std::optional<bool> cpu_accounting;
   bool operator==(const CgroupLimits&) const = default;
   // Whether anything but accounting is asked for (accounting alone needs no
   // cgroup: without one there is simply none to count).
   bool asks_for_control() const {
     CgroupLimits rest = *this;
-    rest.memory_accounting = rest.tasks_accounting = rest.cpu_accounting = true;
+    rest.memory_accounting = rest.tasks_accounting = true;
+    rest.cpu_accounting.reset();
     return !(rest == CgroupLimits{});
   }
 };

@@ -209,12 +209,23 @@ Status memory_limit(Assignment& a) {
   return ok();
 }
 
-// MemoryAccounting=, TasksAccounting=, CPUAccounting=: a boolean, empty
+// MemoryAccounting=, TasksAccounting=: a boolean, empty
 // for the default (yes; process/cgroup_plan.h says where each is counted).
 template <bool CgroupLimits::*Field>
 Status accounting(Assignment& a) {
   if (a.value.empty()) return a.unit.resource_control.*Field = true, ok();
   return assign(values::parse_bool(a.value), a.unit.resource_control.*Field);
+}
+
+// CPUAccounting=: unset (empty) leaves it to where it is cheap (the v2
+// tree's cpu.stat), as systemd's DefaultCPUAccounting= does.
+Status cpu_accounting(Assignment& a) {
+  auto& into = a.unit.resource_control.cpu_accounting;
+  if (a.value.empty()) return into.reset(), ok();
+  auto b = values::parse_bool(a.value);
+  if (!b) return b.error();
+  into = *b;
+  return ok();
 }
 
 Status tasks_max(Assignment& a) {
@@ -520,7 +531,7 @@ constexpr DirectiveSpec kSpecs[] = {
     refused("IODeviceLatencyTargetSec", R::ResourceControl),
     refused("BlockIOReadBandwidth", R::ResourceControl),
     refused("BlockIOWriteBandwidth", R::ResourceControl),
-    sandbox("CPUAccounting", &accounting<&CgroupLimits::cpu_accounting>),
+    sandbox("CPUAccounting", &cpu_accounting),
     sandbox("MemoryAccounting", &accounting<&CgroupLimits::memory_accounting>),
     {"Service", "IOAccounting", S::NoEffect, R::Accounting, &check_boolean},
     {"Service", "BlockIOAccounting", S::NoEffect, R::Accounting, &check_boolean},

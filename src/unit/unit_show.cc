@@ -281,7 +281,7 @@ void add_sandbox_properties(const Unit& u, std::vector<std::pair<std::string, st
   add("Delegate", yes(r.delegate));
   add("MemoryAccounting", yes(r.memory_accounting));
   add("TasksAccounting", yes(r.tasks_accounting));
-  add("CPUAccounting", yes(r.cpu_accounting));
+  add("CPUAccounting", yes(r.cpu_accounting.value_or(true)));  // unset: yes where a v2 tree counts it
   add("Slice", r.slice);
   auto prefixes = [](const std::vector<IpPrefix>& list) {
     std::vector<std::string> words;

@@ -871,6 +871,82 @@ TEST_CASE("cgroup: a plain unit gets no v1 cpuacct or freezer beside v2, and an 
   CHECK(::access(freezer.c_str(), F_OK) != 0);
   CHECK(::access(cpuacct.c_str(), F_OK) != 0);
   CHECK_FALSE(process::find_unit_cgroup(name));
+  // The old run's v2 directory gone (removed by hand, or an older monitor
+  // killed after its first rmdir) but its freezer and cpuacct directories
+  // left: a start with a fresh v2 directory adopts them all the same.
+  for (const std::string& d : {freezer, cpuacct}) REQUIRE(::mkdir(d.c_str(), 0755) == 0);
+  auto fresh = process::UnitCgroup::create(support, name, {});
+  REQUIRE(fresh);
+  REQUIRE(fresh->remove());
+  CHECK(::access(freezer.c_str(), F_OK) != 0);
+  CHECK(::access(cpuacct.c_str(), F_OK) != 0);
+  CHECK_FALSE(process::find_unit_cgroup(name));
+  for (const std::string& d : {freezer, cpuacct}) (void)::rmdir(d.c_str());  // a failed run's
+}
+
+// Delegate=yes: the service makes sub-cgroups of its own, which stay after
+// its processes end (the kernel removes none). An rmdir of a directory with
+// a sub-cgroup is EBUSY like one with a member: remove() tells them apart
+// (v2's cgroup.events "populated"; v1: the sub-cgroups' own rmdir), keeps
+// everything while a process is anywhere below, and removes the empty
+// subtree deepest first after, as systemd 252 trims a delegated subtree.
+TEST_CASE(
+    "cgroup: remove() takes away the sub-cgroups a delegated service left, and keeps them while one has a process",
+    "[cgroup]") {
+  auto support = process::detect_cgroups();
+  if (!support.v2_writable) {
+    WARN("no writable v2 tree here (" << support.describe() << ")");
+    return;
+  }
+  std::string name = unique("sbx-cg");
+  auto made = process::UnitCgroup::create(support, name, {}, {});
+  REQUIRE(made);
+  auto paths = made->paths();
+  Options o;
+  o.cgroup = &*made;
+  o.wait = false;
+  Outcome sleeper = run(SandboxSpec{}, {"sleep"}, o);
+  REQUIRE(sleeper.spawn.ok());
+  // What the service would do: a sub-cgroup two levels deep in every tree
+  // (one more beside it), and itself moved into the deepest.
+  std::vector<std::string> made_dirs;
+  for (const std::string& p : paths) {
+    for (const std::string& d : {p + "/payload", p + "/payload/worker", p + "/idle"}) {
+      REQUIRE(::mkdir(d.c_str(), 0755) == 0);
+      made_dirs.push_back(d);
+    }
+    int fd = ::open((p + "/payload/worker/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    std::string pid = std::to_string(sleeper.spawn.pid);
+    CHECK(::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size()));
+    ::close(fd);
+  }
+  // A process below: nothing is taken away, and the answer is "still has processes".
+  auto busy = made->remove();
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error().sys_errno == EBUSY);
+  CHECK(busy.error().message().find("still has processes") != std::string::npos);
+  // A new start of the unit is refused: its earlier run lives on, if only below.
+  auto again = process::UnitCgroup::create(support, name, {}, {});
+  REQUIRE_FALSE(again);
+  CHECK(again.error().sys_errno == EBUSY);
+  for (const std::string& d : made_dirs) {
+    INFO(d);
+    CHECK(::access(d.c_str(), F_OK) == 0);
+  }
+  auto killed = made->kill_all(10000);
+  REQUIRE(killed);
+  CHECK(*killed);
+  CHECK(WIFSIGNALED(wait_child(sleeper.spawn.pid, 5000)));
+  // The processes are gone, the sub-cgroups stay: remove() takes all away.
+  auto removed = made->remove();
+  INFO((removed ? "" : removed.error().message()));
+  CHECK(removed);
+  for (const std::string& p : paths) {
+    INFO(p);
+    CHECK(::access(p.c_str(), F_OK) != 0);
+  }
+  CHECK_FALSE(process::find_unit_cgroup(name));
 }
 
 // The shared "unitrun" bases are made by the first start only: a start

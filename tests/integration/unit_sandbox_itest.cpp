@@ -4,12 +4,14 @@
 // itself is tested key by key in sandbox_itest.cpp; these tests prove the
 // keys reach it. Every check has its control: the same unit without the
 // keys sees the opposite, so a wiring that drops a key fails.
+#include <glob.h>
 #include <signal.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -222,6 +224,74 @@ TEST_CASE("unit sandbox: a protection that cannot be applied fails the start nam
   CHECK(status.exit_code == 0);
   CHECK(status.out.find("best-effort") != std::string::npos);
   CHECK(status.out.find("ReadOnlyPaths=") != std::string::npos);
+}
+
+// Delegate=yes: the service makes a sub-cgroup of its own in its v2
+// directory and moves itself into it. The kernel keeps the sub-cgroup after
+// the service ends, and an rmdir of the unit's directory is then EBUSY as
+// if it had a member: the monitor's end must remove the empty subtree, as
+// systemd trims a delegated one, or the unit's directories leak every run.
+TEST_CASE("unit sandbox: Delegate=yes sub-cgroups the service left are removed after stop", "[unit-sandbox]") {
+  if (::access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0 &&
+      ::access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) != 0) {
+    WARN("no writable cgroup v2 tree here");
+    return;
+  }
+  TempDir dir;
+  std::string script = dir.path() + "/delegated.sh";
+  write_file(script,
+             "#!/bin/sh\n"
+             "set -e\n"
+             "v2=$(grep -m1 ' - cgroup2 ' /proc/self/mountinfo | cut -d' ' -f5)\n"
+             "own=$v2$(sed -n 's/^0:://p' /proc/self/cgroup)\n"
+             "mkdir \"$own/payload\" \"$own/payload/worker\" \"$own/idle\"\n"
+             "echo $$ > \"$own/payload/worker/cgroup.procs\"\n"
+             "exec sleep 1000\n",
+             0755);
+  TestUnit u(dir, "delegated", script, {.extra = "Type=exec\nDelegate=yes\n"});
+  auto unit_dirs = [&] {
+    std::vector<std::string> out;
+    for (const std::string& pattern :
+         {"/sys/fs/cgroup/*/unitrun/" + u.name() + "*", "/sys/fs/cgroup/unitrun/" + u.name() + "*"}) {
+      glob_t g{};
+      if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+      ::globfree(&g);
+    }
+    return out;
+  };
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  // The service has moved itself below its own directory.
+  std::vector<pid_t> services;
+  REQUIRE(wait_until(
+      [&] {
+        services = u.services();
+        if (services.size() != 1) return false;
+        auto own = read_file("/proc/" + std::to_string(services[0]) + "/cgroup");
+        return own && own->find("/payload/worker\n") != std::string::npos;
+      },
+      10000));
+  CHECK_FALSE(unit_dirs().empty());  // the pattern finds the unit's directories
+  std::vector<pid_t> monitors = u.monitors();
+  REQUIRE(monitors.size() == 1);
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  REQUIRE(wait_exit(monitors[0], 30000));
+  std::vector<std::string> left = unit_dirs();
+  std::string listing;
+  for (const std::string& d : left) listing += d + "\n";
+  INFO("left:\n" << listing);
+  CHECK(left.empty());
+  for (const std::string& d : left) {  // a failed run's, deepest first
+    std::vector<std::string> all{d};
+    std::error_code ec;
+    for (auto e = std::filesystem::recursive_directory_iterator(d, ec); !ec && e != decltype(e){}; e.increment(ec))
+      if (e->is_directory(ec)) all.push_back(e->path().string());
+    for (auto it = all.rbegin(); it != all.rend(); ++it) (void)::rmdir(it->c_str());
+  }
 }
 
 TEST_CASE("orphans: after the monitor is SIGKILLed, the unit's cgroup finds a setsid()'d grandchild", "[orphans]") {

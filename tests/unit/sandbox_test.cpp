@@ -519,10 +519,16 @@ TEST_CASE("cgroup plan: a plain unit on hybrid gets v2, v1 memory and pids: no c
   CHECK(p.v1_mounts == std::vector<std::string>{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
   CHECK(p.problems.empty());
   // A kernel whose v2 directories can neither be killed nor frozen, nor
-  // count CPU time: the v1 freezer (kill_all) and cpuacct (status) again.
+  // count CPU time: the v1 freezer (kill_all) again; cpuacct only with
+  // CPUAccounting=yes said (not cheap there: systemd's default is no).
   CgroupPlan old = plan_unit_cgroup(s, CgroupLimits{}, kOldKernel);
-  CHECK(old.v1_mounts == std::vector<std::string>{"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/freezer",
-                                                  "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
+  CHECK(old.v1_mounts ==
+        std::vector<std::string>{"/sys/fs/cgroup/freezer", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
+  CgroupLimits said;
+  said.cpu_accounting = true;
+  CHECK(plan_unit_cgroup(s, said, kOldKernel).v1_mounts ==
+        std::vector<std::string>{"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/memory",
+                                 "/sys/fs/cgroup/pids"});
 }
 
 TEST_CASE("cgroup plan: CPUQuota= on hybrid brings the co-mounted cpu,cpuacct hierarchy", "[cgroup]") {
@@ -576,16 +582,29 @@ TEST_CASE("cgroup plan: pure v2 enables memory and pids, with a directory in the
   CHECK(p.v2_controllers.at("cpu") == "CPUWeight=");
 }
 
-TEST_CASE("cgroup plan: pure v1 keeps cpuacct (status's CPU time) and the freezer (kill_all)", "[cgroup]") {
+// systemd 252's DefaultCPUAccounting= is yes only where CPU accounting is
+// cheap (the unified tree, kernel >= 4.15): on pure v1 cpuacct is the
+// unit's only with CPUAccounting=yes said, and a CPU limit brings cpu alone
+// (co-mounted here, so the same directory).
+TEST_CASE("cgroup plan: pure v1 keeps the freezer (kill_all), cpuacct only with CPUAccounting=yes", "[cgroup]") {
   test::TempDir root;
   std::string v1_only = std::string(kHybridMountinfo).substr(std::string(kHybridMountinfo).find('\n') + 1);
   CgroupSupport s = fake_support(root, v1_only, "");
   REQUIRE(s.layout == CgroupSupport::Layout::V1);
   CgroupPlan p = plan_unit_cgroup(s, CgroupLimits{}, kCurrentKernel);
   CHECK_FALSE(p.v2);
-  CHECK(p.v1_mounts == std::vector<std::string>{"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/freezer",
-                                                "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
-  // CPUAccounting=no drops cpuacct there; the freezer stays (kill_all's).
+  CHECK(p.v1_mounts ==
+        std::vector<std::string>{"/sys/fs/cgroup/freezer", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
+  CgroupLimits said;
+  said.cpu_accounting = true;
+  CHECK(plan_unit_cgroup(s, said, kCurrentKernel).v1_mounts ==
+        std::vector<std::string>{"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/memory",
+                                 "/sys/fs/cgroup/pids"});
+  // Said where v2 counts it for free: no cpuacct all the same.
+  CgroupSupport hybrid = fake_support(root, kHybridMountinfo, "");
+  CHECK(plan_unit_cgroup(hybrid, said, kCurrentKernel).v1_mounts ==
+        std::vector<std::string>{"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"});
+  // CPUAccounting=no: no cpuacct; the freezer stays (kill_all's).
   CgroupLimits l;
   l.cpu_accounting = false;
   l.memory_accounting = false;

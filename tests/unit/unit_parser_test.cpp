@@ -711,7 +711,7 @@ const std::vector<Sample>& sandbox_samples() {
     out.push_back(
         {"Service.TasksAccounting", "false", [](const Unit& u) { CHECK_FALSE(u.resource_control.tasks_accounting); }});
     out.push_back(
-        {"Service.CPUAccounting", "0", [](const Unit& u) { CHECK_FALSE(u.resource_control.cpu_accounting); }});
+        {"Service.CPUAccounting", "0", [](const Unit& u) { CHECK(u.resource_control.cpu_accounting == false); }});
     out.push_back({"Service.IPAddressAllow", "localhost 10.1.2.3/8", [](const Unit& u) {
                      REQUIRE(u.resource_control.ip_address_allow.size() == 3);
                      CHECK(ip_prefix_text(u.resource_control.ip_address_allow[0]) == "10.0.0.0/8");
@@ -1384,12 +1384,17 @@ TEST_CASE("output_file and error_file: which file holds what the service wrote",
   CHECK(error_file(silent, false, true).empty());  // stderr follows stdout to /dev/null
 }
 
-TEST_CASE("parser: MemoryAccounting=, TasksAccounting=, CPUAccounting= default to yes, an empty line resets",
+TEST_CASE("parser: MemoryAccounting=, TasksAccounting= default to yes, CPUAccounting= to unset, an empty line resets",
           "[parser]") {
   Unit plain = parse_clean("[Service]\nExecStart=/bin/true\n");
   CHECK(plain.resource_control.memory_accounting);
   CHECK(plain.resource_control.tasks_accounting);
-  CHECK(plain.resource_control.cpu_accounting);
+  CHECK_FALSE(plain.resource_control.cpu_accounting.has_value());  // where it is cheap (process/cgroup_plan.h)
+  Unit said = parse_clean("[Service]\nExecStart=/bin/true\nCPUAccounting=yes\n");
+  CHECK(said.resource_control.cpu_accounting == true);
+  CHECK_FALSE(said.resource_control.asks_for_control());
+  Unit unsaid = parse_clean("[Service]\nExecStart=/bin/true\nCPUAccounting=no\nCPUAccounting=\n");
+  CHECK_FALSE(unsaid.resource_control.cpu_accounting.has_value());
   Unit reset =
       parse_clean("[Service]\nExecStart=/bin/true\nMemoryAccounting=no\nMemoryAccounting=\nTasksAccounting=no\n");
   CHECK(reset.resource_control.memory_accounting);
