@@ -219,7 +219,13 @@ std::optional<int> run_with_dependencies(Verb verb, const std::vector<Target>& t
       if (job.type == manager::JobType::Stop && !job.restart &&
           !manager::is_inactive_or_failed(loaded->states.of(job.unit)))
         ended.push_back(job.unit);
-      if (job.type == manager::JobType::Start) started.push_back(job.unit);
+      // Only a start that made its unit active counts as it becoming
+      // active (the Upholds= check below): one that found it running
+      // changes no state (systemd: -EALREADY, no unit_notify(), so no
+      // check_uphold_dependencies()). A restart's start half does.
+      if (job.type == manager::JobType::Start &&
+          (job.restart || manager::is_inactive_or_failed(loaded->states.of(job.unit))))
+        started.push_back(job.unit);
     }
     react_to_changes(ended, started, true, path, &loaded->graph);
   }

@@ -18,7 +18,8 @@
 namespace unitrun::cli {
 
 // `ended`: units now inactive or failed (by a stop job when `by_job`, else
-// on their own); `started`: units a start job left active. Then:
+// on their own); `started`: units a start job made active (not those it
+// found running: that changes no state). Then:
 // - each unit with StopWhenUnneeded=yes that an ended unit Requires=,
 //   Requisite=, Wants=, BindsTo= or Upholds= (or a started unit itself) is
 //   stopped when no active unit pulls it in by those keys any more (every

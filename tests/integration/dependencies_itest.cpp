@@ -832,6 +832,57 @@ TEST_CASE("dependencies: Upholds= restarts a unit that failed before its upholde
   CHECK(active_of(d, keeper) == "active");
 }
 
+TEST_CASE("dependencies: starting a running upholder again does not start its failed upheld unit by Upholds=",
+          "[dependencies][upholds][start-limit]") {
+  // systemd: a start that finds its unit active changes no state, so
+  // check_uphold_dependencies() does not run; only a unit becoming active
+  // starts what it upholds. (Its transaction still pulls x in once, as
+  // Upholds= implies Wants=.)
+  DepDir d;
+  std::string count = d / "runs";
+  std::string x =
+      d.service("x", "/bin/sh -c 'echo run >> " + count + "; exit 1'", "StartLimitBurst=3\nStartLimitIntervalSec=1h\n");
+  std::string keeper = d.service("keeper", "/bin/sleep 600", "Upholds=" + x + "\n");
+  RunResult first = d.unitrun({"start", keeper});
+  INFO(first.describe());
+  REQUIRE(first.exit_code == 0);
+  nlohmann::json status;
+  // The events of x's last run: a start by Upholds= says so.
+  auto upheld_starts = [&] {
+    size_t n = 0;
+    if (status.is_object() && status.contains("events") && status["events"].is_array())
+      for (const nlohmann::json& e : status["events"])
+        if (e.is_object() && e.value("text", "").rfind("started by Upholds=", 0) == 0) ++n;
+    return n;
+  };
+  bool limited = wait_until(
+      [&] {
+        RunResult r = d.unitrun({"status", "--json", x});
+        status = parse_json(r.out);
+        return status.is_object() && status.value("result", "") == "start-limit-hit";
+      },
+      20000, 50);
+  INFO(status.dump(2));
+  REQUIRE(limited);
+  REQUIRE(lines_of(count) == 3);
+  REQUIRE(upheld_starts() == 1);
+  REQUIRE(active_of(d, keeper) == "active");
+
+  RunResult again = d.unitrun({"start", keeper});
+  INFO(again.describe());
+  CHECK(again.exit_code == 0);
+  CHECK(contains(again.out, keeper + " already running"));
+  CHECK_FALSE(contains(again.out + again.err, "starting again"));
+  // The pull-in's one run (a command-line transaction begins the start
+  // limit afresh, docs/compatibility.md), and no start by Upholds= after it.
+  CHECK(lines_of(count) == 4);
+  status = parse_json(d.unitrun({"status", "--json", x}).out);
+  INFO(status.dump(2));
+  CHECK(status.value("active_state", "") == "failed");
+  CHECK(upheld_starts() == 0);
+  CHECK(active_of(d, keeper) == "active");
+}
+
 TEST_CASE("dependencies: Requisite= on a unit its start left inactive fails the dependent, naming it",
           "[dependencies][requisite]") {
   DepDir d;
