@@ -95,8 +95,9 @@ Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource
     unit::UserDirs dirs = unit::user_dirs();
     // The fallback under /tmp is made private (0700, as logind makes
     // /run/user/UID): other users need not see which units run. EEXIST is
-    // fine: what is there is checked after the mkdir (user_dirs() looks
-    // again), so one planted in between is refused too.
+    // fine: what is there is checked after the mkdir (user_dirs() keeps
+    // the command's choice of directory and checks it again), so one
+    // planted in between is refused too.
     if (!dirs.root && dirs.runtime_dir == unit::fallback_runtime_dir(dirs.uid) && dirs.runtime_dir_problem.empty()) {
       (void)::mkdir(dirs.runtime_dir.c_str(), 0700);
       dirs = unit::user_dirs();

@@ -1,5 +1,6 @@
 // What one command reads of the configuration, read once: the caller's
-// user entry (user_dirs(), not the directories it looks at), the texts of unit files
+// user entry and the runtime directory it chose (user_dirs(), not
+// whether that directory is safe), the texts of unit files
 // (read_unit_file()), and the listings of the unit path's link directories
 // (NAME.wants/ and the like). A verb that looks at the same unit from
 // several places (whether it needs the manager, whether it refuses a
@@ -49,9 +50,13 @@ class CommandReads {
   static void leave();
 
   // user_dirs() without what it finds in the file system: the user entry
-  // (and root's fixed directories). Another user's runtime directory is
-  // looked at on every call (user_dirs.cc).
+  // (and root's fixed directories). Another user's runtime directory:
+  // which one was chosen (logind's or the fallback under /tmp, when
+  // XDG_RUNTIME_DIR is not set) is kept, so that one command's files never
+  // split between the two; whether it is safe is looked at on every call
+  // (user_dirs.cc).
   std::optional<UserDirs> user_entry;
+  std::optional<std::string> runtime_dir_choice;
   std::map<std::string, Result<std::string>> unit_files;  // by the path read
   std::map<std::string, UnitLinks> unit_links;            // by the unit path's directories and the unit's name
 

@@ -55,10 +55,14 @@ UserDirs read_user_entry() {
   return d;
 }
 
-// Another user's runtime and log directories: chosen by what is there now,
-// so looked at on every call, never kept for a command (which may run for
-// minutes while another user plants /tmp/unitrun-UID).
-void add_user_directories(UserDirs& d) {
+// Another user's runtime and log directories. Which runtime directory is
+// chosen by what is there (logind's /run/user/UID, made at login and
+// removed at logout, or the fallback under /tmp): one command keeps its
+// choice (its scope's CommandReads), so that its locks and state records
+// never split between the two, but whether the chosen one is safe is
+// looked at on every call, never kept (a command may run for minutes while
+// another user plants /tmp/unitrun-UID).
+void add_user_directories(UserDirs& d, CommandReads* reads) {
   // $XDG_RUNTIME_DIR when set; else the one systemd-logind made at login;
   // else (cron, su without a session, a user without logins such as
   // nobody) a directory of the user's own under /tmp, as tmux and ssh-agent
@@ -66,17 +70,26 @@ void add_user_directories(UserDirs& d) {
   // by another user is refused, with what to set instead.
   d.runtime_dir = absolute_env("XDG_RUNTIME_DIR");
   if (d.runtime_dir.empty()) {
-    std::string logind = "/run/user/" + std::to_string(d.uid);
-    if (is_own_private_directory(logind, d.uid)) {
-      d.runtime_dir = logind;
+    const std::string logind = "/run/user/" + std::to_string(d.uid);
+    const std::string fallback = fallback_runtime_dir(d.uid);
+    if (reads && reads->runtime_dir_choice) {
+      d.runtime_dir = *reads->runtime_dir_choice;
     } else {
-      d.runtime_dir = fallback_runtime_dir(d.uid);
-      struct stat st;
-      if (::lstat(d.runtime_dir.c_str(), &st) == 0 && !is_own_private_directory(d.runtime_dir, d.uid))
-        d.runtime_dir_problem = "XDG_RUNTIME_DIR is not set, " + logind + " does not exist, and " + d.runtime_dir +
-                                " is not a directory of uid " + std::to_string(d.uid) +
-                                " that only it can write to; set XDG_RUNTIME_DIR to a directory of your own (mode "
-                                "0700, on a local file system that lives until reboot)";
+      d.runtime_dir = is_own_private_directory(logind, d.uid) ? logind : fallback;
+      if (reads) reads->runtime_dir_choice = d.runtime_dir;
+    }
+    struct stat st;
+    if (d.runtime_dir == logind) {
+      // Chosen earlier in this command; gone (a logout) or changed since.
+      if (!is_own_private_directory(logind, d.uid))
+        d.runtime_dir_problem = logind + ", this command's runtime directory, is no longer a directory of uid " +
+                                std::to_string(d.uid) +
+                                " that only it can write to (a logout removed it?); run the command again";
+    } else if (::lstat(d.runtime_dir.c_str(), &st) == 0 && !is_own_private_directory(d.runtime_dir, d.uid)) {
+      d.runtime_dir_problem = "XDG_RUNTIME_DIR is not set, " + logind + " does not exist, and " + d.runtime_dir +
+                              " is not a directory of uid " + std::to_string(d.uid) +
+                              " that only it can write to; set XDG_RUNTIME_DIR to a directory of your own (mode "
+                              "0700, on a local file system that lives until reboot)";
     }
   }
 
@@ -93,7 +106,7 @@ UserDirs user_dirs() {
   CommandReads* reads = CommandReads::current();
   UserDirs d =
       reads ? (reads->user_entry ? *reads->user_entry : *(reads->user_entry = read_user_entry())) : read_user_entry();
-  if (!d.root) add_user_directories(d);
+  if (!d.root) add_user_directories(d, reads);
   return d;
 }
 

@@ -32,9 +32,10 @@ struct UserDirs {
 
 // Reads the environment, the user database and, for a fallback, the file
 // system (nothing is created). Within a CommandReads the user entry is read
-// once per command; what the file system shows (another user's runtime
-// directory, /tmp/unitrun-UID, and runtime_dir_problem) is looked at again
-// on every call, as it may change while a command runs.
+// once per command, and so is which runtime directory another user's
+// command uses (/run/user/UID or /tmp/unitrun-UID: one command's files stay
+// in one); whether that directory is safe (runtime_dir_problem) is looked
+// at again on every call, as it may change while a command runs.
 UserDirs user_dirs();
 
 }  // namespace unitrun::unit

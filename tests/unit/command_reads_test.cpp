@@ -112,3 +112,65 @@ TEST_CASE("command reads: the fallback runtime directory is looked at again on e
   CHECK(after.runtime_dir == fallback);
   CHECK(after.runtime_dir_problem.find(fallback + " is not a directory of uid 64999") != std::string::npos);
 }
+
+TEST_CASE("command reads: one command keeps the runtime directory it chose, and checks it on every call",
+          "[command_reads]") {
+  if (::geteuid() != 0) {
+    WARN("not root: needs to act as another uid and make /run/user/UID");
+    return;
+  }
+  const uid_t uid = 64998;  // no user of the system, nor of another test
+  const std::string fallback = unit::fallback_runtime_dir(uid);
+  const std::string logind = "/run/user/" + std::to_string(uid);
+  (void)::rmdir(fallback.c_str());
+  (void)::rmdir(logind.c_str());
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  std::string saved_xdg = xdg ? xdg : "";
+  ::unsetenv("XDG_RUNTIME_DIR");
+  struct Restore {
+    std::string fallback, logind, xdg;
+    bool had_xdg;
+    ~Restore() {
+      if (::seteuid(0) != 0) std::abort();  // the tests after this one run as root
+      (void)::rmdir(fallback.c_str());
+      (void)::rmdir(logind.c_str());
+      if (had_xdg) ::setenv("XDG_RUNTIME_DIR", xdg.c_str(), 1);
+    }
+  } restore{fallback, logind, saved_xdg, xdg != nullptr};
+  REQUIRE(std::filesystem::is_directory("/run/user"));
+  auto make_logind_dir = [&] {
+    REQUIRE(::seteuid(0) == 0);
+    REQUIRE(::mkdir(logind.c_str(), 0700) == 0);
+    REQUIRE(::chown(logind.c_str(), uid, uid) == 0);
+    REQUIRE(::seteuid(uid) == 0);
+  };
+
+  SECTION("logind makes /run/user/UID after the command chose the fallback") {
+    REQUIRE(::seteuid(uid) == 0);
+    {
+      unit::CommandReads reads;
+      CHECK(unit::user_dirs().runtime_dir == fallback);
+      make_logind_dir();
+      unit::UserDirs later = unit::user_dirs();
+      CHECK(later.runtime_dir == fallback);
+      CHECK(later.runtime_dir_problem.empty());
+    }
+    // The next command chooses again.
+    unit::CommandReads next;
+    CHECK(unit::user_dirs().runtime_dir == logind);
+  }
+  SECTION("logind removes /run/user/UID after the command chose it") {
+    make_logind_dir();
+    unit::CommandReads reads;
+    unit::UserDirs before = unit::user_dirs();
+    CHECK(before.runtime_dir == logind);
+    CHECK(before.runtime_dir_problem.empty());
+    REQUIRE(::seteuid(0) == 0);
+    REQUIRE(::rmdir(logind.c_str()) == 0);
+    REQUIRE(::seteuid(uid) == 0);
+    unit::UserDirs after = unit::user_dirs();
+    CHECK(after.runtime_dir == logind);
+    CHECK(after.runtime_dir_problem.find(logind + ", this command's runtime directory, is no longer") !=
+          std::string::npos);
+  }
+}
