@@ -765,15 +765,84 @@ std::optional<UnitCgroup> find_unit_cgroup(const std::string& unit_name) {
   return UnitCgroup::find(detect_cgroups(), unit_name);
 }
 
+namespace {
+
+// The names of the sub-directories of the directory `fd` (which `path`
+// names): a cgroup's sub-cgroups. One getdents lists a cgroup without
+// any (files only).
+Result<std::vector<std::string>> sub_cgroup_names(int fd, const std::string& path) {
+  std::vector<std::string> subs;
+  int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return Error::from_errno("cgroup: dup " + path);
+  DIR* dir = ::fdopendir(copy);
+  if (!dir) {
+    Error e = Error::from_errno("cgroup: read " + path);
+    ::close(copy);
+    return e;
+  }
+  errno = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_type == DT_DIR && std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+      subs.emplace_back(e->d_name);
+    errno = 0;
+  }
+  int read_errno = errno;
+  ::closedir(dir);
+  if (read_errno != 0) return Error{read_errno, "cgroup: read " + path};
+  return subs;
+}
+
+// Opens the sub-cgroup `name` of the directory `fd`: a directory, never
+// through a symlink (cgroupfs has none), relative to its parent's fd (a
+// path is never resolved twice). -1 with errno set on failure.
+int open_sub_cgroup(int fd, const std::string& name) {
+  return ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+void append_pids(const std::string& text, std::vector<pid_t>& out) {
+  std::istringstream in(text);
+  pid_t pid;
+  while (in >> pid) out.push_back(pid);
+}
+
+// Appends the members of every sub-cgroup below the directory `fd`
+// (a Delegate=yes service's own), depth first, at most 64 levels down.
+void append_sub_cgroup_members(int fd, const std::string& path, int depth, std::vector<pid_t>& out) {
+  if (depth > 64) return;
+  auto subs = sub_cgroup_names(fd, path);
+  if (!subs) return;
+  for (const std::string& sub : *subs) {
+    int child = open_sub_cgroup(fd, sub);
+    if (child < 0) continue;  // gone meanwhile
+    UniqueFd child_fd(child);
+    int procs = ::openat(child, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    if (procs >= 0) {
+      UniqueFd procs_fd(procs);
+      if (auto text = sys::read_all(procs, 1 << 22)) append_pids(*text, out);
+    }
+    append_sub_cgroup_members(child, path + "/" + sub, depth + 1, out);
+  }
+}
+
+}  // namespace
+
 std::vector<pid_t> UnitCgroup::members() const {
   std::vector<pid_t> out;
   const Node* n = tracking_node();
   if (!n) return out;
-  auto text = sys::read_file(n->path + "/cgroup.procs", 1 << 22);
-  if (!text) return out;
-  std::istringstream in(*text);
-  pid_t pid;
-  while (in >> pid) out.push_back(pid);
+  int fd = ::open(n->path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return out;
+  UniqueFd dir(fd);
+  int procs = ::openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+  if (procs < 0) return out;
+  {
+    UniqueFd procs_fd(procs);
+    auto text = sys::read_all(procs, 1 << 22);
+    if (!text) return out;
+    append_pids(*text, out);
+  }
+  // The processes in sub-cgroups (Delegate=yes) are the unit's too.
+  append_sub_cgroup_members(fd, n->path, 0, out);
   return out;
 }
 
@@ -925,7 +994,9 @@ Result<bool> UnitCgroup::kill_all(int timeout_ms) const {
     std::string line;
     while (std::getline(in, line)) {
       size_t c1 = line.find(':'), c2 = line.find(':', c1 + 1);
-      if (c1 == std::string::npos || c2 == std::string::npos || line.substr(c2 + 1) != rel) continue;
+      if (c1 == std::string::npos || c2 == std::string::npos) continue;
+      std::string path = line.substr(c2 + 1);  // its own directory or a sub-cgroup of it
+      if (path != rel && path.compare(0, rel.size() + 1, rel + "/") != 0) continue;
       std::vector<std::string> ctrls = split(line.substr(c1 + 1, c2 - c1 - 1), ',');
       if (track->tree == "v2" && ctrls.empty()) return true;
       for (const std::string& c : ctrls)
@@ -980,29 +1051,11 @@ namespace {
 // stops it: EBUSY is a sub-cgroup with a member (v1's only answer).
 Status remove_sub_cgroups(int fd, const std::string& path, int depth) {
   if (depth > 64) return Error{ELOOP, "cgroup: " + path + " nests deeper than 64 levels"};
-  std::vector<std::string> subs;
-  {
-    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (copy < 0) return Error::from_errno("cgroup: dup " + path);
-    DIR* dir = ::fdopendir(copy);
-    if (!dir) {
-      Error e = Error::from_errno("cgroup: read " + path);
-      ::close(copy);
-      return e;
-    }
-    errno = 0;
-    while (struct dirent* e = ::readdir(dir)) {
-      if (e->d_type == DT_DIR && std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-        subs.emplace_back(e->d_name);
-      errno = 0;
-    }
-    int read_errno = errno;
-    ::closedir(dir);
-    if (read_errno != 0) return Error{read_errno, "cgroup: read " + path};
-  }
-  for (const std::string& sub : subs) {
+  auto subs = sub_cgroup_names(fd, path);
+  if (!subs) return subs.error();
+  for (const std::string& sub : *subs) {
     std::string sub_path = path + "/" + sub;
-    int child = ::openat(fd, sub.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int child = open_sub_cgroup(fd, sub);
     if (child < 0) {
       if (errno == ENOENT) continue;
       return Error::from_errno("cgroup: open " + sub_path);

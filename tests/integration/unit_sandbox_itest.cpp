@@ -294,6 +294,63 @@ TEST_CASE("unit sandbox: Delegate=yes sub-cgroups the service left are removed a
   }
 }
 
+// A SIGKILLed monitor leaves a Delegate=yes service that lives only in a
+// sub-cgroup of its own: stop must find it there (not only in the top
+// directory's cgroup.procs), end it, and so let the next start through.
+TEST_CASE("unit sandbox: stop after a SIGKILLed monitor ends a service in its own sub-cgroup and start works again",
+          "[unit-sandbox]") {
+  if (::access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0 &&
+      ::access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) != 0) {
+    WARN("no writable cgroup v2 tree here");
+    return;
+  }
+  TempDir dir;
+  std::string script = dir.path() + "/delegated.sh";
+  write_file(script,
+             "#!/bin/sh\n"
+             "set -e\n"
+             "v2=$(grep -m1 ' - cgroup2 ' /proc/self/mountinfo | cut -d' ' -f5)\n"
+             "own=$v2$(sed -n 's/^0:://p' /proc/self/cgroup)\n"
+             "mkdir -p \"$own/payload/worker\"\n"
+             "echo $$ > \"$own/payload/worker/cgroup.procs\"\n"
+             "exec sleep 1000\n",
+             0755);
+  TestUnit u(dir, "delegkill", script, {.extra = "Type=exec\nDelegate=yes\nTimeoutStopSec=10\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  std::vector<pid_t> services;
+  REQUIRE(wait_until(
+      [&] {
+        services = u.services();
+        if (services.size() != 1) return false;
+        auto own = read_file("/proc/" + std::to_string(services[0]) + "/cgroup");
+        return own && own->find("/payload/worker\n") != std::string::npos;
+      },
+      10000));
+  std::vector<pid_t> monitors = u.monitors();
+  REQUIRE(monitors.size() == 1);
+  REQUIRE(::kill(monitors[0], SIGKILL) == 0);
+  REQUIRE(wait_exit(monitors[0], 5000));
+  reap_adopted();
+  REQUIRE(alive(services[0]));
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(wait_exit(services[0], 15000));  // the service in payload/worker is gone
+
+  RunResult again = u.start();
+  INFO(again.describe());
+  CHECK(again.exit_code == 0);
+  std::vector<pid_t> second = u.monitors();
+  RunResult last = u.stop();
+  INFO(last.describe());
+  CHECK(last.exit_code == 0);
+  for (pid_t m : second) CHECK(wait_exit(m, 30000));
+  for (pid_t s : u.services()) (void)::kill(s, SIGKILL);  // a failed run's, so the next test starts clean
+}
+
 TEST_CASE("orphans: after the monitor is SIGKILLed, the unit's cgroup finds a setsid()'d grandchild", "[orphans]") {
   TempDir dir;
   TestUnit u(dir, "escapee", probe() + " escape");
