@@ -794,9 +794,24 @@ Result<std::vector<std::string>> sub_cgroup_names(int fd, const std::string& pat
 
 // Opens the sub-cgroup `name` of the directory `fd`: a directory, never
 // through a symlink (cgroupfs has none), relative to its parent's fd (a
-// path is never resolved twice). -1 with errno set on failure.
+// path is never resolved twice), and on the parent's file system: O_NOFOLLOW
+// still crosses a mount point, and a directory bind-mounted over a
+// sub-cgroup is no cgroup to list or remove (EXDEV). -1 with errno set on
+// failure.
 int open_sub_cgroup(int fd, const std::string& name) {
-  return ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat parent {};
+  if (::fstat(fd, &parent) != 0) return -1;
+  int child = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (child < 0) return -1;
+  struct stat own {};
+  bool stated = ::fstat(child, &own) == 0;
+  if (!stated || own.st_dev != parent.st_dev) {
+    int e = stated ? EXDEV : errno;
+    ::close(child);
+    errno = e;
+    return -1;
+  }
+  return child;
 }
 
 void append_pids(const std::string& text, std::vector<pid_t>& out) {
@@ -1057,7 +1072,7 @@ Status remove_sub_cgroups(int fd, const std::string& path, int depth) {
     std::string sub_path = path + "/" + sub;
     int child = open_sub_cgroup(fd, sub);
     if (child < 0) {
-      if (errno == ENOENT) continue;
+      if (errno == ENOENT || errno == EXDEV) continue;  // gone, or a mount point: left as it is
       return Error::from_errno("cgroup: open " + sub_path);
     }
     UniqueFd child_fd(child);

@@ -6,6 +6,7 @@
 // keys sees the opposite, so a wiring that drops a key fails.
 #include <glob.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -349,6 +350,58 @@ TEST_CASE("unit sandbox: stop after a SIGKILLed monitor ends a service in its ow
   CHECK(last.exit_code == 0);
   for (pid_t m : second) CHECK(wait_exit(m, 30000));
   for (pid_t s : u.services()) (void)::kill(s, SIGKILL);  // a failed run's, so the next test starts clean
+}
+
+// A directory bind-mounted over a sub-cgroup is no cgroup: the removal
+// of the subtree after stop never goes below it (O_NOFOLLOW alone still
+// crosses the mount point).
+TEST_CASE("unit sandbox: the removal of sub-cgroups after stop never enters a bind mount over one", "[unit-sandbox]") {
+  if (::access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0 &&
+      ::access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) != 0) {
+    WARN("no writable cgroup v2 tree here");
+    return;
+  }
+  TempDir dir;
+  std::string outside = dir.path() + "/outside";
+  REQUIRE(::mkdir(outside.c_str(), 0755) == 0);
+  REQUIRE(::mkdir((outside + "/victim").c_str(), 0755) == 0);
+  std::string script = dir.path() + "/mounter.sh";
+  write_file(script,
+             "#!/bin/sh\n"
+             "set -e\n"
+             "v2=$(grep -m1 ' - cgroup2 ' /proc/self/mountinfo | cut -d' ' -f5)\n"
+             "own=$v2$(sed -n 's/^0:://p' /proc/self/cgroup)\n"
+             "mkdir \"$own/payload\"\n"
+             "mount --bind " +
+                 outside +
+                 " \"$own/payload\"\n"
+                 "echo \"$own/payload\" > " +
+                 dir.path() +
+                 "/mounted\n"
+                 "exec sleep 1000\n",
+             0755);
+  TestUnit u(dir, "bindover", script, {.extra = "Type=exec\nDelegate=yes\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  std::optional<std::string> mounted;
+  REQUIRE(wait_until([&] { return (mounted = read_file(dir.path() + "/mounted")).has_value() && !mounted->empty(); },
+                     10000));
+  std::string point = mounted->substr(0, mounted->find('\n'));
+  std::vector<pid_t> monitors = u.monitors();
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  for (pid_t m : monitors) CHECK(wait_exit(m, 30000));
+  CHECK(::access((outside + "/victim").c_str(), F_OK) == 0);  // outside cgroupfs: untouched
+  // Clean up: the mount, then the unit's directories.
+  CHECK(::umount2(point.c_str(), MNT_DETACH) == 0);
+  std::string top = point.substr(0, point.rfind('/'));
+  (void)::rmdir(point.c_str());
+  (void)::rmdir(top.c_str());
+  glob_t g{};  // the other trees' directories, kept while the v2 one was
+  if (::glob(("/sys/fs/cgroup/*/unitrun/" + u.name() + "*").c_str(), 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i) (void)::rmdir(g.gl_pathv[i]);
+  ::globfree(&g);
 }
 
 TEST_CASE("orphans: after the monitor is SIGKILLed, the unit's cgroup finds a setsid()'d grandchild", "[orphans]") {
