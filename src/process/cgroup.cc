@@ -1101,6 +1101,17 @@ Status remove_cgroup_dir(const std::string& path, bool v2) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? ok() : Status{Error::from_errno("cgroup: open " + path)};
   UniqueFd dir(fd);
+  if (!v2) {
+    // v1 has no "populated" for the whole tree: a member of the directory
+    // itself (a leftover adopted from a live older run) keeps every
+    // sub-cgroup of it, empty ones too.
+    int procs = ::openat(dir.get(), "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    if (procs < 0) return Error::from_errno("cgroup: open " + path + "/cgroup.procs");
+    UniqueFd procs_fd(procs);
+    auto text = sys::read_all(procs, 1 << 22);
+    if (!text) return Error::plain("cgroup: read " + path + "/cgroup.procs: " + text.error().message());
+    if (text->find_first_not_of(" \n") != std::string::npos) return busy;
+  }
   if (auto r = remove_sub_cgroups(dir.get(), path, 0); !r) {
     if (!v2 && r.error().sys_errno == EBUSY) return busy;
     return Error::plain(r.error().message());  // not "has processes": a failure to report
