@@ -533,12 +533,20 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
   // Only a directory an earlier run left can have members: one mkdir just
   // made has none (no cgroup.procs read on a start's common path). In v2
   // its cgroup.events counts the sub-cgroups too (Delegate=yes: an earlier
-  // run's processes may live only below it).
+  // run's processes may live only below it); one that cannot be read
+  // proves nothing, so it refuses the start.
   if (reused) {
     const Node* t = cg.tracking_node();
     auto m = cg.members();
     bool below = false;
-    if (m.empty() && t->tree == "v2") below = read_keyed(t->path + "/cgroup.events", "populated").value_or(0) != 0;
+    if (m.empty() && t->tree == "v2") {
+      auto populated = read_keyed(t->path + "/cgroup.events", "populated");
+      if (!populated)
+        return Error{EBUSY,
+                     "cgroup: " + t->path +
+                         "/cgroup.events cannot be read: cannot tell whether an earlier run's processes are left"};
+      below = *populated != 0;
+    }
     if (!m.empty())
       return Error{EBUSY,
                    "cgroup: " + t->path + " still has " + std::to_string(m.size()) + " process(es) of an earlier run"};
