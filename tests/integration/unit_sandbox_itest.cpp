@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -402,6 +403,43 @@ TEST_CASE("unit sandbox: the removal of sub-cgroups after stop never enters a bi
   if (::glob(("/sys/fs/cgroup/*/unitrun/" + u.name() + "*").c_str(), 0, nullptr, &g) == 0)
     for (size_t i = 0; i < g.gl_pathc; ++i) (void)::rmdir(g.gl_pathv[i]);
   ::globfree(&g);
+}
+
+// A v1 directory an earlier run left may still have members of its own (a
+// live older run): its removal after this run ends keeps all of it, its
+// empty sub-cgroups too.
+TEST_CASE("unit sandbox: a v1 leftover with members of its own keeps its empty sub-cgroups", "[unit-sandbox]") {
+  if (::access("/sys/fs/cgroup/freezer/unitrun", W_OK) != 0 ||
+      (::access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0 &&
+       ::access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) != 0)) {
+    WARN("no v1 freezer hierarchy beside a writable v2 tree here");
+    return;
+  }
+  TempDir dir;
+  TestUnit u(dir, "v1left", "/bin/sleep 1000", {.extra = "Type=exec\n"});
+  std::string left = "/sys/fs/cgroup/freezer/unitrun/" + u.name() + ".service";
+  REQUIRE(::mkdir(left.c_str(), 0755) == 0);
+  REQUIRE(::mkdir((left + "/sub").c_str(), 0755) == 0);
+  pid_t older = ::fork();
+  REQUIRE(older >= 0);
+  if (older == 0) {
+    ::execl("/bin/sleep", "sleep", "1000", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  write_file(left + "/cgroup.procs", std::to_string(older) + "\n");
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 0);
+  std::vector<pid_t> monitors = u.monitors();
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  for (pid_t m : monitors) CHECK(wait_exit(m, 30000));
+  CHECK(::access((left + "/sub").c_str(), F_OK) == 0);  // the live older run's, kept
+  ::kill(older, SIGKILL);
+  int status = 0;
+  ::waitpid(older, &status, 0);
+  (void)::rmdir((left + "/sub").c_str());
+  (void)::rmdir(left.c_str());
 }
 
 TEST_CASE("orphans: after the monitor is SIGKILLed, the unit's cgroup finds a setsid()'d grandchild", "[orphans]") {
