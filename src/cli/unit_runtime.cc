@@ -27,7 +27,8 @@ std::vector<proc::Stat> find_orphans(const std::string& unit_name, const Monitor
   if (state.finished()) return out;
   if (state.boot_id != sys::boot_id()) return out;
   // The unit's cgroup, where unitrun could make one, holds every process of
-  // the unit, setsid()'d escapees included: exact.
+  // the unit, setsid()'d escapees and a Delegate=yes service's sub-cgroups
+  // included: exact.
   if (auto cgroup = process::find_unit_cgroup(unit_name)) {
     for (pid_t pid : cgroup->members())
       if (auto s = proc::read_stat(pid); s && s->state != 'Z' && s->state != 'X') out.push_back(*s);

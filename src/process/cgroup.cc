@@ -533,12 +533,20 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
   // Only a directory an earlier run left can have members: one mkdir just
   // made has none (no cgroup.procs read on a start's common path). In v2
   // its cgroup.events counts the sub-cgroups too (Delegate=yes: an earlier
-  // run's processes may live only below it).
+  // run's processes may live only below it); one that cannot be read
+  // proves nothing, so it refuses the start.
   if (reused) {
     const Node* t = cg.tracking_node();
     auto m = cg.members();
     bool below = false;
-    if (m.empty() && t->tree == "v2") below = read_keyed(t->path + "/cgroup.events", "populated").value_or(0) != 0;
+    if (m.empty() && t->tree == "v2") {
+      auto populated = read_keyed(t->path + "/cgroup.events", "populated");
+      if (!populated)
+        return Error{EBUSY,
+                     "cgroup: " + t->path +
+                         "/cgroup.events cannot be read: cannot tell whether an earlier run's processes are left"};
+      below = *populated != 0;
+    }
     if (!m.empty())
       return Error{EBUSY,
                    "cgroup: " + t->path + " still has " + std::to_string(m.size()) + " process(es) of an earlier run"};
@@ -765,15 +773,99 @@ std::optional<UnitCgroup> find_unit_cgroup(const std::string& unit_name) {
   return UnitCgroup::find(detect_cgroups(), unit_name);
 }
 
+namespace {
+
+// The names of the sub-directories of the directory `fd` (which `path`
+// names): a cgroup's sub-cgroups. One getdents lists a cgroup without
+// any (files only).
+Result<std::vector<std::string>> sub_cgroup_names(int fd, const std::string& path) {
+  std::vector<std::string> subs;
+  int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return Error::from_errno("cgroup: dup " + path);
+  DIR* dir = ::fdopendir(copy);
+  if (!dir) {
+    Error e = Error::from_errno("cgroup: read " + path);
+    ::close(copy);
+    return e;
+  }
+  errno = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_type == DT_DIR && std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+      subs.emplace_back(e->d_name);
+    errno = 0;
+  }
+  int read_errno = errno;
+  ::closedir(dir);
+  if (read_errno != 0) return Error{read_errno, "cgroup: read " + path};
+  return subs;
+}
+
+// Opens the sub-cgroup `name` of the directory `fd`: a directory, never
+// through a symlink (cgroupfs has none), relative to its parent's fd (a
+// path is never resolved twice), and on the parent's file system: O_NOFOLLOW
+// still crosses a mount point, and a directory bind-mounted over a
+// sub-cgroup is no cgroup to list or remove (EXDEV). -1 with errno set on
+// failure.
+int open_sub_cgroup(int fd, const std::string& name) {
+  struct stat parent {};
+  if (::fstat(fd, &parent) != 0) return -1;
+  int child = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (child < 0) return -1;
+  struct stat own {};
+  bool stated = ::fstat(child, &own) == 0;
+  if (!stated || own.st_dev != parent.st_dev) {
+    int e = stated ? EXDEV : errno;
+    ::close(child);
+    errno = e;
+    return -1;
+  }
+  return child;
+}
+
+void append_pids(const std::string& text, std::vector<pid_t>& out) {
+  std::istringstream in(text);
+  pid_t pid;
+  while (in >> pid) out.push_back(pid);
+}
+
+// Appends the members of every sub-cgroup below the directory `fd`
+// (a Delegate=yes service's own), depth first, at most 64 levels down.
+void append_sub_cgroup_members(int fd, const std::string& path, int depth, std::vector<pid_t>& out) {
+  if (depth > 64) return;
+  auto subs = sub_cgroup_names(fd, path);
+  if (!subs) return;
+  for (const std::string& sub : *subs) {
+    int child = open_sub_cgroup(fd, sub);
+    if (child < 0) continue;  // gone meanwhile
+    UniqueFd child_fd(child);
+    int procs = ::openat(child, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    if (procs >= 0) {
+      UniqueFd procs_fd(procs);
+      if (auto text = sys::read_all(procs, 1 << 22)) append_pids(*text, out);
+    }
+    append_sub_cgroup_members(child, path + "/" + sub, depth + 1, out);
+  }
+}
+
+}  // namespace
+
 std::vector<pid_t> UnitCgroup::members() const {
   std::vector<pid_t> out;
   const Node* n = tracking_node();
   if (!n) return out;
-  auto text = sys::read_file(n->path + "/cgroup.procs", 1 << 22);
-  if (!text) return out;
-  std::istringstream in(*text);
-  pid_t pid;
-  while (in >> pid) out.push_back(pid);
+  int fd = ::open(n->path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return out;
+  UniqueFd dir(fd);
+  int procs = ::openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+  if (procs < 0) return out;
+  {
+    UniqueFd procs_fd(procs);
+    auto text = sys::read_all(procs, 1 << 22);
+    if (!text) return out;
+    append_pids(*text, out);
+  }
+  // The processes in sub-cgroups (Delegate=yes) are the unit's too.
+  append_sub_cgroup_members(fd, n->path, 0, out);
   return out;
 }
 
@@ -925,7 +1017,9 @@ Result<bool> UnitCgroup::kill_all(int timeout_ms) const {
     std::string line;
     while (std::getline(in, line)) {
       size_t c1 = line.find(':'), c2 = line.find(':', c1 + 1);
-      if (c1 == std::string::npos || c2 == std::string::npos || line.substr(c2 + 1) != rel) continue;
+      if (c1 == std::string::npos || c2 == std::string::npos) continue;
+      std::string path = line.substr(c2 + 1);  // its own directory or a sub-cgroup of it
+      if (path != rel && path.compare(0, rel.size() + 1, rel + "/") != 0) continue;
       std::vector<std::string> ctrls = split(line.substr(c1 + 1, c2 - c1 - 1), ',');
       if (track->tree == "v2" && ctrls.empty()) return true;
       for (const std::string& c : ctrls)
@@ -980,31 +1074,13 @@ namespace {
 // stops it: EBUSY is a sub-cgroup with a member (v1's only answer).
 Status remove_sub_cgroups(int fd, const std::string& path, int depth) {
   if (depth > 64) return Error{ELOOP, "cgroup: " + path + " nests deeper than 64 levels"};
-  std::vector<std::string> subs;
-  {
-    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (copy < 0) return Error::from_errno("cgroup: dup " + path);
-    DIR* dir = ::fdopendir(copy);
-    if (!dir) {
-      Error e = Error::from_errno("cgroup: read " + path);
-      ::close(copy);
-      return e;
-    }
-    errno = 0;
-    while (struct dirent* e = ::readdir(dir)) {
-      if (e->d_type == DT_DIR && std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-        subs.emplace_back(e->d_name);
-      errno = 0;
-    }
-    int read_errno = errno;
-    ::closedir(dir);
-    if (read_errno != 0) return Error{read_errno, "cgroup: read " + path};
-  }
-  for (const std::string& sub : subs) {
+  auto subs = sub_cgroup_names(fd, path);
+  if (!subs) return subs.error();
+  for (const std::string& sub : *subs) {
     std::string sub_path = path + "/" + sub;
-    int child = ::openat(fd, sub.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int child = open_sub_cgroup(fd, sub);
     if (child < 0) {
-      if (errno == ENOENT) continue;
+      if (errno == ENOENT || errno == EXDEV) continue;  // gone, or a mount point: left as it is
       return Error::from_errno("cgroup: open " + sub_path);
     }
     UniqueFd child_fd(child);
@@ -1033,6 +1109,17 @@ Status remove_cgroup_dir(const std::string& path, bool v2) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? ok() : Status{Error::from_errno("cgroup: open " + path)};
   UniqueFd dir(fd);
+  if (!v2) {
+    // v1 has no "populated" for the whole tree: a member of the directory
+    // itself (a leftover adopted from a live older run) keeps every
+    // sub-cgroup of it, empty ones too.
+    int procs = ::openat(dir.get(), "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    if (procs < 0) return Error::from_errno("cgroup: open " + path + "/cgroup.procs");
+    UniqueFd procs_fd(procs);
+    auto text = sys::read_all(procs, 1 << 22);
+    if (!text) return Error::plain("cgroup: read " + path + "/cgroup.procs: " + text.error().message());
+    if (text->find_first_not_of(" \n") != std::string::npos) return busy;
+  }
   if (auto r = remove_sub_cgroups(dir.get(), path, 0); !r) {
     if (!v2 && r.error().sys_errno == EBUSY) return busy;
     return Error::plain(r.error().message());  // not "has processes": a failure to report

@@ -150,8 +150,10 @@ class UnitCgroup {
   // "MemoryMax=512M (v1 memory)", ...: what is in force, for status and show.
   const std::vector<std::string>& in_force() const { return in_force_; }
 
-  // The PIDs in the cgroup now (cgroup.procs of the tracking tree: v2 when
-  // there is one, else the first v1 hierarchy). Zombies are not members.
+  // The PIDs in the cgroup now, its sub-cgroups (Delegate=yes) included
+  // (cgroup.procs of the tracking tree: v2 when there is one, else the
+  // first v1 hierarchy; a directory without sub-cgroups costs one more
+  // getdents). Zombies are not members.
   std::vector<pid_t> members() const;
   bool empty() const { return members().empty(); }
   // Whether `pid` is in the cgroup (or one below it) now: one read of

@@ -6,8 +6,10 @@
 // keys sees the opposite, so a wiring that drops a key fails.
 #include <glob.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -292,6 +294,152 @@ TEST_CASE("unit sandbox: Delegate=yes sub-cgroups the service left are removed a
       if (e->is_directory(ec)) all.push_back(e->path().string());
     for (auto it = all.rbegin(); it != all.rend(); ++it) (void)::rmdir(it->c_str());
   }
+}
+
+// A SIGKILLed monitor leaves a Delegate=yes service that lives only in a
+// sub-cgroup of its own: stop must find it there (not only in the top
+// directory's cgroup.procs), end it, and so let the next start through.
+TEST_CASE("unit sandbox: stop after a SIGKILLed monitor ends a service in its own sub-cgroup and start works again",
+          "[unit-sandbox]") {
+  if (::access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0 &&
+      ::access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) != 0) {
+    WARN("no writable cgroup v2 tree here");
+    return;
+  }
+  TempDir dir;
+  std::string script = dir.path() + "/delegated.sh";
+  write_file(script,
+             "#!/bin/sh\n"
+             "set -e\n"
+             "v2=$(grep -m1 ' - cgroup2 ' /proc/self/mountinfo | cut -d' ' -f5)\n"
+             "own=$v2$(sed -n 's/^0:://p' /proc/self/cgroup)\n"
+             "mkdir -p \"$own/payload/worker\"\n"
+             "echo $$ > \"$own/payload/worker/cgroup.procs\"\n"
+             "exec sleep 1000\n",
+             0755);
+  TestUnit u(dir, "delegkill", script, {.extra = "Type=exec\nDelegate=yes\nTimeoutStopSec=10\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  std::vector<pid_t> services;
+  REQUIRE(wait_until(
+      [&] {
+        services = u.services();
+        if (services.size() != 1) return false;
+        auto own = read_file("/proc/" + std::to_string(services[0]) + "/cgroup");
+        return own && own->find("/payload/worker\n") != std::string::npos;
+      },
+      10000));
+  std::vector<pid_t> monitors = u.monitors();
+  REQUIRE(monitors.size() == 1);
+  REQUIRE(::kill(monitors[0], SIGKILL) == 0);
+  REQUIRE(wait_exit(monitors[0], 5000));
+  reap_adopted();
+  REQUIRE(alive(services[0]));
+
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(wait_exit(services[0], 15000));  // the service in payload/worker is gone
+
+  RunResult again = u.start();
+  INFO(again.describe());
+  CHECK(again.exit_code == 0);
+  std::vector<pid_t> second = u.monitors();
+  RunResult last = u.stop();
+  INFO(last.describe());
+  CHECK(last.exit_code == 0);
+  for (pid_t m : second) CHECK(wait_exit(m, 30000));
+  for (pid_t s : u.services()) (void)::kill(s, SIGKILL);  // a failed run's, so the next test starts clean
+}
+
+// A directory bind-mounted over a sub-cgroup is no cgroup: the removal
+// of the subtree after stop never goes below it (O_NOFOLLOW alone still
+// crosses the mount point).
+TEST_CASE("unit sandbox: the removal of sub-cgroups after stop never enters a bind mount over one", "[unit-sandbox]") {
+  if (::access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0 &&
+      ::access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) != 0) {
+    WARN("no writable cgroup v2 tree here");
+    return;
+  }
+  TempDir dir;
+  std::string outside = dir.path() + "/outside";
+  REQUIRE(::mkdir(outside.c_str(), 0755) == 0);
+  REQUIRE(::mkdir((outside + "/victim").c_str(), 0755) == 0);
+  std::string script = dir.path() + "/mounter.sh";
+  write_file(script,
+             "#!/bin/sh\n"
+             "set -e\n"
+             "v2=$(grep -m1 ' - cgroup2 ' /proc/self/mountinfo | cut -d' ' -f5)\n"
+             "own=$v2$(sed -n 's/^0:://p' /proc/self/cgroup)\n"
+             "mkdir \"$own/payload\"\n"
+             "mount --bind " +
+                 outside +
+                 " \"$own/payload\"\n"
+                 "echo \"$own/payload\" > " +
+                 dir.path() +
+                 "/mounted\n"
+                 "exec sleep 1000\n",
+             0755);
+  TestUnit u(dir, "bindover", script, {.extra = "Type=exec\nDelegate=yes\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  std::optional<std::string> mounted;
+  REQUIRE(wait_until([&] { return (mounted = read_file(dir.path() + "/mounted")).has_value() && !mounted->empty(); },
+                     10000));
+  std::string point = mounted->substr(0, mounted->find('\n'));
+  std::vector<pid_t> monitors = u.monitors();
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  for (pid_t m : monitors) CHECK(wait_exit(m, 30000));
+  CHECK(::access((outside + "/victim").c_str(), F_OK) == 0);  // outside cgroupfs: untouched
+  // Clean up: the mount, then the unit's directories.
+  CHECK(::umount2(point.c_str(), MNT_DETACH) == 0);
+  std::string top = point.substr(0, point.rfind('/'));
+  (void)::rmdir(point.c_str());
+  (void)::rmdir(top.c_str());
+  glob_t g{};  // the other trees' directories, kept while the v2 one was
+  if (::glob(("/sys/fs/cgroup/*/unitrun/" + u.name() + "*").c_str(), 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i) (void)::rmdir(g.gl_pathv[i]);
+  ::globfree(&g);
+}
+
+// A v1 directory an earlier run left may still have members of its own (a
+// live older run): its removal after this run ends keeps all of it, its
+// empty sub-cgroups too.
+TEST_CASE("unit sandbox: a v1 leftover with members of its own keeps its empty sub-cgroups", "[unit-sandbox]") {
+  if (::access("/sys/fs/cgroup/freezer/unitrun", W_OK) != 0 ||
+      (::access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0 &&
+       ::access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) != 0)) {
+    WARN("no v1 freezer hierarchy beside a writable v2 tree here");
+    return;
+  }
+  TempDir dir;
+  TestUnit u(dir, "v1left", "/bin/sleep 1000", {.extra = "Type=exec\n"});
+  std::string left = "/sys/fs/cgroup/freezer/unitrun/" + u.name() + ".service";
+  REQUIRE(::mkdir(left.c_str(), 0755) == 0);
+  REQUIRE(::mkdir((left + "/sub").c_str(), 0755) == 0);
+  pid_t older = ::fork();
+  REQUIRE(older >= 0);
+  if (older == 0) {
+    ::execl("/bin/sleep", "sleep", "1000", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  write_file(left + "/cgroup.procs", std::to_string(older) + "\n");
+  RunResult start = u.start();
+  INFO(start.describe());
+  CHECK(start.exit_code == 0);
+  std::vector<pid_t> monitors = u.monitors();
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  for (pid_t m : monitors) CHECK(wait_exit(m, 30000));
+  CHECK(::access((left + "/sub").c_str(), F_OK) == 0);  // the live older run's, kept
+  ::kill(older, SIGKILL);
+  int status = 0;
+  ::waitpid(older, &status, 0);
+  (void)::rmdir((left + "/sub").c_str());
+  (void)::rmdir(left.c_str());
 }
 
 TEST_CASE("orphans: after the monitor is SIGKILLed, the unit's cgroup finds a setsid()'d grandchild", "[orphans]") {
