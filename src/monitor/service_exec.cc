@@ -1,7 +1,6 @@
 #include "monitor/service_exec.h"
 
 #include <fcntl.h>
-#include <linux/ioprio.h>
 #include <linux/vt.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -70,6 +69,13 @@ Result<ExecContext> prepare_exec_context(const Unit& unit) {
 }
 
 namespace {
+
+// The kernel's I/O priority encoding (include/uapi/linux/ioprio.h, a stable
+// ABI). Not included: from linux-libc-dev 6.1.192 on, that header defines an
+// inline function with a parameter named `class`, which no C++ compiler takes.
+constexpr int kIoprioClassShift = 13;
+constexpr int kIoprioClassBestEffort = 2;
+constexpr int kIoprioClassIdle = 3;
 
 bool uses_tty(const Unit& unit) {
   using K = OutputSpec::Kind;
@@ -344,9 +350,9 @@ process::ExecSpec make_exec_spec(const Unit& unit, const Command& command, const
   }
   if (unit.io_scheduling.io_class || unit.io_scheduling.priority) {
     // systemd's default is the kernel's: best-effort, level 4.
-    int io_class = unit.io_scheduling.io_class.value_or(IOPRIO_CLASS_BE);
-    int level = unit.io_scheduling.priority.value_or(io_class == IOPRIO_CLASS_IDLE ? 0 : 4);
-    spec.ioprio = IOPRIO_PRIO_VALUE(io_class, level);
+    int io_class = unit.io_scheduling.io_class.value_or(kIoprioClassBestEffort);
+    int level = unit.io_scheduling.priority.value_or(io_class == kIoprioClassIdle ? 0 : 4);
+    spec.ioprio = (io_class << kIoprioClassShift) | level;
   }
   CpuSet nodes = numa_nodes(unit);
   if (unit.cpu_affinity_from_numa) {
