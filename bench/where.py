@@ -96,6 +96,8 @@ def main():
                 "StandardOutput=null\nStandardError=null\n" % (token, tmp))
     start_cols = ["spawn→CLI exec", "CLI exec→1st fork", "1st fork→monitor", "monitor→service fork",
                   "service fork→exec", "service exec→CLI exit", "total"]
+    # "1st fork→monitor" is 0 for a binary that forks its monitor directly
+    # (since 2026-12-07); older ones forked an intermediate process first.
     stop_cols = ["spawn→CLI exec", "CLI exec→service exit", "service exit→monitor exit", "monitor exit→CLI exit",
                  "total"]
     S = {c: [] for c in start_cols}
@@ -121,11 +123,16 @@ def main():
                     t["cli_exec"] = ts
                 if k == "exit" and p == cli:
                     t["cli_exit"] = ts
-            # forks: CLI -> intermediate -> monitor -> service
-            f1 = [f for f in forks if f[1] == cli][0]
-            f2 = [f for f in forks if f[1] == f1[2]][0]
-            f3 = [f for f in forks if f[1] == f2[2]][0]
-            svc_exec = [ts for ts, k, p, c in es if k == "exec" and p == f3[2]][0]
+            # forks: CLI -> [intermediate ->] monitor -> service; the service
+            # is the first process of the chain that execs.
+            chain = [[f for f in forks if f[1] == cli][0]]
+            execs = {p: ts for ts, k, p, c in es if k == "exec"}
+            while chain[-1][2] not in execs:
+                chain.append([f for f in forks if f[1] == chain[-1][2]][0])
+            f1 = chain[0]
+            f2 = chain[-2] if len(chain) > 2 else chain[0]
+            f3 = chain[-1]
+            svc_exec = execs[f3[2]]
             row = [t["cli_exec"] - t0, f1[0] - t["cli_exec"], f2[0] - f1[0], f3[0] - f2[0], svc_exec - f3[0],
                    t["cli_exit"] - svc_exec, max(t["cli_exit"], svc_exec) - t0]
             monitor, service = f2[2], f3[2]
