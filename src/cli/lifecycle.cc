@@ -92,7 +92,7 @@ Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource
   }
   p.files = runtime_files_for(p.unit());
   if (create_runtime_dir) {
-    unit::UserDirs dirs = unit::user_dirs();
+    unit::UserDirs dirs = unit::user_dirs(false);
     // The fallback under /tmp is made private (0700, as logind makes
     // /run/user/UID): other users need not see which units run. EEXIST is
     // fine: what is there is checked after the mkdir (user_dirs() keeps
@@ -100,7 +100,7 @@ Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource
     // planted in between is refused too.
     if (!dirs.root && dirs.runtime_dir == unit::fallback_runtime_dir(dirs.uid) && dirs.runtime_dir_problem.empty()) {
       (void)::mkdir(dirs.runtime_dir.c_str(), 0700);
-      dirs = unit::user_dirs();
+      dirs = unit::user_dirs(false);
     }
     if (!dirs.runtime_dir_problem.empty()) {
       std::fprintf(stderr, "unitrun: %s\n", dirs.runtime_dir_problem.c_str());

@@ -3,15 +3,19 @@
 // command's scope is gone, and never from a scope that is gone or left.
 #include "unit/command_reads.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "cli/dependency_loader.h"
 #include "test_support.h"
+#include "unit/unit_loader.h"
 #include "unit/unit_sources.h"
 #include "unit/user_dirs.h"
 
@@ -176,4 +180,30 @@ TEST_CASE("command reads: one command keeps the runtime directory it chose, and 
     CHECK(after.runtime_dir_problem.find(logind + ", this command's runtime directory, is no longer") !=
           std::string::npos);
   }
+}
+
+TEST_CASE("command reads: root's user entry is looked up only for a unit whose specifiers name it", "[command_reads]") {
+  TempDir dir;
+  std::string plain = dir.write("plain.service", "[Service]\nExecStart=/bin/true\n");
+  std::string named = dir.write("named.service", "[Service]\nExecStart=/bin/true\nEnvironment=U=%u H=%h S=%s G=%g\n");
+  unit::CommandReads reads;
+  unit::LoadResult p = unit::load(plain, unit::ValidateMode::Start);
+  REQUIRE(p.readable);
+  CHECK_FALSE(has_errors(p.diagnostics));
+  // Root's directories are fixed: a unit without specifiers costs no look-up
+  // in the user database (NSS) at all. Another user's are under its home.
+  CHECK(reads.user_entry.has_value() == (::geteuid() != 0));
+  unit::LoadResult n = unit::load(named, unit::ValidateMode::Start);
+  REQUIRE(n.readable);
+  CHECK_FALSE(has_errors(n.diagnostics));
+  CHECK(reads.user_entry.has_value());
+  const struct passwd* pw = ::getpwuid(::geteuid());
+  const struct group* gr = ::getgrgid(::getegid());
+  REQUIRE(pw);
+  REQUIRE(gr);
+  std::map<std::string, std::string> env(n.unit.environment.begin(), n.unit.environment.end());
+  CHECK(env["U"] == pw->pw_name);
+  CHECK(env["H"] == pw->pw_dir);
+  CHECK(env["S"] == pw->pw_shell);
+  CHECK(env["G"] == gr->gr_name);
 }
