@@ -14,6 +14,7 @@
 #include <map>
 
 #include "cli/dependency_loader.h"
+#include "runtime/safe_files.h"
 #include "test_support.h"
 #include "unit/unit_loader.h"
 #include "unit/unit_sources.h"
@@ -206,4 +207,32 @@ TEST_CASE("command reads: root's user entry is looked up only for a unit whose s
   CHECK(env["H"] == pw->pw_dir);
   CHECK(env["S"] == pw->pw_shell);
   CHECK(env["G"] == gr->gr_name);
+}
+
+TEST_CASE("command reads: the runtime directory a command checked is opened once, and is the one it checked",
+          "[command_reads]") {
+  TempDir dir;
+  const std::string runtime = dir / "unitrun";
+  auto inode_of = [](const Result<UniqueFd>& fd) {
+    struct stat st {};
+    REQUIRE(fd);
+    REQUIRE(::fstat(fd->get(), &st) == 0);
+    return st.st_ino;
+  };
+  struct stat checked {};
+  {
+    unit::CommandReads reads;
+    REQUIRE(safe_files::ensure_private_directory(runtime));
+    REQUIRE(::stat(runtime.c_str(), &checked) == 0);
+    // Replaced by another directory of the name meanwhile: the command's
+    // files stay in the one it checked.
+    REQUIRE(::rename(runtime.c_str(), (dir / "moved").c_str()) == 0);
+    REQUIRE(::mkdir(runtime.c_str(), 0755) == 0);
+    CHECK(inode_of(safe_files::open_parent_directory(runtime + "/u.service.lock", false)) == checked.st_ino);
+    // Another directory is walked as before.
+    CHECK(safe_files::open_parent_directory(dir / "moved/x", false));
+  }
+  // The next command looks again.
+  unit::CommandReads next;
+  CHECK(inode_of(safe_files::open_parent_directory(runtime + "/u.service.lock", false)) != checked.st_ino);
 }
