@@ -92,7 +92,7 @@ Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource
   }
   p.files = runtime_files_for(p.unit());
   if (create_runtime_dir) {
-    unit::UserDirs dirs = unit::user_dirs();
+    unit::UserDirs dirs = unit::user_dirs(false);
     // The fallback under /tmp is made private (0700, as logind makes
     // /run/user/UID): other users need not see which units run. EEXIST is
     // fine: what is there is checked after the mkdir (user_dirs() keeps
@@ -100,7 +100,7 @@ Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource
     // planted in between is refused too.
     if (!dirs.root && dirs.runtime_dir == unit::fallback_runtime_dir(dirs.uid) && dirs.runtime_dir_problem.empty()) {
       (void)::mkdir(dirs.runtime_dir.c_str(), 0700);
-      dirs = unit::user_dirs();
+      dirs = unit::user_dirs(false);
     }
     if (!dirs.runtime_dir_problem.empty()) {
       std::fprintf(stderr, "unitrun: %s\n", dirs.runtime_dir_problem.c_str());
@@ -135,8 +135,9 @@ Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource
 // User= (Group=, SupplementaryGroups=) that names the caller's own is no
 // switch at all, and setgroups() would fail on it. Any other is refused at
 // once, saying what would work, instead of failing in the service's setup.
-std::optional<Unit> unit_for_this_caller(const Unit& unit, std::string& refusal) {
-  if (::geteuid() == 0 || (unit.user.empty() && unit.group.empty() && unit.supplementary_groups.empty())) return unit;
+// False (and `refusal` says why) when the caller may not run the unit.
+bool runs_as_caller(const Unit& unit, std::string& refusal) {
+  if (::geteuid() == 0 || (unit.user.empty() && unit.group.empty() && unit.supplementary_groups.empty())) return true;
   uid_t uid = ::geteuid();
   gid_t gid = ::getegid();
   std::vector<gid_t> groups(static_cast<size_t>(std::max(::getgroups(0, nullptr), 0)) + 1);
@@ -158,7 +159,7 @@ std::optional<Unit> unit_for_this_caller(const Unit& unit, std::string& refusal)
   auto refuse = [&](const std::string& key) {
     refusal = key + ": only root can run a service as another user or group (unitrun runs as " + who +
               "); run unitrun as root, or remove " + key.substr(0, key.find('=') + 1) + " from the unit";
-    return std::nullopt;
+    return false;
   };
   if (!unit.user.empty() && uid_of(unit.user) != uid) return refuse("User=" + unit.user);
   if (!unit.group.empty() && gid_of(unit.group) != gid) return refuse("Group=" + unit.group);
@@ -166,11 +167,20 @@ std::optional<Unit> unit_for_this_caller(const Unit& unit, std::string& refusal)
     auto id = gid_of(g);
     if (!id || std::find(groups.begin(), groups.end(), *id) == groups.end()) return refuse("SupplementaryGroups=" + g);
   }
-  Unit same = unit;
-  same.user.clear();
-  same.group.clear();
-  same.supplementary_groups.clear();
-  return same;
+  return true;
+}
+
+// The unit as the monitor runs it, once runs_as_caller() accepted it: for
+// a caller other than root, without the User=, Group= and
+// SupplementaryGroups= that can only name its own. Moved, not copied: a
+// Unit is large, and this is the monitor's own.
+Unit as_caller(Unit&& unit) {
+  if (::geteuid() != 0) {
+    unit.user.clear();
+    unit.group.clear();
+    unit.supplementary_groups.clear();
+  }
+  return std::move(unit);
 }
 
 // What `list` and the state-changed checks read: written before the monitor
@@ -280,8 +290,10 @@ void wait_for_triggering_monitor() {
 
 namespace {
 
-// `load` is the unit as read from disk (its sources become the snapshot).
-int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lock) {
+// `load` is the unit as read from disk (its sources become the snapshot);
+// the forked monitor moves its unit out of it (its own copy of memory: the
+// caller's stays whole).
+int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lock) {
   const Unit& unit = load.unit;
   RuntimeView view = inspect(unit, files, lock);
   if (deactivating(view)) view = wait_out_stop(unit, files, lock, std::move(view));
@@ -291,8 +303,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
     return exit_code::kSuccess;
   }
   std::string refusal;
-  std::optional<Unit> as_caller = unit_for_this_caller(unit, refusal);
-  if (!as_caller) {
+  if (!runs_as_caller(unit, refusal)) {
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), refusal.c_str());
     return exit_code::kNoPrivilege;
   }
@@ -333,7 +344,7 @@ int start_locked(const unit::LoadResult& load, const RuntimeFiles& files, UnitLo
         ShutdownLock::forget_in_fork();  // a triggered start's: the monitor holds no part of it
         monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
-        return monitor::run(std::move(*as_caller), files, std::move(lock), options);
+        return monitor::run(as_caller(std::move(load.unit)), files, std::move(lock), options);
       },
       [&] { lock.close(); }, {progress.tick_ms(), [&] { progress.update(); }});
   progress.clear();
@@ -796,8 +807,7 @@ int run(const std::string& spelling) {
     return exit_code::kFailure;
   }
   std::string refusal;
-  std::optional<Unit> as_caller = unit_for_this_caller(unit, refusal);
-  if (!as_caller) {
+  if (!runs_as_caller(unit, refusal)) {
     std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), refusal.c_str());
     return exit_code::kNoPrivilege;
   }
@@ -814,7 +824,7 @@ int run(const std::string& spelling) {
   if (!alive || !*alive) return exit_code::kFailure;
   monitor::Options options;
   options.foreground = true;
-  return monitor::run(std::move(*as_caller), p.files, std::move(*p.lock), options);
+  return monitor::run(as_caller(std::move(p.loaded.load.unit)), p.files, std::move(*p.lock), options);
 }
 
 int start(const std::vector<std::string>& units) {

@@ -53,7 +53,7 @@ bool is_hex(std::string_view s) {
 
 std::string runtime_key(const std::string& identity) { return path_key(identity).substr(0, 12); }
 
-std::string runtime_directory() { return unit::user_dirs().runtime_dir + "/unitrun"; }
+std::string runtime_directory() { return unit::user_dirs(false).runtime_dir + "/unitrun"; }
 
 std::string shutdown_marker(const std::string& directory) { return directory + "/.shutdown"; }
 

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "base/sys.h"
+#include "unit/command_reads.h"
 
 namespace unitrun::safe_files {
 namespace {
@@ -94,6 +95,14 @@ Result<WriteTarget> open_write_target(const std::string& path, bool device = fal
 Result<UniqueFd> open_parent_directory(const std::string& path, bool create) {
   std::string dir = dir_name(path);
   if (dir.empty() || dir[0] != '/') return Error::plain("not an absolute path: '" + path + "'");
+  // The runtime directory this command checked already
+  // (ensure_private_directory): a copy of the fd it holds, one cheap call
+  // instead of a walk of the path.
+  if (const unit::CommandReads* reads = unit::CommandReads::current();
+      reads && reads->private_directory_fd && reads->private_directory == dir) {
+    int copy = ::fcntl(reads->private_directory_fd.get(), F_DUPFD_CLOEXEC, 3);
+    if (copy >= 0) return UniqueFd(copy);
+  }
   // The common case in one system call: a path of real directories only,
   // which is where the walk below would arrive, component by component
   // (five calls for /run/unitrun). Anything else (a symlink on the way,
@@ -285,6 +294,11 @@ Status ensure_private_directory(const std::string& path) {
     return Error::plain("refusing to use '" + path + "': owned by uid " + std::to_string(st.st_uid));
   if (st.st_mode & (S_IWGRP | S_IWOTH))
     return Error::plain("refusing to use '" + path + "': writable by group or others");
+  // Kept for the rest of the command (open_parent_directory).
+  if (unit::CommandReads* reads = unit::CommandReads::current(); reads && !reads->private_directory_fd) {
+    reads->private_directory = dir_name(path + "/x");
+    reads->private_directory_fd = std::move(*parent);
+  }
   return ok();
 }
 

@@ -15,7 +15,9 @@
 namespace unitrun::safe_files {
 
 // An O_PATH fd on the directory that holds `path`, created (0755) when
-// missing and create is true.
+// missing and create is true. Within a command (unit/command_reads.h), the
+// directory ensure_private_directory() checked is not walked again: a copy
+// of the fd it keeps.
 Result<UniqueFd> open_parent_directory(const std::string& path, bool create);
 
 // Writes content to a temporary file beside `path`, then renames it over
@@ -66,6 +68,8 @@ Status remove(const std::string& path);
 
 // Creates (0755) and checks a directory unitrun keeps private state in: it
 // must belong to unitrun's user and not be writable by group or others.
+// Within a command, the first one checked is kept open for the command's
+// later opens in it (open_parent_directory).
 Status ensure_private_directory(const std::string& path);
 
 }  // namespace unitrun::safe_files

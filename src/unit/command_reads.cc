@@ -25,6 +25,8 @@ void CommandReads::leave() {
   g_current->runtime_dir_choice.reset();
   g_current->unit_files.clear();
   g_current->unit_links.clear();
+  g_current->private_directory.clear();
+  g_current->private_directory_fd.reset();
   g_current = nullptr;
 }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "unit/user_dirs.h"
 
 namespace unitrun::unit {
@@ -59,6 +60,13 @@ class CommandReads {
   std::optional<std::string> runtime_dir_choice;
   std::map<std::string, Result<std::string>> unit_files;  // by the path read
   std::map<std::string, UnitLinks> unit_links;            // by the unit path's directories and the unit's name
+  // The runtime directory a start made and checked
+  // (safe_files::ensure_private_directory), held open (O_PATH): the
+  // command's locks, records and snapshot in it are opened through it, not
+  // by its path again. The directory, never its files: what is in it is
+  // read anew every time.
+  std::string private_directory;
+  UniqueFd private_directory_fd;
 
  private:
   bool in_charge_ = false;

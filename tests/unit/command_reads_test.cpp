@@ -3,15 +3,20 @@
 // command's scope is gone, and never from a scope that is gone or left.
 #include "unit/command_reads.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "cli/dependency_loader.h"
+#include "runtime/safe_files.h"
 #include "test_support.h"
+#include "unit/unit_loader.h"
 #include "unit/unit_sources.h"
 #include "unit/user_dirs.h"
 
@@ -176,4 +181,58 @@ TEST_CASE("command reads: one command keeps the runtime directory it chose, and 
     CHECK(after.runtime_dir_problem.find(logind + ", this command's runtime directory, is no longer") !=
           std::string::npos);
   }
+}
+
+TEST_CASE("command reads: root's user entry is looked up only for a unit whose specifiers name it", "[command_reads]") {
+  TempDir dir;
+  std::string plain = dir.write("plain.service", "[Service]\nExecStart=/bin/true\n");
+  std::string named = dir.write("named.service", "[Service]\nExecStart=/bin/true\nEnvironment=U=%u H=%h S=%s G=%g\n");
+  unit::CommandReads reads;
+  unit::LoadResult p = unit::load(plain, unit::ValidateMode::Start);
+  REQUIRE(p.readable);
+  CHECK_FALSE(has_errors(p.diagnostics));
+  // Root's directories are fixed: a unit without specifiers costs no look-up
+  // in the user database (NSS) at all. Another user's are under its home.
+  CHECK(reads.user_entry.has_value() == (::geteuid() != 0));
+  unit::LoadResult n = unit::load(named, unit::ValidateMode::Start);
+  REQUIRE(n.readable);
+  CHECK_FALSE(has_errors(n.diagnostics));
+  CHECK(reads.user_entry.has_value());
+  const struct passwd* pw = ::getpwuid(::geteuid());
+  const struct group* gr = ::getgrgid(::getegid());
+  REQUIRE(pw);
+  REQUIRE(gr);
+  std::map<std::string, std::string> env(n.unit.environment.begin(), n.unit.environment.end());
+  CHECK(env["U"] == pw->pw_name);
+  CHECK(env["H"] == pw->pw_dir);
+  CHECK(env["S"] == pw->pw_shell);
+  CHECK(env["G"] == gr->gr_name);
+}
+
+TEST_CASE("command reads: the runtime directory a command checked is opened once, and is the one it checked",
+          "[command_reads]") {
+  TempDir dir;
+  const std::string runtime = dir / "unitrun";
+  auto inode_of = [](const Result<UniqueFd>& fd) {
+    struct stat st {};
+    REQUIRE(fd);
+    REQUIRE(::fstat(fd->get(), &st) == 0);
+    return st.st_ino;
+  };
+  struct stat checked {};
+  {
+    unit::CommandReads reads;
+    REQUIRE(safe_files::ensure_private_directory(runtime));
+    REQUIRE(::stat(runtime.c_str(), &checked) == 0);
+    // Replaced by another directory of the name meanwhile: the command's
+    // files stay in the one it checked.
+    REQUIRE(::rename(runtime.c_str(), (dir / "moved").c_str()) == 0);
+    REQUIRE(::mkdir(runtime.c_str(), 0755) == 0);
+    CHECK(inode_of(safe_files::open_parent_directory(runtime + "/u.service.lock", false)) == checked.st_ino);
+    // Another directory is walked as before.
+    CHECK(safe_files::open_parent_directory(dir / "moved/x", false));
+  }
+  // The next command looks again.
+  unit::CommandReads next;
+  CHECK(inode_of(safe_files::open_parent_directory(runtime + "/u.service.lock", false)) != checked.st_ino);
 }
