@@ -35,17 +35,24 @@ std::string absolute_path(const std::string& path) {
   return resolve_path(path, cwd);
 }
 
-ParseContext context_for_current_user(const std::string& absolute) {
+ParseContext context_for_current_user(const std::string& absolute, bool specifiers) {
   ParseContext c;
   c.path = absolute;
   UserDirs dirs = user_dirs();
   uid_t uid = dirs.uid;
   gid_t gid = ::getegid();
-  c.user_name = dirs.user_name;
-  c.home = dirs.home;
-  c.shell = dirs.shell;
-  const struct group* gr = ::getgrgid(gid);
-  c.group_name = gr ? gr->gr_name : std::to_string(gid);
+  // The user and group databases (NSS) only for what needs them: the
+  // specifiers, and a user's default directories under its home.
+  if (specifiers || !dirs.root) {
+    CallerEntry me = caller_entry();
+    c.user_name = me.user_name;
+    c.home = me.home;
+    c.shell = me.shell;
+  }
+  if (specifiers) {
+    const struct group* gr = ::getgrgid(gid);
+    c.group_name = gr ? gr->gr_name : std::to_string(gid);
+  }
   c.uid = uid;
   c.gid = gid;
   c.system = dirs.root;
@@ -77,20 +84,21 @@ std::string base_name(const std::string& path) { return path.substr(path.rfind('
 
 LoadResult parse_sources(LoadResult r, ValidateMode mode) {
   const UnitSources& sources = r.sources;
-  ParseContext context = context_for_current_user(sources.files[0].path);
-  // An instance read from its template, or a unit linked to a file of
-  // another name: the unit's own file name, for its name and specifiers.
-  std::string fragment_name = base_name(sources.files[0].path);
-  bool ini = fragment_name.size() > 4 && fragment_name.compare(fragment_name.size() - 4, 4, ".ini") == 0;
-  std::string own_name = ini ? sources.name + ".ini" : sources.name;
-  if (!sources.name.empty() && own_name != fragment_name) context.name = own_name;
-  // Only a unit that uses specifiers needs the machine's facts read.
+  // Only a unit that uses specifiers needs the machine's facts read, and
+  // the caller's user and group entries.
   std::vector<SourceText> texts;
   bool specifiers = false;
   for (const SourceFile& f : sources.files) {
     texts.push_back({f.path, f.text});
     specifiers = specifiers || f.text.find('%') != std::string::npos;
   }
+  ParseContext context = context_for_current_user(sources.files[0].path, specifiers);
+  // An instance read from its template, or a unit linked to a file of
+  // another name: the unit's own file name, for its name and specifiers.
+  std::string fragment_name = base_name(sources.files[0].path);
+  bool ini = fragment_name.size() > 4 && fragment_name.compare(fragment_name.size() - 4, 4, ".ini") == 0;
+  std::string own_name = ini ? sources.name + ".ini" : sources.name;
+  if (!sources.name.empty() && own_name != fragment_name) context.name = own_name;
   if (specifiers) context.host = read_host_facts();
   ParseResult parsed = parse(texts, context);
   r.unit = std::move(parsed.unit);

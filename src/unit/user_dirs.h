@@ -20,7 +20,7 @@ std::string fallback_runtime_dir(uid_t uid);
 struct UserDirs {
   uid_t uid = 0;
   bool root = true;
-  std::string user_name, home, shell;
+  std::string home;         // the user database's (or "/"); empty for root, whose directories are fixed
   std::string runtime_dir;  // %t: /run, $XDG_RUNTIME_DIR, /run/user/UID, or fallback_runtime_dir()
   std::string log_dir;      // /var/log/unitrun, $XDG_STATE_HOME/unitrun, ~/.local/state/unitrun, or under runtime_dir
   std::string config_home;  // $XDG_CONFIG_HOME or ~/.config; empty for root
@@ -37,5 +37,16 @@ struct UserDirs {
 // in one); whether that directory is safe (runtime_dir_problem) is looked
 // at again on every call, as it may change while a command runs.
 UserDirs user_dirs();
+
+// The caller's entry in the user database (getpwuid(geteuid()), through
+// NSS): what the specifiers %u, %h and %s say. Read only when asked (a unit
+// without specifiers, root's directories and a root caller need none), and
+// within a CommandReads once per command.
+struct CallerEntry {
+  std::string user_name;  // the name, or the UID in decimal when the database has none
+  std::string home;       // "/" when the database has none
+  std::string shell;      // "/bin/sh" when the database has none
+};
+CallerEntry caller_entry();
 
 }  // namespace unitrun::unit
