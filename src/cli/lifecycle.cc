@@ -451,7 +451,11 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
   // the record is final, and only the record decides (inspect()'s pidfile
   // and name lock tell apart kinds of "not running", which end the same
   // way here).
-  std::optional<MonitorState> after = read_state(files.state);
+  // Only a record that is not final (orphans) or says Result=timeout (its
+  // events, below) is read in full; a clean stop's needs no more than its
+  // state.
+  std::optional<MonitorState> after = read_state_summary(files.state);
+  if (after && (!after->finished() || after->result == ServiceResult::Timeout)) after = read_state(files.state);
   std::vector<proc::Stat> orphans = after ? find_orphans(unit.name, *after) : std::vector<proc::Stat>{};
   if (!orphans.empty()) {
     end_orphans(unit, orphans, &*after);
