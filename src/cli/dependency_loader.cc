@@ -276,20 +276,24 @@ void record_requirements(const Unit& unit, const RuntimeFiles& files) {
 namespace {
 
 // The running units `index/name/` lists, by name; the entries of units
-// that no longer run are pruned. `taken`: bases already looked at.
-std::vector<std::string> running_in(const std::string& index, const std::string& name, const RuntimeDirectory& dir,
-                                    std::unordered_set<std::string>& taken) {
+// that no longer run are pruned. `taken`: bases already looked at. `dir`
+// is opened at the first entry: most units are required by none, and a
+// stop of one then opens nothing but the index's directory of its name.
+std::vector<std::string> running_in(const std::string& directory, const std::string& name,
+                                    std::optional<RuntimeDirectory>& dir, std::unordered_set<std::string>& taken) {
+  const std::string index = directory + "/" + kRequiredByIndex;
   std::vector<std::string> out;
   for (const std::string& base : required_by(index, name)) {
     size_t dot = base.rfind('.');
     if (dot == std::string::npos || !taken.insert(base).second) continue;
+    if (!dir) dir.emplace(directory);
     RuntimeEntry entry;
     entry.name = base.substr(0, dot);
-    entry.lock = dir.path() + "/" + base + ".lock";
-    entry.state = dir.path() + "/" + base + ".state";
-    ActiveState s = quick_state(entry, dir).active;
+    entry.lock = dir->path() + "/" + base + ".lock";
+    entry.state = dir->path() + "/" + base + ".state";
+    ActiveState s = quick_state(entry, *dir).active;
     if (s == ActiveState::Inactive || s == ActiveState::Failed) {  // an entry of an earlier run
-      prune_entry(index, name, base, dir);
+      prune_entry(index, name, base, *dir);
       continue;
     }
     out.push_back(entry.name);
@@ -300,12 +304,12 @@ std::vector<std::string> running_in(const std::string& index, const std::string&
 }  // namespace
 
 std::vector<std::string> running_dependents(std::vector<std::string> names) {
-  RuntimeDirectory dir(runtime_directory());
-  const std::string index = dir.path() + "/" + kRequiredByIndex;
+  const std::string directory = runtime_directory();
+  std::optional<RuntimeDirectory> dir;
   std::unordered_set<std::string> taken;  // bases already looked at
   std::vector<std::string> out;
   for (size_t i = 0; i < names.size(); ++i)
-    for (std::string& n : running_in(index, names[i], dir, taken)) {
+    for (std::string& n : running_in(directory, names[i], dir, taken)) {
       out.push_back(n);
       names.push_back(std::move(n));
     }
@@ -313,9 +317,9 @@ std::vector<std::string> running_dependents(std::vector<std::string> names) {
 }
 
 std::vector<std::string> running_required_by(const std::string& name) {
-  RuntimeDirectory dir(runtime_directory());
+  std::optional<RuntimeDirectory> dir;
   std::unordered_set<std::string> taken;
-  return running_in(dir.path() + "/" + kRequiredByIndex, name, dir, taken);
+  return running_in(runtime_directory(), name, dir, taken);
 }
 
 unit::UnitFile own_unit(unit::UnitFile file) {

@@ -92,7 +92,7 @@ Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource
   }
   p.files = runtime_files_for(p.unit());
   if (create_runtime_dir) {
-    unit::UserDirs dirs = unit::user_dirs(false);
+    unit::UserDirs dirs = unit::user_dirs();
     // The fallback under /tmp is made private (0700, as logind makes
     // /run/user/UID): other users need not see which units run. EEXIST is
     // fine: what is there is checked after the mkdir (user_dirs() keeps
@@ -100,7 +100,7 @@ Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource
     // planted in between is refused too.
     if (!dirs.root && dirs.runtime_dir == unit::fallback_runtime_dir(dirs.uid) && dirs.runtime_dir_problem.empty()) {
       (void)::mkdir(dirs.runtime_dir.c_str(), 0700);
-      dirs = unit::user_dirs(false);
+      dirs = unit::user_dirs();
     }
     if (!dirs.runtime_dir_problem.empty()) {
       std::fprintf(stderr, "unitrun: %s\n", dirs.runtime_dir_problem.c_str());
@@ -462,7 +462,11 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
   // the record is final, and only the record decides (inspect()'s pidfile
   // and name lock tell apart kinds of "not running", which end the same
   // way here).
-  std::optional<MonitorState> after = read_state(files.state);
+  // Only a record that is not final (orphans) or says Result=timeout (its
+  // events, below) is read in full; a clean stop's needs no more than its
+  // state.
+  std::optional<MonitorState> after = read_state_summary(files.state);
+  if (after && (!after->finished() || after->result == ServiceResult::Timeout)) after = read_state(files.state);
   std::vector<proc::Stat> orphans = after ? find_orphans(unit.name, *after) : std::vector<proc::Stat>{};
   if (!orphans.empty()) {
     end_orphans(unit, orphans, &*after);

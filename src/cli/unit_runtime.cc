@@ -73,7 +73,7 @@ std::vector<proc::Stat> find_orphans(const std::string& unit_name, const Monitor
   return out;
 }
 
-RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, bool pidfile_when_running) {
+RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, bool everything_when_running) {
   auto alive_held = [&] {
     auto held = lock.alive_held_elsewhere();
     return held && *held;
@@ -90,11 +90,13 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock,
   bool running = alive_held();
   for (int attempt = 0; attempt < 4; ++attempt) {
     v = RuntimeView{};
-    v.state = read_state(files.state);
-    // Left unread only when it cannot be what this look returns: the lock
-    // was held, and is looked at again (a change reads it on the next look;
-    // the last look reads it whatever the lock said).
-    if (pidfile_when_running || !running || attempt == 3) {
+    // The pidfile left unread, and of the record only what names the
+    // monitor read, only when nothing else can be what this look returns:
+    // the lock was held, and is looked at again (a change reads both on
+    // the next look; the last look reads them whatever the lock said).
+    const bool all = everything_when_running || !running || attempt == 3;
+    v.state = all ? read_state(files.state) : read_state_summary(files.state);
+    if (all) {
       if (auto fd = safe_files::open_for_reading(files.pidfile)) {
         if (auto content = sys::read_all(fd->get(), 4096)) v.pidfile_content = *content;
       }

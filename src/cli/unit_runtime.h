@@ -36,10 +36,11 @@ struct RuntimeView {
 
 // Reads the runtime files without changing anything. `lock` is an open lock
 // of the unit (not holding the alive byte). The pidfile tells the kinds of
-// "not running" apart, and status shows it; a caller that only acts on a
-// running unit's record (stop) passes false to leave it unread while the
-// monitor holds the lock.
-RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, bool pidfile_when_running = true);
+// "not running" apart, and status shows it; a caller that only signals a
+// running unit's monitor (stop) passes false: while the monitor holds the
+// lock, the pidfile is left unread and `state` holds only what
+// read_state_summary() reads (which monitor, in which state).
+RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, bool everything_when_running = true);
 
 // A pidfile left where no monitor runs: does it name a live process that
 // runs the unit's own program (the daemon started by other means: an init

@@ -53,7 +53,7 @@ bool is_hex(std::string_view s) {
 
 std::string runtime_key(const std::string& identity) { return path_key(identity).substr(0, 12); }
 
-std::string runtime_directory() { return unit::user_dirs(false).runtime_dir + "/unitrun"; }
+std::string runtime_directory() { return unit::user_dirs().runtime_dir + "/unitrun"; }
 
 std::string shutdown_marker(const std::string& directory) { return directory + "/.shutdown"; }
 
@@ -212,6 +212,114 @@ std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, c
     auto text = sys::read_all(fd->get(), 1 << 20);
     if (!text) return std::nullopt;
     if (auto state = parse_state(*text)) return state;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// The top-level keys parse_state_summary() wants, as the SAX parser hands
+// them over; any value of another type fails the parse, as a wrong type
+// fails parse_state()'s j.value().
+class SummaryReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit SummaryReader(MonitorState& s) : s_(s) {}
+  bool ok() const { return sub_state_ && result_; }
+
+  bool null() override { return plain(); }
+  // Integers, and booleans, convert, as j.value() converts them (a
+  // fraction is refused: no record has one).
+  bool boolean(bool v) override { return number(v ? 1 : 0); }
+  bool number_integer(number_integer_t v) override { return number(v); }
+  bool number_unsigned(number_unsigned_t v) override { return number(static_cast<int64_t>(v)); }
+  bool number_float(number_float_t, const string_t&) override { return plain(); }
+  bool string(string_t& v) override {
+    if (depth_ != 1) return true;
+    switch (key_) {
+      case Key::SubState:
+        if (!(sub_state_ = parse_sub_state(v))) return false;
+        s_.sub_state = *sub_state_;
+        return true;
+      case Key::Result:
+        if (!(result_ = parse_service_result(v))) return false;
+        s_.result = *result_;
+        return true;
+      case Key::None:
+        return true;
+      default:
+        return false;
+    }
+  }
+  bool binary(binary_t&) override { return plain(); }
+  bool start_object(std::size_t) override { return nest(); }
+  bool end_object() override { return --depth_, true; }
+  bool start_array(std::size_t) override { return nest(); }
+  bool end_array() override { return --depth_, true; }
+  bool key(string_t& k) override {
+    if (depth_ != 1) return true;
+    key_ = k == "monitor_pid"          ? Key::MonitorPid
+           : k == "monitor_start_time" ? Key::MonitorStartTime
+           : k == "sub_state"          ? Key::SubState
+           : k == "result"             ? Key::Result
+                                       : Key::None;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  enum class Key { None, MonitorPid, MonitorStartTime, SubState, Result };
+
+  // A value of the wrong type for a wanted key.
+  bool plain() { return depth_ != 1 || key_ == Key::None; }
+  bool nest() {
+    if (depth_ == 0 && ++depth_) return true;  // the record itself
+    if (!plain()) return false;
+    ++depth_;
+    return true;
+  }
+  bool number(int64_t v) {
+    if (depth_ != 1) return true;
+    switch (key_) {
+      case Key::MonitorPid:
+        s_.monitor_pid = static_cast<pid_t>(v);
+        return true;
+      case Key::MonitorStartTime:
+        s_.monitor_start_time = static_cast<uint64_t>(v);
+        return true;
+      case Key::None:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  MonitorState& s_;
+  int depth_ = 0;
+  Key key_ = Key::None;
+  std::optional<SubState> sub_state_;
+  std::optional<ServiceResult> result_;
+};
+
+}  // namespace
+
+std::optional<MonitorState> parse_state_summary(const std::string& text) {
+  MonitorState s;
+  SummaryReader reader(s);
+  if (!nlohmann::json::sax_parse(text, &reader) || !reader.ok()) return std::nullopt;
+  return s;
+}
+
+std::optional<MonitorState> read_state_summary(const std::string& path) {
+  auto dir = safe_files::open_parent_directory(path, false);
+  if (!dir) return std::nullopt;
+  std::string name = path.substr(path.rfind('/') + 1);
+  // A second look when the first did not parse, as read_state_in().
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto fd = safe_files::open_for_reading_in(dir->get(), name, path);
+    if (!fd) return std::nullopt;
+    auto text = sys::read_all(fd->get(), 1 << 20);
+    if (!text) return std::nullopt;
+    if (auto state = parse_state_summary(*text)) return state;
   }
   return std::nullopt;
 }

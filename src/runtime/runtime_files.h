@@ -135,6 +135,16 @@ std::optional<MonitorState> read_state(const std::string& path);
 // The same for `name` in an open directory (runtime_entries: many at once).
 std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, const std::string& path);
 
+// Only the fields that say which monitor the record is of and where it
+// is: monitor_pid, monitor_start_time, sub_state and result (every other
+// field left at its default). The text is scanned, never built into a
+// document: what a stop reads just before it signals the monitor, and
+// after it exited, to learn whether the rest matters. Nullopt as
+// read_state() for a record that does not parse, in words this unitrun
+// does not know, or with one of these fields of the wrong type.
+std::optional<MonitorState> parse_state_summary(const std::string& text);
+std::optional<MonitorState> read_state_summary(const std::string& path);
+
 // A pidfile's content: exactly a positive decimal PID and a newline (an
 // optional trailing newline, nothing else). Anything else is nullopt:
 // "-1", "0", "1e3", "123abc", "123\n456" never become a PID to signal.

@@ -22,6 +22,7 @@ CommandReads* CommandReads::current() { return g_current; }
 void CommandReads::leave() {
   if (!g_current) return;
   g_current->user_entry.reset();
+  g_current->caller_entry.reset();
   g_current->runtime_dir_choice.reset();
   g_current->unit_files.clear();
   g_current->unit_links.clear();

@@ -5,7 +5,7 @@
 // (NAME.wants/ and the like). A verb that looks at the same unit from
 // several places (whether it needs the manager, whether it refuses a
 // manual start, the load itself, the record of its requirements) then
-// costs one getpwuid, one read of each file and one look at each
+// costs at most one getpwuid, one read of each file and one look at each
 // directory.
 //
 // A CommandReads lives on the stack of the command it serves: while it
@@ -57,6 +57,7 @@ class CommandReads {
   // split between the two; whether it is safe is looked at on every call
   // (user_dirs.cc).
   std::optional<UserDirs> user_entry;
+  std::optional<CallerEntry> caller_entry;  // caller_entry(), when asked
   std::optional<std::string> runtime_dir_choice;
   std::map<std::string, Result<std::string>> unit_files;  // by the path read
   std::map<std::string, UnitLinks> unit_links;            // by the unit path's directories and the unit's name

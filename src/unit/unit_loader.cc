@@ -35,16 +35,21 @@ std::string absolute_path(const std::string& path) {
   return resolve_path(path, cwd);
 }
 
-ParseContext context_for_current_user(const std::string& absolute, bool with_user_entry) {
+ParseContext context_for_current_user(const std::string& absolute, bool specifiers) {
   ParseContext c;
   c.path = absolute;
-  UserDirs dirs = user_dirs(with_user_entry);
+  UserDirs dirs = user_dirs();
   uid_t uid = dirs.uid;
   gid_t gid = ::getegid();
-  c.user_name = dirs.user_name;
-  c.home = dirs.home;
-  c.shell = dirs.shell;
-  if (with_user_entry) {
+  // The user and group databases (NSS) only for what needs them: the
+  // specifiers, and a user's default directories under its home.
+  if (specifiers || !dirs.root) {
+    CallerEntry me = caller_entry();
+    c.user_name = me.user_name;
+    c.home = me.home;
+    c.shell = me.shell;
+  }
+  if (specifiers) {
     const struct group* gr = ::getgrgid(gid);
     c.group_name = gr ? gr->gr_name : std::to_string(gid);
   }
@@ -80,8 +85,7 @@ std::string base_name(const std::string& path) { return path.substr(path.rfind('
 LoadResult parse_sources(LoadResult r, ValidateMode mode) {
   const UnitSources& sources = r.sources;
   // Only a unit that uses specifiers needs the machine's facts read, and
-  // the user's and group's entries (%u %h %s %g): a look-up each in the
-  // user database otherwise spent on every start.
+  // the caller's user and group entries.
   std::vector<SourceText> texts;
   bool specifiers = false;
   for (const SourceFile& f : sources.files) {

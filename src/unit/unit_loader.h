@@ -38,10 +38,10 @@ LoadResult load_sources(const UnitSources& sources, const UnitFile& file, Valida
 
 // The specifier values and default directories for the user running unitrun:
 // /run and /var/log/unitrun as root, $XDG_RUNTIME_DIR and $XDG_STATE_HOME
-// otherwise (user_dirs.h). Without `with_user_entry` (a unit without
-// specifiers), the values only %u %h %s %g name may be left empty: root's
-// user entry and the group's are not looked up then.
-ParseContext context_for_current_user(const std::string& absolute_path, bool with_user_entry = true);
+// otherwise (user_dirs.h). Without `specifiers` (no text of the unit holds
+// a '%'), the values only specifiers use that cost a look at the user and
+// group databases are left at their defaults.
+ParseContext context_for_current_user(const std::string& absolute_path, bool specifiers = true);
 
 // Absolute, lexically normalised form of a path given on the command line.
 std::string absolute_path(const std::string& path);

@@ -69,7 +69,7 @@ UnitPath unit_path_from(std::string_view value, const UnitPath& defaults) {
 }
 
 UnitPath unit_path_for_current_user() {
-  UserDirs dirs = user_dirs(false);
+  UserDirs dirs = user_dirs();
   UnitPath defaults = default_unit_path({dirs.root, dirs.config_home, dirs.runtime_dir});
   // As the machine's systemctl, enable writes where systemctl and
   // deb-systemd-helper do (host_facts.h).

@@ -35,28 +35,29 @@ std::string fallback_runtime_dir(uid_t uid) { return "/tmp/unitrun-" + std::to_s
 
 namespace {
 
-// Root's directories, all fixed: no user entry needed.
-UserDirs root_without_entry() {
-  UserDirs d;
-  d.uid = 0;
-  d.root = true;
-  d.runtime_dir = "/run";
-  d.log_dir = "/var/log/unitrun";
-  return d;
+CallerEntry read_caller_entry() {
+  CallerEntry e;
+  uid_t uid = ::geteuid();
+  const struct passwd* pw = ::getpwuid(uid);
+  e.user_name = pw ? pw->pw_name : std::to_string(uid);
+  e.home = pw && pw->pw_dir && pw->pw_dir[0] ? pw->pw_dir : "/";
+  e.shell = pw && pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh";
+  return e;
 }
 
 // What the user database and the environment say, no file system looked
-// at: what a command may keep (root's directories are fixed, all of them).
+// at: what a command may keep (root's directories are fixed, all of them:
+// root's entry is not read for them).
 UserDirs read_user_entry() {
   UserDirs d;
   d.uid = ::geteuid();
   d.root = d.uid == 0;
-  if (d.root) d = root_without_entry();
-  const struct passwd* pw = ::getpwuid(d.uid);
-  d.user_name = pw ? pw->pw_name : std::to_string(d.uid);
-  d.home = pw && pw->pw_dir && pw->pw_dir[0] ? pw->pw_dir : "/";
-  d.shell = pw && pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh";
-  if (d.root) return d;
+  if (d.root) {
+    d.runtime_dir = "/run";
+    d.log_dir = "/var/log/unitrun";
+    return d;
+  }
+  d.home = caller_entry().home;
   std::string config = absolute_env("XDG_CONFIG_HOME");
   d.config_home = config.empty() ? d.home + "/.config" : config;
   return d;
@@ -109,17 +110,19 @@ void add_user_directories(UserDirs& d, CommandReads* reads) {
 
 }  // namespace
 
-UserDirs user_dirs(bool with_user_entry) {
+UserDirs user_dirs() {
   CommandReads* reads = CommandReads::current();
-  UserDirs d;
-  if (reads && reads->user_entry)
-    d = *reads->user_entry;
-  else if (!with_user_entry && ::geteuid() == 0)
-    d = root_without_entry();  // nothing read: nothing to keep
-  else
-    d = reads ? *(reads->user_entry = read_user_entry()) : read_user_entry();
+  UserDirs d =
+      reads ? (reads->user_entry ? *reads->user_entry : *(reads->user_entry = read_user_entry())) : read_user_entry();
   if (!d.root) add_user_directories(d, reads);
   return d;
+}
+
+CallerEntry caller_entry() {
+  CommandReads* reads = CommandReads::current();
+  if (!reads) return read_caller_entry();
+  if (!reads->caller_entry) reads->caller_entry = read_caller_entry();
+  return *reads->caller_entry;
 }
 
 }  // namespace unitrun::unit

@@ -20,10 +20,7 @@ std::string fallback_runtime_dir(uid_t uid);
 struct UserDirs {
   uid_t uid = 0;
   bool root = true;
-  // The user's entry in the user database (%u %h %s). Root's directories
-  // need none of it: for root they are read only when asked for
-  // (user_dirs(true)), and empty otherwise.
-  std::string user_name, home, shell;
+  std::string home;         // the user database's (or "/"); empty for root, whose directories are fixed
   std::string runtime_dir;  // %t: /run, $XDG_RUNTIME_DIR, /run/user/UID, or fallback_runtime_dir()
   std::string log_dir;      // /var/log/unitrun, $XDG_STATE_HOME/unitrun, ~/.local/state/unitrun, or under runtime_dir
   std::string config_home;  // $XDG_CONFIG_HOME or ~/.config; empty for root
@@ -39,10 +36,17 @@ struct UserDirs {
 // command uses (/run/user/UID or /tmp/unitrun-UID: one command's files stay
 // in one); whether that directory is safe (runtime_dir_problem) is looked
 // at again on every call, as it may change while a command runs.
-// `with_user_entry`: root's user_name, home and shell too, which cost a
-// look-up in the user database (NSS: nsswitch.conf, nscd's socket,
-// /etc/passwd) that root's fixed directories do not need; a user other
-// than root always has them (its directories are under its home).
-UserDirs user_dirs(bool with_user_entry = true);
+UserDirs user_dirs();
+
+// The caller's entry in the user database (getpwuid(geteuid()), through
+// NSS): what the specifiers %u, %h and %s say. Read only when asked (a unit
+// without specifiers, root's directories and a root caller need none), and
+// within a CommandReads once per command.
+struct CallerEntry {
+  std::string user_name;  // the name, or the UID in decimal when the database has none
+  std::string home;       // "/" when the database has none
+  std::string shell;      // "/bin/sh" when the database has none
+};
+CallerEntry caller_entry();
 
 }  // namespace unitrun::unit

@@ -193,11 +193,11 @@ TEST_CASE("command reads: root's user entry is looked up only for a unit whose s
   CHECK_FALSE(has_errors(p.diagnostics));
   // Root's directories are fixed: a unit without specifiers costs no look-up
   // in the user database (NSS) at all. Another user's are under its home.
-  CHECK(reads.user_entry.has_value() == (::geteuid() != 0));
+  CHECK(reads.caller_entry.has_value() == (::geteuid() != 0));
   unit::LoadResult n = unit::load(named, unit::ValidateMode::Start);
   REQUIRE(n.readable);
   CHECK_FALSE(has_errors(n.diagnostics));
-  CHECK(reads.user_entry.has_value());
+  CHECK(reads.caller_entry.has_value());
   const struct passwd* pw = ::getpwuid(::geteuid());
   const struct group* gr = ::getgrgid(::getegid());
   REQUIRE(pw);

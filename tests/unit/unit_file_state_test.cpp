@@ -332,3 +332,44 @@ TEST_CASE("unit lock: a killed holder lets go of the name lock before the unit's
   CHECK_FALSE(*UnitLock::alive_held(lock_path));
   CHECK_FALSE(UnitLock::name_holder(name_lock));
 }
+
+TEST_CASE("runtime files: the state summary reads what parse_state reads of the monitor and its state",
+          "[unit_file_state]") {
+  MonitorState s;
+  s.unit_path = "/srv/web.service";
+  s.monitor_pid = 4242;
+  s.monitor_start_time = 123456789012ULL;
+  s.sub_state = SubState::Failed;
+  s.result = ServiceResult::Timeout;
+  s.status_text = "\"monitor_pid\":7, \"sub_state\":\"running\"";  // look-alikes inside a string
+  s.protections = {"ProtectSystem=strict"};
+  s.add_event("did not stop within 90s");
+  std::string text = serialize(s);
+  auto full = parse_state(text);
+  auto summary = parse_state_summary(text);
+  REQUIRE(full);
+  REQUIRE(summary);
+  CHECK(summary->monitor_pid == full->monitor_pid);
+  CHECK(summary->monitor_start_time == full->monitor_start_time);
+  CHECK(summary->sub_state == full->sub_state);
+  CHECK(summary->result == full->result);
+  CHECK(summary->finished());
+  CHECK(summary->events.empty());  // not read
+  // Nothing where parse_state has nothing: damaged, unknown words, a field
+  // of the wrong type, no record at all.
+  for (const char* bad :
+       {"", "{", "[]", "\"x\"", "{\"sub_state\":\"running\"}", "{\"sub_state\":\"sideways\",\"result\":\"success\"}",
+        "{\"sub_state\":\"running\",\"result\":\"success\",\"monitor_pid\":\"12\"}",
+        "{\"sub_state\":\"running\",\"result\":\"success\",\"monitor_pid\":[12]}",
+        "{\"sub_state\":7,\"result\":\"success\"}"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_state(bad));
+    CHECK_FALSE(parse_state_summary(bad));
+  }
+  auto nested = parse_state_summary(
+      "{\"events\":[{\"text\":\"x\",\"sub_state\":\"dead\"}],\"sub_state\":\"running\",\"result\":\"success\","
+      "\"monitor_pid\":9}");
+  REQUIRE(nested);
+  CHECK(nested->sub_state == SubState::Running);
+  CHECK(nested->monitor_pid == 9);
+}
