@@ -1718,8 +1718,18 @@ void Monitor::flush_state() {
 }  // namespace
 
 int run(Unit&& unit, RuntimeFiles files, UnitLock lock, Options options) {
+  bool daemonized = !options.foreground;
   Monitor m(std::move(unit), std::move(files), std::move(lock), options);
-  return m.run();
+  int status = m.run();
+  // A daemonized monitor's process ends with its run (daemonize() would
+  // _exit with this status): `stop` waits for that exit, and the
+  // destructors between (a dozen fds closed one by one, the unit and the
+  // record freed) only delay it. The kernel closes every fd at the exit,
+  // and lets go of the locks with them, before `stop` hears of it; what
+  // had to be written is (run() flushed the log, made the record final and
+  // removed the control socket).
+  if (daemonized) ::_exit(status);
+  return status;
 }
 
 }  // namespace unitrun::monitor

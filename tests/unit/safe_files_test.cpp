@@ -1,12 +1,13 @@
 // safe_files' writers: what a reader finds after each write is exactly the
 // last content, with the mode asked for, whatever came before it (a longer
 // record, a spare left with another mode) and whatever the umask.
+#include "runtime/safe_files.h"
+
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "runtime/safe_files.h"
 #include "test_support.h"
 
 using namespace unitrun;
