@@ -168,7 +168,13 @@ class Monitor {
   void run(const action::SpawnMain&);
   void run(const action::SpawnControl&);
   void run(const action::Kill&);
-  void run(const action::ArmTimer& a) { arm(timer_fd_.get(), a.deadline); }
+  void run(const action::ArmTimer& a) {
+    // A stop disarms it several times over (each phase it passes through
+    // ends its own deadline): once disarmed by us, it stays so.
+    if (a.deadline == 0 && !timer_armed_) return;
+    arm(timer_fd_.get(), a.deadline);
+    timer_armed_ = a.deadline != 0;
+  }
   void run(const action::ArmWatchdog& a) { arm(watchdog_fd_.get(), a.deadline); }
   void run(const action::WritePidfile&);
   void run(const action::RemovePidfile&);
@@ -237,8 +243,9 @@ class Monitor {
   RuntimeFiles files_;
   UnitLock lock_;
   bool start_lock_released_ = false;
-  bool trim_stack_ = false;  // the loop gives back the stack below it before it sleeps next  // `run`: see
-                             // release_start_lock_when_settled()
+  bool timer_armed_ = false;  // timer_fd_ may be armed (it may have expired since)
+  bool trim_stack_ = false;   // the loop gives back the stack below it before it sleeps next  // `run`: see
+                              // release_start_lock_when_settled()
   Options options_;
   MonitorLog log_;
   notify::Upstream upstream_;
@@ -1403,10 +1410,13 @@ void Monitor::run(const action::SpawnMain&) {
   state_.main_start_time = main_start_time_;
   state_.main_sid = main_pid_;  // the service leads its own session
   state_.main_started_usec = sys::now_realtime_usec();
-  // Written at once: should we be SIGKILLed now, `start` and `stop` find
-  // the service through this record (see cli/unit_runtime.h).
+  // Should we be SIGKILLed now, `start` and `stop` find the service through
+  // this record (see cli/unit_runtime.h): it is written before anything
+  // else that takes time: before the loop sleeps, before another process
+  // is spawned (SpawnControl), before the reply. Between here and there the
+  // monitor only writes the pidfile, so a Type=exec or simple start writes
+  // the record once, saying "running", instead of once more just before.
   save_state();
-  flush_state();
   step_done(Step::SpawnMain);
 }
 
@@ -1444,6 +1454,7 @@ void Monitor::run(const action::SpawnControl& a) {
   }
   if (!list || a.index >= list->size()) return step_failed(Step::SpawnControl, "no such command");
   const Command& c = (*list)[a.index];
+  flush_state();  // the main process spawned this turn is on record first (SpawnMain)
   process::ExecSpec spec = make_exec_spec(unit_, c, *exec_context_, outputs_, control_environment(a));
   if (!spec.limit_nofile) spec.limit_nofile = inherited_nofile_;
   auto plan = plan_for(c);
@@ -1707,8 +1718,18 @@ void Monitor::flush_state() {
 }  // namespace
 
 int run(Unit&& unit, RuntimeFiles files, UnitLock lock, Options options) {
+  bool daemonized = !options.foreground;
   Monitor m(std::move(unit), std::move(files), std::move(lock), options);
-  return m.run();
+  int status = m.run();
+  // A daemonized monitor's process ends with its run (daemonize() would
+  // _exit with this status): `stop` waits for that exit, and the
+  // destructors between (a dozen fds closed one by one, the unit and the
+  // record freed) only delay it. The kernel closes every fd at the exit,
+  // and lets go of the locks with them, before `stop` hears of it; what
+  // had to be written is (run() flushed the log, made the record final and
+  // removed the control socket).
+  if (daemonized) ::_exit(status);
+  return status;
 }
 
 }  // namespace unitrun::monitor

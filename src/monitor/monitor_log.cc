@@ -16,9 +16,10 @@
 namespace unitrun::monitor {
 namespace {
 
-// Lines are formatted when logged (with their own time) and written when
-// the monitor flushes, once per turn of its loop: a stop or a restart logs
-// several lines within a millisecond, and each would otherwise be a write.
+// Lines are kept with their own time when logged (MonitorLog's pending_),
+// formatted and written when the monitor flushes, once per turn of its
+// loop: a stop or a restart logs several lines within a millisecond, and
+// each would otherwise be a write.
 
 // Appends formatted lines to an fd opened through safe_files. Write errors
 // (a full disk) are counted, not thrown: the monitor must outlive its log.
@@ -99,6 +100,12 @@ std::string monitor_log_path(const Unit& unit) {
   return dir.substr(0, dir.rfind('/')) + "/unitrun.log";
 }
 
+struct MonitorLog::Line {
+  spdlog::log_clock::time_point time;
+  spdlog::level::level_enum level;
+  std::string text;
+};
+
 MonitorLog::MonitorLog() = default;
 MonitorLog::~MonitorLog() = default;
 
@@ -119,20 +126,24 @@ void MonitorLog::open(const Unit& unit, bool foreground) {
 
 void MonitorLog::reopen() {
   if (!logger_) return;
+  flush();  // what was logged before the rotation goes to the file it was logged to
   for (auto& sink : logger_->sinks())
     if (auto* file = dynamic_cast<SafeFileSink*>(sink.get())) file->reopen();
 }
 
 void MonitorLog::flush() {
-  if (logger_) logger_->flush();
+  if (!logger_) return;
+  for (const Line& line : pending_) logger_->log(line.time, spdlog::source_loc{}, line.level, line.text);
+  pending_.clear();
+  logger_->flush();
 }
 
 void MonitorLog::info(const std::string& message) {
-  if (logger_) logger_->info(message);
+  if (logger_) pending_.push_back({spdlog::log_clock::now(), spdlog::level::info, message});
 }
 
 void MonitorLog::error(const std::string& message) {
-  if (logger_) logger_->error(message);
+  if (logger_) pending_.push_back({spdlog::log_clock::now(), spdlog::level::err, message});
 }
 
 }  // namespace unitrun::monitor

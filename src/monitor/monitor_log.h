@@ -2,11 +2,15 @@
 // opened itself (no symlink, 0640, close-on-exec), so the fd never leaks
 // into a service; SIGHUP reopens it for logrotate. In the foreground it is
 // stderr. A log that cannot be written never stops the monitor. Lines are
-// kept until flush(): one write per turn of the monitor's loop.
+// kept until flush(), with the time they were logged at, and formatted and
+// written then: one write per turn of the monitor's loop, and nothing of
+// the formatting (the time zone read on the first line) before the monitor
+// replies to whoever waits.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "unit/unit.h"
 
@@ -33,6 +37,8 @@ class MonitorLog {
   std::string path_;
   bool journal_ = false;
   std::shared_ptr<spdlog::logger> logger_;
+  struct Line;
+  std::vector<Line> pending_;
 };
 
 // The file the monitors of a user write their own messages to:

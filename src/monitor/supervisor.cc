@@ -666,11 +666,14 @@ void Supervisor::enter_running(const Event& e) {
     last_ping_ = e.now;
     emit(action::ArmWatchdog{e.now + watchdog_usec_});
   }
-  // Who waits hears it first; the log line can wait the microseconds.
+  // The event first, so that the record the reply waits for says it too
+  // (one write, not a second one just after the reply); its log line is
+  // formatted and written once the loop is about to sleep (MonitorLog).
+  // Then who waits hears it.
+  emit(action::Record{false, first_start_ ? "started" : "restarted", true});
   if (first_start_) report(action::Report{true, exit_code::kSuccess, "", false});
   reply_restart(true, exit_code::kSuccess, "");
   emit(action::Notify{action::Upstream::Ready, ""});
-  emit(action::Record{false, first_start_ ? "started" : "restarted", true});
   emit(action::Notify{action::Upstream::StatusRunning, ""});
   // The monitor now mostly sleeps for as long as the service runs: hand back
   // the heap pages that starting needed.

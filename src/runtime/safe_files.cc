@@ -150,18 +150,25 @@ Status write_atomic(const std::string& path, std::string_view content, mode_t mo
   };
   std::string tmp;
   UniqueFd fd;
+  // The mode exactly, whatever the umask: created with it, the umask set
+  // aside for the create (unitrun runs no second thread; as in
+  // runtime/control_socket.cc). An fchmod afterwards would dirty the new
+  // inode once more: a journal transaction of its own on ext4.
+  mode_t umask_before = ::umask(0);
   for (int attempt = 0; attempt < 16 && !fd; ++attempt) {
     tmp = "." + name + "." + std::to_string(next() % 1000000000);
     fd.reset(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-    if (!fd && errno != EEXIST) return Error::from_errno("create temporary file for '" + path + "'");
+    if (!fd && errno != EEXIST) break;
   }
+  int create_errno = errno;
+  ::umask(umask_before);
+  errno = create_errno;
   if (!fd) return Error::from_errno("create temporary file for '" + path + "'");
   auto fail = [&](const std::string& what) {
     Error e = Error::from_errno(what + " '" + path + "'");
     (void)::unlinkat(dir.get(), tmp.c_str(), 0);  // best effort: the original error matters more
     return e;
   };
-  if (::fchmod(fd.get(), mode) < 0) return fail("chmod");
   if (auto written = sys::write_all(fd.get(), content); !written) {
     errno = written.error().sys_errno;
     return fail("write");
@@ -185,12 +192,17 @@ Status rewrite(const std::string& path, std::string_view content, mode_t mode) {
   if (::fstat(fd.get(), &st) < 0) return Error::from_errno("stat spare of '" + path + "'");
   if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != ::geteuid())
     return Error::plain("refusing to write spare of '" + path + "': not our own regular file");
-  if (::fchmod(fd.get(), mode) < 0) return Error::from_errno("chmod spare of '" + path + "'");
+  // Each of these dirties the inode (a journal transaction on ext4): only
+  // when needed. The mode is right but for the first write (or a umask that
+  // cut it); a record rarely shrinks (its events only accumulate).
+  if ((st.st_mode & 07777) != mode && ::fchmod(fd.get(), mode) < 0)
+    return Error::from_errno("chmod spare of '" + path + "'");
   // Overwritten in place (the fd is fresh, at offset 0) and cut to length:
   // the block it has stays its own.
   if (auto written = sys::write_all(fd.get(), content); !written)
     return Error{written.error().sys_errno, "write spare of '" + path + "'"};
-  if (::ftruncate(fd.get(), static_cast<off_t>(content.size())) < 0)
+  if (static_cast<uint64_t>(st.st_size) > content.size() &&
+      ::ftruncate(fd.get(), static_cast<off_t>(content.size())) < 0)
     return Error::from_errno("truncate spare of '" + path + "'");
   if (::close(fd.release()) < 0) return Error::from_errno("close spare of '" + path + "'");
   if (::renameat2(dir.get(), spare.c_str(), dir.get(), name.c_str(), RENAME_EXCHANGE) == 0) return ok();

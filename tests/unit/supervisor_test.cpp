@@ -120,7 +120,7 @@ TEST_CASE("a simple unit: every action of a start, informative ones included", "
   Driver d(unit_of(ServiceType::Simple), SupervisorOptions{true, true});
   d.start();
   CHECK(d.take() == Lines{"notify STATUS=starting", "prepare", "spawn main", "write pidfile", "timer off",
-                          "entered running", "report ok", "notify READY=1", "started", "notify STATUS=running",
+                          "entered running", "started", "report ok", "notify READY=1", "notify STATUS=running",
                           "trim memory"});
 }
 
