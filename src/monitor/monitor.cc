@@ -1245,9 +1245,10 @@ Status Monitor::set_up_sandbox() {
       event("warning: " + why);
     }
     if (cgroup_) {
-      if (auto watch_fd = cgroup_->open_oom_watch()) {
+      std::optional<uint64_t> kills_now;
+      if (auto watch_fd = cgroup_->open_oom_watch(&kills_now)) {
         oom_fd_ = std::move(*watch_fd);
-        oom_kills_seen_ = cgroup_->oom_kills().value_or(0);
+        oom_kills_seen_ = kills_now.value_or(0);
         if (auto w = watch(oom_fd_.get()); !w) log_.error("cannot watch for OOM kills: " + w.error().message());
       }
     }

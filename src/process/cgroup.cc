@@ -79,15 +79,19 @@ std::optional<uint64_t> read_number(const std::string& path) {
 }
 
 // "key value" lines (memory.events, cpu.stat, memory.oom_control).
-std::optional<uint64_t> read_keyed(const std::string& path, const std::string& key) {
-  auto s = sys::read_file(path, 1 << 16);
-  if (!s) return std::nullopt;
-  std::istringstream in(*s);
+std::optional<uint64_t> parse_keyed(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
   std::string k;
   uint64_t v;
   while (in >> k >> v)
     if (k == key) return v;
   return std::nullopt;
+}
+
+std::optional<uint64_t> read_keyed(const std::string& path, const std::string& key) {
+  auto s = sys::read_file(path, 1 << 16);
+  if (!s) return std::nullopt;
+  return parse_keyed(*s, key);
 }
 
 Status write_value(const std::string& path, const std::string& value) {
@@ -930,7 +934,7 @@ CgroupUsage UnitCgroup::usage() const {
   return u;
 }
 
-Result<UniqueFd> UnitCgroup::open_oom_watch() const {
+Result<UniqueFd> UnitCgroup::open_oom_watch(std::optional<uint64_t>* kills_now) const {
   const Node* m = node_with("memory");
   if (!m) return Error::plain("cgroup: no memory controller for an OOM watch");
   if (m->tree == "v2") {
@@ -939,6 +943,7 @@ Result<UniqueFd> UnitCgroup::open_oom_watch() const {
     std::string events = m->path + "/memory.events";
     if (::inotify_add_watch(fd.get(), events.c_str(), IN_MODIFY) < 0)
       return Error::from_errno("inotify_add_watch " + events);
+    if (kills_now) *kills_now = oom_kills();
     return fd;
   }
   UniqueFd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -947,6 +952,12 @@ Result<UniqueFd> UnitCgroup::open_oom_watch() const {
   if (!control) return control.error();
   std::string reg = std::to_string(efd.get()) + " " + std::to_string(control->get());
   if (auto s = write_value(m->path + "/cgroup.event_control", reg); !s) return s.error();
+  if (kills_now) {
+    // The count from the file just registered (not read yet: at offset 0),
+    // instead of a second open of it: oom_kills()'s answer.
+    auto text = sys::read_all(control->get(), 1 << 16);
+    *kills_now = text ? parse_keyed(*text, "oom_kill") : std::nullopt;
+  }
   return efd;
 }
 
