@@ -486,14 +486,20 @@ Status Monitor::set_up() {
     t->reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
     if (!*t) return Error::from_errno("timerfd_create");
   }
-  auto notify = notify::NotifyServer::open();
-  if (!notify) return notify.error();
-  notify_.emplace(std::move(*notify));
+  // The notify socket only where its address is given out (PrepareExec:
+  // NotifyAccess= other than none, fixed for the monitor's life): nobody
+  // else can name it, and a datagram there would be refused anyway.
+  if (notify_access_ != NotifyAccess::None) {
+    auto notify = notify::NotifyServer::open();
+    if (!notify) return notify.error();
+    notify_.emplace(std::move(*notify));
+  }
   auto control = runtime::listen_control(files_.control);
   if (!control) return control.error();
   control_fd_ = std::move(*control);
-  for (int fd : {signal_fd_.get(), timer_fd_.get(), watchdog_fd_.get(), upstream_watchdog_fd_.get(), notify_->fd(),
-                 control_fd_.get(), notify_resume_fd_.get()}) {
+  for (int fd : {signal_fd_.get(), timer_fd_.get(), watchdog_fd_.get(), upstream_watchdog_fd_.get(),
+                 notify_ ? notify_->fd() : -1, control_fd_.get(), notify_resume_fd_.get()}) {
+    if (fd < 0) continue;
     auto w = watch(fd);
     if (!w) return w;
   }
