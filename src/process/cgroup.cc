@@ -246,11 +246,16 @@ bool wait_fds(std::vector<struct pollfd>& fds, uint64_t deadline_usec) {
 
 // ---------------------------------------------------------------- detection
 
+bool CgroupV1Hierarchy::writable() const {
+  if (!writable_) writable_ = root_user && ::access(probe_path.c_str(), W_OK) == 0;
+  return *writable_;
+}
+
 std::string CgroupSupport::carrier(const std::string& controller) const {
   if (v2_writable && std::find(v2_controllers.begin(), v2_controllers.end(), controller) != v2_controllers.end())
     return "v2";
   auto it = v1.find(controller == "io" ? "blkio" : controller);
-  if (it != v1.end() && it->second.writable) return "v1";
+  if (it != v1.end() && it->second.writable()) return "v1";
   return "";
 }
 
@@ -284,7 +289,7 @@ std::string CgroupSupport::describe() const {
   std::set<std::string> mounts;
   std::string v1s;
   for (const auto& [c, h] : v1)
-    if (h.writable) v1s += " " + c;
+    if (h.writable()) v1s += " " + c;
   if (!v1s.empty()) s += (v2_mount.empty() ? ":" : ",") + std::string(" v1") + v1s;
   if (!v2_problem.empty()) s += "; " + v2_problem;
   return s;
@@ -312,7 +317,8 @@ CgroupSupport parse_cgroup_support(const std::string& mountinfo, const std::stri
       for (const std::string& o : split(super, ','))
         if (is_v1_controller(o)) h.controllers.push_back(o);
       if (h.controllers.empty()) continue;  // name=systemd and the like: no controller
-      h.writable = is_root_user && ::access((root + mount_point).c_str(), W_OK) == 0;
+      h.probe_path = root + mount_point;
+      h.root_user = is_root_user;
       for (const std::string& c : h.controllers)
         if (!s.v1.count(c)) s.v1[c] = h;
     }
@@ -648,8 +654,9 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
       set("CPUWeight=", "cpu", "cpu.shares", std::to_string(cpu_weight_to_shares(*limits.cpu_weight)),
           std::to_string(*limits.cpu_weight));
   }
-  const Node* io = cg.node_with(support.carrier("io") == "v2" ? "io" : "blkio");
-  if ((limits.io_weight || !limits.io_device_weight.empty()) && io) {
+  bool want_io = limits.io_weight || !limits.io_device_weight.empty();
+  const Node* io = want_io ? cg.node_with(support.carrier("io") == "v2" ? "io" : "blkio") : nullptr;
+  if (io) {
     bool io_v2 = io->tree == "v2";
     std::string weight_file, device_file;
     if (io_v2) {

@@ -41,7 +41,15 @@ namespace unitrun::process {
 struct CgroupV1Hierarchy {
   std::string mount_point;               // "/sys/fs/cgroup/cpu,cpuacct"
   std::vector<std::string> controllers;  // {"cpu", "cpuacct"}
-  bool writable = false;                 // unitrun may create cgroups in it
+  // Whether unitrun may create cgroups in it (root, and access(W_OK) on
+  // the mount point), asked of the kernel when first wanted, not at
+  // detection: a start looks at the two or three hierarchies its plan
+  // uses, not at the dozen a machine mounts.
+  bool writable() const;
+
+  std::string probe_path;  // the mount point as seen from here (under parse_cgroup_support's root)
+  bool root_user = false;
+  mutable std::optional<bool> writable_;  // writable(), once asked
 };
 
 struct CgroupSupport {
