@@ -489,18 +489,33 @@ Status Monitor::set_up() {
   if (!epoll_) return Error::from_errno("epoll_create1");
   signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signal_fd_) return Error::from_errno("signalfd");
-  for (UniqueFd* t : {&timer_fd_, &watchdog_fd_, &upstream_watchdog_fd_, &notify_resume_fd_}) {
+  // A timer only where it can be armed: the watchdog where WatchdogSec=
+  // sets it or a WATCHDOG_USEC= datagram may (the notify socket exists),
+  // systemd's watchdog where it asked for pings, the notify socket's pause
+  // where there is a notify socket.
+  bool watchdog = notify_access_ != NotifyAccess::None || (unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity);
+  bool notify_socket = notify_access_ != NotifyAccess::None;
+  for (auto [t, needed] : {std::pair{&timer_fd_, true}, std::pair{&watchdog_fd_, watchdog},
+                           std::pair{&upstream_watchdog_fd_, upstream_.watchdog_usec() > 0},
+                           std::pair{&notify_resume_fd_, notify_socket}}) {
+    if (!needed) continue;
     t->reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
     if (!*t) return Error::from_errno("timerfd_create");
   }
-  auto notify = notify::NotifyServer::open();
-  if (!notify) return notify.error();
-  notify_.emplace(std::move(*notify));
+  // The notify socket only where its address is given out (PrepareExec:
+  // NotifyAccess= other than none, fixed for the monitor's life): nobody
+  // else can name it, and a datagram there would be refused anyway.
+  if (notify_socket) {
+    auto notify = notify::NotifyServer::open();
+    if (!notify) return notify.error();
+    notify_.emplace(std::move(*notify));
+  }
   auto control = runtime::listen_control(files_.control);
   if (!control) return control.error();
   control_fd_ = std::move(*control);
-  for (int fd : {signal_fd_.get(), timer_fd_.get(), watchdog_fd_.get(), upstream_watchdog_fd_.get(), notify_->fd(),
-                 control_fd_.get(), notify_resume_fd_.get()}) {
+  for (int fd : {signal_fd_.get(), timer_fd_.get(), watchdog_fd_.get(), upstream_watchdog_fd_.get(),
+                 notify_ ? notify_->fd() : -1, control_fd_.get(), notify_resume_fd_.get()}) {
+    if (fd < 0) continue;
     auto w = watch(fd);
     if (!w) return w;
   }
@@ -1252,9 +1267,10 @@ Status Monitor::set_up_sandbox() {
       event("warning: " + why);
     }
     if (cgroup_) {
-      if (auto watch_fd = cgroup_->open_oom_watch()) {
+      std::optional<uint64_t> kills_now;
+      if (auto watch_fd = cgroup_->open_oom_watch(&kills_now)) {
         oom_fd_ = std::move(*watch_fd);
-        oom_kills_seen_ = cgroup_->oom_kills().value_or(0);
+        oom_kills_seen_ = kills_now.value_or(0);
         if (auto w = watch(oom_fd_.get()); !w) log_.error("cannot watch for OOM kills: " + w.error().message());
       }
     }
@@ -1694,6 +1710,7 @@ void Monitor::run(const action::EnteredRunning&) {
 // ---- the outside world ---------------------------------------------------------------
 
 void Monitor::arm(int fd, uint64_t deadline) {
+  if (fd < 0 && deadline == 0) return;  // a timer this unit does not have (set_up()) is never armed: nothing to disarm
   struct itimerspec spec;
   std::memset(&spec, 0, sizeof spec);
   if (deadline != 0) {

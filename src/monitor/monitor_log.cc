@@ -25,7 +25,10 @@ namespace {
 // (a full disk) are counted, not thrown: the monitor must outlive its log.
 class SafeFileSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  explicit SafeFileSink(std::string path) : path_(std::move(path)) { open_file(); }
+  // Opened at the first flush, not here: the monitor's first lines are
+  // written once its start has been reported (the loop flushes before it
+  // sleeps), and the open is off the path from `start` to the service.
+  explicit SafeFileSink(std::string path) : path_(std::move(path)) {}
   void reopen() {
     std::lock_guard<std::mutex> lock(mutex_);
     flush_();
@@ -40,6 +43,7 @@ class SafeFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   }
   void flush_() override {
     if (pending_.empty()) return;
+    if (!opened_) open_file();
     if (!fd_ || !sys::write_all(fd_.get(), pending_)) ++lost_;
     pending_.clear();
   }
@@ -48,8 +52,10 @@ class SafeFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   void open_file() {
     auto fd = safe_files::open_for_writing(path_, true, false, 0640);
     fd_ = fd ? std::move(*fd) : UniqueFd();
+    opened_ = true;
   }
   std::string path_;
+  bool opened_ = false;  // open_file() ran (it may have failed: then lines are lost, counted)
   UniqueFd fd_;
   std::string pending_;
   unsigned long lost_ = 0;

@@ -79,15 +79,19 @@ std::optional<uint64_t> read_number(const std::string& path) {
 }
 
 // "key value" lines (memory.events, cpu.stat, memory.oom_control).
-std::optional<uint64_t> read_keyed(const std::string& path, const std::string& key) {
-  auto s = sys::read_file(path, 1 << 16);
-  if (!s) return std::nullopt;
-  std::istringstream in(*s);
+std::optional<uint64_t> parse_keyed(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
   std::string k;
   uint64_t v;
   while (in >> k >> v)
     if (k == key) return v;
   return std::nullopt;
+}
+
+std::optional<uint64_t> read_keyed(const std::string& path, const std::string& key) {
+  auto s = sys::read_file(path, 1 << 16);
+  if (!s) return std::nullopt;
+  return parse_keyed(*s, key);
 }
 
 Status write_value(const std::string& path, const std::string& value) {
@@ -242,11 +246,16 @@ bool wait_fds(std::vector<struct pollfd>& fds, uint64_t deadline_usec) {
 
 // ---------------------------------------------------------------- detection
 
+bool CgroupV1Hierarchy::writable() const {
+  if (!writable_) writable_ = root_user && ::access(probe_path.c_str(), W_OK) == 0;
+  return *writable_;
+}
+
 std::string CgroupSupport::carrier(const std::string& controller) const {
   if (v2_writable && std::find(v2_controllers.begin(), v2_controllers.end(), controller) != v2_controllers.end())
     return "v2";
   auto it = v1.find(controller == "io" ? "blkio" : controller);
-  if (it != v1.end() && it->second.writable) return "v1";
+  if (it != v1.end() && it->second.writable()) return "v1";
   return "";
 }
 
@@ -280,7 +289,7 @@ std::string CgroupSupport::describe() const {
   std::set<std::string> mounts;
   std::string v1s;
   for (const auto& [c, h] : v1)
-    if (h.writable) v1s += " " + c;
+    if (h.writable()) v1s += " " + c;
   if (!v1s.empty()) s += (v2_mount.empty() ? ":" : ",") + std::string(" v1") + v1s;
   if (!v2_problem.empty()) s += "; " + v2_problem;
   return s;
@@ -308,7 +317,8 @@ CgroupSupport parse_cgroup_support(const std::string& mountinfo, const std::stri
       for (const std::string& o : split(super, ','))
         if (is_v1_controller(o)) h.controllers.push_back(o);
       if (h.controllers.empty()) continue;  // name=systemd and the like: no controller
-      h.writable = is_root_user && ::access((root + mount_point).c_str(), W_OK) == 0;
+      h.probe_path = root + mount_point;
+      h.root_user = is_root_user;
       for (const std::string& c : h.controllers)
         if (!s.v1.count(c)) s.v1[c] = h;
     }
@@ -644,8 +654,9 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
       set("CPUWeight=", "cpu", "cpu.shares", std::to_string(cpu_weight_to_shares(*limits.cpu_weight)),
           std::to_string(*limits.cpu_weight));
   }
-  const Node* io = cg.node_with(support.carrier("io") == "v2" ? "io" : "blkio");
-  if ((limits.io_weight || !limits.io_device_weight.empty()) && io) {
+  bool want_io = limits.io_weight || !limits.io_device_weight.empty();
+  const Node* io = want_io ? cg.node_with(support.carrier("io") == "v2" ? "io" : "blkio") : nullptr;
+  if (io) {
     bool io_v2 = io->tree == "v2";
     std::string weight_file, device_file;
     if (io_v2) {
@@ -930,7 +941,7 @@ CgroupUsage UnitCgroup::usage() const {
   return u;
 }
 
-Result<UniqueFd> UnitCgroup::open_oom_watch() const {
+Result<UniqueFd> UnitCgroup::open_oom_watch(std::optional<uint64_t>* kills_now) const {
   const Node* m = node_with("memory");
   if (!m) return Error::plain("cgroup: no memory controller for an OOM watch");
   if (m->tree == "v2") {
@@ -939,6 +950,7 @@ Result<UniqueFd> UnitCgroup::open_oom_watch() const {
     std::string events = m->path + "/memory.events";
     if (::inotify_add_watch(fd.get(), events.c_str(), IN_MODIFY) < 0)
       return Error::from_errno("inotify_add_watch " + events);
+    if (kills_now) *kills_now = oom_kills();
     return fd;
   }
   UniqueFd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -947,6 +959,12 @@ Result<UniqueFd> UnitCgroup::open_oom_watch() const {
   if (!control) return control.error();
   std::string reg = std::to_string(efd.get()) + " " + std::to_string(control->get());
   if (auto s = write_value(m->path + "/cgroup.event_control", reg); !s) return s.error();
+  if (kills_now) {
+    // The count from the file just registered (not read yet: at offset 0),
+    // instead of a second open of it: oom_kills()'s answer.
+    auto text = sys::read_all(control->get(), 1 << 16);
+    *kills_now = text ? parse_keyed(*text, "oom_kill") : std::nullopt;
+  }
   return efd;
 }
 

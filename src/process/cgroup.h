@@ -41,7 +41,15 @@ namespace unitrun::process {
 struct CgroupV1Hierarchy {
   std::string mount_point;               // "/sys/fs/cgroup/cpu,cpuacct"
   std::vector<std::string> controllers;  // {"cpu", "cpuacct"}
-  bool writable = false;                 // unitrun may create cgroups in it
+  // Whether unitrun may create cgroups in it (root, and access(W_OK) on
+  // the mount point), asked of the kernel when first wanted, not at
+  // detection: a start looks at the two or three hierarchies its plan
+  // uses, not at the dozen a machine mounts.
+  bool writable() const;
+
+  std::string probe_path;  // the mount point as seen from here (under parse_cgroup_support's root)
+  bool root_user = false;
+  mutable std::optional<bool> writable_;  // writable(), once asked
 };
 
 struct CgroupSupport {
@@ -168,8 +176,10 @@ class UnitCgroup {
   // memory.events, v1 an eventfd registered through cgroup.event_control on
   // memory.oom_control. Read oom_kills() after it fires (and drain the fd:
   // read() it; for inotify, read events; for eventfd, 8 bytes). Fails when
-  // the cgroup has no memory controller.
-  Result<UniqueFd> open_oom_watch() const;
+  // the cgroup has no memory controller. kills_now, when given, receives
+  // oom_kills() as it is once the watch is in place (v1: read from the
+  // file the watch registered, not opened a second time).
+  Result<UniqueFd> open_oom_watch(std::optional<uint64_t>* kills_now = nullptr) const;
   // The OOM kills counted in this cgroup so far (memory.events oom_kill on
   // v2, memory.oom_control oom_kill on v1); nullopt without a memory
   // controller or on kernels that do not count them.

@@ -811,8 +811,8 @@ TEST_CASE("cgroup: a plain unit gets no v1 cpuacct or freezer beside v2, and an 
           "[cgroup]") {
   auto support = process::detect_cgroups();
   if (!support.v2_writable || ::access((support.v2_base + "/cgroup.kill").c_str(), F_OK) != 0 ||
-      !support.v1.count("freezer") || !support.v1.count("cpuacct") || !support.v1.at("freezer").writable ||
-      !support.v1.at("cpuacct").writable) {
+      !support.v1.count("freezer") || !support.v1.count("cpuacct") || !support.v1.at("freezer").writable() ||
+      !support.v1.at("cpuacct").writable()) {
     WARN("not hybrid with cgroup.kill here (" << support.describe() << "): the case needs both");
     return;
   }
@@ -969,7 +969,7 @@ TEST_CASE("cgroup: a start makes the trees' unitrun bases where they are missing
   std::vector<std::string> made_here;  // removed at the end, deepest first
   if (support.v2_writable) support.v2_base = support.v2_mount + "/" + fresh;
   for (auto& [c, h] : support.v1) {
-    if (!h.writable || h.mount_point.find(fresh) != std::string::npos) continue;
+    if (!h.writable() || h.mount_point.find(fresh) != std::string::npos) continue;
     std::string moved = h.mount_point + "/" + fresh;
     for (auto& [c2, h2] : support.v1)
       if (&h2 != &h && h2.mount_point == h.mount_point) h2.mount_point = moved;

@@ -461,7 +461,7 @@ TEST_CASE("cgroup detection: hybrid (v1 controllers, v2 for tracking) and co-mou
   CHECK(v1.layout == CgroupSupport::Layout::V1);
   CHECK(v1.v2_mount.empty());
   auto nonroot = parse_cgroup_support(mi, "0::/\n", root.path(), false);
-  CHECK_FALSE(nonroot.v1.at("memory").writable);
+  CHECK_FALSE(nonroot.v1.at("memory").writable());
 
   // The IP filter needs the v2 tree: on v1 alone, check names the key.
   CgroupLimits ip;
