@@ -13,7 +13,10 @@ using namespace itest;
 
 namespace {
 
-// Debian 12's redis-server.service, less RemoveIPC= (which unitrun refuses).
+// Debian 12's redis-server.service, less RemoveIPC= (which unitrun refuses),
+// and run as daemon instead of redis: the unit is validated, and a redis user
+// exists only where redis-server is installed (not on a fresh CI machine).
+// Any system user other than root and nobody scores the same.
 const char* kRedis = R"([Unit]
 Description=Advanced key-value store
 After=network.target
@@ -24,8 +27,8 @@ ExecStart=/usr/bin/redis-server /etc/redis/redis.conf --supervised systemd --dae
 PIDFile=/run/redis/redis-server.pid
 TimeoutStopSec=0
 Restart=always
-User=redis
-Group=redis
+User=daemon
+Group=daemon
 RuntimeDirectory=redis
 RuntimeDirectoryMode=2755
 UMask=007
