@@ -242,10 +242,9 @@ class Monitor {
   Unit unit_;
   RuntimeFiles files_;
   UnitLock lock_;
-  bool start_lock_released_ = false;
-  bool timer_armed_ = false;  // timer_fd_ may be armed (it may have expired since)
-  bool trim_stack_ = false;   // the loop gives back the stack below it before it sleeps next  // `run`: see
-                              // release_start_lock_when_settled()
+  bool start_lock_released_ = false;  // `run`: see release_start_lock_when_settled()
+  bool timer_armed_ = false;          // timer_fd_ may be armed (it may have expired since)
+  bool trim_stack_ = false;           // the loop gives back the stack below it before it sleeps next
   Options options_;
   MonitorLog log_;
   notify::Upstream upstream_;
@@ -1428,10 +1427,9 @@ void Monitor::run(const action::SpawnMain&) {
   state_.main_started_usec = sys::now_realtime_usec();
   // Should we be SIGKILLed now, `start` and `stop` find the service through
   // this record (see cli/unit_runtime.h): it is written before anything
-  // else that takes time: before the loop sleeps, before another process
-  // is spawned (SpawnControl), before the reply. Between here and there the
-  // monitor only writes the pidfile, so a Type=exec or simple start writes
-  // the record once, saying "running", instead of once more just before.
+  // else names the service or takes time: before the pidfile
+  // (WritePidfile), before the loop sleeps, before another process is
+  // spawned (SpawnControl), before the reply.
   save_state();
   step_done(Step::SpawnMain);
 }
@@ -1523,7 +1521,11 @@ void Monitor::run(const action::Kill& k) {
 
 void Monitor::run(const action::WritePidfile&) {
   // The pidfile names the main PID before `start` returns; when it cannot be
-  // written the service must not run untracked.
+  // written the service must not run untracked. The record names it first:
+  // a monitor SIGKILLed between the two would otherwise leave a live pidfile
+  // beside the last run's final record, and the service would look like one
+  // run outside unitrun (status, start and stop would leave it alone).
+  flush_state();
   if (write_pidfile_) {
     auto written = safe_files::write_atomic(files_.pidfile, std::to_string(main_pid_) + "\n", 0644);
     if (!written) return step_failed(Step::WritePidfile, "cannot write pidfile: " + written.error().message());

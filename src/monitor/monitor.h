@@ -37,8 +37,10 @@ struct Options {
 
 // Runs until the unit has stopped for good; returns the monitor's exit
 // status (`run`), or, daemonized (not options.foreground), ends the
-// process with it (_exit: the monitor's exit is what `stop` waits for). The lock must hold the alive lock already. The
-// unit is moved from, not copied (a 3 kB temporary in a start's frames would stay in the monitor's stack pages).
+// process with it (_exit: the monitor's exit is what `stop` waits for).
+// The lock must hold the alive lock already. The unit is moved from, not
+// copied (a 3 kB temporary in a start's frames would stay in the monitor's
+// stack pages).
 int run(Unit&& unit, RuntimeFiles files, UnitLock lock, Options options);
 
 }  // namespace unitrun::monitor

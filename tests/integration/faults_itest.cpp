@@ -112,6 +112,44 @@ TEST_CASE("F1: after the monitor is SIGKILLed, status tells the truth and stop e
   }
 }
 
+// The record names a new main process before the pidfile does: a monitor
+// SIGKILLed between the two must not leave a live pidfile beside the last
+// run's final record, where the service would look like one run outside
+// unitrun and `stop` would leave it running. strace kills the monitor as it
+// renames the pidfile into place (the state record is exchanged with
+// renameat2, so renameat is the pidfile's alone) and lets the service go at
+// its exec.
+TEST_CASE("F1: a monitor SIGKILLed as it writes the pidfile has put the service on record: stop ends it", "[faults]") {
+  if (::access("/usr/bin/strace", X_OK) != 0) {
+    WARN("no /usr/bin/strace here: the case needs it to kill the monitor at one system call");
+    return;
+  }
+  TempDir dir;
+  TestUnit u(dir, "f1p", "/bin/sleep 1000");
+  start_ok(u);  // a finished record of an earlier run is on disk
+  REQUIRE(u.stop().exit_code == 0);
+  RunOptions marked;
+  marked.set_env.push_back("UNITRUN_TEST_MARKER=" + u.marker());
+  RunResult killed = run({"/usr/bin/strace", "-f", "-qq", "-o", "/dev/null", "-b", "execve", "-e", "trace=renameat",
+                          "-e", "inject=renameat:signal=KILL:when=1", unitrun_binary(), "start", u.path()},
+                         marked);
+  INFO(killed.describe());
+  REQUIRE(killed.exit_code == 1);
+  REQUIRE(contains(killed.err, "monitor exited before reporting"));
+  reap_adopted();
+  std::vector<pid_t> services = u.services();
+  REQUIRE(services.size() == 1);
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(contains(status.out, "the monitor died"));
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(wait_exit(services[0], 5000));
+  CHECK(u.nothing_running());
+}
+
 // A start that waits on the unit lock claims the unit's name the moment the
 // lock is free: a monitor's name lock must be gone by then, also when the
 // monitor is SIGKILLed and the kernel lets go of its locks in its own
