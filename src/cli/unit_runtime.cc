@@ -221,9 +221,11 @@ void record_orphans_stopped(const RuntimeFiles& files, const MonitorState& last)
   (void)write_state(files.state, s);
 }
 
-size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans, const MonitorState* record) {
-  // The same stop as the monitor's (process/stop_plan.h): KillMode= decides
-  // who gets KillSignal=, FinalKillSignal= follows after TimeoutStopSec=.
+namespace {
+
+// The same stop as the monitor's (process/stop_plan.h): KillMode= decides
+// who gets KillSignal=, FinalKillSignal= follows after TimeoutStopSec=.
+size_t signal_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans, const MonitorState* record) {
   process::StopPlan plan = process::stop_plan_for(unit);
   std::vector<Pinned> pinned;
   for (const proc::Stat& s : orphans) {
@@ -249,6 +251,18 @@ size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans, con
   bool final_tree = plan.final_targets == process::StopPlan::Targets::Everyone;
   signalled += signal_each(pinned, final_tree ? everyone : main_only, plan.final_signal);
   (void)wait_gone(pinned, until, plan.timeout);
+  return signalled;
+}
+
+}  // namespace
+
+size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans, const MonitorState* record) {
+  size_t signalled = signal_orphans(unit, orphans, record);
+  // The dead monitor would have removed the unit's cgroups at its end, as
+  // systemd does when a unit goes inactive. remove() takes away nothing
+  // that still has a member (what KillMode= left alone keeps them): EBUSY
+  // then, and they stay for the next start, which adopts them.
+  if (auto cgroup = process::find_unit_cgroup(unit.name)) (void)cgroup->remove();
   return signalled;
 }
 

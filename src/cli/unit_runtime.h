@@ -67,7 +67,8 @@ void record_orphans_stopped(const RuntimeFiles& files, const MonitorState& last)
 // Ends orphans the way the monitor stops a unit (process/stop_plan.h:
 // KillMode=, KillSignal=, FinalKillSignal= after TimeoutStopSec=), waiting on
 // pidfds. `record` (the dead monitor's state) says which orphan is the main
-// process. Returns how many signals were sent.
+// process. Then removes the unit's cgroups where nothing is left in them.
+// Returns how many signals were sent.
 size_t end_orphans(const Unit& unit, const std::vector<proc::Stat>& orphans, const MonitorState* record);
 
 }  // namespace unitrun::cli
