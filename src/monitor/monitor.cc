@@ -1525,8 +1525,8 @@ void Monitor::run(const action::WritePidfile&) {
   // a monitor SIGKILLed between the two would otherwise leave a live pidfile
   // beside the last run's final record, and the service would look like one
   // run outside unitrun (status, start and stop would leave it alone).
-  flush_state();
   if (write_pidfile_) {
+    flush_state();
     auto written = safe_files::write_atomic(files_.pidfile, std::to_string(main_pid_) + "\n", 0644);
     if (!written) return step_failed(Step::WritePidfile, "cannot write pidfile: " + written.error().message());
   }

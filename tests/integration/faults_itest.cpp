@@ -160,7 +160,7 @@ TEST_CASE("F1: a monitor SIGKILLed as it writes the pidfile has put the service 
   INFO(status.describe());
   CHECK(status.exit_code == 0);
   CHECK(contains(status.out, "the monitor died"));
-  INFO("cgroup directories before the stop: " << cgroup_dirs_of(u.name() + ".service").size());
+  bool had_cgroups = !cgroup_dirs_of(u.name() + ".service").empty();
   RunResult stop = u.stop();
   INFO(stop.describe());
   CHECK(stop.exit_code == 0);
@@ -168,6 +168,10 @@ TEST_CASE("F1: a monitor SIGKILLed as it writes the pidfile has put the service 
   CHECK(u.nothing_running());
   // The dead monitor's cgroups go with its survivors, as its own end would
   // have taken them (none are left in any tree).
+  if (!had_cgroups) {
+    WARN("no cgroup of the unit here (no writable cgroup tree?): their removal is not checked");
+    return;
+  }
   CHECK(cgroup_dirs_of(u.name() + ".service").empty());
 }
 
