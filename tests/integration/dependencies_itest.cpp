@@ -69,6 +69,18 @@ std::string active_of(DepDir& d, const std::string& unit) {
   return r.out.substr(0, r.out.find('\n'));
 }
 
+// Waits (20 s at most, so that a hang fails) until the unit's record says
+// Result=start-limit-hit; `status` keeps the last `status --json` read, for
+// the caller's checks and messages.
+bool wait_for_start_limit(DepDir& d, const std::string& unit, nlohmann::json& status) {
+  return wait_until(
+      [&] {
+        status = parse_json(d.unitrun({"status", "--json", unit}).out);
+        return status.is_object() && status.value("result", "") == "start-limit-hit";
+      },
+      20000, 50);
+}
+
 // As nobody, with a runtime directory of its own: shutdown stops every
 // unit of the caller's runtime directory, and other tests run beside.
 // Returns XDG_RUNTIME_DIR (unitrun's directory is its unitrun/).
@@ -819,13 +831,7 @@ TEST_CASE("dependencies: Upholds= restarts a unit that failed before its upholde
   REQUIRE(started.exit_code == 0);
   CHECK(contains(started.out, x + ": starting again: " + keeper + " upholds " + x + ", which is failed (Upholds=)"));
   nlohmann::json status;
-  bool ended = wait_until(
-      [&] {
-        RunResult r = d.unitrun({"status", "--json", x});
-        status = parse_json(r.out);
-        return status.is_object() && status.value("result", "") == "start-limit-hit";
-      },
-      20000, 50);
+  bool ended = wait_for_start_limit(d, x, status);
   INFO(status.dump(2));
   CHECK(ended);
   CHECK(lines_of(count) == 3);
@@ -855,13 +861,7 @@ TEST_CASE("dependencies: starting a running upholder again does not start its fa
         if (e.is_object() && e.value("text", "").rfind("started by Upholds=", 0) == 0) ++n;
     return n;
   };
-  bool limited = wait_until(
-      [&] {
-        RunResult r = d.unitrun({"status", "--json", x});
-        status = parse_json(r.out);
-        return status.is_object() && status.value("result", "") == "start-limit-hit";
-      },
-      20000, 50);
+  bool limited = wait_for_start_limit(d, x, status);
   INFO(status.dump(2));
   REQUIRE(limited);
   REQUIRE(lines_of(count) == 3);
@@ -883,13 +883,7 @@ TEST_CASE("dependencies: starting a running upholder again does not start its fa
   // writes its line after `start` returned, and each Upholds= start follows
   // a detached reaction. keeper's second start adds nothing to this (it
   // printed no "starting again"): 3 runs in the window, whoever asks.
-  bool limited_again = wait_until(
-      [&] {
-        RunResult r = d.unitrun({"status", "--json", x});
-        status = parse_json(r.out);
-        return status.is_object() && status.value("result", "") == "start-limit-hit";
-      },
-      20000, 50);
+  bool limited_again = wait_for_start_limit(d, x, status);
   INFO(status.dump(2));
   CHECK(limited_again);
   CHECK(lines_of(count) == 6);

@@ -112,23 +112,6 @@ TEST_CASE("F1: after the monitor is SIGKILLed, status tells the truth and stop e
   }
 }
 
-namespace {
-
-// The unit's cgroup directories in every mounted tree (v2 and v1 alike),
-// found the way an administrator would: NAME under each tree's unitrun.
-std::vector<std::string> cgroup_dirs_of(const std::string& unit_name) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  std::vector<std::string> bases{"/sys/fs/cgroup/unitrun"};
-  for (const auto& tree : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
-    bases.push_back(tree.path().string() + "/unitrun");
-  for (const std::string& base : bases)
-    if (std::filesystem::is_directory(base + "/" + unit_name, ec)) found.push_back(base + "/" + unit_name);
-  return found;
-}
-
-}  // namespace
-
 // The record names a new main process before the pidfile does: a monitor
 // SIGKILLed between the two must not leave a live pidfile beside the last
 // run's final record, where the service would look like one run outside
@@ -160,7 +143,7 @@ TEST_CASE("F1: a monitor SIGKILLed as it writes the pidfile has put the service 
   INFO(status.describe());
   CHECK(status.exit_code == 0);
   CHECK(contains(status.out, "the monitor died"));
-  bool had_cgroups = !cgroup_dirs_of(u.name() + ".service").empty();
+  bool had_cgroups = !unit_cgroup_dirs(u.name()).empty();
   RunResult stop = u.stop();
   INFO(stop.describe());
   CHECK(stop.exit_code == 0);
@@ -172,7 +155,7 @@ TEST_CASE("F1: a monitor SIGKILLed as it writes the pidfile has put the service 
     WARN("no cgroup of the unit here (no writable cgroup tree?): their removal is not checked");
     return;
   }
-  CHECK(cgroup_dirs_of(u.name() + ".service").empty());
+  CHECK(unit_cgroup_dirs(u.name()).empty());
 }
 
 // A start that waits on the unit lock claims the unit's name the moment the

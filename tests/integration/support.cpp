@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -763,6 +764,18 @@ void remove_runtime_files(const std::string& prefix, const std::string& runtime_
   }
   for (const auto& e : std::filesystem::directory_iterator(runtime_dir + "/.required-by", ec))
     if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove_all(e.path(), ec);
+}
+
+std::vector<std::string> unit_cgroup_dirs(const std::string& name_prefix) {
+  std::vector<std::string> out;
+  for (const std::string& pattern :
+       {"/sys/fs/cgroup/*/unitrun/" + name_prefix + "*", "/sys/fs/cgroup/unitrun/" + name_prefix + "*"}) {
+    glob_t g{};
+    if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+    ::globfree(&g);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- JSON

@@ -263,6 +263,11 @@ void remove_runtime_files(const std::string& prefix, const std::string& runtime_
 void end_units(const std::vector<std::string>& started, const RunOptions& options, const std::string& marker,
                const std::string& prefix, const std::string& runtime_dir = kRuntimeDir);
 
+// The unit's cgroup directories in every mounted tree (v2 and v1 alike):
+// what matches NAME_PREFIX* under each tree's unitrun, found the way an
+// administrator would.
+std::vector<std::string> unit_cgroup_dirs(const std::string& name_prefix);
+
 // ---------------------------------------------------------------- JSON from argvdump
 
 // Waits up to timeout_ms for argvdump's output file (written atomically, so

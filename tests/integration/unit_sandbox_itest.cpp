@@ -4,7 +4,6 @@
 // itself is tested key by key in sandbox_itest.cpp; these tests prove the
 // keys reach it. Every check has its control: the same unit without the
 // keys sees the opposite, so a wiring that drops a key fails.
-#include <glob.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/shm.h>
@@ -38,6 +37,19 @@ nlohmann::json probe_report(const TestUnit& u) {
 }
 
 bool bit_set(const std::string& hex, int bit) { return (std::stoull(hex, nullptr, 16) >> bit) & 1; }
+
+// Waits until the unit's one service has moved itself into payload/worker
+// below its own (delegated) cgroup; `services` keeps what was found last.
+bool wait_in_own_worker(const TestUnit& u, std::vector<pid_t>& services) {
+  return wait_until(
+      [&] {
+        services = u.services();
+        if (services.size() != 1) return false;
+        auto own = read_file("/proc/" + std::to_string(services[0]) + "/cgroup");
+        return own && own->find("/payload/worker\n") != std::string::npos;
+      },
+      10000);
+}
 
 std::string own_mount_ns() {
   char buf[256] = {0};
@@ -251,38 +263,20 @@ TEST_CASE("unit sandbox: Delegate=yes sub-cgroups the service left are removed a
              "exec sleep 1000\n",
              0755);
   TestUnit u(dir, "delegated", script, {.extra = "Type=exec\nDelegate=yes\n"});
-  auto unit_dirs = [&] {
-    std::vector<std::string> out;
-    for (const std::string& pattern :
-         {"/sys/fs/cgroup/*/unitrun/" + u.name() + "*", "/sys/fs/cgroup/unitrun/" + u.name() + "*"}) {
-      glob_t g{};
-      if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
-        for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-      ::globfree(&g);
-    }
-    return out;
-  };
   RunResult start = u.start();
   INFO(start.describe());
   REQUIRE(start.exit_code == 0);
   // The service has moved itself below its own directory.
   std::vector<pid_t> services;
-  REQUIRE(wait_until(
-      [&] {
-        services = u.services();
-        if (services.size() != 1) return false;
-        auto own = read_file("/proc/" + std::to_string(services[0]) + "/cgroup");
-        return own && own->find("/payload/worker\n") != std::string::npos;
-      },
-      10000));
-  CHECK_FALSE(unit_dirs().empty());  // the pattern finds the unit's directories
+  REQUIRE(wait_in_own_worker(u, services));
+  CHECK_FALSE(unit_cgroup_dirs(u.name()).empty());  // the pattern finds the unit's directories
   std::vector<pid_t> monitors = u.monitors();
   REQUIRE(monitors.size() == 1);
   RunResult stop = u.stop();
   INFO(stop.describe());
   CHECK(stop.exit_code == 0);
   REQUIRE(wait_exit(monitors[0], 30000));
-  std::vector<std::string> left = unit_dirs();
+  std::vector<std::string> left = unit_cgroup_dirs(u.name());
   std::string listing;
   for (const std::string& d : left) listing += d + "\n";
   INFO("left:\n" << listing);
@@ -322,14 +316,7 @@ TEST_CASE("unit sandbox: stop after a SIGKILLed monitor ends a service in its ow
   INFO(start.describe());
   REQUIRE(start.exit_code == 0);
   std::vector<pid_t> services;
-  REQUIRE(wait_until(
-      [&] {
-        services = u.services();
-        if (services.size() != 1) return false;
-        auto own = read_file("/proc/" + std::to_string(services[0]) + "/cgroup");
-        return own && own->find("/payload/worker\n") != std::string::npos;
-      },
-      10000));
+  REQUIRE(wait_in_own_worker(u, services));
   std::vector<pid_t> monitors = u.monitors();
   REQUIRE(monitors.size() == 1);
   REQUIRE(::kill(monitors[0], SIGKILL) == 0);
@@ -399,10 +386,8 @@ TEST_CASE("unit sandbox: the removal of sub-cgroups after stop never enters a bi
   std::string top = point.substr(0, point.rfind('/'));
   (void)::rmdir(point.c_str());
   (void)::rmdir(top.c_str());
-  glob_t g{};  // the other trees' directories, kept while the v2 one was
-  if (::glob(("/sys/fs/cgroup/*/unitrun/" + u.name() + "*").c_str(), 0, nullptr, &g) == 0)
-    for (size_t i = 0; i < g.gl_pathc; ++i) (void)::rmdir(g.gl_pathv[i]);
-  ::globfree(&g);
+  // The other trees' directories, kept while the v2 one was.
+  for (const std::string& d : unit_cgroup_dirs(u.name())) (void)::rmdir(d.c_str());
 }
 
 // A v1 directory an earlier run left may still have members of its own (a
