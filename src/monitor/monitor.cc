@@ -187,12 +187,9 @@ class Monitor {
   void run(const action::Notify&);
   void run(const action::Record&);
   void run(const action::EnteredRunning&);
-  // The heap's free pages now; the stack's below the loop once the loop is
+  // The heap's free pages and the stack's below the loop, once the loop is
   // about to sleep (release_stack_below_caller() from there).
-  void run(const action::TrimMemory&) {
-    (void)malloc_trim(0);
-    trim_stack_ = true;
-  }
+  void run(const action::TrimMemory&) { trim_memory_ = true; }
 
   void step_done(Step s) {
     Event e = make(Event::Kind::StepDone);
@@ -244,7 +241,8 @@ class Monitor {
   UnitLock lock_;
   bool start_lock_released_ = false;  // `run`: see release_start_lock_when_settled()
   bool timer_armed_ = false;          // timer_fd_ may be armed (it may have expired since)
-  bool trim_stack_ = false;           // the loop gives back the stack below it before it sleeps next
+  bool trim_memory_ = false;          // the loop gives back the heap's and the stack's free pages before it sleeps next
+  bool caller_told_ = false;          // the `start` that waits was just told: the loop's own work waits for it
   Options options_;
   MonitorLog log_;
   notify::Upstream upstream_;
@@ -536,17 +534,30 @@ void Monitor::loop() {
     }
     if (supervisor_.done()) break;
     flush_state();
-    log_.flush();
-    if (trim_stack_) {
-      // Starting ran deeper than the loop will while the service runs
-      // (forks, the state record, logging): those pages would stay dirty
-      // for as long as the monitor lives. Once per start, not per event.
-      trim_stack_ = false;
-      if (auto released = release_stack_below_caller(); !released)
-        log_.error("giving back the stack below the loop: " + released.error().message());
+    // The `start` just told (Report) has only to print a line and exit, and
+    // its wake-up by the pipe puts it on this CPU more often than not (the
+    // service, just exec'd, holds the other one): it would wait for the rest
+    // of this turn, which nobody waits for. So the loop first sleeps for a
+    // millisecond (or until an event), and writes its log and gives back
+    // memory once the caller has run. The record is written already.
+    int timeout_ms = -1;
+    if (caller_told_) {
+      caller_told_ = false;
+      timeout_ms = 1;
+    } else {
+      log_.flush();
+      if (trim_memory_) {
+        // Starting ran deeper than the loop will while the service runs
+        // (forks, the state record, logging): those pages would stay dirty
+        // for as long as the monitor lives. Once per start, not per event.
+        trim_memory_ = false;
+        (void)malloc_trim(0);
+        if (auto released = release_stack_below_caller(); !released)
+          log_.error("giving back the stack below the loop: " + released.error().message());
+      }
     }
     struct epoll_event events[8];
-    int n = ::epoll_wait(epoll_.get(), events, 8, -1);
+    int n = ::epoll_wait(epoll_.get(), events, 8, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       log_.error(std::string("epoll_wait: ") + std::strerror(errno));
@@ -1646,6 +1657,7 @@ void Monitor::run(const action::Report& r) {
   (void)sys::write_all(options_.ready_fd, line);  // the caller may be gone (Ctrl-C): nothing to do then
   ::close(options_.ready_fd);
   options_.ready_fd = -1;
+  caller_told_ = true;  // loop(): it runs before the rest of this turn
 }
 
 void Monitor::run(const action::ReplyReloads& r) {
