@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "base/exit_codes.h"
 #include "base/idle_stack.h"
@@ -242,7 +243,7 @@ class Monitor {
   bool start_lock_released_ = false;  // `run`: see release_start_lock_when_settled()
   bool timer_armed_ = false;          // timer_fd_ may be armed (it may have expired since)
   bool trim_memory_ = false;          // the loop gives back the heap's and the stack's free pages before it sleeps next
-  bool caller_told_ = false;          // the `start` that waits was just told: the loop's own work waits for it
+  bool caller_told_ = false;          // the `start` that waits was just told: the trims wait for it (loop())
   Options options_;
   MonitorLog log_;
   notify::Upstream upstream_;
@@ -534,27 +535,26 @@ void Monitor::loop() {
     }
     if (supervisor_.done()) break;
     flush_state();
-    // The `start` just told (Report) has only to print a line and exit, and
-    // its wake-up by the pipe puts it on this CPU more often than not (the
-    // service, just exec'd, holds the other one): it would wait for the rest
-    // of this turn, which nobody waits for. So the loop first sleeps for a
-    // millisecond (or until an event), and writes its log and gives back
-    // memory once the caller has run. The record is written already.
+    // The log is written before every sleep: who reads it once `start` has
+    // returned finds the start's lines (the file is opened at the first
+    // write, off the path to the service).
+    log_.flush();
+    // The memory trims wait a millisecond (or until an event) after a reply
+    // to the `start` that waits: that caller has only to print a line and
+    // exit, and its wake-up by the pipe puts it on this CPU more often than
+    // not (the service, just exec'd, holds the other one), where it would
+    // wait for them; nobody waits for them.
     int timeout_ms = -1;
-    if (caller_told_) {
-      caller_told_ = false;
+    if (std::exchange(caller_told_, false) && trim_memory_) {
       timeout_ms = 1;
-    } else {
-      log_.flush();
-      if (trim_memory_) {
-        // Starting ran deeper than the loop will while the service runs
-        // (forks, the state record, logging): those pages would stay dirty
-        // for as long as the monitor lives. Once per start, not per event.
-        trim_memory_ = false;
-        (void)malloc_trim(0);
-        if (auto released = release_stack_below_caller(); !released)
-          log_.error("giving back the stack below the loop: " + released.error().message());
-      }
+    } else if (trim_memory_) {
+      // Starting ran deeper than the loop will while the service runs
+      // (forks, the state record, logging): those pages would stay dirty
+      // for as long as the monitor lives. Once per start, not per event.
+      trim_memory_ = false;
+      (void)malloc_trim(0);
+      if (auto released = release_stack_below_caller(); !released)
+        log_.error("giving back the stack below the loop: " + released.error().message());
     }
     struct epoll_event events[8];
     int n = ::epoll_wait(epoll_.get(), events, 8, timeout_ms);
@@ -1657,7 +1657,7 @@ void Monitor::run(const action::Report& r) {
   (void)sys::write_all(options_.ready_fd, line);  // the caller may be gone (Ctrl-C): nothing to do then
   ::close(options_.ready_fd);
   options_.ready_fd = -1;
-  caller_told_ = true;  // loop(): it runs before the rest of this turn
+  caller_told_ = true;  // loop(): it runs before the memory trims
 }
 
 void Monitor::run(const action::ReplyReloads& r) {
