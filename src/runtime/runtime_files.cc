@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "base/sys.h"
@@ -118,172 +116,36 @@ bool output_inherited(const std::optional<MonitorState>& state) {
   return state && state->foreground && !state->finished();
 }
 
-namespace {
-
-// The record as nlohmann::json's dump() writes it (compact, keys in the
-// order of its std::map: bytewise), written straight into one string: the
-// document tree the library builds first (a node and often a key allocated
-// per field, ~26 fields and every event) cost more than the file's
-// system calls on every write, and a record is written twice per start and
-// per stop. parse_state() still reads it with the library; the unit tests
-// compare this with the library's dump of the same record.
-class RecordWriter {
- public:
-  explicit RecordWriter(std::string& out) : out_(out) {}
-  void open() { out_ += '{'; }
-  void close() { out_ += '}'; }
-  void key(std::string_view k) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    out_ += '"';
-    out_ += k;  // our own keys: nothing to escape
-    out_ += "\":";
-  }
-  void number(uint64_t v) { append_number(v); }
-  void number(int64_t v) { append_number(v); }
-  void text(std::string_view v) { string(out_, v); }
-  void boolean(bool v) { out_ += v ? "true" : "false"; }
-
-  static void string(std::string& out, std::string_view v) {
-    // ASCII is escaped here exactly as the library escapes it (ensure_ascii
-    // off); anything else (UTF-8 to check, invalid bytes to replace with
-    // U+FFFD) is the library's to write.
-    for (unsigned char c : v)
-      if (c >= 0x80) {
-        out += nlohmann::json(std::string(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        return;
-      }
-    out += '"';
-    for (unsigned char c : v) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (c < 0x20) {
-            char buf[7];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-    }
-    out += '"';
-  }
-
- private:
-  template <typename T>
-  void append_number(T v) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    (void)ec;  // 24 characters hold any 64-bit integer
-    out_.append(buf, end);
-  }
-  std::string& out_;
-  bool first_ = true;
-};
-
-}  // namespace
-
 std::string serialize(const MonitorState& s) {
-  std::string out;
-  out.reserve(1024);
-  RecordWriter w(out);
-  w.open();
-  // Bytewise key order, as the library's object (std::map) keeps them.
-  w.key("active_state");
-  w.text(to_string(s.active_state()));
-  w.key("boot_id");
-  w.text(s.boot_id);
-  w.key("condition_text");
-  w.text(s.condition_text);
-  w.key("condition_usec");
-  w.number(s.condition_usec);
-  w.key("events");
-  out += '[';
-  for (size_t i = 0; i < s.events.size(); ++i) {
-    if (i) out += ',';
-    out += "{\"text\":";
-    RecordWriter::string(out, s.events[i].text);
-    out += ",\"time_usec\":";
-    out += std::to_string(s.events[i].time_usec);
-    out += '}';
-  }
-  out += ']';
-  w.key("exit_code");
-  w.number(int64_t{s.exit_code});
-  w.key("exit_signal");
-  w.number(int64_t{s.exit_signal});
-  w.key("foreground");
-  w.boolean(s.foreground);
-  w.key("invocation_id");
-  w.text(s.invocation_id);
-  w.key("main_pid");
-  w.number(int64_t{s.main_pid});
-  w.key("main_sid");
-  w.number(int64_t{s.main_sid});
-  w.key("main_start_time");
-  w.number(s.main_start_time);
-  w.key("main_started_usec");
-  w.number(s.main_started_usec);
-  w.key("monitor_pid");
-  w.number(int64_t{s.monitor_pid});
-  w.key("monitor_start_time");
-  w.number(s.monitor_start_time);
-  w.key("protections");
-  out += '[';
-  for (size_t i = 0; i < s.protections.size(); ++i) {
-    if (i) out += ',';
-    RecordWriter::string(out, s.protections[i]);
-  }
-  out += ']';
-  w.key("ready_usec");
-  w.number(s.ready_usec);
-  w.key("restarts");
-  w.number(uint64_t{s.restarts});
-  w.key("result");
-  w.text(to_string(s.result));
-  w.key("service_errno");
-  w.number(int64_t{s.service_errno});
-  w.key("start_limit_starts");
-  out += '[';
-  for (size_t i = 0; i < s.start_limit_starts.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(s.start_limit_starts[i]);
-  }
-  out += ']';
-  w.key("state_since_usec");
-  w.number(s.state_since_usec);
-  w.key("status_text");
-  w.text(s.status_text);
-  w.key("sub_state");
-  w.text(to_string(s.sub_state));
-  w.key("unit_digest");
-  w.text(s.unit_digest);
-  w.key("unit_path");
-  w.text(s.unit_path);
-  w.close();
-  out += '\n';
-  return out;
+  nlohmann::json events = nlohmann::json::array();
+  for (const Event& e : s.events) events.push_back({{"time_usec", e.time_usec}, {"text", e.text}});
+  nlohmann::json j = {{"unit_path", s.unit_path},
+                      {"boot_id", s.boot_id},
+                      {"monitor_pid", s.monitor_pid},
+                      {"monitor_start_time", s.monitor_start_time},
+                      {"active_state", to_string(s.active_state())},
+                      {"sub_state", to_string(s.sub_state)},
+                      {"result", to_string(s.result)},
+                      {"state_since_usec", s.state_since_usec},
+                      {"main_pid", s.main_pid},
+                      {"main_start_time", s.main_start_time},
+                      {"main_started_usec", s.main_started_usec},
+                      {"main_sid", s.main_sid},
+                      {"exit_code", s.exit_code},
+                      {"exit_signal", s.exit_signal},
+                      {"restarts", s.restarts},
+                      {"status_text", s.status_text},
+                      {"service_errno", s.service_errno},
+                      {"ready_usec", s.ready_usec},
+                      {"invocation_id", s.invocation_id},
+                      {"protections", s.protections},
+                      {"condition_text", s.condition_text},
+                      {"condition_usec", s.condition_usec},
+                      {"foreground", s.foreground},
+                      {"unit_digest", s.unit_digest},
+                      {"start_limit_starts", s.start_limit_starts},
+                      {"events", events}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::optional<MonitorState> parse_state(const std::string& text) {

@@ -14,7 +14,6 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "runtime/runtime_files.h"
 #include "runtime/unit_lock.h"
@@ -373,92 +372,4 @@ TEST_CASE("runtime files: the state summary reads what parse_state reads of the 
   REQUIRE(nested);
   CHECK(nested->sub_state == SubState::Running);
   CHECK(nested->monitor_pid == 9);
-}
-
-namespace {
-
-// What serialize() wrote when it built the record with nlohmann::json: the
-// record's text must not change with the way it is written (older and newer
-// unitrun binaries read each other's records; tools diff them).
-std::string library_dump(const MonitorState& s) {
-  nlohmann::json events = nlohmann::json::array();
-  for (const auto& e : s.events) events.push_back({{"time_usec", e.time_usec}, {"text", e.text}});
-  nlohmann::json j = {{"unit_path", s.unit_path},
-                      {"boot_id", s.boot_id},
-                      {"monitor_pid", s.monitor_pid},
-                      {"monitor_start_time", s.monitor_start_time},
-                      {"active_state", to_string(s.active_state())},
-                      {"sub_state", to_string(s.sub_state)},
-                      {"result", to_string(s.result)},
-                      {"state_since_usec", s.state_since_usec},
-                      {"main_pid", s.main_pid},
-                      {"main_start_time", s.main_start_time},
-                      {"main_started_usec", s.main_started_usec},
-                      {"main_sid", s.main_sid},
-                      {"exit_code", s.exit_code},
-                      {"exit_signal", s.exit_signal},
-                      {"restarts", s.restarts},
-                      {"status_text", s.status_text},
-                      {"service_errno", s.service_errno},
-                      {"ready_usec", s.ready_usec},
-                      {"invocation_id", s.invocation_id},
-                      {"protections", s.protections},
-                      {"condition_text", s.condition_text},
-                      {"condition_usec", s.condition_usec},
-                      {"foreground", s.foreground},
-                      {"unit_digest", s.unit_digest},
-                      {"start_limit_starts", s.start_limit_starts},
-                      {"events", events}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-}  // namespace
-
-TEST_CASE("runtime files: the record is written byte for byte as the JSON library writes it", "[unit_file_state]") {
-  MonitorState s;
-  CHECK(serialize(s) == library_dump(s));  // every default, no event
-  s.unit_path = "/srv/web \"quoted\" \\ back.service";
-  s.boot_id = "0123456789abcdef0123456789abcdef";
-  s.monitor_pid = 4242;
-  s.monitor_start_time = 18446744073709551615ULL;
-  s.sub_state = SubState::StopSigterm;
-  s.result = ServiceResult::ExitCode;
-  s.state_since_usec = 1765112345678901ULL;
-  s.main_pid = 4243;
-  s.main_start_time = 123456789012ULL;
-  s.main_started_usec = 1765112345678000ULL;
-  s.main_sid = 4243;
-  s.exit_code = -1;
-  s.exit_signal = 15;
-  s.restarts = 4294967295u;
-  // Every ASCII control character, DEL, UTF-8 and bytes that are not UTF-8
-  // (the library replaces them with U+FFFD).
-  std::string controls;
-  for (int c = 1; c < 0x20; ++c) controls += static_cast<char>(c);
-  s.status_text = controls + "\x7f tab\there";
-  s.service_errno = -5;
-  s.ready_usec = 1;
-  s.invocation_id = "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80";
-  s.protections = {"ProtectSystem=strict", "bad \xff\xfe utf-8 \xc3", ""};
-  s.condition_text = std::string("nul \0 inside", 12);
-  s.condition_usec = 0;
-  s.foreground = true;
-  s.unit_digest = "00ff00ff00ff00ff";
-  s.start_limit_starts = {1, 18446744073709551615ULL, 0};
-  s.add_event("started (pid 4243)");
-  s.add_event("quote \" and \\ and \n newline");
-  s.add_event("\xe2\x82\xac euro, then a lone \x80");
-  s.add_event("");
-  CHECK(serialize(s) == library_dump(s));
-  auto back = parse_state(serialize(s));
-  REQUIRE(back);
-  CHECK(back->status_text == s.status_text);
-  CHECK(back->condition_text == s.condition_text);
-  CHECK(back->events.size() == 4);
-  CHECK(back->start_limit_starts == s.start_limit_starts);
-  for (SubState sub : {SubState::Dead, SubState::Running, SubState::Failed, SubState::AutoRestart}) {
-    s.sub_state = sub;
-    s.foreground = !s.foreground;
-    CHECK(serialize(s) == library_dump(s));
-  }
 }
