@@ -309,7 +309,6 @@ int Monitor::run() {
   log_.open(unit_, options_.foreground);
   write_pidfile_ = !options_.foreground || unit_.key_lines.count("Service.PIDFile") > 0;
   state_.unit_path = unit_.path;
-  state_.unit_digest = unit_digest(unit_);
   state_.foreground = options_.foreground;
   state_.boot_id = sys::boot_id();
   state_.monitor_pid = ::getpid();
