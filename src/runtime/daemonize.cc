@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <vector>
 
 #include "base/exit_codes.h"
 #include "base/sys.h"
