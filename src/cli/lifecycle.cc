@@ -189,8 +189,12 @@ void write_unit_snapshot(const unit::LoadResult& load, const RuntimeFiles& files
   UnitSnapshot snapshot;
   snapshot.sources = load.sources;
   snapshot.description = load.unit.description;
-  if (auto written = write_snapshot(files.snapshot, snapshot); !written)
+  if (auto written = write_snapshot(files.snapshot, snapshot); !written) {
     std::fprintf(stderr, "unitrun: %s: warning: %s\n", load.unit.name.c_str(), written.error().message().c_str());
+    // An earlier start's would pass for this one's (restart's "same unit",
+    // the verbs that read the running unit): none is better.
+    (void)::unlink(files.snapshot.c_str());
+  }
 }
 
 // Waits until the process (pid, start_time) has exited. Once the PID names
@@ -628,7 +632,9 @@ int restart_locked(Prepared& p, const unit::UnitFile& file) {
   RuntimeView view = inspect(p.unit(), p.files, *p.lock);
   if (view.liveness == Liveness::Running && view.state && !deactivating(view)) {
     const MonitorState& s = *view.state;
-    bool same_unit = s.unit_digest == unit_digest(next->unit);
+    // Read now, under the start lock: p's may be a monitor's that a
+    // concurrent restart replaced since.
+    bool same_unit = runs_unit(read_snapshot(p.files.snapshot), s, *next);
     bool inside = !same_unit && inside_tree_of(s);
     if (same_unit || inside) {
       if (inside)

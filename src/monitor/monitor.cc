@@ -308,7 +308,6 @@ int Monitor::run() {
   log_.open(unit_, options_.foreground);
   write_pidfile_ = !options_.foreground || unit_.key_lines.count("Service.PIDFile") > 0;
   state_.unit_path = unit_.path;
-  state_.unit_digest = unit_digest(unit_);
   state_.foreground = options_.foreground;
   state_.boot_id = sys::boot_id();
   state_.monitor_pid = ::getpid();
@@ -322,8 +321,6 @@ int Monitor::run() {
       log_.error("OnFailure=/OnSuccess= will not work: " + binary.error().message());
   }
   if (!options_.triggered_by.empty()) event("started by " + options_.triggered_by);
-  if (options_.ready_fd >= 0)  // the caller may be gone (Ctrl-C): nothing to do then
-    (void)sys::write_all(options_.ready_fd, daemon::identity_line(state_.monitor_pid, state_.monitor_start_time));
   auto ready = set_up();
   if (!ready) {
     log_.error("monitor setup: " + ready.error().message());
@@ -1654,7 +1651,11 @@ void Monitor::run(const action::Report& r) {
     }
     line = format_reply_fail(r.code, detail);
   }
-  (void)sys::write_all(options_.ready_fd, line);  // the caller may be gone (Ctrl-C): nothing to do then
+  // Who we are, with the outcome: the caller reads the pipe to its end
+  // anyway, and a line of its own, written at once, woke it for nothing
+  // while the service was not even spawned.
+  (void)sys::write_all(options_.ready_fd, daemon::identity_line(state_.monitor_pid, state_.monitor_start_time) +
+                                              line);  // the caller may be gone (Ctrl-C): nothing to do then
   ::close(options_.ready_fd);
   options_.ready_fd = -1;
   caller_told_ = true;  // loop(): it runs before the memory trims

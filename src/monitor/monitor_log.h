@@ -34,7 +34,11 @@ class MonitorLog {
   const std::string& path() const { return path_; }
 
  private:
+  void make_logger();
+  std::string name_;
   std::string path_;
+  bool foreground_ = false;
+  bool opened_ = false;  // open() ran: lines are kept from then on
   bool journal_ = false;
   std::shared_ptr<spdlog::logger> logger_;
   struct Line;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "process/passwd_files.h"
 #include "unit/values.h"
 
 namespace unitrun::process {
@@ -47,6 +48,17 @@ Result<Identity> resolve_identity(const Unit& unit) {
       uid = pw->pw_uid;
     }
   } else {
+    // Without User=, Group= and SupplementaryGroups=, only the name, home
+    // and shell: from /etc/passwd when NSS would read them there
+    // (passwd_files.h).
+    std::optional<PasswdEntry> own;
+    if (unit.group.empty() && unit.supplementary_groups.empty()) own = passwd_from_files(uid);
+    if (own) {
+      id.user_name = own->name;
+      id.home = own->dir.empty() ? "/" : own->dir;
+      id.shell = own->shell.empty() ? "/bin/sh" : own->shell;
+      return id;
+    }
     pw = ::getpwuid(uid);
   }
   id.user_name = pw ? pw->pw_name : std::to_string(uid);

@@ -6,10 +6,11 @@
 // unit's stdin and TTYPath=), and a session leader only takes a terminal it
 // opens without that flag. It stays the caller's child until the caller
 // exits (then its parent is the nearest subreaper, or init).
-// The caller learns the outcome through a readiness pipe: the monitor first
-// writes "monitor PID STARTTIME" (who it is), then "ok PID" once the service
-// runs, or "fail CODE message". Nobody but the caller keeps the caller's
-// stdin, stdout or stderr.
+// The caller learns the outcome through a readiness pipe: the monitor
+// writes "monitor PID STARTTIME" (who it is) and "ok PID" once the service
+// runs, or "fail CODE message", in one write (the caller reads to the end
+// of the pipe; the identity is missing when what failed was the fork's
+// setup). Nobody but the caller keeps the caller's stdin, stdout or stderr.
 #pragma once
 
 #include <sys/types.h>
@@ -37,7 +38,7 @@ struct StartOutcome {
   std::string detail;
 };
 
-// The report's first line, written by the monitor as soon as it runs.
+// The report's first line, which the monitor writes with the outcome.
 std::string identity_line(pid_t monitor_pid, uint64_t monitor_start_time);
 
 // What the caller does while it waits for the report: tick() whenever

@@ -142,7 +142,6 @@ std::string serialize(const MonitorState& s) {
                       {"condition_text", s.condition_text},
                       {"condition_usec", s.condition_usec},
                       {"foreground", s.foreground},
-                      {"unit_digest", s.unit_digest},
                       {"start_limit_starts", s.start_limit_starts},
                       {"events", events}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -74,8 +74,9 @@ std::optional<RuntimeFileName> parse_runtime_file_name(std::string_view file_nam
 // caller of another user sees them.
 RuntimeFiles system_runtime_files_for(const Unit& unit);
 
-// A digest of the effective unit (unit::show_text): `restart` tells from it
-// whether the running monitor runs the unit file as it is now.
+// A digest of the effective unit (unit::show_text), as monitors of an older
+// unitrun recorded it (MonitorState::unit_digest): `restart` compares it
+// when such a monitor left no snapshot (runs_unit, unit_snapshot.h).
 std::string unit_digest(const Unit& unit);
 
 struct Event {
@@ -107,7 +108,7 @@ struct MonitorState {
   std::string condition_text;            // the last start's failed condition (Condition*=, ExecCondition=), if any
   uint64_t condition_usec = 0;           // realtime of that check
   bool foreground = false;               // `unitrun run`: output defaults to inherit, not the log file
-  std::string unit_digest;               // unit_digest() of the unit the monitor runs
+  std::string unit_digest;               // unit_digest() of its unit: read from older monitors' records only
   std::vector<Event> events;             // newest last, at most kMaxEvents
   // The starts StartLimitBurst= counts (monotonic usec, oldest first; only
   // meaningful on the boot `boot_id` names): a start by OnFailure= or

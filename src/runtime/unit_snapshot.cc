@@ -110,4 +110,9 @@ std::optional<UnitSnapshot> read_snapshot_header_in(int dir_fd, const std::strin
   return s;
 }
 
+bool runs_unit(const std::optional<UnitSnapshot>& snapshot, const MonitorState& record, const unit::LoadResult& next) {
+  if (snapshot) return snapshot->sources == next.sources;
+  return !record.unit_digest.empty() && record.unit_digest == unit_digest(next.unit);
+}
+
 }  // namespace unitrun

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "base/result.h"
+#include "runtime/runtime_files.h"
+#include "unit/unit_loader.h"
 #include "unit/unit_sources.h"
 
 namespace unitrun {
@@ -34,5 +36,13 @@ std::optional<UnitSnapshot> read_snapshot_header(const std::string& path);
 // then {files: [{path, text}, ...]}. Exposed for tests.
 std::string serialize(const UnitSnapshot& snapshot);
 std::optional<UnitSnapshot> parse_snapshot(const std::string& text);
+
+// Whether the running unit is `next` (the unit as read from disk now), for
+// `restart`: its snapshot (`snapshot`, read once the caller holds the start
+// lock) holds the texts its monitor was started from. Without one, the
+// record's unit_digest, which a monitor of an older unitrun wrote (a digest
+// of the whole rendered unit, ~100 us of every start: monitors no longer
+// compute it); neither: not known to be the same.
+bool runs_unit(const std::optional<UnitSnapshot>& snapshot, const MonitorState& record, const unit::LoadResult& next);
 
 }  // namespace unitrun

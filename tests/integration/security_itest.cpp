@@ -275,10 +275,12 @@ TEST_CASE("S6: the service gets only fds 0, 1, 2 whatever unitrun inherited", "[
   REQUIRE(::pipe2(pipefd, O_CLOEXEC) == 0);
   REQUIRE(file >= 0);
   REQUIRE(dirfd >= 0);
-  // fds 3..20 in unitrun: each kind, then copies to fill the range.
+  // fds 3..100 in unitrun: each kind, then copies to fill the range (more
+  // than one read of /proc/self/fd, and more than the 64 the monitor closes
+  // per pass).
   std::vector<int> sources{sv[0], file, dirfd, pipefd[1]};
   RunOptions opts;
-  for (int target = 3; target <= 20; ++target)
+  for (int target = 3; target <= 100; ++target)
     opts.inherit_fds.emplace_back(sources[static_cast<size_t>(target - 3) % sources.size()], target);
 
   std::string dump = dir / "dump.json";

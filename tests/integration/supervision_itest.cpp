@@ -460,6 +460,10 @@ TEST_CASE("SIGHUP to a daemonized monitor reopens its own log and does not touch
   pid_t main_pid = start_ok(u);
   pid_t monitor = parent_of(main_pid);
   REQUIRE(exists(log));
+  // The monitor writes its first lines (and opens the log) once it has
+  // replied to the start, before its loop sleeps: the rotation comes after.
+  std::string tag = u.name() + "[" + std::to_string(monitor) + "]";
+  REQUIRE(wait_until([&] { return contains(read_file(log).value_or(""), tag + ": started"); }, 5000));
 
   // logrotate's move: the old file is renamed, the monitor told to reopen.
   std::string rotated = log + "." + u.name();
@@ -498,7 +502,6 @@ TEST_CASE("SIGHUP to a daemonized monitor reopens its own log and does not touch
   INFO(stop.describe());
   CHECK(stop.exit_code == 0);
   // What the monitor logged after the SIGHUP went to the new file.
-  std::string tag = u.name() + "[" + std::to_string(monitor) + "]";
   auto fresh = read_file(log).value_or("");
   INFO("new " << log << ":\n" << fresh);
   CHECK(contains(fresh, tag));

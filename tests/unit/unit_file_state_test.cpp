@@ -186,6 +186,41 @@ TEST_CASE("snapshot: a start with the same sources leaves the file alone, other 
   CHECK(back->sources == s.sources);
 }
 
+TEST_CASE("restart's same unit: the snapshot's texts, or an older monitor's digest without one", "[snapshot]") {
+  unit::LoadResult next;
+  next.sources.name = "a.service";
+  next.sources.identity = "a.service";
+  next.sources.files = {{"/etc/unitrun/a.service", "[Service]\nExecStart=/bin/true\n"}};
+  next.unit.name = "a";
+  next.unit.description = "a";
+  UnitSnapshot snapshot;
+  snapshot.sources = next.sources;
+  MonitorState record;  // as a monitor records it now: no digest
+  CHECK(runs_unit(snapshot, record, next));
+  snapshot.sources.files[0].text = "[Service]\nExecStart=/bin/false\n";
+  CHECK_FALSE(runs_unit(snapshot, record, next));
+  snapshot.sources = next.sources;
+  snapshot.sources.files.push_back({"/etc/unitrun/a.service.d/x.conf", "[Service]\nNice=1\n"});
+  CHECK_FALSE(runs_unit(snapshot, record, next));  // a drop-in added since
+  // The snapshot decides, whatever an older record says.
+  record.unit_digest = unit_digest(next.unit);
+  snapshot.sources.files.pop_back();
+  snapshot.sources.identity = "/elsewhere/a.service";
+  CHECK_FALSE(runs_unit(snapshot, record, next));
+  // No snapshot: an older monitor's record, its digest of the unit it runs.
+  auto old_record =
+      parse_state(R"({"sub_state":"running","result":"success","unit_digest":")" + unit_digest(next.unit) + R"("})");
+  REQUIRE(old_record);
+  CHECK(runs_unit(std::nullopt, *old_record, next));
+  unit::LoadResult edited = next;
+  edited.unit.description = "b";
+  CHECK_FALSE(runs_unit(std::nullopt, *old_record, edited));
+  // Neither: not known to be the same (stop and start apply the file).
+  CHECK_FALSE(runs_unit(std::nullopt, MonitorState{}, next));
+  // The monitors of now record no digest.
+  CHECK(serialize(MonitorState{}).find("unit_digest") == std::string::npos);
+}
+
 TEST_CASE("name lock: names the unit file that holds it, whatever held it before", "[name_lock]") {
   TempDir dir;
   std::string name_lock = dir / "a.name";
