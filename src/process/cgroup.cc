@@ -632,7 +632,18 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     // root of the tree) enables them for the base, the base for the units.
     std::string parent = support.v2_base.substr(0, support.v2_base.rfind('/'));
     std::vector<std::string> enabled;
+    // What the base hands down already (every start after the first) needs
+    // no write, in the base or in the parent: the base can enable only what
+    // its parent enabled for it. One read instead of two open()+write()s of
+    // cgroup files per controller (memory and pids for a plain unit).
+    std::vector<std::string> handed_down;
+    if (!plan.v2_controllers.empty())
+      if (auto text = read_trimmed(support.v2_base + "/cgroup.subtree_control")) handed_down = split(*text, ' ');
     for (const auto& [c, key] : plan.v2_controllers) {
+      if (std::find(handed_down.begin(), handed_down.end(), c) != handed_down.end()) {
+        enabled.push_back(c);
+        continue;
+      }
       Status s = write_value(parent + "/cgroup.subtree_control", "+" + c);
       if (s) s = write_value(support.v2_base + "/cgroup.subtree_control", "+" + c);
       if (s)

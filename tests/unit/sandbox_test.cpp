@@ -695,6 +695,42 @@ TEST_CASE("cgroup plan: pure v1 keeps the freezer (kill_all), cpuacct only with 
   CHECK(io.problems[0].first == "IOWeight=");
 }
 
+// The v2 controllers are handed down level by level (the tree's root
+// enables them for unitrun's base, the base for the units); once the base
+// hands one down, as after the first start, a start writes neither file.
+// On a fake tree (files in a directory), where a write would show.
+TEST_CASE("cgroup: a start writes no cgroup.subtree_control where the base hands the controllers down already",
+          "[cgroup]") {
+  test::TempDir root;
+  std::string mount = root.path() + "/cg";
+  std::string base = mount + "/unitrun";
+  put(base + "/cgroup.kill", "");
+  put(base + "/cgroup.subtree_control", "memory pids\n");
+  put(mount + "/cgroup.subtree_control", "untouched");
+  auto text = [](const std::string& path) { return sys::read_file(path, 4096).value_or("(unreadable)"); };
+  CgroupSupport s;
+  s.layout = CgroupSupport::Layout::V2;
+  s.v2_mount = mount;
+  s.v2_base = base;
+  s.v2_writable = true;
+  s.v2_controllers = {"memory", "pids"};
+  auto cg = UnitCgroup::create(s, "handed", {});
+  REQUIRE(cg);
+  CHECK(text(mount + "/cgroup.subtree_control") == "untouched");
+  CHECK(text(base + "/cgroup.subtree_control") == "memory pids\n");
+  // Still in force: usage() reads the memory controller's files.
+  put(base + "/handed.service/memory.current", "4096\n");
+  CHECK(cg->usage().memory_current == std::optional<uint64_t>(4096));
+  // One the base does not hand down yet is enabled as before: the parent
+  // first, then the base.
+  put(base + "/cgroup.subtree_control", "memory\n");
+  put(mount + "/cgroup.subtree_control", "");
+  auto other = UnitCgroup::create(s, "other", {});
+  REQUIRE(other);
+  CHECK(text(mount + "/cgroup.subtree_control") == "+pids");
+  CHECK(text(base + "/cgroup.subtree_control").rfind("+pids", 0) == 0);
+}
+
 TEST_CASE("cgroup: names and systemd's conversions", "[cgroup]") {
   CHECK(unit_cgroup_name("web") == std::optional<std::string>("web.service"));
   CHECK(unit_cgroup_name("web.service") == std::optional<std::string>("web.service"));
