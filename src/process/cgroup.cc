@@ -90,14 +90,26 @@ std::optional<uint64_t> read_number(const std::string& path) {
   return v;
 }
 
-// "key value" lines (memory.events, cpu.stat, memory.oom_control).
-std::optional<uint64_t> parse_keyed(const std::string& text, const std::string& key) {
-  std::istringstream in(text);
-  std::string k;
-  uint64_t v;
-  while (in >> k >> v)
+// "key value" lines (memory.events, cpu.stat, memory.oom_control); the
+// first value that is not a number ends the search. No istream: the
+// monitor reads one on every start (open_oom_watch()), just forked.
+std::optional<uint64_t> parse_keyed(std::string_view text, std::string_view key) {
+  auto next = [&]() -> std::string_view {
+    size_t at = text.find_first_not_of(" \t\n");
+    if (at == std::string_view::npos) return {};
+    size_t end = std::min(text.find_first_of(" \t\n", at), text.size());
+    std::string_view word = text.substr(at, end - at);
+    text.remove_prefix(end);
+    return word;
+  };
+  while (true) {
+    std::string_view k = next(), value = next();
+    uint64_t v = 0;
+    if (value.empty()) return std::nullopt;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
     if (k == key) return v;
-  return std::nullopt;
+  }
 }
 
 std::optional<uint64_t> read_keyed(const std::string& path, const std::string& key) {
