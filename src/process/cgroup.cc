@@ -2,11 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <cstring>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "base/sys.h"
 #include "process/bpf_firewall.h"
@@ -25,21 +28,30 @@
 namespace unitrun::process {
 namespace {
 
+// Where systemd mounts the v2 tree: the whole of /sys/fs/cgroup (unified),
+// or beside the v1 hierarchies (hybrid).
+constexpr const char* kV2Mount = "/sys/fs/cgroup";
+constexpr const char* kHybridV2Mount = "/sys/fs/cgroup/unified";
+
 const char* const kV1Controllers[] = {"cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
                                       "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
 
-bool is_v1_controller(const std::string& s) {
+bool is_v1_controller(std::string_view s) {
   for (const char* c : kV1Controllers)
     if (s == c) return true;
   return false;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
+// The non-empty items of `s` between `sep`s.
+std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(s);
-  while (std::getline(in, item, sep))
-    if (!item.empty()) out.push_back(item);
+  size_t at = 0;
+  while (at <= s.size()) {
+    size_t end = s.find(sep, at);
+    if (end == std::string_view::npos) end = s.size();
+    if (end > at) out.emplace_back(s.substr(at, end - at));
+    at = end + 1;
+  }
   return out;
 }
 
@@ -78,14 +90,26 @@ std::optional<uint64_t> read_number(const std::string& path) {
   return v;
 }
 
-// "key value" lines (memory.events, cpu.stat, memory.oom_control).
-std::optional<uint64_t> parse_keyed(const std::string& text, const std::string& key) {
-  std::istringstream in(text);
-  std::string k;
-  uint64_t v;
-  while (in >> k >> v)
+// "key value" lines (memory.events, cpu.stat, memory.oom_control); the
+// first value that is not a number ends the search. No istream: the
+// monitor reads one on every start (open_oom_watch()), just forked.
+std::optional<uint64_t> parse_keyed(std::string_view text, std::string_view key) {
+  auto next = [&]() -> std::string_view {
+    size_t at = text.find_first_not_of(" \t\n");
+    if (at == std::string_view::npos) return {};
+    size_t end = std::min(text.find_first_of(" \t\n", at), text.size());
+    std::string_view word = text.substr(at, end - at);
+    text.remove_prefix(end);
+    return word;
+  };
+  while (true) {
+    std::string_view k = next(), value = next();
+    uint64_t v = 0;
+    if (value.empty()) return std::nullopt;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
     if (k == key) return v;
-  return std::nullopt;
+  }
 }
 
 std::optional<uint64_t> read_keyed(const std::string& path, const std::string& key) {
@@ -295,46 +319,61 @@ std::string CgroupSupport::describe() const {
   return s;
 }
 
-CgroupSupport parse_cgroup_support(const std::string& mountinfo, const std::string& proc_self_cgroup,
-                                   const std::string& root, bool is_root_user) {
-  CgroupSupport s;
-  std::istringstream in(mountinfo);
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::istringstream pre(line.substr(0, dash)), post(line.substr(dash + 3));
-    std::string id, parent, devno, mroot, mount_point, fstype, source, super;
-    if (!(pre >> id >> parent >> devno >> mroot >> mount_point)) continue;
-    if (!(post >> fstype >> source >> super)) continue;
-    mount_point = unescape_mount_path(mount_point);
-    if (fstype == "cgroup2") {
-      // The first cgroup2 mount (systemd mounts one only).
-      if (s.v2_mount.empty()) s.v2_mount = mount_point;
-    } else if (fstype == "cgroup") {
-      CgroupV1Hierarchy h;
-      h.mount_point = mount_point;
-      for (const std::string& o : split(super, ','))
-        if (is_v1_controller(o)) h.controllers.push_back(o);
-      if (h.controllers.empty()) continue;  // name=systemd and the like: no controller
-      h.probe_path = root + mount_point;
-      h.root_user = is_root_user;
-      for (const std::string& c : h.controllers)
-        if (!s.v1.count(c)) s.v1[c] = h;
-    }
+namespace {
+
+// The whitespace-separated fields of a line, as `istream >> word` reads
+// them (a run of blanks is one separator), up to `n` of them; fewer when
+// the line has fewer.
+size_t fields(std::string_view line, std::string_view* out, size_t n) {
+  size_t count = 0, at = 0;
+  while (count < n) {
+    at = line.find_first_not_of(" \t", at);
+    if (at == std::string_view::npos) break;
+    size_t end = line.find_first_of(" \t", at);
+    if (end == std::string_view::npos) end = line.size();
+    out[count++] = line.substr(at, end - at);
+    at = end;
   }
+  return count;
+}
+
+// Calls f(line) for each '\n'-separated line of `text` (the last one
+// without its '\n' too, as getline() reads it).
+template <typename F>
+void for_each_line(std::string_view text, F f) {
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    f(text.substr(at, end - at));
+    at = end + 1;
+  }
+}
+
+// This process's v2 cgroup: the "0::" line of /proc/self/cgroup ("/" at
+// the root of the tree), "" when there is none.
+std::string own_v2_cgroup(std::string_view proc_self_cgroup) {
+  std::string own;
+  for_each_line(proc_self_cgroup, [&](std::string_view line) {
+    if (line.substr(0, 3) == "0::") own = std::string(line.substr(3));
+  });
+  return own;
+}
+
+// The v2 half of the answer and the layout, once the mounts are known
+// (s.v2_mount and s.v1): shared by the mountinfo path and the statfs one,
+// so that they cannot differ past the mounts.
+void complete_support(CgroupSupport& s, std::string_view proc_self_cgroup, const std::string& root, bool is_root_user) {
   if (!s.v2_mount.empty()) {
-    std::string own = "/";
-    std::istringstream cg(proc_self_cgroup);
-    while (std::getline(cg, line))
-      if (line.rfind("0::", 0) == 0) own = line.substr(3);
+    std::string own = own_v2_cgroup(proc_self_cgroup);
+    if (own.empty()) own = "/";
     std::string mount = root + s.v2_mount;
-    if (own == "/" || own.empty() || is_root_user) {
+    if (own == "/" || is_root_user) {
       // Root (or at the top of the tree): a tree of unitrun's own at the top.
       s.v2_base = s.v2_mount + "/unitrun";
       s.v2_writable = is_root_user && ::access(mount.c_str(), W_OK) == 0;
       if (!s.v2_writable) s.v2_problem = "cgroup v2 at " + s.v2_mount + " is not writable by unitrun";
-      if (s.v2_writable && own != "/" && !own.empty())
+      if (s.v2_writable && own != "/")
         s.v2_problem = "unitrun runs in " + own + "; unit cgroups go to " + s.v2_base + ", beside that tree";
     } else {
       // Not root: only a subtree delegated to this user could be used, and
@@ -355,13 +394,116 @@ CgroupSupport parse_cgroup_support(const std::string& mountinfo, const std::stri
     s.layout = CgroupSupport::Layout::V2;
   else if (v1_any)
     s.layout = CgroupSupport::Layout::V1;
+}
+
+}  // namespace
+
+CgroupSupport parse_cgroup_support(const std::string& mountinfo, const std::string& proc_self_cgroup,
+                                   const std::string& root, bool is_root_user) {
+  CgroupSupport s;
+  int v2_rank = 3;  // of s.v2_mount: 0 kV2Mount, 1 kHybridV2Mount, 2 elsewhere, 3 none yet
+  // string_views, not an istringstream per line: this runs on every start,
+  // in a monitor just forked (each new piece of code it runs is page faults).
+  for_each_line(mountinfo, [&](std::string_view line) {
+    size_t dash = line.find(" - ");
+    if (dash == std::string_view::npos) return;
+    std::string_view pre[5], post[3];
+    if (fields(line.substr(0, dash), pre, 5) < 5) return;
+    if (fields(line.substr(dash + 3), post, 3) < 3) return;
+    std::string_view fstype = post[0];
+    if (fstype == "cgroup2") {
+      // The one at systemd's place (/sys/fs/cgroup, or .../unified beside
+      // v1), else the first listed: the statfs path (detect_cgroups())
+      // can answer only for the former, and must answer the same.
+      std::string mount_point = unescape_mount_path(std::string(pre[4]));
+      int rank = mount_point == kV2Mount ? 0 : mount_point == kHybridV2Mount ? 1 : 2;
+      if (v2_rank > rank) {
+        s.v2_mount = std::move(mount_point);
+        v2_rank = rank;
+      }
+    } else if (fstype == "cgroup") {
+      CgroupV1Hierarchy h;
+      for (const std::string& o : split(post[2], ','))
+        if (is_v1_controller(o)) h.controllers.push_back(o);
+      if (h.controllers.empty()) return;  // name=systemd and the like: no controller
+      h.mount_point = unescape_mount_path(std::string(pre[4]));
+      h.probe_path = root + h.mount_point;
+      h.root_user = is_root_user;
+      for (const std::string& c : h.controllers)
+        if (!s.v1.count(c)) s.v1[c] = h;
+    }
+  });
+  complete_support(s, proc_self_cgroup, root, is_root_user);
+  return s;
+}
+
+namespace {
+
+// Whether the text of /proc/self/cgroup names a v1 hierarchy with a
+// controller ("4:memory:/", "2:cpu,cpuacct:/"; not "1:name=systemd:/" nor
+// v2's "0::/"). The kernel lists every v1 hierarchy there, mounted here
+// or not: without one, no v1 controller is mounted anywhere.
+bool lists_v1_controller(std::string_view proc_self_cgroup) {
+  bool found = false;
+  for_each_line(proc_self_cgroup, [&](std::string_view line) {
+    size_t c1 = line.find(':');
+    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) return;
+    std::string_view names = line.substr(c1 + 1, c2 - c1 - 1);
+    while (!found && !names.empty()) {
+      size_t comma = std::min(names.find(','), names.size());
+      found = is_v1_controller(names.substr(0, comma));
+      names.remove_prefix(std::min(comma + 1, names.size()));
+    }
+  });
+  return found;
+}
+
+// Whether `path` is where a cgroup2 file system is mounted: the root of a
+// mount (not a directory inside one, not a symlink) whose file system is
+// cgroup2, as mountinfo would list it. False where statx() cannot tell
+// (before Linux 5.8).
+bool is_cgroup2_mount_point(const char* path) {
+  struct statx st {};
+  if (::statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &st) != 0) return false;
+  if (!(st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(st.stx_attributes & STATX_ATTR_MOUNT_ROOT)) return false;
+  struct statfs fs {};
+  return ::statfs(path, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+}  // namespace
+
+std::optional<CgroupSupport> detect_cgroups_without_mountinfo(const std::string& proc_self_cgroup, bool is_root_user) {
+  // The v1 hierarchies' mount points are only in mountinfo; a v2 tree the
+  // kernel never showed ("0::" missing: no cgroup2 was ever mounted) is
+  // mountinfo's to say too (it says: none).
+  if (lists_v1_controller(proc_self_cgroup)) return std::nullopt;
+  bool has_v2_line = false;
+  for_each_line(proc_self_cgroup,
+                [&](std::string_view line) { has_v2_line = has_v2_line || line.substr(0, 3) == "0::"; });
+  if (!has_v2_line) return std::nullopt;
+  CgroupSupport s;
+  if (is_cgroup2_mount_point(kV2Mount))
+    s.v2_mount = kV2Mount;
+  else if (is_cgroup2_mount_point(kHybridV2Mount))
+    s.v2_mount = kHybridV2Mount;
+  else
+    return std::nullopt;  // elsewhere, or cannot tell
+  complete_support(s, proc_self_cgroup, "", is_root_user);
   return s;
 }
 
 CgroupSupport detect_cgroups() {
-  auto mountinfo = sys::read_file("/proc/self/mountinfo", 1 << 22);
   auto own = sys::read_file("/proc/self/cgroup", 1 << 16);
-  return parse_cgroup_support(mountinfo.value_or(""), own.value_or(""), "", ::geteuid() == 0);
+  bool is_root_user = ::geteuid() == 0;
+  // Pure v2 at /sys/fs/cgroup (most machines now) is told by two stat
+  // calls; reading mountinfo costs about 2 us per mount of the machine
+  // (45 us with 21 mounts), and hybrid and v1 need it for the hierarchies.
+  if (own) {
+    if (auto fast = detect_cgroups_without_mountinfo(*own, is_root_user)) return std::move(*fast);
+  }
+  auto mountinfo = sys::read_file("/proc/self/mountinfo", 1 << 22);
+  return parse_cgroup_support(mountinfo.value_or(""), own.value_or(""), "", is_root_user);
 }
 
 std::optional<std::string> unit_cgroup_name(const std::string& unit_name) {
@@ -502,7 +644,18 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     // root of the tree) enables them for the base, the base for the units.
     std::string parent = support.v2_base.substr(0, support.v2_base.rfind('/'));
     std::vector<std::string> enabled;
+    // What the base hands down already (every start after the first) needs
+    // no write, in the base or in the parent: the base can enable only what
+    // its parent enabled for it. One read instead of two open()+write()s of
+    // cgroup files per controller (memory and pids for a plain unit).
+    std::vector<std::string> handed_down;
+    if (!plan.v2_controllers.empty())
+      if (auto text = read_trimmed(support.v2_base + "/cgroup.subtree_control")) handed_down = split(*text, ' ');
     for (const auto& [c, key] : plan.v2_controllers) {
+      if (std::find(handed_down.begin(), handed_down.end(), c) != handed_down.end()) {
+        enabled.push_back(c);
+        continue;
+      }
       Status s = write_value(parent + "/cgroup.subtree_control", "+" + c);
       if (s) s = write_value(support.v2_base + "/cgroup.subtree_control", "+" + c);
       if (s)

@@ -71,15 +71,25 @@ struct CgroupSupport {
   std::string describe() const;
 };
 
-// Reads /proc/self/mountinfo and /proc/self/cgroup and the controllers
-// files of the trees found.
+// Reads /proc/self/cgroup, then detect_cgroups_without_mountinfo() where it
+// answers, else /proc/self/mountinfo (parse_cgroup_support()), and the
+// controllers files of the trees found.
 CgroupSupport detect_cgroups();
 
 // The same from given texts, with every file read below `root` (a fake tree
-// in tests; "" for the real one). `own_v2_path` is this process's v2 cgroup
-// ("/" when at the root, from the "0::" line of /proc/self/cgroup).
+// in tests; "" for the real one). `proc_self_cgroup` gives this process's
+// v2 cgroup ("/" when at the root: the "0::" line). Of several cgroup2
+// mounts, the one at /sys/fs/cgroup, else /sys/fs/cgroup/unified, else the
+// first listed is used.
 CgroupSupport parse_cgroup_support(const std::string& mountinfo, const std::string& proc_self_cgroup,
                                    const std::string& root, bool is_root_user);
+
+// parse_cgroup_support()'s answer without mountinfo, where it can be told
+// exactly from stat calls: /proc/self/cgroup names no v1 hierarchy with a
+// controller (so none is mounted anywhere) and a cgroup2 file system is
+// mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified. nullopt elsewhere
+// (hybrid, v1, a v2 tree mounted somewhere else, a kernel before 5.8).
+std::optional<CgroupSupport> detect_cgroups_without_mountinfo(const std::string& proc_self_cgroup, bool is_root_user);
 
 // "NAME.service" (NAME already ending in ".service" is kept); nullopt for a
 // name that cannot be a directory name ("", ".", "..", with '/').

@@ -9,8 +9,10 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -29,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "base/sys.h"
 #include "helper_outside_tmp.h"
 #include "process/cgroup.h"
 #include "process/sandbox.h"
@@ -990,6 +993,78 @@ TEST_CASE("cgroup: a start makes the trees' unitrun bases where they are missing
   for (const std::string& m : made_here) {
     (void)::rmdir((m + "/unitrun").c_str());  // made where this unit had a directory
     CHECK(::rmdir(m.c_str()) == 0);
+  }
+}
+
+// detect_cgroups() tells pure v2 from two stat calls where it can
+// (detect_cgroups_without_mountinfo()); in mount namespaces of their own,
+// the layouts it must answer like mountinfo or leave to it: a cgroup2 tree
+// mounted over /sys/fs/cgroup (listed after the hybrid one it hides, which
+// mountinfo's rule passes over too), and a symlink in place of
+// /sys/fs/cgroup/unified, which is no mount point.
+TEST_CASE("cgroup: detection without mountinfo gives mountinfo's answer, or none", "[cgroup]") {
+  if (::geteuid() != 0) {
+    WARN("needs root (mount namespaces)");
+    return;
+  }
+  auto in_namespace = [](auto body) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int code = 0;
+      if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        code = 100;
+      else
+        code = body();
+      ::_exit(code);
+    }
+    int status = wait_child(pid, 10000);
+    REQUIRE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+  };
+  auto same_v2 = [](const process::CgroupSupport& a, const process::CgroupSupport& b) {
+    return a.v2_mount == b.v2_mount && a.v2_base == b.v2_base && a.v2_writable == b.v2_writable &&
+           a.v2_controllers == b.v2_controllers && a.v2_problem == b.v2_problem && a.v1.empty();
+  };
+  // 1: cgroup2 over /sys/fs/cgroup.
+  int over = in_namespace([&] {
+    if (::mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, nullptr) != 0) return 101;
+    auto fast = process::detect_cgroups_without_mountinfo("0::/\n", true);
+    if (!fast) return 1;
+    auto mountinfo = sys::read_file("/proc/self/mountinfo", 1 << 22);
+    if (!mountinfo) return 102;
+    auto slow = process::parse_cgroup_support(*mountinfo, "0::/\n", "", true);
+    if (fast->v2_mount != "/sys/fs/cgroup") return 2;
+    return same_v2(*fast, slow) ? 0 : 3;
+  });
+  if (over == 101) {
+    WARN("cannot mount cgroup2 here");
+    return;
+  }
+  CHECK(over == 0);
+  // 2: /sys/fs/cgroup a tmpfs whose "unified" is a symlink to the cgroup2 mount.
+  int linked = in_namespace([&] {
+    if (::mount("tmpfs", "/sys/fs/cgroup", "tmpfs", 0, "mode=755") != 0) return 101;
+    if (::mkdir("/sys/fs/cgroup/real", 0755) != 0) return 102;
+    if (::mount("cgroup2", "/sys/fs/cgroup/real", "cgroup2", 0, nullptr) != 0) return 103;
+    if (::symlink("real", "/sys/fs/cgroup/unified") != 0) return 104;
+    if (process::detect_cgroups_without_mountinfo("0::/\n", true)) return 1;  // would name the symlink
+    auto mountinfo = sys::read_file("/proc/self/mountinfo", 1 << 22);
+    if (!mountinfo) return 105;
+    // Left to mountinfo, which has cgroup2 mounts to name.
+    auto slow = process::parse_cgroup_support(*mountinfo, "0::/\n", "", true);
+    return slow.v2_mount.empty() ? 2 : 0;
+  });
+  CHECK(linked == 0);
+  // 3: this machine as it is, told a v2-only /proc/self/cgroup: where the
+  // statfs path answers, it is mountinfo's answer.
+  if (auto fast = process::detect_cgroups_without_mountinfo("0::/\n", true)) {
+    auto mountinfo = sys::read_file("/proc/self/mountinfo", 1 << 22);
+    REQUIRE(mountinfo);
+    auto slow = process::parse_cgroup_support(*mountinfo, "0::/\n", "", true);
+    INFO("fast: " << fast->describe() << "\nslow: " << slow.describe());
+    CHECK(fast->v2_mount == slow.v2_mount);
+    CHECK(same_v2(*fast, slow));
   }
 }
 

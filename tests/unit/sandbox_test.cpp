@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 
+#include "base/sys.h"
 #include "process/cgroup.h"
 #include "process/cgroup_plan.h"
 #include "process/sandbox_mounts.h"
@@ -476,6 +477,82 @@ TEST_CASE("cgroup detection: hybrid (v1 controllers, v2 for tracking) and co-mou
   CHECK(problems[0].rfind("IPAddressAllow=: ", 0) == 0);
 }
 
+// Of several cgroup2 mounts, systemd's place wins over one listed before
+// it: the statfs path of detect_cgroups() can only name that place, and
+// both paths must give one answer.
+TEST_CASE("cgroup detection: the cgroup2 mount at systemd's place wins over one listed before it", "[cgroup]") {
+  test::TempDir root;
+  put(root.path() + "/sys/fs/cgroup/cgroup.controllers", "memory pids\n");
+  put(root.path() + "/sys/fs/cgroup/unified/cgroup.controllers", "");
+  put(root.path() + "/mnt/cg/cgroup.controllers", "");
+  std::string elsewhere = "40 23 0:40 / /mnt/cg rw - cgroup2 cgroup2 rw\n";
+  std::string unified = "31 23 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+  std::string whole = "30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
+  CHECK(parse_cgroup_support(elsewhere, "0::/\n", root.path(), true).v2_mount == "/mnt/cg");
+  CHECK(parse_cgroup_support(elsewhere + unified, "0::/\n", root.path(), true).v2_mount == "/sys/fs/cgroup/unified");
+  auto s = parse_cgroup_support(elsewhere + unified + whole, "0::/\n", root.path(), true);
+  CHECK(s.v2_mount == "/sys/fs/cgroup");
+  CHECK(s.v2_base == "/sys/fs/cgroup/unitrun");
+  CHECK(s.v2_controllers == std::vector<std::string>{"memory", "pids"});
+  CHECK(parse_cgroup_support(whole + unified, "0::/\n", root.path(), true).v2_mount == "/sys/fs/cgroup");
+  // Mount points escaped as mountinfo writes them ("\040" a space).
+  auto spaced =
+      parse_cgroup_support("41 23 0:41 / /mnt/c\\040g rw - cgroup2 cgroup2 rw\n", "0::/\n", root.path(), true);
+  CHECK(spaced.v2_mount == "/mnt/c g");
+}
+
+// The statfs path answers only where mountinfo could add nothing: no v1
+// hierarchy with a controller exists (the kernel lists each in
+// /proc/self/cgroup, mounted here or not) and the kernel shows a v2 tree.
+TEST_CASE("cgroup detection without mountinfo: refused where a v1 controller or no v2 tree is listed", "[cgroup]") {
+  CHECK_FALSE(detect_cgroups_without_mountinfo("4:memory:/\n0::/\n", true));
+  CHECK_FALSE(detect_cgroups_without_mountinfo("2:cpu,cpuacct:/x\n0::/x\n", true));
+  CHECK_FALSE(detect_cgroups_without_mountinfo("3:name=foo,pids:/\n0::/\n", true));
+  CHECK_FALSE(detect_cgroups_without_mountinfo("1:name=systemd:/\n", true));  // no "0::": cgroup2 never mounted
+  CHECK_FALSE(detect_cgroups_without_mountinfo("", true));
+  // Where it answers, it is mountinfo's answer (here: this machine's).
+  for (const char* own : {"0::/\n", "1:name=systemd:/\n0::/\n", "0::/some/where\n"}) {
+    auto fast = detect_cgroups_without_mountinfo(own, true);
+    if (!fast) continue;  // no cgroup2 at /sys/fs/cgroup or .../unified here
+    auto mountinfo = sys::read_file("/proc/self/mountinfo", 1 << 22);
+    REQUIRE(mountinfo);
+    auto slow = parse_cgroup_support(*mountinfo, own, "", true);
+    INFO(own << "fast: " << fast->describe() << "\nslow: " << slow.describe());
+    CHECK(fast->v2_mount == slow.v2_mount);
+    CHECK(fast->v2_base == slow.v2_base);
+    CHECK(fast->v2_writable == slow.v2_writable);
+    CHECK(fast->v2_controllers == slow.v2_controllers);
+    CHECK(fast->v2_problem == slow.v2_problem);
+    CHECK(fast->v1.empty());
+  }
+}
+
+// detect_cgroups() on this machine, whichever path it takes, says what the
+// mount table says.
+TEST_CASE("cgroup detection: detect_cgroups() gives mountinfo's answer", "[cgroup]") {
+  auto mountinfo = sys::read_file("/proc/self/mountinfo", 1 << 22);
+  auto own = sys::read_file("/proc/self/cgroup", 1 << 16);
+  REQUIRE(mountinfo);
+  REQUIRE(own);
+  auto slow = parse_cgroup_support(*mountinfo, *own, "", ::geteuid() == 0);
+  auto got = detect_cgroups();
+  INFO("detect_cgroups: " << got.describe() << "\nmountinfo: " << slow.describe());
+  CHECK(got.layout == slow.layout);
+  CHECK(got.v2_mount == slow.v2_mount);
+  CHECK(got.v2_base == slow.v2_base);
+  CHECK(got.v2_writable == slow.v2_writable);
+  CHECK(got.v2_controllers == slow.v2_controllers);
+  CHECK(got.v2_problem == slow.v2_problem);
+  REQUIRE(got.v1.size() == slow.v1.size());
+  for (const auto& [c, h] : slow.v1) {
+    INFO(c);
+    REQUIRE(got.v1.count(c));
+    CHECK(got.v1.at(c).mount_point == h.mount_point);
+    CHECK(got.v1.at(c).controllers == h.controllers);
+  }
+  CHECK(got.describe() == slow.describe());
+}
+
 namespace {
 
 // The hybrid layout of the reference machine (Debian 12 with a v1
@@ -616,6 +693,42 @@ TEST_CASE("cgroup plan: pure v1 keeps the freezer (kill_all), cpuacct only with 
   CgroupPlan io = plan_unit_cgroup(s, weight, kCurrentKernel);
   REQUIRE(io.problems.size() == 1);
   CHECK(io.problems[0].first == "IOWeight=");
+}
+
+// The v2 controllers are handed down level by level (the tree's root
+// enables them for unitrun's base, the base for the units); once the base
+// hands one down, as after the first start, a start writes neither file.
+// On a fake tree (files in a directory), where a write would show.
+TEST_CASE("cgroup: a start writes no cgroup.subtree_control where the base hands the controllers down already",
+          "[cgroup]") {
+  test::TempDir root;
+  std::string mount = root.path() + "/cg";
+  std::string base = mount + "/unitrun";
+  put(base + "/cgroup.kill", "");
+  put(base + "/cgroup.subtree_control", "memory pids\n");
+  put(mount + "/cgroup.subtree_control", "untouched");
+  auto text = [](const std::string& path) { return sys::read_file(path, 4096).value_or("(unreadable)"); };
+  CgroupSupport s;
+  s.layout = CgroupSupport::Layout::V2;
+  s.v2_mount = mount;
+  s.v2_base = base;
+  s.v2_writable = true;
+  s.v2_controllers = {"memory", "pids"};
+  auto cg = UnitCgroup::create(s, "handed", {});
+  REQUIRE(cg);
+  CHECK(text(mount + "/cgroup.subtree_control") == "untouched");
+  CHECK(text(base + "/cgroup.subtree_control") == "memory pids\n");
+  // Still in force: usage() reads the memory controller's files.
+  put(base + "/handed.service/memory.current", "4096\n");
+  CHECK(cg->usage().memory_current == std::optional<uint64_t>(4096));
+  // One the base does not hand down yet is enabled as before: the parent
+  // first, then the base.
+  put(base + "/cgroup.subtree_control", "memory\n");
+  put(mount + "/cgroup.subtree_control", "");
+  auto other = UnitCgroup::create(s, "other", {});
+  REQUIRE(other);
+  CHECK(text(mount + "/cgroup.subtree_control") == "+pids");
+  CHECK(text(base + "/cgroup.subtree_control").rfind("+pids", 0) == 0);
 }
 
 TEST_CASE("cgroup: names and systemd's conversions", "[cgroup]") {
