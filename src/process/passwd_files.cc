@@ -1,6 +1,9 @@
 #include "process/passwd_files.h"
 
-#include <charconv>
+#include <pwd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <string_view>
 #include <vector>
 
@@ -46,40 +49,47 @@ bool files_first(const std::string& nsswitch) {
   return lines == 1 && first;
 }
 
-template <typename T>
-bool number(std::string_view s, T& out) {
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return !s.empty() && ec == std::errc() && ptr == s.data() + s.size();
+// The entry for `uid` in a passwd-format stream, parsed by glibc's own
+// files parser (fgetpwent_r: what nss_files reads lines with).
+std::optional<PasswdEntry> find_in(uid_t uid, FILE* stream) {
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  std::vector<char> buf(4096);
+  while (true) {
+    int rc = ::fgetpwent_r(stream, &pw, buf.data(), buf.size(), &found);
+    if (rc == ERANGE && buf.size() < (1u << 20)) {
+      buf.resize(buf.size() * 2);  // a line longer than the buffer: read it again, whole
+      continue;
+    }
+    if (rc != 0 || !found) return std::nullopt;  // the end, or an error: getpwuid() answers
+    // nss_files in compat form reads +name/-name as NIS markers, not users.
+    if (found->pw_uid != uid || !found->pw_name[0] || found->pw_name[0] == '+' || found->pw_name[0] == '-') continue;
+    return PasswdEntry{found->pw_name, found->pw_dir ? found->pw_dir : "", found->pw_shell ? found->pw_shell : "",
+                       found->pw_uid, found->pw_gid};
+  }
 }
 
 }  // namespace
 
 std::optional<PasswdEntry> passwd_from_texts(uid_t uid, const std::string& nsswitch, const std::string& passwd) {
-  if (!files_first(nsswitch)) return std::nullopt;
-  for (std::string_view line : split(passwd, '\n')) {
-    if (line.empty() || line.front() == '#') continue;
-    // A line glibc would read otherwise than we do (leading blanks, a
-    // field too many or too few, a number that is not one): its answer.
-    if (is_blank(line.front())) return std::nullopt;
-    std::vector<std::string_view> f = split(line, ':');
-    PasswdEntry e;
-    if (f.size() != 7 || !number(f[2], e.uid) || !number(f[3], e.gid)) return std::nullopt;
-    // nss_files skips the NIS markers of compat (+name, -name).
-    if (e.uid != uid || f[0].empty() || f[0].front() == '+' || f[0].front() == '-') continue;
-    e.name = f[0];
-    e.dir = f[5];
-    e.shell = f[6];
-    return e;
-  }
-  return std::nullopt;
+  if (!files_first(nsswitch) || passwd.empty()) return std::nullopt;
+  FILE* stream = ::fmemopen(const_cast<char*>(passwd.data()), passwd.size(), "r");
+  if (!stream) return std::nullopt;
+  std::optional<PasswdEntry> e = find_in(uid, stream);
+  ::fclose(stream);
+  return e;
 }
 
 std::optional<PasswdEntry> passwd_from_files(uid_t uid) {
   auto nsswitch = sys::read_file("/etc/nsswitch.conf", 64 << 10);
   if (!nsswitch || nsswitch->size() >= (64 << 10)) return std::nullopt;
-  auto passwd = sys::read_file("/etc/passwd", 1 << 20);
-  if (!passwd || passwd->size() >= (1 << 20)) return std::nullopt;
-  return passwd_from_texts(uid, *nsswitch, *passwd);
+  if (!files_first(*nsswitch)) return std::nullopt;
+  // "e": close-on-exec, as every fd of the monitor's.
+  FILE* stream = std::fopen("/etc/passwd", "re");
+  if (!stream) return std::nullopt;
+  std::optional<PasswdEntry> e = find_in(uid, stream);
+  std::fclose(stream);
+  return e;
 }
 
 }  // namespace unitrun::process

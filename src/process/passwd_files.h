@@ -6,7 +6,8 @@
 // parsed into glibc's tables), which every start of a unit without User=
 // paid for its HOME=, USER=, LOGNAME= and SHELL=. Anything else (another
 // source first, an unusual line, no such UID): nullopt, and getpwuid()
-// answers.
+// answers. The file's lines are parsed by glibc's own parser for them
+// (fgetpwent_r); only nsswitch.conf's passwd: line is read here.
 #pragma once
 
 #include <sys/types.h>

@@ -26,8 +26,8 @@ TEST_CASE("passwd from files: what getpwuid() returns when NSS reads /etc/passwd
   REQUIRE(nohome);
   CHECK(nohome->dir.empty());  // the caller's default, as for getpwuid()
   // NSS answers: no such UID in the file, a compat marker, another source
-  // first, an action after files, no passwd: line or two of them, and a
-  // line we might read otherwise than glibc.
+  // first, an action after files, no passwd: line or two of them, a line
+  // glibc's parser does not take.
   CHECK_FALSE(passwd_from_texts(42, debian, passwd));
   CHECK_FALSE(passwd_from_texts(5, debian, passwd));
   CHECK_FALSE(passwd_from_texts(0, "passwd: sss files\n", passwd));
@@ -36,9 +36,16 @@ TEST_CASE("passwd from files: what getpwuid() returns when NSS reads /etc/passwd
   CHECK_FALSE(passwd_from_texts(0, "passwd: files\npasswd: ldap\n", passwd));
   CHECK_FALSE(passwd_from_texts(0, "#passwd: files\n", passwd));
   CHECK(passwd_from_texts(0, "passwd : files # and a comment\n", passwd));
-  CHECK_FALSE(passwd_from_texts(0, debian, " root:x:0:0:root:/root:/bin/bash\n"));
-  CHECK_FALSE(passwd_from_texts(0, debian, "root:x:0:0:root:/root\n"));
+  // A line without its shell field is read as nss_files reads it: no shell.
+  auto noshell = passwd_from_texts(0, debian, "root:x:0:0:root:/root\n");
+  REQUIRE(noshell);
+  CHECK(noshell->dir == "/root");
+  CHECK(noshell->shell.empty());
   CHECK_FALSE(passwd_from_texts(0, debian, "root:x:zero:0:root:/root:/bin/bash\n"));
+  // A line longer than the first buffer is read whole.
+  auto longer = passwd_from_texts(9, debian, "long:x:9:9:" + std::string(10000, 'g') + ":/home/long:/bin/sh\n");
+  REQUIRE(longer);
+  CHECK(longer->dir == "/home/long");
   // This machine: what glibc says.
   if (auto self = unitrun::process::passwd_from_files(::geteuid())) {
     const struct passwd* pw = ::getpwuid(::geteuid());
