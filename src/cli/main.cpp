@@ -12,6 +12,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -330,6 +331,35 @@ int run(int argc, char** argv) {
   return exit_code::kBadArguments;
 }
 
+// `start`, `stop`, `restart` and `status` of units named plainly are what
+// init scripts, cron jobs and supervisors run; they skip the command line
+// parser, whose App, options and parse are most of main() to the verb
+// (~50 us), and its code, about a dozen pages to fault in. Every word after
+// the verb is a unit, as CLI11 would take it: anything else (an option,
+// `--`, an empty word, the verb's name again, which CLI11 might take for
+// the verb) goes through run(), whose parse gives the same call.
+std::optional<int> run_plain_unit_verb(int argc, char** argv) {
+  using namespace unitrun;
+  if (argc < 3) return std::nullopt;
+  const std::string_view verb = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word.empty() || word.front() == '-' || word == verb) return std::nullopt;
+  }
+  int (*plain)(const std::vector<std::string>&) = nullptr;
+  if (verb == "start")
+    plain = cli::start;
+  else if (verb == "stop")
+    plain = cli::stop;
+  else if (verb == "restart")
+    plain = cli::restart;
+  else if (verb != "status")
+    return std::nullopt;
+  const std::vector<std::string> units(argv + 2, argv + argc);
+  cli::terminal::init(cli::terminal::ColorMode::Auto);  // run()'s default: --color=auto
+  return plain ? plain(units) : cli::status(units, false);
+}
+
 }  // namespace
 
 // The exit of every command is on its caller's path (`unitrun start`
@@ -369,6 +399,7 @@ static int unitrun_main(int argc, char** argv) {
     // dirty in it (--help and the rest go through run()).
     if (argc >= 2 && std::string_view(argv[1]) == "init" && (argc == 2 || std::string_view(argv[2]) == "--"))
       return unitrun::cli::init(std::vector<std::string>(argv + std::min(argc, 3), argv + argc));
+    if (auto code = run_plain_unit_verb(argc, argv)) return *code;
     return run(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "unitrun: internal error: %s\n", e.what());

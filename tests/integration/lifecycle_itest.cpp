@@ -145,6 +145,64 @@ TEST_CASE("invalid arguments exit 2 for every verb, status included", "[lifecycl
   }
 }
 
+// main() runs `VERB UNIT...` of start, stop, restart and status without the
+// command line parser (cli/main.cpp, run_plain_unit_verb); with an option
+// the parser runs. Both must make the same call.
+TEST_CASE("start, stop, restart and status: the plain form and the parsed one agree", "[lifecycle][exit-codes]") {
+  TempDir dir;
+  TestUnit u(dir, "plain", "/bin/sleep 1000");
+  TestUnit other(dir, "plainother", "/bin/sleep 1000");
+  auto both = [&](const std::string& verb, std::vector<std::string> units) {
+    std::vector<std::string> plain{verb}, parsed{verb, "--color=auto"};
+    plain.insert(plain.end(), units.begin(), units.end());
+    parsed.insert(parsed.end(), units.begin(), units.end());
+    return std::pair{run_unitrun(plain), run_unitrun(parsed)};
+  };
+  auto [stopped, stopped_parsed] = both("status", {u.path()});
+  INFO(stopped.describe() << "\n" << stopped_parsed.describe());
+  CHECK(stopped.exit_code == 3);
+  CHECK(stopped.exit_code == stopped_parsed.exit_code);
+  CHECK(stopped.out == stopped_parsed.out);
+
+  RunResult started = u.start();
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  // Already running: both forms say so with the same PID.
+  auto [again, again_parsed] = both("start", {u.path()});
+  INFO(again.describe() << "\n" << again_parsed.describe());
+  CHECK(again.exit_code == 0);
+  CHECK(again.exit_code == again_parsed.exit_code);
+  CHECK(again.out == again_parsed.out);
+  auto [running, running_parsed] = both("status", {u.path(), other.path()});
+  INFO(running.describe() << "\n" << running_parsed.describe());
+  CHECK(running.exit_code == running_parsed.exit_code);
+  CHECK(running.out.find("active (running)") != std::string::npos);
+  CHECK(running_parsed.out.find("active (running)") != std::string::npos);
+
+  // The verb's own name among the units is the parser's to read, as are
+  // `--` and an empty word: the same answer as before the plain form.
+  const std::pair<std::vector<std::string>, int> parsed_forms[] = {
+      {{"stop", "stop"}, 5},            // a unit named stop: not found
+      {{"status", "--", u.path()}, 0},  // running
+      {{"start", ""}, 2},               // empty unit name
+  };
+  for (const auto& [args, code] : parsed_forms) {
+    RunResult r = run_unitrun(args);
+    INFO(args.front() << " " << args.back() << ": " << r.describe());
+    CHECK(r.exit_code == code);
+  }
+
+  auto [restarted, restarted_parsed] = both("restart", {u.path()});
+  INFO(restarted.describe() << "\n" << restarted_parsed.describe());
+  CHECK(restarted.exit_code == 0);
+  CHECK(restarted_parsed.exit_code == 0);
+  auto [stop, stop_parsed] = both("stop", {u.path(), other.path()});
+  INFO(stop.describe() << "\n" << stop_parsed.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop_parsed.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
 TEST_CASE("exit codes of the action verbs", "[lifecycle][exit-codes]") {
   TempDir dir;
   std::vector<int> seen;
