@@ -69,11 +69,16 @@ std::optional<UnitLock> lock_to_load_with(const std::string& lock_path) {
   return std::move(*lock);
 }
 
-Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource source) {
+// `given`: the unit's lock file opened already (keyed by the file's name
+// and identity), for a verb on a running unit; prepare() opens it otherwise.
+Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource source,
+                 std::optional<UnitLock> given = std::nullopt) {
   Prepared p;
   const bool look_first = !create_runtime_dir && source == UnitSource::Running;
   const std::string keyed_lock = look_first ? runtime_files_for(file.name, file.identity).lock : std::string();
-  std::optional<UnitLock> opened = look_first ? lock_to_load_with(keyed_lock) : std::nullopt;
+  std::optional<UnitLock> opened = !look_first ? std::nullopt
+                                   : given     ? std::move(given)
+                                               : lock_to_load_with(keyed_lock);
   p.loaded = load_unit(file, source, opened ? &*opened : nullptr);
   const unit::LoadResult& load = p.loaded.load;
   print_diagnostics(load);
@@ -378,6 +383,8 @@ int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lo
   return exit_code::kSuccess;
 }
 
+int finish_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet);
+
 // `lock` is null when the unit has no lock file (never started by this user).
 int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_null, bool quiet) {
   if (!lock_or_null) {
@@ -440,15 +447,22 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
       return privilege_or_failure(sent.error());
     }
   }
+  return finish_stop(unit, files, lock, is_monitor ? &*pidfd : nullptr, quiet);
+}
+
+// The second half of a stop: the monitor (`monitor`, its pidfd; null when
+// none was signalled) has been asked to stop. Waits for it, and ends what
+// a monitor that died without finishing left behind.
+int finish_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet) {
   // The monitor exits after every process of the unit is gone, and its
   // alive lock goes with its fds: the wait is one on its exit (with a
   // progress line updated between timeouts on a terminal), so that when
   // stop returns no process of the unit is left, the monitor included.
   // One wake-up: waiting for the lock first woke this process once more,
   // a moment before the monitor's exit.
-  if (is_monitor) {
+  if (monitor) {
     WaitProgress progress(unit, files.state);
-    while (sys::wait_readable(pidfd->get(), progress.tick_ms()).value_or(true) == false) progress.update();
+    while (sys::wait_readable(monitor->get(), progress.tick_ms()).value_or(true) == false) progress.update();
   }
   // Free by now when the monitor was the holder; else waited for.
   auto waited = lock.lock_alive_wait();
@@ -693,12 +707,62 @@ int start_one(const unit::UnitFile& file) {
   return start_locked(p.loaded.load, p.files, *p.lock);
 }
 
+// A stop of a unit whose monitor runs, as the monitor was started: its lock
+// held by the monitor, the start lock free (now ours: no start or stop of
+// it is under way), its snapshot that of this unit file, and its record
+// naming a live monitor (the start time proves the PID). Only what the
+// signal needs is read before it: the unit is loaded from the snapshot
+// (~100 us: read, parsed, validated) while the monitor stops it, since the
+// wait needs the unit only after the monitor's exit. Empty when any of it
+// does not hold; then the stop goes the whole way as before.
+struct EarlyStop {
+  UnitLock lock;
+  UniqueFd monitor;
+};
+
+std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
+  if (file.identity.empty()) return std::nullopt;
+  const RuntimeFiles keyed = runtime_files_for(file.name, file.identity);
+  std::optional<UnitLock> lock = lock_to_load_with(keyed.lock);
+  if (!lock || !lock->alive_held_elsewhere().value_or(false)) return std::nullopt;
+  auto header = read_snapshot_header(keyed.snapshot);
+  if (!header || header->sources.identity != file.identity || header->sources.name != file.name) return std::nullopt;
+  if (!lock->try_lock_start().value_or(false)) return std::nullopt;  // a start or a stop is under way
+  // Taken: whatever follows, prepare() gets this lock, and with it the start lock.
+  EarlyStop early{std::move(*lock), UniqueFd()};
+  std::optional<MonitorState> s = read_state_summary(keyed.state);
+  if (s && s->monitor_pid > 1 && early.lock.alive_held_elsewhere().value_or(false)) {
+    auto pidfd = sys::pidfd_open(s->monitor_pid);
+    if (pidfd && proc::is_same_process(s->monitor_pid, s->monitor_start_time) &&
+        sys::pidfd_send_signal(pidfd->get(), SIGTERM).value_or(false))
+      early.monitor = std::move(*pidfd);
+  }
+  return early;
+}
+
 int stop_one(const unit::UnitFile& file) {
-  Prepared p = prepare(file, false, UnitSource::Running);
+  std::optional<EarlyStop> early = signal_running_monitor(file);
+  if (early && early->monitor) {
+    Prepared p = prepare(file, false, UnitSource::Running, std::move(early->lock));
+    if (p.failure < 0 && !p.loaded.load.masked && p.lock &&
+        p.files.lock == runtime_files_for(file.name, file.identity).lock)
+      return finish_stop(p.unit(), p.files, *p.lock, &early->monitor, false);
+    // The snapshot did not load after all (it no longer parses: a unitrun
+    // of other rules reads it, and the file on disk was read instead, as
+    // prepare() said): the monitor stops as asked, and its own record and
+    // cleanup are all there is; `stop` returns once it has exited.
+    (void)sys::wait_readable(early->monitor.get(), -1);
+    std::printf("stopped %s\n", file.name.c_str());
+    return exit_code::kSuccess;
+  }
+  Prepared p =
+      prepare(file, false, UnitSource::Running, early ? std::optional<UnitLock>(std::move(early->lock)) : std::nullopt);
   if (p.loaded.load.masked) return masked(p, true);
   if (p.failure >= 0) return p.failure;
   if (int refused = refuse_root_instance(p, "stop"); refused >= 0) return refused;
-  if (p.lock && !cancel_pending_start(p)) {
+  // The start lock is ours already when the early look took it on this lock.
+  const bool start_locked_early = early && p.files.lock == runtime_files_for(file.name, file.identity).lock;
+  if (p.lock && !start_locked_early && !cancel_pending_start(p)) {
     auto locked = p.lock->lock_start_wait();
     if (!locked) return exit_code::kFailure;
   }
