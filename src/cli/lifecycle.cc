@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 
 #include "base/exit_codes.h"
@@ -22,6 +23,7 @@
 #include "cli/manual_refusal.h"
 #include "cli/progress.h"
 #include "cli/targets.h"
+#include "cli/terminal.h"
 #include "cli/unit_runtime.h"
 #include "cli/unit_source.h"
 #include "monitor/monitor.h"
@@ -383,7 +385,13 @@ int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lo
   return exit_code::kSuccess;
 }
 
-int finish_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet);
+// What finish_stop() needs of the unit only in the rare cases (a progress
+// line on a terminal, a monitor that died without finishing its stop):
+// loaded when first asked for.
+using UnitWhenNeeded = std::function<const Unit&()>;
+
+int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet,
+                const UnitWhenNeeded& unit);
 
 // `lock` is null when the unit has no lock file (never started by this user).
 int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_null, bool quiet) {
@@ -447,27 +455,31 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
       return privilege_or_failure(sent.error());
     }
   }
-  return finish_stop(unit, files, lock, is_monitor ? &*pidfd : nullptr, quiet);
+  return finish_stop(unit.name, files, lock, is_monitor ? &*pidfd : nullptr, quiet,
+                     [&]() -> const Unit& { return unit; });
 }
 
 // The second half of a stop: the monitor (`monitor`, its pidfd; null when
 // none was signalled) has been asked to stop. Waits for it, and ends what
 // a monitor that died without finishing left behind.
-int finish_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet) {
+int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet,
+                const UnitWhenNeeded& unit) {
   // The monitor exits after every process of the unit is gone, and its
   // alive lock goes with its fds: the wait is one on its exit (with a
   // progress line updated between timeouts on a terminal), so that when
   // stop returns no process of the unit is left, the monitor included.
   // One wake-up: waiting for the lock first woke this process once more,
   // a moment before the monitor's exit.
-  if (monitor) {
-    WaitProgress progress(unit, files.state);
+  if (monitor && !terminal::progress()) {
+    (void)sys::wait_readable(monitor->get(), -1);
+  } else if (monitor) {
+    WaitProgress progress(unit(), files.state);
     while (sys::wait_readable(monitor->get(), progress.tick_ms()).value_or(true) == false) progress.update();
   }
   // Free by now when the monitor was the holder; else waited for.
   auto waited = lock.lock_alive_wait();
   if (!waited) {
-    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), waited.error().message().c_str());
+    std::fprintf(stderr, "unitrun: %s: %s\n", name.c_str(), waited.error().message().c_str());
     return exit_code::kFailure;
   }
   // A monitor that died without finishing its stop (SIGKILLed just before
@@ -481,10 +493,10 @@ int finish_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, con
   // state.
   std::optional<MonitorState> after = read_state_summary(files.state);
   if (after && (!after->finished() || after->result == ServiceResult::Timeout)) after = read_state(files.state);
-  std::vector<proc::Stat> orphans = after ? find_orphans(unit.name, *after) : std::vector<proc::Stat>{};
+  std::vector<proc::Stat> orphans = after ? find_orphans(name, *after) : std::vector<proc::Stat>{};
   if (!orphans.empty()) {
-    end_orphans(unit, orphans, &*after);
-    (void)safe_files::remove(files.pidfile);
+    end_orphans(unit(), orphans, &*after);
+    (void)safe_files::remove(runtime_files_for(unit()).pidfile);
     record_orphans_stopped(files, *after);
   }
   runtime::remove_control(files.control);
@@ -494,8 +506,8 @@ int finish_stop(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, con
   if (after && after->result == ServiceResult::Timeout)
     for (const Event& e : after->events)
       if (e.text.rfind("did not stop within", 0) == 0)
-        std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), e.text.c_str());
-  if (!quiet) std::printf("stopped %s\n", unit.name.c_str());
+        std::fprintf(stderr, "unitrun: %s: %s\n", name.c_str(), e.text.c_str());
+  if (!quiet) std::printf("stopped %s\n", name.c_str());
   return exit_code::kSuccess;
 }
 
@@ -740,21 +752,33 @@ std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
   return early;
 }
 
+// The rest of a stop begun by signal_running_monitor(): as stop_locked()'s,
+// with the unit parsed from the snapshot only if the rest needs it. The
+// "changed on disk" warning is the one thing said before the wait: the
+// snapshot's texts against the files (no parse).
+int finish_early_stop(const unit::UnitFile& file, EarlyStop& early) {
+  const RuntimeFiles files = runtime_files_for(file.name, file.identity);
+  std::optional<UnitSnapshot> snapshot = read_snapshot(files.snapshot);
+  if (snapshot)
+    warn_if_changed(file.name, snapshot->sources.files.empty() ? file.spelling : snapshot->sources.files[0].path,
+                    disk_change(file, snapshot->sources));
+  std::optional<unit::LoadResult> load;
+  auto unit = [&]() -> const Unit& {
+    if (!load && snapshot) {
+      load = unit::load_sources(snapshot->sources, file, unit::ValidateMode::Start);
+      if (has_errors(load->diagnostics)) load.reset();
+    }
+    // The snapshot no longer loads (a unitrun of other rules reads it): the
+    // file on disk, whatever it says now.
+    if (!load) load = unit::load(file, unit::ValidateMode::Start);
+    return load->unit;
+  };
+  return finish_stop(file.name, files, early.lock, &early.monitor, false, unit);
+}
+
 int stop_one(const unit::UnitFile& file) {
   std::optional<EarlyStop> early = signal_running_monitor(file);
-  if (early && early->monitor) {
-    Prepared p = prepare(file, false, UnitSource::Running, std::move(early->lock));
-    if (p.failure < 0 && !p.loaded.load.masked && p.lock &&
-        p.files.lock == runtime_files_for(file.name, file.identity).lock)
-      return finish_stop(p.unit(), p.files, *p.lock, &early->monitor, false);
-    // The snapshot did not load after all (it no longer parses: a unitrun
-    // of other rules reads it, and the file on disk was read instead, as
-    // prepare() said): the monitor stops as asked, and its own record and
-    // cleanup are all there is; `stop` returns once it has exited.
-    (void)sys::wait_readable(early->monitor.get(), -1);
-    std::printf("stopped %s\n", file.name.c_str());
-    return exit_code::kSuccess;
-  }
+  if (early && early->monitor) return finish_early_stop(file, *early);
   Prepared p =
       prepare(file, false, UnitSource::Running, early ? std::optional<UnitLock>(std::move(early->lock)) : std::nullopt);
   if (p.loaded.load.masked) return masked(p, true);
