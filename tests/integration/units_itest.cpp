@@ -468,6 +468,24 @@ TEST_CASE("trust 13: an edited or deleted unit file never strands its service", 
   }
 }
 
+TEST_CASE("stop of a running unit does not parse it again: the unit's warnings are start's to say",
+          "[units][snapshot]") {
+  TempDir dir;
+  TestUnit u(dir, "warned", "/bin/sleep 1000", {.extra = "UMask=0022\nUMask=0027\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  CHECK(contains(start.err, "UMask= assigned again"));
+  // stop signals the monitor and waits; the unit it parses only when a
+  // monitor died without finishing (or for a progress line on a terminal).
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.out == "stopped " + u.name() + "\n");
+  CHECK(stop.err.empty());
+  CHECK(u.nothing_running());
+}
+
 TEST_CASE("list, list-unit-files, the status overview, and is-active, is-failed, is-enabled", "[units][list]") {
   UnitDir u;
   std::string a = u.name("a"), b = u.name("b"), c = u.name("c");
