@@ -771,6 +771,7 @@ int finish_early_stop(const unit::UnitFile& file, EarlyStop& early) {
     // The snapshot no longer loads (a unitrun of other rules reads it): the
     // file on disk, whatever it says now.
     if (!load) load = unit::load(file, unit::ValidateMode::Start);
+    if (load->unit.name.empty()) load->unit.name = file.name;  // none on disk either: the name still says which
     return load->unit;
   };
   return finish_stop(file.name, files, early.lock, &early.monitor, false, unit);
