@@ -120,7 +120,6 @@ class Monitor {
   Status watch(int fd);
   void unwatch(int fd);
   void loop();
-  int wait_and_dispatch(int timeout_ms);
   void handle(Event e);
   void enqueue(Event e) { queue_.push_back(std::move(e)); }
   void sync_state();
@@ -243,11 +242,9 @@ class Monitor {
   Unit unit_;
   RuntimeFiles files_;
   UnitLock lock_;
-  bool start_lock_released_ = false;            // `run`: see release_start_lock_when_settled()
-  bool timer_armed_ = false;                    // timer_fd_ may be armed (it may have expired since)
-  static constexpr int kTurnsWithoutSleep = 4;  // loop(): turns taken while stopping before the record is written
-  int turns_without_sleep_ = 0;
-  bool trim_stack_ = false;  // the loop gives back the stack below it before it sleeps next
+  bool start_lock_released_ = false;  // `run`: see release_start_lock_when_settled()
+  bool timer_armed_ = false;          // timer_fd_ may be armed (it may have expired since)
+  bool trim_stack_ = false;           // the loop gives back the stack below it before it sleeps next
   Options options_;
   MonitorLog log_;
   notify::Upstream upstream_;
@@ -538,21 +535,6 @@ void Monitor::loop() {
       handle(std::move(e));
     }
     if (supervisor_.done()) break;
-    // While the unit stops, what the stop waits for (the service's SIGCHLD)
-    // has often come already by now: its events are taken without sleeping,
-    // and the record, which the rule wants written before the loop sleeps,
-    // is written once with their outcome instead of once before and once
-    // after (a stop's record write is ~40 us, on the path of `unitrun stop`).
-    // A few turns at most: a flood of events still gets the record written.
-    if (supervisor_.active_state() == ActiveState::Deactivating && turns_without_sleep_ < kTurnsWithoutSleep) {
-      int ready = wait_and_dispatch(0);
-      if (ready < 0) break;
-      if (ready > 0) {
-        ++turns_without_sleep_;
-        continue;
-      }
-    }
-    turns_without_sleep_ = 0;
     flush_state();
     log_.flush();
     if (trim_stack_) {
@@ -563,32 +545,24 @@ void Monitor::loop() {
       if (auto released = release_stack_below_caller(); !released)
         log_.error("giving back the stack below the loop: " + released.error().message());
     }
-    if (wait_and_dispatch(-1) < 0) break;
-  }
-}
-
-// One epoll_wait (timeout_ms as epoll's: 0 looks, -1 sleeps) and the
-// dispatch of what it returned: how many fds were ready, 0 on EINTR, -1 when
-// the loop cannot go on (loop_failed_ set).
-int Monitor::wait_and_dispatch(int timeout_ms) {
-  struct epoll_event events[8];
-  int n = ::epoll_wait(epoll_.get(), events, 8, timeout_ms);
-  if (n < 0) {
-    if (errno == EINTR) return 0;
-    log_.error(std::string("epoll_wait: ") + std::strerror(errno));
-    loop_failed_ = true;
-    return -1;
-  }
-  for (int i = 0; i < n; ++i) {
-    try {
-      dispatch(events[i].data.fd);
-    } catch (const std::exception& ex) {
-      Event e = make(Event::Kind::InternalError);
-      e.message = ex.what();
-      enqueue(std::move(e));
+    struct epoll_event events[8];
+    int n = ::epoll_wait(epoll_.get(), events, 8, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      log_.error(std::string("epoll_wait: ") + std::strerror(errno));
+      loop_failed_ = true;
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      try {
+        dispatch(events[i].data.fd);
+      } catch (const std::exception& ex) {
+        Event e = make(Event::Kind::InternalError);
+        e.message = ex.what();
+        enqueue(std::move(e));
+      }
     }
   }
-  return n;
 }
 
 void Monitor::handle(Event e) {
