@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 
 #include "base/exit_codes.h"
@@ -22,6 +23,7 @@
 #include "cli/manual_refusal.h"
 #include "cli/progress.h"
 #include "cli/targets.h"
+#include "cli/terminal.h"
 #include "cli/unit_runtime.h"
 #include "cli/unit_source.h"
 #include "monitor/monitor.h"
@@ -69,11 +71,16 @@ std::optional<UnitLock> lock_to_load_with(const std::string& lock_path) {
   return std::move(*lock);
 }
 
-Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource source) {
+// `given`: the unit's lock file opened already (keyed by the file's name
+// and identity), for a verb on a running unit; prepare() opens it otherwise.
+Prepared prepare(const unit::UnitFile& file, bool create_runtime_dir, UnitSource source,
+                 std::optional<UnitLock> given = std::nullopt) {
   Prepared p;
   const bool look_first = !create_runtime_dir && source == UnitSource::Running;
   const std::string keyed_lock = look_first ? runtime_files_for(file.name, file.identity).lock : std::string();
-  std::optional<UnitLock> opened = look_first ? lock_to_load_with(keyed_lock) : std::nullopt;
+  std::optional<UnitLock> opened = !look_first ? std::nullopt
+                                   : given     ? std::move(given)
+                                               : lock_to_load_with(keyed_lock);
   p.loaded = load_unit(file, source, opened ? &*opened : nullptr);
   const unit::LoadResult& load = p.loaded.load;
   print_diagnostics(load);
@@ -382,6 +389,14 @@ int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lo
   return exit_code::kSuccess;
 }
 
+// What finish_stop() needs of the unit only in the rare cases (a progress
+// line on a terminal, a monitor that died without finishing its stop):
+// loaded when first asked for.
+using UnitWhenNeeded = std::function<const Unit&()>;
+
+int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet,
+                const UnitWhenNeeded& unit);
+
 // `lock` is null when the unit has no lock file (never started by this user).
 int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_null, bool quiet) {
   if (!lock_or_null) {
@@ -444,20 +459,31 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
       return privilege_or_failure(sent.error());
     }
   }
+  return finish_stop(unit.name, files, lock, is_monitor ? &*pidfd : nullptr, quiet,
+                     [&]() -> const Unit& { return unit; });
+}
+
+// The second half of a stop: the monitor (`monitor`, its pidfd; null when
+// none was signalled) has been asked to stop. Waits for it, and ends what
+// a monitor that died without finishing left behind.
+int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet,
+                const UnitWhenNeeded& unit) {
   // The monitor exits after every process of the unit is gone, and its
   // alive lock goes with its fds: the wait is one on its exit (with a
   // progress line updated between timeouts on a terminal), so that when
   // stop returns no process of the unit is left, the monitor included.
   // One wake-up: waiting for the lock first woke this process once more,
   // a moment before the monitor's exit.
-  if (is_monitor) {
-    WaitProgress progress(unit, files.state);
-    while (sys::wait_readable(pidfd->get(), progress.tick_ms()).value_or(true) == false) progress.update();
+  if (monitor && !terminal::progress()) {
+    (void)sys::wait_readable(monitor->get(), -1);
+  } else if (monitor) {
+    WaitProgress progress(unit(), files.state);
+    while (sys::wait_readable(monitor->get(), progress.tick_ms()).value_or(true) == false) progress.update();
   }
   // Free by now when the monitor was the holder; else waited for.
   auto waited = lock.lock_alive_wait();
   if (!waited) {
-    std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), waited.error().message().c_str());
+    std::fprintf(stderr, "unitrun: %s: %s\n", name.c_str(), waited.error().message().c_str());
     return exit_code::kFailure;
   }
   // A monitor that died without finishing its stop (SIGKILLed just before
@@ -471,10 +497,10 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
   // state.
   std::optional<MonitorState> after = read_state_summary(files.state);
   if (after && (!after->finished() || after->result == ServiceResult::Timeout)) after = read_state(files.state);
-  std::vector<proc::Stat> orphans = after ? find_orphans(unit.name, *after) : std::vector<proc::Stat>{};
+  std::vector<proc::Stat> orphans = after ? find_orphans(name, *after) : std::vector<proc::Stat>{};
   if (!orphans.empty()) {
-    end_orphans(unit, orphans, &*after);
-    (void)safe_files::remove(files.pidfile);
+    end_orphans(unit(), orphans, &*after);
+    (void)safe_files::remove(runtime_files_for(unit()).pidfile);
     record_orphans_stopped(files, *after);
   }
   runtime::remove_control(files.control);
@@ -484,8 +510,8 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
   if (after && after->result == ServiceResult::Timeout)
     for (const Event& e : after->events)
       if (e.text.rfind("did not stop within", 0) == 0)
-        std::fprintf(stderr, "unitrun: %s: %s\n", unit.name.c_str(), e.text.c_str());
-  if (!quiet) std::printf("stopped %s\n", unit.name.c_str());
+        std::fprintf(stderr, "unitrun: %s: %s\n", name.c_str(), e.text.c_str());
+  if (!quiet) std::printf("stopped %s\n", name.c_str());
   return exit_code::kSuccess;
 }
 
@@ -699,12 +725,75 @@ int start_one(const unit::UnitFile& file) {
   return start_locked(p.loaded.load, p.files, *p.lock);
 }
 
+// A stop of a unit whose monitor runs, as the monitor was started: its lock
+// held by the monitor, the start lock free (now ours: no start or stop of
+// it is under way), its snapshot that of this unit file, and its record
+// naming a live monitor (the start time proves the PID). Only what the
+// signal needs is read before it: the unit is loaded from the snapshot
+// (~100 us: read, parsed, validated) while the monitor stops it, since the
+// wait needs the unit only after the monitor's exit. Empty when any of it
+// does not hold; then the stop goes the whole way as before.
+struct EarlyStop {
+  UnitLock lock;
+  UniqueFd monitor;
+};
+
+std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
+  if (file.identity.empty()) return std::nullopt;
+  const RuntimeFiles keyed = runtime_files_for(file.name, file.identity);
+  std::optional<UnitLock> lock = lock_to_load_with(keyed.lock);
+  if (!lock || !lock->alive_held_elsewhere().value_or(false)) return std::nullopt;
+  auto header = read_snapshot_header(keyed.snapshot);
+  if (!header || header->sources.identity != file.identity || header->sources.name != file.name) return std::nullopt;
+  if (!lock->try_lock_start().value_or(false)) return std::nullopt;  // a start or a stop is under way
+  // Taken: whatever follows, prepare() gets this lock, and with it the start lock.
+  EarlyStop early{std::move(*lock), UniqueFd()};
+  std::optional<MonitorState> s = read_state_summary(keyed.state);
+  if (s && s->monitor_pid > 1 && early.lock.alive_held_elsewhere().value_or(false)) {
+    auto pidfd = sys::pidfd_open(s->monitor_pid);
+    if (pidfd && proc::is_same_process(s->monitor_pid, s->monitor_start_time) &&
+        sys::pidfd_send_signal(pidfd->get(), SIGTERM).value_or(false))
+      early.monitor = std::move(*pidfd);
+  }
+  return early;
+}
+
+// The rest of a stop begun by signal_running_monitor(): as stop_locked()'s,
+// with the unit parsed from the snapshot only if the rest needs it. The
+// "changed on disk" warning is the one thing said before the wait: the
+// snapshot's texts against the files (no parse).
+int finish_early_stop(const unit::UnitFile& file, EarlyStop& early) {
+  const RuntimeFiles files = runtime_files_for(file.name, file.identity);
+  std::optional<UnitSnapshot> snapshot = read_snapshot(files.snapshot);
+  if (snapshot)
+    warn_if_changed(file.name, snapshot->sources.files.empty() ? file.spelling : snapshot->sources.files[0].path,
+                    disk_change(file, snapshot->sources));
+  std::optional<unit::LoadResult> load;
+  auto unit = [&]() -> const Unit& {
+    if (!load && snapshot) {
+      load = unit::load_sources(snapshot->sources, file, unit::ValidateMode::Start);
+      if (has_errors(load->diagnostics)) load.reset();
+    }
+    // The snapshot no longer loads (a unitrun of other rules reads it): the
+    // file on disk, whatever it says now.
+    if (!load) load = unit::load(file, unit::ValidateMode::Start);
+    if (load->unit.name.empty()) load->unit.name = file.name;  // none on disk either: the name still says which
+    return load->unit;
+  };
+  return finish_stop(file.name, files, early.lock, &early.monitor, false, unit);
+}
+
 int stop_one(const unit::UnitFile& file) {
-  Prepared p = prepare(file, false, UnitSource::Running);
+  std::optional<EarlyStop> early = signal_running_monitor(file);
+  if (early && early->monitor) return finish_early_stop(file, *early);
+  Prepared p =
+      prepare(file, false, UnitSource::Running, early ? std::optional<UnitLock>(std::move(early->lock)) : std::nullopt);
   if (p.loaded.load.masked) return masked(p, true);
   if (p.failure >= 0) return p.failure;
   if (int refused = refuse_root_instance(p, "stop"); refused >= 0) return refused;
-  if (p.lock && !cancel_pending_start(p)) {
+  // The start lock is ours already when the early look took it on this lock.
+  const bool start_locked_early = early && p.files.lock == runtime_files_for(file.name, file.identity).lock;
+  if (p.lock && !start_locked_early && !cancel_pending_start(p)) {
     auto locked = p.lock->lock_start_wait();
     if (!locked) return exit_code::kFailure;
   }

@@ -9,6 +9,12 @@
 
 namespace unitrun::cli {
 
+std::string disk_change(const unit::UnitFile& file, const unit::UnitSources& started_from) {
+  if (!file.found) return "deleted";
+  auto now = unit::read_sources(file);
+  return !now || now->files != started_from.files ? "changed" : "";
+}
+
 LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source, UnitLock* lock) {
   LoadedUnit loaded;
   if (source == UnitSource::Running) {
@@ -23,12 +29,7 @@ LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source, UnitLock* lo
         if (!has_errors(from_snapshot.diagnostics)) {
           loaded.load = std::move(from_snapshot);
           loaded.from_snapshot = true;
-          if (!file.found) {
-            loaded.disk_change = "deleted";
-          } else {
-            auto now = unit::read_sources(file);
-            if (!now || now->files != snapshot->sources.files) loaded.disk_change = "changed";
-          }
+          loaded.disk_change = disk_change(file, snapshot->sources);
           return loaded;
         }
       }
@@ -43,13 +44,17 @@ void print_diagnostics(const unit::LoadResult& load) {
 }
 
 void warn_if_changed(const LoadedUnit& loaded) {
-  if (loaded.disk_change.empty()) return;
-  std::string name = escape_for_terminal(loaded.load.unit.name);
-  if (loaded.disk_change == "deleted")
+  warn_if_changed(loaded.load.unit.name, loaded.load.unit.path, loaded.disk_change);
+}
+
+void warn_if_changed(const std::string& unit_name, const std::string& unit_path, const std::string& change) {
+  if (change.empty()) return;
+  std::string name = escape_for_terminal(unit_name);
+  if (change == "deleted")
     std::fprintf(stderr,
                  "unitrun: warning: %s: unit file deleted since start (%s); stop, status and logs use what it was "
                  "started from\n",
-                 name.c_str(), escape_for_terminal(loaded.load.unit.path).c_str());
+                 name.c_str(), escape_for_terminal(unit_path).c_str());
   else
     std::fprintf(stderr,
                  "unitrun: warning: %s: unit file changed on disk since start; `unitrun restart %s` applies it\n",

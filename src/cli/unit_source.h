@@ -35,5 +35,9 @@ LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source, UnitLock* lo
 void print_diagnostics(const unit::LoadResult& load);
 // The "changed on disk" warning, on stderr, when there is one.
 void warn_if_changed(const LoadedUnit& loaded);
+// The same for a unit known by its name, path and disk_change() alone.
+void warn_if_changed(const std::string& unit_name, const std::string& unit_path, const std::string& change);
+// What LoadedUnit::disk_change says of a unit started from `started_from`.
+std::string disk_change(const unit::UnitFile& file, const unit::UnitSources& started_from);
 
 }  // namespace unitrun::cli

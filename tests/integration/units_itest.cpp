@@ -446,6 +446,44 @@ TEST_CASE("trust 13: an edited or deleted unit file never strands its service", 
     CHECK(u.status().exit_code == 4);
     write_file(u.path(), original);  // for TestUnit's clean-up
   }
+  SECTION("the unit file deleted, and its snapshot's texts no longer readable (a unitrun of other rules)") {
+    // `stop` signals the monitor once the snapshot's header names this unit,
+    // before the unit is loaded: a unit that then cannot be loaded at all is
+    // stopped all the same, where stop used to say "not found" (exit 5) and
+    // leave the service running.
+    remove_file(u.path());
+    std::string snapshot;
+    for (const std::string& f : u.runtime_files())
+      if (f.size() > 5 && f.compare(f.size() - 5, 5, ".unit") == 0) snapshot = f;
+    REQUIRE_FALSE(snapshot.empty());
+    std::string text = *read_file(snapshot);
+    REQUIRE(text.find('\n') != std::string::npos);
+    write_file(snapshot, text.substr(0, text.find('\n') + 1) + "{\"files\": 1}\n");
+    RunResult stop = u.stop();
+    INFO(stop.describe());
+    CHECK(stop.exit_code == 0);
+    CHECK(contains(stop.out, "stopped " + u.name()));
+    CHECK(u.nothing_running());
+    write_file(u.path(), original);  // for TestUnit's clean-up
+  }
+}
+
+TEST_CASE("stop of a running unit does not parse it again: the unit's warnings are start's to say",
+          "[units][snapshot]") {
+  TempDir dir;
+  TestUnit u(dir, "warned", "/bin/sleep 1000", {.extra = "UMask=0022\nUMask=0027\n"});
+  RunResult start = u.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  CHECK(contains(start.err, "UMask= assigned again"));
+  // stop signals the monitor and waits; the unit it parses only when a
+  // monitor died without finishing (or for a progress line on a terminal).
+  RunResult stop = u.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.out == "stopped " + u.name() + "\n");
+  CHECK(stop.err.empty());
+  CHECK(u.nothing_running());
 }
 
 TEST_CASE("list, list-unit-files, the status overview, and is-active, is-failed, is-enabled", "[units][list]") {

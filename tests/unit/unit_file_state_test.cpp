@@ -408,3 +408,44 @@ TEST_CASE("runtime files: the state summary reads what parse_state reads of the 
   CHECK(nested->sub_state == SubState::Running);
   CHECK(nested->monitor_pid == 9);
 }
+
+TEST_CASE("runtime files: the record is written as its JSON document dumps it, to the byte", "[unit_file_state]") {
+  MonitorState s;
+  CHECK(serialize(s) == serialize_with_document(s));
+  s.unit_path = "/srv/we\"b\\.service";
+  s.boot_id = "0123456789abcdef";
+  s.monitor_pid = 4242;
+  s.monitor_start_time = 18446744073709551615ULL;
+  s.sub_state = SubState::StopSigterm;
+  s.result = ServiceResult::Timeout;
+  s.state_since_usec = 1700000000000000ULL;
+  s.main_pid = 77;
+  s.main_start_time = 9;
+  s.main_started_usec = 10;
+  s.main_sid = 77;
+  s.exit_code = -1;
+  s.exit_signal = 15;
+  s.restarts = 4000000000u;
+  s.status_text = std::string("tab\there, nul\0, bell\x07, del\x7f, \xc3\xa9t\xc3\xa9, bad \xff\xfe utf-8", 52);
+  s.service_errno = -3;
+  s.ready_usec = 11;
+  s.invocation_id = "0123456789abcdef0123456789abcdef";
+  s.protections = {"ProtectSystem=strict", "MemoryMax=1G", "line\nbreak"};
+  s.condition_text = "ConditionPathExists=/no/such";
+  s.condition_usec = 12;
+  s.foreground = true;
+  s.unit_digest = "00ff00ff00ff00ff";
+  s.start_limit_starts = {1, 2, 18446744073709551615ULL};
+  s.add_event("main process 77 exited, code=exited, status=0/SUCCESS");
+  s.add_event("quote \" backslash \\ slash / and \r\n\f\b");
+  CHECK(serialize(s) == serialize_with_document(s));
+  auto back = parse_state(serialize(s));
+  REQUIRE(back);
+  CHECK(back->restarts == s.restarts);
+  CHECK(back->start_limit_starts == s.start_limit_starts);
+  CHECK(back->events.size() == 2);
+  for (int i = 0; i < 30; ++i) s.add_event("event " + std::to_string(i));
+  s.protections.clear();
+  s.start_limit_starts.clear();
+  CHECK(serialize(s) == serialize_with_document(s));
+}
