@@ -130,9 +130,6 @@ struct MonitorState {
 bool output_inherited(const std::optional<MonitorState>& state);
 
 std::string serialize(const MonitorState& s);
-// The same text built through a JSON document (what serialize() did
-// before): for the test that holds the two together.
-std::string serialize_with_document(const MonitorState& s);
 std::optional<MonitorState> parse_state(const std::string& text);
 Status write_state(const std::string& path, const MonitorState& s);
 std::optional<MonitorState> read_state(const std::string& path);
