@@ -344,7 +344,8 @@ std::optional<int> run_plain_unit_verb(int argc, char** argv) {
   const std::string_view verb = argv[1];
   for (int i = 2; i < argc; ++i) {
     const std::string_view word = argv[i];
-    if (word.empty() || word.front() == '-' || word == verb) return std::nullopt;
+    // "++" ends a subcommand's arguments for CLI11: its parse decides.
+    if (word.empty() || word.front() == '-' || word == "++" || word == verb) return std::nullopt;
   }
   int (*plain)(const std::vector<std::string>&) = nullptr;
   if (verb == "start")

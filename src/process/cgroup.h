@@ -89,6 +89,11 @@ CgroupSupport parse_cgroup_support(const std::string& mountinfo, const std::stri
 // controller (so none is mounted anywhere) and a cgroup2 file system is
 // mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified. nullopt elsewhere
 // (hybrid, v1, a v2 tree mounted somewhere else, a kernel before 5.8).
+// Both paths take the mount for the tree's root: neither reads
+// mountinfo's root field, so a cgroup2 subtree bind-mounted onto
+// /sys/fs/cgroup (as some container managers do) is misread by both alike;
+// a fix of that in parse_cgroup_support() must come here too, as statx()
+// cannot tell a bind mount's root from the file system's.
 std::optional<CgroupSupport> detect_cgroups_without_mountinfo(const std::string& proc_self_cgroup, bool is_root_user);
 
 // "NAME.service" (NAME already ending in ".service" is kept); nullopt for a

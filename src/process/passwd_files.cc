@@ -34,12 +34,13 @@ bool files_first(const std::string& nsswitch) {
   for (std::string_view line : split(nsswitch, '\n')) {
     line = line.substr(0, line.find('#'));
     while (!line.empty() && is_blank(line.front())) line.remove_prefix(1);
+    // glibc ends a database's name at a blank or a colon and skips any run
+    // of both: `passwd sss`, without the colon, is a passwd: line too.
     if (line.substr(0, 6) != "passwd") continue;
     std::string_view rest = line.substr(6);
-    while (!rest.empty() && is_blank(rest.front())) rest.remove_prefix(1);
-    if (rest.empty() || rest.front() != ':') continue;
+    if (!rest.empty() && !is_blank(rest.front()) && rest.front() != ':') continue;  // another name
     ++lines;
-    rest.remove_prefix(1);
+    while (!rest.empty() && (is_blank(rest.front()) || rest.front() == ':')) rest.remove_prefix(1);
     std::vector<std::string_view> words;
     for (std::string_view w : split(rest, ' '))
       for (std::string_view v : split(w, '\t'))

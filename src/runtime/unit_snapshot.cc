@@ -25,6 +25,7 @@ bool parse_header(std::string_view line, UnitSnapshot& s) {
     s.sources.identity = j.at("identity").get<std::string>();
     s.description = j.value("description", "");
     s.fragment = j.value("fragment", "");
+    s.unitrun_version = j.value("unitrun", "");
   } catch (const nlohmann::json::exception&) {
     return false;
   }
@@ -39,7 +40,8 @@ std::string serialize(const UnitSnapshot& snapshot) {
   nlohmann::json header = {{"name", snapshot.sources.name},
                            {"identity", snapshot.sources.identity},
                            {"description", snapshot.description},
-                           {"fragment", snapshot.sources.files.empty() ? "" : snapshot.sources.files[0].path}};
+                           {"fragment", snapshot.sources.files.empty() ? "" : snapshot.sources.files[0].path},
+                           {"unitrun", current_unitrun_version()}};
   return dump(header) + "\n" + dump(nlohmann::json{{"files", files}}) + "\n";
 }
 
@@ -110,9 +112,14 @@ std::optional<UnitSnapshot> read_snapshot_header_in(int dir_fd, const std::strin
   return s;
 }
 
+const std::string& current_unitrun_version() {
+  static const std::string version = UNITRUN_VERSION;
+  return version;
+}
+
 bool runs_unit(const std::optional<UnitSnapshot>& snapshot, const MonitorState& record, const unit::LoadResult& next) {
-  if (snapshot) return snapshot->sources == next.sources;
-  return !record.unit_digest.empty() && record.unit_digest == unit_digest(next.unit);
+  if (!record.unit_digest.empty()) return record.unit_digest == unit_digest(next.unit);
+  return snapshot && snapshot->unitrun_version == current_unitrun_version() && snapshot->sources == next.sources;
 }
 
 }  // namespace unitrun

@@ -18,10 +18,17 @@
 
 namespace unitrun {
 
+// This binary's version, as snapshots record it.
+const std::string& current_unitrun_version();
+
 struct UnitSnapshot {
   unit::UnitSources sources;
   std::string description;  // for `list`, without parsing the texts
   std::string fragment;     // the unit file's path (sources.files[0].path), in the header too
+  // The unitrun that wrote it ("" for one from before the field): a unit
+  // started by another version is not the same unit to restart in place
+  // (its monitor would go on with the old binary's code and defaults).
+  std::string unitrun_version = current_unitrun_version();
 };
 
 Status write_snapshot(const std::string& path, const UnitSnapshot& snapshot);
@@ -38,11 +45,15 @@ std::string serialize(const UnitSnapshot& snapshot);
 std::optional<UnitSnapshot> parse_snapshot(const std::string& text);
 
 // Whether the running unit is `next` (the unit as read from disk now), for
-// `restart`: its snapshot (`snapshot`, read once the caller holds the start
-// lock) holds the texts its monitor was started from. Without one, the
-// record's unit_digest, which a monitor of an older unitrun wrote (a digest
-// of the whole rendered unit, ~100 us of every start: monitors no longer
-// compute it); neither: not known to be the same.
+// `restart`: a record with a unit_digest was written by a monitor of an
+// older unitrun (a digest of the whole rendered unit, ~100 us of every
+// start: monitors no longer compute it), and that digest decides (its
+// snapshot may be older than what it runs); else the snapshot (`snapshot`,
+// read once the caller holds the start lock), written by this version of
+// unitrun, holds the texts its monitor was started from. Neither: not known
+// to be the same. As systemd's NeedDaemonReload, this compares the files:
+// host facts behind specifiers (%H after a hostname change) are those the
+// unit started with, as systemd keeps them until a daemon-reload.
 bool runs_unit(const std::optional<UnitSnapshot>& snapshot, const MonitorState& record, const unit::LoadResult& next);
 
 }  // namespace unitrun

@@ -182,9 +182,10 @@ TEST_CASE("start, stop, restart and status: the plain form and the parsed one ag
   // The verb's own name among the units is the parser's to read, as are
   // `--` and an empty word: the same answer as before the plain form.
   const std::pair<std::vector<std::string>, int> parsed_forms[] = {
-      {{"stop", "stop"}, 5},            // a unit named stop: not found
-      {{"status", "--", u.path()}, 0},  // running
-      {{"start", ""}, 2},               // empty unit name
+      {{"stop", "stop"}, 5},               // a unit named stop: not found
+      {{"status", "--", u.path()}, 0},     // running
+      {{"start", ""}, 2},                  // empty unit name
+      {{"stop", "++", "plainnosuch"}, 2},  // CLI11's end of a subcommand's arguments
   };
   for (const auto& [args, code] : parsed_forms) {
     RunResult r = run_unitrun(args);

@@ -34,6 +34,9 @@ TEST_CASE("passwd from files: what getpwuid() returns when NSS reads /etc/passwd
   CHECK_FALSE(passwd_from_texts(0, "passwd: files [SUCCESS=continue] ldap\n", passwd));
   CHECK_FALSE(passwd_from_texts(0, "group: files\n", passwd));
   CHECK_FALSE(passwd_from_texts(0, "passwd: files\npasswd: ldap\n", passwd));
+  CHECK_FALSE(passwd_from_texts(0, "passwd: files\npasswd sss\n", passwd));  // glibc needs no colon
+  CHECK_FALSE(passwd_from_texts(0, "passwd sss files\n", passwd));
+  CHECK(passwd_from_texts(0, "passwdx: ldap\npasswd files\n", passwd));  // another database's line
   CHECK_FALSE(passwd_from_texts(0, "#passwd: files\n", passwd));
   CHECK(passwd_from_texts(0, "passwd : files # and a comment\n", passwd));
   // A line without its shell field is read as nss_files reads it: no shell.

@@ -186,7 +186,8 @@ TEST_CASE("snapshot: a start with the same sources leaves the file alone, other 
   CHECK(back->sources == s.sources);
 }
 
-TEST_CASE("restart's same unit: the snapshot's texts, or an older monitor's digest without one", "[snapshot]") {
+TEST_CASE("restart's same unit: an older monitor's digest, else the texts of a snapshot this unitrun wrote",
+          "[snapshot]") {
   unit::LoadResult next;
   next.sources.name = "a.service";
   next.sources.identity = "a.service";
@@ -202,11 +203,37 @@ TEST_CASE("restart's same unit: the snapshot's texts, or an older monitor's dige
   snapshot.sources = next.sources;
   snapshot.sources.files.push_back({"/etc/unitrun/a.service.d/x.conf", "[Service]\nNice=1\n"});
   CHECK_FALSE(runs_unit(snapshot, record, next));  // a drop-in added since
-  // The snapshot decides, whatever an older record says.
-  record.unit_digest = unit_digest(next.unit);
   snapshot.sources.files.pop_back();
   snapshot.sources.identity = "/elsewhere/a.service";
   CHECK_FALSE(runs_unit(snapshot, record, next));
+  // An older monitor's record (it has a digest) decides, whatever its
+  // snapshot says: an older unitrun left an earlier start's snapshot behind
+  // when a write failed.
+  snapshot.sources = next.sources;
+  record.unit_digest = "0123456789abcdef";  // of another unit
+  CHECK_FALSE(runs_unit(snapshot, record, next));
+  record.unit_digest = unit_digest(next.unit);
+  snapshot.sources.files[0].text = "[Service]\nExecStart=/bin/false\n";  // stale
+  CHECK(runs_unit(snapshot, record, next));
+  record.unit_digest.clear();
+  // A snapshot another version of unitrun wrote, or one from before the
+  // field: its monitor runs that version's code; not the same unit.
+  snapshot.sources = next.sources;
+  CHECK(snapshot.unitrun_version == current_unitrun_version());
+  auto reread = parse_snapshot(serialize(snapshot));
+  REQUIRE(reread);
+  CHECK(reread->unitrun_version == current_unitrun_version());
+  CHECK(runs_unit(reread, record, next));
+  snapshot.unitrun_version = "0.0.1";
+  CHECK_FALSE(runs_unit(snapshot, record, next));
+  std::string text = serialize(snapshot);
+  size_t field = text.find(",\"unitrun\":");
+  REQUIRE(field != std::string::npos);
+  text.erase(field, text.find('}', field) - field);
+  auto unversioned = parse_snapshot(text);
+  REQUIRE(unversioned);
+  CHECK(unversioned->unitrun_version.empty());
+  CHECK_FALSE(runs_unit(unversioned, record, next));
   // No snapshot: an older monitor's record, its digest of the unit it runs.
   auto old_record =
       parse_state(R"({"sub_state":"running","result":"success","unit_digest":")" + unit_digest(next.unit) + R"("})");
