@@ -939,8 +939,19 @@ void Monitor::adopt_from_notify(pid_t pid) {
   // between a check and the open can never be adopted.
   if (!adopt_main(pid)) return;
   event("main PID is now " + std::to_string(pid) + " (MAINPID=)");
-  if (write_pidfile_ && unit_.type != ServiceType::Forking)
-    (void)safe_files::write_atomic(files_.pidfile, std::to_string(pid) + "\n", 0644);
+  if (write_pidfile_ && unit_.type != ServiceType::Forking) {
+    // The record names the new main process before the pidfile does, as at
+    // the start (WritePidfile). The service is tracked by the record and its
+    // cgroup either way: a pidfile that cannot follow is said, not fatal.
+    flush_state();
+    auto written = safe_files::write_atomic(files_.pidfile, std::to_string(pid) + "\n", 0644);
+    if (!written) {
+      std::string why =
+          "cannot write the pidfile for main PID " + std::to_string(pid) + ": " + written.error().message();
+      log_.error(why);
+      event("warning: " + why);
+    }
+  }
   save_state();
 }
 

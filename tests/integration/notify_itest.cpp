@@ -289,6 +289,28 @@ TEST_CASE("MAINPID= is accepted only for a process of the unit's tree", "[superv
     CHECK(u.stop().exit_code == 0);
     CHECK(u.processes().empty());
   }
+  SECTION("a pidfile that cannot follow MAINPID= is said; the record names the new main process") {
+    std::string env = dir / "env", go = dir / "go";
+    TestUnit u(dir, "mainpidpf", notifier("env:" + env + " send:READY=1 wait-file:" + go + " fork-mainpid"),
+               opts(std::string(kNotify) + "NotifyAccess=all\n"));
+    start_ok(u);
+    pid_t notifier_pid = std::stoi(wait_kv(env)["PID"]);
+    // The pidfile becomes a directory with a file in it: no rename replaces it.
+    REQUIRE(::unlink(u.pidfile().c_str()) == 0);
+    REQUIRE(::mkdir(u.pidfile().c_str(), 0755) == 0);
+    write_file(u.pidfile() + "/keep", "");
+    write_file(go, "");
+    CHECK(wait_until([&] { return any_event(status_json(u), "cannot write the pidfile for main PID"); }, 10000));
+    nlohmann::json s = status_json(u);
+    std::vector<pid_t> kids = children_of(notifier_pid);
+    REQUIRE(kids.size() == 1);
+    CHECK(s["main_pid"] == kids[0]);
+    CHECK(s["active_state"] == "active");
+    CHECK(u.stop().exit_code == 0);
+    CHECK(u.processes().empty());
+    ::unlink((u.pidfile() + "/keep").c_str());
+    ::rmdir(u.pidfile().c_str());
+  }
   SECTION("MAINPID=1, a nonexistent PID and a PID outside the tree are ignored") {
     Canary outsider;
     // The service's READY=1 follows its MAINPID= datagrams on the same
