@@ -38,7 +38,11 @@ else fail "compinit finds it in \$fpath (#compdef unitrun)" "$out"; fi
 # arrays for the completion functions: not matches).
 zmodload zsh/zpty || { fail "zsh/zpty" "cannot load the module"; exit 1 }
 zpty z zsh -f -i
-zpty -w z "PS1='' RPS1=''; fpath=($COMPLETION_DIR \$fpath); autoload -U compinit; compinit -u -D; cd $T/units"
+# LISTMAX: never "do you wish to see all N possibilities?", which zsh asks
+# of a long list (every verb) unless typeahead is already there: under load
+# the C-u below came later, answered it, and the sync marker then ran as
+# arguments of `unitrun`.
+zpty -w z "PS1='' RPS1='' LISTMAX=100000; fpath=($COMPLETION_DIR \$fpath); autoload -U compinit; compinit -u -D; cd $T/units"
 zpty -w z 'compadd() {
   if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin compadd "$@"; return; fi
   local -a hits
