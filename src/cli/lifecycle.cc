@@ -729,10 +729,12 @@ int start_one(const unit::UnitFile& file) {
 // held by the monitor, the start lock free (now ours: no start or stop of
 // it is under way), its snapshot that of this unit file, and its record
 // naming a live monitor (the start time proves the PID). Only what the
-// signal needs is read before it: the unit is loaded from the snapshot
-// (~100 us: read, parsed, validated) while the monitor stops it, since the
-// wait needs the unit only after the monitor's exit. Empty when any of it
-// does not hold; then the stop goes the whole way as before.
+// signal needs is read before it, and the unit is not parsed at all unless
+// finish_early_stop() needs it (a progress line on a terminal, a monitor
+// that died without finishing). Empty when the lock, the snapshot's header
+// or the start lock do not hold; without a monitor signalled (a record
+// naming none, another's PID) the stop goes the whole way as before, with
+// the start lock taken here.
 struct EarlyStop {
   UnitLock lock;
   UniqueFd monitor;
