@@ -46,6 +46,7 @@ class InitDir {
     (void)run_unitrun({"shutdown"}, options_);
     kill_marked(marker_);
     reap_adopted();
+    remove_unit_cgroups(prefix_ + "-");
   }
   InitDir(const InitDir&) = delete;
   InitDir& operator=(const InitDir&) = delete;

@@ -429,6 +429,7 @@ TestUnit::~TestUnit() {
   kill_marked(marker_);
   reap_adopted();
   for (const std::string& f : runtime_files()) remove_file(f);
+  remove_unit_cgroups(name_ + ".");
   if (uses_default_log_) remove_file(default_log());
 }
 
@@ -750,10 +751,29 @@ void write_fifo(const std::string& path, const std::string& line) {
 
 void end_units(const std::vector<std::string>& started, const RunOptions& options, const std::string& marker,
                const std::string& prefix, const std::string& runtime_dir) {
-  for (const std::string& n : started) (void)run_unitrun({"stop", n}, options);
+  // Last started first: a unit that upholds or wants one started before it
+  // would start that one again once it is stopped.
+  for (auto n = started.rbegin(); n != started.rend(); ++n) (void)run_unitrun({"stop", *n}, options);
   kill_marked(marker);
   reap_adopted();
   remove_runtime_files(prefix, runtime_dir);
+  remove_unit_cgroups(prefix + "-");
+}
+
+namespace {
+
+// Depth first: a cgroup with children cannot go (EBUSY).
+void remove_cgroup_tree(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_directory(ec) && !e.is_symlink(ec)) remove_cgroup_tree(e.path());
+  (void)::rmdir(dir.c_str());
+}
+
+}  // namespace
+
+void remove_unit_cgroups(const std::string& name_prefix) {
+  for (const std::string& d : unit_cgroup_dirs(name_prefix)) remove_cgroup_tree(d);
 }
 
 void remove_runtime_files(const std::string& prefix, const std::string& runtime_dir) {

@@ -258,8 +258,9 @@ void write_fifo(const std::string& path, const std::string& line);
 // .required-by index entries are removed. Nothing else there.
 void remove_runtime_files(const std::string& prefix, const std::string& runtime_dir = kRuntimeDir);
 // The end of a fixture whose units are named PREFIX-...: `started` stopped
-// (run with `options`), what carries `marker` killed, adopted children
-// reaped, and remove_runtime_files(prefix, runtime_dir).
+// (last started first, run with `options`), what carries `marker` killed,
+// adopted children reaped, remove_runtime_files(prefix, runtime_dir), and
+// the units' empty cgroups removed.
 void end_units(const std::vector<std::string>& started, const RunOptions& options, const std::string& marker,
                const std::string& prefix, const std::string& runtime_dir = kRuntimeDir);
 
@@ -267,6 +268,11 @@ void end_units(const std::vector<std::string>& started, const RunOptions& option
 // what matches NAME_PREFIX* under each tree's unitrun, found the way an
 // administrator would.
 std::vector<std::string> unit_cgroup_dirs(const std::string& name_prefix);
+// Removes what unit_cgroup_dirs(name_prefix) finds, children first, where
+// empty: the cgroups of units whose monitor a test killed (kill_marked)
+// would otherwise pile up on the test machine. A cgroup with a process in
+// it stays (EBUSY).
+void remove_unit_cgroups(const std::string& name_prefix);
 
 // ---------------------------------------------------------------- JSON from argvdump
 

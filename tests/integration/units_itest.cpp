@@ -33,6 +33,7 @@ class UnitDir {
     for (const std::string& name : started_) (void)run_unitrun({"stop", name}, quick);
     kill_marked(marker_);
     reap_adopted();
+    remove_unit_cgroups(prefix_ + "-");
     for (const char* runtime : {kRuntimeDir}) {
       std::error_code ec;
       for (const auto& e : std::filesystem::directory_iterator(runtime, ec)) {
