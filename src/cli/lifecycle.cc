@@ -468,18 +468,19 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
 // a monitor that died without finishing left behind.
 int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet,
                 const UnitWhenNeeded& unit) {
-  // The monitor exits after every process of the unit is gone, and lets
-  // go of its alive lock as its last step before that exit (a killed one:
-  // with its fds). The wait is on the lock, so that what is left to do
-  // here (the record, the line) runs while the kernel tears the monitor
-  // down; then on its exit (below), so that when stop returns no process
-  // of the unit is left, the monitor included. On a terminal, the wait is
-  // on the exit, with a progress line updated between timeouts.
-  if (monitor && terminal::progress()) {
+  // The monitor exits after every process of the unit is gone, and its
+  // alive lock goes with its fds: the wait is one on its exit (with a
+  // progress line updated between timeouts on a terminal), so that when
+  // stop returns no process of the unit is left, the monitor included.
+  // One wake-up: waiting for the lock first woke this process once more,
+  // a moment before the monitor's exit.
+  if (monitor && !terminal::progress()) {
+    (void)sys::wait_readable(monitor->get(), -1);
+  } else if (monitor) {
     WaitProgress progress(unit(), files.state);
     while (sys::wait_readable(monitor->get(), progress.tick_ms()).value_or(true) == false) progress.update();
   }
-  // Free by now when the monitor was the holder and is gone; else waited for.
+  // Free by now when the monitor was the holder; else waited for.
   auto waited = lock.lock_alive_wait();
   if (!waited) {
     std::fprintf(stderr, "unitrun: %s: %s\n", name.c_str(), waited.error().message().c_str());
@@ -511,11 +512,6 @@ int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lo
       if (e.text.rfind("did not stop within", 0) == 0)
         std::fprintf(stderr, "unitrun: %s: %s\n", name.c_str(), e.text.c_str());
   if (!quiet) std::printf("stopped %s\n", name.c_str());
-  if (monitor) {
-    // The line is out before the wait, the exit after it is all that is left.
-    if (!quiet) std::fflush(stdout);
-    (void)sys::wait_readable(monitor->get(), -1);  // the monitor's exit, which follows its locks' release
-  }
   return exit_code::kSuccess;
 }
 

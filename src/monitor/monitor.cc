@@ -114,9 +114,6 @@ class Monitor {
         supervisor_(unit_, SupervisorOptions{options.ready_fd >= 0, upstream_.enabled()}, options.earlier_starts) {}
 
   int run();
-  // The unit's locks go (the name lock first, as UnitLock::close() says):
-  // the last step of a monitor whose run is over, before its exit.
-  void let_go_of_locks() { lock_.close(); }
 
  private:
   // Setup and the loop.
@@ -1770,19 +1767,11 @@ int run(Unit&& unit, RuntimeFiles files, UnitLock lock, Options options) {
   // A daemonized monitor's process ends with its run (daemonize() would
   // _exit with this status): `stop` waits for that exit, and the
   // destructors between (a dozen fds closed one by one, the unit and the
-  // record freed) only delay it; the kernel closes the fds. What had to be
-  // written is (run() flushed the log, made the record final and removed
-  // the control socket). Only the locks go by hand, first: the kernel's
-  // teardown of the address space (~100 us) comes before it closes the
-  // fds, and `stop`, woken by the alive lock, reads the final record and
-  // prints meanwhile; it waits for this exit (the pidfd) only to return.
-  // Nothing of the unit is left to this process but its exit: a `start`
-  // that takes the locks the moment they are free (a unit that ended on
-  // its own) starts a new monitor beside one that owns nothing any more.
-  if (daemonized) {
-    m.let_go_of_locks();
-    ::_exit(status);
-  }
+  // record freed) only delay it. The kernel closes every fd at the exit,
+  // and lets go of the locks with them, before `stop` hears of it; what
+  // had to be written is (run() flushed the log, made the record final and
+  // removed the control socket).
+  if (daemonized) ::_exit(status);
   return status;
 }
 
