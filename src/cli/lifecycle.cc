@@ -394,8 +394,9 @@ int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lo
 // loaded when first asked for.
 using UnitWhenNeeded = std::function<const Unit&()>;
 
+// `runtime_dir`: the directory of `files` opened already, or -1.
 int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet,
-                const UnitWhenNeeded& unit);
+                const UnitWhenNeeded& unit, int runtime_dir = -1);
 
 // `lock` is null when the unit has no lock file (never started by this user).
 int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_null, bool quiet) {
@@ -467,7 +468,7 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
 // none was signalled) has been asked to stop. Waits for it, and ends what
 // a monitor that died without finishing left behind.
 int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lock, const UniqueFd* monitor, bool quiet,
-                const UnitWhenNeeded& unit) {
+                const UnitWhenNeeded& unit, int runtime_dir) {
   // The monitor exits after every process of the unit is gone, and its
   // alive lock goes with its fds: the wait is one on its exit (with a
   // progress line updated between timeouts on a terminal), so that when
@@ -495,7 +496,9 @@ int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lo
   // Only a record that is not final (orphans) or says Result=timeout (its
   // events, below) is read in full; a clean stop's needs no more than its
   // state.
-  std::optional<MonitorState> after = read_state_summary(files.state);
+  std::optional<MonitorState> after =
+      runtime_dir >= 0 ? read_state_summary_in(runtime_dir, files.state.substr(files.state.rfind('/') + 1), files.state)
+                       : read_state_summary(files.state);
   if (after && (!after->finished() || after->result == ServiceResult::Timeout)) after = read_state(files.state);
   std::vector<proc::Stat> orphans = after ? find_orphans(name, *after) : std::vector<proc::Stat>{};
   if (!orphans.empty()) {
@@ -738,6 +741,8 @@ int start_one(const unit::UnitFile& file) {
 struct EarlyStop {
   UnitLock lock;
   UniqueFd monitor;
+  std::string snapshot;  // the snapshot's text: its header was checked, its texts are parsed after the signal
+  UniqueFd runtime_dir;  // the directory of the snapshot and the record, for the final record
 };
 
 std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
@@ -745,12 +750,23 @@ std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
   const RuntimeFiles keyed = runtime_files_for(file.name, file.identity);
   std::optional<UnitLock> lock = lock_to_load_with(keyed.lock);
   if (!lock || !lock->alive_held_elsewhere().value_or(false)) return std::nullopt;
-  auto header = read_snapshot_header(keyed.snapshot);
-  if (!header || header->sources.identity != file.identity || header->sources.name != file.name) return std::nullopt;
   if (!lock->try_lock_start().value_or(false)) return std::nullopt;  // a start or a stop is under way
+  // The snapshot and the record, in the directory opened once (both are
+  // the unit's stem with a suffix: runtime_files.cc). The snapshot is read
+  // whole, once, under the start lock (no start rewrites it now): its
+  // header decides here, its texts are compared with the files on disk
+  // after the signal (finish_early_stop()). Not this unit's: the start
+  // lock goes with `lock`, and the stop goes the whole way.
+  auto dir = safe_files::open_parent_directory(keyed.state, false);
+  if (!dir) return std::nullopt;
+  const size_t slash = keyed.state.rfind('/');
+  std::optional<std::string> text = read_snapshot_text_in(dir->get(), keyed.snapshot.substr(slash + 1), keyed.snapshot);
+  std::optional<UnitSnapshot> header = text ? parse_snapshot_header(*text) : std::nullopt;
+  if (!header || header->sources.identity != file.identity || header->sources.name != file.name) return std::nullopt;
   // Taken: whatever follows, prepare() gets this lock, and with it the start lock.
-  EarlyStop early{std::move(*lock), UniqueFd()};
-  std::optional<MonitorState> s = read_state_summary(keyed.state);
+  EarlyStop early{std::move(*lock), UniqueFd(), std::move(*text), std::move(*dir)};
+  std::optional<MonitorState> s =
+      read_state_summary_in(early.runtime_dir.get(), keyed.state.substr(slash + 1), keyed.state);
   if (s && s->monitor_pid > 1 && early.lock.alive_held_elsewhere().value_or(false)) {
     auto pidfd = sys::pidfd_open(s->monitor_pid);
     if (pidfd && proc::is_same_process(s->monitor_pid, s->monitor_start_time) &&
@@ -763,10 +779,11 @@ std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
 // The rest of a stop begun by signal_running_monitor(): as stop_locked()'s,
 // with the unit parsed from the snapshot only if the rest needs it. The
 // "changed on disk" warning is the one thing said before the wait: the
-// snapshot's texts against the files (no parse).
+// snapshot's texts (read before the signal) against the files, no parse
+// of the unit.
 int finish_early_stop(const unit::UnitFile& file, EarlyStop& early) {
   const RuntimeFiles files = runtime_files_for(file.name, file.identity);
-  std::optional<UnitSnapshot> snapshot = read_snapshot(files.snapshot);
+  std::optional<UnitSnapshot> snapshot = parse_snapshot(early.snapshot);
   if (snapshot)
     warn_if_changed(file.name, snapshot->sources.files.empty() ? file.spelling : snapshot->sources.files[0].path,
                     disk_change(file, snapshot->sources));
@@ -782,7 +799,7 @@ int finish_early_stop(const unit::UnitFile& file, EarlyStop& early) {
     if (load->unit.name.empty()) load->unit.name = file.name;  // none on disk either: the name still says which
     return load->unit;
   };
-  return finish_stop(file.name, files, early.lock, &early.monitor, false, unit);
+  return finish_stop(file.name, files, early.lock, &early.monitor, false, unit, early.runtime_dir.get());
 }
 
 int stop_one(const unit::UnitFile& file) {

@@ -311,10 +311,13 @@ std::optional<MonitorState> parse_state_summary(const std::string& text) {
 std::optional<MonitorState> read_state_summary(const std::string& path) {
   auto dir = safe_files::open_parent_directory(path, false);
   if (!dir) return std::nullopt;
-  std::string name = path.substr(path.rfind('/') + 1);
+  return read_state_summary_in(dir->get(), path.substr(path.rfind('/') + 1), path);
+}
+
+std::optional<MonitorState> read_state_summary_in(int dir_fd, const std::string& name, const std::string& path) {
   // A second look when the first did not parse, as read_state_in().
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto fd = safe_files::open_for_reading_in(dir->get(), name, path);
+    auto fd = safe_files::open_for_reading_in(dir_fd, name, path);
     if (!fd) return std::nullopt;
     auto text = sys::read_all(fd->get(), 1 << 20);
     if (!text) return std::nullopt;

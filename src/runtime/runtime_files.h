@@ -145,6 +145,7 @@ std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, c
 // does not know, or with one of these fields of the wrong type.
 std::optional<MonitorState> parse_state_summary(const std::string& text);
 std::optional<MonitorState> read_state_summary(const std::string& path);
+std::optional<MonitorState> read_state_summary_in(int dir_fd, const std::string& name, const std::string& path);
 
 // A pidfile's content: exactly a positive decimal PID and a newline (an
 // optional trailing newline, nothing else). Anything else is nullopt:

@@ -13,6 +13,8 @@ namespace unitrun {
 
 namespace {
 
+constexpr size_t kSnapshotLimit = 64 << 20;  // what a snapshot is read up to
+
 // A unit file that is not UTF-8 is kept as its bytes would print: the
 // comparison with the file on disk then says "changed", never wrongly "same".
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
@@ -77,12 +79,28 @@ Status write_snapshot(const std::string& path, const UnitSnapshot& snapshot) {
   return safe_files::write_atomic(path, text, 0600);
 }
 
+std::optional<UnitSnapshot> parse_snapshot_header(std::string_view text) {
+  size_t eol = text.find('\n');
+  if (eol == std::string_view::npos) return std::nullopt;
+  UnitSnapshot s;
+  if (!parse_header(text.substr(0, eol), s)) return std::nullopt;
+  return s;
+}
+
 std::optional<UnitSnapshot> read_snapshot(const std::string& path) {
   auto fd = safe_files::open_for_reading(path);
   if (!fd) return std::nullopt;
-  auto text = sys::read_all(fd->get(), 64 << 20);
+  auto text = sys::read_all(fd->get(), kSnapshotLimit);
   if (!text) return std::nullopt;
   return parse_snapshot(*text);
+}
+
+std::optional<std::string> read_snapshot_text_in(int dir_fd, const std::string& name, const std::string& path) {
+  auto fd = safe_files::open_for_reading_in(dir_fd, name, path);
+  if (!fd) return std::nullopt;
+  auto text = sys::read_all(fd->get(), kSnapshotLimit);
+  if (!text) return std::nullopt;
+  return std::move(*text);
 }
 
 std::optional<UnitSnapshot> read_snapshot_header(const std::string& path) {

@@ -34,6 +34,10 @@ struct UnitSnapshot {
 Status write_snapshot(const std::string& path, const UnitSnapshot& snapshot);
 // nullopt when missing, unreadable or not a snapshot.
 std::optional<UnitSnapshot> read_snapshot(const std::string& path);
+// Its text, unparsed (`name` in an open directory): for a caller that
+// looks at the header first and parses the texts only later, as a stop
+// does around its signal (parse_snapshot_header(), parse_snapshot()).
+std::optional<std::string> read_snapshot_text_in(int dir_fd, const std::string& name, const std::string& path);
 // Only its first line: the name, identity and description, without the
 // texts (`list` reads a thousand); `sources.files` stays empty.
 std::optional<UnitSnapshot> read_snapshot_header_in(int dir_fd, const std::string& name, const std::string& path);
@@ -43,6 +47,8 @@ std::optional<UnitSnapshot> read_snapshot_header(const std::string& path);
 // then {files: [{path, text}, ...]}. Exposed for tests.
 std::string serialize(const UnitSnapshot& snapshot);
 std::optional<UnitSnapshot> parse_snapshot(const std::string& text);
+// Only the header of a snapshot's text, as read_snapshot_header() reads it.
+std::optional<UnitSnapshot> parse_snapshot_header(std::string_view text);
 
 // Whether the running unit is `next` (the unit as read from disk now), for
 // `restart`: a record with a unit_digest was written by a monitor of an

@@ -764,3 +764,33 @@ TEST_CASE("start reaps a monitor that ended with its report: no zombie is left b
     CHECK(zombies_of(::getpid()).empty());
   }
 }
+
+// When `stop` returns, no process of the unit is left, the monitor
+// included (architecture.md): a stop woken by anything earlier than the
+// monitor's exit (its lock, let go of by hand before the kernel's teardown
+// of its address space; tried) must still wait for that exit. The monitor,
+// handed to this test (a subreaper) when its start returned, is then an
+// unreaped zombie of ours or gone, never a process still exiting.
+TEST_CASE("stop returns only once the monitor has exited, not when its lock is free", "[lifecycle][reaping]") {
+  TempDir dir;
+  TestUnit u(dir, "stop-waits-exit", "/bin/sleep 1000");
+  for (int round = 0; round < 10; ++round) {
+    INFO("round " << round);
+    reap_adopted();
+    RunResult started = u.start();
+    INFO(started.describe());
+    REQUIRE(started.exit_code == 0);
+    std::vector<pid_t> monitors = u.monitors();
+    REQUIRE(monitors.size() == 1);
+    std::optional<ProcStat> before = proc_stat(monitors[0]);
+    REQUIRE(before);
+    RunResult stopped = u.stop();
+    INFO(stopped.describe());
+    REQUIRE(stopped.exit_code == 0);
+    std::optional<ProcStat> after = proc_stat(monitors[0]);
+    bool same = after && after->start_time == before->start_time;
+    INFO("monitor " << monitors[0] << (same ? std::string(" in state ") + after->state : std::string(" gone")));
+    CHECK((!same || after->state == 'Z'));  // a monitor still tearing down shows R or D
+  }
+  reap_adopted();
+}

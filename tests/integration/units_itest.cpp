@@ -414,6 +414,8 @@ TEST_CASE("trust 13: an edited or deleted unit file never strands its service", 
     INFO(stop.describe());
     CHECK(stop.exit_code == 0);
     CHECK(stop.out == "stopped " + u.name() + "\n");
+    // The snapshot's texts (read before the signal) against the file.
+    CHECK(contains(stop.err, "unit file changed on disk since start"));
     CHECK(u.nothing_running());
     // Stopped, the unit is what its file says: invalid.
     CHECK(u.status().exit_code == 4);

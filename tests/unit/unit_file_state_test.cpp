@@ -150,6 +150,21 @@ TEST_CASE("snapshot: what a running unit was started from, back as it was writte
   CHECK(header->description == "web 1");
   CHECK(header->fragment == "/etc/unitrun/web@.service");
   CHECK(header->sources.files.empty());
+  // A stop reads the text once, its header before the signal and the rest
+  // after it: the same header, then the same snapshot.
+  UniqueFd dir_fd(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  REQUIRE(dir_fd);
+  auto whole = read_snapshot_text_in(dir_fd.get(), "x.unit", dir / "x.unit");
+  REQUIRE(whole);
+  auto first = parse_snapshot_header(*whole);
+  REQUIRE(first);
+  CHECK(first->sources.name == header->sources.name);
+  CHECK(first->sources.identity == header->sources.identity);
+  CHECK(first->fragment == header->fragment);
+  CHECK(first->sources.files.empty());
+  CHECK(parse_snapshot(*whole)->sources == s.sources);
+  CHECK_FALSE(read_snapshot_text_in(dir_fd.get(), "absent.unit", dir / "absent.unit"));
+  CHECK_FALSE(parse_snapshot_header("no newline"));
   std::string text = serialize(s);
   CHECK(text.find("[Service]") > text.find('\n'));  // the texts after the header line
   CHECK(std::filesystem::status(dir / "x.unit").permissions() ==
