@@ -474,7 +474,7 @@ Status Monitor::set_up() {
   // A closed readiness pipe or reply socket must never kill the monitor.
   if (::signal(SIGPIPE, SIG_IGN) == SIG_ERR) return Error::from_errno("signal SIGPIPE");
   // Nothing else of ours changes a disposition (a signalfd reads the rest):
-  // the services we spawn reset this one, not all 64 (spawn.h).
+  // the services we spawn reset this one, not every signal (spawn.h).
   sigset_t altered;
   sigemptyset(&altered);
   sigaddset(&altered, SIGPIPE);

@@ -45,7 +45,7 @@ struct ExecSpec {
   bool set_watchdog_pid = false;  // add WATCHDOG_PID=<the child's own PID> (known only after fork)
   // The signals whose disposition in the spawning process may differ from
   // SIG_DFL (the monitor's: it reset all it inherited, then ignored SIGPIPE).
-  // The child resets only these before exec, where 64 sigaction() calls
+  // The child resets only these before exec, where 60 sigaction() calls
   // would say the same; execve() resets the caught ones anyway. Unset: the
   // dispositions are not known, and every signal is reset.
   std::optional<sigset_t> altered_signals;
