@@ -42,7 +42,9 @@ bool reset_signals();
 // The same for a process whose dispositions are known: only the signals in
 // `altered` (those that may not be at SIG_DFL) are reset, then the mask is
 // emptied. Async-signal-safe. A child about to exec needs no more: execve()
-// itself resets every caught signal, and only an ignored one survives it.
+// itself resets every caught signal, and only an ignored one survives it
+// (a handler could still run between the unmask and the exec, so a
+// process that catches signals lists those too).
 bool reset_signals(const sigset_t& altered);
 
 // Whether journald takes stdout streams here (its socket exists): where
