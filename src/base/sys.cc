@@ -99,6 +99,19 @@ bool reset_signals() {
   return ::sigprocmask(SIG_SETMASK, &empty, nullptr) == 0;
 }
 
+bool reset_signals(const sigset_t& altered) {
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || sigismember(&altered, sig) != 1) continue;
+    (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for the few glibc reserves: fine
+  }
+  sigset_t empty;
+  sigemptyset(&empty);
+  return ::sigprocmask(SIG_SETMASK, &empty, nullptr) == 0;
+}
+
 bool journald_listening() { return ::access("/run/systemd/journal/stdout", F_OK) == 0; }
 
 uint64_t random_u64() {

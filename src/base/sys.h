@@ -2,6 +2,7 @@
 // errno captured into Result. Everything opened here is close-on-exec.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -38,6 +39,13 @@ void drain(int fd);
 // not what it should run with. Async-signal-safe (for a child between fork
 // and exec). False when the mask could not be set.
 bool reset_signals();
+// The same for a process whose dispositions are known: only the signals in
+// `altered` (those that may not be at SIG_DFL) are reset, then the mask is
+// emptied. Async-signal-safe. A child about to exec needs no more: execve()
+// itself resets every caught signal, and only an ignored one survives it
+// (a handler could still run between the unmask and the exec, so a
+// process that catches signals lists those too).
+bool reset_signals(const sigset_t& altered);
 
 // Whether journald takes stdout streams here (its socket exists): where
 // StandardOutput=journal goes, else the unit's log file.

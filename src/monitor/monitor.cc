@@ -268,6 +268,9 @@ class Monitor {
   pid_t control_pid_ = 0;
   std::optional<CommandList> control_list_;
   std::optional<ResourceLimit> inherited_nofile_;  // the caller's RLIMIT_NOFILE, for the service
+  // The dispositions set_up() left other than SIG_DFL, once it has reset
+  // the rest: what a child must reset before exec (ExecSpec::altered_signals).
+  std::optional<sigset_t> altered_signals_;
   // The sandbox and the cgroup (docs/sandbox.md): made by the first
   // PrepareExec, kept across restarts, undone when the monitor ends.
   std::optional<process::UnitCgroup> cgroup_;
@@ -469,7 +472,13 @@ Status Monitor::set_up() {
   // the service ended.
   if (!sys::reset_signals()) return Error::from_errno("sigprocmask");
   // A closed readiness pipe or reply socket must never kill the monitor.
-  ::signal(SIGPIPE, SIG_IGN);
+  if (::signal(SIGPIPE, SIG_IGN) == SIG_ERR) return Error::from_errno("signal SIGPIPE");
+  // Nothing else of ours changes a disposition (a signalfd reads the rest):
+  // the services we spawn reset this one, not every signal (spawn.h).
+  sigset_t altered;
+  sigemptyset(&altered);
+  sigaddset(&altered, SIGPIPE);
+  altered_signals_ = altered;
   sigset_t mask;
   sigemptyset(&mask);
   for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&mask, sig);
@@ -1430,6 +1439,7 @@ void Monitor::run(const action::SpawnMain&) {
   const Command& command = unit_.exec_start.front();
   process::ExecSpec spec = make_exec_spec(unit_, command, *exec_context_, outputs_, {});
   if (!spec.limit_nofile) spec.limit_nofile = inherited_nofile_;
+  spec.altered_signals = altered_signals_;
   spec.set_watchdog_pid = unit_.watchdog_sec != 0 && unit_.watchdog_sec != kInfinity;
   auto plan = plan_for(command);
   if (!plan) return step_failed(Step::SpawnMain, plan.error().message());
@@ -1490,6 +1500,7 @@ void Monitor::run(const action::SpawnControl& a) {
   flush_state();  // the main process spawned this turn is on record first (SpawnMain)
   process::ExecSpec spec = make_exec_spec(unit_, c, *exec_context_, outputs_, control_environment(a));
   if (!spec.limit_nofile) spec.limit_nofile = inherited_nofile_;
+  spec.altered_signals = altered_signals_;
   auto plan = plan_for(c);
   if (!plan) return step_failed(Step::SpawnControl, plan.error().message());
   attach_sandbox(spec, c, *plan);

@@ -288,8 +288,11 @@ void sandbox_phase(const ExecSpec& spec, SandboxOp::Phase phase, Failure& failur
   }
 
   // Default dispositions and an empty mask: the service must not inherit
-  // the monitor's blocked SIGTERM/SIGCHLD or an ignored SIGPIPE.
-  if (!sys::reset_signals()) fail(failure, kSignals);
+  // the monitor's blocked SIGTERM/SIGCHLD or an ignored SIGPIPE. Where the
+  // spawner knows which dispositions it changed, those alone are reset
+  // (ExecSpec::altered_signals).
+  if (!(spec.altered_signals ? sys::reset_signals(*spec.altered_signals) : sys::reset_signals()))
+    fail(failure, kSignals);
   apply_signal_properties(spec, failure);
 
   sandbox_phase(spec, Phase::Late, failure);

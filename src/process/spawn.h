@@ -6,6 +6,7 @@
 // before spawn() returns.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -42,6 +43,12 @@ struct ExecSpec {
   std::optional<int> nice;
   bool new_session = true;        // the service leads its own session and process group
   bool set_watchdog_pid = false;  // add WATCHDOG_PID=<the child's own PID> (known only after fork)
+  // The signals whose disposition in the spawning process may differ from
+  // SIG_DFL (the monitor's: it reset all it inherited, then ignored SIGPIPE).
+  // The child resets only these before exec, where 60 sigaction() calls
+  // would say the same; execve() resets the caught ones anyway. Unset: the
+  // dispositions are not known, and every signal is reset.
+  std::optional<sigset_t> altered_signals;
 
   // ---- process properties of systemd.exec(5) --------------------------------
   // Applied by the child after the rlimits and before the credentials change

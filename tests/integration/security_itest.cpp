@@ -360,6 +360,48 @@ TEST_CASE("S7: blocked and ignored signals of the caller do not reach the servic
   CHECK(u.nothing_running());
 }
 
+// The monitor resets what it inherited once, and a service it spawns resets
+// only what the monitor itself changed since (ExecSpec::altered_signals):
+// both halves must hold under `start` and `run` alike, for every signal a
+// caller can ignore, not only the usual few.
+TEST_CASE("S7: every signal the caller ignores is at SIG_DFL in the service, under start and run", "[security]") {
+  TempDir dir;
+  std::string verb = GENERATE(as<std::string>{}, "start", "run");
+  INFO("verb: " << verb);
+  RunOptions opts;
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) opts.ignore_signals.push_back(sig);
+  opts.block_signals = {SIGTERM, SIGINT, SIGUSR1, SIGRTMIN};
+  std::string dump = dir / "dump.json";
+  TestUnit u(dir, "s7all", helper("argvdump"), {.extra = dump_env(dump) + "TimeoutStopSec=60\n"});
+  Running foreground;
+  if (verb == "run") {
+    foreground = u.spawn_verb("run", opts);
+  } else {
+    RunResult start = u.start(opts);
+    INFO(start.describe());
+    REQUIRE(start.exit_code == 0);
+  }
+  nlohmann::json j = wait_for_dump(dump);
+  INFO(j.dump(2));
+  CHECK(j.at("status").at("SigBlk") == "0000000000000000");
+  CHECK(j.at("status").at("SigIgn") == "0000000000000000");
+  CHECK(j.at("status").at("SigCgt") == "0000000000000000");
+  CHECK(j.at("props").at("sigpipe_ignored") == false);
+
+  if (verb == "run") {
+    REQUIRE(::kill(foreground.pid(), SIGTERM) == 0);
+    RunResult r = foreground.wait();
+    INFO(r.describe());
+    CHECK(r.exit_code == 0);
+  } else {
+    RunResult stop = u.stop(opts);
+    INFO(stop.describe());
+    CHECK(stop.exit_code == 0);
+  }
+  CHECK(u.nothing_running());
+}
+
 TEST_CASE("S8: the service's environment is built from scratch", "[security]") {
   TempDir dir;
   std::string dump = dir / "dump.json";
