@@ -115,15 +115,38 @@ static const char* unit_file(char* buf, size_t size, const char* suffix) {
 }
 
 // Replaces a runtime file at once: readers see the old text or the new one.
-static void write_file(const char* suffix, const char* text) {
+// The text is written into a spare (the file's previous version), which is
+// then exchanged with the file: on ext4 (this machine's /run) a rename
+// that replaces a file, or an O_TRUNC, makes the kernel allocate the new
+// data's blocks at once (auto_da_alloc), 0.3 ms a write; unitrun's state
+// record does the same (runtime/safe_files.cc). Records are RECORD_SIZE
+// bytes, space-padded, so that the spare is overwritten in place.
+#define RECORD_SIZE 64
+static void write_record(const char* suffix, const char* text) {
+  char name[256], spare[300], record[RECORD_SIZE];
+  unit_file(name, sizeof name, suffix);
+  snprintf(spare, sizeof spare, ".%s.spare", name);
+  memset(record, ' ', sizeof record);
+  memcpy(record, text, strlen(text) < sizeof record ? strlen(text) : sizeof record - 1);
+  record[sizeof record - 1] = '\n';
+  int fd = openat(run_dir, spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) die("open %s: %m", spare);
+  if (write(fd, record, sizeof record) != sizeof record) die("write %s: %m", spare);
+  check_close(fd);
+  if (renameat2(run_dir, spare, run_dir, name, RENAME_EXCHANGE) == 0) return;
+  if (errno != ENOENT || renameat(run_dir, spare, run_dir, name) < 0) die("rename %s: %m", name);  // the first
+}
+
+// A new file (the pidfile: removed at each stop, so the rename replaces
+// nothing), complete when it appears.
+static void write_new_file(const char* suffix, const char* text) {
   char name[256], tmp[300];
   unit_file(name, sizeof name, suffix);
   snprintf(tmp, sizeof tmp, ".%s.tmp", name);
   int fd = openat(run_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) die("open %s: %m", tmp);
   size_t len = strlen(text);
-  ssize_t n = write(fd, text, len);
-  if (n != (ssize_t)len) die("write %s: %m", tmp);
+  if (write(fd, text, len) != (ssize_t)len) die("write %s: %m", tmp);
   check_close(fd);
   if (renameat(run_dir, tmp, run_dir, name) < 0) die("rename %s: %m", name);
 }
@@ -481,10 +504,10 @@ static void monitor(int lock_fd, char* const* argv) {
   unsigned long long svc_start = start_time(service);
   if (svc_start == 0) die("the service %d is gone", (int)service);
   char text[128];
-  snprintf(text, sizeof text, "active %d %llu %d %llu\n", (int)getpid(), my_start, (int)service, svc_start);
-  write_file(".state", text);  // the record names the service before the pidfile does
+  snprintf(text, sizeof text, "active %d %llu %d %llu", (int)getpid(), my_start, (int)service, svc_start);
+  write_record(".state", text);  // the record names the service before the pidfile does
   snprintf(text, sizeof text, "%d\n", (int)service);
-  write_file(".pid", text);
+  write_new_file(".pid", text);
   struct flock start_lock = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1};
   if (fcntl(lock_fd, F_OFD_SETLK, &start_lock) < 0) die("unlock: %m");
   int n = snprintf(text, sizeof text, "ok %d\n", (int)service);
@@ -506,7 +529,7 @@ static void monitor(int lock_fd, char* const* argv) {
   char name[256];
   if (unlinkat(run_dir, unit_file(name, sizeof name, ".pid"), 0) < 0 && errno != ENOENT) die("unlink pidfile: %m");
   remove_cgroups();
-  write_file(".state", "inactive\n");
+  write_record(".state", "inactive");
   exit(0);
 }
 
@@ -564,7 +587,7 @@ static int cmd_stop(void) {
   if (lock_fd < 0 && errno == ENOENT) return 0;
   if (lock_fd < 0) die("open %s: %m", name);
   if (lock_byte(lock_fd, F_OFD_SETLKW, 1) < 0) die("start lock: %m");  // no start is half done
-  char text[128];
+  char text[RECORD_SIZE + 1];
   int mon, svc;
   unsigned long long mon_start, svc_start;
   if (read_file(".state", text, sizeof text) < 0 ||
@@ -579,7 +602,7 @@ static int cmd_stop(void) {
   while (poll(&pfd, 1, -1) < 0)
     if (errno != EINTR) die("poll: %m");
   check_close(pidfd);
-  if (read_file(".state", text, sizeof text) < 0 || strcmp(text, "inactive\n") != 0)
+  if (read_file(".state", text, sizeof text) < 0 || strncmp(text, "inactive ", 9) != 0)
     die("%s did not stop cleanly", stem);
   return 0;
 }
