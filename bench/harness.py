@@ -299,6 +299,27 @@ class Daemon(Tool):
         B.run(self.ctx.reaper, self.stop_argv(), log=self.ctx.logfile(self.name))
 
 
+class Floor(Tool):
+    """The floor model (bench/floor.c, built by bench/run): unitrun's start and
+    stop protocol and its guarantees (own session, cgroups, clone3 into them,
+    record before pidfile before reply, pidfd stop of the whole tree) in a few
+    hundred lines of C and nothing else. What any implementation of those
+    guarantees pays here; unitrun/floor is what unitrun's own code adds."""
+    name, label = "floor", "floor model (bench/floor)"
+
+    def setup(self):
+        self.stem = "%sfloor" % self.ctx.prefix
+
+    def start_argv(self):
+        return [self.ctx.args.floor, "start", self.stem, "--", "/bin/sleep", self.token]
+
+    def stop_argv(self):
+        return [self.ctx.args.floor, "stop", self.stem]
+
+    def teardown(self):
+        B.run(self.ctx.reaper, self.stop_argv(), log=self.ctx.logfile(self.name))
+
+
 class Supervisord:
     """One supervisord (foreground, a child of the harness) with two programs:
     `ss` (autostart=false) for start/stop, `rs` (autostart, autorestart) for
@@ -854,6 +875,13 @@ def targets(res):
                         (fms(u), fms(ub), u / ub), u <= ub * 1.05))
             out.append(("(before/after) stop no slower than the binary before", "%s ms vs %s ms before (%.2f×)" %
                         (fms(us), fms(ubs), us / ubs), us <= ubs * 1.05))
+        if "floor" in s:
+            f, fs = med(s["floor"]["start"]), med(s["floor"]["stop"])
+            dzs, dms = med(s["daemonize"]["stop"]), med(s["daemon"]["stop"])
+            out.append(("(no target) what the guarantees cost: the floor model (bench/floor)",
+                        "start: floor/daemonize %.2f×, unitrun/floor %.2f× (unitrun/daemonize %.2f×); "
+                        "stop: floor/daemonize %.2f×, floor/daemon(1) %.2f×, unitrun/floor %.2f× (%s, %s, %s ms)" %
+                        (f / dz, u / f, u / dz, fs / dzs, fs / dms, us / fs, fms(fs), fms(us), fms(dms)), None))
         b = med(s["baseline"]["stop"])
         out.append(("stop within 2 ms of kill-and-observe", "%s ms vs baseline %s ms (+%s ms)" % (fms(us), fms(b), fms(us - b)),
                     us - b <= 2e6))
@@ -985,7 +1013,7 @@ def render(res, info, cmd):
     L.append("| target | measured | met |")
     L.append("|---|---|---|")
     for name, measured, met in targets(res):
-        L.append("| %s | %s | %s |" % (name, measured, "yes" if met else "**no**"))
+        L.append("| %s | %s | %s |" % (name, measured, "—" if met is None else "yes" if met else "**no**"))
     return "\n".join(L) + "\n"
 
 
@@ -1035,14 +1063,14 @@ def cleanup(ctx, started):
     left = [p for p in B.subtree(ctx.pid) if (B.read_stat(p) or ("", "Z"))[1] != "Z"]
     if left:
         log("cleanup: processes left: %s" % left)
-    rundir = "/run/unitrun"
-    if os.path.isdir(rundir):
-        for f in os.listdir(rundir):
-            if f.startswith(ctx.prefix):
-                try:
-                    os.unlink(os.path.join(rundir, f))
-                except OSError:
-                    pass
+    for rundir in ("/run/unitrun", "/run/unitrun-floor"):
+        if os.path.isdir(rundir):
+            for f in os.listdir(rundir):
+                if f.startswith(ctx.prefix) or f.startswith("." + ctx.prefix):
+                    try:
+                        os.unlink(os.path.join(rundir, f))
+                    except OSError:
+                        pass
     if not os.environ.get("UNITRUN_BENCH_KEEP"):
         shutil.rmtree(ctx.tmp, ignore_errors=True)
     shutil.rmtree(ctx.shm, ignore_errors=True)
@@ -1053,6 +1081,8 @@ def main():
     ap.add_argument("--unitrun", required=True, help="the unitrun binary")
     ap.add_argument("--unitrun-before", default="",
                     help="another unitrun binary, measured beside --unitrun in the startstop phase (before/after)")
+    ap.add_argument("--floor", default="",
+                    help="the floor model's binary (bench/floor.c), measured beside the others in the startstop phase")
     ap.add_argument("--runs", type=int, default=25, help="iterations of start/stop and restart (default 25)")
     ap.add_argument("--idle-runs", type=int, default=20, help="idle windows (default 20)")
     ap.add_argument("--idle-seconds", type=float, default=10.0)
@@ -1081,6 +1111,8 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench: run as root (the peers' system paths, the proc connector)")
     args.unitrun = os.path.abspath(args.unitrun)
+    if args.floor:
+        args.floor = os.path.abspath(args.floor)
 
     B.Reaper.block_sigchld()
     B.become_subreaper()
@@ -1228,6 +1260,8 @@ def phase_startstop_with(ctx, res, sd):
     a = ctx.args
     tools = [Unitrun(ctx), UnitrunCrowded(ctx), UnitrunSandboxed(ctx), Ssd(ctx), Daemonize(ctx), Daemon(ctx), Supervisor(ctx), Classic(ctx),
              Baseline(ctx), BaselineKillCmd(ctx)]
+    if a.floor:
+        tools.insert(tools.index(next(t for t in tools if t.name == "daemonize")) + 1, Floor(ctx))
     if a.unitrun_before:
         tools.insert(1, UnitrunBefore(ctx))
     for t in tools:
