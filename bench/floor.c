@@ -213,8 +213,9 @@ static void cgroup_paths(void) {
 }
 
 // The PIDs in the unit's cgroup now (the v2 tree tracks them in both
-// layouts). At most MAX_MEMBERS: the stop reads again until none is left.
-static int members(pid_t* out) {
+// layouts), into `out`, which holds MAX_MEMBERS: the stop reads again
+// until none is left.
+static int members(pid_t out[MAX_MEMBERS]) {
   char path[300], buf[4096];
   int fd = open(path_in(path, sizeof path, cg_v2, "cgroup.procs"), O_RDONLY | O_CLOEXEC);
   if (fd < 0) die("open %s: %m", path);
@@ -496,7 +497,7 @@ static void monitor(int lock_fd, char* const* argv) {
   cgroup_paths();
   make_cgroup(cg_v2);
   made_cgroups = 1;
-  pid_t m[1];
+  pid_t m[MAX_MEMBERS];
   if (members(m) > 0) die("the cgroup %s still has processes", cg_v2);
   for (int i = 0; i < n_v1; ++i) make_cgroup(cg_v1[i].dir);
 

@@ -105,7 +105,9 @@ bool reset_signals(const sigset_t& altered) {
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP || sigismember(&altered, sig) != 1) continue;
-    (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for the few glibc reserves: fine
+    // A signal the caller says it changed (never one glibc reserves): one
+    // left as it is would reach the service.
+    if (::sigaction(sig, &dfl, nullptr) != 0) return false;
   }
   sigset_t empty;
   sigemptyset(&empty);

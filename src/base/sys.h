@@ -44,7 +44,8 @@ bool reset_signals();
 // emptied. Async-signal-safe. A child about to exec needs no more: execve()
 // itself resets every caught signal, and only an ignored one survives it
 // (a handler could still run between the unmask and the exec, so a
-// process that catches signals lists those too).
+// process that catches signals lists those too). False when a listed
+// signal could not be reset or the mask could not be set.
 bool reset_signals(const sigset_t& altered);
 
 // Whether journald takes stdout streams here (its socket exists): where

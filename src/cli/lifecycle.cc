@@ -496,10 +496,11 @@ int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lo
   // Only a record that is not final (orphans) or says Result=timeout (its
   // events, below) is read in full; a clean stop's needs no more than its
   // state.
+  const std::string state_name = files.state.substr(files.state.rfind('/') + 1);
   std::optional<MonitorState> after =
-      runtime_dir >= 0 ? read_state_summary_in(runtime_dir, files.state.substr(files.state.rfind('/') + 1), files.state)
-                       : read_state_summary(files.state);
-  if (after && (!after->finished() || after->result == ServiceResult::Timeout)) after = read_state(files.state);
+      runtime_dir >= 0 ? read_state_summary_in(runtime_dir, state_name, files.state) : read_state_summary(files.state);
+  if (after && (!after->finished() || after->result == ServiceResult::Timeout))
+    after = runtime_dir >= 0 ? read_state_in(runtime_dir, state_name, files.state) : read_state(files.state);
   std::vector<proc::Stat> orphans = after ? find_orphans(name, *after) : std::vector<proc::Stat>{};
   if (!orphans.empty()) {
     end_orphans(unit(), orphans, &*after);
@@ -759,14 +760,14 @@ std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
   // lock goes with `lock`, and the stop goes the whole way.
   auto dir = safe_files::open_parent_directory(keyed.state, false);
   if (!dir) return std::nullopt;
-  const size_t slash = keyed.state.rfind('/');
-  std::optional<std::string> text = read_snapshot_text_in(dir->get(), keyed.snapshot.substr(slash + 1), keyed.snapshot);
+  std::optional<std::string> text =
+      read_snapshot_text_in(dir->get(), keyed.snapshot.substr(keyed.snapshot.rfind('/') + 1), keyed.snapshot);
   std::optional<UnitSnapshot> header = text ? parse_snapshot_header(*text) : std::nullopt;
   if (!header || header->sources.identity != file.identity || header->sources.name != file.name) return std::nullopt;
   // Taken: whatever follows, prepare() gets this lock, and with it the start lock.
   EarlyStop early{std::move(*lock), UniqueFd(), std::move(*text), std::move(*dir)};
   std::optional<MonitorState> s =
-      read_state_summary_in(early.runtime_dir.get(), keyed.state.substr(slash + 1), keyed.state);
+      read_state_summary_in(early.runtime_dir.get(), keyed.state.substr(keyed.state.rfind('/') + 1), keyed.state);
   if (s && s->monitor_pid > 1 && early.lock.alive_held_elsewhere().value_or(false)) {
     auto pidfd = sys::pidfd_open(s->monitor_pid);
     if (pidfd && proc::is_same_process(s->monitor_pid, s->monitor_start_time) &&

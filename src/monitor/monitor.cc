@@ -474,7 +474,10 @@ Status Monitor::set_up() {
   // A closed readiness pipe or reply socket must never kill the monitor.
   if (::signal(SIGPIPE, SIG_IGN) == SIG_ERR) return Error::from_errno("signal SIGPIPE");
   // Nothing else of ours changes a disposition (a signalfd reads the rest):
-  // the services we spawn reset this one, not every signal (spawn.h).
+  // the services we spawn reset this one, not every signal (spawn.h). Code
+  // loaded into this process runs here too (NSS modules for User=, the
+  // libsystemd loader): one that left a signal ignored would pass it on. The
+  // NSS modules known to touch a disposition (nss_ldap) touch SIGPIPE.
   sigset_t altered;
   sigemptyset(&altered);
   sigaddset(&altered, SIGPIPE);
