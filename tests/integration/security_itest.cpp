@@ -386,7 +386,9 @@ TEST_CASE("S7: every signal the caller ignores is at SIG_DFL in the service, und
   INFO(j.dump(2));
   CHECK(j.at("status").at("SigBlk") == "0000000000000000");
   CHECK(j.at("status").at("SigIgn") == "0000000000000000");
-  CHECK(j.at("status").at("SigCgt") == "0000000000000000");
+  // No SigCgt check: execve() resets every caught signal, so SigCgt shows
+  // only the helper's own handlers (a sanitizer build's catch SIGSEGV,
+  // SIGBUS and SIGFPE), never anything the service was given.
   CHECK(j.at("props").at("sigpipe_ignored") == false);
 
   if (verb == "run") {
