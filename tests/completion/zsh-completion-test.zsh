@@ -55,12 +55,16 @@ zpty -w z "bindkey '^I' complete-word"
 # Waits (60 s at most: a hang guard; under ASan on a loaded machine the
 # first completion took over 10 s) until the shell has run everything typed so far: it
 # prints a marker whose typed form (echoed) differs from its output.
+# What the shell printed up to the marker is kept in $shell_output, for a
+# failure's message.
+shell_output=
 sync_shell() {
   local buf= chunk
   zpty -w z "print -r -- __sy''nc__"
   SECONDS=0
   while (( SECONDS < 60 )); do
     zpty -rt z chunk && buf+=$chunk
+    shell_output=$buf
     [[ $buf == *__sync__[$'\r\n']* ]] && return 0
     sleep 0.05
   done
@@ -79,7 +83,7 @@ expect() {
   got=${(j: :)${(fou)"$(<$HITS)"}}
   want=${(j: :)${(ou)@}}
   if [[ $got == $want ]]; then pass $name
-  else fail $name "'$line' completed to [$got], expected [$want]"; fi
+  else fail $name "'$line' completed to [$got], expected [$want]; the shell printed: ${(qqqq)shell_output[-600,-1]}"; fi
 }
 
 verbs=(${(f)"$($BINARY --help | sed -n '/^Subcommands:/,$p' | sed -n 's/^  \([a-z][-a-z, ]*[a-z]\)  .*/\1/p' | tr -d ',' | tr ' ' '\n')"})
@@ -95,6 +99,9 @@ mkdir -p $T/bin
 print -r -- $'#!/bin/sh\n[ "$1" = __complete-units ] && printf \'web\\nworker\\napi\\n\' && exit 0\nexit 2' >$T/bin/unitrun
 chmod 755 $T/bin/unitrun
 zpty -w z "PATH=$T/bin:\$PATH; rehash"
+# Run before the next line is typed (one run completed to nothing at all,
+# not even the files, when the two came together).
+sync_shell || { fail "interactive zsh" "it did not answer in 60 s"; exit 1 }
 expect "a unitrun with __complete-units: its unit names and the unit files" "unitrun status " a.ini api b.service d web worker
 expect "a unitrun with __complete-units: list takes names only" "unitrun list " api web worker
 
