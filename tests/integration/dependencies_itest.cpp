@@ -597,6 +597,7 @@ TEST_CASE("dependencies: a stop of the unit a unit is bound to stops that unit o
 
 TEST_CASE("dependencies: StopWhenUnneeded= stops a helper once no active unit needs it, by a stop or a death",
           "[dependencies][stopwhenunneeded]") {
+  MachineLogTurn turn(MachineLogTurn::Kind::Reading);  // its monitors' lines are looked for there
   DepDir d;
   std::string pidfile = d / "web.pid";
   std::string helper = d.service("helper", "/bin/sleep 600", "StopWhenUnneeded=yes\n");
@@ -721,6 +722,7 @@ TEST_CASE("dependencies: two upheld units that conflict ping-pong a bounded numb
 
 TEST_CASE("dependencies: Upholds= starts the upheld unit again when it dies or is stopped, while the upholder runs",
           "[dependencies][upholds]") {
+  MachineLogTurn turn(MachineLogTurn::Kind::Reading);  // its monitors' lines are looked for there
   DepDir d;
   std::string pids = d / "x.pids";
   std::string x = d.service("x", "/bin/sh -c 'echo $$$$ >> " + pids + " && exec sleep 600'", "", "Restart=no\n");

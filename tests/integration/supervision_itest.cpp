@@ -450,6 +450,7 @@ TEST_CASE("F7: a full disk under the service's log: the monitor stays up, status
 
 TEST_CASE("SIGHUP to a daemonized monitor reopens its own log and does not touch the service",
           "[supervision][logrotate]") {
+  MachineLogTurn turn(MachineLogTurn::Kind::Rotating);  // first: held until the log is put back
   const std::string log = "/var/log/unitrun.log";
   TempDir dir;
   std::string hups = dir / "hups";
@@ -531,6 +532,7 @@ TEST_CASE(
     "logrotate's postrotate reopens the monitors' log and signals nothing else: a start waiting for READY=1, "
     "logs -f and a foreground run survive it",
     "[supervision][logrotate][security]") {
+  MachineLogTurn turn(MachineLogTurn::Kind::Rotating);  // first: held until the log is put back
   const std::string log = "/var/log/unitrun.log";
   TempDir dir;
   TestUnit daemon(dir, "rot", "/bin/sleep 1000");

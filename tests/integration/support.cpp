@@ -6,6 +6,7 @@
 #include <glob.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -796,6 +797,21 @@ std::vector<std::string> unit_cgroup_dirs(const std::string& name_prefix) {
     ::globfree(&g);
   }
   return out;
+}
+
+// ---------------------------------------------------------------- the machine's log
+
+MachineLogTurn::MachineLogTurn(Kind kind) {
+  fd_ = ::open("/run/unitrun-itest-machine-log.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  REQUIRE(fd_ >= 0);
+  int r;
+  do r = ::flock(fd_, kind == Kind::Rotating ? LOCK_EX : LOCK_SH);
+  while (r < 0 && errno == EINTR);
+  REQUIRE(r == 0);
+}
+
+MachineLogTurn::~MachineLogTurn() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 // ---------------------------------------------------------------- JSON

@@ -274,6 +274,24 @@ std::vector<std::string> unit_cgroup_dirs(const std::string& name_prefix);
 // it stays (EBUSY).
 void remove_unit_cgroups(const std::string& name_prefix);
 
+// /var/log/unitrun.log is one file for every monitor on the machine. A test
+// that rotates it (renames it away, then back) holds this turn exclusively
+// for its whole run; a test that looks for its own lines there holds it
+// shared, so that no rotation moves them away meanwhile. Other test
+// processes run in parallel (ctest -j): an flock(2) on a file in /run,
+// waited for.
+class MachineLogTurn {
+ public:
+  enum class Kind { Reading, Rotating };
+  explicit MachineLogTurn(Kind kind);
+  ~MachineLogTurn();
+  MachineLogTurn(const MachineLogTurn&) = delete;
+  MachineLogTurn& operator=(const MachineLogTurn&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // ---------------------------------------------------------------- JSON from argvdump
 
 // Waits up to timeout_ms for argvdump's output file (written atomically, so
