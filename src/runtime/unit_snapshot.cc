@@ -123,11 +123,7 @@ std::optional<UnitSnapshot> read_snapshot_header_in(int dir_fd, const std::strin
     head.append(buf, static_cast<size_t>(n));
     if (head.find('\n') != std::string::npos) break;
   }
-  size_t eol = head.find('\n');
-  if (eol == std::string::npos) return std::nullopt;
-  UnitSnapshot s;
-  if (!parse_header(std::string_view(head).substr(0, eol), s)) return std::nullopt;
-  return s;
+  return parse_snapshot_header(head);
 }
 
 const std::string& current_unitrun_version() {
