@@ -291,7 +291,9 @@ struct clone3_args {
 // clone3() with CLONE_VM: the child starts on the stack in `args` and
 // cannot return into C; it runs fn(arg) and exits with its result, as
 // glibc's clone() does (glibc 2.36 does not export a clone3 wrapper).
-// Returns the child's PID, or -errno.
+// Returns the child's PID, or -errno. The same trampoline as clone3_run()
+// in src/process/spawn.cc, written again on purpose: the floor links
+// nothing of unitrun's, so that it measures the protocol, not the code.
 static long clone3_run(struct clone3_args* args, int (*fn)(void*), void* arg) {
   long ret;
   register long fn_reg asm("r12") = (long)fn;

@@ -387,7 +387,7 @@ TEST_CASE("unit sandbox: the removal of sub-cgroups after stop never enters a bi
   (void)::rmdir(point.c_str());
   (void)::rmdir(top.c_str());
   // The other trees' directories, kept while the v2 one was.
-  for (const std::string& d : unit_cgroup_dirs(u.name())) (void)::rmdir(d.c_str());
+  remove_unit_cgroups(u.name() + ".");
 }
 
 // A v1 directory an earlier run left may still have members of its own (a
