@@ -1676,7 +1676,7 @@ void Monitor::run(const action::Report& r) {
     }
     line = format_reply_fail(r.code, detail);
   }
-  // Who we are, with the outcome: the caller reads the pipe to its end
+  // Who we are, with the outcome: the caller reads the whole report
   // anyway, and a line of its own, written at once, woke it for nothing
   // while the service was not even spawned.
   (void)sys::write_all(options_.ready_fd, daemon::identity_line(state_.monitor_pid, state_.monitor_start_time) +

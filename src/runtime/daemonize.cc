@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -93,11 +93,19 @@ StartOutcome parse_report(const std::string& whole) {
   std::string report = whole;
   if (report.rfind("monitor ", 0) == 0) {
     size_t eol = report.find('\n');
-    unsigned long long start_time = 0;
+    // from_chars, not sscanf: the scanf machinery is code that nothing
+    // else of a start runs (its first call faulted its text in, ~10 us).
+    const char* at = report.data() + 8;
+    const char* end = report.data() + (eol == std::string::npos ? report.size() : eol);
     int pid = 0;
-    if (std::sscanf(report.c_str(), "monitor %d %llu", &pid, &start_time) == 2 && pid > 1) {
-      o.monitor_pid = pid;
-      o.monitor_start_time = start_time;
+    unsigned long long start_time = 0;
+    auto p = std::from_chars(at, end, pid);
+    if (p.ec == std::errc() && p.ptr < end && *p.ptr == ' ') {
+      auto t = std::from_chars(p.ptr + 1, end, start_time);
+      if (t.ec == std::errc() && pid > 1) {
+        o.monitor_pid = pid;
+        o.monitor_start_time = start_time;
+      }
     }
     report = eol == std::string::npos ? "" : report.substr(eol + 1);
   }
@@ -116,16 +124,33 @@ StartOutcome parse_report(const std::string& whole) {
   return o;
 }
 
+bool is_whole_running_report(std::string_view report) {
+  if (report.rfind("monitor ", 0) != 0) return false;
+  size_t eol = report.find('\n');
+  if (eol == std::string_view::npos) return false;
+  std::string_view reply = report.substr(eol + 1);
+  // "ok " and a PID (no sign, no leading zero: "ok 0" is a oneshot's),
+  // then the newline, and nothing after it.
+  if (reply.size() < 5 || reply.substr(0, 3) != "ok " || reply.back() != '\n') return false;
+  std::string_view pid = reply.substr(3, reply.size() - 4);
+  if (pid.empty() || pid.size() > 10 || pid[0] == '0') return false;
+  for (char c : pid)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 // The caller's wait for the monitor's report. Out of line, so that its read
 // buffer is not part of daemonize()'s frame: the monitor runs below that
 // frame on the stack it inherits, and every page it reaches stays dirty for
 // as long as it lives.
 namespace {
 
-[[gnu::noinline]] StartOutcome read_report(int read_fd, const WaitTicks& ticks, bool& eof) {
+enum class ReportEnd { Unread, Eof, Whole };
+
+[[gnu::noinline]] StartOutcome read_report(int read_fd, const WaitTicks& ticks, ReportEnd& how) {
   // The report ends at EOF: the monitor closes the pipe once it has
-  // reported (or exits).
-  eof = false;
+  // reported (or exits); or at a whole "ok PID" (is_whole_running_report).
+  how = ReportEnd::Unread;
   std::string report;
   while (true) {
     struct pollfd p = {read_fd, POLLIN, 0};
@@ -141,10 +166,14 @@ namespace {
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return start_failure(std::string("reading the monitor's report: ") + std::strerror(errno));
     if (got == 0) {
-      eof = true;
+      how = ReportEnd::Eof;
       break;
     }
     if (report.size() < 4096) report.append(buf, static_cast<size_t>(got));
+    if (is_whole_running_report(report)) {
+      how = ReportEnd::Whole;
+      break;
+    }
   }
   return parse_report(report);
 }
@@ -195,16 +224,17 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
 
   write_end.reset();
   after_fork();
-  bool eof = false;
-  StartOutcome outcome = read_report(read_end.get(), ticks, eof);
+  ReportEnd how = ReportEnd::Unread;
+  StartOutcome outcome = read_report(read_end.get(), ticks, how);
   // The monitor is this process's child: its PID is the one fork returned,
   // whatever the report said, or when it exited without a word. Not when
   // the report could not be read: that monitor may run on, and nobody
   // should wait for it. It is still provably ours (unreaped, its PID cannot
   // name another process): one that has ended already is reaped now, not
-  // left a zombie for as long as this process lives.
-  outcome.monitor_pid = eof ? child : 0;
-  if (!eof) {
+  // left a zombie for as long as this process lives. (A whole "ok PID": the
+  // monitor lives on, and nobody waits for it.)
+  outcome.monitor_pid = how == ReportEnd::Unread ? 0 : child;
+  if (how == ReportEnd::Unread) {
     int status;
     while (::waitpid(child, &status, WNOHANG) < 0 && errno == EINTR) {
     }

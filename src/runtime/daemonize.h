@@ -9,8 +9,9 @@
 // The caller learns the outcome through a readiness pipe: the monitor
 // writes "monitor PID STARTTIME" (who it is) and "ok PID" once the service
 // runs, or "fail CODE message", in one write (the caller reads to the end
-// of the pipe; the identity is missing when what failed was the fork's
-// setup). Nobody but the caller keeps the caller's stdin, stdout or stderr.
+// of the pipe, or to a whole "ok PID": is_whole_running_report(); the
+// identity is missing when what failed was the fork's setup). Nobody but the caller keeps the caller's stdin, stdout or
+// stderr.
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace unitrun::daemon {
 
@@ -66,5 +68,14 @@ void reap_monitor(const StartOutcome& outcome);
 
 // Parses the monitor's report; exposed for tests.
 StartOutcome parse_report(const std::string& report);
+
+// Whether what was read of a report is all of it before EOF: the identity
+// line and "ok PID\n" (a service that runs). The monitor writes nothing
+// after that and lives on; waiting for its close of the pipe cost the
+// caller a second poll and wake-up on every start. Any other report is
+// read to EOF: a failure may quote output lines after its first line, and
+// after a oneshot's "ok 0" (or "ok exited", "ok skipped") the caller
+// reaps the exiting monitor anyway. Exposed for tests.
+bool is_whole_running_report(std::string_view report);
 
 }  // namespace unitrun::daemon
