@@ -125,17 +125,43 @@ TEST_CASE("state record: the SAX reading reads what the document's did", "[state
     check_same(text);
   // Every field with values of every type.
   const std::vector<std::string> keys = {
-      "unit_path", "boot_id", "monitor_pid", "monitor_start_time", "sub_state", "result", "state_since_usec",
-      "main_pid", "main_start_time", "main_started_usec", "main_sid", "exit_code", "exit_signal", "restarts",
-      "status_text", "service_errno", "ready_usec", "invocation_id", "protections", "condition_text",
-      "condition_usec", "foreground", "unit_digest", "start_limit_starts", "events", "unknown"};
-  const std::vector<std::string> values = {
-      "null", "true", "false", "0", "-1", "7", "18446744073709551615", "-9223372036854775808", "2.75", "\"\"",
-      "\"running\"", "\"failed\"", "\"timeout\"", "\"x\"", "[]", "{}", "[1,2]", "[\"a\",1,null,\"b\",[\"c\"],{}]",
-      "[-1,2,3.5,true,4]", "{\"a\":1}", "[{}]", "[{\"time_usec\":5,\"text\":\"t\"},{\"text\":\"u\"}]",
-      "[{\"time_usec\":true}]", "[{\"time_usec\":2.5,\"text\":\"t\",\"other\":[1,{\"text\":3}]}]",
-      "[{\"time_usec\":\"5\"}]", "[{\"text\":null}]", "[{\"text\":[\"t\"]}]", "[{\"time_usec\":{}}]", "[1]",
-      "[[{\"text\":\"t\"}]]", "[\"e\"]"};
+      "unit_path",      "boot_id",          "monitor_pid",   "monitor_start_time", "sub_state",
+      "result",         "state_since_usec", "main_pid",      "main_start_time",    "main_started_usec",
+      "main_sid",       "exit_code",        "exit_signal",   "restarts",           "status_text",
+      "service_errno",  "ready_usec",       "invocation_id", "protections",        "condition_text",
+      "condition_usec", "foreground",       "unit_digest",   "start_limit_starts", "events",
+      "unknown"};
+  const std::vector<std::string> values = {"null",
+                                           "true",
+                                           "false",
+                                           "0",
+                                           "-1",
+                                           "7",
+                                           "18446744073709551615",
+                                           "-9223372036854775808",
+                                           "2.75",
+                                           "\"\"",
+                                           "\"running\"",
+                                           "\"failed\"",
+                                           "\"timeout\"",
+                                           "\"x\"",
+                                           "[]",
+                                           "{}",
+                                           "[1,2]",
+                                           "[\"a\",1,null,\"b\",[\"c\"],{}]",
+                                           "[-1,2,3.5,true,4]",
+                                           "{\"a\":1}",
+                                           "[{}]",
+                                           "[{\"time_usec\":5,\"text\":\"t\"},{\"text\":\"u\"}]",
+                                           "[{\"time_usec\":true}]",
+                                           "[{\"time_usec\":2.5,\"text\":\"t\",\"other\":[1,{\"text\":3}]}]",
+                                           "[{\"time_usec\":\"5\"}]",
+                                           "[{\"text\":null}]",
+                                           "[{\"text\":[\"t\"]}]",
+                                           "[{\"time_usec\":{}}]",
+                                           "[1]",
+                                           "[[{\"text\":\"t\"}]]",
+                                           "[\"e\"]"};
   for (const std::string& k : keys)
     for (const std::string& v : values) check_same(with(k, v));
 }
