@@ -350,9 +350,12 @@ int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lo
   // that already knows its outcome has not exited yet".
   WaitProgress progress(unit, files.state);
   daemon::StartOutcome outcome = daemon::daemonize(
-      [&](int ready_fd) {
+      {lock.fd(), lock.name_fd()},
+      [] {
         unit::CommandReads::leave();     // the monitor outlives the command
         ShutdownLock::forget_in_fork();  // a triggered start's: the monitor holds no part of it
+      },
+      [&](int ready_fd) {
         monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
         return monitor::run(as_caller(std::move(load.unit)), files, std::move(lock), options);

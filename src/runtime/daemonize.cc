@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -35,22 +36,23 @@ bool detach_stdio() {
   return true;
 }
 
-// daemon(7), SysV step 1: close every other fd inherited from the caller.
-// unitrun opens all of its own fds close-on-exec (base/sys.h), so an fd
-// without FD_CLOEXEC came from the caller, and exec would have been its only
-// way out: the monitor never execs. Held by the monitor, the write end of a
-// pipe the caller passed (`unitrun start u 3>&1 | cat`) would keep its
-// reader waiting for EOF as long as the unit runs.
-//
-// getdents64 into a buffer on the stack, not opendir(): its 32 kB buffer,
-// allocated and freed in the forked child, cost ~20 us (a microbenchmark
-// of a forked child, median of 100: 58 vs 38 us) on every start.
-void close_inherited_fds() {
+bool kept(int fd, const int* keep, size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    if (keep[i] == fd) return true;
+  return false;
+}
+
+// The fallback where close_range() is missing (before Linux 5.9): every fd
+// of /proc/self/fd but 0-2 and the kept ones. getdents64 into a buffer on
+// the stack, not opendir(): its 32 kB buffer, allocated and freed in the
+// forked child, cost ~20 us. Past 64 of them, scanned again once these are
+// closed.
+void close_listed_fds(const int* keep, size_t kept_count) {
   int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return;  // no /proc: nothing better to do than keep them
-  int inherited[64];
+  if (dir < 0) return;  // no /proc either: nothing better to do than keep them
+  int others[64];
   size_t count = 0;
-  bool more = false;  // past 64 of them: scanned again once these are closed
+  bool more = false;
   alignas(struct dirent64) char buf[1024];
   while (true) {
     ssize_t got = ::getdents64(dir, buf, sizeof buf);
@@ -61,18 +63,41 @@ void close_inherited_fds() {
       char* end = nullptr;
       long fd = std::strtol(e->d_name, &end, 10);
       if (*end != '\0' || e->d_name[0] == '\0' || fd <= 2 || fd == dir) continue;
-      int flags = ::fcntl(static_cast<int>(fd), F_GETFD);
-      if (flags < 0 || (flags & FD_CLOEXEC)) continue;
-      if (count == sizeof inherited / sizeof inherited[0]) {
+      if (kept(static_cast<int>(fd), keep, kept_count)) continue;
+      if (count == sizeof others / sizeof others[0]) {
         more = true;
         continue;
       }
-      inherited[count++] = static_cast<int>(fd);
+      others[count++] = static_cast<int>(fd);
     }
   }
   ::close(dir);
-  for (size_t i = 0; i < count; ++i) ::close(inherited[i]);
-  if (more) close_inherited_fds();
+  for (size_t i = 0; i < count; ++i) ::close(others[i]);
+  if (more) close_listed_fds(keep, kept_count);
+}
+
+// daemon(7), SysV step 1: close every fd but 0-2 and the monitor's own
+// (`keep`: the readiness pipe and the unit's locks). What the caller
+// inherited must go: held by the monitor, the write end of a pipe the
+// caller passed (`unitrun start u 3>&1 | cat`) would keep its reader
+// waiting for EOF as long as the unit runs. And so must the other fds of
+// the command that forks it, which never exec: a job's (cli/job_runner:
+// the memfds of its siblings' output, their pidfds), `unitrun init`'s.
+// close_range() over the gaps between the kept fds: no /proc scan (its
+// open, getdents and an fcntl per fd cost ~30 us in a process just forked,
+// against ~5).
+void close_other_fds(int* keep, size_t count) {
+  std::sort(keep, keep + count);
+  int from = 3;  // the lowest fd that may still have to go
+  for (size_t i = 0; i < count; ++i) {
+    if (keep[i] < from) continue;  // a standard fd, or named twice
+    if (keep[i] > from && ::close_range(static_cast<unsigned>(from), static_cast<unsigned>(keep[i] - 1), 0) < 0) {
+      close_listed_fds(keep, count);  // ENOSYS: before Linux 5.9
+      return;
+    }
+    from = keep[i] + 1;
+  }
+  if (::close_range(static_cast<unsigned>(from), ~0U, 0) < 0) close_listed_fds(keep, count);
 }
 
 StartOutcome start_failure(std::string message) {
@@ -180,8 +205,13 @@ enum class ReportEnd { Unread, Eof, Whole };
 
 }  // namespace
 
-StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork,
+StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void()>& let_go,
+                       const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork,
                        const WaitTicks& ticks) {
+  // The fds the monitor keeps, copied in the child to an array on its
+  // stack (sorted there): the readiness pipe's write end and `keep`.
+  constexpr size_t kMaxKept = 8;
+  if (keep.size() >= kMaxKept) return start_failure("internal error: the monitor is handed too many fds");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) return start_failure(std::string("pipe: ") + std::strerror(errno));
   UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -208,7 +238,12 @@ StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, con
                             std::string("detach from the caller's stdio (/dev/null): ") + std::strerror(errno)));
       ::_exit(1);
     }
-    close_inherited_fds();
+    let_go();
+    int kept[kMaxKept];
+    size_t count = 0;
+    for (int fd : keep) kept[count++] = fd;
+    kept[count++] = write_end.get();
+    close_other_fds(kept, count);
     int fd = write_end.release();
     int status = exit_code::kFailure;
     try {

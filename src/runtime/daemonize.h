@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -53,10 +54,17 @@ struct WaitTicks {
 
 // Runs monitor_main(ready_fd) in a daemonized child and waits for its
 // report (not for the child: on success it lives on). monitor_main's return
-// value becomes the monitor's exit status. after_fork runs in the caller
+// value becomes the monitor's exit status. The child keeps fds 0-2
+// (/dev/null), the readiness pipe and `keep` (the unit's locks; fewer than
+// 8), and closes every other fd before monitor_main runs (daemon(7): what
+// the caller inherited, and what the command that forks it holds, which
+// never execs); `let_go` runs in the child before that, to drop what the
+// caller's objects hold and the monitor does not use, so that nothing in
+// it refers to an fd the close takes. after_fork runs in the caller
 // once the monitor exists: the place to close what only the monitor should
 // keep, in the order it must go (the caller's lock handle: UnitLock::close()).
-StartOutcome daemonize(const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork,
+StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void()>& let_go,
+                       const std::function<int(int ready_fd)>& monitor_main, const std::function<void()>& after_fork,
                        const WaitTicks& ticks = {});
 
 // Waits for the monitor of a start this process made to exit, and reaps it:

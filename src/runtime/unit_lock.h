@@ -62,6 +62,7 @@ class UnitLock {
   static std::optional<std::string> name_holder(const std::string& name_lock);
 
   int fd() const { return fd_.get(); }
+  int name_fd() const { return name_fd_.get(); }  // -1 until claim_name() took it
   // Lets go of this process's handle. The locks stay with the open file
   // description for as long as another process (the monitor) holds it.
   // The name lock goes first: whoever closes last lets go of the locks

@@ -106,6 +106,29 @@ TEST_CASE("start runs the service and writes its pidfile - status and stop follo
   CHECK(stop_again.exit_code == 0);
 }
 
+TEST_CASE("start with stdin, stdout and stderr closed: the monitor keeps its locks and supervises", "[lifecycle]") {
+  // What unitrun opens first takes the lowest free fds: with 0-2 closed by
+  // its caller, the unit's lock and the readiness pipe would land there, and
+  // the monitor's /dev/null on 0-2 would close them under it (the alive
+  // lock let go, the unit running without its monitor).
+  TempDir dir;
+  TestUnit u(dir, "closedstd", "/bin/sleep 1000");
+  RunOptions closed;
+  closed.wrapper = {"/bin/sh", "-c", "exec \"$0\" \"$@\" <&- >&- 2>&-"};
+  RunResult start = u.start(closed);
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  ::usleep(200 * 1000);  // a monitor that lost its lock dies within the first turns of its loop
+  CHECK(u.monitors().size() == 1);
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("without its monitor") == std::string::npos);
+  RunResult stop = u.stop();
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.out.find("its monitor had died") == std::string::npos);
+}
+
 TEST_CASE("status of a never-started unit exits 3 and stop of it exits 0", "[lifecycle]") {
   TempDir dir;
   TestUnit u(dir, "never", "/bin/sleep 1000");

@@ -322,6 +322,27 @@ TEST_CASE("S6: the service gets only fds 0, 1, 2 whatever unitrun inherited", "[
   for (int fd : {sv[0], sv[1], file, dirfd, pipefd[0]}) ::close(fd);
 }
 
+TEST_CASE("S6b: a monitor keeps none of the fds of the command that forked it", "[security]") {
+  // `start a b` runs each unit as a job of its own (cli/job_runner), a child
+  // of the command that holds the memfds of every job's output and the
+  // pidfds of the jobs it runs, all close-on-exec. A monitor never execs:
+  // it must close them itself, as it does what the caller inherited.
+  TempDir dir;
+  TestUnit a(dir, "s6a", "/bin/sleep 1000");
+  TestUnit b(dir, "s6b", "/bin/sleep 1000");
+  RunResult start = run_unitrun({"start", a.path(), b.path()}, with_marker({}, a.marker()));
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  std::vector<pid_t> monitors = a.monitors();  // both: they carry a's marker
+  REQUIRE(monitors.size() == 2);
+  for (pid_t m : monitors)
+    for (const auto& [fd, target] : proc_fds(m)) {
+      INFO("monitor " << m << " fd " << fd << " -> " << target);
+      CHECK(target.find("memfd:") == std::string::npos);
+      CHECK(target != "anon_inode:[pidfd]");
+    }
+}
+
 TEST_CASE("S7: blocked and ignored signals of the caller do not reach the service", "[security]") {
   TempDir dir;
   RunOptions opts;
