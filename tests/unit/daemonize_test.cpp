@@ -28,6 +28,7 @@ using Clock = std::chrono::steady_clock;
 long run(const std::string& first, int pause_ms, const std::string& second, StartOutcome& out) {
   auto t0 = Clock::now();
   out = daemonize(
+      {}, [] {},
       [&](int fd) {
         (void)unitrun::sys::write_all(fd, first);
         ::usleep(static_cast<useconds_t>(pause_ms) * 1000);
