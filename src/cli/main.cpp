@@ -1,7 +1,6 @@
 // unitrun's entry point: parses the command line and calls one verb.
 // This is the only place that catches exceptions and maps them to exit codes.
 #include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -408,15 +407,14 @@ static int unitrun_main(int argc, char** argv) {
   // /dev/null, before anything is opened: what unitrun opens first would
   // take their numbers, and a monitor forked then puts /dev/null on 0-2
   // (daemonize), closing the unit's lock and its readiness pipe under it.
-  // One poll() tells all three (POLLNVAL: not open); each open() takes the
-  // lowest free fd, i.e. the closed one, since the lower ones are open.
-  struct pollfd std_fds[3] = {{0, 0, 0}, {1, 0, 0}, {2, 0, 0}};
-  if (::poll(std_fds, 3, 0) > 0)
-    for (const struct pollfd& p : std_fds)
-      if ((p.revents & POLLNVAL) && ::open("/dev/null", O_RDWR | O_NOCTTY) != p.fd) {
-        std::fprintf(stderr, "unitrun: fd %d is closed, and /dev/null cannot be opened in its place\n", p.fd);
-        return unitrun::exit_code::kFailure;
-      }
+  // fcntl(F_GETFD) tells (EBADF: not open; poll()'s POLLNVAL would also
+  // flag an open O_PATH fd). Each open() takes the lowest free fd, i.e. the
+  // closed one, since the lower ones are open by then.
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF && ::open("/dev/null", O_RDWR | O_NOCTTY) != fd) {
+      std::fprintf(stderr, "unitrun: fd %d is closed, and /dev/null cannot be opened in its place\n", fd);
+      return unitrun::exit_code::kFailure;
+    }
   // Before anything forks: a SIGCHLD the caller left ignored (it survives
   // exec) makes the kernel reap this process's children itself, and a
   // waitpid() for one of them (a job, a monitor) then waits for all of

@@ -162,10 +162,11 @@ bool is_whole_running_report(std::string_view report) {
   // then the newline, and nothing after it.
   if (reply.size() < 5 || reply.substr(0, 3) != "ok " || reply.back() != '\n') return false;
   std::string_view pid = reply.substr(3, reply.size() - 4);
-  if (pid.empty() || pid.size() > 10 || pid[0] == '0') return false;
-  for (char c : pid)
-    if (c < '0' || c > '9') return false;
-  return true;
+  if (pid.empty() || pid[0] < '1' || pid[0] > '9') return false;
+  // Digits only, and a number a pid_t holds (parse_report reads it so).
+  pid_t value = 0;
+  auto [end, error] = std::from_chars(pid.data(), pid.data() + pid.size(), value);
+  return error == std::errc() && end == pid.data() + pid.size();
 }
 
 // The caller's wait for the monitor's report. Out of line, so that its read
@@ -242,21 +243,30 @@ StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void
                             std::string("detach from the caller's stdio (/dev/null): ") + std::strerror(errno)));
       ::_exit(1);
     }
-    let_go();
-    int kept[kMaxKept];
-    size_t count = 0;
-    for (int fd : keep) kept[count++] = fd;
-    kept[count++] = write_end.get();
-    close_other_fds(kept, count);
-    int fd = write_end.release();
     int status = exit_code::kFailure;
+    int fd = -1;
+    // Everything from here on runs under one try: the child holds the
+    // caller's objects, whose fds close_other_fds() takes away, and nothing
+    // may unwind into the caller's frames, where their destructors would
+    // close or unlock numbers that name other files by then.
     try {
+      let_go();
+      int kept[kMaxKept];
+      size_t count = 0;
+      for (int k : keep) kept[count++] = k;
+      kept[count++] = write_end.get();
+      close_other_fds(kept, count);
+      fd = write_end.release();
       status = monitor_main(fd);
     } catch (const std::exception& e) {
       // The monitor catches its own; this is what escaped before its loop
       // ran. The caller hears of it (the pipe may have been used already:
       // then the write fails harmlessly), and nothing unwinds further.
-      (void)sys::write_all(fd, format_reply_fail(exit_code::kFailure, std::string("internal error: ") + e.what()));
+      (void)sys::write_all(fd >= 0 ? fd : write_end.get(),
+                           format_reply_fail(exit_code::kFailure, std::string("internal error: ") + e.what()));
+    } catch (...) {
+      (void)sys::write_all(fd >= 0 ? fd : write_end.get(),
+                           format_reply_fail(exit_code::kFailure, "internal error: an unknown exception"));
     }
     ::_exit(status);
   }

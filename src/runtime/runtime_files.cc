@@ -163,9 +163,10 @@ namespace {
 // unsigned integers and skip the rest, and are ignored when no array;
 // `events` must hold objects (value() on anything else threw), whose
 // `time_usec` and `text` are converted the same way (a boolean is no
-// 64-bit number there, as for get<uint64_t>()). A key given twice
-// counts once, the last (as the document kept it); unitrun never writes one
-// twice.
+// 64-bit number there, as for get<uint64_t>()). A key given twice (unitrun
+// never writes one twice) differs from the document, which kept the last:
+// here each value is read as it comes, so a first one of the wrong type
+// refuses the record even when the last one would do.
 class StateReader : public nlohmann::json_sax<nlohmann::json> {
  public:
   explicit StateReader(MonitorState& s) : s_(s) {}

@@ -16,7 +16,6 @@
 
 using unitrun::daemon::daemonize;
 using unitrun::daemon::is_whole_running_report;
-using unitrun::daemon::parse_report;
 using unitrun::daemon::StartOutcome;
 
 namespace {
@@ -58,21 +57,10 @@ TEST_CASE("a whole running report is known before the monitor closes the pipe", 
   CHECK_FALSE(is_whole_running_report("monitor 12 345\nfail 1 exec failed\n"));  // quoted lines may follow
   CHECK_FALSE(is_whole_running_report("monitor 12 345\nok 678\n  | more\n"));
   CHECK_FALSE(is_whole_running_report("monitor 12 345\n"));
+  CHECK(is_whole_running_report("monitor 12 345\nok 2147483647\n"));
+  CHECK_FALSE(is_whole_running_report("monitor 12 345\nok 2147483648\n"));  // more than a pid_t holds
+  CHECK_FALSE(is_whole_running_report("monitor 12 345\nok 12a\n"));
   CHECK_FALSE(is_whole_running_report("ok 678\n"));  // no identity: not the monitor's whole report
-}
-
-TEST_CASE("the report's identity line is parsed", "[daemonize]") {
-  StartOutcome o = parse_report("monitor 4242 987654321\nok 4243\n");
-  CHECK(o.code == 0);
-  CHECK(o.pid == 4243);
-  CHECK(o.monitor_pid == 4242);
-  CHECK(o.monitor_start_time == 987654321u);
-  StartOutcome bad = parse_report("monitor 1 5\nok 7\n");  // PID 1 is nobody's monitor
-  CHECK(bad.monitor_pid == 0);
-  CHECK(bad.pid == 7);
-  StartOutcome junk = parse_report("monitor x 5\nok 7\n");
-  CHECK(junk.monitor_pid == 0);
-  CHECK(junk.pid == 7);
 }
 
 TEST_CASE("start returns at a whole ok report while the monitor lives on", "[daemonize]") {
