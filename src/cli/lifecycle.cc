@@ -293,9 +293,7 @@ monitor::Options trigger_options(const RuntimeView& view) {
 void wait_for_triggering_monitor() {
   const char* id = std::getenv(monitor::kTriggerMonitorVariable);
   if (!id) return;
-  int pid = 0;
-  unsigned long long start_time = 0;
-  if (std::sscanf(id, "%d %llu", &pid, &start_time) == 2) wait_for_exit(pid, start_time, -1);
+  if (auto monitor = daemon::parse_identity_text(id)) wait_for_exit(monitor->pid, monitor->start_time, -1);
   ::unsetenv(monitor::kTriggerMonitorVariable);
 }
 

@@ -13,6 +13,7 @@
 #include "base/sys.h"
 #include "base/unique_fd.h"
 #include "monitor/monitor.h"
+#include "runtime/daemonize.h"
 #include "unit/unit_validate.h"
 
 extern char** environ;
@@ -81,10 +82,9 @@ std::vector<std::string> trigger_environment(const char* const* environment, con
   static constexpr const char* kKept[] = {
       "HOME",   "LANG", "LC_ALL", "XDG_RUNTIME_DIR",       "XDG_CONFIG_HOME",        "XDG_CACHE_HOME", "XDG_STATE_HOME",
       "TMPDIR", "TEMP", "TMP",    "CREDENTIALS_DIRECTORY", "DBUS_SYSTEM_BUS_ADDRESS"};
-  std::vector<std::string> out = {std::string("PATH=") + unit::kFixedPath,
-                                  std::string(kTriggeredByVariable) + "=" + why,
-                                  std::string(kTriggerMonitorVariable) + "=" + std::to_string(monitor_pid) + " " +
-                                      std::to_string(monitor_start_time)};
+  std::vector<std::string> out = {
+      std::string("PATH=") + unit::kFixedPath, std::string(kTriggeredByVariable) + "=" + why,
+      std::string(kTriggerMonitorVariable) + "=" + daemon::identity_text(monitor_pid, monitor_start_time)};
   for (const char* const* e = environment; e && *e; ++e) {
     std::string_view v(*e);
     size_t eq = v.find('=');

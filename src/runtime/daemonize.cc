@@ -37,12 +37,6 @@ bool detach_stdio() {
   return true;
 }
 
-bool kept(int fd, const int* keep, size_t count) {
-  for (size_t i = 0; i < count; ++i)
-    if (keep[i] == fd) return true;
-  return false;
-}
-
 // The fallback where close_range() is missing (before Linux 5.9): every fd
 // of /proc/self/fd but 0-2 and the kept ones. getdents64 into a buffer on
 // the stack, not opendir(): its 32 kB buffer, allocated and freed in the
@@ -64,7 +58,7 @@ void close_listed_fds(const int* keep, size_t kept_count) {
       char* end = nullptr;
       long fd = std::strtol(e->d_name, &end, 10);
       if (*end != '\0' || e->d_name[0] == '\0' || fd <= 2 || fd == dir) continue;
-      if (kept(static_cast<int>(fd), keep, kept_count)) continue;
+      if (std::find(keep, keep + kept_count, static_cast<int>(fd)) != keep + kept_count) continue;
       if (count == sizeof others / sizeof others[0]) {
         more = true;
         continue;
@@ -110,8 +104,23 @@ StartOutcome start_failure(std::string message) {
 
 }  // namespace
 
+std::string identity_text(pid_t monitor_pid, uint64_t monitor_start_time) {
+  return std::to_string(monitor_pid) + " " + std::to_string(monitor_start_time);
+}
+
+std::optional<MonitorIdentity> parse_identity_text(std::string_view text) {
+  const char* end = text.data() + text.size();
+  MonitorIdentity id;
+  unsigned long long start_time = 0;
+  auto [after_pid, pid_error] = std::from_chars(text.data(), end, id.pid);
+  if (pid_error != std::errc() || after_pid == end || *after_pid != ' ' || id.pid <= 1) return std::nullopt;
+  if (std::from_chars(after_pid + 1, end, start_time).ec != std::errc()) return std::nullopt;
+  id.start_time = start_time;
+  return id;
+}
+
 std::string identity_line(pid_t monitor_pid, uint64_t monitor_start_time) {
-  return "monitor " + std::to_string(monitor_pid) + " " + std::to_string(monitor_start_time) + "\n";
+  return "monitor " + identity_text(monitor_pid, monitor_start_time) + "\n";
 }
 
 // The caller runs this after its fork, on memory it shares with the monitor
@@ -126,15 +135,10 @@ StartOutcome parse_report(const std::string& whole) {
   if (report.substr(0, kIdentity.size()) == kIdentity) {
     size_t eol = report.find('\n');
     // "monitor PID START", as identity_line() writes it.
-    std::string_view line =
-        report.substr(kIdentity.size(), eol == std::string_view::npos ? eol : eol - kIdentity.size());
-    int pid = 0;
-    unsigned long long start_time = 0;
-    auto [after_pid, pid_error] = std::from_chars(line.data(), line.data() + line.size(), pid);
-    if (pid_error == std::errc() && after_pid < line.data() + line.size() && *after_pid == ' ' &&
-        std::from_chars(after_pid + 1, line.data() + line.size(), start_time).ec == std::errc() && pid > 1) {
-      o.monitor_pid = pid;
-      o.monitor_start_time = start_time;
+    if (auto id = parse_identity_text(
+            report.substr(kIdentity.size(), eol == std::string_view::npos ? eol : eol - kIdentity.size()))) {
+      o.monitor_pid = id->pid;
+      o.monitor_start_time = id->start_time;
     }
     report = eol == std::string_view::npos ? std::string_view() : report.substr(eol + 1);
   }
@@ -244,7 +248,7 @@ StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void
       ::_exit(1);
     }
     int status = exit_code::kFailure;
-    int fd = -1;
+    int fd = write_end.release();  // the child's to the end: it _exits below
     // Everything from here on runs under one try: the child holds the
     // caller's objects, whose fds close_other_fds() takes away, and nothing
     // may unwind into the caller's frames, where their destructors would
@@ -254,19 +258,16 @@ StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void
       int kept[kMaxKept];
       size_t count = 0;
       for (int k : keep) kept[count++] = k;
-      kept[count++] = write_end.get();
+      kept[count++] = fd;
       close_other_fds(kept, count);
-      fd = write_end.release();
       status = monitor_main(fd);
     } catch (const std::exception& e) {
       // The monitor catches its own; this is what escaped before its loop
       // ran. The caller hears of it (the pipe may have been used already:
       // then the write fails harmlessly), and nothing unwinds further.
-      (void)sys::write_all(fd >= 0 ? fd : write_end.get(),
-                           format_reply_fail(exit_code::kFailure, std::string("internal error: ") + e.what()));
+      (void)sys::write_all(fd, format_reply_fail(exit_code::kFailure, std::string("internal error: ") + e.what()));
     } catch (...) {
-      (void)sys::write_all(fd >= 0 ? fd : write_end.get(),
-                           format_reply_fail(exit_code::kFailure, "internal error: an unknown exception"));
+      (void)sys::write_all(fd, format_reply_fail(exit_code::kFailure, "internal error: an unknown exception"));
     }
     ::_exit(status);
   }

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,17 @@ struct StartOutcome {
   // not to start).
   std::string detail;
 };
+
+// A monitor's identity as text, "PID STARTTIME": the report's first line
+// carries it ("monitor " in front), and so does the variable a triggered
+// start waits on (monitor.h, kTriggerMonitorVariable). The parse takes
+// exactly that (a PID above 1, a start time) or gives nullopt.
+struct MonitorIdentity {
+  pid_t pid = 0;
+  uint64_t start_time = 0;
+};
+std::string identity_text(pid_t monitor_pid, uint64_t monitor_start_time);
+std::optional<MonitorIdentity> parse_identity_text(std::string_view text);
 
 // The report's first line, which the monitor writes with the outcome.
 std::string identity_line(pid_t monitor_pid, uint64_t monitor_start_time);

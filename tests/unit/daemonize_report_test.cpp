@@ -9,6 +9,8 @@
 namespace {
 
 using unitrun::daemon::identity_line;
+using unitrun::daemon::identity_text;
+using unitrun::daemon::parse_identity_text;
 using unitrun::daemon::parse_report;
 
 TEST_CASE("parse_report: the identity line and an ok reply", "[daemonize]") {
@@ -42,6 +44,19 @@ TEST_CASE("parse_report: an identity line alone, or a malformed one, names no mo
   auto no_identity = parse_report("ok 3\n");
   CHECK(no_identity.monitor_pid == 0);
   CHECK(no_identity.pid == 3);
+}
+
+TEST_CASE("identity_text: what it writes, parse_identity_text reads back; nothing else", "[daemonize]") {
+  auto id = parse_identity_text(identity_text(4242, 18446744073709551615ULL));
+  REQUIRE(id);
+  CHECK(id->pid == 4242);
+  CHECK(id->start_time == 18446744073709551615ULL);
+  CHECK_FALSE(parse_identity_text("1 5"));  // not a monitor's PID
+  CHECK_FALSE(parse_identity_text("x 5"));
+  CHECK_FALSE(parse_identity_text("12"));
+  CHECK_FALSE(parse_identity_text("12 "));
+  CHECK_FALSE(parse_identity_text(""));
+  CHECK_FALSE(parse_identity_text("99999999999 5"));
 }
 
 }  // namespace
