@@ -212,6 +212,15 @@ enum class ReportEnd { Unread, Eof, Whole };
   return parse_report(report);
 }
 
+// A failure that escaped the monitor, told through `fd` only while it is
+// still the readiness pipe: once the monitor has reported, it closed the
+// pipe, and the number may name one of its files now.
+void report_late_failure(int fd, const struct stat& pipe_identity, const std::string& message) {
+  struct stat now;
+  if (::fstat(fd, &now) < 0 || now.st_dev != pipe_identity.st_dev || now.st_ino != pipe_identity.st_ino) return;
+  (void)sys::write_all(fd, format_reply_fail(exit_code::kFailure, message));
+}
+
 }  // namespace
 
 StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void()>& let_go,
@@ -224,6 +233,12 @@ StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) return start_failure(std::string("pipe: ") + std::strerror(errno));
   UniqueFd read_end(fds[0]), write_end(fds[1]);
+  // Which pipe it is (pipefs gives each pipe an inode of its own): a failure
+  // that escapes the monitor after its report finds the number closed, or
+  // naming another file by then (the record, a socket), and must not write
+  // there.
+  struct stat pipe_identity;
+  if (::fstat(fds[1], &pipe_identity) < 0) return start_failure(std::string("fstat: ") + std::strerror(errno));
 
   pid_t child = ::fork();
   if (child < 0) return start_failure(std::string("fork: ") + std::strerror(errno));
@@ -263,11 +278,11 @@ StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void
       status = monitor_main(fd);
     } catch (const std::exception& e) {
       // The monitor catches its own; this is what escaped before its loop
-      // ran. The caller hears of it (the pipe may have been used already:
-      // then the write fails harmlessly), and nothing unwinds further.
-      (void)sys::write_all(fd, format_reply_fail(exit_code::kFailure, std::string("internal error: ") + e.what()));
+      // ran. The caller hears of it while the pipe is still ours, and
+      // nothing unwinds further.
+      report_late_failure(fd, pipe_identity, std::string("internal error: ") + e.what());
     } catch (...) {
-      (void)sys::write_all(fd, format_reply_fail(exit_code::kFailure, "internal error: an unknown exception"));
+      report_late_failure(fd, pipe_identity, "internal error: an unknown exception");
     }
     ::_exit(status);
   }

@@ -4,12 +4,16 @@
 // line of a failure is lost.
 #include "runtime/daemonize.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <stdexcept>
 #include <string>
 
 #include "base/sys.h"
@@ -95,4 +99,32 @@ TEST_CASE("a oneshot's report is read to the end, and its monitor reaped", "[dae
   unitrun::daemon::reap_monitor(o);
   int status;
   CHECK(::waitpid(o.monitor_pid, &status, WNOHANG) < 0);  // reaped already
+}
+
+TEST_CASE("a failure escaping the monitor after its report writes to no file of the monitor's", "[daemonize]") {
+  char path[] = "/tmp/unitrun-daemonize-XXXXXX";
+  int made = ::mkstemp(path);
+  REQUIRE(made >= 0);
+  ::close(made);
+  StartOutcome o = daemonize(
+      {}, [] {},
+      [&](int fd) -> int {
+        (void)unitrun::sys::write_all(fd, "monitor 99 1\nok 4321\n");
+        ::close(fd);  // as the monitor closes the pipe once it has reported
+        // The pipe's number, now naming a file of the monitor.
+        int file = ::open(path, O_WRONLY | O_CLOEXEC);
+        if (file < 0 || (file != fd && ::dup2(file, fd) != fd)) return 3;
+        throw std::runtime_error("late");
+      },
+      [] {});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.monitor_pid > 1);
+  int status = 0;
+  REQUIRE(::waitpid(o.monitor_pid, &status, 0) == o.monitor_pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);  // thrown: not the 3 of a file that could not take the pipe's number
+  struct stat st;
+  REQUIRE(::stat(path, &st) == 0);
+  CHECK(st.st_size == 0);  // the late failure went nowhere
+  ::unlink(path);
 }
