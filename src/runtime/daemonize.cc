@@ -230,6 +230,11 @@ StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void
   // stack (sorted there): the readiness pipe's write end and `keep`.
   constexpr size_t kMaxKept = 8;
   if (keep.size() >= kMaxKept) return start_failure("internal error: the monitor is handed too many fds");
+  // 0-2 become /dev/null in the monitor (detach_stdio()): a lock there would
+  // be dropped without a word (main() puts /dev/null on any of them the
+  // caller closed, so that no lock lands there).
+  if (std::any_of(keep.begin(), keep.end(), [](int fd) { return fd <= STDERR_FILENO; }))
+    return start_failure("internal error: the monitor is handed a standard stream to keep");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) return start_failure(std::string("pipe: ") + std::strerror(errno));
   UniqueFd read_end(fds[0]), write_end(fds[1]);

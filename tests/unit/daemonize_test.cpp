@@ -128,3 +128,18 @@ TEST_CASE("a failure escaping the monitor after its report writes to no file of 
   CHECK(st.st_size == 0);  // the late failure went nowhere
   ::unlink(path);
 }
+
+TEST_CASE("the monitor is never handed a standard stream to keep", "[daemonize]") {
+  bool forked = false;
+  StartOutcome o = daemonize(
+      {1}, [] {},
+      [&](int) {
+        forked = true;
+        return 0;
+      },
+      [&] { forked = true; });
+  CHECK(o.code != 0);
+  CHECK(o.message.find("standard stream") != std::string::npos);
+  CHECK_FALSE(forked);
+  CHECK(o.monitor_pid == 0);
+}
