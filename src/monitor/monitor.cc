@@ -255,6 +255,7 @@ class Monitor {
   std::unique_ptr<notify::BusNameWatch> bus_watch_;  // Type=dbus, while a run lasts
   std::deque<Event> queue_;
   MonitorState state_;
+  StateWriter state_writer_;  // keeps the record's document between writes
   bool state_dirty_ = false;
   std::optional<ExecContext> exec_context_;
   Outputs outputs_;
@@ -1768,7 +1769,7 @@ void Monitor::flush_state() {
   // gets it after the record says so.
   if (!state_dirty_) return;
   state_dirty_ = false;
-  auto w = write_state(files_.state, state_);
+  auto w = state_writer_.write(files_.state, state_);
   if (!w) log_.error("cannot write state file: " + w.error().message());
 }
 

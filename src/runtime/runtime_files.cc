@@ -119,35 +119,127 @@ bool output_inherited(const std::optional<MonitorState>& state) {
   return state && state->foreground && !state->finished();
 }
 
+namespace {
+
+using Json = nlohmann::json;
+
+// The value under `key` in the object `j`, made (null) when it has none
+// yet: the kept document finds each of its fields (a lookup that builds
+// no key string), a new one gets them inserted.
+Json& slot(Json& j, std::string_view key) {
+  auto it = j.find(key);
+  return it != j.end() ? *it : j[std::string(key)];
+}
+
+// A string value assigned into the one already there, whose buffer it
+// reuses, instead of a new string value made and swapped in.
+void put(Json& v, std::string_view text) {
+  if (v.is_string())
+    v.get_ref<std::string&>().assign(text.data(), text.size());
+  else
+    v = std::string(text);
+}
+
+// The same for an array of strings or numbers, element by element.
+template <typename T>
+void put_list(Json& v, const std::vector<T>& items) {
+  if (!v.is_array()) v = Json::array();
+  auto& a = v.get_ref<Json::array_t&>();
+  a.resize(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    if constexpr (std::is_same_v<T, std::string>)
+      put(a[i], items[i]);
+    else
+      a[i] = items[i];
+  }
+}
+
+bool same_event(const Json& v, const Event& e) {
+  if (!v.is_object()) return false;
+  auto time = v.find("time_usec"), text = v.find("text");
+  return time != v.end() && text != v.end() && time->is_number_unsigned() && text->is_string() &&
+         time->get<uint64_t>() == e.time_usec && text->get_ref<const std::string&>() == e.text;
+}
+
+// MonitorState::add_event() drops the oldest event past kMaxEvents: the
+// array drops as many from its front (up to the first entry that is the
+// state's oldest event) rather than rewriting each entry in the next one's
+// place. Every entry is assigned after, so the array equals the events
+// whatever came before.
+void put_events(Json& v, const std::vector<Event>& events) {
+  if (!v.is_array()) v = Json::array();
+  auto& a = v.get_ref<Json::array_t&>();
+  if (!events.empty()) {
+    size_t oldest = 0;
+    while (oldest < a.size() && !same_event(a[oldest], events.front())) ++oldest;
+    if (oldest < a.size()) a.erase(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(oldest));
+  }
+  a.resize(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (same_event(a[i], events[i])) continue;
+    if (!a[i].is_object()) a[i] = Json::object();
+    slot(a[i], "time_usec") = events[i].time_usec;
+    put(slot(a[i], "text"), events[i].text);
+  }
+}
+
+// Which field goes under which key: serialize() fills an empty document,
+// StateWriter its kept one. (The object keeps its keys sorted: the order
+// here is not the record's.)
+void fill(Json& j, const MonitorState& s) {
+  if (!j.is_object()) j = Json::object();
+  put(slot(j, "unit_path"), s.unit_path);
+  put(slot(j, "boot_id"), s.boot_id);
+  slot(j, "monitor_pid") = s.monitor_pid;
+  slot(j, "monitor_start_time") = s.monitor_start_time;
+  put(slot(j, "active_state"), to_string(s.active_state()));
+  put(slot(j, "sub_state"), to_string(s.sub_state));
+  put(slot(j, "result"), to_string(s.result));
+  slot(j, "state_since_usec") = s.state_since_usec;
+  slot(j, "main_pid") = s.main_pid;
+  slot(j, "main_start_time") = s.main_start_time;
+  slot(j, "main_started_usec") = s.main_started_usec;
+  slot(j, "main_sid") = s.main_sid;
+  slot(j, "exit_code") = s.exit_code;
+  slot(j, "exit_signal") = s.exit_signal;
+  slot(j, "restarts") = s.restarts;
+  put(slot(j, "status_text"), s.status_text);
+  slot(j, "service_errno") = s.service_errno;
+  slot(j, "ready_usec") = s.ready_usec;
+  put(slot(j, "invocation_id"), s.invocation_id);
+  put_list(slot(j, "protections"), s.protections);
+  put(slot(j, "condition_text"), s.condition_text);
+  slot(j, "condition_usec") = s.condition_usec;
+  slot(j, "foreground") = s.foreground;
+  put_list(slot(j, "start_limit_starts"), s.start_limit_starts);
+  put_events(slot(j, "events"), s.events);
+}
+
+std::string dump(const Json& j) {
+  std::string text = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  text += '\n';
+  return text;
+}
+
+}  // namespace
+
 std::string serialize(const MonitorState& s) {
-  nlohmann::json events = nlohmann::json::array();
-  for (const Event& e : s.events) events.push_back({{"time_usec", e.time_usec}, {"text", e.text}});
-  nlohmann::json j = {{"unit_path", s.unit_path},
-                      {"boot_id", s.boot_id},
-                      {"monitor_pid", s.monitor_pid},
-                      {"monitor_start_time", s.monitor_start_time},
-                      {"active_state", to_string(s.active_state())},
-                      {"sub_state", to_string(s.sub_state)},
-                      {"result", to_string(s.result)},
-                      {"state_since_usec", s.state_since_usec},
-                      {"main_pid", s.main_pid},
-                      {"main_start_time", s.main_start_time},
-                      {"main_started_usec", s.main_started_usec},
-                      {"main_sid", s.main_sid},
-                      {"exit_code", s.exit_code},
-                      {"exit_signal", s.exit_signal},
-                      {"restarts", s.restarts},
-                      {"status_text", s.status_text},
-                      {"service_errno", s.service_errno},
-                      {"ready_usec", s.ready_usec},
-                      {"invocation_id", s.invocation_id},
-                      {"protections", s.protections},
-                      {"condition_text", s.condition_text},
-                      {"condition_usec", s.condition_usec},
-                      {"foreground", s.foreground},
-                      {"start_limit_starts", s.start_limit_starts},
-                      {"events", events}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  Json j = Json::object();
+  fill(j, s);
+  return dump(j);
+}
+
+StateWriter::StateWriter() = default;
+StateWriter::~StateWriter() = default;
+
+std::string StateWriter::text(const MonitorState& s) {
+  if (!document_) document_ = std::make_unique<Json>(Json::object());
+  fill(*document_, s);
+  return dump(*document_);
+}
+
+Status StateWriter::write(const std::string& path, const MonitorState& s) {
+  return safe_files::rewrite(path, text(s), 0644);
 }
 
 namespace {
