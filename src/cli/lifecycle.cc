@@ -508,7 +508,12 @@ int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lo
     (void)safe_files::remove(runtime_files_for(unit()).pidfile);
     record_orphans_stopped(files, *after);
   }
-  runtime::remove_control(files.control);
+  // A monitor that wrote its final record removed its control socket just
+  // after (Monitor::run); one that died before may have left it. A leftover
+  // after a final record (the monitor killed in between) is replaced by the
+  // next monitor's bind (listen_control() unlinks first), so the look here
+  // is for the others only: one unlink fewer on every clean stop's tail.
+  if (!after || !after->finished()) runtime::remove_control(files.control);
   (void)lock.unlock_alive();
   // A stop that needed FinalKillSignal= is still a stop (exit 0), but not a
   // clean one: say so, as the record does (Result=timeout).
