@@ -508,11 +508,13 @@ int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lo
     (void)safe_files::remove(runtime_files_for(unit()).pidfile);
     record_orphans_stopped(files, *after);
   }
-  // A monitor that wrote its final record removed its control socket just
-  // after (Monitor::run); one that died before may have left it. A leftover
-  // after a final record (the monitor killed in between) is replaced by the
-  // next monitor's bind (listen_control() unlinks first), so the look here
-  // is for the others only: one unlink fewer on every clean stop's tail.
+  // A monitor removes its control socket at the end of Monitor::run, after
+  // its final record; one that died before that record may have left it.
+  // One that died or threw after it leaves it too: the next monitor's bind
+  // (listen_control() unlinks first) or the next stop (stop_locked(), not
+  // running) removes it, and nothing connects without a live monitor proven
+  // first. So the look here is for the others only: one unlink fewer on
+  // every clean stop's tail.
   if (!after || !after->finished()) runtime::remove_control(files.control);
   (void)lock.unlock_alive();
   // A stop that needed FinalKillSignal= is still a stop (exit 0), but not a

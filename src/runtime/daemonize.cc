@@ -232,8 +232,8 @@ StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void
   if (keep.size() >= kMaxKept) return start_failure("internal error: the monitor is handed too many fds");
   // 0-2 become /dev/null in the monitor (detach_stdio()): a lock there would
   // be dropped without a word (main() puts /dev/null on any of them the
-  // caller closed, so that no lock lands there).
-  if (std::any_of(keep.begin(), keep.end(), [](int fd) { return fd <= STDERR_FILENO; }))
+  // caller closed, so that no lock lands there). -1, no fd, keeps nothing.
+  if (std::any_of(keep.begin(), keep.end(), [](int fd) { return fd >= 0 && fd <= STDERR_FILENO; }))
     return start_failure("internal error: the monitor is handed a standard stream to keep");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) return start_failure(std::string("pipe: ") + std::strerror(errno));
@@ -282,9 +282,9 @@ StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void
       close_other_fds(kept, count);
       status = monitor_main(fd);
     } catch (const std::exception& e) {
-      // The monitor catches its own; this is what escaped before its loop
-      // ran. The caller hears of it while the pipe is still ours, and
-      // nothing unwinds further.
+      // What escaped the monitor (its loop catches its own): before its
+      // report, the caller hears of it; after it, the pipe is closed and
+      // nothing is written. Nothing unwinds further.
       report_late_failure(fd, pipe_identity, std::string("internal error: ") + e.what());
     } catch (...) {
       report_late_failure(fd, pipe_identity, "internal error: an unknown exception");

@@ -185,7 +185,9 @@ void put_events(Json& v, const std::vector<Event>& events) {
 
 // Which field goes under which key: serialize() fills an empty document,
 // StateWriter its kept one. (The object keeps its keys sorted: the order
-// here is not the record's.)
+// here is not the record's.) Every key is assigned on every call: a field
+// written only sometimes must be erased (j.erase(key)) when it is not,
+// or the kept document would keep its old value where serialize() has none.
 void fill(Json& j, const MonitorState& s) {
   if (!j.is_object()) j = Json::object();
   put(slot(j, "unit_path"), s.unit_path);
@@ -229,13 +231,17 @@ std::string serialize(const MonitorState& s) {
   return dump(j);
 }
 
+struct StateWriter::Document {
+  Json json = Json::object();
+};
+
 StateWriter::StateWriter() = default;
 StateWriter::~StateWriter() = default;
 
 std::string StateWriter::text(const MonitorState& s) {
-  if (!document_) document_ = std::make_unique<Json>(Json::object());
-  fill(*document_, s);
-  return dump(*document_);
+  if (!document_) document_ = std::make_unique<Document>();
+  fill(document_->json, s);
+  return dump(document_->json);
 }
 
 Status StateWriter::write(const std::string& path, const MonitorState& s) {

@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -154,7 +153,8 @@ class StateWriter {
   Status write(const std::string& path, const MonitorState& s);
 
  private:
-  std::unique_ptr<nlohmann::json> document_;  // made by the first text()
+  struct Document;                      // the library's document, kept out of this header
+  std::unique_ptr<Document> document_;  // made by the first text()
 };
 std::optional<MonitorState> read_state(const std::string& path);
 // The same for `name` in an open directory (runtime_entries: many at once).

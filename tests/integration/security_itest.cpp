@@ -572,6 +572,12 @@ TEST_CASE("the monitor's control socket: a 0600 file of unitrun's user that nobo
   CHECK(WEXITSTATUS(status) == 13);
   CHECK(u.verb("reload").exit_code == 0);
 
+  // A clean stop leaves no socket: the monitor removes its own (the stop
+  // looks for one only when the record is not final).
+  CHECK(u.stop().exit_code == 0);
+  CHECK(::lstat(socket_path.c_str(), &st) != 0);
+  start_ok(u);
+
   // A monitor killed with SIGKILL leaves its socket behind; it neither
   // blocks the next start nor outlives the next stop.
   auto monitor_of = [&] { return nlohmann::json::parse(u.status_json().out)["monitor_pid"].get<int>(); };
