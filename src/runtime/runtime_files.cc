@@ -430,7 +430,7 @@ Status write_state(const std::string& path, const MonitorState& s) {
 }
 
 std::optional<MonitorState> read_state(const std::string& path) {
-  auto dir = safe_files::open_parent_directory(path, false);
+  auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
   return read_state_in(dir->get(), path.substr(path.rfind('/') + 1), path);
 }
@@ -542,7 +542,7 @@ std::optional<MonitorState> parse_state_summary(const std::string& text) {
 }
 
 std::optional<MonitorState> read_state_summary(const std::string& path) {
-  auto dir = safe_files::open_parent_directory(path, false);
+  auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
   return read_state_summary_in(dir->get(), path.substr(path.rfind('/') + 1), path);
 }

@@ -104,7 +104,7 @@ std::optional<std::string> read_snapshot_text_in(int dir_fd, const std::string& 
 }
 
 std::optional<UnitSnapshot> read_snapshot_header(const std::string& path) {
-  auto dir = safe_files::open_parent_directory(path, false);
+  auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
   return read_snapshot_header_in(dir->get(), path.substr(path.rfind('/') + 1), path);
 }
