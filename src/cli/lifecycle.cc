@@ -304,7 +304,11 @@ namespace {
 // caller's stays whole).
 int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lock) {
   const Unit& unit = load.unit;
-  RuntimeView view = inspect(unit, files, lock);
+  // A finished run's record is needed only by a triggered start, which
+  // counts its starts (trigger_options()); else it names no orphans, and
+  // is left unparsed.
+  const char* by = std::getenv(monitor::kTriggeredByVariable);
+  RuntimeView view = inspect(unit, files, lock, true, by && *by);
   if (deactivating(view)) view = wait_out_stop(unit, files, lock, std::move(view));
   if (view.liveness == Liveness::Running) {
     pid_t pid = view.state ? view.state->main_pid : 0;

@@ -73,7 +73,8 @@ std::vector<proc::Stat> find_orphans(const std::string& unit_name, const Monitor
   return out;
 }
 
-RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, bool everything_when_running) {
+RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, bool everything_when_running,
+                    bool finished_record) {
   auto alive_held = [&] {
     auto held = lock.alive_held_elsewhere();
     return held && *held;
@@ -95,7 +96,11 @@ RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock,
     // the lock was held, and is looked at again (a change reads both on
     // the next look; the last look reads them whatever the lock said).
     const bool all = everything_when_running || !running || attempt == 3;
-    v.state = all ? read_state(files.state) : read_state_summary(files.state);
+    // Without a monitor (the lock was free, and is looked at again), a
+    // finished run's record matters only to a caller that asked for it.
+    v.state = !all                           ? read_state_summary(files.state)
+              : !running && !finished_record ? read_state_unless_finished(files.state)
+                                             : read_state(files.state);
     if (all) {
       if (auto fd = safe_files::open_for_reading(files.pidfile)) {
         if (auto content = sys::read_all(fd->get(), 4096)) v.pidfile_content = *content;

@@ -39,8 +39,13 @@ struct RuntimeView {
 // "not running" apart, and status shows it; a caller that only signals a
 // running unit's monitor (stop) passes false: while the monitor holds the
 // lock, the pidfile is left unread and `state` holds only what
-// read_state_summary() reads (which monitor, in which state).
-RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, bool everything_when_running = true);
+// read_state_summary() reads (which monitor, in which state). A caller
+// that needs nothing of a finished run's record (a start, whose only use
+// for it without a monitor is finding orphans, which a finished run does
+// not leave) passes false for `finished_record`: `state` is then empty for
+// one, its text read but not parsed past its first key.
+RuntimeView inspect(const Unit& unit, const RuntimeFiles& files, UnitLock& lock, bool everything_when_running = true,
+                    bool finished_record = true);
 
 // A pidfile left where no monitor runs: does it name a live process that
 // runs the unit's own program (the daemon started by other means: an init

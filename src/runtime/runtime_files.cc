@@ -528,7 +528,7 @@ Status write_state(const std::string& path, const MonitorState& s) {
 }
 
 std::optional<MonitorState> read_state(const std::string& path) {
-  auto dir = safe_files::open_parent_directory(path, false);
+  auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
   return read_state_in(dir->get(), path.substr(path.rfind('/') + 1), path);
 }
@@ -640,7 +640,7 @@ std::optional<MonitorState> parse_state_summary(const std::string& text) {
 }
 
 std::optional<MonitorState> read_state_summary(const std::string& path) {
-  auto dir = safe_files::open_parent_directory(path, false);
+  auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
   return read_state_summary_in(dir->get(), path.substr(path.rfind('/') + 1), path);
 }
@@ -653,6 +653,60 @@ std::optional<MonitorState> read_state_summary_in(int dir_fd, const std::string&
     auto text = sys::read_all(fd->get(), 1 << 20);
     if (!text) return std::nullopt;
     if (auto state = parse_state_summary(*text)) return state;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// The record's first key and its value, and no further: the SAX parse is
+// ended (false) once they are read, or at anything else first.
+class FirstKeyReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  bool finished() const { return finished_; }
+
+  bool null() override { return false; }
+  bool boolean(bool) override { return false; }
+  bool number_integer(number_integer_t) override { return false; }
+  bool number_unsigned(number_unsigned_t) override { return false; }
+  bool number_float(number_float_t, const string_t&) override { return false; }
+  bool string(string_t& v) override {
+    finished_ = active_state_ && (v == to_string(ActiveState::Inactive) || v == to_string(ActiveState::Failed));
+    return false;
+  }
+  bool binary(binary_t&) override { return false; }
+  bool start_object(std::size_t) override { return !object_ && (object_ = true); }
+  bool end_object() override { return false; }
+  bool start_array(std::size_t) override { return false; }
+  bool end_array() override { return false; }
+  bool key(string_t& k) override { return (active_state_ = k == "active_state"); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  bool object_ = false;
+  bool active_state_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+bool state_text_says_finished(const std::string& text) {
+  FirstKeyReader reader;
+  (void)nlohmann::json::sax_parse(text, &reader);  // ended by the reader: false, always
+  return reader.finished();
+}
+
+std::optional<MonitorState> read_state_unless_finished(const std::string& path) {
+  auto dir = safe_files::parent_directory(path, false);
+  if (!dir) return std::nullopt;
+  const std::string name = path.substr(path.rfind('/') + 1);
+  // A second look when the first did not parse, as read_state_in().
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto fd = safe_files::open_for_reading_in(dir->get(), name, path);
+    if (!fd) return std::nullopt;
+    auto text = sys::read_all(fd->get(), 1 << 20);
+    if (!text || state_text_says_finished(*text)) return std::nullopt;
+    if (auto state = parse_state(*text)) return state;
   }
   return std::nullopt;
 }

@@ -171,6 +171,17 @@ std::optional<MonitorState> parse_state_summary(const std::string& text);
 std::optional<MonitorState> read_state_summary(const std::string& path);
 std::optional<MonitorState> read_state_summary_in(int dir_fd, const std::string& name, const std::string& path);
 
+// Whether the record is a finished run's (MonitorState::finished()), told
+// by its first key alone: serialize() writes the keys in order, and the
+// first, "active_state", is "inactive" only for a dead run and "failed"
+// only for a failed one. The parse stops after that value. False when the
+// text does not begin so (parse_state() then decides): never a guess.
+bool state_text_says_finished(const std::string& text);
+// read_state(), for a caller that needs nothing of a finished run's record
+// (a start whose unit has no monitor: such a record names no orphans):
+// nullopt for one, as for a missing record, without parsing the rest.
+std::optional<MonitorState> read_state_unless_finished(const std::string& path);
+
 // A pidfile's content: exactly a positive decimal PID and a newline (an
 // optional trailing newline, nothing else). Anything else is nullopt:
 // "-1", "0", "1e3", "123abc", "123\n456" never become a PID to signal.

@@ -77,12 +77,12 @@ Status check_target(int dirfd, const std::string& name, const std::string& path,
 // without following a symlink, and the name in it, once check_target() has
 // accepted what is there now.
 struct WriteTarget {
-  UniqueFd dir;
+  DirectoryFd dir;
   std::string name;
 };
 
 Result<WriteTarget> open_write_target(const std::string& path, bool device = false) {
-  auto dir = open_parent_directory(path, true);
+  auto dir = parent_directory(path, true);
   if (!dir) return dir.error();
   WriteTarget t{std::move(*dir), base_name(path)};
   auto target_ok = check_target(t.dir.get(), t.name, path, device);
@@ -92,17 +92,18 @@ Result<WriteTarget> open_write_target(const std::string& path, bool device = fal
 
 }  // namespace
 
-Result<UniqueFd> open_parent_directory(const std::string& path, bool create) {
-  std::string dir = dir_name(path);
-  if (dir.empty() || dir[0] != '/') return Error::plain("not an absolute path: '" + path + "'");
-  // The runtime directory this command checked already
-  // (ensure_private_directory): a copy of the fd it holds, one cheap call
-  // instead of a walk of the path.
-  if (const unit::CommandReads* reads = unit::CommandReads::current();
-      reads && reads->private_directory_fd && reads->private_directory == dir) {
-    int copy = ::fcntl(reads->private_directory_fd.get(), F_DUPFD_CLOEXEC, 3);
-    if (copy >= 0) return UniqueFd(copy);
-  }
+namespace {
+
+// The runtime directory this command checked already
+// (ensure_private_directory), when `dir` is it: the fd the command holds,
+// or -1.
+int checked_directory(const std::string& dir) {
+  const unit::CommandReads* reads = unit::CommandReads::current();
+  return reads && reads->private_directory_fd && reads->private_directory == dir ? reads->private_directory_fd.get()
+                                                                                 : -1;
+}
+
+Result<UniqueFd> walk_to_directory(const std::string& dir, bool create) {
   // The common case in one system call: a path of real directories only,
   // which is where the walk below would arrive, component by component
   // (five calls for /run/unitrun). Anything else (a symlink on the way,
@@ -132,10 +133,33 @@ Result<UniqueFd> open_parent_directory(const std::string& path, bool create) {
   return fd;
 }
 
+}  // namespace
+
+Result<UniqueFd> open_parent_directory(const std::string& path, bool create) {
+  std::string dir = dir_name(path);
+  if (dir.empty() || dir[0] != '/') return Error::plain("not an absolute path: '" + path + "'");
+  // A copy of the fd the command holds: one cheap call instead of a walk of
+  // the path.
+  if (int checked = checked_directory(dir); checked >= 0) {
+    int copy = ::fcntl(checked, F_DUPFD_CLOEXEC, 3);
+    if (copy >= 0) return UniqueFd(copy);
+  }
+  return walk_to_directory(dir, create);
+}
+
+Result<DirectoryFd> parent_directory(const std::string& path, bool create) {
+  std::string dir = dir_name(path);
+  if (dir.empty() || dir[0] != '/') return Error::plain("not an absolute path: '" + path + "'");
+  if (int checked = checked_directory(dir); checked >= 0) return DirectoryFd::lent(checked);
+  auto opened = walk_to_directory(dir, create);
+  if (!opened) return opened.error();
+  return DirectoryFd(std::move(*opened));
+}
+
 Status write_atomic(const std::string& path, std::string_view content, mode_t mode) {
   auto target = open_write_target(path);
   if (!target) return target.error();
-  const UniqueFd& dir = target->dir;
+  const DirectoryFd& dir = target->dir;
   const std::string& name = target->name;
 
   // The temporary name's suffix: splitmix64 over 8 bytes of state, seeded
@@ -181,7 +205,7 @@ Status write_atomic(const std::string& path, std::string_view content, mode_t mo
 Status rewrite(const std::string& path, std::string_view content, mode_t mode) {
   auto target = open_write_target(path);
   if (!target) return target.error();
-  const UniqueFd& dir = target->dir;
+  const DirectoryFd& dir = target->dir;
   const std::string& name = target->name;
   std::string spare = "." + name + ".spare";
   auto spare_ok = check_target(dir.get(), spare, path + " (spare)");
@@ -244,8 +268,10 @@ Result<UniqueFd> open_writable(const std::string& path, int access, bool append,
   if (st.st_nlink > 1) return Error::plain("refusing to write '" + path + "': it has other hard links");
   if (truncate && regular && ::ftruncate(fd, 0) < 0) return Error::from_errno("truncate '" + path + "'");
   // O_NONBLOCK only guarded the open; the service gets a normal blocking fd.
-  int fl = ::fcntl(fd, F_GETFL);
-  if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) return Error::from_errno("fcntl '" + path + "'");
+  // The status flags are the ones just opened with (F_SETFL changes only
+  // O_APPEND, O_NONBLOCK and the like, and ignores the access mode and the
+  // creation flags): no F_GETFL to ask for them.
+  if (::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) return Error::from_errno("fcntl '" + path + "'");
   return out;
 }
 
@@ -264,7 +290,7 @@ Result<UniqueFd> open_for_reading_and_writing(const std::string& path, mode_t mo
 }
 
 Result<UniqueFd> open_for_reading(const std::string& path) {
-  auto dir = open_parent_directory(path, false);
+  auto dir = parent_directory(path, false);
   if (!dir) return dir.error();
   return open_for_reading_in(dir->get(), base_name(path), path);
 }
@@ -287,7 +313,7 @@ Result<UniqueFd> open_for_reading_in(int dir_fd, const std::string& name, const 
 }
 
 Status remove(const std::string& path) {
-  auto dir = open_parent_directory(path, false);
+  auto dir = parent_directory(path, false);
   if (!dir) {
     if (dir.error().sys_errno == ENOENT) return ok();
     return dir.error();

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -19,6 +20,24 @@ namespace unitrun::safe_files {
 // directory ensure_private_directory() checked is not walked again: a copy
 // of the fd it keeps.
 Result<UniqueFd> open_parent_directory(const std::string& path, bool create);
+
+// The same directory for use within one call: the fd the command keeps
+// lent, not copied (a start opens its lock, record, name lock and snapshot
+// there: a dup and a close each, saved), or one opened as
+// open_parent_directory() opens it, closed with this. Never kept beyond
+// the call that asked for it: the command's scope owns a lent fd.
+class DirectoryFd {
+ public:
+  explicit DirectoryFd(UniqueFd owned) : owned_(std::move(owned)), fd_(owned_.get()) {}
+  static DirectoryFd lent(int fd) { return DirectoryFd(fd); }
+  int get() const { return fd_; }
+
+ private:
+  explicit DirectoryFd(int lent) : fd_(lent) {}
+  UniqueFd owned_;
+  int fd_ = -1;
+};
+Result<DirectoryFd> parent_directory(const std::string& path, bool create);
 
 // Writes content to a temporary file beside `path`, then renames it over
 // `path`: a reader sees the old or the new content, never a partial one.

@@ -37,14 +37,23 @@ bool parse_header(std::string_view line, UnitSnapshot& s) {
 }  // namespace
 
 std::string serialize(const UnitSnapshot& snapshot) {
+  // Built member by member: an initializer list makes each {key, value}
+  // an array of two first, and copies every text once more.
   nlohmann::json files = nlohmann::json::array();
-  for (const unit::SourceFile& f : snapshot.sources.files) files.push_back({{"path", f.path}, {"text", f.text}});
-  nlohmann::json header = {{"name", snapshot.sources.name},
-                           {"identity", snapshot.sources.identity},
-                           {"description", snapshot.description},
-                           {"fragment", snapshot.sources.files.empty() ? "" : snapshot.sources.files[0].path},
-                           {"unitrun", current_unitrun_version()}};
-  return dump(header) + "\n" + dump(nlohmann::json{{"files", files}}) + "\n";
+  for (const unit::SourceFile& f : snapshot.sources.files) {
+    nlohmann::json& file = files.emplace_back(nlohmann::json::object());
+    file["path"] = f.path;
+    file["text"] = f.text;
+  }
+  nlohmann::json header = nlohmann::json::object();
+  header["name"] = snapshot.sources.name;
+  header["identity"] = snapshot.sources.identity;
+  header["description"] = snapshot.description;
+  header["fragment"] = snapshot.sources.files.empty() ? std::string() : snapshot.sources.files[0].path;
+  header["unitrun"] = current_unitrun_version();
+  nlohmann::json body = nlohmann::json::object();
+  body["files"] = std::move(files);
+  return dump(header) + "\n" + dump(body) + "\n";
 }
 
 std::optional<UnitSnapshot> parse_snapshot(const std::string& text) {
@@ -104,7 +113,7 @@ std::optional<std::string> read_snapshot_text_in(int dir_fd, const std::string& 
 }
 
 std::optional<UnitSnapshot> read_snapshot_header(const std::string& path) {
-  auto dir = safe_files::open_parent_directory(path, false);
+  auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
   return read_snapshot_header_in(dir->get(), path.substr(path.rfind('/') + 1), path);
 }

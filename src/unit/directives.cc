@@ -1,6 +1,7 @@
 #include "unit/directives.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -86,8 +87,17 @@ size_t directive_ordinal(const Directive& d) {
   size_t before = 0;
   for (DirectivePart part : kParts) {
     DirectivePartTable table = part_table(part);
-    if (part == d.part()) return before + find_in(table, d.section(), d.name()).value_or(0);
-    before += table.rows.size();
+    if (part != d.part()) {
+      before += table.rows.size();
+      continue;
+    }
+    // A row of the part's own table (what find_directive() returns, for
+    // every key of every unit the parser reads) is placed by its address;
+    // a copy (directives()' rows) by a search.
+    const Directive* first = table.rows.data();
+    if (std::less_equal<const Directive*>()(first, &d) && std::less<const Directive*>()(&d, first + table.rows.size()))
+      return before + static_cast<size_t>(&d - first);
+    return before + find_in(table, d.section(), d.name()).value_or(0);
   }
   return before;
 }

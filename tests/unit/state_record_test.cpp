@@ -165,3 +165,26 @@ TEST_CASE("state record: the SAX reading reads what the document's did", "[state
   for (const std::string& k : keys)
     for (const std::string& v : values) check_same(with(k, v));
 }
+
+// A start without a monitor leaves a finished run's record unparsed
+// (read_state_unless_finished): its first key must tell finished() exactly,
+// for every state the writer can record, and anything else must not pass
+// for finished.
+TEST_CASE("state record: the first key tells a finished run's record", "[state_record]") {
+  for (int i = static_cast<int>(SubState::Dead); i <= static_cast<int>(SubState::AutoRestart); ++i) {
+    MonitorState s;
+    s.sub_state = static_cast<SubState>(i);
+    s.main_pid = 42;
+    s.add_event("an event");
+    INFO(to_string(s.sub_state));
+    CHECK(state_text_says_finished(serialize(s)) == s.finished());
+  }
+  for (const char* text : {"", "{}", "[]", "\"inactive\"", "{\"sub_state\":\"dead\",\"active_state\":\"inactive\"}",
+                           "{\"active_state\":\"active\",\"sub_state\":\"dead\"}", "{\"active_state\":1}",
+                           "{\"active_state\":[\"inactive\"]}", "{\"active_state\":\"inactive \"}",
+                           "{\"Active_state\":\"inactive\"}", "{{\"active_state\":\"inactive\"}}", "x"}) {
+    INFO(text);
+    CHECK_FALSE(state_text_says_finished(text));
+  }
+  CHECK(state_text_says_finished("{\"active_state\":\"failed\",\"sub_state\":\"failed\"}"));
+}

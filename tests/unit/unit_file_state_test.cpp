@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "runtime/runtime_files.h"
 #include "runtime/unit_lock.h"
@@ -449,4 +450,32 @@ TEST_CASE("runtime files: the state summary reads what parse_state reads of the 
   REQUIRE(nested);
   CHECK(nested->sub_state == SubState::Running);
   CHECK(nested->monitor_pid == 9);
+}
+
+// serialize() builds the snapshot member by member; its text must stay the
+// one the initializer lists wrote (a start compares it with the file it
+// left, byte for byte, and rewrites it when it differs).
+TEST_CASE("unit files: the snapshot's text is the one it always was", "[unit_file_state]") {
+  auto reference = [](const UnitSnapshot& s) {
+    auto dump = [](const nlohmann::json& j) {
+      return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
+    nlohmann::json files = nlohmann::json::array();
+    for (const unit::SourceFile& f : s.sources.files) files.push_back({{"path", f.path}, {"text", f.text}});
+    nlohmann::json header = {{"name", s.sources.name},
+                             {"identity", s.sources.identity},
+                             {"description", s.description},
+                             {"fragment", s.sources.files.empty() ? "" : s.sources.files[0].path},
+                             {"unitrun", current_unitrun_version()}};
+    return dump(header) + "\n" + dump(nlohmann::json{{"files", files}}) + "\n";
+  };
+  UnitSnapshot s;
+  CHECK(serialize(s) == reference(s));
+  s.sources.name = "web.service";
+  s.sources.identity = "/etc/unitrun/web.service";
+  s.description = "The \"web\" server\t\xff\xfe";
+  s.sources.files.push_back({"/etc/unitrun/web.service", "[Service]\nExecStart=/bin/echo \"\\x\" \x01\xc3\x28\n"});
+  s.sources.files.push_back({"/etc/unitrun/web.service.d/a.conf", ""});
+  CHECK(serialize(s) == reference(s));
+  CHECK(serialize(s).find("\"fragment\":\"/etc/unitrun/web.service\"") != std::string::npos);
 }
