@@ -55,6 +55,7 @@
 #include "runtime/reply.h"
 #include "runtime/safe_files.h"
 #include "runtime/service_directories.h"
+#include "unit/command_reads.h"
 #include "unit/conditions.h"
 #include "unit/service_directories.h"
 #include "unit/values.h"
@@ -572,6 +573,7 @@ void Monitor::loop() {
         // (forks, the state record, logging): those pages would stay dirty
         // for as long as the monitor lives. Once per start, not per event.
         trim_memory_ = false;
+        unit::CommandReads::free_left();  // what the command read before the fork (CommandReads::leave())
         (void)malloc_trim(0);
         if (auto released = release_stack_below_caller(); !released)
           log_.error("giving back the stack below the loop: " + released.error().message());
