@@ -55,6 +55,7 @@
 #include "runtime/reply.h"
 #include "runtime/safe_files.h"
 #include "runtime/service_directories.h"
+#include "unit/command_reads.h"
 #include "unit/conditions.h"
 #include "unit/service_directories.h"
 #include "unit/values.h"
@@ -154,6 +155,8 @@ class Monitor {
   void attach_sandbox(process::ExecSpec& spec, const Command& command, const process::SandboxPlan* plan);
   void report_spawn_warnings(const process::SpawnResult& r);
   [[gnu::noinline]] void on_oom();
+  void arm_oom_watch();
+  void check_oom_kills();
   bool killed_by_oom(const Termination&);
   bool new_oom_kill();
   void tear_down_sandbox();
@@ -280,6 +283,9 @@ class Monitor {
   std::optional<process::SandboxPlan> plan_as_self_;  // for '!' commands (no user switch)
   UniqueFd oom_fd_;
   uint64_t oom_kills_seen_ = 0;
+  UniqueFd oom_recheck_fd_;         // check_oom_kills(): made at the first OOM event that shows no kill yet
+  unsigned oom_rechecks_ = 0;       // of the counter since the last OOM event
+  bool oom_watch_pending_ = false;  // set_up_sandbox() made the cgroup; the loop arms its watch (arm_oom_watch())
   NotifyAccess notify_access_ = effective_notify_access(unit_);
   process::SignalledSet signalled_;
 
@@ -553,18 +559,26 @@ void Monitor::loop() {
     // to the `start` that waits: that caller has only to print a line and
     // exit, and its wake-up by the pipe puts it on this CPU more often than
     // not (the service, just exec'd, holds the other one), where it would
-    // wait for them; nobody waits for them.
+    // wait for them; nobody waits for them. The OOM watch is armed then
+    // too (arm_oom_watch()).
     int timeout_ms = -1;
-    if (std::exchange(caller_told_, false) && trim_memory_) {
+    if (std::exchange(caller_told_, false) && (trim_memory_ || oom_watch_pending_)) {
       timeout_ms = 1;
-    } else if (trim_memory_) {
-      // Starting ran deeper than the loop will while the service runs
-      // (forks, the state record, logging): those pages would stay dirty
-      // for as long as the monitor lives. Once per start, not per event.
-      trim_memory_ = false;
-      (void)malloc_trim(0);
-      if (auto released = release_stack_below_caller(); !released)
-        log_.error("giving back the stack below the loop: " + released.error().message());
+    } else {
+      if (oom_watch_pending_) {
+        arm_oom_watch();
+        if (!queue_.empty()) continue;  // a kill that nothing watched: handled before any sleep
+      }
+      if (trim_memory_) {
+        // Starting ran deeper than the loop will while the service runs
+        // (forks, the state record, logging): those pages would stay dirty
+        // for as long as the monitor lives. Once per start, not per event.
+        trim_memory_ = false;
+        unit::CommandReads::free_left();  // what the command read before the fork (CommandReads::leave())
+        (void)malloc_trim(0);
+        if (auto released = release_stack_below_caller(); !released)
+          log_.error("giving back the stack below the loop: " + released.error().message());
+      }
     }
     struct epoll_event events[8];
     int n = ::epoll_wait(epoll_.get(), events, 8, timeout_ms);
@@ -675,6 +689,9 @@ void Monitor::dispatch(int fd) {
     drain_stamped(false);
   } else if (oom_fd_ && fd == oom_fd_.get()) {
     on_oom();
+  } else if (oom_recheck_fd_ && fd == oom_recheck_fd_.get()) {
+    drain_timer(fd);
+    check_oom_kills();
   } else if (main_pidfd_ && fd == main_pidfd_.get()) {
     on_foreign_main_exit();
   } else if (std::find(control_requests_.begin(), control_requests_.end(), fd) != control_requests_.end()) {
@@ -1298,12 +1315,11 @@ Status Monitor::set_up_sandbox() {
       event("warning: " + why);
     }
     if (cgroup_) {
-      std::optional<uint64_t> kills_now;
-      if (auto watch_fd = cgroup_->open_oom_watch(&kills_now)) {
-        oom_fd_ = std::move(*watch_fd);
-        oom_kills_seen_ = kills_now.value_or(0);
-        if (auto w = watch(oom_fd_.get()); !w) log_.error("cannot watch for OOM kills: " + w.error().message());
-      }
+      // The count the OOM watch starts from, taken before any process of
+      // the unit runs; the watch itself is armed at the loop's first sleep
+      // (arm_oom_watch()), off the way to the service and to the reply.
+      oom_kills_seen_ = cgroup_->made_fresh() ? 0 : cgroup_->oom_kills().value_or(0);
+      oom_watch_pending_ = true;
     }
   }
   state_.protections.clear();
@@ -1392,9 +1408,61 @@ bool Monitor::new_oom_kill() {
   return true;
 }
 
+// The OOM watch (an eventfd registered on v1, an inotify watch on v2: a
+// few opens and a write, ~19 us in a monitor just forked) is the loop's to
+// arm, not the start's: every kill is counted by the cgroup's counter, which
+// the watch only wakes us to read. A kill between the spawn and the watch
+// (none was watching) shows as the counter above the count taken before
+// the spawn, and is handled as the watch would have; a main process the
+// killer took was counted already by its exit (killed_by_oom()).
+void Monitor::arm_oom_watch() {
+  oom_watch_pending_ = false;
+  if (!cgroup_) return;
+  std::optional<uint64_t> kills_now;
+  auto watch_fd = cgroup_->open_oom_watch(&kills_now);
+  if (!watch_fd) return;  // no memory controller: nothing to watch, as the exit's check says
+  oom_fd_ = std::move(*watch_fd);
+  if (auto w = watch(oom_fd_.get()); !w) log_.error("cannot watch for OOM kills: " + w.error().message());
+  if (kills_now && *kills_now > oom_kills_seen_) {
+    oom_kills_seen_ = *kills_now;
+    enqueue(make(Event::Kind::OomKill));
+  }
+}
+
 void Monitor::on_oom() {
   sys::drain(oom_fd_.get());
-  if (new_oom_kill()) enqueue(make(Event::Kind::OomKill));
+  oom_rechecks_ = 0;
+  check_oom_kills();
+}
+
+// v1 signals an OOM (cgroup.event_control on memory.oom_control) when the
+// cgroup runs out of memory, before the killer has chosen its victim and
+// counted the kill: the counter read at once often shows nothing yet, and
+// no second event comes. Without a new kill it is read again after 1, 2, 4,
+// 8 and 16 ms (a kill follows its event within the charging task's own
+// call); v2's memory.events changes again at the kill itself.
+void Monitor::check_oom_kills() {
+  if (new_oom_kill()) {
+    oom_rechecks_ = 0;
+    enqueue(make(Event::Kind::OomKill));
+    return;
+  }
+  constexpr unsigned kOomRechecks = 5;
+  if (oom_rechecks_ >= kOomRechecks) return;
+  if (!oom_recheck_fd_) {
+    oom_recheck_fd_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (!oom_recheck_fd_) {
+      log_.error(std::string("timerfd_create (OOM recheck): ") + std::strerror(errno));
+      return;
+    }
+    if (auto w = watch(oom_recheck_fd_.get()); !w) {
+      log_.error("cannot watch the OOM recheck timer: " + w.error().message());
+      oom_recheck_fd_.reset();
+      return;
+    }
+  }
+  arm(oom_recheck_fd_.get(), sys::now_monotonic_usec() + (1000u << oom_rechecks_));
+  ++oom_rechecks_;
 }
 
 void Monitor::tear_down_sandbox() {

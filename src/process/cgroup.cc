@@ -692,6 +692,7 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
   // prove there are none (an older monitor killed between its rmdirs, a v2
   // directory removed by hand): the two hierarchies a v2 tree made
   // unnecessary are looked at too, two stat()s where they are skipped.
+  cg.made_fresh_ = !reused;
   if (reused)
     cg.adopt_leftovers(support, *name);
   else if (plan.v2)

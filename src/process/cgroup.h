@@ -195,6 +195,10 @@ class UnitCgroup {
   // oom_kills() as it is once the watch is in place (v1: read from the
   // file the watch registered, not opened a second time).
   Result<UniqueFd> open_oom_watch(std::optional<uint64_t>* kills_now = nullptr) const;
+  // Whether create() made every directory of this cgroup (none was left by
+  // an earlier run): then no process was ever in it, and its OOM counter is
+  // 0 without a read.
+  bool made_fresh() const { return made_fresh_; }
   // The OOM kills counted in this cgroup so far (memory.events oom_kill on
   // v2, memory.oom_control oom_kill on v1); nullopt without a memory
   // controller or on kernels that do not count them.
@@ -234,6 +238,7 @@ class UnitCgroup {
   std::vector<int> thread_join_fd_numbers_;
   std::vector<std::string> warnings_, in_force_;
   std::vector<std::string> leftovers_;  // an earlier run's directories in trees this run does not use
+  bool made_fresh_ = false;             // made_fresh()
 
   // In the v1 hierarchies this run does not use (of `only`'s controllers,
   // when it is not empty): the unit's directory, where one exists.

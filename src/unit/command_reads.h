@@ -46,9 +46,13 @@ class CommandReads {
   // The scope in charge, or null outside any.
   static CommandReads* current();
   // For a process forked by the command that lives on after it (a
-  // monitor): what the scope holds is dropped, and nothing answers from it
-  // in this process again.
+  // monitor): nothing answers from the scope in this process again, and
+  // its fd is closed. What it holds is freed by free_left(), later (the
+  // monitor's memory trims, once its start is answered); the scope must
+  // outlive that call, as a monitor's does (it never returns into the
+  // command's frames: it _exits).
   static void leave();
+  static void free_left();
 
   // user_dirs() without what it finds in the file system: the user entry
   // (and root's fixed directories). Another user's runtime directory:

@@ -200,6 +200,23 @@ TEST_CASE("unit sandbox: MemoryMax= OOM-kills the service, which fails with Resu
   CHECK(ok["active_state"] == "inactive");
 }
 
+// The OOM watch is armed by the monitor's loop once the start is answered
+// (Monitor::arm_oom_watch()), not before the spawn: an OOM kill of a
+// process other than the main one, which no exit of the main process
+// reports, is still seen and stops the unit (OOMPolicy=stop).
+TEST_CASE("unit sandbox: an OOM kill of a process other than the main one stops the unit, Result=oom-kill",
+          "[unit-sandbox]") {
+  TempDir dir;
+  TestUnit side(dir, "sidehog", "/bin/sh -c \"" + probe() + " hog 256 & exec sleep 60\"",
+                {.extra = "Type=exec\nMemoryMax=32M\nMemorySwapMax=0\n"});
+  RunResult start = side.start();
+  INFO(start.describe());
+  REQUIRE(start.exit_code == 0);
+  nlohmann::json j = wait_for_result(side, "oom-kill");
+  CHECK(j["active_state"] == "failed");
+  CHECK(side.nothing_running());
+}
+
 TEST_CASE("unit sandbox: TasksMax= stops a fork bomb with EAGAIN", "[unit-sandbox]") {
   TempDir dir;
   TestUnit bomb(dir, "bomb", probe() + " forkbomb 64", {.extra = "Type=oneshot\nTasksMax=16\n"});
