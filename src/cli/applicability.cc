@@ -12,7 +12,7 @@ std::vector<Inapplicable> inapplicable(const Unit& unit) {
   // The identity decides some answers (PrivateUsers=, capabilities as
   // another user); a user that does not exist is check's error already.
   std::optional<process::Credentials> credentials;
-  if (auto id = process::resolve_identity(unit)) credentials = id->credentials;
+  if (auto id = process::resolve_identity(unit, false)) credentials = id->credentials;
   problems = process::check_sandbox(unit.sandbox, credentials);
 
   CgroupLimits limits = unit.resource_control;

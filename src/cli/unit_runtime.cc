@@ -147,7 +147,7 @@ std::optional<proc::Stat> running_outside(const Unit& unit, const std::string& p
   if (running != resolved) return std::nullopt;
   // ... as the unit's user (User=, or unitrun's own): the same program run
   // by someone else is somebody else's.
-  auto identity = process::resolve_identity(unit);
+  auto identity = process::resolve_identity(unit, false);
   if (!identity) return std::nullopt;
   uid_t expected = identity->credentials ? identity->credentials->uid : ::geteuid();
   auto status = sys::read_file("/proc/" + std::to_string(*pid) + "/status", 8192);

@@ -27,10 +27,44 @@
 extern char** environ;
 
 namespace unitrun::monitor {
+namespace {
+
+// systemd.exec(5): $USER, $LOGNAME, $HOME and $SHELL are "set for the
+// units which have User= set, which includes user systemd instances" (the
+// user manager hands its services its own login environment). So a system
+// service without User= gets none of them (checked against systemd 252:
+// `systemd-run --pipe env` shows no HOME), and no user database is read
+// for it. And only when they say something (systemd's get_user_creds()
+// with USER_CREDS_CLEAN): no $HOME that is unknown, "/" or not absolute,
+// no $SHELL that is unknown, not absolute or one that refuses a login;
+// nobody (65534) has neither.
+bool sets_login_environment(const Unit& unit) { return !unit.user.empty() || ::geteuid() != 0; }
+
+bool is_nologin_shell(const std::string& shell) {
+  for (const char* refusing : {"/bin/nologin", "/sbin/nologin", "/usr/bin/nologin", "/usr/sbin/nologin", "/bin/false",
+                               "/usr/bin/false", "/bin/true", "/usr/bin/true"})
+    if (shell == refusing) return true;
+  return false;
+}
+
+bool is_nobody(const process::Identity& id) {
+  return id.credentials ? id.credentials->uid == 65534 : id.user_name == "nobody";
+}
+
+void set_login_environment(const process::Identity& id, std::map<std::string, std::string>& env) {
+  env["USER"] = id.user_name;
+  env["LOGNAME"] = id.user_name;
+  if (is_nobody(id)) return;
+  if (id.home.size() > 1 && id.home[0] == '/') env["HOME"] = id.home;
+  if (id.shell.size() > 1 && id.shell[0] == '/' && !is_nologin_shell(id.shell)) env["SHELL"] = id.shell;
+}
+
+}  // namespace
 
 Result<ExecContext> prepare_exec_context(const Unit& unit) {
   ExecContext c;
-  auto identity = process::resolve_identity(unit);
+  const bool login_environment = sets_login_environment(unit);
+  auto identity = process::resolve_identity(unit, login_environment || unit.working_directory == "~");
   if (!identity) return identity.error();
   c.identity = std::move(*identity);
   auto& env = c.environment;
@@ -41,10 +75,7 @@ Result<ExecContext> prepare_exec_context(const Unit& unit) {
   std::string search_path;
   for (const std::string& dir : unit.exec_search_path) search_path += (search_path.empty() ? "" : ":") + dir;
   env["PATH"] = search_path.empty() ? unit::kFixedPath : search_path;
-  env["HOME"] = c.identity.home;
-  env["USER"] = c.identity.user_name;
-  env["LOGNAME"] = c.identity.user_name;
-  env["SHELL"] = c.identity.shell;
+  if (login_environment) set_login_environment(c.identity, env);
   for (const auto& [k, v] : unit::directory_environment(unit)) env[k] = v;
   if (!unit.credentials.empty()) env["CREDENTIALS_DIRECTORY"] = unit.credentials_directory;
   for (const std::string& name : unit.pass_environment)
@@ -326,7 +357,10 @@ process::ExecSpec make_exec_spec(const Unit& unit, const Command& command, const
   spec.argv = command.expand_environment ? command_line::expand_environment(command.argv, env) : command.argv;
   if (spec.argv.empty()) spec.argv.push_back(command.program);  // "$EMPTY" alone must not leave argv empty
   for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
-  spec.working_directory = unit.working_directory == "~" ? context.identity.home : unit.working_directory;
+  // "~": the home of User=, or of unitrun's own user; "/" when it has none.
+  spec.working_directory = unit.working_directory != "~"   ? unit.working_directory
+                           : context.identity.home.empty() ? std::string("/")
+                                                           : context.identity.home;
   spec.working_directory_optional = unit.working_directory_optional;
   spec.umask = unit.umask;
   // '+' and '!' (and PermissionsStartOnly=): the monitor's own identity.

@@ -31,7 +31,7 @@ Result<gid_t> resolve_group(const std::string& g) {
 
 }  // namespace
 
-Result<Identity> resolve_identity(const Unit& unit) {
+Result<Identity> resolve_identity(const Unit& unit, bool own_names) {
   Identity id;
   const struct passwd* pw = nullptr;
   uid_t uid = ::geteuid();
@@ -49,21 +49,22 @@ Result<Identity> resolve_identity(const Unit& unit) {
     }
   } else {
     // Without User=, Group= and SupplementaryGroups=, only the name, home
-    // and shell: from /etc/passwd when NSS would read them there
-    // (passwd_files.h).
-    std::optional<PasswdEntry> own;
-    if (unit.group.empty() && unit.supplementary_groups.empty()) own = passwd_from_files(uid);
-    if (own) {
-      id.user_name = own->name;
-      id.home = own->dir.empty() ? "/" : own->dir;
-      id.shell = own->shell.empty() ? "/bin/sh" : own->shell;
-      return id;
+    // and shell, and only when asked: from /etc/passwd when NSS would read
+    // them there (passwd_files.h).
+    if (unit.group.empty() && unit.supplementary_groups.empty()) {
+      if (!own_names) return id;
+      if (std::optional<PasswdEntry> own = passwd_from_files(uid)) {
+        id.user_name = own->name;
+        id.home = own->dir;
+        id.shell = own->shell;
+        return id;
+      }
     }
     pw = ::getpwuid(uid);
   }
   id.user_name = pw ? pw->pw_name : std::to_string(uid);
-  id.home = pw && pw->pw_dir && pw->pw_dir[0] ? pw->pw_dir : "/";
-  id.shell = pw && pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh";
+  id.home = pw && pw->pw_dir ? pw->pw_dir : "";
+  id.shell = pw && pw->pw_shell ? pw->pw_shell : "";
 
   bool change = !unit.user.empty() || !unit.group.empty() || !unit.supplementary_groups.empty();
   if (!change) return id;

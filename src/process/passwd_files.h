@@ -3,8 +3,10 @@
 // `files` first, with no action that could pass a found entry on, and the
 // file has the UID. It is then what getpwuid() returns, without the cost of
 // its first call in a fresh monitor (~60 us: two nscd probes, nsswitch.conf
-// parsed into glibc's tables), which every start of a unit without User=
-// paid for its HOME=, USER=, LOGNAME= and SHELL=. Anything else (another
+// parsed into glibc's tables), which a start of a unit without User= pays
+// when it needs them (unitrun run by a user other than root, whose
+// services get HOME=, USER=, LOGNAME= and SHELL=; WorkingDirectory=~).
+// Anything else (another
 // source first, an unusual line, no such UID): nullopt, and getpwuid()
 // answers. The file's lines are parsed by glibc's own parser for them
 // (fgetpwent_r); only nsswitch.conf's passwd: line is read here.

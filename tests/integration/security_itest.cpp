@@ -183,7 +183,6 @@ TEST_CASE("S5: User=nobody Group=nogroup: every uid and gid dropped, no root gro
   const struct group* gr = ::getgrnam("nogroup");
   REQUIRE(gr);
   std::string uid = std::to_string(pw->pw_uid), gid = std::to_string(gr->gr_gid);
-  std::string home = pw->pw_dir, shell = pw->pw_shell;
   gid_t nogroup = gr->gr_gid;
 
   std::set<long> expected_groups;
@@ -219,8 +218,12 @@ TEST_CASE("S5: User=nobody Group=nogroup: every uid and gid dropped, no root gro
   std::set<std::string> env = env_set(j);
   CHECK(env.count("USER=nobody"));
   CHECK(env.count("LOGNAME=nobody"));
-  CHECK(env.count("HOME=" + home));
-  CHECK(env.count("SHELL=" + shell));
+  // As systemd 252 gives them (systemd-run -p User=nobody env): nobody's
+  // home and shell say nothing, so neither is set.
+  for (const std::string& kv : env) {
+    CHECK(kv.rfind("HOME=", 0) != 0);
+    CHECK(kv.rfind("SHELL=", 0) != 0);
+  }
   // /proc agrees with what the service saw.
   CHECK(proc_status_field(pid, "Uid") == st.at("Uid").get<std::string>());
 
@@ -262,7 +265,39 @@ TEST_CASE("S5: a numeric User= without a passwd entry runs with its Group=, neve
   CHECK(numbers(st.at("Groups")) == std::set<long>{static_cast<long>(id)});
   std::set<std::string> env = env_set(j);
   CHECK(env.count("USER=" + n));
-  CHECK(env.count("HOME=/"));
+  CHECK(env.count("LOGNAME=" + n));
+  for (const std::string& kv : env) {  // no passwd entry: no home or shell to tell
+    CHECK(kv.rfind("HOME=", 0) != 0);
+    CHECK(kv.rfind("SHELL=", 0) != 0);
+  }
+}
+
+TEST_CASE("S5root: User=root gets root's USER, LOGNAME, HOME and SHELL; no User= gets none", "[security]") {
+  // systemd 252 (systemd-run --pipe env): with -p User=root all four, from
+  // root's entry; a system service without User= none of them.
+  TempDir dir;
+  std::string dump = dir / "dump.json";
+  const struct passwd* root = ::getpwuid(0);
+  REQUIRE(root);
+  std::string home = root->pw_dir, shell = root->pw_shell, name = root->pw_name;
+  TestUnit u(dir, "s5root", helper("argvdump"), {.extra = dump_env(dump) + "User=root\n"});
+  start_ok(u);
+  std::set<std::string> env = env_set(wait_for_dump(dump));
+  CHECK(env.count("USER=" + name));
+  CHECK(env.count("LOGNAME=" + name));
+  CHECK(env.count("HOME=" + home));
+  CHECK(env.count("SHELL=" + shell));
+  CHECK(u.stop().exit_code == 0);
+
+  remove_file(dump);
+  TestUnit none(dir, "s5none", helper("argvdump"), {.extra = dump_env(dump) + "WorkingDirectory=~\n"});
+  start_ok(none);
+  nlohmann::json j = wait_for_dump(dump);
+  INFO(j.dump(2));
+  for (const std::string& kv : env_set(j))
+    for (const char* login : {"USER=", "LOGNAME=", "HOME=", "SHELL="}) CHECK(kv.rfind(login, 0) != 0);
+  // "~" is still unitrun's own user's home.
+  CHECK(j.at("cwd") == home);
 }
 
 TEST_CASE("S6: the service gets only fds 0, 1, 2 whatever unitrun inherited", "[security]") {
@@ -450,13 +485,9 @@ TEST_CASE("S8: the service's environment is built from scratch", "[security]") {
                   "EVIL_EXTRA=1"};
   start_ok(u, opts);
   nlohmann::json j = wait_for_dump(dump);
-  const struct passwd* root = ::getpwuid(0);
-  REQUIRE(root);
+  // No User=: no HOME, USER, LOGNAME or SHELL, as systemd 252 gives a
+  // system service (systemd-run --pipe env).
   std::set<std::string> expected{std::string("PATH=") + kFixedPath,
-                                 "HOME=" + std::string(root->pw_dir),
-                                 "USER=" + std::string(root->pw_name),
-                                 "LOGNAME=" + std::string(root->pw_name),
-                                 "SHELL=" + std::string(root->pw_shell),
                                  "UNITRUN_TEST_MARKER=" + u.marker(),
                                  "ARGVDUMP_OUT=" + dump,
                                  "FOO=bar",
