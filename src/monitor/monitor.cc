@@ -754,6 +754,10 @@ void Monitor::on_signal() {
 }
 
 void Monitor::reap_children() {
+  // A kill in the unwatched millisecond after the reply is told before the
+  // exits it caused (a main process that ends with 137 when its child was
+  // killed), as the watch would have told it.
+  if (oom_watch_pending_) arm_oom_watch();
   // What a process said just before it exited is heard first, while it is
   // still a zombie we can identify as ours (systemd, too, reads pending
   // notifications before it reaps): `sd_notify("STOPPING=1"); exit(0);`.
@@ -803,6 +807,7 @@ void Monitor::on_foreign_main_exit() {
   // forking daemon whose middle process still lived) has ended. Its parent
   // may have died meanwhile and left it to us, the subreaper: then we reap
   // it here and its wait status decides, as for any child.
+  if (oom_watch_pending_) arm_oom_watch();  // a kill it reveals first, as in reap_children()
   pid_t pid = main_pid_;
   int status = 0;
   pid_t reaped;
@@ -1316,8 +1321,9 @@ Status Monitor::set_up_sandbox() {
     }
     if (cgroup_) {
       // The count the OOM watch starts from, taken before any process of
-      // the unit runs; the watch itself is armed at the loop's first sleep
-      // (arm_oom_watch()), off the way to the service and to the reply.
+      // the unit runs; the watch itself is armed by the loop once the start
+      // is answered (a millisecond after the reply; arm_oom_watch()), off
+      // the way to the service and to the reply.
       oom_kills_seen_ = cgroup_->made_fresh() ? 0 : cgroup_->oom_kills().value_or(0);
       oom_watch_pending_ = true;
     }
@@ -1413,8 +1419,10 @@ bool Monitor::new_oom_kill() {
 // arm, not the start's: every kill is counted by the cgroup's counter, which
 // the watch only wakes us to read. A kill between the spawn and the watch
 // (none was watching) shows as the counter above the count taken before
-// the spawn, and is handled as the watch would have; a main process the
-// killer took was counted already by its exit (killed_by_oom()).
+// the spawn, and is handled as the watch would have. A process of the unit
+// that exits before the watch is armed arms it first (reap_children()), so
+// that a kill it reveals is told before its exit: a main process the killer
+// took, or one whose child it took.
 void Monitor::arm_oom_watch() {
   oom_watch_pending_ = false;
   if (!cgroup_) return;
@@ -1440,13 +1448,17 @@ void Monitor::on_oom() {
 // counted the kill: the counter read at once often shows nothing yet, and
 // no second event comes. Without a new kill it is read again after 1, 2, 4,
 // 8 and 16 ms (a kill follows its event within the charging task's own
-// call); v2's memory.events changes again at the kill itself.
+// call). Not on v2: its memory.events changes again at the kill itself,
+// and also at every `high` or `max` event (up to 100 a second for a service
+// held at its limit), which must not each start a series of reads.
 void Monitor::check_oom_kills() {
   if (new_oom_kill()) {
     oom_rechecks_ = 0;
+    if (oom_recheck_fd_) arm(oom_recheck_fd_.get(), 0);  // a series under way has found it
     enqueue(make(Event::Kind::OomKill));
     return;
   }
+  if (!cgroup_ || !cgroup_->oom_count_lags_event()) return;
   constexpr unsigned kOomRechecks = 5;
   if (oom_rechecks_ >= kOomRechecks) return;
   if (!oom_recheck_fd_) {

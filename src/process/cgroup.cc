@@ -1099,6 +1099,11 @@ CgroupUsage UnitCgroup::usage() const {
   return u;
 }
 
+bool UnitCgroup::oom_count_lags_event() const {
+  const Node* memory = node_with("memory");
+  return memory && memory->tree != "v2";
+}
+
 Result<UniqueFd> UnitCgroup::open_oom_watch(std::optional<uint64_t>* kills_now) const {
   const Node* m = node_with("memory");
   if (!m) return Error::plain("cgroup: no memory controller for an OOM watch");

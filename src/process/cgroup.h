@@ -189,12 +189,19 @@ class UnitCgroup {
   // An fd that becomes readable (epoll/poll: EPOLLIN) when the memory
   // controller reports an OOM event in this cgroup: v2 an inotify watch on
   // memory.events, v1 an eventfd registered through cgroup.event_control on
-  // memory.oom_control. Read oom_kills() after it fires (and drain the fd:
+  // memory.oom_control (the monitor arms it once the start is answered,
+  // from a count taken before the spawn). Read oom_kills() after it fires
+  // (and drain the fd:
   // read() it; for inotify, read events; for eventfd, 8 bytes). Fails when
   // the cgroup has no memory controller. kills_now, when given, receives
   // oom_kills() as it is once the watch is in place (v1: read from the
   // file the watch registered, not opened a second time).
   Result<UniqueFd> open_oom_watch(std::optional<uint64_t>* kills_now = nullptr) const;
+  // Whether the OOM event comes before the kill is counted (the memory
+  // controller on v1: its event is the cgroup running out of memory, before
+  // the killer has chosen a victim); v2's memory.events changes again at
+  // the kill itself.
+  bool oom_count_lags_event() const;
   // Whether create() made every directory of this cgroup (none was left by
   // an earlier run): then no process was ever in it, and its OOM counter is
   // 0 without a read.

@@ -88,7 +88,8 @@ Status remove(const std::string& path);
 // Creates (0755) and checks a directory unitrun keeps private state in: it
 // must belong to unitrun's user and not be writable by group or others.
 // Within a command, the first one checked is kept open for the command's
-// later opens in it (open_parent_directory).
+// later opens in it (lent by parent_directory(), duplicated by
+// open_parent_directory()).
 Status ensure_private_directory(const std::string& path);
 
 }  // namespace unitrun::safe_files

@@ -48,7 +48,9 @@ class CommandReads {
   // For a process forked by the command that lives on after it (a
   // monitor): nothing answers from the scope in this process again, and
   // its fd is closed. What it holds is freed by free_left(), later (the
-  // monitor's memory trims, once its start is answered); the scope must
+  // monitor's memory trims, once a service it started runs; a monitor that
+  // never gets there, such as a RemainAfterExit= oneshot's, keeps it, as it
+  // kept the frees' pages before); the scope must
   // outlive that call, as a monitor's does (it never returns into the
   // command's frames: it _exits).
   static void leave();
