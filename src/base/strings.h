@@ -8,6 +8,9 @@
 namespace unitrun {
 
 std::string_view trim(std::string_view s);
+// The last component of a slash-separated path: what follows its last '/',
+// or the whole text when it has none ("/run/x.state" -> "x.state").
+std::string base_name(std::string_view path);
 std::vector<std::string> split_whitespace(std::string_view s);
 bool is_valid_utf8(std::string_view s);
 

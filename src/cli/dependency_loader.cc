@@ -12,6 +12,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "base/strings.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
 #include "cli/unit_catalog.h"
@@ -142,7 +143,7 @@ std::string unit_texts(const unit::UnitFile& file) {
 
 // "UNIT.HASH" of a unit's runtime files, from its state file's path.
 std::string runtime_base(const std::string& state_path) {
-  std::string base = state_path.substr(state_path.rfind('/') + 1);
+  std::string base = base_name(state_path);
   return base.substr(0, base.size() - std::string_view(".state").size());
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "base/exit_codes.h"
+#include "base/strings.h"
 #include "base/sys.h"
 #include "cli/commands.h"
 #include "cli/dependency_jobs.h"
@@ -501,7 +502,7 @@ int finish_stop(const std::string& name, const RuntimeFiles& files, UnitLock& lo
   // Only a record that is not final (orphans) or says Result=timeout (its
   // events, below) is read in full; a clean stop's needs no more than its
   // state.
-  const std::string state_name = files.state.substr(files.state.rfind('/') + 1);
+  const std::string state_name = base_name(files.state);
   std::optional<MonitorState> after =
       runtime_dir >= 0 ? read_state_summary_in(runtime_dir, state_name, files.state) : read_state_summary(files.state);
   if (after && (!after->finished() || after->result == ServiceResult::Timeout))
@@ -774,14 +775,12 @@ std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
   // `lock`, and the stop goes the whole way.
   auto dir = safe_files::open_parent_directory(keyed.state, false);
   if (!dir) return std::nullopt;
-  std::optional<std::string> text =
-      read_snapshot_text_in(dir->get(), keyed.snapshot.substr(keyed.snapshot.rfind('/') + 1), keyed.snapshot);
+  std::optional<std::string> text = read_snapshot_text_in(dir->get(), base_name(keyed.snapshot), keyed.snapshot);
   std::optional<UnitSnapshot> header = text ? parse_snapshot_header(*text) : std::nullopt;
   if (!header || header->sources.identity != file.identity || header->sources.name != file.name) return std::nullopt;
   // Taken: whatever follows, prepare() gets this lock, and with it the start lock.
   EarlyStop early{std::move(*lock), UniqueFd(), std::move(*dir), std::nullopt, std::string()};
-  std::optional<MonitorState> s =
-      read_state_summary_in(early.runtime_dir.get(), keyed.state.substr(keyed.state.rfind('/') + 1), keyed.state);
+  std::optional<MonitorState> s = read_state_summary_in(early.runtime_dir.get(), base_name(keyed.state), keyed.state);
   if (s && s->monitor_pid > 1 && early.lock.alive_held_elsewhere().value_or(false)) {
     // The parse and the comparison come before the signal, not between it
     // and the wait: after the signal this process only sleeps, so that the

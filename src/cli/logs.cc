@@ -57,7 +57,7 @@ struct Followed {
   off_t offset = 0;
   int file_watch = -1, dir_watch = -1;
   std::string partial;  // stamped output: a line not complete yet
-  std::string name() const { return path.substr(path.rfind('/') + 1); }
+  std::string name() const { return base_name(path); }
 };
 
 // A line of stamped output: the time it was received (a line without a

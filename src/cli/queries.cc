@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "base/exit_codes.h"
+#include "base/strings.h"
 #include "base/sys.h"
 #include "base/unique_fd.h"
 #include "cli/commands.h"
@@ -101,7 +102,7 @@ int is_enabled(const std::vector<std::string>& units, bool quiet) {
       continue;
     }
     const unit::UnitFile& f = t.file;
-    std::string file_name = f.fragment.substr(f.fragment.rfind('/') + 1);
+    std::string file_name = base_name(f.fragment);
     unit::UnitFileFacts facts{file_name, f.directory, f.masked, !f.aliases.empty(), false, true, {}};
     facts.is_template = file_name.find("@.") != std::string::npos;
     if (!f.masked) {

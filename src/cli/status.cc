@@ -174,7 +174,7 @@ std::string enablement_of(const unit::LoadResult& r) {
   if (!f.by_name || r.sources.files.empty()) return "";
   unit::UnitPath path = unit::unit_path_for_current_user();
   unit::UnitFileFacts facts;
-  facts.file_name = f.fragment.substr(f.fragment.rfind('/') + 1);
+  facts.file_name = base_name(f.fragment);
   facts.directory = f.directory;
   facts.is_template = !r.unit.instance.empty();
   facts.install = unit::summarize(r.sources.files[0].text).install;

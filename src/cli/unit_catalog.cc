@@ -5,18 +5,13 @@
 #include <algorithm>
 #include <map>
 
+#include "base/strings.h"
 #include "cli/unit_runtime.h"
 #include "runtime/safe_files.h"
 #include "runtime/target_state.h"
 #include "runtime/unit_lock.h"
 
 namespace unitrun::cli {
-
-namespace {
-
-std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
-
-}  // namespace
 
 RuntimeDirectory::RuntimeDirectory(std::string path) : path_(std::move(path)) {
   if (auto fd = safe_files::open_parent_directory(path_ + "/x", false)) fd_ = std::move(*fd);

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "base/strings.h"
 #include "base/sys.h"
 #include "runtime/safe_files.h"
 #include "unit/unit_lookup.h"
@@ -530,7 +531,7 @@ Status write_state(const std::string& path, const MonitorState& s) {
 std::optional<MonitorState> read_state(const std::string& path) {
   auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
-  return read_state_in(dir->get(), path.substr(path.rfind('/') + 1), path);
+  return read_state_in(dir->get(), base_name(path), path);
 }
 
 std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, const std::string& path) {
@@ -642,7 +643,7 @@ std::optional<MonitorState> parse_state_summary(const std::string& text) {
 std::optional<MonitorState> read_state_summary(const std::string& path) {
   auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
-  return read_state_summary_in(dir->get(), path.substr(path.rfind('/') + 1), path);
+  return read_state_summary_in(dir->get(), base_name(path), path);
 }
 
 std::optional<MonitorState> read_state_summary_in(int dir_fd, const std::string& name, const std::string& path) {
@@ -699,7 +700,7 @@ bool state_text_says_finished(const std::string& text) {
 std::optional<MonitorState> read_state_unless_finished(const std::string& path) {
   auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
-  const std::string name = path.substr(path.rfind('/') + 1);
+  const std::string name = base_name(path);
   // A second look when the first did not parse, as read_state_in().
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto fd = safe_files::open_for_reading_in(dir->get(), name, path);

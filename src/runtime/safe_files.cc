@@ -11,16 +11,12 @@
 #include <cstdio>
 #include <random>
 
+#include "base/strings.h"
 #include "base/sys.h"
 #include "unit/command_reads.h"
 
 namespace unitrun::safe_files {
 namespace {
-
-std::string base_name(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 std::string dir_name(const std::string& path) {
   size_t slash = path.rfind('/');

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "base/sys.h"
 #include "runtime/safe_files.h"
 
@@ -115,7 +116,7 @@ std::optional<std::string> read_snapshot_text_in(int dir_fd, const std::string& 
 std::optional<UnitSnapshot> read_snapshot_header(const std::string& path) {
   auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
-  return read_snapshot_header_in(dir->get(), path.substr(path.rfind('/') + 1), path);
+  return read_snapshot_header_in(dir->get(), base_name(path), path);
 }
 
 std::optional<UnitSnapshot> read_snapshot_header_in(int dir_fd, const std::string& name, const std::string& path) {

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "base/result.h"
+#include "base/strings.h"
 #include "base/unique_fd.h"
 #include "unit/host_facts.h"
 #include "unit/user_dirs.h"
@@ -79,8 +80,6 @@ ParseContext context_for_current_user(const std::string& absolute, bool specifie
 }
 
 namespace {
-
-std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 LoadResult parse_sources(LoadResult r, ValidateMode mode) {
   const UnitSources& sources = r.sources;

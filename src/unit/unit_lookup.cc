@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 
+#include "base/strings.h"
 #include "unit/unit_name.h"
 #include "unit/unit_parser.h"
 
@@ -33,11 +34,6 @@ std::string_view suffix_of(std::string_view file_name) {
   if (ends_with(file_name, kTargetSuffix)) return kTargetSuffix;
   if (ends_with(file_name, kIniSuffix)) return kIniSuffix;
   return {};
-}
-
-std::string base_name(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
 std::string dir_name(std::string_view path) {
