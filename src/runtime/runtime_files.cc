@@ -534,17 +534,31 @@ std::optional<MonitorState> read_state(const std::string& path) {
   return read_state_in(dir->get(), base_name(path), path);
 }
 
-std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, const std::string& path) {
-  // A second look when the first did not parse: the monitor may have been
-  // rewriting the very file we had open (safe_files::rewrite).
+namespace {
+
+// The record `name` in `dir_fd`, read and handed to `parse`; a text that
+// `settled` says is answered already gives nullopt at once. A second look
+// when the first did not parse: the monitor may have been rewriting the
+// very file we had open (safe_files::rewrite).
+template <typename Parse, typename Settled>
+std::optional<MonitorState> read_record_in(int dir_fd, const std::string& name, const std::string& path, Parse parse,
+                                           Settled settled) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto fd = safe_files::open_for_reading_in(dir_fd, name, path);
     if (!fd) return std::nullopt;
     auto text = sys::read_all(fd->get(), 1 << 20);
-    if (!text) return std::nullopt;
-    if (auto state = parse_state(*text)) return state;
+    if (!text || settled(*text)) return std::nullopt;
+    if (auto state = parse(*text)) return state;
   }
   return std::nullopt;
+}
+
+bool never_settled(const std::string&) { return false; }
+
+}  // namespace
+
+std::optional<MonitorState> read_state_in(int dir_fd, const std::string& name, const std::string& path) {
+  return read_record_in(dir_fd, name, path, parse_state, never_settled);
 }
 
 namespace {
@@ -647,15 +661,7 @@ std::optional<MonitorState> read_state_summary(const std::string& path) {
 }
 
 std::optional<MonitorState> read_state_summary_in(int dir_fd, const std::string& name, const std::string& path) {
-  // A second look when the first did not parse, as read_state_in().
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto fd = safe_files::open_for_reading_in(dir_fd, name, path);
-    if (!fd) return std::nullopt;
-    auto text = sys::read_all(fd->get(), 1 << 20);
-    if (!text) return std::nullopt;
-    if (auto state = parse_state_summary(*text)) return state;
-  }
-  return std::nullopt;
+  return read_record_in(dir_fd, name, path, parse_state_summary, never_settled);
 }
 
 namespace {
@@ -700,16 +706,7 @@ bool state_text_says_finished(const std::string& text) {
 std::optional<MonitorState> read_state_unless_finished(const std::string& path) {
   auto dir = safe_files::parent_directory(path, false);
   if (!dir) return std::nullopt;
-  const std::string name = base_name(path);
-  // A second look when the first did not parse, as read_state_in().
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto fd = safe_files::open_for_reading_in(dir->get(), name, path);
-    if (!fd) return std::nullopt;
-    auto text = sys::read_all(fd->get(), 1 << 20);
-    if (!text || state_text_says_finished(*text)) return std::nullopt;
-    if (auto state = parse_state(*text)) return state;
-  }
-  return std::nullopt;
+  return read_record_in(dir->get(), base_name(path), path, parse_state, state_text_says_finished);
 }
 
 std::optional<pid_t> parse_pidfile(const std::string& content) {

@@ -172,12 +172,13 @@ std::optional<MonitorState> read_state_summary(const std::string& path);
 std::optional<MonitorState> read_state_summary_in(int dir_fd, const std::string& name, const std::string& path);
 
 // Whether the record is a finished run's (MonitorState::finished()), told
-// by its first key alone: nlohmann::json keeps an object's keys sorted, and
-// no key sorts before "active_state" (a key that did, or an ordered_json,
-// would only turn this off: the text no longer begins so, and the whole
-// parse decides; tests/unit/state_record_test.cpp fails then), which is
-// "inactive" only for a dead run and "failed" only for a failed one. The parse stops after that value. False when the
-// text does not begin so (parse_state() then decides): never a guess.
+// by its first key alone, "active_state": "inactive" only for a dead run,
+// "failed" only for a failed one. It comes first because nlohmann::json
+// keeps an object's keys sorted and no key sorts before it (a key that
+// did, or an ordered_json, would only turn this off, and
+// tests/unit/state_record_test.cpp fails then). The parse stops after that
+// value. False when the text does not begin so (parse_state() then
+// decides): never a guess.
 bool state_text_says_finished(const std::string& text);
 // read_state(), for a caller that needs nothing of a finished run's record
 // (a start whose unit has no monitor: such a record names no orphans):
