@@ -159,6 +159,7 @@ class Monitor {
   void check_oom_kills();
   bool killed_by_oom(const Termination&);
   bool new_oom_kill();
+  bool note_oom_kills(std::optional<uint64_t> kills);  // a count above the one seen: true, and it is the one seen now
   void tear_down_sandbox();
   void remove_ipc();
   void run(const action::CheckConditions&);
@@ -1407,10 +1408,11 @@ bool Monitor::killed_by_oom(const Termination& t) { return t.signal == SIGKILL &
 
 // Whether the cgroup's OOM counter moved since last asked: each kill is
 // counted once, whether the exit or the OOM watch sees it first.
-bool Monitor::new_oom_kill() {
-  uint64_t kills = cgroup_ ? cgroup_->oom_kills().value_or(0) : 0;
-  if (kills <= oom_kills_seen_) return false;
-  oom_kills_seen_ = kills;
+bool Monitor::new_oom_kill() { return cgroup_ && note_oom_kills(cgroup_->oom_kills()); }
+
+bool Monitor::note_oom_kills(std::optional<uint64_t> kills) {
+  if (!kills || *kills <= oom_kills_seen_) return false;
+  oom_kills_seen_ = *kills;
   return true;
 }
 
@@ -1431,10 +1433,7 @@ void Monitor::arm_oom_watch() {
   if (!watch_fd) return;  // no memory controller: nothing to watch, as the exit's check says
   oom_fd_ = std::move(*watch_fd);
   if (auto w = watch(oom_fd_.get()); !w) log_.error("cannot watch for OOM kills: " + w.error().message());
-  if (kills_now && *kills_now > oom_kills_seen_) {
-    oom_kills_seen_ = *kills_now;
-    enqueue(make(Event::Kind::OomKill));
-  }
+  if (note_oom_kills(kills_now)) enqueue(make(Event::Kind::OomKill));
 }
 
 void Monitor::on_oom() {

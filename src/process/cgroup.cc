@@ -323,10 +323,10 @@ namespace {
 
 // The whitespace-separated fields of a line, as `istream >> word` reads
 // them (a run of blanks is one separator), up to `n` of them; fewer when
-// the line has fewer. A loop over the characters, not find_first_of(" \t"): libstdc++ answers
-// that with a memchr() call per character of the line, which made most of
-// the parse of mountinfo (21 lines here) on every start of a v1 or hybrid
-// machine.
+// the line has fewer. A loop over the characters, not find_first_of(" \t"):
+// libstdc++ answers that with a memchr() call per character of the line,
+// which made most of the parse of mountinfo (21 lines here) on every start
+// of a v1 or hybrid machine.
 size_t fields(std::string_view line, std::string_view* out, size_t n) {
   auto blank = [](char c) { return c == ' ' || c == '\t'; };
   size_t count = 0, at = 0;

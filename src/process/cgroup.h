@@ -191,9 +191,8 @@ class UnitCgroup {
   // memory.events, v1 an eventfd registered through cgroup.event_control on
   // memory.oom_control (the monitor arms it once the start is answered,
   // from a count taken before the spawn). Read oom_kills() after it fires
-  // (and drain the fd:
-  // read() it; for inotify, read events; for eventfd, 8 bytes). Fails when
-  // the cgroup has no memory controller. kills_now, when given, receives
+  // (and drain the fd: read() it; for inotify, read events; for eventfd, 8
+  // bytes). Fails when the cgroup has no memory controller. kills_now, when given, receives
   // oom_kills() as it is once the watch is in place (v1: read from the
   // file the watch registered, not opened a second time).
   Result<UniqueFd> open_oom_watch(std::optional<uint64_t>* kills_now = nullptr) const;

@@ -50,9 +50,9 @@ class CommandReads {
   // its fd is closed. What it holds is freed by free_left(), later (the
   // monitor's memory trims, once a service it started runs; a monitor that
   // never gets there, such as a RemainAfterExit= oneshot's, keeps it, as it
-  // kept the frees' pages before); the scope must
-  // outlive that call, as a monitor's does (it never returns into the
-  // command's frames: it _exits).
+  // kept the frees' pages before); the scope must outlive that call, as a
+  // monitor's does (it never returns into the command's frames: it
+  // _exits).
   static void leave();
   static void free_left();
 
