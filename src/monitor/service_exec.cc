@@ -16,6 +16,7 @@
 
 #include "base/strings.h"
 #include "base/sys.h"
+#include "monitor/system_locale.h"
 #include "notify/journal_stream.h"
 #include "runtime/safe_files.h"
 #include "unit/command_line.h"
@@ -75,6 +76,9 @@ Result<ExecContext> prepare_exec_context(const Unit& unit) {
   std::string search_path;
   for (const std::string& dir : unit.exec_search_path) search_path += (search_path.empty() ? "" : ":") + dir;
   env["PATH"] = search_path.empty() ? unit::kFixedPath : search_path;
+  // What the manager sets comes first: LANG & co. as systemd's manager
+  // hands them to every service (system_locale.h).
+  for (auto& [k, v] : manager_locale()) env[k] = std::move(v);
   if (login_environment) set_login_environment(c.identity, env);
   for (const auto& [k, v] : unit::directory_environment(unit)) env[k] = v;
   if (!unit.credentials.empty()) env["CREDENTIALS_DIRECTORY"] = unit.credentials_directory;

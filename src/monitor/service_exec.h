@@ -22,7 +22,8 @@ struct ExecContext {
 
 // Resolves the identity and reads EnvironmentFile=s. The environment is
 // built from nothing, in systemd's order: a fixed PATH (ExecSearchPath= when
-// set), HOME/USER/LOGNAME/SHELL of the service user, RUNTIME_DIRECTORY= & co.
+// set), the manager's locale (system_locale.h), HOME/USER/LOGNAME/SHELL of
+// the service user, RUNTIME_DIRECTORY= & co.
 // and CREDENTIALS_DIRECTORY= when the unit has them, PassEnvironment= (from
 // unitrun's own environment), Environment=, then EnvironmentFile= (which
 // overrides, as in systemd). UnsetEnvironment= is applied last, by

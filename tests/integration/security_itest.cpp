@@ -300,6 +300,42 @@ TEST_CASE("S5root: User=root gets root's USER, LOGNAME, HOME and SHELL; no User=
   CHECK(j.at("cwd") == home);
 }
 
+TEST_CASE("S5locale: a service gets the system's locale, not its caller's; Environment= overrides it", "[security]") {
+  // systemd 252's system manager hands every service the locale of
+  // /etc/locale.conf (else Debian's /etc/default/locale), LANG=C.UTF-8
+  // when neither sets one, and nothing of its caller's environment.
+  if (::geteuid() != 0) return;  // a user manager passes its own: not this case
+  TempDir dir;
+  std::string dump = dir / "dump.json";
+  TestUnit u(dir, "s5locale", helper("argvdump"), {.extra = dump_env(dump)});
+  RunOptions caller;
+  caller.set_env = {"LANG=xx_CALLER.UTF-8", "LC_TIME=xx_CALLER.UTF-8", "LANGUAGE=xx_CALLER"};
+  RunResult r = u.start(caller);
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  std::set<std::string> env = env_set(wait_for_dump(dump));
+  bool locale_set = false;
+  for (const std::string& kv : env) {
+    CHECK(kv.find("xx_CALLER") == std::string::npos);
+    locale_set = locale_set || kv.rfind("LANG=", 0) == 0 || kv.rfind("LC_", 0) == 0;
+  }
+  CHECK(locale_set);
+  // A machine without any locale configuration: systemd's built-in default.
+  std::optional<std::string> conf = read_file("/etc/locale.conf");
+  std::optional<std::string> debian = read_file("/etc/default/locale");
+  auto says_locale = [](const std::optional<std::string>& text) {
+    return text && (text->find("LANG") != std::string::npos || text->find("LC_") != std::string::npos);
+  };
+  if (!conf && !says_locale(debian)) CHECK(env.count("LANG=C.UTF-8"));
+  CHECK(u.stop().exit_code == 0);
+
+  remove_file(dump);
+  TestUnit set(dir, "s5localeset", helper("argvdump"), {.extra = dump_env(dump) + "Environment=LANG=fr_FR.UTF-8\n"});
+  start_ok(set);
+  std::set<std::string> env2 = env_set(wait_for_dump(dump));
+  CHECK(env2.count("LANG=fr_FR.UTF-8"));
+}
+
 TEST_CASE("S6: the service gets only fds 0, 1, 2 whatever unitrun inherited", "[security]") {
   TempDir dir;
   int sv[2];
