@@ -12,10 +12,9 @@ namespace unitrun::monitor {
 namespace {
 
 // systemd 252's locale variables (locale-util.h), in its order.
-constexpr const char* kLocaleNames[] = {"LANG",          "LANGUAGE",       "LC_CTYPE",         "LC_NUMERIC",
-                                        "LC_TIME",       "LC_COLLATE",     "LC_MONETARY",      "LC_MESSAGES",
-                                        "LC_PAPER",      "LC_NAME",        "LC_ADDRESS",       "LC_TELEPHONE",
-                                        "LC_MEASUREMENT", "LC_IDENTIFICATION"};
+constexpr const char* kLocaleNames[] = {"LANG",       "LANGUAGE",     "LC_CTYPE",       "LC_NUMERIC",       "LC_TIME",
+                                        "LC_COLLATE", "LC_MONETARY",  "LC_MESSAGES",    "LC_PAPER",         "LC_NAME",
+                                        "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION"};
 
 bool is_locale_name(const std::string& name) {
   for (const char* n : kLocaleNames)

@@ -551,6 +551,16 @@ TEST_CASE("S8: the service's environment is built from scratch", "[security]") {
   CHECK(invocation.size() == 32);
   CHECK(invocation.find_first_not_of("0123456789abcdef") == std::string::npos);
   expected.insert("INVOCATION_ID=" + invocation);
+  // The system's locale, as systemd's manager hands it (S5locale checks
+  // its values): LANG, LANGUAGE or LC_* categories, at least one.
+  size_t locale_variables = 0;
+  for (const std::string& kv : env)
+    if (kv.rfind("LANG=", 0) == 0 || kv.rfind("LANGUAGE=", 0) == 0 || kv.rfind("LC_", 0) == 0) {
+      CHECK(kv.rfind("LC_ALL=", 0) != 0);
+      expected.insert(kv);
+      ++locale_variables;
+    }
+  if (::geteuid() == 0) CHECK(locale_variables > 0);
   // ...and nothing else was added: exactly the contract's variables.
   CHECK(env == expected);
   CHECK(j.at("environ").size() == expected.size());  // no duplicates either
