@@ -1,6 +1,5 @@
 // `unitrun start`, `stop`, `restart`, `try-restart`, `reload`, `force-reload` and `run`: each for one unit,
 // and for several through the job runner.
-#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -29,8 +28,6 @@
 #include "cli/unit_runtime.h"
 #include "cli/unit_source.h"
 #include "monitor/monitor.h"
-#include "monitor/service_exec.h"
-#include "process/cgroup_handover.h"
 #include "process/pin.h"
 #include "process/proc.h"
 #include "runtime/control_socket.h"
@@ -355,14 +352,8 @@ int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lo
   // so that "the lock is held" means "the monitor lives", never "a start
   // that already knows its outcome has not exited yet".
   WaitProgress progress(unit, files.state);
-  // The unit's cgroup directories are made here while the monitor sets
-  // itself up on the other CPU, and named to it through a second pipe
-  // (process/cgroup_handover.h). Without the pipe the monitor makes them.
-  int dirs_pipe[2] = {-1, -1};
-  if (::pipe2(dirs_pipe, O_CLOEXEC) < 0) dirs_pipe[0] = dirs_pipe[1] = -1;
-  UniqueFd dirs_from_cli(dirs_pipe[0]), dirs_to_monitor(dirs_pipe[1]);
   daemon::StartOutcome outcome = daemon::daemonize(
-      {lock.fd(), lock.name_fd(), dirs_from_cli.get()},
+      {lock.fd(), lock.name_fd()},
       [] {
         unit::CommandReads::leave();     // the monitor outlives the command
         ShutdownLock::forget_in_fork();  // a triggered start's: the monitor holds no part of it
@@ -370,15 +361,9 @@ int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lo
       [&](int ready_fd) {
         monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
-        options.cgroup_dirs_fd = dirs_from_cli.get();
         return monitor::run(as_caller(std::move(load.unit)), files, std::move(lock), options);
       },
-      [&] {
-        lock.close();
-        dirs_from_cli.reset();
-        process::hand_over_unit_cgroup_dirs(std::move(dirs_to_monitor), unit.name, monitor::cgroup_limits(unit));
-      },
-      {progress.tick_ms(), [&] { progress.update(); }});
+      [&] { lock.close(); }, {progress.tick_ms(), [&] { progress.update(); }});
   progress.clear();
   if (outcome.code != 0) {
     // The monitor reports a failure as its last act; when start returns,

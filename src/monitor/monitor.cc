@@ -43,7 +43,6 @@
 #include "notify/notify_server.h"
 #include "notify/upstream.h"
 #include "process/cgroup.h"
-#include "process/cgroup_handover.h"
 #include "process/ipc_cleanup.h"
 #include "process/kill_tree.h"
 #include "process/pin.h"
@@ -151,14 +150,6 @@ class Monitor {
   // Carrying out actions.
   void execute(const Action& a);
   Status set_up_sandbox();
-  // The cgroup directories the start CLI made for this run
-  // (process/cgroup_handover.h): read once, by the first call; later ones
-  // get none.
-  std::vector<std::string> take_handed_over_dirs();
-  // Removes those of `dirs` (handed over by the CLI) that the unit's cgroup
-  // does not have: nothing the CLI made outlives a monitor that did not
-  // adopt it.
-  void remove_unadopted(std::vector<std::string> dirs);
   Result<const process::SandboxPlan*> plan_for(const Command& command);
   Result<process::SandboxPlan> plan_for_identity(const std::optional<process::Credentials>& credentials);
   void attach_sandbox(process::ExecSpec& spec, const Command& command, const process::SandboxPlan* plan);
@@ -345,7 +336,6 @@ int Monitor::run() {
   if (!ready) {
     log_.error("monitor setup: " + ready.error().message());
     log_.flush();
-    remove_unadopted(take_handed_over_dirs());
     run(action::Report{false, exit_code::kFailure, "monitor setup: " + ready.error().message(), false});
     return exit_code::kFailure;
   }
@@ -1304,7 +1294,9 @@ Status Monitor::set_up_sandbox() {
   // this machine lets unitrun make one; a unit that asks for a limit
   // without one is refused (never a silent downgrade).
   if (!cgroup_) {
-    CgroupLimits limits = cgroup_limits(unit_);
+    CgroupLimits limits = unit_.resource_control;
+    limits.private_devices = spec.private_devices;
+    limits.protect_clock = spec.protect_clock;
     process::CgroupOptions options;
     options.best_effort = spec.best_effort;
     if (limits.delegate) {
@@ -1313,27 +1305,17 @@ Status Monitor::set_up_sandbox() {
     }
     bool asks_for_limits = unit_.resource_control.asks_for_control() || spec.private_devices || spec.protect_clock;
     process::CgroupSupport support = process::detect_cgroups();
-    // What the start CLI made of the unit's directories meanwhile (read as
-    // late as can be: the CLI is making them while this monitor sets
-    // itself up); they are this run's, as if create() had made them.
-    options.made_for_it = take_handed_over_dirs();
-    std::optional<Error> failed;
     if (support.usable()) {
       auto made = process::UnitCgroup::create(support, unit_.name, limits, options);
       if (made) {
         cgroup_ = std::move(*made);
         for (const std::string& w : cgroup_->warnings()) event("warning: " + w);
+      } else if (asks_for_limits) {
+        return made.error();
       } else {
-        failed = made.error();
+        log_.error("no cgroup for the unit (its processes are tracked through the monitor): " + made.error().message());
       }
-    }
-    // What create() did not take (it failed, or laid out other trees than
-    // the CLI did) is not left behind.
-    remove_unadopted(std::move(options.made_for_it));
-    if (failed && asks_for_limits) return *failed;
-    if (failed)
-      log_.error("no cgroup for the unit (its processes are tracked through the monitor): " + failed->message());
-    if (!support.usable() && unit_.resource_control.asks_for_control()) {
+    } else if (unit_.resource_control.asks_for_control()) {
       std::string why = "resource control needs a cgroup, and none can be made here (" + support.describe() + ")";
       if (!spec.best_effort) return Error::plain(why);
       event("warning: " + why);
@@ -1368,19 +1350,6 @@ Status Monitor::set_up_sandbox() {
   state_.protections.insert(state_.protections.begin(), plan_->in_force.begin(), plan_->in_force.end());
   if (spec.best_effort) state_.protections.push_back("X-Unitrun-Sandbox=best-effort");
   return ok();
-}
-
-std::vector<std::string> Monitor::take_handed_over_dirs() {
-  return process::take_handed_over_dirs(UniqueFd(std::exchange(options_.cgroup_dirs_fd, -1)), unit_.name);
-}
-
-void Monitor::remove_unadopted(std::vector<std::string> dirs) {
-  if (dirs.empty()) return;
-  std::vector<std::string> kept = cgroup_ ? cgroup_->paths() : std::vector<std::string>{};
-  dirs.erase(std::remove_if(dirs.begin(), dirs.end(),
-                            [&](const std::string& d) { return std::find(kept.begin(), kept.end(), d) != kept.end(); }),
-             dirs.end());
-  process::remove_handed_over(dirs);
 }
 
 Result<process::SandboxPlan> Monitor::plan_for_identity(const std::optional<process::Credentials>& credentials) {
@@ -1508,9 +1477,6 @@ void Monitor::check_oom_kills() {
 }
 
 void Monitor::tear_down_sandbox() {
-  // A run that ended before its cgroup was made (a condition failed, the
-  // preparation did) has the CLI's directories still to read, and remove.
-  remove_unadopted(take_handed_over_dirs());
   // The monitor is ending: nothing of the unit may be left in its cgroup
   // (KillMode=process and none leave the rest running: their cgroup stays).
   if (cgroup_ && unit_.kill_mode != KillMode::Process && unit_.kill_mode != KillMode::None) {

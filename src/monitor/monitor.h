@@ -22,11 +22,7 @@ inline constexpr const char* kTriggeredByVariable = "UNITRUN_TRIGGERED_BY";
 inline constexpr const char* kTriggerMonitorVariable = "UNITRUN_TRIGGER_MONITOR";
 
 struct Options {
-  int ready_fd = -1;  // where "ok PID" or "fail CODE message" goes; -1: nobody waits
-  // The read end of the pipe the start CLI names the cgroup directories it
-  // made for this run through (process/cgroup_handover.h), the monitor's to
-  // close; -1: none (`run`, a monitor forked by something else).
-  int cgroup_dirs_fd = -1;
+  int ready_fd = -1;        // where "ok PID" or "fail CODE message" goes; -1: nobody waits
   bool foreground = false;  // `run`: stdout/stderr are the caller's
   // A start by OnFailure=/OnSuccess= of `triggered_by` (empty: a start asked
   // for by someone): it counts against the starts the unit's last record

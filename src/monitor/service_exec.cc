@@ -61,13 +61,6 @@ void set_login_environment(const process::Identity& id, std::map<std::string, st
 
 }  // namespace
 
-CgroupLimits cgroup_limits(const Unit& unit) {
-  CgroupLimits limits = unit.resource_control;
-  limits.private_devices = unit.sandbox.private_devices;
-  limits.protect_clock = unit.sandbox.protect_clock;
-  return limits;
-}
-
 Result<ExecContext> prepare_exec_context(const Unit& unit) {
   ExecContext c;
   const bool login_environment = sets_login_environment(unit);

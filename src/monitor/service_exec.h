@@ -29,12 +29,6 @@ struct ExecContext {
 // make_exec_spec().
 Result<ExecContext> prepare_exec_context(const Unit& unit);
 
-// The limits of the unit's cgroup: its resource-control keys, and the two
-// sandbox keys that add device rules (PrivateDevices=, ProtectClock=). The
-// monitor's UnitCgroup::create() and the start CLI's make_unit_cgroup_dirs()
-// both take them from here, so that they lay out the same directories.
-CgroupLimits cgroup_limits(const Unit& unit);
-
 // The service's stdin, stdout and stderr, opened by the monitor: files
 // without following symlinks, 0640, close-on-exec in unitrun. -1 means
 // /dev/null (stdin, stdout) or "same as stdout" (stderr).

@@ -593,49 +593,32 @@ Status UnitCgroup::open_process_join_fds() const {
   return ok();
 }
 
-namespace {
-
-// What create() decides before it makes anything of the unit: the plan, and
-// the unit's directory in each tree it uses. The one place the directories
-// are named: create() makes them, and so does the start CLI beforehand
-// (make_unit_cgroup_dirs()).
-struct UnitCgroupLayout {
-  std::string name;  // "NAME.service"
-  CgroupPlan plan;
-  // The unit's directories: the v2 one (when plan.v2) first, then one per
-  // plan.v1_mounts, in that order; each with its tree's shared "unitrun"
-  // base, made when the unit's mkdir says it is missing.
-  struct Dir {
-    std::string base, path;
-  };
-  std::vector<Dir> dirs;
-};
-
-Result<bool> make_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) == 0) return true;
-  if (errno == EEXIST) return false;
-  return Error::from_errno("cgroup: create " + path);
-}
-
-// A unit's directory in a tree's shared "unitrun" base, which is made only
-// when the unit's mkdir says it is missing (ENOENT): one mkdir a start where
-// the base is there, as it is after the first start. True: made now.
-Result<bool> make_unit_dir(const UnitCgroupLayout::Dir& dir) {
-  if (::mkdir(dir.path.c_str(), 0755) == 0) return true;
-  if (errno == EEXIST) return false;
-  if (errno != ENOENT) return Error::from_errno("cgroup: create " + dir.path);
-  if (auto r = make_dir(dir.base); !r) return r.error();
-  return make_dir(dir.path);
-}
-
-Result<UnitCgroupLayout> lay_out_unit_cgroup(const CgroupSupport& support, const std::string& unit_name,
-                                             const CgroupLimits& limits) {
+Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::string& unit_name,
+                                      const CgroupLimits& limits, const CgroupOptions& options) {
   auto name = unit_cgroup_name(unit_name);
   if (!name) return Error::plain("cgroup: unusable unit name '" + unit_name + "'");
+  UnitCgroup cg;
+  Problems problems{options.best_effort, cg.warnings_, std::nullopt};
   if (!support.usable())
     return Error::plain("cgroup: no cgroup tree unitrun can write here (" + support.describe() + ")");
-  UnitCgroupLayout layout;
-  layout.name = std::move(*name);
+
+  // ---- the directories
+  bool v2_reused = false;  // the v2 directory was left by an earlier run (it may carry its IP filter)
+  auto make_dir = [&](const std::string& path) -> Result<bool> {
+    if (::mkdir(path.c_str(), 0755) == 0) return true;
+    if (errno == EEXIST) return false;
+    return Error::from_errno("cgroup: create " + path);
+  };
+  // A unit's directory in a tree's shared "unitrun" base, which is made
+  // only when the unit's mkdir says it is missing (ENOENT): one mkdir a
+  // start where the base is there, as it is after the first start.
+  auto make_unit_dir = [&](const std::string& base, const std::string& path) -> Result<bool> {
+    if (::mkdir(path.c_str(), 0755) == 0) return true;
+    if (errno == EEXIST) return false;
+    if (errno != ENOENT) return Error::from_errno("cgroup: create " + path);
+    if (auto r = make_dir(base); !r) return r.error();
+    return make_dir(path);
+  };
   // What the v2 tree's unit directories offer, asked of its base (the root
   // cgroup has neither file): cgroup.kill (5.14) implies cgroup.freeze
   // (5.2) and cpu.stat (4.15), and that the base exists, so one access()
@@ -650,47 +633,7 @@ Result<UnitCgroupLayout> lay_out_unit_cgroup(const CgroupSupport& support, const
     }
     v2_features.cpu_stat = v2_features.kill_or_freeze || exists(b + "/cpu.stat");
   }
-  layout.plan = plan_unit_cgroup(support, limits, v2_features);
-  if (layout.plan.v2) layout.dirs.push_back({support.v2_base, support.v2_base + "/" + layout.name});
-  for (const std::string& mount : layout.plan.v1_mounts)
-    layout.dirs.push_back({mount + "/unitrun", mount + "/unitrun/" + layout.name});
-  return layout;
-}
-
-}  // namespace
-
-std::vector<std::string> make_unit_cgroup_dirs(const CgroupSupport& support, const std::string& unit_name,
-                                               const CgroupLimits& limits) {
-  std::vector<std::string> made;
-  auto layout = lay_out_unit_cgroup(support, unit_name, limits);
-  // A unit create() refuses before its first mkdir (a limit without its
-  // controller, an IP filter without a v2 tree) gets none here either.
-  if (!layout || !layout->plan.problems.empty() || (ip_firewall_key(limits) && !support.v2_writable)) return made;
-  for (const UnitCgroupLayout::Dir& dir : layout->dirs) {
-    auto r = make_unit_dir(dir);
-    if (r && *r) made.push_back(dir.path);  // else create() makes it, or finds it, and says what failed
-  }
-  return made;
-}
-
-Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::string& unit_name,
-                                      const CgroupLimits& limits, const CgroupOptions& options) {
-  auto layout = lay_out_unit_cgroup(support, unit_name, limits);
-  if (!layout) return layout.error();
-  const std::string& name = layout->name;
-  CgroupPlan& plan = layout->plan;
-  UnitCgroup cg;
-  Problems problems{options.best_effort, cg.warnings_, std::nullopt};
-
-  // ---- the directories
-  // Made here, unless the caller made it for this run (options.made_for_it):
-  // then it is taken as made here, all the same.
-  auto make = [&](const UnitCgroupLayout::Dir& dir) -> Result<bool> {
-    const auto& given = options.made_for_it;
-    if (std::find(given.begin(), given.end(), dir.path) != given.end()) return true;
-    return make_unit_dir(dir);
-  };
-  bool v2_reused = false;  // the v2 directory was left by an earlier run (it may carry its IP filter)
+  CgroupPlan plan = plan_unit_cgroup(support, limits, v2_features);
   for (const auto& [key, reason] : plan.problems) problems.add(key, reason);
   for (std::string& w : plan.warnings) cg.warnings_.push_back(std::move(w));
   const char* ip_key = ip_firewall_key(limits);
@@ -700,7 +643,6 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
     want_ip_firewall = false;
   }
   if (problems.error) return *problems.error;
-  size_t next_dir = 0;  // layout->dirs: the v2 one first
   if (plan.v2) {
     // Controllers are handed down level by level: the base's parent (the
     // root of the tree) enables them for the base, the base for the units.
@@ -726,22 +668,23 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
         problems.add(key, s.error());
     }
     if (problems.error) return *problems.error;
-    const UnitCgroupLayout::Dir& dir = layout->dirs[next_dir++];
-    auto made = make(dir);
+    Node n{support.v2_base + "/" + *name, support.v2_mount, "v2", enabled};
+    auto made = make_dir(n.path);
     if (!made) return made.error();
     v2_reused = !*made;
-    cg.nodes_.push_back(Node{dir.path, support.v2_mount, "v2", enabled});
+    cg.nodes_.push_back(std::move(n));
   }
   bool reused = v2_reused;
   for (const std::string& mount : plan.v1_mounts) {
     const CgroupV1Hierarchy* h = nullptr;
     for (const auto& [c, hier] : support.v1)
       if (hier.mount_point == mount) h = &hier;
-    const UnitCgroupLayout::Dir& dir = layout->dirs[next_dir++];
-    auto made = make(dir);
+    std::string base = mount + "/unitrun";
+    Node n{base + "/" + *name, mount, h->controllers.front(), h->controllers};
+    auto made = make_unit_dir(base, n.path);
     if (!made) return made.error();
     reused = reused || !*made;
-    cg.nodes_.push_back(Node{dir.path, mount, h->controllers.front(), h->controllers});
+    cg.nodes_.push_back(std::move(n));
   }
   // An earlier run left its directories (a dead monitor, KillMode=process,
   // an older unitrun that made more of them): the ones this run does not
@@ -751,10 +694,10 @@ Result<UnitCgroup> UnitCgroup::create(const CgroupSupport& support, const std::s
   // unnecessary are looked at too, two stat()s where they are skipped.
   cg.made_fresh_ = !reused;
   if (reused)
-    cg.adopt_leftovers(support, name);
+    cg.adopt_leftovers(support, *name);
   else if (plan.v2)
-    cg.adopt_leftovers(support, name, {"cpuacct", "freezer"});
-  if (cg.nodes_.empty()) return Error::plain("cgroup: no tree to create " + name + " in (" + support.describe() + ")");
+    cg.adopt_leftovers(support, *name, {"cpuacct", "freezer"});
+  if (cg.nodes_.empty()) return Error::plain("cgroup: no tree to create " + *name + " in (" + support.describe() + ")");
   // Only a directory an earlier run left can have members: one mkdir just
   // made has none (no cgroup.procs read on a start's common path). In v2
   // its cgroup.events counts the sub-cgroups too (Delegate=yes: an earlier

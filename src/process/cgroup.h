@@ -112,13 +112,6 @@ struct CgroupOptions {
   std::optional<uid_t> delegate_uid;  // owner of the cgroup when Delegate=yes
   std::optional<gid_t> delegate_gid;
   bool best_effort = false;  // a limit that cannot be set is a warning, not an error
-  // The unit's directories another process made for this run, moments
-  // before (the start CLI, while its monitor set itself up:
-  // make_unit_cgroup_dirs()): create() takes each as one it made itself
-  // (made_fresh(), removed by remove(), Delegate='s chown, the limits) and
-  // skips only its mkdir. A path that is not one of the unit's directories
-  // here is ignored.
-  std::vector<std::string> made_for_it;
 };
 
 // What status shows: use and limit side by side.
@@ -137,16 +130,6 @@ struct CgroupUsage {
 std::vector<std::string> check_limits(const CgroupSupport& support, const CgroupLimits& limits);
 
 // ---------------------------------------------------------------- one unit's cgroup
-
-// Makes the directories UnitCgroup::create() would make for the unit here
-// (the same list: one function names them for both), and nothing else: no
-// controller is handed down, no limit written. Returns the paths its mkdir
-// made; one that exists already or whose mkdir failed is left out, for
-// create() to make or find and to report. None where create() would refuse
-// the unit before its first mkdir. The start CLI runs it while the monitor
-// it forked sets itself up, on the other CPU (process/cgroup_handover.h).
-std::vector<std::string> make_unit_cgroup_dirs(const CgroupSupport& support, const std::string& unit_name,
-                                               const CgroupLimits& limits);
 
 class UnitCgroup {
  public:

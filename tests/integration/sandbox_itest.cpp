@@ -996,60 +996,6 @@ TEST_CASE("cgroup: a start makes the trees' unitrun bases where they are missing
   }
 }
 
-// The start CLI makes the unit's directories while its monitor sets itself
-// up (process/cgroup_handover.h): make_unit_cgroup_dirs() makes the very
-// list create() would, and create() takes the ones named to it
-// (CgroupOptions::made_for_it) as made by itself: fresh (no OOM count read,
-// no members check), removed by remove(), the limits written into them.
-// Without the hand-over the same directories are an earlier run's to it.
-TEST_CASE("cgroup: the directories made for a run beforehand are create()'s own, limits and all", "[cgroup]") {
-  auto support = process::detect_cgroups();
-  if (!support.usable() || !support.carrier("memory").size()) {
-    WARN("no cgroup tree with a memory controller here (" << support.describe() << ")");
-    return;
-  }
-  std::string name = unique("sbx-cg");
-  process::CgroupLimits limits;
-  limits.memory_max = 48ull << 20;
-  std::vector<std::string> made = process::make_unit_cgroup_dirs(support, name, limits);
-  REQUIRE_FALSE(made.empty());
-  for (const std::string& p : made) {
-    INFO(p);
-    CHECK(::access(p.c_str(), F_OK) == 0);
-  }
-  CHECK(process::make_unit_cgroup_dirs(support, name, limits).empty());  // there already: not made now
-
-  process::CgroupOptions options;
-  options.made_for_it = made;
-  auto cg = process::UnitCgroup::create(support, name, limits, options);
-  REQUIRE(cg);
-  CHECK(cg->paths() == made);  // the same directories, in the same order
-  CHECK(cg->made_fresh());
-  CHECK(cg->usage().memory_max == (48ull << 20));
-  REQUIRE(cg->remove());
-  for (const std::string& p : made) {
-    INFO(p);
-    CHECK(::access(p.c_str(), F_OK) != 0);
-  }
-
-  // Not named to create(): found there, as an earlier run's.
-  made = process::make_unit_cgroup_dirs(support, name, limits);
-  REQUIRE_FALSE(made.empty());
-  auto found = process::UnitCgroup::create(support, name, limits);
-  REQUIRE(found);
-  CHECK(found->paths() == made);
-  CHECK_FALSE(found->made_fresh());
-  REQUIRE(found->remove());
-
-  // A unit create() refuses before its first mkdir gets none beforehand.
-  if (support.carrier("io").empty()) {
-    process::CgroupLimits refused;
-    refused.io_weight = 200;
-    CHECK(process::make_unit_cgroup_dirs(support, name, refused).empty());
-    CHECK_FALSE(process::UnitCgroup::find(support, name));
-  }
-}
-
 // detect_cgroups() tells pure v2 from two stat calls where it can
 // (detect_cgroups_without_mountinfo()); in mount namespaces of their own,
 // the layouts it must answer like mountinfo or leave to it: a cgroup2 tree

@@ -257,67 +257,6 @@ TEST_CASE("unit sandbox: a protection that cannot be applied fails the start nam
   CHECK(status.out.find("ReadOnlyPaths=") != std::string::npos);
 }
 
-// The start CLI makes the unit's cgroup directories while its monitor sets
-// itself up, and hands them over (process/cgroup_handover.h): a start that
-// ends before its service runs, whether before the monitor took them (a
-// condition that failed, a preparation that failed) or after (a program
-// that cannot be exec'd, an ExecStartPre= that fails), leaves none of them
-// behind; one that starts has its service in them, its limit written, and
-// its stop removes them.
-TEST_CASE("unit sandbox: the cgroup directories a start made go with a start that ends before its service runs",
-          "[unit-sandbox]") {
-  if (::access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0 &&
-      ::access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) != 0) {
-    WARN("no writable cgroup v2 tree here");
-    return;
-  }
-  TempDir dir;
-  auto left_after = [&](TestUnit& u, bool succeeds) {
-    RunResult start = u.start();
-    INFO(start.describe());
-    CHECK((start.exit_code == 0) == succeeds);
-    CHECK(u.nothing_running());
-    return unit_cgroup_dirs(u.name() + ".service");
-  };
-  TestUnit skipped(dir, "cgskip", "/bin/sleep 1000",
-                   {.extra = "Type=exec\n", .unit_section = "ConditionPathExists=" + (dir / "no-such-file") + "\n"});
-  CHECK(left_after(skipped, true).empty());
-  TestUnit unprepared(dir, "cgenv", "/bin/sleep 1000",
-                      {.extra = "Type=exec\nEnvironmentFile=" + (dir / "no-such-file") + "\n"});
-  CHECK(left_after(unprepared, false).empty());
-  TestUnit missing(dir, "cgmiss", dir / "no-such-program", {.extra = "Type=exec\n"});
-  CHECK(left_after(missing, false).empty());
-  TestUnit refused(dir, "cgpre", "/bin/sleep 1000", {.extra = "Type=exec\nExecStartPre=/bin/false\n"});
-  CHECK(left_after(refused, false).empty());
-
-  // The control: a start that runs is in them, with its limit.
-  TestUnit limited(dir, "cglimit", "/bin/sleep 1000", {.extra = "Type=exec\nMemoryMax=40M\n"});
-  RunResult start = limited.start();
-  INFO(start.describe());
-  REQUIRE(start.exit_code == 0);
-  std::vector<pid_t> services = limited.services();
-  REQUIRE(services.size() == 1);
-  std::vector<std::string> dirs = unit_cgroup_dirs(limited.name() + ".service");
-  REQUIRE_FALSE(dirs.empty());
-  bool limit_seen = false;
-  for (const std::string& d : dirs) {
-    INFO(d);
-    auto procs = read_file(d + "/cgroup.procs");
-    REQUIRE(procs);
-    CHECK(procs->find(std::to_string(services[0]) + "\n") != std::string::npos);
-    for (const char* limit_file : {"/memory.max", "/memory.limit_in_bytes"})
-      if (auto limit = read_file(d + limit_file)) {
-        CHECK(*limit == std::to_string(40u << 20) + "\n");
-        limit_seen = true;
-      }
-  }
-  CHECK(limit_seen);
-  RunResult stop = limited.stop();
-  INFO(stop.describe());
-  CHECK(stop.exit_code == 0);
-  CHECK(unit_cgroup_dirs(limited.name() + ".service").empty());
-}
-
 // Delegate=yes: the service makes a sub-cgroup of its own in its v2
 // directory and moves itself into it. The kernel keeps the sub-cgroup after
 // the service ends, and an rmdir of the unit's directory is then EBUSY as
