@@ -180,9 +180,10 @@ bool runs_as_caller(const Unit& unit, std::string& refusal) {
 
 // The unit as the monitor runs it, once runs_as_caller() accepted it: for
 // a caller other than root, without the User=, Group= and
-// SupplementaryGroups= that can only name its own. Moved, not copied: a
-// Unit is large, and this is the monitor's own.
-Unit as_caller(Unit&& unit) {
+// SupplementaryGroups= that can only name its own. The same object, for
+// the monitor to move from: a Unit is large, and a temporary of ~3 kB in
+// the forked monitor's frames is a stack page written for nothing.
+Unit&& as_caller(Unit&& unit) {
   if (::geteuid() != 0) {
     unit.user.clear();
     unit.group.clear();
@@ -352,6 +353,12 @@ int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lo
   // so that "the lock is held" means "the monitor lives", never "a start
   // that already knows its outcome has not exited yet".
   WaitProgress progress(unit, files.state);
+  // The monitor's start time from the clock around its fork, not /proc
+  // (proc::start_time_between()).
+  const uint64_t before_fork = proc::boot_clock_ns();
+  // Before the fork, as the rest of the monitor's memory: the child's own
+  // getenv() would fault in libc's text and the name's page again.
+  monitor::Options options = trigger_options(view);
   daemon::StartOutcome outcome = daemon::daemonize(
       {lock.fd(), lock.name_fd()},
       [] {
@@ -359,9 +366,9 @@ int start_locked(unit::LoadResult& load, const RuntimeFiles& files, UnitLock& lo
         ShutdownLock::forget_in_fork();  // a triggered start's: the monitor holds no part of it
       },
       [&](int ready_fd) {
-        monitor::Options options = trigger_options(view);
         options.ready_fd = ready_fd;
-        return monitor::run(as_caller(std::move(load.unit)), files, std::move(lock), options);
+        options.start_time = proc::start_time_between(before_fork, proc::boot_clock_ns());
+        return monitor::run(as_caller(std::move(load.unit)), files, std::move(lock), std::move(options));
       },
       [&] { lock.close(); }, {progress.tick_ms(), [&] { progress.update(); }});
   progress.clear();

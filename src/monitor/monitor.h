@@ -5,6 +5,11 @@
 // wakeups while the service runs quietly.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "runtime/runtime_files.h"
 #include "runtime/unit_lock.h"
 #include "unit/unit.h"
@@ -33,6 +38,9 @@ struct Options {
   std::string triggered_by;
   std::vector<uint64_t> earlier_starts;
   bool was_failed = false;
+  // The monitor's own start time (/proc/PID/stat's field 22) when its fork
+  // knew it (proc::start_time_between()); else it is read from /proc.
+  std::optional<uint64_t> start_time;
 };
 
 // Runs until the unit has stopped for good; returns the monitor's exit

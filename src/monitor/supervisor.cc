@@ -768,8 +768,16 @@ std::vector<std::pair<std::string, std::string>> Supervisor::stop_post_environme
   return env;
 }
 
+namespace {
+// What a list that is none of the unit's returns: at namespace scope, made
+// before main() (an empty vector is constant), not a function's static,
+// whose first use took a guard and registered its destructor with libc:
+// two copy-on-write faults (the guard's page, libc's list of exit
+// handlers) in every monitor, at its first command.
+const std::vector<Command> kNoCommands;
+}  // namespace
+
 const std::vector<Command>& Supervisor::commands_of(CommandList list) const {
-  static const std::vector<Command> kNone;
   switch (list) {
     case CommandList::Condition:
       return unit_.exec_condition;
@@ -786,7 +794,7 @@ const std::vector<Command>& Supervisor::commands_of(CommandList list) const {
     case CommandList::StopPost:
       return unit_.exec_stop_post;
   }
-  return kNone;
+  return kNoCommands;
 }
 
 void Supervisor::begin_commands(CommandList list, const Event& e) {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -71,6 +72,32 @@ std::optional<uint64_t> start_time(pid_t pid) {
   auto s = read_stat(pid);
   if (!s) return std::nullopt;
   return s->start_time;
+}
+
+uint64_t boot_clock_ns() {
+  struct timespec t;
+  ::clock_gettime(CLOCK_BOOTTIME, &t);  // cannot fail for a valid clock and pointer
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
+}
+
+std::optional<uint64_t> start_time_between(uint64_t before_ns, uint64_t after_ns) {
+  // The kernel's nsec_to_clock_t(): ns / (10^9 / USER_HZ). USER_HZ is an
+  // ABI constant, 100 on every architecture but alpha (what
+  // sysconf(_SC_CLK_TCK) says; proc_test checks it): a constant, since
+  // sysconf() is two more page faults (its libc page, the loader's data) in
+  // a monitor just forked. Both clocks are the same timekeeper (the vDSO's
+  // CLOCK_BOOTTIME and ktime_get_boottime_ns(), shifted alike in a time
+  // namespace); the margin covers any rounding between them.
+#if defined(__alpha__)
+  if (before_ns <= after_ns) return std::nullopt;  // USER_HZ 1024: /proc is read there
+#endif
+  constexpr uint64_t kUserHz = 100;
+  constexpr uint64_t tick = 1000000000u / kUserHz;
+  constexpr uint64_t kMargin = 1000;  // ns
+  if (after_ns < before_ns || before_ns < kMargin) return std::nullopt;
+  uint64_t first = (before_ns - kMargin) / tick, last = (after_ns + kMargin) / tick;
+  if (first != last) return std::nullopt;
+  return first;
 }
 
 bool is_same_process(pid_t pid, uint64_t expected_start) {

@@ -28,6 +28,18 @@ std::optional<Stat> read_stat(pid_t pid);
 // A process's identity: its start time, which a reused PID does not share.
 std::optional<uint64_t> start_time(pid_t pid);
 
+// The boot-time clock (CLOCK_BOOTTIME, ns), which the kernel stamps a new
+// process with (/proc's start time is that stamp in clock ticks).
+uint64_t boot_clock_ns();
+
+// The start time of a process forked between two boot_clock_ns() readings
+// (`before` in the parent before its fork, `after` in the child), without
+// reading /proc: the kernel's stamp lies between them, so when both fall in
+// one clock tick (a microsecond's margin either side), so does the stamp.
+// nullopt when they straddle a tick (about one fork in a hundred: read
+// /proc then).
+std::optional<uint64_t> start_time_between(uint64_t before_ns, uint64_t after_ns);
+
 // True when pid exists, is not a zombie, and started at `start_time`.
 bool is_same_process(pid_t pid, uint64_t start_time);
 

@@ -27,6 +27,7 @@
 #include "base/sys.h"
 #include "base/unique_fd.h"
 #include "process/cgroup.h"
+#include "process/proc.h"
 #include "process/rlimits.h"
 #include "process/sandbox.h"
 #include "process/sandbox_child.h"
@@ -310,10 +311,14 @@ struct ChildArgs {
   PreparedLimits limits;
   bool thread_join;  // see exec_child()
   Failure failure;
+  uint64_t started_ns = 0;  // the child's first reading of the boot clock (proc::start_time_between())
 };
 
 int child_main(void* p) {
   auto* a = static_cast<ChildArgs*>(p);
+  // The vDSO's clock, no system call: with the parent's reading before the
+  // clone, the child's start time without a /proc read after it.
+  a->started_ns = proc::boot_clock_ns();
   exec_child(*a->spec, a->argv, a->envp, a->watchdog_slot, a->devnull, a->properties, a->limits, a->thread_join,
              a->failure);
 }
@@ -420,7 +425,8 @@ SpawnResult spawn(const ExecSpec& spec) {
                  prepare_properties(spec),
                  prepare_limits(spec.limit_nofile, spec.limit_core, spec.limits),
                  false,
-                 Failure{}};
+                 Failure{},
+                 0};
   // The sandbox's namespaces (mount, network, UTS, IPC) are clone flags:
   // each works with CLONE_VM|CLONE_VFORK (CLONE_FS, which CLONE_NEWNS
   // forbids, is not used). A user namespace is not among them: its maps must
@@ -434,6 +440,7 @@ SpawnResult spawn(const ExecSpec& spec) {
   pid_t pid = -1;
   int clone_errno = 0;
   bool cloned = false;
+  const uint64_t before_clone = proc::boot_clock_ns();
   if (spec.cgroup && spec.cgroup->v2_dir_fd() < 0) {
     args.thread_join = true;  // v1 alone: "tasks" is enough
   } else if (spec.cgroup && kHaveClone3) {
@@ -508,6 +515,7 @@ SpawnResult spawn(const ExecSpec& spec) {
       result.warnings.push_back(clamp_warning(limits.limits[i], args.failure.limits[i], limits.may_raise_hard));
   if (args.failure.step < 0) {
     result.pid = pid;
+    if (args.started_ns != 0) result.start_time = proc::start_time_between(before_clone, args.started_ns);
     return result;
   }
 

@@ -94,6 +94,10 @@ struct SpawnResult {
   // step systemd also only logs: KeyringMode=), "KEY (step): error" each.
   // The caller must report them (log and status).
   std::vector<std::string> warnings;
+  // The process's start time (/proc/PID/stat's field 22), known from the
+  // clock around the clone most of the time (proc::start_time_between());
+  // nullopt: read /proc.
+  std::optional<uint64_t> start_time;
   bool ok() const { return pid > 0; }
   // One line for the user: "exec '/x': No such file or directory".
   std::string message(const ExecSpec& spec) const;

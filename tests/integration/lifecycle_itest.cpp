@@ -817,3 +817,33 @@ TEST_CASE("stop returns only once the monitor has exited, not when its lock is f
   }
   reap_adopted();
 }
+
+// The record's start times, which every later signal is checked against
+// (PID reuse), are the kernel's: the monitor's and the main process's come
+// from the clock around their fork and clone (proc::start_time_between()),
+// not from /proc, and must be exactly what /proc says, start after start.
+TEST_CASE("the record's start times of the monitor and the service are the kernel's", "[lifecycle]") {
+  TempDir dir;
+  TestUnit u(dir, "start-times", "/bin/sleep 1000");
+  for (int round = 0; round < 25; ++round) {
+    INFO("round " << round);
+    RunResult started = u.start();
+    INFO(started.describe());
+    REQUIRE(started.exit_code == 0);
+    nlohmann::json state;
+    for (const std::string& f : u.runtime_files())
+      if (f.size() > 6 && f.compare(f.size() - 6, 6, ".state") == 0) state = parse_json(read_file(f).value_or(""));
+    INFO(state.dump());
+    pid_t monitor = state.value("monitor_pid", 0), main = state.value("main_pid", 0);
+    REQUIRE(monitor > 1);
+    REQUIRE(main > 1);
+    std::optional<ProcStat> m = proc_stat(monitor), s = proc_stat(main);
+    REQUIRE(m);
+    REQUIRE(s);
+    CHECK(state.value("monitor_start_time", uint64_t{0}) == m->start_time);
+    CHECK(state.value("main_start_time", uint64_t{0}) == s->start_time);
+    RunResult stopped = u.stop();
+    INFO(stopped.describe());
+    REQUIRE(stopped.exit_code == 0);
+  }
+}

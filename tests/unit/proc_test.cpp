@@ -120,3 +120,44 @@ TEST_CASE("descendants_of walks the same tree as a whole-/proc scan, zombies lef
   // Grandchildren re-parent to init (or a subreaper), not to us.
   CHECK(proc::descendants_of(::getpid()).empty());
 }
+
+TEST_CASE("start_time_between: one tick for both readings, or nothing", "[proc]") {
+  // USER_HZ is 100 on every Linux architecture unitrun builds for: 10 ms.
+  REQUIRE(::sysconf(_SC_CLK_TCK) == 100);
+  CHECK(proc::start_time_between(5'000'100'000, 5'004'000'000) == std::optional<uint64_t>(500));
+  // A reading within the margin of a tick's edge may belong to either side.
+  CHECK(proc::start_time_between(5'000'000'500, 5'004'000'000) == std::nullopt);
+  CHECK(proc::start_time_between(5'000'100'000, 5'009'999'500) == std::nullopt);
+  CHECK(proc::start_time_between(5'000'100'000, 5'010'100'000) == std::nullopt);
+  CHECK(proc::start_time_between(5'004'000'000, 5'000'100'000) == std::nullopt);  // not in order
+}
+
+TEST_CASE("start_time_between agrees with /proc for forked children", "[proc]") {
+  // The kernel's own stamp of each child against the clock read around the
+  // fork: every answer given is /proc's, and most forks get one.
+  int answered = 0;
+  for (int i = 0; i < 200; ++i) {
+    uint64_t before = proc::boot_clock_ns();
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      auto known = proc::start_time_between(before, proc::boot_clock_ns());
+      uint64_t value = known ? *known + 1 : 0;  // 0: no answer
+      ::_exit(::write(fds[1], &value, sizeof value) == sizeof value ? 0 : 1);
+    }
+    ::close(fds[1]);
+    uint64_t value = 0;
+    REQUIRE(::read(fds[0], &value, sizeof value) == sizeof value);
+    ::close(fds[0]);
+    auto real = proc::start_time(child);  // a zombie until reaped: still there
+    int status;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(real);
+    if (value == 0) continue;
+    ++answered;
+    CHECK(value - 1 == *real);
+  }
+  CHECK(answered >= 150);
+}
