@@ -6,9 +6,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#if __has_include(<sys/single_threaded.h>)
-#include <sys/single_threaded.h>  // glibc 2.32
-#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -96,21 +93,6 @@ void close_other_fds(int* keep, size_t count) {
     from = keep[i] + 1;
   }
   if (::close_range(static_cast<unsigned>(from), ~0U, 0) < 0) close_listed_fds(keep, count);
-}
-
-// fork() without glibc's work for a process that had threads (its child
-// resets the loader's and libc's locks and thread lists, each a
-// copy-on-write fault of a page of theirs: ~3 faults, ~8 us, in a monitor on
-// its way to the service) where the caller is single-threaded, as a start's
-// always is (no thread in unitrun, no library that makes one; nothing
-// registers a pthread_atfork() handler either: libsystemd, which does, is
-// never loaded by the commands that fork a monitor). _Fork() is glibc 2.34's
-// fork without the handlers and that reset.
-pid_t fork_monitor() {
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
-  if (__libc_single_threaded) return ::_Fork();
-#endif
-  return ::fork();
 }
 
 StartOutcome start_failure(std::string message) {
@@ -263,7 +245,7 @@ StartOutcome daemonize(std::initializer_list<int> keep, const std::function<void
   struct stat pipe_identity;
   if (::fstat(fds[1], &pipe_identity) < 0) return start_failure(std::string("fstat: ") + std::strerror(errno));
 
-  pid_t child = fork_monitor();
+  pid_t child = ::fork();
   if (child < 0) return start_failure(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
     read_end.reset();
