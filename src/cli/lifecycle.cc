@@ -762,9 +762,13 @@ int start_one(const unit::UnitFile& file) {
 struct EarlyStop {
   UnitLock lock;
   UniqueFd monitor;
-  UniqueFd runtime_dir;                  // the directory of the snapshot and the record, for the final record
-  std::optional<UnitSnapshot> snapshot;  // parsed whole just before the signal (its header checked before that)
-  std::string disk_change;               // its texts against the files on disk, said once the signal is sent
+  UniqueFd runtime_dir;  // the directory of the snapshot and the record, for the final record
+  std::string snapshot_text;
+  // Parsed whole only when needed: when the header's stamps cannot say the
+  // files are unchanged (then before the signal, to compare the texts), or
+  // when finish_early_stop() needs the unit.
+  std::optional<UnitSnapshot> snapshot;
+  std::string disk_change;  // the files on disk against the snapshot, said once the signal is sent
 };
 
 std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
@@ -786,17 +790,23 @@ std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
   std::optional<UnitSnapshot> header = text ? parse_snapshot_header(*text) : std::nullopt;
   if (!header || header->sources.identity != file.identity || header->sources.name != file.name) return std::nullopt;
   // Taken: whatever follows, prepare() gets this lock, and with it the start lock.
-  EarlyStop early{std::move(*lock), UniqueFd(), std::move(*dir), std::nullopt, std::string()};
+  EarlyStop early{std::move(*lock), UniqueFd(), std::move(*dir), std::move(*text), std::nullopt, std::string()};
   std::optional<MonitorState> s = read_state_summary_in(early.runtime_dir.get(), base_name(keyed.state), keyed.state);
   if (s && s->monitor_pid > 1 && early.lock.alive_held_elsewhere().value_or(false)) {
-    // The parse and the comparison come before the signal, not between it
-    // and the wait: after the signal this process only sleeps, so that the
-    // monitor, which the wake-up often puts on this CPU, runs at once, and
-    // the service it signals finds the other CPU free for its exit. Done
-    // after the signal they held the CPU the stop waits for (ab.py, both
-    // orders, 1,500 rounds: 1-39 us less a stop; docs/benchmarks.md).
-    early.snapshot = parse_snapshot(*text);
-    if (early.snapshot) early.disk_change = disk_change(file, early.snapshot->sources);
+    // Whether the files changed on disk is asked before the signal, not
+    // between it and the wait: after the signal this process only sleeps,
+    // so that the monitor, which the wake-up often puts on this CPU, runs
+    // at once, and the service it signals finds the other CPU free for its
+    // exit (ab.py, both orders, 1,500 rounds: 1-39 us less a stop than
+    // after it; docs/benchmarks.md). One stat per file answers it when the
+    // header's stamps match; only otherwise are the texts parsed and
+    // compared (~30 us of the parse, on the stop's critical path).
+    if (std::optional<std::string> change = disk_change_by_stamps(file, header->stamps)) {
+      early.disk_change = std::move(*change);
+    } else {
+      early.snapshot = parse_snapshot(early.snapshot_text);
+      if (early.snapshot) early.disk_change = disk_change(file, early.snapshot->sources);
+    }
     auto pidfd = sys::pidfd_open(s->monitor_pid);
     if (pidfd && proc::is_same_process(s->monitor_pid, s->monitor_start_time) &&
         sys::pidfd_send_signal(pidfd->get(), SIGTERM).value_or(false))
@@ -812,12 +822,14 @@ std::optional<EarlyStop> signal_running_monitor(const unit::UnitFile& file) {
 // parse of the unit.
 int finish_early_stop(const unit::UnitFile& file, EarlyStop& early) {
   const RuntimeFiles files = runtime_files_for(file.name, file.identity);
-  const std::optional<UnitSnapshot>& snapshot = early.snapshot;
+  std::optional<UnitSnapshot>& snapshot = early.snapshot;
+  // A change to say was found by comparing the texts: the snapshot is parsed.
   if (snapshot)
     warn_if_changed(file.name, snapshot->sources.files.empty() ? file.spelling : snapshot->sources.files[0].path,
                     early.disk_change);
   std::optional<unit::LoadResult> load;
   auto unit = [&]() -> const Unit& {
+    if (!load && !snapshot) snapshot = parse_snapshot(early.snapshot_text);
     if (!load && snapshot) {
       load = unit::load_sources(snapshot->sources, file, unit::ValidateMode::Start);
       if (has_errors(load->diagnostics)) load.reset();

@@ -15,6 +15,17 @@ std::string disk_change(const unit::UnitFile& file, const unit::UnitSources& sta
   return !now || now->files != started_from.files ? "changed" : "";
 }
 
+std::optional<std::string> disk_change_by_stamps(const unit::UnitFile& file, const std::vector<SourceStamp>& stamps) {
+  if (!file.found || stamps.size() != 1 + file.dropins.size()) return std::nullopt;
+  for (size_t i = 0; i < stamps.size(); ++i) {
+    const std::string& path = i == 0 ? file.fragment : file.dropins[i - 1];
+    if (stamps[i].path != path) return std::nullopt;
+    std::optional<unit::FileStamp> now = unit::current_stamp(path);
+    if (!now || *now != stamps[i].stamp) return std::nullopt;
+  }
+  return std::string();
+}
+
 LoadedUnit load_unit(const unit::UnitFile& file, UnitSource source, UnitLock* lock) {
   LoadedUnit loaded;
   if (source == UnitSource::Running) {

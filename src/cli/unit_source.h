@@ -6,9 +6,12 @@
 // say that the files changed, as systemctl says "changed on disk".
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/unit_lock.h"
+#include "runtime/unit_snapshot.h"
 #include "unit/unit_loader.h"
 
 namespace unitrun::cli {
@@ -39,5 +42,12 @@ void warn_if_changed(const LoadedUnit& loaded);
 void warn_if_changed(const std::string& unit_name, const std::string& unit_path, const std::string& change);
 // What LoadedUnit::disk_change says of a unit started from `started_from`.
 std::string disk_change(const unit::UnitFile& file, const unit::UnitSources& started_from);
+// The same answer from a snapshot's header alone, when its stamps can give
+// it: "" when the unit is still made of the files they name, in their
+// order, and a stat(2) of each finds it unchanged (unit/file_stamp.h).
+// nullopt when they cannot tell (no stamps, a file gone, moved, added or
+// touched): the texts decide, as disk_change() does. Never "changed":
+// a touched file of the same text is not a change.
+std::optional<std::string> disk_change_by_stamps(const unit::UnitFile& file, const std::vector<SourceStamp>& stamps);
 
 }  // namespace unitrun::cli

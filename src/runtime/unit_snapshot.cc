@@ -29,10 +29,36 @@ bool parse_header(std::string_view line, UnitSnapshot& s) {
     s.description = j.value("description", "");
     s.fragment = j.value("fragment", "");
     s.unitrun_version = j.value("unitrun", "");
+    if (auto stamps = j.find("stamps"); stamps != j.end())
+      for (const nlohmann::json& f : *stamps) {
+        SourceStamp& st = s.stamps.emplace_back();
+        st.path = f.at("path").get<std::string>();
+        st.stamp.dev = f.at("dev").get<uint64_t>();
+        st.stamp.ino = f.at("ino").get<uint64_t>();
+        st.stamp.size = f.at("size").get<int64_t>();
+        st.stamp.mtime_ns = f.at("mtime_ns").get<int64_t>();
+        st.stamp.ctime_ns = f.at("ctime_ns").get<int64_t>();
+      }
   } catch (const nlohmann::json::exception&) {
     return false;
   }
   return !s.sources.name.empty();
+}
+
+// The header's stamps: one per file, or none when a file has none.
+nlohmann::json stamps_of(const std::vector<unit::SourceFile>& files) {
+  nlohmann::json stamps = nlohmann::json::array();
+  for (const unit::SourceFile& f : files) {
+    if (!f.stamp) return nlohmann::json::array();
+    nlohmann::json& st = stamps.emplace_back(nlohmann::json::object());
+    st["path"] = f.path;
+    st["dev"] = f.stamp->dev;
+    st["ino"] = f.stamp->ino;
+    st["size"] = f.stamp->size;
+    st["mtime_ns"] = f.stamp->mtime_ns;
+    st["ctime_ns"] = f.stamp->ctime_ns;
+  }
+  return stamps;
 }
 
 }  // namespace
@@ -52,6 +78,7 @@ std::string serialize(const UnitSnapshot& snapshot) {
   header["description"] = snapshot.description;
   header["fragment"] = snapshot.sources.files.empty() ? std::string() : snapshot.sources.files[0].path;
   header["unitrun"] = current_unitrun_version();
+  if (nlohmann::json stamps = stamps_of(snapshot.sources.files); !stamps.empty()) header["stamps"] = std::move(stamps);
   nlohmann::json body = nlohmann::json::object();
   body["files"] = std::move(files);
   return dump(header) + "\n" + dump(body) + "\n";
@@ -71,6 +98,10 @@ std::optional<UnitSnapshot> parse_snapshot(const std::string& text) {
     return std::nullopt;
   }
   if (s.sources.files.empty()) return std::nullopt;
+  // Back on the files they were taken of: written again as they were read.
+  if (s.stamps.size() == s.sources.files.size())
+    for (size_t i = 0; i < s.stamps.size(); ++i)
+      if (s.stamps[i].path == s.sources.files[i].path) s.sources.files[i].stamp = s.stamps[i].stamp;
   return s;
 }
 

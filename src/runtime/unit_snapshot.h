@@ -10,9 +10,11 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "runtime/runtime_files.h"
+#include "unit/file_stamp.h"
 #include "unit/unit_loader.h"
 #include "unit/unit_sources.h"
 
@@ -21,8 +23,22 @@ namespace unitrun {
 // This binary's version, as snapshots record it.
 const std::string& current_unitrun_version();
 
+// One source file's path and stamp (unit/file_stamp.h), as the header
+// keeps them.
+struct SourceStamp {
+  std::string path;
+  unit::FileStamp stamp;
+  bool operator==(const SourceStamp&) const = default;
+};
+
 struct UnitSnapshot {
   unit::UnitSources sources;
+  // In the header: every source file's path and stamp, in the order of
+  // sources.files, when each had one as it was read (all had settled);
+  // empty otherwise, and in a snapshot from before the field. A stop
+  // compares them with one stat(2) per file, and parses the texts only
+  // when one differs (cli/unit_source.h: disk_change_by_stamps()).
+  std::vector<SourceStamp> stamps;
   std::string description;  // for `list`, without parsing the texts
   std::string fragment;     // the unit file's path (sources.files[0].path), in the header too
   // The unitrun that wrote it ("" for one from before the field): a unit
@@ -43,8 +59,12 @@ std::optional<std::string> read_snapshot_text_in(int dir_fd, const std::string& 
 std::optional<UnitSnapshot> read_snapshot_header_in(int dir_fd, const std::string& name, const std::string& path);
 std::optional<UnitSnapshot> read_snapshot_header(const std::string& path);
 
-// The snapshot's text, two lines of JSON: {name, identity, description, fragment},
-// then {files: [{path, text}, ...]}. Exposed for tests.
+// The snapshot's text, two lines of JSON: {name, identity, description, fragment,
+// unitrun, stamps: [{path, dev, ino, size, mtime_ns, ctime_ns}, ...]} (stamps
+// only when every file has one), then {files: [{path, text}, ...]}. A reader
+// ignores the header's keys it does not know, and takes a header without
+// stamps as one whose files must be compared by their texts. Exposed for
+// tests.
 std::string serialize(const UnitSnapshot& snapshot);
 std::optional<UnitSnapshot> parse_snapshot(const std::string& text);
 // Only the header of a snapshot's text, as read_snapshot_header() reads it.

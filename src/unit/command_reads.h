@@ -26,6 +26,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "unit/file_stamp.h"
 #include "unit/user_dirs.h"
 
 namespace unitrun::unit {
@@ -34,6 +35,13 @@ namespace unitrun::unit {
 // directories of the unit path link.
 struct UnitLinks {
   std::vector<std::string> wants, required, upheld;
+};
+
+// A unit file as read (unit/unit_sources.h): its text or why not, and its
+// stamp when it had settled.
+struct UnitFileRead {
+  Result<std::string> text;
+  std::optional<FileStamp> stamp;
 };
 
 class CommandReads {
@@ -65,8 +73,8 @@ class CommandReads {
   std::optional<UserDirs> user_entry;
   std::optional<CallerEntry> caller_entry;  // caller_entry(), when asked
   std::optional<std::string> runtime_dir_choice;
-  std::map<std::string, Result<std::string>> unit_files;  // by the path read
-  std::map<std::string, UnitLinks> unit_links;            // by the unit path's directories and the unit's name
+  std::map<std::string, UnitFileRead> unit_files;  // by the path read
+  std::map<std::string, UnitLinks> unit_links;     // by the unit path's directories and the unit's name
   // The runtime directory a start made and checked
   // (safe_files::ensure_private_directory), held open (O_PATH): the
   // command's locks, records and snapshot in it are opened through it, not

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 
 #include "base/unique_fd.h"
 #include "unit/command_reads.h"
@@ -14,12 +15,18 @@ namespace unitrun::unit {
 
 namespace {
 
-Result<std::string> read_regular_file(const std::string& path) {
+// The file's text, and in `stamp` its stamp when it had settled: the fstat
+// comes before the read, so that a change during the read shows as a
+// newer stamp on disk later, never as an old text under a new stamp.
+Result<std::string> read_regular_file(const std::string& path, std::optional<FileStamp>& stamp) {
+  stamp.reset();
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) return Error::from_errno("cannot open unit file");
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return Error::from_errno("cannot stat unit file");
+  if (struct timespec now{}; ::clock_gettime(CLOCK_REALTIME, &now) == 0)
+    stamp = settled_stamp(st, static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec);
   if (S_ISDIR(st.st_mode)) return Error::plain("unit file is a directory");
   if (!S_ISREG(st.st_mode)) return Error::plain("unit file is not a regular file");
   if (static_cast<size_t>(st.st_size) > kMaxUnitFileBytes)
@@ -49,28 +56,35 @@ Result<std::string> read_regular_file(const std::string& path) {
 
 }  // namespace
 
-Result<std::string> read_unit_file(const std::string& path) {
+Result<std::string> read_unit_file(const std::string& path, std::optional<FileStamp>* stamp) {
+  std::optional<FileStamp> ignored;
   CommandReads* reads = CommandReads::current();
-  if (!reads) return read_regular_file(path);
+  if (!reads) return read_regular_file(path, stamp ? *stamp : ignored);
   auto it = reads->unit_files.find(path);
-  if (it == reads->unit_files.end()) it = reads->unit_files.emplace(path, read_regular_file(path)).first;
-  return it->second;
+  if (it == reads->unit_files.end()) {
+    std::optional<FileStamp> read_stamp;
+    Result<std::string> text = read_regular_file(path, read_stamp);
+    it = reads->unit_files.emplace(path, UnitFileRead{std::move(text), read_stamp}).first;
+  }
+  if (stamp) *stamp = it->second.stamp;
+  return it->second.text;
 }
 
 Result<UnitSources> read_sources(const UnitFile& file) {
   UnitSources s;
   s.name = file.name;
   s.identity = file.identity;
-  auto text = read_unit_file(file.fragment);
+  std::optional<FileStamp> stamp;
+  auto text = read_unit_file(file.fragment, &stamp);
   if (!text) return text.error();
-  s.files.push_back({file.fragment, std::move(*text)});
+  s.files.push_back({file.fragment, std::move(*text), stamp});
   for (const std::string& d : file.dropins) {
-    auto dropin = read_unit_file(d);
+    auto dropin = read_unit_file(d, &stamp);
     if (!dropin) {
       s.unreadable.push_back(d + ": " + dropin.error().message());
       continue;
     }
-    s.files.push_back({d, std::move(*dropin)});
+    s.files.push_back({d, std::move(*dropin), stamp});
   }
   return s;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "unit/file_stamp.h"
 #include "unit/unit_lookup.h"
 
 namespace unitrun::unit {
@@ -19,7 +20,12 @@ inline constexpr size_t kMaxUnitFileBytes = 16 * 1024 * 1024;
 struct SourceFile {
   std::string path;
   std::string text;
-  bool operator==(const SourceFile&) const = default;
+  // The file as stat(2) saw it just before `text` was read, when it had
+  // settled (unit/file_stamp.h): a later stat equal to it says the text is
+  // still what is on disk. Not part of what the file says: equality is the
+  // path and the text.
+  std::optional<FileStamp> stamp = std::nullopt;
+  bool operator==(const SourceFile& o) const { return path == o.path && text == o.text; }
 };
 
 struct UnitSources {
@@ -36,7 +42,9 @@ struct UnitSources {
 // Reads a regular file of at most kMaxUnitFileBytes, never blocking on a
 // FIFO: "cannot open unit file: No such file or directory", "unit file is
 // a directory", ...; within a CommandReads, each path once per command.
-Result<std::string> read_unit_file(const std::string& path);
+// `stamp`, when given, is set to the file's stamp when it had settled
+// (nullopt otherwise).
+Result<std::string> read_unit_file(const std::string& path, std::optional<FileStamp>* stamp = nullptr);
 
 // Reads the unit file and drop-ins `file` names. Fails only when the unit
 // file itself cannot be read.

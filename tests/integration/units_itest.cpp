@@ -5,12 +5,14 @@
 // unit file never strands its service), and unitrun without root (trust
 // 22). Real processes, each test with a unit path of its own
 // (UNITRUN_UNIT_PATH) and unique unit names.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "support.h"
 
@@ -469,6 +471,50 @@ TEST_CASE("trust 13: an edited or deleted unit file never strands its service", 
     CHECK(u.nothing_running());
     write_file(u.path(), original);  // for TestUnit's clean-up
   }
+}
+
+// A stop decides "unchanged" from the snapshot's stamps of files that had
+// settled before the start (unit/file_stamp.h), with one stat each: an edit
+// that keeps the size and puts the mtime back still warns (its ctime moved),
+// a touch alone does not.
+TEST_CASE("trust 13: a stop's stamps never hide an edit of a unit file", "[units][snapshot]") {
+  TempDir dir;
+  TestUnit edited(dir, "stamped", "/bin/sleep 1000");
+  TestUnit touched(dir, "touched", "/bin/sleep 1000");
+  TestUnit same(dir, "same", "/bin/sleep 1000");
+  // Older than the settling time: stamped at the start.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  for (const TestUnit* u : {&edited, &touched, &same}) REQUIRE(u->start().exit_code == 0);
+  std::string snapshot;
+  for (const std::string& f : same.runtime_files())
+    if (f.size() > 5 && f.compare(f.size() - 5, 5, ".unit") == 0) snapshot = *read_file(f);
+  CHECK(snapshot.substr(0, snapshot.find('\n')).find("\"stamps\"") != std::string::npos);
+
+  struct stat before {};
+  REQUIRE(::stat(edited.path().c_str(), &before) == 0);
+  std::string text = *read_file(edited.path());
+  size_t at = text.find("sleep 1000");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 10, "sleep 1001");
+  write_file(edited.path(), text);
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, edited.path().c_str(), times, 0) == 0);
+  RunResult stop = edited.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(contains(stop.err, "unit file changed on disk since start"));
+  CHECK(edited.nothing_running());
+
+  REQUIRE(::utimensat(AT_FDCWD, touched.path().c_str(), nullptr, 0) == 0);
+  stop = touched.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.err.empty());
+  stop = same.stop();
+  INFO(stop.describe());
+  CHECK(stop.exit_code == 0);
+  CHECK(stop.err.empty());
+  CHECK(same.nothing_running());
 }
 
 TEST_CASE("stop of a running unit does not parse it again: the unit's warnings are start's to say",

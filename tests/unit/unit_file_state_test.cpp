@@ -16,11 +16,14 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cli/unit_source.h"
 #include "runtime/runtime_files.h"
 #include "runtime/unit_lock.h"
 #include "runtime/unit_snapshot.h"
 #include "test_support.h"
+#include "unit/file_stamp.h"
 #include "unit/unit_parser.h"
+#include "unit/unit_sources.h"
 
 using namespace unitrun;
 using unitrun::test::TempDir;
@@ -200,6 +203,132 @@ TEST_CASE("snapshot: a start with the same sources leaves the file alone, other 
   back = read_snapshot(path);
   REQUIRE(back);
   CHECK(back->sources == s.sources);
+}
+
+TEST_CASE("snapshot: the header keeps every file's stamp when each has one; one without stamps still reads",
+          "[snapshot]") {
+  UnitSnapshot s;
+  s.sources.name = "a.service";
+  s.sources.identity = "a.service";
+  s.sources.files = {{"/etc/unitrun/a.service", "[Service]\nExecStart=/bin/true\n"},
+                     {"/etc/unitrun/a.service.d/x.conf", "[Service]\nNice=1\n"}};
+  unit::FileStamp one{.dev = 2049, .ino = 18446744073709551615u, .size = 33, .mtime_ns = 1, .ctime_ns = 2};
+  unit::FileStamp two{.dev = 2049, .ino = 7, .size = 17, .mtime_ns = 1796648537337798823, .ctime_ns = 3};
+  s.sources.files[0].stamp = one;
+  // One file without a stamp (it had not settled): none is kept, and a stop
+  // compares the texts.
+  CHECK(serialize(s).find("stamps") == std::string::npos);
+  CHECK(parse_snapshot_header(serialize(s))->stamps.empty());
+  s.sources.files[1].stamp = two;
+  std::string text = serialize(s);
+  CHECK(text.find("stamps") < text.find('\n'));  // in the header line
+  auto header = parse_snapshot_header(text);
+  REQUIRE(header);
+  CHECK(header->stamps ==
+        std::vector<SourceStamp>{{"/etc/unitrun/a.service", one}, {"/etc/unitrun/a.service.d/x.conf", two}});
+  auto whole = parse_snapshot(text);
+  REQUIRE(whole);
+  CHECK(whole->sources == s.sources);
+  CHECK(whole->sources.files[0].stamp == one);
+  CHECK(whole->sources.files[1].stamp == two);
+  CHECK(serialize(*whole) == text);  // a start that finds it as it would write it leaves it alone
+  // A snapshot of an older unitrun (no stamps) reads as before; a header
+  // whose stamps are malformed is no header.
+  std::string old_text =
+      "{\"description\":\"\",\"fragment\":\"/etc/unitrun/a.service\",\"identity\":\"a.service\",\"name\":"
+      "\"a.service\",\"unitrun\":\"0.1.0\"}\n{\"files\":[{\"path\":\"/etc/unitrun/a.service\",\"text\":\"x\"}]}\n";
+  auto old_header = parse_snapshot_header(old_text);
+  REQUIRE(old_header);
+  CHECK(old_header->stamps.empty());
+  auto old_whole = parse_snapshot(old_text);
+  REQUIRE(old_whole);
+  CHECK(old_whole->sources.files.at(0).text == "x");
+  CHECK_FALSE(old_whole->sources.files.at(0).stamp);
+  CHECK_FALSE(parse_snapshot_header("{\"name\":\"a\",\"identity\":\"a\",\"stamps\":[{\"path\":\"/x\"}]}\n"));
+}
+
+TEST_CASE("file stamps: a file is stamped only once it has settled, before its text is read", "[snapshot]") {
+  struct stat st {};
+  st.st_dev = 1;
+  st.st_ino = 2;
+  st.st_size = 3;
+  st.st_mtim = {100, 5};
+  st.st_ctim = {100, 7};
+  const int64_t ctime = 100'000'000'007;
+  CHECK_FALSE(unit::settled_stamp(st, ctime));
+  CHECK_FALSE(unit::settled_stamp(st, ctime + unit::kSettleNs - 1));
+  REQUIRE(unit::settled_stamp(st, ctime + unit::kSettleNs));
+  CHECK(*unit::settled_stamp(st, ctime + unit::kSettleNs) ==
+        unit::FileStamp{.dev = 1, .ino = 2, .size = 3, .mtime_ns = 100'000'000'005, .ctime_ns = ctime});
+  st.st_mtim = {200, 0};  // set into the future (touch -d)
+  CHECK_FALSE(unit::settled_stamp(st, ctime + unit::kSettleNs));
+  // A file written just now is read without a stamp.
+  TempDir dir;
+  std::string path = dir.write("a.service", "[Service]\nExecStart=/bin/true\n");
+  std::optional<unit::FileStamp> stamp = unit::FileStamp{};
+  REQUIRE(unit::read_unit_file(path, &stamp));
+  CHECK_FALSE(stamp);
+}
+
+TEST_CASE("changed on disk: the stamps answer \"unchanged\" alone; anything else goes to the texts", "[snapshot]") {
+  TempDir dir;
+  std::string original = "[Service]\nExecStart=/bin/sleep 1\n";
+  std::string path = dir.write("a.service", original);
+  std::string dropin = dir.write("x.conf", "[Service]\nNice=1\n");
+  unit::UnitFile file;
+  file.name = file.identity = "a.service";
+  file.found = true;
+  file.fragment = path;
+  file.dropins = {dropin};
+  unit::UnitSources started;
+  started.name = started.identity = "a.service";
+  started.files = {{path, original}, {dropin, "[Service]\nNice=1\n"}};
+  // The stamps as a start takes them of files that had settled (taken here
+  // without waiting for that).
+  std::vector<SourceStamp> stamps = {{path, *unit::current_stamp(path)}, {dropin, *unit::current_stamp(dropin)}};
+  // What settling guarantees a start: a change from now on gets another
+  // ctime, even where the clock behind file times is coarse (a tick).
+  ::usleep(30'000);
+  CHECK(cli::disk_change_by_stamps(file, stamps) == std::string());
+  CHECK(cli::disk_change(file, started).empty());
+  // No stamps (an older snapshot, or a file that had not settled), other
+  // drop-ins, another order: the texts decide.
+  CHECK_FALSE(cli::disk_change_by_stamps(file, {}));
+  CHECK_FALSE(cli::disk_change_by_stamps(file, {stamps[0]}));
+  CHECK_FALSE(cli::disk_change_by_stamps(file, {stamps[1], stamps[0]}));
+  unit::UnitFile more = file;
+  more.dropins.push_back(dir / "y.conf");
+  CHECK_FALSE(cli::disk_change_by_stamps(more, stamps));
+  unit::UnitFile gone = file;
+  gone.found = false;
+  CHECK_FALSE(cli::disk_change_by_stamps(gone, stamps));
+  CHECK(cli::disk_change(gone, started) == "deleted");
+
+  SECTION("an edit of the same size with its mtime put back still shows: its ctime moved") {
+    struct stat before {};
+    REQUIRE(::stat(path.c_str(), &before) == 0);
+    std::string edited = original;
+    edited[edited.size() - 2] = '2';
+    dir.write("a.service", edited);
+    const struct timespec times[2] = {before.st_atim, before.st_mtim};
+    REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+    struct stat after {};
+    REQUIRE(::stat(path.c_str(), &after) == 0);
+    REQUIRE(after.st_size == before.st_size);
+    REQUIRE(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+    CHECK_FALSE(cli::disk_change_by_stamps(file, stamps));
+    CHECK(cli::disk_change(file, started) == "changed");
+  }
+  SECTION("a file touched but not changed: the texts say unchanged") {
+    REQUIRE(::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) == 0);
+    CHECK_FALSE(cli::disk_change_by_stamps(file, stamps));
+    CHECK(cli::disk_change(file, started).empty());
+  }
+  SECTION("a file replaced by another of the same text") {
+    REQUIRE(::rename(dir.write("new", original).c_str(), path.c_str()) == 0);
+    CHECK_FALSE(cli::disk_change_by_stamps(file, stamps));
+    CHECK(cli::disk_change(file, started).empty());
+  }
 }
 
 TEST_CASE("restart's same unit: an older monitor's digest, else the texts of a snapshot this unitrun wrote",
