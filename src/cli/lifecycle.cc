@@ -465,6 +465,17 @@ int stop_locked(const Unit& unit, const RuntimeFiles& files, UnitLock* lock_or_n
     return exit_code::kFailure;
   }
   auto pidfd = sys::pidfd_open(s->monitor_pid);
+  if (!pidfd && pidfd.error().sys_errno != ESRCH) {
+    // ENOSYS or EPERM: a kernel before 5.3, or a seccomp profile that
+    // predates the call (some container runtimes'). A PID is signalled only
+    // through a pidfd (a plain kill() could reach a reused PID), and the
+    // wait below would then last as long as the monitor: said, not hung on.
+    std::fprintf(
+        stderr,
+        "unitrun: %s: cannot open a pidfd for monitor %d: %s; not signalling it (stop needs pidfd_open, Linux 5.3)\n",
+        unit.name.c_str(), static_cast<int>(s->monitor_pid), pidfd.error().message().c_str());
+    return privilege_or_failure(pidfd.error());
+  }
   bool is_monitor = pidfd && proc::is_same_process(s->monitor_pid, s->monitor_start_time);
   if (is_monitor) {
     auto sent = sys::pidfd_send_signal(pidfd->get(), SIGTERM);

@@ -106,6 +106,31 @@ TEST_CASE("start runs the service and writes its pidfile - status and stop follo
   CHECK(stop_again.exit_code == 0);
 }
 
+TEST_CASE("stop where pidfd_open is refused says so and exits, instead of waiting on the monitor", "[lifecycle]") {
+  // A container's seccomp profile older than the call (or a kernel before
+  // 5.3) makes pidfd_open fail ENOSYS: stop signals nothing it cannot pin,
+  // and must not then wait forever for a monitor it never asked to stop.
+  TempDir dir;
+  TestUnit u(dir, "nopidfd", "/bin/sleep 1000");
+  RunResult started = u.start();
+  INFO(started.describe());
+  REQUIRE(started.exit_code == 0);
+  pid_t main_pid = started_pid(started, u.name());
+  RunOptions refused;
+  refused.wrapper = {helper("nopidfd")};
+  refused.timeout_ms = 20000;
+  RunResult r = u.stop(refused);
+  INFO(r.describe());
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("cannot open a pidfd for monitor") != std::string::npos);
+  CHECK(alive(main_pid));  // nothing was signalled
+  RunResult stopped = u.stop();
+  INFO(stopped.describe());
+  CHECK(stopped.exit_code == 0);
+  CHECK(u.nothing_running());
+}
+
 TEST_CASE("start with stdin, stdout and stderr closed: the monitor keeps its locks and supervises", "[lifecycle]") {
   // What unitrun opens first takes the lowest free fds: with 0-2 closed by
   // its caller, the unit's lock and the readiness pipe would land there, and
