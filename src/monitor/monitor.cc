@@ -624,9 +624,9 @@ void Monitor::handle(Event e) {
 // and let go at the Report it reads. `run` has no such caller, so no Report
 // comes (supervisor.h): the lock goes once the first start has an outcome,
 // i.e. the unit is no longer activating, nor running with its pidfile's
-// outcome still to be heard (Supervisor::pidfile_pending). Kept until then, it makes a
-// concurrent `start` wait for that outcome; kept longer, it made every
-// `stop` of a foreground unit wait for ever behind it.
+// outcome still to be heard (Supervisor::pidfile_pending). Kept until then,
+// it makes a concurrent `start` wait for that outcome; kept longer, it made
+// every `stop` of a foreground unit wait for ever behind it.
 void Monitor::release_start_lock_when_settled() {
   if (!options_.foreground || start_lock_released_) return;
   if (supervisor_.active_state() == ActiveState::Activating || supervisor_.pidfile_pending()) return;
