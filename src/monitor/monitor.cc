@@ -625,12 +625,13 @@ void Monitor::handle(Event e) {
 // A `start` that launched us holds nothing: we hold the start lock for it
 // and let go at the Report it reads. `run` has no such caller, so no Report
 // comes (supervisor.h): the lock goes once the first start has an outcome,
-// i.e. the unit is no longer activating. Kept until then, it makes a
-// concurrent `start` wait for that outcome; kept longer, it made every
-// `stop` of a foreground unit wait for ever behind it.
+// i.e. the unit is no longer activating, nor running with its pidfile's
+// outcome still to be heard (Supervisor::pidfile_pending). Kept until then,
+// it makes a concurrent `start` wait for that outcome; kept longer, it made
+// every `stop` of a foreground unit wait for ever behind it.
 void Monitor::release_start_lock_when_settled() {
   if (!options_.foreground || start_lock_released_) return;
-  if (supervisor_.active_state() == ActiveState::Activating) return;
+  if (supervisor_.active_state() == ActiveState::Activating || supervisor_.pidfile_pending()) return;
   start_lock_released_ = true;
   flush_state();  // whoever waits on the lock reads the record next
   if (!supervisor_.done()) (void)lock_.unlock_start();
@@ -1639,7 +1640,11 @@ void Monitor::run(const action::WritePidfile&) {
   // written the service must not run untracked. The record names it first:
   // a monitor SIGKILLed between the two would otherwise leave a live pidfile
   // beside the last run's final record, and the service would look like one
-  // run outside unitrun (status, start and stop would leave it alone).
+  // run outside unitrun (status, start and stop would leave it alone). For a
+  // service that is up once spawned (simple, exec, idle without
+  // ExecStartPost=) the table has made it running already: this one write
+  // says what the reply will say, and the Report finds nothing left to
+  // write.
   if (write_pidfile_) {
     flush_state();
     auto written = safe_files::write_atomic(files_.pidfile, std::to_string(main_pid_) + "\n", 0644);

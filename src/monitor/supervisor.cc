@@ -213,6 +213,8 @@ Supervisor::Handler Supervisor::handler_for(SubState phase, Event::Kind kind) co
       {phases({S::Stop, S::StopPost}), K::Timeout, &Sv::on_command_timeout},
 
       // Running.
+      {phases({S::Running}), K::StepDone, &Sv::on_pidfile_step_while_running},
+      {phases({S::Running}), K::StepFailed, &Sv::on_pidfile_step_while_running},
       {phases({S::Running, S::Exited}), K::Stop, &Sv::on_stop_while_running},
       {phases({S::Running, S::Exited}), K::Reload, &Sv::on_reload_while_running},
       {phases({S::Running}), K::Reaped, &Sv::on_reaped_while_running},
@@ -335,6 +337,7 @@ void Supervisor::begin_start(uint64_t now) {
   if (phase_ == S::AutoRestart && !requested) ++restarts_;
   reached_running_ = false;
   awaiting_pidfile_ = false;
+  pidfile_pending_ = false;
   // WATCHDOG_USEC= lasts one run (systemd's service_start() drops the
   // override): each run begins with WatchdogSec=.
   watchdog_usec_ = unit_.watchdog_sec == kInfinity ? 0 : unit_.watchdog_sec;
@@ -405,7 +408,18 @@ void Supervisor::on_step_done_in_start(const Event& e) {
       // A forking command is not the daemon: its pidfile names that once
       // it has exited. Everyone else's PID goes into the pidfile before
       // `start` returns: a service must never run untracked.
-      if (unit_.type != ServiceType::Forking) emit(action::WritePidfile{});
+      if (unit_.type == ServiceType::Forking) return;
+      if (up_once_spawned()) {
+        // Nothing but the pidfile stands between this spawn and running:
+        // the unit is running first, so that the record the loop writes
+        // before the pidfile names the main PID (WritePidfile) says all
+        // that the reply will say (active (running), Ready:, "started"),
+        // and no second write comes before the reply. Who waits hears it
+        // once the pidfile is written (on_pidfile_step_while_running).
+        pidfile_pending_ = true;
+        started(e);
+      }
+      emit(action::WritePidfile{});
       return;
     case Step::WritePidfile:
       if (unit_.type == ServiceType::Notify) return;  // READY=1 comes next
@@ -417,6 +431,28 @@ void Supervisor::on_step_done_in_start(const Event& e) {
     case Step::SpawnControl:
       return on_control_step(e);
   }
+}
+
+// Simple, exec and idle services are up once spawned (their exec has
+// succeeded, for Type=exec); with ExecStartPost= they are not running
+// before it has run, and its spawn writes the record anyway.
+bool Supervisor::up_once_spawned() const {
+  return (unit_.type == ServiceType::Simple || unit_.type == ServiceType::Exec || unit_.type == ServiceType::Idle) &&
+         unit_.exec_start_post.empty();
+}
+
+// The pidfile's outcome for a service that is running already
+// (up_once_spawned). Written: who waits hears that the unit runs. Not
+// written: the start fails as it would have before running (the service
+// is stopped, ExecStop= does not run, `start` is told why); a reader of the
+// record saw it active for the microseconds between, as systemd shows a
+// service that dies right after it started.
+void Supervisor::on_pidfile_step_while_running(const Event& e) {
+  if (!pidfile_pending_ || e.step != Step::WritePidfile) return;
+  pidfile_pending_ = false;
+  if (e.kind == K::StepDone) return announce_running(e);
+  reached_running_ = false;
+  start_failed(exit_code::kFailure, e.message, ServiceResult::Resources, e);
 }
 
 void Supervisor::on_step_failed_in_start(const Event& e) {
@@ -669,8 +705,13 @@ void Supervisor::enter_running(const Event& e) {
   // The event first, so that the record the reply waits for says it too
   // (one write, not a second one just after the reply); its log line is
   // formatted and written once the loop is about to sleep (MonitorLog).
-  // Then who waits hears it.
+  // Then who waits hears it, once the pidfile is written when that comes
+  // next (up_once_spawned).
   emit(action::Record{false, first_start_ ? "started" : "restarted", true});
+  if (!pidfile_pending_) announce_running(e);
+}
+
+void Supervisor::announce_running(const Event& e) {
   if (first_start_) report(action::Report{true, exit_code::kSuccess, "", false});
   reply_restart(true, exit_code::kSuccess, "");
   emit(action::Notify{action::Upstream::Ready, ""});

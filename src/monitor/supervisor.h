@@ -193,6 +193,8 @@ class Supervisor {
   std::vector<uint64_t> start_history() const { return start_limit_.starts(); }
   unsigned starts_made() const { return starts_made_; }
   bool has_main() const { return has_main_; }
+  // Running, but its pidfile is not written yet: the start has no outcome.
+  bool pidfile_pending() const { return pidfile_pending_; }
   bool stop_requested() const { return stop_requested_; }
   // The monitor's work is over (Dead or Failed after a stop); exit_status()
   // is its exit status then.
@@ -225,6 +227,7 @@ class Supervisor {
   void on_prepared(const Event& e);
   void on_step_done_in_start(const Event& e);
   void on_step_failed_in_start(const Event& e);
+  void on_pidfile_step_while_running(const Event& e);
   void on_control_step(const Event& e);
   void on_control_exited(const Event& e);
   void on_command_timeout(const Event& e);
@@ -272,6 +275,8 @@ class Supervisor {
   void spawn_main(const Event& e);
   void started(const Event& e);
   void enter_running(const Event& e);
+  void announce_running(const Event& e);  // to who waits (the reply, systemd), once running and the pidfile written
+  bool up_once_spawned() const;  // running as soon as spawned: the record says so before the pidfile is written
   void enter_exited(const Event& e);
   // quote_output: the report quotes the last lines the service wrote.
   void start_failed(int code, const std::string& message, ServiceResult why, const Event& e, bool quote_output = true);
@@ -353,6 +358,7 @@ class Supervisor {
       TimeoutFailureMode::Terminate;  // how the stop being begun starts  // a condition (or ExecCondition=) said not to
                                       // start: no failure
   bool awaiting_pidfile_ = false;     // forking: the command exited 0, PIDFile= names nobody yet
+  bool pidfile_pending_ = false;      // running (up_once_spawned), its pidfile not yet written: nobody is told yet
 
   // The command list in progress.
   std::optional<CommandList> list_;

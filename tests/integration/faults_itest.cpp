@@ -425,6 +425,12 @@ TEST_CASE("F8: a pidfile that cannot be written fails the start and leaves nothi
   CHECK(contains(start.err, dir / "regular"));
   CHECK(read_file(dir / "regular") == "I am a file\n");
   check_nothing_left(u);
+  // The record ends failed with the reason (a Type=simple unit's record said
+  // active before the pidfile was tried: supervisor.cc, up_once_spawned).
+  RunResult status = u.status();
+  INFO(status.describe());
+  CHECK(contains(status.out, "failed (Result: resources"));
+  CHECK(contains(status.out, "start failed: cannot write pidfile"));
 
   // The lock was released: the fixed unit starts.
   u.rewrite("/bin/sleep 1000");

@@ -273,6 +273,14 @@ class Driver {
   std::vector<monitor::action::ReplyReloads> replies;
   std::vector<monitor::action::ReplyRestarts> restart_replies;
   std::vector<monitor::action::SpawnControl> spawned_controls;
+  // What the loop's record says when it writes it just before a pidfile
+  // (the loop copies the phase after each handle(), before its actions).
+  struct PidfileWrite {
+    SubState phase;
+    bool pending;    // Supervisor::pidfile_pending()
+    size_t reports;  // reports made before it
+  };
+  std::vector<PidfileWrite> pidfile_writes;
 
  private:
   struct Failure {
@@ -382,6 +390,7 @@ class Driver {
       }
       queue_.push_back(std::move(e));
     } else if (std::holds_alternative<act::WritePidfile>(a)) {
+      pidfile_writes.push_back({supervisor_.sub_state(), supervisor_.pidfile_pending(), reports.size()});
       answer(Step::WritePidfile, ignored);
     } else if (std::holds_alternative<act::WatchPidfile>(a)) {
       bool watched = false;

@@ -7,6 +7,7 @@
 // no process is started and no clock is read.
 #include <signal.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <functional>
 #include <string>
@@ -87,11 +88,12 @@ Unit with_restart(Unit u, RestartPolicy p) {
 TEST_CASE("a simple unit: start runs prepare, spawn, pidfile, and reports ok once it runs", "[supervisor][simple]") {
   // systemd.service(5), Type=simple: "the service manager will consider the
   // unit started immediately after the main service process has been forked
-  // off".
+  // off". Running before the pidfile: the record the loop writes before the
+  // pidfile says so (see the "one record write" test below).
   Driver d(unit_of(ServiceType::Simple));
   d.start();
   CHECK(d.steps() ==
-        Lines{"prepare", "spawn main", "write pidfile", "timer off", "entered running", "report ok", "notify READY=1"});
+        Lines{"prepare", "spawn main", "timer off", "entered running", "write pidfile", "report ok", "notify READY=1"});
   CHECK(d.sv().sub_state() == S::Running);
   CHECK(d.sv().active_state() == ActiveState::Active);
   CHECK(d.sv().has_main());
@@ -119,9 +121,69 @@ TEST_CASE("a simple unit: every action of a start, informative ones included", "
   // The Notify and Record actions, for systemd above us and the state record.
   Driver d(unit_of(ServiceType::Simple), SupervisorOptions{true, true});
   d.start();
-  CHECK(d.take() == Lines{"notify STATUS=starting", "prepare", "spawn main", "write pidfile", "timer off",
-                          "entered running", "started", "report ok", "notify READY=1", "notify STATUS=running",
-                          "trim memory"});
+  CHECK(d.take() == Lines{"notify STATUS=starting", "prepare", "spawn main", "timer off", "entered running", "started",
+                          "write pidfile", "report ok", "notify READY=1", "notify STATUS=running", "trim memory"});
+}
+
+TEST_CASE("simple, exec, idle: one record write between the spawn and the reply, which waits for the pidfile",
+          "[supervisor][simple][pidfile]") {
+  // The loop writes the record before the pidfile names the main PID
+  // (docs/architecture.md), and before the reply. A service that is up once
+  // spawned is running before its pidfile is written, so that this record
+  // already says what the reply will say (active (running), Ready:, the
+  // "started" event) and the Report finds nothing left to write; the reply
+  // and systemd's READY=1 still wait for the pidfile.
+  for (ServiceType type : {ServiceType::Simple, ServiceType::Exec, ServiceType::Idle}) {
+    CAPTURE(static_cast<int>(type));
+    Driver d(unit_of(type), SupervisorOptions{true, true});
+    d.start();
+    REQUIRE(d.pidfile_writes.size() == 1);
+    CHECK(d.pidfile_writes[0].phase == S::Running);
+    CHECK(d.pidfile_writes[0].pending);
+    CHECK(d.pidfile_writes[0].reports == 0);
+    Lines all = d.take();
+    auto at = [&](const std::string& line) { return std::find(all.begin(), all.end(), line) - all.begin(); };
+    CHECK(at("entered running") < at("write pidfile"));  // Ready:
+    CHECK(at("started") < at("write pidfile"));          // the event
+    CHECK(at("write pidfile") < at("report ok"));
+    CHECK(at("write pidfile") < at("notify READY=1"));
+    CHECK_FALSE(d.sv().pidfile_pending());
+    CHECK(d.sv().sub_state() == S::Running);
+    CHECK(d.reports.size() == 1);
+    CHECK(d.count("started") == 1);
+  }
+  SECTION("an automatic restart likewise") {
+    Driver d(with_restart(unit_of(ServiceType::Exec), RestartPolicy::Always));
+    bring_up(d);
+    d.main_exits(exited(1));
+    d.fire_timer();
+    REQUIRE(d.pidfile_writes.size() == 2);
+    CHECK(d.pidfile_writes[1].phase == S::Running);
+    CHECK(d.mentions("restarted"));
+  }
+}
+
+TEST_CASE("ExecStartPost=, Type=notify: the record before the pidfile still says activating", "[supervisor][pidfile]") {
+  // Their "active" comes later (after ExecStartPost=, after READY=1): the
+  // record names the main PID before the pidfile does while still starting.
+  Unit post = unit_of(ServiceType::Simple);
+  post.exec_start_post = {command("/bin/post-start")};
+  Driver d(post);
+  d.start();
+  CHECK(d.steps() ==
+        Lines{"prepare", "spawn main", "write pidfile", "timer off", d.timer_in(90 * kSec), "spawn ExecStartPost[0]"});
+  REQUIRE(d.pidfile_writes.size() == 1);
+  CHECK(d.pidfile_writes[0].phase == S::Start);
+  CHECK_FALSE(d.pidfile_writes[0].pending);
+  d.control_exits(exited(0));
+  CHECK(d.sv().sub_state() == S::Running);
+  CHECK(d.reports.size() == 1);
+
+  Driver n(unit_of(ServiceType::Notify));
+  n.start();
+  REQUIRE(n.pidfile_writes.size() == 1);
+  CHECK(n.pidfile_writes[0].phase == S::Start);
+  CHECK(n.reports.empty());
 }
 
 TEST_CASE("Type=notify: the start waits for READY=1, under TimeoutStartSec=", "[supervisor][notify]") {
@@ -2470,6 +2532,47 @@ TEST_CASE("the report: exactly one per monitor life, in its place", "[supervisor
     d.main_exits(killed(SIGTERM));
     REQUIRE(d.reports.size() == 1);
     CHECK(d.reports[0].message == "cannot write pidfile: Read-only file system");
+  }
+  SECTION("the pidfile of a unit running already (exec) cannot be written: no ok, ExecStop= does not run") {
+    // The record said active (running) for the microseconds before the
+    // failure, as for a service that dies right after its start; `start`
+    // never hears ok, and the record ends failed with the reason.
+    Unit u = unit_of(ServiceType::Exec);
+    u.exec_stop = {command("/bin/stop-it")};
+    Driver d(u, SupervisorOptions{true, true});
+    d.fail(Step::WritePidfile, "cannot write pidfile: Read-only file system");
+    d.start();
+    REQUIRE(d.pidfile_writes.size() == 1);
+    CHECK(d.pidfile_writes[0].phase == S::Running);
+    CHECK(d.reports.empty());  // not before the stop is over
+    CHECK_FALSE(d.logged("notify READY=1"));
+    CHECK(d.logged("error: start failed: cannot write pidfile: Read-only file system"));
+    CHECK(d.logged("kill tree SIGTERM"));
+    CHECK(d.count_prefix("spawn ExecStop") == 0);
+    CHECK_FALSE(d.sv().pidfile_pending());
+    d.main_exits(killed(SIGTERM));
+    CHECK(d.sv().done());
+    CHECK(d.sv().sub_state() == S::Failed);
+    CHECK(d.sv().result() == ServiceResult::Resources);
+    REQUIRE(d.reports.size() == 1);
+    CHECK_FALSE(d.reports[0].ok);
+    CHECK(d.reports[0].message == "cannot write pidfile: Read-only file system");
+    CHECK(d.count_prefix("report ok") == 0);
+  }
+  SECTION("the pidfile of an automatic restart cannot be written: Restart= decides, as for a failed start") {
+    Driver d(with_restart(unit_of(ServiceType::Exec), RestartPolicy::OnFailure));
+    bring_up(d);
+    d.main_exits(exited(1));
+    REQUIRE(d.sv().sub_state() == S::AutoRestart);
+    d.fail(Step::WritePidfile, "cannot write pidfile: No space left on device");
+    d.fire_timer();
+    CHECK(d.mentions("start failed: cannot write pidfile: No space left on device"));
+    CHECK(d.sv().sub_state() == S::StopSigterm);
+    d.main_exits(killed(SIGTERM));
+    CHECK(d.sv().sub_state() == S::AutoRestart);
+    d.fire_timer();
+    CHECK(d.sv().sub_state() == S::Running);
+    CHECK(d.sv().restarts() == 2);
   }
 }
 
