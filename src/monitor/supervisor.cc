@@ -1222,6 +1222,11 @@ void Supervisor::begin_stop(bool restart_after, bool run_exec_stop, const Event&
   list_.reset();
   restart_pending_ = restart_after;
   main_ended_during_command_ = false;
+  // A pidfile step still awaited has no outcome to give now: its step event
+  // always comes before anything else (the loop's queue is first in, first
+  // out), so this only matters when an action before it failed (an
+  // internal error); kept set, it would hold `run`'s start lock to the end.
+  pidfile_pending_ = false;
   emit(action::ArmWatchdog{0});
   emit(action::UnwatchPidfile{});
   if (is_dbus()) emit(action::UnwatchBusName{});  // each run watches anew

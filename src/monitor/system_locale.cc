@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -33,8 +34,9 @@ LocaleVariables locale_variables(std::string_view text) {
   auto vars = environment_file::parse(text);
   if (!vars) return out;
   for (auto& [name, value] : *vars) {
-    if (value.empty() || !is_locale_name(name)) continue;
-    // A name set twice keeps its last value, in its first place.
+    if (!is_locale_name(name)) continue;
+    // The last assignment of a name decides (systemd's parse_env_file()),
+    // in the name's first place; an empty one unsets it.
     bool replaced = false;
     for (auto& [n, v] : out)
       if (n == name) {
@@ -43,6 +45,7 @@ LocaleVariables locale_variables(std::string_view text) {
       }
     if (!replaced) out.emplace_back(std::move(name), std::move(value));
   }
+  out.erase(std::remove_if(out.begin(), out.end(), [](const auto& kv) { return kv.second.empty(); }), out.end());
   return out;
 }
 

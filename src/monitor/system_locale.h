@@ -15,7 +15,8 @@ using LocaleVariables = std::vector<std::pair<std::string, std::string>>;
 
 // The locale variables an env-file text sets (locale.conf(5) syntax, which
 // is EnvironmentFile='s): LANG, LANGUAGE and the twelve LC_* categories,
-// those with a value, in the text's order. Anything else (LC_ALL included,
+// those with a value, in the text's order (the last assignment of a name
+// decides; an empty one unsets it). Anything else (LC_ALL included,
 // which systemd does not take from there either) is left out. A text that
 // does not parse sets nothing.
 LocaleVariables locale_variables(std::string_view text);

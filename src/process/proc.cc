@@ -82,14 +82,14 @@ uint64_t boot_clock_ns() {
 
 std::optional<uint64_t> start_time_between(uint64_t before_ns, uint64_t after_ns) {
   // The kernel's nsec_to_clock_t(): ns / (10^9 / USER_HZ). USER_HZ is an
-  // ABI constant, 100 on every architecture but alpha (what
+  // ABI constant, 100 on every architecture but alpha and ia64 (what
   // sysconf(_SC_CLK_TCK) says; proc_test checks it): a constant, since
   // sysconf() is two more page faults (its libc page, the loader's data) in
   // a monitor just forked. Both clocks are the same timekeeper (the vDSO's
   // CLOCK_BOOTTIME and ktime_get_boottime_ns(), shifted alike in a time
   // namespace); the margin covers any rounding between them.
-#if defined(__alpha__)
-  if (before_ns <= after_ns) return std::nullopt;  // USER_HZ 1024: /proc is read there
+#if defined(__alpha__) || defined(__ia64__)
+  return std::nullopt;  // USER_HZ is not 100 there (alpha 1024, ia64 HZ): /proc is read
 #endif
   constexpr uint64_t kUserHz = 100;
   constexpr uint64_t tick = 1000000000u / kUserHz;

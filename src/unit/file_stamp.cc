@@ -1,5 +1,8 @@
 #include "unit/file_stamp.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace unitrun::unit {
 
 namespace {
@@ -29,8 +32,17 @@ std::optional<FileStamp> settled_stamp(const struct stat& st, int64_t now_ns) {
 }
 
 std::optional<FileStamp> current_stamp(const std::string& path) {
+  // An open and fstat, not a stat: on NFS an open revalidates the file's
+  // attributes with the server (close-to-open), where a stat may answer
+  // from the attribute cache for up to a minute, and an edit made on
+  // another host would then look unchanged. O_NONBLOCK: a FIFO put in the
+  // file's place never blocks the stop.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  bool got = ::fstat(fd, &st) == 0;
+  ::close(fd);
+  if (!got) return std::nullopt;
   return stamp_of(st);
 }
 

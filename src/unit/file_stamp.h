@@ -44,8 +44,9 @@ FileStamp stamp_of(const struct stat& st);
 // mtime and ctime at least kSettleNs before. nullopt otherwise: its text
 // decides.
 std::optional<FileStamp> settled_stamp(const struct stat& st, int64_t now_ns);
-// stat(2) of `path` now (following symlinks, as the open that read it
-// did); nullopt when it fails.
+// The stamp of `path` now, from an open and fstat (following symlinks, as
+// the open that read it did; an open, for NFS's close-to-open
+// revalidation); nullopt when either fails.
 std::optional<FileStamp> current_stamp(const std::string& path);
 
 }  // namespace unitrun::unit

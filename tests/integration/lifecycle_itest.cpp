@@ -125,6 +125,14 @@ TEST_CASE("stop where pidfd_open is refused says so and exits, instead of waitin
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("cannot open a pidfd for monitor") != std::string::npos);
   CHECK(alive(main_pid));  // nothing was signalled
+  // EPERM (a filter's answer, even to root) is the same: no privilege
+  // is missing, so not exit code 4.
+  refused.wrapper = {helper("nopidfd"), "--eperm"};
+  RunResult eperm = u.stop(refused);
+  INFO(eperm.describe());
+  CHECK_FALSE(eperm.timed_out);
+  CHECK(eperm.exit_code == 1);
+  CHECK(alive(main_pid));
   RunResult stopped = u.stop();
   INFO(stopped.describe());
   CHECK(stopped.exit_code == 0);

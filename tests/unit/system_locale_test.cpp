@@ -27,6 +27,8 @@ TEST_CASE("locale_variables leaves out LC_ALL and other names", "[locale]") {
 TEST_CASE("locale_variables: a name set twice keeps its last value", "[locale]") {
   LocaleVariables want = {{"LANG", "fr_FR.UTF-8"}, {"LC_TIME", "de_DE.UTF-8"}};
   CHECK(locale_variables("LANG=C\nLC_TIME=de_DE.UTF-8\nLANG=fr_FR.UTF-8\n") == want);
+  // ...and an empty last value unsets it.
+  CHECK(locale_variables("LANG=de_DE.UTF-8\nLANG=\n").empty());
 }
 
 TEST_CASE("locale_variables: a text that does not parse sets nothing", "[locale]") {
