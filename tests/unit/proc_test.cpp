@@ -134,9 +134,13 @@ TEST_CASE("start_time_between: one tick for both readings, or nothing", "[proc]"
 
 TEST_CASE("start_time_between agrees with /proc for forked children", "[proc]") {
   // The kernel's own stamp of each child against the clock read around the
-  // fork: every answer given is /proc's, and most forks get one.
+  // fork: every answer given is /proc's. How many forks get one depends on
+  // how long a fork takes here (under ASan, ~70%; a quiet machine, ~99%),
+  // which is the benchmarks' business: the test forks until 100 answers
+  // were checked, at most 2,000 times, so that the fast path is proven
+  // without its rate being a timing assumption.
   int answered = 0;
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 2000 && answered < 100; ++i) {
     uint64_t before = proc::boot_clock_ns();
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
@@ -159,5 +163,5 @@ TEST_CASE("start_time_between agrees with /proc for forked children", "[proc]") 
     ++answered;
     CHECK(value - 1 == *real);
   }
-  CHECK(answered >= 150);
+  CHECK(answered == 100);
 }
