@@ -44,7 +44,8 @@ void warn_if_changed(const std::string& unit_name, const std::string& unit_path,
 std::string disk_change(const unit::UnitFile& file, const unit::UnitSources& started_from);
 // The same answer from a snapshot's header alone, when its stamps can give
 // it: "" when the unit is still made of the files they name, in their
-// order, and a stat(2) of each finds it unchanged (unit/file_stamp.h).
+// order, and an fstat of each, opened now, finds it unchanged
+// (unit/file_stamp.h: current_stamp()).
 // nullopt when they cannot tell (no stamps, a file gone, moved, added or
 // touched): the texts decide, as disk_change() does. Never "changed":
 // a touched file of the same text is not a change.

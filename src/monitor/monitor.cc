@@ -324,7 +324,7 @@ int Monitor::run() {
   state_.monitor_pid = ::getpid();
   // Known to the fork most of the time: /proc/PID/stat, the first access to
   // this process's /proc directory, cost ~40 us on the way to the service.
-  state_.monitor_start_time = options_.start_time ? *options_.start_time : proc::start_time(::getpid()).value_or(0);
+  state_.monitor_start_time = proc::start_time_or_read(options_.start_time, ::getpid());
   state_.start_limit_starts = options_.earlier_starts;
   if (has_triggers(unit_) && !options_.foreground) {
     // Now, while the path still names the binary that runs (trigger_units.h).
@@ -1535,7 +1535,7 @@ void Monitor::run(const action::SpawnMain&) {
   if (!spawned.ok()) return step_failed(Step::SpawnMain, spawned.message(spec), is_not_installed(spawned));
   main_pid_ = spawned.pid;
   run_main_pid_ = spawned.pid;
-  main_start_time_ = spawned.start_time ? *spawned.start_time : proc::start_time(main_pid_).value_or(0);
+  main_start_time_ = proc::start_time_or_read(spawned.start_time, main_pid_);
   state_.main_pid = main_pid_;
   state_.main_start_time = main_start_time_;
   state_.main_sid = main_pid_;  // the service leads its own session
@@ -1599,7 +1599,7 @@ void Monitor::run(const action::SpawnControl& a) {
     // A oneshot's command is its main process for the record's sake.
     state_.main_pid = r.pid;
     state_.main_sid = r.pid;
-    state_.main_start_time = r.start_time ? *r.start_time : proc::start_time(r.pid).value_or(0);
+    state_.main_start_time = proc::start_time_or_read(r.start_time, r.pid);
     state_.main_started_usec = sys::now_realtime_usec();
     save_state();
     flush_state();  // as for the main process

@@ -100,6 +100,10 @@ std::optional<uint64_t> start_time_between(uint64_t before_ns, uint64_t after_ns
   return first;
 }
 
+uint64_t start_time_or_read(const std::optional<uint64_t>& known, pid_t pid) {
+  return known ? *known : start_time(pid).value_or(0);
+}
+
 bool is_same_process(pid_t pid, uint64_t expected_start) {
   auto s = read_stat(pid);
   return s && s->state != 'Z' && s->state != 'X' && s->start_time == expected_start;

@@ -40,6 +40,10 @@ uint64_t boot_clock_ns();
 // /proc then).
 std::optional<uint64_t> start_time_between(uint64_t before_ns, uint64_t after_ns);
 
+// `known` (start_time_between()'s answer) when there is one, else
+// start_time(pid) from /proc; 0 when neither can say.
+uint64_t start_time_or_read(const std::optional<uint64_t>& known, pid_t pid);
+
 // True when pid exists, is not a zombie, and started at `start_time`.
 bool is_same_process(pid_t pid, uint64_t start_time);
 

@@ -36,7 +36,7 @@ struct UnitSnapshot {
   // In the header: every source file's path and stamp, in the order of
   // sources.files, when each had one as it was read (all had settled);
   // empty otherwise, and in a snapshot from before the field. A stop
-  // compares them with one stat(2) per file, and parses the texts only
+  // compares them with one open and fstat per file, and parses the texts only
   // when one differs (cli/unit_source.h: disk_change_by_stamps()).
   std::vector<SourceStamp> stamps;
   std::string description;  // for `list`, without parsing the texts

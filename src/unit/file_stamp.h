@@ -3,7 +3,7 @@
 // in nanoseconds. Two equal stamps of a path are the same file unchanged,
 // as make and rsync trust them to be, provided the first was taken after
 // the file had settled: a stop asks whether a running unit's files changed
-// on disk with one stat each instead of reading and comparing their texts
+// on disk with one fstat each instead of reading and comparing their texts
 // (runtime/unit_snapshot.h keeps the stamps beside the texts).
 //
 // ctime is what makes the stamp hard to fool: every write, rename,
