@@ -12,6 +12,7 @@
 #include <set>
 
 #include "support.h"
+#include "supervision_util.h"
 
 using namespace itest;
 
@@ -112,10 +113,7 @@ TEST_CASE("stop where pidfd_open is refused says so and exits, instead of waitin
   // and must not then wait forever for a monitor it never asked to stop.
   TempDir dir;
   TestUnit u(dir, "nopidfd", "/bin/sleep 1000");
-  RunResult started = u.start();
-  INFO(started.describe());
-  REQUIRE(started.exit_code == 0);
-  pid_t main_pid = started_pid(started, u.name());
+  pid_t main_pid = sv::start_ok(u);
   RunOptions refused;
   refused.wrapper = {helper("nopidfd")};
   refused.timeout_ms = 20000;
