@@ -11,8 +11,8 @@
 #include <regex>
 #include <set>
 
-#include "support.h"
 #include "supervision_util.h"
+#include "support.h"
 
 using namespace itest;
 
